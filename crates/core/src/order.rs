@@ -1,0 +1,241 @@
+//! Orders: what a funder buys, and the rules every cheque of the order inherits.
+
+use std::collections::BTreeSet;
+
+use time::Date;
+
+use crate::{DepartementCode, InseeCode, Money, MoneyError, Timestamp, paris};
+
+/// Hard bounds that keep one order within what a programme can print and distribute, and
+/// what one database transaction can hold. A national programme issues several orders.
+pub const MAX_BOOKLETS: i64 = 200_000;
+pub const MAX_CHEQUES_PER_BOOKLET: i64 = 50;
+pub const MAX_CHEQUES_PER_ORDER: i64 = 1_000_000;
+pub const MAX_FACE_VALUE_CENTS: i64 = 100_000;
+pub const MAX_TOLERANCE_DAYS: i64 = 366;
+
+/// Where the cheques of an order may be used. Empty means everywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Perimeter {
+    pub communes: BTreeSet<InseeCode>,
+    pub departements: BTreeSet<DepartementCode>,
+}
+
+impl Perimeter {
+    pub fn is_everywhere(&self) -> bool {
+        self.communes.is_empty() && self.departements.is_empty()
+    }
+
+    pub fn contains(&self, commune: &InseeCode) -> bool {
+        self.is_everywhere()
+            || self.communes.contains(commune)
+            || self.departements.contains(&commune.departement())
+    }
+}
+
+/// The validity window printed on the cheque, plus the tolerance during which venues may
+/// still accept it (the programme's usual month of grace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validity {
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub tolerance_days: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidityStatus {
+    NotYetValid,
+    Valid,
+    /// After `valid_until` but inside the tolerance period.
+    InTolerance,
+    Expired,
+}
+
+impl Validity {
+    /// Last calendar day (Paris) on which a venue may still accept the cheque.
+    pub fn last_accepted_day(&self) -> Date {
+        self.valid_until
+            .checked_add(time::Duration::days(self.tolerance_days))
+            .unwrap_or(Date::MAX)
+    }
+
+    pub fn status_at(&self, now: Timestamp) -> ValidityStatus {
+        let today = paris::local_date(now);
+        if today < self.valid_from {
+            ValidityStatus::NotYetValid
+        } else if today <= self.valid_until {
+            ValidityStatus::Valid
+        } else if today <= self.last_accepted_day() {
+            ValidityStatus::InTolerance
+        } else {
+            ValidityStatus::Expired
+        }
+    }
+}
+
+/// An order as requested, before it is checked.
+#[derive(Clone, Debug)]
+pub struct OrderRequest {
+    pub booklet_count: i64,
+    pub cheques_per_booklet: i64,
+    pub face_value_cents: i64,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub tolerance_days: i64,
+    pub perimeter_communes: Vec<String>,
+    pub perimeter_departements: Vec<String>,
+}
+
+/// A checked order: every field is within bounds and the total is computed exactly.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub booklet_count: i64,
+    pub cheques_per_booklet: i64,
+    pub face_value: Money,
+    pub total: Money,
+    pub validity: Validity,
+    pub perimeter: Perimeter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("le nombre de carnets doit être compris entre 1 et {MAX_BOOKLETS}")]
+    BookletCount,
+    #[error("le nombre de chèques par carnet doit être compris entre 1 et {MAX_CHEQUES_PER_BOOKLET}")]
+    ChequesPerBooklet,
+    #[error("une commande ne peut pas dépasser {MAX_CHEQUES_PER_ORDER} chèques : répartissez-la en plusieurs commandes")]
+    TooManyCheques,
+    #[error("la valeur faciale doit être comprise entre 0,01 € et 1 000,00 €")]
+    FaceValue,
+    #[error("la date de fin de validité doit suivre la date de début")]
+    DatesOutOfOrder,
+    #[error("la tolérance doit être comprise entre 0 et {MAX_TOLERANCE_DAYS} jours")]
+    Tolerance,
+    #[error("périmètre : {0}")]
+    Perimeter(#[from] crate::PlaceError),
+    #[error("montant : {0}")]
+    Money(#[from] MoneyError),
+}
+
+impl NewOrder {
+    pub fn parse(req: &OrderRequest) -> Result<Self, OrderError> {
+        if !(1..=MAX_BOOKLETS).contains(&req.booklet_count) {
+            return Err(OrderError::BookletCount);
+        }
+        if !(1..=MAX_CHEQUES_PER_BOOKLET).contains(&req.cheques_per_booklet) {
+            return Err(OrderError::ChequesPerBooklet);
+        }
+        let cheques = req.booklet_count * req.cheques_per_booklet;
+        if cheques > MAX_CHEQUES_PER_ORDER {
+            return Err(OrderError::TooManyCheques);
+        }
+        if !(1..=MAX_FACE_VALUE_CENTS).contains(&req.face_value_cents) {
+            return Err(OrderError::FaceValue);
+        }
+        if req.valid_until < req.valid_from {
+            return Err(OrderError::DatesOutOfOrder);
+        }
+        if !(0..=MAX_TOLERANCE_DAYS).contains(&req.tolerance_days) {
+            return Err(OrderError::Tolerance);
+        }
+        let communes = req
+            .perimeter_communes
+            .iter()
+            .map(|c| InseeCode::parse(c))
+            .collect::<Result<_, _>>()?;
+        let departements = req
+            .perimeter_departements
+            .iter()
+            .map(|c| DepartementCode::parse(c))
+            .collect::<Result<_, _>>()?;
+        let face_value = Money::positive(req.face_value_cents)?;
+        Ok(Self {
+            booklet_count: req.booklet_count,
+            cheques_per_booklet: req.cheques_per_booklet,
+            face_value,
+            total: face_value.checked_mul(cheques)?,
+            validity: Validity {
+                valid_from: req.valid_from,
+                valid_until: req.valid_until,
+                tolerance_days: req.tolerance_days,
+            },
+            perimeter: Perimeter { communes, departements },
+        })
+    }
+
+    pub fn cheque_count(&self) -> i64 {
+        self.booklet_count * self.cheques_per_booklet
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn req() -> OrderRequest {
+        OrderRequest {
+            booklet_count: 100,
+            cheques_per_booklet: 10,
+            face_value_cents: 1000,
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            tolerance_days: 30,
+            perimeter_communes: vec![],
+            perimeter_departements: vec!["69".into()],
+        }
+    }
+
+    #[test]
+    fn computes_total_exactly() {
+        let o = NewOrder::parse(&req()).unwrap();
+        assert_eq!(o.total, Money::from_cents(1_000_000));
+        assert_eq!(o.cheque_count(), 1000);
+    }
+
+    #[test]
+    fn refuses_absurd_orders() {
+        let mut r = req();
+        r.booklet_count = 1_000_000_000;
+        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::BookletCount);
+        let mut r = req();
+        r.booklet_count = 200_000;
+        r.cheques_per_booklet = 10;
+        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::TooManyCheques);
+        let mut r = req();
+        r.face_value_cents = 0;
+        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::FaceValue);
+        let mut r = req();
+        r.face_value_cents = -1000;
+        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::FaceValue);
+        let mut r = req();
+        r.valid_until = date!(2025 - 12 - 31);
+        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::DatesOutOfOrder);
+        let mut r = req();
+        r.perimeter_communes = vec!["123".into()];
+        assert!(matches!(NewOrder::parse(&r).unwrap_err(), OrderError::Perimeter(_)));
+    }
+
+    #[test]
+    fn perimeter_matches_communes_and_departements() {
+        let o = NewOrder::parse(&req()).unwrap();
+        assert!(o.perimeter.contains(&InseeCode::parse("69123").unwrap()));
+        assert!(!o.perimeter.contains(&InseeCode::parse("75056").unwrap()));
+        assert!(Perimeter::default().contains(&InseeCode::parse("75056").unwrap()));
+        let p = Perimeter { communes: [InseeCode::parse("75056").unwrap()].into(), departements: Default::default() };
+        assert!(p.contains(&InseeCode::parse("75056").unwrap()));
+        assert!(!p.contains(&InseeCode::parse("75101").unwrap()));
+    }
+
+    #[test]
+    fn validity_uses_paris_days_and_tolerance() {
+        let v = Validity { valid_from: date!(2026 - 01 - 01), valid_until: date!(2026 - 03 - 31), tolerance_days: 30 };
+        let at = |t| v.status_at(Timestamp::from_offset_datetime(t));
+        assert_eq!(at(datetime!(2025-12-31 22:59 UTC)), ValidityStatus::NotYetValid);
+        assert_eq!(at(datetime!(2025-12-31 23:00 UTC)), ValidityStatus::Valid);
+        assert_eq!(at(datetime!(2026-03-31 21:59 UTC)), ValidityStatus::Valid);
+        assert_eq!(at(datetime!(2026-03-31 22:00 UTC)), ValidityStatus::InTolerance);
+        assert_eq!(at(datetime!(2026-04-30 21:59 UTC)), ValidityStatus::InTolerance);
+        assert_eq!(at(datetime!(2026-04-30 22:00 UTC)), ValidityStatus::Expired);
+    }
+}

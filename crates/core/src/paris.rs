@@ -1,0 +1,89 @@
+//! Civil time in Europe/Paris, without a time-zone database.
+//!
+//! Validity dates are calendar days in France: a cheque valid "until 31 March" is valid until
+//! midnight in Paris, not in UTC. Since 1996 the rule is the EU one: UTC+1, and UTC+2 from the
+//! last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC. Overseas
+//! départements keep their own zones; their programmes should set dates with that in mind.
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+use crate::Timestamp;
+
+fn last_sunday(year: i32, month: Month) -> Date {
+    let mut d = Date::from_calendar_date(year, month, time::util::days_in_month(month, year))
+        .expect("valid calendar date");
+    while d.weekday() != Weekday::Sunday {
+        d = d.previous_day().expect("not the first day");
+    }
+    d
+}
+
+/// The offset in force in Paris at a UTC instant.
+pub fn offset_at(t: OffsetDateTime) -> UtcOffset {
+    let t = t.to_offset(UtcOffset::UTC);
+    let one_am = Time::from_hms(1, 0, 0).expect("valid time");
+    let start = PrimitiveDateTime::new(last_sunday(t.year(), Month::March), one_am).assume_utc();
+    let end = PrimitiveDateTime::new(last_sunday(t.year(), Month::October), one_am).assume_utc();
+    let hours = if t >= start && t < end { 2 } else { 1 };
+    UtcOffset::from_hms(hours, 0, 0).expect("valid offset")
+}
+
+/// The date on a Paris wall calendar at that instant.
+pub fn local_date(ts: Timestamp) -> Date {
+    let t = ts.to_offset_datetime();
+    t.to_offset(offset_at(t)).date()
+}
+
+/// "12/03/2026 à 14 h 05", the way a French reader expects a moment.
+pub fn format_moment(ts: Timestamp) -> String {
+    let t = ts.to_offset_datetime();
+    let l = t.to_offset(offset_at(t));
+    format!(
+        "{:02}/{:02}/{} à {} h {:02}",
+        l.day(),
+        u8::from(l.month()),
+        l.year(),
+        l.hour(),
+        l.minute()
+    )
+}
+
+/// "31/03/2026".
+pub fn format_date(d: Date) -> String {
+    format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn ts(t: OffsetDateTime) -> Timestamp {
+        Timestamp::from_offset_datetime(t)
+    }
+
+    #[test]
+    fn winter_and_summer_offsets() {
+        assert_eq!(offset_at(datetime!(2026-01-15 12:00 UTC)).whole_hours(), 1);
+        assert_eq!(offset_at(datetime!(2026-07-15 12:00 UTC)).whole_hours(), 2);
+        // 2026: DST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(offset_at(datetime!(2026-03-29 00:59 UTC)).whole_hours(), 1);
+        assert_eq!(offset_at(datetime!(2026-03-29 01:00 UTC)).whole_hours(), 2);
+        assert_eq!(offset_at(datetime!(2026-10-25 00:59 UTC)).whole_hours(), 2);
+        assert_eq!(offset_at(datetime!(2026-10-25 01:00 UTC)).whole_hours(), 1);
+    }
+
+    #[test]
+    fn local_date_turns_at_paris_midnight() {
+        assert_eq!(local_date(ts(datetime!(2026-03-31 21:59 UTC))), time::macros::date!(2026-03-31));
+        assert_eq!(local_date(ts(datetime!(2026-03-31 22:00 UTC))), time::macros::date!(2026-04-01));
+        assert_eq!(local_date(ts(datetime!(2026-12-31 22:59 UTC))), time::macros::date!(2026-12-31));
+        assert_eq!(local_date(ts(datetime!(2026-12-31 23:00 UTC))), time::macros::date!(2027-01-01));
+    }
+
+    #[test]
+    fn formats_for_french_readers() {
+        assert_eq!(format_moment(ts(datetime!(2026-03-12 13:05 UTC))), "12/03/2026 à 14 h 05");
+        assert_eq!(format_date(time::macros::date!(2026-03-01)), "01/03/2026");
+    }
+}

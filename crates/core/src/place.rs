@@ -1,0 +1,100 @@
+//! Places: INSEE commune codes and département codes, the units of an order's perimeter.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceError {
+    #[error("« {0} » n'est pas un code INSEE de commune (5 caractères, par exemple 69123)")]
+    BadInsee(String),
+    #[error("« {0} » n'est pas un code de département (par exemple 69, 2A ou 974)")]
+    BadDepartement(String),
+}
+
+/// The INSEE code of a commune ("code officiel géographique"), e.g. 69123 for Lyon, 2A004 for Ajaccio.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct InseeCode(String);
+
+/// A département code: 01…95 (2A and 2B for Corsica, no 20), 971…976 overseas.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct DepartementCode(String);
+
+impl DepartementCode {
+    pub fn parse(input: &str) -> Result<Self, PlaceError> {
+        let s = input.trim().to_ascii_uppercase();
+        let ok = match s.len() {
+            2 => {
+                s == "2A"
+                    || s == "2B"
+                    || (s.bytes().all(|b| b.is_ascii_digit()) && s != "00" && s != "20" && s.as_str() <= "95")
+            }
+            3 => matches!(s.as_str(), "971" | "972" | "973" | "974" | "976"),
+            _ => false,
+        };
+        if ok { Ok(Self(s)) } else { Err(PlaceError::BadDepartement(input.to_string())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl InseeCode {
+    pub fn parse(input: &str) -> Result<Self, PlaceError> {
+        let s = input.trim().to_ascii_uppercase();
+        let bad = || PlaceError::BadInsee(input.to_string());
+        if s.len() != 5 || !s[2..].bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let dep = if s.starts_with("97") { &s[..3] } else { &s[..2] };
+        DepartementCode::parse(dep).map_err(|_| bad())?;
+        Ok(Self(s))
+    }
+
+    pub fn departement(&self) -> DepartementCode {
+        let len = if self.0.starts_with("97") { 3 } else { 2 };
+        DepartementCode(self.0[..len].to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InseeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for DepartementCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_communes_and_derives_departement() {
+        assert_eq!(InseeCode::parse("69123").unwrap().departement().as_str(), "69");
+        assert_eq!(InseeCode::parse("2a004").unwrap().departement().as_str(), "2A");
+        assert_eq!(InseeCode::parse("97411").unwrap().departement().as_str(), "974");
+        for bad in ["6912", "20004", "00123", "97512", "ABCDE", "99123"] {
+            assert!(InseeCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_departements() {
+        for good in ["01", "2B", "95", "976"] {
+            assert!(DepartementCode::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["20", "96", "975", "1", "00"] {
+            assert!(DepartementCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

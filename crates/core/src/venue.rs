@@ -1,0 +1,82 @@
+//! Mediation venues and their qualification.
+
+use time::Date;
+
+use crate::{InseeCode, Timestamp, paris};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VenueStatus {
+    Applied,
+    Qualified,
+    Suspended,
+    Revoked,
+}
+
+impl VenueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Qualified => "qualified",
+            Self::Suspended => "suspended",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "applied" => Self::Applied,
+            "qualified" => Self::Qualified,
+            "suspended" => Self::Suspended,
+            "revoked" => Self::Revoked,
+            _ => return None,
+        })
+    }
+
+    /// Revocation is final: a revoked venue must apply again under a new record.
+    pub fn can_become(self, next: VenueStatus) -> bool {
+        self != Self::Revoked && self != next && next != Self::Applied
+    }
+}
+
+/// What a redemption needs to know about the venue that scans.
+#[derive(Clone, Debug)]
+pub struct VenueView {
+    pub status: VenueStatus,
+    pub qualified_until: Option<Date>,
+    pub commune: InseeCode,
+}
+
+impl VenueView {
+    /// Qualified today (Paris calendar), its qualification not past its end date.
+    pub fn is_qualified_at(&self, now: Timestamp) -> bool {
+        self.status == VenueStatus::Qualified
+            && self.qualified_until.is_none_or(|until| paris::local_date(now) <= until)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn qualification_ends_on_its_date() {
+        let v = VenueView {
+            status: VenueStatus::Qualified,
+            qualified_until: Some(date!(2026 - 06 - 30)),
+            commune: InseeCode::parse("69123").unwrap(),
+        };
+        assert!(v.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-06-30 21:00 UTC))));
+        assert!(!v.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-06-30 22:00 UTC))));
+        let s = VenueView { status: VenueStatus::Suspended, ..v };
+        assert!(!s.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-01-01 12:00 UTC))));
+    }
+
+    #[test]
+    fn revocation_is_final() {
+        assert!(!VenueStatus::Revoked.can_become(VenueStatus::Qualified));
+        assert!(VenueStatus::Suspended.can_become(VenueStatus::Qualified));
+        assert!(!VenueStatus::Qualified.can_become(VenueStatus::Applied));
+    }
+}
