@@ -1,1 +1,206 @@
+//! passnum persistence: one API over SQLite (the embedded default) and PostgreSQL.
+//!
+//! All SQL is written once, in the subset both engines understand (`$1` placeholders,
+//! `RETURNING`, partial unique indexes, `ON CONFLICT`), and runs through sqlx's `Any` driver.
+//! The schema differs only where the engines do (identity columns, triggers): see
+//! `migrations/sqlite` and `migrations/postgres`.
+//!
+//! Writes on SQLite go through a pool of one connection that starts `BEGIN IMMEDIATE`
+//! transactions, so there is never a lock upgrade to fail; reads use their own pool (WAL lets
+//! them run beside the writer). On PostgreSQL both pools are the same, and row locks
+//! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod error;
+mod funders;
+mod idempotency;
+mod ledger;
+mod migrate;
+mod orders;
+mod redeem;
+mod rows;
+mod services;
+pub mod testing;
+mod tokens;
+mod venues;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use error::StoreError;
+pub use funders::Funder;
+pub use idempotency::IdempotencyKey;
+pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
+pub use orders::{ChequeStatus, Order, OrderCounts, ChequeListItem};
+pub use redeem::{Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest};
+pub use tokens::{Actor, Role};
+pub use venues::{NewVenue, Venue};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Tuning that is not part of the data: how the store behaves under load.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Redemptions committed together at most (group commit). Each is acknowledged only after
+    /// its transaction is durable.
+    pub max_redeem_batch: usize,
+    /// Parallel redemption writers. One on SQLite (one writer at a time anyway).
+    pub redeem_workers: usize,
+    pub max_connections: u32,
+    /// How long a venue may cancel its own redemption.
+    pub rollback_window_ms: i64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_redeem_batch: 512,
+            redeem_workers: 4,
+            max_connections: 16,
+            rollback_window_ms: passnum_core::cheque::DEFAULT_ROLLBACK_WINDOW_MS,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    read: AnyPool,
+    write: AnyPool,
+    options: StoreOptions,
+    redeemer: redeem::Redeemer,
+    caches: rows::Caches,
+}
+
+/// `sqlite:passnum.db`, `passnum.db`, or `postgres://…`.
+pub fn engine_of(url: &str) -> Result<Engine, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Engine::Postgres)
+    } else if url.starts_with("sqlite:") {
+        Ok(Engine::Sqlite)
+    } else {
+        Err(StoreError::Config(format!(
+            "adresse de base de données non reconnue : « {url} » (attendu : sqlite:fichier.db ou postgres://…)"
+        )))
+    }
+}
+
+/// Turns a bare file name into a SQLite URL that creates the file if needed.
+pub fn normalize_url(url_or_path: &str) -> String {
+    if url_or_path.contains("://") || url_or_path.starts_with("sqlite:") {
+        url_or_path.to_string()
+    } else {
+        format!("sqlite://{url_or_path}?mode=rwc")
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool, StoreError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Durability first: an acknowledged redemption survives a power cut.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+impl Store {
+    /// Connects, applies pending migrations, loads the référentiel if the table is empty,
+    /// and starts the redemption writers.
+    pub async fn connect(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let url = normalize_url(url);
+        let engine = engine_of(&url)?;
+        let (read, write, workers) = match engine {
+            Engine::Sqlite => {
+                let write = sqlite_pool(&url, 1).await?;
+                // Create the file and switch it to WAL before readers open it.
+                migrate::run(&write, engine).await?;
+                let read = sqlite_pool(&url, options.max_connections.max(2)).await?;
+                (read, write, 1)
+            }
+            Engine::Postgres => {
+                let pool = postgres_pool(&url, options.max_connections).await?;
+                migrate::run(&pool, engine).await?;
+                (pool.clone(), pool, options.redeem_workers.max(1))
+            }
+        };
+        let caches = rows::Caches::default();
+        let redeemer = redeem::Redeemer::start(
+            engine,
+            write.clone(),
+            caches.clone(),
+            workers,
+            options.max_redeem_batch,
+        );
+        let store = Self { inner: Arc::new(Inner { engine, read, write, options, redeemer, caches }) };
+        store.ensure_services_loaded().await?;
+        Ok(store)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.inner.engine
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// The read pool, for tests and checks that need raw SQL.
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.read
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite so the write lock is taken up front.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        begin_write(&self.inner.write, self.inner.engine).await
+    }
+
+    pub async fn close(&self) {
+        self.inner.read.close().await;
+        self.inner.write.close().await;
+    }
+}
+
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    engine: Engine,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    Ok(match engine {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Engine::Postgres => pool.begin().await?,
+    })
+}

@@ -1,0 +1,56 @@
+use passnum_core::{OrderError, PlaceError, SiretError};
+
+/// Errors of the storage layer. Business refusals of a redemption are not errors: they are
+/// an [`crate::Outcome`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record, or one the caller may not see.
+    #[error("introuvable")]
+    NotFound,
+    /// A uniqueness or state rule refused the write; `code` is stable, `message` is French.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Input that parses but is not acceptable.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("cette clé d'idempotence a déjà servi pour une autre requête")]
+    IdempotencyMismatch,
+    #[error("configuration : {0}")]
+    Config(String),
+    /// Data in the database that passnum itself did not write that way.
+    #[error("donnée incohérente en base : {0}")]
+    Corrupt(String),
+    #[error("le service d'écriture est arrêté")]
+    Stopped,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        Self::Corrupt(what.to_string())
+    }
+
+    /// True when the database refused a write because of a unique constraint.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+impl From<OrderError> for StoreError {
+    fn from(e: OrderError) -> Self {
+        Self::Invalid { code: "invalid_order", message: e.to_string() }
+    }
+}
+
+impl From<SiretError> for StoreError {
+    fn from(e: SiretError) -> Self {
+        Self::Invalid { code: "invalid_siret", message: e.to_string() }
+    }
+}
+
+impl From<PlaceError> for StoreError {
+    fn from(e: PlaceError) -> Self {
+        Self::Invalid { code: "invalid_place", message: e.to_string() }
+    }
+}

@@ -1,0 +1,84 @@
+use passnum_core::{FunderId, Timestamp};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::rows::{get_i64, get_string, page_limit};
+use crate::{Store, StoreError};
+
+/// Kinds of funders the programme knows; anything else is "autre".
+pub const FUNDER_KINDS: &[&str] =
+    &["departement", "region", "metropole", "epci", "commune", "caf", "etat", "entreprise", "association", "autre"];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Funder {
+    pub id: FunderId,
+    pub name: String,
+    pub kind: String,
+    pub created_at: Timestamp,
+}
+
+fn funder(row: &AnyRow) -> Result<Funder, StoreError> {
+    Ok(Funder {
+        id: FunderId(get_i64(row, "id")?),
+        name: get_string(row, "name")?,
+        kind: get_string(row, "kind")?,
+        created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
+    })
+}
+
+pub(crate) fn clean_name(name: &str) -> Result<String, StoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::Invalid {
+            code: "invalid_name",
+            message: "le nom doit comporter entre 1 et 200 caractères".into(),
+        });
+    }
+    Ok(name.to_string())
+}
+
+impl Store {
+    pub async fn create_funder(&self, name: &str, kind: &str, now: Timestamp) -> Result<Funder, StoreError> {
+        let name = clean_name(name)?;
+        if !FUNDER_KINDS.contains(&kind) {
+            return Err(StoreError::Invalid {
+                code: "invalid_funder_kind",
+                message: format!("type de commanditaire inconnu ; valeurs possibles : {}", FUNDER_KINDS.join(", ")),
+            });
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("INSERT INTO funders (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id, name, kind, created_at")
+            .bind(&name)
+            .bind(kind)
+            .bind(now.unix_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+        let f = funder(&row)?;
+        sqlx::query("INSERT INTO accounts (kind, owner_id) VALUES ('funder_held', $1)")
+            .bind(f.id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(f)
+    }
+
+    pub async fn list_funders(&self, limit: i64, offset: i64) -> Result<Vec<Funder>, StoreError> {
+        sqlx::query("SELECT id, name, kind, created_at FROM funders ORDER BY id LIMIT $1 OFFSET $2")
+            .bind(page_limit(limit))
+            .bind(offset.max(0))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(funder)
+            .collect()
+    }
+
+    pub async fn get_funder(&self, id: FunderId) -> Result<Funder, StoreError> {
+        let row = sqlx::query("SELECT id, name, kind, created_at FROM funders WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        funder(&row)
+    }
+}

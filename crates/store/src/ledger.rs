@@ -1,0 +1,205 @@
+//! The stored ledger: transfers (append-only) and account totals kept beside them.
+//!
+//! Account totals (`debits_cents`, `credits_cents`) are updated in the same transaction as the
+//! transfers, so a balance is one row read; `verify_ledger` recomputes them from the transfers.
+
+use std::collections::BTreeMap;
+
+use passnum_core::ledger::{AccountKey, Posting, TrialBalance};
+use passnum_core::{FunderId, Money, Timestamp, VenueId};
+use serde::Serialize;
+use sqlx::{Any, AnyConnection};
+
+use crate::rows::{get_i64, get_string, value_rows};
+use crate::{Store, StoreError};
+
+/// A transfer to post, with what it refers to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewTransfer {
+    pub posting: Posting,
+    pub order_id: Option<i64>,
+    pub redemption_id: Option<i64>,
+    pub reverses_id: Option<i64>,
+}
+
+pub(crate) async fn account_id(
+    conn: &mut AnyConnection,
+    store: &crate::rows::Caches,
+    key: AccountKey,
+) -> Result<i64, StoreError> {
+    if let Some(id) = store.accounts.lock().expect("cache lock").get(&key) {
+        return Ok(*id);
+    }
+    let (kind, owner) = key.parts();
+    let id: i64 = sqlx::query_scalar::<Any, i64>("SELECT id FROM accounts WHERE kind = $1 AND owner_id = $2")
+        .bind(kind)
+        .bind(owner)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt(format!("compte {kind} {owner} absent")))?;
+    // Accounts are created with their owner and never deleted, so the id can be cached.
+    store.accounts.lock().expect("cache lock").insert(key, id);
+    Ok(id)
+}
+
+/// Posts transfers and updates account totals, in the caller's transaction.
+/// Account rows are updated in id order so concurrent writers lock them in the same order.
+pub(crate) async fn post(
+    conn: &mut AnyConnection,
+    caches: &crate::rows::Caches,
+    transfers: &[NewTransfer],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if transfers.is_empty() {
+        return Ok(());
+    }
+    let mut deltas: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut resolved = Vec::with_capacity(transfers.len());
+    for t in transfers {
+        let p = t.posting;
+        if p.amount.cents() <= 0 || p.debit == p.credit {
+            return Err(StoreError::corrupt(format!("virement invalide {p:?}")));
+        }
+        let d = account_id(conn, caches, p.debit).await?;
+        let c = account_id(conn, caches, p.credit).await?;
+        let a = p.amount.cents();
+        let e = deltas.entry(d).or_default();
+        e.0 = e.0.checked_add(a).ok_or(StoreError::corrupt("dépassement"))?;
+        let e = deltas.entry(c).or_default();
+        e.1 = e.1.checked_add(a).ok_or(StoreError::corrupt("dépassement"))?;
+        resolved.push((d, c, t));
+    }
+    for chunk in resolved.chunks(500) {
+        let sql = format!(
+            "INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, order_id, redemption_id, reverses_id, created_at) VALUES {}",
+            value_rows(chunk.len(), 8)
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for (d, c, t) in chunk {
+            q = q
+                .bind(*d)
+                .bind(*c)
+                .bind(t.posting.amount.cents())
+                .bind(t.posting.kind.as_str())
+                .bind(t.order_id)
+                .bind(t.redemption_id)
+                .bind(t.reverses_id)
+                .bind(now.unix_ms());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    for (id, (debits, credits)) in deltas {
+        sqlx::query::<Any>(
+            "UPDATE accounts SET debits_cents = debits_cents + $1, credits_cents = credits_cents + $2 WHERE id = $3",
+        )
+        .bind(debits)
+        .bind(credits)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| {
+            let e = StoreError::from(e);
+            // The CHECK on accounts refuses a balance below zero.
+            if matches!(&e, StoreError::Database(sqlx::Error::Database(d)) if d.is_check_violation()) {
+                StoreError::Conflict { code: "insufficient_funds", message: "fonds insuffisants sur le compte".into() }
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountBalance {
+    pub account: AccountKey,
+    pub debits_cents: i64,
+    pub credits_cents: i64,
+    /// credits − debits.
+    pub balance_cents: i64,
+}
+
+/// Which accounts a caller may see.
+#[derive(Clone, Copy, Debug)]
+pub enum LedgerScope {
+    All,
+    Funder(FunderId),
+    Venue(VenueId),
+}
+
+fn balance_row(row: &sqlx::any::AnyRow) -> Result<AccountBalance, StoreError> {
+    let kind = get_string(row, "kind")?;
+    let owner = get_i64(row, "owner_id")?;
+    let debits = get_i64(row, "debits_cents")?;
+    let credits = get_i64(row, "credits_cents")?;
+    Ok(AccountBalance {
+        account: AccountKey::from_parts(&kind, owner).ok_or_else(|| StoreError::corrupt(format!("compte {kind}")))?,
+        debits_cents: debits,
+        credits_cents: credits,
+        balance_cents: credits - debits,
+    })
+}
+
+/// One account whose stored totals disagree with its transfers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerMismatch {
+    pub account: AccountKey,
+    pub stored_debits_cents: i64,
+    pub stored_credits_cents: i64,
+    pub transfer_debits_cents: i64,
+    pub transfer_credits_cents: i64,
+}
+
+impl Store {
+    pub async fn balances(&self, scope: LedgerScope) -> Result<Vec<AccountBalance>, StoreError> {
+        let base = "SELECT kind, owner_id, debits_cents, credits_cents FROM accounts";
+        let rows = match scope {
+            LedgerScope::All => sqlx::query(sqlx::AssertSqlSafe(format!("{base} ORDER BY id"))).fetch_all(self.pool()).await?,
+            LedgerScope::Funder(f) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{base} WHERE kind = 'funder_held' AND owner_id = $1")))
+                    .bind(f.0)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            LedgerScope::Venue(v) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{base} WHERE kind = 'venue_payable' AND owner_id = $1")))
+                    .bind(v.0)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.iter().map(balance_row).collect()
+    }
+
+    pub async fn trial_balance(&self) -> Result<TrialBalance, StoreError> {
+        let balances = self.balances(LedgerScope::All).await?;
+        Ok(TrialBalance::of(balances.iter().map(|b| (b.account, Money::from_cents(b.balance_cents)))))
+    }
+
+    /// Recomputes every account's totals from the transfers and lists the accounts that differ.
+    pub async fn verify_ledger(&self) -> Result<Vec<LedgerMismatch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.kind, a.owner_id, a.debits_cents, a.credits_cents, \
+             CAST(COALESCE((SELECT SUM(t.amount_cents) FROM transfers t WHERE t.debit_account_id = a.id), 0) AS BIGINT) AS td, \
+             CAST(COALESCE((SELECT SUM(t.amount_cents) FROM transfers t WHERE t.credit_account_id = a.id), 0) AS BIGINT) AS tc \
+             FROM accounts a ORDER BY a.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = vec![];
+        for r in &rows {
+            let b = balance_row(r)?;
+            let (td, tc) = (get_i64(r, "td")?, get_i64(r, "tc")?);
+            if td != b.debits_cents || tc != b.credits_cents {
+                out.push(LedgerMismatch {
+                    account: b.account,
+                    stored_debits_cents: b.debits_cents,
+                    stored_credits_cents: b.credits_cents,
+                    transfer_debits_cents: td,
+                    transfer_credits_cents: tc,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,359 @@
+//! Orders: issuing booklets and cheques, and reading them back.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use passnum_core::ledger::Posting;
+use passnum_core::order::Perimeter;
+use passnum_core::{
+    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, NewOrder, OrderId, Timestamp, Validity,
+};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection};
+use time::Date;
+
+use crate::ledger::{NewTransfer, post};
+use crate::rows::{Caches, date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit, value_rows};
+use crate::{Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub funder_id: FunderId,
+    pub status: String,
+    pub booklet_count: i64,
+    pub cheques_per_booklet: i64,
+    pub face_value_cents: i64,
+    pub total_cents: i64,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub tolerance_days: i64,
+    pub perimeter_communes: Vec<String>,
+    pub perimeter_departements: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OrderCounts {
+    pub issued: i64,
+    pub redeemed: i64,
+    pub paid: i64,
+    pub blocked: i64,
+    pub expired: i64,
+    /// Face value of cheques still usable (issued).
+    pub remaining_value_cents: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChequeListItem {
+    pub id: i64,
+    pub booklet_number: i64,
+    pub number: i64,
+    pub code: String,
+    pub state: ChequeState,
+}
+
+/// What a status lookup reveals: enough to tell a person whether the cheque is usable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChequeStatus {
+    pub code: String,
+    pub state: ChequeState,
+    pub face_value_cents: i64,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub last_accepted_day: Date,
+    pub order_id: OrderId,
+    pub funder_id: FunderId,
+    pub redeemed_at: Option<Timestamp>,
+}
+
+const ORDER_COLUMNS: &str = "id, funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, \
+                             total_cents, valid_from, valid_until, tolerance_days, created_at";
+
+fn order_row(row: &AnyRow, perimeter: &Perimeter) -> Result<Order, StoreError> {
+    Ok(Order {
+        id: OrderId(get_i64(row, "id")?),
+        funder_id: FunderId(get_i64(row, "funder_id")?),
+        status: get_string(row, "status")?,
+        booklet_count: get_i64(row, "booklet_count")?,
+        cheques_per_booklet: get_i64(row, "cheques_per_booklet")?,
+        face_value_cents: get_i64(row, "face_value_cents")?,
+        total_cents: get_i64(row, "total_cents")?,
+        valid_from: get_date(row, "valid_from")?,
+        valid_until: get_date(row, "valid_until")?,
+        tolerance_days: get_i64(row, "tolerance_days")?,
+        perimeter_communes: perimeter.communes.iter().map(|c| c.as_str().to_string()).collect(),
+        perimeter_departements: perimeter.departements.iter().map(|d| d.as_str().to_string()).collect(),
+        created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
+    })
+}
+
+/// Rows per multi-row INSERT of cheques (3 parameters each, well under both engines' limits).
+const CHEQUE_CHUNK: usize = 2000;
+
+/// An order's perimeter, from the cache or the database (perimeters never change once issued).
+pub(crate) async fn perimeter(
+    conn: &mut AnyConnection,
+    caches: &Caches,
+    order: OrderId,
+) -> Result<Arc<Perimeter>, StoreError> {
+    if let Some(p) = caches.perimeters.lock().expect("cache lock").get(&order) {
+        return Ok(p.clone());
+    }
+    let rows = sqlx::query::<Any>("SELECT kind, code FROM order_perimeter WHERE order_id = $1")
+        .bind(order.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut p = Perimeter::default();
+    for r in &rows {
+        let code = get_string(r, "code")?;
+        match get_string(r, "kind")?.as_str() {
+            "commune" => {
+                p.communes.insert(InseeCode::parse(&code).map_err(StoreError::corrupt)?);
+            }
+            _ => {
+                p.departements.insert(DepartementCode::parse(&code).map_err(StoreError::corrupt)?);
+            }
+        }
+    }
+    let p = Arc::new(p);
+    caches.perimeters.lock().expect("cache lock").insert(order, p.clone());
+    Ok(p)
+}
+
+impl Store {
+    /// Issues an order: its booklets, one code per cheque, and the prepayment of the whole face
+    /// value into the funder's held account, all in one transaction.
+    ///
+    /// In this slice the prepayment is recorded when the order is issued; the full workflow
+    /// (draft → confirmed → paid → issued) comes with the ordering work.
+    pub async fn create_order(&self, funder: FunderId, order: &NewOrder, now: Timestamp) -> Result<Order, StoreError> {
+        let codes = {
+            // Codes are drawn before the transaction (the generator is not held across awaits).
+            let mut rng = rand::rng();
+            let n = order.cheque_count() as usize;
+            let mut seen = HashSet::with_capacity(n);
+            let mut codes = Vec::with_capacity(n);
+            while codes.len() < n {
+                let c = ChequeCode::generate(&mut rng);
+                if seen.insert(c) {
+                    codes.push(c.as_compact());
+                }
+            }
+            codes
+        };
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT id FROM funders WHERE id = $1").bind(funder.0).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let v = order.validity;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+             valid_from, valid_until, tolerance_days, created_at) VALUES ($1, 'issued', $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING {ORDER_COLUMNS}"
+        )))
+        .bind(funder.0)
+        .bind(order.booklet_count)
+        .bind(order.cheques_per_booklet)
+        .bind(order.face_value.cents())
+        .bind(order.total.cents())
+        .bind(date_to_sql(v.valid_from))
+        .bind(date_to_sql(v.valid_until))
+        .bind(v.tolerance_days)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let created = order_row(&row, &order.perimeter)?;
+        let order_id = created.id.0;
+
+        let places: Vec<(&str, &str)> = order
+            .perimeter
+            .communes
+            .iter()
+            .map(|c| ("commune", c.as_str()))
+            .chain(order.perimeter.departements.iter().map(|d| ("departement", d.as_str())))
+            .collect();
+        for chunk in places.chunks(500) {
+            let sql = format!("INSERT INTO order_perimeter (order_id, kind, code) VALUES {}", value_rows(chunk.len(), 3));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (kind, code) in chunk {
+                q = q.bind(order_id).bind(*kind).bind(*code);
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        // Booklets, then their ids in number order.
+        let numbers: Vec<i64> = (1..=order.booklet_count).collect();
+        for chunk in numbers.chunks(5000) {
+            let sql = format!("INSERT INTO booklets (order_id, number) VALUES {}", value_rows(chunk.len(), 2));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for n in chunk {
+                q = q.bind(order_id).bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let booklet_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM booklets WHERE order_id = $1 ORDER BY number")
+            .bind(order_id)
+            .fetch_all(&mut *tx)
+            .await?;
+
+        let per = order.cheques_per_booklet as usize;
+        let face = order.face_value.cents();
+        for (chunk_index, chunk) in codes.chunks(CHEQUE_CHUNK).enumerate() {
+            // order_id and face value are integers we produced: inlined to save parameters.
+            // Both engines name the columns of a bare VALUES list column1, column2, ….
+            let sql = format!(
+                "INSERT INTO cheques (order_id, face_value_cents, state, booklet_id, number, code) SELECT {order_id}, {face}, 'issued', column1, column2, column3 FROM (VALUES {}) AS v",
+                value_rows(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (i, code) in chunk.iter().enumerate() {
+                let k = chunk_index * CHEQUE_CHUNK + i;
+                q = q.bind(booklet_ids[k / per]).bind((k % per + 1) as i64).bind(code.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        post(
+            &mut tx,
+            &self.inner.caches,
+            &[NewTransfer {
+                posting: Posting::prepayment(funder, order.total),
+                order_id: Some(order_id),
+                redemption_id: None,
+                reverses_id: None,
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn load_perimeter(&self, order: OrderId) -> Result<Arc<Perimeter>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        perimeter(&mut conn, &self.inner.caches, order).await
+    }
+
+    pub async fn get_order(&self, id: OrderId) -> Result<Order, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")))
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        order_row(&row, &*self.load_perimeter(id).await?)
+    }
+
+    /// Orders, newest first; only the funder's own when `funder` is given.
+    pub async fn list_orders(&self, funder: Option<FunderId>, limit: i64, offset: i64) -> Result<Vec<Order>, StoreError> {
+        let rows = match funder {
+            Some(f) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE funder_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+            )))
+            .bind(f.0),
+            None => sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE $1 = 0 ORDER BY id DESC LIMIT $2 OFFSET $3"
+            )))
+            .bind(0i64),
+        }
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = OrderId(get_i64(r, "id")?);
+            out.push(order_row(r, &*self.load_perimeter(id).await?)?);
+        }
+        Ok(out)
+    }
+
+    pub async fn order_counts(&self, id: OrderId) -> Result<OrderCounts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n, CAST(COALESCE(SUM(face_value_cents), 0) AS BIGINT) AS v FROM cheques WHERE order_id = $1 GROUP BY state",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?;
+        let mut c = OrderCounts::default();
+        for r in &rows {
+            let n = get_i64(r, "n")?;
+            match get_string(r, "state")?.as_str() {
+                "issued" => {
+                    c.issued = n;
+                    c.remaining_value_cents = get_i64(r, "v")?;
+                }
+                "redeemed" => c.redeemed = n,
+                "paid" => c.paid = n,
+                "blocked" => c.blocked = n,
+                "expired" => c.expired = n,
+                other => return Err(StoreError::corrupt(format!("état {other}"))),
+            }
+        }
+        Ok(c)
+    }
+
+    /// Cheques of an order in booklet order, `limit` at a time after cheque id `after`.
+    pub async fn list_cheques(&self, order: OrderId, after: i64, limit: i64) -> Result<Vec<ChequeListItem>, StoreError> {
+        sqlx::query(
+            "SELECT c.id, b.number AS booklet_number, c.number, c.code, c.state FROM cheques c \
+             JOIN booklets b ON b.id = c.booklet_id WHERE c.order_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+        )
+        .bind(order.0)
+        .bind(after)
+        .bind(page_limit(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let code = get_string(r, "code")?;
+            let state = get_string(r, "state")?;
+            Ok(ChequeListItem {
+                id: get_i64(r, "id")?,
+                booklet_number: get_i64(r, "booklet_number")?,
+                number: get_i64(r, "number")?,
+                code: ChequeCode::parse(&code).map_err(StoreError::corrupt)?.grouped(),
+                state: ChequeState::parse(&state).ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+            })
+        })
+        .collect()
+    }
+
+    /// A cheque's status without redeeming it. `funder` restricts to that funder's cheques;
+    /// another funder's cheque is reported exactly like an unknown one.
+    pub async fn cheque_status(&self, code: &ChequeCode, funder: Option<FunderId>) -> Result<ChequeStatus, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, o.valid_until, o.tolerance_days, \
+             (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
+             FROM cheques c JOIN orders o ON o.id = c.order_id WHERE c.code = $1",
+        )
+        .bind(code.as_compact())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let funder_id = FunderId(get_i64(&row, "funder_id")?);
+        if funder.is_some_and(|f| f != funder_id) {
+            return Err(StoreError::NotFound);
+        }
+        let state = get_string(&row, "state")?;
+        let validity = Validity {
+            valid_from: get_date(&row, "valid_from")?,
+            valid_until: get_date(&row, "valid_until")?,
+            tolerance_days: get_i64(&row, "tolerance_days")?,
+        };
+        Ok(ChequeStatus {
+            code: code.grouped(),
+            state: ChequeState::parse(&state).ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+            face_value_cents: get_i64(&row, "face_value_cents")?,
+            valid_from: validity.valid_from,
+            valid_until: validity.valid_until,
+            last_accepted_day: validity.last_accepted_day(),
+            order_id: OrderId(get_i64(&row, "order_id")?),
+            funder_id,
+            redeemed_at: get_opt_i64(&row, "redeemed_at")?.map(Timestamp::from_unix_ms),
+        })
+    }
+}
+

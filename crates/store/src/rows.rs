@@ -1,0 +1,82 @@
+//! Shared helpers: decoding rows, building placeholder lists, and the small caches of data
+//! that never changes once written (account ids, order perimeters, the set of service codes).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use passnum_core::{OrderId, Perimeter, ledger::AccountKey};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::Date;
+
+use crate::StoreError;
+
+#[derive(Clone, Default)]
+pub(crate) struct Caches {
+    pub accounts: Arc<Mutex<HashMap<AccountKey, i64>>>,
+    pub perimeters: Arc<Mutex<HashMap<OrderId, Arc<Perimeter>>>>,
+    pub services: Arc<Mutex<Arc<HashSet<String>>>>,
+}
+
+/// "$1, $2, …, $n" starting after `offset` parameters.
+pub(crate) fn placeholders(offset: usize, n: usize) -> String {
+    let mut s = String::with_capacity(n * 5);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('$');
+        s.push_str(&(offset + i + 1).to_string());
+    }
+    s
+}
+
+/// "($1, $2), ($3, $4), …" for `rows` rows of `width` parameters.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        s.push_str(&placeholders(r * width, width));
+        s.push(')');
+    }
+    s
+}
+
+pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64, StoreError> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+pub(crate) fn get_string(row: &AnyRow, col: &str) -> Result<String, StoreError> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+pub(crate) fn date_to_sql(d: Date) -> String {
+    d.format(DATE_FORMAT).unwrap_or_default()
+}
+
+pub(crate) fn date_from_sql(s: &str) -> Result<Date, StoreError> {
+    Date::parse(s, DATE_FORMAT).map_err(|e| StoreError::corrupt(format!("date « {s} » : {e}")))
+}
+
+pub(crate) fn get_date(row: &AnyRow, col: &str) -> Result<Date, StoreError> {
+    date_from_sql(&get_string(row, col)?)
+}
+
+pub(crate) fn get_opt_date(row: &AnyRow, col: &str) -> Result<Option<Date>, StoreError> {
+    row.try_get::<Option<String>, _>(col)?.map(|s| date_from_sql(&s)).transpose()
+}
+
+/// Clamp for list endpoints: never more than 500 rows at once.
+pub(crate) fn page_limit(limit: i64) -> i64 {
+    limit.clamp(1, 500)
+}

@@ -1,0 +1,123 @@
+//! API tokens: random bearer secrets, stored only as SHA-256 hashes.
+//!
+//! A token carries 160 random bits, so a fast hash is enough: there is nothing to brute-force
+//! that a slow hash (argon2, for passwords) would protect better.
+
+use passnum_core::{FunderId, Timestamp, VenueId};
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rows::{get_i64, get_string};
+use crate::{Store, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    Funder,
+    Venue,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "operator" => Self::Operator,
+            "funder" => Self::Funder,
+            "venue" => Self::Venue,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Funder => "funder",
+            Self::Venue => "venue",
+        }
+    }
+}
+
+/// Who is calling. Every read and write is scoped by this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "role", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    Operator,
+    Funder(FunderId),
+    Venue(VenueId),
+}
+
+impl Actor {
+    pub fn role(self) -> Role {
+        match self {
+            Self::Operator => Role::Operator,
+            Self::Funder(_) => Role::Funder,
+            Self::Venue(_) => Role::Venue,
+        }
+    }
+
+    fn actor_id(self) -> i64 {
+        match self {
+            Self::Operator => 0,
+            Self::Funder(f) => f.0,
+            Self::Venue(v) => v.0,
+        }
+    }
+
+    /// Stable text used to scope idempotency keys.
+    pub fn key(self) -> String {
+        format!("{}:{}", self.role().as_str(), self.actor_id())
+    }
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+const TOKEN_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+impl Store {
+    /// Creates a token and returns it in clear, the only time it is ever visible.
+    pub async fn create_token(&self, actor: Actor, label: &str, now: Timestamp) -> Result<String, StoreError> {
+        match actor {
+            Actor::Operator => {}
+            Actor::Funder(f) => {
+                self.get_funder(f).await?;
+            }
+            Actor::Venue(v) => {
+                self.get_venue(v).await?;
+            }
+        }
+        let mut rng = rand::rng();
+        let secret: String = (0..32).map(|_| TOKEN_ALPHABET[rng.random_range(0..32)] as char).collect();
+        let token = format!("pn_{}_{secret}", actor.role().as_str());
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, role, actor_id, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(hash_token(&token))
+            .bind(actor.role().as_str())
+            .bind(actor.actor_id())
+            .bind(label)
+            .bind(now.unix_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The actor a token belongs to, if it exists and is not revoked.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let row = sqlx::query("SELECT role, actor_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(hash_token(token))
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id = get_i64(&row, "actor_id")?;
+        let role = get_string(&row, "role")?;
+        Ok(Some(match Role::parse(&role) {
+            Some(Role::Operator) => Actor::Operator,
+            Some(Role::Funder) => Actor::Funder(FunderId(id)),
+            Some(Role::Venue) => Actor::Venue(VenueId(id)),
+            None => return Err(StoreError::corrupt(format!("rôle {role}"))),
+        }))
+    }
+}
