@@ -1,1 +1,202 @@
-fn main(){}
+//! `passnum`: run a Pass Numérique programme.
+
+mod bench;
+mod demo;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use passnum_core::{FunderId, ServiceCatalog, Timestamp, VenueId};
+use passnum_store::{Actor, Store, StoreOptions};
+use passnum_web::{AppState, Application, SystemClock};
+
+/// passnum runs a Pass Numérique programme: funders' orders, cheques, venues, redemptions and
+/// the double-entry ledger that pays every cheque exactly once.
+#[derive(Parser)]
+#[command(name = "passnum", version, about, long_about = None)]
+struct Cli {
+    /// Database: a SQLite file (`passnum.db`, `sqlite://chemin.db`) or `postgres://…`.
+    /// Defaults to `passnum.db` (`passnum-demo.db` for `demo`).
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the JSON API (and, later, the web pages).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// How long a venue may cancel its own redemption, in hours.
+        #[arg(long, default_value_t = 24)]
+        rollback_window_hours: i64,
+    },
+    /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Create the data and print the tokens, but do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The services référentiel.
+    Services {
+        #[command(subcommand)]
+        command: ServicesCommand,
+    },
+    /// Accounting checks.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Measure throughput (see BENCHMARKS.md).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (it is shown only once).
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Id of the funder or venue (not for the operator).
+        #[arg(long = "for")]
+        for_id: Option<i64>,
+        /// A note to recognise the token later.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Operator,
+    Funder,
+    Venue,
+}
+
+#[derive(Subcommand)]
+enum ServicesCommand {
+    /// Load or update services from a CSV file in the référentiel format.
+    Load { file: std::path::PathBuf },
+    /// List the services.
+    List,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Prove the trial balance sums to zero and every account agrees with its transfers.
+    Check,
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc())
+}
+
+async fn open(url: &Option<String>, default: &str, options: StoreOptions) -> anyhow::Result<Store> {
+    let url = url.clone().unwrap_or_else(|| default.to_string());
+    Store::connect(&url, options).await.with_context(|| format!("ouverture de la base « {url} »"))
+}
+
+pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+    let app = Application::build(AppState::new(store, Arc::new(SystemClock)), listen)
+        .await
+        .with_context(|| format!("écoute sur {listen}"))?;
+    eprintln!("passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)", app.local_addr());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passnum=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, rollback_window_hours } => {
+            if !(0..=24 * 30).contains(&rollback_window_hours) {
+                bail!("--rollback-window-hours doit être compris entre 0 et 720");
+            }
+            let options = StoreOptions { rollback_window_ms: rollback_window_hours * 3_600_000, ..Default::default() };
+            let store = open(&cli.database_url, "passnum.db", options).await?;
+            serve(store, listen).await
+        }
+        Command::Demo { listen, no_serve } => {
+            let store = open(&cli.database_url, "passnum-demo.db", StoreOptions::default()).await?;
+            demo::create(&store, listen).await?;
+            if no_serve { Ok(()) } else { serve(store, listen).await }
+        }
+        Command::Migrate => {
+            open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            eprintln!("Base à jour.");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { role, for_id, label } } => {
+            let actor = match (role, for_id) {
+                (RoleArg::Operator, None) => Actor::Operator,
+                (RoleArg::Operator, Some(_)) => bail!("un jeton opérateur ne se rattache à aucun --for"),
+                (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
+                (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
+                (_, None) => bail!("indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le jeton"),
+            };
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let token = match store.create_token(actor, &label, now()).await {
+                Err(passnum_store::StoreError::NotFound) => bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué"),
+                other => other?,
+            };
+            println!("{token}");
+            Ok(())
+        }
+        Command::Services { command: ServicesCommand::Load { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("lecture de {}", file.display()))?;
+            let catalog = ServiceCatalog::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let n = store.load_services(&catalog).await?;
+            eprintln!("{n} services chargés.");
+            Ok(())
+        }
+        Command::Services { command: ServicesCommand::List } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            for s in store.list_services().await? {
+                println!("{}\t{}\t{}", s.code, s.category_name, s.name);
+            }
+            Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Check } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let tb = store.trial_balance().await?;
+            let mismatches = store.verify_ledger().await?;
+            println!("Somme des soldes : {} centimes", tb.total_cents);
+            for a in &tb.negative_accounts {
+                println!("Compte négatif : {a:?}");
+            }
+            for m in &mismatches {
+                println!("Compte en désaccord avec ses virements : {m:?}");
+            }
+            if tb.is_balanced() && mismatches.is_empty() {
+                println!("Balance équilibrée : chaque compte concorde avec ses virements.");
+                Ok(())
+            } else {
+                bail!("la comptabilité n'est pas équilibrée")
+            }
+        }
+        Command::Bench(args) => bench::run(cli.database_url, args).await,
+    }
+}

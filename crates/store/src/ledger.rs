@@ -47,6 +47,7 @@ pub(crate) async fn account_id(
 pub(crate) async fn post(
     conn: &mut AnyConnection,
     caches: &crate::rows::Caches,
+    engine: crate::Engine,
     transfers: &[NewTransfer],
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -72,7 +73,7 @@ pub(crate) async fn post(
     for chunk in resolved.chunks(500) {
         let sql = format!(
             "INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, order_id, redemption_id, reverses_id, created_at) VALUES {}",
-            value_rows(chunk.len(), 8)
+            value_rows(engine, chunk.len(), 8)
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for (d, c, t) in chunk {

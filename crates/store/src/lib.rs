@@ -35,7 +35,7 @@ pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
 pub use orders::{ChequeStatus, Order, OrderCounts, ChequeListItem};
 pub use redeem::{Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest};
-pub use tokens::{Actor, Role};
+pub use tokens::{Actor, Role, hash_token as tokens_hash};
 pub use venues::{NewVenue, Venue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

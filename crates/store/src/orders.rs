@@ -176,7 +176,7 @@ impl Store {
             .chain(order.perimeter.departements.iter().map(|d| ("departement", d.as_str())))
             .collect();
         for chunk in places.chunks(500) {
-            let sql = format!("INSERT INTO order_perimeter (order_id, kind, code) VALUES {}", value_rows(chunk.len(), 3));
+            let sql = format!("INSERT INTO order_perimeter (order_id, kind, code) VALUES {}", value_rows(self.engine(), chunk.len(), 3));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (kind, code) in chunk {
                 q = q.bind(order_id).bind(*kind).bind(*code);
@@ -187,7 +187,7 @@ impl Store {
         // Booklets, then their ids in number order.
         let numbers: Vec<i64> = (1..=order.booklet_count).collect();
         for chunk in numbers.chunks(5000) {
-            let sql = format!("INSERT INTO booklets (order_id, number) VALUES {}", value_rows(chunk.len(), 2));
+            let sql = format!("INSERT INTO booklets (order_id, number) VALUES {}", value_rows(self.engine(), chunk.len(), 2));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for n in chunk {
                 q = q.bind(order_id).bind(*n);
@@ -206,7 +206,7 @@ impl Store {
             // Both engines name the columns of a bare VALUES list column1, column2, ….
             let sql = format!(
                 "INSERT INTO cheques (order_id, face_value_cents, state, booklet_id, number, code) SELECT {order_id}, {face}, 'issued', column1, column2, column3 FROM (VALUES {}) AS v",
-                value_rows(chunk.len(), 3)
+                value_rows(self.engine(), chunk.len(), 3)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (i, code) in chunk.iter().enumerate() {
@@ -219,6 +219,7 @@ impl Store {
         post(
             &mut tx,
             &self.inner.caches,
+            self.engine(),
             &[NewTransfer {
                 posting: Posting::prepayment(funder, order.total),
                 order_id: Some(order_id),

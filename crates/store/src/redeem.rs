@@ -211,7 +211,7 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
     let mut codes: Vec<String> = reqs.iter().map(|r| r.code.as_compact()).collect();
     codes.sort();
     codes.dedup();
-    let sql = format!("{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}", placeholders(0, codes.len()));
+    let sql = format!("{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}", placeholders(ctx.engine, 0, codes.len()));
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for c in &codes {
         q = q.bind(c.as_str());
@@ -228,7 +228,7 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
     venue_ids.dedup();
     let sql = format!(
         "SELECT id, siret, name, commune_insee, status, qualified_until, created_at FROM venues WHERE id IN ({})",
-        placeholders(0, venue_ids.len())
+        placeholders(ctx.engine, 0, venue_ids.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for v in &venue_ids {
@@ -322,7 +322,7 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
     if !accepted.is_empty() {
         let sql = format!(
             "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES {} RETURNING id, cheque_id",
-            value_rows(accepted.len(), 5)
+            value_rows(ctx.engine, accepted.len(), 5)
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for (cheque_id, d) in &accepted {
@@ -333,7 +333,7 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
         }
         let sql = format!(
             "UPDATE cheques SET state = 'redeemed' WHERE state = 'issued' AND id IN ({})",
-            placeholders(0, accepted.len())
+            placeholders(ctx.engine, 0, accepted.len())
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for (cheque_id, _) in &accepted {
@@ -353,7 +353,7 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
             })
             .collect();
         let latest = reqs.iter().map(|r| r.now).max().unwrap_or(Timestamp::from_unix_ms(0));
-        post(&mut tx, &ctx.caches, &transfers, latest).await?;
+        post(&mut tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
     }
 
     // 5. Final outcomes, stored under their idempotency keys before the commit.
@@ -501,6 +501,7 @@ impl Store {
                 post(
                     &mut tx,
                     &self.inner.caches,
+                    self.engine(),
                     &[NewTransfer {
                         posting: posting.reversal(),
                         order_id: Some(red.order_id.0),

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::Date;
 
-use crate::StoreError;
+use crate::{Engine, StoreError};
 
 #[derive(Clone, Default)]
 pub(crate) struct Caches {
@@ -18,28 +18,37 @@ pub(crate) struct Caches {
     pub services: Arc<Mutex<Arc<HashSet<String>>>>,
 }
 
-/// "$1, $2, …, $n" starting after `offset` parameters.
-pub(crate) fn placeholders(offset: usize, n: usize) -> String {
+/// "$1, $2, …, $n" (PostgreSQL) or "?, ?, …" (SQLite) for a statement whose parameters are
+/// all generated here, in binding order.
+///
+/// SQLite gets anonymous `?`: sqlx resolves each named parameter (`$7`) with
+/// `sqlite3_bind_parameter_name`, a linear scan, which made a 500-row insert quadratic.
+pub(crate) fn placeholders(engine: Engine, offset: usize, n: usize) -> String {
     let mut s = String::with_capacity(n * 5);
     for i in 0..n {
         if i > 0 {
             s.push_str(", ");
         }
-        s.push('$');
-        s.push_str(&(offset + i + 1).to_string());
+        match engine {
+            Engine::Sqlite => s.push('?'),
+            Engine::Postgres => {
+                s.push('$');
+                s.push_str(&(offset + i + 1).to_string());
+            }
+        }
     }
     s
 }
 
-/// "($1, $2), ($3, $4), …" for `rows` rows of `width` parameters.
-pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+/// "($1, $2), ($3, $4), …" for `rows` rows of `width` parameters (see [`placeholders`]).
+pub(crate) fn value_rows(engine: Engine, rows: usize, width: usize) -> String {
     let mut s = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {
             s.push_str(", ");
         }
         s.push('(');
-        s.push_str(&placeholders(r * width, width));
+        s.push_str(&placeholders(engine, r * width, width));
         s.push(')');
     }
     s

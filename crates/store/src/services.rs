@@ -29,7 +29,7 @@ impl Store {
                 "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES {} \
                  ON CONFLICT (code) DO UPDATE SET level = excluded.level, level_name = excluded.level_name, \
                  category_code = excluded.category_code, category_name = excluded.category_name, name = excluded.name",
-                value_rows(chunk.len(), 6)
+                value_rows(self.engine(), chunk.len(), 6)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {

@@ -1,1 +1,67 @@
+//! passnum's HTTP server: the JSON API under `/api/v1`, described by a generated OpenAPI 3.1
+//! document at `/api/v1/openapi.json`.
+//!
+//! Handlers parse input into domain types, call one store operation, and render. Every
+//! error goes through [`error::ApiError`], mapped to HTTP once.
 
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod extract;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use passnum_store::Store;
+use tokio::net::TcpListener;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+
+/// Everything a handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<auth::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()) }
+    }
+}
+
+/// A bound server, not yet running. Bind to port 0 in tests and read [`Application::port`].
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(state: AppState, listen: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub fn router(state: AppState) -> Router {
+    api::router(state)
+}

@@ -1,0 +1,231 @@
+//! `passnum bench`: redemptions per second at the storage layer and through HTTP, and the time
+//! to issue a large order. Every commit is durable (SQLite WAL + synchronous=FULL, PostgreSQL
+//! synchronous_commit=on): the throughput comes from group commit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use passnum_core::order::OrderRequest;
+use passnum_core::{ChequeCode, InseeCode, NewOrder, Siret, VenueStatus};
+use passnum_store::{Actor, NewVenue, Outcome, RedeemRequest, Store, StoreOptions};
+use passnum_web::{AppState, Application, SystemClock};
+
+use crate::now;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Cheques redeemed in each redemption measurement.
+    #[arg(long, default_value_t = 50_000)]
+    cheques: usize,
+    /// Concurrent clients at the storage layer.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Concurrent HTTP clients (keep-alive connections).
+    #[arg(long, default_value_t = 64)]
+    http_concurrency: usize,
+    /// Cheques in the order whose issuing is timed.
+    #[arg(long, default_value_t = 100_000)]
+    issue: i64,
+    /// Run only some measurements: storage, http, issue (repeatable).
+    #[arg(long)]
+    only: Vec<String>,
+}
+
+struct Fixture {
+    venue: passnum_store::Venue,
+    codes: Vec<ChequeCode>,
+}
+
+async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixture> {
+    let at = now();
+    let funder = store.create_funder(&format!("Banc d'essai {tag}"), "autre", at).await?;
+    // A SIRET unique to this run: 9 digits from the tag, then a NIC chosen so that Luhn holds.
+    let siret = (0..100_000)
+        .map(|nic| format!("{:09}{:05}", tag % 1_000_000_000, nic))
+        .find(|s| Siret::parse(s).is_ok())
+        .context("SIRET de test")?;
+    let venue = store
+        .create_venue(
+            &NewVenue {
+                siret: Siret::parse(&siret)?,
+                name: "Lieu du banc d'essai".into(),
+                commune: InseeCode::parse("69123")?,
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+            },
+            at,
+        )
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let booklets = cheques.div_ceil(10) as i64;
+    let order = store.create_order(funder.id, &order_of(booklets, today)?, at).await?;
+    let mut codes = Vec::with_capacity(cheques);
+    let mut after = 0;
+    while codes.len() < cheques {
+        let page = store.list_cheques(order.id, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        codes.extend(page.iter().map(|c| ChequeCode::parse(&c.code).expect("stored code")));
+    }
+    codes.truncate(cheques);
+    Ok(Fixture { venue, codes })
+}
+
+fn order_of(booklets: i64, today: time::Date) -> anyhow::Result<NewOrder> {
+    Ok(NewOrder::parse(&OrderRequest {
+        booklet_count: booklets,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: today - time::Duration::days(1),
+        valid_until: today + time::Duration::days(365),
+        tolerance_days: 30,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })?)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn p99(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() * 99 / 100).copied().unwrap_or_default()
+}
+
+async fn bench_storage(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    let fx = Arc::new(fixture(store, args.cheques, tag).await?);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..args.concurrency {
+        let (store, fx, next) = (store.clone(), fx.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = fx.codes.get(i) else { break };
+                let t = Instant::now();
+                let a = store
+                    .redeem(RedeemRequest {
+                        venue_id: fx.venue.id,
+                        code: *code,
+                        service_code: "2.1.07".into(),
+                        now: now(),
+                        idempotency: None,
+                    })
+                    .await
+                    .expect("redeem");
+                assert!(matches!(a.outcome, Outcome::Accepted(_)), "{:?}", a.outcome);
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "| storage | {:?} | {} | {} | {:.0} redemptions/s | median {:.2} ms, p99 {:.2} ms |",
+        store.engine(),
+        lat.len(),
+        args.concurrency,
+        lat.len() as f64 / secs,
+        median(lat.clone()).as_secs_f64() * 1e3,
+        p99(lat).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+async fn bench_http(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    let fx = Arc::new(fixture(store, args.cheques, tag).await?);
+    let token = store.create_token(Actor::Venue(fx.venue.id), "bench", now()).await?;
+    let app = Application::build(AppState::new(store.clone(), Arc::new(SystemClock)), "127.0.0.1:0".parse()?).await?;
+    let url = format!("http://{}/api/v1/redemptions", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.http_concurrency).build()?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..args.http_concurrency {
+        let (client, fx, next, url, token) = (client.clone(), fx.clone(), next.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = fx.codes.get(i) else { break };
+                let body = format!(r#"{{"code":"{}","service_code":"2.1.07"}}"#, code.grouped());
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", format!("bench-{i}"))
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(r.status(), 201, "{:?}", r.text().await);
+                let _ = r.bytes().await;
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "| http (idempotency keys) | {:?} | {} | {} | {:.0} redemptions/s | median {:.2} ms, p99 {:.2} ms |",
+        store.engine(),
+        lat.len(),
+        args.http_concurrency,
+        lat.len() as f64 / secs,
+        median(lat.clone()).as_secs_f64() * 1e3,
+        p99(lat).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+async fn bench_issue(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    let funder = store.create_funder(&format!("Banc d'émission {tag}"), "autre", now()).await?;
+    let order = order_of(args.issue.div_euclid(10).max(1), passnum_core::paris::local_date(now()))?;
+    let start = Instant::now();
+    store.create_order(funder.id, &order, now()).await?;
+    println!(
+        "| issue order | {:?} | {} cheques | 1 | {:.2} s | {:.0} cheques/s |",
+        store.engine(),
+        order.cheque_count(),
+        start.elapsed().as_secs_f64(),
+        order.cheque_count() as f64 / start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let store = Store::connect(&url, StoreOptions::default()).await.with_context(|| format!("ouverture de {url}"))?;
+    let tag = now().unix_ms() as u64;
+    let wants = |k: &str| args.only.is_empty() || args.only.iter().any(|o| o == k);
+    println!("| measure | engine | n | clients | result | detail |");
+    println!("|---|---|---|---|---|---|");
+    if wants("issue") {
+        bench_issue(&store, &args, tag).await?;
+    }
+    if wants("storage") {
+        bench_storage(&store, &args, tag).await?;
+    }
+    if wants("http") {
+        bench_http(&store, &args, tag + 1).await?;
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! The demo programme: a métropole funds 100 booklets, venues around Lyon accept them.
+
+use std::net::SocketAddr;
+
+use passnum_core::order::OrderRequest;
+use passnum_core::{InseeCode, NewOrder, Siret, VenueStatus};
+use passnum_store::{Actor, NewVenue, Store};
+
+use crate::now;
+
+const VENUES: &[(&str, &str, &str, VenueStatus)] = &[
+    ("21690123000005", "Médiathèque de la Part-Dieu", "69123", VenueStatus::Qualified),
+    ("21692660000000", "Espace numérique de Villeurbanne", "69266", VenueStatus::Qualified),
+    ("21692590000005", "France Services de Vénissieux", "69259", VenueStatus::Qualified),
+    ("84712345000003", "Association Clic'Solidaire (en cours de qualification)", "69123", VenueStatus::Applied),
+];
+
+pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
+    let at = now();
+    let existing = store.list_funders(1, 0).await?;
+    let (funder, venues) = if let Some(f) = existing.into_iter().next() {
+        eprintln!("Données de démonstration déjà présentes : nouveaux jetons ci-dessous.");
+        (f, store.list_venues(10, 0).await?)
+    } else {
+        let funder = store.create_funder("Métropole de Lyon", "metropole", at).await?;
+        let today = passnum_core::paris::local_date(at);
+        let order = NewOrder::parse(&OrderRequest {
+            booklet_count: 100,
+            cheques_per_booklet: 10,
+            face_value_cents: 1000,
+            valid_from: today - time::Duration::days(30),
+            valid_until: today + time::Duration::days(335),
+            tolerance_days: 30,
+            perimeter_communes: vec![],
+            perimeter_departements: vec!["69".into()],
+        })?;
+        store.create_order(funder.id, &order, at).await?;
+        let mut venues = vec![];
+        for (siret, name, commune, status) in VENUES {
+            let v = NewVenue {
+                siret: Siret::parse(siret)?,
+                name: (*name).into(),
+                commune: InseeCode::parse(commune)?,
+                status: *status,
+                qualified_until: None,
+            };
+            venues.push(store.create_venue(&v, at).await?);
+        }
+        (funder, venues)
+    };
+    let orders = store.list_orders(Some(funder.id), 1, 0).await?;
+    let codes = match orders.first() {
+        Some(o) => store.list_cheques(o.id, 0, 3).await?,
+        None => vec![],
+    };
+    let operator = store.create_token(Actor::Operator, "démo", at).await?;
+    let funder_token = store.create_token(Actor::Funder(funder.id), "démo", at).await?;
+    println!("Programme de démonstration : {} (commanditaire n° {})", funder.name, funder.id);
+    println!("  jeton opérateur      : {operator}");
+    println!("  jeton commanditaire  : {funder_token}");
+    let mut first_venue_token = None;
+    for v in &venues {
+        let t = store.create_token(Actor::Venue(v.id), "démo", at).await?;
+        println!("  jeton lieu n° {} ({}, {}) : {t}", v.id, v.name, v.status.as_str());
+        first_venue_token.get_or_insert(t);
+    }
+    println!("Quelques codes de chèques :");
+    for c in &codes {
+        println!("  carnet {} chèque {} : {} ({})", c.booklet_number, c.number, c.code, c.state.as_str());
+    }
+    if let (Some(t), Some(c)) = (first_venue_token, codes.first()) {
+        println!("Essayez un encaissement :");
+        println!(
+            "  curl -s -X POST http://{listen}/api/v1/redemptions -H 'Authorization: Bearer {t}' \
+             -H 'Content-Type: application/json' -H 'Idempotency-Key: essai-1' \
+             -d '{{\"code\": \"{}\", \"service_code\": \"2.1.07\"}}'",
+            c.code
+        );
+    }
+    Ok(())
+}

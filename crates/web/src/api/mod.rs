@@ -1,0 +1,98 @@
+//! `/api/v1`: routes, and the OpenAPI document generated from them.
+
+mod cheques;
+pub mod dto;
+mod funders;
+mod ledger;
+mod orders;
+mod redemptions;
+mod services;
+mod venues;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Largest accepted request body. Every API body is small; a bigger one is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "passnum API",
+        description = "API du Pass Numérique : commanditaires, commandes, lieux, encaissements, comptabilité. \
+                       Toutes les routes demandent un jeton « Authorization: Bearer … » créé par `passnum token create`. \
+                       Les erreurs ont la forme {\"error\": {\"code\": …, \"message\": …}} avec un code stable.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "funders", description = "Commanditaires"),
+        (name = "orders", description = "Commandes, carnets et chèques"),
+        (name = "venues", description = "Lieux de médiation"),
+        (name = "redemptions", description = "Encaissements et annulations"),
+        (name = "cheques", description = "Consultation d'un chèque"),
+        (name = "ledger", description = "Comptabilité en partie double"),
+        (name = "services", description = "Référentiel des services")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(funders::create, funders::list))
+        .routes(routes!(funders::get_one))
+        .routes(routes!(orders::create, orders::list))
+        .routes(routes!(orders::get_one))
+        .routes(routes!(orders::cheques))
+        .routes(routes!(venues::create, venues::list))
+        .routes(routes!(venues::get_one))
+        .routes(routes!(venues::set_status))
+        .routes(routes!(redemptions::create, redemptions::list))
+        .routes(routes!(redemptions::rollback))
+        .routes(routes!(cheques::status))
+        .routes(routes!(ledger::balances))
+        .routes(routes!(ledger::trial_balance))
+        .routes(routes!(services::list))
+}
+
+/// The OpenAPI document, as served.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi_router().into_openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = openapi_router().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "Cette adresse n'existe pas.") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Méthode HTTP non prise en charge ici.")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .with_state(state)
+}

@@ -1,0 +1,117 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use passnum_core::order::OrderRequest;
+use passnum_core::{FunderId, NewOrder, OrderId};
+use passnum_store::{Actor, Order};
+
+use super::dto::{ChequeItemDto, ChequePage, ChequePageQuery, CreateOrder, OrderDto, Page, date_in};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+
+/// Issue an order: its booklets and cheque codes are created, and the prepayment of the whole
+/// face value is held for the funder (operator, or a funder for itself).
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = CreateOrder, security(("bearer" = [])),
+    responses((status = 201, body = OrderDto), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateOrder>,
+) -> ApiResult<(StatusCode, Json<OrderDto>)> {
+    let funder = match (auth.0, body.funder_id) {
+        (Actor::Operator, Some(f)) => FunderId(f),
+        (Actor::Operator, None) => {
+            return Err(ApiError::invalid("funder_required", "Indiquez « funder_id » : le commanditaire de la commande."));
+        }
+        (Actor::Funder(f), None) => f,
+        (Actor::Funder(f), Some(id)) if f.0 == id => f,
+        (Actor::Funder(_), Some(_)) => return Err(ApiError::forbidden()),
+        (Actor::Venue(_), _) => return Err(ApiError::forbidden()),
+    };
+    let order = NewOrder::parse(&OrderRequest {
+        booklet_count: body.booklet_count,
+        cheques_per_booklet: body.cheques_per_booklet,
+        face_value_cents: body.face_value_cents,
+        valid_from: date_in("valid_from", &body.valid_from)?,
+        valid_until: date_in("valid_until", &body.valid_until)?,
+        tolerance_days: body.tolerance_days,
+        perimeter_communes: body.perimeter.communes,
+        perimeter_departements: body.perimeter.departements,
+    })
+    .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?;
+    let created = st.store.create_order(funder, &order, st.clock.now()).await.map_err(|e| match e {
+        passnum_store::StoreError::NotFound => {
+            ApiError::invalid("funder_unknown", "Ce commanditaire n'existe pas : vérifiez « funder_id ».")
+        }
+        other => other.into(),
+    })?;
+    let mut dto = OrderDto::from(created);
+    dto.counts = Some(st.store.order_counts(OrderId(dto.id)).await?.into());
+    Ok((StatusCode::CREATED, Json(dto)))
+}
+
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        None => String::new(),
+    }
+}
+
+/// Orders, newest first: all for the operator, its own for a funder.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(Page), security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrderDto>)))]
+pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<Page>) -> ApiResult<Json<Vec<OrderDto>>> {
+    let scope = match auth.0 {
+        Actor::Operator => None,
+        Actor::Funder(f) => Some(f),
+        Actor::Venue(_) => return Err(ApiError::forbidden()),
+    };
+    let orders = st.store.list_orders(scope, page.limit(), page.offset()).await?;
+    Ok(Json(orders.into_iter().map(Into::into).collect()))
+}
+
+/// An order the caller may see; another funder's order is reported as not found.
+async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<Order> {
+    let order = st.store.get_order(OrderId(id)).await?;
+    match auth.0 {
+        Actor::Operator => Ok(order),
+        Actor::Funder(f) if f == order.funder_id => Ok(order),
+        Actor::Funder(_) => Err(ApiError::not_found()),
+        Actor::Venue(_) => Err(ApiError::forbidden()),
+    }
+}
+
+/// One order with its counts.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
+pub async fn get_one(State(st): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<OrderDto>> {
+    let order = visible_order(&st, &auth, id).await?;
+    let mut dto = OrderDto::from(order);
+    dto.counts = Some(st.store.order_counts(OrderId(id)).await?.into());
+    Ok(Json(dto))
+}
+
+/// The cheques of an order with their codes, in booklet order, page by page.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/cheques", tag = "orders", params(("id" = i64, Path), ChequePageQuery),
+    security(("bearer" = [])), responses((status = 200, body = ChequePage), (status = 404, body = ErrorBody)))]
+pub async fn cheques(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ChequePageQuery>,
+) -> ApiResult<Json<ChequePage>> {
+    visible_order(&st, &auth, id).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let items = st.store.list_cheques(OrderId(id), q.after.unwrap_or(0), limit).await?;
+    let next_after = if items.len() as i64 == limit { items.last().map(|c| c.id) } else { None };
+    Ok(Json(ChequePage {
+        items: items
+            .into_iter()
+            .map(|c| ChequeItemDto { booklet_number: c.booklet_number, number: c.number, code: c.code, state: c.state.as_str().into() })
+            .collect(),
+        next_after,
+    }))
+}

@@ -1,0 +1,113 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use passnum_core::cheque::RedeemRefusal;
+use passnum_core::{ChequeCode, RedemptionId};
+use passnum_store::{Actor, Answer, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest};
+use sha2::{Digest, Sha256};
+
+use super::dto::{CreateRedemption, RedemptionDto, RedemptionPageQuery};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyHeader};
+
+fn key(auth: &Auth, header: IdempotencyHeader, canonical_request: &str) -> Option<IdempotencyKey> {
+    header.0.map(|k| IdempotencyKey {
+        actor: auth.0.key(),
+        key: k,
+        request_hash: hex::encode(Sha256::digest(canonical_request.as_bytes())),
+    })
+}
+
+/// One answer, rendered the same way the first time and on every replay.
+fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
+    let mut response = match answer.outcome {
+        Outcome::Accepted(r) => (success, Json(RedemptionDto::new(r, st.store.options().rollback_window_ms))).into_response(),
+        Outcome::Refused(r) => ApiError::new(ApiError::status_of_refusal(&r.code), r.code, r.message).into_response(),
+    };
+    if answer.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn venue_of(auth: &Auth) -> ApiResult<passnum_core::VenueId> {
+    match auth.0 {
+        Actor::Venue(v) => Ok(v),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// Redeem a cheque for a service (venue). Send an `Idempotency-Key` header so that a retry
+/// after a network failure gets the first answer instead of a second attempt.
+///
+/// Refusals are checked in this order: malformed code or wrong check symbol → unknown cheque →
+/// not yet valid → expired → blocked → already redeemed → venue not qualified → venue outside
+/// the order's perimeter. An unknown service is refused with `service_unknown`.
+#[utoipa::path(post, path = "/api/v1/redemptions", tag = "redemptions", request_body = CreateRedemption,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer; same key with another body is refused.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = RedemptionDto, description = "Accepted"),
+        (status = 404, body = ErrorBody, description = "cheque_unknown"),
+        (status = 409, body = ErrorBody, description = "cheque_already_redeemed"),
+        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused")))]
+pub async fn create(
+    State(st): State<AppState>,
+    auth: Auth,
+    idem: IdempotencyHeader,
+    ApiJson(body): ApiJson<CreateRedemption>,
+) -> ApiResult<Response> {
+    let venue = venue_of(&auth)?;
+    // A typo is caught by the check symbol here, before any lookup.
+    let code = ChequeCode::parse(&body.code).map_err(|e| {
+        let r = RedeemRefusal::Malformed(e);
+        ApiError::invalid(r.code(), r.message())
+    })?;
+    let service_code = body.service_code.trim().to_string();
+    let idempotency = key(&auth, idem, &format!("redeem\n{}\n{}", code.as_compact(), service_code));
+    let answer = st
+        .store
+        .redeem(RedeemRequest { venue_id: venue, code, service_code, now: st.clock.now(), idempotency })
+        .await?;
+    Ok(render(&st, answer, StatusCode::CREATED))
+}
+
+/// Cancel a redemption (the venue that made it, within the rollback window, before payment).
+#[utoipa::path(post, path = "/api/v1/redemptions/{id}/rollback", tag = "redemptions", params(("id" = i64, Path),
+    ("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 200, body = RedemptionDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rollback(
+    State(st): State<AppState>,
+    auth: Auth,
+    idem: IdempotencyHeader,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let venue = venue_of(&auth)?;
+    let idempotency = key(&auth, idem, &format!("rollback\n{id}"));
+    let answer = st
+        .store
+        .rollback(RollbackRequest { venue_id: venue, redemption_id: RedemptionId(id), now: st.clock.now(), idempotency })
+        .await?;
+    Ok(render(&st, answer, StatusCode::OK))
+}
+
+/// Redemptions, newest first: a venue sees its own, a funder those of its cheques, the operator all.
+#[utoipa::path(get, path = "/api/v1/redemptions", tag = "redemptions", params(RedemptionPageQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<RedemptionDto>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<RedemptionPageQuery>,
+) -> ApiResult<Json<Vec<RedemptionDto>>> {
+    let scope = match auth.0 {
+        Actor::Operator => RedemptionScope::All,
+        Actor::Funder(f) => RedemptionScope::Funder(f),
+        Actor::Venue(v) => RedemptionScope::Venue(v),
+    };
+    let window = st.store.options().rollback_window_ms;
+    let items = st.store.list_redemptions(scope, q.before.unwrap_or(0), q.limit.unwrap_or(50)).await?;
+    Ok(Json(items.into_iter().map(|r| RedemptionDto::new(r, window)).collect()))
+}

@@ -1,0 +1,80 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use passnum_core::{InseeCode, Siret, VenueId, VenueStatus};
+use passnum_store::{Actor, NewVenue};
+
+use super::dto::{CreateVenue, Page, SetVenueStatus, VenueDto, date_in};
+use super::orders::capitalize;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+
+fn parse_status(s: &str) -> ApiResult<VenueStatus> {
+    VenueStatus::parse(s).ok_or_else(|| {
+        ApiError::invalid("invalid_status", "Statut inconnu : applied, qualified, suspended ou revoked.")
+    })
+}
+
+/// Register a venue (operator). A SIRET belongs to one venue only.
+#[utoipa::path(post, path = "/api/v1/venues", tag = "venues", request_body = CreateVenue, security(("bearer" = [])),
+    responses((status = 201, body = VenueDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateVenue>,
+) -> ApiResult<(StatusCode, Json<VenueDto>)> {
+    auth.operator()?;
+    let v = NewVenue {
+        siret: Siret::parse(&body.siret).map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
+        name: body.name,
+        commune: InseeCode::parse(&body.commune_insee)
+            .map_err(|e| ApiError::invalid("invalid_commune", capitalize(&e.to_string())))?,
+        status: parse_status(body.status.as_deref().unwrap_or("applied"))?,
+        qualified_until: body.qualified_until.as_deref().map(|d| date_in("qualified_until", d)).transpose()?,
+    };
+    if !matches!(v.status, VenueStatus::Applied | VenueStatus::Qualified) {
+        return Err(ApiError::invalid("invalid_status", "Un nouveau lieu est « applied » ou « qualified »."));
+    }
+    let created = st.store.create_venue(&v, st.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Venues: all of them for the operator and funders, itself for a venue.
+#[utoipa::path(get, path = "/api/v1/venues", tag = "venues", params(Page), security(("bearer" = [])),
+    responses((status = 200, body = Vec<VenueDto>)))]
+pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<Page>) -> ApiResult<Json<Vec<VenueDto>>> {
+    let venues = match auth.0 {
+        Actor::Venue(v) => vec![st.store.get_venue(v).await?],
+        _ => st.store.list_venues(page.limit(), page.offset()).await?,
+    };
+    Ok(Json(venues.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "venues", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = VenueDto), (status = 404, body = ErrorBody)))]
+pub async fn get_one(State(st): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<VenueDto>> {
+    if let Actor::Venue(v) = auth.0
+        && v.0 != id
+    {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(st.store.get_venue(VenueId(id)).await?.into()))
+}
+
+/// Qualify, suspend or revoke a venue (operator). Revocation is final.
+#[utoipa::path(post, path = "/api/v1/venues/{id}/status", tag = "venues", params(("id" = i64, Path)),
+    request_body = SetVenueStatus, security(("bearer" = [])),
+    responses((status = 200, body = VenueDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_status(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SetVenueStatus>,
+) -> ApiResult<Json<VenueDto>> {
+    auth.operator()?;
+    let status = parse_status(&body.status)?;
+    let until = body.qualified_until.as_deref().map(|d| date_in("qualified_until", d)).transpose()?;
+    Ok(Json(st.store.set_venue_status(VenueId(id), status, until).await?.into()))
+}

@@ -1,0 +1,110 @@
+//! The one error type of the HTTP layer, and its single mapping to responses.
+//!
+//! Body: `{"error": {"code": "stable_machine_code", "message": "Phrase en français."}}`.
+//! Internal causes are logged, never shown.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use passnum_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. `cheque_already_redeemed`.
+    pub code: String,
+    /// What happened and what to do, in French.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { status, code: code.into(), message: message.into() }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Jeton d'accès absent ou invalide : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Votre rôle ne permet pas cette opération.")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Ressource introuvable.")
+    }
+
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l'opérateur.",
+        )
+    }
+
+    /// HTTP status for a business refusal code of the store.
+    pub fn status_of_refusal(code: &str) -> StatusCode {
+        match code {
+            "cheque_unknown" | "redemption_unknown" => StatusCode::NOT_FOUND,
+            "cheque_already_redeemed"
+            | "redemption_already_cancelled"
+            | "redemption_already_paid"
+            | "rollback_window_closed" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            StoreError::Invalid { code, message } => Self::invalid(code, message),
+            StoreError::IdempotencyMismatch => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Cette clé d'idempotence a déjà servi pour une requête différente : utilisez une nouvelle clé.",
+            ),
+            StoreError::Stopped => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Le service redémarre : réessayez dans un instant.",
+            ),
+            other => {
+                tracing::error!(error = %other, "erreur de stockage");
+                Self::internal()
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
