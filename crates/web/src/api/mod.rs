@@ -83,6 +83,25 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     openapi_router().into_openapi()
 }
 
+/// Refuses a body whose declared length is over the limit before reading any of it: the body
+/// limit alone would wait for the client to send 64 KiB before answering.
+async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "Le corps de la requête est trop volumineux (64 Kio au plus).",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 pub fn router(state: AppState) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
     let doc = std::sync::Arc::new(doc);
@@ -93,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Méthode HTTP non prise en charge ici.")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
         .with_state(state)
 }

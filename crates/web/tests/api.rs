@@ -1,0 +1,340 @@
+//! The JSON API, end to end over real HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const SIRET_A: &str = "21690123000005";
+const SIRET_B: &str = "21692660000000";
+
+api_test! {
+    async fn a_funder_orders_a_venue_redeems_the_ledger_shows_who_owes_what(app) {
+        let op = app.operator.clone();
+        // The operator registers a funder and a venue.
+        let (st, funder) = json(app.post(&op, "/api/v1/funders", &json!({"name": "Département du Rhône", "kind": "departement"})).await).await;
+        assert_eq!(st, 201, "{funder}");
+        let (st, venue) = json(app.post(&op, "/api/v1/venues", &json!({
+            "siret": "216 901 230 00005", "name": "Médiathèque", "commune_insee": "69123", "status": "qualified"
+        })).await).await;
+        assert_eq!(st, 201, "{venue}");
+        let funder_id = funder["id"].as_i64().unwrap();
+        let venue_id = venue["id"].as_i64().unwrap();
+        let ft = app.token(passnum_store::Actor::Funder(passnum_core::FunderId(funder_id))).await;
+        let vt = app.token(passnum_store::Actor::Venue(passnum_core::VenueId(venue_id))).await;
+        // The funder orders 3 booklets of 10 × 10 €.
+        let (st, order) = json(app.post(&ft, "/api/v1/orders", &json!({
+            "booklet_count": 3, "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+            "perimeter": {"departements": ["69"]}
+        })).await).await;
+        assert_eq!(st, 201, "{order}");
+        assert_eq!(order["total_cents"], 30_000);
+        assert_eq!(order["counts"]["issued"], 30);
+        let order_id = order["id"].as_i64().unwrap();
+        // Its cheques, page by page.
+        let (_, page) = json(app.get(&ft, &format!("/api/v1/orders/{order_id}/cheques?limit=20")).await).await;
+        assert_eq!(page["items"].as_array().unwrap().len(), 20);
+        let after = page["next_after"].as_i64().unwrap();
+        let (_, page2) = json(app.get(&ft, &format!("/api/v1/orders/{order_id}/cheques?limit=20&after={after}")).await).await;
+        assert_eq!(page2["items"].as_array().unwrap().len(), 10);
+        assert!(page2["next_after"].is_null());
+        let code = page["items"][0]["code"].as_str().unwrap().to_string();
+        // The venue checks, then redeems, typing the code in lower case with spaces.
+        let (st, status) = json(app.get(&vt, &format!("/api/v1/cheques/{code}")).await).await;
+        assert_eq!((st, status["state"].as_str()), (200, Some("issued")));
+        let typed = code.to_lowercase().replace('-', " ");
+        let (st, r) = json(app.post(&vt, "/api/v1/redemptions", &json!({"code": typed, "service_code": "2.1.07"})).await).await;
+        assert_eq!(st, 201, "{r}");
+        assert_eq!(r["amount"], "10,00\u{a0}€");
+        assert_eq!(r["cheque_code"], code);
+        // The ledger: the funder holds 290 €, the venue is owed 10 €, the books balance.
+        let (_, fb) = json(app.get(&ft, "/api/v1/ledger/balances").await).await;
+        assert_eq!(fb[0]["balance_cents"], 29_000);
+        let (_, vb) = json(app.get(&vt, "/api/v1/ledger/balances").await).await;
+        assert_eq!(vb[0]["balance_cents"], 1000);
+        let (st, tb) = json(app.get(&op, "/api/v1/ledger/trial-balance").await).await;
+        assert_eq!((st, tb["balanced"].as_bool(), tb["total_cents"].as_i64()), (200, Some(true), Some(0)));
+        let (_, o) = json(app.get(&ft, &format!("/api/v1/orders/{order_id}")).await).await;
+        assert_eq!((o["counts"]["issued"].as_i64(), o["counts"]["redeemed"].as_i64()), (Some(29), Some(1)));
+    }
+}
+
+api_test! {
+    async fn thirty_two_parallel_http_redemptions_of_one_cheque_succeed_once(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let code = p.codes[0].grouped();
+        let mut tasks = vec![];
+        for _ in 0..48 {
+            let (client, url, token, code) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone(), code.clone());
+            tasks.push(tokio::spawn(async move {
+                client.post(url).bearer_auth(token).json(&json!({"code": code, "service_code": "2.1.07"})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = vec![];
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 47, "{statuses:?}");
+        let (_, vb) = json(app.get(&p.venue_token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(vb[0]["balance_cents"], 1000);
+    }
+}
+
+api_test! {
+    async fn an_idempotency_key_replays_the_first_answer_and_changes_nothing(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let send = |code: String, key: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone());
+            async move {
+                client.post(url).bearer_auth(token).header("Idempotency-Key", key)
+                    .json(&json!({"code": code, "service_code": "2.1.07"})).send().await.unwrap()
+            }
+        };
+        let first = send(p.codes[0].grouped(), "k-1").await;
+        assert_eq!(first.status(), 201);
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let first_body = first.text().await.unwrap();
+        // The retry, formatted differently but the same request.
+        let retry = send(p.codes[0].as_compact().to_lowercase(), "k-1").await;
+        assert_eq!(retry.status(), 201);
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        assert_eq!(retry.text().await.unwrap(), first_body);
+        // Same key, another cheque: refused, and that cheque stays unused.
+        let (st, v) = json(send(p.codes[1].grouped(), "k-1").await).await;
+        assert_eq!((st, error_code(&v)), (422, "idempotency_key_reused"));
+        let (_, s) = json(app.get(&p.venue_token, &format!("/api/v1/cheques/{}", p.codes[1])).await).await;
+        assert_eq!(s["state"], "issued");
+        let (_, list) = json(app.get(&p.venue_token, "/api/v1/redemptions").await).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        // A refused request is replayed as the same refusal.
+        let (st1, v1) = json(send(p.codes[0].grouped(), "k-2").await).await;
+        let (st2, v2) = json(send(p.codes[0].grouped(), "k-2").await).await;
+        assert_eq!((st1, st2), (409, 409));
+        assert_eq!(v1, v2);
+        // A malformed key is refused.
+        let r = app.client.post(app.url("/api/v1/redemptions")).bearer_auth(&p.venue_token).header("Idempotency-Key", "")
+            .json(&json!({"code": p.codes[2].grouped(), "service_code": "2.1.07"})).send().await.unwrap();
+        let (st, v) = json(r).await;
+        assert_eq!((st, error_code(&v)), (400, "invalid_idempotency_key"));
+    }
+}
+
+api_test! {
+    async fn rollback_through_the_api(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let (_, r) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": p.codes[0].grouped(), "service_code": "2.1.07"})).await).await;
+        let id = r["id"].as_i64().unwrap();
+        let other = venue(app.store(), SIRET_B, "Autre lieu", "69266").await;
+        let other_token = app.token(passnum_store::Actor::Venue(other.id)).await;
+        let (st, v) = json(app.post(&other_token, &format!("/api/v1/redemptions/{id}/rollback"), &json!({})).await).await;
+        assert_eq!((st, error_code(&v)), (404, "redemption_unknown"));
+        let (st, v) = json(app.post(&p.venue_token, &format!("/api/v1/redemptions/{id}/rollback"), &json!({})).await).await;
+        assert_eq!(st, 200, "{v}");
+        assert!(v["rolled_back_at"].is_string());
+        let (st, v) = json(app.post(&p.venue_token, &format!("/api/v1/redemptions/{id}/rollback"), &json!({})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "redemption_already_cancelled"));
+        // Redeemed again, then too late to cancel.
+        let (_, r) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": p.codes[0].grouped(), "service_code": "2.1.07"})).await).await;
+        app.clock.advance_ms(25 * 3_600_000);
+        let (st, v) = json(app.post(&p.venue_token, &format!("/api/v1/redemptions/{}/rollback", r["id"]), &json!({})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "rollback_window_closed"));
+    }
+}
+
+api_test! {
+    async fn each_actor_sees_only_its_own(app) {
+        let a = programme(&app, "Métropole A", SIRET_A).await;
+        let b = programme(&app, "Métropole B", SIRET_B).await;
+        let (st, _) = json(app.post(&a.venue_token, "/api/v1/redemptions", &json!({"code": a.codes[0].grouped(), "service_code": "2.1.07"})).await).await;
+        assert_eq!(st, 201);
+        // Venue B sees none of venue A's redemptions.
+        let (_, list) = json(app.get(&b.venue_token, "/api/v1/redemptions").await).await;
+        assert!(list.as_array().unwrap().is_empty());
+        let (_, list) = json(app.get(&a.venue_token, "/api/v1/redemptions").await).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        // Funder B cannot see funder A's order, nor tell A's cheque from a code that does not exist.
+        let (st, v) = json(app.get(&b.funder_token, &format!("/api/v1/orders/{}", a.order.id)).await).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+        let (st1, theirs) = json(app.get(&b.funder_token, &format!("/api/v1/cheques/{}", a.codes[1])).await).await;
+        let ghost = passnum_core::ChequeCode::generate(&mut rand_code());
+        let (st2, none) = json(app.get(&b.funder_token, &format!("/api/v1/cheques/{ghost}")).await).await;
+        assert_eq!((st1, st2), (404, 404));
+        assert_eq!(theirs, none);
+        let (_, orders) = json(app.get(&b.funder_token, "/api/v1/orders").await).await;
+        assert_eq!(orders.as_array().unwrap().len(), 1);
+        assert_eq!(orders[0]["id"], b.order.id.0);
+        // Funder B sees only redemptions of its own cheques.
+        let (_, list) = json(app.get(&b.funder_token, "/api/v1/redemptions").await).await;
+        assert!(list.as_array().unwrap().is_empty());
+        // Wrong roles are refused.
+        for (token, method, path) in [
+            (&a.venue_token, "POST", "/api/v1/funders"),
+            (&a.funder_token, "POST", "/api/v1/venues"),
+            (&a.funder_token, "POST", "/api/v1/redemptions"),
+            (&a.venue_token, "GET", "/api/v1/orders"),
+            (&a.funder_token, "GET", "/api/v1/ledger/trial-balance"),
+        ] {
+            let req = if method == "POST" { app.client.post(app.url(path)).json(&json!({})) } else { app.client.get(app.url(path)) };
+            let (st, v) = json(req.bearer_auth(token).send().await.unwrap()).await;
+            assert!(st == 403 || st == 422, "{path}: {st} {v}");
+            if st == 403 {
+                assert_eq!(error_code(&v), "forbidden");
+            }
+        }
+        // Funder B cannot order for funder A.
+        let (st, v) = json(app.post(&b.funder_token, "/api/v1/orders", &json!({
+            "funder_id": a.funder.id.0, "booklet_count": 1, "valid_from": "2026-01-01", "valid_until": "2026-12-31"
+        })).await).await;
+        assert_eq!((st, error_code(&v)), (403, "forbidden"));
+        // No token, or a wrong one: denied by default.
+        let (st, v) = json(app.client.get(app.url("/api/v1/orders")).send().await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (401, "unauthenticated"));
+        let (st, _) = json(app.get("pn_operator_forged", "/api/v1/funders").await).await;
+        assert_eq!(st, 401);
+    }
+}
+
+/// Sends only the headers of a huge POST and reads the answer, as a client would that waits
+/// for the server before streaming (the server must answer without reading the body).
+async fn oversized_post(base: &str, path: &str, token: &str, len: usize) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{{\"booklet_count\": "
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    let status: u16 = text[9..12].parse().unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap();
+    (status, serde_json::from_str(body).unwrap_or_else(|_| panic!("{text}")))
+}
+
+fn rand_code() -> rand::rngs::StdRng {
+    rand::SeedableRng::seed_from_u64(42)
+}
+
+api_test! {
+    async fn bad_input_gets_a_clear_4xx_and_writes_nothing(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let op = app.operator.clone();
+        let order = |body: serde_json::Value| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/orders"), p.funder_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let base = json!({"booklet_count": 1, "valid_from": "2026-01-01", "valid_until": "2026-12-31"});
+        let with = |k: &str, v: serde_json::Value| { let mut b = base.clone(); b[k] = v; b };
+        let cases = vec![
+            (with("booklet_count", json!(1_000_000_000)), 422, "invalid_order"),
+            (with("booklet_count", json!(0)), 422, "invalid_order"),
+            (with("booklet_count", json!(-5)), 422, "invalid_order"),
+            (with("booklet_count", json!(1.5)), 422, "invalid_body"),
+            (with("booklet_count", json!("dix")), 422, "invalid_body"),
+            (with("booklet_count", json!(99999999999999999999u128 as f64)), 422, "invalid_body"),
+            (with("face_value_cents", json!(0)), 422, "invalid_order"),
+            (with("face_value_cents", json!(-1000)), 422, "invalid_order"),
+            (with("cheques_per_booklet", json!(100_000)), 422, "invalid_order"),
+            (with("valid_until", json!("2025-01-01")), 422, "invalid_order"),
+            (with("valid_from", json!("01/01/2026")), 422, "invalid_date"),
+            (with("tolerance_days", json!(-1)), 422, "invalid_order"),
+            (with("perimeter", json!({"communes": ["6912"]})), 422, "invalid_order"),
+            (with("perimeter", json!({"pays": ["FR"]})), 422, "invalid_body"),
+            (with("surprise", json!(true)), 422, "invalid_body"),
+            (json!({"valid_from": "2026-01-01", "valid_until": "2026-12-31"}), 422, "invalid_body"),
+            (with("funder_id", json!(p.funder.id.0 + 1000)), 403, "forbidden"),
+        ];
+        for (body, status, code) in cases {
+            let (st, v) = order(body.clone()).await;
+            assert_eq!((st, error_code(&v)), (status, code), "{body}");
+        }
+        // The operator ordering for a funder that does not exist.
+        let (st, v) = json(app.post(&op, "/api/v1/orders", &with("funder_id", json!(999_999))).await).await;
+        assert_eq!((st, error_code(&v)), (422, "funder_unknown"));
+        // Malformed JSON, wrong content type, a 10 MB body.
+        let raw = |body: Vec<u8>, ct: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/orders"), p.funder_token.clone());
+            async move { json(client.post(url).bearer_auth(token).header("content-type", ct).body(body).send().await.unwrap()).await }
+        };
+        let (st, v) = raw(b"{\"booklet_count\": ".to_vec(), "application/json").await;
+        assert_eq!((st, error_code(&v)), (400, "malformed_json"));
+        let (st, v) = raw(b"booklet_count=1".to_vec(), "application/x-www-form-urlencoded").await;
+        assert_eq!((st, error_code(&v)), (415, "unsupported_media_type"));
+        // A 10 MB body is refused from its Content-Length, before the server reads it.
+        let (st, v) = oversized_post(&app.base, "/api/v1/orders", &p.funder_token, 10 * 1024 * 1024).await;
+        assert_eq!((st, error_code(&v)), (413, "body_too_large"));
+        // A body just over the limit.
+        let (st, v) = raw(vec![b' '; 70 * 1024], "application/json").await;
+        assert_eq!((st, error_code(&v)), (413, "body_too_large"));
+        // Unknown ids and paths.
+        let (st, v) = json(app.get(&op, "/api/v1/orders/999999").await).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+        let (st, v) = json(app.get(&op, "/api/v1/orders/abc").await).await;
+        assert_eq!((st, error_code(&v)), (400, "invalid_path"));
+        let (st, v) = json(app.get(&op, "/api/v1/nothing-here").await).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+        let (st, v) = json(app.client.delete(app.url("/api/v1/orders")).bearer_auth(&op).send().await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (405, "method_not_allowed"));
+        let (st, v) = json(app.get(&op, "/api/v1/orders?limit=beaucoup").await).await;
+        assert_eq!((st, error_code(&v)), (400, "invalid_query"));
+        let (st, v) = json(app.post(&op, "/api/v1/venues/999999/status", &json!({"status": "qualified"})).await).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+        // Venues: a bad SIRET, a taken SIRET, a bad commune.
+        let (st, v) = json(app.post(&op, "/api/v1/venues", &json!({"siret": "12345678901234", "name": "X", "commune_insee": "69123"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_siret"));
+        let (st, v) = json(app.post(&op, "/api/v1/venues", &json!({"siret": SIRET_A, "name": "X", "commune_insee": "69123"})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "siret_taken"));
+        let (st, v) = json(app.post(&op, "/api/v1/venues", &json!({"siret": SIRET_B, "name": "X", "commune_insee": "1"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_commune"));
+        let (st, v) = json(app.post(&op, "/api/v1/funders", &json!({"name": "  ", "kind": "commune"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_name"));
+        // Redemptions: a typo caught by the check symbol, garbage, an unknown service.
+        let mut typo = p.codes[0].as_compact().into_bytes();
+        typo[3] = if typo[3] == b'7' { b'8' } else { b'7' };
+        let typo = String::from_utf8(typo).unwrap();
+        let (st, v) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": typo, "service_code": "2.1.07"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "code_check_failed"));
+        assert!(v["error"]["message"].as_str().unwrap().starts_with("Une lettre du code semble fausse"));
+        let (st, v) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": "n'importe quoi", "service_code": "2.1.07"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "code_malformed"));
+        let (st, v) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": p.codes[0].grouped(), "service_code": "9.9.9"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "service_unknown"));
+        let (st, v) = json(app.post(&p.venue_token, "/api/v1/redemptions/abc/rollback", &json!({})).await).await;
+        assert_eq!((st, error_code(&v)), (400, "invalid_path"));
+        // Nothing was half-written: still one order, no redemption, balanced books.
+        let (_, orders) = json(app.get(&op, "/api/v1/orders").await).await;
+        assert_eq!(orders.as_array().unwrap().len(), 1);
+        let (_, reds) = json(app.get(&op, "/api/v1/redemptions").await).await;
+        assert!(reds.as_array().unwrap().is_empty());
+        let (_, tb) = json(app.get(&op, "/api/v1/ledger/trial-balance").await).await;
+        assert_eq!(tb["balanced"], true);
+        let (_, fb) = json(app.get(&p.funder_token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(fb[0]["balance_cents"], 20_000);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_describes_every_route() {
+    let app = TestApp::spawn(passnum_store::testing::TestEngine::Sqlite).await;
+    let r = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    let (st, doc) = json(r).await;
+    assert_eq!(st, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/funders", "post"), ("/api/v1/funders", "get"), ("/api/v1/funders/{id}", "get"),
+        ("/api/v1/orders", "post"), ("/api/v1/orders", "get"), ("/api/v1/orders/{id}", "get"),
+        ("/api/v1/orders/{id}/cheques", "get"), ("/api/v1/venues", "post"), ("/api/v1/venues", "get"),
+        ("/api/v1/venues/{id}", "get"), ("/api/v1/venues/{id}/status", "post"),
+        ("/api/v1/redemptions", "post"), ("/api/v1/redemptions", "get"), ("/api/v1/redemptions/{id}/rollback", "post"),
+        ("/api/v1/cheques/{code}", "get"), ("/api/v1/ledger/balances", "get"), ("/api/v1/ledger/trial-balance", "get"),
+        ("/api/v1/services", "get"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+    }
+    assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(paths.len(), 14);
+}

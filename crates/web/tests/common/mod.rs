@@ -1,0 +1,149 @@
+#![allow(dead_code)]
+//! Spawns the real server on port 0 over a fresh database, with a clock the test controls.
+
+use std::sync::Arc;
+
+use passnum_core::order::OrderRequest;
+use passnum_core::{ChequeCode, InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
+use passnum_store::testing::{TestDb, TestEngine};
+use passnum_store::{Actor, Funder, NewVenue, Order, Store, Venue};
+use passnum_web::{AppState, Application, FixedClock};
+use reqwest::{Client, Response};
+use serde_json::Value;
+use time::macros::{date, datetime};
+
+pub fn t0() -> Timestamp {
+    Timestamp::from_offset_datetime(datetime!(2026-06-15 10:00 UTC))
+}
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    pub clock: Arc<FixedClock>,
+    pub client: Client,
+    pub operator: String,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: TestEngine) -> Self {
+        let db = TestDb::new(engine).await;
+        let clock = Arc::new(FixedClock::new(t0()));
+        let app = Application::build(AppState::new(db.store.clone(), clock.clone()), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let operator = db.store.create_token(Actor::Operator, "test", t0()).await.unwrap();
+        Self { db, base, clock, client: Client::new(), operator }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.store
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    pub async fn token(&self, actor: Actor) -> String {
+        self.store().create_token(actor, "test", t0()).await.unwrap()
+    }
+}
+
+pub struct Programme {
+    pub funder: Funder,
+    pub funder_token: String,
+    pub order: Order,
+    pub venue: Venue,
+    pub venue_token: String,
+    pub codes: Vec<ChequeCode>,
+}
+
+pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str) -> Venue {
+    store
+        .create_venue(
+            &NewVenue {
+                siret: Siret::parse(siret).unwrap(),
+                name: name.into(),
+                commune: InseeCode::parse(commune).unwrap(),
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+}
+
+/// A funder with a 2-booklet order and a qualified venue in its perimeter, each with a token.
+pub async fn programme(app: &TestApp, name: &str, siret: &str) -> Programme {
+    let s = app.store();
+    let funder = s.create_funder(name, "metropole", t0()).await.unwrap();
+    let order = s
+        .create_order(
+            funder.id,
+            &NewOrder::parse(&OrderRequest {
+                booklet_count: 2,
+                cheques_per_booklet: 10,
+                face_value_cents: 1000,
+                valid_from: date!(2026 - 01 - 01),
+                valid_until: date!(2026 - 12 - 31),
+                tolerance_days: 30,
+                perimeter_communes: vec![],
+                perimeter_departements: vec!["69".into()],
+            })
+            .unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let venue = venue(s, siret, &format!("Lieu {name}"), "69123").await;
+    let codes = s.list_cheques(order.id, 0, 100).await.unwrap().iter().map(|c| ChequeCode::parse(&c.code).unwrap()).collect();
+    Programme {
+        funder_token: app.token(Actor::Funder(funder.id)).await,
+        venue_token: app.token(Actor::Venue(venue.id)).await,
+        funder,
+        order,
+        venue,
+        codes,
+    }
+}
+
+pub async fn json(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, v)
+}
+
+/// Asserts the standard error shape and returns its code.
+pub fn error_code(v: &Value) -> &str {
+    let code = v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {v}"));
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(!message.is_empty());
+    code
+}
+
+/// Runs an async test body against a server on each engine.
+#[macro_export]
+macro_rules! api_test {
+    (async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::common::TestApp) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() { run($crate::common::TestApp::spawn(passnum_store::testing::TestEngine::Sqlite).await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() { run($crate::common::TestApp::spawn(passnum_store::testing::TestEngine::Postgres).await).await }
+        }
+    };
+}
