@@ -40,7 +40,9 @@ struct Fixture {
 
 async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixture> {
     let at = now();
-    let funder = store.create_funder(&format!("Banc d'essai {tag}"), "autre", at).await?;
+    let funder = store
+        .create_funder(&format!("Banc d'essai {tag}"), "autre", at)
+        .await?;
     // A SIRET unique to this run: 9 digits from the tag, then a NIC chosen so that Luhn holds.
     let siret = (0..100_000)
         .map(|nic| format!("{:09}{:05}", tag % 1_000_000_000, nic))
@@ -60,14 +62,19 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
         .await?;
     let today = passnum_core::paris::local_date(at);
     let booklets = cheques.div_ceil(10) as i64;
-    let order = store.create_order(funder.id, &order_of(booklets, today)?, at).await?;
+    let order = store
+        .create_order(funder.id, &order_of(booklets, today)?, at)
+        .await?;
     let mut codes = Vec::with_capacity(cheques);
     let mut after = 0;
     while codes.len() < cheques {
         let page = store.list_cheques(order.id, after, 500).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        codes.extend(page.iter().map(|c| ChequeCode::parse(&c.code).expect("stored code")));
+        codes.extend(
+            page.iter()
+                .map(|c| ChequeCode::parse(&c.code).expect("stored code")),
+        );
     }
     codes.truncate(cheques);
     Ok(Fixture { venue, codes })
@@ -144,16 +151,30 @@ async fn bench_storage(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Res
 
 async fn bench_http(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
     let fx = Arc::new(fixture(store, args.cheques, tag).await?);
-    let token = store.create_token(Actor::Venue(fx.venue.id), "bench", now()).await?;
-    let app = Application::build(AppState::new(store.clone(), Arc::new(SystemClock)), "127.0.0.1:0".parse()?).await?;
+    let token = store
+        .create_token(Actor::Venue(fx.venue.id), "bench", now())
+        .await?;
+    let app = Application::build(
+        AppState::new(store.clone(), Arc::new(SystemClock)),
+        "127.0.0.1:0".parse()?,
+    )
+    .await?;
     let url = format!("http://{}/api/v1/redemptions", app.local_addr());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.http_concurrency).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.http_concurrency)
+        .build()?;
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = vec![];
     for _ in 0..args.http_concurrency {
-        let (client, fx, next, url, token) = (client.clone(), fx.clone(), next.clone(), url.clone(), token.clone());
+        let (client, fx, next, url, token) = (
+            client.clone(),
+            fx.clone(),
+            next.clone(),
+            url.clone(),
+            token.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = vec![];
             loop {
@@ -195,8 +216,13 @@ async fn bench_http(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result
 }
 
 async fn bench_issue(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
-    let funder = store.create_funder(&format!("Banc d'émission {tag}"), "autre", now()).await?;
-    let order = order_of(args.issue.div_euclid(10).max(1), passnum_core::paris::local_date(now()))?;
+    let funder = store
+        .create_funder(&format!("Banc d'émission {tag}"), "autre", now())
+        .await?;
+    let order = order_of(
+        args.issue.div_euclid(10).max(1),
+        passnum_core::paris::local_date(now()),
+    )?;
     let start = Instant::now();
     store.create_order(funder.id, &order, now()).await?;
     println!(
@@ -211,8 +237,15 @@ async fn bench_issue(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Resul
 
 pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let store = Store::connect(&url, StoreOptions::default()).await.with_context(|| format!("ouverture de {url}"))?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
+    let store = Store::connect(&url, StoreOptions::default())
+        .await
+        .with_context(|| format!("ouverture de {url}"))?;
     let tag = now().unix_ms() as u64;
     let wants = |k: &str| args.only.is_empty() || args.only.iter().any(|o| o == k);
     println!("| measure | engine | n | clients | result | detail |");

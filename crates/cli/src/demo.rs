@@ -9,10 +9,30 @@ use passnum_store::{Actor, NewVenue, Store};
 use crate::now;
 
 const VENUES: &[(&str, &str, &str, VenueStatus)] = &[
-    ("21690123000005", "Médiathèque de la Part-Dieu", "69123", VenueStatus::Qualified),
-    ("21692660000000", "Espace numérique de Villeurbanne", "69266", VenueStatus::Qualified),
-    ("21692590000005", "France Services de Vénissieux", "69259", VenueStatus::Qualified),
-    ("84712345000003", "Association Clic'Solidaire (en cours de qualification)", "69123", VenueStatus::Applied),
+    (
+        "21690123000005",
+        "Médiathèque de la Part-Dieu",
+        "69123",
+        VenueStatus::Qualified,
+    ),
+    (
+        "21692660000000",
+        "Espace numérique de Villeurbanne",
+        "69266",
+        VenueStatus::Qualified,
+    ),
+    (
+        "21692590000005",
+        "France Services de Vénissieux",
+        "69259",
+        VenueStatus::Qualified,
+    ),
+    (
+        "84712345000003",
+        "Association Clic'Solidaire (en cours de qualification)",
+        "69123",
+        VenueStatus::Applied,
+    ),
 ];
 
 pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
@@ -22,7 +42,9 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         eprintln!("Données de démonstration déjà présentes : nouveaux jetons ci-dessous.");
         (f, store.list_venues(10, 0).await?)
     } else {
-        let funder = store.create_funder("Métropole de Lyon", "metropole", at).await?;
+        let funder = store
+            .create_funder("Métropole de Lyon", "metropole", at)
+            .await?;
         let today = passnum_core::paris::local_date(at);
         let order = NewOrder::parse(&OrderRequest {
             booklet_count: 100,
@@ -54,19 +76,35 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         None => vec![],
     };
     let operator = store.create_token(Actor::Operator, "démo", at).await?;
-    let funder_token = store.create_token(Actor::Funder(funder.id), "démo", at).await?;
-    println!("Programme de démonstration : {} (commanditaire n° {})", funder.name, funder.id);
+    let funder_token = store
+        .create_token(Actor::Funder(funder.id), "démo", at)
+        .await?;
+    println!(
+        "Programme de démonstration : {} (commanditaire n° {})",
+        funder.name, funder.id
+    );
     println!("  jeton opérateur      : {operator}");
     println!("  jeton commanditaire  : {funder_token}");
     let mut first_venue_token = None;
     for v in &venues {
         let t = store.create_token(Actor::Venue(v.id), "démo", at).await?;
-        println!("  jeton lieu n° {} ({}, {}) : {t}", v.id, v.name, v.status.as_str());
+        println!(
+            "  jeton lieu n° {} ({}, {}) : {t}",
+            v.id,
+            v.name,
+            v.status.as_str()
+        );
         first_venue_token.get_or_insert(t);
     }
     println!("Quelques codes de chèques :");
     for c in &codes {
-        println!("  carnet {} chèque {} : {} ({})", c.booklet_number, c.number, c.code, c.state.as_str());
+        println!(
+            "  carnet {} chèque {} : {} ({})",
+            c.booklet_number,
+            c.number,
+            c.code,
+            c.state.as_str()
+        );
     }
     if let (Some(t), Some(c)) = (first_venue_token, codes.first()) {
         println!("Essayez un encaissement :");

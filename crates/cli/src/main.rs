@@ -108,14 +108,19 @@ fn now() -> Timestamp {
 
 async fn open(url: &Option<String>, default: &str, options: StoreOptions) -> anyhow::Result<Store> {
     let url = url.clone().unwrap_or_else(|| default.to_string());
-    Store::connect(&url, options).await.with_context(|| format!("ouverture de la base « {url} »"))
+    Store::connect(&url, options)
+        .await
+        .with_context(|| format!("ouverture de la base « {url} »"))
 }
 
 pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
     let app = Application::build(AppState::new(store, Arc::new(SystemClock)), listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
-    eprintln!("passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)", app.local_addr());
+    eprintln!(
+        "passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)",
+        app.local_addr()
+    );
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -124,62 +129,99 @@ pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passnum=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "passnum=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, rollback_window_hours } => {
+        Command::Serve {
+            listen,
+            rollback_window_hours,
+        } => {
             if !(0..=24 * 30).contains(&rollback_window_hours) {
                 bail!("--rollback-window-hours doit être compris entre 0 et 720");
             }
-            let options = StoreOptions { rollback_window_ms: rollback_window_hours * 3_600_000, ..Default::default() };
+            let options = StoreOptions {
+                rollback_window_ms: rollback_window_hours * 3_600_000,
+                ..Default::default()
+            };
             let store = open(&cli.database_url, "passnum.db", options).await?;
             serve(store, listen).await
         }
         Command::Demo { listen, no_serve } => {
-            let store = open(&cli.database_url, "passnum-demo.db", StoreOptions::default()).await?;
+            let store = open(
+                &cli.database_url,
+                "passnum-demo.db",
+                StoreOptions::default(),
+            )
+            .await?;
             demo::create(&store, listen).await?;
-            if no_serve { Ok(()) } else { serve(store, listen).await }
+            if no_serve {
+                Ok(())
+            } else {
+                serve(store, listen).await
+            }
         }
         Command::Migrate => {
             open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             eprintln!("Base à jour.");
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { role, for_id, label } } => {
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    for_id,
+                    label,
+                },
+        } => {
             let actor = match (role, for_id) {
                 (RoleArg::Operator, None) => Actor::Operator,
-                (RoleArg::Operator, Some(_)) => bail!("un jeton opérateur ne se rattache à aucun --for"),
+                (RoleArg::Operator, Some(_)) => {
+                    bail!("un jeton opérateur ne se rattache à aucun --for")
+                }
                 (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
                 (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
-                (_, None) => bail!("indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le jeton"),
+                (_, None) => bail!(
+                    "indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le jeton"
+                ),
             };
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             let token = match store.create_token(actor, &label, now()).await {
-                Err(passnum_store::StoreError::NotFound) => bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué"),
+                Err(passnum_store::StoreError::NotFound) => {
+                    bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué")
+                }
                 other => other?,
             };
             println!("{token}");
             Ok(())
         }
-        Command::Services { command: ServicesCommand::Load { file } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("lecture de {}", file.display()))?;
-            let catalog = ServiceCatalog::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        Command::Services {
+            command: ServicesCommand::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("lecture de {}", file.display()))?;
+            let catalog = ServiceCatalog::parse_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             let n = store.load_services(&catalog).await?;
             eprintln!("{n} services chargés.");
             Ok(())
         }
-        Command::Services { command: ServicesCommand::List } => {
+        Command::Services {
+            command: ServicesCommand::List,
+        } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             for s in store.list_services().await? {
                 println!("{}\t{}\t{}", s.code, s.category_name, s.name);
             }
             Ok(())
         }
-        Command::Ledger { command: LedgerCommand::Check } => {
+        Command::Ledger {
+            command: LedgerCommand::Check,
+        } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             let tb = store.trial_balance().await?;
             let mismatches = store.verify_ledger().await?;

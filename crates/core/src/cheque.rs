@@ -137,7 +137,10 @@ impl RedeemRefusal {
                               annulée). Orientez la personne vers la structure qui le lui a remis."
                 .into(),
             Self::AlreadyRedeemed { at: Some(at) } => {
-                format!("Ce pass a déjà été utilisé le {}.", paris::format_moment(*at))
+                format!(
+                    "Ce pass a déjà été utilisé le {}.",
+                    paris::format_moment(*at)
+                )
             }
             Self::AlreadyRedeemed { at: None } => "Ce pass a déjà été utilisé.".into(),
             Self::VenueNotQualified => "Votre lieu n'est pas qualifié aujourd'hui pour accepter \
@@ -161,20 +164,28 @@ pub fn check_redemption(
     let cheque = cheque.ok_or(RedeemRefusal::Unknown)?;
     match cheque.validity.status_at(now) {
         ValidityStatus::NotYetValid => {
-            return Err(RedeemRefusal::NotYetValid { valid_from: cheque.validity.valid_from });
+            return Err(RedeemRefusal::NotYetValid {
+                valid_from: cheque.validity.valid_from,
+            });
         }
         ValidityStatus::Expired => {
-            return Err(RedeemRefusal::Expired { valid_until: cheque.validity.valid_until });
+            return Err(RedeemRefusal::Expired {
+                valid_until: cheque.validity.valid_until,
+            });
         }
         ValidityStatus::Valid | ValidityStatus::InTolerance => {}
     }
     match cheque.state {
         ChequeState::Expired => {
-            return Err(RedeemRefusal::Expired { valid_until: cheque.validity.valid_until });
+            return Err(RedeemRefusal::Expired {
+                valid_until: cheque.validity.valid_until,
+            });
         }
         ChequeState::Blocked => return Err(RedeemRefusal::Blocked),
         ChequeState::Redeemed | ChequeState::Paid => {
-            return Err(RedeemRefusal::AlreadyRedeemed { at: cheque.redeemed_at });
+            return Err(RedeemRefusal::AlreadyRedeemed {
+                at: cheque.redeemed_at,
+            });
         }
         ChequeState::Issued => {}
     }
@@ -239,7 +250,9 @@ pub fn check_rollback(
     now: Timestamp,
     window_ms: i64,
 ) -> Result<(), RollbackRefusal> {
-    let r = redemption.filter(|r| r.venue_id == by_venue).ok_or(RollbackRefusal::Unknown)?;
+    let r = redemption
+        .filter(|r| r.venue_id == by_venue)
+        .ok_or(RollbackRefusal::Unknown)?;
     if r.rolled_back {
         return Err(RollbackRefusal::AlreadyRolledBack);
     }
@@ -249,7 +262,10 @@ pub fn check_rollback(
     if now.unix_ms() - r.redeemed_at.unix_ms() > window_ms {
         return Err(RollbackRefusal::WindowClosed);
     }
-    debug_assert_eq!(transition(r.cheque_state, ChequeEvent::Rollback), Some(ChequeState::Issued));
+    debug_assert_eq!(
+        transition(r.cheque_state, ChequeEvent::Rollback),
+        Some(ChequeState::Issued)
+    );
     Ok(())
 }
 
@@ -277,43 +293,69 @@ mod tests {
     }
 
     fn venue(status: VenueStatus, commune: &str) -> VenueView {
-        VenueView { status, qualified_until: None, commune: InseeCode::parse(commune).unwrap() }
+        VenueView {
+            status,
+            qualified_until: None,
+            commune: InseeCode::parse(commune).unwrap(),
+        }
     }
 
     fn lyon_only() -> Perimeter {
-        Perimeter { communes: Default::default(), departements: [crate::DepartementCode::parse("69").unwrap()].into() }
+        Perimeter {
+            communes: Default::default(),
+            departements: [crate::DepartementCode::parse("69").unwrap()].into(),
+        }
     }
 
     #[test]
     fn accepts_a_valid_cheque() {
         let q = venue(VenueStatus::Qualified, "69123");
-        assert_eq!(check_redemption(Some(&cheque(ChequeState::Issued)), &lyon_only(), &q, now()), Ok(()));
+        assert_eq!(
+            check_redemption(Some(&cheque(ChequeState::Issued)), &lyon_only(), &q, now()),
+            Ok(())
+        );
     }
 
     #[test]
     fn checks_run_in_the_documented_order() {
         let bad_venue = venue(VenueStatus::Suspended, "75056");
         // Unknown beats everything else.
-        assert_eq!(check_redemption(None, &lyon_only(), &bad_venue, now()), Err(RedeemRefusal::Unknown));
+        assert_eq!(
+            check_redemption(None, &lyon_only(), &bad_venue, now()),
+            Err(RedeemRefusal::Unknown)
+        );
         // Not yet valid beats blocked, redeemed and venue problems.
         let mut c = cheque(ChequeState::Blocked);
         c.validity.valid_from = date!(2026 - 07 - 01);
         assert_eq!(
             check_redemption(Some(&c), &lyon_only(), &bad_venue, now()),
-            Err(RedeemRefusal::NotYetValid { valid_from: date!(2026 - 07 - 01) })
+            Err(RedeemRefusal::NotYetValid {
+                valid_from: date!(2026 - 07 - 01)
+            })
         );
         // Expired (after tolerance) beats blocked.
         let mut c = cheque(ChequeState::Blocked);
         c.validity.valid_until = date!(2026 - 05 - 01);
         c.validity.tolerance_days = 10;
-        assert!(matches!(check_redemption(Some(&c), &lyon_only(), &bad_venue, now()), Err(RedeemRefusal::Expired { .. })));
+        assert!(matches!(
+            check_redemption(Some(&c), &lyon_only(), &bad_venue, now()),
+            Err(RedeemRefusal::Expired { .. })
+        ));
         // Within tolerance it is still accepted.
         c.validity.tolerance_days = 45;
         c.state = ChequeState::Issued;
         let q = venue(VenueStatus::Qualified, "69123");
         assert_eq!(check_redemption(Some(&c), &lyon_only(), &q, now()), Ok(()));
         // Blocked beats already redeemed-like venue issues.
-        assert_eq!(check_redemption(Some(&cheque(ChequeState::Blocked)), &lyon_only(), &bad_venue, now()), Err(RedeemRefusal::Blocked));
+        assert_eq!(
+            check_redemption(
+                Some(&cheque(ChequeState::Blocked)),
+                &lyon_only(),
+                &bad_venue,
+                now()
+            ),
+            Err(RedeemRefusal::Blocked)
+        );
         // Already redeemed beats venue not qualified.
         let mut r = cheque(ChequeState::Redeemed);
         r.redeemed_at = Some(now());
@@ -321,13 +363,45 @@ mod tests {
             check_redemption(Some(&r), &lyon_only(), &bad_venue, now()),
             Err(RedeemRefusal::AlreadyRedeemed { at: Some(now()) })
         );
-        assert!(matches!(check_redemption(Some(&cheque(ChequeState::Paid)), &lyon_only(), &bad_venue, now()), Err(RedeemRefusal::AlreadyRedeemed { .. })));
+        assert!(matches!(
+            check_redemption(
+                Some(&cheque(ChequeState::Paid)),
+                &lyon_only(),
+                &bad_venue,
+                now()
+            ),
+            Err(RedeemRefusal::AlreadyRedeemed { .. })
+        ));
         // Venue not qualified beats perimeter.
-        assert_eq!(check_redemption(Some(&cheque(ChequeState::Issued)), &lyon_only(), &bad_venue, now()), Err(RedeemRefusal::VenueNotQualified));
+        assert_eq!(
+            check_redemption(
+                Some(&cheque(ChequeState::Issued)),
+                &lyon_only(),
+                &bad_venue,
+                now()
+            ),
+            Err(RedeemRefusal::VenueNotQualified)
+        );
         // Finally the perimeter.
         let paris = venue(VenueStatus::Qualified, "75056");
-        assert_eq!(check_redemption(Some(&cheque(ChequeState::Issued)), &lyon_only(), &paris, now()), Err(RedeemRefusal::OutsidePerimeter));
-        assert_eq!(check_redemption(Some(&cheque(ChequeState::Issued)), &Perimeter::default(), &paris, now()), Ok(()));
+        assert_eq!(
+            check_redemption(
+                Some(&cheque(ChequeState::Issued)),
+                &lyon_only(),
+                &paris,
+                now()
+            ),
+            Err(RedeemRefusal::OutsidePerimeter)
+        );
+        assert_eq!(
+            check_redemption(
+                Some(&cheque(ChequeState::Issued)),
+                &Perimeter::default(),
+                &paris,
+                now()
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -371,15 +445,42 @@ mod tests {
     #[test]
     fn rollback_rules() {
         let v = VenueId(1);
-        let r = RedemptionView { venue_id: v, redeemed_at: now(), rolled_back: false, cheque_state: ChequeState::Redeemed };
+        let r = RedemptionView {
+            venue_id: v,
+            redeemed_at: now(),
+            rolled_back: false,
+            cheque_state: ChequeState::Redeemed,
+        };
         let w = DEFAULT_ROLLBACK_WINDOW_MS;
         assert_eq!(check_rollback(Some(&r), v, now().plus_ms(w), w), Ok(()));
-        assert_eq!(check_rollback(Some(&r), v, now().plus_ms(w + 1), w), Err(RollbackRefusal::WindowClosed));
-        assert_eq!(check_rollback(Some(&r), VenueId(2), now(), w), Err(RollbackRefusal::Unknown));
-        assert_eq!(check_rollback(None, v, now(), w), Err(RollbackRefusal::Unknown));
-        let done = RedemptionView { rolled_back: true, cheque_state: ChequeState::Issued, ..r.clone() };
-        assert_eq!(check_rollback(Some(&done), v, now(), w), Err(RollbackRefusal::AlreadyRolledBack));
-        let paid = RedemptionView { cheque_state: ChequeState::Paid, ..r };
-        assert_eq!(check_rollback(Some(&paid), v, now(), w), Err(RollbackRefusal::AlreadyPaid));
+        assert_eq!(
+            check_rollback(Some(&r), v, now().plus_ms(w + 1), w),
+            Err(RollbackRefusal::WindowClosed)
+        );
+        assert_eq!(
+            check_rollback(Some(&r), VenueId(2), now(), w),
+            Err(RollbackRefusal::Unknown)
+        );
+        assert_eq!(
+            check_rollback(None, v, now(), w),
+            Err(RollbackRefusal::Unknown)
+        );
+        let done = RedemptionView {
+            rolled_back: true,
+            cheque_state: ChequeState::Issued,
+            ..r.clone()
+        };
+        assert_eq!(
+            check_rollback(Some(&done), v, now(), w),
+            Err(RollbackRefusal::AlreadyRolledBack)
+        );
+        let paid = RedemptionView {
+            cheque_state: ChequeState::Paid,
+            ..r
+        };
+        assert_eq!(
+            check_rollback(Some(&paid), v, now(), w),
+            Err(RollbackRefusal::AlreadyPaid)
+        );
     }
 }

@@ -21,6 +21,8 @@ pub const DATA_LEN: usize = 14;
 /// Symbols in a code, check symbol included.
 pub const CODE_LEN: usize = DATA_LEN + 1;
 const GROUP: usize = 5;
+// 14 symbols of 5 bits each, drawn uniformly: 70 bits, at least the 60 the programme requires.
+const _: () = assert!(DATA_LEN * 5 >= 60);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChequeCode([u8; CODE_LEN]);
@@ -38,7 +40,11 @@ pub enum CodeError {
 /// Multiplication by α in GF(2⁵) modulo x⁵ + x² + 1.
 const fn mul_alpha(v: u8) -> u8 {
     let shifted = v << 1;
-    if shifted & 0x20 != 0 { shifted ^ 0b10_0101 } else { shifted }
+    if shifted & 0x20 != 0 {
+        shifted ^ 0b10_0101
+    } else {
+        shifted
+    }
 }
 
 fn damm(symbols: &[u8]) -> u8 {
@@ -96,7 +102,10 @@ impl ChequeCode {
 
     /// The canonical form, without separators: what the database stores.
     pub fn as_compact(&self) -> String {
-        self.0.iter().map(|&s| ALPHABET[s as usize] as char).collect()
+        self.0
+            .iter()
+            .map(|&s| ALPHABET[s as usize] as char)
+            .collect()
     }
 
     /// The form printed on paper and shown on screens: three groups of five.
@@ -132,7 +141,8 @@ mod tests {
     use rand::SeedableRng;
 
     fn arb_code() -> impl Strategy<Value = ChequeCode> {
-        any::<u64>().prop_map(|seed| ChequeCode::generate(&mut rand::rngs::StdRng::seed_from_u64(seed)))
+        any::<u64>()
+            .prop_map(|seed| ChequeCode::generate(&mut rand::rngs::StdRng::seed_from_u64(seed)))
     }
 
     #[test]
@@ -146,18 +156,20 @@ mod tests {
 
     #[test]
     fn codes_carry_at_least_60_bits() {
-        // 14 symbols of 5 bits each, drawn uniformly.
-        assert!(DATA_LEN * 5 >= 60);
         let mut rng = rand::rng();
-        let codes: std::collections::HashSet<_> =
-            (0..10_000).map(|_| ChequeCode::generate(&mut rng).as_compact()).collect();
+        let codes: std::collections::HashSet<_> = (0..10_000)
+            .map(|_| ChequeCode::generate(&mut rng).as_compact())
+            .collect();
         assert_eq!(codes.len(), 10_000);
     }
 
     #[test]
     fn explains_bad_input() {
         assert_eq!(ChequeCode::parse("ABC"), Err(CodeError::WrongLength(3)));
-        assert_eq!(ChequeCode::parse("ABCDE-FGHJK-MNPQU"), Err(CodeError::InvalidCharacter('U')));
+        assert_eq!(
+            ChequeCode::parse("ABCDE-FGHJK-MNPQU"),
+            Err(CodeError::InvalidCharacter('U'))
+        );
         assert_eq!(ChequeCode::parse(""), Err(CodeError::WrongLength(0)));
     }
 

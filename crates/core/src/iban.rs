@@ -34,8 +34,11 @@ fn expected_length(country: &str) -> Option<usize> {
 
 impl Iban {
     pub fn parse(input: &str) -> Result<Self, IbanError> {
-        let compact: String =
-            input.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        let compact: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
         let b = compact.as_bytes();
         if b.len() < 15
             || b.len() > 34
@@ -48,13 +51,24 @@ impl Iban {
         if let Some(expected) = expected_length(&compact[..2])
             && expected != b.len()
         {
-            return Err(IbanError::WrongLength { country: compact[..2].to_string(), expected });
+            return Err(IbanError::WrongLength {
+                country: compact[..2].to_string(),
+                expected,
+            });
         }
         let rearranged = b[4..].iter().chain(&b[..4]);
         let mut rem: u32 = 0;
         for &c in rearranged {
-            let v = if c.is_ascii_digit() { u32::from(c - b'0') } else { u32::from(c - b'A') + 10 };
-            rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+            let v = if c.is_ascii_digit() {
+                u32::from(c - b'0')
+            } else {
+                u32::from(c - b'A') + 10
+            };
+            rem = if v >= 10 {
+                (rem * 100 + v) % 97
+            } else {
+                (rem * 10 + v) % 97
+            };
         }
         if rem != 1 {
             return Err(IbanError::BadChecksum);
@@ -69,8 +83,12 @@ impl Iban {
 
 impl fmt::Display for Iban {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let groups: Vec<&str> =
-            self.0.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+        let groups: Vec<&str> = self
+            .0
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect();
         f.write_str(&groups.join(" "))
     }
 }
@@ -90,9 +108,21 @@ mod tests {
 
     #[test]
     fn refuses_bad_ones() {
-        assert_eq!(Iban::parse("FR7630006000011234567890188"), Err(IbanError::BadChecksum));
-        assert_eq!(Iban::parse("FR76300060000112345678901"), Err(IbanError::WrongLength { country: "FR".into(), expected: 27 }));
-        assert_eq!(Iban::parse("7630006000011234567890189"), Err(IbanError::WrongFormat));
+        assert_eq!(
+            Iban::parse("FR7630006000011234567890188"),
+            Err(IbanError::BadChecksum)
+        );
+        assert_eq!(
+            Iban::parse("FR76300060000112345678901"),
+            Err(IbanError::WrongLength {
+                country: "FR".into(),
+                expected: 27
+            })
+        );
+        assert_eq!(
+            Iban::parse("7630006000011234567890189"),
+            Err(IbanError::WrongFormat)
+        );
         assert_eq!(Iban::parse("FR76-3000"), Err(IbanError::WrongFormat));
     }
 

@@ -14,4 +14,13 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(FunderId, OrderId, BookletId, ChequeId, VenueId, RedemptionId, TransferId, AccountId);
+id_type!(
+    FunderId,
+    OrderId,
+    BookletId,
+    ChequeId,
+    VenueId,
+    RedemptionId,
+    TransferId,
+    AccountId
+);

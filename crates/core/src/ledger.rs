@@ -87,7 +87,12 @@ pub struct Posting {
 
 impl Posting {
     pub fn prepayment(funder: FunderId, amount: Money) -> Self {
-        Self { debit: AccountKey::World, credit: AccountKey::FunderHeld(funder), amount, kind: TransferKind::Prepayment }
+        Self {
+            debit: AccountKey::World,
+            credit: AccountKey::FunderHeld(funder),
+            amount,
+            kind: TransferKind::Prepayment,
+        }
     }
 
     pub fn redemption(funder: FunderId, venue: VenueId, amount: Money) -> Self {
@@ -100,7 +105,12 @@ impl Posting {
     }
 
     pub fn venue_payment(venue: VenueId, amount: Money) -> Self {
-        Self { debit: AccountKey::VenuePayable(venue), credit: AccountKey::World, amount, kind: TransferKind::VenuePayment }
+        Self {
+            debit: AccountKey::VenuePayable(venue),
+            credit: AccountKey::World,
+            amount,
+            kind: TransferKind::VenuePayment,
+        }
     }
 
     /// The transfer that undoes this one.
@@ -109,7 +119,12 @@ impl Posting {
             TransferKind::Redemption => TransferKind::RedemptionReversal,
             other => other,
         };
-        Self { debit: self.credit, credit: self.debit, amount: self.amount, kind }
+        Self {
+            debit: self.credit,
+            credit: self.debit,
+            amount: self.amount,
+            kind,
+        }
     }
 }
 
@@ -145,18 +160,29 @@ impl Ledger {
         if p.debit == p.credit {
             return Err(LedgerError::SameAccount);
         }
-        let after = self.balance(p.debit).checked_sub(p.amount).map_err(|_| LedgerError::Overflow)?;
+        let after = self
+            .balance(p.debit)
+            .checked_sub(p.amount)
+            .map_err(|_| LedgerError::Overflow)?;
         if after.cents() < 0 && !p.debit.may_go_negative() {
             return Err(LedgerError::InsufficientFunds(p.debit));
         }
-        self.balance(p.credit).checked_add(p.amount).map_err(|_| LedgerError::Overflow)?;
+        self.balance(p.credit)
+            .checked_add(p.amount)
+            .map_err(|_| LedgerError::Overflow)?;
         Ok(())
     }
 
     pub fn post(&mut self, p: &Posting) -> Result<(), LedgerError> {
         self.check(p)?;
-        let d = self.balance(p.debit).checked_sub(p.amount).map_err(|_| LedgerError::Overflow)?;
-        let c = self.balance(p.credit).checked_add(p.amount).map_err(|_| LedgerError::Overflow)?;
+        let d = self
+            .balance(p.debit)
+            .checked_sub(p.amount)
+            .map_err(|_| LedgerError::Overflow)?;
+        let c = self
+            .balance(p.credit)
+            .checked_add(p.amount)
+            .map_err(|_| LedgerError::Overflow)?;
         self.balances.insert(p.debit, d);
         self.balances.insert(p.credit, c);
         Ok(())
@@ -185,7 +211,10 @@ impl TrialBalance {
                 negative.push(k);
             }
         }
-        Self { total_cents: total.clamp(i64::MIN as i128, i64::MAX as i128) as i64, negative_accounts: negative }
+        Self {
+            total_cents: total.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            negative_accounts: negative,
+        }
     }
 
     pub fn is_balanced(&self) -> bool {
@@ -203,13 +232,20 @@ mod tests {
         let mut l = Ledger::default();
         let f = FunderId(1);
         let v = VenueId(2);
-        l.post(&Posting::prepayment(f, Money::from_cents(10_000))).unwrap();
+        l.post(&Posting::prepayment(f, Money::from_cents(10_000)))
+            .unwrap();
         let r = Posting::redemption(f, v, Money::from_cents(1000));
         l.post(&r).unwrap();
-        assert_eq!(l.balance(AccountKey::VenuePayable(v)), Money::from_cents(1000));
+        assert_eq!(
+            l.balance(AccountKey::VenuePayable(v)),
+            Money::from_cents(1000)
+        );
         l.post(&r.reversal()).unwrap();
         assert_eq!(l.balance(AccountKey::VenuePayable(v)), Money::ZERO);
-        assert_eq!(l.balance(AccountKey::FunderHeld(f)), Money::from_cents(10_000));
+        assert_eq!(
+            l.balance(AccountKey::FunderHeld(f)),
+            Money::from_cents(10_000)
+        );
         assert_eq!(r.reversal().kind, TransferKind::RedemptionReversal);
         assert!(TrialBalance::of(l.balances()).is_balanced());
     }
@@ -217,10 +253,28 @@ mod tests {
     #[test]
     fn only_the_world_goes_negative() {
         let mut l = Ledger::default();
-        let e = l.post(&Posting::redemption(FunderId(1), VenueId(1), Money::from_cents(1)));
-        assert_eq!(e, Err(LedgerError::InsufficientFunds(AccountKey::FunderHeld(FunderId(1)))));
-        assert_eq!(l.post(&Posting::prepayment(FunderId(1), Money::ZERO)), Err(LedgerError::NotPositive));
-        assert!(!TrialBalance::of([(AccountKey::Operator, Money::from_cents(-1)), (AccountKey::World, Money::from_cents(1))]).is_balanced());
+        let e = l.post(&Posting::redemption(
+            FunderId(1),
+            VenueId(1),
+            Money::from_cents(1),
+        ));
+        assert_eq!(
+            e,
+            Err(LedgerError::InsufficientFunds(AccountKey::FunderHeld(
+                FunderId(1)
+            )))
+        );
+        assert_eq!(
+            l.post(&Posting::prepayment(FunderId(1), Money::ZERO)),
+            Err(LedgerError::NotPositive)
+        );
+        assert!(
+            !TrialBalance::of([
+                (AccountKey::Operator, Money::from_cents(-1)),
+                (AccountKey::World, Money::from_cents(1))
+            ])
+            .is_balanced()
+        );
         assert!(!TrialBalance::of([(AccountKey::World, Money::from_cents(1))]).is_balanced());
     }
 

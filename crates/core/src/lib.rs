@@ -24,14 +24,16 @@ pub use ids::*;
 pub use money::{Money, MoneyError};
 pub use order::{NewOrder, OrderError, OrderRequest, Perimeter, Validity, ValidityStatus};
 pub use place::{DepartementCode, InseeCode, PlaceError};
-pub use service::{Service, ServiceCode, ServiceCatalog};
+pub use service::{Service, ServiceCatalog, ServiceCode};
 pub use siret::{Siret, SiretError};
 pub use venue::{VenueStatus, VenueView};
 
 /// A point in time, in milliseconds since the Unix epoch (UTC).
 ///
 /// Stored as a plain integer in both databases, so comparisons are exact and cheap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(i64);
 

@@ -3,7 +3,19 @@
 use std::fmt;
 
 /// An amount of euros, in cents. Arithmetic is checked: an overflow is an error, never a wrap.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -24,7 +36,11 @@ impl Money {
 
     /// For amounts that must be strictly positive: face values, ledger transfers.
     pub fn positive(cents: i64) -> Result<Self, MoneyError> {
-        if cents > 0 { Ok(Self(cents)) } else { Err(MoneyError::NotPositive) }
+        if cents > 0 {
+            Ok(Self(cents))
+        } else {
+            Err(MoneyError::NotPositive)
+        }
     }
 
     pub const fn cents(self) -> i64 {
@@ -32,15 +48,24 @@ impl Money {
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_add(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
-        self.0.checked_sub(other.0).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_sub(other.0)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_mul(self, factor: i64) -> Result<Money, MoneyError> {
-        self.0.checked_mul(factor).map(Money).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_mul(factor)
+            .map(Money)
+            .ok_or(MoneyError::Overflow)
     }
 }
 
@@ -54,12 +79,16 @@ impl fmt::Display for Money {
         let cents = abs % 100;
         let mut grouped = String::with_capacity(euros.len() + euros.len() / 3 * 3);
         for (i, ch) in euros.chars().enumerate() {
-            if i > 0 && (euros.len() - i) % 3 == 0 {
+            if i > 0 && (euros.len() - i).is_multiple_of(3) {
                 grouped.push('\u{202F}');
             }
             grouped.push(ch);
         }
-        write!(f, "{}{grouped},{cents:02}\u{A0}€", if negative { "-" } else { "" })
+        write!(
+            f,
+            "{}{grouped},{cents:02}\u{A0}€",
+            if negative { "-" } else { "" }
+        )
     }
 }
 
@@ -72,17 +101,29 @@ mod tests {
     fn displays_french_euros() {
         assert_eq!(Money::from_cents(1000).to_string(), "10,00\u{A0}€");
         assert_eq!(Money::from_cents(5).to_string(), "0,05\u{A0}€");
-        assert_eq!(Money::from_cents(123_456_789).to_string(), "1\u{202F}234\u{202F}567,89\u{A0}€");
+        assert_eq!(
+            Money::from_cents(123_456_789).to_string(),
+            "1\u{202F}234\u{202F}567,89\u{A0}€"
+        );
         assert_eq!(Money::from_cents(-250).to_string(), "-2,50\u{A0}€");
-        assert_eq!(Money::from_cents(100_000).to_string(), "1\u{202F}000,00\u{A0}€");
+        assert_eq!(
+            Money::from_cents(100_000).to_string(),
+            "1\u{202F}000,00\u{A0}€"
+        );
     }
 
     #[test]
     fn refuses_non_positive_and_overflow() {
         assert_eq!(Money::positive(0), Err(MoneyError::NotPositive));
         assert_eq!(Money::positive(-1), Err(MoneyError::NotPositive));
-        assert_eq!(Money::from_cents(i64::MAX).checked_add(Money::from_cents(1)), Err(MoneyError::Overflow));
-        assert_eq!(Money::from_cents(i64::MAX / 2 + 1).checked_mul(2), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::from_cents(i64::MAX).checked_add(Money::from_cents(1)),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::from_cents(i64::MAX / 2 + 1).checked_mul(2),
+            Err(MoneyError::Overflow)
+        );
     }
 
     proptest! {

@@ -101,9 +101,13 @@ pub struct NewOrder {
 pub enum OrderError {
     #[error("le nombre de carnets doit être compris entre 1 et {MAX_BOOKLETS}")]
     BookletCount,
-    #[error("le nombre de chèques par carnet doit être compris entre 1 et {MAX_CHEQUES_PER_BOOKLET}")]
+    #[error(
+        "le nombre de chèques par carnet doit être compris entre 1 et {MAX_CHEQUES_PER_BOOKLET}"
+    )]
     ChequesPerBooklet,
-    #[error("une commande ne peut pas dépasser {MAX_CHEQUES_PER_ORDER} chèques : répartissez-la en plusieurs commandes")]
+    #[error(
+        "une commande ne peut pas dépasser {MAX_CHEQUES_PER_ORDER} chèques : répartissez-la en plusieurs commandes"
+    )]
     TooManyCheques,
     #[error("la valeur faciale doit être comprise entre 0,01 € et 1 000,00 €")]
     FaceValue,
@@ -159,7 +163,10 @@ impl NewOrder {
                 valid_until: req.valid_until,
                 tolerance_days: req.tolerance_days,
             },
-            perimeter: Perimeter { communes, departements },
+            perimeter: Perimeter {
+                communes,
+                departements,
+            },
         })
     }
 
@@ -210,10 +217,16 @@ mod tests {
         assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::FaceValue);
         let mut r = req();
         r.valid_until = date!(2025 - 12 - 31);
-        assert_eq!(NewOrder::parse(&r).unwrap_err(), OrderError::DatesOutOfOrder);
+        assert_eq!(
+            NewOrder::parse(&r).unwrap_err(),
+            OrderError::DatesOutOfOrder
+        );
         let mut r = req();
         r.perimeter_communes = vec!["123".into()];
-        assert!(matches!(NewOrder::parse(&r).unwrap_err(), OrderError::Perimeter(_)));
+        assert!(matches!(
+            NewOrder::parse(&r).unwrap_err(),
+            OrderError::Perimeter(_)
+        ));
     }
 
     #[test]
@@ -222,20 +235,36 @@ mod tests {
         assert!(o.perimeter.contains(&InseeCode::parse("69123").unwrap()));
         assert!(!o.perimeter.contains(&InseeCode::parse("75056").unwrap()));
         assert!(Perimeter::default().contains(&InseeCode::parse("75056").unwrap()));
-        let p = Perimeter { communes: [InseeCode::parse("75056").unwrap()].into(), departements: Default::default() };
+        let p = Perimeter {
+            communes: [InseeCode::parse("75056").unwrap()].into(),
+            departements: Default::default(),
+        };
         assert!(p.contains(&InseeCode::parse("75056").unwrap()));
         assert!(!p.contains(&InseeCode::parse("75101").unwrap()));
     }
 
     #[test]
     fn validity_uses_paris_days_and_tolerance() {
-        let v = Validity { valid_from: date!(2026 - 01 - 01), valid_until: date!(2026 - 03 - 31), tolerance_days: 30 };
+        let v = Validity {
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 03 - 31),
+            tolerance_days: 30,
+        };
         let at = |t| v.status_at(Timestamp::from_offset_datetime(t));
-        assert_eq!(at(datetime!(2025-12-31 22:59 UTC)), ValidityStatus::NotYetValid);
+        assert_eq!(
+            at(datetime!(2025-12-31 22:59 UTC)),
+            ValidityStatus::NotYetValid
+        );
         assert_eq!(at(datetime!(2025-12-31 23:00 UTC)), ValidityStatus::Valid);
         assert_eq!(at(datetime!(2026-03-31 21:59 UTC)), ValidityStatus::Valid);
-        assert_eq!(at(datetime!(2026-03-31 22:00 UTC)), ValidityStatus::InTolerance);
-        assert_eq!(at(datetime!(2026-04-30 21:59 UTC)), ValidityStatus::InTolerance);
+        assert_eq!(
+            at(datetime!(2026-03-31 22:00 UTC)),
+            ValidityStatus::InTolerance
+        );
+        assert_eq!(
+            at(datetime!(2026-04-30 21:59 UTC)),
+            ValidityStatus::InTolerance
+        );
         assert_eq!(at(datetime!(2026-04-30 22:00 UTC)), ValidityStatus::Expired);
     }
 }

@@ -75,15 +75,33 @@ mod tests {
 
     #[test]
     fn local_date_turns_at_paris_midnight() {
-        assert_eq!(local_date(ts(datetime!(2026-03-31 21:59 UTC))), time::macros::date!(2026-03-31));
-        assert_eq!(local_date(ts(datetime!(2026-03-31 22:00 UTC))), time::macros::date!(2026-04-01));
-        assert_eq!(local_date(ts(datetime!(2026-12-31 22:59 UTC))), time::macros::date!(2026-12-31));
-        assert_eq!(local_date(ts(datetime!(2026-12-31 23:00 UTC))), time::macros::date!(2027-01-01));
+        assert_eq!(
+            local_date(ts(datetime!(2026-03-31 21:59 UTC))),
+            time::macros::date!(2026 - 03 - 31)
+        );
+        assert_eq!(
+            local_date(ts(datetime!(2026-03-31 22:00 UTC))),
+            time::macros::date!(2026 - 04 - 01)
+        );
+        assert_eq!(
+            local_date(ts(datetime!(2026-12-31 22:59 UTC))),
+            time::macros::date!(2026 - 12 - 31)
+        );
+        assert_eq!(
+            local_date(ts(datetime!(2026-12-31 23:00 UTC))),
+            time::macros::date!(2027 - 01 - 01)
+        );
     }
 
     #[test]
     fn formats_for_french_readers() {
-        assert_eq!(format_moment(ts(datetime!(2026-03-12 13:05 UTC))), "12/03/2026 à 14 h 05");
-        assert_eq!(format_date(time::macros::date!(2026-03-01)), "01/03/2026");
+        assert_eq!(
+            format_moment(ts(datetime!(2026-03-12 13:05 UTC))),
+            "12/03/2026 à 14 h 05"
+        );
+        assert_eq!(
+            format_date(time::macros::date!(2026 - 03 - 01)),
+            "01/03/2026"
+        );
     }
 }

@@ -27,12 +27,19 @@ impl DepartementCode {
             2 => {
                 s == "2A"
                     || s == "2B"
-                    || (s.bytes().all(|b| b.is_ascii_digit()) && s != "00" && s != "20" && s.as_str() <= "95")
+                    || (s.bytes().all(|b| b.is_ascii_digit())
+                        && s != "00"
+                        && s != "20"
+                        && s.as_str() <= "95")
             }
             3 => matches!(s.as_str(), "971" | "972" | "973" | "974" | "976"),
             _ => false,
         };
-        if ok { Ok(Self(s)) } else { Err(PlaceError::BadDepartement(input.to_string())) }
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(PlaceError::BadDepartement(input.to_string()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -47,7 +54,11 @@ impl InseeCode {
         if s.len() != 5 || !s[2..].bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        let dep = if s.starts_with("97") { &s[..3] } else { &s[..2] };
+        let dep = if s.starts_with("97") {
+            &s[..3]
+        } else {
+            &s[..2]
+        };
         DepartementCode::parse(dep).map_err(|_| bad())?;
         Ok(Self(s))
     }
@@ -80,9 +91,18 @@ mod tests {
 
     #[test]
     fn parses_communes_and_derives_departement() {
-        assert_eq!(InseeCode::parse("69123").unwrap().departement().as_str(), "69");
-        assert_eq!(InseeCode::parse("2a004").unwrap().departement().as_str(), "2A");
-        assert_eq!(InseeCode::parse("97411").unwrap().departement().as_str(), "974");
+        assert_eq!(
+            InseeCode::parse("69123").unwrap().departement().as_str(),
+            "69"
+        );
+        assert_eq!(
+            InseeCode::parse("2a004").unwrap().departement().as_str(),
+            "2A"
+        );
+        assert_eq!(
+            InseeCode::parse("97411").unwrap().departement().as_str(),
+            "974"
+        );
         for bad in ["6912", "20004", "00123", "97512", "ABCDE", "99123"] {
             assert!(InseeCode::parse(bad).is_err(), "{bad}");
         }

@@ -15,7 +15,9 @@ impl ServiceCode {
         let s = s.trim();
         let parts: Vec<&str> = s.split('.').collect();
         let ok = parts.len() == 3
-            && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
         ok.then(|| Self(s.to_string()))
     }
 
@@ -55,21 +57,30 @@ pub enum CatalogError {
 
 impl ServiceCatalog {
     pub fn parse_csv(text: &str) -> Result<Self, CatalogError> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.as_bytes());
         let mut services = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, rec) in reader.records().enumerate() {
             let line = i + 2;
-            let err = |reason: &str| CatalogError::Line { line, reason: reason.to_string() };
+            let err = |reason: &str| CatalogError::Line {
+                line,
+                reason: reason.to_string(),
+            };
             let rec = rec.map_err(|e| err(&e.to_string()))?;
             if rec.len() != 6 {
                 return Err(err("6 colonnes attendues"));
             }
-            let level: i64 = rec[0].trim().parse().map_err(|_| err("niveau non numérique"))?;
+            let level: i64 = rec[0]
+                .trim()
+                .parse()
+                .map_err(|_| err("niveau non numérique"))?;
             if !(1..=3).contains(&level) {
                 return Err(err("le niveau doit être 1, 2 ou 3"));
             }
-            let code = ServiceCode::parse(&rec[4]).ok_or_else(|| err("code de service invalide"))?;
+            let code =
+                ServiceCode::parse(&rec[4]).ok_or_else(|| err("code de service invalide"))?;
             if !code.as_str().starts_with(&format!("{}.", rec[2].trim())) {
                 return Err(err("le code de service ne correspond pas à sa catégorie"));
             }
@@ -106,7 +117,11 @@ mod tests {
         assert!(c.services.len() >= 40);
         let levels: std::collections::BTreeSet<_> = c.services.iter().map(|s| s.level).collect();
         assert_eq!(levels.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
-        let email = c.services.iter().find(|s| s.code.as_str() == "2.1.07").unwrap();
+        let email = c
+            .services
+            .iter()
+            .find(|s| s.code.as_str() == "2.1.07")
+            .unwrap();
         assert_eq!(email.name, "Envoyer, recevoir, gérer ses emails");
     }
 
@@ -114,11 +129,20 @@ mod tests {
     fn refuses_broken_lines() {
         let head = "level,level_name,category_code,category_name,service_code,service_name\n";
         let bad = format!("{head}4,X,4.1,Y,4.1.01,Z\n");
-        assert!(matches!(ServiceCatalog::parse_csv(&bad), Err(CatalogError::Line { line: 2, .. })));
+        assert!(matches!(
+            ServiceCatalog::parse_csv(&bad),
+            Err(CatalogError::Line { line: 2, .. })
+        ));
         let dup = format!("{head}1,A,1.1,B,1.1.01,C\n1,A,1.1,B,1.1.01,D\n");
-        assert!(matches!(ServiceCatalog::parse_csv(&dup), Err(CatalogError::Line { line: 3, .. })));
+        assert!(matches!(
+            ServiceCatalog::parse_csv(&dup),
+            Err(CatalogError::Line { line: 3, .. })
+        ));
         let mismatch = format!("{head}1,A,1.2,B,1.1.01,C\n");
         assert!(ServiceCatalog::parse_csv(&mismatch).is_err());
-        assert_eq!(ServiceCatalog::parse_csv(head).unwrap_err(), CatalogError::Empty);
+        assert_eq!(
+            ServiceCatalog::parse_csv(head).unwrap_err(),
+            CatalogError::Empty
+        );
     }
 }

@@ -32,7 +32,7 @@ fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Siret {
@@ -43,11 +43,15 @@ impl Siret {
         }
         let digits: Vec<u8> = compact.bytes().map(|b| b - b'0').collect();
         let ok = if compact.starts_with(LA_POSTE_SIREN) {
-            digits.iter().map(|&d| u32::from(d)).sum::<u32>() % 5 == 0
+            digits.iter().map(|&d| u32::from(d)).sum::<u32>().is_multiple_of(5)
         } else {
             luhn_ok(&digits)
         };
-        if ok { Ok(Self(compact)) } else { Err(SiretError::BadChecksum) }
+        if ok {
+            Ok(Self(compact))
+        } else {
+            Err(SiretError::BadChecksum)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -58,7 +62,14 @@ impl Siret {
 impl fmt::Display for Siret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // "123 456 789 00012", the way it appears on invoices.
-        write!(f, "{} {} {} {}", &self.0[0..3], &self.0[3..6], &self.0[6..9], &self.0[9..14])
+        write!(
+            f,
+            "{} {} {} {}",
+            &self.0[0..3],
+            &self.0[3..6],
+            &self.0[6..9],
+            &self.0[9..14]
+        )
     }
 }
 
@@ -85,6 +96,9 @@ mod tests {
 
     #[test]
     fn displays_grouped() {
-        assert_eq!(Siret::parse("73282932000074").unwrap().to_string(), "732 829 320 00074");
+        assert_eq!(
+            Siret::parse("73282932000074").unwrap().to_string(),
+            "732 829 320 00074"
+        );
     }
 }

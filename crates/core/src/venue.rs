@@ -33,9 +33,10 @@ impl VenueStatus {
         })
     }
 
-    /// Revocation is final: a revoked venue must apply again under a new record.
+    /// Revocation is final: a revoked venue must apply again under a new record. A qualified
+    /// venue may be qualified again, to renew its end date.
     pub fn can_become(self, next: VenueStatus) -> bool {
-        self != Self::Revoked && self != next && next != Self::Applied
+        self != Self::Revoked && next != Self::Applied && (self != next || next == Self::Qualified)
     }
 }
 
@@ -51,7 +52,9 @@ impl VenueView {
     /// Qualified today (Paris calendar), its qualification not past its end date.
     pub fn is_qualified_at(&self, now: Timestamp) -> bool {
         self.status == VenueStatus::Qualified
-            && self.qualified_until.is_none_or(|until| paris::local_date(now) <= until)
+            && self
+                .qualified_until
+                .is_none_or(|until| paris::local_date(now) <= until)
     }
 }
 
@@ -67,10 +70,19 @@ mod tests {
             qualified_until: Some(date!(2026 - 06 - 30)),
             commune: InseeCode::parse("69123").unwrap(),
         };
-        assert!(v.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-06-30 21:00 UTC))));
-        assert!(!v.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-06-30 22:00 UTC))));
-        let s = VenueView { status: VenueStatus::Suspended, ..v };
-        assert!(!s.is_qualified_at(Timestamp::from_offset_datetime(datetime!(2026-01-01 12:00 UTC))));
+        assert!(v.is_qualified_at(Timestamp::from_offset_datetime(
+            datetime!(2026-06-30 21:00 UTC)
+        )));
+        assert!(!v.is_qualified_at(Timestamp::from_offset_datetime(
+            datetime!(2026-06-30 22:00 UTC)
+        )));
+        let s = VenueView {
+            status: VenueStatus::Suspended,
+            ..v
+        };
+        assert!(!s.is_qualified_at(Timestamp::from_offset_datetime(
+            datetime!(2026-01-01 12:00 UTC)
+        )));
     }
 
     #[test]
@@ -78,5 +90,7 @@ mod tests {
         assert!(!VenueStatus::Revoked.can_become(VenueStatus::Qualified));
         assert!(VenueStatus::Suspended.can_become(VenueStatus::Qualified));
         assert!(!VenueStatus::Qualified.can_become(VenueStatus::Applied));
+        assert!(VenueStatus::Qualified.can_become(VenueStatus::Qualified));
+        assert!(!VenueStatus::Suspended.can_become(VenueStatus::Suspended));
     }
 }

@@ -39,18 +39,27 @@ impl StoreError {
 
 impl From<OrderError> for StoreError {
     fn from(e: OrderError) -> Self {
-        Self::Invalid { code: "invalid_order", message: e.to_string() }
+        Self::Invalid {
+            code: "invalid_order",
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<SiretError> for StoreError {
     fn from(e: SiretError) -> Self {
-        Self::Invalid { code: "invalid_siret", message: e.to_string() }
+        Self::Invalid {
+            code: "invalid_siret",
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<PlaceError> for StoreError {
     fn from(e: PlaceError) -> Self {
-        Self::Invalid { code: "invalid_place", message: e.to_string() }
+        Self::Invalid {
+            code: "invalid_place",
+            message: e.to_string(),
+        }
     }
 }

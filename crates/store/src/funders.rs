@@ -6,8 +6,18 @@ use crate::rows::{get_i64, get_string, page_limit};
 use crate::{Store, StoreError};
 
 /// Kinds of funders the programme knows; anything else is "autre".
-pub const FUNDER_KINDS: &[&str] =
-    &["departement", "region", "metropole", "epci", "commune", "caf", "etat", "entreprise", "association", "autre"];
+pub const FUNDER_KINDS: &[&str] = &[
+    "departement",
+    "region",
+    "metropole",
+    "epci",
+    "commune",
+    "caf",
+    "etat",
+    "entreprise",
+    "association",
+    "autre",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Funder {
@@ -38,12 +48,20 @@ pub(crate) fn clean_name(name: &str) -> Result<String, StoreError> {
 }
 
 impl Store {
-    pub async fn create_funder(&self, name: &str, kind: &str, now: Timestamp) -> Result<Funder, StoreError> {
+    pub async fn create_funder(
+        &self,
+        name: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<Funder, StoreError> {
         let name = clean_name(name)?;
         if !FUNDER_KINDS.contains(&kind) {
             return Err(StoreError::Invalid {
                 code: "invalid_funder_kind",
-                message: format!("type de commanditaire inconnu ; valeurs possibles : {}", FUNDER_KINDS.join(", ")),
+                message: format!(
+                    "type de commanditaire inconnu ; valeurs possibles : {}",
+                    FUNDER_KINDS.join(", ")
+                ),
             });
         }
         let mut tx = self.begin_write().await?;

@@ -6,8 +6,8 @@
 
 use sqlx::Any;
 
-use crate::rows::get_string;
 use crate::StoreError;
+use crate::rows::get_string;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyKey {
@@ -42,16 +42,20 @@ pub(crate) async fn claim(
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let row = sqlx::query::<Any>("SELECT request_hash, outcome FROM idempotency_keys WHERE actor = $1 AND idem_key = $2")
-        .bind(&k.actor)
-        .bind(&k.key)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query::<Any>(
+        "SELECT request_hash, outcome FROM idempotency_keys WHERE actor = $1 AND idem_key = $2",
+    )
+    .bind(&k.actor)
+    .bind(&k.key)
+    .fetch_one(&mut *tx)
+    .await?;
     if get_string(&row, "request_hash")? != k.request_hash {
         return Err(StoreError::IdempotencyMismatch);
     }
     let outcome: Option<String> = sqlx::Row::try_get(&row, "outcome")?;
-    outcome.map(Claim::Replay).ok_or_else(|| StoreError::corrupt("clé d'idempotence sans réponse"))
+    outcome
+        .map(Claim::Replay)
+        .ok_or_else(|| StoreError::corrupt("clé d'idempotence sans réponse"))
 }
 
 pub(crate) async fn record(
@@ -59,11 +63,13 @@ pub(crate) async fn record(
     k: &IdempotencyKey,
     outcome_json: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query::<Any>("UPDATE idempotency_keys SET outcome = $1 WHERE actor = $2 AND idem_key = $3")
-        .bind(outcome_json)
-        .bind(&k.actor)
-        .bind(&k.key)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query::<Any>(
+        "UPDATE idempotency_keys SET outcome = $1 WHERE actor = $2 AND idem_key = $3",
+    )
+    .bind(outcome_json)
+    .bind(&k.actor)
+    .bind(&k.key)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

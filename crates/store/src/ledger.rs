@@ -31,12 +31,13 @@ pub(crate) async fn account_id(
         return Ok(*id);
     }
     let (kind, owner) = key.parts();
-    let id: i64 = sqlx::query_scalar::<Any, i64>("SELECT id FROM accounts WHERE kind = $1 AND owner_id = $2")
-        .bind(kind)
-        .bind(owner)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::corrupt(format!("compte {kind} {owner} absent")))?;
+    let id: i64 =
+        sqlx::query_scalar::<Any, i64>("SELECT id FROM accounts WHERE kind = $1 AND owner_id = $2")
+            .bind(kind)
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::corrupt(format!("compte {kind} {owner} absent")))?;
     // Accounts are created with their owner and never deleted, so the id can be cached.
     store.accounts.lock().expect("cache lock").insert(key, id);
     Ok(id)
@@ -65,9 +66,13 @@ pub(crate) async fn post(
         let c = account_id(conn, caches, p.credit).await?;
         let a = p.amount.cents();
         let e = deltas.entry(d).or_default();
-        e.0 = e.0.checked_add(a).ok_or(StoreError::corrupt("dépassement"))?;
+        e.0 =
+            e.0.checked_add(a)
+                .ok_or(StoreError::corrupt("dépassement"))?;
         let e = deltas.entry(c).or_default();
-        e.1 = e.1.checked_add(a).ok_or(StoreError::corrupt("dépassement"))?;
+        e.1 =
+            e.1.checked_add(a)
+                .ok_or(StoreError::corrupt("dépassement"))?;
         resolved.push((d, c, t));
     }
     for chunk in resolved.chunks(500) {
@@ -134,7 +139,8 @@ fn balance_row(row: &sqlx::any::AnyRow) -> Result<AccountBalance, StoreError> {
     let debits = get_i64(row, "debits_cents")?;
     let credits = get_i64(row, "credits_cents")?;
     Ok(AccountBalance {
-        account: AccountKey::from_parts(&kind, owner).ok_or_else(|| StoreError::corrupt(format!("compte {kind}")))?,
+        account: AccountKey::from_parts(&kind, owner)
+            .ok_or_else(|| StoreError::corrupt(format!("compte {kind}")))?,
         debits_cents: debits,
         credits_cents: credits,
         balance_cents: credits - debits,
@@ -155,18 +161,26 @@ impl Store {
     pub async fn balances(&self, scope: LedgerScope) -> Result<Vec<AccountBalance>, StoreError> {
         let base = "SELECT kind, owner_id, debits_cents, credits_cents FROM accounts";
         let rows = match scope {
-            LedgerScope::All => sqlx::query(sqlx::AssertSqlSafe(format!("{base} ORDER BY id"))).fetch_all(self.pool()).await?,
-            LedgerScope::Funder(f) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("{base} WHERE kind = 'funder_held' AND owner_id = $1")))
-                    .bind(f.0)
+            LedgerScope::All => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{base} ORDER BY id")))
                     .fetch_all(self.pool())
                     .await?
             }
+            LedgerScope::Funder(f) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{base} WHERE kind = 'funder_held' AND owner_id = $1"
+                )))
+                .bind(f.0)
+                .fetch_all(self.pool())
+                .await?
+            }
             LedgerScope::Venue(v) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("{base} WHERE kind = 'venue_payable' AND owner_id = $1")))
-                    .bind(v.0)
-                    .fetch_all(self.pool())
-                    .await?
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{base} WHERE kind = 'venue_payable' AND owner_id = $1"
+                )))
+                .bind(v.0)
+                .fetch_all(self.pool())
+                .await?
             }
         };
         rows.iter().map(balance_row).collect()
@@ -174,7 +188,11 @@ impl Store {
 
     pub async fn trial_balance(&self) -> Result<TrialBalance, StoreError> {
         let balances = self.balances(LedgerScope::All).await?;
-        Ok(TrialBalance::of(balances.iter().map(|b| (b.account, Money::from_cents(b.balance_cents)))))
+        Ok(TrialBalance::of(
+            balances
+                .iter()
+                .map(|b| (b.account, Money::from_cents(b.balance_cents))),
+        ))
     }
 
     /// Recomputes every account's totals from the transfers and lists the accounts that differ.

@@ -33,8 +33,10 @@ pub use error::StoreError;
 pub use funders::Funder;
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
-pub use orders::{ChequeStatus, Order, OrderCounts, ChequeListItem};
-pub use redeem::{Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest};
+pub use orders::{ChequeListItem, ChequeStatus, Order, OrderCounts};
+pub use redeem::{
+    Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
+};
 pub use tokens::{Actor, Role, hash_token as tokens_hash};
 pub use venues::{NewVenue, Venue};
 
@@ -129,7 +131,8 @@ async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreError> {
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
-                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';").await?;
+                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")
+                    .await?;
                 Ok(())
             })
         })
@@ -166,7 +169,16 @@ impl Store {
             workers,
             options.max_redeem_batch,
         );
-        let store = Self { inner: Arc::new(Inner { engine, read, write, options, redeemer, caches }) };
+        let store = Self {
+            inner: Arc::new(Inner {
+                engine,
+                read,
+                write,
+                options,
+                redeemer,
+                caches,
+            }),
+        };
         store.ensure_services_loaded().await?;
         Ok(store)
     }
@@ -185,7 +197,9 @@ impl Store {
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite so the write lock is taken up front.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         begin_write(&self.inner.write, self.inner.engine).await
     }
 

@@ -10,16 +10,22 @@ const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_cor
 const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_core.sql"))];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.
-const PG_LOCK_KEY: i64 = 0x7061_7373_6e75_6d;
+const PG_LOCK_KEY: i64 = 0x0070_6173_736e_756d;
 
 pub async fn run(pool: &AnyPool, engine: Engine) -> Result<usize, StoreError> {
     let mut conn = pool.acquire().await?;
     if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
     }
     let result = apply(&mut conn, engine).await;
     if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
     }
     result
 }

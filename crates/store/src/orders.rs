@@ -6,7 +6,8 @@ use std::sync::Arc;
 use passnum_core::ledger::Posting;
 use passnum_core::order::Perimeter;
 use passnum_core::{
-    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, NewOrder, OrderId, Timestamp, Validity,
+    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, NewOrder, OrderId, Timestamp,
+    Validity,
 };
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -14,7 +15,9 @@ use sqlx::{Any, AnyConnection};
 use time::Date;
 
 use crate::ledger::{NewTransfer, post};
-use crate::rows::{Caches, date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit, value_rows};
+use crate::rows::{
+    Caches, date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit, value_rows,
+};
 use crate::{Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,8 +86,16 @@ fn order_row(row: &AnyRow, perimeter: &Perimeter) -> Result<Order, StoreError> {
         valid_from: get_date(row, "valid_from")?,
         valid_until: get_date(row, "valid_until")?,
         tolerance_days: get_i64(row, "tolerance_days")?,
-        perimeter_communes: perimeter.communes.iter().map(|c| c.as_str().to_string()).collect(),
-        perimeter_departements: perimeter.departements.iter().map(|d| d.as_str().to_string()).collect(),
+        perimeter_communes: perimeter
+            .communes
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        perimeter_departements: perimeter
+            .departements
+            .iter()
+            .map(|d| d.as_str().to_string())
+            .collect(),
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
     })
 }
@@ -110,15 +121,21 @@ pub(crate) async fn perimeter(
         let code = get_string(r, "code")?;
         match get_string(r, "kind")?.as_str() {
             "commune" => {
-                p.communes.insert(InseeCode::parse(&code).map_err(StoreError::corrupt)?);
+                p.communes
+                    .insert(InseeCode::parse(&code).map_err(StoreError::corrupt)?);
             }
             _ => {
-                p.departements.insert(DepartementCode::parse(&code).map_err(StoreError::corrupt)?);
+                p.departements
+                    .insert(DepartementCode::parse(&code).map_err(StoreError::corrupt)?);
             }
         }
     }
     let p = Arc::new(p);
-    caches.perimeters.lock().expect("cache lock").insert(order, p.clone());
+    caches
+        .perimeters
+        .lock()
+        .expect("cache lock")
+        .insert(order, p.clone());
     Ok(p)
 }
 
@@ -128,7 +145,12 @@ impl Store {
     ///
     /// In this slice the prepayment is recorded when the order is issued; the full workflow
     /// (draft → confirmed → paid → issued) comes with the ordering work.
-    pub async fn create_order(&self, funder: FunderId, order: &NewOrder, now: Timestamp) -> Result<Order, StoreError> {
+    pub async fn create_order(
+        &self,
+        funder: FunderId,
+        order: &NewOrder,
+        now: Timestamp,
+    ) -> Result<Order, StoreError> {
         let codes = {
             // Codes are drawn before the transaction (the generator is not held across awaits).
             let mut rng = rand::rng();
@@ -144,7 +166,10 @@ impl Store {
             codes
         };
         let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT id FROM funders WHERE id = $1").bind(funder.0).fetch_optional(&mut *tx).await?;
+        let exists = sqlx::query("SELECT id FROM funders WHERE id = $1")
+            .bind(funder.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
@@ -173,10 +198,19 @@ impl Store {
             .communes
             .iter()
             .map(|c| ("commune", c.as_str()))
-            .chain(order.perimeter.departements.iter().map(|d| ("departement", d.as_str())))
+            .chain(
+                order
+                    .perimeter
+                    .departements
+                    .iter()
+                    .map(|d| ("departement", d.as_str())),
+            )
             .collect();
         for chunk in places.chunks(500) {
-            let sql = format!("INSERT INTO order_perimeter (order_id, kind, code) VALUES {}", value_rows(self.engine(), chunk.len(), 3));
+            let sql = format!(
+                "INSERT INTO order_perimeter (order_id, kind, code) VALUES {}",
+                value_rows(self.engine(), chunk.len(), 3)
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (kind, code) in chunk {
                 q = q.bind(order_id).bind(*kind).bind(*code);
@@ -187,17 +221,21 @@ impl Store {
         // Booklets, then their ids in number order.
         let numbers: Vec<i64> = (1..=order.booklet_count).collect();
         for chunk in numbers.chunks(5000) {
-            let sql = format!("INSERT INTO booklets (order_id, number) VALUES {}", value_rows(self.engine(), chunk.len(), 2));
+            let sql = format!(
+                "INSERT INTO booklets (order_id, number) VALUES {}",
+                value_rows(self.engine(), chunk.len(), 2)
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for n in chunk {
                 q = q.bind(order_id).bind(*n);
             }
             q.execute(&mut *tx).await?;
         }
-        let booklet_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM booklets WHERE order_id = $1 ORDER BY number")
-            .bind(order_id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let booklet_ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM booklets WHERE order_id = $1 ORDER BY number")
+                .bind(order_id)
+                .fetch_all(&mut *tx)
+                .await?;
 
         let per = order.cheques_per_booklet as usize;
         let face = order.face_value.cents();
@@ -211,7 +249,10 @@ impl Store {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (i, code) in chunk.iter().enumerate() {
                 let k = chunk_index * CHEQUE_CHUNK + i;
-                q = q.bind(booklet_ids[k / per]).bind((k % per + 1) as i64).bind(code.as_str());
+                q = q
+                    .bind(booklet_ids[k / per])
+                    .bind((k % per + 1) as i64)
+                    .bind(code.as_str());
             }
             q.execute(&mut *tx).await?;
         }
@@ -239,16 +280,23 @@ impl Store {
     }
 
     pub async fn get_order(&self, id: OrderId) -> Result<Order, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         order_row(&row, &*self.load_perimeter(id).await?)
     }
 
     /// Orders, newest first; only the funder's own when `funder` is given.
-    pub async fn list_orders(&self, funder: Option<FunderId>, limit: i64, offset: i64) -> Result<Vec<Order>, StoreError> {
+    pub async fn list_orders(
+        &self,
+        funder: Option<FunderId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Order>, StoreError> {
         let rows = match funder {
             Some(f) => sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE funder_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
@@ -297,7 +345,12 @@ impl Store {
     }
 
     /// Cheques of an order in booklet order, `limit` at a time after cheque id `after`.
-    pub async fn list_cheques(&self, order: OrderId, after: i64, limit: i64) -> Result<Vec<ChequeListItem>, StoreError> {
+    pub async fn list_cheques(
+        &self,
+        order: OrderId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ChequeListItem>, StoreError> {
         sqlx::query(
             "SELECT c.id, b.number AS booklet_number, c.number, c.code, c.state FROM cheques c \
              JOIN booklets b ON b.id = c.booklet_id WHERE c.order_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
@@ -324,7 +377,11 @@ impl Store {
 
     /// A cheque's status without redeeming it. `funder` restricts to that funder's cheques;
     /// another funder's cheque is reported exactly like an unknown one.
-    pub async fn cheque_status(&self, code: &ChequeCode, funder: Option<FunderId>) -> Result<ChequeStatus, StoreError> {
+    pub async fn cheque_status(
+        &self,
+        code: &ChequeCode,
+        funder: Option<FunderId>,
+    ) -> Result<ChequeStatus, StoreError> {
         let row = sqlx::query(
             "SELECT c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, o.valid_until, o.tolerance_days, \
              (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
@@ -346,7 +403,8 @@ impl Store {
         };
         Ok(ChequeStatus {
             code: code.grouped(),
-            state: ChequeState::parse(&state).ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+            state: ChequeState::parse(&state)
+                .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
             face_value_cents: get_i64(&row, "face_value_cents")?,
             valid_from: validity.valid_from,
             valid_until: validity.valid_until,
@@ -357,4 +415,3 @@ impl Store {
         })
     }
 }
-

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use passnum_core::cheque::{self, ChequeView, RedemptionView, check_redemption, check_rollback};
 use passnum_core::ledger::Posting;
 use passnum_core::{
-    ChequeCode, ChequeState, FunderId, Money, OrderId, RedemptionId, Timestamp, Validity, VenueId, VenueView,
+    ChequeCode, ChequeState, FunderId, Money, OrderId, RedemptionId, Timestamp, Validity, VenueId,
+    VenueView,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyPool};
@@ -24,7 +25,9 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 use crate::idempotency::{Claim, IdempotencyKey, claim, record};
 use crate::ledger::{NewTransfer, post};
 use crate::orders::perimeter;
-use crate::rows::{Caches, get_date, get_i64, get_opt_i64, get_string, page_limit, placeholders, value_rows};
+use crate::rows::{
+    Caches, get_date, get_i64, get_opt_i64, get_string, page_limit, placeholders, value_rows,
+};
 use crate::venues::venue;
 use crate::{Engine, Store, StoreError, begin_write};
 
@@ -106,7 +109,11 @@ impl Redeemer {
     ) -> Self {
         let (sender, receiver) = mpsc::channel::<Job>(16_384);
         let receiver = Arc::new(AsyncMutex::new(receiver));
-        let ctx = Arc::new(Ctx { engine, pool, caches });
+        let ctx = Arc::new(Ctx {
+            engine,
+            pool,
+            caches,
+        });
         for _ in 0..workers {
             let receiver = receiver.clone();
             let ctx = ctx.clone();
@@ -170,13 +177,19 @@ enum Pending {
     Done(Result<Answer, StoreError>),
     Decided(Outcome),
     /// Accepted; the redemption id is known once the batch's rows are inserted.
-    Accepted { cheque_id: i64, draft: Redemption },
+    Accepted {
+        cheque_id: i64,
+        draft: Redemption,
+    },
     /// Same idempotency key as an earlier request of this batch.
     Follower,
 }
 
 fn refusal(code: &str, message: String) -> Outcome {
-    Outcome::Refused(Refusal { code: code.to_string(), message })
+    Outcome::Refused(Refusal {
+        code: code.to_string(),
+        message,
+    })
 }
 
 fn cheque_slot(row: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
@@ -186,7 +199,8 @@ fn cheque_slot(row: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
         order_id: OrderId(get_i64(row, "order_id")?),
         funder_id: FunderId(get_i64(row, "funder_id")?),
         view: ChequeView {
-            state: ChequeState::parse(&state).ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+            state: ChequeState::parse(&state)
+                .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
             face_value: Money::from_cents(get_i64(row, "face_value_cents")?),
             validity: Validity {
                 valid_from: get_date(row, "valid_from")?,
@@ -203,15 +217,25 @@ const CHEQUE_SELECT: &str = "SELECT c.id, c.code, c.state, c.face_value_cents, c
      (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
      FROM cheques c JOIN orders o ON o.id = c.order_id";
 
-async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answer, StoreError>>, StoreError> {
+async fn run_batch(
+    ctx: &Ctx,
+    reqs: &[RedeemRequest],
+) -> Result<Vec<Result<Answer, StoreError>>, StoreError> {
     let mut tx = begin_write(&ctx.pool, ctx.engine).await?;
-    let lock = if ctx.engine == Engine::Postgres { " FOR UPDATE OF c" } else { "" };
+    let lock = if ctx.engine == Engine::Postgres {
+        " FOR UPDATE OF c"
+    } else {
+        ""
+    };
 
     // 1. Every cheque of the batch, locked, in id order (the same order on every server).
     let mut codes: Vec<String> = reqs.iter().map(|r| r.code.as_compact()).collect();
     codes.sort();
     codes.dedup();
-    let sql = format!("{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}", placeholders(ctx.engine, 0, codes.len()));
+    let sql = format!(
+        "{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}",
+        placeholders(ctx.engine, 0, codes.len())
+    );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for c in &codes {
         q = q.bind(c.as_str());
@@ -255,8 +279,12 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
                     leaders.insert((k.actor.clone(), k.key.clone()), i);
                 }
                 Ok(Claim::Replay(json)) => {
-                    let outcome: Outcome = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
-                    pending.push(Pending::Done(Ok(Answer { outcome, replayed: true })));
+                    let outcome: Outcome =
+                        serde_json::from_str(&json).map_err(StoreError::corrupt)?;
+                    pending.push(Pending::Done(Ok(Answer {
+                        outcome,
+                        replayed: true,
+                    })));
                     continue;
                 }
                 Err(StoreError::IdempotencyMismatch) => {
@@ -288,7 +316,8 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
         match check_redemption(slot.as_ref().map(|s| &s.view), perim_ref, venue, req.now) {
             Err(r) => pending.push(Pending::Decided(refusal(r.code(), r.message()))),
             Ok(()) => {
-                let s = slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
+                let s =
+                    slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
                 s.view.state = cheque::transition(s.view.state, cheque::ChequeEvent::Redeem)
                     .ok_or_else(|| StoreError::corrupt("transition refusée"))?;
                 s.view.redeemed_at = Some(req.now);
@@ -326,7 +355,12 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for (cheque_id, d) in &accepted {
-            q = q.bind(*cheque_id).bind(d.venue_id.0).bind(d.service_code.as_str()).bind(d.amount_cents).bind(d.redeemed_at.unix_ms());
+            q = q
+                .bind(*cheque_id)
+                .bind(d.venue_id.0)
+                .bind(d.service_code.as_str())
+                .bind(d.amount_cents)
+                .bind(d.redeemed_at.unix_ms());
         }
         for row in q.fetch_all(&mut *tx).await? {
             ids.insert(get_i64(&row, "cheque_id")?, get_i64(&row, "id")?);
@@ -341,18 +375,28 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
         }
         let updated = q.execute(&mut *tx).await?.rows_affected();
         if updated != accepted.len() as u64 || ids.len() != accepted.len() {
-            return Err(StoreError::corrupt("un chèque a changé d'état pendant l'encaissement"));
+            return Err(StoreError::corrupt(
+                "un chèque a changé d'état pendant l'encaissement",
+            ));
         }
         let transfers: Vec<NewTransfer> = accepted
             .iter()
             .map(|(cheque_id, d)| NewTransfer {
-                posting: Posting::redemption(d.funder_id, d.venue_id, Money::from_cents(d.amount_cents)),
+                posting: Posting::redemption(
+                    d.funder_id,
+                    d.venue_id,
+                    Money::from_cents(d.amount_cents),
+                ),
                 order_id: Some(d.order_id.0),
                 redemption_id: ids.get(cheque_id).copied(),
                 reverses_id: None,
             })
             .collect();
-        let latest = reqs.iter().map(|r| r.now).max().unwrap_or(Timestamp::from_unix_ms(0));
+        let latest = reqs
+            .iter()
+            .map(|r| r.now)
+            .max()
+            .unwrap_or(Timestamp::from_unix_ms(0));
         post(&mut tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
     }
 
@@ -361,10 +405,19 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
     for p in pending {
         results.push(match p {
             Pending::Done(r) => Some(r),
-            Pending::Decided(outcome) => Some(Ok(Answer { outcome, replayed: false })),
-            Pending::Accepted { cheque_id, mut draft } => {
+            Pending::Decided(outcome) => Some(Ok(Answer {
+                outcome,
+                replayed: false,
+            })),
+            Pending::Accepted {
+                cheque_id,
+                mut draft,
+            } => {
                 draft.id = RedemptionId(ids[&cheque_id]);
-                Some(Ok(Answer { outcome: Outcome::Accepted(draft), replayed: false }))
+                Some(Ok(Answer {
+                    outcome: Outcome::Accepted(draft),
+                    replayed: false,
+                }))
             }
             Pending::Follower => None,
         });
@@ -390,9 +443,15 @@ async fn run_batch(ctx: &Ctx, reqs: &[RedeemRequest]) -> Result<Vec<Result<Answe
                 // A retry inside the same batch: the leader's answer, if the body matches.
                 let k = req.idempotency.as_ref().expect("followers have keys");
                 let leader = leaders[&(k.actor.clone(), k.key.clone())];
-                let lk = reqs[leader].idempotency.as_ref().expect("leaders have keys");
+                let lk = reqs[leader]
+                    .idempotency
+                    .as_ref()
+                    .expect("leaders have keys");
                 match &results[leader] {
-                    Some(Ok(a)) if lk.request_hash == k.request_hash => Ok(Answer { outcome: a.outcome.clone(), replayed: true }),
+                    Some(Ok(a)) if lk.request_hash == k.request_hash => Ok(Answer {
+                        outcome: a.outcome.clone(),
+                        replayed: true,
+                    }),
                     Some(Ok(_)) => Err(StoreError::IdempotencyMismatch),
                     _ => Err(StoreError::NotFound),
                 }
@@ -411,7 +470,9 @@ fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
     let code = get_string(row, "code")?;
     Ok(Redemption {
         id: RedemptionId(get_i64(row, "id")?),
-        cheque_code: ChequeCode::parse(&code).map_err(StoreError::corrupt)?.grouped(),
+        cheque_code: ChequeCode::parse(&code)
+            .map_err(StoreError::corrupt)?
+            .grouped(),
         venue_id: VenueId(get_i64(row, "venue_id")?),
         funder_id: FunderId(get_i64(row, "funder_id")?),
         order_id: OrderId(get_i64(row, "order_id")?),
@@ -434,7 +495,12 @@ impl Store {
     /// Redeems one cheque. Business refusals are an [`Outcome::Refused`], not an error.
     pub async fn redeem(&self, req: RedeemRequest) -> Result<Answer, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.inner.redeemer.sender.send(Job { req, reply }).await.map_err(|_| StoreError::Stopped)?;
+        self.inner
+            .redeemer
+            .sender
+            .send(Job { req, reply })
+            .await
+            .map_err(|_| StoreError::Stopped)?;
         answer.await.map_err(|_| StoreError::Stopped)?
     }
 
@@ -446,15 +512,24 @@ impl Store {
                 Claim::New => {}
                 Claim::Replay(json) => {
                     let outcome = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
-                    return Ok(Answer { outcome, replayed: true });
+                    return Ok(Answer {
+                        outcome,
+                        replayed: true,
+                    });
                 }
             }
         }
-        let lock = if self.engine() == Engine::Postgres { " FOR UPDATE OF r, c" } else { "" };
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{REDEMPTION_SELECT} WHERE r.id = $1{lock}")))
-            .bind(req.redemption_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let lock = if self.engine() == Engine::Postgres {
+            " FOR UPDATE OF r, c"
+        } else {
+            ""
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{REDEMPTION_SELECT} WHERE r.id = $1{lock}"
+        )))
+        .bind(req.redemption_id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
         let found = match &row {
             Some(r) => {
                 let red = redemption_row(r)?;
@@ -463,7 +538,8 @@ impl Store {
                     venue_id: red.venue_id,
                     redeemed_at: red.redeemed_at,
                     rolled_back: red.rolled_back_at.is_some(),
-                    cheque_state: ChequeState::parse(&state).ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+                    cheque_state: ChequeState::parse(&state)
+                        .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
                 };
                 Some((red, view, get_i64(r, "cheque_id")?))
             }
@@ -477,27 +553,37 @@ impl Store {
         ) {
             Err(r) => refusal(r.code(), r.message()),
             Ok(()) => {
-                let (mut red, _, cheque_id) = found.ok_or_else(|| StoreError::corrupt("annulation sans encaissement"))?;
+                let (mut red, _, cheque_id) =
+                    found.ok_or_else(|| StoreError::corrupt("annulation sans encaissement"))?;
                 let n = sqlx::query("UPDATE redemptions SET rolled_back_at = $1 WHERE id = $2 AND rolled_back_at IS NULL")
                     .bind(req.now.unix_ms())
                     .bind(red.id.0)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                let m = sqlx::query("UPDATE cheques SET state = 'issued' WHERE id = $1 AND state = 'redeemed'")
-                    .bind(cheque_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                let m = sqlx::query(
+                    "UPDATE cheques SET state = 'issued' WHERE id = $1 AND state = 'redeemed'",
+                )
+                .bind(cheque_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 if n != 1 || m != 1 {
-                    return Err(StoreError::corrupt("encaissement modifié pendant l'annulation"));
+                    return Err(StoreError::corrupt(
+                        "encaissement modifié pendant l'annulation",
+                    ));
                 }
-                let original: i64 =
-                    sqlx::query_scalar("SELECT id FROM transfers WHERE redemption_id = $1 AND kind = 'redemption'")
-                        .bind(red.id.0)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let posting = Posting::redemption(red.funder_id, red.venue_id, Money::from_cents(red.amount_cents));
+                let original: i64 = sqlx::query_scalar(
+                    "SELECT id FROM transfers WHERE redemption_id = $1 AND kind = 'redemption'",
+                )
+                .bind(red.id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                let posting = Posting::redemption(
+                    red.funder_id,
+                    red.venue_id,
+                    Money::from_cents(red.amount_cents),
+                );
                 post(
                     &mut tx,
                     &self.inner.caches,
@@ -516,14 +602,27 @@ impl Store {
             }
         };
         if let Some(k) = &req.idempotency {
-            record(&mut tx, k, &serde_json::to_string(&outcome).map_err(StoreError::corrupt)?).await?;
+            record(
+                &mut tx,
+                k,
+                &serde_json::to_string(&outcome).map_err(StoreError::corrupt)?,
+            )
+            .await?;
         }
         tx.commit().await?;
-        Ok(Answer { outcome, replayed: false })
+        Ok(Answer {
+            outcome,
+            replayed: false,
+        })
     }
 
     /// Redemptions newest first, `limit` at a time before redemption id `before` (0: from the newest).
-    pub async fn list_redemptions(&self, scope: RedemptionScope, before: i64, limit: i64) -> Result<Vec<Redemption>, StoreError> {
+    pub async fn list_redemptions(
+        &self,
+        scope: RedemptionScope,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Redemption>, StoreError> {
         let before = if before <= 0 { i64::MAX } else { before };
         let (filter, owner) = match scope {
             RedemptionScope::All => ("$1 = 0", 0),

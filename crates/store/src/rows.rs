@@ -82,7 +82,9 @@ pub(crate) fn get_date(row: &AnyRow, col: &str) -> Result<Date, StoreError> {
 }
 
 pub(crate) fn get_opt_date(row: &AnyRow, col: &str) -> Result<Option<Date>, StoreError> {
-    row.try_get::<Option<String>, _>(col)?.map(|s| date_from_sql(&s)).transpose()
+    row.try_get::<Option<String>, _>(col)?
+        .map(|s| date_from_sql(&s))
+        .transpose()
 }
 
 /// Clamp for list endpoints: never more than 500 rows at once.

@@ -9,7 +9,9 @@ use crate::{Store, StoreError};
 impl Store {
     /// Loads the shipped référentiel the first time passnum starts on a database.
     pub(crate) async fn ensure_services_loaded(&self) -> Result<(), StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM services").fetch_one(self.pool()).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM services")
+            .fetch_one(self.pool())
+            .await?;
         if count == 0 {
             let catalog = ServiceCatalog::parse_csv(DEFAULT_REFERENTIEL_CSV)
                 .map_err(|e| StoreError::Config(format!("référentiel embarqué : {e}")))?;
@@ -49,8 +51,11 @@ impl Store {
     }
 
     async fn refresh_service_cache(&self) -> Result<(), StoreError> {
-        let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM services").fetch_all(self.pool()).await?;
-        *self.inner.caches.services.lock().expect("cache lock") = Arc::new(codes.into_iter().collect::<HashSet<_>>());
+        let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM services")
+            .fetch_all(self.pool())
+            .await?;
+        *self.inner.caches.services.lock().expect("cache lock") =
+            Arc::new(codes.into_iter().collect::<HashSet<_>>());
         Ok(())
     }
 

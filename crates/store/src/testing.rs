@@ -10,7 +10,8 @@ use sqlx::{Connection, Executor};
 use crate::{Store, StoreOptions};
 
 pub fn pg_admin_url() -> String {
-    std::env::var("PASSNUM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("PASSNUM_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database that disappears with the value.
@@ -36,9 +37,17 @@ impl TestDb {
         match engine {
             TestEngine::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("passnum.db").display());
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("passnum.db").display()
+                );
                 let store = Store::connect(&url, options).await.expect("SQLite store");
-                Self { store, url, pg_name: None, _dir: Some(dir) }
+                Self {
+                    store,
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             TestEngine::Postgres => {
                 sqlx::any::install_default_drivers();
@@ -46,15 +55,26 @@ impl TestDb {
                 let admin = pg_admin_url();
                 let mut conn = sqlx::AnyConnection::connect(&admin)
                     .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL is required for the tests ({admin}): {e}")
+                    });
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .expect("create database");
                 conn.close().await.ok();
                 let url = match admin.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => panic!("bad PASSNUM_TEST_PG_URL {admin}"),
                 };
-                let store = Store::connect(&url, options).await.expect("PostgreSQL store");
-                Self { store, url, pg_name: Some(name), _dir: None }
+                let store = Store::connect(&url, options)
+                    .await
+                    .expect("PostgreSQL store");
+                Self {
+                    store,
+                    url,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -62,13 +82,22 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs outside async context: a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
-                    let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+                    let _ = conn
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
                 }
             });
         })

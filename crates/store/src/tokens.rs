@@ -78,7 +78,12 @@ const TOKEN_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 impl Store {
     /// Creates a token and returns it in clear, the only time it is ever visible.
-    pub async fn create_token(&self, actor: Actor, label: &str, now: Timestamp) -> Result<String, StoreError> {
+    pub async fn create_token(
+        &self,
+        actor: Actor,
+        label: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
         match actor {
             Actor::Operator => {}
             Actor::Funder(f) => {
@@ -89,7 +94,9 @@ impl Store {
             }
         }
         let mut rng = rand::rng();
-        let secret: String = (0..32).map(|_| TOKEN_ALPHABET[rng.random_range(0..32)] as char).collect();
+        let secret: String = (0..32)
+            .map(|_| TOKEN_ALPHABET[rng.random_range(0..32)] as char)
+            .collect();
         let token = format!("pn_{}_{secret}", actor.role().as_str());
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO api_tokens (token_hash, role, actor_id, label, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -106,10 +113,12 @@ impl Store {
 
     /// The actor a token belongs to, if it exists and is not revoked.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>, StoreError> {
-        let row = sqlx::query("SELECT role, actor_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(hash_token(token))
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT role, actor_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let id = get_i64(&row, "actor_id")?;
         let role = get_string(&row, "role")?;

@@ -36,7 +36,8 @@ pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
         siret: get_string(row, "siret")?,
         name: get_string(row, "name")?,
         commune_insee: get_string(row, "commune_insee")?,
-        status: VenueStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("statut {status}")))?,
+        status: VenueStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("statut {status}")))?,
         qualified_until: get_opt_date(row, "qualified_until")?,
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
     })
@@ -55,7 +56,8 @@ impl Venue {
 fn siret_taken() -> StoreError {
     StoreError::Conflict {
         code: "siret_taken",
-        message: "ce SIRET appartient déjà à un lieu : un SIRET ne peut désigner qu'un seul lieu".into(),
+        message: "ce SIRET appartient déjà à un lieu : un SIRET ne peut désigner qu'un seul lieu"
+            .into(),
     }
 }
 
@@ -87,22 +89,26 @@ impl Store {
     }
 
     pub async fn list_venues(&self, limit: i64, offset: i64) -> Result<Vec<Venue>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM venues ORDER BY id LIMIT $1 OFFSET $2")))
-            .bind(page_limit(limit))
-            .bind(offset.max(0))
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(venue)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM venues ORDER BY id LIMIT $1 OFFSET $2"
+        )))
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(venue)
+        .collect()
     }
 
     pub async fn get_venue(&self, id: VenueId) -> Result<Venue, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM venues WHERE id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM venues WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         venue(&row)
     }
 
@@ -114,13 +120,15 @@ impl Store {
         qualified_until: Option<Date>,
     ) -> Result<Venue, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM venues WHERE id = $1")))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM venues WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let current = venue(&row)?;
-        if !current.status.can_become(status) && !(current.status == status && status == VenueStatus::Qualified) {
+        if !current.status.can_become(status) {
             return Err(StoreError::Conflict {
                 code: "venue_status_transition",
                 message: format!(

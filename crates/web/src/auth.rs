@@ -25,7 +25,9 @@ pub struct TokenCache {
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Option<Actor>> {
         let map = self.entries.lock().expect("token cache");
-        map.get(hash).filter(|(_, at)| at.elapsed() < TTL).map(|(a, _)| *a)
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < TTL)
+            .map(|(a, _)| *a)
     }
 
     fn put(&self, hash: String, actor: Option<Actor>) {
@@ -43,8 +45,14 @@ pub struct Auth(pub Actor);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(ApiError::unauthenticated)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(ApiError::unauthenticated)?;
         let token = header
             .to_str()
             .ok()

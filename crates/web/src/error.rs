@@ -32,7 +32,11 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into() }
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -44,7 +48,11 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Votre rôle ne permet pas cette opération.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Votre rôle ne permet pas cette opération.",
+        )
     }
 
     pub fn not_found() -> Self {
@@ -78,7 +86,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -87,7 +100,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found(),
-            StoreError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            StoreError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
             StoreError::Invalid { code, message } => Self::invalid(code, message),
             StoreError::IdempotencyMismatch => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -29,19 +29,28 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "unsupported_media_type",
             "Envoyez un corps JSON avec l'en-tête « Content-Type: application/json ».",
         ),
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "Le corps de la requête n'est pas du JSON valide.")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "Le corps de la requête n'est pas du JSON valide.",
+        ),
         JsonRejection::JsonDataError(e) => ApiError::invalid(
             "invalid_body",
-            format!("Le contenu JSON ne correspond pas au format attendu : {}", e.body_text()),
+            format!(
+                "Le contenu JSON ne correspond pas au format attendu : {}",
+                e.body_text()
+            ),
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             "Le corps de la requête est trop volumineux (64 Kio au plus).",
         ),
-        other => ApiError::new(other.status(), "invalid_body", "Le corps de la requête n'a pas pu être lu."),
+        other => ApiError::new(
+            other.status(),
+            "invalid_body",
+            "Le corps de la requête n'a pas pu être lu.",
+        ),
     }
 }
 
@@ -51,9 +60,16 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Self(p.0)).map_err(|e: PathRejection| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", format!("Adresse invalide : {}", e.body_text()))
-        })
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    format!("Adresse invalide : {}", e.body_text()),
+                )
+            })
     }
 }
 
@@ -63,9 +79,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| Self(q.0)).map_err(|e: QueryRejection| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("Paramètres invalides : {}", e.body_text()))
-        })
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("Paramètres invalides : {}", e.body_text()),
+                )
+            })
     }
 }
 
@@ -76,7 +99,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get("idempotency-key") else { return Ok(Self(None)) };
+        let Some(v) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
         let bad = || {
             ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -29,7 +29,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()) }
+        Self {
+            store,
+            clock,
+            tokens: Arc::new(auth::TokenCache::default()),
+        }
     }
 }
 
@@ -42,7 +46,10 @@ pub struct Application {
 impl Application {
     pub async fn build(state: AppState, listen: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
-        Ok(Self { listener, router: router(state) })
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -54,7 +61,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

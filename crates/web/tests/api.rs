@@ -197,7 +197,12 @@ api_test! {
 
 /// Sends only the headers of a huge POST and reads the answer, as a client would that waits
 /// for the server before streaming (the server must answer without reading the body).
-async fn oversized_post(base: &str, path: &str, token: &str, len: usize) -> (u16, serde_json::Value) {
+async fn oversized_post(
+    base: &str,
+    path: &str,
+    token: &str,
+    len: usize,
+) -> (u16, serde_json::Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -210,7 +215,10 @@ async fn oversized_post(base: &str, path: &str, token: &str, len: usize) -> (u16
     let text = String::from_utf8_lossy(&buf);
     let status: u16 = text[9..12].parse().unwrap();
     let body = text.split("\r\n\r\n").nth(1).unwrap();
-    (status, serde_json::from_str(body).unwrap_or_else(|_| panic!("{text}")))
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("{text}")),
+    )
 }
 
 fn rand_code() -> rand::rngs::StdRng {
@@ -318,21 +326,40 @@ api_test! {
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_describes_every_route() {
     let app = TestApp::spawn(passnum_store::testing::TestEngine::Sqlite).await;
-    let r = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     let (st, doc) = json(r).await;
     assert_eq!(st, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
-        ("/api/v1/funders", "post"), ("/api/v1/funders", "get"), ("/api/v1/funders/{id}", "get"),
-        ("/api/v1/orders", "post"), ("/api/v1/orders", "get"), ("/api/v1/orders/{id}", "get"),
-        ("/api/v1/orders/{id}/cheques", "get"), ("/api/v1/venues", "post"), ("/api/v1/venues", "get"),
-        ("/api/v1/venues/{id}", "get"), ("/api/v1/venues/{id}/status", "post"),
-        ("/api/v1/redemptions", "post"), ("/api/v1/redemptions", "get"), ("/api/v1/redemptions/{id}/rollback", "post"),
-        ("/api/v1/cheques/{code}", "get"), ("/api/v1/ledger/balances", "get"), ("/api/v1/ledger/trial-balance", "get"),
+        ("/api/v1/funders", "post"),
+        ("/api/v1/funders", "get"),
+        ("/api/v1/funders/{id}", "get"),
+        ("/api/v1/orders", "post"),
+        ("/api/v1/orders", "get"),
+        ("/api/v1/orders/{id}", "get"),
+        ("/api/v1/orders/{id}/cheques", "get"),
+        ("/api/v1/venues", "post"),
+        ("/api/v1/venues", "get"),
+        ("/api/v1/venues/{id}", "get"),
+        ("/api/v1/venues/{id}/status", "post"),
+        ("/api/v1/redemptions", "post"),
+        ("/api/v1/redemptions", "get"),
+        ("/api/v1/redemptions/{id}/rollback", "post"),
+        ("/api/v1/cheques/{code}", "get"),
+        ("/api/v1/ledger/balances", "get"),
+        ("/api/v1/ledger/trial-balance", "get"),
         ("/api/v1/services", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -10,7 +10,12 @@ pub fn t0() -> Timestamp {
     Timestamp::from_offset_datetime(datetime!(2026-06-15 10:00 UTC))
 }
 
-pub const SIRETS: [&str; 4] = ["73282932000074", "13002603200008", "35600000000001", "44306184100047"];
+pub const SIRETS: [&str; 4] = [
+    "73282932000074",
+    "13002603200008",
+    "35600000000001",
+    "44306184100047",
+];
 
 pub struct World {
     pub funder: Funder,
@@ -34,7 +39,13 @@ pub fn order_request(booklets: i64) -> OrderRequest {
     }
 }
 
-pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str, status: VenueStatus) -> Venue {
+pub async fn venue(
+    store: &Store,
+    siret: &str,
+    name: &str,
+    commune: &str,
+    status: VenueStatus,
+) -> Venue {
     store
         .create_venue(
             &NewVenue {
@@ -51,11 +62,42 @@ pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str, status
 }
 
 pub async fn world(store: &Store, booklets: i64) -> World {
-    let funder = store.create_funder("Métropole de Lyon", "metropole", t0()).await.unwrap();
-    let order = store.create_order(funder.id, &NewOrder::parse(&order_request(booklets)).unwrap(), t0()).await.unwrap();
-    let lyon = venue(store, SIRETS[0], "Médiathèque de Lyon", "69123", VenueStatus::Qualified).await;
-    let villeurbanne = venue(store, SIRETS[1], "Espace numérique de Villeurbanne", "69266", VenueStatus::Qualified).await;
-    let paris = venue(store, SIRETS[2], "Tiers-lieu parisien", "75056", VenueStatus::Qualified).await;
+    let funder = store
+        .create_funder("Métropole de Lyon", "metropole", t0())
+        .await
+        .unwrap();
+    let order = store
+        .create_order(
+            funder.id,
+            &NewOrder::parse(&order_request(booklets)).unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let lyon = venue(
+        store,
+        SIRETS[0],
+        "Médiathèque de Lyon",
+        "69123",
+        VenueStatus::Qualified,
+    )
+    .await;
+    let villeurbanne = venue(
+        store,
+        SIRETS[1],
+        "Espace numérique de Villeurbanne",
+        "69266",
+        VenueStatus::Qualified,
+    )
+    .await;
+    let paris = venue(
+        store,
+        SIRETS[2],
+        "Tiers-lieu parisien",
+        "75056",
+        VenueStatus::Qualified,
+    )
+    .await;
     let mut codes = vec![];
     let mut after = 0;
     loop {
@@ -64,9 +106,22 @@ pub async fn world(store: &Store, booklets: i64) -> World {
         after = last.id;
         codes.extend(page.iter().map(|c| ChequeCode::parse(&c.code).unwrap()));
     }
-    World { funder, order, lyon, villeurbanne, paris, codes }
+    World {
+        funder,
+        order,
+        lyon,
+        villeurbanne,
+        paris,
+        codes,
+    }
 }
 
 pub fn redeem_req(venue: &Venue, code: ChequeCode, now: Timestamp) -> RedeemRequest {
-    RedeemRequest { venue_id: venue.id, code, service_code: "2.1.07".into(), now, idempotency: None }
+    RedeemRequest {
+        venue_id: venue.id,
+        code,
+        service_code: "2.1.07".into(),
+        now,
+        idempotency: None,
+    }
 }

@@ -14,7 +14,11 @@ use crate::extract::ApiPath;
 /// funder's cheque gets the same answer as a code that does not exist.
 #[utoipa::path(get, path = "/api/v1/cheques/{code}", tag = "cheques", params(("code" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = ChequeStatusDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn status(State(st): State<AppState>, auth: Auth, ApiPath(code): ApiPath<String>) -> ApiResult<Json<ChequeStatusDto>> {
+pub async fn status(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<ChequeStatusDto>> {
     let code = ChequeCode::parse(&code).map_err(|e| {
         let r = RedeemRefusal::Malformed(e);
         ApiError::invalid(r.code(), r.message())
@@ -27,7 +31,11 @@ pub async fn status(State(st): State<AppState>, auth: Auth, ApiPath(code): ApiPa
         Ok(s) => Ok(Json(s.into())),
         Err(StoreError::NotFound) => {
             let r = RedeemRefusal::Unknown;
-            Err(ApiError::new(ApiError::status_of_refusal(r.code()), r.code(), r.message()))
+            Err(ApiError::new(
+                ApiError::status_of_refusal(r.code()),
+                r.code(),
+                r.message(),
+            ))
         }
         Err(e) => Err(e.into()),
     }

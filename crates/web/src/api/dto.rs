@@ -16,7 +16,10 @@ pub fn date_out(d: Date) -> String {
 pub fn date_in(field: &str, s: &str) -> Result<Date, ApiError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(s.trim(), fmt).map_err(|_| {
-        ApiError::invalid("invalid_date", format!("« {field} » doit être une date au format AAAA-MM-JJ, par exemple 2026-12-31."))
+        ApiError::invalid(
+            "invalid_date",
+            format!("« {field} » doit être une date au format AAAA-MM-JJ, par exemple 2026-12-31."),
+        )
     })
 }
 
@@ -61,7 +64,12 @@ pub struct FunderDto {
 
 impl From<Funder> for FunderDto {
     fn from(f: Funder) -> Self {
-        Self { id: f.id.0, name: f.name, kind: f.kind, created_at: ts(f.created_at) }
+        Self {
+            id: f.id.0,
+            name: f.name,
+            kind: f.kind,
+            created_at: ts(f.created_at),
+        }
     }
 }
 
@@ -165,7 +173,10 @@ impl From<Order> for OrderDto {
             valid_from: date_out(o.valid_from),
             valid_until: date_out(o.valid_until),
             tolerance_days: o.tolerance_days,
-            perimeter: PerimeterDto { communes: o.perimeter_communes, departements: o.perimeter_departements },
+            perimeter: PerimeterDto {
+                communes: o.perimeter_communes,
+                departements: o.perimeter_departements,
+            },
             created_at: ts(o.created_at),
             counts: None,
         }

@@ -20,14 +20,21 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateFunder>,
 ) -> ApiResult<(StatusCode, Json<FunderDto>)> {
     auth.operator()?;
-    let f = st.store.create_funder(&body.name, &body.kind, st.clock.now()).await?;
+    let f = st
+        .store
+        .create_funder(&body.name, &body.kind, st.clock.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 
 /// List funders: all for the operator, itself for a funder.
 #[utoipa::path(get, path = "/api/v1/funders", tag = "funders", params(Page), security(("bearer" = [])),
     responses((status = 200, body = Vec<FunderDto>)))]
-pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<Page>) -> ApiResult<Json<Vec<FunderDto>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Json<Vec<FunderDto>>> {
     let funders = match auth.0 {
         Actor::Operator => st.store.list_funders(page.limit(), page.offset()).await?,
         Actor::Funder(f) => vec![st.store.get_funder(f).await?],
@@ -39,7 +46,11 @@ pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQue
 /// One funder (operator, or the funder itself).
 #[utoipa::path(get, path = "/api/v1/funders/{id}", tag = "funders", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = FunderDto), (status = 404, body = ErrorBody)))]
-pub async fn get_one(State(st): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<FunderDto>> {
+pub async fn get_one(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<FunderDto>> {
     match auth.0 {
         Actor::Operator => {}
         Actor::Funder(f) if f.0 == id => {}

@@ -42,7 +42,10 @@ pub async fn balances(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<
 /// The trial balance, recomputed from the transfers (operator).
 #[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "ledger", security(("bearer" = [])),
     responses((status = 200, body = TrialBalanceDto), (status = 403, body = ErrorBody)))]
-pub async fn trial_balance(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<TrialBalanceDto>> {
+pub async fn trial_balance(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<TrialBalanceDto>> {
     auth.operator()?;
     let tb = st.store.trial_balance().await?;
     let mismatches = st.store.verify_ledger().await?;
@@ -50,6 +53,9 @@ pub async fn trial_balance(State(st): State<AppState>, auth: Auth) -> ApiResult<
         total_cents: tb.total_cents,
         balanced: tb.is_balanced() && mismatches.is_empty(),
         negative_accounts: tb.negative_accounts.into_iter().map(account_name).collect(),
-        mismatched_accounts: mismatches.into_iter().map(|m| account_name(m.account)).collect(),
+        mismatched_accounts: mismatches
+            .into_iter()
+            .map(|m| account_name(m.account))
+            .collect(),
     }))
 }

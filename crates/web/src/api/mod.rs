@@ -85,7 +85,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// Refuses a body whose declared length is over the limit before reading any of it: the body
 /// limit alone would wait for the client to send 64 KiB before answering.
-async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -105,14 +108,29 @@ async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middl
 pub fn router(state: AppState) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
-        .route("/healthz", get(|| async { "ok" }))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "Cette adresse n'existe pas.") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Méthode HTTP non prise en charge ici.")
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(refuse_declared_oversize))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
-        .with_state(state)
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
+    .route("/healthz", get(|| async { "ok" }))
+    .fallback(|| async {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Cette adresse n'existe pas.",
+        )
+    })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Méthode HTTP non prise en charge ici.",
+        )
+    })
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(axum::middleware::from_fn(refuse_declared_oversize))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+        ApiError::internal().into_response()
+    }))
+    .with_state(state)
 }

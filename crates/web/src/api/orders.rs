@@ -5,7 +5,9 @@ use passnum_core::order::OrderRequest;
 use passnum_core::{FunderId, NewOrder, OrderId};
 use passnum_store::{Actor, Order};
 
-use super::dto::{ChequeItemDto, ChequePage, ChequePageQuery, CreateOrder, OrderDto, Page, date_in};
+use super::dto::{
+    ChequeItemDto, ChequePage, ChequePageQuery, CreateOrder, OrderDto, Page, date_in,
+};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -23,7 +25,10 @@ pub async fn create(
     let funder = match (auth.0, body.funder_id) {
         (Actor::Operator, Some(f)) => FunderId(f),
         (Actor::Operator, None) => {
-            return Err(ApiError::invalid("funder_required", "Indiquez « funder_id » : le commanditaire de la commande."));
+            return Err(ApiError::invalid(
+                "funder_required",
+                "Indiquez « funder_id » : le commanditaire de la commande.",
+            ));
         }
         (Actor::Funder(f), None) => f,
         (Actor::Funder(f), Some(id)) if f.0 == id => f,
@@ -41,12 +46,17 @@ pub async fn create(
         perimeter_departements: body.perimeter.departements,
     })
     .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?;
-    let created = st.store.create_order(funder, &order, st.clock.now()).await.map_err(|e| match e {
-        passnum_store::StoreError::NotFound => {
-            ApiError::invalid("funder_unknown", "Ce commanditaire n'existe pas : vérifiez « funder_id ».")
-        }
-        other => other.into(),
-    })?;
+    let created = st
+        .store
+        .create_order(funder, &order, st.clock.now())
+        .await
+        .map_err(|e| match e {
+            passnum_store::StoreError::NotFound => ApiError::invalid(
+                "funder_unknown",
+                "Ce commanditaire n'existe pas : vérifiez « funder_id ».",
+            ),
+            other => other.into(),
+        })?;
     let mut dto = OrderDto::from(created);
     dto.counts = Some(st.store.order_counts(OrderId(dto.id)).await?.into());
     Ok((StatusCode::CREATED, Json(dto)))
@@ -63,13 +73,20 @@ pub(crate) fn capitalize(s: &str) -> String {
 /// Orders, newest first: all for the operator, its own for a funder.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(Page), security(("bearer" = [])),
     responses((status = 200, body = Vec<OrderDto>)))]
-pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<Page>) -> ApiResult<Json<Vec<OrderDto>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Json<Vec<OrderDto>>> {
     let scope = match auth.0 {
         Actor::Operator => None,
         Actor::Funder(f) => Some(f),
         Actor::Venue(_) => return Err(ApiError::forbidden()),
     };
-    let orders = st.store.list_orders(scope, page.limit(), page.offset()).await?;
+    let orders = st
+        .store
+        .list_orders(scope, page.limit(), page.offset())
+        .await?;
     Ok(Json(orders.into_iter().map(Into::into).collect()))
 }
 
@@ -87,7 +104,11 @@ async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<Order> 
 /// One order with its counts.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
-pub async fn get_one(State(st): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<OrderDto>> {
+pub async fn get_one(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OrderDto>> {
     let order = visible_order(&st, &auth, id).await?;
     let mut dto = OrderDto::from(order);
     dto.counts = Some(st.store.order_counts(OrderId(id)).await?.into());
@@ -105,12 +126,24 @@ pub async fn cheques(
 ) -> ApiResult<Json<ChequePage>> {
     visible_order(&st, &auth, id).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let items = st.store.list_cheques(OrderId(id), q.after.unwrap_or(0), limit).await?;
-    let next_after = if items.len() as i64 == limit { items.last().map(|c| c.id) } else { None };
+    let items = st
+        .store
+        .list_cheques(OrderId(id), q.after.unwrap_or(0), limit)
+        .await?;
+    let next_after = if items.len() as i64 == limit {
+        items.last().map(|c| c.id)
+    } else {
+        None
+    };
     Ok(Json(ChequePage {
         items: items
             .into_iter()
-            .map(|c| ChequeItemDto { booklet_number: c.booklet_number, number: c.number, code: c.code, state: c.state.as_str().into() })
+            .map(|c| ChequeItemDto {
+                booklet_number: c.booklet_number,
+                number: c.number,
+                code: c.code,
+                state: c.state.as_str().into(),
+            })
             .collect(),
         next_after,
     }))

@@ -4,7 +4,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use passnum_core::cheque::RedeemRefusal;
 use passnum_core::{ChequeCode, RedemptionId};
-use passnum_store::{Actor, Answer, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest};
+use passnum_store::{
+    Actor, Answer, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest,
+};
 use sha2::{Digest, Sha256};
 
 use super::dto::{CreateRedemption, RedemptionDto, RedemptionPageQuery};
@@ -24,11 +26,19 @@ fn key(auth: &Auth, header: IdempotencyHeader, canonical_request: &str) -> Optio
 /// One answer, rendered the same way the first time and on every replay.
 fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
     let mut response = match answer.outcome {
-        Outcome::Accepted(r) => (success, Json(RedemptionDto::new(r, st.store.options().rollback_window_ms))).into_response(),
-        Outcome::Refused(r) => ApiError::new(ApiError::status_of_refusal(&r.code), r.code, r.message).into_response(),
+        Outcome::Accepted(r) => (
+            success,
+            Json(RedemptionDto::new(r, st.store.options().rollback_window_ms)),
+        )
+            .into_response(),
+        Outcome::Refused(r) => {
+            ApiError::new(ApiError::status_of_refusal(&r.code), r.code, r.message).into_response()
+        }
     };
     if answer.replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
 }
@@ -67,10 +77,20 @@ pub async fn create(
         ApiError::invalid(r.code(), r.message())
     })?;
     let service_code = body.service_code.trim().to_string();
-    let idempotency = key(&auth, idem, &format!("redeem\n{}\n{}", code.as_compact(), service_code));
+    let idempotency = key(
+        &auth,
+        idem,
+        &format!("redeem\n{}\n{}", code.as_compact(), service_code),
+    );
     let answer = st
         .store
-        .redeem(RedeemRequest { venue_id: venue, code, service_code, now: st.clock.now(), idempotency })
+        .redeem(RedeemRequest {
+            venue_id: venue,
+            code,
+            service_code,
+            now: st.clock.now(),
+            idempotency,
+        })
         .await?;
     Ok(render(&st, answer, StatusCode::CREATED))
 }
@@ -89,7 +109,12 @@ pub async fn rollback(
     let idempotency = key(&auth, idem, &format!("rollback\n{id}"));
     let answer = st
         .store
-        .rollback(RollbackRequest { venue_id: venue, redemption_id: RedemptionId(id), now: st.clock.now(), idempotency })
+        .rollback(RollbackRequest {
+            venue_id: venue,
+            redemption_id: RedemptionId(id),
+            now: st.clock.now(),
+            idempotency,
+        })
         .await?;
     Ok(render(&st, answer, StatusCode::OK))
 }
@@ -108,6 +133,14 @@ pub async fn list(
         Actor::Venue(v) => RedemptionScope::Venue(v),
     };
     let window = st.store.options().rollback_window_ms;
-    let items = st.store.list_redemptions(scope, q.before.unwrap_or(0), q.limit.unwrap_or(50)).await?;
-    Ok(Json(items.into_iter().map(|r| RedemptionDto::new(r, window)).collect()))
+    let items = st
+        .store
+        .list_redemptions(scope, q.before.unwrap_or(0), q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|r| RedemptionDto::new(r, window))
+            .collect(),
+    ))
 }

@@ -13,7 +13,10 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 fn parse_status(s: &str) -> ApiResult<VenueStatus> {
     VenueStatus::parse(s).ok_or_else(|| {
-        ApiError::invalid("invalid_status", "Statut inconnu : applied, qualified, suspended ou revoked.")
+        ApiError::invalid(
+            "invalid_status",
+            "Statut inconnu : applied, qualified, suspended ou revoked.",
+        )
     })
 }
 
@@ -27,15 +30,23 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<VenueDto>)> {
     auth.operator()?;
     let v = NewVenue {
-        siret: Siret::parse(&body.siret).map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
+        siret: Siret::parse(&body.siret)
+            .map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
         name: body.name,
         commune: InseeCode::parse(&body.commune_insee)
             .map_err(|e| ApiError::invalid("invalid_commune", capitalize(&e.to_string())))?,
         status: parse_status(body.status.as_deref().unwrap_or("applied"))?,
-        qualified_until: body.qualified_until.as_deref().map(|d| date_in("qualified_until", d)).transpose()?,
+        qualified_until: body
+            .qualified_until
+            .as_deref()
+            .map(|d| date_in("qualified_until", d))
+            .transpose()?,
     };
     if !matches!(v.status, VenueStatus::Applied | VenueStatus::Qualified) {
-        return Err(ApiError::invalid("invalid_status", "Un nouveau lieu est « applied » ou « qualified »."));
+        return Err(ApiError::invalid(
+            "invalid_status",
+            "Un nouveau lieu est « applied » ou « qualified ».",
+        ));
     }
     let created = st.store.create_venue(&v, st.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -44,7 +55,11 @@ pub async fn create(
 /// Venues: all of them for the operator and funders, itself for a venue.
 #[utoipa::path(get, path = "/api/v1/venues", tag = "venues", params(Page), security(("bearer" = [])),
     responses((status = 200, body = Vec<VenueDto>)))]
-pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<Page>) -> ApiResult<Json<Vec<VenueDto>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Json<Vec<VenueDto>>> {
     let venues = match auth.0 {
         Actor::Venue(v) => vec![st.store.get_venue(v).await?],
         _ => st.store.list_venues(page.limit(), page.offset()).await?,
@@ -54,7 +69,11 @@ pub async fn list(State(st): State<AppState>, auth: Auth, ApiQuery(page): ApiQue
 
 #[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "venues", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = VenueDto), (status = 404, body = ErrorBody)))]
-pub async fn get_one(State(st): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<VenueDto>> {
+pub async fn get_one(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<VenueDto>> {
     if let Actor::Venue(v) = auth.0
         && v.0 != id
     {
@@ -75,6 +94,15 @@ pub async fn set_status(
 ) -> ApiResult<Json<VenueDto>> {
     auth.operator()?;
     let status = parse_status(&body.status)?;
-    let until = body.qualified_until.as_deref().map(|d| date_in("qualified_until", d)).transpose()?;
-    Ok(Json(st.store.set_venue_status(VenueId(id), status, until).await?.into()))
+    let until = body
+        .qualified_until
+        .as_deref()
+        .map(|d| date_in("qualified_until", d))
+        .transpose()?;
+    Ok(Json(
+        st.store
+            .set_venue_status(VenueId(id), status, until)
+            .await?
+            .into(),
+    ))
 }

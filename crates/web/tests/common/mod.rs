@@ -28,13 +28,26 @@ impl TestApp {
     pub async fn spawn(engine: TestEngine) -> Self {
         let db = TestDb::new(engine).await;
         let clock = Arc::new(FixedClock::new(t0()));
-        let app = Application::build(AppState::new(db.store.clone(), clock.clone()), "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let app = Application::build(
+            AppState::new(db.store.clone(), clock.clone()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let operator = db.store.create_token(Actor::Operator, "test", t0()).await.unwrap();
-        Self { db, base, clock, client: Client::new(), operator }
+        let operator = db
+            .store
+            .create_token(Actor::Operator, "test", t0())
+            .await
+            .unwrap();
+        Self {
+            db,
+            base,
+            clock,
+            client: Client::new(),
+            operator,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -46,15 +59,29 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn token(&self, actor: Actor) -> String {
-        self.store().create_token(actor, "test", t0()).await.unwrap()
+        self.store()
+            .create_token(actor, "test", t0())
+            .await
+            .unwrap()
     }
 }
 
@@ -106,7 +133,13 @@ pub async fn programme(app: &TestApp, name: &str, siret: &str) -> Programme {
         .await
         .unwrap();
     let venue = venue(s, siret, &format!("Lieu {name}"), "69123").await;
-    let codes = s.list_cheques(order.id, 0, 100).await.unwrap().iter().map(|c| ChequeCode::parse(&c.code).unwrap()).collect();
+    let codes = s
+        .list_cheques(order.id, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| ChequeCode::parse(&c.code).unwrap())
+        .collect();
     Programme {
         funder_token: app.token(Actor::Funder(funder.id)).await,
         venue_token: app.token(Actor::Venue(venue.id)).await,
@@ -126,7 +159,9 @@ pub async fn json(r: Response) -> (u16, Value) {
 
 /// Asserts the standard error shape and returns its code.
 pub fn error_code(v: &Value) -> &str {
-    let code = v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {v}"));
+    let code = v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {v}"));
     let message = v["error"]["message"].as_str().unwrap();
     assert!(!message.is_empty());
     code

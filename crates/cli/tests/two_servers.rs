@@ -1,0 +1,174 @@
+//! Two separate `passnum serve` processes share one PostgreSQL database: a cheque fired at
+//! both in parallel is redeemed exactly once, and an idempotency key holds across servers.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use passnum_core::order::OrderRequest;
+use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
+use passnum_store::testing::{TestDb, TestEngine};
+use passnum_store::{Actor, NewVenue};
+use serde_json::json;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(url: &str) -> (Server, String) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .args([
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start passnum");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server on {port} did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (Server(child), base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
+    let db = TestDb::new(TestEngine::Postgres).await;
+    let s = &db.store;
+    let now = Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
+    let today = passnum_core::paris::local_date(now);
+    let funder = s
+        .create_funder("Métropole", "metropole", now)
+        .await
+        .unwrap();
+    let order = NewOrder::parse(&OrderRequest {
+        booklet_count: 3,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: today - time::Duration::days(1),
+        valid_until: today + time::Duration::days(30),
+        tolerance_days: 0,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })
+    .unwrap();
+    let order = s.create_order(funder.id, &order, now).await.unwrap();
+    let venue = s
+        .create_venue(
+            &NewVenue {
+                siret: Siret::parse("21690123000005").unwrap(),
+                name: "Médiathèque".into(),
+                commune: InseeCode::parse("69123").unwrap(),
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let token = s
+        .create_token(Actor::Venue(venue.id), "test", now)
+        .await
+        .unwrap();
+    let codes: Vec<String> = s
+        .list_cheques(order.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+
+    let ((_a, base_a), (_b, base_b)) = tokio::join!(start(&db.url), start(&db.url));
+    let client = reqwest::Client::new();
+
+    // 64 truly parallel attempts on one cheque, half through each process.
+    let mut tasks = vec![];
+    for i in 0..64 {
+        let base = if i % 2 == 0 {
+            base_a.clone()
+        } else {
+            base_b.clone()
+        };
+        let (client, token, code) = (client.clone(), token.clone(), codes[0].clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/redemptions"))
+                .bearer_auth(token)
+                .json(&json!({"code": code, "service_code": "2.1.07"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = vec![];
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+
+    // A request sent to one server and retried on the other gets the first answer.
+    for (i, code) in codes.iter().enumerate().skip(1).take(10) {
+        let send = |base: String| {
+            let (client, token) = (client.clone(), token.clone());
+            let code = code.clone();
+            async move {
+                let r = client
+                    .post(format!("{base}/api/v1/redemptions"))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", format!("scan-{i}"))
+                    .json(&json!({"code": code, "service_code": "2.1.07"}))
+                    .send()
+                    .await
+                    .unwrap();
+                (
+                    r.status().as_u16(),
+                    r.headers().contains_key("idempotent-replayed"),
+                    r.text().await.unwrap(),
+                )
+            }
+        };
+        let (first, retry) = tokio::join!(send(base_a.clone()), send(base_b.clone()));
+        assert_eq!(first.0, 201);
+        assert_eq!(retry.0, 201);
+        assert_eq!(first.2, retry.2, "both servers give the same answer");
+        assert!(first.1 ^ retry.1, "exactly one of the two is a replay");
+    }
+    let counts = s.order_counts(order.id).await.unwrap();
+    assert_eq!(counts.redeemed, 11);
+    assert!(s.trial_balance().await.unwrap().is_balanced());
+    assert!(s.verify_ledger().await.unwrap().is_empty());
+}
