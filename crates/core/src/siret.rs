@@ -43,7 +43,11 @@ impl Siret {
         }
         let digits: Vec<u8> = compact.bytes().map(|b| b - b'0').collect();
         let ok = if compact.starts_with(LA_POSTE_SIREN) {
-            digits.iter().map(|&d| u32::from(d)).sum::<u32>().is_multiple_of(5)
+            digits
+                .iter()
+                .map(|&d| u32::from(d))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_ok(&digits)
         };

@@ -1,0 +1,84 @@
+//! The `passnum` command as a newcomer uses it.
+
+use std::process::Command;
+
+fn passnum(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .arg("--database-url")
+        .arg(db)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run passnum")
+}
+
+#[test]
+fn demo_creates_a_programme_once_and_prints_working_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = passnum(&db, &["demo", "--no-serve"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Métropole de Lyon"));
+    assert!(text.contains("pn_operator_"));
+    assert_eq!(
+        text.matches("pn_venue_").count(),
+        4 + 1,
+        "four venue tokens and the curl example"
+    );
+    // Running it again keeps the data and prints fresh tokens.
+    let again = passnum(&db, &["demo", "--no-serve"]);
+    let again = String::from_utf8(again.stdout).unwrap();
+    assert!(again.contains("Métropole de Lyon (commanditaire n° 1)"));
+    let check = passnum(&db, &["ledger", "check"]);
+    assert!(check.status.success());
+    assert!(
+        String::from_utf8(check.stdout)
+            .unwrap()
+            .contains("Balance équilibrée")
+    );
+}
+
+#[test]
+fn token_create_explains_its_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = passnum(&db, &["token", "create", "--role", "venue"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("indiquez --for"));
+    let out = passnum(&db, &["token", "create", "--role", "funder", "--for", "42"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aucun commanditaire ou lieu"));
+    let out = passnum(&db, &["token", "create", "--role", "operator"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("pn_operator_")
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["bench", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_passnum"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
