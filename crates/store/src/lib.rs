@@ -19,6 +19,7 @@ mod orders;
 mod redeem;
 mod rows;
 mod services;
+mod staff;
 pub mod testing;
 mod tokens;
 mod venues;
@@ -37,6 +38,7 @@ pub use orders::{ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
+pub use staff::StaffMember;
 pub use tokens::{Actor, Role, hash_token as tokens_hash};
 pub use venues::{NewVenue, Venue};
 

@@ -6,8 +6,14 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::{Engine, StoreError};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_core.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_core.sql")),
+    (2, include_str!("../migrations/sqlite/0002_staff.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_core.sql")),
+    (2, include_str!("../migrations/postgres/0002_staff.sql")),
+];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.
 const PG_LOCK_KEY: i64 = 0x0070_6173_736e_756d;

@@ -95,12 +95,19 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return ApiError::new(
+        let mut response = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             "Le corps de la requête est trop volumineux (64 Kio au plus).",
         )
         .into_response();
+        // The body stays unread, so this connection cannot carry another request: say so,
+        // or a client would reuse it and see its next request fail.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
     }
     next.run(req).await
 }

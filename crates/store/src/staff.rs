@@ -1,0 +1,319 @@
+//! Staff accounts of the web pages: people of the operator, of a funder or of a venue.
+//!
+//! Passwords arrive here already hashed (argon2, in the web layer). Session and reset tokens
+//! are random and stored as SHA-256 hashes, like API tokens.
+
+use passnum_core::{FunderId, Timestamp, VenueId};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::rows::{get_i64, get_opt_i64, get_string, page_limit};
+use crate::tokens::hash_token;
+use crate::{Actor, Role, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub actor: Actor,
+    pub created_at: Timestamp,
+    pub disabled: bool,
+}
+
+const COLUMNS: &str = "id, email, display_name, role, org_id, created_at, disabled_at";
+
+fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
+    let role = get_string(row, "role")?;
+    let org = get_i64(row, "org_id")?;
+    Ok(StaffMember {
+        id: get_i64(row, "id")?,
+        email: get_string(row, "email")?,
+        display_name: get_string(row, "display_name")?,
+        actor: match Role::parse(&role) {
+            Some(Role::Operator) => Actor::Operator,
+            Some(Role::Funder) => Actor::Funder(FunderId(org)),
+            Some(Role::Venue) => Actor::Venue(VenueId(org)),
+            None => return Err(StoreError::corrupt(format!("rôle {role}"))),
+        },
+        created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
+        disabled: get_opt_i64(row, "disabled_at")?.is_some(),
+    })
+}
+
+/// Lower-cased, trimmed; a plausible address (one @, something on each side).
+pub fn normalize_email(email: &str) -> Result<String, StoreError> {
+    let e = email.trim().to_lowercase();
+    let ok = e.len() >= 3
+        && e.len() <= 254
+        && e.split('@').count() == 2
+        && e.split('@').all(|p| !p.is_empty())
+        && !e.chars().any(char::is_whitespace);
+    if ok {
+        Ok(e)
+    } else {
+        Err(StoreError::Invalid {
+            code: "invalid_email",
+            message: "adresse électronique invalide (exemple : nom@mairie.fr)".into(),
+        })
+    }
+}
+
+fn random_token() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
+        .collect()
+}
+
+fn actor_parts(actor: Actor) -> (&'static str, i64) {
+    match actor {
+        Actor::Operator => ("operator", 0),
+        Actor::Funder(f) => ("funder", f.0),
+        Actor::Venue(v) => ("venue", v.0),
+    }
+}
+
+impl Store {
+    pub async fn create_staff(
+        &self,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
+        let email = normalize_email(email)?;
+        let name = crate::funders::clean_name(display_name)?;
+        match actor {
+            Actor::Operator => {}
+            Actor::Funder(f) => {
+                self.get_funder(f).await?;
+            }
+            Actor::Venue(v) => {
+                self.get_venue(v).await?;
+            }
+        }
+        let (role, org) = actor_parts(actor);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO staff (email, display_name, password_hash, role, org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        )))
+        .bind(&email)
+        .bind(&name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(org)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                StoreError::Conflict { code: "email_taken", message: "un compte existe déjà avec cette adresse".into() }
+            } else {
+                e
+            }
+        })?;
+        tx.commit().await?;
+        member(&row)
+    }
+
+    /// The account and its password hash, for sign-in.
+    pub async fn staff_for_sign_in(
+        &self,
+        email: &str,
+    ) -> Result<Option<(StaffMember, String)>, StoreError> {
+        let Ok(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, password_hash FROM staff WHERE email = $1"
+        )))
+        .bind(email)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok((member(&r)?, get_string(&r, "password_hash")?)))
+            .transpose()
+    }
+
+    pub async fn list_staff(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StaffMember>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM staff ORDER BY id LIMIT $1 OFFSET $2"
+        )))
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(member)
+        .collect()
+    }
+
+    pub async fn get_staff(&self, id: i64) -> Result<StaffMember, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM staff WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        member(&row)
+    }
+
+    /// Opens a session and returns its token (to put in a cookie).
+    pub async fn create_session(
+        &self,
+        staff_id: i64,
+        now: Timestamp,
+        ttl_ms: i64,
+    ) -> Result<String, StoreError> {
+        let token = random_token();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash_token(&token))
+            .bind(staff_id)
+            .bind(now.unix_ms())
+            .bind(now.unix_ms() + ttl_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The signed-in member of a live session, if any.
+    pub async fn session_staff(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<StaffMember>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id, s.email, s.display_name, s.role, s.org_id, s.created_at, s.disabled_at FROM sessions x \
+             JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1 AND x.expires_at > $2",
+        )
+        .bind(hash_token(token))
+        .bind(now.unix_ms())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| member(&r)).transpose()?.filter(|m| !m.disabled))
+    }
+
+    pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+            .bind(email.trim().to_lowercase())
+            .bind(now.unix_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn login_failures_since(
+        &self,
+        email: &str,
+        since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $2")
+                .bind(email.trim().to_lowercase())
+                .bind(since.unix_ms())
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// A one-time link token to choose a new password, valid `ttl_ms`.
+    pub async fn create_password_reset(
+        &self,
+        staff_id: i64,
+        now: Timestamp,
+        ttl_ms: i64,
+    ) -> Result<String, StoreError> {
+        self.get_staff(staff_id).await?;
+        let token = random_token();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO password_resets (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash_token(&token))
+            .bind(staff_id)
+            .bind(now.unix_ms())
+            .bind(now.unix_ms() + ttl_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Whether a reset token is still usable (for showing the form).
+    pub async fn password_reset_valid(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(hash_token(token))
+        .bind(now.unix_ms())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Uses a reset token once: sets the new password hash and closes the member's sessions.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let staff_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING staff_id",
+        )
+        .bind(now.unix_ms())
+        .bind(hash_token(token))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(staff_id) = staff_id else {
+            return Err(StoreError::NotFound);
+        };
+        sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM login_failures WHERE email = (SELECT email FROM staff WHERE id = $1)",
+        )
+        .bind(staff_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
