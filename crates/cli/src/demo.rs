@@ -70,6 +70,7 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         }
         (funder, venues)
     };
+    let staff = demo_staff(store, funder.id, &venues).await?;
     let orders = store.list_orders(Some(funder.id), 1, 0).await?;
     let codes = match orders.first() {
         Some(o) => store.list_cheques(o.id, 0, 3).await?,
@@ -96,6 +97,10 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         );
         first_venue_token.get_or_insert(t);
     }
+    println!("Comptes des pages web (http://{listen}/connexion) :");
+    for (email, password, role) in &staff {
+        println!("  {role:<28} {email}  mot de passe : {password}");
+    }
     println!("Quelques codes de chèques :");
     for c in &codes {
         println!(
@@ -116,4 +121,47 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Demo sign-ins with published passwords: for trying passnum out, never for production.
+pub const DEMO_STAFF: &[(&str, &str, &str)] = &[
+    (
+        "operateur@demo.passnum.fr",
+        "Opératrice démo",
+        "demo-operateur-2026",
+    ),
+    (
+        "commanditaire@demo.passnum.fr",
+        "Service inclusion numérique",
+        "demo-commanditaire-2026",
+    ),
+    (
+        "mediateur@demo.passnum.fr",
+        "Médiateur de la Part-Dieu",
+        "demo-mediateur-2026",
+    ),
+];
+
+async fn demo_staff(
+    store: &Store,
+    funder: passnum_core::FunderId,
+    venues: &[passnum_store::Venue],
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let actors = [
+        Actor::Operator,
+        Actor::Funder(funder),
+        Actor::Venue(venues[0].id),
+    ];
+    let roles = ["opérateur", "commanditaire", "médiateur (lieu qualifié)"];
+    let mut out = vec![];
+    for (((email, name, password), actor), role) in DEMO_STAFF.iter().zip(actors).zip(roles) {
+        if store.staff_for_sign_in(email).await?.is_none() {
+            let hash = passnum_web::ui::session::hash_password(password.to_string())
+                .await
+                .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))?;
+            store.create_staff(email, name, &hash, actor, now()).await?;
+        }
+        out.push((email.to_string(), password.to_string(), role.to_string()));
+    }
+    Ok(out)
 }

@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Staff accounts of the web pages.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// The services référentiel.
     Services {
         #[command(subcommand)]
@@ -81,6 +86,25 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an account and print a one-time link to choose its password (valid 3 days).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Id of the funder or venue (not for the operator).
+        #[arg(long = "for")]
+        for_id: Option<i64>,
+        /// Address of the server, to print a whole link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RoleArg {
     Operator,
@@ -100,6 +124,18 @@ enum ServicesCommand {
 enum LedgerCommand {
     /// Prove the trial balance sums to zero and every account agrees with its transfers.
     Check,
+}
+
+fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
+    Ok(match (role, for_id) {
+        (RoleArg::Operator, None) => Actor::Operator,
+        (RoleArg::Operator, Some(_)) => bail!("un compte opérateur ne se rattache à aucun --for"),
+        (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
+        (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
+        (_, None) => {
+            bail!("indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le compte")
+        }
+    })
 }
 
 fn now() -> Timestamp {
@@ -169,6 +205,33 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("Base à jour.");
             Ok(())
         }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    email,
+                    name,
+                    role,
+                    for_id,
+                    base_url,
+                },
+        } => {
+            let actor = actor_of(role, for_id)?;
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let member = match store
+                .create_staff(&email, &name, "!aucun-mot-de-passe", actor, now())
+                .await
+            {
+                Err(passnum_store::StoreError::NotFound) => {
+                    bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué")
+                }
+                other => other?,
+            };
+            let token = store
+                .create_password_reset(member.id, now(), 72 * 3_600_000)
+                .await?;
+            println!("{}/mot-de-passe/{token}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -177,17 +240,7 @@ async fn main() -> anyhow::Result<()> {
                     label,
                 },
         } => {
-            let actor = match (role, for_id) {
-                (RoleArg::Operator, None) => Actor::Operator,
-                (RoleArg::Operator, Some(_)) => {
-                    bail!("un jeton opérateur ne se rattache à aucun --for")
-                }
-                (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
-                (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
-                (_, None) => bail!(
-                    "indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le jeton"
-                ),
-            };
+            let actor = actor_of(role, for_id)?;
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             let token = match store.create_token(actor, &label, now()).await {
                 Err(passnum_store::StoreError::NotFound) => {

@@ -31,7 +31,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use error::StoreError;
-pub use funders::Funder;
+pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
 pub use orders::{ChequeListItem, ChequeStatus, Order, OrderCounts};

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,9 +62,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        // The client address feeds the rate limit of the public "Vérifier mon pass" page.
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 }
 
@@ -72,5 +78,5 @@ async fn shutdown_signal() {
 }
 
 pub fn router(state: AppState) -> Router {
-    api::router(state)
+    api::router(state, ui::router())
 }

@@ -112,8 +112,11 @@ async fn refuse_declared_oversize(
     next.run(req).await
 }
 
-pub fn router(state: AppState) -> Router {
+pub(crate) use orders::capitalize;
+
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
+    let api = api.merge(pages);
     let doc = std::sync::Arc::new(doc);
     api.route(
         "/api/v1/openapi.json",

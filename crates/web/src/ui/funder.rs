@@ -1,0 +1,330 @@
+//! A funder's pages: its orders with their counts and its ring-fenced balance, and the list
+//! of redemptions of its cheques with filters and a CSV export.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passnum_core::{FunderId, OrderId, Timestamp, paris};
+use passnum_store::{Actor, LedgerScope, Redemption, RedemptionScope};
+use serde::Deserialize;
+use time::Date;
+
+use super::session::{Csrf, Staff};
+use super::{FieldErrors, Layout, euros, forbidden, render};
+use crate::AppState;
+use crate::api::dto::date_out;
+
+pub struct OrderRow {
+    pub id: i64,
+    pub booklets: i64,
+    pub validity: String,
+    pub total: String,
+    pub issued: i64,
+    pub redeemed: i64,
+    pub paid: i64,
+    pub expired: i64,
+    pub remaining: String,
+}
+
+#[derive(Template)]
+#[template(path = "commanditaire.html")]
+struct OrdersPage {
+    layout: Layout,
+    funder_name: String,
+    held: String,
+    orders: Vec<OrderRow>,
+}
+
+fn funder_of(staff: &passnum_store::StaffMember) -> Option<FunderId> {
+    match staff.actor {
+        Actor::Funder(f) => Some(f),
+        _ => None,
+    }
+}
+
+pub async fn orders(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let funder_name = st
+        .store
+        .get_funder(funder)
+        .await
+        .map(|f| f.name)
+        .unwrap_or_default();
+    let held = st
+        .store
+        .balances(LedgerScope::Funder(funder))
+        .await
+        .unwrap_or_default();
+    let mut rows = vec![];
+    for o in st
+        .store
+        .list_orders(Some(funder), 100, 0)
+        .await
+        .unwrap_or_default()
+    {
+        let c = st.store.order_counts(o.id).await.unwrap_or_default();
+        rows.push(OrderRow {
+            id: o.id.0,
+            booklets: o.booklet_count,
+            validity: format!(
+                "du {} au {}",
+                paris::format_date(o.valid_from),
+                paris::format_date(o.valid_until)
+            ),
+            total: euros(o.total_cents),
+            issued: c.issued,
+            redeemed: c.redeemed,
+            paid: c.paid,
+            expired: c.expired,
+            remaining: euros(c.remaining_value_cents),
+        });
+    }
+    let page = OrdersPage {
+        layout: Layout::new("Mes commandes", Some(&staff), &csrf, "/commanditaire"),
+        funder_name,
+        held: euros(held.first().map_or(0, |b| b.balance_cents)),
+        orders: rows,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    #[serde(default)]
+    commande: String,
+    #[serde(default)]
+    du: String,
+    #[serde(default)]
+    au: String,
+}
+
+struct Parsed {
+    order: Option<OrderId>,
+    from: Option<Date>,
+    to: Option<Date>,
+}
+
+fn parse(f: &Filters, errors: &mut FieldErrors) -> Parsed {
+    let order = match f.commande.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(n) if n > 0 => Some(OrderId(n)),
+            _ => {
+                errors.add(
+                    "commande",
+                    "Indiquez un numéro de commande (un nombre), ou laissez vide.",
+                );
+                None
+            }
+        },
+    };
+    let mut date = |field: &str, s: &str| match s.trim() {
+        "" => None,
+        s => match crate::api::dto::date_in(field, s) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add(
+                    field,
+                    "Indiquez une date au format JJ/MM/AAAA ou AAAA-MM-JJ.",
+                );
+                None
+            }
+        },
+    };
+    let from = date("du", &french_date(&f.du));
+    let to = date("au", &french_date(&f.au));
+    Parsed { order, from, to }
+}
+
+/// Accepts "31/12/2026" as well as the "2026-12-31" a date field sends.
+fn french_date(s: &str) -> String {
+    let parts: Vec<&str> = s.trim().split('/').collect();
+    if parts.len() == 3 {
+        format!("{}-{:0>2}-{:0>2}", parts[2], parts[1], parts[0])
+    } else {
+        s.to_string()
+    }
+}
+
+fn keep(r: &Redemption, p: &Parsed) -> bool {
+    let day = paris::local_date(r.redeemed_at);
+    p.order.is_none_or(|o| o == r.order_id)
+        && p.from.is_none_or(|d| day >= d)
+        && p.to.is_none_or(|d| day <= d)
+}
+
+/// Every redemption of the funder's cheques matching the filters, newest first.
+async fn matching(st: &AppState, funder: FunderId, p: &Parsed, max: usize) -> Vec<Redemption> {
+    let mut out = vec![];
+    let mut before = 0;
+    loop {
+        let page = st
+            .store
+            .list_redemptions(RedemptionScope::Funder(funder), before, 500)
+            .await
+            .unwrap_or_default();
+        let Some(last) = page.last() else { break };
+        before = last.id.0;
+        out.extend(page.into_iter().filter(|r| keep(r, p)));
+        if out.len() >= max {
+            out.truncate(max);
+            break;
+        }
+    }
+    out
+}
+
+pub struct RedemptionRow {
+    pub when: String,
+    pub code: String,
+    pub order: i64,
+    pub venue: i64,
+    pub service: String,
+    pub amount: String,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "encaissements.html")]
+struct RedemptionsPage {
+    layout: Layout,
+    commande: String,
+    du: String,
+    au: String,
+    errors: FieldErrors,
+    rows: Vec<RedemptionRow>,
+    total: String,
+    csv_query: String,
+}
+
+fn status_of(r: &Redemption) -> &'static str {
+    if r.rolled_back_at.is_some() {
+        "Annulé"
+    } else {
+        "Encaissé"
+    }
+}
+
+pub async fn redemptions(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    Query(f): Query<Filters>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let mut errors = FieldErrors::default();
+    let parsed = parse(&f, &mut errors);
+    let list = if errors.is_empty() {
+        matching(&st, funder, &parsed, 200).await
+    } else {
+        vec![]
+    };
+    let total: i64 = list
+        .iter()
+        .filter(|r| r.rolled_back_at.is_none())
+        .map(|r| r.amount_cents)
+        .sum();
+    let page = RedemptionsPage {
+        layout: Layout::new(
+            "Encaissements",
+            Some(&staff),
+            &csrf,
+            "/commanditaire/encaissements",
+        ),
+        csv_query: format!(
+            "commande={}&du={}&au={}",
+            super::session::urlencode(f.commande.trim()),
+            super::session::urlencode(f.du.trim()),
+            super::session::urlencode(f.au.trim())
+        ),
+        commande: f.commande,
+        du: f.du,
+        au: f.au,
+        rows: list
+            .iter()
+            .map(|r| RedemptionRow {
+                when: paris::format_moment(r.redeemed_at),
+                code: r.cheque_code.clone(),
+                order: r.order_id.0,
+                venue: r.venue_id.0,
+                service: r.service_code.clone(),
+                amount: euros(r.amount_cents),
+                status: status_of(r),
+            })
+            .collect(),
+        total: euros(total),
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, &page, &csrf)
+}
+
+fn iso(t: Timestamp) -> String {
+    let d = paris::local_date(t);
+    let o = t.to_offset_datetime();
+    let local = o.to_offset(paris::offset_at(o));
+    format!("{} {:02}:{:02}", date_out(d), local.hour(), local.minute())
+}
+
+/// CSV for a spreadsheet: semicolons and a UTF-8 BOM, as French spreadsheet software expects.
+pub async fn redemptions_csv(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    Query(f): Query<Filters>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let mut errors = FieldErrors::default();
+    let parsed = parse(&f, &mut errors);
+    if !errors.is_empty() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Filtres invalides : corrigez-les sur la page des encaissements.",
+        )
+            .into_response();
+    }
+    let list = matching(&st, funder, &parsed, usize::MAX).await;
+    let mut out =
+        String::from("\u{feff}date (Paris);code;commande;lieu;service;montant_centimes;statut\n");
+    for r in &list {
+        out.push_str(&format!(
+            "{};{};{};{};{};{};{}\n",
+            iso(r.redeemed_at),
+            r.cheque_code,
+            r.order_id,
+            r.venue_id,
+            r.service_code,
+            r.amount_cents,
+            status_of(r)
+        ));
+    }
+    let mut resp = out.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"encaissements.csv\""),
+    );
+    resp
+}

@@ -1,0 +1,290 @@
+//! Sign-in, sign-out and password reset.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_store::{Actor, StoreError};
+use serde::Deserialize;
+
+use super::session::{
+    Csrf, MaybeStaff, SESSION_COOKIE, SESSION_TTL_MS, cookie, hash_password, password_problem,
+    set_cookie, verify_password,
+};
+use super::{FieldErrors, Layout, message, render};
+use crate::AppState;
+
+/// Failed sign-ins allowed per address within the window before it is held.
+const MAX_FAILURES: i64 = 5;
+const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
+
+#[derive(Template)]
+#[template(path = "connexion.html")]
+struct SignIn {
+    layout: Layout,
+    email: String,
+    next: String,
+    expired: bool,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    suite: Option<String>,
+    expiree: Option<String>,
+}
+
+/// Only local paths: a sign-in link must not send anyone to another site.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && n.len() < 200)
+        .unwrap_or("")
+        .to_string()
+}
+
+pub async fn form(
+    headers: HeaderMap,
+    MaybeStaff(staff): MaybeStaff,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let page = SignIn {
+        layout: Layout::new("Se connecter", staff.as_ref(), &csrf, "/connexion"),
+        email: String::new(),
+        next: safe_next(q.suite.as_deref()),
+        expired: q.expiree.is_some(),
+        errors: FieldErrors::default(),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub fn home_of(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Operator => "/operateur",
+        Actor::Funder(_) => "/commanditaire",
+        Actor::Venue(_) => "/lieu",
+    }
+}
+
+pub async fn submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = SignIn {
+        layout: Layout::new("Se connecter", None, &csrf, "/connexion"),
+        email: f.email.chars().take(254).collect(),
+        next: safe_next(Some(&f.next)),
+        expired: false,
+        errors: FieldErrors::default(),
+    };
+    if !csrf.matches(&f.csrf) {
+        page.errors.add("email", "Le formulaire a expiré pour des raisons de sécurité. Votre adresse est conservée : saisissez à nouveau le mot de passe.");
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    if f.email.trim().is_empty() {
+        page.errors
+            .add("email", "Saisissez votre adresse électronique.");
+    }
+    if f.password.is_empty() {
+        page.errors.add("password", "Saisissez votre mot de passe.");
+    }
+    if !page.errors.is_empty() {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
+    let now = st.clock.now();
+    let failures = st
+        .store
+        .login_failures_since(&f.email, now.plus_ms(-FAILURE_WINDOW_MS))
+        .await
+        .unwrap_or(MAX_FAILURES);
+    if failures >= MAX_FAILURES {
+        page.errors.add("email", "Trop de tentatives pour ce compte. Attendez 15 minutes, ou demandez un lien de réinitialisation à l'opérateur.");
+        return render(StatusCode::TOO_MANY_REQUESTS, &page, &csrf);
+    }
+    let found = st.store.staff_for_sign_in(&f.email).await.ok().flatten();
+    let ok = match &found {
+        Some((m, hash)) if !m.disabled => verify_password(f.password.clone(), hash.clone()).await,
+        _ => {
+            // Same work whether or not the account exists: timing tells nothing.
+            let _ = hash_password(f.password.clone()).await;
+            false
+        }
+    };
+    let Some((member, _)) = found.filter(|_| ok) else {
+        let _ = st.store.record_login_failure(&f.email, now).await;
+        page.errors
+            .add("password", "Adresse ou mot de passe incorrect.");
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    let token = match st
+        .store
+        .create_session(member.id, now, SESSION_TTL_MS)
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "ouverture de session");
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                &csrf,
+                "Connexion impossible",
+                "Réessayez dans un instant.",
+            );
+        }
+    };
+    let target = if page.next.is_empty() {
+        home_of(member.actor).to_string()
+    } else {
+        page.next
+    };
+    let mut r = Redirect::to(&target).into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &token, SESSION_TTL_MS / 1000))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    if csrf.matches(&f.csrf)
+        && let Some(token) = cookie(&headers, SESSION_COOKIE)
+    {
+        let _ = st.store.delete_session(&token).await;
+    }
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Template)]
+#[template(path = "reinitialiser.html")]
+struct ResetPage {
+    layout: Layout,
+    errors: FieldErrors,
+}
+
+pub async fn reset_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    if !st
+        .store
+        .password_reset_valid(&token, st.clock.now())
+        .await
+        .unwrap_or(false)
+    {
+        return message(
+            StatusCode::NOT_FOUND,
+            None,
+            &csrf,
+            "Lien expiré",
+            "Ce lien n'est plus valable. Demandez-en un nouveau à l'opérateur.",
+        );
+    }
+    let page = ResetPage {
+        layout: Layout::new("Choisir un mot de passe", None, &csrf, ""),
+        errors: FieldErrors::default(),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirmation: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn reset_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = ResetPage {
+        layout: Layout::new("Choisir un mot de passe", None, &csrf, ""),
+        errors: FieldErrors::default(),
+    };
+    if !csrf.matches(&f.csrf) {
+        page.errors.add("password", "Le formulaire a expiré pour des raisons de sécurité : saisissez à nouveau votre mot de passe.");
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    if let Some(p) = password_problem(&f.password) {
+        page.errors.add("password", p);
+    } else if f.password != f.confirmation {
+        page.errors
+            .add("confirmation", "Les deux saisies ne sont pas identiques.");
+    }
+    if !page.errors.is_empty() {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
+    let Ok(hash) = hash_password(f.password).await else {
+        return message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            &csrf,
+            "Erreur",
+            "Réessayez dans un instant.",
+        );
+    };
+    match st.store.reset_password(&token, &hash, st.clock.now()).await {
+        Ok(()) => message(
+            StatusCode::OK,
+            None,
+            &csrf,
+            "Mot de passe enregistré",
+            "Vous pouvez maintenant vous connecter.",
+        ),
+        Err(StoreError::NotFound) => message(
+            StatusCode::NOT_FOUND,
+            None,
+            &csrf,
+            "Lien expiré",
+            "Ce lien n'est plus valable. Demandez-en un nouveau à l'opérateur.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "réinitialisation");
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                &csrf,
+                "Erreur",
+                "Réessayez dans un instant.",
+            )
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Server-rendered pages in French, in the State design system (DSFR), for every role.
+//!
+//! Pages work without JavaScript; `scan.js` only adds camera scanning. Every form carries a
+//! CSRF token (double-submit cookie), keeps what the person typed when it is refused, and
+//! shows an error summary at the top plus a message on each field.
+
+mod assets;
+mod funder;
+mod login;
+mod operator;
+mod public;
+mod scan;
+pub mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use passnum_store::{Actor, StaffMember};
+
+pub use assets::transfer_size;
+use session::Csrf;
+
+use crate::AppState;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What the common layout needs.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+impl Layout {
+    pub fn new(
+        title: impl Into<String>,
+        staff: Option<&StaffMember>,
+        csrf: &Csrf,
+        path: &str,
+    ) -> Self {
+        let items: &[(&'static str, &'static str)] = match staff.map(|s| s.actor) {
+            None => &[
+                ("/", "Le Pass Numérique"),
+                ("/verifier", "Vérifier mon pass"),
+                ("/lieux", "Où utiliser mon pass"),
+            ],
+            Some(Actor::Venue(_)) => &[
+                ("/lieu", "Encaisser un pass"),
+                ("/lieux", "Lieux qualifiés"),
+            ],
+            Some(Actor::Funder(_)) => &[
+                ("/commanditaire", "Mes commandes"),
+                ("/commanditaire/encaissements", "Encaissements"),
+            ],
+            Some(Actor::Operator) => &[
+                ("/operateur", "Tableau de bord"),
+                ("/operateur/commanditaires", "Commanditaires"),
+                ("/operateur/lieux", "Lieux"),
+                ("/operateur/comptes", "Comptes"),
+            ],
+        };
+        Self {
+            title: title.into(),
+            user: staff.map(|s| s.display_name.clone()),
+            csrf: csrf.token.clone(),
+            nav: items
+                .iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: *href == path,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Field errors of a refused form, in page order.
+#[derive(Default)]
+pub struct FieldErrors {
+    pub list: Vec<(String, String)>,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.list.push((field.to_string(), message.into()));
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Renders a page, setting the CSRF cookie on the first visit.
+pub fn render<T: Template>(status: StatusCode, page: &T, csrf: &Csrf) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            if let Some(c) = csrf.set_cookie_header()
+                && let Ok(v) = HeaderValue::from_str(&c)
+            {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendu de page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur interne : réessayez.",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub text: String,
+}
+
+pub fn error_page(_st: &AppState, heading: &str, text: &str) -> Response {
+    let csrf = Csrf {
+        token: String::new(),
+        is_new: false,
+    };
+    let page = MessagePage {
+        layout: Layout::new(heading, None, &csrf, ""),
+        heading: heading.into(),
+        text: text.into(),
+    };
+    render(StatusCode::SERVICE_UNAVAILABLE, &page, &csrf)
+}
+
+/// A plain page for refusals that are not a form error (wrong role, not found).
+pub fn message(
+    status: StatusCode,
+    staff: Option<&StaffMember>,
+    csrf: &Csrf,
+    heading: &str,
+    text: &str,
+) -> Response {
+    let page = MessagePage {
+        layout: Layout::new(heading, staff, csrf, ""),
+        heading: heading.into(),
+        text: text.into(),
+    };
+    render(status, &page, csrf)
+}
+
+pub fn forbidden(staff: &StaffMember, csrf: &Csrf) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        Some(staff),
+        csrf,
+        "Accès réservé",
+        "Cette page est réservée à un autre rôle. Utilisez le menu pour revenir à vos pages.",
+    )
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public::home))
+        .route("/verifier", get(public::check_form).post(public::check))
+        .route("/lieux", get(public::venues))
+        .route("/connexion", get(login::form).post(login::submit))
+        .route("/deconnexion", post(login::sign_out))
+        .route(
+            "/mot-de-passe/{token}",
+            get(login::reset_form).post(login::reset_submit),
+        )
+        .route("/lieu", get(scan::page))
+        .route("/lieu/encaisser", post(scan::redeem))
+        .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
+        .route("/commanditaire", get(funder::orders))
+        .route("/commanditaire/encaissements", get(funder::redemptions))
+        .route(
+            "/commanditaire/encaissements.csv",
+            get(funder::redemptions_csv),
+        )
+        .route("/operateur", get(operator::dashboard))
+        .route(
+            "/operateur/commanditaires",
+            get(operator::funders).post(operator::create_funder),
+        )
+        .route(
+            "/operateur/lieux",
+            get(operator::venues).post(operator::create_venue),
+        )
+        .route(
+            "/operateur/lieux/{id}/statut",
+            post(operator::set_venue_status),
+        )
+        .route(
+            "/operateur/comptes",
+            get(operator::accounts).post(operator::create_account),
+        )
+        .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
+        .route("/static/{*path}", get(assets::serve))
+}
+
+/// "1 234,50 €".
+pub fn euros(cents: i64) -> String {
+    passnum_core::Money::from_cents(cents).to_string()
+}

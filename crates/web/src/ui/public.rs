@@ -1,0 +1,192 @@
+//! Public pages: the programme, "Vérifier mon pass", and where to use it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use passnum_core::cheque::RedeemRefusal;
+use passnum_core::{ChequeCode, ChequeState, paris};
+use passnum_store::StoreError;
+use serde::Deserialize;
+
+use super::session::{Csrf, MaybeStaff};
+use super::{FieldErrors, Layout, render};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+}
+
+pub async fn home(headers: HeaderMap, MaybeStaff(staff): MaybeStaff) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    render(
+        StatusCode::OK,
+        &Home {
+            layout: Layout::new("Le Pass Numérique", staff.as_ref(), &csrf, "/"),
+        },
+        &csrf,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "verifier.html")]
+struct CheckPage {
+    layout: Layout,
+    code: String,
+    errors: FieldErrors,
+    /// (success?, sentence)
+    answer: Option<(bool, String)>,
+}
+
+pub async fn check_form(headers: HeaderMap, MaybeStaff(staff): MaybeStaff) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let page = CheckPage {
+        layout: Layout::new("Vérifier mon pass", staff.as_ref(), &csrf, "/verifier"),
+        code: String::new(),
+        errors: FieldErrors::default(),
+        answer: None,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// At most 20 checks per minute per address: enough for a family, too few to probe codes.
+const CHECKS_PER_MINUTE: usize = 20;
+
+fn rate_limited(ip: IpAddr) -> bool {
+    static SEEN: Mutex<Option<HashMap<IpAddr, Vec<Instant>>>> = Mutex::new(None);
+    let mut guard = SEEN.lock().expect("rate limiter");
+    let map = guard.get_or_insert_with(HashMap::new);
+    if map.len() > 100_000 {
+        map.clear();
+    }
+    let hits = map.entry(ip).or_default();
+    hits.retain(|t| t.elapsed() < Duration::from_secs(60));
+    if hits.len() >= CHECKS_PER_MINUTE {
+        return true;
+    }
+    hits.push(Instant::now());
+    false
+}
+
+pub async fn check(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    MaybeStaff(staff): MaybeStaff,
+    Form(form): Form<CheckForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = CheckPage {
+        layout: Layout::new("Vérifier mon pass", staff.as_ref(), &csrf, "/verifier"),
+        code: form.code.chars().take(40).collect(),
+        errors: FieldErrors::default(),
+        answer: None,
+    };
+    if !csrf.matches(&form.csrf) {
+        page.errors.add(
+            "code",
+            "Le formulaire a expiré. Votre saisie est conservée : renvoyez-le.",
+        );
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    if rate_limited(addr.ip()) {
+        page.errors.add(
+            "code",
+            "Trop de vérifications depuis votre connexion. Réessayez dans une minute.",
+        );
+        return render(StatusCode::TOO_MANY_REQUESTS, &page, &csrf);
+    }
+    let code = match ChequeCode::parse(&form.code) {
+        Ok(c) => c,
+        Err(e) => {
+            page.errors
+                .add("code", RedeemRefusal::Malformed(e).message());
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+        }
+    };
+    let today = paris::local_date(st.clock.now());
+    page.answer = Some(match st.store.cheque_status(&code, None).await {
+        Ok(s) => match s.state {
+            ChequeState::Issued if today < s.valid_from => (
+                false,
+                format!(
+                    "Ce pass sera utilisable à partir du {}.",
+                    paris::format_date(s.valid_from)
+                ),
+            ),
+            ChequeState::Issued if today <= s.last_accepted_day => (
+                true,
+                format!(
+                    "Ce pass est valable : utilisez-le jusqu'au {} dans un lieu qualifié.",
+                    paris::format_date(s.valid_until)
+                ),
+            ),
+            ChequeState::Issued | ChequeState::Expired => (false, "Ce pass a expiré.".into()),
+            ChequeState::Redeemed | ChequeState::Paid => {
+                (false, "Ce pass a déjà été utilisé.".into())
+            }
+            ChequeState::Blocked => (
+                false,
+                "Ce pass est bloqué. Adressez-vous à la structure qui vous l'a remis.".into(),
+            ),
+        },
+        Err(StoreError::NotFound) => (
+            false,
+            "Aucun pass ne correspond à ce code. Vérifiez-le.".into(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "vérification de pass");
+            (
+                false,
+                "La vérification est indisponible. Réessayez dans un instant.".into(),
+            )
+        }
+    });
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "lieux.html")]
+struct VenuesPage {
+    layout: Layout,
+    venues: Vec<(String, String)>,
+}
+
+pub async fn venues(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    MaybeStaff(staff): MaybeStaff,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let all = st.store.list_venues(500, 0).await.unwrap_or_default();
+    let today = paris::local_date(st.clock.now());
+    let venues = all
+        .into_iter()
+        .filter(|v| {
+            v.status == passnum_core::VenueStatus::Qualified
+                && v.qualified_until.is_none_or(|d| today <= d)
+        })
+        .map(|v| (v.name, v.commune_insee))
+        .collect();
+    let page = VenuesPage {
+        layout: Layout::new("Où utiliser mon pass", staff.as_ref(), &csrf, "/lieux"),
+        venues,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}

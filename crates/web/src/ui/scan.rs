@@ -1,0 +1,298 @@
+//! The scan page of a venue: type or scan a code, pick the service, see at once whether the
+//! cheque is accepted. A double click never redeems twice: each rendering of the form carries
+//! a fresh idempotency key, so a second submission of the same form gets the first answer.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use passnum_core::cheque::RedeemRefusal;
+use passnum_core::{ChequeCode, RedemptionId, VenueId, paris};
+use passnum_store::{
+    Actor, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::session::{Csrf, Staff, random_token};
+use super::{FieldErrors, Layout, euros, forbidden, render};
+use crate::AppState;
+
+pub struct ScanResult {
+    pub ok: bool,
+    pub headline: String,
+    pub detail: String,
+}
+
+pub struct RecentRow {
+    pub id: i64,
+    pub code: String,
+    pub when: String,
+    pub service: String,
+    pub amount: String,
+    pub cancelled: bool,
+    pub cancellable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "lieu.html")]
+struct ScanPage {
+    layout: Layout,
+    venue_name: String,
+    categories: Vec<(String, Vec<(String, String)>)>,
+    code: String,
+    service: String,
+    key: String,
+    errors: FieldErrors,
+    result: Option<ScanResult>,
+    recent: Vec<RecentRow>,
+}
+
+async fn build(
+    st: &AppState,
+    staff: &passnum_store::StaffMember,
+    venue: VenueId,
+    csrf: &Csrf,
+) -> ScanPage {
+    let venue_name = st
+        .store
+        .get_venue(venue)
+        .await
+        .map(|v| v.name)
+        .unwrap_or_default();
+    let services = st.store.list_services().await.unwrap_or_default();
+    let mut categories: Vec<(String, Vec<(String, String)>)> = vec![];
+    for s in services {
+        let label = format!("{} — {}", s.category_code, s.category_name);
+        match categories.last_mut() {
+            Some((l, items)) if *l == label => items.push((s.code.as_str().into(), s.name)),
+            _ => categories.push((label, vec![(s.code.as_str().into(), s.name)])),
+        }
+    }
+    let now = st.clock.now();
+    let window = st.store.options().rollback_window_ms;
+    let recent = st
+        .store
+        .list_redemptions(RedemptionScope::Venue(venue), 0, 20)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| RecentRow {
+            id: r.id.0,
+            code: r.cheque_code,
+            when: paris::format_moment(r.redeemed_at),
+            service: r.service_code,
+            amount: euros(r.amount_cents),
+            cancelled: r.rolled_back_at.is_some(),
+            cancellable: r.rolled_back_at.is_none()
+                && now.unix_ms() - r.redeemed_at.unix_ms() <= window,
+        })
+        .collect();
+    ScanPage {
+        layout: Layout::new("Encaisser un pass", Some(staff), csrf, "/lieu"),
+        venue_name,
+        categories,
+        code: String::new(),
+        service: String::new(),
+        key: random_token(),
+        errors: FieldErrors::default(),
+        result: None,
+        recent,
+    }
+}
+
+fn venue_of(staff: &passnum_store::StaffMember) -> Option<VenueId> {
+    match staff.actor {
+        Actor::Venue(v) => Some(v),
+        _ => None,
+    }
+}
+
+pub async fn page(State(st): State<AppState>, headers: HeaderMap, Staff(staff): Staff) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(venue) = venue_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    render(
+        StatusCode::OK,
+        &build(&st, &staff, venue, &csrf).await,
+        &csrf,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RedeemForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    cle: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn redeem(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    Form(f): Form<RedeemForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(venue) = venue_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let mut page = build(&st, &staff, venue, &csrf).await;
+    page.code = f.code.chars().take(40).collect();
+    page.service = f.service.clone();
+    if !csrf.matches(&f.csrf) {
+        page.errors.add("code", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    // A typo is caught by the check symbol, before any lookup.
+    let code = ChequeCode::parse(&f.code).map_err(|e| RedeemRefusal::Malformed(e).message());
+    if let Err(m) = &code {
+        page.errors.add("code", m.clone());
+    }
+    if f.service.trim().is_empty() {
+        page.errors
+            .add("service", "Choisissez le service rendu dans la liste.");
+    }
+    let Ok(code) = code else {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    if !page.errors.is_empty() {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
+    let key = (!f.cle.is_empty() && f.cle.len() <= 64).then(|| IdempotencyKey {
+        actor: staff.actor.key(),
+        key: format!("web-{}", f.cle),
+        request_hash: hex::encode(Sha256::digest(format!(
+            "redeem\n{}\n{}",
+            code.as_compact(),
+            f.service.trim()
+        ))),
+    });
+    let answer = st
+        .store
+        .redeem(RedeemRequest {
+            venue_id: venue,
+            code,
+            service_code: f.service.trim().to_string(),
+            now: st.clock.now(),
+            idempotency: key,
+        })
+        .await;
+    let status = match answer {
+        Ok(a) => {
+            let (ok, headline, detail) = match a.outcome {
+                Outcome::Accepted(r) => (
+                    true,
+                    format!("Pass accepté : {}", euros(r.amount_cents)),
+                    format!(
+                        "Chèque {} encaissé le {}.",
+                        r.cheque_code,
+                        paris::format_moment(r.redeemed_at)
+                    ),
+                ),
+                Outcome::Refused(r) => (false, "Pass refusé".to_string(), r.message),
+            };
+            page.result = Some(ScanResult {
+                ok,
+                headline,
+                detail,
+            });
+            if ok {
+                // Ready for the next visitor.
+                page.code.clear();
+                page = ScanPage {
+                    recent: build(&st, &staff, venue, &csrf).await.recent,
+                    ..page
+                };
+            }
+            StatusCode::OK
+        }
+        Err(passnum_store::StoreError::IdempotencyMismatch) => {
+            page.result = Some(ScanResult {
+                ok: false,
+                headline: "Formulaire déjà utilisé".into(),
+                detail: "Ce formulaire a déjà servi pour un autre pass : rechargez la page et recommencez.".into(),
+            });
+            StatusCode::CONFLICT
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "encaissement");
+            page.result = Some(ScanResult {
+                ok: false,
+                headline: "Service indisponible".into(),
+                detail: "L'encaissement n'a pas pu être enregistré. Réessayez dans un instant."
+                    .into(),
+            });
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    render(status, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn cancel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<CancelForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(venue) = venue_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    if !csrf.matches(&f.csrf) {
+        let mut page = build(&st, &staff, venue, &csrf).await;
+        page.result = Some(ScanResult {
+            ok: false,
+            headline: "Annulation non effectuée".into(),
+            detail: "Le formulaire a expiré pour des raisons de sécurité : cliquez à nouveau sur « Annuler ».".into(),
+        });
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    let answer = st
+        .store
+        .rollback(RollbackRequest {
+            venue_id: venue,
+            redemption_id: RedemptionId(id),
+            now: st.clock.now(),
+            idempotency: None,
+        })
+        .await;
+    let result = match answer {
+        Ok(a) => match a.outcome {
+            Outcome::Accepted(r) => ScanResult {
+                ok: true,
+                headline: "Encaissement annulé".into(),
+                detail: format!("Le chèque {} peut être utilisé à nouveau.", r.cheque_code),
+            },
+            Outcome::Refused(r) => ScanResult {
+                ok: false,
+                headline: "Annulation refusée".into(),
+                detail: r.message,
+            },
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "annulation");
+            ScanResult {
+                ok: false,
+                headline: "Service indisponible".into(),
+                detail: "Réessayez dans un instant.".into(),
+            }
+        }
+    };
+    let mut page = build(&st, &staff, venue, &csrf).await;
+    page.result = Some(result);
+    render(StatusCode::OK, &page, &csrf)
+}

@@ -1,0 +1,174 @@
+//! Staff sign-in state: a session cookie (random token, stored hashed), CSRF protection by a
+//! double-submit cookie on every form, and password hashing with argon2.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_store::StaffMember;
+use rand::Rng;
+
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "passnum_session";
+pub const CSRF_COOKIE: &str = "passnum_csrf";
+/// A working day and a half: a mediator signs in once a day.
+pub const SESSION_TTL_MS: i64 = 36 * 3_600_000;
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 100 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+pub fn random_token() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
+        .collect()
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
+}
+
+/// The CSRF token of this browser: the cookie's value, or a new one to set.
+pub struct Csrf {
+    pub token: String,
+    pub is_new: bool,
+}
+
+impl Csrf {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        match cookie(headers, CSRF_COOKIE) {
+            Some(token) => Self {
+                token,
+                is_new: false,
+            },
+            None => Self {
+                token: random_token(),
+                is_new: true,
+            },
+        }
+    }
+
+    /// True when a submitted form carries this browser's token.
+    pub fn matches(&self, submitted: &str) -> bool {
+        !self.is_new && constant_time_eq(self.token.as_bytes(), submitted.as_bytes())
+    }
+
+    pub fn set_cookie_header(&self) -> Option<String> {
+        self.is_new.then(|| {
+            format!(
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000",
+                self.token
+            )
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The signed-in member, if any.
+pub struct MaybeStaff(pub Option<StaffMember>);
+
+impl FromRequestParts<AppState> for MaybeStaff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Self(None));
+        };
+        match st.store.session_staff(&token, st.clock.now()).await {
+            Ok(m) => Ok(Self(m)),
+            Err(e) => {
+                tracing::error!(error = %e, "lecture de session");
+                Err(
+                    super::error_page(st, "Service indisponible", "Réessayez dans un instant.")
+                        .into_response(),
+                )
+            }
+        }
+    }
+}
+
+/// A signed-in member; otherwise the sign-in page, coming back here afterwards.
+pub struct Staff(pub StaffMember);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        match MaybeStaff::from_request_parts(parts, st).await? {
+            MaybeStaff(Some(m)) => Ok(Self(m)),
+            MaybeStaff(None) => {
+                let back = parts.uri.path();
+                Err(
+                    Redirect::to(&format!("/connexion?suite={}&expiree=1", urlencode(back)))
+                        .into_response(),
+                )
+            }
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
+pub async fn hash_password(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A password policy a person can follow: long rather than complicated.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let n = password.chars().count();
+    if n < 12 {
+        Some(
+            "Le mot de passe doit comporter au moins 12 caractères. Une phrase facile à retenir convient très bien.",
+        )
+    } else if n > 200 {
+        Some("Le mot de passe ne peut pas dépasser 200 caractères.")
+    } else {
+        None
+    }
+}

@@ -1,0 +1,195 @@
+//! The web pages over real HTTP, on SQLite and PostgreSQL: sign-in, CSRF, the scan page,
+//! isolation between venues, the funder's export. Browser behaviour itself is tested in
+//! Chromium by e2e/.
+
+mod common;
+
+use common::*;
+use passnum_store::{Actor, RedemptionScope};
+use reqwest::Client;
+
+const SIRET_B: &str = "21692660000000";
+const PASSWORD: &str = "une phrase de passe assez longue";
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn staff(app: &TestApp, email: &str, actor: Actor) {
+    let hash = passnum_web::ui::session::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    app.store()
+        .create_staff(email, "Personne", &hash, actor, t0())
+        .await
+        .unwrap();
+}
+
+/// A browser-like client, signed in.
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> (Client, reqwest::Response) {
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = client
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&html, "csrf");
+    let r = client
+        .post(app.url("/connexion"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (client, r)
+}
+
+async fn page(client: &Client, app: &TestApp, path: &str) -> (u16, String) {
+    let r = client.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+api_test! {
+    async fn a_mediator_of_venue_a_cannot_see_or_cancel_venue_b(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        let b = venue(app.store(), SIRET_B, "Lieu B", "69266").await;
+        staff(&app, "b@lieu.fr", Actor::Venue(b.id)).await;
+        let (st, r) = json(app.post(&a.venue_token, "/api/v1/redemptions", &serde_json::json!({"code": a.codes[0].grouped(), "service_code": "2.1.07"})).await).await;
+        assert_eq!(st, 201, "{r}");
+        let id = r["id"].as_i64().unwrap();
+        let (client, resp) = sign_in(&app, "b@lieu.fr", PASSWORD).await;
+        assert_eq!(resp.status(), 303);
+        assert_eq!(resp.headers()["location"], "/lieu");
+        let (st, html) = page(&client, &app, "/lieu").await;
+        assert_eq!(st, 200);
+        assert!(!html.contains(&a.codes[0].grouped()), "venue B sees venue A's redemption");
+        let csrf = field(&html, "csrf");
+        let r = client.post(app.url(&format!("/lieu/encaissements/{id}/annuler"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Annulation refusée"), "{html}");
+        assert!(html.contains("introuvable pour votre lieu"));
+        let still = app.store().list_redemptions(RedemptionScope::Venue(a.venue.id), 0, 10).await.unwrap();
+        assert!(still[0].rolled_back_at.is_none());
+        // Nor the funder's or operator's pages.
+        assert_eq!(page(&client, &app, "/commanditaire").await.0, 403);
+        assert_eq!(page(&client, &app, "/operateur/lieux").await.0, 403);
+    }
+}
+
+api_test! {
+    async fn a_double_submit_redeems_once_and_a_stale_form_keeps_the_input(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        staff(&app, "a@lieu.fr", Actor::Venue(a.venue.id)).await;
+        let (client, _) = sign_in(&app, "a@lieu.fr", PASSWORD).await;
+        let (_, html) = page(&client, &app, "/lieu").await;
+        let (csrf, key) = (field(&html, "csrf"), field(&html, "cle"));
+        let code = a.codes[0].grouped();
+        let form = [("csrf", csrf.as_str()), ("cle", key.as_str()), ("code", code.as_str()), ("service", "2.1.07")];
+        let (first, second) = tokio::join!(
+            client.post(app.url("/lieu/encaisser")).form(&form).send(),
+            client.post(app.url("/lieu/encaisser")).form(&form).send()
+        );
+        for r in [first.unwrap(), second.unwrap()] {
+            assert_eq!(r.status(), 200);
+            assert!(r.text().await.unwrap().contains("Pass accepté : 10,00"));
+        }
+        assert_eq!(app.store().order_counts(a.order.id).await.unwrap().redeemed, 1);
+        // A form whose CSRF token does not match: explained, and the typed code is kept.
+        let typed = a.codes[1].grouped();
+        let r = client.post(app.url("/lieu/encaisser"))
+            .form(&[("csrf", "perime"), ("cle", "k2"), ("code", typed.as_str()), ("service", "2.1.07")]).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Le formulaire a expiré"));
+        assert!(html.contains(&format!("value=\"{typed}\"")));
+        assert_eq!(app.store().order_counts(a.order.id).await.unwrap().redeemed, 1);
+        // Empty and absurd input: an error summary, inline messages, never a 500.
+        let long = "x".repeat(5000);
+        for form in [vec![("csrf", csrf.as_str())], vec![("csrf", csrf.as_str()), ("code", long.as_str()), ("service", "")]] {
+            let r = client.post(app.url("/lieu/encaisser")).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), 422);
+            let html = r.text().await.unwrap();
+            assert!(html.contains("id=\"erreurs\""));
+            assert!(html.contains("id=\"code-erreur\""));
+            assert!(html.contains("id=\"service-erreur\""));
+        }
+        let r = client.post(app.url("/lieu/encaisser")).header("content-type", "application/x-www-form-urlencoded").body("%%%").send().await.unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+}
+
+api_test! {
+    async fn sign_in_is_throttled_and_pages_need_a_session(app) {
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let anonymous = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = anonymous.get(app.url("/operateur")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/connexion?suite=/operateur&expiree=1");
+        for _ in 0..5 {
+            let (_, r) = sign_in(&app, "op@passnum.fr", "mauvais mot de passe").await;
+            assert_eq!(r.status(), 422);
+            assert!(r.text().await.unwrap().contains("Adresse ou mot de passe incorrect"));
+        }
+        // Even the right password waits now.
+        let (_, r) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        assert_eq!(r.status(), 429);
+        assert!(r.text().await.unwrap().contains("Trop de tentatives"));
+        // Fifteen minutes later it works, and signing out ends the session.
+        app.clock.advance_ms(15 * 60_000 + 1);
+        let (client, r) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        assert_eq!(r.headers()["location"], "/operateur");
+        let (st, html) = page(&client, &app, "/operateur").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Balance équilibrée"));
+        let csrf = field(&html, "csrf");
+        client.post(app.url("/deconnexion")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(page(&client, &app, "/operateur").await.0, 303);
+    }
+}
+
+api_test! {
+    async fn the_funder_filters_and_exports_its_redemptions(app) {
+        let a = programme(&app, "Métropole A", "21690123000005").await;
+        let b = programme(&app, "Métropole B", SIRET_B).await;
+        for (p, code) in [(&a, a.codes[0]), (&b, b.codes[0])] {
+            let (st, _) = json(app.post(&p.venue_token, "/api/v1/redemptions", &serde_json::json!({"code": code.grouped(), "service_code": "2.1.07"})).await).await;
+            assert_eq!(st, 201);
+        }
+        staff(&app, "f@metropole.fr", Actor::Funder(a.funder.id)).await;
+        let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let (_, html) = page(&client, &app, "/commanditaire").await;
+        assert!(html.contains(&format!("data-testid=\"encaisses-{}\">1<", a.order.id)));
+        let (st, html) = page(&client, &app, "/commanditaire/encaissements?du=15/06/2026&au=15/06/2026").await;
+        assert_eq!(st, 200);
+        assert!(html.contains(&a.codes[0].grouped()));
+        assert!(!html.contains(&b.codes[0].grouped()), "another funder's redemption leaked");
+        let (_, html) = page(&client, &app, "/commanditaire/encaissements?du=16/06/2026").await;
+        assert!(!html.contains(&a.codes[0].grouped()));
+        let (st, html) = page(&client, &app, "/commanditaire/encaissements?du=demain&commande=x").await;
+        assert_eq!(st, 422);
+        assert!(html.contains("id=\"du-erreur\"") && html.contains("id=\"commande-erreur\""));
+        assert!(html.contains("value=\"demain\""));
+        let r = client.get(app.url("/commanditaire/encaissements.csv")).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        let csv = r.text().await.unwrap();
+        assert!(csv.starts_with('\u{feff}'));
+        assert_eq!(csv.lines().count(), 2);
+        assert!(csv.contains(&format!("{};{}", a.codes[0].grouped(), a.order.id)));
+    }
+}

@@ -1,0 +1,183 @@
+// passnum's pages in real headless Chromium: a mediator redeems, is refused, cancels; a funder
+// sees the count change; axe-core finds no serious or critical violation on any page.
+// Screenshots of the key pages go to ../artifacts/screenshots.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const bin = process.env.PASSNUM_BIN || join(root, "target", "debug", "passnum");
+const shots = join(root, "artifacts", "screenshots");
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(join(here, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+let server, browser, base, codes = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "passnum-e2e-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["--database-url", join(dir, "e2e.db"), "demo", "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("passnum did not start:\n" + out)), 60000);
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes("passnum écoute sur")) { clearTimeout(timer); resolve(); }
+    };
+    server.stdout.on("data", onData);
+    server.stderr.on("data", onData);
+    server.on("exit", (c) => reject(new Error(`passnum exited (${c}):\n${out}`)));
+  });
+  codes = [...out.matchAll(/chèque \d+ : ([0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 3, out);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+async function axe(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `axe on ${name}`);
+}
+
+async function visit(page, path, name) {
+  const resp = await page.goto(base + path);
+  assert.ok(resp.status() < 400, `${path}: ${resp.status()}`);
+  await axe(page, name);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function signIn(email, password) {
+  const context = await browser.newContext({ locale: "fr-FR" });
+  const page = await context.newPage();
+  await page.goto(base + "/connexion");
+  await page.getByLabel("Adresse électronique").fill(email);
+  await page.getByLabel("Mot de passe").fill(password);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.waitForLoadState();
+  return page;
+}
+
+async function redeemedCount(funderPage) {
+  await funderPage.goto(base + "/commanditaire");
+  return Number(await funderPage.locator("[data-testid=encaisses-1]").textContent());
+}
+
+test("public pages are accessible and the pass check answers", async () => {
+  const page = await browser.newPage();
+  await visit(page, "/", "accueil");
+  await visit(page, "/lieux", "lieux");
+  await visit(page, "/connexion", "connexion");
+  await visit(page, "/verifier", "verifier");
+  await page.getByLabel(/Code du pass/).fill(codes[2].toLowerCase().replaceAll("-", " "));
+  await page.getByRole("button", { name: "Vérifier" }).click();
+  await page.getByText(/Ce pass est valable/).waitFor();
+  await axe(page, "verifier-resultat");
+  // A typo is explained, and the input is kept.
+  const typo = codes[2].slice(0, 3) + (codes[2][3] === "7" ? "8" : "7") + codes[2].slice(4);
+  await page.getByLabel(/Code du pass/).fill(typo);
+  await page.getByRole("button", { name: "Vérifier" }).click();
+  await page.getByRole("alert").getByText(/Une lettre du code semble fausse/).waitFor();
+  assert.equal(await page.getByLabel(/Code du pass/).inputValue(), typo);
+  await axe(page, "verifier-erreur");
+  await page.close();
+});
+
+test("a mediator redeems, is refused the second time, cancels; the funder sees the count", async () => {
+  const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
+  assert.equal(await redeemedCount(funder), 0);
+  await axe(funder, "commanditaire");
+  await funder.screenshot({ path: join(shots, "commanditaire.png"), fullPage: true });
+
+  const mediator = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
+  assert.ok(mediator.url().endsWith("/lieu"), mediator.url());
+  await axe(mediator, "lieu");
+  await mediator.screenshot({ path: join(shots, "lieu.png"), fullPage: true });
+
+  // Empty form: error summary and inline messages.
+  await mediator.getByRole("button", { name: "Encaisser" }).click();
+  await mediator.locator("#erreurs").waitFor();
+  assert.match(await mediator.locator("#code-erreur").textContent(), /code/i);
+  assert.match(await mediator.locator("#service-erreur").textContent(), /service/i);
+  await axe(mediator, "lieu-erreurs");
+
+  await mediator.getByLabel(/Code du pass/).fill(codes[0]);
+  await mediator.getByLabel("Service rendu").selectOption("2.1.07");
+  await mediator.getByRole("button", { name: "Encaisser" }).click();
+  await mediator.locator("#resultat[data-result=accepte]").waitFor();
+  assert.match(await mediator.locator("#resultat").textContent(), /Pass accepté : 10,00/);
+  await mediator.screenshot({ path: join(shots, "lieu-accepte.png"), fullPage: true });
+  assert.equal(await redeemedCount(funder), 1);
+
+  await mediator.getByLabel(/Code du pass/).fill(codes[0]);
+  await mediator.getByLabel("Service rendu").selectOption("2.1.07");
+  await mediator.getByRole("button", { name: "Encaisser" }).click();
+  await mediator.locator("#resultat[data-result=refuse]").waitFor();
+  assert.match(await mediator.locator("#resultat").textContent(), /déjà été utilisé le \d\d\/\d\d\/\d{4} à \d+ h \d\d/);
+  await axe(mediator, "lieu-refuse");
+  await mediator.screenshot({ path: join(shots, "lieu-refuse.png"), fullPage: true });
+
+  await mediator.getByRole("button", { name: `Annuler l'encaissement du pass ${codes[0]}` }).click();
+  await mediator.getByText("Encaissement annulé").waitFor();
+  assert.equal(await redeemedCount(funder), 0);
+
+  await funder.goto(base + "/commanditaire/encaissements");
+  await axe(funder, "encaissements");
+  await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });
+  assert.match(await funder.locator("table").textContent(), new RegExp(codes[0]));
+  // A mediator cannot open the funder's pages.
+  const resp = await mediator.goto(base + "/commanditaire");
+  assert.equal(resp.status(), 403);
+  await axe(mediator, "acces-refuse");
+});
+
+test("operator pages are accessible", async () => {
+  const op = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
+  assert.ok(op.url().endsWith("/operateur"), op.url());
+  await axe(op, "operateur");
+  await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/comptes", "operateur-comptes"]]) {
+    await visit(op, path, name);
+  }
+  // Creating an account yields a one-time link; the new person chooses a password with it.
+  await op.getByLabel("Adresse électronique").fill("nouvelle@mediatheque.fr");
+  await op.getByLabel("Nom affiché").fill("Nouvelle médiatrice");
+  await op.getByLabel("Rôle").selectOption("venue");
+  await op.getByLabel(/N° du lieu/).fill("2");
+  await op.getByRole("button", { name: "Créer et obtenir le lien" }).click();
+  const link = (await op.locator("#lien").textContent()).trim();
+  const fresh = await (await browser.newContext()).newPage();
+  await fresh.goto(link);
+  await axe(fresh, "mot-de-passe");
+  await fresh.getByLabel(/Nouveau mot de passe/).fill("une phrase assez longue");
+  await fresh.getByLabel("Confirmez le mot de passe").fill("une phrase assez longue");
+  await fresh.getByRole("button", { name: "Enregistrer" }).click();
+  await fresh.getByText("Mot de passe enregistré").waitFor();
+  const signedIn = await signIn("nouvelle@mediatheque.fr", "une phrase assez longue");
+  assert.ok(signedIn.url().endsWith("/lieu"));
+});
