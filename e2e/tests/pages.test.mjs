@@ -161,7 +161,7 @@ test("operator pages are accessible", async () => {
   assert.ok(op.url().endsWith("/operateur"), op.url());
   await axe(op, "operateur");
   await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
-  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/comptes", "operateur-comptes"]]) {
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
   // Creating an account yields a one-time link; the new person chooses a password with it.

@@ -8,34 +8,61 @@ use passnum_store::{Actor, NewVenue, Store};
 
 use crate::now;
 
-const VENUES: &[(&str, &str, &str, VenueStatus)] = &[
+/// (SIRET, name, commune, status, address, how to book, services offered; empty: all).
+type DemoVenue = (
+    &'static str,
+    &'static str,
+    &'static str,
+    VenueStatus,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+const VENUES: &[DemoVenue] = &[
     (
         "21690123000005",
         "Médiathèque de la Part-Dieu",
         "69123",
         VenueStatus::Qualified,
+        "30 boulevard Marius-Vivier-Merle, 69003 Lyon",
+        "04 78 62 18 00, espace numérique au 2e étage",
+        &[],
     ),
     (
         "21692660000000",
         "Espace numérique de Villeurbanne",
         "69266",
         VenueStatus::Qualified,
+        "Place Lazare-Goujon, 69100 Villeurbanne",
+        "Sur rendez-vous : numerique@villeurbanne.example",
+        &[
+            "2.1.01", "2.1.03", "2.1.06", "2.1.07", "2.2.01", "2.2.02", "2.2.03", "2.2.04",
+        ],
     ),
     (
         "21692590000005",
         "France Services de Vénissieux",
         "69259",
         VenueStatus::Qualified,
+        "Place Léon-Sublet, 69200 Vénissieux",
+        "04 72 21 44 44, du lundi au vendredi",
+        &["2.2.01", "2.2.02", "2.2.03", "2.2.04"],
     ),
     (
         "84712345000003",
         "Association Clic'Solidaire (en cours de qualification)",
         "69123",
         VenueStatus::Applied,
+        "12 rue de la République, 69002 Lyon",
+        "clic-solidaire.example",
+        &[],
     ),
 ];
 
-pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
+/// Creates the demo programme if the database has none, then prints tokens, sign-ins and codes
+/// when `print` is set.
+pub async fn create(store: &Store, listen: SocketAddr, print: bool) -> anyhow::Result<()> {
     let at = now();
     let existing = store.list_funders(1, 0).await?;
     let (funder, venues) = if let Some(f) = existing.into_iter().next() {
@@ -58,13 +85,16 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         })?;
         store.create_order(funder.id, &order, at).await?;
         let mut venues = vec![];
-        for (siret, name, commune, status) in VENUES {
+        for (siret, name, commune, status, address, contact, services) in VENUES {
             let v = NewVenue {
                 siret: Siret::parse(siret)?,
                 name: (*name).into(),
                 commune: InseeCode::parse(commune)?,
                 status: *status,
                 qualified_until: None,
+                address: (*address).into(),
+                contact: (*contact).into(),
+                services: services.iter().map(|c| c.to_string()).collect(),
             };
             venues.push(store.create_venue(&v, at).await?);
         }
@@ -76,6 +106,9 @@ pub async fn create(store: &Store, listen: SocketAddr) -> anyhow::Result<()> {
         Some(o) => store.list_cheques(o.id, 0, 3).await?,
         None => vec![],
     };
+    if !print {
+        return Ok(());
+    }
     let operator = store.create_token(Actor::Operator, "démo", at).await?;
     let funder_token = store
         .create_token(Actor::Funder(funder.id), "démo", at)

@@ -1,7 +1,7 @@
 //! `passnum`: run a Pass Numérique programme.
 
 mod bench;
-mod demo;
+pub mod demo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -193,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
                 StoreOptions::default(),
             )
             .await?;
-            demo::create(&store, listen).await?;
+            demo::create(&store, listen, true).await?;
             if no_serve {
                 Ok(())
             } else {

@@ -85,6 +85,9 @@ async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
                 commune: InseeCode::parse("69123").unwrap(),
                 status: VenueStatus::Qualified,
                 qualified_until: None,
+                address: String::new(),
+                contact: String::new(),
+                services: vec![],
             },
             now,
         )

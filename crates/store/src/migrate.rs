@@ -9,10 +9,18 @@ use crate::{Engine, StoreError};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_core.sql")),
     (2, include_str!("../migrations/sqlite/0002_staff.sql")),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_venue_details.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
     (2, include_str!("../migrations/postgres/0002_staff.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_venue_details.sql"),
+    ),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

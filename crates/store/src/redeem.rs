@@ -9,7 +9,7 @@
 //! Should a batch fail as a whole (a deadlock between servers, say), each request of it is
 //! replayed alone so that one bad request never sinks the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use passnum_core::cheque::{self, ChequeView, RedemptionView, check_redemption, check_rollback};
@@ -251,7 +251,9 @@ async fn run_batch(
     venue_ids.sort_unstable();
     venue_ids.dedup();
     let sql = format!(
-        "SELECT id, siret, name, commune_insee, status, qualified_until, created_at FROM venues WHERE id IN ({})",
+        "SELECT id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, \
+         (SELECT COUNT(*) FROM venue_services s WHERE s.venue_id = venues.id) AS catalogue_size \
+         FROM venues WHERE id IN ({})",
         placeholders(ctx.engine, 0, venue_ids.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
@@ -259,9 +261,31 @@ async fn run_batch(
         q = q.bind(*v);
     }
     let mut venues: HashMap<VenueId, VenueView> = HashMap::new();
+    let mut with_catalogue: Vec<VenueId> = vec![];
     for row in q.fetch_all(&mut *tx).await? {
         let v = venue(&row)?;
+        if get_i64(&row, "catalogue_size")? > 0 {
+            with_catalogue.push(v.id);
+        }
         venues.insert(v.id, v.view()?);
+    }
+    // The catalogues of the venues that declared one (an empty catalogue offers everything).
+    let mut offered: HashSet<(VenueId, String)> = HashSet::new();
+    if !with_catalogue.is_empty() {
+        let sql = format!(
+            "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({})",
+            placeholders(ctx.engine, 0, with_catalogue.len())
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for v in &with_catalogue {
+            q = q.bind(v.0);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            offered.insert((
+                VenueId(get_i64(&row, "venue_id")?),
+                get_string(&row, "service_code")?,
+            ));
+        }
     }
 
     // 3. Decide, in arrival order.
@@ -302,6 +326,17 @@ async fn run_batch(
             pending.push(Pending::Decided(refusal(
                 "service_unknown",
                 "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into(),
+            )));
+            continue;
+        }
+        if with_catalogue.contains(&req.venue_id)
+            && !offered.contains(&(req.venue_id, req.service_code.clone()))
+        {
+            pending.push(Pending::Decided(refusal(
+                "service_not_offered",
+                "Ce service ne figure pas au catalogue de votre lieu : choisissez-en un de la liste, ou \
+                 demandez à l'opérateur de l'ajouter."
+                    .into(),
             )));
             continue;
         }

@@ -14,6 +14,12 @@ pub struct NewVenue {
     pub commune: InseeCode,
     pub status: VenueStatus,
     pub qualified_until: Option<Date>,
+    /// Street address, as a person would write it on an envelope.
+    pub address: String,
+    /// How to book: telephone, e-mail or web page.
+    pub contact: String,
+    /// Codes of the services offered; empty means every service of the référentiel.
+    pub services: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,9 +31,14 @@ pub struct Venue {
     pub status: VenueStatus,
     pub qualified_until: Option<Date>,
     pub created_at: Timestamp,
+    pub address: String,
+    pub contact: String,
+    /// Codes of the services offered; empty means every service.
+    pub services: Vec<String>,
 }
 
-const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at";
+const COLUMNS: &str =
+    "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact";
 
 pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
     let status = get_string(row, "status")?;
@@ -40,7 +51,21 @@ pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
             .ok_or_else(|| StoreError::corrupt(format!("statut {status}")))?,
         qualified_until: get_opt_date(row, "qualified_until")?,
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
+        address: get_string(row, "address")?,
+        contact: get_string(row, "contact")?,
+        services: vec![],
     })
+}
+
+fn clean_text(s: &str, what: &str, max: usize) -> Result<String, StoreError> {
+    let s = s.trim();
+    if s.chars().count() > max {
+        return Err(StoreError::Invalid {
+            code: "invalid_venue",
+            message: format!("{what} : {max} caractères au plus"),
+        });
+    }
+    Ok(s.to_string())
 }
 
 impl Venue {
@@ -64,32 +89,60 @@ fn siret_taken() -> StoreError {
 impl Store {
     pub async fn create_venue(&self, v: &NewVenue, now: Timestamp) -> Result<Venue, StoreError> {
         let name = clean_name(&v.name)?;
+        let address = clean_text(&v.address, "l'adresse", 300)?;
+        let contact = clean_text(&v.contact, "le contact", 300)?;
+        let known = self
+            .inner
+            .caches
+            .services
+            .lock()
+            .expect("cache lock")
+            .clone();
+        let mut services: Vec<String> = v.services.iter().map(|c| c.trim().to_string()).collect();
+        services.sort();
+        services.dedup();
+        if let Some(bad) = services.iter().find(|c| !known.contains(*c)) {
+            return Err(StoreError::Invalid {
+                code: "service_unknown",
+                message: format!("le service « {bad} » n'existe pas dans le référentiel"),
+            });
+        }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, siret, name, commune_insee, status, qualified_until, created_at",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at, address, contact) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        )))
         .bind(v.siret.as_str())
         .bind(&name)
         .bind(v.commune.as_str())
         .bind(v.status.as_str())
         .bind(v.qualified_until.map(date_to_sql))
         .bind(now.unix_ms())
+        .bind(&address)
+        .bind(&contact)
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::from)
         .map_err(|e| if e.is_unique_violation() { siret_taken() } else { e })?;
-        let created = venue(&row)?;
+        let mut created = venue(&row)?;
         sqlx::query("INSERT INTO accounts (kind, owner_id) VALUES ('venue_payable', $1)")
             .bind(created.id.0)
             .execute(&mut *tx)
             .await?;
+        for code in &services {
+            sqlx::query("INSERT INTO venue_services (venue_id, service_code) VALUES ($1, $2)")
+                .bind(created.id.0)
+                .bind(code.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
+        created.services = services;
         Ok(created)
     }
 
     pub async fn list_venues(&self, limit: i64, offset: i64) -> Result<Vec<Venue>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let mut venues: Vec<Venue> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM venues ORDER BY id LIMIT $1 OFFSET $2"
         )))
         .bind(page_limit(limit))
@@ -98,7 +151,34 @@ impl Store {
         .await?
         .iter()
         .map(venue)
-        .collect()
+        .collect::<Result<_, _>>()?;
+        let (Some(first), Some(last)) = (venues.first(), venues.last()) else {
+            return Ok(venues);
+        };
+        let rows = sqlx::query(
+            "SELECT venue_id, service_code FROM venue_services WHERE venue_id BETWEEN $1 AND $2 ORDER BY service_code",
+        )
+        .bind(first.id.0)
+        .bind(last.id.0)
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            let id = VenueId(get_i64(r, "venue_id")?);
+            if let Some(v) = venues.iter_mut().find(|v| v.id == id) {
+                v.services.push(get_string(r, "service_code")?);
+            }
+        }
+        Ok(venues)
+    }
+
+    /// The services a venue offers (empty: every service).
+    pub(crate) async fn venue_services(&self, id: VenueId) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT service_code FROM venue_services WHERE venue_id = $1 ORDER BY service_code",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn get_venue(&self, id: VenueId) -> Result<Venue, StoreError> {
@@ -109,7 +189,9 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or(StoreError::NotFound)?;
-        venue(&row)
+        let mut v = venue(&row)?;
+        v.services = self.venue_services(id).await?;
+        Ok(v)
     }
 
     /// Qualify, suspend or revoke a venue.
@@ -147,6 +229,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        venue(&row)
+        let mut v = venue(&row)?;
+        v.services = self.venue_services(id).await?;
+        Ok(v)
     }
 }

@@ -225,6 +225,9 @@ both_engines! {
         let again = s.create_venue(&passnum_store::NewVenue {
             siret: passnum_core::Siret::parse(SIRETS[0]).unwrap(), name: "Doublon".into(),
             commune: passnum_core::InseeCode::parse("69123").unwrap(), status: VenueStatus::Qualified, qualified_until: None,
+            address: String::new(),
+            contact: String::new(),
+            services: vec![],
         }, t0()).await;
         assert!(matches!(again, Err(StoreError::Conflict { code: "siret_taken", .. })));
     }
@@ -261,5 +264,37 @@ both_engines! {
         let mut r = redeem_req(&w.lyon, w.codes[0], t0());
         r.service_code = "1.1.99".into();
         accepted(&s.redeem(r).await.unwrap().outcome);
+    }
+}
+
+both_engines! {
+    async fn a_venue_redeems_only_services_of_its_catalogue(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let mut v = passnum_store::NewVenue {
+            siret: passnum_core::Siret::parse(SIRETS[3]).unwrap(),
+            name: "France Services".into(),
+            commune: passnum_core::InseeCode::parse("69259").unwrap(),
+            status: VenueStatus::Qualified,
+            qualified_until: None,
+            address: "Place Léon-Sublet, 69200 Vénissieux".into(),
+            contact: "04 72 21 44 44".into(),
+            services: vec!["2.2.01".into(), "9.9.99".into()],
+        };
+        let bad = s.create_venue(&v, t0()).await;
+        assert!(matches!(bad, Err(StoreError::Invalid { code: "service_unknown", .. })));
+        v.services = vec!["2.2.01".into(), "2.2.02".into(), "2.2.01".into()];
+        let created = s.create_venue(&v, t0()).await.unwrap();
+        assert_eq!(created.services, vec!["2.2.01".to_string(), "2.2.02".to_string()]);
+        assert_eq!(s.get_venue(created.id).await.unwrap().address, "Place Léon-Sublet, 69200 Vénissieux");
+        let listed = s.list_venues(10, 0).await.unwrap();
+        assert_eq!(listed.iter().find(|x| x.id == created.id).unwrap().services.len(), 2);
+        assert!(listed.iter().find(|x| x.id == w.lyon.id).unwrap().services.is_empty());
+        let mut r = redeem_req(&created, w.codes[0], t0());
+        assert_eq!(refused_code(&s.redeem(r.clone()).await.unwrap().outcome), "service_not_offered");
+        r.service_code = "2.2.01".into();
+        accepted(&s.redeem(r).await.unwrap().outcome);
+        // A venue without a catalogue offers every service.
+        accepted(&s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome);
     }
 }

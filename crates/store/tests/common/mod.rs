@@ -54,6 +54,9 @@ pub async fn venue(
                 commune: InseeCode::parse(commune).unwrap(),
                 status,
                 qualified_until: None,
+                address: String::new(),
+                contact: String::new(),
+                services: vec![],
             },
             t0(),
         )

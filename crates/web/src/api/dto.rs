@@ -220,6 +220,15 @@ pub struct CreateVenue {
     pub status: Option<String>,
     /// Last day of qualification, if any.
     pub qualified_until: Option<String>,
+    /// Street address.
+    #[schema(example = "19 boulevard Marius Vivier Merle, 69003 Lyon")]
+    pub address: Option<String>,
+    /// How to book: telephone, e-mail or web page.
+    #[schema(example = "04 78 62 18 00")]
+    pub contact: Option<String>,
+    /// Codes of the services offered (référentiel); empty or absent: every service.
+    #[serde(default)]
+    pub services: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -239,6 +248,10 @@ pub struct VenueDto {
     pub status: String,
     pub qualified_until: Option<String>,
     pub created_at: String,
+    pub address: String,
+    pub contact: String,
+    /// Codes of the services offered; empty: every service.
+    pub services: Vec<String>,
 }
 
 impl From<Venue> for VenueDto {
@@ -251,6 +264,9 @@ impl From<Venue> for VenueDto {
             status: v.status.as_str().into(),
             qualified_until: v.qualified_until.map(date_out),
             created_at: ts(v.created_at),
+            address: v.address,
+            contact: v.contact,
+            services: v.services,
         }
     }
 }

@@ -41,6 +41,9 @@ pub async fn create(
             .as_deref()
             .map(|d| date_in("qualified_until", d))
             .transpose()?,
+        address: body.address.unwrap_or_default(),
+        contact: body.contact.unwrap_or_default(),
+        services: body.services,
     };
     if !matches!(v.status, VenueStatus::Applied | VenueStatus::Qualified) {
         return Err(ApiError::invalid(

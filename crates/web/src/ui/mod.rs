@@ -62,6 +62,7 @@ impl Layout {
             Some(Actor::Operator) => &[
                 ("/operateur", "Tableau de bord"),
                 ("/operateur/commanditaires", "Commanditaires"),
+                ("/operateur/commandes", "Commandes"),
                 ("/operateur/lieux", "Lieux"),
                 ("/operateur/comptes", "Comptes"),
             ],
@@ -196,6 +197,7 @@ pub fn router() -> Router<AppState> {
             get(funder::redemptions_csv),
         )
         .route("/operateur", get(operator::dashboard))
+        .route("/operateur/commandes", get(operator::orders))
         .route(
             "/operateur/commanditaires",
             get(operator::funders).post(operator::create_funder),

@@ -204,6 +204,9 @@ struct VenuesPage {
     name: String,
     commune: String,
     qualified: bool,
+    address: String,
+    contact: String,
+    services: String,
     errors: FieldErrors,
 }
 
@@ -244,6 +247,9 @@ async fn venues_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> VenuesP
         name: String::new(),
         commune: String::new(),
         qualified: false,
+        address: String::new(),
+        contact: String::new(),
+        services: String::new(),
         errors: FieldErrors::default(),
     }
 }
@@ -275,6 +281,12 @@ pub struct VenueForm {
     #[serde(default)]
     qualified: Option<String>,
     #[serde(default)]
+    address: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    services: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -293,6 +305,9 @@ pub async fn create_venue(
     page.name = f.name.chars().take(200).collect();
     page.commune = f.commune.chars().take(10).collect();
     page.qualified = f.qualified.is_some();
+    page.address = f.address.chars().take(300).collect();
+    page.contact = f.contact.chars().take(300).collect();
+    page.services = f.services.chars().take(1000).collect();
     if !csrf.matches(&f.csrf) {
         page.errors.add("siret", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
@@ -328,6 +343,14 @@ pub async fn create_venue(
             VenueStatus::Applied
         },
         qualified_until: None,
+        address: f.address,
+        contact: f.contact,
+        services: f
+            .services
+            .split([',', ' ', ';'])
+            .filter(|c| !c.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
     };
     match st.store.create_venue(&v, st.clock.now()).await {
         Ok(_) => Redirect::to("/operateur/lieux").into_response(),
@@ -614,4 +637,85 @@ pub async fn reset_link(
         ),
         Err(e) => unavailable(e, &staff, &csrf),
     }
+}
+
+pub struct OperatorOrderRow {
+    pub id: i64,
+    pub funder: String,
+    pub booklets: i64,
+    pub validity: String,
+    pub total: String,
+    pub issued: i64,
+    pub redeemed: i64,
+    pub remaining: String,
+}
+
+#[derive(Template)]
+#[template(path = "operateur_commandes.html")]
+struct OrdersPage {
+    layout: Layout,
+    orders: Vec<OperatorOrderRow>,
+    page: i64,
+    has_next: bool,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+const ORDERS_PER_PAGE: i64 = 50;
+
+pub async fn orders(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
+        return r;
+    }
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let list = match st
+        .store
+        .list_orders(None, ORDERS_PER_PAGE + 1, (page - 1) * ORDERS_PER_PAGE)
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return unavailable(e, &staff, &csrf),
+    };
+    let has_next = list.len() as i64 > ORDERS_PER_PAGE;
+    let mut rows = vec![];
+    for o in list.into_iter().take(ORDERS_PER_PAGE as usize) {
+        let c = st.store.order_counts(o.id).await.unwrap_or_default();
+        let funder = st
+            .store
+            .get_funder(o.funder_id)
+            .await
+            .map(|f| f.name)
+            .unwrap_or_default();
+        rows.push(OperatorOrderRow {
+            id: o.id.0,
+            funder,
+            booklets: o.booklet_count,
+            validity: format!(
+                "du {} au {}",
+                paris::format_date(o.valid_from),
+                paris::format_date(o.valid_until)
+            ),
+            total: euros(o.total_cents),
+            issued: c.issued,
+            redeemed: c.redeemed,
+            remaining: euros(c.remaining_value_cents),
+        });
+    }
+    let view = OrdersPage {
+        layout: Layout::new("Commandes", Some(&staff), &csrf, "/operateur/commandes"),
+        orders: rows,
+        page,
+        has_next,
+    };
+    render(StatusCode::OK, &view, &csrf)
 }

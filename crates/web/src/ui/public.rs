@@ -161,11 +161,19 @@ pub async fn check(
     render(StatusCode::OK, &page, &csrf)
 }
 
+pub struct PublicVenue {
+    pub name: String,
+    pub commune: String,
+    pub address: String,
+    pub contact: String,
+    pub services: String,
+}
+
 #[derive(Template)]
 #[template(path = "lieux.html")]
 struct VenuesPage {
     layout: Layout,
-    venues: Vec<(String, String)>,
+    venues: Vec<PublicVenue>,
 }
 
 pub async fn venues(
@@ -175,6 +183,7 @@ pub async fn venues(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let all = st.store.list_venues(500, 0).await.unwrap_or_default();
+    let catalogue = st.store.list_services().await.unwrap_or_default();
     let today = paris::local_date(st.clock.now());
     let venues = all
         .into_iter()
@@ -182,7 +191,26 @@ pub async fn venues(
             v.status == passnum_core::VenueStatus::Qualified
                 && v.qualified_until.is_none_or(|d| today <= d)
         })
-        .map(|v| (v.name, v.commune_insee))
+        .map(|v| {
+            // Categories are what a person understands ("Faire ses démarches en ligne").
+            let mut categories: Vec<&str> = catalogue
+                .iter()
+                .filter(|s| v.services.iter().any(|c| c == s.code.as_str()))
+                .map(|s| s.category_name.as_str())
+                .collect();
+            categories.dedup();
+            PublicVenue {
+                name: v.name,
+                commune: v.commune_insee,
+                address: v.address,
+                contact: v.contact,
+                services: if v.services.is_empty() {
+                    "Tous les services du Pass Numérique".into()
+                } else {
+                    categories.join(", ")
+                },
+            }
+        })
         .collect();
     let page = VenuesPage {
         layout: Layout::new("Où utiliser mon pass", staff.as_ref(), &csrf, "/lieux"),

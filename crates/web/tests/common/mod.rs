@@ -103,6 +103,9 @@ pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str) -> Ven
                 commune: InseeCode::parse(commune).unwrap(),
                 status: VenueStatus::Qualified,
                 qualified_until: None,
+                address: String::new(),
+                contact: String::new(),
+                services: vec![],
             },
             t0(),
         )
