@@ -14,7 +14,7 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
     for p in entries {
         if p.is_dir() {
             walk(&p, root, out);
-        } else if !p.extension().is_some_and(|e| e == "md")
+        } else if p.extension().is_none_or(|e| e != "md")
             && p.file_name().is_some_and(|n| n != "VERSION")
         {
             out.push(
