@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
 cargo build --locked -p passnum
-(cd e2e && npm ci --no-audit --no-fund --silent && PASSNUM_BIN="$PWD/../target/debug/passnum" npm test)
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+(cd e2e && npm ci --no-audit --no-fund --silent && PASSNUM_BIN="$target/debug/passnum" npm test)
