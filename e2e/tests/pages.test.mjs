@@ -146,6 +146,10 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await mediator.getByText("Encaissement annulé").waitFor();
   assert.equal(await redeemedCount(funder), 0);
 
+  await funder.getByRole("link", { name: "1", exact: true }).click();
+  await funder.getByRole("heading", { name: "Commande n° 1" }).waitFor();
+  await axe(funder, "commande");
+  await funder.screenshot({ path: join(shots, "commande.png"), fullPage: true });
   await funder.goto(base + "/commanditaire/encaissements");
   await axe(funder, "encaissements");
   await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });

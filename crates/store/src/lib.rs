@@ -34,7 +34,7 @@ pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
-pub use orders::{ChequeListItem, ChequeStatus, Order, OrderCounts};
+pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };

@@ -415,3 +415,49 @@ impl Store {
         })
     }
 }
+
+/// One booklet of an order and how far it is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BookletSummary {
+    pub number: i64,
+    pub cheques: i64,
+    /// Redeemed or paid.
+    pub used: i64,
+    pub blocked: i64,
+    pub expired: i64,
+}
+
+impl Store {
+    /// The booklets of an order in number order, `limit` at a time after booklet `after`.
+    pub async fn booklet_summaries(
+        &self,
+        order: OrderId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<BookletSummary>, StoreError> {
+        sqlx::query(
+            "SELECT b.number, COUNT(*) AS cheques, \
+             CAST(SUM(CASE WHEN c.state IN ('redeemed', 'paid') THEN 1 ELSE 0 END) AS BIGINT) AS used, \
+             CAST(SUM(CASE WHEN c.state = 'blocked' THEN 1 ELSE 0 END) AS BIGINT) AS blocked, \
+             CAST(SUM(CASE WHEN c.state = 'expired' THEN 1 ELSE 0 END) AS BIGINT) AS expired \
+             FROM booklets b JOIN cheques c ON c.booklet_id = b.id WHERE b.order_id = $1 AND b.number > $2 \
+             GROUP BY b.number ORDER BY b.number LIMIT $3",
+        )
+        .bind(order.0)
+        .bind(after)
+        .bind(page_limit(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BookletSummary {
+                number: get_i64(r, "number")?,
+                cheques: get_i64(r, "cheques")?,
+                used: get_i64(r, "used")?,
+                blocked: get_i64(r, "blocked")?,
+                expired: get_i64(r, "expired")?,
+            })
+        })
+        .collect()
+    }
+}

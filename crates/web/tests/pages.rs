@@ -175,6 +175,11 @@ api_test! {
         let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
         let (_, html) = page(&client, &app, "/commanditaire").await;
         assert!(html.contains(&format!("data-testid=\"encaisses-{}\">1<", a.order.id)));
+        // Its order with its booklets; another funder's order is not found.
+        let (st, html) = page(&client, &app, &format!("/commanditaire/commandes/{}", a.order.id)).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<td>1</td><td>10</td><td>1</td>"), "booklet 1: 10 cheques, 1 used");
+        assert_eq!(page(&client, &app, &format!("/commanditaire/commandes/{}", b.order.id)).await.0, 404);
         let (st, html) = page(&client, &app, "/commanditaire/encaissements?du=15/06/2026&au=15/06/2026").await;
         assert_eq!(st, 200);
         assert!(html.contains(&a.codes[0].grouped()));

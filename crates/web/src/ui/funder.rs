@@ -328,3 +328,87 @@ pub async fn redemptions_csv(
     );
     resp
 }
+
+#[derive(Template)]
+#[template(path = "commande.html")]
+struct OrderPage {
+    layout: Layout,
+    id: i64,
+    validity: String,
+    perimeter: String,
+    booklets: Vec<passnum_store::BookletSummary>,
+    after: i64,
+    next_after: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct BookletPage {
+    #[serde(default)]
+    apres: Option<i64>,
+}
+
+const BOOKLETS_PER_PAGE: i64 = 100;
+
+/// One order of the funder with its booklets, a hundred at a time.
+pub async fn order(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<BookletPage>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let not_found = || {
+        super::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Commande introuvable",
+            "Cette commande n'existe pas parmi les vôtres.",
+        )
+    };
+    // Another funder's order looks exactly like one that does not exist.
+    let Ok(o) = st.store.get_order(OrderId(id)).await else {
+        return not_found();
+    };
+    if o.funder_id != funder {
+        return not_found();
+    }
+    let after = q.apres.unwrap_or(0).max(0);
+    let booklets = st
+        .store
+        .booklet_summaries(o.id, after, BOOKLETS_PER_PAGE)
+        .await
+        .unwrap_or_default();
+    let next_after = (booklets.len() as i64 == BOOKLETS_PER_PAGE)
+        .then(|| booklets.last().map(|b| b.number))
+        .flatten();
+    let mut places: Vec<String> = o
+        .perimeter_departements
+        .iter()
+        .map(|d| format!("département {d}"))
+        .collect();
+    places.extend(o.perimeter_communes.iter().map(|c| format!("commune {c}")));
+    let page = OrderPage {
+        layout: Layout::new(format!("Commande n° {id}"), Some(&staff), &csrf, ""),
+        id,
+        validity: format!(
+            "du {} au {}, plus {} jours de tolérance",
+            paris::format_date(o.valid_from),
+            paris::format_date(o.valid_until),
+            o.tolerance_days
+        ),
+        perimeter: if places.is_empty() {
+            "partout".into()
+        } else {
+            places.join(", ")
+        },
+        booklets,
+        after,
+        next_after,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}

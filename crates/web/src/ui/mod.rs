@@ -191,6 +191,7 @@ pub fn router() -> Router<AppState> {
         .route("/lieu/encaisser", post(scan::redeem))
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
         .route("/commanditaire", get(funder::orders))
+        .route("/commanditaire/commandes/{id}", get(funder::order))
         .route("/commanditaire/encaissements", get(funder::redemptions))
         .route(
             "/commanditaire/encaissements.csv",
