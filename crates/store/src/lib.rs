@@ -39,7 +39,7 @@ pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
 pub use staff::StaffMember;
-pub use tokens::{Actor, Role, hash_token as tokens_hash};
+pub use tokens::{Actor, Role, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, Venue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

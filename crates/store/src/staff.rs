@@ -4,12 +4,11 @@
 //! are random and stored as SHA-256 hashes, like API tokens.
 
 use passnum_core::{FunderId, Timestamp, VenueId};
-use rand::Rng;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use crate::rows::{get_i64, get_opt_i64, get_string, page_limit};
-use crate::tokens::hash_token;
+use crate::tokens::{hash_token, random_token};
 use crate::{Actor, Role, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -58,14 +57,6 @@ pub fn normalize_email(email: &str) -> Result<String, StoreError> {
             message: "adresse électronique invalide (exemple : nom@mairie.fr)".into(),
         })
     }
-}
-
-fn random_token() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
-        .collect()
 }
 
 fn actor_parts(actor: Actor) -> (&'static str, i64) {
@@ -174,7 +165,7 @@ impl Store {
         now: Timestamp,
         ttl_ms: i64,
     ) -> Result<String, StoreError> {
-        let token = random_token();
+        let token = random_token(40);
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hash_token(&token))
@@ -251,7 +242,7 @@ impl Store {
         ttl_ms: i64,
     ) -> Result<String, StoreError> {
         self.get_staff(staff_id).await?;
-        let token = random_token();
+        let token = random_token(40);
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO password_resets (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hash_token(&token))

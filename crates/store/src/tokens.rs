@@ -74,7 +74,15 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-const TOKEN_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// `symbols` random symbols of 5 bits each (lower-case Crockford alphabet), from the
+/// thread-local CSPRNG: session, reset and API tokens all come from here.
+pub fn random_token(symbols: usize) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut rng = rand::rng();
+    (0..symbols)
+        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
+        .collect()
+}
 
 impl Store {
     /// Creates a token and returns it in clear, the only time it is ever visible.
@@ -93,10 +101,7 @@ impl Store {
                 self.get_venue(v).await?;
             }
         }
-        let mut rng = rand::rng();
-        let secret: String = (0..32)
-            .map(|_| TOKEN_ALPHABET[rng.random_range(0..32)] as char)
-            .collect();
+        let secret = random_token(32);
         let token = format!("pn_{}_{secret}", actor.role().as_str());
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO api_tokens (token_hash, role, actor_id, label, created_at) VALUES ($1, $2, $3, $4, $5)")

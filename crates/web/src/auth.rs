@@ -81,3 +81,37 @@ impl Auth {
         }
     }
 }
+
+/// Role checks that run before the request body is read, so a caller with the wrong role gets
+/// 403 whatever it sent, and nothing is parsed for it.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, |$actor:ident| $check:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Actor);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let Auth($actor) = Auth::from_request_parts(parts, state).await?;
+                if $check { Ok(Self($actor)) } else { Err(ApiError::forbidden()) }
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// The operator.
+    OperatorAuth,
+    |actor| actor == Actor::Operator
+);
+role_extractor!(
+    /// A venue.
+    VenueAuth,
+    |actor| matches!(actor, Actor::Venue(_))
+);
+role_extractor!(
+    /// The operator or a funder: who may order.
+    OrderingAuth,
+    |actor| !matches!(actor, Actor::Venue(_))
+);

@@ -6,7 +6,7 @@ use passnum_store::Actor;
 
 use super::dto::{CreateFunder, FunderDto, Page};
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -16,10 +16,9 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
     responses((status = 201, body = FunderDto), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
-    auth: Auth,
+    _operator: OperatorAuth,
     ApiJson(body): ApiJson<CreateFunder>,
 ) -> ApiResult<(StatusCode, Json<FunderDto>)> {
-    auth.operator()?;
     let f = st
         .store
         .create_funder(&body.name, &body.kind, st.clock.now())

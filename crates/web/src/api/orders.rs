@@ -9,7 +9,7 @@ use super::dto::{
     ChequeItemDto, ChequePage, ChequePageQuery, CreateOrder, OrderDto, Page, date_in,
 };
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Auth, OrderingAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -19,10 +19,10 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
     responses((status = 201, body = OrderDto), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
-    auth: Auth,
+    OrderingAuth(actor): OrderingAuth,
     ApiJson(body): ApiJson<CreateOrder>,
 ) -> ApiResult<(StatusCode, Json<OrderDto>)> {
-    let funder = match (auth.0, body.funder_id) {
+    let funder = match (actor, body.funder_id) {
         (Actor::Operator, Some(f)) => FunderId(f),
         (Actor::Operator, None) => {
             return Err(ApiError::invalid(

@@ -11,13 +11,13 @@ use sha2::{Digest, Sha256};
 
 use super::dto::{CreateRedemption, RedemptionDto, RedemptionPageQuery};
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Auth, VenueAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyHeader};
 
-fn key(auth: &Auth, header: IdempotencyHeader, canonical_request: &str) -> Option<IdempotencyKey> {
+fn key(actor: Actor, header: IdempotencyHeader, canonical_request: &str) -> Option<IdempotencyKey> {
     header.0.map(|k| IdempotencyKey {
-        actor: auth.0.key(),
+        actor: actor.key(),
         key: k,
         request_hash: hex::encode(Sha256::digest(canonical_request.as_bytes())),
     })
@@ -43,8 +43,8 @@ fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
     response
 }
 
-fn venue_of(auth: &Auth) -> ApiResult<passnum_core::VenueId> {
-    match auth.0 {
+fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
+    match actor {
         Actor::Venue(v) => Ok(v),
         _ => Err(ApiError::forbidden()),
     }
@@ -66,11 +66,11 @@ fn venue_of(auth: &Auth) -> ApiResult<passnum_core::VenueId> {
         (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused")))]
 pub async fn create(
     State(st): State<AppState>,
-    auth: Auth,
+    VenueAuth(actor): VenueAuth,
     idem: IdempotencyHeader,
     ApiJson(body): ApiJson<CreateRedemption>,
 ) -> ApiResult<Response> {
-    let venue = venue_of(&auth)?;
+    let venue = venue_of(actor)?;
     // A typo is caught by the check symbol here, before any lookup.
     let code = ChequeCode::parse(&body.code).map_err(|e| {
         let r = RedeemRefusal::Malformed(e);
@@ -78,7 +78,7 @@ pub async fn create(
     })?;
     let service_code = body.service_code.trim().to_string();
     let idempotency = key(
-        &auth,
+        actor,
         idem,
         &format!("redeem\n{}\n{}", code.as_compact(), service_code),
     );
@@ -101,12 +101,12 @@ pub async fn create(
     responses((status = 200, body = RedemptionDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rollback(
     State(st): State<AppState>,
-    auth: Auth,
+    VenueAuth(actor): VenueAuth,
     idem: IdempotencyHeader,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let venue = venue_of(&auth)?;
-    let idempotency = key(&auth, idem, &format!("rollback\n{id}"));
+    let venue = venue_of(actor)?;
+    let idempotency = key(actor, idem, &format!("rollback\n{id}"));
     let answer = st
         .store
         .rollback(RollbackRequest {

@@ -7,7 +7,7 @@ use passnum_store::{Actor, NewVenue};
 use super::dto::{CreateVenue, Page, SetVenueStatus, VenueDto, date_in};
 use super::orders::capitalize;
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -25,10 +25,9 @@ fn parse_status(s: &str) -> ApiResult<VenueStatus> {
     responses((status = 201, body = VenueDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
-    auth: Auth,
+    _operator: OperatorAuth,
     ApiJson(body): ApiJson<CreateVenue>,
 ) -> ApiResult<(StatusCode, Json<VenueDto>)> {
-    auth.operator()?;
     let v = NewVenue {
         siret: Siret::parse(&body.siret)
             .map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
@@ -91,11 +90,10 @@ pub async fn get_one(
     responses((status = 200, body = VenueDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_status(
     State(st): State<AppState>,
-    auth: Auth,
+    _operator: OperatorAuth,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetVenueStatus>,
 ) -> ApiResult<Json<VenueDto>> {
-    auth.operator()?;
     let status = parse_status(&body.status)?;
     let until = body
         .qualified_until

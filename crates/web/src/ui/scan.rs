@@ -15,7 +15,7 @@ use passnum_store::{
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::session::{Csrf, Staff, random_token};
+use super::session::{Csrf, Staff};
 use super::{FieldErrors, Layout, euros, forbidden, render};
 use crate::AppState;
 
@@ -95,7 +95,7 @@ async fn build(
         categories,
         code: String::new(),
         service: String::new(),
-        key: random_token(),
+        key: passnum_store::random_token(32),
         errors: FieldErrors::default(),
         result: None,
         recent,

@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use passnum_store::StaffMember;
-use rand::Rng;
 
 use crate::AppState;
 
@@ -30,14 +29,6 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 100 && v.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-pub fn random_token() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let mut rng = rand::rng();
-    (0..32)
-        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
-        .collect()
-}
-
 pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
 }
@@ -56,7 +47,7 @@ impl Csrf {
                 is_new: false,
             },
             None => Self {
-                token: random_token(),
+                token: passnum_store::random_token(32),
                 is_new: true,
             },
         }
