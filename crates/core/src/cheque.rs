@@ -242,6 +242,8 @@ pub struct RedemptionView {
     pub redeemed_at: Timestamp,
     pub rolled_back: bool,
     pub cheque_state: ChequeState,
+    /// Taken by a payment run that is not cancelled: it is being paid.
+    pub in_payment_run: bool,
 }
 
 pub fn check_rollback(
@@ -256,7 +258,7 @@ pub fn check_rollback(
     if r.rolled_back {
         return Err(RollbackRefusal::AlreadyRolledBack);
     }
-    if r.cheque_state == ChequeState::Paid {
+    if r.cheque_state == ChequeState::Paid || r.in_payment_run {
         return Err(RollbackRefusal::AlreadyPaid);
     }
     if now.unix_ms() - r.redeemed_at.unix_ms() > window_ms {
@@ -450,6 +452,7 @@ mod tests {
             redeemed_at: now(),
             rolled_back: false,
             cheque_state: ChequeState::Redeemed,
+            in_payment_run: false,
         };
         let w = DEFAULT_ROLLBACK_WINDOW_MS;
         assert_eq!(check_rollback(Some(&r), v, now().plus_ms(w), w), Ok(()));
@@ -473,6 +476,14 @@ mod tests {
         assert_eq!(
             check_rollback(Some(&done), v, now(), w),
             Err(RollbackRefusal::AlreadyRolledBack)
+        );
+        let being_paid = RedemptionView {
+            in_payment_run: true,
+            ..r.clone()
+        };
+        assert_eq!(
+            check_rollback(Some(&being_paid), v, now(), w),
+            Err(RollbackRefusal::AlreadyPaid)
         );
         let paid = RedemptionView {
             cheque_state: ChequeState::Paid,

@@ -12,6 +12,7 @@
 //! | redemption           | FunderHeld(f)    | VenuePayable(v)  |
 //! | rollback (reversal)  | VenuePayable(v)  | FunderHeld(f)    |
 //! | venue paid           | VenuePayable(v)  | World            |
+//! | operator's fee       | VenuePayable(v)  | Operator         |
 
 use std::collections::BTreeMap;
 
@@ -63,6 +64,7 @@ pub enum TransferKind {
     Redemption,
     RedemptionReversal,
     VenuePayment,
+    OperatorFee,
 }
 
 impl TransferKind {
@@ -72,6 +74,7 @@ impl TransferKind {
             Self::Redemption => "redemption",
             Self::RedemptionReversal => "redemption_reversal",
             Self::VenuePayment => "venue_payment",
+            Self::OperatorFee => "operator_fee",
         }
     }
 }
@@ -110,6 +113,16 @@ impl Posting {
             credit: AccountKey::World,
             amount,
             kind: TransferKind::VenuePayment,
+        }
+    }
+
+    /// The operator's fee, kept from what a venue is owed.
+    pub fn operator_fee(venue: VenueId, amount: Money) -> Self {
+        Self {
+            debit: AccountKey::VenuePayable(venue),
+            credit: AccountKey::Operator,
+            amount,
+            kind: TransferKind::OperatorFee,
         }
     }
 

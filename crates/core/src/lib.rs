@@ -4,6 +4,7 @@
 //! into these types, pass the current time in, and persist what the functions decide.
 //! Rules live here once, so the CLI, the JSON API and the web pages all agree.
 
+pub mod bic;
 pub mod cheque;
 pub mod cheque_code;
 pub mod iban;
@@ -12,11 +13,14 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod paris;
+pub mod payment;
 pub mod place;
+pub mod sepa;
 pub mod service;
 pub mod siret;
 pub mod venue;
 
+pub use bic::{Bic, BicError};
 pub use cheque::{ChequeState, ChequeView, RedeemRefusal, RedemptionView, RollbackRefusal};
 pub use cheque_code::{ChequeCode, CodeError};
 pub use iban::{Iban, IbanError};

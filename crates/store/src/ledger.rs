@@ -20,6 +20,7 @@ pub(crate) struct NewTransfer {
     pub order_id: Option<i64>,
     pub redemption_id: Option<i64>,
     pub reverses_id: Option<i64>,
+    pub payment_run_id: Option<i64>,
 }
 
 pub(crate) async fn account_id(
@@ -77,8 +78,8 @@ pub(crate) async fn post(
     }
     for chunk in resolved.chunks(500) {
         let sql = format!(
-            "INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, order_id, redemption_id, reverses_id, created_at) VALUES {}",
-            value_rows(engine, chunk.len(), 8)
+            "INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, order_id, redemption_id, reverses_id, created_at, payment_run_id) VALUES {}",
+            value_rows(engine, chunk.len(), 9)
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for (d, c, t) in chunk {
@@ -90,7 +91,8 @@ pub(crate) async fn post(
                 .bind(t.order_id)
                 .bind(t.redemption_id)
                 .bind(t.reverses_id)
-                .bind(now.unix_ms());
+                .bind(now.unix_ms())
+                .bind(t.payment_run_id);
         }
         q.execute(&mut *conn).await?;
     }

@@ -16,6 +16,7 @@ mod idempotency;
 mod ledger;
 mod migrate;
 mod orders;
+mod payments;
 mod redeem;
 mod rows;
 mod services;
@@ -35,6 +36,9 @@ pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
+pub use payments::{
+    BankAccount, PaymentRun, RunPreview, RunStatus, StatementLine, VenueLine, WaitingLine,
+};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };

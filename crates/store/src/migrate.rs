@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/sqlite/0003_venue_details.sql"),
     ),
+    (4, include_str!("../migrations/sqlite/0004_payments.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -21,6 +22,7 @@ const POSTGRES: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/postgres/0003_venue_details.sql"),
     ),
+    (4, include_str!("../migrations/postgres/0004_payments.sql")),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

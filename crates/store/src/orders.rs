@@ -266,6 +266,7 @@ impl Store {
                 order_id: Some(order_id),
                 redemption_id: None,
                 reverses_id: None,
+                payment_run_id: None,
             }],
             now,
         )

@@ -425,6 +425,7 @@ async fn run_batch(
                 order_id: Some(d.order_id.0),
                 redemption_id: ids.get(cheque_id).copied(),
                 reverses_id: None,
+                payment_run_id: None,
             })
             .collect();
         let latest = reqs
@@ -498,7 +499,8 @@ async fn run_batch(
 }
 
 const REDEMPTION_SELECT: &str = "SELECT r.id, c.code, r.venue_id, o.funder_id, c.order_id, r.service_code, r.amount_cents, \
-     r.redeemed_at, r.rolled_back_at, c.state AS cheque_state, c.id AS cheque_id FROM redemptions r \
+     r.redeemed_at, r.rolled_back_at, c.state AS cheque_state, c.id AS cheque_id, \
+     (SELECT COUNT(*) FROM payment_run_items i WHERE i.redemption_id = r.id AND i.cancelled = 0) AS in_run FROM redemptions r \
      JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id";
 
 fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
@@ -575,6 +577,7 @@ impl Store {
                     rolled_back: red.rolled_back_at.is_some(),
                     cheque_state: ChequeState::parse(&state)
                         .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+                    in_payment_run: get_i64(r, "in_run")? > 0,
                 };
                 Some((red, view, get_i64(r, "cheque_id")?))
             }
@@ -628,6 +631,7 @@ impl Store {
                         order_id: Some(red.order_id.0),
                         redemption_id: Some(red.id.0),
                         reverses_id: Some(original),
+                        payment_run_id: None,
                     }],
                     req.now,
                 )

@@ -100,10 +100,11 @@ CREATE TABLE transfers (
     debit_account_id BIGINT NOT NULL REFERENCES accounts (id),
     credit_account_id BIGINT NOT NULL REFERENCES accounts (id),
     amount_cents BIGINT NOT NULL CHECK (amount_cents > 0),
-    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment')),
+    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment', 'operator_fee')),
     order_id BIGINT REFERENCES orders (id),
     redemption_id BIGINT REFERENCES redemptions (id),
     reverses_id BIGINT UNIQUE REFERENCES transfers (id),
+    payment_run_id BIGINT,
     created_at BIGINT NOT NULL,
     CHECK (debit_account_id <> credit_account_id)
 );

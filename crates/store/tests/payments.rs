@@ -1,0 +1,218 @@
+//! Paying venues, on both engines: bank details held until confirmed, runs that pay each
+//! cheque exactly once, the ledger, and a SEPA file valid against the official schema.
+
+mod common;
+
+use common::*;
+use passnum_core::ledger::AccountKey;
+use passnum_core::payment::FeeRate;
+use passnum_core::{Bic, Iban, Money, Timestamp};
+use passnum_store::{LedgerScope, Outcome, RollbackRequest, RunStatus, StoreError, both_engines};
+use time::macros::date;
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+fn iban() -> Iban {
+    Iban::parse("FR7630006000011234567890189").unwrap()
+}
+
+fn bic() -> Bic {
+    Bic::parse("AGRIFRPP").unwrap()
+}
+
+/// Redeems `n` cheques at `venue` on 15/06/2026.
+async fn redeem_n(
+    s: &passnum_store::Store,
+    w: &World,
+    venue: &passnum_store::Venue,
+    from: usize,
+    n: usize,
+) {
+    for i in from..from + n {
+        match s
+            .redeem(redeem_req(venue, w.codes[i], t0()))
+            .await
+            .unwrap()
+            .outcome
+        {
+            Outcome::Accepted(_) => {}
+            Outcome::Refused(r) => panic!("{r:?}"),
+        }
+    }
+}
+
+fn later() -> Timestamp {
+    t0().plus_ms(2 * DAY_MS)
+}
+
+both_engines! {
+    async fn bank_details_hold_payments_until_confirmed(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        redeem_n(s, &w, &w.lyon, 0, 3).await;
+        redeem_n(s, &w, &w.villeurbanne, 3, 2).await;
+        let fee = FeeRate::default();
+        let p = s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert!(p.venues.is_empty());
+        assert_eq!(p.waiting.iter().map(|l| (l.cheques, l.reason)).collect::<Vec<_>>(), vec![(3, "no_bank_details"), (2, "no_bank_details")]);
+        let acct = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Ville de Lyon", t0()).await.unwrap();
+        let p = s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert_eq!(p.waiting[0].reason, "bank_details_unconfirmed");
+        assert!(matches!(s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await, Err(StoreError::Conflict { code: "nothing_to_pay", .. })));
+        s.confirm_bank_account(w.lyon.id, acct.id, t0()).await.unwrap();
+        let p = s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert_eq!(p.venues.len(), 1);
+        assert_eq!((p.venues[0].cheques, p.venues[0].net_cents), (3, 3000));
+        assert_eq!(p.waiting.len(), 1);
+        // A new IBAN holds the payments again, and the history keeps both.
+        let new = s.set_bank_account(w.lyon.id, &Iban::parse("FR1420041010050500013M02606").unwrap(), &Bic::parse("PSSTFRPPLIL").unwrap(), "Ville de Lyon", t0().plus_ms(1)).await.unwrap();
+        assert_eq!(s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap().venues.len(), 0);
+        let history = s.bank_accounts(w.lyon.id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert!(history[1].superseded_at.is_some() && history[1].confirmed_at.is_some());
+        assert!(history[0].confirmed_at.is_none());
+        // Only the pending details can be confirmed.
+        assert!(matches!(s.confirm_bank_account(w.lyon.id, acct.id, t0()).await, Err(StoreError::Conflict { .. })));
+        s.confirm_bank_account(w.lyon.id, new.id, t0()).await.unwrap();
+        // A BIC of another country than the IBAN is refused.
+        let bad = s.set_bank_account(w.lyon.id, &iban(), &Bic::parse("COBADEFF").unwrap(), "X", t0()).await;
+        assert!(matches!(bad, Err(StoreError::Invalid { code: "bic_country_mismatch", .. })));
+    }
+}
+
+both_engines! {
+    async fn a_run_pays_each_cheque_once_with_the_fee_in_the_ledger(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        for v in [&w.lyon, &w.villeurbanne] {
+            let a = s.set_bank_account(v.id, &iban(), &bic(), &v.name, t0()).await.unwrap();
+            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+        }
+        redeem_n(s, &w, &w.lyon, 0, 3).await;
+        redeem_n(s, &w, &w.villeurbanne, 3, 2).await;
+        // Redeemed after the cutoff: waits for the next run.
+        accepted_at(s, &w, 5, t0().plus_ms(DAY_MS)).await;
+        let fee = FeeRate::from_basis_points(400).unwrap();
+        assert!(matches!(s.create_payment_run(date!(2026 - 06 - 17), fee, later()).await, Err(StoreError::Invalid { code: "cutoff_not_past", .. })));
+        let run = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert_eq!((run.status, run.cheques, run.gross_cents, run.fee_cents, run.net_cents), (RunStatus::Draft, 5, 5000, 200, 4800));
+        assert_eq!(run.fee_cents, 5 * fee.fee_on(Money::from_cents(1000)).unwrap().cents(), "SQL and core agree on the fee");
+        // While it is prepared, its cheques cannot be cancelled by the venue.
+        let first = s.list_redemptions(passnum_store::RedemptionScope::Venue(w.lyon.id), 0, 10).await.unwrap();
+        let rb = s.rollback(RollbackRequest { venue_id: w.lyon.id, redemption_id: first.last().unwrap().id, now: t0(), idempotency: None }).await.unwrap();
+        assert!(matches!(rb.outcome, Outcome::Refused(ref r) if r.code == "redemption_already_paid"));
+        // A second run now has nothing to take.
+        assert!(matches!(s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await, Err(StoreError::Conflict { code: "nothing_to_pay", .. })));
+        let lines = s.payment_run_lines(run.id).await.unwrap();
+        assert_eq!(lines.iter().map(|l| (l.cheques, l.net_cents)).collect::<Vec<_>>(), vec![(3, 2880), (2, 1920)]);
+        let statement = s.statement_lines(run.id, w.lyon.id, 0, 100).await.unwrap();
+        assert_eq!(statement.len(), 3);
+        assert_eq!((statement[0].funder_name.as_str(), statement[0].fee_cents), ("Métropole de Lyon", 40));
+        let confirmed = s.confirm_payment_run(run.id, later()).await.unwrap();
+        assert_eq!(confirmed.status, RunStatus::Confirmed);
+        assert!(matches!(s.confirm_payment_run(run.id, later()).await, Err(StoreError::Conflict { code: "run_already_confirmed", .. })));
+        assert!(matches!(s.cancel_payment_run(run.id, later()).await, Err(StoreError::Conflict { code: "run_not_draft", .. })));
+        let counts = s.order_counts(w.order.id).await.unwrap();
+        assert_eq!((counts.paid, counts.redeemed), (5, 1));
+        let balances = s.balances(LedgerScope::All).await.unwrap();
+        let bal = |k: AccountKey| balances.iter().find(|b| b.account == k).map_or(0, |b| b.balance_cents);
+        assert_eq!(bal(AccountKey::VenuePayable(w.lyon.id)), 0);
+        assert_eq!(bal(AccountKey::VenuePayable(w.villeurbanne.id)), 1000, "the late cheque is still owed");
+        assert_eq!(bal(AccountKey::Operator), 200);
+        assert!(s.trial_balance().await.unwrap().is_balanced());
+        assert!(s.verify_ledger().await.unwrap().is_empty());
+        let payouts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payouts").fetch_one(s.pool()).await.unwrap();
+        assert_eq!(payouts, 5);
+        // The next run takes the late cheque, and only it.
+        let next = s.create_payment_run(date!(2026 - 06 - 16), fee, later().plus_ms(DAY_MS)).await.unwrap();
+        assert_eq!(next.cheques, 1);
+    }
+}
+
+async fn accepted_at(s: &passnum_store::Store, w: &World, i: usize, at: Timestamp) {
+    assert!(matches!(
+        s.redeem(redeem_req(&w.villeurbanne, w.codes[i], at))
+            .await
+            .unwrap()
+            .outcome,
+        Outcome::Accepted(_)
+    ));
+}
+
+both_engines! {
+    async fn a_cancelled_run_frees_its_cheques_and_parallel_runs_take_each_once(db) {
+        let s = &db.store;
+        let w = world(s, 3).await;
+        let a = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Lyon", t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, a.id, t0()).await.unwrap();
+        redeem_n(s, &w, &w.lyon, 0, 20).await;
+        let fee = FeeRate::default();
+        let run = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        let cancelled = s.cancel_payment_run(run.id, later()).await.unwrap();
+        assert_eq!(cancelled.status, RunStatus::Cancelled);
+        assert!(matches!(s.confirm_payment_run(run.id, later()).await, Err(StoreError::Conflict { code: "run_cancelled", .. })));
+        // Eight runs started at once: one takes the 20 cheques, the others find nothing.
+        let mut tasks = vec![];
+        for _ in 0..8 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move { s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await }));
+        }
+        let mut ok = vec![];
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(r) => ok.push(r),
+                Err(StoreError::Conflict { code, .. }) => assert!(code == "nothing_to_pay" || code == "run_in_progress", "{code}"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].cheques, 20);
+        // Confirming it twice at once pays once.
+        let (x, y) = tokio::join!(s.confirm_payment_run(ok[0].id, later()), s.confirm_payment_run(ok[0].id, later()));
+        assert!(x.is_ok() ^ y.is_ok());
+        let paid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payouts").fetch_one(s.pool()).await.unwrap();
+        assert_eq!(paid, 20);
+        assert!(s.verify_ledger().await.unwrap().is_empty());
+        assert_eq!(s.balances(LedgerScope::Venue(w.lyon.id)).await.unwrap()[0].balance_cents, 0);
+    }
+}
+
+both_engines! {
+    async fn the_sepa_file_is_valid_against_the_official_schema(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        for v in [&w.lyon, &w.villeurbanne] {
+            let a = s.set_bank_account(v.id, &iban(), &bic(), &format!("{} & Cie", v.name), t0()).await.unwrap();
+            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+        }
+        redeem_n(s, &w, &w.lyon, 0, 2).await;
+        redeem_n(s, &w, &w.villeurbanne, 2, 1).await;
+        let run = s.create_payment_run(date!(2026 - 06 - 15), FeeRate::from_basis_points(400).unwrap(), later()).await.unwrap();
+        let lines = s.payment_run_lines(run.id).await.unwrap();
+        let transfers: Vec<_> = lines
+            .iter()
+            .map(|l| passnum_core::sepa::Transfer {
+                end_to_end_id: format!("PASSNUM-{}-{}", run.id, l.venue_id),
+                amount: Money::from_cents(l.net_cents),
+                creditor_name: l.holder.clone(),
+                creditor_iban: Iban::parse(&l.iban).unwrap(),
+                creditor_bic: Bic::parse(&l.bic).unwrap(),
+                remittance: format!("Pass Numérique, virement {} : {} chèques", run.id, l.cheques),
+            })
+            .collect();
+        let debtor = passnum_core::sepa::Debtor { name: "Opérateur du Pass Numérique".into(), iban: iban(), bic: bic() };
+        let xml = passnum_core::sepa::credit_transfer(&format!("PASSNUM-{}", run.id), "2026-06-17T09:00:00", "2026-06-18", &debtor, &transfers).unwrap();
+        assert!(xml.contains("<CtrlSum>28.80</CtrlSum>"), "{xml}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("virement.xml");
+        std::fs::write(&path, &xml).unwrap();
+        let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/pain.001.001.03.xsd");
+        let out = std::process::Command::new("xmllint").args(["--noout", "--schema", xsd]).arg(&path).output()
+            .expect("xmllint (Debian libxml2-utils) is needed for this test");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // And a broken file is refused, so the check is real.
+        std::fs::write(&path, xml.replace("<ChrgBr>SLEV</ChrgBr>", "<ChrgBr>NONE</ChrgBr>")).unwrap();
+        let out = std::process::Command::new("xmllint").args(["--noout", "--schema", xsd]).arg(&path).output().unwrap();
+        assert!(!out.status.success());
+    }
+}
