@@ -2,6 +2,7 @@
 
 mod bench;
 pub mod demo;
+mod payments;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,6 +67,16 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+    /// Venues' bank details.
+    Bank {
+        #[command(subcommand)]
+        command: payments::BankCommand,
+    },
+    /// Payment runs: preview, create, confirm, cancel, export (SEPA file and statements).
+    Payments {
+        #[command(subcommand)]
+        command: payments::PaymentsCommand,
     },
     /// Measure throughput (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
@@ -136,6 +147,11 @@ fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
             bail!("indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le compte")
         }
     })
+}
+
+/// "2026-12-31".
+pub fn iso_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 fn now() -> Timestamp {
@@ -291,6 +307,14 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 bail!("la comptabilité n'est pas équilibrée")
             }
+        }
+        Command::Bank { command } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            payments::bank(&store, command).await
+        }
+        Command::Payments { command } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            payments::payments(&store, command).await
         }
         Command::Bench(args) => bench::run(cli.database_url, args).await,
     }
