@@ -31,7 +31,14 @@ pub struct BenchArgs {
     /// Requests per page in the page-rendering measurement.
     #[arg(long, default_value_t = 200)]
     page_requests: usize,
-    /// Run only some measurements: issue, storage, http, pages (repeatable).
+    /// Redeemed cheques paid by the payment-run measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    run_cheques: usize,
+    /// Venues paid by the payment-run measurement.
+    #[arg(long, default_value_t = 2_000)]
+    run_venues: usize,
+    /// Run only some measurements: issue, storage, http, pages, payment-run (repeatable).
+    /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
     only: Vec<String>,
 }
@@ -253,7 +260,13 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("ouverture de {url}"))?;
     let tag = now().unix_ms() as u64;
-    let wants = |k: &str| args.only.is_empty() || args.only.iter().any(|o| o == k);
+    let wants = |k: &str| {
+        if args.only.is_empty() {
+            k != "payment-run"
+        } else {
+            args.only.iter().any(|o| o == k)
+        }
+    };
     println!("| measure | engine | n | clients | result | detail |");
     println!("|---|---|---|---|---|---|");
     if wants("issue") {
@@ -267,6 +280,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("pages") {
         bench_pages(&args).await?;
+    }
+    if wants("payment-run") {
+        bench_payment_run(&store, &args, tag + 2).await?;
     }
     store.close().await;
     Ok(())
@@ -374,5 +390,127 @@ async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
         (scan_html + css + js + fonts) / 1024
     );
     store.close().await;
+    Ok(())
+}
+
+/// A SIRET unique to (tag, n), valid under Luhn.
+fn siret_for(tag: u64, n: usize) -> anyhow::Result<Siret> {
+    let base = (tag % 10_000) * 100_000 + n as u64;
+    (0..100_000)
+        .map(|nic| format!("{:09}{:05}", base % 1_000_000_000, nic))
+        .find_map(|s| Siret::parse(&s).ok())
+        .context("SIRET de test")
+}
+
+/// A monthly payment run over `run_cheques` redeemed cheques spread over `run_venues` venues:
+/// preparing the run, confirming it, and writing the SEPA file and every statement as CSV.
+async fn bench_payment_run(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    use passnum_core::payment::FeeRate;
+    let setup = Instant::now();
+    let at = now();
+    let long_ago = at.plus_ms(-3 * 24 * 3_600_000);
+    let today = passnum_core::paris::local_date(at);
+    let funder = store
+        .create_funder(&format!("Banc de paiement {tag}"), "autre", long_ago)
+        .await?;
+    let order = store
+        .create_order(
+            funder.id,
+            &order_of(
+                args.run_cheques.div_ceil(10) as i64,
+                today - time::Duration::days(5),
+            )?,
+            long_ago,
+        )
+        .await?;
+    let iban = passnum_core::Iban::parse("FR7630006000011234567890189")?;
+    let bic = passnum_core::Bic::parse("AGRIFRPP")?;
+    let mut venues = Vec::with_capacity(args.run_venues);
+    for n in 0..args.run_venues {
+        let v = store
+            .create_venue(
+                &NewVenue {
+                    siret: siret_for(tag, n)?,
+                    name: format!("Lieu {n}"),
+                    commune: InseeCode::parse("69123")?,
+                    status: VenueStatus::Qualified,
+                    qualified_until: None,
+                    address: String::new(),
+                    contact: String::new(),
+                    services: vec![],
+                },
+                long_ago,
+            )
+            .await?;
+        let a = store
+            .set_bank_account(v.id, &iban, &bic, &format!("Lieu {n}"), long_ago)
+            .await?;
+        store.confirm_bank_account(v.id, a.id, long_ago).await?;
+        venues.push(v.id);
+    }
+    let mut codes = Vec::with_capacity(args.run_cheques);
+    let mut after = 0;
+    while codes.len() < args.run_cheques {
+        let page = store.list_cheques(order.id, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        codes.extend(
+            page.iter()
+                .map(|c| ChequeCode::parse(&c.code).expect("stored code")),
+        );
+    }
+    let codes = Arc::new(codes);
+    let venues = Arc::new(venues);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = vec![];
+    for _ in 0..args.concurrency {
+        let (store, codes, venues, next) =
+            (store.clone(), codes.clone(), venues.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else { break };
+                let req = RedeemRequest {
+                    venue_id: venues[i % venues.len()],
+                    code: *code,
+                    service_code: "2.1.07".into(),
+                    now: long_ago,
+                    idempotency: None,
+                };
+                let a = store.redeem(req).await.expect("redeem");
+                assert!(matches!(a.outcome, Outcome::Accepted(_)));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let setup_s = setup.elapsed().as_secs_f64();
+    let fee = FeeRate::from_basis_points(400)?;
+    let t = Instant::now();
+    let run = store
+        .create_payment_run(today - time::Duration::days(1), fee, at)
+        .await?;
+    let prepared = t.elapsed().as_secs_f64();
+    store.confirm_payment_run(run.id, at).await?;
+    let confirmed = t.elapsed().as_secs_f64();
+    let dir = tempfile::tempdir()?;
+    let debtor = passnum_core::sepa::Debtor {
+        name: "Operateur".into(),
+        iban: iban.clone(),
+        bic: bic.clone(),
+    };
+    crate::payments::export(store, run.id, dir.path(), &debtor, today).await?;
+    let total = t.elapsed().as_secs_f64();
+    let files = std::fs::read_dir(dir.path())?.count();
+    println!(
+        "| payment run | {:?} | {} cheques, {} venues | 1 | {total:.2} s | prepare {prepared:.2} s, confirm {:.2} s, SEPA + {} statements {:.2} s (set-up {setup_s:.1} s) |",
+        store.engine(),
+        run.cheques,
+        args.run_venues,
+        confirmed - prepared,
+        files - 1,
+        total - confirmed
+    );
     Ok(())
 }

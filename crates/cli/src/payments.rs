@@ -292,56 +292,76 @@ pub async fn export(
         indicatif::ProgressStyle::with_template("relevés {bar:40} {pos}/{len} lieux ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for l in &lines {
-        let path = out.join(format!("releve-{run}-lieu-{}.csv", l.venue_id));
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .from_path(&path)
-            .with_context(|| format!("écriture de {}", path.display()))?;
-        w.write_record([
-            "date (Paris)",
-            "code",
-            "service",
-            "libellé du service",
-            "commanditaire",
-            "montant",
-            "commission",
-            "net",
-        ])?;
-        let mut offset = 0;
-        loop {
-            let page = store
-                .statement_lines(run, l.venue_id, offset, 10_000)
-                .await?;
-            if page.is_empty() {
-                break;
-            }
-            offset += page.len() as i64;
-            for s in &page {
+    // Names are looked up once, not joined into every line.
+    let services: std::collections::HashMap<String, String> = store
+        .list_services()
+        .await?
+        .into_iter()
+        .map(|s| (s.code.as_str().to_string(), s.name))
+        .collect();
+    let mut funders: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for chunk in lines.chunks(100) {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        for (venue, statement) in store
+            .statement_blocks(run, first.venue_id, last.venue_id)
+            .await?
+        {
+            let l = chunk
+                .iter()
+                .find(|l| l.venue_id == venue)
+                .context("totaux du lieu")?;
+            let path = out.join(format!("releve-{run}-lieu-{venue}.csv"));
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_path(&path)
+                .with_context(|| format!("écriture de {}", path.display()))?;
+            w.write_record([
+                "date (Paris)",
+                "code",
+                "service",
+                "libellé du service",
+                "commanditaire",
+                "montant",
+                "commission",
+                "net",
+            ])?;
+            for s in &statement {
+                if let std::collections::hash_map::Entry::Vacant(e) = funders.entry(s.order_id) {
+                    let order = store.get_order(passnum_core::OrderId(s.order_id)).await?;
+                    e.insert(store.get_funder(order.funder_id).await?.name);
+                }
+                let code = passnum_core::ChequeCode::parse(&s.cheque_code)
+                    .map(|c| c.grouped())
+                    .unwrap_or_else(|_| s.cheque_code.clone());
                 w.write_record([
-                    paris::format_moment(s.redeemed_at),
-                    s.cheque_code.clone(),
-                    s.service_code.clone(),
-                    s.service_name.clone(),
-                    s.funder_name.clone(),
-                    cents(s.amount_cents),
-                    cents(s.fee_cents),
-                    cents(s.amount_cents - s.fee_cents),
+                    paris::format_moment(s.redeemed_at).as_str(),
+                    &code,
+                    &s.service_code,
+                    services
+                        .get(&s.service_code)
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                    &funders[&s.order_id],
+                    &cents(s.amount_cents),
+                    &cents(s.fee_cents),
+                    &cents(s.amount_cents - s.fee_cents),
                 ])?;
             }
+            w.write_record([
+                "TOTAL",
+                "",
+                "",
+                "",
+                "",
+                &cents(l.gross_cents),
+                &cents(l.fee_cents),
+                &cents(l.net_cents),
+            ])?;
+            w.flush()?;
+            bar.inc(1);
         }
-        w.write_record([
-            "TOTAL",
-            "",
-            "",
-            "",
-            "",
-            &cents(l.gross_cents),
-            &cents(l.fee_cents),
-            &cents(l.net_cents),
-        ])?;
-        w.flush()?;
-        bar.inc(1);
     }
     bar.finish_and_clear();
     eprintln!(

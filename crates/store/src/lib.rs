@@ -37,7 +37,8 @@ pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use payments::{
-    BankAccount, PaymentRun, RunPreview, RunStatus, StatementLine, VenueLine, WaitingLine,
+    BankAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine, VenueLine,
+    WaitingLine,
 };
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,

@@ -38,4 +38,4 @@ CREATE TABLE payment_run_items (
 -- A redemption belongs to at most one run that is not cancelled: two runs started at once
 -- cannot both take it.
 CREATE UNIQUE INDEX payment_items_once ON payment_run_items (redemption_id) WHERE cancelled = 0;
-CREATE INDEX payment_items_venue ON payment_run_items (run_id, venue_id);
+CREATE INDEX payment_items_venue ON payment_run_items (run_id, venue_id, redemption_id);
