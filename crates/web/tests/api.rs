@@ -358,6 +358,15 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/ledger/balances", "get"),
         ("/api/v1/ledger/trial-balance", "get"),
         ("/api/v1/services", "get"),
+        ("/api/v1/venues/{id}/bank-accounts", "post"),
+        (
+            "/api/v1/venues/{id}/bank-accounts/{account_id}/confirm",
+            "post",
+        ),
+        ("/api/v1/payment-runs/preview", "post"),
+        ("/api/v1/payment-runs", "post"),
+        ("/api/v1/payment-runs/{id}/confirm", "post"),
+        ("/api/v1/payment-runs/{id}/cancel", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -366,5 +375,56 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 14);
+    assert_eq!(paths.len(), 21);
+}
+
+api_test! {
+    async fn payment_runs_through_the_api(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let op = app.operator.clone();
+        for c in &p.codes[..3] {
+            let (st, _) = json(app.post(&p.venue_token, "/api/v1/redemptions", &json!({"code": c.grouped(), "service_code": "2.1.07"})).await).await;
+            assert_eq!(st, 201);
+        }
+        let bank = format!("/api/v1/venues/{}/bank-accounts", p.venue.id);
+        // The venue records its own bank details; mistakes are explained.
+        let (st, v) = json(app.post(&p.venue_token, &bank, &json!({"iban": "FR7630006000011234567890188", "bic": "AGRIFRPP", "holder": "Lieu"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_iban"));
+        let (st, v) = json(app.post(&p.venue_token, &bank, &json!({"iban": "FR7630006000011234567890189", "bic": "AGRI", "holder": "Lieu"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_bic"));
+        let (st, acct) = json(app.post(&p.venue_token, &bank, &json!({"iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP", "holder": "Lieu"})).await).await;
+        assert_eq!(st, 201, "{acct}");
+        assert!(acct["confirmed_at"].is_null());
+        let other = venue(app.store(), "21692660000000", "Autre", "69266").await;
+        let other_token = app.token(passnum_store::Actor::Venue(other.id)).await;
+        let (st, _) = json(app.get(&other_token, &bank).await).await;
+        assert_eq!(st, 404);
+        let (st, _) = json(app.post(&p.funder_token, "/api/v1/payment-runs/preview", &json!({"cutoff": "2026-06-15"})).await).await;
+        assert_eq!(st, 403);
+        app.clock.advance_ms(2 * 24 * 3_600_000);
+        let (_, preview) = json(app.post(&op, "/api/v1/payment-runs/preview", &json!({"cutoff": "2026-06-15"})).await).await;
+        assert_eq!(preview["waiting"][0]["reason"], "bank_details_unconfirmed");
+        let (st, v) = json(app.post(&op, "/api/v1/payment-runs", &json!({"cutoff": "2026-06-15"})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "nothing_to_pay"));
+        let (st, _) = json(app.post(&op, &format!("{bank}/{}/confirm", acct["id"]), &json!({})).await).await;
+        assert_eq!(st, 200);
+        let (st, v) = json(app.post(&op, "/api/v1/payment-runs", &json!({"cutoff": "2026-06-17"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "cutoff_not_past"));
+        let (st, v) = json(app.post(&op, "/api/v1/payment-runs", &json!({"cutoff": "2026-06-15", "fee_basis_points": 5000})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_fee"));
+        let (st, run) = json(app.post(&op, "/api/v1/payment-runs", &json!({"cutoff": "2026-06-15", "fee_basis_points": 400})).await).await;
+        assert_eq!(st, 201, "{run}");
+        assert_eq!((run["cheques"].as_i64(), run["net_cents"].as_i64(), run["status"].as_str()), (Some(3), Some(2880), Some("draft")));
+        let id = run["id"].as_i64().unwrap();
+        let (st, run) = json(app.post(&op, &format!("/api/v1/payment-runs/{id}/confirm"), &json!({})).await).await;
+        assert_eq!((st, run["status"].as_str()), (200, Some("confirmed")));
+        let (st, v) = json(app.post(&op, &format!("/api/v1/payment-runs/{id}/confirm"), &json!({})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "run_already_confirmed"));
+        let (_, s) = json(app.get(&p.venue_token, &format!("/api/v1/cheques/{}", p.codes[0])).await).await;
+        assert_eq!(s["state"], "paid");
+        let (_, vb) = json(app.get(&p.venue_token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(vb[0]["balance_cents"], 0);
+        let (_, tb) = json(app.get(&op, "/api/v1/ledger/trial-balance").await).await;
+        assert_eq!(tb["balanced"], true);
+    }
 }

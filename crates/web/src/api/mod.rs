@@ -5,6 +5,7 @@ pub mod dto;
 mod funders;
 mod ledger;
 mod orders;
+mod payments;
 mod redemptions;
 mod services;
 mod venues;
@@ -43,7 +44,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "redemptions", description = "Encaissements et annulations"),
         (name = "cheques", description = "Consultation d'un chèque"),
         (name = "ledger", description = "Comptabilité en partie double"),
-        (name = "services", description = "Référentiel des services")
+        (name = "services", description = "Référentiel des services"),
+        (name = "payments", description = "Coordonnées bancaires des lieux et virements")
     )
 )]
 struct ApiDoc;
@@ -76,6 +78,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::balances))
         .routes(routes!(ledger::trial_balance))
         .routes(routes!(services::list))
+        .routes(routes!(payments::set_bank_account, payments::bank_accounts))
+        .routes(routes!(payments::confirm_bank_account))
+        .routes(routes!(payments::preview))
+        .routes(routes!(payments::create))
+        .routes(routes!(payments::get_one))
+        .routes(routes!(payments::confirm))
+        .routes(routes!(payments::cancel))
 }
 
 /// The OpenAPI document, as served.
