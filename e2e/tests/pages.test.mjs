@@ -154,6 +154,7 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await axe(funder, "encaissements");
   await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });
   assert.match(await funder.locator("table").textContent(), new RegExp(codes[0]));
+  await visit(mediator, "/lieu/paiements", "lieu-paiements");
   // A mediator cannot open the funder's pages.
   const resp = await mediator.goto(base + "/commanditaire");
   assert.equal(resp.status(), 403);
@@ -165,7 +166,7 @@ test("operator pages are accessible", async () => {
   assert.ok(op.url().endsWith("/operateur"), op.url());
   await axe(op, "operateur");
   await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
-  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/comptes", "operateur-comptes"]]) {
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
   // Creating an account yields a one-time link; the new person chooses a password with it.

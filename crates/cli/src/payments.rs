@@ -8,6 +8,7 @@ use passnum_core::payment::FeeRate;
 use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
 use passnum_core::{Bic, Iban, Money, VenueId, paris};
 use passnum_store::Store;
+use passnum_web::statements::StatementWriter;
 use time::Date;
 
 use crate::now;
@@ -313,20 +314,9 @@ pub async fn export(
                 .find(|l| l.venue_id == venue)
                 .context("totaux du lieu")?;
             let path = out.join(format!("releve-{run}-lieu-{venue}.csv"));
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(b';')
-                .from_path(&path)
+            let file = std::fs::File::create(&path)
                 .with_context(|| format!("écriture de {}", path.display()))?;
-            w.write_record([
-                "date (Paris)",
-                "code",
-                "service",
-                "libellé du service",
-                "commanditaire",
-                "montant",
-                "commission",
-                "net",
-            ])?;
+            let mut w = StatementWriter::new(std::io::BufWriter::new(file))?;
             for s in &statement {
                 if let std::collections::hash_map::Entry::Vacant(e) = funders.entry(s.order_id) {
                     let order = store.get_order(passnum_core::OrderId(s.order_id)).await?;
@@ -335,8 +325,8 @@ pub async fn export(
                 let code = passnum_core::ChequeCode::parse(&s.cheque_code)
                     .map(|c| c.grouped())
                     .unwrap_or_else(|_| s.cheque_code.clone());
-                w.write_record([
-                    paris::format_moment(s.redeemed_at).as_str(),
+                w.line(
+                    s.redeemed_at,
                     &code,
                     &s.service_code,
                     services
@@ -344,22 +334,11 @@ pub async fn export(
                         .map(String::as_str)
                         .unwrap_or(""),
                     &funders[&s.order_id],
-                    &cents(s.amount_cents),
-                    &cents(s.fee_cents),
-                    &cents(s.amount_cents - s.fee_cents),
-                ])?;
+                    s.amount_cents,
+                    s.fee_cents,
+                )?;
             }
-            w.write_record([
-                "TOTAL",
-                "",
-                "",
-                "",
-                "",
-                &cents(l.gross_cents),
-                &cents(l.fee_cents),
-                &cents(l.net_cents),
-            ])?;
-            w.flush()?;
+            std::io::Write::flush(&mut w.finish(l)?)?;
             bar.inc(1);
         }
     }
@@ -371,11 +350,6 @@ pub async fn export(
         out.display()
     );
     Ok(())
-}
-
-/// "12,34": what a French spreadsheet reads as a number.
-fn cents(c: i64) -> String {
-    format!("{},{:02}", c / 100, c % 100)
 }
 
 #[cfg(test)]

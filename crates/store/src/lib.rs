@@ -118,15 +118,23 @@ pub fn normalize_url(url_or_path: &str) -> String {
 /// cheques several times slower); readers get a modest one each.
 const SQLITE_WRITER_CACHE_KIB: i64 = 256 * 1024;
 const SQLITE_READER_CACHE_KIB: i64 = 32 * 1024;
+/// The writer also maps the file (256 MiB): preparing a run over a million cheques took half
+/// the time with it. Readers do not, so that mapped pages are not counted once per connection.
+const SQLITE_WRITER_MMAP_BYTES: i64 = 256 * 1024 * 1024;
 
-async fn sqlite_pool(url: &str, max: u32, cache_kib: i64) -> Result<AnyPool, StoreError> {
+async fn sqlite_pool(
+    url: &str,
+    max: u32,
+    cache_kib: i64,
+    mmap_bytes: i64,
+) -> Result<AnyPool, StoreError> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;"
+                    "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {mmap_bytes};"
                 )))
                 .await?;
                 // Durability first: an acknowledged redemption survives a power cut.
@@ -166,13 +174,15 @@ impl Store {
         let engine = engine_of(&url)?;
         let (read, write, workers) = match engine {
             Engine::Sqlite => {
-                let write = sqlite_pool(&url, 1, SQLITE_WRITER_CACHE_KIB).await?;
+                let write =
+                    sqlite_pool(&url, 1, SQLITE_WRITER_CACHE_KIB, SQLITE_WRITER_MMAP_BYTES).await?;
                 // Create the file and switch it to WAL before readers open it.
                 migrate::run(&write, engine).await?;
                 let read = sqlite_pool(
                     &url,
                     options.max_connections.max(2),
                     SQLITE_READER_CACHE_KIB,
+                    0,
                 )
                 .await?;
                 (read, write, 1)

@@ -645,3 +645,60 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Payment runs, newest first.
+    pub async fn list_payment_runs(&self, limit: i64) -> Result<Vec<PaymentRun>, StoreError> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM payment_runs ORDER BY id DESC LIMIT $1")
+                .bind(limit.clamp(1, 500))
+                .fetch_all(self.pool())
+                .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.payment_run(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Confirmed runs that paid this venue, newest first: (run, what the venue received).
+    pub async fn venue_payments(
+        &self,
+        venue: VenueId,
+        limit: i64,
+    ) -> Result<Vec<(PaymentRun, VenueLine)>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT i.run_id FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+             WHERE i.venue_id = $1 AND p.status = 'confirmed' ORDER BY i.run_id DESC LIMIT $2",
+        )
+        .bind(venue.0)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let run = self.payment_run(id).await?;
+            if let Some(line) = self
+                .payment_run_lines(id)
+                .await?
+                .into_iter()
+                .find(|l| l.venue_id == venue)
+            {
+                out.push((run, line));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Current bank details waiting for the operator's confirmation, oldest first.
+    pub async fn pending_bank_accounts(&self) -> Result<Vec<BankAccount>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_COLUMNS} FROM venue_bank_accounts WHERE superseded_at IS NULL AND confirmed_at IS NULL ORDER BY id"
+        )))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(bank_account)
+        .collect()
+    }
+}

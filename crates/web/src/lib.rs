@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod statements;
 pub mod ui;
 
 use std::net::SocketAddr;

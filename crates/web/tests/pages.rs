@@ -198,3 +198,65 @@ api_test! {
         assert!(csv.contains(&format!("{};{}", a.codes[0].grouped(), a.order.id)));
     }
 }
+
+api_test! {
+    async fn venues_give_bank_details_and_the_operator_pays_them(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        let b = venue(app.store(), SIRET_B, "Lieu B", "69266").await;
+        staff(&app, "a@lieu.fr", Actor::Venue(a.venue.id)).await;
+        staff(&app, "b@lieu.fr", Actor::Venue(b.id)).await;
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        for c in &a.codes[..2] {
+            let (st, _) = json(app.post(&a.venue_token, "/api/v1/redemptions", &serde_json::json!({"code": c.grouped(), "service_code": "2.1.07"})).await).await;
+            assert_eq!(st, 201);
+        }
+        let (venue, _) = sign_in(&app, "a@lieu.fr", PASSWORD).await;
+        let (_, html) = page(&venue, &app, "/lieu/paiements").await;
+        assert!(html.contains("Aucune coordonnée bancaire"));
+        assert!(html.contains("20,00\u{a0}€"), "amount owed");
+        let csrf = field(&html, "csrf");
+        let r = venue.post(app.url("/lieu/paiements")).form(&[("csrf", csrf.as_str()), ("iban", "FR7630006000011234567890188"), ("bic", "AGRIFRPP"), ("holder", "Lieu A")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"iban-erreur\"") && html.contains("value=\"FR7630006000011234567890188\""));
+        let r = venue.post(app.url("/lieu/paiements")).form(&[("csrf", csrf.as_str()), ("iban", "FR76 3000 6000 0112 3456 7890 189"), ("bic", "AGRIFRPP"), ("holder", "Lieu A")]).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("attendent la confirmation de l'opérateur"));
+        // The operator confirms, previews, prepares and confirms a run.
+        app.clock.advance_ms(2 * 24 * 3_600_000);
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (_, html) = page(&op, &app, "/operateur/virements").await;
+        let csrf = field(&html, "csrf");
+        let accounts = app.store().bank_accounts(a.venue.id).await.unwrap();
+        let r = op.post(app.url(&format!("/operateur/lieux/{}/coordonnees/{}/confirmer", a.venue.id, accounts[0].id))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (st, html) = page(&op, &app, "/operateur/virements?cutoff=2026-06-15&fee=400").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("19,20\u{a0}€"), "net after 4 %");
+        let (st, html) = page(&op, &app, "/operateur/virements?cutoff=2026-06-30&fee=abc").await;
+        assert_eq!(st, 422);
+        assert!(html.contains("id=\"fee-erreur\""));
+        assert!(html.contains("value=\"abc\""), "the input is kept");
+        let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "2026-06-15"), ("fee", "400")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let run = app.store().list_payment_runs(1).await.unwrap().remove(0);
+        assert_eq!((run.cheques, run.net_cents), (2, 1920));
+        let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("déjà confirmé"));
+        // Two days later the venue's session has expired (36 h): it signs in again, sees the
+        // payment and downloads its statement; another venue cannot.
+        assert_eq!(page(&venue, &app, "/lieu/paiements").await.0, 303);
+        let (venue, _) = sign_in(&app, "a@lieu.fr", PASSWORD).await;
+        let (_, html) = page(&venue, &app, "/lieu/paiements").await;
+        assert!(html.contains(&format!("/lieu/releves/{}.csv", run.id)));
+        let csv = venue.get(app.url(&format!("/lieu/releves/{}.csv", run.id))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(csv.lines().count(), 4);
+        assert!(csv.lines().last().unwrap().starts_with("TOTAL;;;;;20,00;0,80;19,20"), "{csv}");
+        let (other, _) = sign_in(&app, "b@lieu.fr", PASSWORD).await;
+        assert_eq!(page(&other, &app, &format!("/lieu/releves/{}.csv", run.id)).await.0, 404);
+        assert_eq!(page(&other, &app, "/operateur/virements").await.0, 403);
+    }
+}

@@ -8,6 +8,7 @@ mod assets;
 mod funder;
 mod login;
 mod operator;
+mod payments;
 mod public;
 mod scan;
 pub mod session;
@@ -53,6 +54,7 @@ impl Layout {
             ],
             Some(Actor::Venue(_)) => &[
                 ("/lieu", "Encaisser un pass"),
+                ("/lieu/paiements", "Paiements"),
                 ("/lieux", "Lieux qualifiés"),
             ],
             Some(Actor::Funder(_)) => &[
@@ -64,6 +66,7 @@ impl Layout {
                 ("/operateur/commanditaires", "Commanditaires"),
                 ("/operateur/commandes", "Commandes"),
                 ("/operateur/lieux", "Lieux"),
+                ("/operateur/virements", "Virements"),
                 ("/operateur/comptes", "Comptes"),
             ],
         };
@@ -198,6 +201,20 @@ pub fn router() -> Router<AppState> {
             get(funder::redemptions_csv),
         )
         .route("/operateur", get(operator::dashboard))
+        .route(
+            "/operateur/virements",
+            get(payments::runs).post(payments::create_run),
+        )
+        .route("/operateur/virements/{id}", post(payments::run_action))
+        .route(
+            "/operateur/lieux/{venue}/coordonnees/{account}/confirmer",
+            post(payments::confirm_bank),
+        )
+        .route(
+            "/lieu/paiements",
+            get(payments::venue).post(payments::set_bank),
+        )
+        .route("/lieu/releves/{run}", get(payments::statement_csv))
         .route("/operateur/commandes", get(operator::orders))
         .route(
             "/operateur/commanditaires",

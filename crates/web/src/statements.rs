@@ -1,0 +1,73 @@
+//! A venue's statement as CSV: one line per cheque (date, code, service, funder, amount, fee,
+//! net) and a total line. Semicolons and decimal commas, as French spreadsheets expect. Used by
+//! the venue's page and by `passnum payments export`, so both give the same file.
+
+use std::io::Write;
+
+use passnum_core::{Timestamp, paris};
+use passnum_store::VenueLine;
+
+/// "12,34".
+pub fn cents(c: i64) -> String {
+    format!("{},{:02}", c / 100, c % 100)
+}
+
+pub struct StatementWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> StatementWriter<W> {
+    pub fn new(out: W) -> csv::Result<Self> {
+        let mut csv = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+        csv.write_record([
+            "date (Paris)",
+            "code",
+            "service",
+            "libellé du service",
+            "commanditaire",
+            "montant",
+            "commission",
+            "net",
+        ])?;
+        Ok(Self { csv })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn line(
+        &mut self,
+        redeemed_at: Timestamp,
+        cheque_code: &str,
+        service_code: &str,
+        service_name: &str,
+        funder_name: &str,
+        amount_cents: i64,
+        fee_cents: i64,
+    ) -> csv::Result<()> {
+        self.csv.write_record([
+            paris::format_moment(redeemed_at).as_str(),
+            cheque_code,
+            service_code,
+            service_name,
+            funder_name,
+            &cents(amount_cents),
+            &cents(fee_cents),
+            &cents(amount_cents - fee_cents),
+        ])
+    }
+
+    pub fn finish(mut self, total: &VenueLine) -> csv::Result<W> {
+        self.csv.write_record([
+            "TOTAL",
+            "",
+            "",
+            "",
+            "",
+            &cents(total.gross_cents),
+            &cents(total.fee_cents),
+            &cents(total.net_cents),
+        ])?;
+        self.csv
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
