@@ -169,6 +169,27 @@ pub fn message(
     render(status, &page, csrf)
 }
 
+/// What a form says when its CSRF token does not match (an old tab, an expired cookie).
+pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
+pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
+
+/// A store failure on a page: the cause is logged, the person reads a sentence.
+pub fn unavailable(
+    e: impl std::fmt::Display,
+    what: &str,
+    staff: Option<&StaffMember>,
+    csrf: &Csrf,
+) -> Response {
+    tracing::error!(error = %e, "{what}");
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        staff,
+        csrf,
+        "Service indisponible",
+        "Réessayez dans un instant.",
+    )
+}
+
 pub fn forbidden(staff: &StaffMember, csrf: &Csrf) -> Response {
     message(
         StatusCode::FORBIDDEN,

@@ -150,7 +150,7 @@ pub async fn create_funder(
     page.name = f.name.chars().take(200).collect();
     page.kind = f.kind.clone();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("name", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     match st
@@ -170,19 +170,8 @@ pub async fn create_funder(
             );
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => unavailable(e, &staff, &csrf),
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     }
-}
-
-fn unavailable(e: StoreError, staff: &StaffMember, csrf: &Csrf) -> Response {
-    tracing::error!(error = %e, "page opérateur");
-    super::message(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Some(staff),
-        csrf,
-        "Service indisponible",
-        "Réessayez dans un instant.",
-    )
 }
 
 pub struct VenueRow {
@@ -309,7 +298,7 @@ pub async fn create_venue(
     page.contact = f.contact.chars().take(300).collect();
     page.services = f.services.chars().take(1000).collect();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("siret", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("siret", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let siret = Siret::parse(&f.siret)
@@ -359,7 +348,7 @@ pub async fn create_venue(
                 .add("siret", super::super::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => unavailable(e, &staff, &csrf),
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     }
 }
 
@@ -384,10 +373,7 @@ pub async fn set_venue_status(
     }
     let mut page = venues_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
-        page.errors.add(
-            "siret",
-            "Le formulaire a expiré pour des raisons de sécurité : recommencez.",
-        );
+        page.errors.add("siret", super::STALE_FORM);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let Some(status) = VenueStatus::parse(&f.status) else {
@@ -408,7 +394,7 @@ pub async fn set_venue_status(
             "Lieu introuvable",
             "Ce lieu n'existe pas.",
         ),
-        Err(e) => unavailable(e, &staff, &csrf),
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     }
 }
 
@@ -519,7 +505,7 @@ pub async fn create_account(
     page.role = f.role.clone();
     page.org = f.org.chars().take(20).collect();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("email", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("email", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let org = f.org.trim().parse::<i64>().ok().filter(|n| *n > 0);
@@ -564,7 +550,7 @@ pub async fn create_account(
                 page.link = Some((m.email, reset_url(&headers, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
-            Err(e) => unavailable(e, &staff, &csrf),
+            Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
         },
         Err(StoreError::Invalid { code, message }) => {
             page.errors.add(
@@ -587,7 +573,7 @@ pub async fn create_account(
                 .add("org", "Aucun commanditaire ou lieu ne porte ce numéro.");
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => unavailable(e, &staff, &csrf),
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     }
 }
 
@@ -610,10 +596,7 @@ pub async fn reset_link(
     }
     let mut page = accounts_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
-        page.errors.add(
-            "email",
-            "Le formulaire a expiré pour des raisons de sécurité : recommencez.",
-        );
+        page.errors.add("email", super::STALE_FORM);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     match st.store.get_staff(id).await {
@@ -626,7 +609,7 @@ pub async fn reset_link(
                 page.link = Some((m.email, reset_url(&headers, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
-            Err(e) => unavailable(e, &staff, &csrf),
+            Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
         },
         Err(StoreError::NotFound) => super::message(
             StatusCode::NOT_FOUND,
@@ -635,7 +618,7 @@ pub async fn reset_link(
             "Compte introuvable",
             "Ce compte n'existe pas.",
         ),
-        Err(e) => unavailable(e, &staff, &csrf),
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     }
 }
 
@@ -684,7 +667,7 @@ pub async fn orders(
         .await
     {
         Ok(l) => l,
-        Err(e) => return unavailable(e, &staff, &csrf),
+        Err(e) => return super::unavailable(e, "page opérateur", Some(&staff), &csrf),
     };
     let has_next = list.len() as i64 > ORDERS_PER_PAGE;
     let mut rows = vec![];

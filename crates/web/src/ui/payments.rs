@@ -152,7 +152,7 @@ pub async fn set_bank(
     page.bic = f.bic.chars().take(20).collect();
     page.holder = f.holder.chars().take(70).collect();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("iban", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("iban", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let iban = Iban::parse(&f.iban)
@@ -200,16 +200,7 @@ pub async fn set_bank(
             );
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "coordonnées bancaires");
-            super::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&staff),
-                &csrf,
-                "Service indisponible",
-                "Réessayez dans un instant.",
-            )
-        }
+        Err(e) => super::unavailable(e, "coordonnées bancaires", Some(&staff), &csrf),
     }
 }
 
@@ -472,16 +463,7 @@ pub async fn runs(
             page.errors.add("cutoff", crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "aperçu de virement");
-            super::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&staff),
-                &csrf,
-                "Service indisponible",
-                "Réessayez dans un instant.",
-            )
-        }
+        Err(e) => super::unavailable(e, "aperçu de virement", Some(&staff), &csrf),
     }
 }
 
@@ -499,7 +481,7 @@ pub async fn create_run(
     page.cutoff = f.cutoff.chars().take(20).collect();
     page.fee = f.fee.chars().take(10).collect();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("cutoff", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("cutoff", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let Some((cutoff, fee)) = parse_run(&f, &mut page.errors) else {
@@ -515,16 +497,7 @@ pub async fn create_run(
             page.errors.add("cutoff", crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "préparation de virement");
-            super::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&staff),
-                &csrf,
-                "Service indisponible",
-                "Réessayez dans un instant.",
-            )
-        }
+        Err(e) => super::unavailable(e, "préparation de virement", Some(&staff), &csrf),
     }
 }
 
@@ -550,8 +523,7 @@ pub async fn run_action(
     }
     let mut page = runs_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
-        page.message =
-            Some("Le formulaire a expiré pour des raisons de sécurité : recommencez.".into());
+        page.message = Some(super::STALE_FORM.into());
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let result = match f.action.as_str() {
@@ -575,16 +547,7 @@ pub async fn run_action(
             "Virement introuvable",
             "Ce virement n'existe pas.",
         ),
-        Err(e) => {
-            tracing::error!(error = %e, "virement");
-            super::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&staff),
-                &csrf,
-                "Service indisponible",
-                "Réessayez dans un instant.",
-            )
-        }
+        Err(e) => super::unavailable(e, "virement", Some(&staff), &csrf),
     }
 }
 
@@ -602,8 +565,7 @@ pub async fn confirm_bank(
     }
     let mut page = runs_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
-        page.message =
-            Some("Le formulaire a expiré pour des raisons de sécurité : recommencez.".into());
+        page.message = Some(super::STALE_FORM.into());
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     match st

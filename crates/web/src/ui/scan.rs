@@ -147,7 +147,7 @@ pub async fn redeem(
     page.code = f.code.chars().take(40).collect();
     page.service = f.service.clone();
     if !csrf.matches(&f.csrf) {
-        page.errors.add("code", "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.");
+        page.errors.add("code", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     // A typo is caught by the check symbol, before any lookup.
