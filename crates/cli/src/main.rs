@@ -133,8 +133,20 @@ enum ServicesCommand {
 
 #[derive(Subcommand)]
 enum LedgerCommand {
-    /// Prove the trial balance sums to zero and every account agrees with its transfers.
+    /// Prove the trial balance sums to zero, every account agrees with its transfers, and every
+    /// cheque's history (redemptions, cancellations, payouts) agrees with the ledger.
     Check,
+    /// Write the ledger as a FEC file (Fichier des Écritures Comptables, 18 columns, tabs).
+    Fec {
+        /// Output file; by convention <SIREN>FEC<AAAAMMJJ>.txt.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Write the ledger as a CSV journal, one line per transfer.
+    Journal {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
@@ -301,12 +313,29 @@ async fn main() -> anyhow::Result<()> {
             for m in &mismatches {
                 println!("Compte en désaccord avec ses virements : {m:?}");
             }
-            if tb.is_balanced() && mismatches.is_empty() {
+            let history = store.verify_cheque_history().await?;
+            for h in &history {
+                println!("Historique des chèques : {} ({} lignes)", h.check, h.rows);
+            }
+            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() {
                 println!("Balance équilibrée : chaque compte concorde avec ses virements.");
+                println!("L'historique de chaque chèque concorde avec la comptabilité.");
                 Ok(())
             } else {
                 bail!("la comptabilité n'est pas équilibrée")
             }
+        }
+        Command::Ledger {
+            command: LedgerCommand::Fec { out },
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            ledger_export(&store, &out, true).await
+        }
+        Command::Ledger {
+            command: LedgerCommand::Journal { out },
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            ledger_export(&store, &out, false).await
         }
         Command::Bank { command } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
@@ -318,4 +347,81 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => bench::run(cli.database_url, args).await,
     }
+}
+
+/// The ledger, streamed a page of transfers at a time: FEC (tabs, two lines per transfer) or
+/// a CSV journal (one line per transfer).
+async fn ledger_export(store: &Store, out: &std::path::Path, fec: bool) -> anyhow::Result<()> {
+    use passnum_core::fec;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("écriture de {}", out.display()))?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if fec { b'\t' } else { b';' })
+        .from_writer(std::io::BufWriter::new(file));
+    if fec {
+        w.write_record(fec::HEADER)?;
+    } else {
+        w.write_record([
+            "numero",
+            "date (Paris)",
+            "nature",
+            "compte debite",
+            "compte credite",
+            "montant_centimes",
+            "commande",
+            "encaissement",
+            "contre-passe",
+            "virement",
+        ])?;
+    }
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let page = store.transfers_page(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for t in &page {
+            if fec {
+                let piece = match (t.redemption_id, t.order_id, t.payment_run_id) {
+                    (Some(r), _, _) => format!("ENC{r}"),
+                    (_, _, Some(p)) => format!("VIR{p}"),
+                    (_, Some(o), _) => format!("CMD{o}"),
+                    _ => format!("T{}", t.id),
+                };
+                for line in fec::lines(
+                    t.id,
+                    t.debit,
+                    t.credit,
+                    t.amount_cents,
+                    &t.kind,
+                    &piece,
+                    t.created_at,
+                ) {
+                    w.write_record(&line)?;
+                }
+            } else {
+                let name = |k: passnum_core::ledger::AccountKey| {
+                    let (kind, owner) = k.parts();
+                    format!("{kind}:{owner}")
+                };
+                let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+                w.write_record([
+                    t.id.to_string(),
+                    passnum_core::paris::format_moment(t.created_at),
+                    t.kind.clone(),
+                    name(t.debit),
+                    name(t.credit),
+                    t.amount_cents.to_string(),
+                    opt(t.order_id),
+                    opt(t.redemption_id),
+                    opt(t.reverses_id),
+                    opt(t.payment_run_id),
+                ])?;
+            }
+            n += 1;
+        }
+    }
+    w.flush()?;
+    eprintln!("{n} virements écrits dans {}", out.display());
+    Ok(())
 }

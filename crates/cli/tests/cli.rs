@@ -82,3 +82,42 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn the_ledger_exports_as_fec_and_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    assert!(passnum(&db, &["demo", "--no-serve"]).status.success());
+    let fec = dir.path().join("000000000FEC20261231.txt");
+    let out = passnum(&db, &["ledger", "fec", "--out", fec.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&fec).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines[0][0], "JournalCode");
+    assert!(lines.iter().all(|l| l.len() == 18));
+    // The demo's prepayment: 100 booklets × 10 × 10 €, bank debited, funds held credited.
+    assert_eq!(lines.len(), 3);
+    assert_eq!((lines[1][4], lines[1][11]), ("512000", "10000,00"));
+    assert_eq!((lines[2][4], lines[2][12]), ("467000", "10000,00"));
+    let journal = dir.path().join("journal.csv");
+    assert!(
+        passnum(
+            &db,
+            &["ledger", "journal", "--out", journal.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    let j = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(j.lines().count(), 2);
+    assert!(
+        j.lines()
+            .nth(1)
+            .unwrap()
+            .contains(";prepayment;world:0;funder_held:1;1000000;1;")
+    );
+}

@@ -7,6 +7,7 @@
 pub mod bic;
 pub mod cheque;
 pub mod cheque_code;
+pub mod fec;
 pub mod iban;
 pub mod ids;
 pub mod ledger;

@@ -224,3 +224,116 @@ impl Store {
         Ok(out)
     }
 }
+
+/// One posted transfer, for accounting exports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferRecord {
+    pub id: i64,
+    pub debit: AccountKey,
+    pub credit: AccountKey,
+    pub amount_cents: i64,
+    pub kind: String,
+    pub order_id: Option<i64>,
+    pub redemption_id: Option<i64>,
+    pub reverses_id: Option<i64>,
+    pub payment_run_id: Option<i64>,
+    pub created_at: passnum_core::Timestamp,
+}
+
+/// A disagreement between cheques, redemptions, payouts and the ledger, with how many rows show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistoryFinding {
+    pub check: &'static str,
+    pub rows: i64,
+}
+
+/// Each check counts the rows that break one rule linking a cheque's history to the ledger.
+const HISTORY_CHECKS: &[(&str, &str)] = &[
+    (
+        "chèque encaissé ou payé sans exactement un encaissement actif",
+        "SELECT COUNT(*) FROM cheques c WHERE c.state IN ('redeemed', 'paid') AND \
+         (SELECT COUNT(*) FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) <> 1",
+    ),
+    (
+        "encaissement actif d'un chèque ni encaissé ni payé",
+        "SELECT COUNT(*) FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
+         WHERE r.rolled_back_at IS NULL AND c.state NOT IN ('redeemed', 'paid')",
+    ),
+    (
+        "encaissement sans exactement un virement d'encaissement du même montant",
+        "SELECT COUNT(*) FROM redemptions r WHERE (SELECT COUNT(*) FROM transfers t WHERE t.redemption_id = r.id \
+         AND t.kind = 'redemption' AND t.amount_cents = r.amount_cents) <> 1",
+    ),
+    (
+        "encaissement annulé sans contre-passation, ou actif avec une",
+        "SELECT COUNT(*) FROM redemptions r WHERE (SELECT COUNT(*) FROM transfers t WHERE t.redemption_id = r.id \
+         AND t.kind = 'redemption_reversal' AND t.amount_cents = r.amount_cents) <> \
+         CASE WHEN r.rolled_back_at IS NULL THEN 0 ELSE 1 END",
+    ),
+    (
+        "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé",
+        "SELECT (SELECT COUNT(*) FROM cheques c WHERE c.state = 'paid' AND NOT EXISTS \
+         (SELECT 1 FROM payouts p WHERE p.cheque_id = c.id)) + (SELECT COUNT(*) FROM payouts p JOIN cheques c \
+         ON c.id = p.cheque_id WHERE c.state <> 'paid')",
+    ),
+    (
+        "commande dont le prépaiement ne couvre pas la valeur faciale",
+        "SELECT COUNT(*) FROM orders o WHERE (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t \
+         WHERE t.order_id = o.id AND t.kind = 'prepayment') <> o.total_cents",
+    ),
+];
+
+impl Store {
+    /// Transfers in id order, `limit` at a time after id `after`.
+    pub async fn transfers_page(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TransferRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, da.kind AS dk, da.owner_id AS downer, ca.kind AS ck, ca.owner_id AS cowner, t.amount_cents, t.kind, \
+             t.order_id, t.redemption_id, t.reverses_id, t.payment_run_id, t.created_at FROM transfers t \
+             JOIN accounts da ON da.id = t.debit_account_id JOIN accounts ca ON ca.id = t.credit_account_id \
+             WHERE t.id > $1 ORDER BY t.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit.clamp(1, 100_000))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let key = |k: &str, o: &str| -> Result<AccountKey, StoreError> {
+                    let kind = get_string(r, k)?;
+                    AccountKey::from_parts(&kind, get_i64(r, o)?)
+                        .ok_or_else(|| StoreError::corrupt(format!("compte {kind}")))
+                };
+                Ok(TransferRecord {
+                    id: get_i64(r, "id")?,
+                    debit: key("dk", "downer")?,
+                    credit: key("ck", "cowner")?,
+                    amount_cents: get_i64(r, "amount_cents")?,
+                    kind: get_string(r, "kind")?,
+                    order_id: crate::rows::get_opt_i64(r, "order_id")?,
+                    redemption_id: crate::rows::get_opt_i64(r, "redemption_id")?,
+                    reverses_id: crate::rows::get_opt_i64(r, "reverses_id")?,
+                    payment_run_id: crate::rows::get_opt_i64(r, "payment_run_id")?,
+                    created_at: passnum_core::Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Proves every cheque's history agrees with the ledger; lists the rules that do not hold.
+    pub async fn verify_cheque_history(&self) -> Result<Vec<HistoryFinding>, StoreError> {
+        let mut out = vec![];
+        for (check, sql) in HISTORY_CHECKS {
+            let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(*sql))
+                .fetch_one(self.pool())
+                .await?;
+            if rows != 0 {
+                out.push(HistoryFinding { check, rows });
+            }
+        }
+        Ok(out)
+    }
+}

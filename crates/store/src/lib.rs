@@ -34,7 +34,7 @@ use sqlx::{AnyPool, Executor};
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;
-pub use ledger::{AccountBalance, LedgerMismatch, LedgerScope};
+pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use payments::{
     BankAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine, VenueLine,

@@ -92,6 +92,7 @@ both_engines! {
             }
             assert!(s.trial_balance().await.unwrap().is_balanced(), "step {step}");
             assert!(s.verify_ledger().await.unwrap().is_empty(), "step {step}");
+            assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "step {step}");
         }
         let redeemed = s.order_counts(o1.id).await.unwrap().redeemed + s.order_counts(o2.id).await.unwrap().redeemed;
         assert_eq!(redeemed as usize, active.len());

@@ -123,6 +123,7 @@ both_engines! {
         assert!(s.verify_ledger().await.unwrap().is_empty());
         let payouts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payouts").fetch_one(s.pool()).await.unwrap();
         assert_eq!(payouts, 5);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
         // The next run takes the late cheque, and only it.
         let next = s.create_payment_run(date!(2026 - 06 - 16), fee, later().plus_ms(DAY_MS)).await.unwrap();
         assert_eq!(next.cheques, 1);

@@ -298,3 +298,25 @@ both_engines! {
         accepted(&s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome);
     }
 }
+
+both_engines! {
+    async fn every_cheque_history_agrees_with_the_ledger(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let a = accepted(&s.redeem(redeem_req(&w.lyon, w.codes[0], t0())).await.unwrap().outcome).clone();
+        accepted(&s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome);
+        s.rollback(RollbackRequest { venue_id: w.lyon.id, redemption_id: a.id, now: t0(), idempotency: None }).await.unwrap();
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        // A cheque put back to "issued" behind passnum's back is caught.
+        sqlx::query("UPDATE cheques SET state = 'issued' WHERE code = $1").bind(w.codes[1].as_compact()).execute(s.pool()).await.unwrap();
+        let findings = s.verify_cheque_history().await.unwrap();
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].rows, 1);
+        assert!(findings[0].check.starts_with("encaissement actif"));
+        // Transfers page in id order with their accounts.
+        let t = s.transfers_page(0, 100).await.unwrap();
+        assert_eq!(t.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), vec!["prepayment", "redemption", "redemption", "redemption_reversal"]);
+        assert_eq!(t[3].reverses_id, Some(t[1].id));
+        assert_eq!(s.transfers_page(t[1].id, 100).await.unwrap().len(), 2);
+    }
+}
