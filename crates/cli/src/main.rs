@@ -68,6 +68,12 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Dated jobs, for cron: the end-of-validity steps of every order (J-30 alert, J-15 stop
+    /// of distribution, expiry with a credit note). Each step happens once, however often this runs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Venues' bank details.
     Bank {
         #[command(subcommand)]
@@ -129,6 +135,12 @@ enum ServicesCommand {
     Load { file: std::path::PathBuf },
     /// List the services.
     List,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run every step that is due today (Paris).
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -336,6 +348,19 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             ledger_export(&store, &out, false).await
+        }
+        Command::Jobs {
+            command: JobsCommand::Run,
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let done = store.run_closing_steps(now()).await?;
+            for d in &done {
+                println!("Commande n° {} : {}", d.order_id, d.summary);
+            }
+            if done.is_empty() {
+                println!("Rien à faire aujourd'hui.");
+            }
+            Ok(())
         }
         Command::Bank { command } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;

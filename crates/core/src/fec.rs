@@ -68,6 +68,7 @@ pub fn label(kind: &str) -> &'static str {
         "redemption_reversal" => "Annulation d'un encaissement",
         "venue_payment" => "Virement à un lieu",
         "operator_fee" => "Commission de l'opérateur",
+        "credit_note" => "Avoir au commanditaire",
         _ => "Écriture",
     }
 }

@@ -13,6 +13,7 @@
 //! | rollback (reversal)  | VenuePayable(v)  | FunderHeld(f)    |
 //! | venue paid           | VenuePayable(v)  | World            |
 //! | operator's fee       | VenuePayable(v)  | Operator         |
+//! | credit note (avoir)  | FunderHeld(f)    | World            |
 
 use std::collections::BTreeMap;
 
@@ -65,6 +66,7 @@ pub enum TransferKind {
     RedemptionReversal,
     VenuePayment,
     OperatorFee,
+    CreditNote,
 }
 
 impl TransferKind {
@@ -75,6 +77,7 @@ impl TransferKind {
             Self::RedemptionReversal => "redemption_reversal",
             Self::VenuePayment => "venue_payment",
             Self::OperatorFee => "operator_fee",
+            Self::CreditNote => "credit_note",
         }
     }
 }
@@ -123,6 +126,16 @@ impl Posting {
             credit: AccountKey::Operator,
             amount,
             kind: TransferKind::OperatorFee,
+        }
+    }
+
+    /// Unused face value returned to the funder after its order expired.
+    pub fn credit_note(funder: FunderId, amount: Money) -> Self {
+        Self {
+            debit: AccountKey::FunderHeld(funder),
+            credit: AccountKey::World,
+            amount,
+            kind: TransferKind::CreditNote,
         }
     }
 

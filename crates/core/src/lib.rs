@@ -27,7 +27,9 @@ pub use cheque_code::{ChequeCode, CodeError};
 pub use iban::{Iban, IbanError};
 pub use ids::*;
 pub use money::{Money, MoneyError};
-pub use order::{NewOrder, OrderError, OrderRequest, Perimeter, Validity, ValidityStatus};
+pub use order::{
+    ClosingStep, NewOrder, OrderError, OrderRequest, Perimeter, Validity, ValidityStatus,
+};
 pub use place::{DepartementCode, InseeCode, PlaceError};
 pub use service::{Service, ServiceCatalog, ServiceCode};
 pub use siret::{Siret, SiretError};

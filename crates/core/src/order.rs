@@ -73,6 +73,49 @@ impl Validity {
     }
 }
 
+/// The end-of-validity process, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ClosingStep {
+    /// J-30: tell the funder how its booklets are used.
+    AlertJ30,
+    /// J-15: stop handing booklets out.
+    StopJ15,
+    /// After the tolerance: expire what is left and return its value (credit note).
+    Expiry,
+}
+
+impl ClosingStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AlertJ30 => "alert_j30",
+            Self::StopJ15 => "stop_j15",
+            Self::Expiry => "expiry",
+        }
+    }
+}
+
+impl Validity {
+    /// The steps due on `today` (Paris), in order. A late job run catches up on all of them.
+    pub fn due_steps(&self, today: Date) -> Vec<ClosingStep> {
+        let minus = |days| {
+            self.valid_until
+                .checked_sub(time::Duration::days(days))
+                .unwrap_or(Date::MIN)
+        };
+        let mut steps = vec![];
+        if today >= minus(30) {
+            steps.push(ClosingStep::AlertJ30);
+        }
+        if today >= minus(15) {
+            steps.push(ClosingStep::StopJ15);
+        }
+        if today > self.last_accepted_day() {
+            steps.push(ClosingStep::Expiry);
+        }
+        steps
+    }
+}
+
 /// An order as requested, before it is checked.
 #[derive(Clone, Debug)]
 pub struct OrderRequest {
@@ -241,6 +284,37 @@ mod tests {
         };
         assert!(p.contains(&InseeCode::parse("75056").unwrap()));
         assert!(!p.contains(&InseeCode::parse("75101").unwrap()));
+    }
+
+    #[test]
+    fn closing_steps_fall_due_in_order() {
+        let v = Validity {
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            tolerance_days: 30,
+        };
+        assert_eq!(v.due_steps(date!(2026 - 11 - 30)), vec![]);
+        assert_eq!(
+            v.due_steps(date!(2026 - 12 - 01)),
+            vec![ClosingStep::AlertJ30]
+        );
+        assert_eq!(
+            v.due_steps(date!(2026 - 12 - 16)),
+            vec![ClosingStep::AlertJ30, ClosingStep::StopJ15]
+        );
+        assert_eq!(
+            v.due_steps(date!(2027 - 01 - 30)).len(),
+            2,
+            "cheques are accepted until the end of the tolerance"
+        );
+        assert_eq!(
+            v.due_steps(date!(2027 - 01 - 31)),
+            vec![
+                ClosingStep::AlertJ30,
+                ClosingStep::StopJ15,
+                ClosingStep::Expiry
+            ]
+        );
     }
 
     #[test]

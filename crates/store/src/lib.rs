@@ -10,6 +10,7 @@
 //! them run beside the writer). On PostgreSQL both pools are the same, and row locks
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod closing;
 mod error;
 mod funders;
 mod idempotency;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use closing::{CreditNote, StepDone};
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;

@@ -14,6 +14,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0003_venue_details.sql"),
     ),
     (4, include_str!("../migrations/sqlite/0004_payments.sql")),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_validity_steps.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -23,6 +27,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0003_venue_details.sql"),
     ),
     (4, include_str!("../migrations/postgres/0004_payments.sql")),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_validity_steps.sql"),
+    ),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use passnum_core::Timestamp;
 use passnum_store::{Actor, RedemptionScope};
 use reqwest::Client;
 
@@ -179,6 +180,11 @@ api_test! {
         let (st, html) = page(&client, &app, &format!("/commanditaire/commandes/{}", a.order.id)).await;
         assert_eq!(st, 200);
         assert!(html.contains("<td>1</td><td>10</td><td>1</td>"), "booklet 1: 10 cheques, 1 used");
+        assert!(html.contains("Vous serez prévenu 30 jours avant la fin de validité"));
+        app.store().run_closing_steps(Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-20 12:00 UTC))).await.unwrap();
+        let (_, html) = page(&client, &app, &format!("/commanditaire/commandes/{}", a.order.id)).await;
+        assert!(html.contains("J-30 : les chèques sont valables jusqu&#39;au 31/12/2026"));
+        assert!(html.contains("J-15 : distribution arrêtée"));
         assert_eq!(page(&client, &app, &format!("/commanditaire/commandes/{}", b.order.id)).await.0, 404);
         let (st, html) = page(&client, &app, "/commanditaire/encaissements?du=15/06/2026&au=15/06/2026").await;
         assert_eq!(st, 200);

@@ -100,7 +100,7 @@ CREATE TABLE transfers (
     debit_account_id BIGINT NOT NULL REFERENCES accounts (id),
     credit_account_id BIGINT NOT NULL REFERENCES accounts (id),
     amount_cents BIGINT NOT NULL CHECK (amount_cents > 0),
-    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment', 'operator_fee')),
+    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment', 'operator_fee', 'credit_note')),
     order_id BIGINT REFERENCES orders (id),
     redemption_id BIGINT REFERENCES redemptions (id),
     reverses_id BIGINT UNIQUE REFERENCES transfers (id),

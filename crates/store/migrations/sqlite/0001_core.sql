@@ -100,7 +100,7 @@ CREATE TABLE transfers (
     debit_account_id INTEGER NOT NULL REFERENCES accounts (id),
     credit_account_id INTEGER NOT NULL REFERENCES accounts (id),
     amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
-    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment', 'operator_fee')),
+    kind TEXT NOT NULL CHECK (kind IN ('prepayment', 'redemption', 'redemption_reversal', 'venue_payment', 'operator_fee', 'credit_note')),
     order_id INTEGER REFERENCES orders (id),
     redemption_id INTEGER REFERENCES redemptions (id),
     reverses_id INTEGER UNIQUE REFERENCES transfers (id),

@@ -339,6 +339,9 @@ struct OrderPage {
     booklets: Vec<passnum_store::BookletSummary>,
     after: i64,
     next_after: Option<i64>,
+    /// (date, what happened) of the end-of-validity steps done so far.
+    steps: Vec<(String, String)>,
+    credit_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -409,6 +412,22 @@ pub async fn order(
         booklets,
         after,
         next_after,
+        steps: st
+            .store
+            .closing_steps(o.id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (paris::format_date(paris::local_date(d.done_at)), d.summary))
+            .collect(),
+        credit_note: st.store.credit_note(o.id).await.ok().flatten().map(|n| {
+            format!(
+                "Avoir du {} : {} pour {} chèques non utilisés.",
+                paris::format_date(paris::local_date(n.issued_at)),
+                euros(n.amount_cents),
+                n.expired_cheques
+            )
+        }),
     };
     render(StatusCode::OK, &page, &csrf)
 }
