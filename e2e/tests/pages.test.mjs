@@ -150,6 +150,8 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await funder.getByRole("heading", { name: "Commande n° 1" }).waitFor();
   await axe(funder, "commande");
   await funder.screenshot({ path: join(shots, "commande.png"), fullPage: true });
+  await visit(funder, "/commanditaire/commandes/1/facture", "facture");
+  await visit(funder, "/commanditaire/releve", "releve-mensuel");
   await funder.goto(base + "/commanditaire/encaissements");
   await axe(funder, "encaissements");
   await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });

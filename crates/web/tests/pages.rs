@@ -196,6 +196,18 @@ api_test! {
         assert_eq!(st, 422);
         assert!(html.contains("id=\"du-erreur\"") && html.contains("id=\"commande-erreur\""));
         assert!(html.contains("value=\"demain\""));
+        // The prepayment invoice and the monthly usage statement.
+        let (st, html) = page(&client, &app, &format!("/commanditaire/commandes/{}/facture", a.order.id)).await;
+        assert_eq!(st, 200);
+        assert!(html.contains(&format!("PN-2026-{:06}", a.order.id.0)) && html.contains("200,00\u{a0}€"));
+        assert_eq!(page(&client, &app, &format!("/commanditaire/commandes/{}/facture", b.order.id)).await.0, 404);
+        let (_, html) = page(&client, &app, "/commanditaire/releve?mois=2026-06").await;
+        assert!(html.contains("<strong>1</strong> chèques utilisés, <strong>10,00\u{a0}€</strong>"), "{html}");
+        let (_, html) = page(&client, &app, "/commanditaire/releve?mois=2026-07").await;
+        assert!(html.contains("<strong>0</strong> chèques utilisés"));
+        let (st, html) = page(&client, &app, "/commanditaire/releve?mois=juin").await;
+        assert_eq!(st, 422);
+        assert!(html.contains("id=\"mois-erreur\""));
         let r = client.get(app.url("/commanditaire/encaissements.csv")).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
         let csv = r.text().await.unwrap();

@@ -431,3 +431,184 @@ pub async fn order(
     };
     render(StatusCode::OK, &page, &csrf)
 }
+
+#[derive(Template)]
+#[template(path = "facture.html")]
+struct InvoicePage {
+    layout: Layout,
+    number: String,
+    date: String,
+    funder: String,
+    booklets: i64,
+    cheques_per_booklet: i64,
+    face_value: String,
+    cheques: i64,
+    total: String,
+    validity: String,
+    paid: bool,
+}
+
+/// The prepayment invoice of an order: the whole face value, payable before the cheques
+/// circulate. Printable (the print stylesheet hides the navigation).
+pub async fn invoice(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let Ok(o) = st.store.get_order(OrderId(id)).await else {
+        return super::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Commande introuvable",
+            "Cette commande n'existe pas parmi les vôtres.",
+        );
+    };
+    if o.funder_id != funder {
+        return super::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Commande introuvable",
+            "Cette commande n'existe pas parmi les vôtres.",
+        );
+    }
+    let funder_name = st
+        .store
+        .get_funder(funder)
+        .await
+        .map(|f| f.name)
+        .unwrap_or_default();
+    let created = paris::local_date(o.created_at);
+    let page = InvoicePage {
+        layout: Layout::new(
+            format!("Facture de prépaiement, commande n° {id}"),
+            Some(&staff),
+            &csrf,
+            "",
+        ),
+        number: format!("PN-{}-{:06}", created.year(), id),
+        date: paris::format_date(created),
+        funder: funder_name,
+        booklets: o.booklet_count,
+        cheques_per_booklet: o.cheques_per_booklet,
+        face_value: euros(o.face_value_cents),
+        cheques: o.booklet_count * o.cheques_per_booklet,
+        total: euros(o.total_cents),
+        validity: format!(
+            "du {} au {}",
+            paris::format_date(o.valid_from),
+            paris::format_date(o.valid_until)
+        ),
+        // In this version an order is issued once its prepayment is recorded.
+        paid: true,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+pub struct UsageRow {
+    pub venue: i64,
+    pub cheques: i64,
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "releve_mensuel.html")]
+struct MonthPage {
+    layout: Layout,
+    month: String,
+    month_label: String,
+    rows: Vec<UsageRow>,
+    cheques: i64,
+    total: String,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    #[serde(default)]
+    mois: String,
+}
+
+/// The monthly usage statement: cheques redeemed (not cancelled) in a month (Paris), per venue.
+pub async fn monthly(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Staff(staff): Staff,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let Some(funder) = funder_of(&staff) else {
+        return forbidden(&staff, &csrf);
+    };
+    let today = paris::local_date(st.clock.now());
+    let mut errors = FieldErrors::default();
+    let month = if q.mois.trim().is_empty() {
+        format!("{:04}-{:02}", today.year(), u8::from(today.month()))
+    } else {
+        q.mois.trim().chars().take(7).collect()
+    };
+    let first = crate::api::dto::date_in("mois", &format!("{month}-01")).ok();
+    if first.is_none() {
+        errors.add(
+            "mois",
+            "Indiquez un mois au format AAAA-MM, par exemple 2026-06.",
+        );
+    }
+    let mut per_venue: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    if let Some(first) = first {
+        let parsed = Parsed {
+            order: None,
+            from: Some(first),
+            to: first
+                .replace_day(time::util::days_in_month(first.month(), first.year()))
+                .ok(),
+        };
+        for r in matching(&st, funder, &parsed, usize::MAX)
+            .await
+            .into_iter()
+            .filter(|r| r.rolled_back_at.is_none())
+        {
+            let e = per_venue.entry(r.venue_id.0).or_default();
+            e.0 += 1;
+            e.1 += r.amount_cents;
+        }
+    }
+    let (cheques, total) = per_venue
+        .values()
+        .fold((0, 0), |(n, t), (a, b)| (n + a, t + b));
+    let page = MonthPage {
+        layout: Layout::new(
+            "Relevé mensuel d'utilisation",
+            Some(&staff),
+            &csrf,
+            "/commanditaire/releve",
+        ),
+        month_label: first
+            .map(|d| format!("{:02}/{}", u8::from(d.month()), d.year()))
+            .unwrap_or_default(),
+        month,
+        rows: per_venue
+            .into_iter()
+            .map(|(venue, (n, c))| UsageRow {
+                venue,
+                cheques: n,
+                amount: euros(c),
+            })
+            .collect(),
+        cheques,
+        total: euros(total),
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, &page, &csrf)
+}

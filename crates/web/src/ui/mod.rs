@@ -60,6 +60,7 @@ impl Layout {
             Some(Actor::Funder(_)) => &[
                 ("/commanditaire", "Mes commandes"),
                 ("/commanditaire/encaissements", "Encaissements"),
+                ("/commanditaire/releve", "Relevé mensuel"),
             ],
             Some(Actor::Operator) => &[
                 ("/operateur", "Tableau de bord"),
@@ -216,6 +217,11 @@ pub fn router() -> Router<AppState> {
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
+        .route(
+            "/commanditaire/commandes/{id}/facture",
+            get(funder::invoice),
+        )
+        .route("/commanditaire/releve", get(funder::monthly))
         .route("/commanditaire/encaissements", get(funder::redemptions))
         .route(
             "/commanditaire/encaissements.csv",
