@@ -500,7 +500,7 @@ async fn bench_payment_run(store: &Store, args: &BenchArgs, tag: u64) -> anyhow:
         iban: iban.clone(),
         bic: bic.clone(),
     };
-    crate::payments::export(store, run.id, dir.path(), &debtor, today).await?;
+    crate::payments::export(store, run.id, dir.path(), &debtor, today, false).await?;
     let total = t.elapsed().as_secs_f64();
     let files = std::fs::read_dir(dir.path())?.count();
     println!(

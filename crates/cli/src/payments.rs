@@ -75,6 +75,9 @@ pub enum PaymentsCommand {
         /// Requested execution date (YYYY-MM-DD); tomorrow by default.
         #[arg(long)]
         execution_date: Option<String>,
+        /// Also write each statement as PDF.
+        #[arg(long)]
+        pdf: bool,
     },
 }
 
@@ -222,6 +225,7 @@ pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()>
             debtor_iban,
             debtor_bic,
             execution_date,
+            pdf,
         } => {
             let debtor = Debtor {
                 name: debtor_name,
@@ -232,7 +236,7 @@ pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()>
                 Some(d) => date(&d)?,
                 None => paris::local_date(now()).next_day().context("date")?,
             };
-            export(store, run, &out, &debtor, execution).await?;
+            export(store, run, &out, &debtor, execution, pdf).await?;
         }
     }
     Ok(())
@@ -246,6 +250,7 @@ pub async fn export(
     out: &Path,
     debtor: &Debtor,
     execution: Date,
+    pdf: bool,
 ) -> anyhow::Result<()> {
     let r = store.payment_run(run).await?;
     if r.status == passnum_store::RunStatus::Cancelled {
@@ -317,6 +322,7 @@ pub async fn export(
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("écriture de {}", path.display()))?;
             let mut w = StatementWriter::new(std::io::BufWriter::new(file))?;
+            let mut rows: Vec<[String; 7]> = Vec::new();
             for s in &statement {
                 if let std::collections::hash_map::Entry::Vacant(e) = funders.entry(s.order_id) {
                     let order = store.get_order(passnum_core::OrderId(s.order_id)).await?;
@@ -325,20 +331,39 @@ pub async fn export(
                 let code = passnum_core::ChequeCode::parse(&s.cheque_code)
                     .map(|c| c.grouped())
                     .unwrap_or_else(|_| s.cheque_code.clone());
+                let service_name = services
+                    .get(&s.service_code)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                let funder_name = &funders[&s.order_id];
                 w.line(
                     s.redeemed_at,
                     &code,
                     &s.service_code,
-                    services
-                        .get(&s.service_code)
-                        .map(String::as_str)
-                        .unwrap_or(""),
-                    &funders[&s.order_id],
+                    service_name,
+                    funder_name,
                     s.amount_cents,
                     s.fee_cents,
                 )?;
+                if pdf {
+                    rows.push(passnum_web::statements::pdf_row(
+                        s.redeemed_at,
+                        &code,
+                        &s.service_code,
+                        service_name,
+                        funder_name,
+                        s.amount_cents,
+                        s.fee_cents,
+                    ));
+                }
             }
             std::io::Write::flush(&mut w.finish(l)?)?;
+            if pdf {
+                let bytes = passnum_web::statements::statement_pdf(&r, l, &rows)?;
+                let path = out.join(format!("releve-{run}-lieu-{venue}.pdf"));
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("écriture de {}", path.display()))?;
+            }
             bar.inc(1);
         }
     }
@@ -436,7 +461,22 @@ mod tests {
             iban: Iban::parse("FR1420041010050500013M02606").unwrap(),
             bic: Bic::parse("PSSTFRPPLIL").unwrap(),
         };
-        export(s, run.id, dir.path(), &debtor, today).await.unwrap();
+        export(s, run.id, dir.path(), &debtor, today, true)
+            .await
+            .unwrap();
+        let pdf = dir
+            .path()
+            .join(format!("releve-{}-lieu-{}.pdf", run.id, v.id));
+        let text = std::process::Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext");
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(
+            text.contains("Total : 3 chèques") && text.contains("28,80"),
+            "{text}"
+        );
         let xml = dir.path().join(format!("virement-{}.xml", run.id));
         let xsd = concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -71,3 +71,53 @@ impl<W: Write> StatementWriter<W> {
             .map_err(|e| csv::Error::from(e.into_error()))
     }
 }
+
+/// One statement line as the PDF prints it: date, code, service, funder, amount, fee, net.
+pub fn pdf_row(
+    redeemed_at: Timestamp,
+    cheque_code: &str,
+    service_code: &str,
+    service_name: &str,
+    funder_name: &str,
+    amount_cents: i64,
+    fee_cents: i64,
+) -> [String; 7] {
+    let m = passnum_core::Money::from_cents;
+    [
+        paris::format_moment(redeemed_at),
+        cheque_code.to_string(),
+        format!("{service_code} {service_name}"),
+        funder_name.to_string(),
+        m(amount_cents).to_string(),
+        m(fee_cents).to_string(),
+        m(amount_cents - fee_cents).to_string(),
+    ]
+}
+
+/// The PDF statement of a venue for a run.
+pub fn statement_pdf(
+    run: &passnum_store::PaymentRun,
+    total: &VenueLine,
+    rows: &[[String; 7]],
+) -> Result<Vec<u8>, passnum_print::PdfError> {
+    let m = passnum_core::Money::from_cents;
+    let iban = passnum_core::Iban::parse(&total.iban)
+        .map(|i| i.to_string())
+        .unwrap_or_else(|_| total.iban.clone());
+    passnum_print::statement_pdf(&passnum_print::Statement {
+        title: &format!(
+            "Pass Numérique — relevé du virement n° {}, arrêté au {}",
+            run.id,
+            paris::format_date(run.cutoff)
+        ),
+        venue: &total.venue_name,
+        iban: &iban,
+        lines: rows,
+        totals: [
+            total.cheques.to_string(),
+            m(total.gross_cents).to_string(),
+            m(total.fee_cents).to_string(),
+            m(total.net_cents).to_string(),
+        ],
+    })
+}

@@ -273,7 +273,18 @@ api_test! {
         let csv = venue.get(app.url(&format!("/lieu/releves/{}.csv", run.id))).send().await.unwrap().text().await.unwrap();
         assert_eq!(csv.lines().count(), 4);
         assert!(csv.lines().last().unwrap().starts_with("TOTAL;;;;;20,00;0,80;19,20"), "{csv}");
+        let pdf = venue.get(app.url(&format!("/lieu/releves/{}.pdf", run.id))).send().await.unwrap();
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        let bytes = pdf.bytes().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.pdf"), &bytes).unwrap();
+        let text = std::process::Command::new("pdftotext").arg(dir.path().join("r.pdf")).arg("-").output().expect("pdftotext (poppler-utils)");
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(text.contains(&format!("relevé du virement n° {}", run.id)), "{text}");
+        assert!(text.contains("Total : 2 chèques"));
+        assert!(text.contains(&a.codes[0].grouped()));
         let (other, _) = sign_in(&app, "b@lieu.fr", PASSWORD).await;
+        assert_eq!(page(&other, &app, &format!("/lieu/releves/{}.pdf", run.id)).await.0, 404);
         assert_eq!(page(&other, &app, &format!("/lieu/releves/{}.csv", run.id)).await.0, 404);
         assert_eq!(page(&other, &app, "/operateur/virements").await.0, 403);
     }

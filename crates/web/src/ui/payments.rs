@@ -224,10 +224,12 @@ pub async fn statement_csv(
             "Ce relevé n'existe pas pour votre lieu.",
         )
     };
-    let Some(run) = file
-        .strip_suffix(".csv")
-        .and_then(|n| n.parse::<i64>().ok())
-    else {
+    let (stem, pdf) = match (file.strip_suffix(".csv"), file.strip_suffix(".pdf")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return not_found(),
+    };
+    let Ok(run) = stem.parse::<i64>() else {
         return not_found();
     };
     let Ok(lines) = st.store.payment_run_lines(run).await else {
@@ -236,41 +238,66 @@ pub async fn statement_csv(
     let Some(total) = lines.into_iter().find(|l| l.venue_id == venue) else {
         return not_found();
     };
-    let mut w = match StatementWriter::new(Vec::new()) {
-        Ok(w) => w,
-        Err(_) => return not_found(),
-    };
+    // A venue's statement holds its cheques of one run: a few thousand lines at most.
+    let mut all = vec![];
     let mut offset = 0;
     loop {
-        let page = st
-            .store
-            .statement_lines(run, venue, offset, 10_000)
-            .await
-            .unwrap_or_default();
+        let page = match st.store.statement_lines(run, venue, offset, 10_000).await {
+            Ok(p) => p,
+            Err(e) => return super::unavailable(e, "relevé", Some(&staff), &csrf),
+        };
         if page.is_empty() {
             break;
         }
         offset += page.len() as i64;
-        for s in &page {
-            let _ = w.line(
-                s.redeemed_at,
-                &s.cheque_code,
-                &s.service_code,
-                &s.service_name,
-                &s.funder_name,
-                s.amount_cents,
-                s.fee_cents,
-            );
-        }
+        all.extend(page);
     }
-    let body = w.finish(&total).unwrap_or_default();
+    let (body, content_type) = if pdf {
+        let Ok(run_info) = st.store.payment_run(run).await else {
+            return not_found();
+        };
+        let rows: Vec<[String; 7]> = all
+            .iter()
+            .map(|s| {
+                crate::statements::pdf_row(
+                    s.redeemed_at,
+                    &s.cheque_code,
+                    &s.service_code,
+                    &s.service_name,
+                    &s.funder_name,
+                    s.amount_cents,
+                    s.fee_cents,
+                )
+            })
+            .collect();
+        match crate::statements::statement_pdf(&run_info, &total, &rows) {
+            Ok(b) => (b, "application/pdf"),
+            Err(e) => return super::unavailable(e, "relevé PDF", Some(&staff), &csrf),
+        }
+    } else {
+        let written = StatementWriter::new(Vec::new()).and_then(|mut w| {
+            for s in &all {
+                w.line(
+                    s.redeemed_at,
+                    &s.cheque_code,
+                    &s.service_code,
+                    &s.service_name,
+                    &s.funder_name,
+                    s.amount_cents,
+                    s.fee_cents,
+                )?;
+            }
+            w.finish(&total)
+        });
+        match written {
+            Ok(b) => (b, "text/csv; charset=utf-8"),
+            Err(e) => return super::unavailable(e, "relevé CSV", Some(&staff), &csrf),
+        }
+    };
     let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{run}.csv\"")) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{file}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     resp
