@@ -338,12 +338,17 @@ async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
         ("/lieux", None),
         ("/connexion", None),
         ("/lieu", Some("venue")),
+        ("/lieu/paiements", Some("venue")),
         ("/commanditaire", Some("funder")),
         ("/commanditaire/encaissements", Some("funder")),
+        ("/commanditaire/commandes/1", Some("funder")),
+        ("/commanditaire/commandes/1/facture", Some("funder")),
+        ("/commanditaire/releve", Some("funder")),
         ("/operateur", Some("operator")),
         ("/operateur/commanditaires", Some("operator")),
         ("/operateur/commandes", Some("operator")),
         ("/operateur/lieux", Some("operator")),
+        ("/operateur/virements", Some("operator")),
         ("/operateur/comptes", Some("operator")),
     ];
     let client = reqwest::Client::new();
