@@ -6,12 +6,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use passnum_core::{FunderId, OrderId, Timestamp, paris};
-use passnum_store::{Actor, LedgerScope, Redemption, RedemptionScope};
+use passnum_store::{LedgerScope, Redemption, RedemptionScope};
 use serde::Deserialize;
 use time::Date;
 
-use super::session::{Csrf, Staff};
-use super::{FieldErrors, Layout, euros, forbidden, render};
+use super::session::{Csrf, FunderStaff};
+use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 use crate::api::dto::date_out;
 
@@ -36,22 +36,12 @@ struct OrdersPage {
     orders: Vec<OrderRow>,
 }
 
-fn funder_of(staff: &passnum_store::StaffMember) -> Option<FunderId> {
-    match staff.actor {
-        Actor::Funder(f) => Some(f),
-        _ => None,
-    }
-}
-
 pub async fn orders(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(staff, funder): FunderStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let funder_name = st
         .store
         .get_funder(funder)
@@ -216,13 +206,10 @@ fn status_of(r: &Redemption) -> &'static str {
 pub async fn redemptions(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(staff, funder): FunderStaff,
     Query(f): Query<Filters>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let mut errors = FieldErrors::default();
     let parsed = parse(&f, &mut errors);
     let list = if errors.is_empty() {
@@ -284,14 +271,9 @@ fn iso(t: Timestamp) -> String {
 /// CSV for a spreadsheet: semicolons and a UTF-8 BOM, as French spreadsheet software expects.
 pub async fn redemptions_csv(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(_, funder): FunderStaff,
     Query(f): Query<Filters>,
 ) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let mut errors = FieldErrors::default();
     let parsed = parse(&f, &mut errors);
     if !errors.is_empty() {
@@ -356,14 +338,11 @@ const BOOKLETS_PER_PAGE: i64 = 100;
 pub async fn order(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(staff, funder): FunderStaff,
     axum::extract::Path(id): axum::extract::Path<i64>,
     Query(q): Query<BookletPage>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let not_found = || {
         super::message(
             StatusCode::NOT_FOUND,
@@ -453,13 +432,10 @@ struct InvoicePage {
 pub async fn invoice(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(staff, funder): FunderStaff,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let Ok(o) = st.store.get_order(OrderId(id)).await else {
         return super::message(
             StatusCode::NOT_FOUND,
@@ -539,13 +515,10 @@ pub struct MonthQuery {
 pub async fn monthly(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    FunderStaff(staff, funder): FunderStaff,
     Query(q): Query<MonthQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(funder) = funder_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let today = paris::local_date(st.clock.now());
     let mut errors = FieldErrors::default();
     let month = if q.mois.trim().is_empty() {

@@ -10,20 +10,12 @@ use passnum_core::{FunderId, InseeCode, Siret, VenueId, VenueStatus, paris};
 use passnum_store::{Actor, NewVenue, StaffMember, StoreError};
 use serde::Deserialize;
 
-use super::session::{Csrf, Staff};
-use super::{FieldErrors, Layout, euros, forbidden, render};
+use super::session::{Csrf, OperatorStaff};
+use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 
 /// Reset links given to new staff are valid three days.
 const RESET_TTL_MS: i64 = 72 * 3_600_000;
-
-/// The refusal page for anyone but the operator.
-fn refuse_unless_operator(staff: &StaffMember, csrf: &Csrf) -> Option<Response> {
-    match staff.actor {
-        Actor::Operator => None,
-        _ => Some(forbidden(staff, csrf)),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "operateur.html")]
@@ -37,12 +29,9 @@ struct Dashboard {
 pub async fn dashboard(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let tb = st.store.trial_balance().await;
     let mismatches = st
         .store
@@ -113,12 +102,9 @@ async fn funders_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> Funder
 pub async fn funders(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     render(
         StatusCode::OK,
         &funders_page(&st, &staff, &csrf).await,
@@ -139,13 +125,10 @@ pub struct FunderForm {
 pub async fn create_funder(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Form(f): Form<FunderForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let mut page = funders_page(&st, &staff, &csrf).await;
     page.name = f.name.chars().take(200).collect();
     page.kind = f.kind.clone();
@@ -246,12 +229,9 @@ async fn venues_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> VenuesP
 pub async fn venues(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     render(
         StatusCode::OK,
         &venues_page(&st, &staff, &csrf).await,
@@ -282,13 +262,10 @@ pub struct VenueForm {
 pub async fn create_venue(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Form(f): Form<VenueForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let mut page = venues_page(&st, &staff, &csrf).await;
     page.siret = f.siret.chars().take(40).collect();
     page.name = f.name.chars().take(200).collect();
@@ -363,14 +340,11 @@ pub struct StatusForm {
 pub async fn set_venue_status(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
     Form(f): Form<StatusForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let mut page = venues_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
         page.errors.add("siret", super::STALE_FORM);
@@ -454,12 +428,9 @@ async fn accounts_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> Accou
 pub async fn accounts(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     render(
         StatusCode::OK,
         &accounts_page(&st, &staff, &csrf).await,
@@ -492,13 +463,10 @@ fn reset_url(headers: &HeaderMap, token: &str) -> String {
 pub async fn create_account(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Form(f): Form<AccountForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let mut page = accounts_page(&st, &staff, &csrf).await;
     page.email = f.email.chars().take(254).collect();
     page.name = f.name.chars().take(200).collect();
@@ -586,14 +554,11 @@ pub struct LinkForm {
 pub async fn reset_link(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
     Form(f): Form<LinkForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let mut page = accounts_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
         page.errors.add("email", super::STALE_FORM);
@@ -653,13 +618,10 @@ const ORDERS_PER_PAGE: i64 = 50;
 pub async fn orders(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = refuse_unless_operator(&staff, &csrf) {
-        return r;
-    }
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let list = match st
         .store

@@ -8,20 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use passnum_core::payment::FeeRate;
 use passnum_core::{Bic, Iban, VenueId, paris};
-use passnum_store::{Actor, LedgerScope, RunStatus, StaffMember, StoreError};
+use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
 use serde::Deserialize;
 
-use super::session::{Csrf, Staff};
-use super::{FieldErrors, Layout, euros, forbidden, render};
+use super::session::{Csrf, OperatorStaff, VenueStaff};
+use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 use crate::statements::StatementWriter;
-
-fn venue_of(staff: &StaffMember) -> Option<VenueId> {
-    match staff.actor {
-        Actor::Venue(v) => Some(v),
-        _ => None,
-    }
-}
 
 pub struct BankRow {
     pub created: String,
@@ -112,12 +105,9 @@ async fn venue_page(
 pub async fn venue(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    VenueStaff(staff, venue): VenueStaff,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     render(
         StatusCode::OK,
         &venue_page(&st, &staff, venue, &csrf).await,
@@ -140,13 +130,10 @@ pub struct BankForm {
 pub async fn set_bank(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    VenueStaff(staff, venue): VenueStaff,
     Form(f): Form<BankForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let mut page = venue_page(&st, &staff, venue, &csrf).await;
     page.iban = f.iban.chars().take(50).collect();
     page.bic = f.bic.chars().take(20).collect();
@@ -208,13 +195,10 @@ pub async fn set_bank(
 pub async fn statement_csv(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    VenueStaff(staff, venue): VenueStaff,
     Path(file): Path<String>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let not_found = || {
         super::message(
             StatusCode::NOT_FOUND,
@@ -394,10 +378,6 @@ async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> RunsPage 
     }
 }
 
-fn operator_only(staff: &StaffMember, csrf: &Csrf) -> Option<Response> {
-    (staff.actor != Actor::Operator).then(|| forbidden(staff, csrf))
-}
-
 #[derive(Deserialize, Default)]
 pub struct RunForm {
     #[serde(default)]
@@ -437,13 +417,10 @@ fn parse_run(f: &RunForm, errors: &mut FieldErrors) -> Option<(time::Date, FeeRa
 pub async fn runs(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Query(q): Query<RunForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = operator_only(&staff, &csrf) {
-        return r;
-    }
     let mut page = runs_page(&st, &staff, &csrf).await;
     if q.cutoff.is_empty() {
         return render(StatusCode::OK, &page, &csrf);
@@ -497,13 +474,10 @@ pub async fn runs(
 pub async fn create_run(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Form(f): Form<RunForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = operator_only(&staff, &csrf) {
-        return r;
-    }
     let mut page = runs_page(&st, &staff, &csrf).await;
     page.cutoff = f.cutoff.chars().take(20).collect();
     page.fee = f.fee.chars().take(10).collect();
@@ -540,14 +514,11 @@ pub struct ActionForm {
 pub async fn run_action(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = operator_only(&staff, &csrf) {
-        return r;
-    }
     let mut page = runs_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
         page.message = Some(super::STALE_FORM.into());
@@ -582,14 +553,11 @@ pub async fn run_action(
 pub async fn confirm_bank(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    OperatorStaff(staff): OperatorStaff,
     Path((venue, account)): Path<(i64, i64)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if let Some(r) = operator_only(&staff, &csrf) {
-        return r;
-    }
     let mut page = runs_page(&st, &staff, &csrf).await;
     if !csrf.matches(&f.csrf) {
         page.message = Some(super::STALE_FORM.into());

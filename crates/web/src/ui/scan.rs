@@ -9,14 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use passnum_core::cheque::RedeemRefusal;
 use passnum_core::{ChequeCode, RedemptionId, VenueId, paris};
-use passnum_store::{
-    Actor, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest,
-};
+use passnum_store::{IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::session::{Csrf, Staff};
-use super::{FieldErrors, Layout, euros, forbidden, render};
+use super::session::{Csrf, VenueStaff};
+use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 
 pub struct ScanResult {
@@ -102,18 +100,12 @@ async fn build(
     }
 }
 
-fn venue_of(staff: &passnum_store::StaffMember) -> Option<VenueId> {
-    match staff.actor {
-        Actor::Venue(v) => Some(v),
-        _ => None,
-    }
-}
-
-pub async fn page(State(st): State<AppState>, headers: HeaderMap, Staff(staff): Staff) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     render(
         StatusCode::OK,
         &build(&st, &staff, venue, &csrf).await,
@@ -136,13 +128,10 @@ pub struct RedeemForm {
 pub async fn redeem(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    VenueStaff(staff, venue): VenueStaff,
     Form(f): Form<RedeemForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     let mut page = build(&st, &staff, venue, &csrf).await;
     page.code = f.code.chars().take(40).collect();
     page.service = f.service.clone();
@@ -244,14 +233,11 @@ pub struct CancelForm {
 pub async fn cancel(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Staff(staff): Staff,
+    VenueStaff(staff, venue): VenueStaff,
     Path(id): Path<i64>,
     Form(f): Form<CancelForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(venue) = venue_of(&staff) else {
-        return forbidden(&staff, &csrf);
-    };
     if !csrf.matches(&f.csrf) {
         let mut page = build(&st, &staff, venue, &csrf).await;
         page.result = Some(ScanResult {

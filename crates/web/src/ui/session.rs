@@ -163,3 +163,39 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
         None
     }
 }
+
+/// Role guards for pages: the signed-in member with the right role, or the "reserved" page
+/// (403) for the others, before the handler runs.
+macro_rules! role_page {
+    ($(#[$doc:meta])* $name:ident($($field:ty),*), |$m:ident| $extract:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub StaffMember $(, pub $field)*);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = Response;
+
+            async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+                let Staff($m) = Staff::from_request_parts(parts, st).await?;
+                // The guard gives the member back when the role does not match.
+                let guarded: Result<Self, StaffMember> = $extract;
+                guarded.map_err(|m| super::forbidden(&m, &Csrf::from_headers(&parts.headers)))
+            }
+        }
+    };
+}
+
+role_page!(
+    /// A venue's mediator, with the venue.
+    VenueStaff(passnum_core::VenueId),
+    |m| match m.actor { passnum_store::Actor::Venue(v) => Ok(VenueStaff(m, v)), _ => Err(m) }
+);
+role_page!(
+    /// A funder's staff, with the funder.
+    FunderStaff(passnum_core::FunderId),
+    |m| match m.actor { passnum_store::Actor::Funder(f) => Ok(FunderStaff(m, f)), _ => Err(m) }
+);
+role_page!(
+    /// The operator's staff.
+    OperatorStaff(),
+    |m| match m.actor { passnum_store::Actor::Operator => Ok(OperatorStaff(m)), _ => Err(m) }
+);
