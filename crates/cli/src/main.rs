@@ -101,6 +101,13 @@ enum TokenCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// List tokens (ids, roles, labels; never the secrets).
+    List,
+    /// Revoke a token by its id (see `token list`); servers stop accepting it within 30 s.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +277,38 @@ async fn main() -> anyhow::Result<()> {
                 .create_password_reset(member.id, now(), 72 * 3_600_000)
                 .await?;
             println!("{}/mot-de-passe/{token}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::List,
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            for t in store.list_tokens().await? {
+                let state = match t.revoked_at {
+                    Some(at) => format!("révoqué le {}", passnum_core::paris::format_moment(at)),
+                    None => "actif".into(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    t.id,
+                    t.role.as_str(),
+                    t.actor_id,
+                    t.label
+                );
+            }
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            match store.revoke_token(id, now()).await {
+                Err(passnum_store::StoreError::NotFound) => {
+                    bail!("aucun jeton actif n'a l'identifiant {id}")
+                }
+                other => other?,
+            }
+            println!("Jeton {id} révoqué.");
             Ok(())
         }
         Command::Token {

@@ -121,3 +121,32 @@ fn the_ledger_exports_as_fec_and_journal() {
             .contains(";prepayment;world:0;funder_held:1;1000000;1;")
     );
 }
+
+#[test]
+fn tokens_are_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let token = String::from_utf8(
+        passnum(
+            &db,
+            &[
+                "token", "create", "--role", "operator", "--label", "poste 1",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let list = String::from_utf8(passnum(&db, &["token", "list"]).stdout).unwrap();
+    assert!(list.contains("1\toperator\t0\tposte 1\tactif"), "{list}");
+    assert!(!list.contains(token.trim()));
+    assert!(
+        passnum(&db, &["token", "revoke", "--id", "1"])
+            .status
+            .success()
+    );
+    let list = String::from_utf8(passnum(&db, &["token", "list"]).stdout).unwrap();
+    assert!(list.contains("révoqué le"));
+    let again = passnum(&db, &["token", "revoke", "--id", "1"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("aucun jeton actif"));
+}

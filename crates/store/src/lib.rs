@@ -46,7 +46,7 @@ pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
 pub use staff::StaffMember;
-pub use tokens::{Actor, Role, hash_token as tokens_hash, random_token};
+pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, Venue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -135,3 +135,56 @@ impl Store {
         }))
     }
 }
+
+/// An API token as listed for the operator (never the secret itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub role: Role,
+    pub actor_id: i64,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Store {
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        sqlx::query(
+            "SELECT id, role, actor_id, label, created_at, revoked_at FROM api_tokens ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let role = get_string(r, "role")?;
+            Ok(TokenInfo {
+                id: get_i64(r, "id")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::corrupt(format!("rôle {role}")))?,
+                actor_id: get_i64(r, "actor_id")?,
+                label: get_string(r, "label")?,
+                created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+                revoked_at: crate::rows::get_opt_i64(r, "revoked_at")?.map(Timestamp::from_unix_ms),
+            })
+        })
+        .collect()
+    }
+
+    /// Revokes a token. Servers that cached it stop accepting it within their cache delay (30 s).
+    pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now.unix_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

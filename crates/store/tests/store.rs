@@ -244,6 +244,11 @@ both_engines! {
         let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(s.pool()).await.unwrap();
         assert_ne!(stored, t);
         assert!(matches!(s.create_token(passnum_store::Actor::Funder(passnum_core::FunderId(999)), "x", t0()).await, Err(StoreError::NotFound)));
+        // A revoked token no longer authenticates.
+        let id = s.list_tokens().await.unwrap()[0].id;
+        s.revoke_token(id, t0()).await.unwrap();
+        assert_eq!(s.authenticate(&t).await.unwrap(), None);
+        assert!(matches!(s.revoke_token(id, t0()).await, Err(StoreError::NotFound)));
     }
 }
 
