@@ -141,6 +141,12 @@ fn end_of(cutoff: Date) -> Timestamp {
     )
 }
 
+/// The fee on one cheque in SQL: `FeeRate::fee_on` (per cheque, half up), written once for
+/// the preview and the run so both always agree; a test checks it against the core.
+fn fee_sql(fee: FeeRate) -> String {
+    format!("(r.amount_cents * {} + 5000) / 10000", fee.basis_points())
+}
+
 /// Redemptions a run may take: active, cheque redeemed (not paid), before the cutoff, out of
 /// the rollback window, and in no live run. `$1` = end of cutoff, `$2` = end of rollback window.
 const ELIGIBLE: &str = "FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
@@ -257,9 +263,9 @@ impl Store {
             "SELECT r.venue_id, v.name, b.holder, b.iban, b.bic, \
              CASE WHEN b.id IS NULL THEN 0 WHEN b.confirmed_at IS NULL THEN 1 ELSE 2 END AS bank_state, \
              COUNT(*) AS cheques, CAST(SUM(r.amount_cents) AS BIGINT) AS gross, \
-             CAST(SUM((r.amount_cents * {bp} + 5000) / 10000) AS BIGINT) AS fee \
+             CAST(SUM({fee}) AS BIGINT) AS fee \
              {ELIGIBLE_WITH_VENUE} GROUP BY r.venue_id, v.name, b.id, b.holder, b.iban, b.bic, b.confirmed_at ORDER BY r.venue_id",
-            bp = fee.basis_points(),
+            fee = fee_sql(fee),
             ELIGIBLE_WITH_VENUE = ELIGIBLE.replace("LEFT JOIN venue_bank_accounts", "JOIN venues v ON v.id = r.venue_id LEFT JOIN venue_bank_accounts"),
         )))
         .bind(end_of(cutoff).unix_ms())
@@ -330,9 +336,9 @@ impl Store {
         // a test checks that both agree.
         let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
-             SELECT {run_id}, r.id, r.cheque_id, r.venue_id, b.id, r.amount_cents, (r.amount_cents * {bp} + 5000) / 10000 \
+             SELECT {run_id}, r.id, r.cheque_id, r.venue_id, b.id, r.amount_cents, {fee} \
              {ELIGIBLE} AND b.confirmed_at IS NOT NULL",
-            bp = fee.basis_points()
+            fee = fee_sql(fee)
         )))
         .bind(end_of(cutoff).unix_ms())
         .bind(window_end.unix_ms())

@@ -499,8 +499,7 @@ async fn run_batch(
 }
 
 const REDEMPTION_SELECT: &str = "SELECT r.id, c.code, r.venue_id, o.funder_id, c.order_id, r.service_code, r.amount_cents, \
-     r.redeemed_at, r.rolled_back_at, c.state AS cheque_state, c.id AS cheque_id, \
-     (SELECT COUNT(*) FROM payment_run_items i WHERE i.redemption_id = r.id AND i.cancelled = 0) AS in_run FROM redemptions r \
+     r.redeemed_at, r.rolled_back_at, c.state AS cheque_state, c.id AS cheque_id FROM redemptions r \
      JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id";
 
 fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
@@ -571,13 +570,20 @@ impl Store {
             Some(r) => {
                 let red = redemption_row(r)?;
                 let state = get_string(r, "cheque_state")?;
+                // Being paid (taken by a live run) matters only here, so listings do not pay for it.
+                let in_run: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM payment_run_items WHERE redemption_id = $1 AND cancelled = 0",
+                )
+                .bind(red.id.0)
+                .fetch_one(&mut *tx)
+                .await?;
                 let view = RedemptionView {
                     venue_id: red.venue_id,
                     redeemed_at: red.redeemed_at,
                     rolled_back: red.rolled_back_at.is_some(),
                     cheque_state: ChequeState::parse(&state)
                         .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
-                    in_payment_run: get_i64(r, "in_run")? > 0,
+                    in_payment_run: in_run > 0,
                 };
                 Some((red, view, get_i64(r, "cheque_id")?))
             }
