@@ -53,15 +53,10 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
     let funder = store
         .create_funder(&format!("Banc d'essai {tag}"), "autre", at)
         .await?;
-    // A SIRET unique to this run: 9 digits from the tag, then a NIC chosen so that Luhn holds.
-    let siret = (0..100_000)
-        .map(|nic| format!("{:09}{:05}", tag % 1_000_000_000, nic))
-        .find(|s| Siret::parse(s).is_ok())
-        .context("SIRET de test")?;
     let venue = store
         .create_venue(
             &NewVenue {
-                siret: Siret::parse(&siret)?,
+                siret: siret_for(tag, 0)?,
                 name: "Lieu du banc d'essai".into(),
                 commune: InseeCode::parse("69123")?,
                 status: VenueStatus::Qualified,
@@ -78,10 +73,20 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
     let order = store
         .create_order(funder.id, &order_of(booklets, today)?, at)
         .await?;
-    let mut codes = Vec::with_capacity(cheques);
+    let codes = order_codes(store, order.id, cheques).await?;
+    Ok(Fixture { venue, codes })
+}
+
+/// The first `n` cheque codes of an order, in booklet order.
+async fn order_codes(
+    store: &Store,
+    order: passnum_core::OrderId,
+    n: usize,
+) -> anyhow::Result<Vec<ChequeCode>> {
+    let mut codes = Vec::with_capacity(n);
     let mut after = 0;
-    while codes.len() < cheques {
-        let page = store.list_cheques(order.id, after, 500).await?;
+    while codes.len() < n {
+        let page = store.list_cheques(order, after, 500).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         codes.extend(
@@ -89,8 +94,50 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
                 .map(|c| ChequeCode::parse(&c.code).expect("stored code")),
         );
     }
-    codes.truncate(cheques);
-    Ok(Fixture { venue, codes })
+    codes.truncate(n);
+    Ok(codes)
+}
+
+/// Redeems every code from `concurrency` tasks taking the next one from a shared index, the
+/// i-th at `venues[i % len]`, dated `at` (or the present); each must be accepted. Returns the
+/// latency of each call.
+async fn redeem_all(
+    store: &Store,
+    codes: Arc<Vec<ChequeCode>>,
+    venues: Arc<Vec<passnum_core::VenueId>>,
+    concurrency: usize,
+    at: Option<passnum_core::Timestamp>,
+) -> anyhow::Result<Vec<Duration>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = vec![];
+    for _ in 0..concurrency {
+        let (store, codes, venues, next) =
+            (store.clone(), codes.clone(), venues.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else { break };
+                let req = RedeemRequest {
+                    venue_id: venues[i % venues.len()],
+                    code: *code,
+                    service_code: "2.1.07".into(),
+                    now: at.unwrap_or_else(now),
+                    idempotency: None,
+                };
+                let t = Instant::now();
+                let a = store.redeem(req).await.expect("redeem");
+                assert!(matches!(a.outcome, Outcome::Accepted(_)), "{:?}", a.outcome);
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    Ok(lat)
 }
 
 fn order_of(booklets: i64, today: time::Date) -> anyhow::Result<NewOrder> {
@@ -117,38 +164,10 @@ fn p99(mut v: Vec<Duration>) -> Duration {
 }
 
 async fn bench_storage(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
-    let fx = Arc::new(fixture(store, args.cheques, tag).await?);
-    let next = Arc::new(AtomicUsize::new(0));
+    let fx = fixture(store, args.cheques, tag).await?;
+    let (codes, venues) = (Arc::new(fx.codes), Arc::new(vec![fx.venue.id]));
     let start = Instant::now();
-    let mut tasks = vec![];
-    for _ in 0..args.concurrency {
-        let (store, fx, next) = (store.clone(), fx.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = vec![];
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(code) = fx.codes.get(i) else { break };
-                let t = Instant::now();
-                let a = store
-                    .redeem(RedeemRequest {
-                        venue_id: fx.venue.id,
-                        code: *code,
-                        service_code: "2.1.07".into(),
-                        now: now(),
-                        idempotency: None,
-                    })
-                    .await
-                    .expect("redeem");
-                assert!(matches!(a.outcome, Outcome::Accepted(_)), "{:?}", a.outcome);
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = vec![];
-    for t in tasks {
-        lat.extend(t.await?);
-    }
+    let lat = redeem_all(store, codes, venues, args.concurrency, None).await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "| storage | {:?} | {} | {} | {:.0} redemptions/s | median {:.2} ms, p99 {:.2} ms |",
@@ -453,43 +472,15 @@ async fn bench_payment_run(store: &Store, args: &BenchArgs, tag: u64) -> anyhow:
         store.confirm_bank_account(v.id, a.id, long_ago).await?;
         venues.push(v.id);
     }
-    let mut codes = Vec::with_capacity(args.run_cheques);
-    let mut after = 0;
-    while codes.len() < args.run_cheques {
-        let page = store.list_cheques(order.id, after, 500).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        codes.extend(
-            page.iter()
-                .map(|c| ChequeCode::parse(&c.code).expect("stored code")),
-        );
-    }
-    let codes = Arc::new(codes);
-    let venues = Arc::new(venues);
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = vec![];
-    for _ in 0..args.concurrency {
-        let (store, codes, venues, next) =
-            (store.clone(), codes.clone(), venues.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(code) = codes.get(i) else { break };
-                let req = RedeemRequest {
-                    venue_id: venues[i % venues.len()],
-                    code: *code,
-                    service_code: "2.1.07".into(),
-                    now: long_ago,
-                    idempotency: None,
-                };
-                let a = store.redeem(req).await.expect("redeem");
-                assert!(matches!(a.outcome, Outcome::Accepted(_)));
-            }
-        }));
-    }
-    for t in tasks {
-        t.await?;
-    }
+    let codes = Arc::new(order_codes(store, order.id, args.run_cheques).await?);
+    redeem_all(
+        store,
+        codes,
+        Arc::new(venues),
+        args.concurrency,
+        Some(long_ago),
+    )
+    .await?;
     let setup_s = setup.elapsed().as_secs_f64();
     let fee = FeeRate::from_basis_points(400)?;
     let t = Instant::now();
