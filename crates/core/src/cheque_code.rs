@@ -15,7 +15,7 @@ use std::fmt;
 
 use rand::Rng;
 
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Random symbols in a code.
 pub const DATA_LEN: usize = 14;
 /// Symbols in a code, check symbol included.

@@ -7,17 +7,20 @@
 pub mod bic;
 pub mod cheque;
 pub mod cheque_code;
+pub mod commune;
 pub mod fec;
 pub mod iban;
 pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod order;
+pub mod order_options;
 pub mod paris;
 pub mod payment;
 pub mod place;
 pub mod sepa;
 pub mod service;
+pub mod signature;
 pub mod siret;
 pub mod venue;
 
@@ -28,7 +31,8 @@ pub use iban::{Iban, IbanError};
 pub use ids::*;
 pub use money::{Money, MoneyError};
 pub use order::{
-    ClosingStep, NewOrder, OrderError, OrderRequest, Perimeter, Validity, ValidityStatus,
+    ClosingStep, NewOrder, OrderError, OrderRequest, OrderStatus, Perimeter, Validity,
+    ValidityStatus,
 };
 pub use place::{DepartementCode, InseeCode, PlaceError};
 pub use service::{Service, ServiceCatalog, ServiceCode};

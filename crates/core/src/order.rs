@@ -116,6 +116,65 @@ impl Validity {
     }
 }
 
+/// Where an order stands. Money moves only at `Paid` (the prepayment is held for the
+/// funder) and codes exist only from `Issued`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Draft,
+    Confirmed,
+    Paid,
+    Issued,
+    Closed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Confirmed => "confirmed",
+            Self::Paid => "paid",
+            Self::Issued => "issued",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Confirmed,
+            Self::Paid,
+            Self::Issued,
+            Self::Closed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// As the funder reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "Brouillon",
+            Self::Confirmed => "Confirmée, en attente de paiement",
+            Self::Paid => "Payée, en attente d'émission",
+            Self::Issued => "Émise",
+            Self::Closed => "Clôturée",
+            Self::Cancelled => "Annulée",
+        }
+    }
+
+    /// Whether the order counts against the funder's declared budget.
+    pub fn commits_budget(self) -> bool {
+        matches!(
+            self,
+            Self::Confirmed | Self::Paid | Self::Issued | Self::Closed
+        )
+    }
+}
+
 /// An order as requested, before it is checked.
 #[derive(Clone, Debug)]
 pub struct OrderRequest {
@@ -138,6 +197,7 @@ pub struct NewOrder {
     pub total: Money,
     pub validity: Validity,
     pub perimeter: Perimeter,
+    pub options: crate::order_options::OrderOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,7 +248,7 @@ impl NewOrder {
         let communes = req
             .perimeter_communes
             .iter()
-            .map(|c| InseeCode::parse(c))
+            .map(|c| InseeCode::parse_known(c))
             .collect::<Result<_, _>>()?;
         let departements = req
             .perimeter_departements
@@ -210,7 +270,17 @@ impl NewOrder {
                 communes,
                 departements,
             },
+            options: Default::default(),
         })
+    }
+
+    /// Adds the funder's options (publics, cover text, funding split).
+    pub fn with_options(
+        mut self,
+        req: &crate::order_options::OrderOptionsRequest,
+    ) -> Result<Self, crate::order_options::OptionsError> {
+        self.options = crate::order_options::OrderOptions::parse(req)?;
+        Ok(self)
     }
 
     pub fn cheque_count(&self) -> i64 {

@@ -8,6 +8,10 @@ pub enum PlaceError {
     BadInsee(String),
     #[error("« {0} » n'est pas un code de département (par exemple 69, 2A ou 974)")]
     BadDepartement(String),
+    #[error(
+        "aucune commune n'a le code INSEE « {0} » : vérifiez-le sur le Code officiel géographique"
+    )]
+    UnknownCommune(String),
 }
 
 /// The INSEE code of a commune ("code officiel géographique"), e.g. 69123 for Lyon, 2A004 for Ajaccio.
@@ -61,6 +65,15 @@ impl InseeCode {
         };
         DepartementCode::parse(dep).map_err(|_| bad())?;
         Ok(Self(s))
+    }
+
+    /// Parses a code and checks that it names a commune of the embedded list.
+    pub fn parse_known(input: &str) -> Result<Self, PlaceError> {
+        let code = Self::parse(input)?;
+        if crate::commune::communes().get(&code).is_none() {
+            return Err(PlaceError::UnknownCommune(code.0));
+        }
+        Ok(code)
     }
 
     pub fn departement(&self) -> DepartementCode {

@@ -8,16 +8,22 @@ use krilla::geom::Point;
 use krilla::page::PageSettings;
 use krilla::text::{Font, TextDirection};
 
-const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+pub mod booklet;
+pub mod letter;
+
+pub use booklet::{BookletInfo, Logo, PrintedCheque, add_booklet, booklet_pdf};
+pub use letter::{DEFAULT_TEMPLATE, fill as fill_letter, letter_pdf};
+
+pub(crate) const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 
 /// A4 in PDF points.
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
+pub(crate) const PAGE_W: f32 = 595.0;
+pub(crate) const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 42.0;
 const LINE: f32 = 14.0;
 
-fn fonts() -> &'static (Font, Font) {
+pub(crate) fn fonts() -> &'static (Font, Font) {
     static FONTS: OnceLock<(Font, Font)> = OnceLock::new();
     FONTS.get_or_init(|| {
         let load = |bytes: &'static [u8]| {
@@ -27,7 +33,7 @@ fn fonts() -> &'static (Font, Font) {
     })
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PdfError(pub String);
 
 impl std::fmt::Display for PdfError {
@@ -61,7 +67,7 @@ const COLUMNS: [(f32, usize); 7] = [
     (490.0, 10),
 ];
 
-fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut_text(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -128,7 +134,7 @@ pub fn statement_pdf(s: &Statement<'_>) -> Result<Vec<u8>, PdfError> {
         y += LINE;
         for line in chunk {
             for (i, cell) in line.iter().enumerate() {
-                text(COLUMNS[i].0, y, 7.5, regular, &cut(cell, COLUMNS[i].1));
+                text(COLUMNS[i].0, y, 7.5, regular, &cut_text(cell, COLUMNS[i].1));
             }
             y += LINE;
         }

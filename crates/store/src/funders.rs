@@ -25,6 +25,8 @@ pub struct Funder {
     pub name: String,
     pub kind: String,
     pub created_at: Timestamp,
+    /// What the funder declares it may spend on orders; `None`: not declared.
+    pub budget_cents: Option<i64>,
 }
 
 fn funder(row: &AnyRow) -> Result<Funder, StoreError> {
@@ -33,6 +35,7 @@ fn funder(row: &AnyRow) -> Result<Funder, StoreError> {
         name: get_string(row, "name")?,
         kind: get_string(row, "kind")?,
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
+        budget_cents: crate::rows::get_opt_i64(row, "budget_cents")?,
     })
 }
 
@@ -65,7 +68,7 @@ impl Store {
             });
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("INSERT INTO funders (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id, name, kind, created_at")
+        let row = sqlx::query("INSERT INTO funders (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id, name, kind, created_at, budget_cents")
             .bind(&name)
             .bind(kind)
             .bind(now.unix_ms())
@@ -81,7 +84,7 @@ impl Store {
     }
 
     pub async fn list_funders(&self, limit: i64, offset: i64) -> Result<Vec<Funder>, StoreError> {
-        sqlx::query("SELECT id, name, kind, created_at FROM funders ORDER BY id LIMIT $1 OFFSET $2")
+        sqlx::query("SELECT id, name, kind, created_at, budget_cents FROM funders ORDER BY id LIMIT $1 OFFSET $2")
             .bind(page_limit(limit))
             .bind(offset.max(0))
             .fetch_all(self.pool())
@@ -92,11 +95,40 @@ impl Store {
     }
 
     pub async fn get_funder(&self, id: FunderId) -> Result<Funder, StoreError> {
-        let row = sqlx::query("SELECT id, name, kind, created_at FROM funders WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(
+            "SELECT id, name, kind, created_at, budget_cents FROM funders WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         funder(&row)
+    }
+
+    /// Declares (or clears) what a funder may spend. Orders already confirmed stay valid even
+    /// if the new budget is lower; new confirmations are checked against it.
+    pub async fn set_funder_budget(
+        &self,
+        id: FunderId,
+        budget: Option<passnum_core::Money>,
+    ) -> Result<Funder, StoreError> {
+        if budget.is_some_and(|b| b.cents() < 0) {
+            return Err(StoreError::Invalid {
+                code: "invalid_budget",
+                message: "le budget ne peut pas être négatif".into(),
+            });
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE funders SET budget_cents = $1 WHERE id = $2 RETURNING id, name, kind, created_at, budget_cents",
+        )
+        .bind(budget.map(|b| b.cents()))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let f = funder(&row)?;
+        tx.commit().await?;
+        Ok(f)
     }
 }

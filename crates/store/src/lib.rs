@@ -16,11 +16,13 @@ mod funders;
 mod idempotency;
 mod ledger;
 mod migrate;
+mod order_workflow;
 mod orders;
 mod payments;
 mod redeem;
 mod rows;
 mod services;
+mod signing_keys;
 mod staff;
 pub mod testing;
 mod tokens;
@@ -45,6 +47,7 @@ pub use payments::{
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
+pub use signing_keys::PublicKeyRecord;
 pub use staff::StaffMember;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, Venue};

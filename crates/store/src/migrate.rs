@@ -18,6 +18,10 @@ const SQLITE: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_validity_steps.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_order_workflow.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -30,6 +34,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         5,
         include_str!("../migrations/postgres/0005_validity_steps.sql"),
+    ),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_order_workflow.sql"),
     ),
 ];
 
@@ -70,12 +78,44 @@ async fn apply(conn: &mut sqlx::AnyConnection, engine: Engine) -> Result<usize, 
         Engine::Postgres => POSTGRES,
     };
     let mut applied = 0;
+    let pending = files.iter().any(|(v, _)| !done.contains(v));
+    if engine == Engine::Sqlite && pending {
+        // SQLite rebuilds a table to change its constraints; that drops and renames tables
+        // other tables refer to, which only works with enforcement off (it cannot be changed
+        // inside a transaction). Every reference is checked before each commit instead.
+        conn.execute("PRAGMA foreign_keys = OFF").await?;
+    }
+    let result = apply_pending(conn, engine, files, &done, &mut applied).await;
+    if engine == Engine::Sqlite && pending {
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+    }
+    result.map(|()| applied)
+}
+
+async fn apply_pending(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+    files: &[(i64, &'static str)],
+    done: &[i64],
+    applied: &mut usize,
+) -> Result<(), StoreError> {
     for (version, sql) in files {
         if done.contains(version) {
             continue;
         }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         tx.execute(sqlx::raw_sql(*sql)).await?;
+        if engine == Engine::Sqlite {
+            let broken = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut *tx)
+                .await?;
+            if !broken.is_empty() {
+                return Err(StoreError::corrupt(format!(
+                    "la migration {version} laisse {} référence(s) cassée(s)",
+                    broken.len()
+                )));
+            }
+        }
         let now = passnum_core::Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
@@ -84,7 +124,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, engine: Engine) -> Result<usize, 
             .await?;
         tx.commit().await?;
         tracing::info!(version, "migration appliquée");
-        applied += 1;
+        *applied += 1;
     }
-    Ok(applied)
+    Ok(())
 }

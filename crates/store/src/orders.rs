@@ -1,12 +1,11 @@
 //! Orders: issuing booklets and cheques, and reading them back.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use passnum_core::ledger::Posting;
 use passnum_core::order::Perimeter;
+use passnum_core::order_options::{FundingLine, Public};
 use passnum_core::{
-    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, NewOrder, OrderId, Timestamp,
+    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, OrderId, OrderStatus, Timestamp,
     Validity,
 };
 use serde::Serialize;
@@ -14,17 +13,14 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
 use time::Date;
 
-use crate::ledger::{NewTransfer, post};
-use crate::rows::{
-    Caches, date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit, value_rows,
-};
+use crate::rows::{Caches, get_date, get_i64, get_opt_i64, get_string, page_limit};
 use crate::{Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: OrderId,
     pub funder_id: FunderId,
-    pub status: String,
+    pub status: OrderStatus,
     pub booklet_count: i64,
     pub cheques_per_booklet: i64,
     pub face_value_cents: i64,
@@ -35,6 +31,14 @@ pub struct Order {
     pub perimeter_communes: Vec<String>,
     pub perimeter_departements: Vec<String>,
     pub created_at: Timestamp,
+    pub target_publics: Vec<Public>,
+    pub cover_text: String,
+    pub funding: Vec<FundingLine>,
+    pub has_logo: bool,
+    pub confirmed_at: Option<Timestamp>,
+    pub paid_at: Option<Timestamp>,
+    pub issued_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -71,14 +75,35 @@ pub struct ChequeStatus {
     pub redeemed_at: Option<Timestamp>,
 }
 
-const ORDER_COLUMNS: &str = "id, funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, \
-                             total_cents, valid_from, valid_until, tolerance_days, created_at";
+pub(crate) const ORDER_COLUMNS: &str = "id, funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, \
+     total_cents, valid_from, valid_until, tolerance_days, created_at, target_publics, cover_text, \
+     confirmed_at, paid_at, issued_at, cancelled_at, \
+     (SELECT COUNT(*) FROM order_logos l WHERE l.order_id = orders.id) AS has_logo";
 
-fn order_row(row: &AnyRow, perimeter: &Perimeter) -> Result<Order, StoreError> {
+pub(crate) fn order_row(
+    row: &AnyRow,
+    perimeter: &Perimeter,
+    funding: Vec<FundingLine>,
+) -> Result<Order, StoreError> {
+    let status = get_string(row, "status")?;
+    let at = |col| Ok::<_, StoreError>(get_opt_i64(row, col)?.map(Timestamp::from_unix_ms));
     Ok(Order {
         id: OrderId(get_i64(row, "id")?),
         funder_id: FunderId(get_i64(row, "funder_id")?),
-        status: get_string(row, "status")?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("statut de commande {status}")))?,
+        target_publics: get_string(row, "target_publics")?
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| Public::parse(p).ok_or_else(|| StoreError::corrupt(format!("public {p}"))))
+            .collect::<Result<_, _>>()?,
+        cover_text: get_string(row, "cover_text")?,
+        funding,
+        has_logo: get_i64(row, "has_logo")? > 0,
+        confirmed_at: at("confirmed_at")?,
+        paid_at: at("paid_at")?,
+        issued_at: at("issued_at")?,
+        cancelled_at: at("cancelled_at")?,
         booklet_count: get_i64(row, "booklet_count")?,
         cheques_per_booklet: get_i64(row, "cheques_per_booklet")?,
         face_value_cents: get_i64(row, "face_value_cents")?,
@@ -99,9 +124,6 @@ fn order_row(row: &AnyRow, perimeter: &Perimeter) -> Result<Order, StoreError> {
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
     })
 }
-
-/// Rows per multi-row INSERT of cheques (3 parameters each, well under both engines' limits).
-const CHEQUE_CHUNK: usize = 2000;
 
 /// An order's perimeter, from the cache or the database (perimeters never change once issued).
 pub(crate) async fn perimeter(
@@ -140,141 +162,6 @@ pub(crate) async fn perimeter(
 }
 
 impl Store {
-    /// Issues an order: its booklets, one code per cheque, and the prepayment of the whole face
-    /// value into the funder's held account, all in one transaction.
-    ///
-    /// In this slice the prepayment is recorded when the order is issued; the full workflow
-    /// (draft → confirmed → paid → issued) comes with the ordering work.
-    pub async fn create_order(
-        &self,
-        funder: FunderId,
-        order: &NewOrder,
-        now: Timestamp,
-    ) -> Result<Order, StoreError> {
-        let codes = {
-            // Codes are drawn before the transaction (the generator is not held across awaits).
-            let mut rng = rand::rng();
-            let n = order.cheque_count() as usize;
-            let mut seen = HashSet::with_capacity(n);
-            let mut codes = Vec::with_capacity(n);
-            while codes.len() < n {
-                let c = ChequeCode::generate(&mut rng);
-                if seen.insert(c) {
-                    codes.push(c.as_compact());
-                }
-            }
-            codes
-        };
-        let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT id FROM funders WHERE id = $1")
-            .bind(funder.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let v = order.validity;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
-             valid_from, valid_until, tolerance_days, created_at) VALUES ($1, 'issued', $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING {ORDER_COLUMNS}"
-        )))
-        .bind(funder.0)
-        .bind(order.booklet_count)
-        .bind(order.cheques_per_booklet)
-        .bind(order.face_value.cents())
-        .bind(order.total.cents())
-        .bind(date_to_sql(v.valid_from))
-        .bind(date_to_sql(v.valid_until))
-        .bind(v.tolerance_days)
-        .bind(now.unix_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        let created = order_row(&row, &order.perimeter)?;
-        let order_id = created.id.0;
-
-        let places: Vec<(&str, &str)> = order
-            .perimeter
-            .communes
-            .iter()
-            .map(|c| ("commune", c.as_str()))
-            .chain(
-                order
-                    .perimeter
-                    .departements
-                    .iter()
-                    .map(|d| ("departement", d.as_str())),
-            )
-            .collect();
-        for chunk in places.chunks(500) {
-            let sql = format!(
-                "INSERT INTO order_perimeter (order_id, kind, code) VALUES {}",
-                value_rows(self.engine(), chunk.len(), 3)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (kind, code) in chunk {
-                q = q.bind(order_id).bind(*kind).bind(*code);
-            }
-            q.execute(&mut *tx).await?;
-        }
-
-        // Booklets, then their ids in number order.
-        let numbers: Vec<i64> = (1..=order.booklet_count).collect();
-        for chunk in numbers.chunks(5000) {
-            let sql = format!(
-                "INSERT INTO booklets (order_id, number) VALUES {}",
-                value_rows(self.engine(), chunk.len(), 2)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for n in chunk {
-                q = q.bind(order_id).bind(*n);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let booklet_ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM booklets WHERE order_id = $1 ORDER BY number")
-                .bind(order_id)
-                .fetch_all(&mut *tx)
-                .await?;
-
-        let per = order.cheques_per_booklet as usize;
-        let face = order.face_value.cents();
-        for (chunk_index, chunk) in codes.chunks(CHEQUE_CHUNK).enumerate() {
-            // order_id and face value are integers we produced: inlined to save parameters.
-            // Both engines name the columns of a bare VALUES list column1, column2, ….
-            let sql = format!(
-                "INSERT INTO cheques (order_id, face_value_cents, state, booklet_id, number, code) SELECT {order_id}, {face}, 'issued', column1, column2, column3 FROM (VALUES {}) AS v",
-                value_rows(self.engine(), chunk.len(), 3)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (i, code) in chunk.iter().enumerate() {
-                let k = chunk_index * CHEQUE_CHUNK + i;
-                q = q
-                    .bind(booklet_ids[k / per])
-                    .bind((k % per + 1) as i64)
-                    .bind(code.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-
-        post(
-            &mut tx,
-            &self.inner.caches,
-            self.engine(),
-            &[NewTransfer {
-                posting: Posting::prepayment(funder, order.total),
-                order_id: Some(order_id),
-                redemption_id: None,
-                reverses_id: None,
-                payment_run_id: None,
-            }],
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
-    }
-
     async fn load_perimeter(&self, order: OrderId) -> Result<Arc<Perimeter>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         perimeter(&mut conn, &self.inner.caches, order).await
@@ -288,7 +175,28 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or(StoreError::NotFound)?;
-        order_row(&row, &*self.load_perimeter(id).await?)
+        order_row(
+            &row,
+            &*self.load_perimeter(id).await?,
+            self.order_funding(id).await?,
+        )
+    }
+
+    pub async fn order_funding(&self, id: OrderId) -> Result<Vec<FundingLine>, StoreError> {
+        sqlx::query(
+            "SELECT source, basis_points FROM order_funding WHERE order_id = $1 ORDER BY position",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(FundingLine {
+                source: get_string(r, "source")?,
+                basis_points: get_i64(r, "basis_points")?,
+            })
+        })
+        .collect()
     }
 
     /// Orders, newest first; only the funder's own when `funder` is given.
@@ -315,7 +223,11 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = OrderId(get_i64(r, "id")?);
-            out.push(order_row(r, &*self.load_perimeter(id).await?)?);
+            out.push(order_row(
+                r,
+                &*self.load_perimeter(id).await?,
+                self.order_funding(id).await?,
+            )?);
         }
         Ok(out)
     }

@@ -29,8 +29,32 @@ api_test! {
         })).await).await;
         assert_eq!(st, 201, "{order}");
         assert_eq!(order["total_cents"], 30_000);
-        assert_eq!(order["counts"]["issued"], 30);
+        assert_eq!((order["status"].as_str(), order["counts"]["issued"].as_i64()), (Some("draft"), Some(0)));
         let order_id = order["id"].as_i64().unwrap();
+        // draft → confirmed (the funder) → paid, issued (the operator only).
+        let step = |token: String, step: &'static str| {
+            let (client, url) = (app.client.clone(), app.url(&format!("/api/v1/orders/{order_id}/{step}")));
+            async move { json(client.post(url).bearer_auth(token).send().await.unwrap()).await }
+        };
+        let (st, v) = step(ft.clone(), "issue").await;
+        assert_eq!((st, error_code(&v)), (403, "forbidden"));
+        let (st, v) = step(op.clone(), "issue").await;
+        assert_eq!((st, error_code(&v)), (409, "order_state"), "{v}");
+        let (st, v) = step(ft.clone(), "confirm").await;
+        assert_eq!((st, v["status"].as_str()), (200, Some("confirmed")), "{v}");
+        let (st, v) = step(ft.clone(), "confirm").await;
+        assert_eq!((st, error_code(&v)), (409, "order_state"), "confirming twice: {v}");
+        let (st, v) = step(ft.clone(), "payment").await;
+        assert_eq!((st, error_code(&v)), (403, "forbidden"));
+        let (_, fb) = json(app.get(&ft, "/api/v1/ledger/balances").await).await;
+        assert_eq!(fb[0]["balance_cents"], 0, "nothing held before payment");
+        let (st, v) = step(op.clone(), "payment").await;
+        assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+        let (st, v) = step(ft.clone(), "cancel").await;
+        assert_eq!((st, error_code(&v)), (409, "order_state"), "a paid order is not cancelled");
+        let (st, order) = step(op.clone(), "issue").await;
+        assert_eq!((st, order["status"].as_str()), (200, Some("issued")), "{order}");
+        assert_eq!(order["counts"]["issued"], 30);
         // Its cheques, page by page.
         let (_, page) = json(app.get(&ft, &format!("/api/v1/orders/{order_id}/cheques?limit=20")).await).await;
         assert_eq!(page["items"].as_array().unwrap().len(), 20);

@@ -113,9 +113,29 @@ pub struct CreateOrder {
     pub valid_until: String,
     #[serde(default = "default_tolerance")]
     pub tolerance_days: i64,
-    /// Empty means everywhere.
+    /// Empty means everywhere. Commune codes must name a commune of the embedded list.
     #[serde(default)]
     pub perimeter: PerimeterDto,
+    /// Priority publics: senior, isolated, non_french_speaker, young, minimum_income,
+    /// job_seeker, disability.
+    #[serde(default)]
+    pub target_publics: Vec<String>,
+    /// Printed on the booklet cover and in the cover letter (at most 1,500 characters).
+    #[serde(default)]
+    pub cover_text: String,
+    /// How the order is funded; when given, the shares sum to 100 %.
+    #[serde(default)]
+    pub funding: Vec<FundingLineDto>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FundingLineDto {
+    #[schema(example = "FEDER")]
+    pub source: String,
+    /// Share in basis points (1 % = 100).
+    #[schema(example = 2100)]
+    pub basis_points: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -155,6 +175,18 @@ pub struct OrderDto {
     pub tolerance_days: i64,
     pub perimeter: PerimeterDto,
     pub created_at: String,
+    pub target_publics: Vec<String>,
+    pub cover_text: String,
+    pub funding: Vec<FundingLineDto>,
+    pub has_logo: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
     /// Present on single-order reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<CountsDto>,
@@ -165,7 +197,7 @@ impl From<Order> for OrderDto {
         Self {
             id: o.id.0,
             funder_id: o.funder_id.0,
-            status: o.status,
+            status: o.status.as_str().into(),
             booklet_count: o.booklet_count,
             cheques_per_booklet: o.cheques_per_booklet,
             face_value_cents: o.face_value_cents,
@@ -178,6 +210,25 @@ impl From<Order> for OrderDto {
                 departements: o.perimeter_departements,
             },
             created_at: ts(o.created_at),
+            target_publics: o
+                .target_publics
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+            cover_text: o.cover_text,
+            funding: o
+                .funding
+                .into_iter()
+                .map(|l| FundingLineDto {
+                    source: l.source,
+                    basis_points: l.basis_points,
+                })
+                .collect(),
+            has_logo: o.has_logo,
+            confirmed_at: o.confirmed_at.map(ts),
+            paid_at: o.paid_at.map(ts),
+            issued_at: o.issued_at.map(ts),
+            cancelled_at: o.cancelled_at.map(ts),
             counts: None,
         }
     }

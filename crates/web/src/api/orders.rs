@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_core::order::OrderRequest;
+use passnum_core::order_options::OrderOptionsRequest;
 use passnum_core::{FunderId, NewOrder, OrderId};
 use passnum_store::{Actor, Order};
 
@@ -13,8 +14,8 @@ use crate::auth::{Auth, OrderingAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
-/// Issue an order: its booklets and cheque codes are created, and the prepayment of the whole
-/// face value is held for the funder (operator, or a funder for itself).
+/// Record a draft order (operator, or a funder for itself). Nothing is committed and no code
+/// exists until it is confirmed, paid and issued.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = CreateOrder, security(("bearer" = [])),
     responses((status = 201, body = OrderDto), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
@@ -45,10 +46,20 @@ pub async fn create(
         perimeter_communes: body.perimeter.communes,
         perimeter_departements: body.perimeter.departements,
     })
+    .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?
+    .with_options(&OrderOptionsRequest {
+        target_publics: body.target_publics,
+        cover_text: body.cover_text,
+        funding: body
+            .funding
+            .into_iter()
+            .map(|l| (l.source, l.basis_points))
+            .collect(),
+    })
     .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?;
     let created = st
         .store
-        .create_order(funder, &order, st.clock.now())
+        .create_draft_order(funder, &order, st.clock.now())
         .await
         .map_err(|e| match e {
             passnum_store::StoreError::NotFound => ApiError::invalid(
@@ -147,4 +158,79 @@ pub async fn cheques(
             .collect(),
         next_after,
     }))
+}
+
+/// Which step of the workflow a request asks for.
+#[derive(Clone, Copy)]
+enum Step {
+    Confirm,
+    Pay,
+    Issue,
+    Cancel,
+}
+
+async fn step(st: &AppState, auth: &Auth, id: i64, step: Step) -> ApiResult<Json<OrderDto>> {
+    let order = visible_order(st, auth, id).await?;
+    // The funder confirms or cancels its own order; recording a payment and issuing the
+    // codes are the operator's (it sees the money arrive and runs the printing).
+    let operator_only = matches!(step, Step::Pay | Step::Issue);
+    if operator_only && auth.0 != Actor::Operator {
+        return Err(ApiError::forbidden());
+    }
+    let now = st.clock.now();
+    let id = order.id;
+    let done = match step {
+        Step::Confirm => st.store.confirm_order(id, now).await?,
+        Step::Pay => st.store.record_order_payment(id, now).await?,
+        Step::Issue => st.store.issue_order(id, now).await?,
+        Step::Cancel => st.store.cancel_order(id, now).await?,
+    };
+    let mut dto = OrderDto::from(done);
+    dto.counts = Some(st.store.order_counts(id).await?.into());
+    Ok(Json(dto))
+}
+
+/// Confirm a draft: the funder commits to it, within its declared budget; the prepayment
+/// invoice becomes due.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/confirm", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn confirm(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OrderDto>> {
+    step(&st, &auth, id, Step::Confirm).await
+}
+
+/// Record the funder's payment (operator): the whole face value is held for the funder.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payment", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pay(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OrderDto>> {
+    step(&st, &auth, id, Step::Pay).await
+}
+
+/// Issue a paid order (operator): one code per cheque, ready to print.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/issue", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn issue(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OrderDto>> {
+    step(&st, &auth, id, Step::Issue).await
+}
+
+/// Cancel a draft or confirmed order (no money has moved yet).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn cancel(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OrderDto>> {
+    step(&st, &auth, id, Step::Cancel).await
 }

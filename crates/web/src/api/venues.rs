@@ -32,7 +32,7 @@ pub async fn create(
         siret: Siret::parse(&body.siret)
             .map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
         name: body.name,
-        commune: InseeCode::parse(&body.commune_insee)
+        commune: InseeCode::parse_known(&body.commune_insee)
             .map_err(|e| ApiError::invalid("invalid_commune", capitalize(&e.to_string())))?,
         status: parse_status(body.status.as_deref().unwrap_or("applied"))?,
         qualified_until: body

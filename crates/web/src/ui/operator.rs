@@ -287,7 +287,7 @@ pub async fn create_venue(
     if f.name.trim().is_empty() {
         page.errors.add("name", "Indiquez le nom du lieu.");
     }
-    let commune = InseeCode::parse(&f.commune)
+    let commune = InseeCode::parse_known(&f.commune)
         .map_err(|e| {
             page.errors
                 .add("commune", super::super::api::capitalize(&e.to_string()))
