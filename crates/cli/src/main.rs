@@ -2,6 +2,7 @@
 
 mod bench;
 pub mod demo;
+mod orders;
 mod payments;
 
 use std::net::SocketAddr;
@@ -22,6 +23,26 @@ struct Cli {
     /// Defaults to `passnum.db` (`passnum-demo.db` for `demo`).
     #[arg(long, global = true, env = "DATABASE_URL")]
     database_url: Option<String>,
+
+    /// File holding this server's secret key that signs the QR codes of printed cheques
+    /// (created on first use, readable by its owner only; never stored in the database).
+    #[arg(
+        long,
+        global = true,
+        env = "PASSNUM_SIGNING_KEY",
+        default_value = "passnum-signing.key"
+    )]
+    signing_key: std::path::PathBuf,
+
+    /// Public address of this instance, printed on booklets and letters ("where to find
+    /// venues": <address>/lieux).
+    #[arg(
+        long,
+        global = true,
+        env = "PASSNUM_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
+    public_url: String,
 
     #[command(subcommand)]
     command: Command,
@@ -83,6 +104,41 @@ enum Command {
     Payments {
         #[command(subcommand)]
         command: payments::PaymentsCommand,
+    },
+    /// Orders: draft, confirm, record payment, issue, cancel, logo, list; funders' budgets.
+    Order {
+        #[command(subcommand)]
+        command: orders::OrderCommand,
+    },
+    /// The keys that sign printed cheques: list, rotate, revoke, export.
+    Keys {
+        #[command(subcommand)]
+        command: orders::KeysCommand,
+    },
+    /// Print every booklet of an issued order as PDF (and its cover letter), with a progress bar.
+    Print {
+        #[arg(long)]
+        order: i64,
+        /// Output folder.
+        #[arg(long, default_value = "impression")]
+        out: std::path::PathBuf,
+        /// One merged file (in volumes of --per-file booklets) instead of one file per booklet.
+        #[arg(long)]
+        merged: bool,
+        #[arg(long, default_value_t = 250)]
+        per_file: usize,
+        /// A text template for the cover letter ({{commanditaire}}, {{cheques}}, {{valeur}}…).
+        #[arg(long)]
+        letter_template: Option<std::path::PathBuf>,
+    },
+    /// Check a scanned QR payload offline: prints the cheque if its signature is genuine.
+    Verify {
+        /// The scanned text (PN1:…).
+        text: String,
+        /// The public keys as JSON (/.well-known/passnum-keys.json or `passnum keys export`);
+        /// without it, the keys of the database.
+        #[arg(long)]
+        keys: Option<std::path::PathBuf>,
     },
     /// Measure throughput (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
@@ -196,8 +252,17 @@ async fn open(url: &Option<String>, default: &str, options: StoreOptions) -> any
         .with_context(|| format!("ouverture de la base « {url} »"))
 }
 
-pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
-    let app = Application::build(AppState::new(store, Arc::new(SystemClock)), listen)
+pub async fn serve(
+    store: Store,
+    listen: SocketAddr,
+    signing_key: &std::path::Path,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let key = orders::signing_key(&store, signing_key).await?;
+    let state = AppState::new(store, Arc::new(SystemClock))
+        .with_signer(key)
+        .with_public_url(public_url);
+    let app = Application::build(state, listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
     eprintln!(
@@ -231,7 +296,7 @@ async fn main() -> anyhow::Result<()> {
                 ..Default::default()
             };
             let store = open(&cli.database_url, "passnum.db", options).await?;
-            serve(store, listen).await
+            serve(store, listen, &cli.signing_key, &cli.public_url).await
         }
         Command::Demo { listen, no_serve } => {
             let store = open(
@@ -244,7 +309,7 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 Ok(())
             } else {
-                serve(store, listen).await
+                serve(store, listen, &cli.signing_key, &cli.public_url).await
             }
         }
         Command::Migrate => {
@@ -408,6 +473,47 @@ async fn main() -> anyhow::Result<()> {
         Command::Payments { command } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             payments::payments(&store, command).await
+        }
+        Command::Order { command } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            orders::order(&store, command).await
+        }
+        Command::Keys { command } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            orders::keys(&store, &cli.signing_key, command).await
+        }
+        Command::Print {
+            order,
+            out,
+            merged,
+            per_file,
+            letter_template,
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let key = orders::signing_key(&store, &cli.signing_key).await?;
+            let args = orders::PrintArgs {
+                order,
+                out,
+                merged,
+                per_file,
+                letter_template,
+                public_url: cli.public_url.clone(),
+                quiet: false,
+            };
+            let (n, took) = orders::print(&store, key, &args).await?;
+            eprintln!(
+                "{n} carnets et le courrier écrits dans {} en {:.1} s.",
+                args.out.display(),
+                took.as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Verify { text, keys } => {
+            let store = match &keys {
+                Some(_) => None,
+                None => Some(open(&cli.database_url, "passnum.db", StoreOptions::default()).await?),
+            };
+            orders::verify(store.as_ref(), keys.as_deref(), &text).await
         }
         Command::Bench(args) => bench::run(cli.database_url, args).await,
     }

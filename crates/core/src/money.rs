@@ -25,6 +25,8 @@ pub enum MoneyError {
     NotPositive,
     #[error("le montant dépasse la capacité de calcul")]
     Overflow,
+    #[error("« {0} » n'est pas un montant en euros (par exemple 10 ou 12,50)")]
+    NotAnAmount(String),
 }
 
 impl Money {
@@ -41,6 +43,20 @@ impl Money {
         } else {
             Err(MoneyError::NotPositive)
         }
+    }
+
+    /// An amount typed by a person: "10", "12,50", "1 234.5 €". At most two decimals.
+    pub fn parse_euros(input: &str) -> Result<Money, MoneyError> {
+        let cleaned: String = input
+            .trim()
+            .trim_end_matches('€')
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+            .collect();
+        crate::order_options::parse_percent(&cleaned)
+            .filter(|_| !cleaned.contains('%'))
+            .map(Money)
+            .ok_or_else(|| MoneyError::NotAnAmount(input.trim().to_string()))
     }
 
     pub const fn cents(self) -> i64 {
@@ -95,6 +111,17 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_amounts_typed_by_people() {
+        assert_eq!(Money::parse_euros("10"), Ok(Money(1000)));
+        assert_eq!(Money::parse_euros("12,5 €"), Ok(Money(1250)));
+        assert_eq!(Money::parse_euros("1 234.56"), Ok(Money(123_456)));
+        assert!(Money::parse_euros("12,345").is_err());
+        assert!(Money::parse_euros("-3").is_err());
+        assert!(Money::parse_euros("dix").is_err());
+        assert!(Money::parse_euros("10 %").is_err());
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -87,12 +87,16 @@ impl Logo {
                 .map(Logo::Png)
                 .map_err(|e| PdfError(format!("logo PNG illisible : {e}"))),
             LogoKind::Svg => {
-                let mut opt = usvg::Options::default();
-                // A logo may not pull files or URLs into the PDF: only inline data is drawn.
-                opt.resources_dir = None;
-                opt.image_href_resolver = usvg::ImageHrefResolver {
-                    resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
-                    resolve_string: Box::new(|_, _| None),
+                // A logo may not pull files or URLs into the PDF: only inline data is drawn,
+                // and its text uses the embedded font (nothing is read from the system).
+                let mut opt = usvg::Options {
+                    resources_dir: None,
+                    image_href_resolver: usvg::ImageHrefResolver {
+                        resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+                        resolve_string: Box::new(|_, _| None),
+                    },
+                    font_family: "DejaVu Sans".into(),
+                    ..Default::default()
                 };
                 Arc::make_mut(&mut opt.fontdb).load_font_data(crate::REGULAR.to_vec());
                 usvg::Tree::from_data(bytes, &opt)
@@ -370,6 +374,7 @@ fn draw_cut_marks(s: &mut Surface, cell_w: f32, cell_h: f32) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one cheque's place on the page, spelled out
 fn draw_cheque(
     s: &mut Surface,
     info: &BookletInfo<'_>,

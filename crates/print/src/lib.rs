@@ -3,16 +3,22 @@
 
 use std::sync::{Arc, OnceLock};
 
-use krilla::Document;
 use krilla::geom::Point;
 use krilla::page::PageSettings;
 use krilla::text::{Font, TextDirection};
 
 pub mod booklet;
+pub mod keyfile;
 pub mod letter;
 
 pub use booklet::{BookletInfo, Logo, PrintedCheque, add_booklet, booklet_pdf};
+pub use krilla::Document;
 pub use letter::{DEFAULT_TEMPLATE, fill as fill_letter, letter_pdf};
+
+/// Writes a document built page by page (a merged print).
+pub fn finish(doc: Document) -> Result<Vec<u8>, PdfError> {
+    doc.finish().map_err(|e| PdfError(format!("{e:?}")))
+}
 
 pub(crate) const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");

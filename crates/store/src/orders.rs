@@ -288,6 +288,34 @@ impl Store {
         .collect()
     }
 
+    /// The cheques of one booklet, in number order: (number, code).
+    pub async fn booklet_cheques(
+        &self,
+        order: OrderId,
+        booklet: i64,
+    ) -> Result<Vec<(i64, ChequeCode)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.number, c.code FROM cheques c JOIN booklets b ON b.id = c.booklet_id \
+             WHERE b.order_id = $1 AND b.number = $2 ORDER BY c.number",
+        )
+        .bind(order.0)
+        .bind(booklet)
+        .fetch_all(self.pool())
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        rows.iter()
+            .map(|r| {
+                let code = get_string(r, "code")?;
+                Ok((
+                    get_i64(r, "number")?,
+                    ChequeCode::parse(&code).map_err(StoreError::corrupt)?,
+                ))
+            })
+            .collect()
+    }
+
     /// A cheque's status without redeeming it. `funder` restricts to that funder's cheques;
     /// another funder's cheque is reported exactly like an unknown one.
     pub async fn cheque_status(

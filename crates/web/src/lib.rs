@@ -6,9 +6,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod booklets;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod statements;
 pub mod ui;
 
@@ -27,6 +29,11 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::TokenCache>,
+    pub keys: Arc<keys::KeyRing>,
+    /// This server's cheque-signing key, when it prints booklets.
+    pub signer: Option<Arc<passnum_core::signature::SigningKey>>,
+    /// The public address of this instance, printed on booklets ("where to find venues").
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -35,7 +42,20 @@ impl AppState {
             store,
             clock,
             tokens: Arc::new(auth::TokenCache::default()),
+            keys: Arc::new(keys::KeyRing::default()),
+            signer: None,
+            public_url: Arc::from("http://localhost:8080"),
         }
+    }
+
+    pub fn with_signer(mut self, key: passnum_core::signature::SigningKey) -> Self {
+        self.signer = Some(Arc::new(key));
+        self
+    }
+
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 }
 

@@ -3,6 +3,7 @@
 mod cheques;
 pub mod dto;
 mod funders;
+pub mod keys;
 mod ledger;
 mod orders;
 mod payments;
@@ -19,6 +20,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
 use crate::AppState;
@@ -73,6 +75,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::pay))
         .routes(routes!(orders::issue))
         .routes(routes!(orders::cancel))
+        .routes(routes!(keys::well_known))
+        .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(keys::MAX_LOGO_BODY)))
+        .routes(routes!(keys::booklet_pdf))
+        .routes(routes!(keys::letter_pdf))
         .routes(routes!(venues::create, venues::list))
         .routes(routes!(venues::get_one))
         .routes(routes!(venues::set_status))
@@ -107,7 +113,13 @@ async fn refuse_declared_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    // Logo uploads are the one place that takes more than a form (the image itself).
+    let limit = if req.uri().path().ends_with("/logo") {
+        keys::MAX_LOGO_BODY + 64 * 1024
+    } else {
+        MAX_BODY_BYTES
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
         let mut response = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",

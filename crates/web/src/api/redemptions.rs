@@ -2,8 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use passnum_core::cheque::RedeemRefusal;
-use passnum_core::{ChequeCode, RedemptionId};
+use passnum_core::RedemptionId;
 use passnum_store::{
     Actor, Answer, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest,
 };
@@ -63,7 +62,7 @@ fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
         (status = 201, body = RedemptionDto, description = "Accepted"),
         (status = 404, body = ErrorBody, description = "cheque_unknown"),
         (status = 409, body = ErrorBody, description = "cheque_already_redeemed"),
-        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused")))]
+        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused")))]
 pub async fn create(
     State(st): State<AppState>,
     VenueAuth(actor): VenueAuth,
@@ -71,11 +70,12 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateRedemption>,
 ) -> ApiResult<Response> {
     let venue = venue_of(actor)?;
-    // A typo is caught by the check symbol here, before any lookup.
-    let code = ChequeCode::parse(&body.code).map_err(|e| {
-        let r = RedeemRefusal::Malformed(e);
-        ApiError::invalid(r.code(), r.message())
-    })?;
+    // A typo is caught by the check symbol here, and a scanned QR payload by its signature,
+    // before any lookup.
+    let code = crate::keys::parse_scanned(&st.keys, &st.store, &body.code)
+        .await?
+        .map_err(|r| ApiError::invalid(r.code, r.message))?
+        .code();
     let service_code = body.service_code.trim().to_string();
     let idempotency = key(
         actor,

@@ -7,8 +7,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use passnum_core::cheque::RedeemRefusal;
-use passnum_core::{ChequeCode, RedemptionId, VenueId, paris};
+use passnum_core::{RedemptionId, VenueId, paris};
 use passnum_store::{IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -133,14 +132,18 @@ pub async fn redeem(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = build(&st, &staff, venue, &csrf).await;
-    page.code = f.code.chars().take(40).collect();
+    page.code = f.code.chars().take(200).collect();
     page.service = f.service.clone();
     if !csrf.matches(&f.csrf) {
         page.errors.add("code", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    // A typo is caught by the check symbol, before any lookup.
-    let code = ChequeCode::parse(&f.code).map_err(|e| RedeemRefusal::Malformed(e).message());
+    // A typo is caught by the check symbol, and a scanned QR payload by its signature, before
+    // any lookup.
+    let code = match crate::keys::parse_scanned(&st.keys, &st.store, &f.code).await {
+        Ok(parsed) => parsed.map(|s| s.code()).map_err(|r| r.message),
+        Err(e) => return super::unavailable(e, "clés de signature", Some(&staff), &csrf),
+    };
     if let Err(m) = &code {
         page.errors.add("code", m.clone());
     }

@@ -1,0 +1,124 @@
+//! The secret half of a cheque-signing key, kept in a file that only its owner can read.
+//!
+//! The database holds public keys only: a stolen database backup cannot sign cheques. A server
+//! that prints creates its key on first start; rotation writes a new key and keeps the old
+//! file aside (renamed) so that an operator can audit it, while its public key keeps
+//! verifying the cheques it signed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use passnum_core::signature::{KeyId, SigningKey, generate_key};
+
+const HEADER: &str = "passnum-signing-key-v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("clé de signature {path} : {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("clé de signature {0} : fichier illisible (ce n'est pas une clé passnum)")]
+    Malformed(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
+    move |source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let seed = text
+        .trim()
+        .strip_prefix(HEADER)
+        .map(str::trim)
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| KeyFileError::Malformed(path.to_path_buf()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Writes a new key to a file that must not exist yet, readable by its owner only.
+fn create(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let key = generate_key(&mut rand::rng());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(io(path))?;
+    writeln!(file, "{HEADER} {}", hex::encode(key.to_bytes())).map_err(io(path))?;
+    file.sync_all().map_err(io(path))?;
+    Ok(key)
+}
+
+/// The key in `path`, created on first use. Two processes starting together cannot both
+/// create it: the second finds the file (`create_new`) and reads it.
+pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), KeyFileError> {
+    match create(path) {
+        Ok(key) => Ok((key, true)),
+        Err(KeyFileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Ok((load(path)?, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the key in `path` with a new one; the old file is kept as `<path>.<kid>.retired`.
+/// Returns the old key's id and the new key.
+pub fn rotate(path: &Path) -> Result<(Option<KeyId>, SigningKey), KeyFileError> {
+    let old = match load(path) {
+        Ok(k) => {
+            let kid = KeyId::of(&k.verifying_key());
+            let aside = PathBuf::from(format!("{}.{}.retired", path.display(), kid.as_str()));
+            std::fs::rename(path, &aside).map_err(io(path))?;
+            Some(kid)
+        }
+        Err(KeyFileError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((old, create(path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_once_private_and_rotated_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key");
+        let (k1, created) = load_or_create(&path).unwrap();
+        assert!(created);
+        let (again, created) = load_or_create(&path).unwrap();
+        assert!(!created);
+        assert_eq!(again.to_bytes(), k1.to_bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+        }
+        let (old, k2) = rotate(&path).unwrap();
+        assert_eq!(old, Some(KeyId::of(&k1.verifying_key())));
+        assert_ne!(k2.to_bytes(), k1.to_bytes());
+        assert_eq!(load(&path).unwrap().to_bytes(), k2.to_bytes());
+        let kid = KeyId::of(&k1.verifying_key());
+        let aside = dir
+            .path()
+            .join(format!("signing.key.{}.retired", kid.as_str()));
+        assert_eq!(load(&aside).unwrap().to_bytes(), k1.to_bytes());
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(matches!(load(&path), Err(KeyFileError::Malformed(_))));
+    }
+}

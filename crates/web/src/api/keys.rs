@@ -1,0 +1,232 @@
+//! The public keys that verify printed cheques, at a well-known address, and the printable
+//! documents of an order (logo upload, booklets, cover letter).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use passnum_core::order_options::sniff_logo;
+use passnum_core::signature::{KeyId, VerifyingKey};
+use passnum_core::{OrderId, OrderStatus};
+use passnum_store::{Actor, PublicKeyRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::booklets::{OrderPrint, PrintError};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+
+/// One public key, as a JSON Web Key (RFC 8037: OKP, Ed25519).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Jwk {
+    pub kty: String,
+    pub crv: String,
+    pub kid: String,
+    /// The 32-byte public key, base64url without padding.
+    pub x: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct KeySet {
+    pub keys: Vec<Jwk>,
+    /// How to read a QR code and what is signed.
+    pub payload_format: String,
+}
+
+const PAYLOAD_FORMAT: &str = "PN1:<code>:<centimes>:<fin de validité AAAAMMJJ>:<commande>:<kid>:<signature Ed25519 en base 32 Crockford> ; la signature porte sur tout ce qui précède le dernier « : »";
+
+/// The document published at /.well-known/passnum-keys.json (revoked keys are left out).
+pub fn well_known_document(keys: &[PublicKeyRecord]) -> KeySet {
+    KeySet {
+        keys: keys
+            .iter()
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                kid: k.kid.as_str().into(),
+                x: URL_SAFE_NO_PAD.encode(k.public_key),
+                retired: k.retired_at.map(|_| true),
+            })
+            .collect(),
+        payload_format: PAYLOAD_FORMAT.into(),
+    }
+}
+
+/// Reads a published document back (for `passnum verify --keys`).
+pub fn parse_well_known(text: &str) -> Option<HashMap<KeyId, VerifyingKey>> {
+    let set: KeySet = serde_json::from_str(text).ok()?;
+    set.keys
+        .into_iter()
+        .filter(|k| k.kty == "OKP" && k.crv == "Ed25519")
+        .map(|k| {
+            let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(&k.x).ok()?.try_into().ok()?;
+            Some((
+                KeyId::parse(&k.kid)?,
+                VerifyingKey::from_bytes(&bytes).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The public keys that sign printed cheques: anyone can check a QR code offline with them.
+#[utoipa::path(get, path = "/.well-known/passnum-keys.json", tag = "cheques",
+    responses((status = 200, body = KeySet)))]
+pub async fn well_known(State(st): State<AppState>) -> ApiResult<Response> {
+    let doc = well_known_document(&st.store.signing_keys().await?);
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(doc)).into_response())
+}
+
+/// An order the caller may see; another funder's order is reported as not found.
+async fn visible(st: &AppState, auth: &Auth, id: i64) -> ApiResult<passnum_store::Order> {
+    let order = st.store.get_order(OrderId(id)).await?;
+    match auth.0 {
+        Actor::Operator => Ok(order),
+        Actor::Funder(f) if f == order.funder_id => Ok(order),
+        Actor::Funder(_) => Err(ApiError::not_found()),
+        Actor::Venue(_) => Err(ApiError::forbidden()),
+    }
+}
+
+/// Largest logo upload (the logo itself is limited to 512 KiB; this bounds the body).
+pub const MAX_LOGO_BODY: usize = passnum_core::order_options::MAX_LOGO_BYTES;
+
+/// Set the logo printed on the booklets (PNG or SVG, 512 KiB at most), until the order is
+/// issued. The body is the image itself.
+#[utoipa::path(put, path = "/api/v1/orders/{id}/logo", tag = "orders", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "image/png"), security(("bearer" = [])),
+    responses((status = 204), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn put_logo(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let order = visible(&st, &auth, id).await?;
+    let invalid = |m: String| ApiError::invalid("invalid_logo", crate::api::capitalize(&m));
+    let kind = sniff_logo(&body).map_err(|e| invalid(e.to_string()))?;
+    passnum_print::Logo::parse(kind, &body).map_err(|_| {
+        invalid("le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG".into())
+    })?;
+    st.store.set_order_logo(order.id, kind, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn print_error(e: PrintError) -> ApiError {
+    match e {
+        PrintError::Store(s) => s.into(),
+        PrintError::NotIssued => ApiError::new(
+            StatusCode::CONFLICT,
+            "order_state",
+            "Cette commande n'est pas encore émise : ses carnets s'impriment une fois émise.",
+        ),
+        PrintError::Pdf(p) => {
+            tracing::error!(error = %p, "impression");
+            ApiError::internal()
+        }
+    }
+}
+
+pub fn pdf(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// One booklet of an issued order as a print-ready PDF (operator, or the funder).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/booklets/{number}/pdf", tag = "orders",
+    params(("id" = i64, Path), ("number" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn booklet_pdf(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath((id, number)): ApiPath<(i64, i64)>,
+) -> ApiResult<Response> {
+    let order = visible(&st, &auth, id).await?;
+    booklet_response(&st, order.id, number).await
+}
+
+pub async fn booklet_response(st: &AppState, id: OrderId, number: i64) -> ApiResult<Response> {
+    let Some(key) = st.signer.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_signing_key",
+            "Ce serveur n'a pas de clé de signature : imprimez avec « passnum print ».",
+        ));
+    };
+    let job = OrderPrint::load(&st.store, id, &st.public_url)
+        .await
+        .map_err(print_error)?;
+    let bytes = job
+        .booklet(&st.store, &key, number)
+        .await
+        .map_err(print_error)?;
+    Ok(pdf(
+        bytes,
+        &format!("commande-{}-carnet-{number}.pdf", id.0),
+    ))
+}
+
+/// The cover letter that goes with the booklets of an issued order.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/letter/pdf", tag = "orders",
+    params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn letter_pdf(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let order = visible(&st, &auth, id).await?;
+    letter_response(&st, order.id).await
+}
+
+pub async fn letter_response(st: &AppState, id: OrderId) -> ApiResult<Response> {
+    let job = OrderPrint::load(&st.store, id, &st.public_url)
+        .await
+        .map_err(print_error)?;
+    let today = passnum_core::paris::local_date(st.clock.now());
+    let bytes = job.letter(None, today).map_err(print_error)?;
+    Ok(pdf(bytes, &format!("commande-{}-courrier.pdf", id.0)))
+}
+
+/// Serves a stored logo to the pages. SVG is served with a policy that forbids scripts, so a
+/// logo cannot run code in the funder's session even if opened directly.
+pub async fn logo_response(
+    st: &AppState,
+    id: OrderId,
+    _headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let Some((kind, bytes)) = st.store.order_logo(id).await? else {
+        return Err(ApiError::not_found());
+    };
+    let _ = OrderStatus::Draft;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.media_type()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
