@@ -27,9 +27,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(url: &str) -> (Server, String) {
+async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .arg("--signing-key")
+        .arg(key)
         .args([
             "--database-url",
             url,
@@ -105,7 +107,10 @@ async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
         .map(|c| c.code)
         .collect();
 
-    let ((_a, base_a), (_b, base_b)) = tokio::join!(start(&db.url), start(&db.url));
+    // Both servers share one signing key file, as two servers behind one address would.
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("signing.key");
+    let ((_a, base_a), (_b, base_b)) = tokio::join!(start(&db.url, &key), start(&db.url, &key));
     let client = reqwest::Client::new();
 
     // 64 truly parallel attempts on one cheque, half through each process.

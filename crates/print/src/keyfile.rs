@@ -42,9 +42,17 @@ pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-/// Writes a new key to a file that must not exist yet, readable by its owner only.
+/// Writes a new key to `path`, which must not exist yet, readable by its owner only. The key
+/// is written to a temporary file first and linked into place, so a process that finds the
+/// file never reads it half-written.
 fn create(path: &Path) -> Result<SigningKey, KeyFileError> {
     let key = generate_key(&mut rand::rng());
+    let tmp = PathBuf::from(format!(
+        "{}.tmp-{}-{}",
+        path.display(),
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -52,14 +60,19 @@ fn create(path: &Path) -> Result<SigningKey, KeyFileError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(io(path))?;
-    writeln!(file, "{HEADER} {}", hex::encode(key.to_bytes())).map_err(io(path))?;
-    file.sync_all().map_err(io(path))?;
+    let written = (|| {
+        let mut file = options.open(&tmp)?;
+        writeln!(file, "{HEADER} {}", hex::encode(key.to_bytes()))?;
+        file.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written.map_err(io(path))?;
     Ok(key)
 }
 
 /// The key in `path`, created on first use. Two processes starting together cannot both
-/// create it: the second finds the file (`create_new`) and reads it.
+/// create it: the second finds the complete file and reads it.
 pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), KeyFileError> {
     match create(path) {
         Ok(key) => Ok((key, true)),

@@ -37,29 +37,29 @@ impl Store {
     ) -> Result<KeyId, StoreError> {
         let kid = KeyId::of(public);
         let mut tx = self.begin_write().await?;
-        let existing: Option<Vec<u8>> =
+        // Servers sharing a key file register it at the same moment: the second insert is a
+        // no-op, then both read back what is stored under the id.
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, public_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(kid.as_str())
+        .bind(public.to_bytes().to_vec())
+        .bind(now.unix_ms())
+        .execute(&mut *tx)
+        .await?;
+        let stored: Vec<u8> =
             sqlx::query_scalar("SELECT public_key FROM signing_keys WHERE kid = $1")
                 .bind(kid.as_str())
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-        match existing {
-            Some(bytes) if bytes == public.to_bytes() => {}
-            Some(_) => {
-                return Err(StoreError::Conflict {
-                    code: "key_id_taken",
-                    message: format!("l'identifiant de clé {} est déjà pris", kid.as_str()),
-                });
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO signing_keys (kid, public_key, created_at) VALUES ($1, $2, $3)",
-                )
-                .bind(kid.as_str())
-                .bind(public.to_bytes().to_vec())
-                .bind(now.unix_ms())
-                .execute(&mut *tx)
-                .await?;
-            }
+        if stored != public.to_bytes() {
+            return Err(StoreError::Conflict {
+                code: "key_id_taken",
+                message: format!(
+                    "l'identifiant de clé {} est déjà pris par une autre clé : créez-en une nouvelle (passnum keys rotate)",
+                    kid.as_str()
+                ),
+            });
         }
         tx.commit().await?;
         Ok(kid)
