@@ -391,6 +391,14 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/payment-runs", "post"),
         ("/api/v1/payment-runs/{id}/confirm", "post"),
         ("/api/v1/payment-runs/{id}/cancel", "post"),
+        ("/api/v1/orders/{id}/confirm", "post"),
+        ("/api/v1/orders/{id}/payment", "post"),
+        ("/api/v1/orders/{id}/issue", "post"),
+        ("/api/v1/orders/{id}/cancel", "post"),
+        ("/api/v1/orders/{id}/logo", "put"),
+        ("/api/v1/orders/{id}/booklets/{number}/pdf", "get"),
+        ("/api/v1/orders/{id}/letter/pdf", "get"),
+        ("/.well-known/passnum-keys.json", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -399,7 +407,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 21);
+    assert_eq!(paths.len(), 29);
 }
 
 api_test! {
@@ -450,5 +458,113 @@ api_test! {
         assert_eq!(vb[0]["balance_cents"], 0);
         let (_, tb) = json(app.get(&op, "/api/v1/ledger/trial-balance").await).await;
         assert_eq!(tb["balanced"], true);
+    }
+}
+
+api_test! {
+    async fn ordering_options_are_checked_and_bad_ones_issue_nothing(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let op = app.operator.clone();
+        let base = json!({"booklet_count": 2, "valid_from": "2026-01-01", "valid_until": "2026-12-31"});
+        let with = |k: &str, v: serde_json::Value| { let mut b = base.clone(); b[k] = v; b };
+        let before = json(app.get(&op, "/api/v1/orders").await).await.1.as_array().unwrap().len();
+        let cases = vec![
+            (with("funding", json!([{"source": "État", "basis_points": 5000}, {"source": "FEDER", "basis_points": 2100}])), "invalid_order", "71 %"),
+            (with("funding", json!([{"source": "État", "basis_points": 0}])), "invalid_order", "part strictement positive"),
+            (with("perimeter", json!({"communes": ["69999"]})), "invalid_order", "69999"),
+            (with("target_publics", json!(["martiens"])), "invalid_order", "martiens"),
+            (with("valid_until", json!("2025-12-31")), "invalid_order", "fin de validité"),
+            (with("cover_text", json!("x".repeat(1600))), "invalid_order", "1500"),
+        ];
+        for (body, code, words) in cases {
+            let (st, v) = json(app.post(&p.funder_token, "/api/v1/orders", &body).await).await;
+            assert_eq!((st, error_code(&v)), (422, code), "{body}");
+            assert!(v["error"]["message"].as_str().unwrap().contains(words), "{v}");
+        }
+        // A budget: an order beyond it is refused, explained, and not recorded.
+        app.store().set_funder_budget(p.funder.id, Some(passnum_core::Money::from_cents(100))).await.unwrap();
+        let (st, v) = json(app.post(&p.funder_token, "/api/v1/orders", &base).await).await;
+        assert_eq!((st, error_code(&v)), (422, "over_budget"), "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("budget"));
+        app.store().set_funder_budget(p.funder.id, None).await.unwrap();
+        let after = json(app.get(&op, "/api/v1/orders").await).await.1.as_array().unwrap().len();
+        assert_eq!(before, after, "nothing recorded");
+
+        // A good draft with options, then its logo.
+        let (st, d) = json(app.post(&p.funder_token, "/api/v1/orders", &with("funding", json!([
+            {"source": "État", "basis_points": 5000}, {"source": "FEDER", "basis_points": 2100}, {"source": "Fonds propres", "basis_points": 2900}
+        ]))).await).await;
+        assert_eq!(st, 201, "{d}");
+        assert_eq!(d["funding"][1]["basis_points"], 2100);
+        let logo = format!("/api/v1/orders/{}/logo", d["id"]);
+        let put = |body: Vec<u8>, ct: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url(&logo), p.funder_token.clone());
+            async move { client.put(url).bearer_auth(token).header("content-type", ct).body(body).send().await.unwrap() }
+        };
+        let r = put(b"GIF89a not an image".to_vec(), "image/gif").await;
+        let (st, v) = json(r).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_logo"));
+        let r = put(b"<svg><script>alert(1)</script></svg>".to_vec(), "image/svg+xml").await;
+        let (st, v) = json(r).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_logo"), "{v}");
+        let r = put(vec![b' '; 700 * 1024], "image/png").await;
+        let (st, v) = json(r).await;
+        assert_eq!((st, error_code(&v)), (413, "body_too_large"), "{v}");
+        let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#000091"/></svg>"##;
+        let r = put(svg.to_vec(), "image/svg+xml").await;
+        assert_eq!(r.status().as_u16(), 204);
+        let (_, o) = json(app.get(&p.funder_token, &format!("/api/v1/orders/{}", d["id"])).await).await;
+        assert_eq!(o["has_logo"], true);
+        // Another funder cannot touch it.
+        let other = programme(&app, "Département", SIRET_B).await;
+        let r = app.client.put(app.url(&logo)).bearer_auth(&other.funder_token).header("content-type", "image/svg+xml").body(svg.to_vec()).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        // Booklets of a draft are not printable.
+        let (st, v) = json(app.get(&p.funder_token, &format!("/api/v1/orders/{}/booklets/1/pdf", d["id"])).await).await;
+        assert_eq!((st, error_code(&v)), (409, "order_state"));
+    }
+}
+
+api_test! {
+    async fn signed_payloads_are_checked_before_redemption_and_keys_are_published(app) {
+        use passnum_core::signature::{SignedCheque, generate_key};
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let key = generate_key(&mut rand::rng());
+        app.store().register_signing_key(&key.verifying_key(), t0()).await.unwrap();
+        let order = app.store().get_order(p.order.id).await.unwrap();
+        let signed = |code: passnum_core::ChequeCode, cents: i64| SignedCheque {
+            code,
+            face_value: passnum_core::Money::from_cents(cents),
+            valid_until: order.valid_until,
+            order: order.id,
+        };
+        // The well-known document lists the key, without authentication.
+        let r = app.client.get(app.url("/.well-known/passnum-keys.json")).send().await.unwrap();
+        let (st, doc) = json(r).await;
+        assert_eq!(st, 200);
+        let kid = passnum_core::signature::KeyId::of(&key.verifying_key());
+        let listed = doc["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).expect("key listed");
+        assert_eq!(listed["crv"], "Ed25519");
+        assert_eq!(listed["kty"], "OKP");
+        // A forged payload (value raised, signature of the real one) is refused as not genuine.
+        let genuine = signed(p.codes[0], 1000).payload(&key);
+        let forged = genuine.replacen(":1000:", ":5000:", 1);
+        let redeem = |code: String| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&json!({"code": code, "service_code": "2.1.07"})).send().await.unwrap()).await }
+        };
+        let (st, v) = redeem(forged).await;
+        assert_eq!((st, error_code(&v)), (422, "not_genuine"), "{v}");
+        let (st, v) = redeem(genuine[..genuine.len() - 30].to_string()).await;
+        assert_eq!((st, error_code(&v)), (422, "payload_malformed"), "{v}");
+        let stranger = signed(p.codes[1], 1000).payload(&generate_key(&mut rand::rng()));
+        let (st, v) = redeem(stranger).await;
+        assert_eq!((st, error_code(&v)), (422, "not_genuine"), "{v}");
+        let (_, vb) = json(app.get(&p.venue_token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(vb[0]["balance_cents"], 0, "nothing redeemed");
+        // The genuine payload redeems like the printed code.
+        let (st, v) = redeem(genuine).await;
+        assert_eq!(st, 201, "{v}");
+        assert_eq!(v["cheque_code"], p.codes[0].grouped());
     }
 }

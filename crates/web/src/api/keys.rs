@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use passnum_core::OrderId;
 use passnum_core::order_options::sniff_logo;
 use passnum_core::signature::{KeyId, VerifyingKey};
-use passnum_core::{OrderId, OrderStatus};
 use passnum_store::{Actor, PublicKeyRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -164,6 +164,9 @@ pub async fn booklet_pdf(
 }
 
 pub async fn booklet_response(st: &AppState, id: OrderId, number: i64) -> ApiResult<Response> {
+    let job = OrderPrint::load(&st.store, id, &st.public_url)
+        .await
+        .map_err(print_error)?;
     let Some(key) = st.signer.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -171,9 +174,6 @@ pub async fn booklet_response(st: &AppState, id: OrderId, number: i64) -> ApiRes
             "Ce serveur n'a pas de clé de signature : imprimez avec « passnum print ».",
         ));
     };
-    let job = OrderPrint::load(&st.store, id, &st.public_url)
-        .await
-        .map_err(print_error)?;
     let bytes = job
         .booklet(&st.store, &key, number)
         .await
@@ -208,15 +208,10 @@ pub async fn letter_response(st: &AppState, id: OrderId) -> ApiResult<Response> 
 
 /// Serves a stored logo to the pages. SVG is served with a policy that forbids scripts, so a
 /// logo cannot run code in the funder's session even if opened directly.
-pub async fn logo_response(
-    st: &AppState,
-    id: OrderId,
-    _headers: &HeaderMap,
-) -> ApiResult<Response> {
+pub async fn logo_response(st: &AppState, id: OrderId) -> ApiResult<Response> {
     let Some((kind, bytes)) = st.store.order_logo(id).await? else {
         return Err(ApiError::not_found());
     };
-    let _ = OrderStatus::Draft;
     Ok((
         [
             (header::CONTENT_TYPE, kind.media_type()),

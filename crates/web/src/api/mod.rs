@@ -114,8 +114,9 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     // Logo uploads are the one place that takes more than a form (the image itself).
-    let limit = if req.uri().path().ends_with("/logo") {
-        keys::MAX_LOGO_BODY + 64 * 1024
+    let path = req.uri().path();
+    let limit = if path.ends_with("/logo") || path == "/commanditaire/commandes/nouvelle" {
+        crate::ui::UPLOAD_BODY_BYTES
     } else {
         MAX_BODY_BYTES
     };

@@ -17,6 +17,7 @@ use crate::api::dto::date_out;
 
 pub struct OrderRow {
     pub id: i64,
+    pub status: &'static str,
     pub booklets: i64,
     pub validity: String,
     pub total: String,
@@ -63,6 +64,7 @@ pub async fn orders(
         let c = st.store.order_counts(o.id).await.unwrap_or_default();
         rows.push(OrderRow {
             id: o.id.0,
+            status: o.status.label(),
             booklets: o.booklet_count,
             validity: format!(
                 "du {} au {}",
@@ -135,7 +137,7 @@ fn parse(f: &Filters, errors: &mut FieldErrors) -> Parsed {
 }
 
 /// Accepts "31/12/2026" as well as the "2026-12-31" a date field sends.
-fn french_date(s: &str) -> String {
+pub(crate) fn french_date(s: &str) -> String {
     let parts: Vec<&str> = s.trim().split('/').collect();
     if parts.len() == 3 {
         format!("{}-{:0>2}-{:0>2}", parts[2], parts[1], parts[0])
@@ -316,6 +318,16 @@ pub async fn redemptions_csv(
 struct OrderPage {
     layout: Layout,
     id: i64,
+    status: &'static str,
+    status_label: &'static str,
+    status_help: &'static str,
+    quantities: String,
+    publics: String,
+    funding: String,
+    cover_text: String,
+    has_logo: bool,
+    invoice: bool,
+    printable: bool,
     validity: String,
     perimeter: String,
     booklets: Vec<passnum_store::BookletSummary>,
@@ -368,26 +380,54 @@ pub async fn order(
     let next_after = (booklets.len() as i64 == BOOKLETS_PER_PAGE)
         .then(|| booklets.last().map(|b| b.number))
         .flatten();
-    let mut places: Vec<String> = o
-        .perimeter_departements
-        .iter()
-        .map(|d| format!("département {d}"))
-        .collect();
-    places.extend(o.perimeter_communes.iter().map(|c| format!("commune {c}")));
     let page = OrderPage {
         layout: Layout::new(format!("Commande n° {id}"), Some(&staff), &csrf, ""),
         id,
+        status: o.status.as_str(),
+        status_label: o.status.label(),
+        status_help: super::ordering::status_help(o.status),
+        quantities: format!(
+            "{} carnets de {} chèques de {}, soit {}",
+            o.booklet_count,
+            o.cheques_per_booklet,
+            euros(o.face_value_cents),
+            euros(o.total_cents)
+        ),
+        publics: o
+            .target_publics
+            .iter()
+            .map(|p| p.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        funding: o
+            .funding
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} %",
+                    l.source,
+                    passnum_core::order_options::percent_text(l.basis_points)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        cover_text: o.cover_text.clone(),
+        has_logo: o.has_logo,
+        invoice: !matches!(
+            o.status,
+            passnum_core::OrderStatus::Draft | passnum_core::OrderStatus::Cancelled
+        ),
+        printable: matches!(
+            o.status,
+            passnum_core::OrderStatus::Issued | passnum_core::OrderStatus::Closed
+        ),
         validity: format!(
             "du {} au {}, plus {} jours de tolérance",
             paris::format_date(o.valid_from),
             paris::format_date(o.valid_until),
             o.tolerance_days
         ),
-        perimeter: if places.is_empty() {
-            "partout".into()
-        } else {
-            places.join(", ")
-        },
+        perimeter: crate::booklets::perimeter_words(&o),
         booklets,
         after,
         next_after,

@@ -8,6 +8,7 @@ mod assets;
 mod funder;
 mod login;
 mod operator;
+mod ordering;
 mod payments;
 mod public;
 mod scan;
@@ -15,6 +16,7 @@ pub mod session;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -201,6 +203,9 @@ pub fn forbidden(staff: &StaffMember, csrf: &Csrf) -> Response {
     )
 }
 
+/// Forms that carry a logo: the image (512 KiB at most) plus the other fields.
+pub const UPLOAD_BODY_BYTES: usize = passnum_core::order_options::MAX_LOGO_BYTES + 64 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(public::home))
@@ -217,6 +222,34 @@ pub fn router() -> Router<AppState> {
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
+        .route(
+            "/commanditaire/commandes/nouvelle",
+            get(ordering::form)
+                .post(ordering::create)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/logo",
+            get(ordering::logo)
+                .post(ordering::upload_logo)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/{action}",
+            post(ordering::action),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/courrier.pdf",
+            get(ordering::letter),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/carnets/{file}",
+            get(ordering::booklet),
+        )
+        .route(
+            "/operateur/commandes/{id}/{action}",
+            post(ordering::operator_action),
+        )
         .route(
             "/commanditaire/commandes/{id}/facture",
             get(funder::invoice),

@@ -589,6 +589,8 @@ pub async fn reset_link(
 
 pub struct OperatorOrderRow {
     pub id: i64,
+    pub status: &'static str,
+    pub status_label: &'static str,
     pub funder: String,
     pub booklets: i64,
     pub validity: String,
@@ -643,6 +645,8 @@ pub async fn orders(
             .unwrap_or_default();
         rows.push(OperatorOrderRow {
             id: o.id.0,
+            status: o.status.as_str(),
+            status_label: o.status.label(),
             funder,
             booklets: o.booklet_count,
             validity: format!(

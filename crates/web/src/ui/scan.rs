@@ -41,6 +41,8 @@ struct ScanPage {
     code: String,
     service: String,
     key: String,
+    /// The published public keys as JSON ({kid: base64url}), for the check in the browser.
+    keys: String,
     errors: FieldErrors,
     result: Option<ScanResult>,
     recent: Vec<RecentRow>,
@@ -93,10 +95,27 @@ async fn build(
         code: String::new(),
         service: String::new(),
         key: passnum_store::random_token(32),
+        keys: browser_keys(st).await,
         errors: FieldErrors::default(),
         result: None,
         recent,
     }
+}
+
+/// The unrevoked public keys, as the scan page's script reads them.
+async fn browser_keys(st: &AppState) -> String {
+    use base64::Engine as _;
+    let keys = st.keys.keys(&st.store, None).await.unwrap_or_default();
+    let map: std::collections::BTreeMap<&str, String> = keys
+        .iter()
+        .map(|(kid, k)| {
+            (
+                kid.as_str(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.to_bytes()),
+            )
+        })
+        .collect();
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
 }
 
 pub async fn page(

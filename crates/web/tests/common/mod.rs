@@ -28,8 +28,16 @@ impl TestApp {
     pub async fn spawn(engine: TestEngine) -> Self {
         let db = TestDb::new(engine).await;
         let clock = Arc::new(FixedClock::new(t0()));
+        // The server signs the booklets it prints, like `passnum serve`.
+        let key = passnum_core::signature::generate_key(&mut rand::rng());
+        db.store
+            .register_signing_key(&key.verifying_key(), t0())
+            .await
+            .unwrap();
         let app = Application::build(
-            AppState::new(db.store.clone(), clock.clone()),
+            AppState::new(db.store.clone(), clock.clone())
+                .with_signer(key)
+                .with_public_url("https://pass.example.fr"),
             "127.0.0.1:0".parse().unwrap(),
         )
         .await
