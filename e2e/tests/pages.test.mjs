@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,7 @@ const shots = join(root, "artifacts", "screenshots");
 mkdirSync(shots, { recursive: true });
 const axeSource = readFileSync(join(here, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
 
-let server, browser, base, codes = [];
+let server, browser, base, dir, payload, codes = [];
 
 function freePort() {
   return new Promise((resolve) => {
@@ -28,10 +28,13 @@ function freePort() {
 }
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "passnum-e2e-"));
+  dir = mkdtempSync(join(tmpdir(), "passnum-e2e-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["--database-url", join(dir, "e2e.db"), "demo", "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+  server = spawn(bin, ["--database-url", join(dir, "e2e.db"), "demo", "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PASSNUM_SIGNING_KEY: join(dir, "signing.key") },
+  });
   let out = "";
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("passnum did not start:\n" + out)), 60000);
@@ -45,6 +48,8 @@ before(async () => {
   });
   codes = [...out.matchAll(/chèque \d+ : ([0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})/g)].map((m) => m[1]);
   assert.ok(codes.length >= 3, out);
+  payload = out.match(/QR code du chèque [0-9A-Z-]+ \(à coller dans la page d'encaissement\) : (PN1:[0-9A-Z:]+)/)?.[1];
+  assert.ok(payload, out);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -187,4 +192,71 @@ test("operator pages are accessible", async () => {
   await fresh.getByText("Mot de passe enregistré").waitFor();
   const signedIn = await signIn("nouvelle@mediatheque.fr", "une phrase assez longue");
   assert.ok(signedIn.url().endsWith("/lieu"));
+});
+
+test("a funder orders with its logo, the operator issues, the booklet prints, a forged QR code is refused in the browser", async () => {
+  const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
+  await funder.getByRole("link", { name: "Nouvelle commande" }).click();
+  await funder.getByRole("heading", { name: "Nouvelle commande de carnets" }).waitFor();
+  await axe(funder, "nouvelle-commande");
+  // A split that does not reach 100 % is explained; the input is kept.
+  await funder.getByLabel(/Nombre de carnets/).fill("4");
+  await funder.getByLabel(/Plan de financement/).fill("État = 50\nFEDER = 21");
+  await funder.getByRole("button", { name: "Enregistrer le brouillon" }).click();
+  await funder.locator("#erreurs").waitFor();
+  assert.match(await funder.locator("#funding-erreur").textContent(), /71 % au lieu de 100 %/);
+  assert.equal(await funder.getByLabel(/Nombre de carnets/).inputValue(), "4");
+  await axe(funder, "nouvelle-commande-erreurs");
+  await funder.screenshot({ path: join(shots, "nouvelle-commande-erreurs.png"), fullPage: true });
+  await funder.getByLabel(/Plan de financement/).fill("État = 50\nFEDER = 21\nFonds propres = 29");
+  await funder.getByLabel(/Communes/).fill("69266");
+  await funder.getByLabel("Personne âgée (65 ans et plus)").check();
+  const logo = join(dir, "logo.svg");
+  writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#000091"/></svg>');
+  await funder.getByLabel(/Votre logo/).setInputFiles(logo);
+  await funder.getByRole("button", { name: "Enregistrer le brouillon" }).click();
+  await funder.getByRole("heading", { name: /Commande n° \d+/ }).waitFor();
+  const id = (await funder.getByRole("heading", { name: /Commande n° \d+/ }).textContent()).match(/\d+/)[0];
+  assert.equal((await funder.locator("#statut").textContent()).trim(), "Brouillon");
+  assert.match(await funder.locator("main").textContent(), /FEDER 21 %/);
+  assert.match(await funder.locator("main").textContent(), /Villeurbanne \(69266\)/);
+  await axe(funder, "commande-brouillon");
+  await funder.getByRole("button", { name: "Confirmer la commande" }).click();
+  await funder.locator("#statut", { hasText: "Confirmée" }).waitFor();
+  await funder.screenshot({ path: join(shots, "commande-confirmee.png"), fullPage: true });
+
+  const op = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
+  await op.goto(base + "/operateur/commandes");
+  await op.getByRole("button", { name: `Paiement reçu pour la commande ${id}` }).click();
+  await op.getByRole("button", { name: `Émettre les carnets de la commande ${id}` }).click();
+  await op.getByRole("heading", { name: "Commandes" }).waitFor();
+  await axe(op, "operateur-commandes-emises");
+
+  await funder.goto(base + `/commanditaire/commandes/${id}`);
+  assert.equal((await funder.locator("#statut").textContent()).trim(), "Émise");
+  await axe(funder, "commande-emise");
+  await funder.screenshot({ path: join(shots, "commande-emise.png"), fullPage: true });
+  for (const name of ["Carnet 1 (PDF)", "Courrier d'accompagnement (PDF)"]) {
+    const [download] = await Promise.all([funder.waitForEvent("download"), funder.getByRole("link", { name }).click()]);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    assert.equal(readFileSync(file).subarray(0, 5).toString(), "%PDF-", name);
+  }
+
+  // The scan page checks a QR payload's signature before sending anything.
+  const mediator = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
+  let posts = 0;
+  mediator.on("request", (r) => { if (r.method() === "POST" && r.url().endsWith("/lieu/encaisser")) posts++; });
+  const forged = payload.replace(/:1000:/, ":5000:");
+  await mediator.getByLabel(/Code du pass/).fill(forged);
+  await mediator.getByLabel("Service rendu").selectOption("2.1.07");
+  await mediator.getByRole("button", { name: "Encaisser" }).click();
+  await mediator.locator("#verification-locale", { hasText: "pas un chèque authentique" }).waitFor();
+  assert.equal(posts, 0, "a forged cheque is refused before any request");
+  await axe(mediator, "lieu-faux-cheque");
+  await mediator.screenshot({ path: join(shots, "lieu-faux-cheque.png"), fullPage: true });
+  await mediator.getByLabel(/Code du pass/).fill(payload);
+  await mediator.getByRole("button", { name: "Encaisser" }).click();
+  await mediator.locator("#resultat[data-result=accepte]").waitFor();
+  assert.equal(posts, 1);
 });

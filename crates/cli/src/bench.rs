@@ -328,7 +328,7 @@ async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     let listen = app.local_addr();
-    crate::demo::create(&store, listen, false).await?;
+    crate::demo::create(&store, listen, false, None).await?;
     let base = format!("http://{listen}");
     tokio::spawn(app.run_until_stopped());
     // Some history to render: 50 redemptions at the demo venue.

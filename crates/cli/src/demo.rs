@@ -62,7 +62,12 @@ const VENUES: &[DemoVenue] = &[
 
 /// Creates the demo programme if the database has none, then prints tokens, sign-ins and codes
 /// when `print` is set.
-pub async fn create(store: &Store, listen: SocketAddr, print: bool) -> anyhow::Result<()> {
+pub async fn create(
+    store: &Store,
+    listen: SocketAddr,
+    print: bool,
+    signer: Option<&passnum_core::signature::SigningKey>,
+) -> anyhow::Result<()> {
     let at = now();
     let existing = store.list_funders(1, 0).await?;
     let (funder, venues) = if let Some(f) = existing.into_iter().next() {
@@ -82,6 +87,15 @@ pub async fn create(store: &Store, listen: SocketAddr, print: bool) -> anyhow::R
             tolerance_days: 30,
             perimeter_communes: vec![],
             perimeter_departements: vec!["69".into()],
+        })?
+        .with_options(&passnum_core::order_options::OrderOptionsRequest {
+            target_publics: vec!["senior".into(), "job_seeker".into(), "young".into()],
+            cover_text: "La Métropole de Lyon vous offre ce carnet pour prendre en main le numérique, à votre rythme, près de chez vous.".into(),
+            funding: vec![
+                ("État".into(), 5000),
+                ("FEDER".into(), 2100),
+                ("Métropole de Lyon".into(), 2900),
+            ],
         })?;
         store.create_order(funder.id, &order, at).await?;
         let mut venues = vec![];
@@ -142,6 +156,21 @@ pub async fn create(store: &Store, listen: SocketAddr, print: bool) -> anyhow::R
             c.number,
             c.code,
             c.state.as_str()
+        );
+    }
+    if let (Some(key), Some(c), Some(o)) = (signer, codes.get(2), orders.first()) {
+        // What the QR code of that cheque carries: paste it in the scan page to try the
+        // signature check.
+        let signed = passnum_core::signature::SignedCheque {
+            code: passnum_core::ChequeCode::parse(&c.code)?,
+            face_value: passnum_core::Money::from_cents(o.face_value_cents),
+            valid_until: o.valid_until,
+            order: o.id,
+        };
+        println!(
+            "QR code du chèque {} (à coller dans la page d'encaissement) : {}",
+            c.code,
+            signed.payload(key)
         );
     }
     if let (Some(t), Some(c)) = (first_venue_token, codes.first()) {

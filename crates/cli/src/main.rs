@@ -305,7 +305,8 @@ async fn main() -> anyhow::Result<()> {
                 StoreOptions::default(),
             )
             .await?;
-            demo::create(&store, listen, true).await?;
+            let key = orders::signing_key(&store, &cli.signing_key).await?;
+            demo::create(&store, listen, true, Some(&key)).await?;
             if no_serve {
                 Ok(())
             } else {

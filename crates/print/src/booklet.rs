@@ -290,7 +290,10 @@ fn draw_cover(
     };
     text(&mut s, left, y, 11.0, regular, &validity);
     y += 16.0;
-    for l in wrap(&format!("Utilisable : {}.", info.perimeter), 85) {
+    for l in wrap(
+        &format!("Utilisable dans les lieux qualifiés : {}.", info.perimeter),
+        85,
+    ) {
         text(&mut s, left, y, 11.0, regular, &l);
         y += 15.0;
     }
