@@ -45,6 +45,15 @@ const POSTGRES: &[(i64, &str)] = &[
 const PG_LOCK_KEY: i64 = 0x0070_6173_736e_756d;
 
 pub async fn run(pool: &AnyPool, engine: Engine) -> Result<usize, StoreError> {
+    run_up_to(pool, engine, i64::MAX).await
+}
+
+/// Applies migrations up to `max_version` (tests of upgrades from an older schema).
+pub async fn run_up_to(
+    pool: &AnyPool,
+    engine: Engine,
+    max_version: i64,
+) -> Result<usize, StoreError> {
     let mut conn = pool.acquire().await?;
     if engine == Engine::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)")
@@ -52,7 +61,7 @@ pub async fn run(pool: &AnyPool, engine: Engine) -> Result<usize, StoreError> {
             .execute(&mut *conn)
             .await?;
     }
-    let result = apply(&mut conn, engine).await;
+    let result = apply(&mut conn, engine, max_version).await;
     if engine == Engine::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(PG_LOCK_KEY)
@@ -62,7 +71,11 @@ pub async fn run(pool: &AnyPool, engine: Engine) -> Result<usize, StoreError> {
     result
 }
 
-async fn apply(conn: &mut sqlx::AnyConnection, engine: Engine) -> Result<usize, StoreError> {
+async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+    max_version: i64,
+) -> Result<usize, StoreError> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
@@ -73,10 +86,12 @@ async fn apply(conn: &mut sqlx::AnyConnection, engine: Engine) -> Result<usize, 
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
         .collect::<Result<_, _>>()?;
-    let files = match engine {
+    let all = match engine {
         Engine::Sqlite => SQLITE,
         Engine::Postgres => POSTGRES,
     };
+    let upto = all.iter().take_while(|(v, _)| *v <= max_version).count();
+    let files = &all[..upto];
     let mut applied = 0;
     let pending = files.iter().any(|(v, _)| !done.contains(v));
     if engine == Engine::Sqlite && pending {

@@ -34,57 +34,121 @@ impl TestDb {
     }
 
     pub async fn with_options(engine: TestEngine, options: StoreOptions) -> Self {
-        match engine {
-            TestEngine::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("passnum.db").display()
-                );
-                let store = Store::connect(&url, options).await.expect("SQLite store");
-                Self {
-                    store,
-                    url,
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            TestEngine::Postgres => {
-                sqlx::any::install_default_drivers();
-                let name = format!("passnum_t_{:016x}", rand::rng().random::<u64>());
-                let admin = pg_admin_url();
-                let mut conn = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("PostgreSQL is required for the tests ({admin}): {e}")
-                    });
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create database");
-                conn.close().await.ok();
-                let url = match admin.rsplit_once('/') {
-                    Some((base, _)) => format!("{base}/{name}"),
-                    None => panic!("bad PASSNUM_TEST_PG_URL {admin}"),
-                };
-                let store = Store::connect(&url, options)
-                    .await
-                    .expect("PostgreSQL store");
-                Self {
-                    store,
-                    url,
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
+        let (url, pg_name, dir) = fresh_database(engine).await;
+        let store = Store::connect(&url, options)
+            .await
+            .unwrap_or_else(|e| panic!("store on {url}: {e}"));
+        Self {
+            store,
+            url,
+            pg_name,
+            _dir: dir,
+        }
+    }
+
+    /// A fresh database with the schema of an older version (migrations up to `version`), to
+    /// test upgrades: fill it through `pool`, then [`OldDb::upgrade`].
+    pub async fn at_version(engine: TestEngine, version: i64) -> OldDb {
+        let (url, pg_name, dir) = fresh_database(engine).await;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&crate::normalize_url(&url))
+            .await
+            .expect("old database");
+        let engine = crate::engine_of(&url).expect("engine");
+        if engine == crate::Engine::Sqlite {
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await
+                .expect("foreign keys");
+        }
+        crate::migrate::run_up_to(&pool, engine, version)
+            .await
+            .expect("old migrations");
+        OldDb {
+            url,
+            pool,
+            pg_name,
+            dir,
+        }
+    }
+}
+
+/// A database left at an older schema version (see [`TestDb::at_version`]).
+pub struct OldDb {
+    pub url: String,
+    pub pool: sqlx::AnyPool,
+    pg_name: Option<String>,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl OldDb {
+    /// Opens the store as a new passnum would: the remaining migrations run.
+    pub async fn upgrade(mut self) -> TestDb {
+        self.pool.close().await;
+        let store = Store::connect(&self.url, StoreOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("upgrade of {}: {e}", self.url));
+        TestDb {
+            store,
+            url: self.url.clone(),
+            pg_name: self.pg_name.take(),
+            _dir: self.dir.take(),
+        }
+    }
+}
+
+/// A new empty database: a SQLite file in a temporary folder, or a PostgreSQL database with a
+/// random name (dropped with its `TestDb`).
+async fn fresh_database(engine: TestEngine) -> (String, Option<String>, Option<tempfile::TempDir>) {
+    match engine {
+        TestEngine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("passnum.db").display()
+            );
+            (url, None, Some(dir))
+        }
+        TestEngine::Postgres => {
+            sqlx::any::install_default_drivers();
+            let name = format!("passnum_t_{:016x}", rand::rng().random::<u64>());
+            let admin = pg_admin_url();
+            let mut conn = sqlx::AnyConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create database");
+            conn.close().await.ok();
+            let url = match admin.rsplit_once('/') {
+                Some((base, _)) => format!("{base}/{name}"),
+                None => panic!("bad PASSNUM_TEST_PG_URL {admin}"),
+            };
+            (url, Some(name), None)
+        }
+    }
+}
+
+impl Drop for OldDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            drop_pg(name);
         }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
+        if let Some(name) = self.pg_name.take() {
+            drop_pg(name);
+        }
+    }
+}
+
+fn drop_pg(name: String) {
+    {
         // Drop runs outside async context: a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,65 @@
+//! A database created by the previous release (schema version 5, orders that were issued in
+//! one step) upgrades to the order workflow without losing or breaking anything, on both
+//! engines; on SQLite, foreign keys are enforced again afterwards.
+
+use passnum_core::{OrderId, OrderStatus};
+use passnum_store::testing::{TestDb, TestEngine};
+
+async fn upgrade_keeps_issued_orders(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 5).await;
+    // Fresh databases: the identities start at 1.
+    for sql in [
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO accounts (kind, owner_id) VALUES ('funder_held', 1)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, valid_from, valid_until, tolerance_days, created_at) \
+         VALUES (1, 'issued', 1, 2, 1000, 2000, '2026-01-01', '2026-12-31', 30, 1000)",
+        "INSERT INTO order_perimeter (order_id, kind, code) VALUES (1, 'departement', '69')",
+        "INSERT INTO booklets (order_id, number) VALUES (1, 1)",
+        "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES (1, 1, 1, '000000000000000', 'issued', 1000)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&old.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let db = old.upgrade().await;
+    let o = db.store.get_order(OrderId(1)).await.unwrap();
+    assert_eq!(o.status, OrderStatus::Issued);
+    assert_eq!(o.perimeter_departements, vec!["69".to_string()]);
+    assert!(o.confirmed_at.is_some() && o.paid_at.is_some() && o.issued_at.is_some());
+    assert_eq!(db.store.order_counts(OrderId(1)).await.unwrap().issued, 1);
+    // References to orders still hold, and are still enforced.
+    let broken = sqlx::query("INSERT INTO booklets (order_id, number) VALUES (999, 1)")
+        .execute(db.store.pool())
+        .await;
+    assert!(
+        broken.is_err(),
+        "a booklet of a missing order is refused after the upgrade"
+    );
+    // The new statuses are accepted.
+    let f = passnum_core::FunderId(1);
+    let order = passnum_core::NewOrder::parse(&passnum_core::OrderRequest {
+        booklet_count: 1,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: time::macros::date!(2027 - 01 - 01),
+        valid_until: time::macros::date!(2027 - 12 - 31),
+        tolerance_days: 0,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })
+    .unwrap();
+    let ts = passnum_core::Timestamp::from_unix_ms(2000);
+    let d = db.store.create_draft_order(f, &order, ts).await.unwrap();
+    assert_eq!(d.status, OrderStatus::Draft);
+}
+
+#[tokio::test]
+async fn upgrade_on_sqlite() {
+    upgrade_keeps_issued_orders(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn upgrade_on_postgres() {
+    upgrade_keeps_issued_orders(TestEngine::Postgres).await;
+}
