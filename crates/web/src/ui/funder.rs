@@ -500,7 +500,20 @@ pub async fn invoice(
         .await
         .map(|f| f.name)
         .unwrap_or_default();
-    let created = paris::local_date(o.created_at);
+    // The prepayment invoice exists from the confirmation of the order, dated that day.
+    let Some(confirmed_at) = o
+        .confirmed_at
+        .filter(|_| o.status != passnum_core::OrderStatus::Cancelled)
+    else {
+        return super::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Pas encore de facture",
+            "La facture de prépaiement est émise quand vous confirmez la commande.",
+        );
+    };
+    let created = paris::local_date(confirmed_at);
     let page = InvoicePage {
         layout: Layout::new(
             format!("Facture de prépaiement, commande n° {id}"),
@@ -521,8 +534,7 @@ pub async fn invoice(
             paris::format_date(o.valid_from),
             paris::format_date(o.valid_until)
         ),
-        // In this version an order is issued once its prepayment is recorded.
-        paid: true,
+        paid: o.paid_at.is_some(),
     };
     render(StatusCode::OK, &page, &csrf)
 }
