@@ -283,9 +283,14 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          OR n.amount_cents <> (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t WHERE t.order_id = n.order_id AND t.kind = 'credit_note')",
     ),
     (
-        "commande dont le prépaiement ne couvre pas la valeur faciale",
+        "commande payée dont le prépaiement ne couvre pas la valeur faciale, ou prépaiement d'une commande non payée",
         "SELECT COUNT(*) FROM orders o WHERE (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t \
-         WHERE t.order_id = o.id AND t.kind = 'prepayment') <> o.total_cents",
+         WHERE t.order_id = o.id AND t.kind = 'prepayment') <> \
+         CASE WHEN o.status IN ('paid', 'issued', 'closed') THEN o.total_cents ELSE 0 END",
+    ),
+    (
+        "chèques d'une commande qui n'est pas émise",
+        "SELECT COUNT(*) FROM cheques c JOIN orders o ON o.id = c.order_id WHERE o.status NOT IN ('issued', 'closed')",
     ),
 ];
 

@@ -64,6 +64,11 @@ both_engines! {
         let other = s.create_draft_order(f.id, &with_split(1), t0()).await.unwrap();
         assert_eq!(s.cancel_order(other.id, t0()).await.unwrap().status, OrderStatus::Cancelled);
         assert_eq!(conflict_code(s.confirm_order(other.id, t0()).await.unwrap_err()), "order_state");
+        // Drafts, confirmed and cancelled orders hold no money and no cheque: the history
+        // check agrees with the ledger at every step.
+        let confirmed = s.create_draft_order(f.id, &with_split(1), t0()).await.unwrap();
+        s.confirm_order(confirmed.id, t0()).await.unwrap();
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
     }
 }
 
