@@ -74,6 +74,16 @@ pub enum OrderCommand {
     },
     /// Declare what a funder may spend on orders (in euros; "none" to clear).
     Budget { funder: i64, amount: String },
+    /// The programme's operator fees (without options: show them).
+    Fees {
+        /// Kept from each cheque paid to a venue, in basis points (400 = 4 %); the default of
+        /// payment runs.
+        #[arg(long)]
+        venue_bp: Option<i64>,
+        /// Charged to funders on top of the face value of the orders they confirm from now on.
+        #[arg(long)]
+        funder_bp: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,6 +219,26 @@ pub async fn order(store: &Store, cmd: OrderCommand) -> anyhow::Result<()> {
                 }
                 offset += 500;
             }
+        }
+        OrderCommand::Fees {
+            venue_bp,
+            funder_bp,
+        } => {
+            let mut fees = store.programme_fees().await?;
+            if venue_bp.is_some() || funder_bp.is_some() {
+                let venue = passnum_core::payment::FeeRate::from_basis_points(
+                    venue_bp.unwrap_or(fees.venue_fee_bp),
+                )?;
+                let funder = passnum_core::payment::FeeRate::from_basis_points(
+                    funder_bp.unwrap_or(fees.funder_fee_bp),
+                )?;
+                fees = store.set_programme_fees(venue, funder, now).await?;
+            }
+            println!(
+                "Commission côté lieux : {} % ; frais côté commanditaires : {} %",
+                passnum_core::order_options::percent_text(fees.venue_fee_bp),
+                passnum_core::order_options::percent_text(fees.funder_fee_bp)
+            );
         }
         OrderCommand::Budget { funder, amount } => {
             let budget = match amount.trim() {

@@ -86,9 +86,10 @@ pub struct RunArgs {
     /// Last day (Paris) of the redemptions to pay, YYYY-MM-DD: at most yesterday.
     #[arg(long)]
     cutoff: String,
-    /// Operator's fee on the venue side, in basis points (400 = 4 %).
-    #[arg(long, default_value_t = 0)]
-    fee_bp: i64,
+    /// Operator's fee on the venue side, in basis points (400 = 4 %). Default: the
+    /// programme's (`passnum fees`).
+    #[arg(long)]
+    fee_bp: Option<i64>,
 }
 
 fn date(s: &str) -> anyhow::Result<Date> {
@@ -96,11 +97,12 @@ fn date(s: &str) -> anyhow::Result<Date> {
     Date::parse(s.trim(), fmt).with_context(|| format!("« {s} » n'est pas une date AAAA-MM-JJ"))
 }
 
-fn parse_run(args: &RunArgs) -> anyhow::Result<(Date, FeeRate)> {
-    Ok((
-        date(&args.cutoff)?,
-        FeeRate::from_basis_points(args.fee_bp)?,
-    ))
+async fn parse_run(store: &Store, args: &RunArgs) -> anyhow::Result<(Date, FeeRate)> {
+    let fee = match args.fee_bp {
+        Some(bp) => FeeRate::from_basis_points(bp)?,
+        None => store.programme_fees().await?.venue(),
+    };
+    Ok((date(&args.cutoff)?, fee))
 }
 
 pub async fn bank(store: &Store, cmd: BankCommand) -> anyhow::Result<()> {
@@ -155,7 +157,7 @@ pub async fn bank(store: &Store, cmd: BankCommand) -> anyhow::Result<()> {
 pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()> {
     match cmd {
         PaymentsCommand::Preview(args) => {
-            let (cutoff, fee) = parse_run(&args)?;
+            let (cutoff, fee) = parse_run(store, &args).await?;
             let p = store.preview_payment_run(cutoff, fee, now()).await?;
             println!(
                 "Arrêté au {} ; commission {} points de base.",
@@ -190,7 +192,7 @@ pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()>
             }
         }
         PaymentsCommand::Create(args) => {
-            let (cutoff, fee) = parse_run(&args)?;
+            let (cutoff, fee) = parse_run(store, &args).await?;
             let r = store.create_payment_run(cutoff, fee, now()).await?;
             println!(
                 "Virement n° {} préparé : {} chèques, {} brut, {} de commission, {} à verser.",

@@ -129,6 +129,17 @@ impl Posting {
         }
     }
 
+    /// The operator's fee charged to a funder on top of an order's face value: paid in by the
+    /// funder with its prepayment, straight to the operator's revenue.
+    pub fn funder_fee(amount: Money) -> Self {
+        Self {
+            debit: AccountKey::World,
+            credit: AccountKey::Operator,
+            amount,
+            kind: TransferKind::OperatorFee,
+        }
+    }
+
     /// Unused face value returned to the funder after its order expired.
     pub fn credit_note(funder: FunderId, amount: Money) -> Self {
         Self {

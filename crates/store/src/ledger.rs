@@ -289,6 +289,12 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          CASE WHEN o.status IN ('paid', 'issued', 'closed') THEN o.total_cents ELSE 0 END",
     ),
     (
+        "commission commanditaire différente de celle de la facture",
+        "SELECT COUNT(*) FROM orders o WHERE (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t \
+         WHERE t.order_id = o.id AND t.kind = 'operator_fee') <> \
+         CASE WHEN o.status IN ('paid', 'issued', 'closed') THEN o.funder_fee_cents ELSE 0 END",
+    ),
+    (
         "chèques d'une commande qui n'est pas émise",
         "SELECT COUNT(*) FROM cheques c JOIN orders o ON o.id = c.order_id WHERE o.status NOT IN ('issued', 'closed')",
     ),

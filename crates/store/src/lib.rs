@@ -22,6 +22,7 @@ mod payments;
 mod redeem;
 mod rows;
 mod services;
+mod settings;
 mod signing_keys;
 mod staff;
 pub mod testing;
@@ -47,6 +48,7 @@ pub use payments::{
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
+pub use settings::ProgrammeFees;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::StaffMember;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};

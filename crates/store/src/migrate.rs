@@ -22,6 +22,10 @@ const SQLITE: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_order_workflow.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_programme_fees.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -38,6 +42,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         6,
         include_str!("../migrations/postgres/0006_order_workflow.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_programme_fees.sql"),
     ),
 ];
 

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use passnum_core::ledger::Posting;
 use passnum_core::order_options::LogoKind;
+use passnum_core::payment::FeeRate;
 use passnum_core::{ChequeCode, FunderId, Money, NewOrder, OrderId, OrderStatus, Timestamp};
 use sqlx::{Any, Transaction};
 
@@ -167,6 +168,22 @@ impl Store {
             )
             .await?;
         check_budget(&mut tx, self.engine(), funder, total, true).await?;
+        // The funder-side fee is frozen with the invoice: a later change of the programme's
+        // fees does not change what this funder was asked to pay.
+        let bp: i64 =
+            sqlx::query_scalar("SELECT funder_fee_bp FROM programme_settings WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let fee = FeeRate::from_basis_points(bp)
+            .unwrap_or_default()
+            .fee_on(total)
+            .map_err(|e| StoreError::corrupt(e.to_string()))?;
+        sqlx::query("UPDATE orders SET funder_fee_bp = $1, funder_fee_cents = $2 WHERE id = $3")
+            .bind(bp)
+            .bind(fee.cents())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.get_order(id).await
     }
@@ -188,20 +205,25 @@ impl Store {
                 now,
             )
             .await?;
-        post(
-            &mut tx,
-            &self.inner.caches,
-            self.engine(),
-            &[NewTransfer {
-                posting: Posting::prepayment(funder, total),
-                order_id: Some(id.0),
-                redemption_id: None,
-                reverses_id: None,
-                payment_run_id: None,
-            }],
-            now,
-        )
-        .await?;
+        let fee: i64 = sqlx::query_scalar("SELECT funder_fee_cents FROM orders WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let prepayment = NewTransfer {
+            posting: Posting::prepayment(funder, total),
+            order_id: Some(id.0),
+            redemption_id: None,
+            reverses_id: None,
+            payment_run_id: None,
+        };
+        let mut transfers = vec![prepayment];
+        if fee > 0 {
+            transfers.push(NewTransfer {
+                posting: Posting::funder_fee(Money::from_cents(fee)),
+                ..prepayment
+            });
+        }
+        post(&mut tx, &self.inner.caches, self.engine(), &transfers, now).await?;
         tx.commit().await?;
         self.get_order(id).await
     }

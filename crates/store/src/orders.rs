@@ -39,6 +39,9 @@ pub struct Order {
     pub paid_at: Option<Timestamp>,
     pub issued_at: Option<Timestamp>,
     pub cancelled_at: Option<Timestamp>,
+    /// The operator's fee on top of the face value, frozen at confirmation (basis points, cents).
+    pub funder_fee_bp: i64,
+    pub funder_fee_cents: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -77,7 +80,7 @@ pub struct ChequeStatus {
 
 pub(crate) const ORDER_COLUMNS: &str = "id, funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, \
      total_cents, valid_from, valid_until, tolerance_days, created_at, target_publics, cover_text, \
-     confirmed_at, paid_at, issued_at, cancelled_at, \
+     confirmed_at, paid_at, issued_at, cancelled_at, funder_fee_bp, funder_fee_cents, \
      (SELECT COUNT(*) FROM order_logos l WHERE l.order_id = orders.id) AS has_logo";
 
 pub(crate) fn order_row(
@@ -104,6 +107,8 @@ pub(crate) fn order_row(
         paid_at: at("paid_at")?,
         issued_at: at("issued_at")?,
         cancelled_at: at("cancelled_at")?,
+        funder_fee_bp: get_i64(row, "funder_fee_bp")?,
+        funder_fee_cents: get_i64(row, "funder_fee_cents")?,
         booklet_count: get_i64(row, "booklet_count")?,
         cheques_per_booklet: get_i64(row, "cheques_per_booklet")?,
         face_value_cents: get_i64(row, "face_value_cents")?,

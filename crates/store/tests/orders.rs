@@ -141,3 +141,31 @@ both_engines! {
         ));
     }
 }
+
+both_engines! {
+    async fn the_funder_side_fee_is_frozen_at_confirmation_and_posted_with_the_prepayment(db) {
+        use passnum_core::payment::FeeRate;
+        use passnum_core::ledger::AccountKey;
+        let s = &db.store;
+        let f = s.create_funder("CAF", "caf", t0()).await.unwrap();
+        s.set_programme_fees(FeeRate::from_basis_points(400).unwrap(), FeeRate::from_basis_points(250).unwrap(), t0())
+            .await
+            .unwrap();
+        let d = s.create_draft_order(f.id, &with_split(3), t0()).await.unwrap();
+        assert_eq!(d.funder_fee_cents, 0, "no invoice yet");
+        let c = s.confirm_order(d.id, t0()).await.unwrap();
+        assert_eq!((c.funder_fee_bp, c.funder_fee_cents), (250, 750), "2.5 % of 300 €");
+        // A later change of the programme's fee does not change this invoice.
+        s.set_programme_fees(FeeRate::default(), FeeRate::from_basis_points(1000).unwrap(), t0())
+            .await
+            .unwrap();
+        s.record_order_payment(d.id, t0()).await.unwrap();
+        let balances = s.balances(LedgerScope::All).await.unwrap();
+        let of = |k: AccountKey| balances.iter().find(|b| b.account == k).map_or(0, |b| b.balance_cents);
+        assert_eq!(of(AccountKey::FunderHeld(f.id)), 30_000, "the face value is held for the funder");
+        assert_eq!(of(AccountKey::Operator), 750, "the fee goes to the operator");
+        assert!(s.trial_balance().await.unwrap().is_balanced());
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        assert_eq!(s.programme_fees().await.unwrap().venue_fee_bp, 0);
+    }
+}

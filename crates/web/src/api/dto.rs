@@ -179,6 +179,9 @@ pub struct OrderDto {
     pub cover_text: String,
     pub funding: Vec<FundingLineDto>,
     pub has_logo: bool,
+    /// The operator's fee charged to the funder on top of the face value, frozen when the
+    /// order is confirmed (0 before).
+    pub funder_fee_cents: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +228,7 @@ impl From<Order> for OrderDto {
                 })
                 .collect(),
             has_logo: o.has_logo,
+            funder_fee_cents: o.funder_fee_cents,
             confirmed_at: o.confirmed_at.map(ts),
             paid_at: o.paid_at.map(ts),
             issued_at: o.issued_at.map(ts),

@@ -132,9 +132,10 @@ pub struct RunRequest {
     /// Last day (Paris) of the redemptions to pay; at most yesterday.
     #[schema(example = "2026-10-31")]
     pub cutoff: String,
-    /// Operator's fee on the venue side, in basis points (400 = 4 %). 0 by default.
+    /// Operator's fee on the venue side, in basis points (400 = 4 %). By default, the
+    /// programme's venue-side fee.
     #[serde(default)]
-    pub fee_basis_points: i64,
+    pub fee_basis_points: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -231,12 +232,13 @@ impl From<RunPreview> for PreviewDto {
     }
 }
 
-fn parse_run(body: &RunRequest) -> ApiResult<(time::Date, FeeRate)> {
-    Ok((
-        date_in("cutoff", &body.cutoff)?,
-        FeeRate::from_basis_points(body.fee_basis_points)
+async fn parse_run(st: &AppState, body: &RunRequest) -> ApiResult<(time::Date, FeeRate)> {
+    let fee = match body.fee_basis_points {
+        Some(bp) => FeeRate::from_basis_points(bp)
             .map_err(|e| ApiError::invalid("invalid_fee", capitalize(&e.to_string())))?,
-    ))
+        None => st.store.programme_fees().await?.venue(),
+    };
+    Ok((date_in("cutoff", &body.cutoff)?, fee))
 }
 
 /// What a run would pay, and what would wait (operator). Writes nothing.
@@ -247,7 +249,7 @@ pub async fn preview(
     _operator: OperatorAuth,
     ApiJson(body): ApiJson<RunRequest>,
 ) -> ApiResult<Json<PreviewDto>> {
-    let (cutoff, fee) = parse_run(&body)?;
+    let (cutoff, fee) = parse_run(&st, &body).await?;
     Ok(Json(
         st.store
             .preview_payment_run(cutoff, fee, st.clock.now())
@@ -266,7 +268,7 @@ pub async fn create(
     _operator: OperatorAuth,
     ApiJson(body): ApiJson<RunRequest>,
 ) -> ApiResult<(StatusCode, Json<RunDto>)> {
-    let (cutoff, fee) = parse_run(&body)?;
+    let (cutoff, fee) = parse_run(&st, &body).await?;
     Ok((
         StatusCode::CREATED,
         Json(

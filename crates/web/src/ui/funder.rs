@@ -463,6 +463,9 @@ struct InvoicePage {
     face_value: String,
     cheques: i64,
     total: String,
+    /// (rate in %, amount) of the operator's fee charged to the funder, if any.
+    fee: Option<(String, String)>,
+    grand_total: String,
     validity: String,
     paid: bool,
 }
@@ -529,6 +532,13 @@ pub async fn invoice(
         face_value: euros(o.face_value_cents),
         cheques: o.booklet_count * o.cheques_per_booklet,
         total: euros(o.total_cents),
+        fee: (o.funder_fee_cents > 0).then(|| {
+            (
+                passnum_core::order_options::percent_text(o.funder_fee_bp),
+                euros(o.funder_fee_cents),
+            )
+        }),
+        grand_total: euros(o.total_cents + o.funder_fee_cents),
         validity: format!(
             "du {} au {}",
             paris::format_date(o.valid_from),

@@ -371,7 +371,14 @@ async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> RunsPage 
             })
             .collect(),
         cutoff: yesterday,
-        fee: "0".into(),
+        // The programme's venue-side fee, which the operator may change for this run.
+        fee: st
+            .store
+            .programme_fees()
+            .await
+            .map(|f| f.venue_fee_bp)
+            .unwrap_or(0)
+            .to_string(),
         preview: None,
         message: None,
         errors: FieldErrors::default(),

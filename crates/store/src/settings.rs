@@ -1,0 +1,60 @@
+//! Programme-wide settings: the operator's fees.
+
+use passnum_core::Timestamp;
+use passnum_core::payment::FeeRate;
+use serde::Serialize;
+
+use crate::rows::get_i64;
+use crate::{Store, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ProgrammeFees {
+    /// Kept from each cheque paid to a venue (the default of payment runs).
+    pub venue_fee_bp: i64,
+    /// Charged to a funder on top of its order's face value.
+    pub funder_fee_bp: i64,
+}
+
+impl ProgrammeFees {
+    pub fn venue(self) -> FeeRate {
+        FeeRate::from_basis_points(self.venue_fee_bp).unwrap_or_default()
+    }
+
+    pub fn funder(self) -> FeeRate {
+        FeeRate::from_basis_points(self.funder_fee_bp).unwrap_or_default()
+    }
+}
+
+impl Store {
+    pub async fn programme_fees(&self) -> Result<ProgrammeFees, StoreError> {
+        let row =
+            sqlx::query("SELECT venue_fee_bp, funder_fee_bp FROM programme_settings WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(ProgrammeFees {
+            venue_fee_bp: get_i64(&row, "venue_fee_bp")?,
+            funder_fee_bp: get_i64(&row, "funder_fee_bp")?,
+        })
+    }
+
+    /// Sets the fees for what comes next: confirmed orders keep the fee of their invoice,
+    /// payment runs keep the fee they were prepared with.
+    pub async fn set_programme_fees(
+        &self,
+        venue: FeeRate,
+        funder: FeeRate,
+        now: Timestamp,
+    ) -> Result<ProgrammeFees, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE programme_settings SET venue_fee_bp = $1, funder_fee_bp = $2, updated_at = $3 WHERE id = 1",
+        )
+        .bind(venue.basis_points())
+        .bind(funder.basis_points())
+        .bind(now.unix_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.programme_fees().await
+    }
+}
