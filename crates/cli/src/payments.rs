@@ -58,6 +58,21 @@ pub enum PaymentsCommand {
         #[arg(long)]
         run: i64,
     },
+    /// Record that a paid cheque must be recovered: deducted from its venue's next run and
+    /// refunded to its funder (a confirmed run is never changed).
+    Correct {
+        /// The redemption paid wrongly (see the venue's statement or `ledger journal`).
+        #[arg(long)]
+        redemption: i64,
+        /// Why: printed on the venue's statement.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Corrections waiting for a run, or recovered by one (`--run`).
+    Corrections {
+        #[arg(long)]
+        run: Option<i64>,
+    },
     /// Write the SEPA credit transfer file and one CSV statement per venue.
     Export {
         #[arg(long)]
@@ -216,6 +231,32 @@ pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()>
                 Money::from_cents(r.net_cents)
             );
         }
+        PaymentsCommand::Correct { redemption, reason } => {
+            let c = store.create_correction(redemption, &reason, now()).await?;
+            println!(
+                "Correction n° {} : {} ({}) sera retenu sur le prochain virement du lieu n° {} et remboursé au commanditaire.",
+                c.id,
+                Money::from_cents(c.amount_cents),
+                c.cheque_code,
+                c.venue_id.0
+            );
+        }
+        PaymentsCommand::Corrections { run } => {
+            for c in store.corrections(run).await? {
+                println!(
+                    "n° {}  lieu {}  {}  {}  virement corrigé {}  {}  « {} »",
+                    c.id,
+                    c.venue_id.0,
+                    c.cheque_code,
+                    Money::from_cents(c.amount_cents),
+                    c.corrected_run_id,
+                    c.run_id.map_or("en attente".to_string(), |r| format!(
+                        "retenu sur le virement {r}"
+                    )),
+                    c.reason
+                );
+            }
+        }
         PaymentsCommand::Cancel { run } => {
             store.cancel_payment_run(run, now()).await?;
             println!("Virement n° {run} annulé : ses chèques iront dans un prochain virement.");
@@ -308,6 +349,7 @@ pub async fn export(
         .map(|s| (s.code.as_str().to_string(), s.name))
         .collect();
     let mut funders: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let corrections = store.corrections(Some(run)).await?;
     for chunk in lines.chunks(100) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             continue;
@@ -357,6 +399,12 @@ pub async fn export(
                         s.amount_cents,
                         s.fee_cents,
                     ));
+                }
+            }
+            for c in corrections.iter().filter(|c| c.venue_id == venue) {
+                w.correction(c)?;
+                if pdf {
+                    rows.push(passnum_web::statements::pdf_correction_row(c));
                 }
             }
             std::io::Write::flush(&mut w.finish(l)?)?;

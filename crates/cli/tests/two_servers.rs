@@ -29,6 +29,9 @@ fn free_port() -> u16 {
 
 async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
     let port = free_port();
+    // The server's own words, shown if it does not start.
+    let log_path = key.with_file_name(format!("server-{port}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_passnum"))
         .arg("--signing-key")
         .arg(key)
@@ -40,7 +43,7 @@ async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
             &format!("127.0.0.1:{port}"),
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start passnum");
     let base = format!("http://127.0.0.1:{port}");
@@ -51,7 +54,11 @@ async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
         {
             break;
         }
-        assert!(Instant::now() < deadline, "server on {port} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "server on {port} did not start:\n{}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (Server(child), base)

@@ -69,6 +69,7 @@ pub fn label(kind: &str) -> &'static str {
         "venue_payment" => "Virement à un lieu",
         "operator_fee" => "Commission de l'opérateur",
         "credit_note" => "Avoir au commanditaire",
+        "correction" => "Correction d'un paiement, remboursée au commanditaire",
         _ => "Écriture",
     }
 }

@@ -67,6 +67,9 @@ pub enum TransferKind {
     VenuePayment,
     OperatorFee,
     CreditNote,
+    /// A cheque paid wrongly, recovered from the venue's next payment and refunded to its
+    /// funder.
+    Correction,
 }
 
 impl TransferKind {
@@ -78,6 +81,7 @@ impl TransferKind {
             Self::VenuePayment => "venue_payment",
             Self::OperatorFee => "operator_fee",
             Self::CreditNote => "credit_note",
+            Self::Correction => "correction",
         }
     }
 }
@@ -147,6 +151,16 @@ impl Posting {
             credit: AccountKey::World,
             amount,
             kind: TransferKind::CreditNote,
+        }
+    }
+
+    /// A cheque paid wrongly: deducted from what the venue is owed, refunded to the funder.
+    pub fn correction(venue: VenueId, amount: Money) -> Self {
+        Self {
+            debit: AccountKey::VenuePayable(venue),
+            credit: AccountKey::World,
+            amount,
+            kind: TransferKind::Correction,
         }
     }
 

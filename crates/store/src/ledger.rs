@@ -295,6 +295,15 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          CASE WHEN o.status IN ('paid', 'issued', 'closed') THEN o.funder_fee_cents ELSE 0 END",
     ),
     (
+        "correction d'un virement confirmé sans sa contre-passation, ou l'inverse",
+        "SELECT (SELECT COUNT(*) FROM payment_corrections pc JOIN payment_runs p ON p.id = pc.run_id \
+         WHERE p.status = 'confirmed' AND (SELECT COUNT(*) FROM transfers t WHERE t.kind = 'correction' \
+         AND t.redemption_id = pc.redemption_id AND t.amount_cents = pc.amount_cents) <> 1) \
+         + (SELECT COUNT(*) FROM transfers t WHERE t.kind = 'correction' AND NOT EXISTS \
+         (SELECT 1 FROM payment_corrections pc JOIN payment_runs p ON p.id = pc.run_id \
+         WHERE pc.redemption_id = t.redemption_id AND p.status = 'confirmed'))",
+    ),
+    (
         "chèques d'une commande qui n'est pas émise",
         "SELECT COUNT(*) FROM cheques c JOIN orders o ON o.id = c.order_id WHERE o.status NOT IN ('issued', 'closed')",
     ),

@@ -11,6 +11,7 @@
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
 mod closing;
+mod corrections;
 mod error;
 mod funders;
 mod idempotency;
@@ -36,6 +37,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use closing::{CreditNote, StepDone};
+pub use corrections::Correction;
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;

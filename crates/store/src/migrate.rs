@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_programme_fees.sql"),
     ),
+    (8, include_str!("../migrations/sqlite/0008_corrections.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -46,6 +47,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         7,
         include_str!("../migrations/postgres/0007_programme_fees.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_corrections.sql"),
     ),
 ];
 

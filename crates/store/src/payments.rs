@@ -68,6 +68,9 @@ pub struct PaymentRun {
     pub cheques: i64,
     pub gross_cents: i64,
     pub fee_cents: i64,
+    /// Cheques paid wrongly by earlier runs, recovered in this one.
+    pub corrections_cents: i64,
+    /// gross − fee − corrections: what the bank transfers.
     pub net_cents: i64,
 }
 
@@ -82,6 +85,8 @@ pub struct VenueLine {
     pub cheques: i64,
     pub gross_cents: i64,
     pub fee_cents: i64,
+    /// Recovered in this run for cheques paid wrongly before (0 in a preview).
+    pub corrections_cents: i64,
     pub net_cents: i64,
 }
 
@@ -296,6 +301,8 @@ impl Store {
                     cheques,
                     gross_cents: gross,
                     fee_cents: fee,
+                    // Waiting corrections are attached when the run is prepared.
+                    corrections_cents: 0,
                     net_cents: gross - fee,
                 }),
                 state => preview.waiting.push(WaitingLine {
@@ -359,6 +366,17 @@ impl Store {
                 "aucun chèque à payer pour cette date d'arrêté (les lieux sans coordonnées bancaires confirmées attendent)",
             ));
         }
+        // Corrections waiting for a venue of this run are recovered from it when what the
+        // venue is owed in the run covers them all; otherwise they wait for a later run.
+        sqlx::query(
+            "UPDATE payment_corrections SET run_id = $1 WHERE run_id IS NULL AND venue_id IN (\
+             SELECT i.venue_id FROM payment_run_items i WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id \
+             HAVING SUM(i.amount_cents - i.fee_cents) > (SELECT SUM(pc.amount_cents) FROM payment_corrections pc \
+             WHERE pc.venue_id = i.venue_id AND pc.run_id IS NULL))",
+        )
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.payment_run(run_id).await
     }
@@ -368,7 +386,8 @@ impl Store {
             "SELECT p.id, p.cutoff_date, p.status, p.fee_basis_points, p.created_at, p.confirmed_at, \
              (SELECT COUNT(*) FROM payment_run_items i WHERE i.run_id = p.id) AS cheques, \
              CAST((SELECT COALESCE(SUM(i.amount_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS gross, \
-             CAST((SELECT COALESCE(SUM(i.fee_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS fee \
+             CAST((SELECT COALESCE(SUM(i.fee_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS fee, \
+             CAST((SELECT COALESCE(SUM(pc.amount_cents), 0) FROM payment_corrections pc WHERE pc.run_id = p.id) AS BIGINT) AS corrections \
              FROM payment_runs p WHERE p.id = $1",
         )
         .bind(id)
@@ -382,6 +401,7 @@ impl Store {
             other => return Err(StoreError::corrupt(format!("statut de virement {other}"))),
         };
         let (gross, fee) = (get_i64(&row, "gross")?, get_i64(&row, "fee")?);
+        let corrections = get_i64(&row, "corrections")?;
         Ok(PaymentRun {
             id,
             cutoff: date_from_sql(&get_string(&row, "cutoff_date")?)?,
@@ -392,7 +412,8 @@ impl Store {
             cheques: get_i64(&row, "cheques")?,
             gross_cents: gross,
             fee_cents: fee,
-            net_cents: gross - fee,
+            corrections_cents: corrections,
+            net_cents: gross - fee - corrections,
         })
     }
 
@@ -418,6 +439,11 @@ impl Store {
             ));
         }
         sqlx::query("UPDATE payment_run_items SET cancelled = 1 WHERE run_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // Its corrections wait for the next run.
+        sqlx::query("UPDATE payment_corrections SET run_id = NULL WHERE run_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -460,12 +486,31 @@ impl Store {
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        let mut transfers = Vec::with_capacity(per_venue.len() * 2);
+        let corrections = sqlx::query(
+            "SELECT venue_id, order_id, redemption_id, amount_cents FROM payment_corrections WHERE run_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut recovered: std::collections::HashMap<i64, i64> = Default::default();
+        let mut transfers = Vec::with_capacity(per_venue.len() * 2 + corrections.len());
+        for c in &corrections {
+            let (venue, amount) = (get_i64(c, "venue_id")?, get_i64(c, "amount_cents")?);
+            *recovered.entry(venue).or_default() += amount;
+            transfers.push(NewTransfer {
+                posting: Posting::correction(VenueId(venue), Money::from_cents(amount)),
+                order_id: Some(get_i64(c, "order_id")?),
+                redemption_id: Some(get_i64(c, "redemption_id")?),
+                reverses_id: None,
+                payment_run_id: Some(id),
+            });
+        }
         for r in &per_venue {
             let venue = VenueId(get_i64(r, "venue_id")?);
             let (gross, fee) = (get_i64(r, "gross")?, get_i64(r, "fee")?);
+            let corrected = recovered.get(&venue.0).copied().unwrap_or(0);
             let base = NewTransfer {
-                posting: Posting::venue_payment(venue, Money::from_cents(gross - fee)),
+                posting: Posting::venue_payment(venue, Money::from_cents(gross - fee - corrected)),
                 order_id: None,
                 redemption_id: None,
                 reverses_id: None,
@@ -519,7 +564,8 @@ impl Store {
     pub async fn payment_run_lines(&self, id: i64) -> Result<Vec<VenueLine>, StoreError> {
         sqlx::query(
             "SELECT i.venue_id, v.name, b.holder, b.iban, b.bic, COUNT(*) AS cheques, \
-             CAST(SUM(i.amount_cents) AS BIGINT) AS gross, CAST(SUM(i.fee_cents) AS BIGINT) AS fee \
+             CAST(SUM(i.amount_cents) AS BIGINT) AS gross, CAST(SUM(i.fee_cents) AS BIGINT) AS fee, \
+             CAST((SELECT COALESCE(SUM(pc.amount_cents), 0) FROM payment_corrections pc WHERE pc.run_id = $1 AND pc.venue_id = i.venue_id) AS BIGINT) AS corrections \
              FROM payment_run_items i JOIN venues v ON v.id = i.venue_id JOIN venue_bank_accounts b ON b.id = i.bank_account_id \
              WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id, v.name, b.holder, b.iban, b.bic ORDER BY i.venue_id",
         )
@@ -529,6 +575,7 @@ impl Store {
         .iter()
         .map(|r| {
             let (gross, fee) = (get_i64(r, "gross")?, get_i64(r, "fee")?);
+            let corrections = get_i64(r, "corrections")?;
             Ok(VenueLine {
                 venue_id: VenueId(get_i64(r, "venue_id")?),
                 venue_name: get_string(r, "name")?,
@@ -538,7 +585,8 @@ impl Store {
                 cheques: get_i64(r, "cheques")?,
                 gross_cents: gross,
                 fee_cents: fee,
-                net_cents: gross - fee,
+                corrections_cents: corrections,
+                net_cents: gross - fee - corrections,
             })
         })
         .collect()

@@ -217,3 +217,98 @@ both_engines! {
         assert!(!out.status.success());
     }
 }
+
+both_engines! {
+    async fn a_cheque_paid_wrongly_is_recovered_from_the_next_run_never_by_changing_a_confirmed_one(db) {
+        use passnum_store::RedemptionScope;
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let acct = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Ville de Lyon", t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, acct.id, t0()).await.unwrap();
+        redeem_n(s, &w, &w.lyon, 0, 3).await;
+        let run1 = s.create_payment_run(date!(2026 - 06 - 15), FeeRate::default(), later()).await.unwrap();
+        s.confirm_payment_run(run1.id, later()).await.unwrap();
+        let id_of = |code: passnum_core::ChequeCode| {
+            let s = s.clone();
+            async move {
+                s.list_redemptions(RedemptionScope::Venue(w.lyon.id), 0, 100).await.unwrap()
+                    .into_iter().find(|r| r.cheque_code == code.grouped()).unwrap().id.0
+            }
+        };
+        // A redemption not yet paid cannot be corrected (the venue cancels it, or it is not owed yet).
+        let day3 = t0().plus_ms(3 * DAY_MS);
+        s.redeem(redeem_req(&w.lyon, w.codes[3], day3)).await.unwrap();
+        let unpaid = id_of(w.codes[3]).await;
+        let code = |e: StoreError| match e { StoreError::Invalid { code, .. } | StoreError::Conflict { code, .. } => code, other => panic!("{other:?}") };
+        assert_eq!(code(s.create_correction(unpaid, "atelier non tenu", later()).await.unwrap_err()), "not_paid");
+        let paid = id_of(w.codes[0]).await;
+        assert_eq!(code(s.create_correction(paid, "x", later()).await.unwrap_err()), "invalid_reason");
+        let c = s.create_correction(paid, "atelier non tenu (contrôle du 20/06)", later()).await.unwrap();
+        assert_eq!((c.amount_cents, c.corrected_run_id, c.run_id), (1000, run1.id, None));
+        assert_eq!(code(s.create_correction(paid, "deux fois", later()).await.unwrap_err()), "already_corrected");
+        // The confirmed run is unchanged.
+        assert_eq!(s.payment_run(run1.id).await.unwrap(), run1_after(&run1));
+
+        // The next run recovers it: 3 cheques owed (30 €), 10 € recovered, 20 € transferred.
+        redeem_n_at(s, &w, &w.lyon, 4, 2, day3).await;
+        let day6 = t0().plus_ms(6 * DAY_MS);
+        let run2 = s.create_payment_run(date!(2026 - 06 - 18), FeeRate::default(), day6).await.unwrap();
+        assert_eq!((run2.cheques, run2.gross_cents, run2.corrections_cents, run2.net_cents), (3, 3000, 1000, 2000));
+        let lines = s.payment_run_lines(run2.id).await.unwrap();
+        assert_eq!((lines[0].corrections_cents, lines[0].net_cents), (1000, 2000));
+        // Cancelling the run puts the correction back in the queue; the next one takes it again.
+        s.cancel_payment_run(run2.id, day6).await.unwrap();
+        assert_eq!(s.corrections(None).await.unwrap().len(), 1);
+        let run2 = s.create_payment_run(date!(2026 - 06 - 18), FeeRate::default(), day6).await.unwrap();
+        assert_eq!(run2.corrections_cents, 1000);
+        s.confirm_payment_run(run2.id, day6).await.unwrap();
+        let venue = s.balances(LedgerScope::Venue(w.lyon.id)).await.unwrap();
+        assert_eq!(venue[0].balance_cents, 0, "nothing left owed to the venue");
+        let all = s.balances(LedgerScope::All).await.unwrap();
+        let world = all.iter().find(|b| b.account == AccountKey::World).unwrap().balance_cents;
+        // The world put 200 € in (prepayment), got 30 € + 20 € (transfers) + 10 € (refund).
+        assert_eq!(world, -20_000 + 3000 + 2000 + 1000);
+        assert!(s.trial_balance().await.unwrap().is_balanced());
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        assert_eq!(s.corrections(Some(run2.id)).await.unwrap()[0].redemption_id, paid);
+
+        // A correction larger than what the venue is owed in a run waits for a later one.
+        let second = id_of(w.codes[1]).await;
+        s.create_correction(second, "doublon", day6).await.unwrap();
+        let day7 = t0().plus_ms(7 * DAY_MS);
+        redeem_n_at(s, &w, &w.lyon, 6, 1, day6).await;
+        let run3 = s.create_payment_run(date!(2026 - 06 - 21), FeeRate::default(), t0().plus_ms(9 * DAY_MS)).await.unwrap();
+        assert_eq!((run3.net_cents, run3.corrections_cents), (1000, 0), "10 € owed cannot cover a 10 € recovery and a payment");
+        assert_eq!(s.corrections(None).await.unwrap().len(), 1, "it waits");
+        let _ = day7;
+    }
+}
+
+fn run1_after(r: &passnum_store::PaymentRun) -> passnum_store::PaymentRun {
+    passnum_store::PaymentRun {
+        status: RunStatus::Confirmed,
+        confirmed_at: Some(later()),
+        ..r.clone()
+    }
+}
+
+async fn redeem_n_at(
+    s: &passnum_store::Store,
+    w: &World,
+    venue: &passnum_store::Venue,
+    from: usize,
+    n: usize,
+    at: Timestamp,
+) {
+    for i in from..from + n {
+        match s
+            .redeem(redeem_req(venue, w.codes[i], at))
+            .await
+            .unwrap()
+            .outcome
+        {
+            Outcome::Accepted(_) => {}
+            Outcome::Refused(r) => panic!("{r:?}"),
+        }
+    }
+}

@@ -7,9 +7,19 @@ use std::io::Write;
 use passnum_core::{Timestamp, paris};
 use passnum_store::VenueLine;
 
-/// "12,34".
+/// "12,34", "-0,50".
 pub fn cents(c: i64) -> String {
-    format!("{},{:02}", c / 100, c % 100)
+    let sign = if c < 0 { "-" } else { "" };
+    let a = c.unsigned_abs();
+    format!("{sign}{},{:02}", a / 100, a % 100)
+}
+
+/// What a statement says about a correction: a line with a negative amount and its reason.
+pub fn correction_label(c: &passnum_store::Correction) -> String {
+    format!(
+        "Correction du virement n° {} : {}",
+        c.corrected_run_id, c.reason
+    )
 }
 
 pub struct StatementWriter<W: Write> {
@@ -55,6 +65,19 @@ impl<W: Write> StatementWriter<W> {
         ])
     }
 
+    /// A cheque paid wrongly by an earlier run, recovered in this one (a negative line).
+    pub fn correction(&mut self, c: &passnum_store::Correction) -> csv::Result<()> {
+        self.line(
+            c.created_at,
+            &c.cheque_code,
+            "",
+            &correction_label(c),
+            "",
+            -c.amount_cents,
+            0,
+        )
+    }
+
     pub fn finish(mut self, total: &VenueLine) -> csv::Result<W> {
         self.csv.write_record([
             "TOTAL",
@@ -62,7 +85,7 @@ impl<W: Write> StatementWriter<W> {
             "",
             "",
             "",
-            &cents(total.gross_cents),
+            &cents(total.gross_cents - total.corrections_cents),
             &cents(total.fee_cents),
             &cents(total.net_cents),
         ])?;
@@ -115,9 +138,33 @@ pub fn statement_pdf(
         lines: rows,
         totals: [
             total.cheques.to_string(),
-            m(total.gross_cents).to_string(),
+            m(total.gross_cents - total.corrections_cents).to_string(),
             m(total.fee_cents).to_string(),
             m(total.net_cents).to_string(),
         ],
     })
+}
+
+/// A correction as the PDF prints it.
+pub fn pdf_correction_row(c: &passnum_store::Correction) -> [String; 7] {
+    pdf_row(
+        c.created_at,
+        &c.cheque_code,
+        "",
+        &correction_label(c),
+        "",
+        -c.amount_cents,
+        0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cents_are_written_with_their_sign() {
+        assert_eq!(super::cents(1234), "12,34");
+        assert_eq!(super::cents(-50), "-0,50");
+        assert_eq!(super::cents(-1000), "-10,00");
+        assert_eq!(super::cents(0), "0,00");
+    }
 }

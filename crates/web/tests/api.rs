@@ -399,6 +399,8 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/orders/{id}/booklets/{number}/pdf", "get"),
         ("/api/v1/orders/{id}/letter/pdf", "get"),
         ("/.well-known/passnum-keys.json", "get"),
+        ("/api/v1/payment-corrections", "post"),
+        ("/api/v1/payment-corrections", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -407,7 +409,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 29);
+    assert_eq!(paths.len(), 30);
 }
 
 api_test! {

@@ -95,6 +95,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::get_one))
         .routes(routes!(payments::confirm))
         .routes(routes!(payments::cancel))
+        .routes(routes!(payments::create_correction, payments::corrections))
 }
 
 /// The OpenAPI document, as served.

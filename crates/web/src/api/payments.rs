@@ -7,14 +7,14 @@ use passnum_core::payment::FeeRate;
 use passnum_core::{Bic, Iban, VenueId};
 use passnum_store::{Actor, BankAccount, PaymentRun, RunPreview};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{date_in, date_out};
 use super::orders::capitalize;
 use crate::AppState;
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -148,6 +148,9 @@ pub struct RunDto {
     pub cheques: i64,
     pub gross_cents: i64,
     pub fee_cents: i64,
+    /// Cheques paid wrongly by earlier runs, recovered in this one.
+    pub corrections_cents: i64,
+    /// gross − fee − corrections.
     pub net_cents: i64,
 }
 
@@ -166,9 +169,91 @@ impl From<PaymentRun> for RunDto {
             cheques: r.cheques,
             gross_cents: r.gross_cents,
             fee_cents: r.fee_cents,
+            corrections_cents: r.corrections_cents,
             net_cents: r.net_cents,
         }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// The redemption paid wrongly (paid by a confirmed run).
+    pub redemption_id: i64,
+    /// Why (3 to 500 characters): printed on the venue's statement.
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CorrectionDto {
+    pub id: i64,
+    pub redemption_id: i64,
+    pub cheque_code: String,
+    pub venue_id: i64,
+    pub funder_id: i64,
+    pub amount_cents: i64,
+    pub reason: String,
+    /// The confirmed run that paid the cheque.
+    pub corrected_run_id: i64,
+    /// The later run that recovers it; absent while it waits.
+    pub run_id: Option<i64>,
+}
+
+impl From<passnum_store::Correction> for CorrectionDto {
+    fn from(c: passnum_store::Correction) -> Self {
+        Self {
+            id: c.id,
+            redemption_id: c.redemption_id,
+            cheque_code: c.cheque_code,
+            venue_id: c.venue_id.0,
+            funder_id: c.funder_id.0,
+            amount_cents: c.amount_cents,
+            reason: c.reason,
+            corrected_run_id: c.corrected_run_id,
+            run_id: c.run_id,
+        }
+    }
+}
+
+/// Record that a paid cheque must be recovered (operator): a confirmed run is never changed;
+/// the amount is deducted from the venue's next run and refunded to the funder.
+#[utoipa::path(post, path = "/api/v1/payment-corrections", tag = "payments", request_body = CorrectionRequest,
+    security(("bearer" = [])), responses((status = 201, body = CorrectionDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_correction(
+    State(st): State<AppState>,
+    _operator: OperatorAuth,
+    ApiJson(body): ApiJson<CorrectionRequest>,
+) -> ApiResult<(StatusCode, Json<CorrectionDto>)> {
+    let c = st
+        .store
+        .create_correction(body.redemption_id, &body.reason, st.clock.now())
+        .await
+        .map_err(|e| match e {
+            passnum_store::StoreError::Invalid { code, message } => {
+                ApiError::invalid(code, capitalize(&message))
+            }
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionsQuery {
+    /// A run: the corrections it recovers. Without it: the corrections still waiting.
+    pub run: Option<i64>,
+}
+
+/// Corrections waiting for a run, or those a run recovers (operator).
+#[utoipa::path(get, path = "/api/v1/payment-corrections", tag = "payments", params(CorrectionsQuery),
+    security(("bearer" = [])), responses((status = 200, body = Vec<CorrectionDto>)))]
+pub async fn corrections(
+    State(st): State<AppState>,
+    _operator: OperatorAuth,
+    ApiQuery(q): ApiQuery<CorrectionsQuery>,
+) -> ApiResult<Json<Vec<CorrectionDto>>> {
+    let list = st.store.corrections(q.run).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -236,11 +236,15 @@ pub async fn statement_csv(
         offset += page.len() as i64;
         all.extend(page);
     }
+    let corrections: Vec<passnum_store::Correction> = match st.store.corrections(Some(run)).await {
+        Ok(c) => c.into_iter().filter(|c| c.venue_id == venue).collect(),
+        Err(e) => return super::unavailable(e, "relevé", Some(&staff), &csrf),
+    };
     let (body, content_type) = if pdf {
         let Ok(run_info) = st.store.payment_run(run).await else {
             return not_found();
         };
-        let rows: Vec<[String; 7]> = all
+        let mut rows: Vec<[String; 7]> = all
             .iter()
             .map(|s| {
                 crate::statements::pdf_row(
@@ -254,6 +258,11 @@ pub async fn statement_csv(
                 )
             })
             .collect();
+        rows.extend(
+            corrections
+                .iter()
+                .map(crate::statements::pdf_correction_row),
+        );
         match crate::statements::statement_pdf(&run_info, &total, &rows) {
             Ok(b) => (b, "application/pdf"),
             Err(e) => return super::unavailable(e, "relevé PDF", Some(&staff), &csrf),
@@ -270,6 +279,9 @@ pub async fn statement_csv(
                     s.amount_cents,
                     s.fee_cents,
                 )?;
+            }
+            for c in &corrections {
+                w.correction(c)?;
             }
             w.finish(&total)
         });

@@ -1,0 +1,145 @@
+//! Corrections of confirmed payment runs. A confirmed run is never changed: a cheque paid
+//! wrongly is recorded here, then recovered from the venue's next run (its payment is smaller
+//! by the cheque's amount) and refunded to its funder, with a reversing 'correction' transfer.
+
+use passnum_core::{FunderId, Timestamp, VenueId};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::rows::{get_i64, get_opt_i64, get_string};
+use crate::{Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub id: i64,
+    pub redemption_id: i64,
+    pub cheque_code: String,
+    pub venue_id: VenueId,
+    pub funder_id: FunderId,
+    pub amount_cents: i64,
+    pub reason: String,
+    /// The confirmed run that paid the cheque.
+    pub corrected_run_id: i64,
+    /// The later run that recovers it; `None` while it waits for one.
+    pub run_id: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "pc.id, pc.redemption_id, c.code, pc.venue_id, pc.funder_id, pc.amount_cents, pc.reason, \
+                       pc.corrected_run_id, pc.run_id, pc.created_at";
+
+fn row(r: &AnyRow) -> Result<Correction, StoreError> {
+    let code = get_string(r, "code")?;
+    Ok(Correction {
+        id: get_i64(r, "id")?,
+        redemption_id: get_i64(r, "redemption_id")?,
+        cheque_code: passnum_core::ChequeCode::parse(&code)
+            .map_err(StoreError::corrupt)?
+            .grouped(),
+        venue_id: VenueId(get_i64(r, "venue_id")?),
+        funder_id: FunderId(get_i64(r, "funder_id")?),
+        amount_cents: get_i64(r, "amount_cents")?,
+        reason: get_string(r, "reason")?,
+        corrected_run_id: get_i64(r, "corrected_run_id")?,
+        run_id: get_opt_i64(r, "run_id")?,
+        created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+    })
+}
+
+fn invalid(code: &'static str, message: &str) -> StoreError {
+    StoreError::Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+impl Store {
+    /// Records that a paid cheque must be recovered from its venue. Only a redemption paid by
+    /// a confirmed run can be corrected, once.
+    pub async fn create_correction(
+        &self,
+        redemption_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Correction, StoreError> {
+        let reason = reason.trim();
+        if !(3..=500).contains(&reason.chars().count()) {
+            return Err(invalid(
+                "invalid_reason",
+                "indiquez le motif de la correction (3 à 500 caractères)",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let paid = sqlx::query(
+            "SELECT i.run_id, i.cheque_id, i.venue_id, i.amount_cents, o.funder_id, o.id AS order_id \
+             FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+             JOIN cheques c ON c.id = i.cheque_id JOIN orders o ON o.id = c.order_id \
+             WHERE i.redemption_id = $1 AND i.cancelled = 0 AND p.status = 'confirmed'",
+        )
+        .bind(redemption_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| {
+            invalid(
+                "not_paid",
+                "cet encaissement n'a pas été payé par un virement confirmé : s'il est encore dans son délai, le lieu peut l'annuler ; sinon, il n'est pas encore payé",
+            )
+        })?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO payment_corrections (redemption_id, cheque_id, venue_id, funder_id, order_id, amount_cents, reason, corrected_run_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(redemption_id)
+        .bind(get_i64(&paid, "cheque_id")?)
+        .bind(get_i64(&paid, "venue_id")?)
+        .bind(get_i64(&paid, "funder_id")?)
+        .bind(get_i64(&paid, "order_id")?)
+        .bind(get_i64(&paid, "amount_cents")?)
+        .bind(reason)
+        .bind(get_i64(&paid, "run_id")?)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                StoreError::Conflict {
+                    code: "already_corrected",
+                    message: "cet encaissement fait déjà l'objet d'une correction".into(),
+                }
+            } else {
+                e
+            }
+        })?;
+        tx.commit().await?;
+        self.correction(id).await
+    }
+
+    pub async fn correction(&self, id: i64) -> Result<Correction, StoreError> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM payment_corrections pc JOIN cheques c ON c.id = pc.cheque_id WHERE pc.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        row(&r)
+    }
+
+    /// Corrections waiting for a run (`run: None`) or recovered by a run, oldest first.
+    pub async fn corrections(&self, run: Option<i64>) -> Result<Vec<Correction>, StoreError> {
+        let q = match run {
+            None => sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM payment_corrections pc JOIN cheques c ON c.id = pc.cheque_id \
+                 WHERE pc.run_id IS NULL AND $1 = 0 ORDER BY pc.id"
+            )))
+            .bind(0i64),
+            Some(r) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM payment_corrections pc JOIN cheques c ON c.id = pc.cheque_id \
+                 WHERE pc.run_id = $1 ORDER BY pc.id"
+            )))
+            .bind(r),
+        };
+        q.fetch_all(self.pool()).await?.iter().map(row).collect()
+    }
+}
