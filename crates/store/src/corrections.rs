@@ -115,6 +115,20 @@ impl Store {
         self.correction(id).await
     }
 
+    /// The active redemption of a cheque, by its code (what a statement shows).
+    pub async fn active_redemption_of(
+        &self,
+        code: &passnum_core::ChequeCode,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.id FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
+             WHERE c.code = $1 AND r.rolled_back_at IS NULL",
+        )
+        .bind(code.as_compact())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     pub async fn correction(&self, id: i64) -> Result<Correction, StoreError> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM payment_corrections pc JOIN cheques c ON c.id = pc.cheque_id WHERE pc.id = $1"

@@ -287,5 +287,20 @@ api_test! {
         assert_eq!(page(&other, &app, &format!("/lieu/releves/{}.pdf", run.id)).await.0, 404);
         assert_eq!(page(&other, &app, &format!("/lieu/releves/{}.csv", run.id)).await.0, 404);
         assert_eq!(page(&other, &app, "/operateur/virements").await.0, 403);
+        // The operator corrects a cheque paid wrongly, by the code on the statement; a code
+        // that was never paid is explained and the input kept.
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (_, html) = page(&op, &app, "/operateur/virements").await;
+        let csrf = field(&html, "csrf");
+        let unpaid = a.codes[5].grouped();
+        let r = op.post(app.url("/operateur/virements/corrections")).form(&[("csrf", csrf.as_str()), ("redemption", unpaid.as_str()), ("reason", "doublon")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"redemption-erreur\"") && html.contains(&format!("value=\"{unpaid}\"")), "{html}");
+        let paid = a.codes[0].grouped();
+        let r = op.post(app.url("/operateur/virements/corrections")).form(&[("csrf", csrf.as_str()), ("redemption", paid.as_str()), ("reason", "atelier non tenu")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&op, &app, "/operateur/virements").await;
+        assert!(html.contains("Corrections en attente") && html.contains(&paid) && html.contains("atelier non tenu"));
     }
 }

@@ -267,6 +267,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/operateur/virements/{id}", post(payments::run_action))
         .route(
+            "/operateur/virements/corrections",
+            post(payments::create_correction),
+        )
+        .route(
             "/operateur/lieux/{venue}/coordonnees/{account}/confirmer",
             post(payments::confirm_bank),
         )

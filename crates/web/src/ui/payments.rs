@@ -331,6 +331,10 @@ pub struct PreviewRow {
 struct RunsPage {
     layout: Layout,
     pending: Vec<PendingRow>,
+    /// (n°, venue, code, amount, reason) of the corrections waiting for a run.
+    waiting_corrections: Vec<(i64, i64, String, String, String)>,
+    redemption: String,
+    reason: String,
     runs: Vec<RunRow>,
     cutoff: String,
     fee: String,
@@ -346,6 +350,24 @@ async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> RunsPage 
         .unwrap_or_default();
     RunsPage {
         layout: Layout::new("Virements", Some(staff), csrf, "/operateur/virements"),
+        waiting_corrections: st
+            .store
+            .corrections(None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id,
+                    c.venue_id.0,
+                    c.cheque_code,
+                    euros(c.amount_cents),
+                    c.reason,
+                )
+            })
+            .collect(),
+        redemption: String::new(),
+        reason: String::new(),
         pending: st
             .store
             .pending_bank_accounts()
@@ -592,5 +614,65 @@ pub async fn confirm_bank(
             page.message = Some(crate::api::capitalize(&e.to_string()));
             render(StatusCode::CONFLICT, &page, &csrf)
         }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    redemption: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Records a correction of a cheque paid wrongly; the input is kept when it is refused.
+pub async fn create_correction(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Form(f): Form<CorrectionForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = runs_page(&st, &staff, &csrf).await;
+    page.redemption = f.redemption.chars().take(20).collect();
+    page.reason = f.reason.chars().take(500).collect();
+    if !csrf.matches(&f.csrf) {
+        page.errors.add("redemption", super::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    // The code printed on the cheque and on the venue's statement, or a redemption number.
+    let id = match passnum_core::ChequeCode::parse(&f.redemption) {
+        Ok(code) => match st.store.active_redemption_of(&code).await {
+            Ok(id) => id,
+            Err(e) => return super::unavailable(e, "correction", Some(&staff), &csrf),
+        },
+        Err(_) => f.redemption.trim().parse::<i64>().ok(),
+    };
+    let Some(id) = id else {
+        page.errors.add(
+            "redemption",
+            "Indiquez le code du chèque (tel qu'il figure sur le relevé du lieu) ou le numéro de l'encaissement.",
+        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    match st
+        .store
+        .create_correction(id, &f.reason, st.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to("/operateur/virements").into_response(),
+        Err(StoreError::Invalid { code, message })
+        | Err(StoreError::Conflict { code, message }) => {
+            let field = if code == "invalid_reason" {
+                "reason"
+            } else {
+                "redemption"
+            };
+            page.errors.add(field, crate::api::capitalize(&message));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(e) => super::unavailable(e, "correction", Some(&staff), &csrf),
     }
 }
