@@ -4,6 +4,7 @@
 //! into these types, pass the current time in, and persist what the functions decide.
 //! Rules live here once, so the CLI, the JSON API and the web pages all agree.
 
+pub mod allocation;
 pub mod bic;
 pub mod cheque;
 pub mod cheque_code;
