@@ -12,6 +12,7 @@
 
 mod closing;
 mod corrections;
+mod distribution;
 mod error;
 mod funders;
 mod idempotency;
@@ -38,6 +39,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;
+pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use idempotency::IdempotencyKey;

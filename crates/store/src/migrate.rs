@@ -27,6 +27,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0007_programme_fees.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_corrections.sql")),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_distribution.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -51,6 +55,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         8,
         include_str!("../migrations/postgres/0008_corrections.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_distribution.sql"),
     ),
 ];
 

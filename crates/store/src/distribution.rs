@@ -1,0 +1,333 @@
+//! Distributors and the booklets allocated to them.
+//!
+//! A booklet belongs to its funder's stock (`distributor_id IS NULL`) or to exactly one
+//! distributor: stock is a count of booklets, never a separate counter that could drift.
+//! Allocations and transfers move whole booklets, lowest numbers first, in one transaction,
+//! and each move is recorded in `allocation_moves`.
+
+use passnum_core::{InseeCode, OrderId, OrderStatus, Timestamp};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::funders::clean_name;
+use crate::rows::{get_i64, get_string, page_limit};
+use crate::{Engine, Store, StoreError};
+
+/// Kinds of distributing structures.
+pub const DISTRIBUTOR_KINDS: &[&str] = &[
+    "ccas",
+    "mairie",
+    "mediatheque",
+    "france_services",
+    "services_sociaux",
+    "association",
+    "autre",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct DistributorId(pub i64);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Distributor {
+    pub id: DistributorId,
+    pub name: String,
+    pub kind: String,
+    pub commune_insee: String,
+    pub created_at: Timestamp,
+}
+
+/// One distributor's booklets of one order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DistributorStock {
+    pub distributor_id: DistributorId,
+    pub name: String,
+    pub allocated: i64,
+    pub handed_out: i64,
+    /// Allocated and not handed out: what it can still hand out or transfer.
+    pub in_stock: i64,
+}
+
+fn distributor(r: &AnyRow) -> Result<Distributor, StoreError> {
+    Ok(Distributor {
+        id: DistributorId(get_i64(r, "id")?),
+        name: get_string(r, "name")?,
+        kind: get_string(r, "kind")?,
+        commune_insee: get_string(r, "commune_insee")?,
+        created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+    })
+}
+
+fn refuse(code: &'static str, message: String) -> StoreError {
+    StoreError::Invalid { code, message }
+}
+
+impl Store {
+    pub async fn create_distributor(
+        &self,
+        name: &str,
+        kind: &str,
+        commune: &InseeCode,
+        now: Timestamp,
+    ) -> Result<Distributor, StoreError> {
+        let name = clean_name(name)?;
+        if !DISTRIBUTOR_KINDS.contains(&kind) {
+            return Err(refuse(
+                "invalid_distributor_kind",
+                format!(
+                    "type de structure inconnu ; valeurs possibles : {}",
+                    DISTRIBUTOR_KINDS.join(", ")
+                ),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO distributors (name, kind, commune_insee, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, name, kind, commune_insee, created_at",
+        )
+        .bind(&name)
+        .bind(kind)
+        .bind(commune.as_str())
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let d = distributor(&row)?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    pub async fn list_distributors(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Distributor>, StoreError> {
+        sqlx::query(
+            "SELECT id, name, kind, commune_insee, created_at FROM distributors ORDER BY id LIMIT $1 OFFSET $2",
+        )
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(distributor)
+        .collect()
+    }
+
+    /// Every distributor id (to check an allocation key against).
+    pub async fn distributor_ids(&self) -> Result<Vec<DistributorId>, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT id FROM distributors ORDER BY id")
+                .fetch_all(self.pool())
+                .await?
+                .into_iter()
+                .map(DistributorId)
+                .collect(),
+        )
+    }
+
+    /// Booklets of an order still in the funder's stock.
+    pub async fn unallocated_booklets(&self, order: OrderId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id IS NULL",
+        )
+        .bind(order.0)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Each distributor's booklets of an order.
+    pub async fn distribution_of(
+        &self,
+        order: OrderId,
+    ) -> Result<Vec<DistributorStock>, StoreError> {
+        sqlx::query(
+            "SELECT d.id, d.name, COUNT(*) AS allocated, \
+             CAST(SUM(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS handed_out \
+             FROM booklets b JOIN distributors d ON d.id = b.distributor_id \
+             WHERE b.order_id = $1 GROUP BY d.id, d.name ORDER BY d.id",
+        )
+        .bind(order.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let (allocated, handed_out) = (get_i64(r, "allocated")?, get_i64(r, "handed_out")?);
+            Ok(DistributorStock {
+                distributor_id: DistributorId(get_i64(r, "id")?),
+                name: get_string(r, "name")?,
+                allocated,
+                handed_out,
+                in_stock: allocated - handed_out,
+            })
+        })
+        .collect()
+    }
+
+    /// Gives booklets from the funder's stock to distributors, all or nothing. Refused when
+    /// the order is not issued, its distribution is stopped, a distributor is unknown, or the
+    /// stock is short.
+    pub async fn allocate_booklets(
+        &self,
+        order: OrderId,
+        shares: &[(DistributorId, i64)],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if shares.iter().any(|(_, n)| *n < 0) {
+            return Err(refuse(
+                "invalid_allocation",
+                "un nombre de carnets est négatif".into(),
+            ));
+        }
+        let wanted: i64 = shares.iter().map(|(_, n)| n).sum();
+        let mut tx = self.begin_write().await?;
+        self.check_distributable(&mut tx, order).await?;
+        let stock: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id IS NULL",
+        )
+        .bind(order.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if wanted > stock {
+            return Err(refuse(
+                "stock_short",
+                format!(
+                    "la répartition demande {wanted} carnets, il en reste {stock} à répartir : réduisez-la"
+                ),
+            ));
+        }
+        for (d, n) in shares.iter().filter(|(_, n)| *n > 0) {
+            self.move_booklets(&mut tx, order, None, *d, *n, now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves unused booklets from one distributor to another.
+    pub async fn transfer_booklets(
+        &self,
+        order: OrderId,
+        from: DistributorId,
+        to: DistributorId,
+        count: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if count <= 0 || from == to {
+            return Err(refuse(
+                "invalid_transfer",
+                "indiquez un nombre de carnets positif et deux structures différentes".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        self.check_distributable(&mut tx, order).await?;
+        let available: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id = $2 AND handed_out_at IS NULL",
+        )
+        .bind(order.0)
+        .bind(from.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if count > available {
+            return Err(refuse(
+                "stock_short",
+                format!(
+                    "la structure n° {} n'a que {available} carnets non remis : transférez-en au plus autant",
+                    from.0
+                ),
+            ));
+        }
+        self.move_booklets(&mut tx, order, Some(from), to, count, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn check_distributable(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        order: OrderId,
+    ) -> Result<(), StoreError> {
+        let lock = match self.engine() {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT status, distribution_stopped_at FROM orders WHERE id = $1{lock}"
+        )))
+        .bind(order.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let status = get_string(&row, "status")?;
+        if OrderStatus::parse(&status) != Some(OrderStatus::Issued) {
+            return Err(StoreError::Conflict {
+                code: "order_state",
+                message: "seuls les carnets d'une commande émise se répartissent".into(),
+            });
+        }
+        if crate::rows::get_opt_i64(&row, "distribution_stopped_at")?.is_some() {
+            return Err(StoreError::Conflict {
+                code: "distribution_stopped",
+                message: "la distribution de cette commande est arrêtée (fin de validité proche)"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn move_booklets(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        order: OrderId,
+        from: Option<DistributorId>,
+        to: DistributorId,
+        count: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM distributors WHERE id = $1")
+            .bind(to.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if exists.is_none() {
+            return Err(refuse(
+                "distributor_unknown",
+                format!(
+                    "la structure n° {} n'existe pas : vérifiez son numéro",
+                    to.0
+                ),
+            ));
+        }
+        // Lowest numbers first: booklets leave the stock in printing order.
+        let from_clause = match from {
+            None => "distributor_id IS NULL".to_string(),
+            Some(d) => format!("distributor_id = {} AND handed_out_at IS NULL", d.0),
+        };
+        let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE booklets SET distributor_id = $1 WHERE id IN (SELECT id FROM booklets \
+             WHERE order_id = $2 AND {from_clause} ORDER BY number LIMIT $3)"
+        )))
+        .bind(to.0)
+        .bind(order.0)
+        .bind(count)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected() as i64;
+        if moved != count {
+            return Err(StoreError::corrupt(format!(
+                "{moved} carnets déplacés au lieu de {count}"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO allocation_moves (order_id, from_distributor_id, to_distributor_id, booklets, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(order.0)
+        .bind(from.map(|d| d.0))
+        .bind(to.0)
+        .bind(count)
+        .bind(now.unix_ms())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}

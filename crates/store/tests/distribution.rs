@@ -1,0 +1,92 @@
+//! Sharing booklets among distributors, on both engines: random allocations and transfers
+//! checked against an in-memory model after every step (no booklet lost or counted twice),
+//! refusals that change nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use passnum_core::InseeCode;
+use passnum_store::{DistributorId, StoreError, both_engines};
+use rand::{Rng, SeedableRng};
+
+fn code(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Invalid { code, .. } | StoreError::Conflict { code, .. } => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+both_engines! {
+    async fn random_allocations_and_transfers_never_lose_or_double_a_booklet(db) {
+        let s = &db.store;
+        let w = world(s, 50).await;
+        let mut ds = vec![];
+        for (i, commune) in ["69123", "69266", "69259", "69381"].iter().enumerate() {
+            ds.push(s.create_distributor(&format!("CCAS {i}"), "ccas", &InseeCode::parse_known(commune).unwrap(), t0()).await.unwrap().id);
+        }
+        let mut model: BTreeMap<DistributorId, i64> = BTreeMap::new();
+        let mut stock = 50i64;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for step in 0..80 {
+            if rng.random_bool(0.5) {
+                let shares: Vec<(DistributorId, i64)> = ds.iter().map(|d| (*d, rng.random_range(0..6))).collect();
+                let wanted: i64 = shares.iter().map(|x| x.1).sum();
+                match s.allocate_booklets(w.order.id, &shares, t0()).await {
+                    Ok(()) => {
+                        assert!(wanted <= stock, "step {step}");
+                        stock -= wanted;
+                        for (d, n) in shares { *model.entry(d).or_default() += n; }
+                    }
+                    Err(e) => {
+                        assert!(wanted > stock, "step {step}: refused although {wanted} ≤ {stock}");
+                        assert_eq!(code(e), "stock_short");
+                    }
+                }
+            } else {
+                let from = ds[rng.random_range(0..ds.len())];
+                let to = ds[rng.random_range(0..ds.len())];
+                let n = rng.random_range(1..8);
+                let have = model.get(&from).copied().unwrap_or(0);
+                match s.transfer_booklets(w.order.id, from, to, n, t0()).await {
+                    Ok(()) => {
+                        assert!(from != to && n <= have, "step {step}");
+                        *model.entry(from).or_default() -= n;
+                        *model.entry(to).or_default() += n;
+                    }
+                    Err(e) => assert!(from == to || n > have, "step {step}: {e:?}"),
+                }
+            }
+            let stored: BTreeMap<DistributorId, i64> = s.distribution_of(w.order.id).await.unwrap()
+                .into_iter().map(|d| (d.distributor_id, d.in_stock)).collect();
+            let expected: BTreeMap<DistributorId, i64> = model.iter().filter(|(_, n)| **n > 0).map(|(d, n)| (*d, *n)).collect();
+            assert_eq!(stored, expected, "step {step}");
+            assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), stock, "step {step}");
+            assert_eq!(stored.values().sum::<i64>() + stock, 50, "step {step}: every booklet is somewhere, once");
+        }
+    }
+}
+
+both_engines! {
+    async fn allocations_are_refused_clearly_and_change_nothing(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let d = s.create_distributor("Médiathèque", "mediatheque", &InseeCode::parse_known("69123").unwrap(), t0()).await.unwrap().id;
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 11)], t0()).await.unwrap_err()), "stock_short");
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 2), (DistributorId(999), 1)], t0()).await.unwrap_err()), "distributor_unknown");
+        assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), 10, "all or nothing");
+        assert!(matches!(
+            s.create_distributor("X", "banque", &InseeCode::parse_known("69123").unwrap(), t0()).await,
+            Err(StoreError::Invalid { code: "invalid_distributor_kind", .. })
+        ));
+        // A draft order has no booklets to share.
+        let draft = s.create_draft_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(1)).unwrap(), t0()).await.unwrap();
+        assert_eq!(code(s.allocate_booklets(draft.id, &[(d, 1)], t0()).await.unwrap_err()), "order_state");
+        // After J-15, distribution stops.
+        s.allocate_booklets(w.order.id, &[(d, 4)], t0()).await.unwrap();
+        s.run_closing_steps(passnum_core::Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-20 10:00 UTC))).await.unwrap();
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 1)], t0()).await.unwrap_err()), "distribution_stopped");
+        assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 4);
+    }
+}
