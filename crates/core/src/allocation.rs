@@ -180,10 +180,7 @@ pub type CriteriaTable = (Vec<String>, BTreeMap<i64, Vec<i64>>);
 
 /// Reads a criteria file: a header `structure;name1;name2…` then one line per structure with
 /// its id and one number per criterion (`;` or `,` separated). Weights are given separately.
-pub fn parse_criteria_csv(
-    text: &str,
-    known: &HashSet<i64>,
-) -> Result<CriteriaTable, String> {
+pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTable, String> {
     let delimiter = if text.lines().next().is_some_and(|l| l.contains(';')) {
         b';'
     } else {

@@ -113,6 +113,21 @@ impl Store {
         .collect()
     }
 
+    /// Every distributor's commune (to weigh a key by population).
+    pub async fn distributor_communes(&self) -> Result<Vec<(DistributorId, String)>, StoreError> {
+        sqlx::query("SELECT id, commune_insee FROM distributors ORDER BY id")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    DistributorId(get_i64(r, "id")?),
+                    get_string(r, "commune_insee")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Every distributor id (to check an allocation key against).
     pub async fn distributor_ids(&self) -> Result<Vec<DistributorId>, StoreError> {
         Ok(

@@ -409,7 +409,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 30);
+    assert_eq!(paths.len(), 35);
 }
 
 api_test! {
@@ -568,5 +568,82 @@ api_test! {
         let (st, v) = redeem(genuine).await;
         assert_eq!(st, 201, "{v}");
         assert_eq!(v["cheque_code"], p.codes[0].grouped());
+    }
+}
+
+api_test! {
+    async fn a_funder_shares_its_booklets_with_a_previewed_key(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let op = app.operator.clone();
+        let (st, v) = json(app.post(&op, "/api/v1/distributors", &json!({"name": "CCAS", "kind": "ccas", "commune_insee": "69999"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_place"));
+        let mut ids = vec![];
+        for (name, commune) in [("CCAS de Lyon", "69123"), ("CCAS de Villeurbanne", "69266"), ("Médiathèque de Vaulx", "69256")] {
+            let (st, d) = json(app.post(&op, "/api/v1/distributors", &json!({"name": name, "kind": "ccas", "commune_insee": commune})).await).await;
+            assert_eq!(st, 201, "{d}");
+            ids.push(d["id"].as_i64().unwrap());
+        }
+        let (st, v) = json(app.post(&p.funder_token, "/api/v1/distributors", &json!({"name": "X", "kind": "ccas", "commune_insee": "69123"})).await).await;
+        assert_eq!((st, error_code(&v)), (403, "forbidden"));
+        let big = passnum_core::NewOrder::parse(&passnum_core::OrderRequest {
+            booklet_count: 30,
+            cheques_per_booklet: 10,
+            face_value_cents: 1000,
+            valid_from: time::macros::date!(2026 - 01 - 01),
+            valid_until: time::macros::date!(2026 - 12 - 31),
+            tolerance_days: 30,
+            perimeter_communes: vec![],
+            perimeter_departements: vec![],
+        })
+        .unwrap();
+        let order = app.store().create_order(p.funder.id, &big, t0()).await.unwrap().id.0;
+        let url = |s: &str| format!("/api/v1/orders/{order}/{s}");
+        let (_, dist) = json(app.get(&p.funder_token, &url("distribution")).await).await;
+        let stock = dist["unallocated"].as_i64().unwrap();
+        assert!(stock > 0);
+        // A key: 1 booklet each, the rest by commune population (70) and a QPV figure (30).
+        let key = json!({
+            "criteria": [{"name": "qpv", "weight": 30}],
+            "commune_population_weight": 70,
+            "structures": [
+                {"distributor_id": ids[0], "fixed": 1, "values": [20000]},
+                {"distributor_id": ids[1], "fixed": 1, "values": [10000]},
+                {"distributor_id": ids[2], "fixed": 1, "values": [15000]}
+            ]
+        });
+        let (st, preview) = json(app.post(&p.funder_token, &url("allocation-preview"), &key).await).await;
+        assert_eq!(st, 200, "{preview}");
+        let shares = preview["allocations"].as_array().unwrap();
+        assert_eq!(shares.iter().map(|s| s["booklets"].as_i64().unwrap()).sum::<i64>(), stock);
+        assert!(shares[0]["booklets"].as_i64() > shares[1]["booklets"].as_i64(), "Lyon is larger: {preview}");
+        let (_, dist) = json(app.get(&p.funder_token, &url("distribution")).await).await;
+        assert_eq!(dist["unallocated"].as_i64(), Some(stock), "a preview writes nothing");
+        // Bad keys are explained.
+        for (bad, code) in [
+            (json!({"criteria": [{"name": "qpv", "weight": -1}], "structures": [{"distributor_id": ids[0], "values": [1]}]}), "invalid_key"),
+            (json!({"criteria": [{"name": "qpv", "weight": 1}], "structures": [{"distributor_id": 424242, "values": [1]}]}), "distributor_unknown"),
+            (json!({"criteria": [{"name": "qpv", "weight": 1}], "structures": [{"distributor_id": ids[0], "values": [1]}, {"distributor_id": ids[0], "values": [2]}]}), "invalid_key"),
+            (json!({"criteria": [], "structures": [{"distributor_id": ids[0], "fixed": stock + 1}]}), "invalid_key"),
+        ] {
+            let (st, v) = json(app.post(&p.funder_token, &url("allocation-preview"), &bad).await).await;
+            assert_eq!((st, error_code(&v)), (422, code), "{bad}");
+        }
+        // Commit the preview, then a transfer; too much is refused and changes nothing.
+        let r = app.client.post(app.url(&url("allocations"))).bearer_auth(&p.funder_token).json(&json!({"allocations": preview["allocations"]})).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+        let (st, v) = json(app.post(&p.funder_token, &url("allocations"), &json!({"allocations": [{"distributor_id": ids[0], "booklets": 1}]})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "stock_short"));
+        let first = shares[0]["booklets"].as_i64().unwrap();
+        let (st, v) = json(app.post(&p.funder_token, &url("transfers"), &json!({"from_distributor_id": ids[0], "to_distributor_id": ids[1], "booklets": first + 1})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "stock_short"));
+        let r = app.client.post(app.url(&url("transfers"))).bearer_auth(&p.funder_token).json(&json!({"from_distributor_id": ids[0], "to_distributor_id": ids[1], "booklets": 1})).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+        let (_, dist) = json(app.get(&p.funder_token, &url("distribution")).await).await;
+        assert_eq!(dist["unallocated"], 0);
+        assert_eq!(dist["distributors"][0]["in_stock"].as_i64(), Some(first - 1));
+        // Another funder cannot see or share this order.
+        let other = programme(&app, "Département", SIRET_B).await;
+        let (st, _) = json(app.get(&other.funder_token, &url("distribution")).await).await;
+        assert_eq!(st, 404);
     }
 }

@@ -1,6 +1,7 @@
 //! `/api/v1`: routes, and the OpenAPI document generated from them.
 
 mod cheques;
+pub mod distribution;
 pub mod dto;
 mod funders;
 pub mod keys;
@@ -42,6 +43,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
     tags(
         (name = "funders", description = "Commanditaires"),
         (name = "orders", description = "Commandes, carnets et chèques"),
+        (name = "distribution", description = "Distributeurs et répartition des carnets"),
         (name = "venues", description = "Lieux de médiation"),
         (name = "redemptions", description = "Encaissements et annulations"),
         (name = "cheques", description = "Consultation d'un chèque"),
@@ -75,6 +77,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::pay))
         .routes(routes!(orders::issue))
         .routes(routes!(orders::cancel))
+        .routes(routes!(distribution::create, distribution::list))
+        .routes(routes!(distribution::distribution))
+        .routes(routes!(distribution::allocate))
+        .routes(routes!(distribution::transfer))
+        .routes(routes!(distribution::preview))
         .routes(routes!(keys::well_known))
         .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(keys::MAX_LOGO_BODY)))
         .routes(routes!(keys::booklet_pdf))
