@@ -40,7 +40,13 @@ pub struct BenchArgs {
     /// Booklets printed by the print measurement.
     #[arg(long, default_value_t = 1_000)]
     print_booklets: i64,
-    /// Run only some measurements: issue, storage, http, pages, payment-run, print (repeatable).
+    /// Booklets and distributors of the allocation measurement.
+    #[arg(long, default_value_t = 100_000)]
+    allocation_booklets: i64,
+    #[arg(long, default_value_t = 1_000)]
+    allocation_distributors: usize,
+    /// Run only some measurements: issue, storage, http, pages, payment-run, print,
+    /// allocation (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
     only: Vec<String>,
@@ -308,6 +314,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("print") {
         bench_print(&store, &args, tag + 3).await?;
+    }
+    if wants("allocation") {
+        bench_allocation(&store, &args, tag + 4).await?;
     }
     store.close().await;
     Ok(())
@@ -577,4 +586,96 @@ async fn bench_print(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Resul
         );
     }
     Ok(())
+}
+
+/// Shares `allocation_booklets` booklets among `allocation_distributors` distributors with a
+/// key (a fixed part, the embedded commune population and a second figure), then writes it.
+async fn bench_allocation(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    use passnum_core::allocation::{AllocationKey, Criterion, StructureShare};
+    let at = now();
+    let funder = store
+        .create_funder(&format!("Banc de répartition {tag}"), "autre", at)
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let mut request = order_of(args.allocation_booklets, today)?;
+    // One cheque per booklet: the measure is about booklets, not codes.
+    request.cheques_per_booklet = 1;
+    let order = store
+        .create_order(funder.id, &fix_total(request)?, at)
+        .await?;
+    // Communes of the embedded list, to weigh by real populations.
+    let communes: Vec<_> = passnum_core::commune::communes()
+        .iter()
+        .filter(|c| c.population > 0)
+        .take(args.allocation_distributors)
+        .map(|c| (c.insee, c.population))
+        .collect();
+    let mut structures = Vec::with_capacity(communes.len());
+    for (i, (insee, population)) in communes.iter().enumerate() {
+        let d = store
+            .create_distributor(
+                &format!("Structure {i}"),
+                "ccas",
+                &InseeCode::parse(insee)?,
+                at,
+            )
+            .await?;
+        structures.push(StructureShare {
+            id: d.id.0,
+            fixed: 10,
+            values: vec![*population, (i as i64 * 7919) % 5000],
+        });
+    }
+    let key = AllocationKey {
+        criteria: vec![
+            Criterion {
+                name: "population".into(),
+                weight: 70,
+            },
+            Criterion {
+                name: "qpv".into(),
+                weight: 30,
+            },
+        ],
+        structures,
+    };
+    let mut computes = vec![];
+    let mut shares = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        shares = key.allocate(args.allocation_booklets)?;
+        computes.push(t.elapsed());
+    }
+    let t = Instant::now();
+    let typed: Vec<(passnum_store::DistributorId, i64)> = shares
+        .iter()
+        .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
+        .collect();
+    store.allocate_booklets(order.id, &typed, now()).await?;
+    let commit = t.elapsed();
+    anyhow::ensure!(store.unallocated_booklets(order.id).await? == 0);
+    println!(
+        "| allocation | {:?} | {} booklets, {} distributors | 1 | {:.3} s | key computed in {:.2} ms (median of 5), written in {:.3} s |",
+        store.engine(),
+        args.allocation_booklets,
+        typed.len(),
+        (median(computes.clone()) + commit).as_secs_f64(),
+        median(computes).as_secs_f64() * 1000.0,
+        commit.as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Recomputes an order's total after its quantities changed.
+fn fix_total(o: NewOrder) -> anyhow::Result<NewOrder> {
+    Ok(NewOrder::parse(&OrderRequest {
+        booklet_count: o.booklet_count,
+        cheques_per_booklet: o.cheques_per_booklet,
+        face_value_cents: o.face_value.cents(),
+        valid_from: o.validity.valid_from,
+        valid_until: o.validity.valid_until,
+        tolerance_days: o.validity.tolerance_days,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })?)
 }

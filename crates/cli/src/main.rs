@@ -2,6 +2,7 @@
 
 mod bench;
 pub mod demo;
+mod distribution;
 mod orders;
 mod payments;
 
@@ -114,6 +115,29 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: orders::KeysCommand,
+    },
+    /// Distributing structures (CCAS, mairies, médiathèques…).
+    Distributor {
+        #[command(subcommand)]
+        command: distribution::DistributorCommand,
+    },
+    /// Share an order's booklets among distributors: by hand, or by key (preview, then --commit).
+    Allocate(distribution::AllocateArgs),
+    /// Move booklets not yet handed out from one distributor to another.
+    Transfer {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        from: i64,
+        #[arg(long)]
+        to: i64,
+        #[arg(long)]
+        booklets: i64,
+    },
+    /// Where an order's booklets are: the funder's stock and each distributor's.
+    Distribution {
+        #[arg(long)]
+        order: i64,
     },
     /// Print every booklet of an issued order as PDF (and its cover letter), with a progress bar.
     Print {
@@ -478,6 +502,37 @@ async fn main() -> anyhow::Result<()> {
         Command::Order { command } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             orders::order(&store, command).await
+        }
+        Command::Distributor { command } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            distribution::distributor(&store, command).await
+        }
+        Command::Allocate(args) => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            distribution::allocate(&store, args).await
+        }
+        Command::Transfer {
+            order,
+            from,
+            to,
+            booklets,
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            store
+                .transfer_booklets(
+                    passnum_core::OrderId(order),
+                    passnum_store::DistributorId(from),
+                    passnum_store::DistributorId(to),
+                    booklets,
+                    now(),
+                )
+                .await?;
+            eprintln!("{booklets} carnets transférés du distributeur n° {from} au n° {to}.");
+            Ok(())
+        }
+        Command::Distribution { order } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            distribution::show(&store, order).await
         }
         Command::Keys { command } => {
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;

@@ -210,9 +210,81 @@ impl Store {
                 ),
             ));
         }
-        for (d, n) in shares.iter().filter(|(_, n)| *n > 0) {
-            self.move_booklets(&mut tx, order, None, *d, *n, now)
-                .await?;
+        let shares: Vec<(DistributorId, i64)> =
+            shares.iter().copied().filter(|(_, n)| *n > 0).collect();
+        if shares.is_empty() {
+            return Ok(());
+        }
+        // Ids are integers we hold: the checks inline them.
+        let ids: Vec<String> = shares.iter().map(|(d, _)| d.0.to_string()).collect();
+        let known: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM distributors WHERE id IN ({})",
+            ids.join(", ")
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some((missing, _)) = shares.iter().find(|(d, _)| !known.contains(&d.0)) {
+            return Err(refuse(
+                "distributor_unknown",
+                format!(
+                    "la structure n° {} n'existe pas : vérifiez son numéro",
+                    missing.0
+                ),
+            ));
+        }
+        // The stock's booklets in number order; each distributor takes the next ones. Booklets
+        // were inserted in number order, so a distributor's share is usually one run of
+        // consecutive ids, written by primary key in one statement. (A statement per
+        // distributor that searched the stock itself scanned the stock index each time:
+        // 12.6 s on PostgreSQL for 100,000 booklets and 1,000 distributors.)
+        let stock_ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM booklets WHERE order_id = $1 AND distributor_id IS NULL ORDER BY number",
+        )
+        .bind(order.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut next = 0usize;
+        let mut moved = 0i64;
+        for (d, n) in &shares {
+            let slice = &stock_ids[next..next + *n as usize];
+            next += *n as usize;
+            let mut start = 0;
+            while start < slice.len() {
+                let mut end = start;
+                while end + 1 < slice.len() && slice[end + 1] == slice[end] + 1 {
+                    end += 1;
+                }
+                // The id range alone: these ids were read under the order's lock in this
+                // transaction. (Adding "order_id = … AND distributor_id IS NULL" led both
+                // planners to the stock index, which they then scanned whole each time.)
+                moved += sqlx::query(
+                    "UPDATE booklets SET distributor_id = $1 WHERE id BETWEEN $2 AND $3",
+                )
+                .bind(d.0)
+                .bind(slice[start])
+                .bind(slice[end])
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+                start = end + 1;
+            }
+        }
+        if moved != wanted {
+            return Err(StoreError::corrupt(format!(
+                "{moved} carnets répartis au lieu de {wanted}"
+            )));
+        }
+        let moves: Vec<String> = shares
+            .iter()
+            .map(|(d, n)| format!("({}, NULL, {}, {n}, {})", order.0, d.0, now.unix_ms()))
+            .collect();
+        for chunk in moves.chunks(500) {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO allocation_moves (order_id, from_distributor_id, to_distributor_id, booklets, created_at) VALUES {}",
+                chunk.join(", ")
+            )))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
