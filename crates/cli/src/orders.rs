@@ -336,13 +336,7 @@ pub async fn verify(
         }
         None => {
             let store = store.context("ni base ni --keys : impossible de vérifier")?;
-            store
-                .signing_keys()
-                .await?
-                .into_iter()
-                .filter(|k| k.revoked_at.is_none())
-                .filter_map(|k| Some((k.kid.clone(), k.verifying_key()?)))
-                .collect()
+            store.verifying_keys().await?
         }
     };
     match SignedCheque::verify(text, |k| keys.get(k).copied()) {

@@ -138,17 +138,7 @@ impl Store {
                 FunderId(get_i64(&r, "funder_id")?),
                 Money::from_cents(get_i64(&r, "total_cents")?),
             )),
-            None => {
-                let status: Option<String> =
-                    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-                        .bind(id.0)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                let status = status.ok_or(StoreError::NotFound)?;
-                let status = OrderStatus::parse(&status)
-                    .ok_or_else(|| StoreError::corrupt(format!("statut {status}")))?;
-                Err(wrong_state(status, wanted))
-            }
+            None => Err(wrong_state(status_of(tx, id).await?, wanted)),
         }
     }
 
@@ -263,13 +253,7 @@ impl Store {
     /// cancelled: its unused value comes back through the end-of-validity credit note.
     pub async fn cancel_order(&self, id: OrderId, now: Timestamp) -> Result<Order, StoreError> {
         let mut tx = self.begin_write().await?;
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let status = status.ok_or(StoreError::NotFound)?;
-        let status =
-            OrderStatus::parse(&status).ok_or_else(|| StoreError::corrupt("statut de commande"))?;
+        let status = status_of(&mut tx, id).await?;
         if !matches!(status, OrderStatus::Draft | OrderStatus::Confirmed) {
             return Err(wrong_state(
                 status,
@@ -304,13 +288,7 @@ impl Store {
         bytes: &[u8],
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let status = status.ok_or(StoreError::NotFound)?;
-        let status =
-            OrderStatus::parse(&status).ok_or_else(|| StoreError::corrupt("statut de commande"))?;
+        let status = status_of(&mut tx, id).await?;
         if !matches!(
             status,
             OrderStatus::Draft | OrderStatus::Confirmed | OrderStatus::Paid
@@ -344,6 +322,19 @@ impl Store {
         let bytes: Vec<u8> = sqlx::Row::try_get(&row, "bytes")?;
         Ok(Some((kind, bytes)))
     }
+}
+
+/// An order's status, read inside `tx`.
+async fn status_of(
+    tx: &mut Transaction<'static, Any>,
+    id: OrderId,
+) -> Result<OrderStatus, StoreError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let status = status.ok_or(StoreError::NotFound)?;
+    OrderStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("statut {status}")))
 }
 
 /// Refuses when `this_order` does not fit in what the funder's declared budget leaves once

@@ -88,6 +88,19 @@ impl Store {
         .collect()
     }
 
+    /// The keys that verify cheques today: every unrevoked key, by id.
+    pub async fn verifying_keys(
+        &self,
+    ) -> Result<std::collections::HashMap<KeyId, VerifyingKey>, StoreError> {
+        Ok(self
+            .signing_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none())
+            .filter_map(|k| Some((k.kid.clone(), k.verifying_key()?)))
+            .collect())
+    }
+
     /// Marks a key retired (after rotation) or revoked (compromised). Idempotent: the first
     /// date stays.
     pub async fn end_signing_key(

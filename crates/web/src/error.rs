@@ -100,10 +100,13 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found(),
+            // The store speaks in lower-case clauses; the API answers in sentences.
             StoreError::Conflict { code, message } => {
-                Self::new(StatusCode::CONFLICT, code, message)
+                Self::new(StatusCode::CONFLICT, code, crate::api::capitalize(&message))
             }
-            StoreError::Invalid { code, message } => Self::invalid(code, message),
+            StoreError::Invalid { code, message } => {
+                Self::invalid(code, crate::api::capitalize(&message))
+            }
             StoreError::IdempotencyMismatch => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

@@ -23,13 +23,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     async fn reload(&self, store: &Store) -> Result<HashMap<KeyId, VerifyingKey>, StoreError> {
-        let keys: HashMap<KeyId, VerifyingKey> = store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .filter(|k| k.revoked_at.is_none())
-            .filter_map(|k| Some((k.kid.clone(), k.verifying_key()?)))
-            .collect();
+        let keys = store.verifying_keys().await?;
         *self.cache.lock().expect("key cache") = Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
@@ -83,12 +77,7 @@ pub struct ScanRefusal {
 }
 
 pub fn payload_message(e: PayloadError) -> String {
-    let m = e.to_string();
-    let mut c = m.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-        None => m,
-    }
+    crate::api::capitalize(&e.to_string())
 }
 
 pub async fn parse_scanned(

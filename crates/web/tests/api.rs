@@ -512,6 +512,11 @@ api_test! {
         let r = put(vec![b' '; 700 * 1024], "image/png").await;
         let (st, v) = json(r).await;
         assert_eq!((st, error_code(&v)), (413, "body_too_large"), "{v}");
+        // Just over the logo limit, under the body limit: the logo itself is refused, clearly.
+        let r = put(vec![b' '; 530 * 1024], "image/png").await;
+        let (st, v) = json(r).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_logo"), "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("512 Ko"));
         let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#000091"/></svg>"##;
         let r = put(svg.to_vec(), "image/svg+xml").await;
         assert_eq!(r.status().as_u16(), 204);

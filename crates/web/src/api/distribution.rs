@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_core::allocation::{AllocationKey, Criterion, StructureShare};
 use passnum_core::{InseeCode, OrderId};
-use passnum_store::{Actor, Distributor, DistributorId, DistributorStock};
+use passnum_store::{Distributor, DistributorId, DistributorStock};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -83,13 +83,7 @@ pub async fn list(
 
 /// The order, if the caller may share its booklets (operator, or its funder).
 async fn own_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<OrderId> {
-    let order = st.store.get_order(OrderId(id)).await?;
-    match auth.0 {
-        Actor::Operator => Ok(order.id),
-        Actor::Funder(f) if f == order.funder_id => Ok(order.id),
-        Actor::Funder(_) => Err(ApiError::not_found()),
-        Actor::Venue(_) => Err(ApiError::forbidden()),
-    }
+    Ok(super::orders::visible_order(st, auth, id).await?.id)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -173,18 +167,8 @@ pub async fn allocate(
         .collect();
     st.store
         .allocate_booklets(order, &shares, st.clock.now())
-        .await
-        .map_err(refusal)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn refusal(e: passnum_store::StoreError) -> ApiError {
-    match e {
-        passnum_store::StoreError::Invalid { code, message } => {
-            ApiError::invalid(code, capitalize(&message))
-        }
-        other => other.into(),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -214,8 +198,7 @@ pub async fn transfer(
             body.booklets,
             st.clock.now(),
         )
-        .await
-        .map_err(refusal)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

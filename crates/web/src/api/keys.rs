@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use passnum_core::OrderId;
 use passnum_core::order_options::sniff_logo;
 use passnum_core::signature::{KeyId, VerifyingKey};
-use passnum_store::{Actor, PublicKeyRecord};
+use passnum_store::PublicKeyRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -86,19 +86,7 @@ pub async fn well_known(State(st): State<AppState>) -> ApiResult<Response> {
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(doc)).into_response())
 }
 
-/// An order the caller may see; another funder's order is reported as not found.
-async fn visible(st: &AppState, auth: &Auth, id: i64) -> ApiResult<passnum_store::Order> {
-    let order = st.store.get_order(OrderId(id)).await?;
-    match auth.0 {
-        Actor::Operator => Ok(order),
-        Actor::Funder(f) if f == order.funder_id => Ok(order),
-        Actor::Funder(_) => Err(ApiError::not_found()),
-        Actor::Venue(_) => Err(ApiError::forbidden()),
-    }
-}
-
-/// Largest logo upload (the logo itself is limited to 512 KiB; this bounds the body).
-pub const MAX_LOGO_BODY: usize = passnum_core::order_options::MAX_LOGO_BYTES;
+use super::orders::visible_order as visible;
 
 /// Set the logo printed on the booklets (PNG or SVG, 512 KiB at most), until the order is
 /// issued. The body is the image itself.

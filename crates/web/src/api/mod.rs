@@ -83,7 +83,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(distribution::transfer))
         .routes(routes!(distribution::preview))
         .routes(routes!(keys::well_known))
-        .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(keys::MAX_LOGO_BODY)))
+        .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(crate::ui::UPLOAD_BODY_BYTES)))
         .routes(routes!(keys::booklet_pdf))
         .routes(routes!(keys::letter_pdf))
         .routes(routes!(venues::create, venues::list))

@@ -73,10 +73,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
+/// A lower-case clause from the domain ("la date … doit suivre …") as a sentence a person
+/// reads: capital first letter, final period (added once).
 pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        Some(f) => {
+            let rest = c.as_str();
+            let stop = if s.ends_with('.') { "" } else { "." };
+            format!("{}{rest}{stop}", f.to_uppercase())
+        }
         None => String::new(),
     }
 }
@@ -102,7 +108,7 @@ pub async fn list(
 }
 
 /// An order the caller may see; another funder's order is reported as not found.
-async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<Order> {
+pub(crate) async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<Order> {
     let order = st.store.get_order(OrderId(id)).await?;
     match auth.0 {
         Actor::Operator => Ok(order),

@@ -227,13 +227,7 @@ pub async fn create_correction(
     let c = st
         .store
         .create_correction(body.redemption_id, &body.reason, st.clock.now())
-        .await
-        .map_err(|e| match e {
-            passnum_store::StoreError::Invalid { code, message } => {
-                ApiError::invalid(code, capitalize(&message))
-            }
-            other => other.into(),
-        })?;
+        .await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 

@@ -203,7 +203,8 @@ pub fn forbidden(staff: &StaffMember, csrf: &Csrf) -> Response {
     )
 }
 
-/// Forms that carry a logo: the image (512 KiB at most) plus the other fields.
+/// Bodies that carry a logo (the API's upload, the pages' forms): the image (512 KiB at most,
+/// checked with a clear answer) plus room for the other fields.
 pub const UPLOAD_BODY_BYTES: usize = passnum_core::order_options::MAX_LOGO_BYTES + 64 * 1024;
 
 pub fn router() -> Router<AppState> {
