@@ -243,6 +243,16 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
     assert.equal(readFileSync(file).subarray(0, 5).toString(), "%PDF-", name);
   }
 
+  // A booklet declared lost: its ten cheques are blocked at once.
+  await funder.getByLabel(/Numéro du carnet/).fill("4");
+  await funder.getByLabel("Volé").check();
+  await funder.getByLabel(/Je confirme : les chèques non utilisés/).check();
+  await funder.getByRole("button", { name: "Bloquer le carnet" }).click();
+  await funder.getByRole("heading", { name: `Commande n° ${id}` }).waitFor();
+  const row = funder.locator("table").last().locator("tbody tr").nth(3);
+  assert.equal((await row.locator("td").nth(3).textContent()).trim(), "10", "10 blocked cheques in booklet 4");
+  await axe(funder, "commande-carnet-bloque");
+
   // The scan page checks a QR payload's signature before sending anything.
   const mediator = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
   let posts = 0;

@@ -134,6 +134,15 @@ enum Command {
         #[arg(long)]
         booklets: i64,
     },
+    /// Declare a booklet lost (or stolen, with --stolen): its unused cheques are blocked at once.
+    BlockBooklet {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        booklet: i64,
+        #[arg(long)]
+        stolen: bool,
+    },
     /// Where an order's booklets are: the funder's stock and each distributor's.
     Distribution {
         #[arg(long)]
@@ -528,6 +537,21 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?;
             eprintln!("{booklets} carnets transférés du distributeur n° {from} au n° {to}.");
+            Ok(())
+        }
+        Command::BlockBooklet {
+            order,
+            booklet,
+            stolen,
+        } => {
+            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
+            let n = store
+                .block_booklet(passnum_core::OrderId(order), booklet, stolen, now())
+                .await?;
+            eprintln!(
+                "Carnet n° {booklet} déclaré {} : {n} chèques non utilisés sont bloqués.",
+                if stolen { "volé" } else { "perdu" }
+            );
             Ok(())
         }
         Command::Distribution { order } => {

@@ -121,6 +121,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected() as i64;
+                // Cheques of booklets declared lost or stolen were never used either: their
+                // value returns with the credit note too.
+                let blocked: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM cheques WHERE order_id = $1 AND state = 'blocked'",
+                )
+                .bind(order.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                let expired = expired + blocked;
                 let amount = Money::from_cents(face_cents)
                     .checked_mul(expired)
                     .map_err(StoreError::corrupt)?;

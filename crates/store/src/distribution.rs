@@ -329,6 +329,48 @@ impl Store {
         Ok(())
     }
 
+    /// Declares a booklet lost or stolen: its cheques not yet used are blocked at once (a
+    /// venue scanning one is told so), and their value returns to the funder with the
+    /// end-of-validity credit note. Returns how many cheques were blocked.
+    pub async fn block_booklet(
+        &self,
+        order: OrderId,
+        number: i64,
+        stolen: bool,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT id, blocked_at FROM booklets WHERE order_id = $1 AND number = $2")
+                .bind(order.0)
+                .bind(number)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        if crate::rows::get_opt_i64(&row, "blocked_at")?.is_some() {
+            return Err(StoreError::Conflict {
+                code: "booklet_blocked",
+                message: "ce carnet est déjà déclaré perdu ou volé".into(),
+            });
+        }
+        let booklet = get_i64(&row, "id")?;
+        sqlx::query("UPDATE booklets SET blocked_at = $1, blocked_reason = $2 WHERE id = $3")
+            .bind(now.unix_ms())
+            .bind(if stolen { "stolen" } else { "lost" })
+            .bind(booklet)
+            .execute(&mut *tx)
+            .await?;
+        let blocked = sqlx::query(
+            "UPDATE cheques SET state = 'blocked' WHERE booklet_id = $1 AND state = 'issued'",
+        )
+        .bind(booklet)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i64;
+        tx.commit().await?;
+        Ok(blocked)
+    }
+
     async fn check_distributable(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,

@@ -277,9 +277,9 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          ON c.id = p.cheque_id WHERE c.state <> 'paid')",
     ),
     (
-        "avoir différent de la valeur des chèques expirés",
+        "avoir différent de la valeur des chèques expirés ou bloqués",
         "SELECT COUNT(*) FROM credit_notes n JOIN orders o ON o.id = n.order_id WHERE n.amount_cents <> \
-         (SELECT COUNT(*) FROM cheques c WHERE c.order_id = n.order_id AND c.state = 'expired') * o.face_value_cents \
+         (SELECT COUNT(*) FROM cheques c WHERE c.order_id = n.order_id AND c.state IN ('expired', 'blocked')) * o.face_value_cents \
          OR n.amount_cents <> (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t WHERE t.order_id = n.order_id AND t.kind = 'credit_note')",
     ),
     (

@@ -90,3 +90,31 @@ both_engines! {
         assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 4);
     }
 }
+
+both_engines! {
+    async fn a_lost_booklet_is_blocked_at_once_and_its_value_returns_with_the_credit_note(db) {
+        use passnum_core::RedeemRefusal;
+        use passnum_store::Outcome;
+        let s = &db.store;
+        let w = world(s, 3).await;
+        // Booklet 2's first cheque was used before the booklet was lost.
+        let used = w.codes[10];
+        assert!(matches!(s.redeem(redeem_req(&w.lyon, used, t0())).await.unwrap().outcome, Outcome::Accepted(_)));
+        assert_eq!(s.block_booklet(w.order.id, 2, false, t0()).await.unwrap(), 9);
+        assert_eq!(code(s.block_booklet(w.order.id, 2, true, t0()).await.unwrap_err()), "booklet_blocked");
+        assert!(matches!(s.block_booklet(w.order.id, 99, true, t0()).await, Err(StoreError::NotFound)));
+        match s.redeem(redeem_req(&w.lyon, w.codes[11], t0())).await.unwrap().outcome {
+            Outcome::Refused(r) => assert_eq!(r.code, RedeemRefusal::Blocked.code()),
+            other => panic!("{other:?}"),
+        }
+        // Other booklets are untouched.
+        assert!(matches!(s.redeem(redeem_req(&w.lyon, w.codes[0], t0())).await.unwrap().outcome, Outcome::Accepted(_)));
+        // After the tolerance, the 9 blocked and the 19 untouched cheques come back as one credit note.
+        let after = passnum_core::Timestamp::from_offset_datetime(time::macros::datetime!(2027-03-01 10:00 UTC));
+        s.run_closing_steps(after).await.unwrap();
+        let note = s.credit_note(w.order.id).await.unwrap().unwrap();
+        assert_eq!((note.expired_cheques, note.amount_cents), (28, 28_000));
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        assert!(s.trial_balance().await.unwrap().is_balanced());
+    }
+}

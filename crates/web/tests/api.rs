@@ -409,7 +409,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 35);
+    assert_eq!(paths.len(), 36);
 }
 
 api_test! {
@@ -649,6 +649,15 @@ api_test! {
         // Another funder cannot see or share this order.
         let other = programme(&app, "Département", SIRET_B).await;
         let (st, _) = json(app.get(&other.funder_token, &url("distribution")).await).await;
+        assert_eq!(st, 404);
+        // A lost booklet: its cheques are refused at once.
+        let (st, v) = json(app.post(&p.funder_token, &url("booklets/1/block"), &json!({"reason": "oublié"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_reason"));
+        let (st, v) = json(app.post(&p.funder_token, &url("booklets/1/block"), &json!({"reason": "lost"})).await).await;
+        assert_eq!((st, v["blocked_cheques"].as_i64()), (200, Some(10)), "{v}");
+        let (st, v) = json(app.post(&p.funder_token, &url("booklets/1/block"), &json!({"reason": "stolen"})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "booklet_blocked"));
+        let (st, _) = json(app.post(&other.funder_token, &url("booklets/2/block"), &json!({"reason": "lost"})).await).await;
         assert_eq!(st, 404);
     }
 }

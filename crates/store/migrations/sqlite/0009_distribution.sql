@@ -13,6 +13,9 @@ ALTER TABLE booklets ADD COLUMN distributor_id INTEGER REFERENCES distributors (
 -- Set when an agent hands the booklet to a person (distribution, next step).
 ALTER TABLE booklets ADD COLUMN handed_out_at INTEGER;
 CREATE INDEX booklets_stock ON booklets (order_id, distributor_id, number);
+-- A booklet declared lost or stolen: its unused cheques are blocked at once.
+ALTER TABLE booklets ADD COLUMN blocked_at INTEGER;
+ALTER TABLE booklets ADD COLUMN blocked_reason TEXT CHECK (blocked_reason IN ('lost', 'stolen'));
 
 CREATE TABLE allocation_moves (
     id INTEGER PRIMARY KEY,

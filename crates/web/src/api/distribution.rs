@@ -343,3 +343,48 @@ async fn build_key(st: &AppState, body: KeyRequest) -> ApiResult<AllocationKey> 
             .collect(),
     })
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRequest {
+    /// lost or stolen.
+    #[schema(example = "lost")]
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockedDto {
+    /// Cheques of the booklet blocked now (those already used stay as they are).
+    pub blocked_cheques: i64,
+}
+
+/// Declare a booklet lost or stolen: its unused cheques are refused from now on, and their
+/// value returns to the funder with the end-of-validity credit note.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/booklets/{number}/block", tag = "distribution",
+    params(("id" = i64, Path), ("number" = i64, Path)), request_body = BlockRequest, security(("bearer" = [])),
+    responses((status = 200, body = BlockedDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn block(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath((id, number)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<BlockRequest>,
+) -> ApiResult<Json<BlockedDto>> {
+    let order = own_order(&st, &auth, id).await?;
+    let stolen = match body.reason.as_str() {
+        "lost" => false,
+        "stolen" => true,
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_reason",
+                "Indiquez « lost » (perdu) ou « stolen » (volé).",
+            ));
+        }
+    };
+    let blocked = st
+        .store
+        .block_booklet(order, number, stolen, st.clock.now())
+        .await?;
+    Ok(Json(BlockedDto {
+        blocked_cheques: blocked,
+    }))
+}

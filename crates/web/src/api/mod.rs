@@ -82,6 +82,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(distribution::allocate))
         .routes(routes!(distribution::transfer))
         .routes(routes!(distribution::preview))
+        .routes(routes!(distribution::block))
         .routes(routes!(keys::well_known))
         .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(crate::ui::UPLOAD_BODY_BYTES)))
         .routes(routes!(keys::booklet_pdf))

@@ -328,6 +328,9 @@ struct OrderPage {
     has_logo: bool,
     invoice: bool,
     printable: bool,
+    /// Booklets still in the funder's stock, and each distributor's.
+    unallocated: i64,
+    distribution: Vec<passnum_store::DistributorStock>,
     validity: String,
     perimeter: String,
     booklets: Vec<passnum_store::BookletSummary>,
@@ -421,6 +424,8 @@ pub async fn order(
             o.status,
             passnum_core::OrderStatus::Issued | passnum_core::OrderStatus::Closed
         ),
+        unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
+        distribution: st.store.distribution_of(o.id).await.unwrap_or_default(),
         validity: format!(
             "du {} au {}, plus {} jours de tolérance",
             paris::format_date(o.valid_from),

@@ -405,6 +405,11 @@ pub struct ActionForm {
     csrf: String,
     #[serde(default)]
     confirmation: Option<String>,
+    /// For "carnet-perdu": the booklet's number and "perdu" or "vole".
+    #[serde(default)]
+    carnet: String,
+    #[serde(default)]
+    motif: String,
 }
 
 /// The funder's own order, or a 404 page that looks the same as a missing one.
@@ -470,6 +475,43 @@ pub async fn action(
     let done = match action.as_str() {
         "confirmer" => st.store.confirm_order(order.id, now).await,
         "annuler" if f.confirmation.is_some() => st.store.cancel_order(order.id, now).await,
+        "carnet-perdu" => {
+            let Ok(number) = f.carnet.trim().parse::<i64>() else {
+                return super::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Numéro de carnet manquant",
+                    "Indiquez le numéro du carnet perdu ou volé (imprimé sur sa couverture).",
+                );
+            };
+            if f.confirmation.is_none() {
+                return super::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Déclaration non confirmée",
+                    "Cochez la case de confirmation : les chèques non utilisés du carnet seront refusés.",
+                );
+            }
+            return match st
+                .store
+                .block_booklet(order.id, number, f.motif == "vole", now)
+                .await
+            {
+                Ok(_) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
+                Err(StoreError::NotFound) => super::message(
+                    StatusCode::NOT_FOUND,
+                    Some(&staff),
+                    &csrf,
+                    "Carnet introuvable",
+                    &format!(
+                        "Cette commande n'a pas de carnet n° {number} : vérifiez le numéro sur la couverture."
+                    ),
+                ),
+                Err(e) => refused(&staff, &csrf, e),
+            };
+        }
         "annuler" => {
             return super::message(
                 StatusCode::UNPROCESSABLE_ENTITY,
