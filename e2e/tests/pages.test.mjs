@@ -243,6 +243,24 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
     assert.equal(readFileSync(file).subarray(0, 5).toString(), "%PDF-", name);
   }
 
+  // Sharing the booklets: a wrong criteria table is explained, then a previewed key is committed.
+  await funder.getByRole("link", { name: "Répartir entre les distributeurs" }).click();
+  await funder.getByRole("heading", { name: /Répartir les carnets/ }).waitFor();
+  await axe(funder, "repartition");
+  await funder.getByLabel(/Autres critères/).fill("structure;qpv\n999;10");
+  await funder.getByRole("button", { name: "Voir l'aperçu" }).click();
+  assert.match(await funder.locator("#criteres-erreur").textContent(), /n'existe pas/);
+  await funder.getByLabel(/Autres critères/).fill("structure;qpv\n1;3000\n2;1000\n3;2000");
+  await funder.getByLabel(/Poids des critères/).fill("qpv=30");
+  await funder.getByRole("button", { name: "Voir l'aperçu" }).click();
+  const previewRows = funder.locator("table tbody tr");
+  assert.equal(await previewRows.count(), 3);
+  await axe(funder, "repartition-apercu");
+  await funder.screenshot({ path: join(shots, "repartition-apercu.png"), fullPage: true });
+  await funder.getByRole("button", { name: "Enregistrer cette répartition" }).click();
+  await funder.getByRole("heading", { name: `Commande n° ${id}` }).waitFor();
+  assert.equal((await funder.locator("#stock").textContent()).trim(), "0");
+
   // A booklet declared lost: its ten cheques are blocked at once.
   await funder.getByLabel(/Numéro du carnet/).fill("4");
   await funder.getByLabel("Volé").check();

@@ -112,6 +112,15 @@ pub async fn create(
             };
             venues.push(store.create_venue(&v, at).await?);
         }
+        for (name, kind, commune) in [
+            ("CCAS de Lyon", "ccas", "69123"),
+            ("CCAS de Villeurbanne", "ccas", "69266"),
+            ("Médiathèque de Vaulx-en-Velin", "mediatheque", "69256"),
+        ] {
+            store
+                .create_distributor(name, kind, &InseeCode::parse_known(commune)?, at)
+                .await?;
+        }
         (funder, venues)
     };
     let staff = demo_staff(store, funder.id, &venues).await?;

@@ -1,12 +1,10 @@
 //! `passnum distributor …`, `passnum allocate`, `passnum transfer`, `passnum distribution`.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use passnum_core::allocation::{AllocationKey, Criterion, StructureShare, parse_criteria_csv};
-use passnum_core::commune::communes;
+use passnum_core::allocation::AllocationKey;
 use passnum_core::{InseeCode, OrderId};
 use passnum_store::{DistributorId, Store};
 
@@ -86,68 +84,26 @@ pub async fn distributor(store: &Store, cmd: DistributorCommand) -> anyhow::Resu
     Ok(())
 }
 
-/// The key described by the arguments, over every distributor of the CSV (or all
-/// distributors when only the population is used).
+/// The key described by the arguments (the same builder as the funder's page).
 pub async fn key_from_args(store: &Store, args: &AllocateArgs) -> anyhow::Result<AllocationKey> {
-    let all = store.distributor_communes().await?;
-    let known: HashSet<i64> = all.iter().map(|(d, _)| d.0).collect();
-    let (mut criteria, rows) = match &args.criteria {
+    let text = match &args.criteria {
         Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-            let (names, rows) = parse_criteria_csv(&text, &known)
-                .map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?;
-            let mut weights = std::collections::HashMap::new();
-            for part in args.weights.split(',').filter(|p| !p.trim().is_empty()) {
-                let (name, w) = part
-                    .rsplit_once('=')
-                    .with_context(|| format!("--weights : « {part} » ; écrivez critère=poids"))?;
-                let w: i64 = w
-                    .trim()
-                    .parse()
-                    .with_context(|| format!("--weights : « {w} » n'est pas un nombre"))?;
-                weights.insert(name.trim().to_string(), w);
-            }
-            let criteria: Vec<Criterion> = names
-                .iter()
-                .map(|n| Criterion {
-                    name: n.clone(),
-                    weight: weights.get(n).copied().unwrap_or(1),
-                })
-                .collect();
-            (criteria, rows)
+            Some(std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?)
         }
-        None => (vec![], all.iter().map(|(d, _)| (d.0, vec![])).collect()),
+        None => None,
     };
-    let population = |id: i64| {
-        all.iter()
-            .find(|(d, _)| d.0 == id)
-            .and_then(|(_, c)| InseeCode::parse(c).ok())
-            .and_then(|c| communes().get(&c).map(|k| k.population))
-            .unwrap_or(0)
+    let input = passnum_web::allocation::KeyInput {
+        criteria_csv: text.as_deref(),
+        weights: &args.weights,
+        population_weight: args.population_weight,
+        fixed: args.fixed,
     };
-    if let Some(w) = args.population_weight {
-        criteria.push(Criterion {
-            name: "population".into(),
-            weight: w,
-        });
-    }
-    Ok(AllocationKey {
-        criteria,
-        structures: rows
-            .into_iter()
-            .map(|(id, mut values)| {
-                if args.population_weight.is_some() {
-                    values.push(population(id));
-                }
-                StructureShare {
-                    id,
-                    fixed: args.fixed,
-                    values,
-                }
-            })
-            .collect(),
-    })
+    passnum_web::allocation::build_key(store, &input)
+        .await?
+        .map_err(|e| match &args.criteria {
+            Some(path) => anyhow::anyhow!("{} : {e}", path.display()),
+            None => anyhow::anyhow!("{e}"),
+        })
 }
 
 pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {

@@ -38,11 +38,10 @@ fn tool(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Every QR payload of every page of every PDF in `dir` whose name contains `part`.
-fn decode_all(dir: &Path, part: &str) -> (Vec<String>, String) {
-    let pages = dir.join(format!("pages-{part}"));
-    std::fs::create_dir_all(&pages).unwrap();
-    let mut payloads = vec![];
+/// Every QR payload of every PDF in `dir` whose name contains `part`, and their text.
+fn decode_all(dir: &Path, part: &str) -> (BTreeSet<String>, String) {
+    let work = dir.join(format!("pages-{part}"));
+    let mut payloads = BTreeSet::new();
     let mut text = String::new();
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -51,33 +50,9 @@ fn decode_all(dir: &Path, part: &str) -> (Vec<String>, String) {
         .filter(|p| p.file_name().unwrap().to_string_lossy().contains(part))
         .collect();
     files.sort();
-    for (i, pdf) in files.iter().enumerate() {
+    for pdf in &files {
         text.push_str(&tool(Command::new("pdftotext").arg(pdf).arg("-")));
-        let prefix = pages.join(format!("f{i}"));
-        tool(
-            Command::new("pdftoppm")
-                .args(["-r", "150", "-gray", "-png"])
-                .arg(pdf)
-                .arg(&prefix),
-        );
-    }
-    let mut images: Vec<_> = std::fs::read_dir(&pages)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    images.sort();
-    for img in images {
-        let out = Command::new("zbarimg")
-            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-            .arg(&img)
-            .output()
-            .expect("zbarimg (Debian zbar-tools)");
-        payloads.extend(
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .map(str::to_string),
-        );
+        payloads.extend(passnum_print::readback::qr_payloads(pdf, &work));
     }
     (payloads, text)
 }
@@ -172,7 +147,7 @@ async fn prints_and_reads_back(engine: TestEngine) {
 
     // `passnum verify`: genuine, tampered, truncated, and with a revoked key.
     let (payloads, _) = decode_all(&out, "carnet-000001");
-    let good = payloads[0].clone();
+    let good = payloads.iter().next().unwrap().clone();
     let ok = passnum(&db, &key, &["verify", &good]);
     assert!(
         ok.status.success(),

@@ -24,8 +24,9 @@ const BORDER: f32 = 12.0 * MM;
 const COLS: usize = 2;
 const ROWS: usize = 5;
 pub const CHEQUES_PER_PAGE: usize = COLS * ROWS;
-/// Side of a printed QR code: 26 mm, so a version 7 code has modules of about 0.5 mm.
-const QR_SIDE: f32 = 26.0 * MM;
+/// Side of a printed QR code: 30 mm, so a version 7 code (45 modules) has modules of 0.67 mm,
+/// comfortable for a phone camera and for a 300 dpi printer.
+const QR_SIDE: f32 = 30.0 * MM;
 
 /// What every page of a booklet shares.
 pub struct BookletInfo<'a> {
@@ -398,7 +399,9 @@ fn draw_cheque(
         y + pad + 23.0,
         7.5,
         regular,
-        &crate::cut_text(info.funder, 42),
+        // The left column stops well before the QR code and its quiet zone (4 modules):
+        // text inside it made one code in a few dozen unreadable.
+        &crate::cut_text(info.funder, 28),
     );
     text(s, tx, y + pad + 50.0, 22.0, bold, info.face_value);
     text(
@@ -415,7 +418,7 @@ fn draw_cheque(
     text(
         s,
         tx,
-        y + pad + 78.0,
+        y + pad + QR_SIDE + 14.0,
         8.0,
         regular,
         &format!("Valable du {} au {}", info.valid_from, info.valid_until),

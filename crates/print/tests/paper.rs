@@ -2,7 +2,6 @@
 //! QR code (zbar's zbarimg) and checks each payload against the cheques and the key.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use passnum_core::signature::{KeyId, SignedCheque, SigningKey};
@@ -30,37 +29,6 @@ pub fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Every QR payload on every page of a PDF.
-pub fn decode_qr_codes(pdf: &Path) -> Vec<String> {
-    let dir = pdf.parent().unwrap().join("pages");
-    std::fs::create_dir_all(&dir).unwrap();
-    run(Command::new("pdftoppm")
-        .args(["-r", "150", "-gray", "-png"])
-        .arg(pdf)
-        .arg(dir.join("p")));
-    let mut pages: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    pages.sort();
-    let mut payloads = vec![];
-    for page in pages {
-        let out = Command::new("zbarimg")
-            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-            .arg(&page)
-            .output()
-            .expect("zbarimg (Debian zbar-tools) is needed for this test");
-        // zbarimg exits 4 on a page without any code (the cover).
-        payloads.extend(
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .map(str::to_string),
-        );
-    }
-    payloads
 }
 
 #[test]
@@ -106,7 +74,7 @@ fn every_printed_qr_code_decodes_to_a_verified_payload_and_the_text_is_extractab
         std::fs::write(keep, &pdf).unwrap();
     }
 
-    let payloads = decode_qr_codes(&path);
+    let payloads = passnum_print::readback::qr_payloads(&path, &dir.path().join("scans"));
     assert_eq!(
         payloads.len(),
         12,

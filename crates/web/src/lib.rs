@@ -4,6 +4,7 @@
 //! Handlers parse input into domain types, call one store operation, and render. Every
 //! error goes through [`error::ApiError`], mapped to HTTP once.
 
+pub mod allocation;
 pub mod api;
 pub mod auth;
 pub mod booklets;

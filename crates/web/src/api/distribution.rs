@@ -305,22 +305,9 @@ async fn build_key(st: &AppState, body: KeyRequest) -> ApiResult<AllocationKey> 
                 name: "population".into(),
                 weight: w,
             });
-            let list = st.store.distributor_communes().await?;
-            Some(
-                list.into_iter()
-                    .map(|(id, commune)| {
-                        let pop = InseeCode::parse(&commune)
-                            .ok()
-                            .and_then(|c| {
-                                passnum_core::commune::communes()
-                                    .get(&c)
-                                    .map(|k| k.population)
-                            })
-                            .unwrap_or(0);
-                        (id.0, pop)
-                    })
-                    .collect::<std::collections::HashMap<i64, i64>>(),
-            )
+            Some(crate::allocation::populations(
+                &st.store.distributor_communes().await?,
+            ))
         }
         None => None,
     };

@@ -236,6 +236,10 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
         )
         .route(
+            "/commanditaire/commandes/{id}/repartition",
+            get(ordering::allocation_form).post(ordering::allocation_submit),
+        )
+        .route(
             "/commanditaire/commandes/{id}/{action}",
             post(ordering::action),
         )
