@@ -10,7 +10,7 @@ use passnum_store::{LedgerScope, Redemption, RedemptionScope};
 use serde::Deserialize;
 use time::Date;
 
-use super::session::{Csrf, FunderStaff};
+use super::session::{Csrf, FunderOrder, FunderStaff};
 use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 use crate::api::dto::date_out;
@@ -353,27 +353,12 @@ const BOOKLETS_PER_PAGE: i64 = 100;
 pub async fn order(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    // Another funder's order looks exactly like one that does not exist.
+    FunderOrder(staff, o): FunderOrder,
     Query(q): Query<BookletPage>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let not_found = || {
-        super::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Commande introuvable",
-            "Cette commande n'existe pas parmi les vôtres.",
-        )
-    };
-    // Another funder's order looks exactly like one that does not exist.
-    let Ok(o) = st.store.get_order(OrderId(id)).await else {
-        return not_found();
-    };
-    if o.funder_id != funder {
-        return not_found();
-    }
+    let id = o.id.0;
     let after = q.apres.unwrap_or(0).max(0);
     let booklets = st
         .store
@@ -480,31 +465,13 @@ struct InvoicePage {
 pub async fn invoice(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    FunderOrder(staff, o): FunderOrder,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Ok(o) = st.store.get_order(OrderId(id)).await else {
-        return super::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Commande introuvable",
-            "Cette commande n'existe pas parmi les vôtres.",
-        );
-    };
-    if o.funder_id != funder {
-        return super::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Commande introuvable",
-            "Cette commande n'existe pas parmi les vôtres.",
-        );
-    }
+    let id = o.id.0;
     let funder_name = st
         .store
-        .get_funder(funder)
+        .get_funder(o.funder_id)
         .await
         .map(|f| f.name)
         .unwrap_or_default();

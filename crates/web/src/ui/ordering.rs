@@ -13,7 +13,7 @@ use passnum_core::{Money, NewOrder, OrderId, OrderStatus, paris};
 use passnum_store::StoreError;
 use serde::Deserialize;
 
-use super::session::{Csrf, FunderStaff, OperatorStaff};
+use super::session::{Csrf, FunderOrder, FunderStaff, OperatorStaff};
 use super::{FieldErrors, Layout, render};
 use crate::AppState;
 use crate::api::capitalize;
@@ -412,20 +412,8 @@ pub struct ActionForm {
     motif: String,
 }
 
-/// The funder's own order, or a 404 page that looks the same as a missing one.
-async fn own_order(
-    st: &AppState,
-    funder: passnum_core::FunderId,
-    id: i64,
-) -> Option<passnum_store::Order> {
-    st.store
-        .get_order(OrderId(id))
-        .await
-        .ok()
-        .filter(|o| o.funder_id == funder)
-}
-
-fn not_found(staff: &passnum_store::StaffMember, csrf: &Csrf) -> Response {
+/// The page for an order that is not the funder's (or does not exist: they look the same).
+pub(super) fn not_found(staff: &passnum_store::StaffMember, csrf: &Csrf) -> Response {
     super::message(
         StatusCode::NOT_FOUND,
         Some(staff),
@@ -454,8 +442,8 @@ fn refused(staff: &passnum_store::StaffMember, csrf: &Csrf, e: StoreError) -> Re
 pub async fn action(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path((id, action)): Path<(i64, String)>,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
@@ -468,9 +456,7 @@ pub async fn action(
             super::STALE_FORM,
         );
     }
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
+    let id = order.id.0;
     let now = st.clock.now();
     let done = match action.as_str() {
         "confirmer" => st.store.confirm_order(order.id, now).await,
@@ -533,14 +519,11 @@ pub async fn action(
 pub async fn upload_logo(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path(id): Path<i64>,
+    FunderOrder(staff, order): FunderOrder,
     multipart: Multipart,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
+    let id = order.id.0;
     let bad = |text: &str| {
         super::message(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -572,16 +555,7 @@ pub async fn upload_logo(
     }
 }
 
-pub async fn logo(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path(id): Path<i64>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
+pub async fn logo(State(st): State<AppState>, FunderOrder(_, order): FunderOrder) -> Response {
     crate::api::keys::logo_response(&st, order.id)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -598,11 +572,11 @@ fn pdf_number(s: &str) -> Option<i64> {
 pub async fn booklet(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path((id, file)): Path<(i64, String)>,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, file)): Path<(i64, String)>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let (Some(order), Some(n)) = (own_order(&st, funder, id).await, pdf_number(&file)) else {
+    let Some(n) = pdf_number(&file) else {
         return not_found(&staff, &csrf);
     };
     crate::api::keys::booklet_response(&st, order.id, n)
@@ -610,16 +584,7 @@ pub async fn booklet(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn letter(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path(id): Path<i64>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
+pub async fn letter(State(st): State<AppState>, FunderOrder(_, order): FunderOrder) -> Response {
     crate::api::keys::letter_response(&st, order.id)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -748,13 +713,9 @@ async fn allocation_page(
 pub async fn allocation_form(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path(id): Path<i64>,
+    FunderOrder(staff, order): FunderOrder,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
     let defaults = AllocationForm {
         fixe: "0".into(),
         population: "70".into(),
@@ -768,14 +729,11 @@ pub async fn allocation_form(
 pub async fn allocation_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    Path(id): Path<i64>,
+    FunderOrder(staff, order): FunderOrder,
     Form(f): Form<AllocationForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let Some(order) = own_order(&st, funder, id).await else {
-        return not_found(&staff, &csrf);
-    };
+    let id = order.id.0;
     let mut page = allocation_page(&st, &staff, &csrf, order.id, &f).await;
     if !csrf.matches(&f.csrf) {
         page.errors.add("fixe", super::STALE_FORM_KEPT);

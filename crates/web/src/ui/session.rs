@@ -199,3 +199,40 @@ role_page!(
     OperatorStaff(),
     |m| match m.actor { passnum_store::Actor::Operator => Ok(OperatorStaff(m)), _ => Err(m) }
 );
+
+/// A funder's staff member with one of the funder's own orders, the `{id}` of the path.
+/// Another funder's order, or an id that names none, gets the same "not found" page, before
+/// the handler runs.
+pub struct FunderOrder(pub StaffMember, pub passnum_store::Order);
+
+impl FromRequestParts<AppState> for FunderOrder {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let FunderStaff(staff, funder) = FunderStaff::from_request_parts(parts, st).await?;
+        let id = axum::extract::RawPathParams::from_request_parts(parts, st)
+            .await
+            .ok()
+            .and_then(|p| {
+                p.iter()
+                    .find(|(k, _)| *k == "id")
+                    .and_then(|(_, v)| v.parse::<i64>().ok())
+            });
+        let order = match id {
+            Some(id) => st
+                .store
+                .get_order(passnum_core::OrderId(id))
+                .await
+                .ok()
+                .filter(|o| o.funder_id == funder),
+            None => None,
+        };
+        match order {
+            Some(o) => Ok(FunderOrder(staff, o)),
+            None => Err(super::ordering::not_found(
+                &staff,
+                &Csrf::from_headers(&parts.headers),
+            )),
+        }
+    }
+}
