@@ -10,13 +10,54 @@ use crate::InseeCode;
 
 const COMMUNES_TSV: &str = include_str!("../../../data/communes.tsv");
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Commune {
     pub insee: &'static str,
     pub name: &'static str,
     pub departement: &'static str,
     pub postcodes: Vec<&'static str>,
     pub population: i64,
+    /// SIREN of the commune's EPCI (intercommunalité), when it belongs to one.
+    pub epci: Option<&'static str>,
+    pub position: GeoPoint,
+    pub precision: Precision,
+}
+
+/// A point in WGS 84 degrees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl GeoPoint {
+    /// Great-circle distance in kilometres (haversine). Straight-line distance is what the
+    /// data allows: it ranks venues well enough at the scale of a perimeter, and the person is
+    /// shown the address, not a route.
+    pub fn distance_km(self, other: GeoPoint) -> f64 {
+        const EARTH_RADIUS_KM: f64 = 6371.0;
+        let (la1, la2) = (self.latitude.to_radians(), other.latitude.to_radians());
+        let dla = la2 - la1;
+        let dlo = (other.longitude - self.longitude).to_radians();
+        let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+    }
+}
+
+/// How a commune's position was obtained (see scripts/build-communes.sh): its own point, or
+/// the centre of its EPCI or département when the open data has no point for it. Distances
+/// from an approximate position are shown as approximate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    Commune,
+    Epci,
+    Departement,
+}
+
+impl Precision {
+    pub fn is_exact(self) -> bool {
+        self == Precision::Commune
+    }
 }
 
 pub struct Communes {
@@ -58,6 +99,16 @@ pub fn communes() -> &'static Communes {
                     departement: f[2],
                     postcodes: f[3].split(',').filter(|p| !p.is_empty()).collect(),
                     population: f[4].parse().unwrap_or(0),
+                    epci: Some(f[5]).filter(|e| !e.is_empty()),
+                    position: GeoPoint {
+                        latitude: f[6].parse().unwrap_or(0.0),
+                        longitude: f[7].parse().unwrap_or(0.0),
+                    },
+                    precision: match f[8] {
+                        "commune" => Precision::Commune,
+                        "epci" => Precision::Epci,
+                        _ => Precision::Departement,
+                    },
                 };
                 (c.insee, c)
             })
@@ -77,12 +128,21 @@ mod tests {
         let mut n = 0;
         for line in lines {
             let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 5, "{line}");
+            assert_eq!(f.len(), 9, "{line}");
             let code = InseeCode::parse(f[0]).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(code.as_str(), f[0], "codes are stored upper-case");
             DepartementCode::parse(f[2]).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert!(!f[1].is_empty());
             assert!(f[4].parse::<i64>().is_ok(), "{line}");
+            assert!(f[5].is_empty() || f[5].len() == 9, "EPCI SIREN: {line}");
+            let (lat, lon): (f64, f64) = (f[6].parse().unwrap(), f[7].parse().unwrap());
+            // Metropolitan France and the five overseas départements, nothing at (0, 0).
+            assert!(
+                (-22.0..52.0).contains(&lat) && (-62.0..56.0).contains(&lon),
+                "{line}"
+            );
+            assert!(lat.abs() > 1.0, "{line}");
+            assert!(["commune", "epci", "departement"].contains(&f[8]), "{line}");
             n += 1;
         }
         assert_eq!(communes().len(), n, "no code appears twice");
@@ -113,5 +173,53 @@ mod tests {
                 .get(&InseeCode::parse("69999").unwrap())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn distances_between_known_communes() {
+        let get = |c: &str| communes().get(&InseeCode::parse(c).unwrap()).unwrap();
+        let (paris, lyon, marseille) = (get("75056"), get("69123"), get("13055"));
+        assert!(paris.precision.is_exact() && lyon.precision.is_exact());
+        // Paris–Lyon is about 392 km as the crow flies, Lyon–Marseille about 278 km.
+        let pl = paris.position.distance_km(lyon.position);
+        assert!((380.0..405.0).contains(&pl), "{pl}");
+        let lm = lyon.position.distance_km(marseille.position);
+        assert!((265.0..290.0).contains(&lm), "{lm}");
+        assert_eq!(paris.position.distance_km(paris.position), 0.0);
+        assert_eq!(
+            get("75108").position,
+            paris.position,
+            "arrondissements take their city's point"
+        );
+        assert_eq!(lyon.epci, Some("200046977"));
+    }
+
+    #[test]
+    fn approximate_positions_stay_in_their_departement() {
+        // A commune placed at its EPCI's centre is still near the centre of its département
+        // (no département is 250 km across): guards against a mismatched GeoNames point.
+        let mut by_dep: HashMap<&str, (f64, f64, f64)> = HashMap::new();
+        for c in communes().iter() {
+            let e = by_dep.entry(c.departement).or_default();
+            *e = (
+                e.0 + c.position.latitude,
+                e.1 + c.position.longitude,
+                e.2 + 1.0,
+            );
+        }
+        for c in communes().iter() {
+            let (la, lo, n) = by_dep[c.departement];
+            let centre = GeoPoint {
+                latitude: la / n,
+                longitude: lo / n,
+            };
+            let d = c.position.distance_km(centre);
+            assert!(
+                d < 250.0,
+                "{} {} is {d:.0} km from its département's centre",
+                c.insee,
+                c.name
+            );
+        }
     }
 }
