@@ -113,6 +113,17 @@ impl Store {
         .collect()
     }
 
+    pub async fn get_distributor(&self, id: DistributorId) -> Result<Distributor, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, kind, commune_insee, created_at FROM distributors WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        distributor(&row)
+    }
+
     /// Every distributor's commune (to weigh a key by population).
     pub async fn distributor_communes(&self) -> Result<Vec<(DistributorId, String)>, StoreError> {
         sqlx::query("SELECT id, commune_insee FROM distributors ORDER BY id")

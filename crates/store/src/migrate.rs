@@ -31,6 +31,7 @@ const SQLITE: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_distribution.sql"),
     ),
+    (10, include_str!("../migrations/sqlite/0010_handouts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -60,6 +61,7 @@ const POSTGRES: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/postgres/0009_distribution.sql"),
     ),
+    (10, include_str!("../migrations/postgres/0010_handouts.sql")),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

@@ -3,13 +3,13 @@
 //! Passwords arrive here already hashed (argon2, in the web layer). Session and reset tokens
 //! are random and stored as SHA-256 hashes, like API tokens.
 
-use passnum_core::{FunderId, Timestamp, VenueId};
+use passnum_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use crate::rows::{get_i64, get_opt_i64, get_string, page_limit};
 use crate::tokens::{hash_token, random_token};
-use crate::{Actor, Role, Store, StoreError};
+use crate::{Actor, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StaffMember {
@@ -30,12 +30,7 @@ fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
         id: get_i64(row, "id")?,
         email: get_string(row, "email")?,
         display_name: get_string(row, "display_name")?,
-        actor: match Role::parse(&role) {
-            Some(Role::Operator) => Actor::Operator,
-            Some(Role::Funder) => Actor::Funder(FunderId(org)),
-            Some(Role::Venue) => Actor::Venue(VenueId(org)),
-            None => return Err(StoreError::corrupt(format!("rôle {role}"))),
-        },
+        actor: Actor::from_parts(&role, org)?,
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
         disabled: get_opt_i64(row, "disabled_at")?.is_some(),
     })
@@ -59,14 +54,6 @@ pub fn normalize_email(email: &str) -> Result<String, StoreError> {
     }
 }
 
-fn actor_parts(actor: Actor) -> (&'static str, i64) {
-    match actor {
-        Actor::Operator => ("operator", 0),
-        Actor::Funder(f) => ("funder", f.0),
-        Actor::Venue(v) => ("venue", v.0),
-    }
-}
-
 impl Store {
     pub async fn create_staff(
         &self,
@@ -78,16 +65,8 @@ impl Store {
     ) -> Result<StaffMember, StoreError> {
         let email = normalize_email(email)?;
         let name = crate::funders::clean_name(display_name)?;
-        match actor {
-            Actor::Operator => {}
-            Actor::Funder(f) => {
-                self.get_funder(f).await?;
-            }
-            Actor::Venue(v) => {
-                self.get_venue(v).await?;
-            }
-        }
-        let (role, org) = actor_parts(actor);
+        self.check_actor_exists(actor).await?;
+        let (role, org) = (actor.role().as_str(), actor.actor_id());
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO staff (email, display_name, password_hash, role, org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"

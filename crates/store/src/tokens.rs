@@ -8,6 +8,7 @@ use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::distribution::DistributorId;
 use crate::rows::{get_i64, get_string};
 use crate::{Store, StoreError};
 
@@ -17,6 +18,8 @@ pub enum Role {
     Operator,
     Funder,
     Venue,
+    /// An agent of a distributing structure (CCAS, mairie…): hands booklets out.
+    Distributor,
 }
 
 impl Role {
@@ -25,6 +28,7 @@ impl Role {
             "operator" => Self::Operator,
             "funder" => Self::Funder,
             "venue" => Self::Venue,
+            "distributor" => Self::Distributor,
             _ => return None,
         })
     }
@@ -34,6 +38,7 @@ impl Role {
             Self::Operator => "operator",
             Self::Funder => "funder",
             Self::Venue => "venue",
+            Self::Distributor => "distributor",
         }
     }
 }
@@ -45,6 +50,7 @@ pub enum Actor {
     Operator,
     Funder(FunderId),
     Venue(VenueId),
+    Distributor(DistributorId),
 }
 
 impl Actor {
@@ -53,14 +59,27 @@ impl Actor {
             Self::Operator => Role::Operator,
             Self::Funder(_) => Role::Funder,
             Self::Venue(_) => Role::Venue,
+            Self::Distributor(_) => Role::Distributor,
         }
     }
 
-    fn actor_id(self) -> i64 {
+    /// The actor a stored (role, organisation id) pair names.
+    pub(crate) fn from_parts(role: &str, id: i64) -> Result<Self, StoreError> {
+        Ok(match Role::parse(role) {
+            Some(Role::Operator) => Actor::Operator,
+            Some(Role::Funder) => Actor::Funder(FunderId(id)),
+            Some(Role::Venue) => Actor::Venue(VenueId(id)),
+            Some(Role::Distributor) => Actor::Distributor(DistributorId(id)),
+            None => return Err(StoreError::corrupt(format!("rôle {role}"))),
+        })
+    }
+
+    pub(crate) fn actor_id(self) -> i64 {
         match self {
             Self::Operator => 0,
             Self::Funder(f) => f.0,
             Self::Venue(v) => v.0,
+            Self::Distributor(d) => d.0,
         }
     }
 
@@ -85,13 +104,9 @@ pub fn random_token(symbols: usize) -> String {
 }
 
 impl Store {
-    /// Creates a token and returns it in clear, the only time it is ever visible.
-    pub async fn create_token(
-        &self,
-        actor: Actor,
-        label: &str,
-        now: Timestamp,
-    ) -> Result<String, StoreError> {
+    /// Refuses an actor whose organisation does not exist (not found), before anything is
+    /// written for it.
+    pub(crate) async fn check_actor_exists(&self, actor: Actor) -> Result<(), StoreError> {
         match actor {
             Actor::Operator => {}
             Actor::Funder(f) => {
@@ -100,7 +115,21 @@ impl Store {
             Actor::Venue(v) => {
                 self.get_venue(v).await?;
             }
+            Actor::Distributor(d) => {
+                self.get_distributor(d).await?;
+            }
         }
+        Ok(())
+    }
+
+    /// Creates a token and returns it in clear, the only time it is ever visible.
+    pub async fn create_token(
+        &self,
+        actor: Actor,
+        label: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        self.check_actor_exists(actor).await?;
         let secret = random_token(32);
         let token = format!("pn_{}_{secret}", actor.role().as_str());
         let mut tx = self.begin_write().await?;
@@ -127,12 +156,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let id = get_i64(&row, "actor_id")?;
         let role = get_string(&row, "role")?;
-        Ok(Some(match Role::parse(&role) {
-            Some(Role::Operator) => Actor::Operator,
-            Some(Role::Funder) => Actor::Funder(FunderId(id)),
-            Some(Role::Venue) => Actor::Venue(VenueId(id)),
-            None => return Err(StoreError::corrupt(format!("rôle {role}"))),
-        }))
+        Actor::from_parts(&role, id).map(Some)
     }
 }
 
