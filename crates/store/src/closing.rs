@@ -85,9 +85,10 @@ impl Store {
             ClosingStep::AlertJ30 => {
                 let row = sqlx::query(
                     "SELECT COUNT(*) AS booklets, \
+                     CAST(COALESCE(SUM(handed_out), 0) AS BIGINT) AS handed_out, \
                      CAST(COALESCE(SUM(CASE WHEN used > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS started, \
                      CAST(COALESCE(SUM(used), 0) AS BIGINT) AS cheques_used FROM \
-                     (SELECT b.id, SUM(CASE WHEN c.state IN ('redeemed', 'paid') THEN 1 ELSE 0 END) AS used \
+                     (SELECT b.id, MAX(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS handed_out, SUM(CASE WHEN c.state IN ('redeemed', 'paid') THEN 1 ELSE 0 END) AS used \
                       FROM booklets b JOIN cheques c ON c.booklet_id = b.id WHERE b.order_id = $1 GROUP BY b.id) AS per_booklet",
                 )
                 .bind(order.0)
@@ -95,9 +96,10 @@ impl Store {
                 .await?;
                 let (booklets, started) = (get_i64(&row, "booklets")?, get_i64(&row, "started")?);
                 format!(
-                    "J-30 : les chèques sont valables jusqu'au {}. {booklets} carnets émis, {started} entamés, {} intacts ; \
+                    "J-30 : les chèques sont valables jusqu'au {}. {booklets} carnets émis, {} remis, {started} entamés, {} intacts ; \
                      {} chèques utilisés. La distribution s'arrêtera 15 jours avant la fin de validité.",
                     paris::format_date(validity.valid_until),
+                    get_i64(&row, "handed_out")?,
                     booklets - started,
                     get_i64(&row, "cheques_used")?
                 )

@@ -382,7 +382,7 @@ impl Store {
         Ok(blocked)
     }
 
-    async fn check_distributable(
+    pub(crate) async fn check_distributable(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         order: OrderId,

@@ -251,9 +251,10 @@ async fn run_batch(
     venue_ids.sort_unstable();
     venue_ids.dedup();
     let sql = format!(
-        "SELECT id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, \
+        "SELECT {}, \
          (SELECT COUNT(*) FROM venue_services s WHERE s.venue_id = venues.id) AS catalogue_size \
          FROM venues WHERE id IN ({})",
+        crate::venues::COLUMNS,
         placeholders(ctx.engine, 0, venue_ids.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));

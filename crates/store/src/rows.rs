@@ -62,6 +62,10 @@ pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>, StoreE
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
+pub(crate) fn get_opt_string(row: &AnyRow, col: &str) -> Result<Option<String>, StoreError> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
 pub(crate) fn get_string(row: &AnyRow, col: &str) -> Result<String, StoreError> {
     Ok(row.try_get::<String, _>(col)?)
 }

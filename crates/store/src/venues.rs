@@ -33,12 +33,15 @@ pub struct Venue {
     pub created_at: Timestamp,
     pub address: String,
     pub contact: String,
+    /// Free text, as shown to a person: "lundi–vendredi 9 h–12 h, mercredi 14 h–18 h".
+    pub opening_hours: String,
+    /// Free text: step-free access, hearing loop, help in other languages…
+    pub accessibility: String,
     /// Codes of the services offered; empty means every service.
     pub services: Vec<String>,
 }
 
-const COLUMNS: &str =
-    "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact";
+pub(crate) const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, opening_hours, accessibility";
 
 pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
     let status = get_string(row, "status")?;
@@ -53,6 +56,8 @@ pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
         address: get_string(row, "address")?,
         contact: get_string(row, "contact")?,
+        opening_hours: get_string(row, "opening_hours")?,
+        accessibility: get_string(row, "accessibility")?,
         services: vec![],
     })
 }
@@ -192,6 +197,31 @@ impl Store {
         let mut v = venue(&row)?;
         v.services = self.venue_services(id).await?;
         Ok(v)
+    }
+
+    /// Sets what a person reads before going to the venue: opening hours and accessibility.
+    pub async fn set_venue_practical_info(
+        &self,
+        id: VenueId,
+        opening_hours: &str,
+        accessibility: &str,
+    ) -> Result<Venue, StoreError> {
+        let hours = clean_text(opening_hours, "horaires d'ouverture", 500)?;
+        let access = clean_text(accessibility, "accessibilité", 500)?;
+        let mut tx = self.begin_write().await?;
+        let n =
+            sqlx::query("UPDATE venues SET opening_hours = $1, accessibility = $2 WHERE id = $3")
+                .bind(&hours)
+                .bind(&access)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        self.get_venue(id).await
     }
 
     /// Qualify, suspend or revoke a venue.

@@ -25,7 +25,7 @@ both_engines! {
         let alert = s.run_closing_steps(at(datetime!(2026-12-01 12:00 UTC))).await.unwrap();
         assert_eq!(alert.len(), 1);
         assert_eq!(alert[0].step, "alert_j30");
-        assert!(alert[0].summary.contains("2 carnets émis, 1 entamés, 1 intacts ; 3 chèques utilisés"), "{}", alert[0].summary);
+        assert!(alert[0].summary.contains("2 carnets émis, 0 remis, 1 entamés, 1 intacts ; 3 chèques utilisés"), "{}", alert[0].summary);
         // Running the job again the same day does nothing.
         assert_eq!(s.run_closing_steps(at(datetime!(2026-12-01 13:00 UTC))).await.unwrap(), vec![]);
         let stop = s.run_closing_steps(at(datetime!(2026-12-16 12:00 UTC))).await.unwrap();

@@ -1,0 +1,221 @@
+//! Handing booklets over, on both engines: only from one's own stock, once per booklet, one
+//! per household when the funder says so (also under parallel handouts), refusals that change
+//! nothing, the funder's figures, and the venue directory orientation reads.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use passnum_core::handout::{
+    Handout, HandoutRequest, HandoutRules, HouseholdKey, HouseholdRequest,
+};
+use passnum_core::{InseeCode, Timestamp};
+use passnum_store::{DistributorId, Store, StoreError, both_engines};
+
+fn code(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Invalid { code, .. } | StoreError::Conflict { code, .. } => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn key() -> HouseholdKey {
+    HouseholdKey::from_bytes([3; 32])
+}
+
+fn person(surname: &str, publics: &[&str]) -> HandoutRequest {
+    HandoutRequest {
+        needs: vec!["online_procedures".into()],
+        equipment: "phone_only".into(),
+        level: "beginner".into(),
+        publics: publics.iter().map(|p| p.to_string()).collect(),
+        consent: true,
+        household: Some(HouseholdRequest {
+            surname: surname.into(),
+            birth_date: "1950-03-07".into(),
+            postcode: "69001".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+fn lyon() -> InseeCode {
+    InseeCode::parse_known("69123").unwrap()
+}
+
+async fn two_structures(s: &Store, order: passnum_core::OrderId) -> (DistributorId, DistributorId) {
+    let a = s
+        .create_distributor("CCAS de Lyon", "ccas", &lyon(), t0())
+        .await
+        .unwrap()
+        .id;
+    let b = s
+        .create_distributor(
+            "Mairie de Villeurbanne",
+            "mairie",
+            &InseeCode::parse_known("69266").unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .id;
+    s.allocate_booklets(order, &[(a, 3), (b, 2)], t0())
+        .await
+        .unwrap();
+    (a, b)
+}
+
+both_engines! {
+    async fn an_agent_hands_out_its_own_stock_once(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, b) = two_structures(s, w.order.id).await;
+        let stock = s.distributor_stock(a, 50, 0).await.unwrap();
+        assert_eq!(stock.iter().map(|x| x.number).collect::<Vec<_>>(), [1, 2, 3]);
+        let h = Handout::parse(&person("Martin", &["senior"]), &HandoutRules::default(), &key()).unwrap();
+        let rec = s.hand_out(a, None, w.order.id, 1, &lyon(), &h, t0()).await.unwrap();
+        assert_eq!(rec.booklet_number, 1);
+        assert_eq!(rec.publics, ["senior"]);
+        assert_eq!(rec.needs, ["online_procedures"]);
+        assert_eq!(s.distributor_stock_count(a).await.unwrap(), 2);
+        assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].handed_out, 1);
+
+        // The same booklet again, another structure's booklet, an unknown number: refused,
+        // nothing written.
+        assert_eq!(code(s.hand_out(a, None, w.order.id, 1, &lyon(), &h, t0()).await.unwrap_err()), "already_handed_out");
+        assert_eq!(code(s.hand_out(b, None, w.order.id, 2, &lyon(), &h, t0()).await.unwrap_err()), "not_in_your_stock");
+        assert_eq!(code(s.hand_out(a, None, w.order.id, 99, &lyon(), &h, t0()).await.unwrap_err()), "unknown_booklet");
+        // A booklet still in the funder's stock is no structure's to give.
+        assert_eq!(code(s.hand_out(a, None, w.order.id, 10, &lyon(), &h, t0()).await.unwrap_err()), "not_in_your_stock");
+        assert_eq!(s.distributor_stock_count(b).await.unwrap(), 2);
+        assert!(s.handouts_of(b, 50, 0).await.unwrap().is_empty());
+        assert!(matches!(s.get_handout(b, rec.id).await, Err(StoreError::NotFound)), "another structure's handout is not visible");
+        assert_eq!(s.get_handout(a, rec.id).await.unwrap(), rec);
+
+        // A lost booklet cannot be handed out.
+        s.block_booklet(w.order.id, 2, false, t0()).await.unwrap();
+        assert_eq!(code(s.hand_out(a, None, w.order.id, 2, &lyon(), &h, t0()).await.unwrap_err()), "booklet_blocked");
+        assert_eq!(s.distributor_stock(a, 50, 0).await.unwrap().iter().map(|x| x.number).collect::<Vec<_>>(), [3]);
+    }
+}
+
+both_engines! {
+    async fn one_booklet_per_household_when_the_funder_says_so(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, b) = two_structures(s, w.order.id).await;
+        assert_eq!(code(s.set_order_rules(w.order.id, true, false).await.unwrap_err()), "no_target_publics");
+        let rules = s.set_order_rules(w.order.id, false, true).await.unwrap();
+        assert!(rules.one_per_household);
+        let first = Handout::parse(&person("Lefèvre", &[]), &rules, &key()).unwrap();
+        s.hand_out(a, None, w.order.id, 1, &lyon(), &first, t0()).await.unwrap();
+        // Same person, typed differently, at another structure.
+        let again = Handout::parse(&person("LEFEVRE ", &[]), &rules, &key()).unwrap();
+        assert_eq!(code(s.hand_out(b, None, w.order.id, 4, &lyon(), &again, t0()).await.unwrap_err()), "household_already_served");
+        assert_eq!(s.distributor_stock_count(b).await.unwrap(), 2, "nothing changed");
+        // Another person is served.
+        let other = Handout::parse(&person("Durand", &[]), &rules, &key()).unwrap();
+        s.hand_out(b, None, w.order.id, 4, &lyon(), &other, t0()).await.unwrap();
+    }
+}
+
+both_engines! {
+    async fn parallel_handouts_to_one_household_give_one_booklet(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, b) = two_structures(s, w.order.id).await;
+        let rules = s.set_order_rules(w.order.id, false, true).await.unwrap();
+        let h = Handout::parse(&person("Moreau", &[]), &rules, &key()).unwrap();
+        let tasks: Vec<_> = [(a, 1), (a, 2), (a, 3), (b, 4), (b, 5)]
+            .into_iter()
+            .map(|(d, n)| {
+                let (s, h, order) = (s.clone(), h.clone(), w.order.id);
+                tokio::spawn(async move { s.hand_out(d, None, order, n, &lyon(), &h, t0()).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => assert_eq!(code(e), "household_already_served"),
+            }
+        }
+        assert_eq!(ok, 1);
+        let handed: i64 = s.distribution_of(w.order.id).await.unwrap().iter().map(|d| d.handed_out).sum();
+        assert_eq!(handed, 1, "the refused handouts left their booklets in stock");
+    }
+}
+
+both_engines! {
+    async fn the_funder_sees_handouts_per_structure_public_and_commune(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, b) = two_structures(s, w.order.id).await;
+        let rules = HandoutRules::default();
+        let senior = Handout::parse(&person("A", &["senior", "isolated"]), &rules, &key()).unwrap();
+        let nobody = Handout::parse(&person("B", &[]), &rules, &key()).unwrap();
+        s.hand_out(a, None, w.order.id, 1, &lyon(), &senior, t0()).await.unwrap();
+        s.hand_out(a, None, w.order.id, 2, &InseeCode::parse_known("69266").unwrap(), &nobody, t0()).await.unwrap();
+        s.hand_out(b, None, w.order.id, 4, &lyon(), &senior, t0()).await.unwrap();
+        // Booklet 1's first cheque is used 3 days after the handout, booklet 4's after 40 days.
+        let later = |days: i64| Timestamp::from_unix_ms(t0().unix_ms() + days * 86_400_000);
+        s.redeem(redeem_req(&w.lyon, w.codes[0], later(3))).await.unwrap();
+        s.redeem(redeem_req(&w.lyon, w.codes[30], later(40))).await.unwrap();
+        // A cheque of a booklet never handed out does not count as a start.
+        s.redeem(redeem_req(&w.lyon, w.codes[90], later(1))).await.unwrap();
+        let st = s.distribution_stats(w.order.id).await.unwrap();
+        let per: Vec<(i64, i64, i64)> = st.distributors.iter().map(|d| (d.allocated, d.handed_out, d.started)).collect();
+        assert_eq!(per, [(3, 2, 1), (2, 1, 1)]);
+        assert_eq!(st.handed_out, 3);
+        assert_eq!(st.per_public.get("senior"), Some(&2));
+        assert_eq!(st.per_public.get("isolated"), Some(&2));
+        assert_eq!(st.without_public, 1);
+        assert_eq!(st.per_commune, [("69123".to_string(), 2), ("69266".to_string(), 1)]);
+        assert_eq!(st.started_within_30_days, 1);
+        assert_eq!(st.started_within_30_days_permille(), Some(333));
+    }
+}
+
+both_engines! {
+    async fn the_directory_lists_qualified_venues_with_their_categories(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        s.set_venue_status(w.paris.id, passnum_core::VenueStatus::Suspended, None).await.unwrap();
+        let dir = s.venue_directory(passnum_core::paris::local_date(t0())).await.unwrap();
+        let ids: Vec<i64> = dir.iter().map(|v| v.id).collect();
+        assert_eq!(ids, [w.lyon.id.0, w.villeurbanne.id.0], "the suspended venue is left out");
+        // The test venues list no service: they offer every category of the référentiel.
+        let all: BTreeSet<String> = ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "3.3", "3.4", "3.5"].iter().map(|c| c.to_string()).collect();
+        assert_eq!(dir[0].categories, all);
+        let v = s.set_venue_practical_info(w.lyon.id, " mardi 9 h–12 h ", "plain-pied").await.unwrap();
+        assert_eq!(v.opening_hours, "mardi 9 h–12 h");
+        let cards = s.venue_cards(&[w.villeurbanne.id.0, w.lyon.id.0]).await.unwrap();
+        assert_eq!(cards[1].accessibility, "plain-pied");
+        assert_eq!(cards[0].name, "Espace numérique de Villeurbanne");
+    }
+}
+
+both_engines! {
+    async fn every_server_must_share_the_household_key(db) {
+        let s = &db.store;
+        s.check_household_key(&key().fingerprint()).await.unwrap();
+        s.check_household_key(&key().fingerprint()).await.unwrap();
+        let other = HouseholdKey::from_bytes([4; 32]);
+        assert!(matches!(s.check_household_key(&other.fingerprint()).await, Err(StoreError::Config(_))));
+    }
+}
+
+both_engines! {
+    async fn the_j30_alert_counts_booklets_handed_out(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, _) = two_structures(s, w.order.id).await;
+        let h = Handout::parse(&person("A", &[]), &HandoutRules::default(), &key()).unwrap();
+        s.hand_out(a, None, w.order.id, 1, &lyon(), &h, t0()).await.unwrap();
+        s.hand_out(a, None, w.order.id, 2, &lyon(), &h, t0()).await.unwrap();
+        let j30 = Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-02 10:00 UTC));
+        let done = s.run_closing_steps(j30).await.unwrap();
+        assert!(done[0].summary.contains("10 carnets émis, 2 remis, 0 entamés"), "{}", done[0].summary);
+    }
+}
