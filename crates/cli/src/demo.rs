@@ -97,7 +97,7 @@ pub async fn create(
                 ("Métropole de Lyon".into(), 2900),
             ],
         })?;
-        store.create_order(funder.id, &order, at).await?;
+        let order = store.create_order(funder.id, &order, at).await?;
         let mut venues = vec![];
         for (siret, name, commune, status, address, contact, services) in VENUES {
             let v = NewVenue {
@@ -110,20 +110,39 @@ pub async fn create(
                 contact: (*contact).into(),
                 services: services.iter().map(|c| c.to_string()).collect(),
             };
-            venues.push(store.create_venue(&v, at).await?);
+            let created = store.create_venue(&v, at).await?;
+            store
+                .set_venue_practical_info(
+                    created.id,
+                    "du mardi au samedi, 10 h–12 h et 14 h–18 h",
+                    "accès de plain-pied, boucle magnétique à l'accueil",
+                )
+                .await?;
+            venues.push(created);
         }
+        let mut distributors = vec![];
         for (name, kind, commune) in [
             ("CCAS de Lyon", "ccas", "69123"),
             ("CCAS de Villeurbanne", "ccas", "69266"),
             ("Médiathèque de Vaulx-en-Velin", "mediatheque", "69256"),
         ] {
-            store
+            let d = store
                 .create_distributor(name, kind, &InseeCode::parse_known(commune)?, at)
                 .await?;
+            distributors.push(d.id);
         }
+        // Stock for the demo agent (CCAS de Lyon) and a second structure.
+        store
+            .allocate_booklets(
+                order.id,
+                &[(distributors[0], 20), (distributors[1], 10)],
+                at,
+            )
+            .await?;
         (funder, venues)
     };
-    let staff = demo_staff(store, funder.id, &venues).await?;
+    let structure = store.list_distributors(1, 0).await?;
+    let staff = demo_staff(store, funder.id, &venues, structure.first().map(|d| d.id)).await?;
     let orders = store.list_orders(Some(funder.id), 1, 0).await?;
     let codes = match orders.first() {
         Some(o) => store.list_cheques(o.id, 0, 3).await?,
@@ -211,19 +230,31 @@ pub const DEMO_STAFF: &[(&str, &str, &str)] = &[
         "Médiateur de la Part-Dieu",
         "demo-mediateur-2026",
     ),
+    (
+        "agent@demo.passnum.fr",
+        "Agente du CCAS de Lyon",
+        "demo-agent-2026",
+    ),
 ];
 
 async fn demo_staff(
     store: &Store,
     funder: passnum_core::FunderId,
     venues: &[passnum_store::Venue],
+    structure: Option<passnum_store::DistributorId>,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let actors = [
+    let mut actors = vec![
         Actor::Operator,
         Actor::Funder(funder),
         Actor::Venue(venues[0].id),
     ];
-    let roles = ["opérateur", "commanditaire", "médiateur (lieu qualifié)"];
+    actors.extend(structure.map(Actor::Distributor));
+    let roles = [
+        "opérateur",
+        "commanditaire",
+        "médiateur (lieu qualifié)",
+        "agent (CCAS, remise des carnets)",
+    ];
     let mut out = vec![];
     for (((email, name, password), actor), role) in DEMO_STAFF.iter().zip(actors).zip(roles) {
         if store.staff_for_sign_in(email).await?.is_none() {

@@ -35,6 +35,16 @@ struct Cli {
     )]
     signing_key: std::path::PathBuf,
 
+    /// File holding the instance's secret for household hashes (one booklet per household).
+    /// Created on first use; every server sharing a database needs a copy of the same file.
+    #[arg(
+        long,
+        global = true,
+        env = "PASSNUM_HOUSEHOLD_KEY",
+        default_value = "passnum-household.key"
+    )]
+    household_key: std::path::PathBuf,
+
     /// Public address of this instance, printed on booklets and letters ("where to find
     /// venues": <address>/lieux).
     #[arg(
@@ -183,7 +193,7 @@ enum TokenCommand {
     Create {
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder or venue (not for the operator).
+        /// Id of the funder, venue or distributing structure (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// A note to recognise the token later.
@@ -209,7 +219,7 @@ enum StaffCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder or venue (not for the operator).
+        /// Id of the funder, venue or distributing structure (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// Address of the server, to print a whole link.
@@ -223,6 +233,8 @@ enum RoleArg {
     Operator,
     Funder,
     Venue,
+    /// An agent of a distributing structure (CCAS, mairie…), who hands booklets out.
+    Distributor,
 }
 
 #[derive(Subcommand)]
@@ -263,8 +275,11 @@ fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
         (RoleArg::Operator, Some(_)) => bail!("un compte opérateur ne se rattache à aucun --for"),
         (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
         (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
+        (RoleArg::Distributor, Some(id)) => Actor::Distributor(passnum_store::DistributorId(id)),
         (_, None) => {
-            bail!("indiquez --for <id> : le commanditaire ou le lieu auquel rattacher le compte")
+            bail!(
+                "indiquez --for <id> : le commanditaire, le lieu ou la structure auquel rattacher le compte"
+            )
         }
     })
 }
@@ -289,11 +304,14 @@ pub async fn serve(
     store: Store,
     listen: SocketAddr,
     signing_key: &std::path::Path,
+    household_key: &std::path::Path,
     public_url: &str,
 ) -> anyhow::Result<()> {
     let key = orders::signing_key(&store, signing_key).await?;
+    let household = orders::household_key(&store, household_key).await?;
     let state = AppState::new(store, Arc::new(SystemClock))
         .with_signer(key)
+        .with_household_key(household)
         .with_public_url(public_url);
     let app = Application::build(state, listen)
         .await
@@ -329,7 +347,14 @@ async fn main() -> anyhow::Result<()> {
                 ..Default::default()
             };
             let store = open(&cli.database_url, "passnum.db", options).await?;
-            serve(store, listen, &cli.signing_key, &cli.public_url).await
+            serve(
+                store,
+                listen,
+                &cli.signing_key,
+                &cli.household_key,
+                &cli.public_url,
+            )
+            .await
         }
         Command::Demo { listen, no_serve } => {
             let store = open(
@@ -343,7 +368,14 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 Ok(())
             } else {
-                serve(store, listen, &cli.signing_key, &cli.public_url).await
+                serve(
+                    store,
+                    listen,
+                    &cli.signing_key,
+                    &cli.household_key,
+                    &cli.public_url,
+                )
+                .await
             }
         }
         Command::Migrate => {

@@ -1,5 +1,6 @@
 //! `passnum order …`, `passnum keys …`, `passnum print` and `passnum verify`.
 
+use passnum_core::handout::HouseholdKey;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -266,6 +267,20 @@ pub async fn signing_key(store: &Store, path: &Path) -> anyhow::Result<SigningKe
             "Clé de signature des chèques créée : {} (identifiant {}). Sauvegardez ce fichier ; il ne quitte pas ce serveur.",
             path.display(),
             KeyId::of(&key.verifying_key()).as_str()
+        );
+    }
+    Ok(key)
+}
+
+/// The household secret from its file (created on first use), checked against the one the
+/// other servers of this database use.
+pub async fn household_key(store: &Store, path: &Path) -> anyhow::Result<HouseholdKey> {
+    let (key, created) = keyfile::household_key_load_or_create(path)?;
+    store.check_household_key(&key.fingerprint()).await?;
+    if created {
+        eprintln!(
+            "Clé des foyers créée : {}. Sauvegardez ce fichier ; les autres serveurs de cette base en ont besoin d'une copie.",
+            path.display()
         );
     }
     Ok(key)

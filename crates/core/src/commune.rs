@@ -77,6 +77,17 @@ impl Communes {
         self.by_code.is_empty()
     }
 
+    /// Communes served by a postcode, by name (a postcode often covers several communes).
+    pub fn by_postcode(&self, postcode: &str) -> Vec<&Commune> {
+        let mut found: Vec<&Commune> = self
+            .by_code
+            .values()
+            .filter(|c| c.postcodes.contains(&postcode))
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(b.name).then(a.insee.cmp(b.insee)));
+        found
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Commune> {
         self.by_code.values()
     }
@@ -192,6 +203,16 @@ mod tests {
             "arrondissements take their city's point"
         );
         assert_eq!(lyon.epci, Some("200046977"));
+        let names: Vec<&str> = communes()
+            .by_postcode("69001")
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(
+            names.contains(&"Lyon") && names.contains(&"Lyon 1er Arrondissement"),
+            "{names:?}"
+        );
+        assert!(communes().by_postcode("00000").is_empty());
     }
 
     #[test]

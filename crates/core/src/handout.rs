@@ -220,6 +220,22 @@ pub enum HandoutError {
     HouseholdMissing,
 }
 
+impl HandoutError {
+    /// Stable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoNeed | Self::UnknownNeed(_) => "invalid_needs",
+            Self::UnknownEquipment(_) => "invalid_equipment",
+            Self::UnknownLevel(_) => "invalid_level",
+            Self::UnknownPublic(_) => "invalid_public",
+            Self::NoConsent => "consent_required",
+            Self::NotTargetPublic(_) => "not_target_public",
+            Self::OverrideReason => "invalid_override_reason",
+            Self::HouseholdMissing => "household_required",
+        }
+    }
+}
+
 /// What the agent types, before it is checked.
 #[derive(Clone, Debug, Default)]
 pub struct HandoutRequest {

@@ -8,18 +8,21 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use passnum_core::handout::HouseholdKey;
 use passnum_core::signature::{KeyId, SigningKey, generate_key};
 
 const HEADER: &str = "passnum-signing-key-v1";
+/// The instance's secret for household hashes (see passnum_core::handout::HouseholdKey).
+const HOUSEHOLD_HEADER: &str = "passnum-household-key-v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
-    #[error("clé de signature {path} : {source}")]
+    #[error("fichier de clé {path} : {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("clé de signature {0} : fichier illisible (ce n'est pas une clé passnum)")]
+    #[error("fichier de clé {0} : illisible (ce n'est pas une clé passnum de ce type)")]
     Malformed(PathBuf),
 }
 
@@ -31,15 +34,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
 }
 
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
+    Ok(SigningKey::from_bytes(&load_secret(path, HEADER)?))
+}
+
+fn load_secret(path: &Path, header: &str) -> Result<[u8; 32], KeyFileError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
-    let seed = text
-        .trim()
-        .strip_prefix(HEADER)
+    text.trim()
+        .strip_prefix(header)
         .map(str::trim)
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| KeyFileError::Malformed(path.to_path_buf()))?;
-    Ok(SigningKey::from_bytes(&seed))
+        .ok_or_else(|| KeyFileError::Malformed(path.to_path_buf()))
 }
 
 /// Writes a new key to `path`, which must not exist yet, readable by its owner only. The key
@@ -47,6 +52,11 @@ pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
 /// file never reads it half-written.
 fn create(path: &Path) -> Result<SigningKey, KeyFileError> {
     let key = generate_key(&mut rand::rng());
+    create_secret(path, HEADER, &key.to_bytes())?;
+    Ok(key)
+}
+
+fn create_secret(path: &Path, header: &str, secret: &[u8; 32]) -> Result<(), KeyFileError> {
     let tmp = PathBuf::from(format!(
         "{}.tmp-{}-{}",
         path.display(),
@@ -62,13 +72,12 @@ fn create(path: &Path) -> Result<SigningKey, KeyFileError> {
     }
     let written = (|| {
         let mut file = options.open(&tmp)?;
-        writeln!(file, "{HEADER} {}", hex::encode(key.to_bytes()))?;
+        writeln!(file, "{header} {}", hex::encode(secret))?;
         file.sync_all()?;
         std::fs::hard_link(&tmp, path)
     })();
     let _ = std::fs::remove_file(&tmp);
-    written.map_err(io(path))?;
-    Ok(key)
+    written.map_err(io(path))
 }
 
 /// The key in `path`, created on first use. Two processes starting together cannot both
@@ -80,6 +89,24 @@ pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), KeyFileError> {
             if source.kind() == std::io::ErrorKind::AlreadyExists =>
         {
             Ok((load(path)?, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The household secret in `path`, created on first use like the signing key. Every server
+/// sharing a database needs the same file (the store checks its fingerprint).
+pub fn household_key_load_or_create(path: &Path) -> Result<(HouseholdKey, bool), KeyFileError> {
+    let fresh = HouseholdKey::generate();
+    match create_secret(path, HOUSEHOLD_HEADER, fresh.as_bytes()) {
+        Ok(()) => Ok((fresh, true)),
+        Err(KeyFileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Ok((
+                HouseholdKey::from_bytes(load_secret(path, HOUSEHOLD_HEADER)?),
+                false,
+            ))
         }
         Err(e) => Err(e),
     }
@@ -106,6 +133,18 @@ pub fn rotate(path: &Path) -> Result<(Option<KeyId>, SigningKey), KeyFileError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_household_key_is_created_once_and_is_not_a_signing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("household.key");
+        let (k1, created) = household_key_load_or_create(&path).unwrap();
+        assert!(created);
+        let (k2, created) = household_key_load_or_create(&path).unwrap();
+        assert!(!created);
+        assert_eq!(k1.fingerprint(), k2.fingerprint());
+        assert!(matches!(load(&path), Err(KeyFileError::Malformed(_))));
+    }
 
     #[test]
     fn created_once_private_and_rotated_aside() {

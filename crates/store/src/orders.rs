@@ -44,6 +44,24 @@ pub struct Order {
     pub funder_fee_cents: i64,
 }
 
+impl Order {
+    /// The perimeter as the domain uses it (codes were checked when the order was made).
+    pub fn perimeter(&self) -> Perimeter {
+        Perimeter {
+            communes: self
+                .perimeter_communes
+                .iter()
+                .filter_map(|c| InseeCode::parse(c).ok())
+                .collect(),
+            departements: self
+                .perimeter_departements
+                .iter()
+                .filter_map(|d| DepartementCode::parse(d).ok())
+                .collect(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct OrderCounts {
     pub issued: i64,

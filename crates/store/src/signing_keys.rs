@@ -38,9 +38,11 @@ impl Store {
         let kid = KeyId::of(public);
         let mut tx = self.begin_write().await?;
         // Servers sharing a key file register it at the same moment: the second insert is a
-        // no-op, then both read back what is stored under the id.
+        // no-op, then both read back what is stored under the id. No conflict target: with
+        // `(kid)` only, PostgreSQL let the racing insert fail on the other unique column
+        // (public_key) instead of skipping it.
         sqlx::query(
-            "INSERT INTO signing_keys (kid, public_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (kid) DO NOTHING",
+            "INSERT INTO signing_keys (kid, public_key, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(kid.as_str())
         .bind(public.to_bytes().to_vec())

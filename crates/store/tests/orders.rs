@@ -113,6 +113,24 @@ both_engines! {
 }
 
 both_engines! {
+    async fn servers_starting_together_register_one_key_without_error(db) {
+        // Two servers sharing a key file start at the same moment (it once failed on
+        // PostgreSQL with a unique violation on public_key).
+        let k = generate_key(&mut rand::rng());
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (s, public) = (db.store.clone(), k.verifying_key());
+                tokio::spawn(async move { s.register_signing_key(&public, t0()).await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), KeyId::of(&k.verifying_key()));
+        }
+        assert_eq!(db.store.signing_keys().await.unwrap().len(), 1);
+    }
+}
+
+both_engines! {
     async fn logos_and_signing_keys_are_stored(db) {
         let s = &db.store;
         let f = s.create_funder("Ville", "commune", t0()).await.unwrap();

@@ -113,5 +113,10 @@ role_extractor!(
 role_extractor!(
     /// The operator or a funder: who may order.
     OrderingAuth,
-    |actor| !matches!(actor, Actor::Venue(_))
+    |actor| matches!(actor, Actor::Operator | Actor::Funder(_))
+);
+role_extractor!(
+    /// An agent of a distributing structure.
+    DistributorAuth,
+    |actor| matches!(actor, Actor::Distributor(_))
 );

@@ -11,7 +11,9 @@ pub mod booklets;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod handing;
 pub mod keys;
+pub mod orientation;
 pub mod statements;
 pub mod ui;
 
@@ -35,6 +37,10 @@ pub struct AppState {
     pub signer: Option<Arc<passnum_core::signature::SigningKey>>,
     /// The public address of this instance, printed on booklets ("where to find venues").
     pub public_url: Arc<str>,
+    /// The instance's secret for household hashes (a fresh random one unless set, which is
+    /// what tests want; `passnum serve` loads it from its file).
+    pub household: Arc<passnum_core::handout::HouseholdKey>,
+    pub directory: Arc<orientation::DirectoryCache>,
 }
 
 impl AppState {
@@ -46,11 +52,18 @@ impl AppState {
             keys: Arc::new(keys::KeyRing::default()),
             signer: None,
             public_url: Arc::from("http://localhost:8080"),
+            household: Arc::new(passnum_core::handout::HouseholdKey::generate()),
+            directory: Arc::new(orientation::DirectoryCache::default()),
         }
     }
 
     pub fn with_signer(mut self, key: passnum_core::signature::SigningKey) -> Self {
         self.signer = Some(Arc::new(key));
+        self
+    }
+
+    pub fn with_household_key(mut self, key: passnum_core::handout::HouseholdKey) -> Self {
+        self.household = Arc::new(key);
         self
     }
 

@@ -26,6 +26,7 @@ pub async fn status(
     let funder = match auth.0 {
         Actor::Funder(f) => Some(f),
         Actor::Operator | Actor::Venue(_) => None,
+        Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };
     match st.store.cheque_status(&code, funder).await {
         Ok(s) => Ok(Json(s.into())),

@@ -5,7 +5,7 @@ use passnum_store::{Actor, LedgerScope};
 use super::dto::{BalanceDto, TrialBalanceDto};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 fn account_name(a: passnum_core::ledger::AccountKey) -> String {
     let (kind, owner) = a.parts();
@@ -20,6 +20,7 @@ pub async fn balances(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<
         Actor::Operator => LedgerScope::All,
         Actor::Funder(f) => LedgerScope::Funder(f),
         Actor::Venue(v) => LedgerScope::Venue(v),
+        Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };
     let balances = st.store.balances(scope).await?;
     Ok(Json(

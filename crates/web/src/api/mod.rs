@@ -4,6 +4,7 @@ mod cheques;
 pub mod distribution;
 pub mod dto;
 mod funders;
+mod handouts;
 pub mod keys;
 mod ledger;
 mod orders;
@@ -44,6 +45,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "funders", description = "Commanditaires"),
         (name = "orders", description = "Commandes, carnets et chèques"),
         (name = "distribution", description = "Distributeurs et répartition des carnets"),
+        (name = "handouts", description = "Remise des carnets, diagnostic et orientation"),
         (name = "venues", description = "Lieux de médiation"),
         (name = "redemptions", description = "Encaissements et annulations"),
         (name = "cheques", description = "Consultation d'un chèque"),
@@ -83,6 +85,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(distribution::transfer))
         .routes(routes!(distribution::preview))
         .routes(routes!(distribution::block))
+        .routes(routes!(handouts::stock))
+        .routes(routes!(handouts::create, handouts::list))
+        .routes(routes!(handouts::orientation))
+        .routes(routes!(handouts::set_rules))
+        .routes(routes!(handouts::stats))
         .routes(routes!(keys::well_known))
         .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(crate::ui::UPLOAD_BODY_BYTES)))
         .routes(routes!(keys::booklet_pdf))
@@ -90,6 +97,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(venues::create, venues::list))
         .routes(routes!(venues::get_one))
         .routes(routes!(venues::set_status))
+        .routes(routes!(venues::set_practical_info))
         .routes(routes!(redemptions::create, redemptions::list))
         .routes(routes!(redemptions::rollback))
         .routes(routes!(cheques::status))

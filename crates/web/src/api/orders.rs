@@ -34,7 +34,7 @@ pub async fn create(
         (Actor::Funder(f), None) => f,
         (Actor::Funder(f), Some(id)) if f.0 == id => f,
         (Actor::Funder(_), Some(_)) => return Err(ApiError::forbidden()),
-        (Actor::Venue(_), _) => return Err(ApiError::forbidden()),
+        (Actor::Venue(_) | Actor::Distributor(_), _) => return Err(ApiError::forbidden()),
     };
     let order = NewOrder::parse(&OrderRequest {
         booklet_count: body.booklet_count,
@@ -98,7 +98,7 @@ pub async fn list(
     let scope = match auth.0 {
         Actor::Operator => None,
         Actor::Funder(f) => Some(f),
-        Actor::Venue(_) => return Err(ApiError::forbidden()),
+        Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };
     let orders = st
         .store
@@ -114,7 +114,7 @@ pub(crate) async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiRes
         Actor::Operator => Ok(order),
         Actor::Funder(f) if f == order.funder_id => Ok(order),
         Actor::Funder(_) => Err(ApiError::not_found()),
-        Actor::Venue(_) => Err(ApiError::forbidden()),
+        Actor::Venue(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
     }
 }
 

@@ -62,7 +62,7 @@ fn may_manage(actor: Actor, venue: i64) -> ApiResult<()> {
         Actor::Operator => Ok(()),
         Actor::Venue(v) if v.0 == venue => Ok(()),
         Actor::Venue(_) => Err(ApiError::not_found()),
-        Actor::Funder(_) => Err(ApiError::forbidden()),
+        Actor::Funder(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
     }
 }
 

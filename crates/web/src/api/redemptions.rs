@@ -131,6 +131,7 @@ pub async fn list(
         Actor::Operator => RedemptionScope::All,
         Actor::Funder(f) => RedemptionScope::Funder(f),
         Actor::Venue(v) => RedemptionScope::Venue(v),
+        Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };
     let window = st.store.options().rollback_window_ms;
     let items = st

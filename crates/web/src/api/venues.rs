@@ -3,6 +3,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_core::{InseeCode, Siret, VenueId, VenueStatus};
 use passnum_store::{Actor, NewVenue};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::dto::{CreateVenue, Page, SetVenueStatus, VenueDto, date_in};
 use super::orders::capitalize;
@@ -51,6 +53,7 @@ pub async fn create(
         ));
     }
     let created = st.store.create_venue(&v, st.clock.now()).await?;
+    st.directory.invalidate();
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -100,10 +103,43 @@ pub async fn set_status(
         .as_deref()
         .map(|d| date_in("qualified_until", d))
         .transpose()?;
-    Ok(Json(
-        st.store
-            .set_venue_status(VenueId(id), status, until)
-            .await?
-            .into(),
-    ))
+    let v = st
+        .store
+        .set_venue_status(VenueId(id), status, until)
+        .await?;
+    st.directory.invalidate();
+    Ok(Json(v.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPracticalInfo {
+    /// As a person reads it: "mardi et jeudi 9 h–12 h".
+    pub opening_hours: String,
+    /// Step-free access, hearing loop, languages spoken…
+    pub accessibility: String,
+}
+
+/// Set a venue's opening hours and accessibility, shown when it is suggested (operator, or
+/// the venue itself).
+#[utoipa::path(put, path = "/api/v1/venues/{id}/practical-info", tag = "venues", params(("id" = i64, Path)),
+    request_body = SetPracticalInfo, security(("bearer" = [])),
+    responses((status = 200, body = VenueDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_practical_info(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SetPracticalInfo>,
+) -> ApiResult<Json<VenueDto>> {
+    match auth.0 {
+        Actor::Operator => {}
+        Actor::Venue(v) if v.0 == id => {}
+        Actor::Venue(_) => return Err(ApiError::not_found()),
+        Actor::Funder(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
+    }
+    let v = st
+        .store
+        .set_venue_practical_info(VenueId(id), &body.opening_hours, &body.accessibility)
+        .await?;
+    Ok(Json(v.into()))
 }

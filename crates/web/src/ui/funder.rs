@@ -330,7 +330,17 @@ struct OrderPage {
     printable: bool,
     /// Booklets still in the funder's stock, and each distributor's.
     unallocated: i64,
-    distribution: Vec<passnum_store::DistributorStock>,
+    distribution: Vec<passnum_store::DistributorFigures>,
+    /// (public, handouts), then handouts with no priority public.
+    per_public: Vec<(String, i64)>,
+    /// (commune name, handouts), the 10 communes with most handouts.
+    per_commune: Vec<(String, i64)>,
+    handed_out: i64,
+    /// "42 %" of handed-out booklets started within 30 days, when any was handed out.
+    started_30: Option<String>,
+    target_only: bool,
+    one_per_household: bool,
+    has_targets: bool,
     validity: String,
     perimeter: String,
     booklets: Vec<passnum_store::BookletSummary>,
@@ -368,6 +378,8 @@ pub async fn order(
     let next_after = (booklets.len() as i64 == BOOKLETS_PER_PAGE)
         .then(|| booklets.last().map(|b| b.number))
         .flatten();
+    let stats = st.store.distribution_stats(o.id).await.unwrap_or_default();
+    let rules = st.store.order_rules(o.id).await.unwrap_or_default();
     let page = OrderPage {
         layout: Layout::new(format!("Commande n° {id}"), Some(&staff), &csrf, ""),
         id,
@@ -410,7 +422,43 @@ pub async fn order(
             passnum_core::OrderStatus::Issued | passnum_core::OrderStatus::Closed
         ),
         unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
-        distribution: st.store.distribution_of(o.id).await.unwrap_or_default(),
+        distribution: stats.distributors.clone(),
+        per_public: passnum_core::order_options::Public::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.label().to_string(),
+                    stats.per_public.get(p.as_str()).copied().unwrap_or(0),
+                )
+            })
+            .chain(std::iter::once((
+                "Aucun public prioritaire".to_string(),
+                stats.without_public,
+            )))
+            .collect(),
+        per_commune: stats
+            .per_commune
+            .iter()
+            .take(10)
+            .map(|(c, n)| {
+                let name = passnum_core::InseeCode::parse(c)
+                    .ok()
+                    .and_then(|code| {
+                        passnum_core::commune::communes()
+                            .get(&code)
+                            .map(|x| x.name.to_string())
+                    })
+                    .unwrap_or_else(|| c.clone());
+                (name, *n)
+            })
+            .collect(),
+        handed_out: stats.handed_out,
+        started_30: stats
+            .started_within_30_days_permille()
+            .map(|pm| format!("{} %", passnum_core::order_options::percent_text(pm * 10))),
+        target_only: rules.target_only,
+        one_per_household: rules.one_per_household,
+        has_targets: !rules.target_publics.is_empty(),
         validity: format!(
             "du {} au {}, plus {} jours de tolérance",
             paris::format_date(o.valid_from),
@@ -458,6 +506,51 @@ struct InvoicePage {
     grand_total: String,
     validity: String,
     paid: bool,
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    publics_cibles: Option<String>,
+    #[serde(default)]
+    un_par_foyer: Option<String>,
+}
+
+/// The funder's handout rules for one of its orders.
+pub async fn set_rules(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, o): FunderOrder,
+    axum::Form(f): axum::Form<RulesForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    if !csrf.matches(&f.csrf) {
+        return super::message(
+            StatusCode::BAD_REQUEST,
+            Some(&staff),
+            &csrf,
+            "Formulaire expiré",
+            super::STALE_FORM,
+        );
+    }
+    match st
+        .store
+        .set_order_rules(o.id, f.publics_cibles.is_some(), f.un_par_foyer.is_some())
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to(&format!("/commanditaire/commandes/{}", o.id.0))
+            .into_response(),
+        Err(passnum_store::StoreError::Invalid { message, .. }) => super::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&staff),
+            &csrf,
+            "Règles non enregistrées",
+            &format!("{}.", crate::api::capitalize(&message)),
+        ),
+        Err(e) => super::unavailable(e, "règles de remise", Some(&staff), &csrf),
+    }
 }
 
 /// The prepayment invoice of an order: the whole face value, payable before the cheques

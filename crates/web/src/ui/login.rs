@@ -75,6 +75,7 @@ pub fn home_of(actor: Actor) -> &'static str {
         Actor::Operator => "/operateur",
         Actor::Funder(_) => "/commanditaire",
         Actor::Venue(_) => "/lieu",
+        Actor::Distributor(_) => "/structure",
     }
 }
 

@@ -5,6 +5,7 @@
 //! shows an error summary at the top plus a message on each field.
 
 mod assets;
+mod distributor;
 mod funder;
 mod login;
 mod operator;
@@ -57,6 +58,11 @@ impl Layout {
             Some(Actor::Venue(_)) => &[
                 ("/lieu", "Encaisser un pass"),
                 ("/lieu/paiements", "Paiements"),
+                ("/lieux", "Lieux qualifiés"),
+            ],
+            Some(Actor::Distributor(_)) => &[
+                ("/structure", "Stock et remises"),
+                ("/structure/remise", "Remettre un carnet"),
                 ("/lieux", "Lieux qualifiés"),
             ],
             Some(Actor::Funder(_)) => &[
@@ -221,8 +227,18 @@ pub fn router() -> Router<AppState> {
         .route("/lieu", get(scan::page))
         .route("/lieu/encaisser", post(scan::redeem))
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
+        .route("/structure", get(distributor::home))
+        .route(
+            "/structure/remise",
+            get(distributor::form).post(distributor::submit),
+        )
+        .route("/structure/remises/{id}", get(distributor::orientation))
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
+        .route(
+            "/commanditaire/commandes/{id}/regles-remise",
+            post(funder::set_rules),
+        )
         .route(
             "/commanditaire/commandes/nouvelle",
             get(ordering::form)

@@ -178,6 +178,8 @@ struct VenuesPage {
     qualified: bool,
     address: String,
     contact: String,
+    opening_hours: String,
+    accessibility: String,
     services: String,
     errors: FieldErrors,
 }
@@ -221,6 +223,8 @@ async fn venues_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> VenuesP
         qualified: false,
         address: String::new(),
         contact: String::new(),
+        opening_hours: String::new(),
+        accessibility: String::new(),
         services: String::new(),
         errors: FieldErrors::default(),
     }
@@ -254,6 +258,10 @@ pub struct VenueForm {
     #[serde(default)]
     contact: String,
     #[serde(default)]
+    opening_hours: String,
+    #[serde(default)]
+    accessibility: String,
+    #[serde(default)]
     services: String,
     #[serde(default)]
     csrf: String,
@@ -273,6 +281,8 @@ pub async fn create_venue(
     page.qualified = f.qualified.is_some();
     page.address = f.address.chars().take(300).collect();
     page.contact = f.contact.chars().take(300).collect();
+    page.opening_hours = f.opening_hours.chars().take(600).collect();
+    page.accessibility = f.accessibility.chars().take(600).collect();
     page.services = f.services.chars().take(1000).collect();
     if !csrf.matches(&f.csrf) {
         page.errors.add("siret", super::STALE_FORM_KEPT);
@@ -286,6 +296,15 @@ pub async fn create_venue(
         .ok();
     if f.name.trim().is_empty() {
         page.errors.add("name", "Indiquez le nom du lieu.");
+    }
+    // Checked here so that the venue is not created when its practical info is refused.
+    for (field, text) in [
+        ("opening_hours", &f.opening_hours),
+        ("accessibility", &f.accessibility),
+    ] {
+        if text.trim().chars().count() > 500 {
+            page.errors.add(field, "500 caractères au plus.");
+        }
     }
     let commune = InseeCode::parse_known(&f.commune)
         .map_err(|e| {
@@ -319,7 +338,17 @@ pub async fn create_venue(
             .collect(),
     };
     match st.store.create_venue(&v, st.clock.now()).await {
-        Ok(_) => Redirect::to("/operateur/lieux").into_response(),
+        Ok(created) => {
+            st.directory.invalidate();
+            if let Err(e) = st
+                .store
+                .set_venue_practical_info(created.id, &f.opening_hours, &f.accessibility)
+                .await
+            {
+                return super::unavailable(e, "page opérateur", Some(&staff), &csrf);
+            }
+            Redirect::to("/operateur/lieux").into_response()
+        }
         Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
             page.errors
                 .add("siret", super::super::api::capitalize(&message));
@@ -355,7 +384,10 @@ pub async fn set_venue_status(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
     match st.store.set_venue_status(VenueId(id), status, None).await {
-        Ok(_) => Redirect::to("/operateur/lieux").into_response(),
+        Ok(_) => {
+            st.directory.invalidate();
+            Redirect::to("/operateur/lieux").into_response()
+        }
         Err(StoreError::Conflict { message, .. }) => {
             page.errors
                 .add("siret", super::super::api::capitalize(&message));
@@ -397,6 +429,7 @@ fn role_label(a: Actor) -> String {
         Actor::Operator => "Opérateur".into(),
         Actor::Funder(f) => format!("Commanditaire n° {f}"),
         Actor::Venue(v) => format!("Lieu n° {v}"),
+        Actor::Distributor(d) => format!("Structure n° {}", d.0),
     }
 }
 
@@ -481,6 +514,7 @@ pub async fn create_account(
         ("operator", _) => Some(Actor::Operator),
         ("funder", Some(id)) => Some(Actor::Funder(FunderId(id))),
         ("venue", Some(id)) => Some(Actor::Venue(VenueId(id))),
+        ("distributor", Some(id)) => Some(Actor::Distributor(passnum_store::DistributorId(id))),
         ("funder" | "venue", None) => {
             page.errors.add(
                 "org",

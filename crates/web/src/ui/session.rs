@@ -195,6 +195,11 @@ role_page!(
     |m| match m.actor { passnum_store::Actor::Funder(f) => Ok(FunderStaff(m, f)), _ => Err(m) }
 );
 role_page!(
+    /// An agent of a distributing structure, with the structure.
+    DistributorStaff(passnum_store::DistributorId),
+    |m| match m.actor { passnum_store::Actor::Distributor(d) => Ok(DistributorStaff(m, d)), _ => Err(m) }
+);
+role_page!(
     /// The operator's staff.
     OperatorStaff(),
     |m| match m.actor { passnum_store::Actor::Operator => Ok(OperatorStaff(m)), _ => Err(m) }

@@ -1,0 +1,114 @@
+//! Orientation after a handout: the venue directory kept in memory, and the suggestions for one
+//! handout, shared by the agent's page, the slip and the API.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use passnum_core::InseeCode;
+use passnum_core::orientation::Directory;
+use passnum_store::{HandoutRecord, Store, StoreError, VenueCard};
+use time::Date;
+
+/// How long a loaded directory is used. A venue qualified or suspended on another server
+/// sharing the database shows up in suggestions within this delay; on this server at once.
+const TTL: Duration = Duration::from_secs(30);
+
+/// How many venues a person is offered.
+pub const SUGGESTIONS: usize = 5;
+
+/// The qualified venues, loaded from the database at most every 30 s: a suggestion is then a
+/// pass in memory instead of reading every venue and its services.
+#[derive(Default)]
+pub struct DirectoryCache {
+    loaded: Mutex<Option<(Arc<Directory>, Instant, Date)>>,
+}
+
+impl DirectoryCache {
+    pub async fn get(&self, store: &Store, today: Date) -> Result<Arc<Directory>, StoreError> {
+        if let Some((d, at, day)) = &*self.loaded.lock().expect("directory cache")
+            && at.elapsed() < TTL
+            && *day == today
+        {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(Directory::new(store.venue_directory(today).await?));
+        *self.loaded.lock().expect("directory cache") = Some((d.clone(), Instant::now(), today));
+        Ok(d)
+    }
+
+    /// After a venue changed on this server.
+    pub fn invalidate(&self) {
+        *self.loaded.lock().expect("directory cache") = None;
+    }
+}
+
+/// One suggested venue, as shown to the person.
+#[derive(Clone, Debug)]
+pub struct SuggestedVenue {
+    pub card: VenueCard,
+    pub commune_name: String,
+    pub distance_km: f64,
+    pub approximate: bool,
+    /// Names of the wanted référentiel categories the venue offers.
+    pub offers: Vec<String>,
+}
+
+impl SuggestedVenue {
+    /// "à 3,2 km", "dans la commune", "à environ 12 km".
+    pub fn distance_text(&self) -> String {
+        if self.distance_km < 0.05 && !self.approximate {
+            return "dans la même commune".into();
+        }
+        let km = if self.distance_km < 10.0 {
+            format!("{:.1}", self.distance_km).replace('.', ",")
+        } else {
+            format!("{:.0}", self.distance_km)
+        };
+        if self.approximate {
+            format!("à environ {km} km")
+        } else {
+            format!("à {km} km")
+        }
+    }
+}
+
+/// The venues to suggest for a handout: nearest first among the qualified venues inside the
+/// order's perimeter that offer what the diagnostic asks for.
+pub async fn suggest(
+    store: &Store,
+    cache: &DirectoryCache,
+    handout: &HandoutRecord,
+    today: Date,
+) -> Result<Vec<SuggestedVenue>, StoreError> {
+    let order = store.get_order(handout.order_id).await?;
+    let perimeter = order.perimeter();
+    let Ok(home) = InseeCode::parse(&handout.commune_insee) else {
+        return Ok(Vec::new());
+    };
+    let directory = cache.get(store, today).await?;
+    let diagnostic = handout.diagnostic();
+    let wanted = diagnostic.categories();
+    let found = directory.suggest(&home, &wanted, &perimeter, SUGGESTIONS);
+    let ids: Vec<i64> = found.iter().map(|s| s.venue.id).collect();
+    let cards = store.venue_cards(&ids).await?;
+    let services = store.list_services().await?;
+    let category_name = |code: &str| {
+        services
+            .iter()
+            .find(|s| s.category_code == code)
+            .map_or(code.to_string(), |s| s.category_name.clone())
+    };
+    Ok(found
+        .iter()
+        .zip(cards)
+        .map(|(s, card)| SuggestedVenue {
+            commune_name: passnum_core::commune::communes()
+                .get(&s.venue.commune)
+                .map_or_else(|| card.commune_insee.clone(), |c| c.name.to_string()),
+            card,
+            distance_km: s.distance_km,
+            approximate: s.approximate,
+            offers: s.matched.iter().map(|c| category_name(c)).collect(),
+        })
+        .collect())
+}

@@ -1,0 +1,490 @@
+//! The pages of a distributor agent: the structure's stock and handouts, the handout form
+//! with its six-question diagnostic, and the orientation slip the person takes home.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::commune::communes;
+use passnum_core::handout::{
+    Equipment, HandoutError, HandoutRequest, HouseholdRequest, Level, Need,
+};
+use passnum_core::order_options::Public;
+use passnum_core::{InseeCode, OrderId, paris};
+use passnum_store::{DistributorId, StaffMember, StoreError, public_label};
+use serde::Deserialize;
+
+use super::session::{Csrf, DistributorStaff};
+use super::{FieldErrors, Layout, euros, render};
+use crate::AppState;
+use crate::handing::HandingError;
+use crate::orientation::SuggestedVenue;
+
+/// How many stock booklets the pages list (the form's select, the stock table).
+const STOCK_SHOWN: i64 = 200;
+
+pub struct StockRow {
+    pub order: i64,
+    pub number: i64,
+    pub funder: String,
+    pub value: String,
+    pub valid_until: String,
+    pub stopped: bool,
+}
+
+pub struct HandoutRow {
+    pub id: i64,
+    pub when: String,
+    pub order: i64,
+    pub number: i64,
+    pub commune: String,
+    pub publics: String,
+}
+
+#[derive(Template)]
+#[template(path = "structure.html")]
+struct StructurePage {
+    layout: Layout,
+    structure: String,
+    in_stock: i64,
+    stock: Vec<StockRow>,
+    stock_more: bool,
+    handed_total: usize,
+    handouts: Vec<HandoutRow>,
+}
+
+fn commune_name(code: &str) -> String {
+    InseeCode::parse(code)
+        .ok()
+        .and_then(|c| communes().get(&c).map(|c| c.name.to_string()))
+        .unwrap_or_else(|| code.to_string())
+}
+
+async fn structure_name(st: &AppState, d: DistributorId) -> String {
+    st.store
+        .get_distributor(d)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default()
+}
+
+pub async fn home(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let loaded = async {
+        let in_stock = st.store.distributor_stock_count(d).await?;
+        let stock = st.store.distributor_stock(d, STOCK_SHOWN, 0).await?;
+        let handouts = st.store.handouts_of(d, 50, 0).await?;
+        Ok::<_, StoreError>((in_stock, stock, handouts))
+    };
+    let (in_stock, stock, handouts) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return super::unavailable(e, "page structure", Some(&staff), &csrf),
+    };
+    let page = StructurePage {
+        layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),
+        structure: structure_name(&st, d).await,
+        in_stock,
+        stock_more: in_stock > stock.len() as i64,
+        stock: stock
+            .into_iter()
+            .map(|b| StockRow {
+                order: b.order_id.0,
+                number: b.number,
+                funder: b.funder_name,
+                value: euros(b.cheques * b.face_value_cents),
+                valid_until: paris::format_date(b.valid_until),
+                stopped: b.distribution_stopped,
+            })
+            .collect(),
+        handed_total: handouts.len(),
+        handouts: handouts
+            .into_iter()
+            .map(|h| HandoutRow {
+                id: h.id,
+                when: paris::format_moment(h.handed_out_at),
+                order: h.order_id.0,
+                number: h.booklet_number,
+                commune: commune_name(&h.commune_insee),
+                publics: if h.publics.is_empty() {
+                    "—".into()
+                } else {
+                    h.publics
+                        .iter()
+                        .map(|p| public_label(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "remise.html")]
+struct HandoutPage {
+    layout: Layout,
+    structure: String,
+    /// ("order-number", label) of the booklets in stock.
+    stock: Vec<(String, String)>,
+    /// Target publics of the orders in stock, for the hint.
+    targets: String,
+    carnet: String,
+    needs: Vec<(&'static str, &'static str, bool)>,
+    equipment: Vec<(&'static str, &'static str, bool)>,
+    levels: Vec<(&'static str, &'static str, bool)>,
+    publics: Vec<(&'static str, &'static str, bool)>,
+    language_need: bool,
+    disability_need: bool,
+    override_reason: String,
+    postcode: String,
+    /// The communes of the typed postcode, when it covers several.
+    communes: Vec<(String, String)>,
+    commune: String,
+    surname: String,
+    birth_date: String,
+    consent: bool,
+    errors: FieldErrors,
+}
+
+/// The form as typed (repeated checkboxes arrive as repeated pairs).
+#[derive(Default)]
+struct Typed {
+    csrf: String,
+    carnet: String,
+    needs: Vec<String>,
+    equipment: String,
+    level: String,
+    publics: Vec<String>,
+    language_need: bool,
+    disability_need: bool,
+    override_reason: String,
+    postcode: String,
+    commune: String,
+    surname: String,
+    birth_date: String,
+    consent: bool,
+}
+
+impl Typed {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut t = Typed::default();
+        for (k, v) in pairs {
+            let v: String = v.chars().take(600).collect();
+            match k.as_str() {
+                "csrf" => t.csrf = v,
+                "carnet" => t.carnet = v,
+                "besoin" => t.needs.push(v),
+                "equipement" => t.equipment = v,
+                "niveau" => t.level = v,
+                "public" => t.publics.push(v),
+                "langue" => t.language_need = true,
+                "handicap" => t.disability_need = true,
+                "derogation" => t.override_reason = v,
+                "code_postal" => t.postcode = v.trim().to_string(),
+                "commune" => t.commune = v,
+                "nom" => t.surname = v,
+                "naissance" => t.birth_date = v,
+                "consentement" => t.consent = true,
+                _ => {}
+            }
+        }
+        t
+    }
+}
+
+async fn form_page(
+    st: &AppState,
+    staff: &StaffMember,
+    d: DistributorId,
+    csrf: &Csrf,
+    t: &Typed,
+) -> Result<HandoutPage, StoreError> {
+    let stock = st.store.distributor_stock(d, STOCK_SHOWN, 0).await?;
+    let mut targets: Vec<&'static str> = vec![];
+    let mut orders: Vec<OrderId> = stock.iter().map(|b| b.order_id).collect();
+    orders.dedup();
+    for o in orders {
+        for p in st.store.order_rules(o).await?.target_publics {
+            if !targets.contains(&p.label()) {
+                targets.push(p.label());
+            }
+        }
+    }
+    Ok(HandoutPage {
+        layout: Layout::new("Remettre un carnet", Some(staff), csrf, "/structure/remise"),
+        structure: structure_name(st, d).await,
+        stock: stock
+            .iter()
+            .filter(|b| !b.distribution_stopped)
+            .map(|b| {
+                (
+                    format!("{}-{}", b.order_id.0, b.number),
+                    format!(
+                        "Commande {} — carnet n° {} ({}, {}, valable jusqu'au {})",
+                        b.order_id.0,
+                        b.number,
+                        b.funder_name,
+                        euros(b.cheques * b.face_value_cents),
+                        paris::format_date(b.valid_until)
+                    ),
+                )
+            })
+            .collect(),
+        targets: targets.join(", "),
+        carnet: t.carnet.clone(),
+        needs: Need::ALL
+            .iter()
+            .map(|n| {
+                (
+                    n.as_str(),
+                    n.label(),
+                    t.needs.iter().any(|x| x == n.as_str()),
+                )
+            })
+            .collect(),
+        equipment: Equipment::ALL
+            .iter()
+            .map(|e| (e.as_str(), e.label(), t.equipment == e.as_str()))
+            .collect(),
+        levels: Level::ALL
+            .iter()
+            .map(|l| (l.as_str(), l.label(), t.level == l.as_str()))
+            .collect(),
+        publics: Public::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.as_str(),
+                    p.label(),
+                    t.publics.iter().any(|x| x == p.as_str()),
+                )
+            })
+            .collect(),
+        language_need: t.language_need,
+        disability_need: t.disability_need,
+        override_reason: t.override_reason.clone(),
+        postcode: t.postcode.clone(),
+        communes: Vec::new(),
+        commune: t.commune.clone(),
+        surname: t.surname.clone(),
+        birth_date: t.birth_date.clone(),
+        consent: t.consent,
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    #[serde(default)]
+    carnet: String,
+}
+
+pub async fn form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Query(q): Query<FormQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let typed = Typed {
+        carnet: q.carnet.chars().take(40).collect(),
+        ..Default::default()
+    };
+    match form_page(&st, &staff, d, &csrf, &typed).await {
+        Ok(page) => render(StatusCode::OK, &page, &csrf),
+        Err(e) => super::unavailable(e, "page remise", Some(&staff), &csrf),
+    }
+}
+
+/// "12-3" → (order 12, booklet 3).
+fn parse_booklet(s: &str) -> Option<(OrderId, i64)> {
+    let (o, n) = s.trim().split_once('-')?;
+    Some((OrderId(o.parse().ok()?), n.parse().ok()?))
+}
+
+/// The person's commune from the postcode and, when it covers several, the chosen commune.
+fn resolve_commune(page: &mut HandoutPage, t: &Typed) -> Option<InseeCode> {
+    let found = communes().by_postcode(&t.postcode);
+    if found.is_empty() {
+        page.errors.add(
+            "code_postal",
+            "Code postal inconnu : tapez les 5 chiffres du code postal de la personne, par exemple 69003.",
+        );
+        return None;
+    }
+    if let [only] = found.as_slice() {
+        return InseeCode::parse(only.insee).ok();
+    }
+    page.communes = found
+        .iter()
+        .map(|c| (c.insee.to_string(), c.name.to_string()))
+        .collect();
+    match found.iter().find(|c| c.insee == t.commune) {
+        Some(c) => InseeCode::parse(c.insee).ok(),
+        None => {
+            page.errors.add(
+                "commune",
+                "Ce code postal couvre plusieurs communes : choisissez celle de la personne.",
+            );
+            None
+        }
+    }
+}
+
+fn field_of(e: &HandoutError) -> &'static str {
+    match e {
+        HandoutError::NoNeed | HandoutError::UnknownNeed(_) => "besoins",
+        HandoutError::UnknownEquipment(_) => "equipement",
+        HandoutError::UnknownLevel(_) => "niveau",
+        HandoutError::UnknownPublic(_) | HandoutError::NotTargetPublic(_) => "publics",
+        HandoutError::NoConsent => "consentement",
+        HandoutError::OverrideReason => "derogation",
+        HandoutError::HouseholdMissing => "nom",
+    }
+}
+
+pub async fn submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let t = Typed::from_pairs(pairs);
+    let mut page = match form_page(&st, &staff, d, &csrf, &t).await {
+        Ok(p) => p,
+        Err(e) => return super::unavailable(e, "page remise", Some(&staff), &csrf),
+    };
+    if !csrf.matches(&t.csrf) {
+        page.errors.add("carnet", super::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    let booklet = parse_booklet(&t.carnet);
+    if booklet.is_none() {
+        page.errors
+            .add("carnet", "Choisissez le carnet que vous remettez.");
+    }
+    // The questions are answered in order on the form: say first what is missing there.
+    if t.equipment.is_empty() {
+        page.errors.add(
+            "equipement",
+            "Indiquez l'équipement de la personne (question 2).",
+        );
+    }
+    if t.level.is_empty() {
+        page.errors
+            .add("niveau", "Indiquez où en est la personne (question 3).");
+    }
+    let commune = resolve_commune(&mut page, &t);
+    let (Some((order, number)), Some(commune), true) = (booklet, commune, page.errors.is_empty())
+    else {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    let household = (!t.surname.trim().is_empty() || !t.birth_date.trim().is_empty()).then(|| {
+        HouseholdRequest {
+            surname: t.surname.clone(),
+            birth_date: t.birth_date.clone(),
+            postcode: t.postcode.clone(),
+        }
+    });
+    let req = HandoutRequest {
+        needs: t.needs.clone(),
+        equipment: t.equipment.clone(),
+        level: t.level.clone(),
+        language_need: t.language_need,
+        disability_need: t.disability_need,
+        publics: t.publics.clone(),
+        consent: t.consent,
+        override_reason: Some(t.override_reason.clone()),
+        household,
+    };
+    match crate::handing::hand_out(&st, d, Some(staff.id), order, number, &commune, &req).await {
+        Ok(h) => Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
+        Err(HandingError::Refused(e)) => {
+            let message = crate::api::capitalize(&e.to_string());
+            page.errors.add(field_of(&e), format!("{message}."));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(HandingError::Store(StoreError::Conflict { code, message })) => {
+            let field = if code == "household_already_served" {
+                "nom"
+            } else {
+                "carnet"
+            };
+            page.errors
+                .add(field, format!("{}.", crate::api::capitalize(&message)));
+            render(StatusCode::CONFLICT, &page, &csrf)
+        }
+        Err(HandingError::Store(StoreError::NotFound)) => {
+            page.errors.add(
+                "carnet",
+                "Ce carnet est introuvable : choisissez-en un dans la liste.",
+            );
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(HandingError::Store(e)) => super::unavailable(e, "remise", Some(&staff), &csrf),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orientation.html")]
+struct OrientationPage {
+    layout: Layout,
+    structure: String,
+    order: i64,
+    number: i64,
+    when: String,
+    needs: String,
+    venues: Vec<SuggestedVenue>,
+    public_url: String,
+}
+
+pub async fn orientation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Path(id): Path<i64>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let h = match st.store.get_handout(d, id).await {
+        Ok(h) => h,
+        Err(StoreError::NotFound) => {
+            return super::message(
+                StatusCode::NOT_FOUND,
+                Some(&staff),
+                &csrf,
+                "Remise introuvable",
+                "Cette remise n'existe pas ou appartient à une autre structure. Retrouvez vos remises sur la page « Stock et remises ».",
+            );
+        }
+        Err(e) => return super::unavailable(e, "orientation", Some(&staff), &csrf),
+    };
+    let today = paris::local_date(st.clock.now());
+    let venues = match crate::orientation::suggest(&st.store, &st.directory, &h, today).await {
+        Ok(v) => v,
+        Err(e) => return super::unavailable(e, "orientation", Some(&staff), &csrf),
+    };
+    let page = OrientationPage {
+        layout: Layout::new("Lieux conseillés", Some(&staff), &csrf, ""),
+        structure: structure_name(&st, d).await,
+        order: h.order_id.0,
+        number: h.booklet_number,
+        when: paris::format_date(paris::local_date(h.handed_out_at)),
+        needs: h
+            .diagnostic()
+            .needs
+            .iter()
+            .map(|n| n.label().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ; "),
+        venues,
+        public_url: st.public_url.to_string(),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
