@@ -33,7 +33,7 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(bin, ["--database-url", join(dir, "e2e.db"), "demo", "--listen", `127.0.0.1:${port}`], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PASSNUM_SIGNING_KEY: join(dir, "signing.key") },
+    env: { ...process.env, PASSNUM_SIGNING_KEY: join(dir, "signing.key"), PASSNUM_HOUSEHOLD_KEY: join(dir, "household.key") },
   });
   let out = "";
   await new Promise((resolve, reject) => {
@@ -287,4 +287,48 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   await mediator.getByRole("button", { name: "Encaisser" }).click();
   await mediator.locator("#resultat[data-result=accepte]").waitFor();
   assert.equal(posts, 1);
+});
+
+test("an agent hands a booklet out after the diagnostic and prints the orientation slip; the funder sees it", async () => {
+  const agent = await signIn("agent@demo.passnum.fr", "demo-agent-2026");
+  assert.ok(agent.url().endsWith("/structure"), agent.url());
+  await axe(agent, "structure");
+  await agent.screenshot({ path: join(shots, "structure.png"), fullPage: true });
+  await agent.goto(base + "/structure/remise");
+  await axe(agent, "remise");
+  // Nothing answered: an error summary, nothing handed out.
+  await agent.getByRole("button", { name: /Remettre le carnet/ }).click();
+  await agent.locator("#erreurs").waitFor();
+  await axe(agent, "remise-erreurs");
+  await agent.getByLabel("Carnet remis").selectOption({ index: 1 });
+  await agent.getByLabel(/Faire ses démarches en ligne/).check();
+  await agent.getByLabel("Un téléphone mobile seulement").check();
+  await agent.getByLabel(/N'a jamais utilisé/).check();
+  await agent.getByLabel(/Personne âgée/).check();
+  await agent.getByLabel("Code postal de la personne").fill("69003");
+  await agent.getByLabel(/La personne accepte/).check();
+  await agent.getByRole("button", { name: /Remettre le carnet/ }).click();
+  // 69003 covers Lyon and its 3rd arrondissement: the agent picks the commune; answers are kept.
+  await agent.getByLabel("Commune de la personne").selectOption({ label: "Lyon" });
+  assert.ok(await agent.getByLabel(/Faire ses démarches en ligne/).isChecked());
+  await axe(agent, "remise-commune");
+  await agent.getByRole("button", { name: /Remettre le carnet/ }).click();
+  await agent.waitForURL(/\/structure\/remises\/\d+$/);
+  await agent.getByRole("heading", { name: "Médiathèque de la Part-Dieu" }).waitFor();
+  await agent.getByText("dans la même commune").first().waitFor();
+  await axe(agent, "orientation");
+  await agent.screenshot({ path: join(shots, "orientation.png"), fullPage: true });
+  // The slip prints without the site's header, menu or buttons.
+  assert.ok(await agent.locator("button[data-print]").isVisible());
+  await agent.emulateMedia({ media: "print" });
+  assert.equal(await agent.locator("header.fr-header").isVisible(), false);
+  assert.equal(await agent.locator("button[data-print]").isVisible(), false);
+  await agent.getByRole("heading", { name: "Médiathèque de la Part-Dieu" }).waitFor();
+  await agent.emulateMedia({ media: "screen" });
+
+  const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
+  await funder.goto(base + "/commanditaire/commandes/1");
+  assert.equal(await funder.locator("#remis").textContent(), "1");
+  await axe(funder, "commande-remises");
+  await funder.screenshot({ path: join(shots, "commande-remises.png"), fullPage: true });
 });

@@ -35,6 +35,9 @@ async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_passnum"))
         .arg("--signing-key")
         .arg(key)
+        // Servers sharing a database share the household key file too.
+        .arg("--household-key")
+        .arg(key.with_file_name("household.key"))
         .args([
             "--database-url",
             url,

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use passnum_store::Actor;
 use serde_json::json;
 
 const SIRET_A: &str = "21690123000005";
@@ -401,6 +402,13 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/.well-known/passnum-keys.json", "get"),
         ("/api/v1/payment-corrections", "post"),
         ("/api/v1/payment-corrections", "get"),
+        ("/api/v1/stock", "get"),
+        ("/api/v1/handouts", "post"),
+        ("/api/v1/handouts", "get"),
+        ("/api/v1/handouts/{id}/orientation", "get"),
+        ("/api/v1/orders/{id}/handout-rules", "put"),
+        ("/api/v1/orders/{id}/distribution-stats", "get"),
+        ("/api/v1/venues/{id}/practical-info", "put"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -409,7 +417,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 36);
+    assert_eq!(paths.len(), 42);
 }
 
 api_test! {
@@ -659,5 +667,72 @@ api_test! {
         assert_eq!((st, error_code(&v)), (409, "booklet_blocked"));
         let (st, _) = json(app.post(&other.funder_token, &url("booklets/2/block"), &json!({"reason": "lost"})).await).await;
         assert_eq!(st, 404);
+    }
+}
+
+api_test! {
+    async fn an_agent_hands_out_and_gets_the_nearest_fitting_venues(app) {
+        let p = programme(&app, "Métropole", SIRET_A).await;
+        let s = app.store();
+        // A second venue further away (Villeurbanne), one outside the perimeter (Paris).
+        venue(s, SIRET_B, "Espace Villeurbanne", "69266").await;
+        venue(s, "35600000000001", "Tiers-lieu parisien", "75056").await;
+        s.set_venue_practical_info(p.venue.id, "mardi 9 h–12 h", "plain-pied").await.unwrap();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let mine = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        let other = s.create_distributor("CCAS de Bron", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], t0()).await.unwrap();
+        let agent = app.token(Actor::Distributor(mine)).await;
+
+        // The agent sees its own stock only; a venue cannot use the agent's routes.
+        let (st, stock) = json(app.get(&agent, "/api/v1/stock").await).await;
+        assert_eq!(st, 200);
+        assert_eq!(stock.as_array().unwrap().len(), 1);
+        assert_eq!(stock[0]["booklet_number"], 1);
+        assert_eq!(app.get(&p.venue_token, "/api/v1/stock").await.status(), 403);
+        // An agent is no funder: ordering routes refuse it.
+        assert_eq!(app.get(&agent, &format!("/api/v1/orders/{}", p.order.id.0)).await.status(), 403);
+
+        let body = |number: i64, consent: bool| json!({
+            "order_id": p.order.id.0, "booklet_number": number, "commune_insee": "69123",
+            "needs": ["online_procedures"], "equipment": "phone_only", "level": "beginner",
+            "publics": ["senior"], "consent": consent,
+        });
+        // Bad input: no consent, another structure's booklet, an unknown commune.
+        let (st, v) = json(app.post(&agent, "/api/v1/handouts", &body(1, false)).await).await;
+        assert_eq!((st, error_code(&v)), (422, "consent_required"));
+        let (st, v) = json(app.post(&agent, "/api/v1/handouts", &body(2, true)).await).await;
+        assert_eq!((st, error_code(&v)), (409, "not_in_your_stock"));
+        let mut bad = body(1, true);
+        bad["commune_insee"] = json!("69999");
+        let (st, v) = json(app.post(&agent, "/api/v1/handouts", &bad).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_place"));
+        assert_eq!(s.distributor_stock_count(mine).await.unwrap(), 1, "nothing changed");
+
+        let (st, v) = json(app.post(&agent, "/api/v1/handouts", &body(1, true)).await).await;
+        assert_eq!(st, 201, "{v}");
+        let names: Vec<&str> = v["suggestions"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Lieu Métropole", "Espace Villeurbanne"], "nearest first, perimeter only");
+        assert_eq!(v["suggestions"][0]["opening_hours"], "mardi 9 h–12 h");
+        assert_eq!(v["suggestions"][0]["distance_km"], 0.0);
+        assert!(v["suggestions"][1]["distance_km"].as_f64().unwrap() > 1.0);
+        let id = v["handout"]["id"].as_i64().unwrap();
+        let (st, again) = json(app.get(&agent, &format!("/api/v1/handouts/{id}/orientation")).await).await;
+        assert_eq!(st, 200);
+        assert_eq!(again, v["suggestions"]);
+        let other_agent = app.token(Actor::Distributor(other)).await;
+        assert_eq!(app.get(&other_agent, &format!("/api/v1/handouts/{id}/orientation")).await.status(), 404);
+
+        // The funder sets its rules and reads its figures; another funder cannot.
+        let rules = app.client.put(app.url(&format!("/api/v1/orders/{}/handout-rules", p.order.id.0)))
+            .bearer_auth(&p.funder_token).json(&json!({"target_only": false, "one_per_household": true}))
+            .send().await.unwrap();
+        assert_eq!(rules.status(), 200);
+        let (st, stats) = json(app.get(&p.funder_token, &format!("/api/v1/orders/{}/distribution-stats", p.order.id.0)).await).await;
+        assert_eq!(st, 200);
+        assert_eq!(stats["handed_out"], 1);
+        assert_eq!(stats["per_public"]["senior"], 1);
+        let q = programme(&app, "Ville", "44306184100047").await;
+        assert_eq!(app.get(&q.funder_token, &format!("/api/v1/orders/{}/distribution-stats", p.order.id.0)).await.status(), 404);
     }
 }

@@ -304,3 +304,63 @@ api_test! {
         assert!(html.contains("Corrections en attente") && html.contains(&paid) && html.contains("atelier non tenu"));
     }
 }
+
+api_test! {
+    async fn an_agent_hands_out_at_the_counter_and_prints_the_orientation(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let mine = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        let other = s.create_distributor("CCAS de Bron", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], t0()).await.unwrap();
+        staff(&app, "agent@ccas.fr", Actor::Distributor(mine)).await;
+        staff(&app, "autre@ccas.fr", Actor::Distributor(other)).await;
+        let (client, r) = sign_in(&app, "agent@ccas.fr", PASSWORD).await;
+        assert_eq!(r.headers()["location"], "/structure");
+        let (st, html) = page(&client, &app, "/structure").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("CCAS de Lyon"));
+        assert!(html.contains(&format!("carnet={}-1", p.order.id.0)));
+        assert!(!html.contains(&format!("carnet={}-2", p.order.id.0)), "another structure's booklet is not listed");
+        assert_eq!(page(&client, &app, "/lieu").await.0, 403);
+        assert_eq!(page(&client, &app, "/commanditaire").await.0, 403);
+
+        let (_, html) = page(&client, &app, &format!("/structure/remise?carnet={}-1", p.order.id.0)).await;
+        let csrf = field(&html, "csrf");
+        let carnet = format!("{}-1", p.order.id.0);
+        let mut form = vec![
+            ("csrf", csrf.as_str()), ("carnet", carnet.as_str()), ("besoin", "online_procedures"), ("besoin", "email"),
+            ("equipement", "phone_only"), ("niveau", "never"), ("public", "senior"), ("code_postal", "69001"),
+        ];
+        // No consent, and a postcode with several communes: both explained, nothing written.
+        let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"erreurs\""));
+        assert!(html.contains("plusieurs communes"), "{html}");
+        assert!(html.contains("value=\"online_procedures\" checked"), "answers are kept");
+        form.push(("commune", "69123"));
+        let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("La personne doit donner son accord"));
+        assert_eq!(s.distributor_stock_count(mine).await.unwrap(), 1);
+
+        form.push(("consentement", "1"));
+        let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let slip = r.headers()["location"].to_str().unwrap().to_string();
+        let (st, html) = page(&client, &app, &slip).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Lieu Métropole"));
+        assert!(html.contains("dans la même commune"));
+        assert!(html.contains("data-print"));
+        // The same booklet twice: refused with a sentence.
+        let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("déjà été remis"));
+        // Another structure's agent cannot read this handout.
+        let (other_client, _) = sign_in(&app, "autre@ccas.fr", PASSWORD).await;
+        assert_eq!(page(&other_client, &app, &slip).await.0, 404);
+        assert_eq!(s.distribution_stats(p.order.id).await.unwrap().handed_out, 1);
+    }
+}

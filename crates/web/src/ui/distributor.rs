@@ -480,7 +480,14 @@ pub async fn orientation(
             .diagnostic()
             .needs
             .iter()
-            .map(|n| n.label().to_lowercase())
+            .map(|n| {
+                // "Faire ses démarches…" → "faire ses démarches…", keeping "CAF" as it is.
+                let label = n.label();
+                let mut chars = label.chars();
+                chars.next().map_or_else(String::new, |c| {
+                    c.to_lowercase().chain(chars).collect::<String>()
+                })
+            })
             .collect::<Vec<_>>()
             .join(" ; "),
         venues,
