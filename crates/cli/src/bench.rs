@@ -45,8 +45,11 @@ pub struct BenchArgs {
     allocation_booklets: i64,
     #[arg(long, default_value_t = 1_000)]
     allocation_distributors: usize,
+    /// Qualified venues among which the orientation measurement suggests.
+    #[arg(long, default_value_t = 10_000)]
+    orientation_venues: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
-    /// allocation (repeatable).
+    /// allocation, orientation (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
     only: Vec<String>,
@@ -317,6 +320,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("allocation") {
         bench_allocation(&store, &args, tag + 4).await?;
+    }
+    if wants("orientation") {
+        bench_orientation(&store, &args, tag + 5).await?;
     }
     store.close().await;
     Ok(())
@@ -662,6 +668,159 @@ async fn bench_allocation(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::
         (median(computes.clone()) + commit).as_secs_f64(),
         median(computes).as_secs_f64() * 1000.0,
         commit.as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Suggesting venues after a handout, among `orientation_venues` qualified venues spread over
+/// the embedded communes, each offering two référentiel categories: the in-memory query alone
+/// (1,000 queries from communes all over France, half within the home département's
+/// perimeter), loading the directory from the database, and the whole suggestion for a stored
+/// handout as the agent's page does it (directory cached, five venue cards read).
+async fn bench_orientation(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    use passnum_core::handout::{Handout, HandoutRequest, HandoutRules, HouseholdKey};
+    use passnum_core::order::Perimeter;
+    use passnum_core::orientation::Directory;
+    use std::collections::BTreeSet;
+
+    let at = now();
+    let today = passnum_core::paris::local_date(at);
+    let mut all: Vec<&passnum_core::commune::Commune> =
+        passnum_core::commune::communes().iter().collect();
+    all.sort_by_key(|c| c.insee);
+    let services = store.list_services().await?;
+    let categories: Vec<String> = services
+        .iter()
+        .map(|s| s.category_code.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let setup = Instant::now();
+    let step = (all.len() / args.orientation_venues.max(1)).max(1);
+    for n in 0..args.orientation_venues {
+        let commune = all[(n * step) % all.len()];
+        let offered: Vec<String> = services
+            .iter()
+            .filter(|s| {
+                s.category_code == categories[n % categories.len()]
+                    || s.category_code == categories[(n * 7 + 3) % categories.len()]
+            })
+            .map(|s| s.code.as_str().to_string())
+            .collect();
+        store
+            .create_venue(
+                &NewVenue {
+                    siret: siret_for(tag, n)?,
+                    name: format!("Lieu {n}"),
+                    commune: InseeCode::parse(commune.insee)?,
+                    status: VenueStatus::Qualified,
+                    qualified_until: None,
+                    address: format!("{n} rue de la Mairie"),
+                    contact: String::new(),
+                    services: offered,
+                },
+                at,
+            )
+            .await?;
+    }
+    let setup_s = setup.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let venues = store.venue_directory(today).await?;
+    let read = t.elapsed();
+    let t = Instant::now();
+    let directory = Directory::new(venues);
+    let index = t.elapsed();
+    anyhow::ensure!(directory.len() >= args.orientation_venues);
+
+    let mut times = Vec::with_capacity(1000);
+    let mut found = 0usize;
+    for q in 0..1000usize {
+        let home = all[(q * 34 + 11) % all.len()];
+        let wanted: BTreeSet<&str> = (0..1 + q % 3)
+            .map(|k| categories[(q + k * 4) % categories.len()].as_str())
+            .collect();
+        let perimeter = if q % 2 == 0 {
+            Perimeter::default()
+        } else {
+            Perimeter {
+                communes: BTreeSet::new(),
+                departements: [passnum_core::DepartementCode::parse(home.departement)?].into(),
+            }
+        };
+        let from = InseeCode::parse(home.insee)?;
+        let t = Instant::now();
+        let s = directory.suggest(&from, &wanted, &perimeter, 5);
+        times.push(t.elapsed());
+        found += s.len();
+    }
+    println!(
+        "| orientation query | in memory | 1,000 queries among {} venues | 1 | median {:.3} ms | p99 {:.3} ms, max {:.3} ms, {:.1} venues found per query |",
+        directory.len(),
+        median(times.clone()).as_secs_f64() * 1000.0,
+        p99(times.clone()).as_secs_f64() * 1000.0,
+        times
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0,
+        found as f64 / 1000.0,
+    );
+    println!(
+        "| orientation directory load | {:?} | {} venues | 1 | {:.1} ms | read {:.1} ms, indexed {:.1} ms (once per 30 s per server) |",
+        store.engine(),
+        directory.len(),
+        (read + index).as_secs_f64() * 1000.0,
+        read.as_secs_f64() * 1000.0,
+        index.as_secs_f64() * 1000.0,
+    );
+
+    // A stored handout, then the suggestion as the agent's page computes it.
+    let funder = store
+        .create_funder(&format!("Banc d'orientation {tag}"), "autre", at)
+        .await?;
+    let mut request = order_of(1, today)?;
+    request.cheques_per_booklet = 1;
+    let order = store
+        .create_order(funder.id, &fix_total(request)?, at)
+        .await?;
+    let lyon = InseeCode::parse("69123")?;
+    let d = store
+        .create_distributor("Structure d'orientation", "ccas", &lyon, at)
+        .await?;
+    store.allocate_booklets(order.id, &[(d.id, 1)], at).await?;
+    let handout = Handout::parse(
+        &HandoutRequest {
+            needs: vec!["online_procedures".into(), "job_search".into()],
+            equipment: "none".into(),
+            level: "never".into(),
+            consent: true,
+            ..Default::default()
+        },
+        &HandoutRules::default(),
+        &HouseholdKey::generate(),
+    )?;
+    let record = store
+        .hand_out(d.id, None, order.id, 1, &lyon, &handout, at)
+        .await?;
+    let cache = passnum_web::orientation::DirectoryCache::default();
+    passnum_web::orientation::suggest(store, &cache, &record, today).await?;
+    let mut full = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let t = Instant::now();
+        let s = passnum_web::orientation::suggest(store, &cache, &record, today).await?;
+        full.push(t.elapsed());
+        anyhow::ensure!(!s.is_empty());
+    }
+    println!(
+        "| orientation for a handout | {:?} | {} venues | 1 | median {:.2} ms | p99 {:.2} ms, directory cached; set-up (creating the venues) {:.0} s |",
+        store.engine(),
+        directory.len(),
+        median(full.clone()).as_secs_f64() * 1000.0,
+        p99(full).as_secs_f64() * 1000.0,
+        setup_s,
     );
     Ok(())
 }

@@ -84,6 +84,8 @@ pub struct DistributorFigures {
     pub handed_out: i64,
     /// Handed out and with at least one cheque used.
     pub started: i64,
+    /// Not handed out and not blocked.
+    pub in_stock: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -475,7 +477,8 @@ impl Store {
         let distributors = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.id, d.name, COUNT(*) AS allocated, \
              CAST(SUM(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS handed_out, \
-             CAST(SUM(CASE WHEN b.handed_out_at IS NOT NULL AND {started} THEN 1 ELSE 0 END) AS BIGINT) AS started \
+             CAST(SUM(CASE WHEN b.handed_out_at IS NOT NULL AND {started} THEN 1 ELSE 0 END) AS BIGINT) AS started, \
+             CAST(SUM(CASE WHEN b.handed_out_at IS NULL AND b.blocked_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS in_stock \
              FROM booklets b JOIN distributors d ON d.id = b.distributor_id \
              WHERE b.order_id = $1 GROUP BY d.id, d.name ORDER BY d.name, d.id"
         )))
@@ -490,6 +493,7 @@ impl Store {
                 allocated: get_i64(r, "allocated")?,
                 handed_out: get_i64(r, "handed_out")?,
                 started: get_i64(r, "started")?,
+                in_stock: get_i64(r, "in_stock")?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

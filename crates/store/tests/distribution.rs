@@ -118,3 +118,26 @@ both_engines! {
         assert!(s.trial_balance().await.unwrap().is_balanced());
     }
 }
+
+both_engines! {
+    async fn blocked_booklets_are_neither_shared_nor_transferred(db) {
+        let s = &db.store;
+        let w = world(s, 5).await;
+        let lyon = InseeCode::parse_known("69123").unwrap();
+        let a = s.create_distributor("CCAS A", "ccas", &lyon, t0()).await.unwrap().id;
+        let b = s.create_distributor("CCAS B", "ccas", &lyon, t0()).await.unwrap().id;
+        // Booklet 1 is lost while still in the funder's stock: 4 booklets remain to share.
+        s.block_booklet(w.order.id, 1, false, t0()).await.unwrap();
+        assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), 4);
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(a, 5)], t0()).await.unwrap_err()), "stock_short");
+        s.allocate_booklets(w.order.id, &[(a, 4)], t0()).await.unwrap();
+        // Booklet 2, now at A, is stolen: A can transfer 3, not 4, and never booklet 2.
+        s.block_booklet(w.order.id, 2, true, t0()).await.unwrap();
+        assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 3);
+        assert_eq!(code(s.transfer_booklets(w.order.id, a, b, 4, t0()).await.unwrap_err()), "stock_short");
+        s.transfer_booklets(w.order.id, a, b, 3, t0()).await.unwrap();
+        let at_b: Vec<i64> = s.distributor_stock(b, 10, 0).await.unwrap().iter().map(|x| x.number).collect();
+        assert_eq!(at_b, [3, 4, 5]);
+        assert_eq!(s.distributor_stock_count(a).await.unwrap(), 0);
+    }
+}
