@@ -356,6 +356,22 @@ impl Store {
         handout_row(&row)
     }
 
+    /// The person who received a booklet from this structure reports it lost or stolen: its
+    /// unused cheques are blocked at once (see `block_booklet`). Another structure's handout
+    /// is not found. Returns how many cheques were blocked.
+    pub async fn block_handed_out_booklet(
+        &self,
+        distributor: DistributorId,
+        handout: i64,
+        stolen: bool,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        // A handed-out booklet never moves again, so the handout names it for good.
+        let h = self.get_handout(distributor, handout).await?;
+        self.block_booklet(h.order_id, h.booklet_number, stolen, now)
+            .await
+    }
+
     /// A structure's handouts, newest first.
     pub async fn handouts_of(
         &self,

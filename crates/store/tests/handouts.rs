@@ -219,3 +219,20 @@ both_engines! {
         assert!(done[0].summary.contains("10 carnets émis, 2 remis, 0 entamés"), "{}", done[0].summary);
     }
 }
+
+both_engines! {
+    async fn an_agent_blocks_a_booklet_it_handed_out_and_no_other(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, b) = two_structures(s, w.order.id).await;
+        let h = Handout::parse(&person("A", &[]), &HandoutRules::default(), &key()).unwrap();
+        let rec = s.hand_out(a, None, w.order.id, 1, &lyon(), &h, t0()).await.unwrap();
+        s.redeem(redeem_req(&w.lyon, w.codes[0], t0())).await.unwrap();
+        assert!(matches!(s.block_handed_out_booklet(b, rec.id, true, t0()).await, Err(StoreError::NotFound)));
+        // Nine cheques left unused are blocked; the one already used stays used.
+        assert_eq!(s.block_handed_out_booklet(a, rec.id, true, t0()).await.unwrap(), 9);
+        assert_eq!(code(s.block_handed_out_booklet(a, rec.id, true, t0()).await.unwrap_err()), "booklet_blocked");
+        let refused = s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome;
+        assert!(matches!(refused, passnum_store::Outcome::Refused(_)), "{refused:?}");
+    }
+}

@@ -409,6 +409,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/orders/{id}/handout-rules", "put"),
         ("/api/v1/orders/{id}/distribution-stats", "get"),
         ("/api/v1/venues/{id}/practical-info", "put"),
+        ("/api/v1/handouts/{id}/block", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -417,7 +418,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 42);
+    assert_eq!(paths.len(), 43);
 }
 
 api_test! {
@@ -722,6 +723,12 @@ api_test! {
         assert_eq!(again, v["suggestions"]);
         let other_agent = app.token(Actor::Distributor(other)).await;
         assert_eq!(app.get(&other_agent, &format!("/api/v1/handouts/{id}/orientation")).await.status(), 404);
+        let block = format!("/api/v1/handouts/{id}/block");
+        assert_eq!(app.post(&other_agent, &block, &json!({"stolen": true})).await.status(), 404);
+        let (st, v) = json(app.post(&agent, &block, &json!({"stolen": true})).await).await;
+        assert_eq!((st, v["blocked_cheques"].as_i64()), (200, Some(10)));
+        let (st, v) = json(app.post(&agent, &block, &json!({"stolen": true})).await).await;
+        assert_eq!((st, error_code(&v)), (409, "booklet_blocked"));
 
         // The funder sets its rules and reads its figures; another funder cannot.
         let rules = app.client.put(app.url(&format!("/api/v1/orders/{}/handout-rules", p.order.id.0)))

@@ -362,5 +362,18 @@ api_test! {
         let (other_client, _) = sign_in(&app, "autre@ccas.fr", PASSWORD).await;
         assert_eq!(page(&other_client, &app, &slip).await.0, 404);
         assert_eq!(s.distribution_stats(p.order.id).await.unwrap().handed_out, 1);
+        // The person lost the booklet: nothing happens without the confirmation box, then
+        // its unused cheques are blocked; another structure's agent cannot do it.
+        let (_, html) = page(&client, &app, &slip).await;
+        let csrf = field(&html, "csrf");
+        let block = format!("{slip}/bloquer");
+        let r = other_client.post(app.url(&block)).form(&[("csrf", field(&page(&other_client, &app, "/structure").await.1, "csrf").as_str()), ("motif", "perdu"), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let r = client.post(app.url(&block)).form(&[("csrf", csrf.as_str()), ("motif", "perdu")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("Carnet non bloqué"));
+        let r = client.post(app.url(&block)).form(&[("csrf", csrf.as_str()), ("motif", "vole"), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("Les 10 chèques non utilisés"));
     }
 }

@@ -256,6 +256,37 @@ pub async fn orientation(
     Ok(Json(suggestions(&st, &h).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockHandout {
+    /// True for stolen, false for lost.
+    pub stolen: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Blocked {
+    /// Unused cheques now refused.
+    pub blocked_cheques: i64,
+}
+
+/// The person reports a booklet from this structure lost or stolen: its unused cheques are
+/// refused at once.
+#[utoipa::path(post, path = "/api/v1/handouts/{id}/block", tag = "handouts", params(("id" = i64, Path)),
+    request_body = BlockHandout, security(("bearer" = [])),
+    responses((status = 200, body = Blocked), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn block(
+    State(st): State<AppState>,
+    who: DistributorAuth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<BlockHandout>,
+) -> ApiResult<Json<Blocked>> {
+    let n = st
+        .store
+        .block_handed_out_booklet(distributor_of(who.0), id, body.stolen, st.clock.now())
+        .await?;
+    Ok(Json(Blocked { blocked_cheques: n }))
+}
+
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoutRulesDto {

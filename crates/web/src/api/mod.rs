@@ -88,6 +88,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handouts::stock))
         .routes(routes!(handouts::create, handouts::list))
         .routes(routes!(handouts::orientation))
+        .routes(routes!(handouts::block))
         .routes(routes!(handouts::set_rules))
         .routes(routes!(handouts::stats))
         .routes(routes!(keys::well_known))

@@ -436,6 +436,7 @@ pub async fn submit(
 #[template(path = "orientation.html")]
 struct OrientationPage {
     layout: Layout,
+    id: i64,
     structure: String,
     order: i64,
     number: i64,
@@ -472,6 +473,7 @@ pub async fn orientation(
     };
     let page = OrientationPage {
         layout: Layout::new("Lieux conseillés", Some(&staff), &csrf, ""),
+        id: h.id,
         structure: structure_name(&st, d).await,
         order: h.order_id.0,
         number: h.booklet_number,
@@ -494,4 +496,68 @@ pub async fn orientation(
         public_url: st.public_url.to_string(),
     };
     render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct BlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    motif: String,
+    #[serde(default)]
+    confirmation: Option<String>,
+}
+
+/// A booklet this structure handed out is reported lost or stolen: after an explicit
+/// confirmation, its unused cheques are blocked.
+pub async fn block(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Path(id): Path<i64>,
+    Form(f): Form<BlockForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let say = |status, heading: &str, text: &str| {
+        super::message(status, Some(&staff), &csrf, heading, text)
+    };
+    if !csrf.matches(&f.csrf) {
+        return say(
+            StatusCode::BAD_REQUEST,
+            "Formulaire expiré",
+            super::STALE_FORM,
+        );
+    }
+    if f.confirmation.is_none() {
+        return say(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Carnet non bloqué",
+            "Cochez la case de confirmation pour bloquer le carnet : rien n'a été changé.",
+        );
+    }
+    let stolen = f.motif == "vole";
+    match st
+        .store
+        .block_handed_out_booklet(d, id, stolen, st.clock.now())
+        .await
+    {
+        Ok(n) => say(
+            StatusCode::OK,
+            "Carnet bloqué",
+            &format!(
+                "Les {n} chèques non utilisés de ce carnet sont refusés dès maintenant. Leur valeur revient au commanditaire en fin de validité."
+            ),
+        ),
+        Err(StoreError::NotFound) => say(
+            StatusCode::NOT_FOUND,
+            "Remise introuvable",
+            "Cette remise n'existe pas ou appartient à une autre structure.",
+        ),
+        Err(StoreError::Conflict { message, .. }) => say(
+            StatusCode::CONFLICT,
+            "Carnet déjà bloqué",
+            &format!("{}.", crate::api::capitalize(&message)),
+        ),
+        Err(e) => super::unavailable(e, "blocage", Some(&staff), &csrf),
+    }
 }

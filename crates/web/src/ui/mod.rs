@@ -233,6 +233,7 @@ pub fn router() -> Router<AppState> {
             get(distributor::form).post(distributor::submit),
         )
         .route("/structure/remises/{id}", get(distributor::orientation))
+        .route("/structure/remises/{id}/bloquer", post(distributor::block))
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
         .route(
