@@ -173,9 +173,20 @@ test("operator pages are accessible", async () => {
   assert.ok(op.url().endsWith("/operateur"), op.url());
   await axe(op, "operateur");
   await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
-  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
+  // A structure with an unknown commune is refused with a sentence; a good one is listed.
+  await op.goto(base + "/operateur/structures");
+  await op.getByLabel("Nom").fill("Médiathèque de Bron");
+  await op.getByLabel(/Code INSEE/).fill("69999");
+  await op.getByRole("button", { name: "Ajouter" }).click();
+  await op.locator("#erreurs").waitFor();
+  await axe(op, "operateur-structures-erreurs");
+  await op.getByLabel(/Code INSEE/).fill("69029");
+  await op.getByRole("button", { name: "Ajouter" }).click();
+  await op.getByRole("cell", { name: "Médiathèque de Bron" }).waitFor();
+  await op.goto(base + "/operateur/comptes");
   // Creating an account yields a one-time link; the new person chooses a password with it.
   await op.getByLabel("Adresse électronique").fill("nouvelle@mediatheque.fr");
   await op.getByLabel("Nom affiché").fill("Nouvelle médiatrice");

@@ -14,6 +14,7 @@ mod payments;
 mod public;
 mod scan;
 pub mod session;
+mod structures;
 
 use askama::Template;
 use axum::Router;
@@ -75,6 +76,7 @@ impl Layout {
                 ("/operateur/commanditaires", "Commanditaires"),
                 ("/operateur/commandes", "Commandes"),
                 ("/operateur/lieux", "Lieux"),
+                ("/operateur/structures", "Structures"),
                 ("/operateur/virements", "Virements"),
                 ("/operateur/comptes", "Comptes"),
             ],
@@ -182,6 +184,17 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
+/// The answer to a one-button form whose CSRF token does not match (nothing to keep).
+pub fn stale_form(staff: &StaffMember, csrf: &Csrf) -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        Some(staff),
+        csrf,
+        "Formulaire expiré",
+        STALE_FORM,
+    )
+}
+
 /// A store failure on a page: the cause is logged, the person reads a sentence.
 pub fn unavailable(
     e: impl std::fmt::Display,
@@ -283,6 +296,10 @@ pub fn router() -> Router<AppState> {
             get(funder::redemptions_csv),
         )
         .route("/operateur", get(operator::dashboard))
+        .route(
+            "/operateur/structures",
+            get(structures::list).post(structures::create),
+        )
         .route(
             "/operateur/virements",
             get(payments::runs).post(payments::create_run),

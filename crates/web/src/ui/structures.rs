@@ -1,0 +1,144 @@
+//! The operator's page of distributing structures: the list (with the numbers that agents'
+//! accounts refer to) and a form to register one.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::InseeCode;
+use passnum_store::{DISTRIBUTOR_KINDS, StaffMember, StoreError};
+use serde::Deserialize;
+
+use super::session::{Csrf, OperatorStaff};
+use super::{FieldErrors, Layout, render};
+use crate::AppState;
+
+const PER_PAGE: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "operateur_structures.html")]
+struct StructuresPage {
+    layout: Layout,
+    /// (number, name, kind, commune).
+    rows: Vec<(i64, String, String, String)>,
+    offset: i64,
+    next: Option<i64>,
+    previous: Option<i64>,
+    name: String,
+    kind: String,
+    kinds: Vec<&'static str>,
+    commune: String,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    depuis: i64,
+}
+
+async fn build(st: &AppState, staff: &StaffMember, csrf: &Csrf, offset: i64) -> StructuresPage {
+    let offset = offset.max(0);
+    let list = st
+        .store
+        .list_distributors(PER_PAGE + 1, offset)
+        .await
+        .unwrap_or_default();
+    let more = list.len() as i64 > PER_PAGE;
+    StructuresPage {
+        layout: Layout::new(
+            "Structures de distribution",
+            Some(staff),
+            csrf,
+            "/operateur/structures",
+        ),
+        rows: list
+            .into_iter()
+            .take(PER_PAGE as usize)
+            .map(|d| {
+                let commune = passnum_core::commune::communes()
+                    .name_of(&d.commune_insee)
+                    .map_or(d.commune_insee.clone(), str::to_string);
+                (d.id.0, d.name, d.kind, commune)
+            })
+            .collect(),
+        offset,
+        next: more.then_some(offset + PER_PAGE),
+        previous: (offset > 0).then(|| (offset - PER_PAGE).max(0)),
+        name: String::new(),
+        kind: "ccas".into(),
+        kinds: DISTRIBUTOR_KINDS.to_vec(),
+        commune: String::new(),
+        errors: FieldErrors::default(),
+    }
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    render(
+        StatusCode::OK,
+        &build(&st, &staff, &csrf, q.depuis).await,
+        &csrf,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct StructureForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Form(f): Form<StructureForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = build(&st, &staff, &csrf, 0).await;
+    page.name = f.name.chars().take(200).collect();
+    page.kind = f.kind.chars().take(40).collect();
+    page.commune = f.commune.chars().take(10).collect();
+    if !csrf.matches(&f.csrf) {
+        page.errors.add("name", super::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    let commune = match InseeCode::parse_known(&f.commune) {
+        Ok(c) => c,
+        Err(e) => {
+            page.errors
+                .add("commune", super::super::api::capitalize(&e.to_string()));
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+        }
+    };
+    match st
+        .store
+        .create_distributor(&f.name, &f.kind, &commune, st.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to("/operateur/structures").into_response(),
+        Err(StoreError::Invalid { code, message }) => {
+            let field = if code.contains("kind") {
+                "kind"
+            } else {
+                "name"
+            };
+            page.errors
+                .add(field, super::super::api::capitalize(&message));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
+    }
+}
