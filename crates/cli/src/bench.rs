@@ -361,6 +361,31 @@ async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
             })
             .await?;
     }
+    // One handout at the demo agent's structure, for its orientation page.
+    let structure = store.list_distributors(1, 0).await?.remove(0);
+    let handout = passnum_core::handout::Handout::parse(
+        &passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into(), "email".into()],
+            equipment: "phone_only".into(),
+            level: "never".into(),
+            consent: true,
+            ..Default::default()
+        },
+        &passnum_core::handout::HandoutRules::default(),
+        &passnum_core::handout::HouseholdKey::generate(),
+    )?;
+    let handed = store
+        .hand_out(
+            structure.id,
+            None,
+            order.id,
+            1,
+            &InseeCode::parse("69123")?,
+            &handout,
+            now(),
+        )
+        .await?;
+    let slip = format!("/structure/remises/{}", handed.id);
     let mut cookies = std::collections::HashMap::new();
     for (email, _, _) in crate::demo::DEMO_STAFF {
         let (member, _) = store
@@ -390,6 +415,9 @@ async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
         ("/operateur/lieux", Some("operator")),
         ("/operateur/virements", Some("operator")),
         ("/operateur/comptes", Some("operator")),
+        ("/structure", Some("distributor")),
+        ("/structure/remise", Some("distributor")),
+        (slip.as_str(), Some("distributor")),
     ];
     let client = reqwest::Client::new();
     println!();

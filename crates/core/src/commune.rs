@@ -77,6 +77,11 @@ impl Communes {
         self.by_code.is_empty()
     }
 
+    /// The name of the commune a stored code names, if it is a known commune.
+    pub fn name_of(&self, code: &str) -> Option<&'static str> {
+        self.by_code.get(code.trim()).map(|c| c.name)
+    }
+
     /// Communes served by a postcode, by name (a postcode often covers several communes).
     pub fn by_postcode(&self, postcode: &str) -> Vec<&Commune> {
         let mut found: Vec<&Commune> = self

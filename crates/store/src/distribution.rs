@@ -44,6 +44,8 @@ pub struct DistributorStock {
     pub name: String,
     pub allocated: i64,
     pub handed_out: i64,
+    /// Handed out and with at least one cheque used.
+    pub started: i64,
     /// Allocated, not handed out and not blocked: what it can still hand out or transfer.
     pub in_stock: i64,
 }
@@ -161,29 +163,33 @@ impl Store {
         .await?)
     }
 
-    /// Each distributor's booklets of an order.
+    /// Each distributor's booklets of an order, by name.
     pub async fn distribution_of(
         &self,
         order: OrderId,
     ) -> Result<Vec<DistributorStock>, StoreError> {
-        sqlx::query(
+        // "Started": at least one cheque of the booklet has an active redemption.
+        let started = "EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
+                       WHERE c.booklet_id = b.id AND r.rolled_back_at IS NULL)";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.id, d.name, COUNT(*) AS allocated, \
              CAST(SUM(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS handed_out, \
+             CAST(SUM(CASE WHEN b.handed_out_at IS NOT NULL AND {started} THEN 1 ELSE 0 END) AS BIGINT) AS started, \
              CAST(SUM(CASE WHEN b.handed_out_at IS NULL AND b.blocked_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS in_stock \
              FROM booklets b JOIN distributors d ON d.id = b.distributor_id \
-             WHERE b.order_id = $1 GROUP BY d.id, d.name ORDER BY d.id",
-        )
+             WHERE b.order_id = $1 GROUP BY d.id, d.name ORDER BY d.name, d.id"
+        )))
         .bind(order.0)
         .fetch_all(self.pool())
         .await?
         .iter()
         .map(|r| {
-            let (allocated, handed_out) = (get_i64(r, "allocated")?, get_i64(r, "handed_out")?);
             Ok(DistributorStock {
                 distributor_id: DistributorId(get_i64(r, "id")?),
                 name: get_string(r, "name")?,
-                allocated,
-                handed_out,
+                allocated: get_i64(r, "allocated")?,
+                handed_out: get_i64(r, "handed_out")?,
+                started: get_i64(r, "started")?,
                 in_stock: get_i64(r, "in_stock")?,
             })
         })

@@ -17,7 +17,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use time::Date;
 
-use crate::distribution::DistributorId;
+use crate::distribution::{DistributorId, DistributorStock};
 use crate::rows::{date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit};
 use crate::{Engine, Store, StoreError};
 
@@ -75,22 +75,9 @@ pub struct VenueCard {
     pub accessibility: String,
 }
 
-/// One distributor's figures for an order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DistributorFigures {
-    pub distributor_id: DistributorId,
-    pub name: String,
-    pub allocated: i64,
-    pub handed_out: i64,
-    /// Handed out and with at least one cheque used.
-    pub started: i64,
-    /// Not handed out and not blocked.
-    pub in_stock: i64,
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DistributionStats {
-    pub distributors: Vec<DistributorFigures>,
+    pub distributors: Vec<DistributorStock>,
     /// Handouts per priority public (a handout can count for several), by public code.
     pub per_public: BTreeMap<String, i64>,
     /// Handouts with no priority public ticked.
@@ -487,33 +474,7 @@ impl Store {
         &self,
         order: OrderId,
     ) -> Result<DistributionStats, StoreError> {
-        // "Started": at least one cheque of the booklet has an active redemption.
-        let started = "EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
-                       WHERE c.booklet_id = b.id AND r.rolled_back_at IS NULL)";
-        let distributors = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT d.id, d.name, COUNT(*) AS allocated, \
-             CAST(SUM(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS handed_out, \
-             CAST(SUM(CASE WHEN b.handed_out_at IS NOT NULL AND {started} THEN 1 ELSE 0 END) AS BIGINT) AS started, \
-             CAST(SUM(CASE WHEN b.handed_out_at IS NULL AND b.blocked_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS in_stock \
-             FROM booklets b JOIN distributors d ON d.id = b.distributor_id \
-             WHERE b.order_id = $1 GROUP BY d.id, d.name ORDER BY d.name, d.id"
-        )))
-        .bind(order.0)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(DistributorFigures {
-                distributor_id: DistributorId(get_i64(r, "id")?),
-                name: get_string(r, "name")?,
-                allocated: get_i64(r, "allocated")?,
-                handed_out: get_i64(r, "handed_out")?,
-                started: get_i64(r, "started")?,
-                in_stock: get_i64(r, "in_stock")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-
+        let distributors = self.distribution_of(order).await?;
         let mut stats = DistributionStats {
             distributors,
             ..Default::default()

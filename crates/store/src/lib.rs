@@ -43,9 +43,7 @@ pub use corrections::Correction;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
-pub use handouts::{
-    DistributionStats, DistributorFigures, HandoutRecord, StockBooklet, VenueCard, public_label,
-};
+pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};

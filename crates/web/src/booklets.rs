@@ -4,7 +4,7 @@
 use passnum_core::commune::communes;
 use passnum_core::order_options::percent_text;
 use passnum_core::signature::{SignedCheque, SigningKey};
-use passnum_core::{ChequeCode, InseeCode, Money, OrderId, OrderStatus, paris};
+use passnum_core::{ChequeCode, Money, OrderId, OrderStatus, paris};
 use passnum_print::{BookletInfo, Logo, PdfError, PrintedCheque};
 use passnum_store::{Order, Store, StoreError};
 use time::Date;
@@ -41,15 +41,15 @@ pub fn perimeter_words(order: &Order) -> String {
         .iter()
         .map(|d| format!("département {d}"))
         .collect();
-    parts.extend(order.perimeter_communes.iter().map(|c| {
-        let name = InseeCode::parse(c)
-            .ok()
-            .and_then(|code| communes().get(&code).map(|k| k.name));
-        match name {
-            Some(n) => format!("{n} ({c})"),
-            None => c.clone(),
-        }
-    }));
+    parts.extend(
+        order
+            .perimeter_communes
+            .iter()
+            .map(|c| match communes().name_of(c) {
+                Some(n) => format!("{n} ({c})"),
+                None => c.clone(),
+            }),
+    );
     if parts.is_empty() {
         "dans tous les lieux qualifiés, partout en France".into()
     } else {

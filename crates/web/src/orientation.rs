@@ -103,8 +103,8 @@ pub async fn suggest(
         .zip(cards)
         .map(|(s, card)| SuggestedVenue {
             commune_name: passnum_core::commune::communes()
-                .get(&s.venue.commune)
-                .map_or_else(|| card.commune_insee.clone(), |c| c.name.to_string()),
+                .name_of(&card.commune_insee)
+                .map_or_else(|| card.commune_insee.clone(), str::to_string),
             card,
             distance_km: s.distance_km,
             approximate: s.approximate,

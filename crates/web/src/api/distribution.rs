@@ -92,6 +92,8 @@ pub struct StockDto {
     pub name: String,
     pub allocated: i64,
     pub handed_out: i64,
+    /// Handed out and with at least one cheque used.
+    pub started: i64,
     pub in_stock: i64,
 }
 
@@ -102,6 +104,7 @@ impl From<DistributorStock> for StockDto {
             name: s.name,
             allocated: s.allocated,
             handed_out: s.handed_out,
+            started: s.started,
             in_stock: s.in_stock,
         }
     }

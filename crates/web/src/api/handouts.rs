@@ -318,17 +318,8 @@ pub async fn set_rules(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DistributorFiguresDto {
-    pub distributor_id: i64,
-    pub name: String,
-    pub allocated: i64,
-    pub handed_out: i64,
-    pub started: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct DistributionStatsDto {
-    pub distributors: Vec<DistributorFiguresDto>,
+    pub distributors: Vec<super::distribution::StockDto>,
     pub per_public: std::collections::BTreeMap<String, i64>,
     pub without_public: i64,
     /// [INSEE code, handouts], most first.
@@ -340,17 +331,7 @@ pub struct DistributionStatsDto {
 impl From<DistributionStats> for DistributionStatsDto {
     fn from(s: DistributionStats) -> Self {
         Self {
-            distributors: s
-                .distributors
-                .into_iter()
-                .map(|d| DistributorFiguresDto {
-                    distributor_id: d.distributor_id.0,
-                    name: d.name,
-                    allocated: d.allocated,
-                    handed_out: d.handed_out,
-                    started: d.started,
-                })
-                .collect(),
+            distributors: s.distributors.into_iter().map(Into::into).collect(),
             per_public: s.per_public,
             without_public: s.without_public,
             per_commune: s.per_commune,

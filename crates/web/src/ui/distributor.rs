@@ -55,10 +55,9 @@ struct StructurePage {
 }
 
 fn commune_name(code: &str) -> String {
-    InseeCode::parse(code)
-        .ok()
-        .and_then(|c| communes().get(&c).map(|c| c.name.to_string()))
-        .unwrap_or_else(|| code.to_string())
+    communes()
+        .name_of(code)
+        .map_or_else(|| code.to_string(), str::to_string)
 }
 
 async fn structure_name(st: &AppState, d: DistributorId) -> String {
@@ -522,11 +521,7 @@ pub async fn block(
         super::message(status, Some(&staff), &csrf, heading, text)
     };
     if !csrf.matches(&f.csrf) {
-        return say(
-            StatusCode::BAD_REQUEST,
-            "Formulaire expiré",
-            super::STALE_FORM,
-        );
+        return super::stale_form(&staff, &csrf);
     }
     if f.confirmation.is_none() {
         return say(

@@ -330,7 +330,7 @@ struct OrderPage {
     printable: bool,
     /// Booklets still in the funder's stock, and each distributor's.
     unallocated: i64,
-    distribution: Vec<passnum_store::DistributorFigures>,
+    distribution: Vec<passnum_store::DistributorStock>,
     /// (public, handouts), then handouts with no priority public.
     per_public: Vec<(String, i64)>,
     /// (commune name, handouts), the 10 communes with most handouts.
@@ -441,15 +441,8 @@ pub async fn order(
             .iter()
             .take(10)
             .map(|(c, n)| {
-                let name = passnum_core::InseeCode::parse(c)
-                    .ok()
-                    .and_then(|code| {
-                        passnum_core::commune::communes()
-                            .get(&code)
-                            .map(|x| x.name.to_string())
-                    })
-                    .unwrap_or_else(|| c.clone());
-                (name, *n)
+                let name = passnum_core::commune::communes().name_of(c);
+                (name.map_or_else(|| c.clone(), str::to_string), *n)
             })
             .collect(),
         handed_out: stats.handed_out,
@@ -527,13 +520,7 @@ pub async fn set_rules(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     if !csrf.matches(&f.csrf) {
-        return super::message(
-            StatusCode::BAD_REQUEST,
-            Some(&staff),
-            &csrf,
-            "Formulaire expiré",
-            super::STALE_FORM,
-        );
+        return super::stale_form(&staff, &csrf);
     }
     match st
         .store

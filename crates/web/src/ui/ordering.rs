@@ -448,13 +448,7 @@ pub async fn action(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     if !csrf.matches(&f.csrf) {
-        return super::message(
-            StatusCode::BAD_REQUEST,
-            Some(&staff),
-            &csrf,
-            "Formulaire expiré",
-            super::STALE_FORM,
-        );
+        return super::stale_form(&staff, &csrf);
     }
     let id = order.id.0;
     let now = st.clock.now();
@@ -600,13 +594,7 @@ pub async fn operator_action(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     if !csrf.matches(&f.csrf) {
-        return super::message(
-            StatusCode::BAD_REQUEST,
-            Some(&staff),
-            &csrf,
-            "Formulaire expiré",
-            super::STALE_FORM,
-        );
+        return super::stale_form(&staff, &csrf);
     }
     let now = st.clock.now();
     let done = match action.as_str() {
