@@ -377,3 +377,48 @@ api_test! {
         assert!(r.text().await.unwrap().contains("Les 10 chèques non utilisés"));
     }
 }
+
+api_test! {
+    async fn the_funder_moves_booklets_by_hand_and_sets_its_rules(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let a = s.create_distributor("CCAS A", "ccas", &lyon, t0()).await.unwrap().id;
+        let b = s.create_distributor("CCAS B", "ccas", &lyon, t0()).await.unwrap().id;
+        staff(&app, "f@metropole.fr", Actor::Funder(p.funder.id)).await;
+        let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let order_page = format!("/commanditaire/commandes/{}", p.order.id.0);
+        let (st, html) = page(&client, &app, &order_page).await;
+        assert_eq!(st, 200);
+        let csrf = field(&html, "csrf");
+        let post = |path: String, form: Vec<(&'static str, String)>| {
+            let client = client.clone();
+            let url = app.url(&path);
+            async move { client.post(url).form(&form).send().await.unwrap() }
+        };
+        let moved = format!("{order_page}/deplacer");
+        // From the funder's stock to A, then from A to B.
+        let r = post(moved.clone(), vec![("csrf", csrf.clone()), ("depuis", "stock".into()), ("vers", a.0.to_string()), ("nombre", "2".into())]).await;
+        assert_eq!(r.status(), 303);
+        let r = post(moved.clone(), vec![("csrf", csrf.clone()), ("depuis", a.0.to_string()), ("vers", b.0.to_string()), ("nombre", "1".into())]).await;
+        assert_eq!(r.status(), 303);
+        let d = s.distribution_of(p.order.id).await.unwrap();
+        assert_eq!(d.iter().map(|x| x.in_stock).collect::<Vec<_>>(), [1, 1]);
+        // More than A holds, or no number: a sentence, and nothing moves.
+        let r = post(moved.clone(), vec![("csrf", csrf.clone()), ("depuis", a.0.to_string()), ("vers", b.0.to_string()), ("nombre", "5".into())]).await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("transférez-en au plus autant"));
+        let r = post(moved.clone(), vec![("csrf", csrf.clone()), ("depuis", "stock".into()), ("vers", b.0.to_string()), ("nombre", "".into())]).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(s.distribution_of(p.order.id).await.unwrap().iter().map(|x| x.in_stock).collect::<Vec<_>>(), [1, 1]);
+        // Rules: target publics only is refused for an order without target publics.
+        let rules = format!("{order_page}/regles-remise");
+        let r = post(rules.clone(), vec![("csrf", csrf.clone()), ("publics_cibles", "1".into())]).await;
+        assert_eq!(r.status(), 422);
+        let r = post(rules, vec![("csrf", csrf.clone()), ("un_par_foyer", "1".into())]).await;
+        assert_eq!(r.status(), 303);
+        assert!(s.order_rules(p.order.id).await.unwrap().one_per_household);
+        let (_, html) = page(&client, &app, &order_page).await;
+        assert!(html.contains("id=\"un-par-foyer\" name=\"un_par_foyer\" value=\"1\" checked"));
+    }
+}

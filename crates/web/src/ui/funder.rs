@@ -341,6 +341,8 @@ struct OrderPage {
     target_only: bool,
     one_per_household: bool,
     has_targets: bool,
+    /// (number, name) of every distributing structure, for the move form.
+    structures: Vec<(i64, String)>,
     validity: String,
     perimeter: String,
     booklets: Vec<passnum_store::BookletSummary>,
@@ -452,6 +454,14 @@ pub async fn order(
         target_only: rules.target_only,
         one_per_household: rules.one_per_household,
         has_targets: !rules.target_publics.is_empty(),
+        structures: st
+            .store
+            .list_distributors(1000, 0)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.id.0, d.name))
+            .collect(),
         validity: format!(
             "du {} au {}, plus {} jours de tolérance",
             paris::format_date(o.valid_from),

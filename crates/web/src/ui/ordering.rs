@@ -410,6 +410,14 @@ pub struct ActionForm {
     carnet: String,
     #[serde(default)]
     motif: String,
+    /// For "deplacer": "stock" (the funder's) or a structure's number, the receiving
+    /// structure's number, and how many booklets.
+    #[serde(default)]
+    depuis: String,
+    #[serde(default)]
+    vers: String,
+    #[serde(default)]
+    nombre: String,
 }
 
 /// The page for an order that is not the funder's (or does not exist: they look the same).
@@ -489,6 +497,45 @@ pub async fn action(
                         "Cette commande n'a pas de carnet n° {number} : vérifiez le numéro sur la couverture."
                     ),
                 ),
+                Err(e) => refused(&staff, &csrf, e),
+            };
+        }
+        "deplacer" => {
+            let to = f.vers.trim().parse::<i64>().ok();
+            let count = f.nombre.trim().parse::<i64>().ok().filter(|n| *n > 0);
+            let (Some(to), Some(count)) = (to, count) else {
+                return super::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Carnets non déplacés",
+                    "Choisissez la structure qui reçoit et un nombre de carnets supérieur à zéro : rien n'a été changé.",
+                );
+            };
+            let to = passnum_store::DistributorId(to);
+            let moved = match f.depuis.trim() {
+                "stock" => {
+                    st.store
+                        .allocate_booklets(order.id, &[(to, count)], now)
+                        .await
+                }
+                from => match from.parse::<i64>() {
+                    Ok(from) => {
+                        st.store
+                            .transfer_booklets(
+                                order.id,
+                                passnum_store::DistributorId(from),
+                                to,
+                                count,
+                                now,
+                            )
+                            .await
+                    }
+                    Err(_) => return not_found(&staff, &csrf),
+                },
+            };
+            return match moved {
+                Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
                 Err(e) => refused(&staff, &csrf, e),
             };
         }
