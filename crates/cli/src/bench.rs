@@ -37,6 +37,10 @@ pub struct BenchArgs {
     /// Venues paid by the payment-run measurement.
     #[arg(long, default_value_t = 2_000)]
     run_venues: usize,
+    /// Refresh the planner's statistics (ANALYZE) before the timed payment run, as
+    /// autovacuum does in production: the run's plan must stay good with fresh statistics.
+    #[arg(long)]
+    run_analyze: bool,
     /// Booklets printed by the print measurement.
     #[arg(long, default_value_t = 1_000)]
     print_booklets: i64,
@@ -531,6 +535,9 @@ async fn bench_payment_run(store: &Store, args: &BenchArgs, tag: u64) -> anyhow:
     )
     .await?;
     let setup_s = setup.elapsed().as_secs_f64();
+    if args.run_analyze {
+        store.analyze().await?;
+    }
     let fee = FeeRate::from_basis_points(400)?;
     let t = Instant::now();
     let run = store

@@ -248,6 +248,13 @@ impl Store {
         begin_write(&self.inner.write, self.inner.engine).await
     }
 
+    /// Refreshes the query planner's statistics of every table (`ANALYZE`), as PostgreSQL's
+    /// autovacuum does on its own; the benchmarks use it to check plans stay good.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE").execute(&self.inner.write).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.inner.read.close().await;
         self.inner.write.close().await;
