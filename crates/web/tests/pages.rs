@@ -422,3 +422,57 @@ api_test! {
         assert!(html.contains("id=\"un-par-foyer\" name=\"un_par_foyer\" value=\"1\" checked"));
     }
 }
+
+api_test! {
+    async fn a_large_stock_is_paged_and_any_booklet_can_be_handed_out(app) {
+        let s = app.store();
+        let funder = s.create_funder("Département", "departement", t0()).await.unwrap();
+        let order = s
+            .create_order(
+                funder.id,
+                &passnum_core::NewOrder::parse(&passnum_core::order::OrderRequest {
+                    booklet_count: 205,
+                    cheques_per_booklet: 1,
+                    face_value_cents: 1000,
+                    valid_from: time::macros::date!(2026 - 01 - 01),
+                    valid_until: time::macros::date!(2026 - 12 - 31),
+                    tolerance_days: 30,
+                    perimeter_communes: vec![],
+                    perimeter_departements: vec![],
+                })
+                .unwrap(),
+                t0(),
+            )
+            .await
+            .unwrap();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let d = s.create_distributor("CCAS", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(order.id, &[(d, 205)], t0()).await.unwrap();
+        staff(&app, "agent@ccas.fr", Actor::Distributor(d)).await;
+        let (client, _) = sign_in(&app, "agent@ccas.fr", PASSWORD).await;
+        let (_, html) = page(&client, &app, "/structure").await;
+        assert!(html.contains("1 à 200 sur 205"), "{html}");
+        assert!(html.contains("/structure?depuis=200"));
+        let (_, html) = page(&client, &app, "/structure?depuis=200").await;
+        let last = format!("carnet={}-205", order.id.0);
+        assert!(html.contains(&last));
+        // The form offers the booklet chosen on the second page, and hands it out.
+        let (_, html) = page(&client, &app, &format!("/structure/remise?{last}")).await;
+        let value = format!("{}-205", order.id.0);
+        assert!(html.contains(&format!("value=\"{value}\" selected")), "{html}");
+        let csrf = field(&html, "csrf");
+        let r = client
+            .post(app.url("/structure/remise"))
+            .form(&[
+                ("csrf", csrf.as_str()), ("carnet", value.as_str()), ("besoin", "job_search"),
+                ("equipement", "computer"), ("niveau", "basics"), ("code_postal", "69100"),
+                ("consentement", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let h = s.handouts_of(d, 10, 0).await.unwrap();
+        assert_eq!((h.len(), h[0].booklet_number, h[0].commune_insee.as_str()), (1, 205, "69266"));
+    }
+}

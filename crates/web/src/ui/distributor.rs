@@ -49,7 +49,10 @@ struct StructurePage {
     structure: String,
     in_stock: i64,
     stock: Vec<StockRow>,
-    stock_more: bool,
+    /// Offsets of the previous and next pages of the stock table.
+    stock_previous: Option<i64>,
+    stock_next: Option<i64>,
+    stock_offset: i64,
     handed_total: usize,
     handouts: Vec<HandoutRow>,
 }
@@ -68,15 +71,23 @@ async fn structure_name(st: &AppState, d: DistributorId) -> String {
         .unwrap_or_default()
 }
 
+#[derive(Deserialize, Default)]
+pub struct StockQuery {
+    #[serde(default)]
+    depuis: i64,
+}
+
 pub async fn home(
     State(st): State<AppState>,
     headers: HeaderMap,
     DistributorStaff(staff, d): DistributorStaff,
+    Query(q): Query<StockQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
+    let offset = q.depuis.max(0);
     let loaded = async {
         let in_stock = st.store.distributor_stock_count(d).await?;
-        let stock = st.store.distributor_stock(d, STOCK_SHOWN, 0).await?;
+        let stock = st.store.distributor_stock(d, STOCK_SHOWN, offset).await?;
         let handouts = st.store.handouts_of(d, 50, 0).await?;
         Ok::<_, StoreError>((in_stock, stock, handouts))
     };
@@ -88,7 +99,9 @@ pub async fn home(
         layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),
         structure: structure_name(&st, d).await,
         in_stock,
-        stock_more: in_stock > stock.len() as i64,
+        stock_previous: (offset > 0).then(|| (offset - STOCK_SHOWN).max(0)),
+        stock_next: (in_stock > offset + stock.len() as i64).then_some(offset + STOCK_SHOWN),
+        stock_offset: offset,
         stock: stock
             .into_iter()
             .map(|b| StockRow {
@@ -215,26 +228,40 @@ async fn form_page(
             }
         }
     }
+    let mut choices: Vec<(String, String)> = stock
+        .iter()
+        .filter(|b| !b.distribution_stopped)
+        .map(|b| {
+            (
+                format!("{}-{}", b.order_id.0, b.number),
+                format!(
+                    "Commande {} — carnet n° {} ({}, {}, valable jusqu'au {})",
+                    b.order_id.0,
+                    b.number,
+                    b.funder_name,
+                    euros(b.cheques * b.face_value_cents),
+                    paris::format_date(b.valid_until)
+                ),
+            )
+        })
+        .collect();
+    // A booklet chosen from a later page of the stock table is offered too (the handout
+    // itself checks that it is in this structure's stock).
+    if let Some((order, number)) = parse_booklet(&t.carnet)
+        && !choices.iter().any(|(v, _)| *v == t.carnet)
+    {
+        choices.insert(
+            0,
+            (
+                t.carnet.clone(),
+                format!("Commande {} — carnet n° {number}", order.0),
+            ),
+        );
+    }
     Ok(HandoutPage {
         layout: Layout::new("Remettre un carnet", Some(staff), csrf, "/structure/remise"),
         structure: structure_name(st, d).await,
-        stock: stock
-            .iter()
-            .filter(|b| !b.distribution_stopped)
-            .map(|b| {
-                (
-                    format!("{}-{}", b.order_id.0, b.number),
-                    format!(
-                        "Commande {} — carnet n° {} ({}, {}, valable jusqu'au {})",
-                        b.order_id.0,
-                        b.number,
-                        b.funder_name,
-                        euros(b.cheques * b.face_value_cents),
-                        paris::format_date(b.valid_until)
-                    ),
-                )
-            })
-            .collect(),
+        stock: choices,
         targets: targets.join(", "),
         carnet: t.carnet.clone(),
         needs: Need::ALL
