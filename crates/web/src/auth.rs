@@ -115,8 +115,20 @@ role_extractor!(
     OrderingAuth,
     |actor| matches!(actor, Actor::Operator | Actor::Funder(_))
 );
-role_extractor!(
-    /// An agent of a distributing structure.
-    DistributorAuth,
-    |actor| matches!(actor, Actor::Distributor(_))
-);
+/// An agent of a distributing structure, with the structure (checked before the body is read,
+/// like the role extractors above).
+pub struct DistributorAuth(pub passnum_store::DistributorId);
+
+impl FromRequestParts<AppState> for DistributorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Auth::from_request_parts(parts, state).await? {
+            Auth(Actor::Distributor(d)) => Ok(Self(d)),
+            _ => Err(ApiError::forbidden()),
+        }
+    }
+}

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_core::handout::{HandoutRequest, HouseholdRequest};
 use passnum_core::{InseeCode, OrderId, paris};
-use passnum_store::{Actor, DistributionStats, HandoutRecord, StockBooklet};
+use passnum_store::{DistributionStats, HandoutRecord, StockBooklet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,14 +16,6 @@ use crate::auth::{Auth, DistributorAuth, OrderingAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::orientation::SuggestedVenue;
-
-fn distributor_of(actor: Actor) -> passnum_store::DistributorId {
-    match actor {
-        Actor::Distributor(d) => d,
-        // DistributorAuth lets no other role through.
-        _ => unreachable!("checked by DistributorAuth"),
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct StockBookletDto {
@@ -60,7 +52,7 @@ pub async fn stock(
 ) -> ApiResult<Json<Vec<StockBookletDto>>> {
     let list = st
         .store
-        .distributor_stock(distributor_of(who.0), page.limit(), page.offset())
+        .distributor_stock(who.0, page.limit(), page.offset())
         .await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
@@ -211,7 +203,7 @@ pub async fn create(
     };
     let h = crate::handing::hand_out(
         &st,
-        distributor_of(who.0),
+        who.0,
         None,
         OrderId(body.order_id),
         body.booklet_number,
@@ -239,7 +231,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<HandoutDto>>> {
     let list = st
         .store
-        .handouts_of(distributor_of(who.0), page.limit(), page.offset())
+        .handouts_of(who.0, page.limit(), page.offset())
         .await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
@@ -252,7 +244,7 @@ pub async fn orientation(
     who: DistributorAuth,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<SuggestionDto>>> {
-    let h = st.store.get_handout(distributor_of(who.0), id).await?;
+    let h = st.store.get_handout(who.0, id).await?;
     Ok(Json(suggestions(&st, &h).await?))
 }
 
@@ -282,7 +274,7 @@ pub async fn block(
 ) -> ApiResult<Json<Blocked>> {
     let n = st
         .store
-        .block_handed_out_booklet(distributor_of(who.0), id, body.stolen, st.clock.now())
+        .block_handed_out_booklet(who.0, id, body.stolen, st.clock.now())
         .await?;
     Ok(Json(Blocked { blocked_cheques: n }))
 }

@@ -198,7 +198,7 @@ impl Typed {
                 "langue" => t.language_need = true,
                 "handicap" => t.disability_need = true,
                 "derogation" => t.override_reason = v,
-                "code_postal" => t.postcode = v.trim().to_string(),
+                "code_postal" => t.postcode = v.chars().filter(|c| !c.is_whitespace()).collect(),
                 "commune" => t.commune = v,
                 "nom" => t.surname = v,
                 "naissance" => t.birth_date = v,
