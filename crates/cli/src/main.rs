@@ -284,6 +284,18 @@ fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
     })
 }
 
+/// What to say when `--for` names no organisation of the role.
+fn unknown_org(role: RoleArg) -> &'static str {
+    match role {
+        RoleArg::Funder => "aucun commanditaire n'a ce numéro : vérifiez --for",
+        RoleArg::Venue => "aucun lieu n'a ce numéro : vérifiez --for",
+        RoleArg::Distributor => {
+            "aucune structure de distribution n'a ce numéro : vérifiez --for (passnum distributor list)"
+        }
+        RoleArg::Operator => "compte opérateur : sans --for",
+    }
+}
+
 /// "2026-12-31".
 pub fn iso_date(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
@@ -399,9 +411,7 @@ async fn main() -> anyhow::Result<()> {
                 .create_staff(&email, &name, "!aucun-mot-de-passe", actor, now())
                 .await
             {
-                Err(passnum_store::StoreError::NotFound) => {
-                    bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué")
-                }
+                Err(passnum_store::StoreError::NotFound) => bail!(unknown_org(role)),
                 other => other?,
             };
             let token = store
@@ -453,9 +463,7 @@ async fn main() -> anyhow::Result<()> {
             let actor = actor_of(role, for_id)?;
             let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
             let token = match store.create_token(actor, &label, now()).await {
-                Err(passnum_store::StoreError::NotFound) => {
-                    bail!("aucun commanditaire ou lieu n'a l'identifiant indiqué")
-                }
+                Err(passnum_store::StoreError::NotFound) => bail!(unknown_org(role)),
                 other => other?,
             };
             println!("{token}");

@@ -52,7 +52,7 @@ fn token_create_explains_its_mistakes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("indiquez --for"));
     let out = passnum(&db, &["token", "create", "--role", "funder", "--for", "42"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("aucun commanditaire ou lieu"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aucun commanditaire n'a ce numéro"));
     let out = passnum(&db, &["token", "create", "--role", "operator"]);
     assert!(out.status.success());
     assert!(
