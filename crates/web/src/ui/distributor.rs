@@ -335,31 +335,58 @@ fn parse_booklet(s: &str) -> Option<(OrderId, i64)> {
 }
 
 /// The person's commune from the postcode and, when it covers several, the chosen commune.
-fn resolve_commune(page: &mut HandoutPage, t: &Typed) -> Option<InseeCode> {
+/// The communes of a shared postcode are returned for the form's select.
+fn resolve_commune(
+    errors: &mut FieldErrors,
+    t: &Typed,
+) -> (Option<InseeCode>, Vec<(String, String)>) {
     let found = communes().by_postcode(&t.postcode);
     if found.is_empty() {
-        page.errors.add(
+        errors.add(
             "code_postal",
             "Code postal inconnu : tapez les 5 chiffres du code postal de la personne, par exemple 69003.",
         );
-        return None;
+        return (None, Vec::new());
     }
     if let [only] = found.as_slice() {
-        return InseeCode::parse(only.insee).ok();
+        return (InseeCode::parse(only.insee).ok(), Vec::new());
     }
-    page.communes = found
+    let choices = found
         .iter()
         .map(|c| (c.insee.to_string(), c.name.to_string()))
         .collect();
     match found.iter().find(|c| c.insee == t.commune) {
-        Some(c) => InseeCode::parse(c.insee).ok(),
+        Some(c) => (InseeCode::parse(c.insee).ok(), choices),
         None => {
-            page.errors.add(
+            errors.add(
                 "commune",
                 "Ce code postal couvre plusieurs communes : choisissez celle de la personne.",
             );
-            None
+            (None, choices)
         }
+    }
+}
+
+/// The form again, with the person's answers and what to correct. Built only when a handout
+/// is refused: a handout that succeeds reads neither the stock nor the rules for a page.
+#[allow(clippy::too_many_arguments)]
+async fn refused_form(
+    st: &AppState,
+    staff: &StaffMember,
+    d: DistributorId,
+    csrf: &Csrf,
+    t: &Typed,
+    errors: FieldErrors,
+    communes: Vec<(String, String)>,
+    status: StatusCode,
+) -> Response {
+    match form_page(st, staff, d, csrf, t).await {
+        Ok(mut page) => {
+            page.errors = errors;
+            page.communes = communes;
+            render(status, &page, csrf)
+        }
+        Err(e) => super::unavailable(e, "page remise", Some(staff), csrf),
     }
 }
 
@@ -383,34 +410,48 @@ pub async fn submit(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let t = Typed::from_pairs(pairs);
-    let mut page = match form_page(&st, &staff, d, &csrf, &t).await {
-        Ok(p) => p,
-        Err(e) => return super::unavailable(e, "page remise", Some(&staff), &csrf),
-    };
+    let mut errors = FieldErrors::default();
     if !csrf.matches(&t.csrf) {
-        page.errors.add("carnet", super::STALE_FORM_KEPT);
-        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+        errors.add("carnet", super::STALE_FORM_KEPT);
+        return refused_form(
+            &st,
+            &staff,
+            d,
+            &csrf,
+            &t,
+            errors,
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let booklet = parse_booklet(&t.carnet);
     if booklet.is_none() {
-        page.errors
-            .add("carnet", "Choisissez le carnet que vous remettez.");
+        errors.add("carnet", "Choisissez le carnet que vous remettez.");
     }
     // The questions are answered in order on the form: say first what is missing there.
     if t.equipment.is_empty() {
-        page.errors.add(
+        errors.add(
             "equipement",
             "Indiquez l'équipement de la personne (question 2).",
         );
     }
     if t.level.is_empty() {
-        page.errors
-            .add("niveau", "Indiquez où en est la personne (question 3).");
+        errors.add("niveau", "Indiquez où en est la personne (question 3).");
     }
-    let commune = resolve_commune(&mut page, &t);
-    let (Some((order, number)), Some(commune), true) = (booklet, commune, page.errors.is_empty())
-    else {
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    let (commune, choices) = resolve_commune(&mut errors, &t);
+    let (Some((order, number)), Some(commune), true) = (booklet, commune, errors.is_empty()) else {
+        return refused_form(
+            &st,
+            &staff,
+            d,
+            &csrf,
+            &t,
+            errors,
+            choices,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let household = (!t.surname.trim().is_empty() || !t.birth_date.trim().is_empty()).then(|| {
         HouseholdRequest {
@@ -430,32 +471,35 @@ pub async fn submit(
         override_reason: Some(t.override_reason.clone()),
         household,
     };
-    match crate::handing::hand_out(&st, d, Some(staff.id), order, number, &commune, &req).await {
-        Ok(h) => Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
-        Err(HandingError::Refused(e)) => {
-            let message = crate::api::capitalize(&e.to_string());
-            page.errors.add(field_of(&e), format!("{message}."));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
-        }
-        Err(HandingError::Store(StoreError::Conflict { code, message })) => {
-            let field = if code == "household_already_served" {
-                "nom"
-            } else {
-                "carnet"
-            };
-            page.errors
-                .add(field, format!("{}.", crate::api::capitalize(&message)));
-            render(StatusCode::CONFLICT, &page, &csrf)
-        }
-        Err(HandingError::Store(StoreError::NotFound)) => {
-            page.errors.add(
+    let (field, message, status) =
+        match crate::handing::hand_out(&st, d, Some(staff.id), order, number, &commune, &req).await
+        {
+            Ok(h) => return Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
+            Err(HandingError::Refused(e)) => (
+                field_of(&e),
+                format!("{}.", crate::api::capitalize(&e.to_string())),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(HandingError::Store(StoreError::Conflict { code, message })) => (
+                if code == "household_already_served" {
+                    "nom"
+                } else {
+                    "carnet"
+                },
+                format!("{}.", crate::api::capitalize(&message)),
+                StatusCode::CONFLICT,
+            ),
+            Err(HandingError::Store(StoreError::NotFound)) => (
                 "carnet",
-                "Ce carnet est introuvable : choisissez-en un dans la liste.",
-            );
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
-        }
-        Err(HandingError::Store(e)) => super::unavailable(e, "remise", Some(&staff), &csrf),
-    }
+                "Ce carnet est introuvable : choisissez-en un dans la liste.".to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(HandingError::Store(e)) => {
+                return super::unavailable(e, "remise", Some(&staff), &csrf);
+            }
+        };
+    errors.add(field, message);
+    refused_form(&st, &staff, d, &csrf, &t, errors, choices, status).await
 }
 
 #[derive(Template)]
