@@ -1,6 +1,7 @@
 //! Orientation after a handout: the venue directory kept in memory, and the suggestions for one
 //! handout, shared by the agent's page, the slip and the API.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,22 +17,47 @@ const TTL: Duration = Duration::from_secs(30);
 /// How many venues a person is offered.
 pub const SUGGESTIONS: usize = 5;
 
-/// The qualified venues, loaded from the database at most every 30 s: a suggestion is then a
-/// pass in memory instead of reading every venue and its services.
+/// The qualified venues and the names of the référentiel categories, loaded from the
+/// database at most every 30 s: a suggestion is then a pass in memory instead of reading every
+/// venue, its services and the référentiel.
 #[derive(Default)]
 pub struct DirectoryCache {
-    loaded: Mutex<Option<(Arc<Directory>, Instant, Date)>>,
+    loaded: Mutex<Option<(Arc<Loaded>, Instant, Date)>>,
+}
+
+pub struct Loaded {
+    pub directory: Directory,
+    /// Category code → name.
+    category_names: BTreeMap<String, String>,
+}
+
+impl Loaded {
+    fn category_name(&self, code: &str) -> String {
+        self.category_names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
 }
 
 impl DirectoryCache {
-    pub async fn get(&self, store: &Store, today: Date) -> Result<Arc<Directory>, StoreError> {
+    pub async fn get(&self, store: &Store, today: Date) -> Result<Arc<Loaded>, StoreError> {
         if let Some((d, at, day)) = &*self.loaded.lock().expect("directory cache")
             && at.elapsed() < TTL
             && *day == today
         {
             return Ok(d.clone());
         }
-        let d = Arc::new(Directory::new(store.venue_directory(today).await?));
+        let category_names = store
+            .list_services()
+            .await?
+            .into_iter()
+            .map(|s| (s.category_code, s.category_name))
+            .collect();
+        let d = Arc::new(Loaded {
+            directory: Directory::new(store.venue_directory(today).await?),
+            category_names,
+        });
         *self.loaded.lock().expect("directory cache") = Some((d.clone(), Instant::now(), today));
         Ok(d)
     }
@@ -85,19 +111,14 @@ pub async fn suggest(
     let Ok(home) = InseeCode::parse(&handout.commune_insee) else {
         return Ok(Vec::new());
     };
-    let directory = cache.get(store, today).await?;
+    let loaded = cache.get(store, today).await?;
     let diagnostic = handout.diagnostic();
     let wanted = diagnostic.categories();
-    let found = directory.suggest(&home, &wanted, &perimeter, SUGGESTIONS);
+    let found = loaded
+        .directory
+        .suggest(&home, &wanted, &perimeter, SUGGESTIONS);
     let ids: Vec<i64> = found.iter().map(|s| s.venue.id).collect();
     let cards = store.venue_cards(&ids).await?;
-    let services = store.list_services().await?;
-    let category_name = |code: &str| {
-        services
-            .iter()
-            .find(|s| s.category_code == code)
-            .map_or(code.to_string(), |s| s.category_name.clone())
-    };
     Ok(found
         .iter()
         .zip(cards)
@@ -108,7 +129,7 @@ pub async fn suggest(
             card,
             distance_km: s.distance_km,
             approximate: s.approximate,
-            offers: s.matched.iter().map(|c| category_name(c)).collect(),
+            offers: s.matched.iter().map(|c| loaded.category_name(c)).collect(),
         })
         .collect())
 }
