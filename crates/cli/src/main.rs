@@ -312,19 +312,14 @@ async fn open(url: &Option<String>, default: &str, options: StoreOptions) -> any
         .with_context(|| format!("ouverture de la base « {url} »"))
 }
 
-pub async fn serve(
-    store: Store,
-    listen: SocketAddr,
-    signing_key: &std::path::Path,
-    household_key: &std::path::Path,
-    public_url: &str,
-) -> anyhow::Result<()> {
-    let key = orders::signing_key(&store, signing_key).await?;
-    let household = orders::household_key(&store, household_key).await?;
+/// Serves with the key files and public address of the command line.
+async fn serve(store: Store, listen: SocketAddr, cli: &Cli) -> anyhow::Result<()> {
+    let key = orders::signing_key(&store, &cli.signing_key).await?;
+    let household = orders::household_key(&store, &cli.household_key).await?;
     let state = AppState::new(store, Arc::new(SystemClock))
         .with_signer(key)
         .with_household_key(household)
-        .with_public_url(public_url);
+        .with_public_url(&cli.public_url);
     let app = Application::build(state, listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
@@ -359,14 +354,7 @@ async fn main() -> anyhow::Result<()> {
                 ..Default::default()
             };
             let store = open(&cli.database_url, "passnum.db", options).await?;
-            serve(
-                store,
-                listen,
-                &cli.signing_key,
-                &cli.household_key,
-                &cli.public_url,
-            )
-            .await
+            serve(store, listen, &cli).await
         }
         Command::Demo { listen, no_serve } => {
             let store = open(
@@ -380,14 +368,7 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 Ok(())
             } else {
-                serve(
-                    store,
-                    listen,
-                    &cli.signing_key,
-                    &cli.household_key,
-                    &cli.public_url,
-                )
-                .await
+                serve(store, listen, &cli).await
             }
         }
         Command::Migrate => {
