@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use passnum_app::SystemClock;
 use passnum_core::order::OrderRequest;
 use passnum_core::{ChequeCode, InseeCode, NewOrder, Siret, VenueStatus};
 use passnum_store::{Actor, NewVenue, Outcome, RedeemRequest, Store, StoreOptions};
-use passnum_web::{AppState, Application, SystemClock};
+use passnum_web::{AppState, Application};
 
 use crate::now;
 
@@ -840,12 +841,12 @@ async fn bench_orientation(store: &Store, args: &BenchArgs, tag: u64) -> anyhow:
     let record = store
         .hand_out(d.id, None, order.id, 1, &lyon, &handout, at)
         .await?;
-    let cache = passnum_web::orientation::DirectoryCache::default();
-    passnum_web::orientation::suggest(store, &cache, &record, today).await?;
+    let cache = passnum_app::orientation::DirectoryCache::default();
+    passnum_app::orientation::suggest(store, &cache, &record, today).await?;
     let mut full = Vec::with_capacity(200);
     for _ in 0..200 {
         let t = Instant::now();
-        let s = passnum_web::orientation::suggest(store, &cache, &record, today).await?;
+        let s = passnum_app::orientation::suggest(store, &cache, &record, today).await?;
         full.push(t.elapsed());
         anyhow::ensure!(!s.is_empty());
     }

@@ -258,7 +258,7 @@ async fn demo_staff(
     let mut out = vec![];
     for (((email, name, password), actor), role) in DEMO_STAFF.iter().zip(actors).zip(roles) {
         if store.staff_for_sign_in(email).await?.is_none() {
-            let hash = passnum_web::ui::session::hash_password(password.to_string())
+            let hash = passnum_app::passwords::hash_password(password.to_string())
                 .await
                 .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))?;
             store.create_staff(email, name, &hash, actor, now()).await?;

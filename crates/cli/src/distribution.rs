@@ -92,13 +92,13 @@ pub async fn key_from_args(store: &Store, args: &AllocateArgs) -> anyhow::Result
         }
         None => None,
     };
-    let input = passnum_web::allocation::KeyInput {
+    let input = passnum_app::allocation::KeyInput {
         criteria_csv: text.as_deref(),
         weights: &args.weights,
         population_weight: args.population_weight,
         fixed: args.fixed,
     };
-    passnum_web::allocation::build_key(store, &input)
+    passnum_app::allocation::build_key(store, &input)
         .await?
         .map_err(|e| match &args.criteria {
             Some(path) => anyhow::anyhow!("{} : {e}", path.display()),

@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use passnum_app::SystemClock;
 use passnum_core::{FunderId, ServiceCatalog, Timestamp, VenueId};
 use passnum_store::{Actor, Store, StoreOptions};
-use passnum_web::{AppState, Application, SystemClock};
+use passnum_web::{AppState, Application};
 
 /// passnum runs a Pass Numérique programme: funders' orders, cheques, venues, redemptions and
 /// the double-entry ledger that pays every cheque exactly once.

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use passnum_app::booklets::OrderPrint;
 use passnum_core::order::OrderRequest;
 use passnum_core::order_options::{LogoKind, OrderOptionsRequest, parse_percent, sniff_logo};
 use passnum_core::signature::{KeyId, SignedCheque, SigningKey, VerifyingKey};
 use passnum_core::{FunderId, Money, NewOrder, OrderId, paris};
 use passnum_print::keyfile;
 use passnum_store::{Order, Store};
-use passnum_web::booklets::OrderPrint;
 use time::Date;
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -328,7 +328,7 @@ pub async fn keys(store: &Store, path: &Path, cmd: KeysCommand) -> anyhow::Resul
             );
         }
         KeysCommand::Export => {
-            let doc = passnum_web::api::keys::well_known_document(&store.signing_keys().await?);
+            let doc = passnum_app::keys::well_known_document(&store.signing_keys().await?);
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
     }
@@ -346,7 +346,7 @@ pub async fn verify(
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-            passnum_web::api::keys::parse_well_known(&text)
+            passnum_app::keys::parse_well_known(&text)
                 .with_context(|| format!("{} : document de clés illisible", path.display()))?
         }
         None => {
@@ -366,7 +366,7 @@ pub async fn verify(
             );
             Ok(())
         }
-        Err(e) => bail!("{}", passnum_web::keys::payload_message(e)),
+        Err(e) => bail!("{}", passnum_app::keys::payload_message(e)),
     }
 }
 

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use passnum_app::statements::{Names, venue_statements};
 use passnum_core::payment::FeeRate;
 use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
 use passnum_core::{Bic, Iban, Money, VenueId, paris};
 use passnum_store::Store;
-use passnum_web::statements::StatementWriter;
 use time::Date;
 
 use crate::now;
@@ -341,77 +341,18 @@ pub async fn export(
         indicatif::ProgressStyle::with_template("relevés {bar:40} {pos}/{len} lieux ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    // Names are looked up once, not joined into every line.
-    let services: std::collections::HashMap<String, String> = store
-        .list_services()
-        .await?
-        .into_iter()
-        .map(|s| (s.code.as_str().to_string(), s.name))
-        .collect();
-    let mut funders: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut names = Names::load(store).await?;
     let corrections = store.corrections(Some(run)).await?;
     for chunk in lines.chunks(100) {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-            continue;
-        };
-        for (venue, statement) in store
-            .statement_blocks(run, first.venue_id, last.venue_id)
-            .await?
-        {
-            let l = chunk
-                .iter()
-                .find(|l| l.venue_id == venue)
-                .context("totaux du lieu")?;
+        for statement in venue_statements(store, &mut names, run, chunk, &corrections).await? {
+            let venue = statement.total.venue_id;
             let path = out.join(format!("releve-{run}-lieu-{venue}.csv"));
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("écriture de {}", path.display()))?;
-            let mut w = StatementWriter::new(std::io::BufWriter::new(file))?;
-            let mut rows: Vec<[String; 7]> = Vec::new();
-            for s in &statement {
-                if let std::collections::hash_map::Entry::Vacant(e) = funders.entry(s.order_id) {
-                    let order = store.get_order(passnum_core::OrderId(s.order_id)).await?;
-                    e.insert(store.get_funder(order.funder_id).await?.name);
-                }
-                let code = passnum_core::ChequeCode::parse(&s.cheque_code)
-                    .map(|c| c.grouped())
-                    .unwrap_or_else(|_| s.cheque_code.clone());
-                let service_name = services
-                    .get(&s.service_code)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                let funder_name = &funders[&s.order_id];
-                w.line(
-                    s.redeemed_at,
-                    &code,
-                    &s.service_code,
-                    service_name,
-                    funder_name,
-                    s.amount_cents,
-                    s.fee_cents,
-                )?;
-                if pdf {
-                    rows.push(passnum_web::statements::pdf_row(
-                        s.redeemed_at,
-                        &code,
-                        &s.service_code,
-                        service_name,
-                        funder_name,
-                        s.amount_cents,
-                        s.fee_cents,
-                    ));
-                }
-            }
-            for c in corrections.iter().filter(|c| c.venue_id == venue) {
-                w.correction(c)?;
-                if pdf {
-                    rows.push(passnum_web::statements::pdf_correction_row(c));
-                }
-            }
-            std::io::Write::flush(&mut w.finish(l)?)?;
+            std::io::Write::flush(&mut statement.write_csv(std::io::BufWriter::new(file))?)?;
             if pdf {
-                let bytes = passnum_web::statements::statement_pdf(&r, l, &rows)?;
                 let path = out.join(format!("releve-{run}-lieu-{venue}.pdf"));
-                std::fs::write(&path, bytes)
+                std::fs::write(&path, statement.pdf(&r)?)
                     .with_context(|| format!("écriture de {}", path.display()))?;
             }
             bar.inc(1);

@@ -10,6 +10,7 @@ use krilla::text::{Font, TextDirection};
 pub mod booklet;
 pub mod keyfile;
 pub mod letter;
+#[cfg(feature = "test-support")]
 pub mod readback;
 
 pub use booklet::{BookletInfo, Logo, PrintedCheque, add_booklet, booklet_pdf};

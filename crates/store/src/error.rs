@@ -22,6 +22,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("le service d'écriture est arrêté")]
     Stopped,
+    /// The write was taken but did not complete (its batch failed before commit): nothing was
+    /// written, and the same request may be sent again.
+    #[error("l'écriture a été interrompue avant d'être enregistrée")]
+    Interrupted,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

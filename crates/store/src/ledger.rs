@@ -28,7 +28,7 @@ pub(crate) async fn account_id(
     store: &crate::rows::Caches,
     key: AccountKey,
 ) -> Result<i64, StoreError> {
-    if let Some(id) = store.accounts.lock().expect("cache lock").get(&key) {
+    if let Some(id) = store.accounts.lock().get(&key) {
         return Ok(*id);
     }
     let (kind, owner) = key.parts();
@@ -40,7 +40,7 @@ pub(crate) async fn account_id(
             .await?
             .ok_or_else(|| StoreError::corrupt(format!("compte {kind} {owner} absent")))?;
     // Accounts are created with their owner and never deleted, so the id can be cached.
-    store.accounts.lock().expect("cache lock").insert(key, id);
+    store.accounts.lock().insert(key, id);
     Ok(id)
 }
 

@@ -28,6 +28,7 @@ mod services;
 mod settings;
 mod signing_keys;
 mod staff;
+#[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
 mod venues;

@@ -154,7 +154,7 @@ pub(crate) async fn perimeter(
     caches: &Caches,
     order: OrderId,
 ) -> Result<Arc<Perimeter>, StoreError> {
-    if let Some(p) = caches.perimeters.lock().expect("cache lock").get(&order) {
+    if let Some(p) = caches.perimeters.lock().get(&order) {
         return Ok(p.clone());
     }
     let rows = sqlx::query::<Any>("SELECT kind, code FROM order_perimeter WHERE order_id = $1")
@@ -176,11 +176,7 @@ pub(crate) async fn perimeter(
         }
     }
     let p = Arc::new(p);
-    caches
-        .perimeters
-        .lock()
-        .expect("cache lock")
-        .insert(order, p.clone());
+    caches.perimeters.lock().insert(order, p.clone());
     Ok(p)
 }
 

@@ -631,42 +631,6 @@ impl Store {
         })
         .collect()
     }
-
-    /// Every cheque of one venue in one run, oldest first, `limit` at a time after row `offset`.
-    pub async fn statement_lines(
-        &self,
-        run: i64,
-        venue: VenueId,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<StatementLine>, StoreError> {
-        sqlx::query(
-            "SELECT r.redeemed_at, c.code, r.service_code, s.name AS service_name, f.name AS funder_name, i.amount_cents, i.fee_cents \
-             FROM payment_run_items i JOIN redemptions r ON r.id = i.redemption_id JOIN cheques c ON c.id = i.cheque_id \
-             JOIN services s ON s.code = r.service_code JOIN orders o ON o.id = c.order_id JOIN funders f ON f.id = o.funder_id \
-             WHERE i.run_id = $1 AND i.venue_id = $2 AND i.cancelled = 0 ORDER BY r.redeemed_at, r.id LIMIT $3 OFFSET $4",
-        )
-        .bind(run)
-        .bind(venue.0)
-        .bind(limit.clamp(1, 100_000))
-        .bind(offset.max(0))
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            let code = get_string(r, "code")?;
-            Ok(StatementLine {
-                redeemed_at: Timestamp::from_unix_ms(get_i64(r, "redeemed_at")?),
-                cheque_code: passnum_core::ChequeCode::parse(&code).map_err(StoreError::corrupt)?.grouped(),
-                service_code: get_string(r, "service_code")?,
-                service_name: get_string(r, "service_name")?,
-                funder_name: get_string(r, "funder_name")?,
-                amount_cents: get_i64(r, "amount_cents")?,
-                fee_cents: get_i64(r, "fee_cents")?,
-            })
-        })
-        .collect()
-    }
 }
 
 /// One statement line as stored: the caller adds names and formats dates.

@@ -91,12 +91,17 @@ struct Job {
 
 pub(crate) struct Redeemer {
     sender: mpsc::Sender<Job>,
+    #[cfg(feature = "test-support")]
+    ctx: Arc<Ctx>,
 }
 
 struct Ctx {
     engine: Engine,
     pool: AnyPool,
     caches: Caches,
+    /// Tests make the next batch panic, to prove the writer survives it.
+    #[cfg(feature = "test-support")]
+    panic_next_batch: std::sync::atomic::AtomicBool,
 }
 
 impl Redeemer {
@@ -113,6 +118,8 @@ impl Redeemer {
             engine,
             pool,
             caches,
+            #[cfg(feature = "test-support")]
+            panic_next_batch: Default::default(),
         });
         for _ in 0..workers {
             let receiver = receiver.clone();
@@ -131,15 +138,35 @@ impl Redeemer {
                         }
                         batch
                     };
-                    process(&ctx, batch).await;
+                    // Supervision: each batch runs in its own task, so a panic (a bug) ends
+                    // that batch only. Its transaction is dropped uncommitted, its callers'
+                    // reply channels close (they get `StoreError::Interrupted`, safe to retry
+                    // with the same idempotency key) and this writer takes the next batch.
+                    // Without it, one panic ended the writer and, on SQLite where there is
+                    // one, every later redemption failed until restart.
+                    let task_ctx = ctx.clone();
+                    let batch_task = tokio::spawn(async move { process(&task_ctx, batch).await });
+                    if let Err(e) = batch_task.await {
+                        tracing::error!(error = %e, "lot d'encaissements interrompu ; l'écrivain continue");
+                    }
                 }
             });
         }
+        #[cfg(feature = "test-support")]
+        return Self { sender, ctx };
+        #[cfg(not(feature = "test-support"))]
         Self { sender }
     }
 }
 
 async fn process(ctx: &Ctx, batch: Vec<Job>) {
+    #[cfg(feature = "test-support")]
+    if ctx
+        .panic_next_batch
+        .swap(false, std::sync::atomic::Ordering::SeqCst)
+    {
+        panic!("panne simulée d'un lot d'encaissements");
+    }
     let (reqs, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.req, j.reply)).unzip();
     match run_batch(ctx, &reqs).await {
         Ok(results) => {
@@ -290,7 +317,7 @@ async fn run_batch(
     }
 
     // 3. Decide, in arrival order.
-    let services = ctx.caches.services.lock().expect("cache lock").clone();
+    let services = ctx.caches.services.lock().clone();
     let mut pending: Vec<Pending> = Vec::with_capacity(reqs.len());
     let mut leaders: HashMap<(String, String), usize> = HashMap::new();
     for (i, req) in reqs.iter().enumerate() {
@@ -538,7 +565,18 @@ impl Store {
             .send(Job { req, reply })
             .await
             .map_err(|_| StoreError::Stopped)?;
-        answer.await.map_err(|_| StoreError::Stopped)?
+        // The writer took the request but dropped its reply: its batch panicked before commit.
+        answer.await.map_err(|_| StoreError::Interrupted)?
+    }
+
+    /// Makes the next redemption batch panic inside its writer (tests of supervision).
+    #[cfg(feature = "test-support")]
+    pub fn panic_next_redeem_batch(&self) {
+        self.inner
+            .redeemer
+            .ctx
+            .panic_next_batch
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Cancels a redemption: the cheque is usable again and the ledger gets a reversing transfer.

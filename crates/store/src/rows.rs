@@ -2,7 +2,9 @@
 //! that never changes once written (account ids, order perimeters, the set of service codes).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use passnum_core::{OrderId, Perimeter, ledger::AccountKey};
 use sqlx::Row;

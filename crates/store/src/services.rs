@@ -54,8 +54,7 @@ impl Store {
         let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM services")
             .fetch_all(self.pool())
             .await?;
-        *self.inner.caches.services.lock().expect("cache lock") =
-            Arc::new(codes.into_iter().collect::<HashSet<_>>());
+        *self.inner.caches.services.lock() = Arc::new(codes.into_iter().collect::<HashSet<_>>());
         Ok(())
     }
 

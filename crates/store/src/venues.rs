@@ -96,13 +96,7 @@ impl Store {
         let name = clean_name(&v.name)?;
         let address = clean_text(&v.address, "l'adresse", 300)?;
         let contact = clean_text(&v.contact, "le contact", 300)?;
-        let known = self
-            .inner
-            .caches
-            .services
-            .lock()
-            .expect("cache lock")
-            .clone();
+        let known = self.inner.caches.services.lock().clone();
         let mut services: Vec<String> = v.services.iter().map(|c| c.trim().to_string()).collect();
         services.sort();
         services.dedup();

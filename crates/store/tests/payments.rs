@@ -108,9 +108,9 @@ both_engines! {
         assert!(matches!(s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await, Err(StoreError::Conflict { code: "nothing_to_pay", .. })));
         let lines = s.payment_run_lines(run.id).await.unwrap();
         assert_eq!(lines.iter().map(|l| (l.cheques, l.net_cents)).collect::<Vec<_>>(), vec![(3, 2880), (2, 1920)]);
-        let statement = s.statement_lines(run.id, w.lyon.id, 0, 100).await.unwrap();
-        assert_eq!(statement.len(), 3);
-        assert_eq!((statement[0].funder_name.as_str(), statement[0].fee_cents), ("Métropole de Lyon", 40));
+        let blocks = s.statement_blocks(run.id, w.lyon.id, w.lyon.id).await.unwrap();
+        assert_eq!(blocks.iter().map(|(v, b)| (*v, b.len())).collect::<Vec<_>>(), vec![(w.lyon.id, 3)]);
+        assert_eq!((blocks[0].1[0].order_id, blocks[0].1[0].fee_cents), (w.order.id.0, 40));
         let confirmed = s.confirm_payment_run(run.id, later()).await.unwrap();
         assert_eq!(confirmed.status, RunStatus::Confirmed);
         assert!(matches!(s.confirm_payment_run(run.id, later()).await, Err(StoreError::Conflict { code: "run_already_confirmed", .. })));

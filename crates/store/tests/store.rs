@@ -325,3 +325,27 @@ both_engines! {
         assert_eq!(s.transfers_page(t[1].id, 100).await.unwrap().len(), 2);
     }
 }
+
+both_engines! {
+    async fn a_panicking_redemption_batch_fails_its_callers_and_the_writer_goes_on(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        // More panics in a row than there are writers (one on SQLite, four on PostgreSQL):
+        // an unsupervised writer would be gone after its first.
+        for i in 0..6 {
+            s.panic_next_redeem_batch();
+            let r = s.redeem(redeem_req(&w.lyon, w.codes[i], t0())).await;
+            assert!(matches!(r, Err(StoreError::Interrupted)), "{r:?}");
+            // Nothing of the failed batch was written: the cheque is still unused.
+            let status = s.cheque_status(&w.codes[i], None).await.unwrap();
+            assert_eq!(status.state, ChequeState::Issued);
+        }
+        // The same request again is accepted, once, by a writer that is still there.
+        for i in 0..6 {
+            let a = s.redeem(redeem_req(&w.lyon, w.codes[i], t0())).await.unwrap();
+            accepted(&a.outcome);
+        }
+        assert_eq!(s.list_redemptions(RedemptionScope::Venue(w.lyon.id), 0, 50).await.unwrap().len(), 6);
+        assert!(s.verify_ledger().await.unwrap().is_empty());
+    }
+}

@@ -1,7 +1,7 @@
 //! Bearer tokens → actors. Deny by default: every API route but the OpenAPI document needs one.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -24,14 +24,14 @@ pub struct TokenCache {
 
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Option<Actor>> {
-        let map = self.entries.lock().expect("token cache");
+        let map = self.entries.lock();
         map.get(hash)
             .filter(|(_, at)| at.elapsed() < TTL)
             .map(|(a, _)| *a)
     }
 
     fn put(&self, hash: String, actor: Option<Actor>) {
-        let mut map = self.entries.lock().expect("token cache");
+        let mut map = self.entries.lock();
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }

@@ -117,6 +117,11 @@ impl From<StoreError> for ApiError {
                 "unavailable",
                 "Le service redémarre : réessayez dans un instant.",
             ),
+            StoreError::Interrupted => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "write_interrupted",
+                "L'opération a été interrompue sans rien enregistrer : envoyez la même requête à nouveau.",
+            ),
             other => {
                 tracing::error!(error = %other, "erreur de stockage");
                 Self::internal()
@@ -126,3 +131,15 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<passnum_app::handing::HandingError> for ApiError {
+    fn from(e: passnum_app::handing::HandingError) -> Self {
+        use passnum_app::handing::HandingError;
+        match e {
+            HandingError::Refused(r) => {
+                ApiError::invalid(r.code(), passnum_app::sentence(&r.to_string()))
+            }
+            HandingError::Store(s) => s.into(),
+        }
+    }
+}

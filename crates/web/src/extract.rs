@@ -93,7 +93,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The optional `Idempotency-Key` header: 1 to 200 visible ASCII characters.
-pub struct IdempotencyHeader(pub Option<String>);
+pub struct IdempotencyHeader(pub Option<passnum_app::redeem::ClientKey>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
     type Rejection = ApiError;
@@ -106,13 +106,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_idempotency_key",
-                "L'en-tête Idempotency-Key doit contenir de 1 à 200 caractères ASCII visibles.",
+                format!(
+                    "L'en-tête Idempotency-Key doit contenir de 1 à {} caractères ASCII visibles.",
+                    passnum_app::redeem::MAX_IDEMPOTENCY_KEY_CHARS
+                ),
             )
         };
         let s = v.to_str().map_err(|_| bad())?;
-        if s.is_empty() || s.len() > 200 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(bad());
-        }
-        Ok(Self(Some(s.to_string())))
+        passnum_app::redeem::ClientKey::parse(s)
+            .map(|k| Self(Some(k)))
+            .ok_or_else(bad)
     }
 }

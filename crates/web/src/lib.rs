@@ -4,18 +4,14 @@
 //! Handlers parse input into domain types, call one store operation, and render. Every
 //! error goes through [`error::ApiError`], mapped to HTTP once.
 
-pub mod allocation;
 pub mod api;
 pub mod auth;
-pub mod booklets;
-pub mod clock;
 pub mod error;
 pub mod extract;
-pub mod handing;
-pub mod keys;
-pub mod orientation;
-pub mod statements;
 pub mod ui;
+
+// The use cases live in `passnum-app`; handlers reach them by these short paths.
+pub(crate) use passnum_app::{allocation, booklets, handing, keys, orientation};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +20,7 @@ use axum::Router;
 use passnum_store::Store;
 use tokio::net::TcpListener;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use passnum_app::clock::{Clock, FixedClock, SystemClock};
 
 /// Everything a handler may need.
 #[derive(Clone)]

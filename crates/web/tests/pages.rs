@@ -22,7 +22,7 @@ fn field(html: &str, name: &str) -> String {
 }
 
 async fn staff(app: &TestApp, email: &str, actor: Actor) {
-    let hash = passnum_web::ui::session::hash_password(PASSWORD.into())
+    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
         .await
         .unwrap();
     app.store()
@@ -272,6 +272,10 @@ api_test! {
         assert!(html.contains(&format!("/lieu/releves/{}.csv", run.id)));
         let csv = venue.get(app.url(&format!("/lieu/releves/{}.csv", run.id))).send().await.unwrap().text().await.unwrap();
         assert_eq!(csv.lines().count(), 4);
+        // Each cheque line names the service and the funder, looked up once for the statement.
+        let cheque_line = csv.lines().find(|l| l.contains(&a.codes[0].grouped())).expect("the cheque's line");
+        assert!(cheque_line.contains(";Métropole;"), "{cheque_line}");
+        assert!(cheque_line.contains(";2.1.07;") && !cheque_line.contains(";2.1.07;;"), "{cheque_line}");
         assert!(csv.lines().last().unwrap().starts_with("TOTAL;;;;;20,00;0,80;19,20"), "{csv}");
         let pdf = venue.get(app.url(&format!("/lieu/releves/{}.pdf", run.id))).send().await.unwrap();
         assert_eq!(pdf.headers()["content-type"], "application/pdf");
@@ -474,5 +478,35 @@ api_test! {
         assert_eq!(r.status(), 303);
         let h = s.handouts_of(d, 10, 0).await.unwrap();
         assert_eq!((h.len(), h[0].booklet_number, h[0].commune_insee.as_str()), (1, 205, "69266"));
+    }
+}
+
+api_test! {
+    async fn refusals_are_dsfr_pages_with_the_members_menu_and_a_stale_button_changes_nothing(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        staff(&app, "f@metropole.fr", Actor::Funder(a.funder.id)).await;
+        staff(&app, "a@lieu.fr", Actor::Venue(a.venue.id)).await;
+        // Another role's page: 403, and the page keeps the member's own menu.
+        let (venue, _) = sign_in(&app, "a@lieu.fr", PASSWORD).await;
+        let (st, html) = page(&venue, &app, "/operateur").await;
+        assert_eq!(st, 403);
+        assert!(html.contains("Accès réservé") && html.contains("href=\"/lieu/paiements\""), "{html}");
+        // Another funder's order, or none: the same "not found" page.
+        let (funder, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let (st, html) = page(&funder, &app, "/commanditaire/commandes/999999").await;
+        assert_eq!(st, 404);
+        assert!(html.contains("Commande introuvable") && html.contains("href=\"/commanditaire/releve\""), "{html}");
+        // A one-button form with a stale token: "expired", and nothing is written.
+        let before = app.store().order_rules(a.order.id).await.unwrap();
+        let r = funder
+            .post(app.url(&format!("/commanditaire/commandes/{}/regles-remise", a.order.id.0)))
+            .form(&[("csrf", "perime"), ("publics_cibles", "on"), ("un_par_foyer", "on")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Formulaire expiré") && html.contains("href=\"/commanditaire/releve\""), "{html}");
+        assert_eq!(app.store().order_rules(a.order.id).await.unwrap(), before);
     }
 }

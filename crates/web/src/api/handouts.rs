@@ -202,13 +202,17 @@ pub async fn create(
         }),
     };
     let h = crate::handing::hand_out(
-        &st,
-        who.0,
-        None,
-        OrderId(body.order_id),
-        body.booklet_number,
-        &commune,
+        &st.store,
+        &st.household,
+        crate::handing::HandoutOf {
+            distributor: who.0,
+            staff_id: None,
+            order: OrderId(body.order_id),
+            booklet_number: body.booklet_number,
+            commune: &commune,
+        },
         &req,
+        st.clock.now(),
     )
     .await?;
     let suggestions = suggestions(&st, &h).await?;

@@ -1,82 +1,20 @@
 //! The public keys that verify printed cheques, at a well-known address, and the printable
 //! documents of an order (logo upload, booklets, cover letter).
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use passnum_app::keys::{KeySet, well_known_document};
 use passnum_core::OrderId;
 use passnum_core::order_options::sniff_logo;
-use passnum_core::signature::{KeyId, VerifyingKey};
-use passnum_store::PublicKeyRecord;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::booklets::{OrderPrint, PrintError};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
-
-/// One public key, as a JSON Web Key (RFC 8037: OKP, Ed25519).
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Jwk {
-    pub kty: String,
-    pub crv: String,
-    pub kid: String,
-    /// The 32-byte public key, base64url without padding.
-    pub x: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retired: Option<bool>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct KeySet {
-    pub keys: Vec<Jwk>,
-    /// How to read a QR code and what is signed.
-    pub payload_format: String,
-}
-
-const PAYLOAD_FORMAT: &str = "PN1:<code>:<centimes>:<fin de validité AAAAMMJJ>:<commande>:<kid>:<signature Ed25519 en base 32 Crockford> ; la signature porte sur tout ce qui précède le dernier « : »";
-
-/// The document published at /.well-known/passnum-keys.json (revoked keys are left out).
-pub fn well_known_document(keys: &[PublicKeyRecord]) -> KeySet {
-    KeySet {
-        keys: keys
-            .iter()
-            .filter(|k| k.revoked_at.is_none())
-            .map(|k| Jwk {
-                kty: "OKP".into(),
-                crv: "Ed25519".into(),
-                kid: k.kid.as_str().into(),
-                x: URL_SAFE_NO_PAD.encode(k.public_key),
-                retired: k.retired_at.map(|_| true),
-            })
-            .collect(),
-        payload_format: PAYLOAD_FORMAT.into(),
-    }
-}
-
-/// Reads a published document back (for `passnum verify --keys`).
-pub fn parse_well_known(text: &str) -> Option<HashMap<KeyId, VerifyingKey>> {
-    let set: KeySet = serde_json::from_str(text).ok()?;
-    set.keys
-        .into_iter()
-        .filter(|k| k.kty == "OKP" && k.crv == "Ed25519")
-        .map(|k| {
-            let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(&k.x).ok()?.try_into().ok()?;
-            Some((
-                KeyId::parse(&k.kid)?,
-                VerifyingKey::from_bytes(&bytes).ok()?,
-            ))
-        })
-        .collect()
-}
 
 /// The public keys that sign printed cheques: anyone can check a QR code offline with them.
 #[utoipa::path(get, path = "/.well-known/passnum-keys.json", tag = "cheques",

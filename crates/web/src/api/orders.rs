@@ -75,17 +75,7 @@ pub async fn create(
 
 /// A lower-case clause from the domain ("la date … doit suivre …") as a sentence a person
 /// reads: capital first letter, final period (added once).
-pub(crate) fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => {
-            let rest = c.as_str();
-            let stop = if s.ends_with('.') { "" } else { "." };
-            format!("{}{rest}{stop}", f.to_uppercase())
-        }
-        None => String::new(),
-    }
-}
+pub(crate) use passnum_app::sentence as capitalize;
 
 /// Orders, newest first: all for the operator, its own for a funder.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(Page), security(("bearer" = [])),

@@ -2,25 +2,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use passnum_app::redeem::Scan;
 use passnum_core::RedemptionId;
-use passnum_store::{
-    Actor, Answer, IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest,
-};
-use sha2::{Digest, Sha256};
+use passnum_store::{Actor, Answer, Outcome, RedemptionScope};
 
 use super::dto::{CreateRedemption, RedemptionDto, RedemptionPageQuery};
 use crate::AppState;
 use crate::auth::{Auth, VenueAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyHeader};
-
-fn key(actor: Actor, header: IdempotencyHeader, canonical_request: &str) -> Option<IdempotencyKey> {
-    header.0.map(|k| IdempotencyKey {
-        actor: actor.key(),
-        key: k,
-        request_hash: hex::encode(Sha256::digest(canonical_request.as_bytes())),
-    })
-}
 
 /// One answer, rendered the same way the first time and on every replay.
 fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
@@ -76,22 +66,15 @@ pub async fn create(
         .await?
         .map_err(|r| ApiError::invalid(r.code, r.message))?
         .code();
-    let service_code = body.service_code.trim().to_string();
-    let idempotency = key(
+    let scan = Scan {
         actor,
-        idem,
-        &format!("redeem\n{}\n{}", code.as_compact(), service_code),
-    );
-    let answer = st
-        .store
-        .redeem(RedeemRequest {
-            venue_id: venue,
-            code,
-            service_code,
-            now: st.clock.now(),
-            idempotency,
-        })
-        .await?;
+        venue,
+        code,
+        service_code: &body.service_code,
+        key: idem.0,
+        now: st.clock.now(),
+    };
+    let answer = passnum_app::redeem::redeem(&st.store, scan).await?;
     Ok(render(&st, answer, StatusCode::CREATED))
 }
 
@@ -106,16 +89,15 @@ pub async fn rollback(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let venue = venue_of(actor)?;
-    let idempotency = key(actor, idem, &format!("rollback\n{id}"));
-    let answer = st
-        .store
-        .rollback(RollbackRequest {
-            venue_id: venue,
-            redemption_id: RedemptionId(id),
-            now: st.clock.now(),
-            idempotency,
-        })
-        .await?;
+    let answer = passnum_app::redeem::rollback(
+        &st.store,
+        actor,
+        venue,
+        RedemptionId(id),
+        idem.0,
+        st.clock.now(),
+    )
+    .await?;
     Ok(render(&st, answer, StatusCode::OK))
 }
 

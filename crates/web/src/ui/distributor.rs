@@ -2,7 +2,6 @@
 //! with its six-question diagnostic, and the orientation slip the person takes home.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use super::session::{Csrf, DistributorStaff};
 use super::{FieldErrors, Layout, euros, render};
+use super::{PageForm, Submitted};
 use crate::AppState;
 use crate::handing::HandingError;
 use crate::orientation::SuggestedVenue;
@@ -167,7 +167,6 @@ struct HandoutPage {
 /// The form as typed (repeated checkboxes arrive as repeated pairs).
 #[derive(Default)]
 struct Typed {
-    csrf: String,
     carnet: String,
     needs: Vec<String>,
     equipment: String,
@@ -189,7 +188,6 @@ impl Typed {
         for (k, v) in pairs {
             let v: String = v.chars().take(600).collect();
             match k.as_str() {
-                "csrf" => t.csrf = v,
                 "carnet" => t.carnet = v,
                 "besoin" => t.needs.push(v),
                 "equipement" => t.equipment = v,
@@ -406,12 +404,15 @@ pub async fn submit(
     State(st): State<AppState>,
     headers: HeaderMap,
     DistributorStaff(staff, d): DistributorStaff,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Submitted {
+        form: pairs,
+        token_ok,
+    }: Submitted<Vec<(String, String)>>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let t = Typed::from_pairs(pairs);
     let mut errors = FieldErrors::default();
-    if !csrf.matches(&t.csrf) {
+    if !token_ok {
         errors.add("carnet", super::STALE_FORM_KEPT);
         return refused_form(
             &st,
@@ -471,9 +472,15 @@ pub async fn submit(
         override_reason: Some(t.override_reason.clone()),
         household,
     };
+    let of = crate::handing::HandoutOf {
+        distributor: d,
+        staff_id: Some(staff.id),
+        order,
+        booklet_number: number,
+        commune: &commune,
+    };
     let (field, message, status) =
-        match crate::handing::hand_out(&st, d, Some(staff.id), order, number, &commune, &req).await
-        {
+        match crate::handing::hand_out(&st.store, &st.household, of, &req, st.clock.now()).await {
             Ok(h) => return Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
             Err(HandingError::Refused(e)) => (
                 field_of(&e),
@@ -571,8 +578,6 @@ pub async fn orientation(
 #[derive(Deserialize)]
 pub struct BlockForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     motif: String,
     #[serde(default)]
     confirmation: Option<String>,
@@ -585,15 +590,12 @@ pub async fn block(
     headers: HeaderMap,
     DistributorStaff(staff, d): DistributorStaff,
     Path(id): Path<i64>,
-    Form(f): Form<BlockForm>,
+    PageForm(f): PageForm<BlockForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let say = |status, heading: &str, text: &str| {
         super::message(status, Some(&staff), &csrf, heading, text)
     };
-    if !csrf.matches(&f.csrf) {
-        return super::stale_form(&staff, &csrf);
-    }
     if f.confirmation.is_none() {
         return say(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -514,8 +514,6 @@ struct InvoicePage {
 #[derive(Deserialize)]
 pub struct RulesForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     publics_cibles: Option<String>,
     #[serde(default)]
     un_par_foyer: Option<String>,
@@ -526,12 +524,9 @@ pub async fn set_rules(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, o): FunderOrder,
-    axum::Form(f): axum::Form<RulesForm>,
+    super::PageForm(f): super::PageForm<RulesForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if !csrf.matches(&f.csrf) {
-        return super::stale_form(&staff, &csrf);
-    }
     match st
         .store
         .set_order_rules(o.id, f.publics_cibles.is_some(), f.un_par_foyer.is_some())

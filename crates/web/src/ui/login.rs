@@ -1,7 +1,6 @@
 //! Sign-in, sign-out and password reset.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +12,7 @@ use super::session::{
     set_cookie, verify_password,
 };
 use super::{FieldErrors, Layout, message, render};
+use super::{NoFields, Submitted};
 use crate::AppState;
 
 /// Failed sign-ins allowed per address within the window before it is held.
@@ -66,8 +66,6 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     next: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub fn home_of(actor: Actor) -> &'static str {
@@ -82,7 +80,7 @@ pub fn home_of(actor: Actor) -> &'static str {
 pub async fn submit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<SignInForm>,
+    Submitted { form: f, token_ok }: Submitted<SignInForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = SignIn {
@@ -92,7 +90,7 @@ pub async fn submit(
         expired: false,
         errors: FieldErrors::default(),
     };
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("email", "Le formulaire a expiré pour des raisons de sécurité. Votre adresse est conservée : saisissez à nouveau le mot de passe.");
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -161,21 +159,12 @@ pub async fn submit(
     r
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn sign_out(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfOnly>,
+    Submitted { token_ok, .. }: Submitted<NoFields>,
 ) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    if csrf.matches(&f.csrf)
-        && let Some(token) = cookie(&headers, SESSION_COOKIE)
-    {
+    if token_ok && let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let _ = st.store.delete_session(&token).await;
     }
     let mut r = Redirect::to("/").into_response();
@@ -225,22 +214,20 @@ pub struct ResetForm {
     password: String,
     #[serde(default)]
     confirmation: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn reset_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(f): Form<ResetForm>,
+    Submitted { form: f, token_ok }: Submitted<ResetForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = ResetPage {
         layout: Layout::new("Choisir un mot de passe", None, &csrf, ""),
         errors: FieldErrors::default(),
     };
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("password", "Le formulaire a expiré pour des raisons de sécurité : saisissez à nouveau votre mot de passe.");
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }

@@ -6,6 +6,7 @@
 
 mod assets;
 mod distributor;
+mod error;
 mod funder;
 mod login;
 mod operator;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use passnum_store::{Actor, StaffMember};
 
 pub use assets::transfer_size;
+pub use error::{NoFields, PageError, PageForm, Submitted};
 use session::Csrf;
 
 use crate::AppState;
@@ -184,17 +186,6 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
-/// The answer to a one-button form whose CSRF token does not match (nothing to keep).
-pub fn stale_form(staff: &StaffMember, csrf: &Csrf) -> Response {
-    message(
-        StatusCode::BAD_REQUEST,
-        Some(staff),
-        csrf,
-        "Formulaire expiré",
-        STALE_FORM,
-    )
-}
-
 /// A store failure on a page: the cause is logged, the person reads a sentence.
 pub fn unavailable(
     e: impl std::fmt::Display,
@@ -209,16 +200,6 @@ pub fn unavailable(
         csrf,
         "Service indisponible",
         "Réessayez dans un instant.",
-    )
-}
-
-pub fn forbidden(staff: &StaffMember, csrf: &Csrf) -> Response {
-    message(
-        StatusCode::FORBIDDEN,
-        Some(staff),
-        csrf,
-        "Accès réservé",
-        "Cette page est réservée à un autre rôle. Utilisez le menu pour revenir à vos pages.",
     )
 }
 
@@ -337,6 +318,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
         .route("/static/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(error::render_page_errors))
 }
 
 /// "1 234,50 €".

@@ -2,7 +2,6 @@
 //! suspend, revoke), and staff accounts (create, password reset links).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,6 +9,7 @@ use passnum_core::{FunderId, InseeCode, Siret, VenueId, VenueStatus, paris};
 use passnum_store::{Actor, NewVenue, StaffMember, StoreError};
 use serde::Deserialize;
 
+use super::Submitted;
 use super::session::{Csrf, OperatorStaff};
 use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
@@ -118,21 +118,19 @@ pub struct FunderForm {
     name: String,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn create_funder(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<FunderForm>,
+    Submitted { form: f, token_ok }: Submitted<FunderForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = funders_page(&st, &staff, &csrf).await;
     page.name = f.name.chars().take(200).collect();
     page.kind = f.kind.clone();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -263,15 +261,13 @@ pub struct VenueForm {
     accessibility: String,
     #[serde(default)]
     services: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn create_venue(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<VenueForm>,
+    Submitted { form: f, token_ok }: Submitted<VenueForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = venues_page(&st, &staff, &csrf).await;
@@ -284,7 +280,7 @@ pub async fn create_venue(
     page.opening_hours = f.opening_hours.chars().take(600).collect();
     page.accessibility = f.accessibility.chars().take(600).collect();
     page.services = f.services.chars().take(1000).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("siret", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -362,8 +358,6 @@ pub async fn create_venue(
 pub struct StatusForm {
     #[serde(default)]
     status: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn set_venue_status(
@@ -371,11 +365,11 @@ pub async fn set_venue_status(
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
-    Form(f): Form<StatusForm>,
+    Submitted { form: f, token_ok }: Submitted<StatusForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = venues_page(&st, &staff, &csrf).await;
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("siret", super::STALE_FORM);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -481,8 +475,6 @@ pub struct AccountForm {
     role: String,
     #[serde(default)]
     org: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 fn reset_url(headers: &HeaderMap, token: &str) -> String {
@@ -497,7 +489,7 @@ pub async fn create_account(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<AccountForm>,
+    Submitted { form: f, token_ok }: Submitted<AccountForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = accounts_page(&st, &staff, &csrf).await;
@@ -505,7 +497,7 @@ pub async fn create_account(
     page.name = f.name.chars().take(200).collect();
     page.role = f.role.clone();
     page.org = f.org.chars().take(20).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("email", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -579,22 +571,16 @@ pub async fn create_account(
     }
 }
 
-#[derive(Deserialize)]
-pub struct LinkForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn reset_link(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
-    Form(f): Form<LinkForm>,
+    Submitted { token_ok, .. }: Submitted<super::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = accounts_page(&st, &staff, &csrf).await;
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("email", super::STALE_FORM);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }

@@ -3,7 +3,6 @@
 //! operator records payments and issues orders from its order list.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,8 +12,10 @@ use passnum_core::{Money, NewOrder, OrderId, OrderStatus, paris};
 use passnum_store::StoreError;
 use serde::Deserialize;
 
+use super::PageError;
 use super::session::{Csrf, FunderOrder, FunderStaff, OperatorStaff};
 use super::{FieldErrors, Layout, render};
+use super::{PageForm, Submitted};
 use crate::AppState;
 use crate::api::capitalize;
 
@@ -200,6 +201,35 @@ async fn read_form(mut m: Multipart) -> Result<(OrderFields, String, Option<Vec<
     Ok((f, csrf, logo))
 }
 
+/// The multipart order form (fields and logo), its CSRF token checked before the handler
+/// runs. `read` is `None` when the body could not be read whole (a file over the route's
+/// body limit, most often).
+pub struct UploadForm {
+    read: Option<(OrderFields, Option<Vec<u8>>)>,
+    token_ok: bool,
+}
+
+impl axum::extract::FromRequest<AppState> for UploadForm {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, PageError> {
+        let csrf = Csrf::from_headers(req.headers());
+        let m = Multipart::from_request(req, st)
+            .await
+            .map_err(|_| PageError::BadForm)?;
+        Ok(match read_form(m).await {
+            Ok((fields, token, logo)) => Self {
+                read: Some((fields, logo)),
+                token_ok: csrf.matches(&token),
+            },
+            Err(_) => Self {
+                read: None,
+                token_ok: false,
+            },
+        })
+    }
+}
+
 fn list(s: &str) -> Vec<String> {
     s.split([',', ';', ' ', '\n'])
         .map(str::trim)
@@ -249,13 +279,13 @@ pub async fn create(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderStaff(staff, funder): FunderStaff,
-    multipart: Multipart,
+    upload: UploadForm,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let layout = || Layout::new("Nouvelle commande", Some(&staff), &csrf, "/commanditaire");
-    let (f, token, logo) = match read_form(multipart).await {
-        Ok(x) => x,
-        Err(_) => {
+    let (f, logo) = match upload.read {
+        Some(x) => x,
+        None => {
             let mut errors = FieldErrors::default();
             errors.add(
                 "logo",
@@ -269,7 +299,7 @@ pub async fn create(
         }
     };
     let mut errors = FieldErrors::default();
-    if !csrf.matches(&token) {
+    if !upload.token_ok {
         errors.add("booklets", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page(layout(), f, errors), &csrf);
     }
@@ -402,7 +432,6 @@ pub async fn create(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
-    csrf: String,
     #[serde(default)]
     confirmation: Option<String>,
     /// For "carnet-perdu": the booklet's number and "perdu" or "vole".
@@ -421,15 +450,10 @@ pub struct ActionForm {
 }
 
 /// The page for an order that is not the funder's (or does not exist: they look the same).
-pub(super) fn not_found(staff: &passnum_store::StaffMember, csrf: &Csrf) -> Response {
-    super::message(
-        StatusCode::NOT_FOUND,
-        Some(staff),
-        csrf,
-        "Commande introuvable",
-        "Cette commande n'existe pas parmi les vôtres.",
-    )
-}
+pub(super) const ORDER_NOT_FOUND: PageError = PageError::NotFound {
+    heading: "Commande introuvable",
+    text: "Cette commande n'existe pas parmi les vôtres.",
+};
 
 fn refused(staff: &passnum_store::StaffMember, csrf: &Csrf, e: StoreError) -> Response {
     match e {
@@ -452,12 +476,9 @@ pub async fn action(
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
     Path((_, action)): Path<(i64, String)>,
-    Form(f): Form<ActionForm>,
+    PageForm(f): PageForm<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if !csrf.matches(&f.csrf) {
-        return super::stale_form(&staff, &csrf);
-    }
     let id = order.id.0;
     let now = st.clock.now();
     let done = match action.as_str() {
@@ -531,7 +552,7 @@ pub async fn action(
                             )
                             .await
                     }
-                    Err(_) => return not_found(&staff, &csrf),
+                    Err(_) => return ORDER_NOT_FOUND.into_response(),
                 },
             };
             return match moved {
@@ -548,7 +569,7 @@ pub async fn action(
                 "Cochez la case « Je confirme l'annulation » pour annuler la commande.",
             );
         }
-        _ => return not_found(&staff, &csrf),
+        _ => return ORDER_NOT_FOUND.into_response(),
     };
     match done {
         Ok(_) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
@@ -561,7 +582,7 @@ pub async fn upload_logo(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
-    multipart: Multipart,
+    upload: UploadForm,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let id = order.id.0;
@@ -574,10 +595,10 @@ pub async fn upload_logo(
             text,
         )
     };
-    let Ok((_, token, logo)) = read_form(multipart).await else {
+    let Some((_, logo)) = upload.read else {
         return bad("Le fichier n'a pas pu être lu : le logo pèse 512 Ko au plus.");
     };
-    if !csrf.matches(&token) {
+    if !upload.token_ok {
         return bad(super::STALE_FORM);
     }
     let Some(bytes) = logo else {
@@ -612,17 +633,13 @@ fn pdf_number(s: &str) -> Option<i64> {
 
 pub async fn booklet(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    FunderOrder(staff, order): FunderOrder,
+    FunderOrder(_, order): FunderOrder,
     Path((_, file)): Path<(i64, String)>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let Some(n) = pdf_number(&file) else {
-        return not_found(&staff, &csrf);
-    };
-    crate::api::keys::booklet_response(&st, order.id, n)
+) -> Result<Response, PageError> {
+    let n = pdf_number(&file).ok_or(ORDER_NOT_FOUND)?;
+    Ok(crate::api::keys::booklet_response(&st, order.id, n)
         .await
-        .unwrap_or_else(IntoResponse::into_response)
+        .unwrap_or_else(IntoResponse::into_response))
 }
 
 pub async fn letter(State(st): State<AppState>, FunderOrder(_, order): FunderOrder) -> Response {
@@ -637,12 +654,9 @@ pub async fn operator_action(
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<ActionForm>,
+    PageForm(_): PageForm<super::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if !csrf.matches(&f.csrf) {
-        return super::stale_form(&staff, &csrf);
-    }
     let now = st.clock.now();
     let done = match action.as_str() {
         "paiement" => st.store.record_order_payment(OrderId(id), now).await,
@@ -702,8 +716,6 @@ struct AllocationPage {
 
 #[derive(Deserialize, Default)]
 pub struct AllocationForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     etape: String,
     #[serde(default)]
@@ -765,12 +777,12 @@ pub async fn allocation_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
-    Form(f): Form<AllocationForm>,
+    Submitted { form: f, token_ok }: Submitted<AllocationForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let id = order.id.0;
     let mut page = allocation_page(&st, &staff, &csrf, order.id, &f).await;
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("fixe", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }

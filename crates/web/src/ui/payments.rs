@@ -2,7 +2,6 @@
 //! operator's payment runs and the bank details waiting for confirmation.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,10 +10,10 @@ use passnum_core::{Bic, Iban, VenueId, paris};
 use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
 use serde::Deserialize;
 
+use super::Submitted;
 use super::session::{Csrf, OperatorStaff, VenueStaff};
 use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
-use crate::statements::StatementWriter;
 
 pub struct BankRow {
     pub created: String,
@@ -123,22 +122,20 @@ pub struct BankForm {
     bic: String,
     #[serde(default)]
     holder: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn set_bank(
     State(st): State<AppState>,
     headers: HeaderMap,
     VenueStaff(staff, venue): VenueStaff,
-    Form(f): Form<BankForm>,
+    Submitted { form: f, token_ok }: Submitted<BankForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = venue_page(&st, &staff, venue, &csrf).await;
     page.iban = f.iban.chars().take(50).collect();
     page.bic = f.bic.chars().take(20).collect();
     page.holder = f.holder.chars().take(70).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("iban", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -216,76 +213,22 @@ pub async fn statement_csv(
     let Ok(run) = stem.parse::<i64>() else {
         return not_found();
     };
-    let Ok(lines) = st.store.payment_run_lines(run).await else {
-        return not_found();
-    };
-    let Some(total) = lines.into_iter().find(|l| l.venue_id == venue) else {
+    let Ok(run_info) = st.store.payment_run(run).await else {
         return not_found();
     };
     // A venue's statement holds its cheques of one run: a few thousand lines at most.
-    let mut all = vec![];
-    let mut offset = 0;
-    loop {
-        let page = match st.store.statement_lines(run, venue, offset, 10_000).await {
-            Ok(p) => p,
-            Err(e) => return super::unavailable(e, "relevé", Some(&staff), &csrf),
-        };
-        if page.is_empty() {
-            break;
-        }
-        offset += page.len() as i64;
-        all.extend(page);
-    }
-    let corrections: Vec<passnum_store::Correction> = match st.store.corrections(Some(run)).await {
-        Ok(c) => c.into_iter().filter(|c| c.venue_id == venue).collect(),
+    let statement = match passnum_app::statements::venue_statement(&st.store, run, venue).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found(),
         Err(e) => return super::unavailable(e, "relevé", Some(&staff), &csrf),
     };
     let (body, content_type) = if pdf {
-        let Ok(run_info) = st.store.payment_run(run).await else {
-            return not_found();
-        };
-        let mut rows: Vec<[String; 7]> = all
-            .iter()
-            .map(|s| {
-                crate::statements::pdf_row(
-                    s.redeemed_at,
-                    &s.cheque_code,
-                    &s.service_code,
-                    &s.service_name,
-                    &s.funder_name,
-                    s.amount_cents,
-                    s.fee_cents,
-                )
-            })
-            .collect();
-        rows.extend(
-            corrections
-                .iter()
-                .map(crate::statements::pdf_correction_row),
-        );
-        match crate::statements::statement_pdf(&run_info, &total, &rows) {
+        match statement.pdf(&run_info) {
             Ok(b) => (b, "application/pdf"),
             Err(e) => return super::unavailable(e, "relevé PDF", Some(&staff), &csrf),
         }
     } else {
-        let written = StatementWriter::new(Vec::new()).and_then(|mut w| {
-            for s in &all {
-                w.line(
-                    s.redeemed_at,
-                    &s.cheque_code,
-                    &s.service_code,
-                    &s.service_name,
-                    &s.funder_name,
-                    s.amount_cents,
-                    s.fee_cents,
-                )?;
-            }
-            for c in &corrections {
-                w.correction(c)?;
-            }
-            w.finish(&total)
-        });
-        match written {
+        match statement.write_csv(Vec::new()) {
             Ok(b) => (b, "text/csv; charset=utf-8"),
             Err(e) => return super::unavailable(e, "relevé CSV", Some(&staff), &csrf),
         }
@@ -425,8 +368,6 @@ pub struct RunForm {
     cutoff: String,
     #[serde(default)]
     fee: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 fn parse_run(f: &RunForm, errors: &mut FieldErrors) -> Option<(time::Date, FeeRate)> {
@@ -516,13 +457,13 @@ pub async fn create_run(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<RunForm>,
+    Submitted { form: f, token_ok }: Submitted<RunForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = runs_page(&st, &staff, &csrf).await;
     page.cutoff = f.cutoff.chars().take(20).collect();
     page.fee = f.fee.chars().take(10).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("cutoff", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -547,8 +488,6 @@ pub async fn create_run(
 pub struct ActionForm {
     #[serde(default)]
     action: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Confirm or cancel a draft run.
@@ -557,11 +496,11 @@ pub async fn run_action(
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    Submitted { form: f, token_ok }: Submitted<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = runs_page(&st, &staff, &csrf).await;
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.message = Some(super::STALE_FORM.into());
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -596,11 +535,11 @@ pub async fn confirm_bank(
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path((venue, account)): Path<(i64, i64)>,
-    Form(f): Form<ActionForm>,
+    Submitted { token_ok, .. }: Submitted<super::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = runs_page(&st, &staff, &csrf).await;
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.message = Some(super::STALE_FORM.into());
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
@@ -623,8 +562,6 @@ pub struct CorrectionForm {
     redemption: String,
     #[serde(default)]
     reason: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Records a correction of a cheque paid wrongly; the input is kept when it is refused.
@@ -632,13 +569,13 @@ pub async fn create_correction(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<CorrectionForm>,
+    Submitted { form: f, token_ok }: Submitted<CorrectionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = runs_page(&st, &staff, &csrf).await;
     page.redemption = f.redemption.chars().take(20).collect();
     page.reason = f.reason.chars().take(500).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("redemption", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }

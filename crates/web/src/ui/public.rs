@@ -1,12 +1,11 @@
 //! Public pages: the programme, "Vérifier mon pass", and where to use it.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -15,6 +14,7 @@ use passnum_core::{ChequeCode, ChequeState, paris};
 use passnum_store::StoreError;
 use serde::Deserialize;
 
+use super::Submitted;
 use super::session::{Csrf, MaybeStaff};
 use super::{FieldErrors, Layout, render};
 use crate::AppState;
@@ -61,8 +61,6 @@ pub async fn check_form(headers: HeaderMap, MaybeStaff(staff): MaybeStaff) -> Re
 pub struct CheckForm {
     #[serde(default)]
     code: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// At most 20 checks per minute per address: enough for a family, too few to probe codes.
@@ -70,7 +68,7 @@ const CHECKS_PER_MINUTE: usize = 20;
 
 fn rate_limited(ip: IpAddr) -> bool {
     static SEEN: Mutex<Option<HashMap<IpAddr, Vec<Instant>>>> = Mutex::new(None);
-    let mut guard = SEEN.lock().expect("rate limiter");
+    let mut guard = SEEN.lock();
     let map = guard.get_or_insert_with(HashMap::new);
     if map.len() > 100_000 {
         map.clear();
@@ -89,7 +87,7 @@ pub async fn check(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     MaybeStaff(staff): MaybeStaff,
-    Form(form): Form<CheckForm>,
+    Submitted { form, token_ok }: Submitted<CheckForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = CheckPage {
@@ -98,7 +96,7 @@ pub async fn check(
         errors: FieldErrors::default(),
         answer: None,
     };
-    if !csrf.matches(&form.csrf) {
+    if !token_ok {
         page.errors.add(
             "code",
             "Le formulaire a expiré. Votre saisie est conservée : renvoyez-le.",

@@ -3,15 +3,15 @@
 //! a fresh idempotency key, so a second submission of the same form gets the first answer.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use passnum_app::redeem::{ClientKey, Scan};
 use passnum_core::{RedemptionId, VenueId, paris};
-use passnum_store::{IdempotencyKey, Outcome, RedeemRequest, RedemptionScope, RollbackRequest};
+use passnum_store::{Outcome, RedemptionScope};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use super::Submitted;
 use super::session::{Csrf, VenueStaff};
 use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
@@ -139,62 +139,49 @@ pub struct RedeemForm {
     service: String,
     #[serde(default)]
     cle: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn redeem(
     State(st): State<AppState>,
     headers: HeaderMap,
     VenueStaff(staff, venue): VenueStaff,
-    Form(f): Form<RedeemForm>,
+    Submitted { form: f, token_ok }: Submitted<RedeemForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = build(&st, &staff, venue, &csrf).await;
     page.code = f.code.chars().take(200).collect();
     page.service = f.service.clone();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("code", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    // A typo is caught by the check symbol, and a scanned QR payload by its signature, before
-    // any lookup.
+    // Both fields are checked, so that the person sees every problem at once: the code by its
+    // check symbol or signature (before any lookup), the service by being chosen.
     let code = match crate::keys::parse_scanned(&st.keys, &st.store, &f.code).await {
-        Ok(parsed) => parsed.map(|s| s.code()).map_err(|r| r.message),
+        Ok(Ok(s)) => Some(s.code()),
+        Ok(Err(r)) => {
+            page.errors.add("code", r.message);
+            None
+        }
         Err(e) => return super::unavailable(e, "clés de signature", Some(&staff), &csrf),
     };
-    if let Err(m) = &code {
-        page.errors.add("code", m.clone());
-    }
     if f.service.trim().is_empty() {
         page.errors
             .add("service", "Choisissez le service rendu dans la liste.");
     }
-    let Ok(code) = code else {
+    let (Some(code), true) = (code, page.errors.is_empty()) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
-    if !page.errors.is_empty() {
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
-    }
-    let key = (!f.cle.is_empty() && f.cle.len() <= 64).then(|| IdempotencyKey {
-        actor: staff.actor.key(),
-        key: format!("web-{}", f.cle),
-        request_hash: hex::encode(Sha256::digest(format!(
-            "redeem\n{}\n{}",
-            code.as_compact(),
-            f.service.trim()
-        ))),
-    });
-    let answer = st
-        .store
-        .redeem(RedeemRequest {
-            venue_id: venue,
-            code,
-            service_code: f.service.trim().to_string(),
-            now: st.clock.now(),
-            idempotency: key,
-        })
-        .await;
+    // Keys of the page live beside the API's keys of the same venue, apart from them.
+    let scan = Scan {
+        actor: staff.actor,
+        venue,
+        code,
+        service_code: &f.service,
+        key: ClientKey::parse(&format!("web-{}", f.cle)).filter(|_| !f.cle.is_empty()),
+        now: st.clock.now(),
+    };
+    let answer = passnum_app::redeem::redeem(&st.store, scan).await;
     let status = match answer {
         Ok(a) => {
             let (ok, headline, detail) = match a.outcome {
@@ -246,21 +233,15 @@ pub async fn redeem(
     render(status, &page, &csrf)
 }
 
-#[derive(Deserialize)]
-pub struct CancelForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn cancel(
     State(st): State<AppState>,
     headers: HeaderMap,
     VenueStaff(staff, venue): VenueStaff,
     Path(id): Path<i64>,
-    Form(f): Form<CancelForm>,
+    Submitted { token_ok, .. }: Submitted<super::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         let mut page = build(&st, &staff, venue, &csrf).await;
         page.result = Some(ScanResult {
             ok: false,
@@ -269,15 +250,15 @@ pub async fn cancel(
         });
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    let answer = st
-        .store
-        .rollback(RollbackRequest {
-            venue_id: venue,
-            redemption_id: RedemptionId(id),
-            now: st.clock.now(),
-            idempotency: None,
-        })
-        .await;
+    let answer = passnum_app::redeem::rollback(
+        &st.store,
+        staff.actor,
+        venue,
+        RedemptionId(id),
+        None,
+        st.clock.now(),
+    )
+    .await;
     let result = match answer {
         Ok(a) => match a.outcome {
             Outcome::Accepted(r) => ScanResult {

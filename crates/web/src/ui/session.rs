@@ -1,16 +1,16 @@
 //! Staff sign-in state: a session cookie (random token, stored hashed), CSRF protection by a
 //! double-submit cookie on every form, and password hashing with argon2.
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use passnum_store::StaffMember;
 
+use super::PageError;
+use super::error::SignedIn;
 use crate::AppState;
+pub use passnum_app::passwords::{hash_password, password_problem, verify_password};
 
 pub const SESSION_COOKIE: &str = "passnum_session";
 pub const CSRF_COOKIE: &str = "passnum_csrf";
@@ -83,7 +83,12 @@ impl FromRequestParts<AppState> for MaybeStaff {
             return Ok(Self(None));
         };
         match st.store.session_staff(&token, st.clock.now()).await {
-            Ok(m) => Ok(Self(m)),
+            Ok(m) => {
+                if let (Some(m), Some(slot)) = (&m, parts.extensions.get::<SignedIn>()) {
+                    slot.set(m);
+                }
+                Ok(Self(m))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "lecture de session");
                 Err(
@@ -126,44 +131,6 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-pub async fn hash_password(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
-}
-
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A password policy a person can follow: long rather than complicated.
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    let n = password.chars().count();
-    if n < 12 {
-        Some(
-            "Le mot de passe doit comporter au moins 12 caractères. Une phrase facile à retenir convient très bien.",
-        )
-    } else if n > 200 {
-        Some("Le mot de passe ne peut pas dépasser 200 caractères.")
-    } else {
-        None
-    }
-}
-
 /// Role guards for pages: the signed-in member with the right role, or the "reserved" page
 /// (403) for the others, before the handler runs.
 macro_rules! role_page {
@@ -178,7 +145,7 @@ macro_rules! role_page {
                 let Staff($m) = Staff::from_request_parts(parts, st).await?;
                 // The guard gives the member back when the role does not match.
                 let guarded: Result<Self, StaffMember> = $extract;
-                guarded.map_err(|m| super::forbidden(&m, &Csrf::from_headers(&parts.headers)))
+                guarded.map_err(|_| PageError::Forbidden.into_response())
             }
         }
     };
@@ -234,10 +201,7 @@ impl FromRequestParts<AppState> for FunderOrder {
         };
         match order {
             Some(o) => Ok(FunderOrder(staff, o)),
-            None => Err(super::ordering::not_found(
-                &staff,
-                &Csrf::from_headers(&parts.headers),
-            )),
+            None => Err(super::ordering::ORDER_NOT_FOUND.into_response()),
         }
     }
 }

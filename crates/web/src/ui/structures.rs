@@ -2,7 +2,6 @@
 //! accounts refer to) and a form to register one.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,6 +9,7 @@ use passnum_core::InseeCode;
 use passnum_store::{DISTRIBUTOR_KINDS, StaffMember, StoreError};
 use serde::Deserialize;
 
+use super::Submitted;
 use super::session::{Csrf, OperatorStaff};
 use super::{FieldErrors, Layout, render};
 use crate::AppState;
@@ -96,22 +96,20 @@ pub struct StructureForm {
     kind: String,
     #[serde(default)]
     commune: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn create(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
-    Form(f): Form<StructureForm>,
+    Submitted { form: f, token_ok }: Submitted<StructureForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = build(&st, &staff, &csrf, 0).await;
     page.name = f.name.chars().take(200).collect();
     page.kind = f.kind.chars().take(40).collect();
     page.commune = f.commune.chars().take(10).collect();
-    if !csrf.matches(&f.csrf) {
+    if !token_ok {
         page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }

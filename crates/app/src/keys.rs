@@ -1,13 +1,17 @@
 //! Cheque signatures on the server: the published public keys (cached), the check of a
 //! scanned QR payload, and the signing key of this server (when it prints booklets).
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use passnum_core::signature::{KeyId, PayloadError, SignedCheque, VerifyingKey};
 use passnum_core::{ChequeCode, CodeError, RedeemRefusal};
-use passnum_store::{Store, StoreError};
+use passnum_store::{PublicKeyRecord, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// How long a key list is trusted: a revoked key stops verifying within this time on every
 /// server.
@@ -24,7 +28,7 @@ pub struct KeyRing {
 impl KeyRing {
     async fn reload(&self, store: &Store) -> Result<HashMap<KeyId, VerifyingKey>, StoreError> {
         let keys = store.verifying_keys().await?;
-        *self.cache.lock().expect("key cache") = Some((Instant::now(), keys.clone()));
+        *self.cache.lock() = Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
 
@@ -34,7 +38,7 @@ impl KeyRing {
         store: &Store,
         wanted: Option<&KeyId>,
     ) -> Result<HashMap<KeyId, VerifyingKey>, StoreError> {
-        let cached = self.cache.lock().expect("key cache").clone();
+        let cached = self.cache.lock().clone();
         match cached {
             Some((at, keys)) if at.elapsed() < FRESH_FOR => {
                 let missing = wanted.is_some_and(|k| !keys.contains_key(k));
@@ -50,7 +54,7 @@ impl KeyRing {
 
     /// Forgets the cache (after a rotation or revocation on this server).
     pub fn invalidate(&self) {
-        *self.cache.lock().expect("key cache") = None;
+        *self.cache.lock() = None;
     }
 }
 
@@ -77,7 +81,7 @@ pub struct ScanRefusal {
 }
 
 pub fn payload_message(e: PayloadError) -> String {
-    crate::api::capitalize(&e.to_string())
+    crate::sentence(&e.to_string())
 }
 
 pub async fn parse_scanned(
@@ -107,4 +111,59 @@ pub async fn parse_scanned(
             },
             message: payload_message(e),
         }))
+}
+
+/// One public key, as a JSON Web Key (RFC 8037: OKP, Ed25519).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Jwk {
+    pub kty: String,
+    pub crv: String,
+    pub kid: String,
+    /// The 32-byte public key, base64url without padding.
+    pub x: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct KeySet {
+    pub keys: Vec<Jwk>,
+    /// How to read a QR code and what is signed.
+    pub payload_format: String,
+}
+
+const PAYLOAD_FORMAT: &str = "PN1:<code>:<centimes>:<fin de validité AAAAMMJJ>:<commande>:<kid>:<signature Ed25519 en base 32 Crockford> ; la signature porte sur tout ce qui précède le dernier « : »";
+
+/// The document published at /.well-known/passnum-keys.json (revoked keys are left out).
+pub fn well_known_document(keys: &[PublicKeyRecord]) -> KeySet {
+    KeySet {
+        keys: keys
+            .iter()
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                kid: k.kid.as_str().into(),
+                x: URL_SAFE_NO_PAD.encode(k.public_key),
+                retired: k.retired_at.map(|_| true),
+            })
+            .collect(),
+        payload_format: PAYLOAD_FORMAT.into(),
+    }
+}
+
+/// Reads a published document back (for `passnum verify --keys`).
+pub fn parse_well_known(text: &str) -> Option<HashMap<KeyId, VerifyingKey>> {
+    let set: KeySet = serde_json::from_str(text).ok()?;
+    set.keys
+        .into_iter()
+        .filter(|k| k.kty == "OKP" && k.crv == "Ed25519")
+        .map(|k| {
+            let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(&k.x).ok()?.try_into().ok()?;
+            Some((
+                KeyId::parse(&k.kid)?,
+                VerifyingKey::from_bytes(&bytes).ok()?,
+            ))
+        })
+        .collect()
 }

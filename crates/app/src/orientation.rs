@@ -2,7 +2,9 @@
 //! handout, shared by the agent's page, the slip and the API.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use passnum_core::InseeCode;
@@ -42,7 +44,7 @@ impl Loaded {
 
 impl DirectoryCache {
     pub async fn get(&self, store: &Store, today: Date) -> Result<Arc<Loaded>, StoreError> {
-        if let Some((d, at, day)) = &*self.loaded.lock().expect("directory cache")
+        if let Some((d, at, day)) = &*self.loaded.lock()
             && at.elapsed() < TTL
             && *day == today
         {
@@ -58,13 +60,13 @@ impl DirectoryCache {
             directory: Directory::new(store.venue_directory(today).await?),
             category_names,
         });
-        *self.loaded.lock().expect("directory cache") = Some((d.clone(), Instant::now(), today));
+        *self.loaded.lock() = Some((d.clone(), Instant::now(), today));
         Ok(d)
     }
 
     /// After a venue changed on this server.
     pub fn invalidate(&self) {
-        *self.loaded.lock().expect("directory cache") = None;
+        *self.loaded.lock() = None;
     }
 }
 

@@ -1,0 +1,31 @@
+//! passnum's use cases that are not HTTP, called by the web server (API and pages) and by the
+//! `passnum` command alike: redeem, hand out, allocate, statements, booklets and letters, the
+//! signing key ring and its published document, orientation, passwords.
+//!
+//! Each takes the store and what it needs (the clock's `now`, the key ring), never a request:
+//! parsing a request and rendering an answer stay in `passnum-web` and `passnum-cli`.
+
+pub mod allocation;
+pub mod booklets;
+pub mod clock;
+pub mod handing;
+pub mod keys;
+pub mod orientation;
+pub mod passwords;
+pub mod redeem;
+pub mod statements;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+
+/// "la clé est inconnue" → "La clé est inconnue." for messages written as clauses.
+pub fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => {
+            let rest = c.as_str();
+            let stop = if s.ends_with('.') { "" } else { "." };
+            format!("{}{rest}{stop}", f.to_uppercase())
+        }
+        None => String::new(),
+    }
+}

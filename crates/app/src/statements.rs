@@ -1,0 +1,331 @@
+//! A venue's statement for one payment run, assembled once for the venue's page and for
+//! `passnum payments export`, so both give the same files: as CSV, one line per cheque (date,
+//! code, service, funder, amount, fee, net) and a total line, with semicolons and decimal
+//! commas as French spreadsheets expect; as PDF, the same lines in a table.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use passnum_core::{ChequeCode, OrderId, Timestamp, paris};
+use passnum_store::{
+    Correction, PaymentRun, RawStatementLine, StatementLine, Store, StoreError, VenueLine,
+};
+
+/// A venue's statement: its total line of the run, its cheques with names, and the corrections
+/// recovered from it in this run.
+pub struct VenueStatement {
+    pub total: VenueLine,
+    pub lines: Vec<StatementLine>,
+    pub corrections: Vec<Correction>,
+}
+
+impl VenueStatement {
+    pub fn write_csv<W: Write>(&self, out: W) -> csv::Result<W> {
+        let mut w = StatementWriter::new(out)?;
+        for s in &self.lines {
+            w.line(
+                s.redeemed_at,
+                &s.cheque_code,
+                &s.service_code,
+                &s.service_name,
+                &s.funder_name,
+                s.amount_cents,
+                s.fee_cents,
+            )?;
+        }
+        for c in &self.corrections {
+            w.correction(c)?;
+        }
+        w.finish(&self.total)
+    }
+
+    pub fn pdf(&self, run: &PaymentRun) -> Result<Vec<u8>, passnum_print::PdfError> {
+        let mut rows: Vec<[String; 7]> = self
+            .lines
+            .iter()
+            .map(|s| {
+                pdf_row(
+                    s.redeemed_at,
+                    &s.cheque_code,
+                    &s.service_code,
+                    &s.service_name,
+                    &s.funder_name,
+                    s.amount_cents,
+                    s.fee_cents,
+                )
+            })
+            .collect();
+        rows.extend(self.corrections.iter().map(pdf_correction_row));
+        statement_pdf(run, &self.total, &rows)
+    }
+}
+
+/// The names a statement prints, looked up once per export instead of joined into every line.
+pub struct Names {
+    services: HashMap<String, String>,
+    funders_of_orders: HashMap<i64, String>,
+}
+
+impl Names {
+    pub async fn load(store: &Store) -> Result<Self, StoreError> {
+        Ok(Self {
+            services: store
+                .list_services()
+                .await?
+                .into_iter()
+                .map(|s| (s.code.as_str().to_string(), s.name))
+                .collect(),
+            funders_of_orders: HashMap::new(),
+        })
+    }
+
+    async fn line(
+        &mut self,
+        store: &Store,
+        raw: RawStatementLine,
+    ) -> Result<StatementLine, StoreError> {
+        if let std::collections::hash_map::Entry::Vacant(e) =
+            self.funders_of_orders.entry(raw.order_id)
+        {
+            let order = store.get_order(OrderId(raw.order_id)).await?;
+            e.insert(store.get_funder(order.funder_id).await?.name);
+        }
+        Ok(StatementLine {
+            redeemed_at: raw.redeemed_at,
+            cheque_code: ChequeCode::parse(&raw.cheque_code)
+                .map(|c| c.grouped())
+                .unwrap_or(raw.cheque_code),
+            service_name: self
+                .services
+                .get(&raw.service_code)
+                .cloned()
+                .unwrap_or_default(),
+            service_code: raw.service_code,
+            funder_name: self.funders_of_orders[&raw.order_id].clone(),
+            amount_cents: raw.amount_cents,
+            fee_cents: raw.fee_cents,
+        })
+    }
+}
+
+/// The statements of the venues `totals` (the run's total lines, in venue order, consecutive
+/// ids of one run), read in one query; `corrections` are the run's corrections.
+pub async fn venue_statements(
+    store: &Store,
+    names: &mut Names,
+    run: i64,
+    totals: &[VenueLine],
+    corrections: &[Correction],
+) -> Result<Vec<VenueStatement>, StoreError> {
+    let (Some(first), Some(last)) = (totals.first(), totals.last()) else {
+        return Ok(vec![]);
+    };
+    let mut out = Vec::with_capacity(totals.len());
+    for (venue, raw) in store
+        .statement_blocks(run, first.venue_id, last.venue_id)
+        .await?
+    {
+        let Some(total) = totals.iter().find(|l| l.venue_id == venue) else {
+            continue;
+        };
+        let mut lines = Vec::with_capacity(raw.len());
+        for r in raw {
+            lines.push(names.line(store, r).await?);
+        }
+        out.push(VenueStatement {
+            total: total.clone(),
+            lines,
+            corrections: corrections
+                .iter()
+                .filter(|c| c.venue_id == venue)
+                .cloned()
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// One venue's statement of a run; `None` when the venue is not paid in that run.
+pub async fn venue_statement(
+    store: &Store,
+    run: i64,
+    venue: passnum_core::VenueId,
+) -> Result<Option<VenueStatement>, StoreError> {
+    let Some(total) = store
+        .payment_run_lines(run)
+        .await?
+        .into_iter()
+        .find(|l| l.venue_id == venue)
+    else {
+        return Ok(None);
+    };
+    let corrections = store.corrections(Some(run)).await?;
+    let mut names = Names::load(store).await?;
+    Ok(
+        venue_statements(store, &mut names, run, &[total], &corrections)
+            .await?
+            .pop(),
+    )
+}
+
+/// "12,34", "-0,50".
+pub fn cents(c: i64) -> String {
+    let sign = if c < 0 { "-" } else { "" };
+    let a = c.unsigned_abs();
+    format!("{sign}{},{:02}", a / 100, a % 100)
+}
+
+/// What a statement says about a correction: a line with a negative amount and its reason.
+pub fn correction_label(c: &passnum_store::Correction) -> String {
+    format!(
+        "Correction du virement n° {} : {}",
+        c.corrected_run_id, c.reason
+    )
+}
+
+struct StatementWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> StatementWriter<W> {
+    pub fn new(out: W) -> csv::Result<Self> {
+        let mut csv = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+        csv.write_record([
+            "date (Paris)",
+            "code",
+            "service",
+            "libellé du service",
+            "commanditaire",
+            "montant",
+            "commission",
+            "net",
+        ])?;
+        Ok(Self { csv })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn line(
+        &mut self,
+        redeemed_at: Timestamp,
+        cheque_code: &str,
+        service_code: &str,
+        service_name: &str,
+        funder_name: &str,
+        amount_cents: i64,
+        fee_cents: i64,
+    ) -> csv::Result<()> {
+        self.csv.write_record([
+            paris::format_moment(redeemed_at).as_str(),
+            cheque_code,
+            service_code,
+            service_name,
+            funder_name,
+            &cents(amount_cents),
+            &cents(fee_cents),
+            &cents(amount_cents - fee_cents),
+        ])
+    }
+
+    /// A cheque paid wrongly by an earlier run, recovered in this one (a negative line).
+    pub fn correction(&mut self, c: &passnum_store::Correction) -> csv::Result<()> {
+        self.line(
+            c.created_at,
+            &c.cheque_code,
+            "",
+            &correction_label(c),
+            "",
+            -c.amount_cents,
+            0,
+        )
+    }
+
+    pub fn finish(mut self, total: &VenueLine) -> csv::Result<W> {
+        self.csv.write_record([
+            "TOTAL",
+            "",
+            "",
+            "",
+            "",
+            &cents(total.gross_cents - total.corrections_cents),
+            &cents(total.fee_cents),
+            &cents(total.net_cents),
+        ])?;
+        self.csv
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// One statement line as the PDF prints it: date, code, service, funder, amount, fee, net.
+fn pdf_row(
+    redeemed_at: Timestamp,
+    cheque_code: &str,
+    service_code: &str,
+    service_name: &str,
+    funder_name: &str,
+    amount_cents: i64,
+    fee_cents: i64,
+) -> [String; 7] {
+    let m = passnum_core::Money::from_cents;
+    [
+        paris::format_moment(redeemed_at),
+        cheque_code.to_string(),
+        format!("{service_code} {service_name}"),
+        funder_name.to_string(),
+        m(amount_cents).to_string(),
+        m(fee_cents).to_string(),
+        m(amount_cents - fee_cents).to_string(),
+    ]
+}
+
+/// The PDF statement of a venue for a run.
+fn statement_pdf(
+    run: &passnum_store::PaymentRun,
+    total: &VenueLine,
+    rows: &[[String; 7]],
+) -> Result<Vec<u8>, passnum_print::PdfError> {
+    let m = passnum_core::Money::from_cents;
+    let iban = passnum_core::Iban::parse(&total.iban)
+        .map(|i| i.to_string())
+        .unwrap_or_else(|_| total.iban.clone());
+    passnum_print::statement_pdf(&passnum_print::Statement {
+        title: &format!(
+            "Pass Numérique — relevé du virement n° {}, arrêté au {}",
+            run.id,
+            paris::format_date(run.cutoff)
+        ),
+        venue: &total.venue_name,
+        iban: &iban,
+        lines: rows,
+        totals: [
+            total.cheques.to_string(),
+            m(total.gross_cents - total.corrections_cents).to_string(),
+            m(total.fee_cents).to_string(),
+            m(total.net_cents).to_string(),
+        ],
+    })
+}
+
+/// A correction as the PDF prints it.
+fn pdf_correction_row(c: &passnum_store::Correction) -> [String; 7] {
+    pdf_row(
+        c.created_at,
+        &c.cheque_code,
+        "",
+        &correction_label(c),
+        "",
+        -c.amount_cents,
+        0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cents_are_written_with_their_sign() {
+        assert_eq!(super::cents(1234), "12,34");
+        assert_eq!(super::cents(-50), "-0,50");
+        assert_eq!(super::cents(-1000), "-10,00");
+        assert_eq!(super::cents(0), "0,00");
+    }
+}
