@@ -1,0 +1,333 @@
+//! One batch of redemptions in one transaction: read and lock the cheques, decide each request
+//! in arrival order with core's checks, write the accepted ones with multi-row statements,
+//! record the idempotency outcomes, commit.
+
+use super::worker::Ctx;
+use super::*;
+
+/// A cheque as read at the start of the batch, updated as the batch decides.
+struct Slot {
+    id: i64,
+    order_id: OrderId,
+    funder_id: FunderId,
+    view: ChequeView,
+}
+
+enum Pending {
+    Done(Result<Answer, StoreError>),
+    Decided(Outcome),
+    /// Accepted; the redemption id is known once the batch's rows are inserted.
+    Accepted {
+        cheque_id: i64,
+        draft: Redemption,
+    },
+    /// Same idempotency key as an earlier request of this batch.
+    Follower,
+}
+
+fn cheque_slot(row: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
+    let state = get_string(row, "state")?;
+    Ok(Slot {
+        id: get_i64(row, "id")?,
+        order_id: OrderId(get_i64(row, "order_id")?),
+        funder_id: FunderId(get_i64(row, "funder_id")?),
+        view: ChequeView {
+            state: ChequeState::parse(&state)
+                .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+            face_value: Money::from_cents(get_i64(row, "face_value_cents")?),
+            validity: Validity {
+                valid_from: get_date(row, "valid_from")?,
+                valid_until: get_date(row, "valid_until")?,
+                tolerance_days: get_i64(row, "tolerance_days")?,
+            },
+            redeemed_at: get_opt_i64(row, "redeemed_at")?.map(Timestamp::from_unix_ms),
+        },
+    })
+}
+
+const CHEQUE_SELECT: &str = "SELECT c.id, c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, \
+     o.valid_until, o.tolerance_days, \
+     (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
+     FROM cheques c JOIN orders o ON o.id = c.order_id";
+
+pub(super) async fn run_batch(
+    ctx: &Ctx,
+    reqs: &[RedeemRequest],
+) -> Result<Vec<Result<Answer, StoreError>>, StoreError> {
+    let mut tx = begin_write(&ctx.pool, ctx.engine).await?;
+    let lock = if ctx.engine == Engine::Postgres {
+        " FOR UPDATE OF c"
+    } else {
+        ""
+    };
+
+    // 1. Every cheque of the batch, locked, in id order (the same order on every server).
+    let mut codes: Vec<String> = reqs.iter().map(|r| r.code.as_compact()).collect();
+    codes.sort();
+    codes.dedup();
+    let sql = format!(
+        "{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}",
+        placeholders(ctx.engine, 0, codes.len())
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for c in &codes {
+        q = q.bind(c.as_str());
+    }
+    let mut slots: HashMap<String, Slot> = HashMap::with_capacity(codes.len());
+    for row in q.fetch_all(&mut *tx).await? {
+        let code = get_string(&row, "code")?;
+        slots.insert(code, cheque_slot(&row)?);
+    }
+
+    // 2. The venues that scan.
+    let mut venue_ids: Vec<i64> = reqs.iter().map(|r| r.venue_id.0).collect();
+    venue_ids.sort_unstable();
+    venue_ids.dedup();
+    let sql = format!(
+        "SELECT {}, \
+         (SELECT COUNT(*) FROM venue_services s WHERE s.venue_id = venues.id) AS catalogue_size \
+         FROM venues WHERE id IN ({})",
+        crate::venues::COLUMNS,
+        placeholders(ctx.engine, 0, venue_ids.len())
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for v in &venue_ids {
+        q = q.bind(*v);
+    }
+    let mut venues: HashMap<VenueId, VenueView> = HashMap::new();
+    let mut with_catalogue: Vec<VenueId> = vec![];
+    for row in q.fetch_all(&mut *tx).await? {
+        let v = venue(&row)?;
+        if get_i64(&row, "catalogue_size")? > 0 {
+            with_catalogue.push(v.id);
+        }
+        venues.insert(v.id, v.view()?);
+    }
+    // The catalogues of the venues that declared one (an empty catalogue offers everything).
+    let mut offered: HashSet<(VenueId, String)> = HashSet::new();
+    if !with_catalogue.is_empty() {
+        let sql = format!(
+            "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({})",
+            placeholders(ctx.engine, 0, with_catalogue.len())
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for v in &with_catalogue {
+            q = q.bind(v.0);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            offered.insert((
+                VenueId(get_i64(&row, "venue_id")?),
+                get_string(&row, "service_code")?,
+            ));
+        }
+    }
+
+    // 3. Decide, in arrival order.
+    let services = ctx.caches.services.lock().clone();
+    let mut pending: Vec<Pending> = Vec::with_capacity(reqs.len());
+    let mut leaders: HashMap<(String, String), usize> = HashMap::new();
+    for (i, req) in reqs.iter().enumerate() {
+        if let Some(k) = &req.idempotency {
+            if leaders.contains_key(&(k.actor.clone(), k.key.clone())) {
+                pending.push(Pending::Follower);
+                continue;
+            }
+            match claim(&mut tx, k, req.now.unix_ms()).await {
+                Ok(Claim::New) => {
+                    leaders.insert((k.actor.clone(), k.key.clone()), i);
+                }
+                Ok(Claim::Replay(json)) => {
+                    let outcome: Outcome =
+                        serde_json::from_str(&json).map_err(StoreError::corrupt)?;
+                    pending.push(Pending::Done(Ok(Answer {
+                        outcome,
+                        replayed: true,
+                    })));
+                    continue;
+                }
+                Err(StoreError::IdempotencyMismatch) => {
+                    pending.push(Pending::Done(Err(StoreError::IdempotencyMismatch)));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(venue) = venues.get(&req.venue_id) else {
+            pending.push(Pending::Done(Err(StoreError::NotFound)));
+            continue;
+        };
+        if !services.contains(&req.service_code) {
+            pending.push(Pending::Decided(refusal(
+                "service_unknown",
+                "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into(),
+            )));
+            continue;
+        }
+        if with_catalogue.contains(&req.venue_id)
+            && !offered.contains(&(req.venue_id, req.service_code.clone()))
+        {
+            pending.push(Pending::Decided(refusal(
+                "service_not_offered",
+                "Ce service ne figure pas au catalogue de votre lieu : choisissez-en un de la liste, ou \
+                 demandez à l'opérateur de l'ajouter."
+                    .into(),
+            )));
+            continue;
+        }
+        let code = req.code.as_compact();
+        let slot = slots.get_mut(&code);
+        let perim = match &slot {
+            Some(s) => Some(perimeter(&mut tx, &ctx.caches, s.order_id).await?),
+            None => None,
+        };
+        let everywhere = Default::default();
+        let perim_ref = perim.as_deref().unwrap_or(&everywhere);
+        match check_redemption(slot.as_ref().map(|s| &s.view), perim_ref, venue, req.now) {
+            Err(r) => pending.push(Pending::Decided(refusal(r.code(), r.message()))),
+            Ok(()) => {
+                let s =
+                    slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
+                s.view.state = cheque::transition(s.view.state, cheque::ChequeEvent::Redeem)
+                    .ok_or_else(|| StoreError::corrupt("transition refusée"))?;
+                s.view.redeemed_at = Some(req.now);
+                pending.push(Pending::Accepted {
+                    cheque_id: s.id,
+                    draft: Redemption {
+                        id: RedemptionId(0),
+                        cheque_code: req.code.grouped(),
+                        venue_id: req.venue_id,
+                        funder_id: s.funder_id,
+                        order_id: s.order_id,
+                        service_code: req.service_code.clone(),
+                        amount_cents: s.view.face_value.cents(),
+                        redeemed_at: req.now,
+                        rolled_back_at: None,
+                    },
+                });
+            }
+        }
+    }
+
+    // 4. Write the accepted ones with a handful of statements.
+    let accepted: Vec<(i64, &Redemption)> = pending
+        .iter()
+        .filter_map(|p| match p {
+            Pending::Accepted { cheque_id, draft } => Some((*cheque_id, draft)),
+            _ => None,
+        })
+        .collect();
+    let mut ids: HashMap<i64, i64> = HashMap::with_capacity(accepted.len());
+    if !accepted.is_empty() {
+        let sql = format!(
+            "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES {} RETURNING id, cheque_id",
+            value_rows(ctx.engine, accepted.len(), 5)
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for (cheque_id, d) in &accepted {
+            q = q
+                .bind(*cheque_id)
+                .bind(d.venue_id.0)
+                .bind(d.service_code.as_str())
+                .bind(d.amount_cents)
+                .bind(d.redeemed_at.unix_ms());
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            ids.insert(get_i64(&row, "cheque_id")?, get_i64(&row, "id")?);
+        }
+        let sql = format!(
+            "UPDATE cheques SET state = 'redeemed' WHERE state = 'issued' AND id IN ({})",
+            placeholders(ctx.engine, 0, accepted.len())
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for (cheque_id, _) in &accepted {
+            q = q.bind(*cheque_id);
+        }
+        let updated = q.execute(&mut *tx).await?.rows_affected();
+        if updated != accepted.len() as u64 || ids.len() != accepted.len() {
+            return Err(StoreError::corrupt(
+                "un chèque a changé d'état pendant l'encaissement",
+            ));
+        }
+        let transfers: Vec<NewTransfer> = accepted
+            .iter()
+            .map(|(cheque_id, d)| NewTransfer {
+                posting: Posting::redemption(
+                    d.funder_id,
+                    d.venue_id,
+                    Money::from_cents(d.amount_cents),
+                ),
+                order_id: Some(d.order_id.0),
+                redemption_id: ids.get(cheque_id).copied(),
+                reverses_id: None,
+                payment_run_id: None,
+            })
+            .collect();
+        let latest = reqs
+            .iter()
+            .map(|r| r.now)
+            .max()
+            .unwrap_or(Timestamp::from_unix_ms(0));
+        post(&mut tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
+    }
+
+    // 5. Final outcomes, stored under their idempotency keys before the commit.
+    let mut results: Vec<Option<Result<Answer, StoreError>>> = Vec::with_capacity(reqs.len());
+    for p in pending {
+        results.push(match p {
+            Pending::Done(r) => Some(r),
+            Pending::Decided(outcome) => Some(Ok(Answer {
+                outcome,
+                replayed: false,
+            })),
+            Pending::Accepted {
+                cheque_id,
+                mut draft,
+            } => {
+                draft.id = RedemptionId(ids[&cheque_id]);
+                Some(Ok(Answer {
+                    outcome: Outcome::Accepted(draft),
+                    replayed: false,
+                }))
+            }
+            Pending::Follower => None,
+        });
+    }
+    for (i, req) in reqs.iter().enumerate() {
+        if let (Some(k), Some(Ok(a))) = (&req.idempotency, &results[i])
+            && leaders.get(&(k.actor.clone(), k.key.clone())) == Some(&i)
+        {
+            let json = serde_json::to_string(&a.outcome).map_err(StoreError::corrupt)?;
+            record(&mut tx, k, &json).await?;
+        }
+    }
+    tx.commit().await?;
+
+    let mut out = Vec::with_capacity(reqs.len());
+    for (i, req) in reqs.iter().enumerate() {
+        let r = match &results[i] {
+            Some(Ok(a)) => Ok(a.clone()),
+            Some(Err(StoreError::IdempotencyMismatch)) => Err(StoreError::IdempotencyMismatch),
+            Some(Err(StoreError::NotFound)) => Err(StoreError::NotFound),
+            Some(Err(e)) => Err(StoreError::Corrupt(e.to_string())),
+            None => {
+                // A retry inside the same batch: the leader's answer, if the body matches.
+                let k = req.idempotency.as_ref().expect("followers have keys");
+                let leader = leaders[&(k.actor.clone(), k.key.clone())];
+                let lk = reqs[leader]
+                    .idempotency
+                    .as_ref()
+                    .expect("leaders have keys");
+                match &results[leader] {
+                    Some(Ok(a)) if lk.request_hash == k.request_hash => Ok(Answer {
+                        outcome: a.outcome.clone(),
+                        replayed: true,
+                    }),
+                    Some(Ok(_)) => Err(StoreError::IdempotencyMismatch),
+                    _ => Err(StoreError::NotFound),
+                }
+            }
+        };
+        out.push(r);
+    }
+    Ok(out)
+}

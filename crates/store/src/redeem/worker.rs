@@ -1,0 +1,113 @@
+//! The writer tasks: they take every redemption waiting (up to a bound) and run it as one
+//! batch, each batch in its own task so that a panic ends that batch only.
+
+use super::batch::run_batch;
+use super::*;
+
+pub(super) struct Job {
+    pub(super) req: RedeemRequest,
+    pub(super) reply: oneshot::Sender<Result<Answer, StoreError>>,
+}
+
+pub(crate) struct Redeemer {
+    pub(super) sender: mpsc::Sender<Job>,
+    #[cfg(feature = "test-support")]
+    pub(super) ctx: Arc<Ctx>,
+}
+
+pub(super) struct Ctx {
+    pub(super) engine: Engine,
+    pub(super) pool: AnyPool,
+    pub(super) caches: Caches,
+    /// Tests make the next batch panic, to prove the writer survives it.
+    #[cfg(feature = "test-support")]
+    pub(super) panic_next_batch: std::sync::atomic::AtomicBool,
+}
+
+impl Redeemer {
+    pub fn start(
+        engine: Engine,
+        pool: AnyPool,
+        caches: Caches,
+        workers: usize,
+        max_batch: usize,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>(16_384);
+        let receiver = Arc::new(AsyncMutex::new(receiver));
+        let ctx = Arc::new(Ctx {
+            engine,
+            pool,
+            caches,
+            #[cfg(feature = "test-support")]
+            panic_next_batch: Default::default(),
+        });
+        for _ in 0..workers {
+            let receiver = receiver.clone();
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut rx = receiver.lock().await;
+                        let Some(first) = rx.recv().await else { break };
+                        let mut batch = vec![first];
+                        while batch.len() < max_batch.max(1) {
+                            match rx.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    // Supervision: each batch runs in its own task, so a panic (a bug) ends
+                    // that batch only. Its transaction is dropped uncommitted, its callers'
+                    // reply channels close (they get `StoreError::Interrupted`, safe to retry
+                    // with the same idempotency key) and this writer takes the next batch.
+                    // Without it, one panic ended the writer and, on SQLite where there is
+                    // one, every later redemption failed until restart.
+                    let task_ctx = ctx.clone();
+                    let batch_task = tokio::spawn(async move { process(&task_ctx, batch).await });
+                    if let Err(e) = batch_task.await {
+                        tracing::error!(error = %e, "lot d'encaissements interrompu ; l'écrivain continue");
+                    }
+                }
+            });
+        }
+        #[cfg(feature = "test-support")]
+        return Self { sender, ctx };
+        #[cfg(not(feature = "test-support"))]
+        Self { sender }
+    }
+}
+
+async fn process(ctx: &Ctx, batch: Vec<Job>) {
+    #[cfg(feature = "test-support")]
+    if ctx
+        .panic_next_batch
+        .swap(false, std::sync::atomic::Ordering::SeqCst)
+    {
+        panic!("panne simulée d'un lot d'encaissements");
+    }
+    let (reqs, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.req, j.reply)).unzip();
+    match run_batch(ctx, &reqs).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) if reqs.len() > 1 => {
+            tracing::warn!(error = %e, size = reqs.len(), "lot d'encaissements rejoué un par un");
+            for (req, reply) in reqs.into_iter().zip(replies) {
+                let result = match run_batch(ctx, std::slice::from_ref(&req)).await {
+                    Ok(mut v) => v.pop().unwrap_or(Err(StoreError::Stopped)),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+}
