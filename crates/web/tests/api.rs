@@ -743,3 +743,16 @@ api_test! {
         assert_eq!(app.get(&q.funder_token, &format!("/api/v1/orders/{}/distribution-stats", p.order.id.0)).await.status(), 404);
     }
 }
+
+api_test! {
+    async fn a_redemption_whose_batch_fails_answers_write_interrupted_and_the_same_request_then_succeeds(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        let body = serde_json::json!({"code": a.codes[0].grouped(), "service_code": "2.1.07"});
+        app.store().panic_next_redeem_batch();
+        let (st, r) = json(app.post(&a.venue_token, "/api/v1/redemptions", &body).await).await;
+        assert_eq!(st, 503, "{r}");
+        assert_eq!(r["error"]["code"], "write_interrupted");
+        let (st, r) = json(app.post(&a.venue_token, "/api/v1/redemptions", &body).await).await;
+        assert_eq!(st, 201, "{r}");
+    }
+}

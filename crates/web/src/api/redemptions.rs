@@ -52,7 +52,8 @@ fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
         (status = 201, body = RedemptionDto, description = "Accepted"),
         (status = 404, body = ErrorBody, description = "cheque_unknown"),
         (status = 409, body = ErrorBody, description = "cheque_already_redeemed"),
-        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused")))]
+        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused"),
+        (status = 503, body = ErrorBody, description = "write_interrupted (nothing written: send the same request again), unavailable")))]
 pub async fn create(
     State(st): State<AppState>,
     VenueAuth(actor): VenueAuth,
