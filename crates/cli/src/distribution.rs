@@ -160,3 +160,36 @@ pub async fn show(store: &Store, order: i64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Moves booklets not yet handed out from one distributor to another.
+pub async fn transfer(
+    store: &Store,
+    order: i64,
+    from: i64,
+    to: i64,
+    booklets: i64,
+) -> anyhow::Result<()> {
+    store
+        .transfer_booklets(
+            passnum_core::OrderId(order),
+            passnum_store::DistributorId(from),
+            passnum_store::DistributorId(to),
+            booklets,
+            crate::now(),
+        )
+        .await?;
+    eprintln!("{booklets} carnets transférés du distributeur n° {from} au n° {to}.");
+    Ok(())
+}
+
+/// Declares a booklet lost or stolen: its unused cheques are blocked.
+pub async fn block(store: &Store, order: i64, booklet: i64, stolen: bool) -> anyhow::Result<()> {
+    let n = store
+        .block_booklet(passnum_core::OrderId(order), booklet, stolen, crate::now())
+        .await?;
+    eprintln!(
+        "Carnet n° {booklet} déclaré {} : {n} chèques non utilisés sont bloqués.",
+        if stolen { "volé" } else { "perdu" }
+    );
+    Ok(())
+}

@@ -1,20 +1,23 @@
-//! `passnum`: run a Pass Numérique programme.
+//! `passnum`: run a Pass Numérique programme. Each command lives in its own module; this file
+//! reads the command line and hands each command the shared [`ctx::Ctx`].
 
+mod accounts;
 mod bench;
+mod ctx;
 pub mod demo;
 mod distribution;
+mod ledger;
 mod orders;
 mod payments;
+mod serve;
+mod services;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use passnum_app::SystemClock;
-use passnum_core::{FunderId, ServiceCatalog, Timestamp, VenueId};
-use passnum_store::{Actor, Store, StoreOptions};
-use passnum_web::{AppState, Application};
+use clap::{Parser, Subcommand};
+
+use ctx::Ctx;
+pub(crate) use ctx::{iso_date, now};
 
 /// passnum runs a Pass Numérique programme: funders' orders, cheques, venues, redemptions and
 /// the double-entry ledger that pays every cheque exactly once.
@@ -84,28 +87,28 @@ enum Command {
     /// API tokens.
     Token {
         #[command(subcommand)]
-        command: TokenCommand,
+        command: accounts::TokenCommand,
     },
     /// Staff accounts of the web pages.
     Staff {
         #[command(subcommand)]
-        command: StaffCommand,
+        command: accounts::StaffCommand,
     },
     /// The services référentiel.
     Services {
         #[command(subcommand)]
-        command: ServicesCommand,
+        command: services::ServicesCommand,
     },
     /// Accounting checks.
     Ledger {
         #[command(subcommand)]
-        command: LedgerCommand,
+        command: ledger::LedgerCommand,
     },
     /// Dated jobs, for cron: the end-of-validity steps of every order (J-30 alert, J-15 stop
     /// of distribution, expiry with a credit note). Each step happens once, however often this runs.
     Jobs {
         #[command(subcommand)]
-        command: JobsCommand,
+        command: ledger::JobsCommand,
     },
     /// Venues' bank details.
     Bank {
@@ -188,150 +191,6 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Create a token and print it (it is shown only once).
-    Create {
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// Id of the funder, venue or distributing structure (not for the operator).
-        #[arg(long = "for")]
-        for_id: Option<i64>,
-        /// A note to recognise the token later.
-        #[arg(long, default_value = "")]
-        label: String,
-    },
-    /// List tokens (ids, roles, labels; never the secrets).
-    List,
-    /// Revoke a token by its id (see `token list`); servers stop accepting it within 30 s.
-    Revoke {
-        #[arg(long)]
-        id: i64,
-    },
-}
-
-#[derive(Subcommand)]
-enum StaffCommand {
-    /// Create an account and print a one-time link to choose its password (valid 3 days).
-    Create {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// Id of the funder, venue or distributing structure (not for the operator).
-        #[arg(long = "for")]
-        for_id: Option<i64>,
-        /// Address of the server, to print a whole link.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base_url: String,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum RoleArg {
-    Operator,
-    Funder,
-    Venue,
-    /// An agent of a distributing structure (CCAS, mairie…), who hands booklets out.
-    Distributor,
-}
-
-#[derive(Subcommand)]
-enum ServicesCommand {
-    /// Load or update services from a CSV file in the référentiel format.
-    Load { file: std::path::PathBuf },
-    /// List the services.
-    List,
-}
-
-#[derive(Subcommand)]
-enum JobsCommand {
-    /// Run every step that is due today (Paris).
-    Run,
-}
-
-#[derive(Subcommand)]
-enum LedgerCommand {
-    /// Prove the trial balance sums to zero, every account agrees with its transfers, and every
-    /// cheque's history (redemptions, cancellations, payouts) agrees with the ledger.
-    Check,
-    /// Write the ledger as a FEC file (Fichier des Écritures Comptables, 18 columns, tabs).
-    Fec {
-        /// Output file; by convention <SIREN>FEC<AAAAMMJJ>.txt.
-        #[arg(long)]
-        out: std::path::PathBuf,
-    },
-    /// Write the ledger as a CSV journal, one line per transfer.
-    Journal {
-        #[arg(long)]
-        out: std::path::PathBuf,
-    },
-}
-
-fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
-    Ok(match (role, for_id) {
-        (RoleArg::Operator, None) => Actor::Operator,
-        (RoleArg::Operator, Some(_)) => bail!("un compte opérateur ne se rattache à aucun --for"),
-        (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
-        (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
-        (RoleArg::Distributor, Some(id)) => Actor::Distributor(passnum_store::DistributorId(id)),
-        (_, None) => {
-            bail!(
-                "indiquez --for <id> : le commanditaire, le lieu ou la structure auquel rattacher le compte"
-            )
-        }
-    })
-}
-
-/// What to say when `--for` names no organisation of the role.
-fn unknown_org(role: RoleArg) -> &'static str {
-    match role {
-        RoleArg::Funder => "aucun commanditaire n'a ce numéro : vérifiez --for",
-        RoleArg::Venue => "aucun lieu n'a ce numéro : vérifiez --for",
-        RoleArg::Distributor => {
-            "aucune structure de distribution n'a ce numéro : vérifiez --for (passnum distributor list)"
-        }
-        RoleArg::Operator => "compte opérateur : sans --for",
-    }
-}
-
-/// "2026-12-31".
-pub fn iso_date(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc())
-}
-
-async fn open(url: &Option<String>, default: &str, options: StoreOptions) -> anyhow::Result<Store> {
-    let url = url.clone().unwrap_or_else(|| default.to_string());
-    Store::connect(&url, options)
-        .await
-        .with_context(|| format!("ouverture de la base « {url} »"))
-}
-
-/// Serves with the key files and public address of the command line.
-async fn serve(store: Store, listen: SocketAddr, cli: &Cli) -> anyhow::Result<()> {
-    let key = orders::signing_key(&store, &cli.signing_key).await?;
-    let household = orders::household_key(&store, &cli.household_key).await?;
-    let state = AppState::new(store, Arc::new(SystemClock))
-        .with_signer(key)
-        .with_household_key(household)
-        .with_public_url(&cli.public_url);
-    let app = Application::build(state, listen)
-        .await
-        .with_context(|| format!("écoute sur {listen}"))?;
-    eprintln!(
-        "passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)",
-        app.local_addr()
-    );
-    app.run_until_stopped().await?;
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -342,248 +201,50 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.command {
+    let ctx = Ctx {
+        database_url: cli.database_url,
+        signing_key: cli.signing_key,
+        household_key: cli.household_key,
+        public_url: cli.public_url,
+    };
+    run(&ctx, cli.command).await
+}
+
+async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve {
             listen,
             rollback_window_hours,
-        } => {
-            if !(0..=24 * 30).contains(&rollback_window_hours) {
-                bail!("--rollback-window-hours doit être compris entre 0 et 720");
-            }
-            let options = StoreOptions {
-                rollback_window_ms: rollback_window_hours * 3_600_000,
-                ..Default::default()
-            };
-            let store = open(&cli.database_url, "passnum.db", options).await?;
-            serve(store, listen, &cli).await
-        }
-        Command::Demo { listen, no_serve } => {
-            let store = open(
-                &cli.database_url,
-                "passnum-demo.db",
-                StoreOptions::default(),
-            )
-            .await?;
-            let key = orders::signing_key(&store, &cli.signing_key).await?;
-            demo::create(&store, listen, true, Some(&key)).await?;
-            if no_serve {
-                Ok(())
-            } else {
-                serve(store, listen, &cli).await
-            }
-        }
-        Command::Migrate => {
-            open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            eprintln!("Base à jour.");
-            Ok(())
-        }
-        Command::Staff {
-            command:
-                StaffCommand::Create {
-                    email,
-                    name,
-                    role,
-                    for_id,
-                    base_url,
-                },
-        } => {
-            let actor = actor_of(role, for_id)?;
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let member = match store
-                .create_staff(&email, &name, "!aucun-mot-de-passe", actor, now())
-                .await
-            {
-                Err(passnum_store::StoreError::NotFound) => bail!(unknown_org(role)),
-                other => other?,
-            };
-            let token = store
-                .create_password_reset(member.id, now(), 72 * 3_600_000)
-                .await?;
-            println!("{}/mot-de-passe/{token}", base_url.trim_end_matches('/'));
-            Ok(())
-        }
-        Command::Token {
-            command: TokenCommand::List,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            for t in store.list_tokens().await? {
-                let state = match t.revoked_at {
-                    Some(at) => format!("révoqué le {}", passnum_core::paris::format_moment(at)),
-                    None => "actif".into(),
-                };
-                println!(
-                    "{}\t{}\t{}\t{}\t{state}",
-                    t.id,
-                    t.role.as_str(),
-                    t.actor_id,
-                    t.label
-                );
-            }
-            Ok(())
-        }
-        Command::Token {
-            command: TokenCommand::Revoke { id },
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            match store.revoke_token(id, now()).await {
-                Err(passnum_store::StoreError::NotFound) => {
-                    bail!("aucun jeton actif n'a l'identifiant {id}")
-                }
-                other => other?,
-            }
-            println!("Jeton {id} révoqué.");
-            Ok(())
-        }
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    role,
-                    for_id,
-                    label,
-                },
-        } => {
-            let actor = actor_of(role, for_id)?;
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let token = match store.create_token(actor, &label, now()).await {
-                Err(passnum_store::StoreError::NotFound) => bail!(unknown_org(role)),
-                other => other?,
-            };
-            println!("{token}");
-            Ok(())
-        }
-        Command::Services {
-            command: ServicesCommand::Load { file },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("lecture de {}", file.display()))?;
-            let catalog = ServiceCatalog::parse_csv(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let n = store.load_services(&catalog).await?;
-            eprintln!("{n} services chargés.");
-            Ok(())
-        }
-        Command::Services {
-            command: ServicesCommand::List,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            for s in store.list_services().await? {
-                println!("{}\t{}\t{}", s.code, s.category_name, s.name);
-            }
-            Ok(())
-        }
-        Command::Ledger {
-            command: LedgerCommand::Check,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let tb = store.trial_balance().await?;
-            let mismatches = store.verify_ledger().await?;
-            println!("Somme des soldes : {} centimes", tb.total_cents);
-            for a in &tb.negative_accounts {
-                println!("Compte négatif : {a:?}");
-            }
-            for m in &mismatches {
-                println!("Compte en désaccord avec ses virements : {m:?}");
-            }
-            let history = store.verify_cheque_history().await?;
-            for h in &history {
-                println!("Historique des chèques : {} ({} lignes)", h.check, h.rows);
-            }
-            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() {
-                println!("Balance équilibrée : chaque compte concorde avec ses virements.");
-                println!("L'historique de chaque chèque concorde avec la comptabilité.");
-                Ok(())
-            } else {
-                bail!("la comptabilité n'est pas équilibrée")
-            }
-        }
-        Command::Ledger {
-            command: LedgerCommand::Fec { out },
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            ledger_export(&store, &out, true).await
-        }
-        Command::Ledger {
-            command: LedgerCommand::Journal { out },
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            ledger_export(&store, &out, false).await
-        }
-        Command::Jobs {
-            command: JobsCommand::Run,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let done = store.run_closing_steps(now()).await?;
-            for d in &done {
-                println!("Commande n° {} : {}", d.order_id, d.summary);
-            }
-            if done.is_empty() {
-                println!("Rien à faire aujourd'hui.");
-            }
-            Ok(())
-        }
-        Command::Bank { command } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            payments::bank(&store, command).await
-        }
-        Command::Payments { command } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            payments::payments(&store, command).await
-        }
-        Command::Order { command } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            orders::order(&store, command).await
+        } => serve::serve_command(ctx, listen, rollback_window_hours).await,
+        Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
+        Command::Migrate => serve::migrate(ctx).await,
+        Command::Token { command } => accounts::token(ctx, command).await,
+        Command::Staff { command } => accounts::staff(ctx, command).await,
+        Command::Services { command } => services::run(ctx, command).await,
+        Command::Ledger { command } => ledger::run(ctx, command).await,
+        Command::Jobs { command } => ledger::jobs(ctx, command).await,
+        Command::Bank { command } => payments::bank(&ctx.store().await?, command).await,
+        Command::Payments { command } => payments::payments(&ctx.store().await?, command).await,
+        Command::Order { command } => orders::order(&ctx.store().await?, command).await,
+        Command::Keys { command } => {
+            orders::keys(&ctx.store().await?, &ctx.signing_key, command).await
         }
         Command::Distributor { command } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            distribution::distributor(&store, command).await
+            distribution::distributor(&ctx.store().await?, command).await
         }
-        Command::Allocate(args) => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            distribution::allocate(&store, args).await
-        }
+        Command::Allocate(args) => distribution::allocate(&ctx.store().await?, args).await,
         Command::Transfer {
             order,
             from,
             to,
             booklets,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            store
-                .transfer_booklets(
-                    passnum_core::OrderId(order),
-                    passnum_store::DistributorId(from),
-                    passnum_store::DistributorId(to),
-                    booklets,
-                    now(),
-                )
-                .await?;
-            eprintln!("{booklets} carnets transférés du distributeur n° {from} au n° {to}.");
-            Ok(())
-        }
+        } => distribution::transfer(&ctx.store().await?, order, from, to, booklets).await,
         Command::BlockBooklet {
             order,
             booklet,
             stolen,
-        } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let n = store
-                .block_booklet(passnum_core::OrderId(order), booklet, stolen, now())
-                .await?;
-            eprintln!(
-                "Carnet n° {booklet} déclaré {} : {n} chèques non utilisés sont bloqués.",
-                if stolen { "volé" } else { "perdu" }
-            );
-            Ok(())
-        }
-        Command::Distribution { order } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            distribution::show(&store, order).await
-        }
-        Command::Keys { command } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            orders::keys(&store, &cli.signing_key, command).await
-        }
+        } => distribution::block(&ctx.store().await?, order, booklet, stolen).await,
+        Command::Distribution { order } => distribution::show(&ctx.store().await?, order).await,
         Command::Print {
             order,
             out,
@@ -591,109 +252,18 @@ async fn main() -> anyhow::Result<()> {
             per_file,
             letter_template,
         } => {
-            let store = open(&cli.database_url, "passnum.db", StoreOptions::default()).await?;
-            let key = orders::signing_key(&store, &cli.signing_key).await?;
             let args = orders::PrintArgs {
                 order,
                 out,
                 merged,
                 per_file,
                 letter_template,
-                public_url: cli.public_url.clone(),
+                public_url: ctx.public_url.clone(),
                 quiet: false,
             };
-            let (n, took) = orders::print(&store, key, &args).await?;
-            eprintln!(
-                "{n} carnets et le courrier écrits dans {} en {:.1} s.",
-                args.out.display(),
-                took.as_secs_f64()
-            );
-            Ok(())
+            orders::print_command(ctx, args).await
         }
-        Command::Verify { text, keys } => {
-            let store = match &keys {
-                Some(_) => None,
-                None => Some(open(&cli.database_url, "passnum.db", StoreOptions::default()).await?),
-            };
-            orders::verify(store.as_ref(), keys.as_deref(), &text).await
-        }
-        Command::Bench(args) => bench::run(cli.database_url, args).await,
+        Command::Verify { text, keys } => orders::verify_command(ctx, &text, keys.as_deref()).await,
+        Command::Bench(args) => bench::run(ctx.database_url.clone(), args).await,
     }
-}
-
-/// The ledger, streamed a page of transfers at a time: FEC (tabs, two lines per transfer) or
-/// a CSV journal (one line per transfer).
-async fn ledger_export(store: &Store, out: &std::path::Path, fec: bool) -> anyhow::Result<()> {
-    use passnum_core::fec;
-    let file =
-        std::fs::File::create(out).with_context(|| format!("écriture de {}", out.display()))?;
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(if fec { b'\t' } else { b';' })
-        .from_writer(std::io::BufWriter::new(file));
-    if fec {
-        w.write_record(fec::HEADER)?;
-    } else {
-        w.write_record([
-            "numero",
-            "date (Paris)",
-            "nature",
-            "compte debite",
-            "compte credite",
-            "montant_centimes",
-            "commande",
-            "encaissement",
-            "contre-passe",
-            "virement",
-        ])?;
-    }
-    let mut after = 0;
-    let mut n = 0;
-    loop {
-        let page = store.transfers_page(after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for t in &page {
-            if fec {
-                let piece = match (t.redemption_id, t.order_id, t.payment_run_id) {
-                    (Some(r), _, _) => format!("ENC{r}"),
-                    (_, _, Some(p)) => format!("VIR{p}"),
-                    (_, Some(o), _) => format!("CMD{o}"),
-                    _ => format!("T{}", t.id),
-                };
-                for line in fec::lines(
-                    t.id,
-                    t.debit,
-                    t.credit,
-                    t.amount_cents,
-                    &t.kind,
-                    &piece,
-                    t.created_at,
-                ) {
-                    w.write_record(&line)?;
-                }
-            } else {
-                let name = |k: passnum_core::ledger::AccountKey| {
-                    let (kind, owner) = k.parts();
-                    format!("{kind}:{owner}")
-                };
-                let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-                w.write_record([
-                    t.id.to_string(),
-                    passnum_core::paris::format_moment(t.created_at),
-                    t.kind.clone(),
-                    name(t.debit),
-                    name(t.credit),
-                    t.amount_cents.to_string(),
-                    opt(t.order_id),
-                    opt(t.redemption_id),
-                    opt(t.reverses_id),
-                    opt(t.payment_run_id),
-                ])?;
-            }
-            n += 1;
-        }
-    }
-    w.flush()?;
-    eprintln!("{n} virements écrits dans {}", out.display());
-    Ok(())
 }

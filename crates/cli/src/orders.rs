@@ -496,3 +496,29 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))?;
     Ok(())
 }
+
+/// `passnum print`: every booklet of an issued order, signed with this server's key.
+pub async fn print_command(ctx: &crate::ctx::Ctx, args: PrintArgs) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let key = signing_key(&store, &ctx.signing_key).await?;
+    let (n, took) = print(&store, key, &args).await?;
+    eprintln!(
+        "{n} carnets et le courrier écrits dans {} en {:.1} s.",
+        args.out.display(),
+        took.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `passnum verify`: with `--keys`, offline, without the database.
+pub async fn verify_command(
+    ctx: &crate::ctx::Ctx,
+    text: &str,
+    keys: Option<&Path>,
+) -> anyhow::Result<()> {
+    let store = match keys {
+        Some(_) => None,
+        None => Some(ctx.store().await?),
+    };
+    verify(store.as_ref(), keys, text).await
+}

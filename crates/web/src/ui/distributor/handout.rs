@@ -1,145 +1,10 @@
-//! The pages of a distributor agent: the structure's stock and handouts, the handout form
-//! with its six-question diagnostic, and the orientation slip the person takes home.
+//! Handing a booklet out: the diagnostic form, its checks and the all-or-nothing write.
 
-use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use passnum_core::commune::communes;
-use passnum_core::handout::{
-    Equipment, HandoutError, HandoutRequest, HouseholdRequest, Level, Need,
-};
-use passnum_core::order_options::Public;
-use passnum_core::{InseeCode, OrderId, paris};
-use passnum_store::{DistributorId, StaffMember, StoreError, public_label};
-use serde::Deserialize;
-
-use super::session::{Csrf, DistributorStaff};
-use super::{FieldErrors, Layout, euros, render};
-use super::{PageForm, Submitted};
-use crate::AppState;
-use crate::handing::HandingError;
-use crate::orientation::SuggestedVenue;
-
-/// How many stock booklets the pages list (the form's select, the stock table).
-const STOCK_SHOWN: i64 = 200;
-
-pub struct StockRow {
-    pub order: i64,
-    pub number: i64,
-    pub funder: String,
-    pub value: String,
-    pub valid_until: String,
-    pub stopped: bool,
-}
-
-pub struct HandoutRow {
-    pub id: i64,
-    pub when: String,
-    pub order: i64,
-    pub number: i64,
-    pub commune: String,
-    pub publics: String,
-}
-
-#[derive(Template)]
-#[template(path = "structure.html")]
-struct StructurePage {
-    layout: Layout,
-    structure: String,
-    in_stock: i64,
-    stock: Vec<StockRow>,
-    /// Offsets of the previous and next pages of the stock table.
-    stock_previous: Option<i64>,
-    stock_next: Option<i64>,
-    stock_offset: i64,
-    handed_total: usize,
-    handouts: Vec<HandoutRow>,
-}
-
-fn commune_name(code: &str) -> String {
-    communes()
-        .name_of(code)
-        .map_or_else(|| code.to_string(), str::to_string)
-}
-
-async fn structure_name(st: &AppState, d: DistributorId) -> String {
-    st.store
-        .get_distributor(d)
-        .await
-        .map(|d| d.name)
-        .unwrap_or_default()
-}
-
-#[derive(Deserialize, Default)]
-pub struct StockQuery {
-    #[serde(default)]
-    depuis: i64,
-}
-
-pub async fn home(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    DistributorStaff(staff, d): DistributorStaff,
-    Query(q): Query<StockQuery>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let offset = q.depuis.max(0);
-    let loaded = async {
-        let in_stock = st.store.distributor_stock_count(d).await?;
-        let stock = st.store.distributor_stock(d, STOCK_SHOWN, offset).await?;
-        let handouts = st.store.handouts_of(d, 50, 0).await?;
-        Ok::<_, StoreError>((in_stock, stock, handouts))
-    };
-    let (in_stock, stock, handouts) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return super::unavailable(e, "page structure", Some(&staff), &csrf),
-    };
-    let page = StructurePage {
-        layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),
-        structure: structure_name(&st, d).await,
-        in_stock,
-        stock_previous: (offset > 0).then(|| (offset - STOCK_SHOWN).max(0)),
-        stock_next: (in_stock > offset + stock.len() as i64).then_some(offset + STOCK_SHOWN),
-        stock_offset: offset,
-        stock: stock
-            .into_iter()
-            .map(|b| StockRow {
-                order: b.order_id.0,
-                number: b.number,
-                funder: b.funder_name,
-                value: euros(b.cheques * b.face_value_cents),
-                valid_until: paris::format_date(b.valid_until),
-                stopped: b.distribution_stopped,
-            })
-            .collect(),
-        handed_total: handouts.len(),
-        handouts: handouts
-            .into_iter()
-            .map(|h| HandoutRow {
-                id: h.id,
-                when: paris::format_moment(h.handed_out_at),
-                order: h.order_id.0,
-                number: h.booklet_number,
-                commune: commune_name(&h.commune_insee),
-                publics: if h.publics.is_empty() {
-                    "—".into()
-                } else {
-                    h.publics
-                        .iter()
-                        .map(|p| public_label(p))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-            })
-            .collect(),
-    };
-    render(StatusCode::OK, &page, &csrf)
-}
+use super::*;
 
 #[derive(Template)]
 #[template(path = "remise.html")]
-struct HandoutPage {
+pub(super) struct HandoutPage {
     layout: Layout,
     structure: String,
     /// ("order-number", label) of the booklets in stock.
@@ -166,7 +31,7 @@ struct HandoutPage {
 
 /// The form as typed (repeated checkboxes arrive as repeated pairs).
 #[derive(Default)]
-struct Typed {
+pub(super) struct Typed {
     carnet: String,
     needs: Vec<String>,
     equipment: String,
@@ -208,7 +73,7 @@ impl Typed {
     }
 }
 
-async fn form_page(
+pub(super) async fn form_page(
     st: &AppState,
     staff: &StaffMember,
     d: DistributorId,
@@ -322,19 +187,19 @@ pub async fn form(
     };
     match form_page(&st, &staff, d, &csrf, &typed).await {
         Ok(page) => render(StatusCode::OK, &page, &csrf),
-        Err(e) => super::unavailable(e, "page remise", Some(&staff), &csrf),
+        Err(e) => crate::ui::unavailable(e, "page remise", Some(&staff), &csrf),
     }
 }
 
 /// "12-3" → (order 12, booklet 3).
-fn parse_booklet(s: &str) -> Option<(OrderId, i64)> {
+pub(super) fn parse_booklet(s: &str) -> Option<(OrderId, i64)> {
     let (o, n) = s.trim().split_once('-')?;
     Some((OrderId(o.parse().ok()?), n.parse().ok()?))
 }
 
 /// The person's commune from the postcode and, when it covers several, the chosen commune.
 /// The communes of a shared postcode are returned for the form's select.
-fn resolve_commune(
+pub(super) fn resolve_commune(
     errors: &mut FieldErrors,
     t: &Typed,
 ) -> (Option<InseeCode>, Vec<(String, String)>) {
@@ -368,7 +233,7 @@ fn resolve_commune(
 /// The form again, with the person's answers and what to correct. Built only when a handout
 /// is refused: a handout that succeeds reads neither the stock nor the rules for a page.
 #[allow(clippy::too_many_arguments)]
-async fn refused_form(
+pub(super) async fn refused_form(
     st: &AppState,
     staff: &StaffMember,
     d: DistributorId,
@@ -384,11 +249,11 @@ async fn refused_form(
             page.communes = communes;
             render(status, &page, csrf)
         }
-        Err(e) => super::unavailable(e, "page remise", Some(staff), csrf),
+        Err(e) => crate::ui::unavailable(e, "page remise", Some(staff), csrf),
     }
 }
 
-fn field_of(e: &HandoutError) -> &'static str {
+pub(super) fn field_of(e: &HandoutError) -> &'static str {
     match e {
         HandoutError::NoNeed | HandoutError::UnknownNeed(_) => "besoins",
         HandoutError::UnknownEquipment(_) => "equipement",
@@ -413,7 +278,7 @@ pub async fn submit(
     let t = Typed::from_pairs(pairs);
     let mut errors = FieldErrors::default();
     if !token_ok {
-        errors.add("carnet", super::STALE_FORM_KEPT);
+        errors.add("carnet", crate::ui::STALE_FORM_KEPT);
         return refused_form(
             &st,
             &staff,
@@ -502,130 +367,9 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             Err(HandingError::Store(e)) => {
-                return super::unavailable(e, "remise", Some(&staff), &csrf);
+                return crate::ui::unavailable(e, "remise", Some(&staff), &csrf);
             }
         };
     errors.add(field, message);
     refused_form(&st, &staff, d, &csrf, &t, errors, choices, status).await
-}
-
-#[derive(Template)]
-#[template(path = "orientation.html")]
-struct OrientationPage {
-    layout: Layout,
-    id: i64,
-    structure: String,
-    order: i64,
-    number: i64,
-    when: String,
-    needs: String,
-    venues: Vec<SuggestedVenue>,
-    public_url: String,
-}
-
-pub async fn orientation(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    DistributorStaff(staff, d): DistributorStaff,
-    Path(id): Path<i64>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let h = match st.store.get_handout(d, id).await {
-        Ok(h) => h,
-        Err(StoreError::NotFound) => {
-            return super::message(
-                StatusCode::NOT_FOUND,
-                Some(&staff),
-                &csrf,
-                "Remise introuvable",
-                "Cette remise n'existe pas ou appartient à une autre structure. Retrouvez vos remises sur la page « Stock et remises ».",
-            );
-        }
-        Err(e) => return super::unavailable(e, "orientation", Some(&staff), &csrf),
-    };
-    let today = paris::local_date(st.clock.now());
-    let venues = match crate::orientation::suggest(&st.store, &st.directory, &h, today).await {
-        Ok(v) => v,
-        Err(e) => return super::unavailable(e, "orientation", Some(&staff), &csrf),
-    };
-    let page = OrientationPage {
-        layout: Layout::new("Lieux conseillés", Some(&staff), &csrf, ""),
-        id: h.id,
-        structure: structure_name(&st, d).await,
-        order: h.order_id.0,
-        number: h.booklet_number,
-        when: paris::format_date(paris::local_date(h.handed_out_at)),
-        needs: h
-            .diagnostic()
-            .needs
-            .iter()
-            .map(|n| {
-                // "Faire ses démarches…" → "faire ses démarches…", keeping "CAF" as it is.
-                let label = n.label();
-                let mut chars = label.chars();
-                chars.next().map_or_else(String::new, |c| {
-                    c.to_lowercase().chain(chars).collect::<String>()
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(" ; "),
-        venues,
-        public_url: st.public_url.to_string(),
-    };
-    render(StatusCode::OK, &page, &csrf)
-}
-
-#[derive(Deserialize)]
-pub struct BlockForm {
-    #[serde(default)]
-    motif: String,
-    #[serde(default)]
-    confirmation: Option<String>,
-}
-
-/// A booklet this structure handed out is reported lost or stolen: after an explicit
-/// confirmation, its unused cheques are blocked.
-pub async fn block(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    DistributorStaff(staff, d): DistributorStaff,
-    Path(id): Path<i64>,
-    PageForm(f): PageForm<BlockForm>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let say = |status, heading: &str, text: &str| {
-        super::message(status, Some(&staff), &csrf, heading, text)
-    };
-    if f.confirmation.is_none() {
-        return say(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Carnet non bloqué",
-            "Cochez la case de confirmation pour bloquer le carnet : rien n'a été changé.",
-        );
-    }
-    let stolen = f.motif == "vole";
-    match st
-        .store
-        .block_handed_out_booklet(d, id, stolen, st.clock.now())
-        .await
-    {
-        Ok(n) => say(
-            StatusCode::OK,
-            "Carnet bloqué",
-            &format!(
-                "Les {n} chèques non utilisés de ce carnet sont refusés dès maintenant. Leur valeur revient au commanditaire en fin de validité."
-            ),
-        ),
-        Err(StoreError::NotFound) => say(
-            StatusCode::NOT_FOUND,
-            "Remise introuvable",
-            "Cette remise n'existe pas ou appartient à une autre structure.",
-        ),
-        Err(StoreError::Conflict { message, .. }) => say(
-            StatusCode::CONFLICT,
-            "Carnet déjà bloqué",
-            &format!("{}.", crate::api::capitalize(&message)),
-        ),
-        Err(e) => super::unavailable(e, "blocage", Some(&staff), &csrf),
-    }
 }

@@ -1,0 +1,42 @@
+//! What every command shares: the global options of the command line and the one way to open
+//! the store.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use passnum_core::Timestamp;
+use passnum_store::{Store, StoreOptions};
+
+pub struct Ctx {
+    pub database_url: Option<String>,
+    pub signing_key: PathBuf,
+    pub household_key: PathBuf,
+    pub public_url: String,
+}
+
+impl Ctx {
+    /// The store of `--database-url`, or `passnum.db`.
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        self.store_with("passnum.db", StoreOptions::default()).await
+    }
+
+    /// The store of `--database-url`, or `default`, with these options.
+    pub async fn store_with(&self, default: &str, options: StoreOptions) -> anyhow::Result<Store> {
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| default.to_string());
+        Store::connect(&url, options)
+            .await
+            .with_context(|| format!("ouverture de la base « {url} »"))
+    }
+}
+
+/// "2026-12-31".
+pub fn iso_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub fn now() -> Timestamp {
+    Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc())
+}

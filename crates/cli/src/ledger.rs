@@ -1,0 +1,151 @@
+//! `passnum ledger` (checks and exports of the books) and `passnum jobs` (dated steps).
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use passnum_store::Store;
+
+use crate::ctx::{Ctx, now};
+
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// Run every step that is due today (Paris).
+    Run,
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Prove the trial balance sums to zero, every account agrees with its transfers, and every
+    /// cheque's history (redemptions, cancellations, payouts) agrees with the ledger.
+    Check,
+    /// Write the ledger as a FEC file (Fichier des Écritures Comptables, 18 columns, tabs).
+    Fec {
+        /// Output file; by convention <SIREN>FEC<AAAAMMJJ>.txt.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Write the ledger as a CSV journal, one line per transfer.
+    Journal {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    match command {
+        LedgerCommand::Check => {
+            let tb = store.trial_balance().await?;
+            let mismatches = store.verify_ledger().await?;
+            println!("Somme des soldes : {} centimes", tb.total_cents);
+            for a in &tb.negative_accounts {
+                println!("Compte négatif : {a:?}");
+            }
+            for m in &mismatches {
+                println!("Compte en désaccord avec ses virements : {m:?}");
+            }
+            let history = store.verify_cheque_history().await?;
+            for h in &history {
+                println!("Historique des chèques : {} ({} lignes)", h.check, h.rows);
+            }
+            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() {
+                println!("Balance équilibrée : chaque compte concorde avec ses virements.");
+                println!("L'historique de chaque chèque concorde avec la comptabilité.");
+                Ok(())
+            } else {
+                bail!("la comptabilité n'est pas équilibrée")
+            }
+        }
+        LedgerCommand::Fec { out } => ledger_export(&store, &out, true).await,
+        LedgerCommand::Journal { out } => ledger_export(&store, &out, false).await,
+    }
+}
+
+pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
+    let JobsCommand::Run = command;
+    let store = ctx.store().await?;
+    let done = store.run_closing_steps(now()).await?;
+    for d in &done {
+        println!("Commande n° {} : {}", d.order_id, d.summary);
+    }
+    if done.is_empty() {
+        println!("Rien à faire aujourd'hui.");
+    }
+    Ok(())
+}
+
+/// The ledger, streamed a page of transfers at a time: FEC (tabs, two lines per transfer) or
+/// a CSV journal (one line per transfer).
+async fn ledger_export(store: &Store, out: &std::path::Path, fec: bool) -> anyhow::Result<()> {
+    use passnum_core::fec;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("écriture de {}", out.display()))?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if fec { b'\t' } else { b';' })
+        .from_writer(std::io::BufWriter::new(file));
+    if fec {
+        w.write_record(fec::HEADER)?;
+    } else {
+        w.write_record([
+            "numero",
+            "date (Paris)",
+            "nature",
+            "compte debite",
+            "compte credite",
+            "montant_centimes",
+            "commande",
+            "encaissement",
+            "contre-passe",
+            "virement",
+        ])?;
+    }
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let page = store.transfers_page(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for t in &page {
+            if fec {
+                let piece = match (t.redemption_id, t.order_id, t.payment_run_id) {
+                    (Some(r), _, _) => format!("ENC{r}"),
+                    (_, _, Some(p)) => format!("VIR{p}"),
+                    (_, Some(o), _) => format!("CMD{o}"),
+                    _ => format!("T{}", t.id),
+                };
+                for line in fec::lines(
+                    t.id,
+                    t.debit,
+                    t.credit,
+                    t.amount_cents,
+                    &t.kind,
+                    &piece,
+                    t.created_at,
+                ) {
+                    w.write_record(&line)?;
+                }
+            } else {
+                let name = |k: passnum_core::ledger::AccountKey| {
+                    let (kind, owner) = k.parts();
+                    format!("{kind}:{owner}")
+                };
+                let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+                w.write_record([
+                    t.id.to_string(),
+                    passnum_core::paris::format_moment(t.created_at),
+                    t.kind.clone(),
+                    name(t.debit),
+                    name(t.credit),
+                    t.amount_cents.to_string(),
+                    opt(t.order_id),
+                    opt(t.redemption_id),
+                    opt(t.reverses_id),
+                    opt(t.payment_run_id),
+                ])?;
+            }
+            n += 1;
+        }
+    }
+    w.flush()?;
+    eprintln!("{n} virements écrits dans {}", out.display());
+    Ok(())
+}

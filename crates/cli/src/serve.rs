@@ -1,0 +1,66 @@
+//! `passnum serve`, `passnum demo` and `passnum migrate`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use passnum_app::SystemClock;
+use passnum_store::{Store, StoreOptions};
+use passnum_web::{AppState, Application};
+
+use crate::ctx::Ctx;
+use crate::{demo, orders};
+
+pub async fn serve_command(
+    ctx: &Ctx,
+    listen: SocketAddr,
+    rollback_window_hours: i64,
+) -> anyhow::Result<()> {
+    if !(0..=24 * 30).contains(&rollback_window_hours) {
+        bail!("--rollback-window-hours doit être compris entre 0 et 720");
+    }
+    let options = StoreOptions {
+        rollback_window_ms: rollback_window_hours * 3_600_000,
+        ..Default::default()
+    };
+    let store = ctx.store_with("passnum.db", options).await?;
+    serve(ctx, store, listen).await
+}
+
+pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Result<()> {
+    let store = ctx
+        .store_with("passnum-demo.db", StoreOptions::default())
+        .await?;
+    let key = orders::signing_key(&store, &ctx.signing_key).await?;
+    demo::create(&store, listen, true, Some(&key)).await?;
+    if no_serve {
+        Ok(())
+    } else {
+        serve(ctx, store, listen).await
+    }
+}
+
+pub async fn migrate(ctx: &Ctx) -> anyhow::Result<()> {
+    ctx.store().await?;
+    eprintln!("Base à jour.");
+    Ok(())
+}
+
+/// Serves with the key files and public address of the command line.
+async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+    let key = orders::signing_key(&store, &ctx.signing_key).await?;
+    let household = orders::household_key(&store, &ctx.household_key).await?;
+    let state = AppState::new(store, Arc::new(SystemClock))
+        .with_signer(key)
+        .with_household_key(household)
+        .with_public_url(&ctx.public_url);
+    let app = Application::build(state, listen)
+        .await
+        .with_context(|| format!("écoute sur {listen}"))?;
+    eprintln!(
+        "passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)",
+        app.local_addr()
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! `passnum services`: the référentiel of services.
+
+use anyhow::Context;
+use clap::Subcommand;
+use passnum_core::ServiceCatalog;
+
+use crate::ctx::Ctx;
+
+#[derive(Subcommand)]
+pub enum ServicesCommand {
+    /// Load or update services from a CSV file in the référentiel format.
+    Load { file: std::path::PathBuf },
+    /// List the services.
+    List,
+}
+
+pub async fn run(ctx: &Ctx, command: ServicesCommand) -> anyhow::Result<()> {
+    match command {
+        ServicesCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("lecture de {}", file.display()))?;
+            let catalog = ServiceCatalog::parse_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = ctx.store().await?;
+            let n = store.load_services(&catalog).await?;
+            eprintln!("{n} services chargés.");
+            Ok(())
+        }
+        ServicesCommand::List => {
+            let store = ctx.store().await?;
+            for s in store.list_services().await? {
+                println!("{}\t{}\t{}", s.code, s.category_name, s.name);
+            }
+            Ok(())
+        }
+    }
+}

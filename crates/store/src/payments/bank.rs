@@ -1,0 +1,102 @@
+//! Venues' bank details: recorded by the venue, held until the operator confirms them.
+
+use super::*;
+
+impl Store {
+    /// Records new bank details for a venue. They replace the current ones at once, and hold
+    /// the venue's payments until the operator confirms them.
+    pub async fn set_bank_account(
+        &self,
+        venue: VenueId,
+        iban: &Iban,
+        bic: &Bic,
+        holder: &str,
+        now: Timestamp,
+    ) -> Result<BankAccount, StoreError> {
+        let holder = holder.trim();
+        if holder.is_empty() || holder.chars().count() > 70 {
+            return Err(invalid(
+                "invalid_holder",
+                "le titulaire du compte doit comporter de 1 à 70 caractères",
+            ));
+        }
+        if !iban.as_str().starts_with(bic.country()) {
+            return Err(invalid(
+                "bic_country_mismatch",
+                "le pays du BIC ne correspond pas à celui de l'IBAN",
+            ));
+        }
+        self.get_venue(venue).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE venue_bank_accounts SET superseded_at = $1 WHERE venue_id = $2 AND superseded_at IS NULL")
+            .bind(now.unix_ms())
+            .bind(venue.0)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BANK_COLUMNS}"
+        )))
+        .bind(venue.0)
+        .bind(iban.as_str())
+        .bind(bic.as_str())
+        .bind(holder)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        bank_account(&row)
+    }
+
+    /// The operator confirms the venue's current bank details (after checking them by phone
+    /// with the venue, for instance). Only the current details can be confirmed.
+    pub async fn confirm_bank_account(
+        &self,
+        venue: VenueId,
+        account_id: i64,
+        now: Timestamp,
+    ) -> Result<BankAccount, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE venue_bank_accounts SET confirmed_at = $1 WHERE id = $2 AND venue_id = $3 AND superseded_at IS NULL \
+             AND confirmed_at IS NULL RETURNING {BANK_COLUMNS}"
+        )))
+        .bind(now.unix_ms())
+        .bind(account_id)
+        .bind(venue.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(conflict(
+                "bank_account_not_confirmable",
+                "ces coordonnées bancaires ne sont pas les coordonnées en attente de ce lieu",
+            ));
+        };
+        tx.commit().await?;
+        bank_account(&row)
+    }
+
+    /// The venue's bank details, newest first: the first is the current one.
+    pub async fn bank_accounts(&self, venue: VenueId) -> Result<Vec<BankAccount>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_COLUMNS} FROM venue_bank_accounts WHERE venue_id = $1 ORDER BY id DESC"
+        )))
+        .bind(venue.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(bank_account)
+        .collect()
+    }
+
+    /// Current bank details waiting for the operator's confirmation, oldest first.
+    pub async fn pending_bank_accounts(&self) -> Result<Vec<BankAccount>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_COLUMNS} FROM venue_bank_accounts WHERE superseded_at IS NULL AND confirmed_at IS NULL ORDER BY id"
+        )))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(bank_account)
+        .collect()
+    }
+}

@@ -1,0 +1,166 @@
+//! Paying venues: bank details with their history, and payment runs.
+//!
+//! A run takes every redeemed, unpaid cheque redeemed before the cutoff (and out of its
+//! rollback window) whose venue has confirmed bank details. It is a draft until the operator
+//! confirms it; a draft can be cancelled. Confirmation posts the payments in the ledger, marks
+//! the cheques paid and records one payout per cheque. A confirmed run is never changed.
+//!
+//! Paid once: a redemption is in at most one run that is not cancelled (unique partial index
+//! on `payment_run_items`), and a cheque has at most one payout ever (`payouts.cheque_id`
+//! unique). Runs are built with set-based SQL so a million cheques stay fast and memory stays
+//! bounded.
+
+use passnum_core::ledger::Posting;
+use passnum_core::payment::FeeRate;
+use passnum_core::{Bic, Iban, Money, Timestamp, VenueId, paris};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use time::Date;
+
+use crate::ledger::{NewTransfer, post};
+use crate::rows::{date_from_sql, date_to_sql, get_i64, get_opt_i64, get_string};
+use crate::{Engine, Store, StoreError};
+
+mod bank;
+mod runs;
+mod statements;
+
+pub use statements::RawStatementLine;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BankAccount {
+    pub id: i64,
+    pub venue_id: VenueId,
+    pub iban: String,
+    pub bic: String,
+    pub holder: String,
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+    pub superseded_at: Option<Timestamp>,
+}
+
+fn bank_account(r: &AnyRow) -> Result<BankAccount, StoreError> {
+    Ok(BankAccount {
+        id: get_i64(r, "id")?,
+        venue_id: VenueId(get_i64(r, "venue_id")?),
+        iban: get_string(r, "iban")?,
+        bic: get_string(r, "bic")?,
+        holder: get_string(r, "holder")?,
+        created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+        confirmed_at: get_opt_i64(r, "confirmed_at")?.map(Timestamp::from_unix_ms),
+        superseded_at: get_opt_i64(r, "superseded_at")?.map(Timestamp::from_unix_ms),
+    })
+}
+
+const BANK_COLUMNS: &str =
+    "id, venue_id, iban, bic, holder, created_at, confirmed_at, superseded_at";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Draft,
+    Confirmed,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentRun {
+    pub id: i64,
+    pub cutoff: Date,
+    pub status: RunStatus,
+    pub fee_basis_points: i64,
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+    pub cheques: i64,
+    pub gross_cents: i64,
+    pub fee_cents: i64,
+    /// Cheques paid wrongly by earlier runs, recovered in this one.
+    pub corrections_cents: i64,
+    /// gross − fee − corrections: what the bank transfers.
+    pub net_cents: i64,
+}
+
+/// What one venue receives in a run (or would, in a preview).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VenueLine {
+    pub venue_id: VenueId,
+    pub venue_name: String,
+    pub holder: String,
+    pub iban: String,
+    pub bic: String,
+    pub cheques: i64,
+    pub gross_cents: i64,
+    pub fee_cents: i64,
+    /// Recovered in this run for cheques paid wrongly before (0 in a preview).
+    pub corrections_cents: i64,
+    pub net_cents: i64,
+}
+
+/// A venue whose cheques wait for a later run, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaitingLine {
+    pub venue_id: VenueId,
+    pub venue_name: String,
+    pub cheques: i64,
+    pub gross_cents: i64,
+    /// "no_bank_details" or "bank_details_unconfirmed".
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunPreview {
+    pub cutoff: Date,
+    pub fee_basis_points: i64,
+    pub venues: Vec<VenueLine>,
+    pub waiting: Vec<WaitingLine>,
+}
+
+/// One cheque of a venue's statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementLine {
+    pub redeemed_at: Timestamp,
+    pub cheque_code: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub funder_name: String,
+    pub amount_cents: i64,
+    pub fee_cents: i64,
+}
+
+fn invalid(code: &'static str, message: &str) -> StoreError {
+    StoreError::Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+fn conflict(code: &'static str, message: &str) -> StoreError {
+    StoreError::Conflict {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The instant a cutoff date ends: midnight in Paris at the end of that day.
+fn end_of(cutoff: Date) -> Timestamp {
+    let next = cutoff.next_day().unwrap_or(cutoff);
+    let utc_midnight = time::PrimitiveDateTime::new(next, time::Time::MIDNIGHT).assume_utc();
+    // The Paris offset at that moment (±1 h around it is the same day-change rule).
+    let offset = paris::offset_at(utc_midnight);
+    Timestamp::from_offset_datetime(
+        time::PrimitiveDateTime::new(next, time::Time::MIDNIGHT).assume_offset(offset),
+    )
+}
+
+/// The fee on one cheque in SQL: `FeeRate::fee_on` (per cheque, half up), written once for
+/// the preview and the run so both always agree; a test checks it against the core.
+fn fee_sql(fee: FeeRate) -> String {
+    format!("(r.amount_cents * {} + 5000) / 10000", fee.basis_points())
+}
+
+/// Redemptions a run may take: active, cheque redeemed (not paid), before the cutoff, out of
+/// the rollback window, and in no live run. `$1` = end of cutoff, `$2` = end of rollback window.
+const ELIGIBLE: &str = "FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
+     LEFT JOIN venue_bank_accounts b ON b.venue_id = r.venue_id AND b.superseded_at IS NULL \
+     WHERE r.rolled_back_at IS NULL AND c.state = 'redeemed' AND r.redeemed_at < $1 AND r.redeemed_at <= $2 \
+     AND NOT EXISTS (SELECT 1 FROM payment_run_items i WHERE i.redemption_id = r.id AND i.cancelled = 0)";

@@ -1,0 +1,119 @@
+//! The agent's home: its structure's stock and handouts.
+
+use super::*;
+
+/// How many stock booklets the pages list (the form's select, the stock table).
+pub(super) const STOCK_SHOWN: i64 = 200;
+
+pub struct StockRow {
+    pub order: i64,
+    pub number: i64,
+    pub funder: String,
+    pub value: String,
+    pub valid_until: String,
+    pub stopped: bool,
+}
+
+pub struct HandoutRow {
+    pub id: i64,
+    pub when: String,
+    pub order: i64,
+    pub number: i64,
+    pub commune: String,
+    pub publics: String,
+}
+
+#[derive(Template)]
+#[template(path = "structure.html")]
+pub(super) struct StructurePage {
+    layout: Layout,
+    structure: String,
+    in_stock: i64,
+    stock: Vec<StockRow>,
+    /// Offsets of the previous and next pages of the stock table.
+    stock_previous: Option<i64>,
+    stock_next: Option<i64>,
+    stock_offset: i64,
+    handed_total: usize,
+    handouts: Vec<HandoutRow>,
+}
+
+pub(super) fn commune_name(code: &str) -> String {
+    communes()
+        .name_of(code)
+        .map_or_else(|| code.to_string(), str::to_string)
+}
+
+pub(super) async fn structure_name(st: &AppState, d: DistributorId) -> String {
+    st.store
+        .get_distributor(d)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize, Default)]
+pub struct StockQuery {
+    #[serde(default)]
+    depuis: i64,
+}
+
+pub async fn home(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Query(q): Query<StockQuery>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let offset = q.depuis.max(0);
+    let loaded = async {
+        let in_stock = st.store.distributor_stock_count(d).await?;
+        let stock = st.store.distributor_stock(d, STOCK_SHOWN, offset).await?;
+        let handouts = st.store.handouts_of(d, 50, 0).await?;
+        Ok::<_, StoreError>((in_stock, stock, handouts))
+    };
+    let (in_stock, stock, handouts) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return crate::ui::unavailable(e, "page structure", Some(&staff), &csrf),
+    };
+    let page = StructurePage {
+        layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),
+        structure: structure_name(&st, d).await,
+        in_stock,
+        stock_previous: (offset > 0).then(|| (offset - STOCK_SHOWN).max(0)),
+        stock_next: (in_stock > offset + stock.len() as i64).then_some(offset + STOCK_SHOWN),
+        stock_offset: offset,
+        stock: stock
+            .into_iter()
+            .map(|b| StockRow {
+                order: b.order_id.0,
+                number: b.number,
+                funder: b.funder_name,
+                value: euros(b.cheques * b.face_value_cents),
+                valid_until: paris::format_date(b.valid_until),
+                stopped: b.distribution_stopped,
+            })
+            .collect(),
+        handed_total: handouts.len(),
+        handouts: handouts
+            .into_iter()
+            .map(|h| HandoutRow {
+                id: h.id,
+                when: paris::format_moment(h.handed_out_at),
+                order: h.order_id.0,
+                number: h.booklet_number,
+                commune: commune_name(&h.commune_insee),
+                publics: if h.publics.is_empty() {
+                    "—".into()
+                } else {
+                    h.publics
+                        .iter()
+                        .map(|p| public_label(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}

@@ -1,0 +1,216 @@
+//! One order of the funder: figures, booklets page by page, handout rules.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "commande.html")]
+pub(super) struct OrderPage {
+    layout: Layout,
+    id: i64,
+    status: &'static str,
+    status_label: &'static str,
+    status_help: &'static str,
+    quantities: String,
+    publics: String,
+    funding: String,
+    cover_text: String,
+    has_logo: bool,
+    invoice: bool,
+    printable: bool,
+    /// Booklets still in the funder's stock, and each distributor's.
+    unallocated: i64,
+    distribution: Vec<passnum_store::DistributorStock>,
+    /// (public, handouts), then handouts with no priority public.
+    per_public: Vec<(String, i64)>,
+    /// (commune name, handouts), the 10 communes with most handouts.
+    per_commune: Vec<(String, i64)>,
+    handed_out: i64,
+    /// "42 %" of handed-out booklets started within 30 days, when any was handed out.
+    started_30: Option<String>,
+    target_only: bool,
+    one_per_household: bool,
+    has_targets: bool,
+    /// (number, name) of every distributing structure, for the move form.
+    structures: Vec<(i64, String)>,
+    validity: String,
+    perimeter: String,
+    booklets: Vec<passnum_store::BookletSummary>,
+    after: i64,
+    next_after: Option<i64>,
+    /// (date, what happened) of the end-of-validity steps done so far.
+    steps: Vec<(String, String)>,
+    credit_note: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct BookletPage {
+    #[serde(default)]
+    apres: Option<i64>,
+}
+
+pub(super) const BOOKLETS_PER_PAGE: i64 = 100;
+
+/// One order of the funder with its booklets, a hundred at a time.
+pub async fn order(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    // Another funder's order looks exactly like one that does not exist.
+    FunderOrder(staff, o): FunderOrder,
+    Query(q): Query<BookletPage>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let id = o.id.0;
+    let after = q.apres.unwrap_or(0).max(0);
+    let booklets = st
+        .store
+        .booklet_summaries(o.id, after, BOOKLETS_PER_PAGE)
+        .await
+        .unwrap_or_default();
+    let next_after = (booklets.len() as i64 == BOOKLETS_PER_PAGE)
+        .then(|| booklets.last().map(|b| b.number))
+        .flatten();
+    let stats = st.store.distribution_stats(o.id).await.unwrap_or_default();
+    let rules = st.store.order_rules(o.id).await.unwrap_or_default();
+    let page = OrderPage {
+        layout: Layout::new(format!("Commande n° {id}"), Some(&staff), &csrf, ""),
+        id,
+        status: o.status.as_str(),
+        status_label: o.status.label(),
+        status_help: crate::ui::ordering::status_help(o.status),
+        quantities: format!(
+            "{} carnets de {} chèques de {}, soit {}",
+            o.booklet_count,
+            o.cheques_per_booklet,
+            euros(o.face_value_cents),
+            euros(o.total_cents)
+        ),
+        publics: o
+            .target_publics
+            .iter()
+            .map(|p| p.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        funding: o
+            .funding
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} %",
+                    l.source,
+                    passnum_core::order_options::percent_text(l.basis_points)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        cover_text: o.cover_text.clone(),
+        has_logo: o.has_logo,
+        invoice: !matches!(
+            o.status,
+            passnum_core::OrderStatus::Draft | passnum_core::OrderStatus::Cancelled
+        ),
+        printable: matches!(
+            o.status,
+            passnum_core::OrderStatus::Issued | passnum_core::OrderStatus::Closed
+        ),
+        unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
+        distribution: stats.distributors.clone(),
+        per_public: passnum_core::order_options::Public::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.label().to_string(),
+                    stats.per_public.get(p.as_str()).copied().unwrap_or(0),
+                )
+            })
+            .chain(std::iter::once((
+                "Aucun public prioritaire".to_string(),
+                stats.without_public,
+            )))
+            .collect(),
+        per_commune: stats
+            .per_commune
+            .iter()
+            .take(10)
+            .map(|(c, n)| {
+                let name = passnum_core::commune::communes().name_of(c);
+                (name.map_or_else(|| c.clone(), str::to_string), *n)
+            })
+            .collect(),
+        handed_out: stats.handed_out,
+        started_30: stats
+            .started_within_30_days_permille()
+            .map(|pm| format!("{} %", passnum_core::order_options::percent_text(pm * 10))),
+        target_only: rules.target_only,
+        one_per_household: rules.one_per_household,
+        has_targets: !rules.target_publics.is_empty(),
+        structures: st
+            .store
+            .list_distributors(1000, 0)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.id.0, d.name))
+            .collect(),
+        validity: format!(
+            "du {} au {}, plus {} jours de tolérance",
+            paris::format_date(o.valid_from),
+            paris::format_date(o.valid_until),
+            o.tolerance_days
+        ),
+        perimeter: crate::booklets::perimeter_words(&o),
+        booklets,
+        after,
+        next_after,
+        steps: st
+            .store
+            .closing_steps(o.id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (paris::format_date(paris::local_date(d.done_at)), d.summary))
+            .collect(),
+        credit_note: st.store.credit_note(o.id).await.ok().flatten().map(|n| {
+            format!(
+                "Avoir du {} : {} pour {} chèques non utilisés.",
+                paris::format_date(paris::local_date(n.issued_at)),
+                euros(n.amount_cents),
+                n.expired_cheques
+            )
+        }),
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    #[serde(default)]
+    publics_cibles: Option<String>,
+    #[serde(default)]
+    un_par_foyer: Option<String>,
+}
+
+/// The funder's handout rules for one of its orders.
+pub async fn set_rules(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, o): FunderOrder,
+    crate::ui::PageForm(f): crate::ui::PageForm<RulesForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    match st
+        .store
+        .set_order_rules(o.id, f.publics_cibles.is_some(), f.un_par_foyer.is_some())
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to(&format!("/commanditaire/commandes/{}", o.id.0))
+            .into_response(),
+        Err(passnum_store::StoreError::Invalid { message, .. }) => crate::ui::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&staff),
+            &csrf,
+            "Règles non enregistrées",
+            &format!("{}.", crate::api::capitalize(&message)),
+        ),
+        Err(e) => crate::ui::unavailable(e, "règles de remise", Some(&staff), &csrf),
+    }
+}

@@ -1,0 +1,214 @@
+//! Staff accounts: creation and password links.
+
+use super::*;
+
+/// Reset links given to new staff are valid three days.
+pub(super) const RESET_TTL_MS: i64 = 72 * 3_600_000;
+
+pub struct AccountRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Template)]
+#[template(path = "operateur_comptes.html")]
+pub(super) struct AccountsPage {
+    layout: Layout,
+    accounts: Vec<AccountRow>,
+    email: String,
+    name: String,
+    role: String,
+    org: String,
+    link: Option<(String, String)>,
+    errors: FieldErrors,
+}
+
+pub(super) fn role_label(a: Actor) -> String {
+    match a {
+        Actor::Operator => "Opérateur".into(),
+        Actor::Funder(f) => format!("Commanditaire n° {f}"),
+        Actor::Venue(v) => format!("Lieu n° {v}"),
+        Actor::Distributor(d) => format!("Structure n° {}", d.0),
+    }
+}
+
+pub(super) async fn accounts_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> AccountsPage {
+    AccountsPage {
+        layout: Layout::new("Comptes", Some(staff), csrf, "/operateur/comptes"),
+        accounts: st
+            .store
+            .list_staff(500, 0)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| AccountRow {
+                id: m.id,
+                email: m.email,
+                name: m.display_name,
+                role: role_label(m.actor),
+            })
+            .collect(),
+        email: String::new(),
+        name: String::new(),
+        role: "venue".into(),
+        org: String::new(),
+        link: None,
+        errors: FieldErrors::default(),
+    }
+}
+
+pub async fn accounts(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    render(
+        StatusCode::OK,
+        &accounts_page(&st, &staff, &csrf).await,
+        &csrf,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org: String,
+}
+
+pub(super) fn reset_url(headers: &HeaderMap, token: &str) -> String {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/mot-de-passe/{token}")
+}
+
+pub async fn create_account(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Submitted { form: f, token_ok }: Submitted<AccountForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = accounts_page(&st, &staff, &csrf).await;
+    page.email = f.email.chars().take(254).collect();
+    page.name = f.name.chars().take(200).collect();
+    page.role = f.role.clone();
+    page.org = f.org.chars().take(20).collect();
+    if !token_ok {
+        page.errors.add("email", crate::ui::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    let org = f.org.trim().parse::<i64>().ok().filter(|n| *n > 0);
+    let actor = match (f.role.as_str(), org) {
+        ("operator", _) => Some(Actor::Operator),
+        ("funder", Some(id)) => Some(Actor::Funder(FunderId(id))),
+        ("venue", Some(id)) => Some(Actor::Venue(VenueId(id))),
+        ("distributor", Some(id)) => Some(Actor::Distributor(passnum_store::DistributorId(id))),
+        ("funder" | "venue", None) => {
+            page.errors.add(
+                "org",
+                "Indiquez le numéro du commanditaire ou du lieu (colonne « n° » de sa liste).",
+            );
+            None
+        }
+        _ => {
+            page.errors.add("role", "Choisissez un rôle.");
+            None
+        }
+    };
+    let Some(actor) = actor else {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    // No password yet: the person chooses it through the link. This hash never verifies.
+    let created = st
+        .store
+        .create_staff(
+            &f.email,
+            &f.name,
+            "!aucun-mot-de-passe",
+            actor,
+            st.clock.now(),
+        )
+        .await;
+    match created {
+        Ok(m) => match st
+            .store
+            .create_password_reset(m.id, st.clock.now(), RESET_TTL_MS)
+            .await
+        {
+            Ok(token) => {
+                let mut page = accounts_page(&st, &staff, &csrf).await;
+                page.link = Some((m.email, reset_url(&headers, &token)));
+                render(StatusCode::OK, &page, &csrf)
+            }
+            Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        },
+        Err(StoreError::Invalid { code, message }) => {
+            page.errors.add(
+                if code == "invalid_email" {
+                    "email"
+                } else {
+                    "name"
+                },
+                crate::api::capitalize(&message),
+            );
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(StoreError::Conflict { message, .. }) => {
+            page.errors.add("email", crate::api::capitalize(&message));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(StoreError::NotFound) => {
+            page.errors
+                .add("org", "Aucun commanditaire ou lieu ne porte ce numéro.");
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+    }
+}
+
+pub async fn reset_link(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path(id): Path<i64>,
+    Submitted { token_ok, .. }: Submitted<crate::ui::NoFields>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = accounts_page(&st, &staff, &csrf).await;
+    if !token_ok {
+        page.errors.add("email", crate::ui::STALE_FORM);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    match st.store.get_staff(id).await {
+        Ok(m) => match st
+            .store
+            .create_password_reset(id, st.clock.now(), RESET_TTL_MS)
+            .await
+        {
+            Ok(token) => {
+                page.link = Some((m.email, reset_url(&headers, &token)));
+                render(StatusCode::OK, &page, &csrf)
+            }
+            Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        },
+        Err(StoreError::NotFound) => crate::ui::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Compte introuvable",
+            "Ce compte n'existe pas.",
+        ),
+        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+    }
+}

@@ -1,0 +1,198 @@
+//! Steps of an order from the pages: the funder confirms, cancels or declares a booklet lost; the operator records the payment and issues.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    confirmation: Option<String>,
+    /// For "carnet-perdu": the booklet's number and "perdu" or "vole".
+    #[serde(default)]
+    carnet: String,
+    #[serde(default)]
+    motif: String,
+    /// For "deplacer": "stock" (the funder's) or a structure's number, the receiving
+    /// structure's number, and how many booklets.
+    #[serde(default)]
+    depuis: String,
+    #[serde(default)]
+    vers: String,
+    #[serde(default)]
+    nombre: String,
+}
+
+/// The page for an order that is not the funder's (or does not exist: they look the same).
+pub(in crate::ui) const ORDER_NOT_FOUND: PageError = PageError::NotFound {
+    heading: "Commande introuvable",
+    text: "Cette commande n'existe pas parmi les vôtres.",
+};
+
+pub(super) fn refused(staff: &passnum_store::StaffMember, csrf: &Csrf, e: StoreError) -> Response {
+    match e {
+        StoreError::Conflict { message, .. } | StoreError::Invalid { message, .. } => {
+            crate::ui::message(
+                StatusCode::CONFLICT,
+                Some(staff),
+                csrf,
+                "Action impossible",
+                &capitalize(&message),
+            )
+        }
+        other => crate::ui::unavailable(other, "commande", Some(staff), csrf),
+    }
+}
+
+/// Confirm ("confirmer") or cancel ("annuler", which needs the confirmation box) a draft.
+pub async fn action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, action)): Path<(i64, String)>,
+    PageForm(f): PageForm<ActionForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let id = order.id.0;
+    let now = st.clock.now();
+    let done = match action.as_str() {
+        "confirmer" => st.store.confirm_order(order.id, now).await,
+        "annuler" if f.confirmation.is_some() => st.store.cancel_order(order.id, now).await,
+        "carnet-perdu" => {
+            let Ok(number) = f.carnet.trim().parse::<i64>() else {
+                return crate::ui::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Numéro de carnet manquant",
+                    "Indiquez le numéro du carnet perdu ou volé (imprimé sur sa couverture).",
+                );
+            };
+            if f.confirmation.is_none() {
+                return crate::ui::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Déclaration non confirmée",
+                    "Cochez la case de confirmation : les chèques non utilisés du carnet seront refusés.",
+                );
+            }
+            return match st
+                .store
+                .block_booklet(order.id, number, f.motif == "vole", now)
+                .await
+            {
+                Ok(_) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
+                Err(StoreError::NotFound) => crate::ui::message(
+                    StatusCode::NOT_FOUND,
+                    Some(&staff),
+                    &csrf,
+                    "Carnet introuvable",
+                    &format!(
+                        "Cette commande n'a pas de carnet n° {number} : vérifiez le numéro sur la couverture."
+                    ),
+                ),
+                Err(e) => refused(&staff, &csrf, e),
+            };
+        }
+        "deplacer" => {
+            let to = f.vers.trim().parse::<i64>().ok();
+            let count = f.nombre.trim().parse::<i64>().ok().filter(|n| *n > 0);
+            let (Some(to), Some(count)) = (to, count) else {
+                return crate::ui::message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&staff),
+                    &csrf,
+                    "Carnets non déplacés",
+                    "Choisissez la structure qui reçoit et un nombre de carnets supérieur à zéro : rien n'a été changé.",
+                );
+            };
+            let to = passnum_store::DistributorId(to);
+            let moved = match f.depuis.trim() {
+                "stock" => {
+                    st.store
+                        .allocate_booklets(order.id, &[(to, count)], now)
+                        .await
+                }
+                from => match from.parse::<i64>() {
+                    Ok(from) => {
+                        st.store
+                            .transfer_booklets(
+                                order.id,
+                                passnum_store::DistributorId(from),
+                                to,
+                                count,
+                                now,
+                            )
+                            .await
+                    }
+                    Err(_) => return ORDER_NOT_FOUND.into_response(),
+                },
+            };
+            return match moved {
+                Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
+                Err(e) => refused(&staff, &csrf, e),
+            };
+        }
+        "annuler" => {
+            return crate::ui::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&staff),
+                &csrf,
+                "Annulation non confirmée",
+                "Cochez la case « Je confirme l'annulation » pour annuler la commande.",
+            );
+        }
+        _ => return ORDER_NOT_FOUND.into_response(),
+    };
+    match done {
+        Ok(_) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
+        Err(e) => refused(&staff, &csrf, e),
+    }
+}
+
+/// The operator records a payment ("paiement") or issues the codes ("emission").
+pub async fn operator_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path((id, action)): Path<(i64, String)>,
+    PageForm(_): PageForm<crate::ui::NoFields>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let now = st.clock.now();
+    let done = match action.as_str() {
+        "paiement" => st.store.record_order_payment(OrderId(id), now).await,
+        "emission" => st.store.issue_order(OrderId(id), now).await,
+        _ => Err(StoreError::NotFound),
+    };
+    match done {
+        Ok(_) => Redirect::to("/operateur/commandes").into_response(),
+        Err(StoreError::NotFound) => crate::ui::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Commande introuvable",
+            "Cette commande n'existe pas.",
+        ),
+        Err(e) => refused(&staff, &csrf, e),
+    }
+}
+
+/// What the order page says about the workflow.
+pub fn status_help(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Draft => {
+            "Vérifiez la commande puis confirmez-la : la facture de prépaiement sera alors émise."
+        }
+        OrderStatus::Confirmed => {
+            "Commande confirmée : réglez la facture de prépaiement. Les carnets seront émis dès réception du paiement."
+        }
+        OrderStatus::Paid => {
+            "Paiement reçu et cantonné à votre nom : l'opérateur émet les carnets."
+        }
+        OrderStatus::Issued => {
+            "Carnets émis : téléchargez-les pour l'impression, avec le courrier d'accompagnement."
+        }
+        OrderStatus::Closed => "Commande clôturée.",
+        OrderStatus::Cancelled => "Commande annulée : aucun montant n'a été engagé.",
+    }
+}

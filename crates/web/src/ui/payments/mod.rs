@@ -1,0 +1,22 @@
+//! Payments in the pages: a venue's bank details, what it is owed and its statements; the
+//! operator's payment runs and the bank details waiting for confirmation.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::payment::FeeRate;
+use passnum_core::{Bic, Iban, VenueId, paris};
+use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
+use serde::Deserialize;
+
+use super::Submitted;
+use super::session::{Csrf, OperatorStaff, VenueStaff};
+use super::{FieldErrors, Layout, euros, render};
+use crate::AppState;
+
+mod runs;
+mod venue;
+
+pub use runs::*;
+pub use venue::*;

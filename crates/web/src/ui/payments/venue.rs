@@ -1,0 +1,230 @@
+//! A venue's payments: bank details, what it was paid, its statements.
+
+use super::*;
+
+pub struct BankRow {
+    pub created: String,
+    pub iban: String,
+    pub bic: String,
+    pub holder: String,
+    pub state: &'static str,
+}
+
+pub struct PaidRow {
+    pub run: i64,
+    pub cutoff: String,
+    pub cheques: i64,
+    pub gross: String,
+    pub fee: String,
+    pub net: String,
+}
+
+#[derive(Template)]
+#[template(path = "lieu_paiements.html")]
+pub(super) struct VenuePayments {
+    layout: Layout,
+    owed: String,
+    current_pending: bool,
+    has_bank: bool,
+    banks: Vec<BankRow>,
+    paid: Vec<PaidRow>,
+    iban: String,
+    bic: String,
+    holder: String,
+    saved: bool,
+    errors: FieldErrors,
+}
+
+pub(super) async fn venue_page(
+    st: &AppState,
+    staff: &StaffMember,
+    venue: VenueId,
+    csrf: &Csrf,
+) -> VenuePayments {
+    let owed = st
+        .store
+        .balances(LedgerScope::Venue(venue))
+        .await
+        .unwrap_or_default();
+    let banks = st.store.bank_accounts(venue).await.unwrap_or_default();
+    let paid = st.store.venue_payments(venue, 24).await.unwrap_or_default();
+    VenuePayments {
+        layout: Layout::new("Paiements", Some(staff), csrf, "/lieu/paiements"),
+        owed: euros(owed.first().map_or(0, |b| b.balance_cents)),
+        current_pending: banks.first().is_some_and(|b| b.confirmed_at.is_none()),
+        has_bank: !banks.is_empty(),
+        banks: banks
+            .into_iter()
+            .map(|b| BankRow {
+                created: paris::format_moment(b.created_at),
+                iban: Iban::parse(&b.iban)
+                    .map(|i| i.to_string())
+                    .unwrap_or(b.iban),
+                bic: b.bic,
+                holder: b.holder,
+                state: match (b.superseded_at, b.confirmed_at) {
+                    (Some(_), _) => "Remplacées",
+                    (None, Some(_)) => "Actuelles, confirmées",
+                    (None, None) => "Actuelles, en attente de confirmation",
+                },
+            })
+            .collect(),
+        paid: paid
+            .into_iter()
+            .map(|(run, line)| PaidRow {
+                run: run.id,
+                cutoff: paris::format_date(run.cutoff),
+                cheques: line.cheques,
+                gross: euros(line.gross_cents),
+                fee: euros(line.fee_cents),
+                net: euros(line.net_cents),
+            })
+            .collect(),
+        iban: String::new(),
+        bic: String::new(),
+        holder: String::new(),
+        saved: false,
+        errors: FieldErrors::default(),
+    }
+}
+
+pub async fn venue(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    render(
+        StatusCode::OK,
+        &venue_page(&st, &staff, venue, &csrf).await,
+        &csrf,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct BankForm {
+    #[serde(default)]
+    iban: String,
+    #[serde(default)]
+    bic: String,
+    #[serde(default)]
+    holder: String,
+}
+
+pub async fn set_bank(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+    Submitted { form: f, token_ok }: Submitted<BankForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = venue_page(&st, &staff, venue, &csrf).await;
+    page.iban = f.iban.chars().take(50).collect();
+    page.bic = f.bic.chars().take(20).collect();
+    page.holder = f.holder.chars().take(70).collect();
+    if !token_ok {
+        page.errors.add("iban", crate::ui::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    let iban = Iban::parse(&f.iban)
+        .map_err(|e| {
+            page.errors
+                .add("iban", crate::api::capitalize(&e.to_string()))
+        })
+        .ok();
+    let bic = Bic::parse(&f.bic)
+        .map_err(|e| {
+            page.errors
+                .add("bic", crate::api::capitalize(&e.to_string()))
+        })
+        .ok();
+    if f.holder.trim().is_empty() {
+        page.errors.add(
+            "holder",
+            "Indiquez le titulaire du compte, tel que la banque le connaît.",
+        );
+    }
+    let (Some(iban), Some(bic)) = (iban, bic) else {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    };
+    if !page.errors.is_empty() {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
+    match st
+        .store
+        .set_bank_account(venue, &iban, &bic, &f.holder, st.clock.now())
+        .await
+    {
+        Ok(_) => {
+            let mut page = venue_page(&st, &staff, venue, &csrf).await;
+            page.saved = true;
+            render(StatusCode::OK, &page, &csrf)
+        }
+        Err(StoreError::Invalid { code, message }) => {
+            page.errors.add(
+                if code == "bic_country_mismatch" {
+                    "bic"
+                } else {
+                    "holder"
+                },
+                crate::api::capitalize(&message),
+            );
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(e) => crate::ui::unavailable(e, "coordonnées bancaires", Some(&staff), &csrf),
+    }
+}
+
+/// A venue's statement for one run, as CSV.
+pub async fn statement_csv(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+    Path(file): Path<String>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let not_found = || {
+        crate::ui::message(
+            StatusCode::NOT_FOUND,
+            Some(&staff),
+            &csrf,
+            "Relevé introuvable",
+            "Ce relevé n'existe pas pour votre lieu.",
+        )
+    };
+    let (stem, pdf) = match (file.strip_suffix(".csv"), file.strip_suffix(".pdf")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return not_found(),
+    };
+    let Ok(run) = stem.parse::<i64>() else {
+        return not_found();
+    };
+    let Ok(run_info) = st.store.payment_run(run).await else {
+        return not_found();
+    };
+    // A venue's statement holds its cheques of one run: a few thousand lines at most.
+    let statement = match passnum_app::statements::venue_statement(&st.store, run, venue).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found(),
+        Err(e) => return crate::ui::unavailable(e, "relevé", Some(&staff), &csrf),
+    };
+    let (body, content_type) = if pdf {
+        match statement.pdf(&run_info) {
+            Ok(b) => (b, "application/pdf"),
+            Err(e) => return crate::ui::unavailable(e, "relevé PDF", Some(&staff), &csrf),
+        }
+    } else {
+        match statement.write_csv(Vec::new()) {
+            Ok(b) => (b, "text/csv; charset=utf-8"),
+            Err(e) => return crate::ui::unavailable(e, "relevé CSV", Some(&staff), &csrf),
+        }
+    };
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
