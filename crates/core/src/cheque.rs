@@ -6,6 +6,8 @@
 //! redeemed → issued        (rollback, within the window, by the venue that redeemed)
 //! ```
 
+use std::collections::HashSet;
+
 use crate::{
     CodeError, Money, Timestamp, ValidityStatus, VenueId, VenueView,
     order::{Perimeter, Validity},
@@ -97,6 +99,10 @@ pub enum RedeemRefusal {
     VenueNotQualified,
     /// 8. The venue is outside the order's perimeter.
     OutsidePerimeter,
+    /// 9. The service given is not in the référentiel.
+    ServiceUnknown,
+    /// 10. The venue's catalogue does not list the service given.
+    ServiceNotOffered,
 }
 
 impl RedeemRefusal {
@@ -112,6 +118,8 @@ impl RedeemRefusal {
             Self::AlreadyRedeemed { .. } => "cheque_already_redeemed",
             Self::VenueNotQualified => "venue_not_qualified",
             Self::OutsidePerimeter => "venue_outside_perimeter",
+            Self::ServiceUnknown => "service_unknown",
+            Self::ServiceNotOffered => "service_not_offered",
         }
     }
 
@@ -149,8 +157,43 @@ impl RedeemRefusal {
             Self::OutsidePerimeter => "Ce pass a été financé pour un autre territoire et ne peut \
                                        pas être accepté dans votre lieu."
                 .into(),
+            Self::ServiceUnknown => {
+                "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into()
+            }
+            Self::ServiceNotOffered => "Ce service ne figure pas au catalogue de votre lieu : \
+                                        choisissez-en un de la liste, ou demandez à l'opérateur \
+                                        de l'ajouter."
+                .into(),
         }
     }
+}
+
+/// The service a venue says it gave, with what the référentiel and the venue's catalogue hold.
+pub struct ServiceGiven<'a> {
+    pub code: &'a str,
+    pub referentiel: &'a HashSet<String>,
+    /// The venue's catalogue; empty when the venue declared none, which (until venues publish
+    /// their offer) lets it give every service of the référentiel.
+    pub catalogue: &'a HashSet<String>,
+}
+
+/// Decides a scan: the cheque checks of [`check_redemption`] (1 to 8), then the service given
+/// (9: in the référentiel, 10: in the venue's catalogue).
+pub fn check_scan(
+    cheque: Option<&ChequeView>,
+    perimeter: &Perimeter,
+    venue: &VenueView,
+    service: &ServiceGiven<'_>,
+    now: Timestamp,
+) -> Result<(), RedeemRefusal> {
+    check_redemption(cheque, perimeter, venue, now)?;
+    if !service.referentiel.contains(service.code) {
+        return Err(RedeemRefusal::ServiceUnknown);
+    }
+    if !service.catalogue.is_empty() && !service.catalogue.contains(service.code) {
+        return Err(RedeemRefusal::ServiceNotOffered);
+    }
+    Ok(())
 }
 
 /// Decides whether `venue` may redeem the cheque now. `cheque` is `None` when no cheque
@@ -315,6 +358,52 @@ mod tests {
         assert_eq!(
             check_redemption(Some(&cheque(ChequeState::Issued)), &lyon_only(), &q, now()),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn the_service_is_checked_after_the_cheque_and_the_venue() {
+        let q = venue(VenueStatus::Qualified, "69123");
+        let referentiel: HashSet<String> = ["2.1.07".to_string(), "1.1.01".to_string()].into();
+        let catalogue: HashSet<String> = ["1.1.01".to_string()].into();
+        let none = HashSet::new();
+        let given = |code, catalogue| ServiceGiven {
+            code,
+            referentiel: &referentiel,
+            catalogue,
+        };
+        let issued = cheque(ChequeState::Issued);
+        let scan = |c: Option<&ChequeView>, v: &VenueView, s: &ServiceGiven<'_>| {
+            check_scan(c, &lyon_only(), v, s, now())
+        };
+        // 9 and 10, on a cheque and a venue that pass 1 to 8.
+        assert_eq!(
+            scan(Some(&issued), &q, &given("9.9.99", &none)),
+            Err(RedeemRefusal::ServiceUnknown)
+        );
+        assert_eq!(
+            scan(Some(&issued), &q, &given("2.1.07", &catalogue)),
+            Err(RedeemRefusal::ServiceNotOffered)
+        );
+        assert_eq!(
+            scan(Some(&issued), &q, &given("1.1.01", &catalogue)),
+            Ok(())
+        );
+        // A venue without a catalogue gives any service of the référentiel.
+        assert_eq!(scan(Some(&issued), &q, &given("2.1.07", &none)), Ok(()));
+        // The cheque's and the venue's refusals come first.
+        assert_eq!(
+            scan(None, &q, &given("9.9.99", &none)),
+            Err(RedeemRefusal::Unknown)
+        );
+        let paris = venue(VenueStatus::Qualified, "75056");
+        assert_eq!(
+            scan(Some(&issued), &paris, &given("2.1.07", &catalogue)),
+            Err(RedeemRefusal::OutsidePerimeter)
+        );
+        assert_eq!(
+            RedeemRefusal::ServiceNotOffered.code(),
+            "service_not_offered"
         );
     }
 

@@ -50,24 +50,60 @@ const CHEQUE_SELECT: &str = "SELECT c.id, c.code, c.state, c.face_value_cents, c
      (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
      FROM cheques c JOIN orders o ON o.id = c.order_id";
 
+/// The venues of a batch: what core needs to decide, and each one's catalogue (empty when the
+/// venue declared none).
+struct Venues {
+    views: HashMap<VenueId, VenueView>,
+    catalogues: HashMap<VenueId, HashSet<String>>,
+}
+
+/// What the batch decided for each request, and the idempotency keys it leads.
+struct Decisions {
+    pending: Vec<Pending>,
+    /// (actor, key) → index of the first request of the batch with that key.
+    leaders: HashMap<(String, String), usize>,
+}
+
 pub(super) async fn run_batch(
     ctx: &Ctx,
     reqs: &[RedeemRequest],
 ) -> Result<Vec<Result<Answer, StoreError>>, StoreError> {
     let mut tx = begin_write(&ctx.pool, ctx.engine).await?;
-    let lock = if ctx.engine == Engine::Postgres {
+    let mut slots = lock_cheques(&mut tx, ctx.engine, reqs).await?;
+    let venues = read_venues(&mut tx, ctx.engine, reqs).await?;
+    let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues).await?;
+    let ids = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
+    let results = outcomes(decisions.pending, &ids);
+    // Outcomes are stored under their idempotency keys before the commit.
+    for (i, req) in reqs.iter().enumerate() {
+        if let (Some(k), Some(Ok(a))) = (&req.idempotency, &results[i])
+            && decisions.leaders.get(&(k.actor.clone(), k.key.clone())) == Some(&i)
+        {
+            let json = serde_json::to_string(&a.outcome).map_err(StoreError::corrupt)?;
+            record(&mut tx, k, &json).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(answers(reqs, &results, &decisions.leaders))
+}
+
+/// 1. Every cheque of the batch, locked, in id order (the same order on every server).
+async fn lock_cheques(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    reqs: &[RedeemRequest],
+) -> Result<HashMap<String, Slot>, StoreError> {
+    let lock = if engine == Engine::Postgres {
         " FOR UPDATE OF c"
     } else {
         ""
     };
-
-    // 1. Every cheque of the batch, locked, in id order (the same order on every server).
     let mut codes: Vec<String> = reqs.iter().map(|r| r.code.as_compact()).collect();
     codes.sort();
     codes.dedup();
     let sql = format!(
         "{CHEQUE_SELECT} WHERE c.code IN ({}) ORDER BY c.id{lock}",
-        placeholders(ctx.engine, 0, codes.len())
+        placeholders(engine, 0, codes.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for c in &codes {
@@ -78,8 +114,15 @@ pub(super) async fn run_batch(
         let code = get_string(&row, "code")?;
         slots.insert(code, cheque_slot(&row)?);
     }
+    Ok(slots)
+}
 
-    // 2. The venues that scan.
+/// 2. The venues that scan, with their catalogues.
+async fn read_venues(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    reqs: &[RedeemRequest],
+) -> Result<Venues, StoreError> {
     let mut venue_ids: Vec<i64> = reqs.iter().map(|r| r.venue_id.0).collect();
     venue_ids.sort_unstable();
     venue_ids.dedup();
@@ -88,42 +131,52 @@ pub(super) async fn run_batch(
          (SELECT COUNT(*) FROM venue_services s WHERE s.venue_id = venues.id) AS catalogue_size \
          FROM venues WHERE id IN ({})",
         crate::venues::COLUMNS,
-        placeholders(ctx.engine, 0, venue_ids.len())
+        placeholders(engine, 0, venue_ids.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for v in &venue_ids {
         q = q.bind(*v);
     }
-    let mut venues: HashMap<VenueId, VenueView> = HashMap::new();
+    let mut views: HashMap<VenueId, VenueView> = HashMap::new();
     let mut with_catalogue: Vec<VenueId> = vec![];
     for row in q.fetch_all(&mut *tx).await? {
         let v = venue(&row)?;
         if get_i64(&row, "catalogue_size")? > 0 {
             with_catalogue.push(v.id);
         }
-        venues.insert(v.id, v.view()?);
+        views.insert(v.id, v.view()?);
     }
-    // The catalogues of the venues that declared one (an empty catalogue offers everything).
-    let mut offered: HashSet<(VenueId, String)> = HashSet::new();
+    let mut catalogues: HashMap<VenueId, HashSet<String>> = HashMap::new();
     if !with_catalogue.is_empty() {
         let sql = format!(
             "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({})",
-            placeholders(ctx.engine, 0, with_catalogue.len())
+            placeholders(engine, 0, with_catalogue.len())
         );
         let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
         for v in &with_catalogue {
             q = q.bind(v.0);
         }
         for row in q.fetch_all(&mut *tx).await? {
-            offered.insert((
-                VenueId(get_i64(&row, "venue_id")?),
-                get_string(&row, "service_code")?,
-            ));
+            catalogues
+                .entry(VenueId(get_i64(&row, "venue_id")?))
+                .or_default()
+                .insert(get_string(&row, "service_code")?);
         }
     }
+    Ok(Venues { views, catalogues })
+}
 
-    // 3. Decide, in arrival order.
-    let services = ctx.caches.services.lock().clone();
+/// 3. Decides each request in arrival order with core's checks: a cheque accepted earlier in
+/// the batch is already "redeemed" for the next request.
+async fn decide(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    reqs: &[RedeemRequest],
+    slots: &mut HashMap<String, Slot>,
+    venues: &Venues,
+) -> Result<Decisions, StoreError> {
+    let referentiel = ctx.caches.services.lock().clone();
+    let no_catalogue = HashSet::new();
     let mut pending: Vec<Pending> = Vec::with_capacity(reqs.len());
     let mut leaders: HashMap<(String, String), usize> = HashMap::new();
     for (i, req) in reqs.iter().enumerate() {
@@ -132,7 +185,7 @@ pub(super) async fn run_batch(
                 pending.push(Pending::Follower);
                 continue;
             }
-            match claim(&mut tx, k, req.now.unix_ms()).await {
+            match claim(&mut *tx, k, req.now.unix_ms()).await {
                 Ok(Claim::New) => {
                     leaders.insert((k.actor.clone(), k.key.clone()), i);
                 }
@@ -152,45 +205,40 @@ pub(super) async fn run_batch(
                 Err(e) => return Err(e),
             }
         }
-        let Some(venue) = venues.get(&req.venue_id) else {
+        let Some(venue) = venues.views.get(&req.venue_id) else {
             pending.push(Pending::Done(Err(StoreError::NotFound)));
             continue;
         };
-        if !services.contains(&req.service_code) {
-            pending.push(Pending::Decided(refusal(
-                "service_unknown",
-                "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into(),
-            )));
-            continue;
-        }
-        if with_catalogue.contains(&req.venue_id)
-            && !offered.contains(&(req.venue_id, req.service_code.clone()))
-        {
-            pending.push(Pending::Decided(refusal(
-                "service_not_offered",
-                "Ce service ne figure pas au catalogue de votre lieu : choisissez-en un de la liste, ou \
-                 demandez à l'opérateur de l'ajouter."
-                    .into(),
-            )));
-            continue;
-        }
-        let code = req.code.as_compact();
-        let slot = slots.get_mut(&code);
+        let slot = slots.get_mut(&req.code.as_compact());
         let perim = match &slot {
-            Some(s) => Some(perimeter(&mut tx, &ctx.caches, s.order_id).await?),
+            Some(s) => Some(perimeter(&mut *tx, &ctx.caches, s.order_id).await?),
             None => None,
         };
         let everywhere = Default::default();
-        let perim_ref = perim.as_deref().unwrap_or(&everywhere);
-        match check_redemption(slot.as_ref().map(|s| &s.view), perim_ref, venue, req.now) {
-            Err(r) => pending.push(Pending::Decided(refusal(r.code(), r.message()))),
+        let service = ServiceGiven {
+            code: &req.service_code,
+            referentiel: &referentiel,
+            catalogue: venues
+                .catalogues
+                .get(&req.venue_id)
+                .unwrap_or(&no_catalogue),
+        };
+        let decision = check_scan(
+            slot.as_ref().map(|s| &s.view),
+            perim.as_deref().unwrap_or(&everywhere),
+            venue,
+            &service,
+            req.now,
+        );
+        pending.push(match decision {
+            Err(r) => Pending::Decided(refusal(r.code(), r.message())),
             Ok(()) => {
                 let s =
                     slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
                 s.view.state = cheque::transition(s.view.state, cheque::ChequeEvent::Redeem)
                     .ok_or_else(|| StoreError::corrupt("transition refusée"))?;
                 s.view.redeemed_at = Some(req.now);
-                pending.push(Pending::Accepted {
+                Pending::Accepted {
                     cheque_id: s.id,
                     draft: Redemption {
                         id: RedemptionId(0),
@@ -203,12 +251,21 @@ pub(super) async fn run_batch(
                         redeemed_at: req.now,
                         rolled_back_at: None,
                     },
-                });
+                }
             }
-        }
+        });
     }
+    Ok(Decisions { pending, leaders })
+}
 
-    // 4. Write the accepted ones with a handful of statements.
+/// 4. Writes the accepted redemptions with a handful of statements: the rows, the cheques'
+/// new state, the ledger transfers. Returns cheque id → redemption id.
+async fn write_accepted(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    reqs: &[RedeemRequest],
+    pending: &[Pending],
+) -> Result<HashMap<i64, i64>, StoreError> {
     let accepted: Vec<(i64, &Redemption)> = pending
         .iter()
         .filter_map(|p| match p {
@@ -217,63 +274,70 @@ pub(super) async fn run_batch(
         })
         .collect();
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(accepted.len());
-    if !accepted.is_empty() {
-        let sql = format!(
-            "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES {} RETURNING id, cheque_id",
-            value_rows(ctx.engine, accepted.len(), 5)
-        );
-        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-        for (cheque_id, d) in &accepted {
-            q = q
-                .bind(*cheque_id)
-                .bind(d.venue_id.0)
-                .bind(d.service_code.as_str())
-                .bind(d.amount_cents)
-                .bind(d.redeemed_at.unix_ms());
-        }
-        for row in q.fetch_all(&mut *tx).await? {
-            ids.insert(get_i64(&row, "cheque_id")?, get_i64(&row, "id")?);
-        }
-        let sql = format!(
-            "UPDATE cheques SET state = 'redeemed' WHERE state = 'issued' AND id IN ({})",
-            placeholders(ctx.engine, 0, accepted.len())
-        );
-        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-        for (cheque_id, _) in &accepted {
-            q = q.bind(*cheque_id);
-        }
-        let updated = q.execute(&mut *tx).await?.rows_affected();
-        if updated != accepted.len() as u64 || ids.len() != accepted.len() {
-            return Err(StoreError::corrupt(
-                "un chèque a changé d'état pendant l'encaissement",
-            ));
-        }
-        let transfers: Vec<NewTransfer> = accepted
-            .iter()
-            .map(|(cheque_id, d)| NewTransfer {
-                posting: Posting::redemption(
-                    d.funder_id,
-                    d.venue_id,
-                    Money::from_cents(d.amount_cents),
-                ),
-                order_id: Some(d.order_id.0),
-                redemption_id: ids.get(cheque_id).copied(),
-                reverses_id: None,
-                payment_run_id: None,
-            })
-            .collect();
-        let latest = reqs
-            .iter()
-            .map(|r| r.now)
-            .max()
-            .unwrap_or(Timestamp::from_unix_ms(0));
-        post(&mut tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
+    if accepted.is_empty() {
+        return Ok(ids);
     }
+    let sql = format!(
+        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES {} RETURNING id, cheque_id",
+        value_rows(ctx.engine, accepted.len(), 5)
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for (cheque_id, d) in &accepted {
+        q = q
+            .bind(*cheque_id)
+            .bind(d.venue_id.0)
+            .bind(d.service_code.as_str())
+            .bind(d.amount_cents)
+            .bind(d.redeemed_at.unix_ms());
+    }
+    for row in q.fetch_all(&mut *tx).await? {
+        ids.insert(get_i64(&row, "cheque_id")?, get_i64(&row, "id")?);
+    }
+    let sql = format!(
+        "UPDATE cheques SET state = 'redeemed' WHERE state = 'issued' AND id IN ({})",
+        placeholders(ctx.engine, 0, accepted.len())
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for (cheque_id, _) in &accepted {
+        q = q.bind(*cheque_id);
+    }
+    let updated = q.execute(&mut *tx).await?.rows_affected();
+    if updated != accepted.len() as u64 || ids.len() != accepted.len() {
+        return Err(StoreError::corrupt(
+            "un chèque a changé d'état pendant l'encaissement",
+        ));
+    }
+    let transfers: Vec<NewTransfer> = accepted
+        .iter()
+        .map(|(cheque_id, d)| NewTransfer {
+            posting: Posting::redemption(
+                d.funder_id,
+                d.venue_id,
+                Money::from_cents(d.amount_cents),
+            ),
+            order_id: Some(d.order_id.0),
+            redemption_id: ids.get(cheque_id).copied(),
+            reverses_id: None,
+            payment_run_id: None,
+        })
+        .collect();
+    let latest = reqs
+        .iter()
+        .map(|r| r.now)
+        .max()
+        .unwrap_or(Timestamp::from_unix_ms(0));
+    post(&mut *tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
+    Ok(ids)
+}
 
-    // 5. Final outcomes, stored under their idempotency keys before the commit.
-    let mut results: Vec<Option<Result<Answer, StoreError>>> = Vec::with_capacity(reqs.len());
-    for p in pending {
-        results.push(match p {
+/// 5. Each request's outcome; `None` for a follower of an earlier request with its key.
+fn outcomes(
+    pending: Vec<Pending>,
+    ids: &HashMap<i64, i64>,
+) -> Vec<Option<Result<Answer, StoreError>>> {
+    pending
+        .into_iter()
+        .map(|p| match p {
             Pending::Done(r) => Some(r),
             Pending::Decided(outcome) => Some(Ok(Answer {
                 outcome,
@@ -290,18 +354,16 @@ pub(super) async fn run_batch(
                 }))
             }
             Pending::Follower => None,
-        });
-    }
-    for (i, req) in reqs.iter().enumerate() {
-        if let (Some(k), Some(Ok(a))) = (&req.idempotency, &results[i])
-            && leaders.get(&(k.actor.clone(), k.key.clone())) == Some(&i)
-        {
-            let json = serde_json::to_string(&a.outcome).map_err(StoreError::corrupt)?;
-            record(&mut tx, k, &json).await?;
-        }
-    }
-    tx.commit().await?;
+        })
+        .collect()
+}
 
+/// 6. The answers, once committed: a follower gets its leader's answer if the body matches.
+fn answers(
+    reqs: &[RedeemRequest],
+    results: &[Option<Result<Answer, StoreError>>],
+    leaders: &HashMap<(String, String), usize>,
+) -> Vec<Result<Answer, StoreError>> {
     let mut out = Vec::with_capacity(reqs.len());
     for (i, req) in reqs.iter().enumerate() {
         let r = match &results[i] {
@@ -310,7 +372,6 @@ pub(super) async fn run_batch(
             Some(Err(StoreError::NotFound)) => Err(StoreError::NotFound),
             Some(Err(e)) => Err(StoreError::Corrupt(e.to_string())),
             None => {
-                // A retry inside the same batch: the leader's answer, if the body matches.
                 let k = req.idempotency.as_ref().expect("followers have keys");
                 let leader = leaders[&(k.actor.clone(), k.key.clone())];
                 let lk = reqs[leader]
@@ -329,5 +390,5 @@ pub(super) async fn run_batch(
         };
         out.push(r);
     }
-    Ok(out)
+    out
 }

@@ -12,7 +12,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use passnum_core::cheque::{self, ChequeView, RedemptionView, check_redemption, check_rollback};
+use passnum_core::cheque::{
+    self, ChequeView, RedemptionView, ServiceGiven, check_rollback, check_scan,
+};
 use passnum_core::ledger::Posting;
 use passnum_core::{
     ChequeCode, ChequeState, FunderId, Money, OrderId, RedemptionId, Timestamp, Validity, VenueId,

@@ -44,7 +44,8 @@ fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
 ///
 /// Refusals are checked in this order: malformed code or wrong check symbol → unknown cheque →
 /// not yet valid → expired → blocked → already redeemed → venue not qualified → venue outside
-/// the order's perimeter. An unknown service is refused with `service_unknown`.
+/// the order's perimeter → service not in the référentiel (`service_unknown`) → service not in
+/// the venue's catalogue (`service_not_offered`).
 #[utoipa::path(post, path = "/api/v1/redemptions", tag = "redemptions", request_body = CreateRedemption,
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer; same key with another body is refused.")),
     security(("bearer" = [])),
@@ -52,7 +53,7 @@ fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
         (status = 201, body = RedemptionDto, description = "Accepted"),
         (status = 404, body = ErrorBody, description = "cheque_unknown"),
         (status = 409, body = ErrorBody, description = "cheque_already_redeemed"),
-        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, idempotency_key_reused"),
+        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, service_not_offered, idempotency_key_reused"),
         (status = 503, body = ErrorBody, description = "write_interrupted (nothing written: send the same request again), unavailable")))]
 pub async fn create(
     State(st): State<AppState>,

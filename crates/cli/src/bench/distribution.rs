@@ -1,0 +1,242 @@
+//! Allocation keys and orientation suggestions.
+
+use super::*;
+
+/// Shares `allocation_booklets` booklets among `allocation_distributors` distributors with a
+/// key (a fixed part, the embedded commune population and a second figure), then writes it.
+pub(super) async fn bench_allocation(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+) -> anyhow::Result<()> {
+    use passnum_core::allocation::{AllocationKey, Criterion, StructureShare};
+    let at = now();
+    let funder = store
+        .create_funder(&format!("Banc de répartition {tag}"), "autre", at)
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let mut request = order_of(args.allocation_booklets, today)?;
+    // One cheque per booklet: the measure is about booklets, not codes.
+    request.cheques_per_booklet = 1;
+    let order = store
+        .create_order(funder.id, &fix_total(request)?, at)
+        .await?;
+    // Communes of the embedded list, to weigh by real populations.
+    let communes: Vec<_> = passnum_core::commune::communes()
+        .iter()
+        .filter(|c| c.population > 0)
+        .take(args.allocation_distributors)
+        .map(|c| (c.insee, c.population))
+        .collect();
+    let mut structures = Vec::with_capacity(communes.len());
+    for (i, (insee, population)) in communes.iter().enumerate() {
+        let d = store
+            .create_distributor(
+                &format!("Structure {i}"),
+                "ccas",
+                &InseeCode::parse(insee)?,
+                at,
+            )
+            .await?;
+        structures.push(StructureShare {
+            id: d.id.0,
+            fixed: 10,
+            values: vec![*population, (i as i64 * 7919) % 5000],
+        });
+    }
+    let key = AllocationKey {
+        criteria: vec![
+            Criterion {
+                name: "population".into(),
+                weight: 70,
+            },
+            Criterion {
+                name: "qpv".into(),
+                weight: 30,
+            },
+        ],
+        structures,
+    };
+    let mut computes = vec![];
+    let mut shares = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        shares = key.allocate(args.allocation_booklets)?;
+        computes.push(t.elapsed());
+    }
+    let t = Instant::now();
+    let typed: Vec<(passnum_store::DistributorId, i64)> = shares
+        .iter()
+        .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
+        .collect();
+    store.allocate_booklets(order.id, &typed, now()).await?;
+    let commit = t.elapsed();
+    anyhow::ensure!(store.unallocated_booklets(order.id).await? == 0);
+    println!(
+        "| allocation | {:?} | {} booklets, {} distributors | 1 | {:.3} s | key computed in {:.2} ms (median of 5), written in {:.3} s |",
+        store.engine(),
+        args.allocation_booklets,
+        typed.len(),
+        (median(computes.clone()) + commit).as_secs_f64(),
+        median(computes).as_secs_f64() * 1000.0,
+        commit.as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Suggesting venues after a handout, among `orientation_venues` qualified venues spread over
+/// the embedded communes, each offering two référentiel categories: the in-memory query alone
+/// (1,000 queries from communes all over France, half within the home département's
+/// perimeter), loading the directory from the database, and the whole suggestion for a stored
+/// handout as the agent's page does it (directory cached, five venue cards read).
+pub(super) async fn bench_orientation(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+) -> anyhow::Result<()> {
+    use passnum_core::handout::{Handout, HandoutRequest, HandoutRules, HouseholdKey};
+    use passnum_core::order::Perimeter;
+    use passnum_core::orientation::Directory;
+    use std::collections::BTreeSet;
+
+    let at = now();
+    let today = passnum_core::paris::local_date(at);
+    let mut all: Vec<&passnum_core::commune::Commune> =
+        passnum_core::commune::communes().iter().collect();
+    all.sort_by_key(|c| c.insee);
+    let services = store.list_services().await?;
+    let categories: Vec<String> = services
+        .iter()
+        .map(|s| s.category_code.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let setup = Instant::now();
+    let step = (all.len() / args.orientation_venues.max(1)).max(1);
+    for n in 0..args.orientation_venues {
+        let commune = all[(n * step) % all.len()];
+        let offered: Vec<String> = services
+            .iter()
+            .filter(|s| {
+                s.category_code == categories[n % categories.len()]
+                    || s.category_code == categories[(n * 7 + 3) % categories.len()]
+            })
+            .map(|s| s.code.as_str().to_string())
+            .collect();
+        store
+            .create_venue(
+                &NewVenue {
+                    siret: siret_for(tag, n)?,
+                    name: format!("Lieu {n}"),
+                    commune: InseeCode::parse(commune.insee)?,
+                    status: VenueStatus::Qualified,
+                    qualified_until: None,
+                    address: format!("{n} rue de la Mairie"),
+                    contact: String::new(),
+                    services: offered,
+                },
+                at,
+            )
+            .await?;
+    }
+    let setup_s = setup.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let venues = store.venue_directory(today).await?;
+    let read = t.elapsed();
+    let t = Instant::now();
+    let directory = Directory::new(venues);
+    let index = t.elapsed();
+    anyhow::ensure!(directory.len() >= args.orientation_venues);
+
+    let mut times = Vec::with_capacity(1000);
+    let mut found = 0usize;
+    for q in 0..1000usize {
+        let home = all[(q * 34 + 11) % all.len()];
+        let wanted: BTreeSet<&str> = (0..1 + q % 3)
+            .map(|k| categories[(q + k * 4) % categories.len()].as_str())
+            .collect();
+        let perimeter = if q % 2 == 0 {
+            Perimeter::default()
+        } else {
+            Perimeter {
+                communes: BTreeSet::new(),
+                departements: [passnum_core::DepartementCode::parse(home.departement)?].into(),
+            }
+        };
+        let from = InseeCode::parse(home.insee)?;
+        let t = Instant::now();
+        let s = directory.suggest(&from, &wanted, &perimeter, 5);
+        times.push(t.elapsed());
+        found += s.len();
+    }
+    println!(
+        "| orientation query | in memory | 1,000 queries among {} venues | 1 | median {:.3} ms | p99 {:.3} ms, max {:.3} ms, {:.1} venues found per query |",
+        directory.len(),
+        median(times.clone()).as_secs_f64() * 1000.0,
+        p99(times.clone()).as_secs_f64() * 1000.0,
+        times
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0,
+        found as f64 / 1000.0,
+    );
+    println!(
+        "| orientation directory load | {:?} | {} venues | 1 | {:.1} ms | read {:.1} ms, indexed {:.1} ms (once per 30 s per server) |",
+        store.engine(),
+        directory.len(),
+        (read + index).as_secs_f64() * 1000.0,
+        read.as_secs_f64() * 1000.0,
+        index.as_secs_f64() * 1000.0,
+    );
+
+    // A stored handout, then the suggestion as the agent's page computes it.
+    let funder = store
+        .create_funder(&format!("Banc d'orientation {tag}"), "autre", at)
+        .await?;
+    let mut request = order_of(1, today)?;
+    request.cheques_per_booklet = 1;
+    let order = store
+        .create_order(funder.id, &fix_total(request)?, at)
+        .await?;
+    let lyon = InseeCode::parse("69123")?;
+    let d = store
+        .create_distributor("Structure d'orientation", "ccas", &lyon, at)
+        .await?;
+    store.allocate_booklets(order.id, &[(d.id, 1)], at).await?;
+    let handout = Handout::parse(
+        &HandoutRequest {
+            needs: vec!["online_procedures".into(), "job_search".into()],
+            equipment: "none".into(),
+            level: "never".into(),
+            consent: true,
+            ..Default::default()
+        },
+        &HandoutRules::default(),
+        &HouseholdKey::generate(),
+    )?;
+    let record = store
+        .hand_out(d.id, None, order.id, 1, &lyon, &handout, at)
+        .await?;
+    let cache = passnum_app::orientation::DirectoryCache::default();
+    passnum_app::orientation::suggest(store, &cache, &record, today).await?;
+    let mut full = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let t = Instant::now();
+        let s = passnum_app::orientation::suggest(store, &cache, &record, today).await?;
+        full.push(t.elapsed());
+        anyhow::ensure!(!s.is_empty());
+    }
+    println!(
+        "| orientation for a handout | {:?} | {} venues | 1 | median {:.2} ms | p99 {:.2} ms, directory cached; set-up (creating the venues) {:.0} s |",
+        store.engine(),
+        directory.len(),
+        median(full.clone()).as_secs_f64() * 1000.0,
+        p99(full).as_secs_f64() * 1000.0,
+        setup_s,
+    );
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! `passnum bench`: redemptions per second at the storage layer and through HTTP, and the time
+//! to issue a large order. Every commit is durable (SQLite WAL + synchronous=FULL, PostgreSQL
+//! synchronous_commit=on): the throughput comes from group commit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use passnum_app::SystemClock;
+use passnum_core::order::OrderRequest;
+use passnum_core::{ChequeCode, InseeCode, NewOrder, Siret, VenueStatus};
+use passnum_store::{Actor, NewVenue, Outcome, RedeemRequest, Store, StoreOptions};
+use passnum_web::{AppState, Application};
+
+use crate::now;
+
+mod distribution;
+mod pages;
+mod payment_run;
+mod print;
+mod redemptions;
+
+use distribution::*;
+use pages::*;
+use payment_run::*;
+use print::*;
+use redemptions::*;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Cheques redeemed in each redemption measurement.
+    #[arg(long, default_value_t = 50_000)]
+    cheques: usize,
+    /// Concurrent clients at the storage layer.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Concurrent HTTP clients (keep-alive connections).
+    #[arg(long, default_value_t = 64)]
+    http_concurrency: usize,
+    /// Cheques in the order whose issuing is timed.
+    #[arg(long, default_value_t = 100_000)]
+    issue: i64,
+    /// Requests per page in the page-rendering measurement.
+    #[arg(long, default_value_t = 200)]
+    page_requests: usize,
+    /// Redeemed cheques paid by the payment-run measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    run_cheques: usize,
+    /// Venues paid by the payment-run measurement.
+    #[arg(long, default_value_t = 2_000)]
+    run_venues: usize,
+    /// Refresh the planner's statistics (ANALYZE) before the timed payment run, as
+    /// autovacuum does in production: the run's plan must stay good with fresh statistics.
+    #[arg(long)]
+    run_analyze: bool,
+    /// Booklets printed by the print measurement.
+    #[arg(long, default_value_t = 1_000)]
+    print_booklets: i64,
+    /// Booklets and distributors of the allocation measurement.
+    #[arg(long, default_value_t = 100_000)]
+    allocation_booklets: i64,
+    #[arg(long, default_value_t = 1_000)]
+    allocation_distributors: usize,
+    /// Qualified venues among which the orientation measurement suggests.
+    #[arg(long, default_value_t = 10_000)]
+    orientation_venues: usize,
+    /// Run only some measurements: issue, storage, http, pages, payment-run, print,
+    /// allocation, orientation (repeatable).
+    /// Without --only, all but payment-run (its set-up redeems a million cheques).
+    #[arg(long)]
+    only: Vec<String>,
+}
+
+struct Fixture {
+    venue: passnum_store::Venue,
+    codes: Vec<ChequeCode>,
+}
+
+async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixture> {
+    let at = now();
+    let funder = store
+        .create_funder(&format!("Banc d'essai {tag}"), "autre", at)
+        .await?;
+    let venue = store
+        .create_venue(
+            &NewVenue {
+                siret: siret_for(tag, 0)?,
+                name: "Lieu du banc d'essai".into(),
+                commune: InseeCode::parse("69123")?,
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+                address: String::new(),
+                contact: String::new(),
+                services: vec![],
+            },
+            at,
+        )
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let booklets = cheques.div_ceil(10) as i64;
+    let order = store
+        .create_order(funder.id, &order_of(booklets, today)?, at)
+        .await?;
+    let codes = order_codes(store, order.id, cheques).await?;
+    Ok(Fixture { venue, codes })
+}
+
+/// The first `n` cheque codes of an order, in booklet order.
+async fn order_codes(
+    store: &Store,
+    order: passnum_core::OrderId,
+    n: usize,
+) -> anyhow::Result<Vec<ChequeCode>> {
+    let mut codes = Vec::with_capacity(n);
+    let mut after = 0;
+    while codes.len() < n {
+        let page = store.list_cheques(order, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        codes.extend(
+            page.iter()
+                .map(|c| ChequeCode::parse(&c.code).expect("stored code")),
+        );
+    }
+    codes.truncate(n);
+    Ok(codes)
+}
+
+/// Redeems every code from `concurrency` tasks taking the next one from a shared index, the
+/// i-th at `venues[i % len]`, dated `at` (or the present); each must be accepted. Returns the
+/// latency of each call.
+async fn redeem_all(
+    store: &Store,
+    codes: Arc<Vec<ChequeCode>>,
+    venues: Arc<Vec<passnum_core::VenueId>>,
+    concurrency: usize,
+    at: Option<passnum_core::Timestamp>,
+) -> anyhow::Result<Vec<Duration>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = vec![];
+    for _ in 0..concurrency {
+        let (store, codes, venues, next) =
+            (store.clone(), codes.clone(), venues.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else { break };
+                let req = RedeemRequest {
+                    venue_id: venues[i % venues.len()],
+                    code: *code,
+                    service_code: "2.1.07".into(),
+                    now: at.unwrap_or_else(now),
+                    idempotency: None,
+                };
+                let t = Instant::now();
+                let a = store.redeem(req).await.expect("redeem");
+                assert!(matches!(a.outcome, Outcome::Accepted(_)), "{:?}", a.outcome);
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    Ok(lat)
+}
+
+fn order_of(booklets: i64, today: time::Date) -> anyhow::Result<NewOrder> {
+    Ok(NewOrder::parse(&OrderRequest {
+        booklet_count: booklets,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: today - time::Duration::days(1),
+        valid_until: today + time::Duration::days(365),
+        tolerance_days: 30,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })?)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn p99(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() * 99 / 100).copied().unwrap_or_default()
+}
+
+pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
+    let store = Store::connect(&url, StoreOptions::default())
+        .await
+        .with_context(|| format!("ouverture de {url}"))?;
+    let tag = now().unix_ms() as u64;
+    let wants = |k: &str| {
+        if args.only.is_empty() {
+            k != "payment-run"
+        } else {
+            args.only.iter().any(|o| o == k)
+        }
+    };
+    println!("| measure | engine | n | clients | result | detail |");
+    println!("|---|---|---|---|---|---|");
+    if wants("issue") {
+        bench_issue(&store, &args, tag).await?;
+    }
+    if wants("storage") {
+        bench_storage(&store, &args, tag).await?;
+    }
+    if wants("http") {
+        bench_http(&store, &args, tag + 1).await?;
+    }
+    if wants("pages") {
+        bench_pages(&args).await?;
+    }
+    if wants("payment-run") {
+        bench_payment_run(&store, &args, tag + 2).await?;
+    }
+    if wants("print") {
+        bench_print(&store, &args, tag + 3).await?;
+    }
+    if wants("allocation") {
+        bench_allocation(&store, &args, tag + 4).await?;
+    }
+    if wants("orientation") {
+        bench_orientation(&store, &args, tag + 5).await?;
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux), to show that printing does not grow with
+/// the order.
+fn peak_rss_mb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or("n/a".into(), |kb| format!("{} MB", kb / 1024))
+}
+
+/// Recomputes an order's total after its quantities changed.
+fn fix_total(o: NewOrder) -> anyhow::Result<NewOrder> {
+    Ok(NewOrder::parse(&OrderRequest {
+        booklet_count: o.booklet_count,
+        cheques_per_booklet: o.cheques_per_booklet,
+        face_value_cents: o.face_value.cents(),
+        valid_from: o.validity.valid_from,
+        valid_until: o.validity.valid_until,
+        tolerance_days: o.validity.tolerance_days,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })?)
+}

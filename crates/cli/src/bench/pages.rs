@@ -1,0 +1,141 @@
+//! Page weights and page times on a demo database.
+
+use super::*;
+
+/// Median time to answer each page on the demo data (a fresh demo database), measured over
+/// loopback one request at a time, and the weight of the scan page before any camera library.
+pub(super) async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("pages.db").display()
+    );
+    let store = Store::connect(&url, StoreOptions::default()).await?;
+    let app = Application::build(
+        AppState::new(store.clone(), Arc::new(SystemClock)),
+        "127.0.0.1:0".parse()?,
+    )
+    .await?;
+    let listen = app.local_addr();
+    crate::demo::create(&store, listen, false, None).await?;
+    let base = format!("http://{listen}");
+    tokio::spawn(app.run_until_stopped());
+    // Some history to render: 50 redemptions at the demo venue.
+    let venue = store.list_venues(1, 0).await?.remove(0);
+    let order = store.list_orders(None, 1, 0).await?.remove(0);
+    for c in store.list_cheques(order.id, 0, 50).await? {
+        let code = ChequeCode::parse(&c.code).expect("stored code");
+        store
+            .redeem(RedeemRequest {
+                venue_id: venue.id,
+                code,
+                service_code: "2.1.07".into(),
+                now: now(),
+                idempotency: None,
+            })
+            .await?;
+    }
+    // One handout at the demo agent's structure, for its orientation page.
+    let structure = store.list_distributors(1, 0).await?.remove(0);
+    let handout = passnum_core::handout::Handout::parse(
+        &passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into(), "email".into()],
+            equipment: "phone_only".into(),
+            level: "never".into(),
+            consent: true,
+            ..Default::default()
+        },
+        &passnum_core::handout::HandoutRules::default(),
+        &passnum_core::handout::HouseholdKey::generate(),
+    )?;
+    let handed = store
+        .hand_out(
+            structure.id,
+            None,
+            order.id,
+            1,
+            &InseeCode::parse("69123")?,
+            &handout,
+            now(),
+        )
+        .await?;
+    let slip = format!("/structure/remises/{}", handed.id);
+    let mut cookies = std::collections::HashMap::new();
+    for (email, _, _) in crate::demo::DEMO_STAFF {
+        let (member, _) = store
+            .staff_for_sign_in(email)
+            .await?
+            .context("demo staff")?;
+        cookies.insert(
+            member.actor.role().as_str(),
+            store.create_session(member.id, now(), 3_600_000).await?,
+        );
+    }
+    let pages: &[(&str, Option<&str>)] = &[
+        ("/", None),
+        ("/verifier", None),
+        ("/lieux", None),
+        ("/connexion", None),
+        ("/lieu", Some("venue")),
+        ("/lieu/paiements", Some("venue")),
+        ("/commanditaire", Some("funder")),
+        ("/commanditaire/encaissements", Some("funder")),
+        ("/commanditaire/commandes/1", Some("funder")),
+        ("/commanditaire/commandes/1/facture", Some("funder")),
+        ("/commanditaire/releve", Some("funder")),
+        ("/operateur", Some("operator")),
+        ("/operateur/commanditaires", Some("operator")),
+        ("/operateur/commandes", Some("operator")),
+        ("/operateur/lieux", Some("operator")),
+        ("/operateur/virements", Some("operator")),
+        ("/operateur/comptes", Some("operator")),
+        ("/structure", Some("distributor")),
+        ("/structure/remise", Some("distributor")),
+        (slip.as_str(), Some("distributor")),
+    ];
+    let client = reqwest::Client::new();
+    println!();
+    println!("| page | requests | median | p90 | HTML bytes |");
+    println!("|---|---|---|---|---|");
+    let mut scan_html = 0;
+    for (path, role) in pages {
+        let mut lat = vec![];
+        let mut size = 0;
+        for _ in 0..args.page_requests {
+            let mut req = client.get(format!("{base}{path}"));
+            if let Some(r) = role {
+                req = req.header("cookie", format!("passnum_session={}", cookies[r]));
+            }
+            let t = Instant::now();
+            let resp = req.send().await?;
+            anyhow::ensure!(resp.status() == 200, "{path}: {}", resp.status());
+            size = resp.bytes().await?.len();
+            lat.push(t.elapsed());
+        }
+        if *path == "/lieu" {
+            scan_html = size;
+        }
+        let mut sorted = lat.clone();
+        sorted.sort();
+        println!(
+            "| {path} | {} | {:.2} ms | {:.2} ms | {size} |",
+            lat.len(),
+            median(lat).as_secs_f64() * 1e3,
+            sorted[sorted.len() * 9 / 10].as_secs_f64() * 1e3
+        );
+    }
+    let css = passnum_web::ui::transfer_size("dsfr/css/dsfr.min.css", true).unwrap_or(0)
+        + passnum_web::ui::transfer_size("app/passnum.css", true).unwrap_or(0);
+    let js = passnum_web::ui::transfer_size("app/scan.js", true).unwrap_or(0);
+    let fonts: usize = ["Marianne-Regular", "Marianne-Medium", "Marianne-Bold"]
+        .iter()
+        .filter_map(|f| passnum_web::ui::transfer_size(&format!("dsfr/fonts/{f}.woff2"), true))
+        .sum();
+    println!();
+    println!(
+        "Scan page weight (gzip where the browser accepts it): HTML {scan_html} B (uncompressed) + CSS {css} B + JS {js} B + fonts {fonts} B = {} KB",
+        (scan_html + css + js + fonts) / 1024
+    );
+    store.close().await;
+    Ok(())
+}

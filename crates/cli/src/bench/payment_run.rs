@@ -1,0 +1,104 @@
+//! A payment run over many cheques and venues.
+
+use super::*;
+
+/// A SIRET unique to (tag, n), valid under Luhn.
+pub(super) fn siret_for(tag: u64, n: usize) -> anyhow::Result<Siret> {
+    let base = (tag % 10_000) * 100_000 + n as u64;
+    (0..100_000)
+        .map(|nic| format!("{:09}{:05}", base % 1_000_000_000, nic))
+        .find_map(|s| Siret::parse(&s).ok())
+        .context("SIRET de test")
+}
+
+/// A monthly payment run over `run_cheques` redeemed cheques spread over `run_venues` venues:
+/// preparing the run, confirming it, and writing the SEPA file and every statement as CSV.
+pub(super) async fn bench_payment_run(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+) -> anyhow::Result<()> {
+    use passnum_core::payment::FeeRate;
+    let setup = Instant::now();
+    let at = now();
+    let long_ago = at.plus_ms(-3 * 24 * 3_600_000);
+    let today = passnum_core::paris::local_date(at);
+    let funder = store
+        .create_funder(&format!("Banc de paiement {tag}"), "autre", long_ago)
+        .await?;
+    let order = store
+        .create_order(
+            funder.id,
+            &order_of(
+                args.run_cheques.div_ceil(10) as i64,
+                today - time::Duration::days(5),
+            )?,
+            long_ago,
+        )
+        .await?;
+    let iban = passnum_core::Iban::parse("FR7630006000011234567890189")?;
+    let bic = passnum_core::Bic::parse("AGRIFRPP")?;
+    let mut venues = Vec::with_capacity(args.run_venues);
+    for n in 0..args.run_venues {
+        let v = store
+            .create_venue(
+                &NewVenue {
+                    siret: siret_for(tag, n)?,
+                    name: format!("Lieu {n}"),
+                    commune: InseeCode::parse("69123")?,
+                    status: VenueStatus::Qualified,
+                    qualified_until: None,
+                    address: String::new(),
+                    contact: String::new(),
+                    services: vec![],
+                },
+                long_ago,
+            )
+            .await?;
+        let a = store
+            .set_bank_account(v.id, &iban, &bic, &format!("Lieu {n}"), long_ago)
+            .await?;
+        store.confirm_bank_account(v.id, a.id, long_ago).await?;
+        venues.push(v.id);
+    }
+    let codes = Arc::new(order_codes(store, order.id, args.run_cheques).await?);
+    redeem_all(
+        store,
+        codes,
+        Arc::new(venues),
+        args.concurrency,
+        Some(long_ago),
+    )
+    .await?;
+    let setup_s = setup.elapsed().as_secs_f64();
+    if args.run_analyze {
+        store.analyze().await?;
+    }
+    let fee = FeeRate::from_basis_points(400)?;
+    let t = Instant::now();
+    let run = store
+        .create_payment_run(today - time::Duration::days(1), fee, at)
+        .await?;
+    let prepared = t.elapsed().as_secs_f64();
+    store.confirm_payment_run(run.id, at).await?;
+    let confirmed = t.elapsed().as_secs_f64();
+    let dir = tempfile::tempdir()?;
+    let debtor = passnum_core::sepa::Debtor {
+        name: "Operateur".into(),
+        iban: iban.clone(),
+        bic: bic.clone(),
+    };
+    crate::payments::export(store, run.id, dir.path(), &debtor, today, false).await?;
+    let total = t.elapsed().as_secs_f64();
+    let files = std::fs::read_dir(dir.path())?.count();
+    println!(
+        "| payment run | {:?} | {} cheques, {} venues | 1 | {total:.2} s | prepare {prepared:.2} s, confirm {:.2} s, SEPA + {} statements {:.2} s (set-up {setup_s:.1} s) |",
+        store.engine(),
+        run.cheques,
+        args.run_venues,
+        confirmed - prepared,
+        files - 1,
+        total - confirmed
+    );
+    Ok(())
+}
