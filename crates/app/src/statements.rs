@@ -285,9 +285,7 @@ fn statement_pdf(
     rows: &[[String; 7]],
 ) -> Result<Vec<u8>, passnum_print::PdfError> {
     let m = passnum_core::Money::from_cents;
-    let iban = passnum_core::Iban::parse(&total.iban)
-        .map(|i| i.to_string())
-        .unwrap_or_else(|_| total.iban.clone());
+    let iban = total.iban.to_string();
     passnum_print::statement_pdf(&passnum_print::Statement {
         title: &format!(
             "Pass Numérique — relevé du virement n° {}, arrêté au {}",

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use passnum_app::statements::{Names, venue_statements};
 use passnum_core::payment::FeeRate;
 use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
-use passnum_core::{Bic, Iban, Money, VenueId, paris};
+use passnum_core::{BankDetails, Bic, Iban, Money, VenueId, paris};
 use passnum_store::Store;
 use time::Date;
 
@@ -128,14 +128,16 @@ pub async fn bank(store: &Store, cmd: BankCommand) -> anyhow::Result<()> {
             bic,
             holder,
         } => {
-            let iban = Iban::parse(&iban)?;
-            let bic = Bic::parse(&bic)?;
+            let details = BankDetails::parse(&iban, &bic, &holder).map_err(|errors| {
+                let sentences: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                anyhow::anyhow!(sentences.join(" "))
+            })?;
             let a = store
-                .set_bank_account(VenueId(venue), &iban, &bic, &holder, now())
+                .set_bank_account(VenueId(venue), &details, now())
                 .await?;
             println!(
-                "Coordonnées n° {} enregistrées pour le lieu {venue} : {iban}, {bic}.",
-                a.id
+                "Coordonnées n° {} enregistrées pour le lieu {venue} : {}, {}.",
+                a.id, a.iban, a.bic
             );
             println!(
                 "Ses paiements sont suspendus jusqu'à confirmation : passnum bank confirm --venue {venue} --account {}",
@@ -307,8 +309,8 @@ pub async fn export(
             end_to_end_id: format!("PASSNUM-{run}-{}", l.venue_id),
             amount: Money::from_cents(l.net_cents),
             creditor_name: l.holder.clone(),
-            creditor_iban: Iban::parse(&l.iban)?,
-            creditor_bic: Bic::parse(&l.bic)?,
+            creditor_iban: l.iban.clone(),
+            creditor_bic: l.bic.clone(),
             remittance: format!(
                 "Pass Numerique virement {run} arrete au {} {} cheques",
                 paris::format_date(r.cutoff),
@@ -417,9 +419,7 @@ mod tests {
         let a = s
             .set_bank_account(
                 v.id,
-                &Iban::parse("FR7630006000011234567890189").unwrap(),
-                &Bic::parse("AGRIFRPP").unwrap(),
-                "Commune",
+                &BankDetails::parse("FR7630006000011234567890189", "AGRIFRPP", "Commune").unwrap(),
                 long_ago,
             )
             .await

@@ -105,6 +105,26 @@ pub enum RedeemRefusal {
     ServiceNotOffered,
 }
 
+impl crate::refusal::Refusal for RedeemRefusal {
+    fn code(&self) -> &'static str {
+        RedeemRefusal::code(self)
+    }
+
+    fn kind(&self) -> crate::RefusalKind {
+        match self {
+            Self::Unknown => crate::RefusalKind::NotFound,
+            Self::AlreadyRedeemed { .. } => crate::RefusalKind::Conflict,
+            _ => crate::RefusalKind::Invalid,
+        }
+    }
+}
+
+impl std::fmt::Display for RedeemRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 impl RedeemRefusal {
     /// Stable machine code for API clients.
     pub fn code(&self) -> &'static str {

@@ -5,6 +5,7 @@
 //! Rules live here once, so the CLI, the JSON API and the web pages all agree.
 
 pub mod allocation;
+pub mod bank;
 pub mod bic;
 pub mod cheque;
 pub mod cheque_code;
@@ -21,12 +22,14 @@ pub mod orientation;
 pub mod paris;
 pub mod payment;
 pub mod place;
+pub mod refusal;
 pub mod sepa;
 pub mod service;
 pub mod signature;
 pub mod siret;
 pub mod venue;
 
+pub use bank::{BankDetails, BankDetailsError};
 pub use bic::{Bic, BicError};
 pub use cheque::{ChequeState, ChequeView, RedeemRefusal, RedemptionView, RollbackRefusal};
 pub use cheque_code::{ChequeCode, CodeError};
@@ -38,6 +41,7 @@ pub use order::{
     ValidityStatus,
 };
 pub use place::{DepartementCode, InseeCode, PlaceError};
+pub use refusal::{Refusal, RefusalKind};
 pub use service::{Service, ServiceCatalog, ServiceCode};
 pub use siret::{Siret, SiretError};
 pub use venue::{VenueStatus, VenueView};

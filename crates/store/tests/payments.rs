@@ -6,14 +6,20 @@ mod common;
 use common::*;
 use passnum_core::ledger::AccountKey;
 use passnum_core::payment::FeeRate;
-use passnum_core::{Bic, Iban, Money, Timestamp};
+use passnum_core::{BankDetails, Bic, Iban, Money, Refusal, Timestamp};
 use passnum_store::{LedgerScope, Outcome, RollbackRequest, RunStatus, StoreError, both_engines};
 use time::macros::date;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
+const IBAN: &str = "FR7630006000011234567890189";
+
 fn iban() -> Iban {
-    Iban::parse("FR7630006000011234567890189").unwrap()
+    Iban::parse(IBAN).unwrap()
+}
+
+fn details(holder: &str) -> BankDetails {
+    BankDetails::parse(IBAN, "AGRIFRPP", holder).unwrap()
 }
 
 fn bic() -> Bic {
@@ -55,7 +61,7 @@ both_engines! {
         let p = s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
         assert!(p.venues.is_empty());
         assert_eq!(p.waiting.iter().map(|l| (l.cheques, l.reason)).collect::<Vec<_>>(), vec![(3, "no_bank_details"), (2, "no_bank_details")]);
-        let acct = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Ville de Lyon", t0()).await.unwrap();
+        let acct = s.set_bank_account(w.lyon.id, &details("Ville de Lyon"), t0()).await.unwrap();
         let p = s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
         assert_eq!(p.waiting[0].reason, "bank_details_unconfirmed");
         assert!(matches!(s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await, Err(StoreError::Conflict { code: "nothing_to_pay", .. })));
@@ -65,7 +71,7 @@ both_engines! {
         assert_eq!((p.venues[0].cheques, p.venues[0].net_cents), (3, 3000));
         assert_eq!(p.waiting.len(), 1);
         // A new IBAN holds the payments again, and the history keeps both.
-        let new = s.set_bank_account(w.lyon.id, &Iban::parse("FR1420041010050500013M02606").unwrap(), &Bic::parse("PSSTFRPPLIL").unwrap(), "Ville de Lyon", t0().plus_ms(1)).await.unwrap();
+        let new = s.set_bank_account(w.lyon.id, &BankDetails::parse("FR1420041010050500013M02606", "PSSTFRPPLIL", "Ville de Lyon").unwrap(), t0().plus_ms(1)).await.unwrap();
         assert_eq!(s.preview_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap().venues.len(), 0);
         let history = s.bank_accounts(w.lyon.id).await.unwrap();
         assert_eq!(history.len(), 2);
@@ -75,8 +81,9 @@ both_engines! {
         assert!(matches!(s.confirm_bank_account(w.lyon.id, acct.id, t0()).await, Err(StoreError::Conflict { .. })));
         s.confirm_bank_account(w.lyon.id, new.id, t0()).await.unwrap();
         // A BIC of another country than the IBAN is refused.
-        let bad = s.set_bank_account(w.lyon.id, &iban(), &Bic::parse("COBADEFF").unwrap(), "X", t0()).await;
-        assert!(matches!(bad, Err(StoreError::Invalid { code: "bic_country_mismatch", .. })));
+        // Details that do not hold together never reach the store.
+        let bad = BankDetails::parse(IBAN, "COBADEFF", "X").map_err(|e| e[0].code());
+        assert_eq!(bad, Err("bic_country_mismatch"));
     }
 }
 
@@ -85,7 +92,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 2).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &iban(), &bic(), &v.name, t0()).await.unwrap();
+            let a = s.set_bank_account(v.id, &details(&v.name), t0()).await.unwrap();
             s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
         }
         redeem_n(s, &w, &w.lyon, 0, 3).await;
@@ -147,7 +154,7 @@ both_engines! {
     async fn a_cancelled_run_frees_its_cheques_and_parallel_runs_take_each_once(db) {
         let s = &db.store;
         let w = world(s, 3).await;
-        let a = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Lyon", t0()).await.unwrap();
+        let a = s.set_bank_account(w.lyon.id, &details("Lyon"), t0()).await.unwrap();
         s.confirm_bank_account(w.lyon.id, a.id, t0()).await.unwrap();
         redeem_n(s, &w, &w.lyon, 0, 20).await;
         let fee = FeeRate::default();
@@ -186,7 +193,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 1).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &iban(), &bic(), &format!("{} & Cie", v.name), t0()).await.unwrap();
+            let a = s.set_bank_account(v.id, &details(&format!("{} & Cie", v.name)), t0()).await.unwrap();
             s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
         }
         redeem_n(s, &w, &w.lyon, 0, 2).await;
@@ -199,8 +206,8 @@ both_engines! {
                 end_to_end_id: format!("PASSNUM-{}-{}", run.id, l.venue_id),
                 amount: Money::from_cents(l.net_cents),
                 creditor_name: l.holder.clone(),
-                creditor_iban: Iban::parse(&l.iban).unwrap(),
-                creditor_bic: Bic::parse(&l.bic).unwrap(),
+                creditor_iban: l.iban.clone(),
+                creditor_bic: l.bic.clone(),
                 remittance: format!("Pass Numérique, virement {} : {} chèques", run.id, l.cheques),
             })
             .collect();
@@ -226,7 +233,7 @@ both_engines! {
         use passnum_store::RedemptionScope;
         let s = &db.store;
         let w = world(s, 2).await;
-        let acct = s.set_bank_account(w.lyon.id, &iban(), &bic(), "Ville de Lyon", t0()).await.unwrap();
+        let acct = s.set_bank_account(w.lyon.id, &details("Ville de Lyon"), t0()).await.unwrap();
         s.confirm_bank_account(w.lyon.id, acct.id, t0()).await.unwrap();
         redeem_n(s, &w, &w.lyon, 0, 3).await;
         let run1 = s.create_payment_run(date!(2026 - 06 - 15), FeeRate::default(), later()).await.unwrap();

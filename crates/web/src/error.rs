@@ -72,6 +72,16 @@ impl ApiError {
     }
 
     /// HTTP status for a business refusal code of the store.
+    /// A business refusal: its status follows from its kind.
+    pub fn refused(r: &impl passnum_core::Refusal) -> Self {
+        let status = match r.kind() {
+            passnum_core::RefusalKind::NotFound => StatusCode::NOT_FOUND,
+            passnum_core::RefusalKind::Conflict => StatusCode::CONFLICT,
+            passnum_core::RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, r.code(), r.to_string())
+    }
+
     pub fn status_of_refusal(code: &str) -> StatusCode {
         match code {
             "cheque_unknown" | "redemption_unknown" => StatusCode::NOT_FOUND,

@@ -36,8 +36,14 @@ pub(super) async fn bench_payment_run(
             long_ago,
         )
         .await?;
-    let iban = passnum_core::Iban::parse("FR7630006000011234567890189")?;
-    let bic = passnum_core::Bic::parse("AGRIFRPP")?;
+    let bank = |n: usize| {
+        passnum_core::BankDetails::parse(
+            "FR7630006000011234567890189",
+            "AGRIFRPP",
+            &format!("Lieu {n}"),
+        )
+        .map_err(|e| anyhow::anyhow!("{}", e[0]))
+    };
     let mut venues = Vec::with_capacity(args.run_venues);
     for n in 0..args.run_venues {
         let v = store
@@ -55,9 +61,7 @@ pub(super) async fn bench_payment_run(
                 long_ago,
             )
             .await?;
-        let a = store
-            .set_bank_account(v.id, &iban, &bic, &format!("Lieu {n}"), long_ago)
-            .await?;
+        let a = store.set_bank_account(v.id, &bank(n)?, long_ago).await?;
         store.confirm_bank_account(v.id, a.id, long_ago).await?;
         venues.push(v.id);
     }
@@ -85,8 +89,8 @@ pub(super) async fn bench_payment_run(
     let dir = tempfile::tempdir()?;
     let debtor = passnum_core::sepa::Debtor {
         name: "Operateur".into(),
-        iban: iban.clone(),
-        bic: bic.clone(),
+        iban: bank(0)?.iban,
+        bic: bank(0)?.bic,
     };
     crate::payments::export(store, run.id, dir.path(), &debtor, today, false).await?;
     let total = t.elapsed().as_secs_f64();

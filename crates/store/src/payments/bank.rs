@@ -5,27 +5,14 @@ use super::*;
 impl Store {
     /// Records new bank details for a venue. They replace the current ones at once, and hold
     /// the venue's payments until the operator confirms them.
+    /// Records new bank details for a venue (checked by [`BankDetails::parse`]); they hold
+    /// the venue's payments until the operator confirms them.
     pub async fn set_bank_account(
         &self,
         venue: VenueId,
-        iban: &Iban,
-        bic: &Bic,
-        holder: &str,
+        details: &BankDetails,
         now: Timestamp,
     ) -> Result<BankAccount, StoreError> {
-        let holder = holder.trim();
-        if holder.is_empty() || holder.chars().count() > 70 {
-            return Err(invalid(
-                "invalid_holder",
-                "le titulaire du compte doit comporter de 1 à 70 caractères",
-            ));
-        }
-        if !iban.as_str().starts_with(bic.country()) {
-            return Err(invalid(
-                "bic_country_mismatch",
-                "le pays du BIC ne correspond pas à celui de l'IBAN",
-            ));
-        }
         self.get_venue(venue).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE venue_bank_accounts SET superseded_at = $1 WHERE venue_id = $2 AND superseded_at IS NULL")
@@ -37,9 +24,9 @@ impl Store {
             "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BANK_COLUMNS}"
         )))
         .bind(venue.0)
-        .bind(iban.as_str())
-        .bind(bic.as_str())
-        .bind(holder)
+        .bind(details.iban.as_str())
+        .bind(details.bic.as_str())
+        .bind(details.holder())
         .bind(now.unix_ms())
         .fetch_one(&mut *tx)
         .await?;

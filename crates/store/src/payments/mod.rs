@@ -12,7 +12,7 @@
 
 use passnum_core::ledger::Posting;
 use passnum_core::payment::FeeRate;
-use passnum_core::{Bic, Iban, Money, Timestamp, VenueId, paris};
+use passnum_core::{BankDetails, Bic, Iban, Money, Timestamp, VenueId, paris};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use time::Date;
@@ -27,24 +27,34 @@ mod statements;
 
 pub use statements::RawStatementLine;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BankAccount {
     pub id: i64,
     pub venue_id: VenueId,
-    pub iban: String,
-    pub bic: String,
+    pub iban: Iban,
+    pub bic: Bic,
     pub holder: String,
     pub created_at: Timestamp,
     pub confirmed_at: Option<Timestamp>,
     pub superseded_at: Option<Timestamp>,
 }
 
+/// Bank details are checked before they are written: one that does not parse back was not
+/// written by passnum.
+fn iban_of(r: &AnyRow) -> Result<Iban, StoreError> {
+    Iban::parse(&get_string(r, "iban")?).map_err(StoreError::corrupt)
+}
+
+fn bic_of(r: &AnyRow) -> Result<Bic, StoreError> {
+    Bic::parse(&get_string(r, "bic")?).map_err(StoreError::corrupt)
+}
+
 fn bank_account(r: &AnyRow) -> Result<BankAccount, StoreError> {
     Ok(BankAccount {
         id: get_i64(r, "id")?,
         venue_id: VenueId(get_i64(r, "venue_id")?),
-        iban: get_string(r, "iban")?,
-        bic: get_string(r, "bic")?,
+        iban: iban_of(r)?,
+        bic: bic_of(r)?,
         holder: get_string(r, "holder")?,
         created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
         confirmed_at: get_opt_i64(r, "confirmed_at")?.map(Timestamp::from_unix_ms),
@@ -81,13 +91,13 @@ pub struct PaymentRun {
 }
 
 /// What one venue receives in a run (or would, in a preview).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VenueLine {
     pub venue_id: VenueId,
     pub venue_name: String,
     pub holder: String,
-    pub iban: String,
-    pub bic: String,
+    pub iban: Iban,
+    pub bic: Bic,
     pub cheques: i64,
     pub gross_cents: i64,
     pub fee_cents: i64,
@@ -107,7 +117,7 @@ pub struct WaitingLine {
     pub reason: &'static str,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunPreview {
     pub cutoff: Date,
     pub fee_basis_points: i64,

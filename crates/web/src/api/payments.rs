@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_core::payment::FeeRate;
-use passnum_core::{Bic, Iban, VenueId};
+use passnum_core::{BankDetails, VenueId};
 use passnum_store::{Actor, BankAccount, PaymentRun, RunPreview};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,8 +46,8 @@ impl From<BankAccount> for BankAccountDto {
         Self {
             id: a.id,
             venue_id: a.venue_id.0,
-            iban: a.iban,
-            bic: a.bic,
+            iban: a.iban.as_str().to_string(),
+            bic: a.bic.as_str().to_string(),
             holder: a.holder,
             created_at: a.created_at.to_rfc3339(),
             confirmed_at: a.confirmed_at.map(|t| t.to_rfc3339()),
@@ -78,13 +78,11 @@ pub async fn set_bank_account(
     ApiJson(body): ApiJson<SetBankAccount>,
 ) -> ApiResult<(StatusCode, Json<BankAccountDto>)> {
     may_manage(actor, id)?;
-    let iban = Iban::parse(&body.iban)
-        .map_err(|e| ApiError::invalid("invalid_iban", capitalize(&e.to_string())))?;
-    let bic = Bic::parse(&body.bic)
-        .map_err(|e| ApiError::invalid("invalid_bic", capitalize(&e.to_string())))?;
+    let details = BankDetails::parse(&body.iban, &body.bic, &body.holder)
+        .map_err(|errors| ApiError::refused(&errors[0]))?;
     let a = st
         .store
-        .set_bank_account(VenueId(id), &iban, &bic, &body.holder, st.clock.now())
+        .set_bank_account(VenueId(id), &details, st.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(a.into())))
 }

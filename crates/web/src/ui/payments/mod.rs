@@ -5,8 +5,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::bank::MAX_HOLDER_CHARS;
 use passnum_core::payment::FeeRate;
-use passnum_core::{Bic, Iban, VenueId, paris};
+use passnum_core::{BankDetails, BankDetailsError, VenueId, paris};
 use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
 use serde::Deserialize;
 

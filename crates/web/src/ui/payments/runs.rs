@@ -80,9 +80,7 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
             .map(|b| PendingRow {
                 venue_id: b.venue_id.0,
                 account_id: b.id,
-                iban: Iban::parse(&b.iban)
-                    .map(|i| i.to_string())
-                    .unwrap_or(b.iban),
+                iban: b.iban.to_string(),
                 holder: b.holder,
                 created: paris::format_moment(b.created_at),
             })

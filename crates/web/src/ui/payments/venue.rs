@@ -57,10 +57,8 @@ pub(super) async fn venue_page(
             .into_iter()
             .map(|b| BankRow {
                 created: paris::format_moment(b.created_at),
-                iban: Iban::parse(&b.iban)
-                    .map(|i| i.to_string())
-                    .unwrap_or(b.iban),
-                bic: b.bic,
+                iban: b.iban.to_string(),
+                bic: b.bic.to_string(),
                 holder: b.holder,
                 state: match (b.superseded_at, b.confirmed_at) {
                     (Some(_), _) => "Remplacées",
@@ -121,55 +119,34 @@ pub async fn set_bank(
     let mut page = venue_page(&st, &staff, venue, &csrf).await;
     page.iban = f.iban.chars().take(50).collect();
     page.bic = f.bic.chars().take(20).collect();
-    page.holder = f.holder.chars().take(70).collect();
+    page.holder = f.holder.chars().take(MAX_HOLDER_CHARS).collect();
     if !token_ok {
         page.errors.add("iban", crate::ui::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    let iban = Iban::parse(&f.iban)
-        .map_err(|e| {
-            page.errors
-                .add("iban", crate::api::capitalize(&e.to_string()))
-        })
-        .ok();
-    let bic = Bic::parse(&f.bic)
-        .map_err(|e| {
-            page.errors
-                .add("bic", crate::api::capitalize(&e.to_string()))
-        })
-        .ok();
-    if f.holder.trim().is_empty() {
-        page.errors.add(
-            "holder",
-            "Indiquez le titulaire du compte, tel que la banque le connaît.",
-        );
-    }
-    let (Some(iban), Some(bic)) = (iban, bic) else {
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    let details = match BankDetails::parse(&f.iban, &f.bic, &f.holder) {
+        Ok(d) => d,
+        Err(errors) => {
+            for e in errors {
+                let field = match e {
+                    BankDetailsError::Iban(_) => "iban",
+                    BankDetailsError::Bic(_) | BankDetailsError::CountryMismatch => "bic",
+                    BankDetailsError::Holder => "holder",
+                };
+                page.errors.add(field, e.to_string());
+            }
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+        }
     };
-    if !page.errors.is_empty() {
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
-    }
     match st
         .store
-        .set_bank_account(venue, &iban, &bic, &f.holder, st.clock.now())
+        .set_bank_account(venue, &details, st.clock.now())
         .await
     {
         Ok(_) => {
             let mut page = venue_page(&st, &staff, venue, &csrf).await;
             page.saved = true;
             render(StatusCode::OK, &page, &csrf)
-        }
-        Err(StoreError::Invalid { code, message }) => {
-            page.errors.add(
-                if code == "bic_country_mismatch" {
-                    "bic"
-                } else {
-                    "holder"
-                },
-                crate::api::capitalize(&message),
-            );
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::unavailable(e, "coordonnées bancaires", Some(&staff), &csrf),
     }
