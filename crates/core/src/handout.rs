@@ -427,9 +427,118 @@ fn normalise_birth_date(s: &str) -> Option<String> {
         .flatten()
 }
 
+/// A booklet as a handout finds it, read under its lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookletAtHandout {
+    /// The structure whose stock holds it (`None`: the funder's stock).
+    pub in_stock_of: Option<crate::DistributorId>,
+    pub blocked: bool,
+    pub handed_out: bool,
+}
+
+/// Why a booklet cannot be handed out, in the order it is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BookletRefusal {
+    #[error(
+        "Aucun carnet ne porte ce numéro dans cette commande : vérifiez le numéro sur la couverture."
+    )]
+    Unknown,
+    #[error(
+        "Ce carnet n'est pas dans le stock de votre structure : remettez un carnet de votre stock, ou demandez un transfert au commanditaire."
+    )]
+    NotInYourStock,
+    #[error("Ce carnet est déclaré perdu ou volé : remettez-en un autre.")]
+    Blocked,
+    #[error("Ce carnet a déjà été remis : remettez-en un autre.")]
+    AlreadyHandedOut,
+}
+
+impl crate::Refusal for BookletRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown_booklet",
+            Self::NotInYourStock => "not_in_your_stock",
+            Self::Blocked => "booklet_blocked",
+            Self::AlreadyHandedOut => "already_handed_out",
+        }
+    }
+
+    fn kind(&self) -> crate::RefusalKind {
+        crate::RefusalKind::Conflict
+    }
+}
+
+/// Whether an agent of `agent` may hand this booklet out: it exists, it is in the agent's
+/// structure's stock, not blocked and not handed out yet.
+pub fn check_booklet_handout(
+    booklet: Option<&BookletAtHandout>,
+    agent: crate::DistributorId,
+) -> Result<(), BookletRefusal> {
+    let b = booklet.ok_or(BookletRefusal::Unknown)?;
+    if b.in_stock_of != Some(agent) {
+        return Err(BookletRefusal::NotInYourStock);
+    }
+    if b.blocked {
+        return Err(BookletRefusal::Blocked);
+    }
+    if b.handed_out {
+        return Err(BookletRefusal::AlreadyHandedOut);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_booklet_is_handed_out_only_from_the_agents_own_stock_once() {
+        use crate::DistributorId as D;
+        let mine = BookletAtHandout {
+            in_stock_of: Some(D(1)),
+            blocked: false,
+            handed_out: false,
+        };
+        assert_eq!(check_booklet_handout(Some(&mine), D(1)), Ok(()));
+        assert_eq!(
+            check_booklet_handout(None, D(1)),
+            Err(BookletRefusal::Unknown)
+        );
+        assert_eq!(
+            check_booklet_handout(Some(&mine), D(2)),
+            Err(BookletRefusal::NotInYourStock)
+        );
+        let funders = BookletAtHandout {
+            in_stock_of: None,
+            ..mine
+        };
+        assert_eq!(
+            check_booklet_handout(Some(&funders), D(1)),
+            Err(BookletRefusal::NotInYourStock)
+        );
+        // Blocked is said before handed out: the agent then knows not to look for the person.
+        let both = BookletAtHandout {
+            blocked: true,
+            handed_out: true,
+            ..mine
+        };
+        assert_eq!(
+            check_booklet_handout(Some(&both), D(1)),
+            Err(BookletRefusal::Blocked)
+        );
+        let given = BookletAtHandout {
+            handed_out: true,
+            ..mine
+        };
+        assert_eq!(
+            check_booklet_handout(Some(&given), D(1)),
+            Err(BookletRefusal::AlreadyHandedOut)
+        );
+        assert_eq!(
+            crate::Refusal::code(&BookletRefusal::Blocked),
+            "booklet_blocked"
+        );
+    }
 
     fn key() -> HouseholdKey {
         HouseholdKey::from_bytes([7; 32])

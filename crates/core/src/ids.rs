@@ -20,6 +20,7 @@ id_type!(
     BookletId,
     ChequeId,
     VenueId,
+    DistributorId,
     RedemptionId,
     TransferId,
     AccountId

@@ -288,9 +288,66 @@ impl NewOrder {
     }
 }
 
+/// An order that the funder's declared budget cannot take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Cette commande de {order} dépasse le budget déclaré du commanditaire : il reste {left} sur {budget} une fois déduites les commandes confirmées. Réduisez la commande ou faites relever le budget par l'opérateur."
+)]
+pub struct OverBudget {
+    pub order: Money,
+    pub left: Money,
+    pub budget: Money,
+}
+
+impl crate::Refusal for OverBudget {
+    fn code(&self) -> &'static str {
+        "over_budget"
+    }
+}
+
+/// Whether an order of `order` fits in the funder's declared `budget` (none: no limit), given
+/// what its other confirmed orders already commit.
+pub fn check_budget(
+    budget: Option<Money>,
+    committed_by_others: Money,
+    order: Money,
+) -> Result<(), OverBudget> {
+    let Some(budget) = budget else {
+        return Ok(());
+    };
+    let left = Money::from_cents((budget.cents() - committed_by_others.cents()).max(0));
+    if order.cents() > left.cents() {
+        return Err(OverBudget {
+            order,
+            left,
+            budget,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_fits_the_budget_left_by_the_others() {
+        let m = Money::from_cents;
+        assert_eq!(check_budget(None, m(10_000), m(1_000_000)), Ok(()));
+        assert_eq!(check_budget(Some(m(5_000)), m(3_000), m(2_000)), Ok(()));
+        assert_eq!(
+            check_budget(Some(m(5_000)), m(3_000), m(2_001)),
+            Err(OverBudget {
+                order: m(2_001),
+                left: m(2_000),
+                budget: m(5_000)
+            })
+        );
+        // Others over the budget leave nothing, never a negative amount.
+        let e = check_budget(Some(m(5_000)), m(6_000), m(1)).unwrap_err();
+        assert_eq!(e.left, m(0));
+        assert!(e.to_string().ends_with("par l'opérateur."));
+    }
     use time::macros::{date, datetime};
 
     fn req() -> OrderRequest {

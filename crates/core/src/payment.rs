@@ -1,6 +1,27 @@
 //! Paying venues: the operator's fee and the split of a redemption into fee and net amount.
 
+use time::Date;
+
 use crate::{Money, MoneyError};
+
+/// A payment run takes the cheques redeemed up to the end of its cutoff day (Paris), which
+/// must be over: a run never pays a day that can still get redemptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("La date d'arrêté doit être passée (au plus tard hier).")]
+pub struct CutoffNotPast;
+
+impl crate::Refusal for CutoffNotPast {
+    fn code(&self) -> &'static str {
+        "cutoff_not_past"
+    }
+}
+
+pub fn check_cutoff(cutoff: Date, today: Date) -> Result<(), CutoffNotPast> {
+    if cutoff >= today {
+        return Err(CutoffNotPast);
+    }
+    Ok(())
+}
 
 /// A fee in basis points (1/100 of a percent): 400 is 4 %. At most 20 %.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -41,6 +62,23 @@ impl FeeRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_stops_at_a_day_that_is_over() {
+        use time::macros::date;
+        assert_eq!(
+            check_cutoff(date!(2026 - 06 - 14), date!(2026 - 06 - 15)),
+            Ok(())
+        );
+        assert_eq!(
+            check_cutoff(date!(2026 - 06 - 15), date!(2026 - 06 - 15)),
+            Err(CutoffNotPast)
+        );
+        assert_eq!(
+            check_cutoff(date!(2026 - 06 - 16), date!(2026 - 06 - 15)),
+            Err(CutoffNotPast)
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

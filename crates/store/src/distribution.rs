@@ -24,9 +24,7 @@ pub const DISTRIBUTOR_KINDS: &[&str] = &[
     "autre",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct DistributorId(pub i64);
+pub use passnum_core::DistributorId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Distributor {

@@ -31,6 +31,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A refusal decided by core, with its code and sentence; its kind says which variant.
+    pub fn refused(r: &impl passnum_core::Refusal) -> Self {
+        match r.kind() {
+            passnum_core::RefusalKind::NotFound => Self::NotFound,
+            passnum_core::RefusalKind::Conflict => Self::Conflict {
+                code: r.code(),
+                message: r.to_string(),
+            },
+            passnum_core::RefusalKind::Invalid => Self::Invalid {
+                code: r.code(),
+                message: r.to_string(),
+            },
+        }
+    }
+
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         Self::Corrupt(what.to_string())
     }

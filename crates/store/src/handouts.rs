@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use passnum_core::handout::{Equipment, Handout, HandoutRules, Level, Need};
+use passnum_core::handout::{
+    BookletAtHandout, Equipment, Handout, HandoutRules, Level, Need, check_booklet_handout,
+};
 use passnum_core::order_options::Public;
 use passnum_core::orientation::DirectoryVenue;
 use passnum_core::{InseeCode, OrderId, Timestamp, VenueId};
@@ -248,32 +250,17 @@ impl Store {
         .bind(order.0)
         .bind(number)
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| {
-            conflict(
-                "unknown_booklet",
-                "aucun carnet ne porte ce numéro dans cette commande : vérifiez le numéro sur la couverture",
-            )
-        })?;
-        if get_opt_i64(&row, "distributor_id")? != Some(distributor.0) {
-            return Err(conflict(
-                "not_in_your_stock",
-                "ce carnet n'est pas dans le stock de votre structure : remettez un carnet de \
-                 votre stock, ou demandez un transfert au commanditaire",
-            ));
-        }
-        if get_opt_i64(&row, "blocked_at")?.is_some() {
-            return Err(conflict(
-                "booklet_blocked",
-                "ce carnet est déclaré perdu ou volé : remettez-en un autre",
-            ));
-        }
-        if get_opt_i64(&row, "handed_out_at")?.is_some() {
-            return Err(conflict(
-                "already_handed_out",
-                "ce carnet a déjà été remis : remettez-en un autre",
-            ));
-        }
+        .await?;
+        let seen = match &row {
+            Some(r) => Some(BookletAtHandout {
+                in_stock_of: get_opt_i64(r, "distributor_id")?.map(DistributorId),
+                blocked: get_opt_i64(r, "blocked_at")?.is_some(),
+                handed_out: get_opt_i64(r, "handed_out_at")?.is_some(),
+            }),
+            None => None,
+        };
+        check_booklet_handout(seen.as_ref(), distributor).map_err(|r| StoreError::refused(&r))?;
+        let row = row.ok_or_else(|| StoreError::corrupt("carnet accepté sans enregistrement"))?;
         let booklet = get_i64(&row, "id")?;
         let publics: Vec<&str> = handout.publics.iter().map(|p| p.as_str()).collect();
         let needs: Vec<&str> = handout

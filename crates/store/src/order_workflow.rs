@@ -357,9 +357,10 @@ async fn check_budget(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let Some(budget) = get_opt_i64(&row, "budget_cents")? else {
+    let budget = get_opt_i64(&row, "budget_cents")?.map(Money::from_cents);
+    if budget.is_none() {
         return Ok(());
-    };
+    }
     let committed: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders \
          WHERE funder_id = $1 AND status IN ('confirmed', 'paid', 'issued', 'closed')",
@@ -368,18 +369,8 @@ async fn check_budget(
     .fetch_one(&mut **tx)
     .await?;
     let others = committed - if counted { this_order.cents() } else { 0 };
-    let left = (budget - others).max(0);
-    if this_order.cents() > left {
-        return Err(StoreError::Invalid {
-            code: "over_budget",
-            message: format!(
-                "cette commande de {} dépasse le budget déclaré du commanditaire : il reste {} sur {} une fois déduites les commandes confirmées ; réduisez la commande ou faites relever le budget par l'opérateur",
-                this_order,
-                Money::from_cents(left),
-                Money::from_cents(budget),
-            ),
-        });
-    }
+    passnum_core::order::check_budget(budget, Money::from_cents(others), this_order)
+        .map_err(|r| StoreError::refused(&r))?;
     Ok(())
 }
 

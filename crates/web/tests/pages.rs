@@ -361,7 +361,8 @@ api_test! {
         // The same booklet twice: refused with a sentence.
         let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("déjà été remis"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Ce carnet a déjà été remis : remettez-en un autre.<"), "a whole sentence, once: {html}");
         // Another structure's agent cannot read this handout.
         let (other_client, _) = sign_in(&app, "autre@ccas.fr", PASSWORD).await;
         assert_eq!(page(&other_client, &app, &slip).await.0, 404);

@@ -137,13 +137,6 @@ pub struct StatementLine {
     pub fee_cents: i64,
 }
 
-fn invalid(code: &'static str, message: &str) -> StoreError {
-    StoreError::Invalid {
-        code,
-        message: message.into(),
-    }
-}
-
 fn conflict(code: &'static str, message: &str) -> StoreError {
     StoreError::Conflict {
         code,

@@ -4,13 +4,8 @@ use super::*;
 
 impl Store {
     fn check_cutoff(&self, cutoff: Date, now: Timestamp) -> Result<(), StoreError> {
-        if cutoff >= paris::local_date(now) {
-            return Err(invalid(
-                "cutoff_not_past",
-                "la date d'arrêté doit être passée (au plus tard hier)",
-            ));
-        }
-        Ok(())
+        passnum_core::payment::check_cutoff(cutoff, paris::local_date(now))
+            .map_err(|r| StoreError::refused(&r))
     }
 
     /// What a run with this cutoff would pay, and what would wait, without writing anything.

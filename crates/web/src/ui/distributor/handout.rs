@@ -349,7 +349,7 @@ pub async fn submit(
             Ok(h) => return Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
             Err(HandingError::Refused(e)) => (
                 field_of(&e),
-                format!("{}.", crate::api::capitalize(&e.to_string())),
+                crate::api::capitalize(&e.to_string()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             Err(HandingError::Store(StoreError::Conflict { code, message })) => (
@@ -358,7 +358,7 @@ pub async fn submit(
                 } else {
                     "carnet"
                 },
-                format!("{}.", crate::api::capitalize(&message)),
+                crate::api::capitalize(&message),
                 StatusCode::CONFLICT,
             ),
             Err(HandingError::Store(StoreError::NotFound)) => (
