@@ -74,72 +74,7 @@ pub async fn create(
         eprintln!("Données de démonstration déjà présentes : nouveaux jetons ci-dessous.");
         (f, store.list_venues(10, 0).await?)
     } else {
-        let funder = store
-            .create_funder("Métropole de Lyon", "metropole", at)
-            .await?;
-        let today = passnum_core::paris::local_date(at);
-        let order = NewOrder::parse(&OrderRequest {
-            booklet_count: 100,
-            cheques_per_booklet: 10,
-            face_value_cents: 1000,
-            valid_from: today - time::Duration::days(30),
-            valid_until: today + time::Duration::days(335),
-            tolerance_days: 30,
-            perimeter_communes: vec![],
-            perimeter_departements: vec!["69".into()],
-        })?
-        .with_options(&passnum_core::order_options::OrderOptionsRequest {
-            target_publics: vec!["senior".into(), "job_seeker".into(), "young".into()],
-            cover_text: "La Métropole de Lyon vous offre ce carnet pour prendre en main le numérique, à votre rythme, près de chez vous.".into(),
-            funding: vec![
-                ("État".into(), 5000),
-                ("FEDER".into(), 2100),
-                ("Métropole de Lyon".into(), 2900),
-            ],
-        })?;
-        let order = store.create_order(funder.id, &order, at).await?;
-        let mut venues = vec![];
-        for (siret, name, commune, status, address, contact, services) in VENUES {
-            let v = NewVenue {
-                siret: Siret::parse(siret)?,
-                name: (*name).into(),
-                commune: InseeCode::parse(commune)?,
-                status: *status,
-                qualified_until: None,
-                address: (*address).into(),
-                contact: (*contact).into(),
-                services: services.iter().map(|c| c.to_string()).collect(),
-            };
-            let created = store.create_venue(&v, at).await?;
-            store
-                .set_venue_practical_info(
-                    created.id,
-                    "du mardi au samedi, 10 h–12 h et 14 h–18 h",
-                    "accès de plain-pied, boucle magnétique à l'accueil",
-                )
-                .await?;
-            venues.push(created);
-        }
-        let mut distributors = vec![];
-        for (name, kind, commune) in [
-            ("CCAS de Lyon", "ccas", "69123"),
-            ("CCAS de Villeurbanne", "ccas", "69266"),
-            ("Médiathèque de Vaulx-en-Velin", "mediatheque", "69256"),
-        ] {
-            let d = store
-                .create_distributor(name, kind, &InseeCode::parse_known(commune)?, at)
-                .await?;
-            distributors.push(d.id);
-        }
-        // Stock for the demo agent (CCAS de Lyon) and a second structure.
-        store
-            .allocate_booklets(
-                order.id,
-                &[(distributors[0], 20), (distributors[1], 10)],
-                at,
-            )
-            .await?;
-        (funder, venues)
+        seed(store, at).await?
     };
     let structure = store.list_distributors(1, 0).await?;
     let staff = demo_staff(store, funder.id, &venues, structure.first().map(|d| d.id)).await?;
@@ -211,6 +146,80 @@ pub async fn create(
         );
     }
     Ok(())
+}
+
+/// The demo programme: a métropole's order of 100 booklets, four venues, three distributing
+/// structures with 30 booklets shared between two of them.
+async fn seed(
+    store: &Store,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<(passnum_store::Funder, Vec<passnum_store::Venue>)> {
+    let funder = store
+        .create_funder("Métropole de Lyon", "metropole", at)
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let order = NewOrder::parse(&OrderRequest {
+        booklet_count: 100,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: today - time::Duration::days(30),
+        valid_until: today + time::Duration::days(335),
+        tolerance_days: 30,
+        perimeter_communes: vec![],
+        perimeter_departements: vec!["69".into()],
+    })?
+    .with_options(&passnum_core::order_options::OrderOptionsRequest {
+        target_publics: vec!["senior".into(), "job_seeker".into(), "young".into()],
+        cover_text: "La Métropole de Lyon vous offre ce carnet pour prendre en main le numérique, à votre rythme, près de chez vous.".into(),
+        funding: vec![
+            ("État".into(), 5000),
+            ("FEDER".into(), 2100),
+            ("Métropole de Lyon".into(), 2900),
+        ],
+    })?;
+    let order = store.create_order(funder.id, &order, at).await?;
+    let mut venues = vec![];
+    for (siret, name, commune, status, address, contact, services) in VENUES {
+        let v = NewVenue {
+            siret: Siret::parse(siret)?,
+            name: (*name).into(),
+            commune: InseeCode::parse(commune)?,
+            status: *status,
+            qualified_until: None,
+            address: (*address).into(),
+            contact: (*contact).into(),
+            services: services.iter().map(|c| c.to_string()).collect(),
+        };
+        let created = store.create_venue(&v, at).await?;
+        store
+            .set_venue_practical_info(
+                created.id,
+                "du mardi au samedi, 10 h–12 h et 14 h–18 h",
+                "accès de plain-pied, boucle magnétique à l'accueil",
+            )
+            .await?;
+        venues.push(created);
+    }
+    let mut distributors = vec![];
+    for (name, kind, commune) in [
+        ("CCAS de Lyon", "ccas", "69123"),
+        ("CCAS de Villeurbanne", "ccas", "69266"),
+        ("Médiathèque de Vaulx-en-Velin", "mediatheque", "69256"),
+    ] {
+        let d = store
+            .create_distributor(name, kind, &InseeCode::parse_known(commune)?, at)
+            .await?;
+        distributors.push(d.id);
+    }
+    // Stock for the demo agent (CCAS de Lyon) and a second structure.
+    store
+        .allocate_booklets(
+            order.id,
+            &[(distributors[0], 20), (distributors[1], 10)],
+            at,
+        )
+        .await?;
+    Ok((funder, venues))
 }
 
 /// Demo sign-ins with published passwords: for trying passnum out, never for production.

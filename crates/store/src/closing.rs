@@ -82,90 +82,20 @@ impl Store {
             return Ok(None);
         }
         let summary = match step {
-            ClosingStep::AlertJ30 => {
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS booklets, \
-                     CAST(COALESCE(SUM(handed_out), 0) AS BIGINT) AS handed_out, \
-                     CAST(COALESCE(SUM(CASE WHEN used > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS started, \
-                     CAST(COALESCE(SUM(used), 0) AS BIGINT) AS cheques_used FROM \
-                     (SELECT b.id, MAX(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS handed_out, SUM(CASE WHEN c.state IN ('redeemed', 'paid') THEN 1 ELSE 0 END) AS used \
-                      FROM booklets b JOIN cheques c ON c.booklet_id = b.id WHERE b.order_id = $1 GROUP BY b.id) AS per_booklet",
-                )
-                .bind(order.0)
-                .fetch_one(&mut *tx)
-                .await?;
-                let (booklets, started) = (get_i64(&row, "booklets")?, get_i64(&row, "started")?);
-                format!(
-                    "J-30 : les chèques sont valables jusqu'au {}. {booklets} carnets émis, {} remis, {started} entamés, {} intacts ; \
-                     {} chèques utilisés. La distribution s'arrêtera 15 jours avant la fin de validité.",
-                    paris::format_date(validity.valid_until),
-                    get_i64(&row, "handed_out")?,
-                    booklets - started,
-                    get_i64(&row, "cheques_used")?
-                )
-            }
-            ClosingStep::StopJ15 => {
-                sqlx::query("UPDATE orders SET distribution_stopped_at = $1 WHERE id = $2")
-                    .bind(now.unix_ms())
-                    .bind(order.0)
-                    .execute(&mut *tx)
-                    .await?;
-                format!(
-                    "J-15 : distribution arrêtée. Les chèques déjà remis restent acceptés jusqu'au {}.",
-                    paris::format_date(validity.last_accepted_day())
-                )
-            }
+            ClosingStep::AlertJ30 => alert_j30(&mut tx, order, validity).await?,
+            ClosingStep::StopJ15 => stop_j15(&mut tx, order, validity, now).await?,
             ClosingStep::Expiry => {
-                let expired = sqlx::query(
-                    "UPDATE cheques SET state = 'expired' WHERE order_id = $1 AND state = 'issued'",
+                let caches = &self.inner.caches;
+                expire(
+                    &mut tx,
+                    caches,
+                    self.engine(),
+                    order,
+                    funder,
+                    face_cents,
+                    now,
                 )
-                .bind(order.0)
-                .execute(&mut *tx)
                 .await?
-                .rows_affected() as i64;
-                // Cheques of booklets declared lost or stolen were never used either: their
-                // value returns with the credit note too.
-                let blocked: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM cheques WHERE order_id = $1 AND state = 'blocked'",
-                )
-                .bind(order.0)
-                .fetch_one(&mut *tx)
-                .await?;
-                let expired = expired + blocked;
-                let amount = Money::from_cents(face_cents)
-                    .checked_mul(expired)
-                    .map_err(StoreError::corrupt)?;
-                if amount.cents() > 0 {
-                    post(
-                        &mut tx,
-                        &self.inner.caches,
-                        self.engine(),
-                        &[NewTransfer {
-                            posting: Posting::credit_note(funder, amount),
-                            order_id: Some(order.0),
-                            redemption_id: None,
-                            reverses_id: None,
-                            payment_run_id: None,
-                        }],
-                        now,
-                    )
-                    .await?;
-                }
-                sqlx::query("INSERT INTO credit_notes (order_id, expired_cheques, amount_cents, issued_at) VALUES ($1, $2, $3, $4)")
-                    .bind(order.0)
-                    .bind(expired)
-                    .bind(amount.cents())
-                    .bind(now.unix_ms())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE orders SET status = 'closed' WHERE id = $1")
-                    .bind(order.0)
-                    .execute(&mut *tx)
-                    .await?;
-                format!(
-                    "Fin de validité : {expired} chèques non utilisés ont expiré. Avoir de {amount} au commanditaire. \
-                     Les chèques encaissés et non encore payés restent dus aux lieux."
-                )
             }
         };
         sqlx::query("UPDATE order_steps SET summary = $1 WHERE order_id = $2 AND step = $3")
@@ -223,4 +153,112 @@ impl Store {
         })
         .transpose()
     }
+}
+
+/// J-30: the figures the funder is sent.
+async fn alert_j30(
+    tx: &mut sqlx::AnyConnection,
+    order: OrderId,
+    validity: &Validity,
+) -> Result<String, StoreError> {
+    let row = sqlx::query(
+            "SELECT COUNT(*) AS booklets, \
+             CAST(COALESCE(SUM(handed_out), 0) AS BIGINT) AS handed_out, \
+             CAST(COALESCE(SUM(CASE WHEN used > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS started, \
+             CAST(COALESCE(SUM(used), 0) AS BIGINT) AS cheques_used FROM \
+             (SELECT b.id, MAX(CASE WHEN b.handed_out_at IS NULL THEN 0 ELSE 1 END) AS handed_out, SUM(CASE WHEN c.state IN ('redeemed', 'paid') THEN 1 ELSE 0 END) AS used \
+              FROM booklets b JOIN cheques c ON c.booklet_id = b.id WHERE b.order_id = $1 GROUP BY b.id) AS per_booklet",
+        )
+        .bind(order.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (booklets, started) = (get_i64(&row, "booklets")?, get_i64(&row, "started")?);
+    Ok(format!(
+        "J-30 : les chèques sont valables jusqu'au {}. {booklets} carnets émis, {} remis, {started} entamés, {} intacts ; \
+             {} chèques utilisés. La distribution s'arrêtera 15 jours avant la fin de validité.",
+        paris::format_date(validity.valid_until),
+        get_i64(&row, "handed_out")?,
+        booklets - started,
+        get_i64(&row, "cheques_used")?
+    ))
+}
+
+/// J-15: distribution stops; the cheques handed out stay accepted.
+async fn stop_j15(
+    tx: &mut sqlx::AnyConnection,
+    order: OrderId,
+    validity: &Validity,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    sqlx::query("UPDATE orders SET distribution_stopped_at = $1 WHERE id = $2")
+        .bind(now.unix_ms())
+        .bind(order.0)
+        .execute(&mut *tx)
+        .await?;
+    Ok(format!(
+        "J-15 : distribution arrêtée. Les chèques déjà remis restent acceptés jusqu'au {}.",
+        paris::format_date(validity.last_accepted_day())
+    ))
+}
+
+/// End of validity: unused cheques expire and their value returns to the funder.
+async fn expire(
+    tx: &mut sqlx::AnyConnection,
+    caches: &crate::rows::Caches,
+    engine: crate::Engine,
+    order: OrderId,
+    funder: FunderId,
+    face_cents: i64,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let expired = sqlx::query(
+        "UPDATE cheques SET state = 'expired' WHERE order_id = $1 AND state = 'issued'",
+    )
+    .bind(order.0)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i64;
+    // Cheques of booklets declared lost or stolen were never used either: their
+    // value returns with the credit note too.
+    let blocked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cheques WHERE order_id = $1 AND state = 'blocked'",
+    )
+    .bind(order.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let expired = expired + blocked;
+    let amount = Money::from_cents(face_cents)
+        .checked_mul(expired)
+        .map_err(StoreError::corrupt)?;
+    if amount.cents() > 0 {
+        post(
+            &mut *tx,
+            caches,
+            engine,
+            &[NewTransfer {
+                posting: Posting::credit_note(funder, amount),
+                order_id: Some(order.0),
+                redemption_id: None,
+                reverses_id: None,
+                payment_run_id: None,
+            }],
+            now,
+        )
+        .await?;
+    }
+    sqlx::query("INSERT INTO credit_notes (order_id, expired_cheques, amount_cents, issued_at) VALUES ($1, $2, $3, $4)")
+            .bind(order.0)
+            .bind(expired)
+            .bind(amount.cents())
+            .bind(now.unix_ms())
+            .execute(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE orders SET status = 'closed' WHERE id = $1")
+        .bind(order.0)
+        .execute(&mut *tx)
+        .await?;
+    Ok(format!(
+        "Fin de validité : {expired} chèques non utilisés ont expiré. Avoir de {amount} au commanditaire. \
+             Les chèques encaissés et non encore payés restent dus aux lieux."
+    ))
 }

@@ -94,7 +94,6 @@ pub(super) async fn bench_orientation(
     args: &BenchArgs,
     tag: u64,
 ) -> anyhow::Result<()> {
-    use passnum_core::handout::{Handout, HandoutRequest, HandoutRules, HouseholdKey};
     use passnum_core::order::Perimeter;
     use passnum_core::orientation::Directory;
     use std::collections::BTreeSet;
@@ -193,7 +192,21 @@ pub(super) async fn bench_orientation(
         index.as_secs_f64() * 1000.0,
     );
 
-    // A stored handout, then the suggestion as the agent's page computes it.
+    bench_suggestion(store, tag, directory.len(), setup_s).await
+}
+
+/// A stored handout, then the suggestion as the agent's page computes it (directory cached,
+/// five venue cards read).
+async fn bench_suggestion(
+    store: &Store,
+    tag: u64,
+    venues: usize,
+    setup_s: f64,
+) -> anyhow::Result<()> {
+    use passnum_core::handout::{Handout, HandoutRequest, HandoutRules, HouseholdKey};
+
+    let at = now();
+    let today = passnum_core::paris::local_date(at);
     let funder = store
         .create_funder(&format!("Banc d'orientation {tag}"), "autre", at)
         .await?;
@@ -233,7 +246,7 @@ pub(super) async fn bench_orientation(
     println!(
         "| orientation for a handout | {:?} | {} venues | 1 | median {:.2} ms | p99 {:.2} ms, directory cached; set-up (creating the venues) {:.0} s |",
         store.engine(),
-        directory.len(),
+        venues,
         median(full.clone()).as_secs_f64() * 1000.0,
         p99(full).as_secs_f64() * 1000.0,
         setup_s,

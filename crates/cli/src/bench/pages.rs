@@ -20,57 +20,8 @@ pub(super) async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
     crate::demo::create(&store, listen, false, None).await?;
     let base = format!("http://{listen}");
     tokio::spawn(app.run_until_stopped());
-    // Some history to render: 50 redemptions at the demo venue.
-    let venue = store.list_venues(1, 0).await?.remove(0);
-    let order = store.list_orders(None, 1, 0).await?.remove(0);
-    for c in store.list_cheques(order.id, 0, 50).await? {
-        let code = ChequeCode::parse(&c.code).expect("stored code");
-        store
-            .redeem(RedeemRequest {
-                venue_id: venue.id,
-                code,
-                service_code: "2.1.07".into(),
-                now: now(),
-                idempotency: None,
-            })
-            .await?;
-    }
-    // One handout at the demo agent's structure, for its orientation page.
-    let structure = store.list_distributors(1, 0).await?.remove(0);
-    let handout = passnum_core::handout::Handout::parse(
-        &passnum_core::handout::HandoutRequest {
-            needs: vec!["online_procedures".into(), "email".into()],
-            equipment: "phone_only".into(),
-            level: "never".into(),
-            consent: true,
-            ..Default::default()
-        },
-        &passnum_core::handout::HandoutRules::default(),
-        &passnum_core::handout::HouseholdKey::generate(),
-    )?;
-    let handed = store
-        .hand_out(
-            structure.id,
-            None,
-            order.id,
-            1,
-            &InseeCode::parse("69123")?,
-            &handout,
-            now(),
-        )
-        .await?;
-    let slip = format!("/structure/remises/{}", handed.id);
-    let mut cookies = std::collections::HashMap::new();
-    for (email, _, _) in crate::demo::DEMO_STAFF {
-        let (member, _) = store
-            .staff_for_sign_in(email)
-            .await?
-            .context("demo staff")?;
-        cookies.insert(
-            member.actor.role().as_str(),
-            store.create_session(member.id, now(), 3_600_000).await?,
-        );
-    }
+    let slip = history(&store).await?;
+    let cookies = sessions(&store).await?;
     let pages: &[(&str, Option<&str>)] = &[
         ("/", None),
         ("/verifier", None),
@@ -124,6 +75,74 @@ pub(super) async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
             sorted[sorted.len() * 9 / 10].as_secs_f64() * 1e3
         );
     }
+    print_scan_weight(scan_html);
+    store.close().await;
+    Ok(())
+}
+
+/// Some history for the pages to show: 50 redemptions at the demo venue and one handout at the
+/// demo agent's structure. Returns the handout's orientation page.
+async fn history(store: &Store) -> anyhow::Result<String> {
+    let venue = store.list_venues(1, 0).await?.remove(0);
+    let order = store.list_orders(None, 1, 0).await?.remove(0);
+    for c in store.list_cheques(order.id, 0, 50).await? {
+        let code = ChequeCode::parse(&c.code).expect("stored code");
+        store
+            .redeem(RedeemRequest {
+                venue_id: venue.id,
+                code,
+                service_code: "2.1.07".into(),
+                now: now(),
+                idempotency: None,
+            })
+            .await?;
+    }
+    // One handout at the demo agent's structure, for its orientation page.
+    let structure = store.list_distributors(1, 0).await?.remove(0);
+    let handout = passnum_core::handout::Handout::parse(
+        &passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into(), "email".into()],
+            equipment: "phone_only".into(),
+            level: "never".into(),
+            consent: true,
+            ..Default::default()
+        },
+        &passnum_core::handout::HandoutRules::default(),
+        &passnum_core::handout::HouseholdKey::generate(),
+    )?;
+    let handed = store
+        .hand_out(
+            structure.id,
+            None,
+            order.id,
+            1,
+            &InseeCode::parse("69123")?,
+            &handout,
+            now(),
+        )
+        .await?;
+    Ok(format!("/structure/remises/{}", handed.id))
+}
+
+/// A session for each demo sign-in, by role.
+async fn sessions(
+    store: &Store,
+) -> anyhow::Result<std::collections::HashMap<&'static str, String>> {
+    let mut cookies = std::collections::HashMap::new();
+    for (email, _, _) in crate::demo::DEMO_STAFF {
+        let (member, _) = store
+            .staff_for_sign_in(email)
+            .await?
+            .context("demo staff")?;
+        cookies.insert(
+            member.actor.role().as_str(),
+            store.create_session(member.id, now(), 3_600_000).await?,
+        );
+    }
+    Ok(cookies)
+}
+
+fn print_scan_weight(scan_html: usize) {
     let css = passnum_web::ui::transfer_size("dsfr/css/dsfr.min.css", true).unwrap_or(0)
         + passnum_web::ui::transfer_size("app/passnum.css", true).unwrap_or(0);
     let js = passnum_web::ui::transfer_size("app/scan.js", true).unwrap_or(0);
@@ -136,6 +155,4 @@ pub(super) async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
         "Scan page weight (gzip where the browser accepts it): HTML {scan_html} B (uncompressed) + CSS {css} B + JS {js} B + fonts {fonts} B = {} KB",
         (scan_html + css + js + fonts) / 1024
     );
-    store.close().await;
-    Ok(())
 }

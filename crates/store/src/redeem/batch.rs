@@ -87,7 +87,7 @@ pub(super) async fn run_batch(
     Ok(answers(reqs, &results, &decisions.leaders))
 }
 
-/// 1. Every cheque of the batch, locked, in id order (the same order on every server).
+/// Step 1: every cheque of the batch, locked, in id order (the same order on every server).
 async fn lock_cheques(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
@@ -117,7 +117,7 @@ async fn lock_cheques(
     Ok(slots)
 }
 
-/// 2. The venues that scan, with their catalogues.
+/// Step 2: the venues that scan, with their catalogues.
 async fn read_venues(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
@@ -166,7 +166,7 @@ async fn read_venues(
     Ok(Venues { views, catalogues })
 }
 
-/// 3. Decides each request in arrival order with core's checks: a cheque accepted earlier in
+/// Step 3: decides each request in arrival order with core's checks: a cheque accepted earlier in
 /// the batch is already "redeemed" for the next request.
 async fn decide(
     tx: &mut sqlx::AnyConnection,
@@ -258,7 +258,7 @@ async fn decide(
     Ok(Decisions { pending, leaders })
 }
 
-/// 4. Writes the accepted redemptions with a handful of statements: the rows, the cheques'
+/// Step 4: writes the accepted redemptions with a handful of statements: the rows, the cheques'
 /// new state, the ledger transfers. Returns cheque id → redemption id.
 async fn write_accepted(
     tx: &mut sqlx::AnyConnection,
@@ -330,7 +330,7 @@ async fn write_accepted(
     Ok(ids)
 }
 
-/// 5. Each request's outcome; `None` for a follower of an earlier request with its key.
+/// Step 5: each request's outcome; `None` for a follower of an earlier request with its key.
 fn outcomes(
     pending: Vec<Pending>,
     ids: &HashMap<i64, i64>,
@@ -358,7 +358,7 @@ fn outcomes(
         .collect()
 }
 
-/// 6. The answers, once committed: a follower gets its leader's answer if the body matches.
+/// Step 6: the answers, once committed: a follower gets its leader's answer if the body matches.
 fn answers(
     reqs: &[RedeemRequest],
     results: &[Option<Result<Answer, StoreError>>],

@@ -153,19 +153,6 @@ pub struct MessagePage {
     pub text: String,
 }
 
-pub fn error_page(_st: &AppState, heading: &str, text: &str) -> Response {
-    let csrf = Csrf {
-        token: String::new(),
-        is_new: false,
-    };
-    let page = MessagePage {
-        layout: Layout::new(heading, None, &csrf, ""),
-        heading: heading.into(),
-        text: text.into(),
-    };
-    render(StatusCode::SERVICE_UNAVAILABLE, &page, &csrf)
-}
-
 /// A plain page for refusals that are not a form error (wrong role, not found).
 pub fn message(
     status: StatusCode,
@@ -185,23 +172,6 @@ pub fn message(
 /// What a form says when its CSRF token does not match (an old tab, an expired cookie).
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
-
-/// A store failure on a page: the cause is logged, the person reads a sentence.
-pub fn unavailable(
-    e: impl std::fmt::Display,
-    what: &str,
-    staff: Option<&StaffMember>,
-    csrf: &Csrf,
-) -> Response {
-    tracing::error!(error = %e, "{what}");
-    message(
-        StatusCode::SERVICE_UNAVAILABLE,
-        staff,
-        csrf,
-        "Service indisponible",
-        "Réessayez dans un instant.",
-    )
-}
 
 /// Bodies that carry a logo (the API's upload, the pages' forms): the image (512 KiB at most,
 /// checked with a clear answer) plus room for the other fields.

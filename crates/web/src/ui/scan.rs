@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use passnum_app::redeem::{ClientKey, Scan};
 use passnum_core::{RedemptionId, VenueId, paris};
 use passnum_store::{Outcome, RedemptionScope};
@@ -163,7 +163,7 @@ pub async fn redeem(
             page.errors.add("code", r.message);
             None
         }
-        Err(e) => return super::unavailable(e, "clés de signature", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "clés de signature").into_response(),
     };
     if f.service.trim().is_empty() {
         page.errors

@@ -91,10 +91,7 @@ impl FromRequestParts<AppState> for MaybeStaff {
             }
             Err(e) => {
                 tracing::error!(error = %e, "lecture de session");
-                Err(
-                    super::error_page(st, "Service indisponible", "Réessayez dans un instant.")
-                        .into_response(),
-                )
+                Err(PageError::Unavailable.into_response())
             }
         }
     }

@@ -137,6 +137,6 @@ pub async fn create(
                 .add(field, super::super::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => super::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }

@@ -187,7 +187,7 @@ pub async fn form(
     };
     match form_page(&st, &staff, d, &csrf, &typed).await {
         Ok(page) => render(StatusCode::OK, &page, &csrf),
-        Err(e) => crate::ui::unavailable(e, "page remise", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page remise").into_response(),
     }
 }
 
@@ -249,7 +249,7 @@ pub(super) async fn refused_form(
             page.communes = communes;
             render(status, &page, csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "page remise", Some(staff), csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page remise").into_response(),
     }
 }
 
@@ -367,7 +367,7 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             Err(HandingError::Store(e)) => {
-                return crate::ui::unavailable(e, "remise", Some(&staff), &csrf);
+                return crate::ui::PageError::unavailable(e, "remise").into_response();
             }
         };
     errors.add(field, message);

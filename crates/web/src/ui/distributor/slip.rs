@@ -34,12 +34,12 @@ pub async fn orientation(
                 "Cette remise n'existe pas ou appartient à une autre structure. Retrouvez vos remises sur la page « Stock et remises ».",
             );
         }
-        Err(e) => return crate::ui::unavailable(e, "orientation", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
     };
     let today = paris::local_date(st.clock.now());
     let venues = match crate::orientation::suggest(&st.store, &st.directory, &h, today).await {
         Ok(v) => v,
-        Err(e) => return crate::ui::unavailable(e, "orientation", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
     };
     let page = OrientationPage {
         layout: Layout::new("Lieux conseillés", Some(&staff), &csrf, ""),
@@ -119,6 +119,6 @@ pub async fn block(
             "Carnet déjà bloqué",
             &format!("{}.", crate::api::capitalize(&message)),
         ),
-        Err(e) => crate::ui::unavailable(e, "blocage", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "blocage").into_response(),
     }
 }

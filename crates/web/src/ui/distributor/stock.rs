@@ -74,7 +74,7 @@ pub async fn home(
     };
     let (in_stock, stock, handouts) = match loaded.await {
         Ok(x) => x,
-        Err(e) => return crate::ui::unavailable(e, "page structure", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "page structure").into_response(),
     };
     let page = StructurePage {
         layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),

@@ -50,6 +50,60 @@ pub struct BookletPage {
 
 pub(super) const BOOKLETS_PER_PAGE: i64 = 100;
 
+/// "État 50 %, FEDER 21 %, Fonds propres 29 %".
+fn funding_words(o: &passnum_store::Order) -> String {
+    o.funding
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} %",
+                l.source,
+                passnum_core::order_options::percent_text(l.basis_points)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Booklets handed out per priority public, every public listed, then those without one.
+fn per_public(stats: &passnum_store::DistributionStats) -> Vec<(String, i64)> {
+    passnum_core::order_options::Public::ALL
+        .iter()
+        .map(|p| {
+            (
+                p.label().to_string(),
+                stats.per_public.get(p.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .chain(std::iter::once((
+            "Aucun public prioritaire".to_string(),
+            stats.without_public,
+        )))
+        .collect()
+}
+
+/// The ten communes with most handouts, by name.
+fn top_communes(stats: &passnum_store::DistributionStats) -> Vec<(String, i64)> {
+    stats
+        .per_commune
+        .iter()
+        .take(10)
+        .map(|(c, n)| {
+            let name = passnum_core::commune::communes().name_of(c);
+            (name.map_or_else(|| c.clone(), str::to_string), *n)
+        })
+        .collect()
+}
+
+fn credit_note_words(n: &passnum_store::CreditNote) -> String {
+    format!(
+        "Avoir du {} : {} pour {} chèques non utilisés.",
+        paris::format_date(paris::local_date(n.issued_at)),
+        euros(n.amount_cents),
+        n.expired_cheques
+    )
+}
+
 /// One order of the funder with its booklets, a hundred at a time.
 pub async fn order(
     State(st): State<AppState>,
@@ -90,18 +144,7 @@ pub async fn order(
             .map(|p| p.label())
             .collect::<Vec<_>>()
             .join(", "),
-        funding: o
-            .funding
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {} %",
-                    l.source,
-                    passnum_core::order_options::percent_text(l.basis_points)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        funding: funding_words(&o),
         cover_text: o.cover_text.clone(),
         has_logo: o.has_logo,
         invoice: !matches!(
@@ -114,28 +157,8 @@ pub async fn order(
         ),
         unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
         distribution: stats.distributors.clone(),
-        per_public: passnum_core::order_options::Public::ALL
-            .iter()
-            .map(|p| {
-                (
-                    p.label().to_string(),
-                    stats.per_public.get(p.as_str()).copied().unwrap_or(0),
-                )
-            })
-            .chain(std::iter::once((
-                "Aucun public prioritaire".to_string(),
-                stats.without_public,
-            )))
-            .collect(),
-        per_commune: stats
-            .per_commune
-            .iter()
-            .take(10)
-            .map(|(c, n)| {
-                let name = passnum_core::commune::communes().name_of(c);
-                (name.map_or_else(|| c.clone(), str::to_string), *n)
-            })
-            .collect(),
+        per_public: per_public(&stats),
+        per_commune: top_communes(&stats),
         handed_out: stats.handed_out,
         started_30: stats
             .started_within_30_days_permille()
@@ -169,14 +192,13 @@ pub async fn order(
             .into_iter()
             .map(|d| (paris::format_date(paris::local_date(d.done_at)), d.summary))
             .collect(),
-        credit_note: st.store.credit_note(o.id).await.ok().flatten().map(|n| {
-            format!(
-                "Avoir du {} : {} pour {} chèques non utilisés.",
-                paris::format_date(paris::local_date(n.issued_at)),
-                euros(n.amount_cents),
-                n.expired_cheques
-            )
-        }),
+        credit_note: st
+            .store
+            .credit_note(o.id)
+            .await
+            .ok()
+            .flatten()
+            .map(|n| credit_note_words(&n)),
     };
     render(StatusCode::OK, &page, &csrf)
 }
@@ -211,6 +233,6 @@ pub async fn set_rules(
             "Règles non enregistrées",
             &format!("{}.", crate::api::capitalize(&message)),
         ),
-        Err(e) => crate::ui::unavailable(e, "règles de remise", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "règles de remise").into_response(),
     }
 }

@@ -151,7 +151,7 @@ pub async fn create_account(
                 page.link = Some((m.email, reset_url(&headers, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
-            Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+            Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
         },
         Err(StoreError::Invalid { code, message }) => {
             page.errors.add(
@@ -173,7 +173,7 @@ pub async fn create_account(
                 .add("org", "Aucun commanditaire ou lieu ne porte ce numéro.");
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }
 
@@ -200,7 +200,7 @@ pub async fn reset_link(
                 page.link = Some((m.email, reset_url(&headers, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
-            Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+            Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
         },
         Err(StoreError::NotFound) => crate::ui::message(
             StatusCode::NOT_FOUND,
@@ -209,6 +209,6 @@ pub async fn reset_link(
             "Compte introuvable",
             "Ce compte n'existe pas.",
         ),
-        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }

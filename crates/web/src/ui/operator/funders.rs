@@ -88,6 +88,6 @@ pub async fn create_funder(
             );
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }

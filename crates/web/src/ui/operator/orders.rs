@@ -46,7 +46,7 @@ pub async fn orders(
         .await
     {
         Ok(l) => l,
-        Err(e) => return crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     };
     let has_next = list.len() as i64 > ORDERS_PER_PAGE;
     let mut rows = vec![];

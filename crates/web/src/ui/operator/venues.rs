@@ -188,7 +188,7 @@ pub async fn create_venue(
                 .set_venue_practical_info(created.id, &f.opening_hours, &f.accessibility)
                 .await
             {
-                return crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf);
+                return crate::ui::PageError::unavailable(e, "page opérateur").into_response();
             }
             Redirect::to("/operateur/lieux").into_response()
         }
@@ -196,7 +196,7 @@ pub async fn create_venue(
             page.errors.add("siret", crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }
 
@@ -239,6 +239,6 @@ pub async fn set_venue_status(
             "Lieu introuvable",
             "Ce lieu n'existe pas.",
         ),
-        Err(e) => crate::ui::unavailable(e, "page opérateur", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }

@@ -38,7 +38,7 @@ pub(super) fn refused(staff: &passnum_store::StaffMember, csrf: &Csrf, e: StoreE
                 &capitalize(&message),
             )
         }
-        other => crate::ui::unavailable(other, "commande", Some(staff), csrf),
+        other => crate::ui::PageError::unavailable(other, "commande").into_response(),
     }
 }
 

@@ -121,7 +121,7 @@ pub async fn allocation_submit(
                 page.errors.add("fixe", capitalize(&message));
                 render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
             }
-            Err(e) => crate::ui::unavailable(e, "répartition", Some(&staff), &csrf),
+            Err(e) => crate::ui::PageError::unavailable(e, "répartition").into_response(),
         };
     }
     let fixed = match f.fixe.trim() {
@@ -163,7 +163,7 @@ pub async fn allocation_submit(
             page.errors.add("criteres", capitalize(&message));
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
         }
-        Err(e) => return crate::ui::unavailable(e, "répartition", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "répartition").into_response(),
     };
     match key.allocate(page.stock) {
         Ok(shares) => {

@@ -260,47 +260,23 @@ pub(super) fn number(field: &str, s: &str, what: &str, errors: &mut FieldErrors)
     }
 }
 
-pub async fn create(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    FunderStaff(staff, funder): FunderStaff,
-    upload: UploadForm,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let layout = || Layout::new("Nouvelle commande", Some(&staff), &csrf, "/commanditaire");
-    let (f, logo) = match upload.read {
-        Some(x) => x,
-        None => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "logo",
-                "Le formulaire n'a pas pu être lu en entier (fichier trop lourd ?) : le logo pèse 512 Ko au plus.",
-            );
-            return render(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &page(layout(), OrderFields::default(), errors),
-                &csrf,
-            );
-        }
-    };
-    let mut errors = FieldErrors::default();
-    if !upload.token_ok {
-        errors.add("booklets", crate::ui::STALE_FORM_KEPT);
-        return render(StatusCode::BAD_REQUEST, &page(layout(), f, errors), &csrf);
-    }
-    let booklets = number("booklets", &f.booklets, "le nombre de carnets", &mut errors);
+/// A logo that passed its checks, with its kind.
+type CheckedLogo = (passnum_core::order_options::LogoKind, Vec<u8>);
+
+/// The typed fields as an order and its logo, or every problem on its field.
+fn parse_order(
+    f: &OrderFields,
+    logo: Option<Vec<u8>>,
+    errors: &mut FieldErrors,
+) -> Option<(NewOrder, Option<CheckedLogo>)> {
+    let booklets = number("booklets", &f.booklets, "le nombre de carnets", errors);
     let per = number(
         "per_booklet",
         &f.per_booklet,
         "le nombre de chèques par carnet",
-        &mut errors,
+        errors,
     );
-    let tolerance = number(
-        "tolerance",
-        &f.tolerance,
-        "la tolérance en jours",
-        &mut errors,
-    );
+    let tolerance = number("tolerance", &f.tolerance, "la tolérance en jours", errors);
     let face = Money::parse_euros(&f.face_value)
         .map_err(|e| errors.add("face_value", capitalize(&e.to_string())))
         .ok();
@@ -311,7 +287,7 @@ pub async fn create(
     };
     let from = date("from", &f.from);
     let until = date("until", &f.until);
-    let funding = funding_lines(&f.funding, &mut errors);
+    let funding = funding_lines(&f.funding, errors);
     let logo = match logo {
         None => None,
         Some(bytes) => {
@@ -329,18 +305,10 @@ pub async fn create(
         }
     };
     let (Some(face), Some(from), Some(until)) = (face, from, until) else {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(layout(), f, errors),
-            &csrf,
-        );
+        return None;
     };
     if !errors.is_empty() {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(layout(), f, errors),
-            &csrf,
-        );
+        return None;
     }
     let order = NewOrder::parse(&OrderRequest {
         booklet_count: booklets,
@@ -380,16 +348,49 @@ pub async fn create(
             (field, capitalize(&e.to_string()))
         })
     });
-    let order = match order {
-        Ok(o) => o,
+    match order {
+        Ok(o) => Some((o, logo)),
         Err((field, message)) => {
             errors.add(field, message);
+            None
+        }
+    }
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderStaff(staff, funder): FunderStaff,
+    upload: UploadForm,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let layout = || Layout::new("Nouvelle commande", Some(&staff), &csrf, "/commanditaire");
+    let (f, logo) = match upload.read {
+        Some(x) => x,
+        None => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "logo",
+                "Le formulaire n'a pas pu être lu en entier (fichier trop lourd ?) : le logo pèse 512 Ko au plus.",
+            );
             return render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page(layout(), f, errors),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &page(layout(), OrderFields::default(), errors),
                 &csrf,
             );
         }
+    };
+    let mut errors = FieldErrors::default();
+    if !upload.token_ok {
+        errors.add("booklets", crate::ui::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page(layout(), f, errors), &csrf);
+    }
+    let Some((order, logo)) = parse_order(&f, logo, &mut errors) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(layout(), f, errors),
+            &csrf,
+        );
     };
     let created = match st
         .store
@@ -405,12 +406,12 @@ pub async fn create(
                 &csrf,
             );
         }
-        Err(e) => return crate::ui::unavailable(e, "nouvelle commande", Some(&staff), &csrf),
+        Err(e) => return crate::ui::PageError::unavailable(e, "nouvelle commande").into_response(),
     };
     if let Some((kind, bytes)) = logo
         && let Err(e) = st.store.set_order_logo(created.id, kind, &bytes).await
     {
-        return crate::ui::unavailable(e, "logo", Some(&staff), &csrf);
+        return crate::ui::PageError::unavailable(e, "logo").into_response();
     }
     Redirect::to(&format!("/commanditaire/commandes/{}", created.id.0)).into_response()
 }

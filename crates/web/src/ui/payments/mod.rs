@@ -11,9 +11,9 @@ use passnum_core::{BankDetails, BankDetailsError, VenueId, paris};
 use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
 use serde::Deserialize;
 
-use super::Submitted;
 use super::session::{Csrf, OperatorStaff, VenueStaff};
 use super::{FieldErrors, Layout, euros, render};
+use super::{PageError, Submitted};
 use crate::AppState;
 
 mod runs;

@@ -207,7 +207,7 @@ pub async fn runs(
             page.errors.add("cutoff", crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "aperçu de virement", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "aperçu de virement").into_response(),
     }
 }
 
@@ -238,7 +238,7 @@ pub async fn create_run(
             page.errors.add("cutoff", crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "préparation de virement", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "préparation de virement").into_response(),
     }
 }
 
@@ -283,7 +283,7 @@ pub async fn run_action(
             "Virement introuvable",
             "Ce virement n'existe pas.",
         ),
-        Err(e) => crate::ui::unavailable(e, "virement", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "virement").into_response(),
     }
 }
 
@@ -341,7 +341,7 @@ pub async fn create_correction(
     let id = match passnum_core::ChequeCode::parse(&f.redemption) {
         Ok(code) => match st.store.active_redemption_of(&code).await {
             Ok(id) => id,
-            Err(e) => return crate::ui::unavailable(e, "correction", Some(&staff), &csrf),
+            Err(e) => return crate::ui::PageError::unavailable(e, "correction").into_response(),
         },
         Err(_) => f.redemption.trim().parse::<i64>().ok(),
     };
@@ -368,6 +368,6 @@ pub async fn create_correction(
             page.errors.add(field, crate::api::capitalize(&message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "correction", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "correction").into_response(),
     }
 }

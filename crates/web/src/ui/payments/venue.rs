@@ -148,54 +148,47 @@ pub async fn set_bank(
             page.saved = true;
             render(StatusCode::OK, &page, &csrf)
         }
-        Err(e) => crate::ui::unavailable(e, "coordonnées bancaires", Some(&staff), &csrf),
+        Err(e) => crate::ui::PageError::unavailable(e, "coordonnées bancaires").into_response(),
     }
 }
 
-/// A venue's statement for one run, as CSV.
+const STATEMENT_NOT_FOUND: PageError = PageError::NotFound {
+    heading: "Relevé introuvable",
+    text: "Ce relevé n'existe pas pour votre lieu.",
+};
+
+/// A venue's statement for one run, as CSV (`12.csv`) or PDF (`12.pdf`).
 pub async fn statement_csv(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    VenueStaff(staff, venue): VenueStaff,
+    VenueStaff(_, venue): VenueStaff,
     Path(file): Path<String>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let not_found = || {
-        crate::ui::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Relevé introuvable",
-            "Ce relevé n'existe pas pour votre lieu.",
-        )
-    };
+) -> Result<Response, PageError> {
     let (stem, pdf) = match (file.strip_suffix(".csv"), file.strip_suffix(".pdf")) {
         (Some(n), _) => (n, false),
         (_, Some(n)) => (n, true),
-        _ => return not_found(),
+        _ => return Err(STATEMENT_NOT_FOUND),
     };
-    let Ok(run) = stem.parse::<i64>() else {
-        return not_found();
-    };
-    let Ok(run_info) = st.store.payment_run(run).await else {
-        return not_found();
-    };
+    let run = stem.parse::<i64>().map_err(|_| STATEMENT_NOT_FOUND)?;
+    let run_info = st
+        .store
+        .payment_run(run)
+        .await
+        .map_err(|_| STATEMENT_NOT_FOUND)?;
     // A venue's statement holds its cheques of one run: a few thousand lines at most.
-    let statement = match passnum_app::statements::venue_statement(&st.store, run, venue).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found(),
-        Err(e) => return crate::ui::unavailable(e, "relevé", Some(&staff), &csrf),
-    };
+    let statement = passnum_app::statements::venue_statement(&st.store, run, venue)
+        .await
+        .map_err(|e| PageError::unavailable(e, "relevé"))?
+        .ok_or(STATEMENT_NOT_FOUND)?;
     let (body, content_type) = if pdf {
-        match statement.pdf(&run_info) {
-            Ok(b) => (b, "application/pdf"),
-            Err(e) => return crate::ui::unavailable(e, "relevé PDF", Some(&staff), &csrf),
-        }
+        let b = statement
+            .pdf(&run_info)
+            .map_err(|e| PageError::unavailable(e, "relevé PDF"))?;
+        (b, "application/pdf")
     } else {
-        match statement.write_csv(Vec::new()) {
-            Ok(b) => (b, "text/csv; charset=utf-8"),
-            Err(e) => return crate::ui::unavailable(e, "relevé CSV", Some(&staff), &csrf),
-        }
+        let b = statement
+            .write_csv(Vec::new())
+            .map_err(|e| PageError::unavailable(e, "relevé CSV"))?;
+        (b, "text/csv; charset=utf-8")
     };
     let mut resp = body.into_response();
     let h = resp.headers_mut();
@@ -203,5 +196,5 @@ pub async fn statement_csv(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{file}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    resp
+    Ok(resp)
 }
