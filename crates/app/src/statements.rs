@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use passnum_core::{ChequeCode, OrderId, Timestamp, paris};
+use passnum_core::{ChequeCode, OrderId, paris};
 use passnum_store::{
     Correction, PaymentRun, RawStatementLine, StatementLine, Store, StoreError, VenueLine,
 };
@@ -20,42 +20,25 @@ pub struct VenueStatement {
 }
 
 impl VenueStatement {
+    /// Every line as printed: the cheques, then the corrections as negative lines.
+    fn printed_lines(&self) -> impl Iterator<Item = std::borrow::Cow<'_, StatementLine>> {
+        self.lines.iter().map(std::borrow::Cow::Borrowed).chain(
+            self.corrections
+                .iter()
+                .map(|c| std::borrow::Cow::Owned(correction_line(c))),
+        )
+    }
+
     pub fn write_csv<W: Write>(&self, out: W) -> csv::Result<W> {
         let mut w = StatementWriter::new(out)?;
-        for s in &self.lines {
-            w.line(
-                s.redeemed_at,
-                &s.cheque_code,
-                &s.service_code,
-                &s.service_name,
-                &s.funder_name,
-                s.amount_cents,
-                s.fee_cents,
-            )?;
-        }
-        for c in &self.corrections {
-            w.correction(c)?;
+        for l in self.printed_lines() {
+            w.line(&l)?;
         }
         w.finish(&self.total)
     }
 
     pub fn pdf(&self, run: &PaymentRun) -> Result<Vec<u8>, passnum_print::PdfError> {
-        let mut rows: Vec<[String; 7]> = self
-            .lines
-            .iter()
-            .map(|s| {
-                pdf_row(
-                    s.redeemed_at,
-                    &s.cheque_code,
-                    &s.service_code,
-                    &s.service_name,
-                    &s.funder_name,
-                    s.amount_cents,
-                    s.fee_cents,
-                )
-            })
-            .collect();
-        rows.extend(self.corrections.iter().map(pdf_correction_row));
+        let rows: Vec<[String; 7]> = self.printed_lines().map(|l| pdf_row(&l)).collect();
         statement_pdf(run, &self.total, &rows)
     }
 }
@@ -183,6 +166,20 @@ pub fn correction_label(c: &passnum_store::Correction) -> String {
     )
 }
 
+/// A cheque paid wrongly by an earlier run, recovered in this one: a negative line with its
+/// reason where the service's name goes.
+fn correction_line(c: &Correction) -> StatementLine {
+    StatementLine {
+        redeemed_at: c.created_at,
+        cheque_code: c.cheque_code.clone(),
+        service_code: String::new(),
+        service_name: correction_label(c),
+        funder_name: String::new(),
+        amount_cents: -c.amount_cents,
+        fee_cents: 0,
+    }
+}
+
 struct StatementWriter<W: Write> {
     csv: csv::Writer<W>,
 }
@@ -203,40 +200,17 @@ impl<W: Write> StatementWriter<W> {
         Ok(Self { csv })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn line(
-        &mut self,
-        redeemed_at: Timestamp,
-        cheque_code: &str,
-        service_code: &str,
-        service_name: &str,
-        funder_name: &str,
-        amount_cents: i64,
-        fee_cents: i64,
-    ) -> csv::Result<()> {
+    pub fn line(&mut self, l: &StatementLine) -> csv::Result<()> {
         self.csv.write_record([
-            paris::format_moment(redeemed_at).as_str(),
-            cheque_code,
-            service_code,
-            service_name,
-            funder_name,
-            &cents(amount_cents),
-            &cents(fee_cents),
-            &cents(amount_cents - fee_cents),
+            paris::format_moment(l.redeemed_at).as_str(),
+            &l.cheque_code,
+            &l.service_code,
+            &l.service_name,
+            &l.funder_name,
+            &cents(l.amount_cents),
+            &cents(l.fee_cents),
+            &cents(l.amount_cents - l.fee_cents),
         ])
-    }
-
-    /// A cheque paid wrongly by an earlier run, recovered in this one (a negative line).
-    pub fn correction(&mut self, c: &passnum_store::Correction) -> csv::Result<()> {
-        self.line(
-            c.created_at,
-            &c.cheque_code,
-            "",
-            &correction_label(c),
-            "",
-            -c.amount_cents,
-            0,
-        )
     }
 
     pub fn finish(mut self, total: &VenueLine) -> csv::Result<W> {
@@ -257,24 +231,16 @@ impl<W: Write> StatementWriter<W> {
 }
 
 /// One statement line as the PDF prints it: date, code, service, funder, amount, fee, net.
-fn pdf_row(
-    redeemed_at: Timestamp,
-    cheque_code: &str,
-    service_code: &str,
-    service_name: &str,
-    funder_name: &str,
-    amount_cents: i64,
-    fee_cents: i64,
-) -> [String; 7] {
+fn pdf_row(l: &StatementLine) -> [String; 7] {
     let m = passnum_core::Money::from_cents;
     [
-        paris::format_moment(redeemed_at),
-        cheque_code.to_string(),
-        format!("{service_code} {service_name}"),
-        funder_name.to_string(),
-        m(amount_cents).to_string(),
-        m(fee_cents).to_string(),
-        m(amount_cents - fee_cents).to_string(),
+        paris::format_moment(l.redeemed_at),
+        l.cheque_code.clone(),
+        format!("{} {}", l.service_code, l.service_name),
+        l.funder_name.clone(),
+        m(l.amount_cents).to_string(),
+        m(l.fee_cents).to_string(),
+        m(l.amount_cents - l.fee_cents).to_string(),
     ]
 }
 
@@ -302,19 +268,6 @@ fn statement_pdf(
             m(total.net_cents).to_string(),
         ],
     })
-}
-
-/// A correction as the PDF prints it.
-fn pdf_correction_row(c: &passnum_store::Correction) -> [String; 7] {
-    pdf_row(
-        c.created_at,
-        &c.cheque_code,
-        "",
-        &correction_label(c),
-        "",
-        -c.amount_cents,
-        0,
-    )
 }
 
 #[cfg(test)]
