@@ -13,6 +13,7 @@ pub mod keys;
 pub mod orientation;
 pub mod passwords;
 pub mod redeem;
+pub mod scopes;
 pub mod statements;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -128,7 +128,7 @@ pub struct AccountBalance {
 }
 
 /// Which accounts a caller may see.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LedgerScope {
     All,
     Funder(FunderId),

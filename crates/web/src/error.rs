@@ -142,6 +142,15 @@ impl From<StoreError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl From<passnum_app::scopes::Denied> for ApiError {
+    fn from(d: passnum_app::scopes::Denied) -> Self {
+        match d {
+            passnum_app::scopes::Denied::Forbidden => Self::forbidden(),
+            passnum_app::scopes::Denied::NotFound => Self::not_found(),
+        }
+    }
+}
+
 impl From<passnum_app::handing::HandingError> for ApiError {
     fn from(e: passnum_app::handing::HandingError) -> Self {
         use passnum_app::handing::HandingError;

@@ -121,7 +121,7 @@ fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
 }
 
 /// Whose redemptions a caller may list.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedemptionScope {
     All,
     Funder(FunderId),

@@ -1,11 +1,10 @@
 use axum::Json;
 use axum::extract::State;
-use passnum_store::{Actor, LedgerScope};
 
 use super::dto::{BalanceDto, TrialBalanceDto};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 fn account_name(a: passnum_core::ledger::AccountKey) -> String {
     let (kind, owner) = a.parts();
@@ -16,12 +15,7 @@ fn account_name(a: passnum_core::ledger::AccountKey) -> String {
 #[utoipa::path(get, path = "/api/v1/ledger/balances", tag = "ledger", security(("bearer" = [])),
     responses((status = 200, body = Vec<BalanceDto>)))]
 pub async fn balances(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<BalanceDto>>> {
-    let scope = match auth.0 {
-        Actor::Operator => LedgerScope::All,
-        Actor::Funder(f) => LedgerScope::Funder(f),
-        Actor::Venue(v) => LedgerScope::Venue(v),
-        Actor::Distributor(_) => return Err(ApiError::forbidden()),
-    };
+    let scope = passnum_app::scopes::ledger(auth.0)?;
     let balances = st.store.balances(scope).await?;
     Ok(Json(
         balances

@@ -100,12 +100,8 @@ pub async fn list(
 /// An order the caller may see; another funder's order is reported as not found.
 pub(crate) async fn visible_order(st: &AppState, auth: &Auth, id: i64) -> ApiResult<Order> {
     let order = st.store.get_order(OrderId(id)).await?;
-    match auth.0 {
-        Actor::Operator => Ok(order),
-        Actor::Funder(f) if f == order.funder_id => Ok(order),
-        Actor::Funder(_) => Err(ApiError::not_found()),
-        Actor::Venue(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
-    }
+    passnum_app::scopes::order(auth.0, &order)?;
+    Ok(order)
 }
 
 /// One order with its counts.

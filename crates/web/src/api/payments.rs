@@ -58,12 +58,7 @@ impl From<BankAccount> for BankAccountDto {
 
 /// The operator, or the venue itself.
 fn may_manage(actor: Actor, venue: i64) -> ApiResult<()> {
-    match actor {
-        Actor::Operator => Ok(()),
-        Actor::Venue(v) if v.0 == venue => Ok(()),
-        Actor::Venue(_) => Err(ApiError::not_found()),
-        Actor::Funder(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
-    }
+    Ok(passnum_app::scopes::bank_details(actor, VenueId(venue))?)
 }
 
 /// Record new bank details (operator, or the venue itself). They hold the venue's payments

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use passnum_app::redeem::Scan;
 use passnum_core::RedemptionId;
-use passnum_store::{Actor, Answer, Outcome, RedemptionScope};
+use passnum_store::{Answer, Outcome};
 
 use super::dto::{CreateRedemption, RedemptionDto, RedemptionPageQuery};
 use crate::AppState;
@@ -32,13 +32,6 @@ fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
     response
 }
 
-fn venue_of(actor: Actor) -> ApiResult<passnum_core::VenueId> {
-    match actor {
-        Actor::Venue(v) => Ok(v),
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
 /// Redeem a cheque for a service (venue). Send an `Idempotency-Key` header so that a retry
 /// after a network failure gets the first answer instead of a second attempt.
 ///
@@ -61,7 +54,7 @@ pub async fn create(
     idem: IdempotencyHeader,
     ApiJson(body): ApiJson<CreateRedemption>,
 ) -> ApiResult<Response> {
-    let venue = venue_of(actor)?;
+    let venue = passnum_app::scopes::redeeming_venue(actor)?;
     // A typo is caught by the check symbol here, and a scanned QR payload by its signature,
     // before any lookup.
     let code = crate::keys::parse_scanned(&st.keys, &st.store, &body.code)
@@ -90,7 +83,7 @@ pub async fn rollback(
     idem: IdempotencyHeader,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let venue = venue_of(actor)?;
+    let venue = passnum_app::scopes::redeeming_venue(actor)?;
     let answer = passnum_app::redeem::rollback(
         &st.store,
         actor,
@@ -111,12 +104,7 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<RedemptionPageQuery>,
 ) -> ApiResult<Json<Vec<RedemptionDto>>> {
-    let scope = match auth.0 {
-        Actor::Operator => RedemptionScope::All,
-        Actor::Funder(f) => RedemptionScope::Funder(f),
-        Actor::Venue(v) => RedemptionScope::Venue(v),
-        Actor::Distributor(_) => return Err(ApiError::forbidden()),
-    };
+    let scope = passnum_app::scopes::redemptions(auth.0)?;
     let window = st.store.options().rollback_window_ms;
     let items = st
         .store

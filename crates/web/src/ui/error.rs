@@ -36,14 +36,11 @@ pub enum PageError {
     StaleForm,
     /// A form body that cannot be read (not what passnum's pages send).
     BadForm,
+    /// A form body over the route's limit.
+    TooLarge,
 }
 
 impl PageError {
-    pub const NOT_FOUND: Self = Self::NotFound {
-        heading: "Page introuvable",
-        text: "Cette page n'existe pas, ou elle n'est pas accessible avec votre compte. Utilisez le menu pour revenir à vos pages.",
-    };
-
     /// Logs a storage failure and answers "unavailable".
     pub fn unavailable(cause: impl std::fmt::Display, what: &str) -> Self {
         tracing::error!(error = %cause, "{what}");
@@ -56,6 +53,7 @@ impl PageError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::StaleForm | Self::BadForm => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -71,6 +69,10 @@ impl PageError {
             Self::BadForm => (
                 "Formulaire illisible",
                 "Le formulaire envoyé n'a pas pu être lu. Rechargez la page et recommencez.",
+            ),
+            Self::TooLarge => (
+                "Formulaire trop long",
+                "Le formulaire envoyé est trop long. Raccourcissez les textes saisis et recommencez.",
             ),
         }
     }
@@ -130,7 +132,10 @@ async fn read_form<T: DeserializeOwned>(
     let csrf = Csrf::from_headers(req.headers());
     let bytes = axum::body::Bytes::from_request(req, st)
         .await
-        .map_err(|_| PageError::BadForm)?;
+        .map_err(|r| match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => PageError::TooLarge,
+            _ => PageError::BadForm,
+        })?;
     // Read with axum's own form parser (serde_urlencoded), so pages read forms as before.
     let Token { csrf: submitted } =
         serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadForm)?;
