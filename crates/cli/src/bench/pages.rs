@@ -75,7 +75,7 @@ pub(super) async fn bench_pages(args: &BenchArgs) -> anyhow::Result<()> {
             sorted[sorted.len() * 9 / 10].as_secs_f64() * 1e3
         );
     }
-    print_scan_weight(scan_html);
+    print_scan_weight(&client, &base, scan_html).await?;
     store.close().await;
     Ok(())
 }
@@ -142,17 +142,32 @@ async fn sessions(
     Ok(cookies)
 }
 
-fn print_scan_weight(scan_html: usize) {
-    let css = passnum_web::ui::transfer_size("dsfr/css/dsfr.min.css", true).unwrap_or(0)
-        + passnum_web::ui::transfer_size("app/passnum.css", true).unwrap_or(0);
-    let js = passnum_web::ui::transfer_size("app/scan.js", true).unwrap_or(0);
-    let fonts: usize = ["Marianne-Regular", "Marianne-Medium", "Marianne-Bold"]
-        .iter()
-        .filter_map(|f| passnum_web::ui::transfer_size(&format!("dsfr/fonts/{f}.woff2"), true))
-        .sum();
+/// What a browser downloads for the scan page, measured over HTTP as it is served (gzip where
+/// the browser accepts it).
+async fn print_scan_weight(
+    client: &reqwest::Client,
+    base: &str,
+    scan_html: usize,
+) -> anyhow::Result<()> {
+    let size = |path: String| async move {
+        let resp = client
+            .get(format!("{base}/static/{path}"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "{path}: {}", resp.status());
+        anyhow::Ok(resp.bytes().await?.len())
+    };
+    let css = size("dsfr/css/dsfr.min.css".into()).await? + size("app/passnum.css".into()).await?;
+    let js = size("app/scan.js".into()).await?;
+    let mut fonts = 0;
+    for f in ["Marianne-Regular", "Marianne-Medium", "Marianne-Bold"] {
+        fonts += size(format!("dsfr/fonts/{f}.woff2")).await?;
+    }
     println!();
     println!(
         "Scan page weight (gzip where the browser accepts it): HTML {scan_html} B (uncompressed) + CSS {css} B + JS {js} B + fonts {fonts} B = {} KB",
         (scan_html + css + js + fonts) / 1024
     );
+    Ok(())
 }

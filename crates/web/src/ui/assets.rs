@@ -55,14 +55,6 @@ fn table() -> &'static HashMap<&'static str, Asset> {
     })
 }
 
-/// Bytes sent for a file, compressed or not (for the page-weight benchmark and tests).
-pub fn transfer_size(path: &str, gzip: bool) -> Option<usize> {
-    table().get(path).map(|a| match (&a.gzip, gzip) {
-        (Some(g), true) => g.len(),
-        _ => a.raw.len(),
-    })
-}
-
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(asset) = table().get(path.as_str()) else {
         return (StatusCode::NOT_FOUND, "Fichier introuvable.").into_response();

@@ -25,7 +25,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use passnum_store::{Actor, StaffMember};
 
-pub use assets::transfer_size;
 pub use error::{NoFields, PageError, PageForm, Submitted};
 use session::Csrf;
 
