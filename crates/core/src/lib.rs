@@ -27,6 +27,7 @@ pub mod sepa;
 pub mod service;
 pub mod signature;
 pub mod siret;
+pub mod text;
 pub mod venue;
 
 pub use bank::{BankDetails, BankDetailsError};

@@ -41,10 +41,13 @@ fn funder(row: &AnyRow) -> Result<Funder, StoreError> {
 
 pub(crate) fn clean_name(name: &str) -> Result<String, StoreError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || name.chars().count() > passnum_core::text::MAX_NAME_CHARS {
         return Err(StoreError::Invalid {
             code: "invalid_name",
-            message: "le nom doit comporter entre 1 et 200 caractères".into(),
+            message: format!(
+                "le nom doit comporter entre 1 et {} caractères",
+                passnum_core::text::MAX_NAME_CHARS
+            ),
         });
     }
     Ok(name.to_string())

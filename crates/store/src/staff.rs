@@ -40,7 +40,7 @@ fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
 pub fn normalize_email(email: &str) -> Result<String, StoreError> {
     let e = email.trim().to_lowercase();
     let ok = e.len() >= 3
-        && e.len() <= 254
+        && e.len() <= passnum_core::text::MAX_EMAIL_CHARS
         && e.split('@').count() == 2
         && e.split('@').all(|p| !p.is_empty())
         && !e.chars().any(char::is_whitespace);

@@ -6,6 +6,7 @@ use time::Date;
 use crate::funders::clean_name;
 use crate::rows::{date_to_sql, get_i64, get_opt_date, get_string, page_limit};
 use crate::{Store, StoreError};
+use passnum_core::text::MAX_ADDRESS_CHARS;
 
 #[derive(Clone, Debug)]
 pub struct NewVenue {
@@ -94,8 +95,8 @@ fn siret_taken() -> StoreError {
 impl Store {
     pub async fn create_venue(&self, v: &NewVenue, now: Timestamp) -> Result<Venue, StoreError> {
         let name = clean_name(&v.name)?;
-        let address = clean_text(&v.address, "l'adresse", 300)?;
-        let contact = clean_text(&v.contact, "le contact", 300)?;
+        let address = clean_text(&v.address, "l'adresse", MAX_ADDRESS_CHARS)?;
+        let contact = clean_text(&v.contact, "le contact", MAX_ADDRESS_CHARS)?;
         let known = self.inner.caches.services.lock().clone();
         let mut services: Vec<String> = v.services.iter().map(|c| c.trim().to_string()).collect();
         services.sort();

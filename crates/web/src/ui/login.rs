@@ -14,6 +14,7 @@ use super::session::{
 use super::{FieldErrors, Layout, message, render};
 use super::{NoFields, Submitted};
 use crate::AppState;
+use passnum_core::text::{MAX_EMAIL_CHARS, kept};
 
 /// Failed sign-ins allowed per address within the window before it is held.
 const MAX_FAILURES: i64 = 5;
@@ -85,7 +86,7 @@ pub async fn submit(
     let csrf = Csrf::from_headers(&headers);
     let mut page = SignIn {
         layout: Layout::new("Se connecter", None, &csrf, "/connexion"),
-        email: f.email.chars().take(254).collect(),
+        email: kept(&f.email, MAX_EMAIL_CHARS),
         next: safe_next(Some(&f.next)),
         expired: false,
         errors: FieldErrors::default(),

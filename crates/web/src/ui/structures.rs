@@ -13,6 +13,7 @@ use super::Submitted;
 use super::session::{Csrf, OperatorStaff};
 use super::{FieldErrors, Layout, render};
 use crate::AppState;
+use passnum_core::text::{MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 
 const PER_PAGE: i64 = 100;
 
@@ -106,9 +107,9 @@ pub async fn create(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = build(&st, &staff, &csrf, 0).await;
-    page.name = f.name.chars().take(200).collect();
-    page.kind = f.kind.chars().take(40).collect();
-    page.commune = f.commune.chars().take(10).collect();
+    page.name = kept(&f.name, MAX_NAME_CHARS);
+    page.kind = kept(&f.kind, MAX_TYPED_ID_CHARS);
+    page.commune = kept(&f.commune, MAX_TYPED_ID_CHARS);
     if !token_ok {
         page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);

@@ -1,6 +1,7 @@
 //! Staff accounts: creation and password links.
 
 use super::*;
+use passnum_core::text::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 
 /// Reset links given to new staff are valid three days.
 pub(super) const RESET_TTL_MS: i64 = 72 * 3_600_000;
@@ -100,10 +101,10 @@ pub async fn create_account(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = accounts_page(&st, &staff, &csrf).await;
-    page.email = f.email.chars().take(254).collect();
-    page.name = f.name.chars().take(200).collect();
+    page.email = kept(&f.email, MAX_EMAIL_CHARS);
+    page.name = kept(&f.name, MAX_NAME_CHARS);
     page.role = f.role.clone();
-    page.org = f.org.chars().take(20).collect();
+    page.org = kept(&f.org, MAX_TYPED_ID_CHARS);
     if !token_ok {
         page.errors.add("email", crate::ui::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);

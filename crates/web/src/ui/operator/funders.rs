@@ -1,6 +1,7 @@
 //! The operator's funders: list and creation.
 
 use super::*;
+use passnum_core::text::{MAX_NAME_CHARS, kept};
 
 #[derive(Template)]
 #[template(path = "operateur_commanditaires.html")]
@@ -65,7 +66,7 @@ pub async fn create_funder(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = funders_page(&st, &staff, &csrf).await;
-    page.name = f.name.chars().take(200).collect();
+    page.name = kept(&f.name, MAX_NAME_CHARS);
     page.kind = f.kind.clone();
     if !token_ok {
         page.errors.add("name", crate::ui::STALE_FORM_KEPT);

@@ -1,6 +1,7 @@
 //! The operator's venues: list, creation, qualification, suspension, revocation.
 
 use super::*;
+use passnum_core::text::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 
 pub struct VenueRow {
     pub id: i64,
@@ -118,12 +119,12 @@ pub async fn create_venue(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = venues_page(&st, &staff, &csrf).await;
-    page.siret = f.siret.chars().take(40).collect();
-    page.name = f.name.chars().take(200).collect();
-    page.commune = f.commune.chars().take(10).collect();
+    page.siret = kept(&f.siret, MAX_TYPED_ID_CHARS);
+    page.name = kept(&f.name, MAX_NAME_CHARS);
+    page.commune = kept(&f.commune, MAX_TYPED_ID_CHARS);
     page.qualified = f.qualified.is_some();
-    page.address = f.address.chars().take(300).collect();
-    page.contact = f.contact.chars().take(300).collect();
+    page.address = kept(&f.address, MAX_ADDRESS_CHARS);
+    page.contact = kept(&f.contact, MAX_ADDRESS_CHARS);
     page.opening_hours = f.opening_hours.chars().take(600).collect();
     page.accessibility = f.accessibility.chars().take(600).collect();
     page.services = f.services.chars().take(1000).collect();
