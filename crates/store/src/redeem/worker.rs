@@ -1,5 +1,9 @@
 //! The writer tasks: they take every redemption waiting (up to a bound) and run it as one
-//! batch, each batch in its own task so that a panic ends that batch only.
+//! batch; a panic inside a batch ends that batch only.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 
 use super::batch::run_batch;
 use super::*;
@@ -58,16 +62,16 @@ impl Redeemer {
                         }
                         batch
                     };
-                    // Supervision: each batch runs in its own task, so a panic (a bug) ends
-                    // that batch only. Its transaction is dropped uncommitted, its callers'
-                    // reply channels close (they get `StoreError::Interrupted`, safe to retry
-                    // with the same idempotency key) and this writer takes the next batch.
-                    // Without it, one panic ended the writer and, on SQLite where there is
-                    // one, every later redemption failed until restart.
-                    let task_ctx = ctx.clone();
-                    let batch_task = tokio::spawn(async move { process(&task_ctx, batch).await });
-                    if let Err(e) = batch_task.await {
-                        tracing::error!(error = %e, "lot d'encaissements interrompu ; l'écrivain continue");
+                    // Supervision: a panic (a bug) ends this batch only. Its transaction is
+                    // dropped uncommitted, its callers' reply channels close (they get
+                    // `StoreError::Interrupted`, safe to retry with the same idempotency key)
+                    // and this writer takes the next batch. Without it, one panic ended the
+                    // writer and, on SQLite where there is one, every later redemption failed
+                    // until restart. Caught in place rather than in a task of its own, so that
+                    // a batch costs no hand-off between threads.
+                    let batch_run = AssertUnwindSafe(process(&ctx, batch)).catch_unwind();
+                    if batch_run.await.is_err() {
+                        tracing::error!("lot d'encaissements interrompu ; l'écrivain continue");
                     }
                 }
             });
