@@ -358,6 +358,7 @@ async fn check_budget(
     .await?
     .ok_or(StoreError::NotFound)?;
     let budget = get_opt_i64(&row, "budget_cents")?.map(Money::from_cents);
+    // No declared budget: core would accept anything, so the sum of committed orders is not read.
     if budget.is_none() {
         return Ok(());
     }

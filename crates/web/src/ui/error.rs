@@ -104,12 +104,14 @@ impl SignedIn {
 
 /// Renders every [`PageError`] answered by a page.
 pub async fn render_page_errors(mut req: Request, next: Next) -> Response {
-    let csrf = Csrf::from_headers(req.headers());
+    // Only the cookie is read here: a new token is drawn only for an error page, not for every
+    // page and static file that passes through.
+    let csrf_cookie = super::session::cookie(req.headers(), super::session::CSRF_COOKIE);
     let signed_in = SignedIn::default();
     req.extensions_mut().insert(signed_in.clone());
     let mut response = next.run(req).await;
     match response.extensions_mut().remove::<PageError>() {
-        Some(e) => e.render(signed_in.0.get(), &csrf),
+        Some(e) => e.render(signed_in.0.get(), &Csrf::from_cookie(csrf_cookie)),
         None => response,
     }
 }

@@ -41,7 +41,12 @@ pub struct Csrf {
 
 impl Csrf {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        match cookie(headers, CSRF_COOKIE) {
+        Self::from_cookie(cookie(headers, CSRF_COOKIE))
+    }
+
+    /// From the cookie's value, if the browser sent one.
+    pub fn from_cookie(cookie: Option<String>) -> Self {
+        match cookie {
             Some(token) => Self {
                 token,
                 is_new: false,
