@@ -4,12 +4,12 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlaceError {
-    #[error("« {0} » n'est pas un code INSEE de commune (5 caractères, par exemple 69123)")]
+    #[error("« {0} » n'est pas un code INSEE de commune (5 caractères, par exemple 69123).")]
     BadInsee(String),
-    #[error("« {0} » n'est pas un code de département (par exemple 69, 2A ou 974)")]
+    #[error("« {0} » n'est pas un code de département (par exemple 69, 2A ou 974).")]
     BadDepartement(String),
     #[error(
-        "aucune commune n'a le code INSEE « {0} » : vérifiez-le sur le Code officiel géographique"
+        "Aucune commune n'a le code INSEE « {0} » : vérifiez-le sur le Code officiel géographique."
     )]
     UnknownCommune(String),
 }
@@ -42,7 +42,10 @@ impl DepartementCode {
         if ok {
             Ok(Self(s))
         } else {
-            Err(PlaceError::BadDepartement(input.to_string()))
+            Err(PlaceError::BadDepartement(crate::text::kept(
+                input,
+                crate::text::MAX_TYPED_ID_CHARS,
+            )))
         }
     }
 
@@ -54,8 +57,10 @@ impl DepartementCode {
 impl InseeCode {
     pub fn parse(input: &str) -> Result<Self, PlaceError> {
         let s = input.trim().to_ascii_uppercase();
-        let bad = || PlaceError::BadInsee(input.to_string());
-        if s.len() != 5 || !s[2..].bytes().all(|b| b.is_ascii_digit()) {
+        let bad =
+            || PlaceError::BadInsee(crate::text::kept(input, crate::text::MAX_TYPED_ID_CHARS));
+        // ASCII first: the slices below count bytes, and "é" is two of them.
+        if !s.is_ascii() || s.len() != 5 || !s[2..].bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let dep = if s.starts_with("97") {

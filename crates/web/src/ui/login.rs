@@ -36,11 +36,23 @@ pub struct SignInQuery {
     expiree: Option<String>,
 }
 
-/// Only local paths: a sign-in link must not send anyone to another site.
+/// Longest return path kept across a sign-in.
+const MAX_NEXT_CHARS: usize = 200;
+
+/// Only a path of this site: a sign-in link must not send anyone to another one. Browsers
+/// drop tabs and newlines from a URL and read `\` as `/`, so `/\evil.example` or
+/// `/<tab>/evil.example` would become `//evil.example`, another host: only visible ASCII
+/// without `\` is kept, with one leading `/`.
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && n.len() < 200)
-        .unwrap_or("")
-        .to_string()
+    next.filter(|n| is_local_path(n)).unwrap_or("").to_string()
+}
+
+fn is_local_path(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.len() <= MAX_NEXT_CHARS
+        && b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
+        && b.iter().all(|&c| (0x21..0x7f).contains(&c) && c != b'\\')
 }
 
 pub async fn form(
@@ -274,6 +286,34 @@ pub async fn reset_submit(
                 "Erreur",
                 "Réessayez dans un instant.",
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_sign_in() {
+        for ok in ["/lieu", "/operateur/virements?page=2", "/a/b#c"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "lieu",
+            "//evil.example",
+            "/\\evil.example/x",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "/é",
+            &format!("/{}", "a".repeat(300)),
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
         }
     }
 }
