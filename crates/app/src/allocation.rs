@@ -35,11 +35,13 @@ pub async fn build_key(
             for part in input.weights.split(',').filter(|p| !p.trim().is_empty()) {
                 let Some((name, w)) = part.rsplit_once('=') else {
                     return Ok(Err(format!(
-                        "poids « {part} » : écrivez critère=poids, par exemple qpv=30"
+                        "Poids « {part} » : écrivez critère=poids, par exemple qpv=30."
                     )));
                 };
                 let Ok(w) = w.trim().parse::<i64>() else {
-                    return Ok(Err(format!("poids « {w} » : un nombre entier est attendu")));
+                    return Ok(Err(format!(
+                        "Poids « {w} » : un nombre entier est attendu."
+                    )));
                 };
                 weights.insert(name.trim().to_string(), w);
             }

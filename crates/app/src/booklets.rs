@@ -15,7 +15,7 @@ pub enum PrintError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Pdf(#[from] PdfError),
-    #[error("cette commande n'est pas encore émise : ses carnets s'impriment une fois émise")]
+    #[error("Cette commande n'est pas encore émise : ses carnets s'impriment une fois émise.")]
     NotIssued,
 }
 

@@ -80,10 +80,6 @@ pub struct ScanRefusal {
     pub message: String,
 }
 
-pub fn payload_message(e: PayloadError) -> String {
-    crate::sentence(&e.to_string())
-}
-
 pub async fn parse_scanned(
     ring: &KeyRing,
     store: &Store,
@@ -109,7 +105,7 @@ pub async fn parse_scanned(
                 PayloadError::NotAPayload | PayloadError::Malformed => "payload_malformed",
                 PayloadError::UnknownKey | PayloadError::BadSignature => "not_genuine",
             },
-            message: payload_message(e),
+            message: e.to_string(),
         }))
 }
 

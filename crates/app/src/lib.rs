@@ -17,16 +17,3 @@ pub mod scopes;
 pub mod statements;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-
-/// "la clé est inconnue" → "La clé est inconnue." for messages written as clauses.
-pub fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => {
-            let rest = c.as_str();
-            let stop = if s.ends_with('.') { "" } else { "." };
-            format!("{}{rest}{stop}", f.to_uppercase())
-        }
-        None => String::new(),
-    }
-}

@@ -366,7 +366,7 @@ pub async fn verify(
             );
             Ok(())
         }
-        Err(e) => bail!("{}", passnum_app::keys::payload_message(e)),
+        Err(e) => bail!("{e}"),
     }
 }
 

@@ -33,26 +33,26 @@ pub struct AllocationKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AllocationError {
-    #[error("la clé ne contient aucune structure")]
+    #[error("La clé ne contient aucune structure.")]
     NoStructure,
-    #[error("la structure n° {0} apparaît deux fois : gardez une seule ligne par structure")]
+    #[error("La structure n° {0} apparaît deux fois : gardez une seule ligne par structure.")]
     Duplicate(i64),
-    #[error("le poids du critère « {0} » est négatif : les poids sont des nombres positifs")]
+    #[error("Le poids du critère « {0} » est négatif : les poids sont des nombres positifs.")]
     NegativeWeight(String),
     #[error(
-        "la structure n° {0} a une valeur négative ou une part fixe négative : corrigez la ligne"
+        "La structure n° {0} a une valeur négative ou une part fixe négative : corrigez la ligne."
     )]
     NegativeValue(i64),
     #[error(
-        "la structure n° {id} a {got} valeurs au lieu de {want} (une par critère) : complétez la ligne"
+        "La structure n° {id} a {got} valeurs au lieu de {want} (une par critère) : complétez la ligne."
     )]
     WrongWidth { id: i64, got: usize, want: usize },
     #[error(
-        "les parts fixes demandent {fixed} carnets, il n'y en a que {stock} en stock : réduisez-les"
+        "Les parts fixes demandent {fixed} carnets, il n'y en a que {stock} en stock : réduisez-les."
     )]
     FixedOverStock { fixed: i64, stock: i64 },
     #[error(
-        "aucun critère ne départage les structures (poids ou valeurs tous nuls) : donnez au moins un critère avec un poids et des valeurs"
+        "Aucun critère ne départage les structures (poids ou valeurs tous nuls) : donnez au moins un critère avec un poids et des valeurs."
     )]
     NothingToWeigh,
 }
@@ -192,25 +192,25 @@ pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTa
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| format!("en-tête illisible : {e}"))?
+        .map_err(|e| format!("L'en-tête est illisible ({e}) : enregistrez le fichier en CSV."))?
         .clone();
     if headers.len() < 2 {
         return Err(
-            "l'en-tête doit nommer la colonne des structures puis au moins un critère".into(),
+            "L'en-tête doit nommer la colonne des structures puis au moins un critère.".into(),
         );
     }
     let names: Vec<String> = headers.iter().skip(1).map(str::to_string).collect();
     let mut rows = BTreeMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let record = record.map_err(|e| format!("ligne {line} : {e}"))?;
+        let record = record.map_err(|e| format!("Ligne {line} illisible ({e}) : corrigez-la."))?;
         let id: i64 = record
             .get(0)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("ligne {line} : le numéro de structure doit être un nombre"))?;
+            .ok_or_else(|| format!("Ligne {line} : le numéro de structure doit être un nombre."))?;
         if !known.contains(&id) {
             return Err(format!(
-                "ligne {line} : la structure n° {id} n'existe pas parmi les distributeurs : vérifiez son numéro"
+                "Ligne {line} : la structure n° {id} n'existe pas parmi les distributeurs : vérifiez son numéro."
             ));
         }
         let values: Vec<i64> = record
@@ -218,22 +218,22 @@ pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTa
             .skip(1)
             .map(|v| v.replace([' ', '\u{a0}'], "").parse::<i64>())
             .collect::<Result<_, _>>()
-            .map_err(|_| format!("ligne {line} : chaque critère est un nombre entier"))?;
+            .map_err(|_| format!("Ligne {line} : chaque critère est un nombre entier."))?;
         if values.len() != names.len() {
             return Err(format!(
-                "ligne {line} : {} valeurs au lieu de {}",
+                "Ligne {line} : {} valeurs au lieu de {}.",
                 values.len(),
                 names.len()
             ));
         }
         if values.iter().any(|v| *v < 0) {
             return Err(format!(
-                "ligne {line} : une valeur est négative ; les critères sont positifs"
+                "Ligne {line} : une valeur est négative ; les critères sont positifs."
             ));
         }
         if rows.insert(id, values).is_some() {
             return Err(format!(
-                "ligne {line} : la structure n° {id} apparaît deux fois"
+                "Ligne {line} : la structure n° {id} apparaît deux fois."
             ));
         }
     }

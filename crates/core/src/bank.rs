@@ -17,9 +17,9 @@ pub struct BankDetails {
 /// Why bank details are refused, in the order of the form's fields.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BankDetailsError {
-    #[error("L'IBAN n'est pas valide : {0}.")]
+    #[error(transparent)]
     Iban(IbanError),
-    #[error("Le BIC n'est pas valide : {0}.")]
+    #[error(transparent)]
     Bic(BicError),
     #[error("Le pays du BIC ne correspond pas à celui de l'IBAN : vérifiez les deux.")]
     CountryMismatch,

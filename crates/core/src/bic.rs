@@ -7,7 +7,7 @@ pub struct Bic(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "un BIC comporte 8 ou 11 caractères : 4 lettres (banque), 2 lettres (pays), 2 lettres ou chiffres (lieu), puis éventuellement 3 pour l'agence"
+    "Un BIC comporte 8 ou 11 caractères : 4 lettres (banque), 2 lettres (pays), 2 lettres ou chiffres (lieu), puis éventuellement 3 pour l'agence."
 )]
 pub struct BicError;
 

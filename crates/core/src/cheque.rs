@@ -149,7 +149,7 @@ impl RedeemRefusal {
             Self::Malformed(CodeError::CheckFailed) => {
                 "Une lettre du code semble fausse : vérifiez-le caractère par caractère.".into()
             }
-            Self::Malformed(e) => format!("Ce texte n'est pas un code de pass ({e}). Vérifiez-le."),
+            Self::Malformed(e) => format!("Ce texte n'est pas un code de pass. {e} Vérifiez-le."),
             Self::Unknown => "Ce code ne correspond à aucun pass en circulation. Vérifiez-le, ou \
                               demandez à la personne le carnet d'origine."
                 .into(),
@@ -272,6 +272,27 @@ pub enum RollbackRefusal {
     AlreadyRolledBack,
     AlreadyPaid,
     WindowClosed,
+}
+
+impl crate::refusal::Refusal for RollbackRefusal {
+    fn code(&self) -> &'static str {
+        RollbackRefusal::code(self)
+    }
+
+    fn kind(&self) -> crate::RefusalKind {
+        match self {
+            Self::Unknown => crate::RefusalKind::NotFound,
+            Self::AlreadyRolledBack | Self::AlreadyPaid | Self::WindowClosed => {
+                crate::RefusalKind::Conflict
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for RollbackRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
 }
 
 impl RollbackRefusal {

@@ -29,11 +29,11 @@ pub struct ChequeCode([u8; CODE_LEN]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    #[error("le code doit comporter {CODE_LEN} caractères, il en a {0}")]
+    #[error("Le code doit comporter {CODE_LEN} caractères, il en a {0}.")]
     WrongLength(usize),
-    #[error("le caractère « {0} » n'existe pas dans les codes de pass")]
+    #[error("Le caractère « {0} » n'existe pas dans les codes de pass.")]
     InvalidCharacter(char),
-    #[error("une lettre du code semble fausse")]
+    #[error("Une lettre du code semble fausse.")]
     CheckFailed,
 }
 

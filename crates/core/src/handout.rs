@@ -194,28 +194,28 @@ impl Diagnostic {
 /// Why a handout is refused before anything is written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HandoutError {
-    #[error("indiquez au moins un besoin de la personne (question 1 du diagnostic)")]
+    #[error("Indiquez au moins un besoin de la personne (question 1 du diagnostic).")]
     NoNeed,
-    #[error("besoin inconnu : {0}")]
+    #[error("Besoin inconnu : {0}.")]
     UnknownNeed(String),
-    #[error("équipement inconnu : {0} (réponses possibles : none, phone_only, computer)")]
+    #[error("Équipement inconnu : {0} (réponses possibles : none, phone_only, computer).")]
     UnknownEquipment(String),
-    #[error("niveau inconnu : {0} (réponses possibles : never, beginner, basics)")]
+    #[error("Niveau inconnu : {0} (réponses possibles : never, beginner, basics).")]
     UnknownLevel(String),
-    #[error("public prioritaire inconnu : {0}")]
+    #[error("Public prioritaire inconnu : {0}.")]
     UnknownPublic(String),
-    #[error("la personne doit donner son accord avant la remise du carnet")]
+    #[error("La personne doit donner son accord avant la remise du carnet.")]
     NoConsent,
     #[error(
-        "cette commande est réservée aux publics cibles ({0}) : cochez le public de la personne, \
-         ou donnez la raison de la dérogation"
+        "Cette commande est réservée aux publics cibles ({0}) : cochez le public de la personne, \
+         ou donnez la raison de la dérogation."
     )]
     NotTargetPublic(String),
-    #[error("la raison de la dérogation doit faire entre 3 et 500 caractères")]
+    #[error("La raison de la dérogation doit faire entre 3 et 500 caractères.")]
     OverrideReason,
     #[error(
-        "cette commande limite les carnets à un par foyer : saisissez le nom, la date de \
-         naissance (AAAA-MM-JJ) et le code postal de la personne"
+        "Cette commande limite les carnets à un par foyer : saisissez le nom, la date de \
+         naissance (AAAA-MM-JJ) et le code postal de la personne."
     )]
     HouseholdMissing,
 }

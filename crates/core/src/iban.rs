@@ -7,11 +7,11 @@ pub struct Iban(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IbanError {
-    #[error("un IBAN commence par deux lettres de pays puis deux chiffres de contrôle")]
+    #[error("Un IBAN commence par deux lettres de pays puis deux chiffres de contrôle.")]
     WrongFormat,
-    #[error("un IBAN {country} comporte {expected} caractères")]
+    #[error("Un IBAN {country} comporte {expected} caractères.")]
     WrongLength { country: String, expected: usize },
-    #[error("cet IBAN n'est pas valide : un caractère semble faux")]
+    #[error("Cet IBAN n'est pas valide : un caractère semble faux.")]
     BadChecksum,
 }
 

@@ -181,13 +181,13 @@ impl Posting {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
-    #[error("un virement doit porter sur un montant strictement positif")]
+    #[error("Un virement doit porter sur un montant strictement positif.")]
     NotPositive,
-    #[error("un virement doit relier deux comptes différents")]
+    #[error("Un virement doit relier deux comptes différents.")]
     SameAccount,
-    #[error("le compte {0:?} n'a pas les fonds nécessaires")]
+    #[error("Le compte {0:?} n'a pas les fonds nécessaires.")]
     InsufficientFunds(AccountKey),
-    #[error("dépassement de capacité")]
+    #[error("Dépassement de capacité.")]
     Overflow,
 }
 

@@ -21,11 +21,11 @@ pub struct Money(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("le montant doit être strictement positif")]
+    #[error("Le montant doit être strictement positif.")]
     NotPositive,
-    #[error("le montant dépasse la capacité de calcul")]
+    #[error("Le montant dépasse la capacité de calcul.")]
     Overflow,
-    #[error("« {0} » n'est pas un montant en euros (par exemple 10 ou 12,50)")]
+    #[error("« {0} » n'est pas un montant en euros (par exemple 10 ou 12,50).")]
     NotAnAmount(String),
 }
 

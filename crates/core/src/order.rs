@@ -202,25 +202,25 @@ pub struct NewOrder {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
-    #[error("le nombre de carnets doit être compris entre 1 et {MAX_BOOKLETS}")]
+    #[error("Le nombre de carnets doit être compris entre 1 et {MAX_BOOKLETS}.")]
     BookletCount,
     #[error(
-        "le nombre de chèques par carnet doit être compris entre 1 et {MAX_CHEQUES_PER_BOOKLET}"
+        "Le nombre de chèques par carnet doit être compris entre 1 et {MAX_CHEQUES_PER_BOOKLET}."
     )]
     ChequesPerBooklet,
     #[error(
-        "une commande ne peut pas dépasser {MAX_CHEQUES_PER_ORDER} chèques : répartissez-la en plusieurs commandes"
+        "Une commande ne peut pas dépasser {MAX_CHEQUES_PER_ORDER} chèques : répartissez-la en plusieurs commandes."
     )]
     TooManyCheques,
-    #[error("la valeur faciale doit être comprise entre 0,01 € et 1 000,00 €")]
+    #[error("La valeur faciale doit être comprise entre 0,01 € et 1 000,00 €.")]
     FaceValue,
-    #[error("la date de fin de validité doit suivre la date de début")]
+    #[error("La date de fin de validité doit suivre la date de début.")]
     DatesOutOfOrder,
-    #[error("la tolérance doit être comprise entre 0 et {MAX_TOLERANCE_DAYS} jours")]
+    #[error("La tolérance doit être comprise entre 0 et {MAX_TOLERANCE_DAYS} jours.")]
     Tolerance,
-    #[error("périmètre : {0}")]
+    #[error(transparent)]
     Perimeter(#[from] crate::PlaceError),
-    #[error("montant : {0}")]
+    #[error(transparent)]
     Money(#[from] MoneyError),
 }
 

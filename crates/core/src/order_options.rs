@@ -88,20 +88,20 @@ pub struct OrderOptionsRequest {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
     #[error(
-        "« {0} » n'est pas un public prioritaire connu (senior, isolated, non_french_speaker, young, minimum_income, job_seeker, disability)"
+        "« {0} » n'est pas un public prioritaire connu (senior, isolated, non_french_speaker, young, minimum_income, job_seeker, disability)."
     )]
     UnknownPublic(String),
-    #[error("le texte de couverture dépasse {MAX_COVER_TEXT_CHARS} caractères : raccourcissez-le")]
+    #[error("Le texte de couverture dépasse {MAX_COVER_TEXT_CHARS} caractères : raccourcissez-le.")]
     CoverTooLong,
-    #[error("le plan de financement a au plus {MAX_FUNDING_LINES} lignes")]
+    #[error("Le plan de financement a au plus {MAX_FUNDING_LINES} lignes.")]
     TooManyFundingLines,
     #[error(
-        "chaque ligne du plan de financement a un nom (1 à 100 caractères) et une part strictement positive"
+        "Chaque ligne du plan de financement a un nom (1 à 100 caractères) et une part strictement positive."
     )]
     FundingLine,
-    #[error("la source « {0} » apparaît deux fois dans le plan de financement")]
+    #[error("La source « {0} » apparaît deux fois dans le plan de financement.")]
     DuplicateFunding(String),
-    #[error("les parts du plan de financement totalisent {0} % au lieu de 100 % : corrigez-les")]
+    #[error("Les parts du plan de financement totalisent {0} % au lieu de 100 % : corrigez-les.")]
     FundingSum(String),
 }
 
@@ -193,14 +193,17 @@ impl LogoKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogoError {
-    #[error("le logo pèse plus de 512 Ko : réduisez-le avant de l'envoyer")]
+    #[error("Le logo pèse plus de 512 Ko : réduisez-le avant de l'envoyer.")]
     TooLarge,
-    #[error("le logo doit être une image PNG ou SVG")]
+    #[error("Le logo doit être une image PNG ou SVG.")]
     NotAnImage,
-    #[error("le logo dépasse {MAX_LOGO_PIXELS} pixels de côté : réduisez-le")]
+    #[error("Le logo dépasse {MAX_LOGO_PIXELS} pixels de côté : réduisez-le.")]
     TooManyPixels,
-    #[error("le logo SVG contient un script : enregistrez-le sans script")]
+    #[error("Le logo SVG contient un script : enregistrez-le sans script.")]
     SvgScript,
+    /// The bytes look like PNG or SVG but do not decode.
+    #[error("Le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG.")]
+    Unreadable,
 }
 
 /// Recognises a PNG (by its signature and header) or an SVG (by its root element), within the

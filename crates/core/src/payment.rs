@@ -31,7 +31,7 @@ pub const MAX_FEE_BASIS_POINTS: i64 = 2_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "la commission doit être comprise entre 0 et 20 % (0 à {MAX_FEE_BASIS_POINTS} points de base)"
+    "La commission doit être comprise entre 0 et 20 % (0 à {MAX_FEE_BASIS_POINTS} points de base)."
 )]
 pub struct FeeError;
 

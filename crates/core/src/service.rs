@@ -49,9 +49,9 @@ pub struct ServiceCatalog {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    #[error("ligne {line} : {reason}")]
+    #[error("Ligne {line} : {reason}.")]
     Line { line: usize, reason: String },
-    #[error("le fichier ne contient aucun service")]
+    #[error("Le fichier ne contient aucun service.")]
     Empty,
 }
 

@@ -50,15 +50,15 @@ pub struct SignedCheque {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    #[error("ce n'est pas le QR code d'un chèque Pass Numérique")]
+    #[error("Ce n'est pas le QR code d'un chèque Pass Numérique.")]
     NotAPayload,
-    #[error("le QR code est incomplet ou abîmé : tapez le code imprimé sous le QR code")]
+    #[error("Le QR code est incomplet ou abîmé : tapez le code imprimé sous le QR code.")]
     Malformed,
     #[error(
-        "ce chèque est signé par une clé inconnue ou révoquée : ce n'est pas un chèque authentique"
+        "Ce chèque est signé par une clé inconnue ou révoquée : ce n'est pas un chèque authentique."
     )]
     UnknownKey,
-    #[error("la signature ne correspond pas : ce n'est pas un chèque authentique")]
+    #[error("La signature ne correspond pas : ce n'est pas un chèque authentique.")]
     BadSignature,
 }
 

@@ -7,9 +7,9 @@ pub struct Siret(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SiretError {
-    #[error("un SIRET comporte 14 chiffres")]
+    #[error("Un SIRET comporte 14 chiffres.")]
     WrongFormat,
-    #[error("ce SIRET n'est pas valide : vérifiez les chiffres")]
+    #[error("Ce SIRET n'est pas valide : vérifiez les chiffres.")]
     BadChecksum,
 }
 

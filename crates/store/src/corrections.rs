@@ -66,7 +66,7 @@ impl Store {
         if !(3..=500).contains(&reason.chars().count()) {
             return Err(invalid(
                 "invalid_reason",
-                "indiquez le motif de la correction (3 à 500 caractères)",
+                "Indiquez le motif de la correction (3 à 500 caractères).",
             ));
         }
         let mut tx = self.begin_write().await?;
@@ -82,7 +82,7 @@ impl Store {
         .ok_or_else(|| {
             invalid(
                 "not_paid",
-                "cet encaissement n'a pas été payé par un virement confirmé : s'il est encore dans son délai, le lieu peut l'annuler ; sinon, il n'est pas encore payé",
+                "Cet encaissement n'a pas été payé par un virement confirmé : s'il est encore dans son délai, le lieu peut l'annuler ; sinon, il n'est pas encore payé.",
             )
         })?;
         let id: i64 = sqlx::query_scalar(
@@ -105,7 +105,7 @@ impl Store {
             if e.is_unique_violation() {
                 StoreError::Conflict {
                     code: "already_corrected",
-                    message: "cet encaissement fait déjà l'objet d'une correction".into(),
+                    message: "Cet encaissement fait déjà l'objet d'une correction.".into(),
                 }
             } else {
                 e

@@ -75,7 +75,7 @@ impl Store {
             return Err(refuse(
                 "invalid_distributor_kind",
                 format!(
-                    "type de structure inconnu ; valeurs possibles : {}",
+                    "Type de structure inconnu ; valeurs possibles : {}.",
                     DISTRIBUTOR_KINDS.join(", ")
                 ),
             ));
@@ -206,7 +206,7 @@ impl Store {
         if shares.iter().any(|(_, n)| *n < 0) {
             return Err(refuse(
                 "invalid_allocation",
-                "un nombre de carnets est négatif".into(),
+                "Un nombre de carnets est négatif.".into(),
             ));
         }
         let wanted: i64 = shares.iter().map(|(_, n)| n).sum();
@@ -222,7 +222,7 @@ impl Store {
             return Err(refuse(
                 "stock_short",
                 format!(
-                    "la répartition demande {wanted} carnets, il en reste {stock} à répartir : réduisez-la"
+                    "La répartition demande {wanted} carnets, il en reste {stock} à répartir : réduisez-la."
                 ),
             ));
         }
@@ -243,7 +243,7 @@ impl Store {
             return Err(refuse(
                 "distributor_unknown",
                 format!(
-                    "la structure n° {} n'existe pas : vérifiez son numéro",
+                    "La structure n° {} n'existe pas : vérifiez son numéro.",
                     missing.0
                 ),
             ));
@@ -325,7 +325,7 @@ impl Store {
         if count <= 0 || from == to {
             return Err(refuse(
                 "invalid_transfer",
-                "indiquez un nombre de carnets positif et deux structures différentes".into(),
+                "Indiquez un nombre de carnets positif et deux structures différentes.".into(),
             ));
         }
         let mut tx = self.begin_write().await?;
@@ -341,7 +341,7 @@ impl Store {
             return Err(refuse(
                 "stock_short",
                 format!(
-                    "la structure n° {} n'a que {available} carnets non remis : transférez-en au plus autant",
+                    "La structure n° {} n'a que {available} carnets non remis : transférez-en au plus autant.",
                     from.0
                 ),
             ));
@@ -373,7 +373,7 @@ impl Store {
         if crate::rows::get_opt_i64(&row, "blocked_at")?.is_some() {
             return Err(StoreError::Conflict {
                 code: "booklet_blocked",
-                message: "ce carnet est déjà déclaré perdu ou volé".into(),
+                message: "Ce carnet est déjà déclaré perdu ou volé.".into(),
             });
         }
         let booklet = get_i64(&row, "id")?;
@@ -414,13 +414,13 @@ impl Store {
         if OrderStatus::parse(&status) != Some(OrderStatus::Issued) {
             return Err(StoreError::Conflict {
                 code: "order_state",
-                message: "seuls les carnets d'une commande émise se répartissent".into(),
+                message: "Seuls les carnets d'une commande émise se répartissent.".into(),
             });
         }
         if crate::rows::get_opt_i64(&row, "distribution_stopped_at")?.is_some() {
             return Err(StoreError::Conflict {
                 code: "distribution_stopped",
-                message: "la distribution de cette commande est arrêtée (fin de validité proche)"
+                message: "La distribution de cette commande est arrêtée (fin de validité proche)."
                     .into(),
             });
         }
@@ -444,7 +444,7 @@ impl Store {
             return Err(refuse(
                 "distributor_unknown",
                 format!(
-                    "la structure n° {} n'existe pas : vérifiez son numéro",
+                    "La structure n° {} n'existe pas : vérifiez son numéro.",
                     to.0
                 ),
             ));

@@ -45,7 +45,7 @@ pub(crate) fn clean_name(name: &str) -> Result<String, StoreError> {
         return Err(StoreError::Invalid {
             code: "invalid_name",
             message: format!(
-                "le nom doit comporter entre 1 et {} caractères",
+                "Le nom doit comporter entre 1 et {} caractères.",
                 passnum_core::text::MAX_NAME_CHARS
             ),
         });
@@ -65,7 +65,7 @@ impl Store {
             return Err(StoreError::Invalid {
                 code: "invalid_funder_kind",
                 message: format!(
-                    "type de commanditaire inconnu ; valeurs possibles : {}",
+                    "Type de commanditaire inconnu ; valeurs possibles : {}.",
                     FUNDER_KINDS.join(", ")
                 ),
             });
@@ -118,7 +118,7 @@ impl Store {
         if budget.is_some_and(|b| b.cents() < 0) {
             return Err(StoreError::Invalid {
                 code: "invalid_budget",
-                message: "le budget ne peut pas être négatif".into(),
+                message: "Le budget ne peut pas être négatif.".into(),
             });
         }
         let mut tx = self.begin_write().await?;

@@ -161,8 +161,8 @@ impl Store {
         if target_only && o.target_publics.is_empty() {
             return Err(StoreError::Invalid {
                 code: "no_target_publics",
-                message: "cette commande n'a pas de public cible : la règle « publics cibles \
-                          seulement » ne peut pas s'appliquer"
+                message: "Cette commande n'a pas de public cible : la règle « publics cibles \
+                          seulement » ne peut pas s'appliquer."
                     .into(),
             });
         }
@@ -297,8 +297,8 @@ impl Store {
             Err(e) if e.is_unique_violation() => {
                 return Err(conflict(
                     "household_already_served",
-                    "cette personne ou son foyer a déjà reçu un carnet de cette commande : le \
-                     commanditaire limite les carnets à un par foyer",
+                    "Cette personne ou son foyer a déjà reçu un carnet de cette commande : le \
+                     commanditaire limite les carnets à un par foyer.",
                 ));
             }
             Err(e) => return Err(e),

@@ -109,7 +109,7 @@ pub(crate) async fn post(
             let e = StoreError::from(e);
             // The CHECK on accounts refuses a balance below zero.
             if matches!(&e, StoreError::Database(sqlx::Error::Database(d)) if d.is_check_violation()) {
-                StoreError::Conflict { code: "insufficient_funds", message: "fonds insuffisants sur le compte".into() }
+                StoreError::Conflict { code: "insufficient_funds", message: "Fonds insuffisants sur le compte.".into() }
             } else {
                 e
             }

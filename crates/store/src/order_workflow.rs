@@ -24,7 +24,7 @@ fn wrong_state(status: OrderStatus, wanted: &str) -> StoreError {
     StoreError::Conflict {
         code: "order_state",
         message: format!(
-            "cette commande est à l'état « {} » : elle ne peut pas être {wanted}",
+            "Cette commande est à l'état « {} » : elle ne peut pas être {wanted}.",
             status.label().to_lowercase()
         ),
     }

@@ -58,7 +58,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "key_id_taken",
                 message: format!(
-                    "l'identifiant de clé {} est déjà pris par une autre clé : créez-en une nouvelle (passnum keys rotate)",
+                    "L'identifiant de clé {} est déjà pris par une autre clé : créez-en une nouvelle (passnum keys rotate).",
                     kid.as_str()
                 ),
             });

@@ -49,7 +49,7 @@ pub fn normalize_email(email: &str) -> Result<String, StoreError> {
     } else {
         Err(StoreError::Invalid {
             code: "invalid_email",
-            message: "adresse électronique invalide (exemple : nom@mairie.fr)".into(),
+            message: "Adresse électronique invalide (exemple : nom@mairie.fr).".into(),
         })
     }
 }
@@ -82,7 +82,7 @@ impl Store {
         .map_err(StoreError::from)
         .map_err(|e| {
             if e.is_unique_violation() {
-                StoreError::Conflict { code: "email_taken", message: "un compte existe déjà avec cette adresse".into() }
+                StoreError::Conflict { code: "email_taken", message: "Un compte existe déjà avec cette adresse.".into() }
             } else {
                 e
             }

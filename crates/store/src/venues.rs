@@ -68,7 +68,7 @@ fn clean_text(s: &str, what: &str, max: usize) -> Result<String, StoreError> {
     if s.chars().count() > max {
         return Err(StoreError::Invalid {
             code: "invalid_venue",
-            message: format!("{what} : {max} caractères au plus"),
+            message: format!("{what} dépasse {max} caractères : raccourcissez ce texte."),
         });
     }
     Ok(s.to_string())
@@ -87,7 +87,7 @@ impl Venue {
 fn siret_taken() -> StoreError {
     StoreError::Conflict {
         code: "siret_taken",
-        message: "ce SIRET appartient déjà à un lieu : un SIRET ne peut désigner qu'un seul lieu"
+        message: "Ce SIRET appartient déjà à un lieu : un SIRET ne peut désigner qu'un seul lieu."
             .into(),
     }
 }
@@ -95,8 +95,8 @@ fn siret_taken() -> StoreError {
 impl Store {
     pub async fn create_venue(&self, v: &NewVenue, now: Timestamp) -> Result<Venue, StoreError> {
         let name = clean_name(&v.name)?;
-        let address = clean_text(&v.address, "l'adresse", MAX_ADDRESS_CHARS)?;
-        let contact = clean_text(&v.contact, "le contact", MAX_ADDRESS_CHARS)?;
+        let address = clean_text(&v.address, "L'adresse", MAX_ADDRESS_CHARS)?;
+        let contact = clean_text(&v.contact, "Le contact", MAX_ADDRESS_CHARS)?;
         let known = self.inner.caches.services.lock().clone();
         let mut services: Vec<String> = v.services.iter().map(|c| c.trim().to_string()).collect();
         services.sort();
@@ -104,7 +104,7 @@ impl Store {
         if let Some(bad) = services.iter().find(|c| !known.contains(*c)) {
             return Err(StoreError::Invalid {
                 code: "service_unknown",
-                message: format!("le service « {bad} » n'existe pas dans le référentiel"),
+                message: format!("Le service « {bad} » n'existe pas dans le référentiel."),
             });
         }
         let mut tx = self.begin_write().await?;
@@ -201,8 +201,8 @@ impl Store {
         opening_hours: &str,
         accessibility: &str,
     ) -> Result<Venue, StoreError> {
-        let hours = clean_text(opening_hours, "horaires d'ouverture", 500)?;
-        let access = clean_text(accessibility, "accessibilité", 500)?;
+        let hours = clean_text(opening_hours, "Le texte des horaires d'ouverture", 500)?;
+        let access = clean_text(accessibility, "Le texte d'accessibilité", 500)?;
         let mut tx = self.begin_write().await?;
         let n =
             sqlx::query("UPDATE venues SET opening_hours = $1, accessibility = $2 WHERE id = $3")
@@ -239,7 +239,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "venue_status_transition",
                 message: format!(
-                    "un lieu au statut « {} » ne peut pas passer au statut « {} »",
+                    "Un lieu au statut « {} » ne peut pas passer au statut « {} ».",
                     current.status.as_str(),
                     status.as_str()
                 ),

@@ -71,25 +71,17 @@ impl ApiError {
         )
     }
 
-    /// HTTP status for a business refusal code of the store.
     /// A business refusal: its status follows from its kind.
     pub fn refused(r: &impl passnum_core::Refusal) -> Self {
-        let status = match r.kind() {
+        Self::new(Self::status_of_kind(r.kind()), r.code(), r.to_string())
+    }
+
+    /// The one mapping from a refusal's kind to an HTTP status.
+    pub fn status_of_kind(kind: passnum_core::RefusalKind) -> StatusCode {
+        match kind {
             passnum_core::RefusalKind::NotFound => StatusCode::NOT_FOUND,
             passnum_core::RefusalKind::Conflict => StatusCode::CONFLICT,
             passnum_core::RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        Self::new(status, r.code(), r.to_string())
-    }
-
-    pub fn status_of_refusal(code: &str) -> StatusCode {
-        match code {
-            "cheque_unknown" | "redemption_unknown" => StatusCode::NOT_FOUND,
-            "cheque_already_redeemed"
-            | "redemption_already_cancelled"
-            | "redemption_already_paid"
-            | "rollback_window_closed" => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -110,13 +102,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found(),
-            // The store speaks in lower-case clauses; the API answers in sentences.
             StoreError::Conflict { code, message } => {
-                Self::new(StatusCode::CONFLICT, code, crate::api::capitalize(&message))
+                Self::new(StatusCode::CONFLICT, code, message)
             }
-            StoreError::Invalid { code, message } => {
-                Self::invalid(code, crate::api::capitalize(&message))
-            }
+            StoreError::Invalid { code, message } => Self::invalid(code, message),
             StoreError::IdempotencyMismatch => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -155,9 +144,7 @@ impl From<passnum_app::handing::HandingError> for ApiError {
     fn from(e: passnum_app::handing::HandingError) -> Self {
         use passnum_app::handing::HandingError;
         match e {
-            HandingError::Refused(r) => {
-                ApiError::invalid(r.code(), passnum_app::sentence(&r.to_string()))
-            }
+            HandingError::Refused(r) => ApiError::invalid(r.code(), r.to_string()),
             HandingError::Store(s) => s.into(),
         }
     }

@@ -55,7 +55,7 @@ impl Store {
         let Some(row) = row else {
             return Err(conflict(
                 "bank_account_not_confirmable",
-                "ces coordonnées bancaires ne sont pas les coordonnées en attente de ce lieu",
+                "Ces coordonnées bancaires ne sont pas les coordonnées en attente de ce lieu.",
             ));
         };
         tx.commit().await?;

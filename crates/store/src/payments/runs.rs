@@ -146,7 +146,7 @@ impl Store {
                 if e.is_unique_violation() {
                     conflict(
                         "run_in_progress",
-                        "un autre virement est en cours de préparation : réessayez dans un instant",
+                        "Un autre virement est en cours de préparation : réessayez dans un instant.",
                     )
                 } else {
                     e
@@ -156,7 +156,7 @@ impl Store {
         if taken == 0 {
             return Err(conflict(
                 "nothing_to_pay",
-                "aucun chèque à payer pour cette date d'arrêté (les lieux sans coordonnées bancaires confirmées attendent)",
+                "Aucun chèque à payer pour cette date d'arrêté (les lieux sans coordonnées bancaires confirmées attendent).",
             ));
         }
         // Corrections waiting for a venue of this run are recovered from it when what the
@@ -228,7 +228,7 @@ impl Store {
             self.payment_run(id).await?;
             return Err(conflict(
                 "run_not_draft",
-                "seul un virement en préparation peut être annulé",
+                "Seul un virement en préparation peut être annulé.",
             ));
         }
         sqlx::query("UPDATE payment_run_items SET cancelled = 1 WHERE run_id = $1")
@@ -264,11 +264,11 @@ impl Store {
             return Err(match run.status {
                 RunStatus::Confirmed => conflict(
                     "run_already_confirmed",
-                    "ce virement est déjà confirmé : rien n'a été payé une seconde fois",
+                    "Ce virement est déjà confirmé : rien n'a été payé une seconde fois.",
                 ),
                 _ => conflict(
                     "run_cancelled",
-                    "ce virement a été annulé : préparez-en un nouveau",
+                    "Ce virement a été annulé : préparez-en un nouveau.",
                 ),
             });
         }

@@ -231,7 +231,7 @@ async fn decide(
             req.now,
         );
         pending.push(match decision {
-            Err(r) => Pending::Decided(refusal(r.code(), r.message())),
+            Err(r) => Pending::Decided(refusal(&r)),
             Ok(()) => {
                 let s =
                     slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;

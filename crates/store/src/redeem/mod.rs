@@ -39,10 +39,11 @@ mod worker;
 use worker::Job;
 pub(crate) use worker::Redeemer;
 
-fn refusal(code: &str, message: String) -> Outcome {
+fn refusal(r: &impl passnum_core::Refusal) -> Outcome {
     Outcome::Refused(Refusal {
-        code: code.to_string(),
-        message,
+        code: r.code().to_string(),
+        message: r.to_string(),
+        kind: r.kind(),
     })
 }
 
@@ -77,11 +78,35 @@ pub struct Redemption {
     pub rolled_back_at: Option<Timestamp>,
 }
 
-/// A business refusal: a stable code for programs and a French sentence for people.
+/// A business refusal as stored with its answer: a stable code for programs, a French sentence
+/// for people, and its kind (from which the HTTP status follows).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredRefusal")]
 pub struct Refusal {
     pub code: String,
     pub message: String,
+    pub kind: passnum_core::RefusalKind,
+}
+
+/// A refusal as read back: answers stored before refusals carried their kind have none.
+#[derive(Deserialize)]
+struct StoredRefusal {
+    code: String,
+    message: String,
+    kind: Option<passnum_core::RefusalKind>,
+}
+
+impl From<StoredRefusal> for Refusal {
+    fn from(s: StoredRefusal) -> Self {
+        let kind = s
+            .kind
+            .unwrap_or_else(|| passnum_core::RefusalKind::of_stored_code(&s.code));
+        Self {
+            code: s.code,
+            message: s.message,
+            kind,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +232,7 @@ impl Store {
             req.now,
             self.options().rollback_window_ms,
         ) {
-            Err(r) => refusal(r.code(), r.message()),
+            Err(r) => refusal(&r),
             Ok(()) => {
                 let (mut red, _, cheque_id) =
                     found.ok_or_else(|| StoreError::corrupt("annulation sans encaissement"))?;
@@ -297,5 +322,37 @@ impl Store {
         .iter()
         .map(redemption_row)
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use passnum_core::RefusalKind;
+
+    #[test]
+    fn a_stored_refusal_is_read_back_with_its_kind() {
+        let stored =
+            serde_json::to_string(&refusal(&passnum_core::RollbackRefusal::AlreadyPaid)).unwrap();
+        let Outcome::Refused(r) = serde_json::from_str::<Outcome>(&stored).unwrap() else {
+            panic!("{stored}");
+        };
+        assert_eq!(r.kind, RefusalKind::Conflict);
+        assert_eq!(r.code, "redemption_already_paid");
+    }
+
+    #[test]
+    fn an_answer_stored_before_refusals_had_a_kind_keeps_its_status() {
+        let old = |code: &str| {
+            let json = format!(r#"{{"refused":{{"code":"{code}","message":"Ancien message."}}}}"#);
+            match serde_json::from_str::<Outcome>(&json).unwrap() {
+                Outcome::Refused(r) => r.kind,
+                Outcome::Accepted(_) => panic!("{json}"),
+            }
+        };
+        assert_eq!(old("cheque_unknown"), RefusalKind::NotFound);
+        assert_eq!(old("cheque_already_redeemed"), RefusalKind::Conflict);
+        assert_eq!(old("rollback_window_closed"), RefusalKind::Conflict);
+        assert_eq!(old("cheque_expired"), RefusalKind::Invalid);
     }
 }

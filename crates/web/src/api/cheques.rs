@@ -19,10 +19,8 @@ pub async fn status(
     auth: Auth,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<ChequeStatusDto>> {
-    let code = ChequeCode::parse(&code).map_err(|e| {
-        let r = RedeemRefusal::Malformed(e);
-        ApiError::invalid(r.code(), r.message())
-    })?;
+    let code =
+        ChequeCode::parse(&code).map_err(|e| ApiError::refused(&RedeemRefusal::Malformed(e)))?;
     let funder = match auth.0 {
         Actor::Funder(f) => Some(f),
         Actor::Operator | Actor::Venue(_) => None,
@@ -30,14 +28,7 @@ pub async fn status(
     };
     match st.store.cheque_status(&code, funder).await {
         Ok(s) => Ok(Json(s.into())),
-        Err(StoreError::NotFound) => {
-            let r = RedeemRefusal::Unknown;
-            Err(ApiError::new(
-                ApiError::status_of_refusal(r.code()),
-                r.code(),
-                r.message(),
-            ))
-        }
+        Err(StoreError::NotFound) => Err(ApiError::refused(&RedeemRefusal::Unknown)),
         Err(e) => Err(e.into()),
     }
 }

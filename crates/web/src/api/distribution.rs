@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::Page;
-use super::orders::capitalize;
 use crate::AppState;
 use crate::auth::{Auth, OperatorAuth, OrderingAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -58,7 +57,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateDistributor>,
 ) -> ApiResult<(StatusCode, Json<DistributorDto>)> {
     let commune = InseeCode::parse_known(&body.commune_insee)
-        .map_err(|e| ApiError::invalid("invalid_place", capitalize(&e.to_string())))?;
+        .map_err(|e| ApiError::invalid("invalid_place", e.to_string()))?;
     let d = st
         .store
         .create_distributor(&body.name, &body.kind, &commune, st.clock.now())
@@ -280,7 +279,7 @@ pub async fn preview(
     let key = build_key(&st, body).await?;
     let allocations = key
         .allocate(stock)
-        .map_err(|e| ApiError::invalid("invalid_key", capitalize(&e.to_string())))?;
+        .map_err(|e| ApiError::invalid("invalid_key", e.to_string()))?;
     Ok(Json(PreviewAllocation {
         stock,
         allocations: allocations

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::Page;
-use super::orders::capitalize;
 use crate::AppState;
 use crate::auth::{Auth, DistributorAuth, OrderingAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -185,7 +184,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateHandout>,
 ) -> ApiResult<(StatusCode, Json<HandoutCreated>)> {
     let commune = InseeCode::parse_known(&body.commune_insee)
-        .map_err(|e| ApiError::invalid("invalid_place", capitalize(&e.to_string())))?;
+        .map_err(|e| ApiError::invalid("invalid_place", e.to_string()))?;
     let req = HandoutRequest {
         needs: body.needs,
         equipment: body.equipment,

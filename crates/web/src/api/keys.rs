@@ -38,11 +38,10 @@ pub async fn put_logo(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let order = visible(&st, &auth, id).await?;
-    let invalid = |m: String| ApiError::invalid("invalid_logo", crate::api::capitalize(&m));
+    let invalid = |m: String| ApiError::invalid("invalid_logo", m);
     let kind = sniff_logo(&body).map_err(|e| invalid(e.to_string()))?;
-    passnum_print::Logo::parse(kind, &body).map_err(|_| {
-        invalid("le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG".into())
-    })?;
+    passnum_print::Logo::parse(kind, &body)
+        .map_err(|_| invalid(passnum_core::order_options::LogoError::Unreadable.to_string()))?;
     st.store.set_order_logo(order.id, kind, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -156,8 +156,6 @@ async fn refuse_declared_oversize(
     next.run(req).await
 }
 
-pub(crate) use orders::capitalize;
-
 pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
     let api = api.merge(pages);

@@ -46,7 +46,7 @@ pub async fn create(
         perimeter_communes: body.perimeter.communes,
         perimeter_departements: body.perimeter.departements,
     })
-    .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?
+    .map_err(|e| ApiError::invalid("invalid_order", e.to_string()))?
     .with_options(&OrderOptionsRequest {
         target_publics: body.target_publics,
         cover_text: body.cover_text,
@@ -56,7 +56,7 @@ pub async fn create(
             .map(|l| (l.source, l.basis_points))
             .collect(),
     })
-    .map_err(|e| ApiError::invalid("invalid_order", capitalize(&e.to_string())))?;
+    .map_err(|e| ApiError::invalid("invalid_order", e.to_string()))?;
     let created = st
         .store
         .create_draft_order(funder, &order, st.clock.now())
@@ -72,10 +72,6 @@ pub async fn create(
     dto.counts = Some(st.store.order_counts(OrderId(dto.id)).await?.into());
     Ok((StatusCode::CREATED, Json(dto)))
 }
-
-/// A lower-case clause from the domain ("la date … doit suivre …") as a sentence a person
-/// reads: capital first letter, final period (added once).
-pub(crate) use passnum_app::sentence as capitalize;
 
 /// Orders, newest first: all for the operator, its own for a funder.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(Page), security(("bearer" = [])),

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{date_in, date_out};
-use super::orders::capitalize;
 use crate::AppState;
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -307,7 +306,7 @@ impl From<RunPreview> for PreviewDto {
 async fn parse_run(st: &AppState, body: &RunRequest) -> ApiResult<(time::Date, FeeRate)> {
     let fee = match body.fee_basis_points {
         Some(bp) => FeeRate::from_basis_points(bp)
-            .map_err(|e| ApiError::invalid("invalid_fee", capitalize(&e.to_string())))?,
+            .map_err(|e| ApiError::invalid("invalid_fee", e.to_string()))?,
         None => st.store.programme_fees().await?.venue(),
     };
     Ok((date_in("cutoff", &body.cutoff)?, fee))

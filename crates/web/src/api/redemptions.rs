@@ -21,7 +21,7 @@ fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
         )
             .into_response(),
         Outcome::Refused(r) => {
-            ApiError::new(ApiError::status_of_refusal(&r.code), r.code, r.message).into_response()
+            ApiError::new(ApiError::status_of_kind(r.kind), r.code, r.message).into_response()
         }
     };
     if answer.replayed {

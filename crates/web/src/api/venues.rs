@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{CreateVenue, Page, SetVenueStatus, VenueDto, date_in};
-use super::orders::capitalize;
 use crate::AppState;
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -32,10 +31,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<VenueDto>)> {
     let v = NewVenue {
         siret: Siret::parse(&body.siret)
-            .map_err(|e| ApiError::invalid("invalid_siret", capitalize(&e.to_string())))?,
+            .map_err(|e| ApiError::invalid("invalid_siret", e.to_string()))?,
         name: body.name,
         commune: InseeCode::parse_known(&body.commune_insee)
-            .map_err(|e| ApiError::invalid("invalid_commune", capitalize(&e.to_string())))?,
+            .map_err(|e| ApiError::invalid("invalid_commune", e.to_string()))?,
         status: parse_status(body.status.as_deref().unwrap_or("applied"))?,
         qualified_until: body
             .qualified_until

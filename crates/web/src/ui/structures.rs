@@ -117,8 +117,7 @@ pub async fn create(
     let commune = match InseeCode::parse_known(&f.commune) {
         Ok(c) => c,
         Err(e) => {
-            page.errors
-                .add("commune", super::super::api::capitalize(&e.to_string()));
+            page.errors.add("commune", e.to_string());
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
         }
     };
@@ -134,8 +133,7 @@ pub async fn create(
             } else {
                 "name"
             };
-            page.errors
-                .add(field, super::super::api::capitalize(&message));
+            page.errors.add(field, message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),

@@ -349,7 +349,7 @@ pub async fn submit(
             Ok(h) => return Redirect::to(&format!("/structure/remises/{}", h.id)).into_response(),
             Err(HandingError::Refused(e)) => (
                 field_of(&e),
-                crate::api::capitalize(&e.to_string()),
+                e.to_string(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             Err(HandingError::Store(StoreError::Conflict { code, message })) => (
@@ -358,7 +358,7 @@ pub async fn submit(
                 } else {
                     "carnet"
                 },
-                crate::api::capitalize(&message),
+                message,
                 StatusCode::CONFLICT,
             ),
             Err(HandingError::Store(StoreError::NotFound)) => (

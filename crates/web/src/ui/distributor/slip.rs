@@ -114,11 +114,9 @@ pub async fn block(
             "Remise introuvable",
             "Cette remise n'existe pas ou appartient à une autre structure.",
         ),
-        Err(StoreError::Conflict { message, .. }) => say(
-            StatusCode::CONFLICT,
-            "Carnet déjà bloqué",
-            &format!("{}.", crate::api::capitalize(&message)),
-        ),
+        Err(StoreError::Conflict { message, .. }) => {
+            say(StatusCode::CONFLICT, "Carnet déjà bloqué", &message)
+        }
         Err(e) => crate::ui::PageError::unavailable(e, "blocage").into_response(),
     }
 }

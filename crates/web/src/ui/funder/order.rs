@@ -231,7 +231,7 @@ pub async fn set_rules(
             Some(&staff),
             &csrf,
             "Règles non enregistrées",
-            &format!("{}.", crate::api::capitalize(&message)),
+            &message,
         ),
         Err(e) => crate::ui::PageError::unavailable(e, "règles de remise").into_response(),
     }

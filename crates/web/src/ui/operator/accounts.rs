@@ -161,12 +161,12 @@ pub async fn create_account(
                 } else {
                     "name"
                 },
-                crate::api::capitalize(&message),
+                message,
             );
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(StoreError::Conflict { message, .. }) => {
-            page.errors.add("email", crate::api::capitalize(&message));
+            page.errors.add("email", message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(StoreError::NotFound) => {

@@ -85,7 +85,7 @@ pub async fn create_funder(
                 } else {
                     "name"
                 },
-                crate::api::capitalize(&message),
+                message,
             );
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }

@@ -133,10 +133,7 @@ pub async fn create_venue(
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     let siret = Siret::parse(&f.siret)
-        .map_err(|e| {
-            page.errors
-                .add("siret", crate::api::capitalize(&e.to_string()))
-        })
+        .map_err(|e| page.errors.add("siret", e.to_string()))
         .ok();
     if f.name.trim().is_empty() {
         page.errors.add("name", "Indiquez le nom du lieu.");
@@ -151,10 +148,7 @@ pub async fn create_venue(
         }
     }
     let commune = InseeCode::parse_known(&f.commune)
-        .map_err(|e| {
-            page.errors
-                .add("commune", crate::api::capitalize(&e.to_string()))
-        })
+        .map_err(|e| page.errors.add("commune", e.to_string()))
         .ok();
     let (Some(siret), Some(commune)) = (siret, commune) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
@@ -194,7 +188,7 @@ pub async fn create_venue(
             Redirect::to("/operateur/lieux").into_response()
         }
         Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
-            page.errors.add("siret", crate::api::capitalize(&message));
+            page.errors.add("siret", message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
@@ -230,7 +224,7 @@ pub async fn set_venue_status(
             Redirect::to("/operateur/lieux").into_response()
         }
         Err(StoreError::Conflict { message, .. }) => {
-            page.errors.add("siret", crate::api::capitalize(&message));
+            page.errors.add("siret", message);
             render(StatusCode::CONFLICT, &page, &csrf)
         }
         Err(StoreError::NotFound) => crate::ui::message(

@@ -35,7 +35,7 @@ pub(super) fn refused(staff: &passnum_store::StaffMember, csrf: &Csrf, e: StoreE
                 Some(staff),
                 csrf,
                 "Action impossible",
-                &capitalize(&message),
+                &message,
             )
         }
         other => crate::ui::PageError::unavailable(other, "commande").into_response(),

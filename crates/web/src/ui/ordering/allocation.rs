@@ -118,7 +118,7 @@ pub async fn allocation_submit(
             Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
             Err(StoreError::Invalid { message, .. })
             | Err(StoreError::Conflict { message, .. }) => {
-                page.errors.add("fixe", capitalize(&message));
+                page.errors.add("fixe", message);
                 render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
             }
             Err(e) => crate::ui::PageError::unavailable(e, "répartition").into_response(),
@@ -160,7 +160,7 @@ pub async fn allocation_submit(
     let key = match crate::allocation::build_key(&st.store, &input).await {
         Ok(Ok(k)) => k,
         Ok(Err(message)) => {
-            page.errors.add("criteres", capitalize(&message));
+            page.errors.add("criteres", message);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
         }
         Err(e) => return crate::ui::PageError::unavailable(e, "répartition").into_response(),
@@ -187,7 +187,7 @@ pub async fn allocation_submit(
             render(StatusCode::OK, &page, &csrf)
         }
         Err(e) => {
-            page.errors.add("criteres", capitalize(&e.to_string()));
+            page.errors.add("criteres", e.to_string());
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
     }

@@ -31,10 +31,10 @@ pub async fn upload_logo(
     };
     let kind = match sniff_logo(&bytes) {
         Ok(k) => k,
-        Err(e) => return bad(&capitalize(&e.to_string())),
+        Err(e) => return bad(&e.to_string()),
     };
     if passnum_print::Logo::parse(kind, &bytes).is_err() {
-        return bad("Le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG.");
+        return bad(&passnum_core::order_options::LogoError::Unreadable.to_string());
     }
     match st.store.set_order_logo(order.id, kind, &bytes).await {
         Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),

@@ -278,7 +278,7 @@ fn parse_order(
     );
     let tolerance = number("tolerance", &f.tolerance, "la tolérance en jours", errors);
     let face = Money::parse_euros(&f.face_value)
-        .map_err(|e| errors.add("face_value", capitalize(&e.to_string())))
+        .map_err(|e| errors.add("face_value", e.to_string()))
         .ok();
     let mut date = |field: &str, s: &str| {
         crate::api::dto::date_in(field, &crate::ui::funder::french_date(s))
@@ -290,19 +290,20 @@ fn parse_order(
     let funding = funding_lines(&f.funding, errors);
     let logo = match logo {
         None => None,
-        Some(bytes) => {
-            match sniff_logo(&bytes) {
-                Ok(kind) if passnum_print::Logo::parse(kind, &bytes).is_ok() => Some((kind, bytes)),
-                Ok(_) => {
-                    errors.add("logo", "Le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG.");
-                    None
-                }
-                Err(e) => {
-                    errors.add("logo", capitalize(&e.to_string()));
-                    None
-                }
+        Some(bytes) => match sniff_logo(&bytes) {
+            Ok(kind) if passnum_print::Logo::parse(kind, &bytes).is_ok() => Some((kind, bytes)),
+            Ok(_) => {
+                errors.add(
+                    "logo",
+                    passnum_core::order_options::LogoError::Unreadable.to_string(),
+                );
+                None
             }
-        }
+            Err(e) => {
+                errors.add("logo", e.to_string());
+                None
+            }
+        },
     };
     let (Some(face), Some(from), Some(until)) = (face, from, until) else {
         return None;
@@ -330,7 +331,7 @@ fn parse_order(
             E::Tolerance => "tolerance",
             E::Perimeter(_) => "communes",
         };
-        (field, capitalize(&e.to_string()))
+        (field, e.to_string())
     })
     .and_then(|o| {
         o.with_options(&OrderOptionsRequest {
@@ -345,7 +346,7 @@ fn parse_order(
                 E::CoverTooLong => "cover_text",
                 _ => "funding",
             };
-            (field, capitalize(&e.to_string()))
+            (field, e.to_string())
         })
     });
     match order {
@@ -399,7 +400,7 @@ pub async fn create(
     {
         Ok(o) => o,
         Err(StoreError::Invalid { message, .. }) => {
-            errors.add("booklets", capitalize(&message));
+            errors.add("booklets", message);
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &page(layout(), f, errors),

@@ -17,7 +17,6 @@ use super::session::{Csrf, FunderOrder, FunderStaff, OperatorStaff};
 use super::{FieldErrors, Layout, render};
 use super::{PageForm, Submitted};
 use crate::AppState;
-use crate::api::capitalize;
 
 mod actions;
 mod allocation;

@@ -204,7 +204,7 @@ pub async fn runs(
             render(StatusCode::OK, &page, &csrf)
         }
         Err(StoreError::Invalid { message, .. }) => {
-            page.errors.add("cutoff", crate::api::capitalize(&message));
+            page.errors.add("cutoff", message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "aperçu de virement").into_response(),
@@ -235,7 +235,7 @@ pub async fn create_run(
     {
         Ok(_) => Redirect::to("/operateur/virements").into_response(),
         Err(StoreError::Invalid { message, .. }) | Err(StoreError::Conflict { message, .. }) => {
-            page.errors.add("cutoff", crate::api::capitalize(&message));
+            page.errors.add("cutoff", message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "préparation de virement").into_response(),
@@ -273,7 +273,7 @@ pub async fn run_action(
     match result {
         Ok(_) => Redirect::to("/operateur/virements").into_response(),
         Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
-            page.message = Some(crate::api::capitalize(&message));
+            page.message = Some(message);
             render(StatusCode::CONFLICT, &page, &csrf)
         }
         Err(StoreError::NotFound) => crate::ui::message(
@@ -308,7 +308,7 @@ pub async fn confirm_bank(
     {
         Ok(_) => Redirect::to("/operateur/virements").into_response(),
         Err(e) => {
-            page.message = Some(crate::api::capitalize(&e.to_string()));
+            page.message = Some(e.to_string());
             render(StatusCode::CONFLICT, &page, &csrf)
         }
     }
@@ -365,7 +365,7 @@ pub async fn create_correction(
             } else {
                 "redemption"
             };
-            page.errors.add(field, crate::api::capitalize(&message));
+            page.errors.add(field, message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "correction").into_response(),
