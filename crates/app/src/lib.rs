@@ -14,6 +14,7 @@ pub mod orientation;
 pub mod passwords;
 pub mod redeem;
 pub mod scopes;
+pub mod sign_in;
 pub mod statements;
 
 pub use clock::{Clock, FixedClock, SystemClock};

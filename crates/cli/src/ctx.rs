@@ -12,6 +12,7 @@ pub struct Ctx {
     pub signing_key: PathBuf,
     pub household_key: PathBuf,
     pub public_url: String,
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Ctx {

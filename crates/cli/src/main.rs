@@ -59,6 +59,17 @@ struct Cli {
     )]
     public_url: String,
 
+    /// Reverse proxy in front of `passnum serve` (an address or a CIDR network, repeatable or
+    /// comma-separated): only from these peers is `X-Forwarded-For` believed, so that rate
+    /// limits and sign-in throttling count each real client.
+    #[arg(
+        long,
+        global = true,
+        env = "PASSNUM_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    trusted_proxy: Vec<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -206,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
         signing_key: cli.signing_key,
         household_key: cli.household_key,
         public_url: cli.public_url,
+        trusted_proxies: cli.trusted_proxy,
     };
     run(&ctx, cli.command).await
 }

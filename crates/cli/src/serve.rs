@@ -53,7 +53,9 @@ async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()
     let state = AppState::new(store, Arc::new(SystemClock))
         .with_signer(key)
         .with_household_key(household)
-        .with_public_url(&ctx.public_url);
+        .with_public_url(&ctx.public_url)
+        .with_trusted_proxies(&ctx.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("--trusted-proxy : {e}"))?;
     let app = Application::build(state, listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;

@@ -27,6 +27,7 @@ mod redeem;
 mod rows;
 mod services;
 mod settings;
+mod sign_in;
 mod signing_keys;
 mod staff;
 #[cfg(feature = "test-support")]
@@ -62,6 +63,7 @@ pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
 pub use settings::ProgrammeFees;
+pub use sign_in::AttemptCounts;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::StaffMember;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};

@@ -32,6 +32,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0009_distribution.sql"),
     ),
     (10, include_str!("../migrations/sqlite/0010_handouts.sql")),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_sign_in_attempts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -62,6 +66,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0009_distribution.sql"),
     ),
     (10, include_str!("../migrations/postgres/0010_handouts.sql")),
+    (
+        11,
+        include_str!("../migrations/postgres/0011_sign_in_attempts.sql"),
+    ),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

@@ -184,35 +184,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn record_login_failure(
-        &self,
-        email: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
-            .bind(email.trim().to_lowercase())
-            .bind(now.unix_ms())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn login_failures_since(
-        &self,
-        email: &str,
-        since: Timestamp,
-    ) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $2")
-                .bind(email.trim().to_lowercase())
-                .bind(since.unix_ms())
-                .fetch_one(self.pool())
-                .await?,
-        )
-    }
-
     /// A one-time link token to choose a new password, valid `ttl_ms`.
     pub async fn create_password_reset(
         &self,
@@ -278,7 +249,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "DELETE FROM login_failures WHERE email = (SELECT email FROM staff WHERE id = $1)",
+            "DELETE FROM sign_in_attempts WHERE email = (SELECT email FROM staff WHERE id = $1)",
         )
         .bind(staff_id)
         .execute(&mut *tx)

@@ -24,12 +24,24 @@ both_engines! {
         assert_eq!(s.session_staff("forged", t0()).await.unwrap(), None);
         s.delete_session(&token).await.unwrap();
         assert_eq!(s.session_staff(&token, t0()).await.unwrap(), None);
-        // Failed sign-ins are counted per address.
+        // Sign-in attempts are counted per account and client, and per client.
+        let since = t0().plus_ms(-1);
         for i in 0..3 {
-            s.record_login_failure("agnes@mediatheque.fr", t0().plus_ms(i)).await.unwrap();
+            s.record_sign_in_attempt("agnes@mediatheque.fr", "192.0.2.1", t0().plus_ms(i), since).await.unwrap();
         }
-        assert_eq!(s.login_failures_since("Agnes@mediatheque.fr", t0().plus_ms(-1)).await.unwrap(), 3);
-        assert_eq!(s.login_failures_since("agnes@mediatheque.fr", t0().plus_ms(1)).await.unwrap(), 1);
+        let other = s.record_sign_in_attempt("autre@mediatheque.fr", "192.0.2.1", t0().plus_ms(3), since).await.unwrap();
+        assert_eq!((other.on_account, other.from_client), (1, 4));
+        let counts = |email: &'static str, client: &'static str, since| async move {
+            let c = s.sign_in_attempts(email, client, since).await.unwrap();
+            (c.on_account, c.from_client)
+        };
+        assert_eq!(counts("Agnes@mediatheque.fr", "192.0.2.1", since).await, (3, 4));
+        assert_eq!(counts("agnes@mediatheque.fr", "192.0.2.1", t0().plus_ms(1)).await, (1, 2));
+        // Another client is not slowed down by these.
+        assert_eq!(counts("agnes@mediatheque.fr", "198.51.100.7", since).await, (0, 0));
+        s.clear_sign_in_attempts("agnes@mediatheque.fr", "192.0.2.1").await.unwrap();
+        assert_eq!(counts("agnes@mediatheque.fr", "192.0.2.1", since).await, (0, 1));
+        s.record_sign_in_attempt("agnes@mediatheque.fr", "192.0.2.1", t0(), since).await.unwrap();
         // A reset link works once, and closes open sessions.
         let live = s.create_session(m.id, t0(), 3_600_000).await.unwrap();
         let reset = s.create_password_reset(m.id, t0(), 3_600_000).await.unwrap();
@@ -39,7 +51,10 @@ both_engines! {
         assert!(matches!(s.reset_password(&reset, "hash-3", t0().plus_ms(20)).await, Err(StoreError::NotFound)));
         assert!(!s.password_reset_valid(&reset, t0()).await.unwrap());
         assert_eq!(s.session_staff(&live, t0()).await.unwrap(), None);
-        assert_eq!(s.login_failures_since("agnes@mediatheque.fr", t0().plus_ms(-1)).await.unwrap(), 0);
+        assert_eq!(counts("agnes@mediatheque.fr", "192.0.2.1", since).await, (0, 1));
+        // Old attempts are purged.
+        assert_eq!(s.purge_sign_in_attempts(t0().plus_ms(100)).await.unwrap(), 1);
+        assert_eq!(counts("autre@mediatheque.fr", "192.0.2.1", since).await, (0, 0));
         // An expired link is refused.
         let old = s.create_password_reset(m.id, t0(), 1000).await.unwrap();
         assert!(matches!(s.reset_password(&old, "h", t0().plus_ms(2000)).await, Err(StoreError::NotFound)));

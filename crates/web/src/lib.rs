@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod deploy;
 pub mod error;
 pub mod extract;
 pub mod ui;
@@ -31,12 +32,15 @@ pub struct AppState {
     pub keys: Arc<keys::KeyRing>,
     /// This server's cheque-signing key, when it prints booklets.
     pub signer: Option<Arc<passnum_core::signature::SigningKey>>,
-    /// The public address of this instance, printed on booklets ("where to find venues").
-    pub public_url: Arc<str>,
+    /// The public address of this instance (printed on booklets, in password links) and the
+    /// proxies in front of it.
+    pub deploy: Arc<deploy::Deployment>,
     /// The instance's secret for household hashes (a fresh random one unless set, which is
     /// what tests want; `passnum serve` loads it from its file).
     pub household: Arc<passnum_core::handout::HouseholdKey>,
     pub directory: Arc<orientation::DirectoryCache>,
+    /// Password checks in flight, bounded (each holds 19 MiB).
+    pub password_checks: passnum_app::sign_in::PasswordChecks,
 }
 
 impl AppState {
@@ -47,9 +51,10 @@ impl AppState {
             tokens: Arc::new(auth::TokenCache::default()),
             keys: Arc::new(keys::KeyRing::default()),
             signer: None,
-            public_url: Arc::from("http://localhost:8080"),
+            deploy: Arc::new(deploy::Deployment::new("http://localhost:8080")),
             household: Arc::new(passnum_core::handout::HouseholdKey::generate()),
             directory: Arc::new(orientation::DirectoryCache::default()),
+            password_checks: passnum_app::sign_in::PasswordChecks::default(),
         }
     }
 
@@ -63,9 +68,23 @@ impl AppState {
         self
     }
 
+    /// Where browsers reach this server. With `https://`, cookies are `Secure` and
+    /// `__Host-`-prefixed and HSTS is sent.
     pub fn with_public_url(mut self, url: &str) -> Self {
-        self.public_url = Arc::from(url.trim_end_matches('/'));
+        Arc::make_mut(&mut self.deploy).public_url = url.trim_end_matches('/').to_string();
         self
+    }
+
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` gives the
+    /// client's address; a French sentence for a value that is neither.
+    pub fn with_trusted_proxies(mut self, proxies: &[String]) -> Result<Self, String> {
+        let parsed = proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| deploy::parse_proxy(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::make_mut(&mut self.deploy).trusted_proxies = parsed;
+        Ok(self)
     }
 }
 

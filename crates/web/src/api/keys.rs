@@ -89,7 +89,7 @@ pub async fn booklet_pdf(
 }
 
 pub async fn booklet_response(st: &AppState, id: OrderId, number: i64) -> ApiResult<Response> {
-    let job = OrderPrint::load(&st.store, id, &st.public_url)
+    let job = OrderPrint::load(&st.store, id, &st.deploy.public_url)
         .await
         .map_err(print_error)?;
     let Some(key) = st.signer.clone() else {
@@ -123,7 +123,7 @@ pub async fn letter_pdf(
 }
 
 pub async fn letter_response(st: &AppState, id: OrderId) -> ApiResult<Response> {
-    let job = OrderPrint::load(&st.store, id, &st.public_url)
+    let job = OrderPrint::load(&st.store, id, &st.deploy.public_url)
         .await
         .map_err(print_error)?;
     let today = passnum_core::paris::local_date(st.clock.now());

@@ -184,5 +184,9 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
         ApiError::internal().into_response()
     }))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::deploy::transport,
+    ))
     .with_state(state)
 }

@@ -9,16 +9,14 @@ use serde::Deserialize;
 
 use super::session::{
     Csrf, MaybeStaff, SESSION_COOKIE, SESSION_TTL_MS, cookie, hash_password, password_problem,
-    set_cookie, verify_password,
+    set_cookie,
 };
 use super::{FieldErrors, Layout, message, render};
 use super::{NoFields, Submitted};
 use crate::AppState;
+use crate::deploy::ClientIp;
+use passnum_app::sign_in::{SignInError, SignInRefusal, sign_in};
 use passnum_core::text::{MAX_EMAIL_CHARS, kept};
-
-/// Failed sign-ins allowed per address within the window before it is held.
-const MAX_FAILURES: i64 = 5;
-const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
 
 #[derive(Template)]
 #[template(path = "connexion.html")]
@@ -92,6 +90,7 @@ pub fn home_of(actor: Actor) -> &'static str {
 
 pub async fn submit(
     State(st): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Submitted { form: f, token_ok }: Submitted<SignInForm>,
 ) -> Response {
@@ -118,29 +117,30 @@ pub async fn submit(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     }
     let now = st.clock.now();
-    let failures = st
-        .store
-        .login_failures_since(&f.email, now.plus_ms(-FAILURE_WINDOW_MS))
-        .await
-        .unwrap_or(MAX_FAILURES);
-    if failures >= MAX_FAILURES {
-        page.errors.add("email", "Trop de tentatives pour ce compte. Attendez 15 minutes, ou demandez un lien de réinitialisation à l'opérateur.");
-        return render(StatusCode::TOO_MANY_REQUESTS, &page, &csrf);
-    }
-    let found = st.store.staff_for_sign_in(&f.email).await.ok().flatten();
-    let ok = match &found {
-        Some((m, hash)) if !m.disabled => verify_password(f.password.clone(), hash.clone()).await,
-        _ => {
-            // Same work whether or not the account exists: timing tells nothing.
-            let _ = hash_password(f.password.clone()).await;
-            false
+    let member = match sign_in(
+        &st.store,
+        &st.password_checks,
+        &f.email,
+        &f.password,
+        client,
+        now,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(SignInError::Refused(r)) => {
+            let (field, status) = match r {
+                SignInRefusal::Wrong => ("password", StatusCode::UNPROCESSABLE_ENTITY),
+                SignInRefusal::TooManyOnAccount
+                | SignInRefusal::TooManyFromClient
+                | SignInRefusal::Busy => ("email", StatusCode::TOO_MANY_REQUESTS),
+            };
+            page.errors.add(field, r.to_string());
+            return render(status, &page, &csrf);
         }
-    };
-    let Some((member, _)) = found.filter(|_| ok) else {
-        let _ = st.store.record_login_failure(&f.email, now).await;
-        page.errors
-            .add("password", "Adresse ou mot de passe incorrect.");
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+        Err(SignInError::Store(e)) => {
+            return super::PageError::unavailable(e, "connexion").into_response();
+        }
     };
     let token = match st
         .store

@@ -2,11 +2,11 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use passnum_core::cheque::RedeemRefusal;
@@ -84,7 +84,7 @@ fn rate_limited(ip: IpAddr) -> bool {
 
 pub async fn check(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    crate::deploy::ClientIp(client): crate::deploy::ClientIp,
     headers: HeaderMap,
     MaybeStaff(staff): MaybeStaff,
     Submitted { form, token_ok }: Submitted<CheckForm>,
@@ -103,7 +103,7 @@ pub async fn check(
         );
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    if rate_limited(addr.ip()) {
+    if rate_limited(client) {
         page.errors.add(
             "code",
             "Trop de vérifications depuis votre connexion. Réessayez dans une minute.",

@@ -26,6 +26,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(engine: TestEngine) -> Self {
+        Self::spawn_with(engine, |s| s).await
+    }
+
+    /// As [`TestApp::spawn`], with the deployment settings changed by `settings`. The server
+    /// believes `X-Forwarded-For` from 127.0.0.1, so a test can speak as several clients.
+    pub async fn spawn_with(
+        engine: TestEngine,
+        settings: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let db = TestDb::new(engine).await;
         let clock = Arc::new(FixedClock::new(t0()));
         // The server signs the booklets it prints, like `passnum serve`.
@@ -34,14 +43,14 @@ impl TestApp {
             .register_signing_key(&key.verifying_key(), t0())
             .await
             .unwrap();
-        let app = Application::build(
-            AppState::new(db.store.clone(), clock.clone())
-                .with_signer(key)
-                .with_public_url("https://pass.example.fr"),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let state = AppState::new(db.store.clone(), clock.clone())
+            .with_signer(key)
+            .with_public_url("http://pass.example.test")
+            .with_trusted_proxies(&["127.0.0.1".to_string()])
+            .unwrap();
+        let app = Application::build(settings(state), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         let operator = db

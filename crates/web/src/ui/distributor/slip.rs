@@ -63,7 +63,7 @@ pub async fn orientation(
             .collect::<Vec<_>>()
             .join(" ; "),
         venues,
-        public_url: st.public_url.to_string(),
+        public_url: st.deploy.public_url.clone(),
     };
     render(StatusCode::OK, &page, &csrf)
 }

@@ -85,12 +85,10 @@ pub struct AccountForm {
     org: String,
 }
 
-pub(super) fn reset_url(headers: &HeaderMap, token: &str) -> String {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}/mot-de-passe/{token}")
+/// Built from the configured public address: the request's `Host` is whatever the client
+/// wrote, and a link to another site would hand it the reset token.
+pub(super) fn reset_url(st: &AppState, token: &str) -> String {
+    format!("{}/mot-de-passe/{token}", st.deploy.public_url)
 }
 
 pub async fn create_account(
@@ -149,7 +147,7 @@ pub async fn create_account(
         {
             Ok(token) => {
                 let mut page = accounts_page(&st, &staff, &csrf).await;
-                page.link = Some((m.email, reset_url(&headers, &token)));
+                page.link = Some((m.email, reset_url(&st, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
             Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
@@ -198,7 +196,7 @@ pub async fn reset_link(
             .await
         {
             Ok(token) => {
-                page.link = Some((m.email, reset_url(&headers, &token)));
+                page.link = Some((m.email, reset_url(&st, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
             Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),

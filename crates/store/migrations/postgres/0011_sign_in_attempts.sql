@@ -1,0 +1,13 @@
+-- Sign-in attempts are recorded before the password is checked (so parallel requests cannot
+-- slip past the limit) and keyed by account and client (so nobody can lock the owner out
+-- from elsewhere). They replace login_failures, which counted failures after the check.
+DROP TABLE login_failures;
+
+CREATE TABLE sign_in_attempts (
+    email TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX sign_in_attempts_account ON sign_in_attempts (email, client, at);
+CREATE INDEX sign_in_attempts_client ON sign_in_attempts (client, at);
+CREATE INDEX sign_in_attempts_at ON sign_in_attempts (at);

@@ -1,0 +1,313 @@
+//! passnum on the public internet, over real HTTP on SQLite and PostgreSQL: sign-in throttling
+//! that parallel requests cannot bypass and that cannot lock the owner out, deployment over
+//! HTTPS (host-only secure cookies, HSTS), security headers, links built from the configured
+//! address.
+
+mod common;
+
+use common::*;
+use passnum_store::Actor;
+use passnum_store::testing::TestEngine;
+use passnum_web::AppState;
+use reqwest::Client;
+
+const PASSWORD: &str = "une phrase de passe assez longue";
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn no_redirects() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A CSRF cookie and its form token, as a browser holds them.
+async fn csrf_of(app: &TestApp, client: &Client, cookie_name: &str) -> String {
+    let r = client.get(app.url("/connexion")).send().await.unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let token = field(&r.text().await.unwrap(), "csrf");
+    assert!(set.starts_with(&format!("{cookie_name}={token};")), "{set}");
+    token
+}
+
+async fn post_sign_in(
+    app: &TestApp,
+    client: &Client,
+    cookie: &str,
+    csrf: &str,
+    from: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/connexion"))
+        .header("cookie", format!("{cookie}={csrf}"))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("email", "op@passnum.fr"),
+            ("password", password),
+            ("csrf", csrf),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn operator_account(app: &TestApp) {
+    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    app.store()
+        .create_staff("op@passnum.fr", "Opératrice", &hash, Actor::Operator, t0())
+        .await
+        .unwrap();
+}
+
+/// Many password checks allowed at once, so that only the attempt count stops a burst.
+async fn wide_app(engine: TestEngine) -> TestApp {
+    TestApp::spawn_with(engine, |mut s: AppState| {
+        s.password_checks = passnum_app::sign_in::PasswordChecks::new(64);
+        s
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_sqlite() {
+    parallel_wrong_passwords(wide_app(TestEngine::Sqlite).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_postgres() {
+    parallel_wrong_passwords(wide_app(TestEngine::Postgres).await).await
+}
+
+/// 150 parallel wrong passwords for one account get five checks, and the owner still signs in.
+async fn parallel_wrong_passwords(app: TestApp) {
+    {
+        operator_account(&app).await;
+        let client = no_redirects();
+        let csrf = csrf_of(&app, &client, "passnum_csrf").await;
+        let attacker = "203.0.113.5";
+        let tries: Vec<_> = (0..150)
+            .map(|i| {
+                let (app_url, client, csrf) = (app.url("/connexion"), client.clone(), csrf.clone());
+                tokio::spawn(async move {
+                    client
+                        .post(app_url)
+                        .header("cookie", format!("passnum_csrf={csrf}"))
+                        .header("x-forwarded-for", attacker)
+                        .form(&[
+                            ("email", "op@passnum.fr"),
+                            ("password", &format!("essai {i}")),
+                            ("csrf", &csrf),
+                            ("next", ""),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                422 => checked += 1,
+                429 => {}
+                other => panic!("status {other}"),
+            }
+        }
+        assert!(checked <= 5, "{checked} password checks");
+        // Going on one by one, the client never gets more than five checks in all (fewer when
+        // the burst's attempts, each recorded before its count, already fill the window).
+        loop {
+            match post_sign_in(
+                &app,
+                &client,
+                "passnum_csrf",
+                &csrf,
+                attacker,
+                "encore faux",
+            )
+            .await
+            .status()
+            .as_u16()
+            {
+                422 => checked += 1,
+                429 => break,
+                other => panic!("status {other}"),
+            }
+        }
+        assert!(checked <= 5, "{checked} password checks");
+        // The attacker's client is held, even with the right password…
+        let r = post_sign_in(&app, &client, "passnum_csrf", &csrf, attacker, PASSWORD).await;
+        assert_eq!(r.status(), 429);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Trop de tentatives pour ce compte")
+        );
+        // …but the owner, elsewhere, is not locked out.
+        let r = post_sign_in(
+            &app,
+            &client,
+            "passnum_csrf",
+            &csrf,
+            "198.51.100.9",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/operateur");
+    }
+}
+
+api_test! {
+    async fn one_client_cannot_spray_passwords_over_many_accounts(app) {
+        let client = no_redirects();
+        let csrf = csrf_of(&app, &client, "passnum_csrf").await;
+        let mut statuses = Vec::new();
+        for i in 0..22 {
+            let r = client
+                .post(app.url("/connexion"))
+                .header("cookie", format!("passnum_csrf={csrf}"))
+                .header("x-forwarded-for", "203.0.113.77")
+                .form(&[("email", format!("inconnu{i}@exemple.fr").as_str()), ("password", "essai"), ("csrf", &csrf), ("next", "")])
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 20, "{statuses:?}");
+        assert_eq!(&statuses[20..], [429, 429]);
+    }
+}
+
+api_test! {
+    async fn password_links_use_the_configured_address_never_the_host_header(app) {
+        operator_account(&app).await;
+        let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let html = client.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+        let csrf = field(&html, "csrf");
+        let r = client.post(app.url("/connexion"))
+            .form(&[("email", "op@passnum.fr"), ("password", PASSWORD), ("csrf", &csrf), ("next", "")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let html = client
+            .post(app.url("/operateur/comptes"))
+            .header("host", "evil.example")
+            .form(&[("email", "nouvelle@passnum.fr"), ("name", "Nouvelle"), ("role", "operator"), ("org", ""), ("csrf", &csrf)])
+            .send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("http://pass.example.test/mot-de-passe/"), "{html}");
+        assert!(!html.contains("evil.example"));
+    }
+}
+
+async fn https_app(engine: TestEngine) -> TestApp {
+    TestApp::spawn_with(engine, |s: AppState| {
+        s.with_public_url("https://pass.example.fr/")
+    })
+    .await
+}
+
+async fn over_https(app: TestApp) {
+    operator_account(&app).await;
+    let client = no_redirects();
+    let r = client.get(app.url("/connexion")).send().await.unwrap();
+    let h = r.headers().clone();
+    assert_eq!(
+        h["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(
+        !h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
+    let set = h["set-cookie"].to_str().unwrap();
+    assert!(
+        set.starts_with("__Host-passnum_csrf=") && set.ends_with("; Secure"),
+        "{set}"
+    );
+    let csrf = field(&r.text().await.unwrap(), "csrf");
+    // A plain cookie, which a sibling sub-domain could set, is not believed over HTTPS.
+    let r = post_sign_in(
+        &app,
+        &client,
+        "passnum_csrf",
+        &csrf,
+        "198.51.100.1",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = post_sign_in(
+        &app,
+        &client,
+        "__Host-passnum_csrf",
+        &csrf,
+        "198.51.100.1",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let session = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        session.starts_with("__Host-passnum_session=")
+            && session.contains("HttpOnly")
+            && session.ends_with("; Secure"),
+        "{session}"
+    );
+    let token = session
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap();
+    let r = client
+        .get(app.url("/operateur"))
+        .header("cookie", format!("__Host-passnum_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    // Static files keep their own caching.
+    let r = client
+        .get(app.url("/static/app/passnum.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_https_cookies_are_host_only_and_secure_sqlite() {
+    over_https(https_app(TestEngine::Sqlite).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_https_cookies_are_host_only_and_secure_postgres() {
+    over_https(https_app(TestEngine::Postgres).await).await
+}
