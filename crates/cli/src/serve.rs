@@ -50,7 +50,7 @@ pub async fn migrate(ctx: &Ctx) -> anyhow::Result<()> {
 async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()> {
     let key = orders::signing_key(&store, &ctx.signing_key).await?;
     let household = orders::household_key(&store, &ctx.household_key).await?;
-    let state = AppState::new(store, Arc::new(SystemClock))
+    let state = AppState::new(store.clone(), Arc::new(SystemClock))
         .with_signer(key)
         .with_household_key(household)
         .with_public_url(&ctx.public_url)
@@ -63,6 +63,9 @@ async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()
         "passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)",
         app.local_addr()
     );
+    // Returns on SIGTERM or SIGINT, once the requests in flight are answered.
     app.run_until_stopped().await?;
+    store.close().await;
+    eprintln!("passnum arrêté proprement.");
     Ok(())
 }

@@ -201,6 +201,10 @@ pub enum LogoError {
     TooManyPixels,
     #[error("Le logo SVG contient un script : enregistrez-le sans script.")]
     SvgScript,
+    #[error(
+        "Le logo SVG contient une image incluse, un filtre, une entité ou un lien externe : exportez-le en SVG simple (formes et textes) ou en PNG."
+    )]
+    SvgNotPlain,
     /// The bytes look like PNG or SVG but do not decode.
     #[error("Le logo est une image illisible : enregistrez-le de nouveau en PNG ou SVG.")]
     Unreadable,
@@ -233,10 +237,61 @@ pub fn sniff_logo(bytes: &[u8]) -> Result<LogoKind, LogoError> {
     if !head.contains("<svg") {
         return Err(LogoError::NotAnImage);
     }
-    if lower.contains("<script") || lower.contains("javascript:") {
+    if lower.contains("<script") || lower.contains("javascript:") || has_event_handler(&lower) {
         return Err(LogoError::SvgScript);
     }
+    // An allow-list in spirit: shapes, paths, text, gradients. What could pull in more pixels
+    // than the file declares (an embedded PNG of 32000×32000 in a `data:` URI, a filter that
+    // is rasterised), expand on parsing (entities) or reach outside (links) is refused.
+    const NOT_PLAIN: [&str; 7] = [
+        "<image",
+        "<foreignobject",
+        "<filter",
+        "<!entity",
+        "<iframe",
+        "<object",
+        "@import",
+    ];
+    // A DOCTYPE line as drawing programs write it is fine; one with an internal subset is not.
+    let internal_subset = lower.find("<!doctype").is_some_and(|i| {
+        lower[i..]
+            .split('>')
+            .next()
+            .is_some_and(|d| d.contains('['))
+    });
+    if NOT_PLAIN.iter().any(|t| lower.contains(t))
+        || internal_subset
+        || has_outside_reference(&lower)
+    {
+        return Err(LogoError::SvgNotPlain);
+    }
     Ok(LogoKind::Svg)
+}
+
+/// `onload=`, `onclick =`…: an attribute whose name starts with "on" after a space.
+fn has_event_handler(lower: &str) -> bool {
+    let b = lower.as_bytes();
+    (0..b.len().saturating_sub(3)).any(|i| {
+        b[i].is_ascii_whitespace() && b[i + 1] == b'o' && b[i + 2] == b'n' && {
+            let name_end = b[i + 3..]
+                .iter()
+                .position(|c| !c.is_ascii_alphabetic())
+                .map_or(b.len(), |n| i + 3 + n);
+            name_end > i + 3
+                && b[name_end..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'=')
+        }
+    })
+}
+
+/// A reference that is not to the logo itself: `href="x"` or `url(x)` not starting with `#`.
+fn has_outside_reference(lower: &str) -> bool {
+    let refs_after = |marker: &str| {
+        lower.match_indices(marker).any(|(i, _)| {
+            let rest = lower[i + marker.len()..].trim_start_matches(['=', ' ', '"', '\'', '(']);
+            !rest.starts_with('#')
+        })
+    };
+    refs_after("href") || refs_after("url(")
 }
 
 #[cfg(test)]
@@ -317,6 +372,47 @@ mod tests {
             Err(LogoError::SvgScript)
         );
         assert_eq!(sniff_logo(b"GIF89a...."), Err(LogoError::NotAnImage));
+        // Only plain vector logos: no embedded image (the 32000x32000 PNG bomb came that
+        // way), no filter, no entity, no outside link, no event handler.
+        let svg = |body: &str| {
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">{body}</svg>"#
+            )
+        };
+        for bad in [
+            r#"<image href="data:image/png;base64,iVBORw0KGgo=" width="10" height="10"/>"#,
+            r#"<IMAGE xlink:href="logo.png"/>"#,
+            r#"<filter id="f"><feGaussianBlur stdDeviation="900"/></filter>"#,
+            r#"<foreignObject><p>x</p></foreignObject>"#,
+            r##"<use href="https://evil.example/a.svg#x"/>"##,
+            r#"<rect style="fill:url(https://evil.example/p)"/>"#,
+        ] {
+            assert_eq!(
+                sniff_logo(svg(bad).as_bytes()),
+                Err(LogoError::SvgNotPlain),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            sniff_logo(format!("<!DOCTYPE svg [<!ENTITY a \"aaaa\">]>{}", svg("")).as_bytes()),
+            Err(LogoError::SvgNotPlain)
+        );
+        for bad in [r#"<rect onload="alert(1)"/>"#, "<rect\nonclick = \"x()\"/>"] {
+            assert_eq!(
+                sniff_logo(svg(bad).as_bytes()),
+                Err(LogoError::SvgScript),
+                "{bad}"
+            );
+        }
+        let exported = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">{}"#,
+            svg("")
+        );
+        assert_eq!(sniff_logo(exported.as_bytes()), Ok(LogoKind::Svg));
+        let plain = svg(
+            r##"<defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="4" height="2"/><use href="#g"/><text x="1" y="1">Ville de Lyon</text>"##,
+        );
+        assert_eq!(sniff_logo(plain.as_bytes()), Ok(LogoKind::Svg));
         assert_eq!(sniff_logo(&[0u8; 3]), Err(LogoError::NotAnImage));
         assert_eq!(
             sniff_logo(&vec![b' '; MAX_LOGO_BYTES + 1]),

@@ -72,6 +72,7 @@ fn every_error_message_of_core_is_a_whole_sentence() {
         LogoError::TooManyPixels.to_string(),
         LogoError::SvgScript.to_string(),
         LogoError::Unreadable.to_string(),
+        LogoError::SvgNotPlain.to_string(),
         FeeError.to_string(),
         CatalogError::Empty.to_string(),
         CatalogError::Line {

@@ -88,12 +88,14 @@ impl Logo {
                 .map(Logo::Png)
                 .map_err(|e| PdfError(format!("logo PNG illisible : {e}"))),
             LogoKind::Svg => {
-                // A logo may not pull files or URLs into the PDF: only inline data is drawn,
-                // and its text uses the embedded font (nothing is read from the system).
+                // A logo may not pull anything into the PDF, not even inline images (a small
+                // file could hold a huge PNG): core refuses them on upload, and the parser
+                // here resolves none. Its text uses the embedded font (nothing is read from
+                // the system).
                 let mut opt = usvg::Options {
                     resources_dir: None,
                     image_href_resolver: usvg::ImageHrefResolver {
-                        resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+                        resolve_data: Box::new(|_, _, _| None),
                         resolve_string: Box::new(|_, _| None),
                     },
                     font_family: "DejaVu Sans".into(),

@@ -24,6 +24,10 @@ pub enum KeyFileError {
     },
     #[error("fichier de clé {0} : illisible (ce n'est pas une clé passnum de ce type)")]
     Malformed(PathBuf),
+    #[error(
+        "Le fichier de clé {0} est lisible par d'autres comptes que le sien (droits {1:o}) : une clé secrète ne doit l'être que par son propriétaire. Corrigez-le avec « chmod 600 {0} », puis relancez passnum."
+    )]
+    TooOpen(PathBuf, u32),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
@@ -38,6 +42,7 @@ pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
 }
 
 fn load_secret(path: &Path, header: &str) -> Result<[u8; 32], KeyFileError> {
+    refuse_open_permissions(path)?;
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     text.trim()
         .strip_prefix(header)
@@ -45,6 +50,26 @@ fn load_secret(path: &Path, header: &str) -> Result<[u8; 32], KeyFileError> {
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .ok_or_else(|| KeyFileError::Malformed(path.to_path_buf()))
+}
+
+/// A secret readable by the group or by everyone may already be copied: refuse to use it
+/// rather than sign with a key that is no longer secret.
+fn refuse_open_permissions(path: &Path) -> Result<(), KeyFileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(io(path))?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyFileError::TooOpen(path.to_path_buf(), mode));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Writes a new key to `path`, which must not exist yet, readable by its owner only. The key
@@ -172,5 +197,25 @@ mod tests {
         assert_eq!(load(&aside).unwrap().to_bytes(), k1.to_bytes());
         std::fs::write(&path, "not a key").unwrap();
         assert!(matches!(load(&path), Err(KeyFileError::Malformed(_))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key");
+        load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load_or_create(&path).unwrap_err();
+        assert!(matches!(e, KeyFileError::TooOpen(_, 0o644)), "{e}");
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        let household = dir.path().join("household.key");
+        household_key_load_or_create(&household).unwrap();
+        std::fs::set_permissions(&household, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            household_key_load_or_create(&household),
+            Err(KeyFileError::TooOpen(..))
+        ));
     }
 }

@@ -122,6 +122,7 @@ impl Store {
         let engine = engine_of(&url)?;
         let (read, write, workers) = match engine {
             Engine::Sqlite => {
+                pool::create_private_sqlite_file(&url)?;
                 let write =
                     sqlite_pool(&url, 1, SQLITE_WRITER_CACHE_KIB, SQLITE_WRITER_MMAP_BYTES).await?;
                 // Create the file and switch it to WAL before readers open it.

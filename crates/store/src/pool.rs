@@ -24,9 +24,84 @@ pub fn engine_of(url: &str) -> Result<Engine, StoreError> {
 /// Turns a bare file name into a SQLite URL that creates the file if needed.
 pub fn normalize_url(url_or_path: &str) -> String {
     if url_or_path.contains("://") || url_or_path.starts_with("sqlite:") {
-        url_or_path.to_string()
+        let is_sqlite = url_or_path.starts_with("sqlite:");
+        if is_sqlite && !url_or_path.contains("mode=") {
+            // As for a bare path: create the file when it is missing.
+            let sep = if url_or_path.contains('?') { '&' } else { '?' };
+            format!("{url_or_path}{sep}mode=rwc")
+        } else {
+            url_or_path.to_string()
+        }
     } else {
         format!("sqlite://{url_or_path}?mode=rwc")
+    }
+}
+
+/// The file a SQLite URL names, unless it is an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    (!path.is_empty() && path != ":memory:" && !query.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates a missing SQLite file readable by its owner only: it holds password and token
+/// hashes, IBANs and household hashes. SQLite gives its `-wal` and `-shm` files the mode of
+/// the main file. An existing file keeps the mode its operator chose.
+pub(crate) fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Config(format!(
+            "impossible de créer la base {} : {e}",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_their_file_as_bare_paths_do() {
+        assert_eq!(normalize_url("passnum.db"), "sqlite://passnum.db?mode=rwc");
+        assert_eq!(normalize_url("sqlite://new.db"), "sqlite://new.db?mode=rwc");
+        assert_eq!(
+            normalize_url("sqlite:new.db?cache=shared"),
+            "sqlite:new.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://ro.db?mode=ro"),
+            "sqlite://ro.db?mode=ro"
+        );
+        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            sqlite_file("sqlite://a/b.db?mode=rwc"),
+            Some("a/b.db".into())
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("neuve.db");
+        create_private_sqlite_file(&normalize_url(path.to_str().unwrap())).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 }
 

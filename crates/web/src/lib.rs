@@ -9,6 +9,7 @@ pub mod auth;
 pub mod deploy;
 pub mod error;
 pub mod extract;
+pub(crate) mod server;
 pub mod ui;
 
 // The use cases live in `passnum-app`; handlers reach them by these short paths.
@@ -111,20 +112,18 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        // The client address feeds the rate limit of the public "Vérifier mon pass" page.
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        self.run_until(server::stop_signal()).await
     }
-}
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    /// Serves until `stop` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        server::serve(self.listener, self.router, stop).await
+    }
 }
 
 pub fn router(state: AppState) -> Router {

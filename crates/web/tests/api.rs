@@ -526,6 +526,17 @@ api_test! {
         let (st, v) = json(r).await;
         assert_eq!((st, error_code(&v)), (422, "invalid_logo"), "{v}");
         assert!(v["error"]["message"].as_str().unwrap().contains("512 Ko"));
+        // A decompression bomb: an SVG wrapping, in a data: URI, a PNG that declares
+        // 32000x32000 pixels. Refused before anything is decoded.
+        let bomb = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><image width="40" height="20" href="data:image/png;base64,{}"/></svg>"#,
+            "iVBORw0KGgoAAAANSUhEUgAAfQAAAH0ACAAAAAA".repeat(100)
+        );
+        let started = std::time::Instant::now();
+        let (st, v) = json(put(bomb.into_bytes(), "image/svg+xml").await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_logo"), "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("image incluse"), "{v}");
+        println!("logo bomb refused in {:?}", started.elapsed());
         let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#000091"/></svg>"##;
         let r = put(svg.to_vec(), "image/svg+xml").await;
         assert_eq!(r.status().as_u16(), 204);

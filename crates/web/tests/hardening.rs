@@ -311,3 +311,109 @@ async fn over_https_cookies_are_host_only_and_secure_sqlite() {
 async fn over_https_cookies_are_host_only_and_secure_postgres() {
     over_https(https_app(TestEngine::Postgres).await).await
 }
+
+/// Stopped while redemptions are in flight: every redemption the server committed was
+/// answered; what got no answer was not committed; the server then stops and refuses new
+/// connections.
+async fn stop_with_redemptions_in_flight(mut app: TestApp) {
+    let p = programme(&app, "Métropole", "21690123100011").await;
+    let tasks: Vec<_> = p
+        .codes
+        .iter()
+        .map(|code| {
+            let (client, url, token, code) = (
+                app.client.clone(),
+                app.url("/api/v1/redemptions"),
+                p.venue_token.clone(),
+                code.grouped(),
+            );
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({"code": code, "service_code": "2.1.07"}))
+                    .send()
+                    .await;
+                (code, r.map(|r| r.status().as_u16()))
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let before = std::time::Instant::now();
+    app.stop().await.unwrap();
+    assert!(
+        before.elapsed() < passnum_web_grace(),
+        "stopped in {:?}",
+        before.elapsed()
+    );
+    let mut answered = 0;
+    for t in tasks {
+        let (code, outcome) = t.await.unwrap();
+        let redeemed = app
+            .store()
+            .cheque_status(&passnum_core::ChequeCode::parse(&code).unwrap(), None)
+            .await
+            .unwrap()
+            .state
+            == passnum_core::ChequeState::Redeemed;
+        match outcome {
+            Ok(201) => {
+                answered += 1;
+                assert!(redeemed, "{code} answered 201 but not redeemed");
+            }
+            Ok(other) => panic!("{code}: status {other}"),
+            Err(_) => assert!(!redeemed, "{code} committed without its answer"),
+        }
+    }
+    println!(
+        "{answered} of {} redemptions answered before the stop",
+        p.codes.len()
+    );
+    assert!(
+        app.client.get(app.url("/healthz")).send().await.is_err(),
+        "still accepting after the stop"
+    );
+}
+
+fn passnum_web_grace() -> std::time::Duration {
+    std::time::Duration::from_secs(20)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stop_answers_every_committed_redemption_sqlite() {
+    stop_with_redemptions_in_flight(TestApp::spawn(TestEngine::Sqlite).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stop_answers_every_committed_redemption_postgres() {
+    stop_with_redemptions_in_flight(TestApp::spawn(TestEngine::Postgres).await).await
+}
+
+/// A client that opens a connection and never finishes its headers is cut off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(TestEngine::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(40), conn.read(&mut buf)).await;
+    let n = read
+        .expect("the server must close the connection")
+        .unwrap_or(0);
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(10),
+        "closed after {waited:?}"
+    );
+    // Closed (0 bytes) or answered with an error status, never a normal answer.
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        n == 0 || text.starts_with("HTTP/1.1 408") || text.starts_with("HTTP/1.1 4"),
+        "{text}"
+    );
+}

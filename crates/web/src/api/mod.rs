@@ -180,6 +180,9 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         )
     })
     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        crate::server::BODY_READ_TIMEOUT,
+    ))
     .layer(axum::middleware::from_fn(refuse_declared_oversize))
     .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
         ApiError::internal().into_response()

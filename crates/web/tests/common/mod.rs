@@ -22,6 +22,9 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub client: Client,
     pub operator: String,
+    /// Dropping it (or [`TestApp::stop`]) stops the server as SIGTERM would.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -52,7 +55,10 @@ impl TestApp {
             .await
             .unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
         let operator = db
             .store
             .create_token(Actor::Operator, "test", t0())
@@ -64,6 +70,19 @@ impl TestApp {
             clock,
             client: Client::new(),
             operator,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits until it has.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("server task"),
+            None => Ok(()),
         }
     }
 
