@@ -68,43 +68,6 @@ pub(crate) fn create_private_sqlite_file(url: &str) -> Result<(), StoreError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_create_their_file_as_bare_paths_do() {
-        assert_eq!(normalize_url("passnum.db"), "sqlite://passnum.db?mode=rwc");
-        assert_eq!(normalize_url("sqlite://new.db"), "sqlite://new.db?mode=rwc");
-        assert_eq!(
-            normalize_url("sqlite:new.db?cache=shared"),
-            "sqlite:new.db?cache=shared&mode=rwc"
-        );
-        assert_eq!(
-            normalize_url("sqlite://ro.db?mode=ro"),
-            "sqlite://ro.db?mode=ro"
-        );
-        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            sqlite_file("sqlite://a/b.db?mode=rwc"),
-            Some("a/b.db".into())
-        );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://u@h/db"), None);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_new_database_file_is_readable_by_its_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("neuve.db");
-        create_private_sqlite_file(&normalize_url(path.to_str().unwrap())).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-}
-
 /// Page cache per SQLite connection, in KiB: the writer gets a large one because payment runs
 /// and order issuing touch a million rows at once (the 2 MiB default made a run over a million
 /// cheques several times slower); readers get a modest one each.
@@ -165,4 +128,41 @@ pub(crate) async fn begin_write(
         Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Engine::Postgres => pool.begin().await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_their_file_as_bare_paths_do() {
+        assert_eq!(normalize_url("passnum.db"), "sqlite://passnum.db?mode=rwc");
+        assert_eq!(normalize_url("sqlite://new.db"), "sqlite://new.db?mode=rwc");
+        assert_eq!(
+            normalize_url("sqlite:new.db?cache=shared"),
+            "sqlite:new.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://ro.db?mode=ro"),
+            "sqlite://ro.db?mode=ro"
+        );
+        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            sqlite_file("sqlite://a/b.db?mode=rwc"),
+            Some("a/b.db".into())
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("neuve.db");
+        create_private_sqlite_file(&normalize_url(path.to_str().unwrap())).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }
