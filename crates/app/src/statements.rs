@@ -3,6 +3,7 @@
 //! code, service, funder, amount, fee, net) and a total line, with semicolons and decimal
 //! commas as French spreadsheets expect; as PDF, the same lines in a table.
 
+use passnum_core::text::spreadsheet_text;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -205,8 +206,8 @@ impl<W: Write> StatementWriter<W> {
             paris::format_moment(l.redeemed_at).as_str(),
             &l.cheque_code,
             &l.service_code,
-            &l.service_name,
-            &l.funder_name,
+            &spreadsheet_text(&l.service_name),
+            &spreadsheet_text(&l.funder_name),
             &cents(l.amount_cents),
             &cents(l.fee_cents),
             &cents(l.amount_cents - l.fee_cents),
@@ -272,6 +273,28 @@ fn statement_pdf(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn names_typed_by_people_cannot_become_formulas_in_the_csv() {
+        let line = StatementLine {
+            redeemed_at: passnum_core::Timestamp::from_unix_ms(1_780_000_000_000),
+            cheque_code: "ABCD-EFGH-JKMN".into(),
+            service_code: "2.1.07".into(),
+            service_name: "@SUM(A1)".into(),
+            funder_name: "=HYPERLINK(\"http://evil.example\";\"Cliquez\")".into(),
+            amount_cents: 1000,
+            fee_cents: 0,
+        };
+        let mut w = StatementWriter::new(Vec::new()).unwrap();
+        w.line(&line).unwrap();
+        let out = String::from_utf8(w.csv.into_inner().unwrap()).unwrap();
+        let row = out.lines().nth(1).unwrap();
+        assert!(row.contains(";'@SUM(A1);"), "{row}");
+        assert!(row.contains(";\"'=HYPERLINK("), "{row}");
+        assert!(row.ends_with(";10,00;0,00;10,00"), "{row}");
+    }
+
     #[test]
     fn cents_are_written_with_their_sign() {
         assert_eq!(super::cents(1234), "12,34");

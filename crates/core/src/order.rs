@@ -326,9 +326,50 @@ pub fn check_budget(
     Ok(())
 }
 
+/// A budget lower than what the funder's confirmed orders already commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Ce budget de {budget} est inférieur aux {committed} déjà engagés par les commandes confirmées du commanditaire : indiquez au moins {committed}."
+)]
+pub struct BudgetBelowCommitted {
+    pub budget: Money,
+    pub committed: Money,
+}
+
+impl crate::Refusal for BudgetBelowCommitted {
+    fn code(&self) -> &'static str {
+        "budget_below_committed"
+    }
+}
+
+/// Whether a funder's new declared budget covers what its confirmed orders already commit
+/// (none: no limit; a negative budget is refused as below anything).
+pub fn check_new_budget(
+    budget: Option<Money>,
+    committed: Money,
+) -> Result<(), BudgetBelowCommitted> {
+    match budget {
+        Some(b) if b.cents() < committed.cents() || b.cents() < 0 => Err(BudgetBelowCommitted {
+            budget: b,
+            committed,
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_budget_covers_the_orders_already_committed() {
+        let m = Money::from_cents;
+        assert_eq!(check_new_budget(None, m(50_000)), Ok(()));
+        assert_eq!(check_new_budget(Some(m(50_000)), m(50_000)), Ok(()));
+        let e = check_new_budget(Some(m(49_999)), m(50_000)).unwrap_err();
+        assert_eq!(e.committed, m(50_000));
+        assert!(e.to_string().contains("indiquez au moins 500,00"), "{e}");
+    }
 
     #[test]
     fn an_order_fits_the_budget_left_by_the_others() {

@@ -16,8 +16,33 @@ pub fn kept(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// Text typed by people, made safe for a spreadsheet cell: a cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is read as a formula by spreadsheet software
+/// (`=HYPERLINK(…)` in a funder's name would run on the venue's computer), so it gets a
+/// leading apostrophe, which spreadsheets show as text. Numbers passnum writes itself are not
+/// passed through this.
+pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_made_text() {
+        use super::spreadsheet_text as t;
+        assert_eq!(t("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(t("+33 1 02"), "'+33 1 02");
+        assert_eq!(t("-2+3"), "'-2+3");
+        assert_eq!(t("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(t("\t=1"), "'\t=1");
+        assert_eq!(t("Métropole de Lyon"), "Métropole de Lyon");
+        assert_eq!(t(""), "");
+    }
+
     #[test]
     fn kept_text_is_cut_at_characters_not_bytes() {
         assert_eq!(super::kept("éléphant", 3), "élé");

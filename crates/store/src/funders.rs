@@ -108,8 +108,9 @@ impl Store {
         funder(&row)
     }
 
-    /// Declares (or clears) what a funder may spend. Orders already confirmed stay valid even
-    /// if the new budget is lower; new confirmations are checked against it.
+    /// Declares (or clears) what a funder may spend. It may not fall below what the funder's
+    /// confirmed orders already commit; the funder's row is locked so that no confirmation
+    /// slips in between the sum and the write.
     pub async fn set_funder_budget(
         &self,
         id: FunderId,
@@ -122,6 +123,26 @@ impl Store {
             });
         }
         let mut tx = self.begin_write().await?;
+        let lock = match self.engine() {
+            crate::Engine::Postgres => " FOR UPDATE",
+            crate::Engine::Sqlite => "",
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM funders WHERE id = $1{lock}"
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let committed: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders \
+             WHERE funder_id = $1 AND status IN ('confirmed', 'paid', 'issued', 'closed')",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        passnum_core::order::check_new_budget(budget, passnum_core::Money::from_cents(committed))
+            .map_err(|r| StoreError::refused(&r))?;
         let row = sqlx::query(
             "UPDATE funders SET budget_cents = $1 WHERE id = $2 RETURNING id, name, kind, created_at, budget_cents",
         )

@@ -106,6 +106,11 @@ both_engines! {
             .map(|o| o.total_cents)
             .sum();
         assert_eq!(committed, 90_000);
+        // The budget cannot fall below what is committed; exactly that is fine.
+        let below = s.set_funder_budget(f.id, Some(Money::from_cents(89_999))).await.unwrap_err();
+        assert_eq!(conflict_code(below), "budget_below_committed");
+        assert_eq!(s.get_funder(f.id).await.unwrap().budget_cents, Some(100_000), "unchanged");
+        s.set_funder_budget(f.id, Some(Money::from_cents(90_000))).await.unwrap();
         // Without a declared budget, nothing is limited.
         s.set_funder_budget(f.id, None).await.unwrap();
         s.create_draft_order(f.id, &with_split(100), t0()).await.unwrap();

@@ -417,3 +417,53 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
         "{text}"
     );
 }
+
+api_test! {
+    async fn forms_from_another_site_are_refused_and_sign_out_always_ends_the_session(app) {
+        operator_account(&app).await;
+        let client = no_redirects();
+        let csrf = csrf_of(&app, &client, "passnum_csrf").await;
+        let sign_in_from = |site: Option<&'static str>, origin: Option<&'static str>| {
+            let mut r = client
+                .post(app.url("/connexion"))
+                .header("cookie", format!("passnum_csrf={csrf}"))
+                .form(&[("email", "op@passnum.fr"), ("password", PASSWORD), ("csrf", csrf.as_str()), ("next", "")]);
+            if let Some(s) = site {
+                r = r.header("sec-fetch-site", s);
+            }
+            if let Some(o) = origin {
+                r = r.header("origin", o);
+            }
+            r.send()
+        };
+        for (site, origin) in [
+            (Some("cross-site"), None),
+            (Some("same-site"), None),
+            (None, Some("https://evil.example")),
+            (None, Some("null")),
+        ] {
+            let r = sign_in_from(site, origin).await.unwrap();
+            assert_eq!(r.status(), 403, "{site:?} {origin:?}");
+            assert!(r.text().await.unwrap().contains("envoyé depuis un autre site"));
+        }
+        // The same form from passnum itself goes through.
+        let host = app.base.trim_start_matches("http://").to_string();
+        let r = sign_in_from(Some("same-origin"), None).await.unwrap();
+        assert_eq!(r.status(), 303);
+        let own_origin: &'static str = Box::leak(format!("http://{host}").into_boxed_str());
+        let r = sign_in_from(None, Some(own_origin)).await.unwrap();
+        assert_eq!(r.status(), 303);
+        let session = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        // A sign-out whose form token is wrong still ends the session on the server.
+        let r = client
+            .post(app.url("/deconnexion"))
+            .header("cookie", format!("passnum_csrf={csrf}; {session}"))
+            .form(&[("csrf", "faux")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let r = client.get(app.url("/operateur")).header("cookie", session.as_str()).send().await.unwrap();
+        assert_eq!(r.status(), 303, "the old session cookie no longer signs in");
+    }
+}

@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use passnum_store::StaffMember;
@@ -38,6 +38,8 @@ pub enum PageError {
     BadForm,
     /// A form body over the route's limit.
     TooLarge,
+    /// A form sent from another site (the browser says so): refused before anything runs.
+    CrossSite,
 }
 
 impl PageError {
@@ -50,7 +52,7 @@ impl PageError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::StaleForm | Self::BadForm => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -69,6 +71,10 @@ impl PageError {
             Self::BadForm => (
                 "Formulaire illisible",
                 "Le formulaire envoyé n'a pas pu être lu. Rechargez la page et recommencez.",
+            ),
+            Self::CrossSite => (
+                "Formulaire refusé",
+                "Ce formulaire a été envoyé depuis un autre site : passnum ne l'a pas pris en compte. Ouvrez passnum directement et recommencez.",
             ),
             Self::TooLarge => (
                 "Formulaire trop long",
@@ -107,12 +113,36 @@ pub async fn render_page_errors(mut req: Request, next: Next) -> Response {
     // Only the cookie is read here: a new token is drawn only for an error page, not for every
     // page and static file that passes through.
     let csrf_cookie = super::session::cookie(req.headers(), super::session::CSRF_COOKIE);
+    if sent_from_another_site(&req) {
+        return PageError::CrossSite.render(None, &Csrf::from_cookie(csrf_cookie));
+    }
     let signed_in = SignedIn::default();
     req.extensions_mut().insert(signed_in.clone());
     let mut response = next.run(req).await;
     match response.extensions_mut().remove::<PageError>() {
         Some(e) => e.render(signed_in.0.get(), &Csrf::from_cookie(csrf_cookie)),
         None => response,
+    }
+}
+
+/// A request that changes something, sent by a page of another site: the browser says so in
+/// `Sec-Fetch-Site` (every current browser), or, for an older one, by an `Origin` whose host is
+/// not the one it asked. A second wall behind the CSRF token.
+fn sent_from_another_site(req: &Request) -> bool {
+    if req.method().is_safe() {
+        return false;
+    }
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, o)| o) != Some(host),
+        _ => false,
     }
 }
 

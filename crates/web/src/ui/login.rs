@@ -175,9 +175,13 @@ pub async fn submit(
 pub async fn sign_out(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Submitted { token_ok, .. }: Submitted<NoFields>,
+    Submitted { .. }: Submitted<NoFields>,
 ) -> Response {
-    if token_ok && let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    // Always ends the session on the server, whatever the form's token: a sign-out that only
+    // clears the cookie would leave a stolen copy of it working. A page of another site
+    // cannot use this (the session cookie is not sent with its forms, and the cross-site
+    // check refuses them).
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let _ = st.store.delete_session(&token).await;
     }
     let mut r = Redirect::to("/").into_response();
