@@ -8,8 +8,16 @@ use crate::ctx::{Ctx, now};
 
 #[derive(Subcommand)]
 pub enum JobsCommand {
-    /// Run every step that is due today (Paris).
-    Run,
+    /// Run every step that is due today (Paris), then forget what is only kept for a while.
+    Run {
+        /// Days an idempotency key is kept (a retry within them gets the first answer);
+        /// never less than the rollback window plus a day.
+        #[arg(long, default_value_t = 7)]
+        keep_idempotency_days: i64,
+        /// Days a sign-in attempt is kept (the throttling window is 15 minutes).
+        #[arg(long, default_value_t = 1)]
+        keep_sign_in_attempts_days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,7 +69,13 @@ pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
 }
 
 pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
-    let JobsCommand::Run = command;
+    let JobsCommand::Run {
+        keep_idempotency_days,
+        keep_sign_in_attempts_days,
+    } = command;
+    if keep_idempotency_days < 1 || keep_sign_in_attempts_days < 1 {
+        anyhow::bail!("Les durées de conservation se comptent en jours, au moins 1.");
+    }
     let store = ctx.store().await?;
     let done = store.run_closing_steps(now()).await?;
     for d in &done {
@@ -70,6 +84,20 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
     if done.is_empty() {
         println!("Rien à faire aujourd'hui.");
     }
+    const DAY_MS: i64 = 24 * 3_600_000;
+    let purged = store
+        .housekeeping(
+            now(),
+            passnum_store::Retention {
+                idempotency_ms: keep_idempotency_days * DAY_MS,
+                sign_in_attempts_ms: keep_sign_in_attempts_days * DAY_MS,
+            },
+        )
+        .await?;
+    println!(
+        "Nettoyage : {} clés d'idempotence, {} tentatives de connexion, {} sessions expirées, {} liens de mot de passe expirés.",
+        purged.idempotency_keys, purged.sign_in_attempts, purged.sessions, purged.password_links
+    );
     Ok(())
 }
 

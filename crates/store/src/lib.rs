@@ -16,6 +16,7 @@ mod distribution;
 mod error;
 mod funders;
 mod handouts;
+mod housekeeping;
 mod idempotency;
 mod ledger;
 mod migrate;
@@ -46,6 +47,7 @@ pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, Distributo
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
+pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};

@@ -60,3 +60,39 @@ both_engines! {
         assert!(matches!(s.reset_password(&old, "h", t0().plus_ms(2000)).await, Err(StoreError::NotFound)));
     }
 }
+
+both_engines! {
+    async fn housekeeping_forgets_old_keys_attempts_and_expired_sessions_only(db) {
+        use passnum_store::{IdempotencyKey, Retention};
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let day = 24 * 3_600_000;
+        let keyed = |i: usize, now: passnum_core::Timestamp| {
+            let mut r = redeem_req(&w.lyon, w.codes[i], now);
+            r.idempotency = Some(IdempotencyKey { actor: "venue:1".into(), key: format!("k{i}"), request_hash: format!("h{i}") });
+            r
+        };
+        s.redeem(keyed(0, t0())).await.unwrap();
+        s.redeem(keyed(1, t0().plus_ms(9 * day))).await.unwrap();
+        let m = s.create_staff("agent@ccas.fr", "Agent", "h", Actor::Operator, t0()).await.unwrap();
+        let old = s.create_session(m.id, t0(), 3_600_000).await.unwrap();
+        let live = s.create_session(m.id, t0().plus_ms(9 * day), 3_600_000).await.unwrap();
+        s.create_password_reset(m.id, t0(), 3_600_000).await.unwrap();
+        s.record_sign_in_attempt("agent@ccas.fr", "192.0.2.1", t0(), t0()).await.unwrap();
+        s.record_sign_in_attempt("agent@ccas.fr", "192.0.2.1", t0().plus_ms(9 * day), t0()).await.unwrap();
+        let now = t0().plus_ms(9 * day + 1000);
+        let keep = Retention { idempotency_ms: 7 * day, sign_in_attempts_ms: day };
+        let purged = s.housekeeping(now, keep).await.unwrap();
+        assert_eq!((purged.idempotency_keys, purged.sign_in_attempts, purged.sessions, purged.password_links), (1, 1, 1, 1));
+        // The recent key still replays its answer; the live session still works.
+        let again = s.redeem(keyed(1, now)).await.unwrap();
+        assert!(again.replayed);
+        assert!(s.session_staff(&live, now).await.unwrap().is_some());
+        assert!(s.session_staff(&old, now).await.unwrap().is_none());
+        // Nothing left to forget.
+        assert_eq!(s.housekeeping(now, keep).await.unwrap(), passnum_store::Purged::default());
+        // A retention shorter than the rollback window plus a day is raised to it.
+        let short = Retention { idempotency_ms: 1, sign_in_attempts_ms: day };
+        assert_eq!(s.housekeeping(now, short).await.unwrap().idempotency_keys, 0);
+    }
+}

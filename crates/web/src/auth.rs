@@ -1,7 +1,7 @@
 //! Bearer tokens → actors. Deny by default: every API route but the OpenAPI document needs one.
 
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -14,28 +14,44 @@ use crate::error::ApiError;
 
 /// How long a token lookup is remembered. Revoking a token takes effect within this delay.
 const TTL: Duration = Duration::from_secs(30);
-const MAX_ENTRIES: usize = 10_000;
+const MAX_ENTRIES: NonZeroUsize = NonZeroUsize::new(10_000).expect("not zero");
 
-/// Caches token lookups so a busy front desk does not cost one database read per scan.
-#[derive(Default)]
+/// Caches token lookups so a busy front desk does not cost one database read per scan: the
+/// most recently used valid tokens, at most [`MAX_ENTRIES`]. Unknown tokens are never cached
+/// (a client sending random tokens cannot push the real ones out), and a full cache drops the
+/// least recently used entry, not all of them.
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (Option<Actor>, Instant)>>,
+    entries: Mutex<lru::LruCache<String, (Actor, Instant)>>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(lru::LruCache::new(MAX_ENTRIES)),
+        }
+    }
 }
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Option<Actor>> {
-        let map = self.entries.lock();
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < TTL)
-            .map(|(a, _)| *a)
+    fn get(&self, hash: &str) -> Option<Actor> {
+        let mut map = self.entries.lock();
+        match map.get(hash) {
+            Some((actor, at)) if at.elapsed() < TTL => Some(*actor),
+            Some(_) => {
+                map.pop(hash);
+                None
+            }
+            None => None,
+        }
     }
 
-    fn put(&self, hash: String, actor: Option<Actor>) {
-        let mut map = self.entries.lock();
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(hash, (actor, Instant::now()));
+    fn put(&self, hash: String, actor: Actor) {
+        self.entries.lock().put(hash, (actor, Instant::now()));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().len()
     }
 }
 
@@ -61,15 +77,16 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or_else(ApiError::unauthenticated)?;
         let hash = tokens_hash(token);
-        let actor = match state.tokens.get(&hash) {
-            Some(a) => a,
-            None => {
-                let a = state.store.authenticate(token).await?;
-                state.tokens.put(hash, a);
-                a
-            }
-        };
-        actor.map(Auth).ok_or_else(ApiError::unauthenticated)
+        if let Some(a) = state.tokens.get(&hash) {
+            return Ok(Auth(a));
+        }
+        let actor = state
+            .store
+            .authenticate(token)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        state.tokens.put(hash, actor);
+        Ok(Auth(actor))
     }
 }
 
@@ -130,5 +147,27 @@ impl FromRequestParts<AppState> for DistributorAuth {
             Auth(Actor::Distributor(d)) => Ok(Self(d)),
             _ => Err(ApiError::forbidden()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_cache_drops_the_least_recently_used_token_only() {
+        let cache = TokenCache::default();
+        for i in 0..MAX_ENTRIES.get() {
+            cache.put(format!("t{i}"), Actor::Operator);
+        }
+        assert!(
+            cache.get("t0").is_some(),
+            "t0 is now the most recently used"
+        );
+        cache.put("new".into(), Actor::Operator);
+        assert_eq!(cache.len(), MAX_ENTRIES.get());
+        assert!(cache.get("t0").is_some());
+        assert!(cache.get("t1").is_none(), "the least recently used went");
+        assert!(cache.get("new").is_some());
     }
 }

@@ -1,0 +1,88 @@
+//! Forgetting what is only kept for a while: idempotency keys (one row per redemption request
+//! with a key), sign-in attempts, expired sessions and password links. Run by
+//! `passnum jobs run`; deletes in slices so that a large backlog never holds the write lock
+//! for long.
+
+use passnum_core::Timestamp;
+
+use crate::{Store, StoreError};
+
+/// Rows deleted per transaction.
+const SLICE: i64 = 10_000;
+
+/// How long each kind of row is kept.
+#[derive(Clone, Copy, Debug)]
+pub struct Retention {
+    /// A retry with the same key within this time gets the first answer. Never shorter than
+    /// the rollback window plus a day.
+    pub idempotency_ms: i64,
+    pub sign_in_attempts_ms: i64,
+}
+
+/// What was forgotten.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub idempotency_keys: u64,
+    pub sign_in_attempts: u64,
+    pub sessions: u64,
+    pub password_links: u64,
+}
+
+impl Store {
+    pub async fn housekeeping(
+        &self,
+        now: Timestamp,
+        keep: Retention,
+    ) -> Result<Purged, StoreError> {
+        let floor = self.options().rollback_window_ms + 24 * 3_600_000;
+        let idempotency_before = now.plus_ms(-keep.idempotency_ms.max(floor));
+        Ok(Purged {
+            idempotency_keys: self
+                .delete_in_slices(
+                    "DELETE FROM idempotency_keys WHERE (actor, idem_key) IN \
+                     (SELECT actor, idem_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+                    idempotency_before,
+                )
+                .await?,
+            sign_in_attempts: self
+                .purge_sign_in_attempts(now.plus_ms(-keep.sign_in_attempts_ms))
+                .await?,
+            sessions: self
+                .delete_in_slices(
+                    "DELETE FROM sessions WHERE token_hash IN \
+                     (SELECT token_hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+                    now,
+                )
+                .await?,
+            password_links: self
+                .delete_in_slices(
+                    "DELETE FROM password_resets WHERE token_hash IN \
+                     (SELECT token_hash FROM password_resets WHERE expires_at < $1 LIMIT $2)",
+                    now,
+                )
+                .await?,
+        })
+    }
+
+    async fn delete_in_slices(
+        &self,
+        sql: &'static str,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let n = sqlx::query(sql)
+                .bind(before.unix_ms())
+                .bind(SLICE)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            total += n;
+            if n < SLICE as u64 {
+                return Ok(total);
+            }
+        }
+    }
+}
