@@ -42,9 +42,9 @@ pub enum StaffCommand {
         /// Id of the funder, venue or distributing structure (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
-        /// Address of the server, to print a whole link.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base_url: String,
+        /// Address of the server, to print a whole link (default: --public-url).
+        #[arg(long)]
+        base_url: Option<String>,
     },
 }
 
@@ -151,6 +151,7 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> anyhow::Result<()> {
     let token = store
         .create_password_reset(member.id, now(), 72 * 3_600_000)
         .await?;
-    println!("{}/mot-de-passe/{token}", base_url.trim_end_matches('/'));
+    let base = base_url.unwrap_or_else(|| ctx.public_url.clone());
+    println!("{}/mot-de-passe/{token}", base.trim_end_matches('/'));
     Ok(())
 }

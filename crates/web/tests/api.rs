@@ -492,8 +492,9 @@ api_test! {
             assert_eq!((st, error_code(&v)), (422, code), "{body}");
             assert!(v["error"]["message"].as_str().unwrap().contains(words), "{v}");
         }
-        // A budget: an order beyond it is refused, explained, and not recorded.
-        app.store().set_funder_budget(p.funder.id, Some(passnum_core::Money::from_cents(100))).await.unwrap();
+        // A budget (exactly what the confirmed order commits): a new order beyond it is refused,
+        // explained, and not recorded.
+        app.store().set_funder_budget(p.funder.id, Some(passnum_core::Money::from_cents(20_000))).await.unwrap();
         let (st, v) = json(app.post(&p.funder_token, "/api/v1/orders", &base).await).await;
         assert_eq!((st, error_code(&v)), (422, "over_budget"), "{v}");
         assert!(v["error"]["message"].as_str().unwrap().contains("budget"));

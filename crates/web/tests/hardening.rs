@@ -467,3 +467,21 @@ api_test! {
         assert_eq!(r.status(), 303, "the old session cookie no longer signs in");
     }
 }
+
+api_test! {
+    async fn browsers_get_pages_and_programs_get_json_for_unknown_addresses(app) {
+        let client = no_redirects();
+        let get = |path: &str, accept: &'static str| client.get(app.url(path)).header("accept", accept).send();
+        let r = get("/nulle-part", "text/html,application/xhtml+xml").await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains("Page introuvable"));
+        let r = get("/deconnexion", "text/html").await.unwrap();
+        assert_eq!(r.status(), 405);
+        assert!(r.text().await.unwrap().contains("ouvre pas ainsi"));
+        let (st, v) = json(get("/nulle-part", "application/json").await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+        let (st, v) = json(get("/api/v1/nulle-part", "text/html").await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"));
+    }
+}

@@ -156,6 +156,31 @@ async fn refuse_declared_oversize(
     next.run(req).await
 }
 
+/// An answer outside every route: JSON for the API and programs, a DSFR page for a browser
+/// (one that asks for HTML, outside `/api/`).
+fn answer_for(
+    req: &axum::extract::Request,
+    status: StatusCode,
+    code: &str,
+    (heading, text): (&str, &str),
+) -> axum::response::Response {
+    let wants_html = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !req.uri().path().starts_with("/api/") {
+        let csrf = crate::ui::session::Csrf::from_headers(req.headers());
+        crate::ui::message(status, None, &csrf, heading, text)
+    } else {
+        let sentence = match status {
+            StatusCode::NOT_FOUND => "Cette adresse n'existe pas.",
+            _ => "Méthode HTTP non prise en charge ici.",
+        };
+        ApiError::new(status, code, sentence).into_response()
+    }
+}
+
 pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
     let api = api.merge(pages);
@@ -165,18 +190,26 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         get(move || async move { Json(doc.as_ref().clone()) }),
     )
     .route("/healthz", get(|| async { "ok" }))
-    .fallback(|| async {
-        ApiError::new(
+    .fallback(|req: axum::extract::Request| async move {
+        answer_for(
+            &req,
             StatusCode::NOT_FOUND,
             "not_found",
-            "Cette adresse n'existe pas.",
+            (
+                "Page introuvable",
+                "Cette adresse n'existe pas. Utilisez le menu, ou revenez à l'accueil.",
+            ),
         )
     })
-    .method_not_allowed_fallback(|| async {
-        ApiError::new(
+    .method_not_allowed_fallback(|req: axum::extract::Request| async move {
+        answer_for(
+            &req,
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "Méthode HTTP non prise en charge ici.",
+            (
+                "Page introuvable",
+                "Cette page ne s'ouvre pas ainsi. Utilisez le menu, ou revenez à l'accueil.",
+            ),
         )
     })
     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
