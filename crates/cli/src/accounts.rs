@@ -151,7 +151,7 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> anyhow::Result<()> {
     let token = store
         .create_password_reset(member.id, now(), 72 * 3_600_000)
         .await?;
-    let base = base_url.unwrap_or_else(|| ctx.public_url.clone());
+    let base = base_url.unwrap_or_else(|| ctx.public_url_or_default());
     println!("{}/mot-de-passe/{token}", base.trim_end_matches('/'));
     Ok(())
 }

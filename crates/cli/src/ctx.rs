@@ -11,11 +11,25 @@ pub struct Ctx {
     pub database_url: Option<String>,
     pub signing_key: PathBuf,
     pub household_key: PathBuf,
-    pub public_url: String,
+    pub public_url: Option<String>,
     pub trusted_proxies: Vec<String>,
 }
 
 impl Ctx {
+    /// `--public-url`, or the address a server on the default port would have.
+    pub fn public_url_or_default(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| "http://localhost:8080".into())
+    }
+
+    /// `--public-url`, or the address this server listens on.
+    pub fn public_url_for(&self, listen: std::net::SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"))
+    }
+
     /// The store of `--database-url`, or `passnum.db`.
     pub async fn store(&self) -> anyhow::Result<Store> {
         self.store_with("passnum.db", StoreOptions::default()).await

@@ -51,13 +51,11 @@ struct Cli {
 
     /// Public address of this instance, printed on booklets and letters ("where to find
     /// venues": <address>/lieux).
-    #[arg(
-        long,
-        global = true,
-        env = "PASSNUM_PUBLIC_URL",
-        default_value = "http://localhost:8080"
-    )]
-    public_url: String,
+    /// Links in pages and password e-mails are built from it, never from the request's Host.
+    /// Default: `http://` + the listening address for `serve` and `demo`,
+    /// `http://localhost:8080` elsewhere.
+    #[arg(long, global = true, env = "PASSNUM_PUBLIC_URL")]
+    public_url: Option<String>,
 
     /// Reverse proxy in front of `passnum serve` (an address or a CIDR network, repeatable or
     /// comma-separated): only from these peers is `X-Forwarded-For` believed, so that rate
@@ -270,7 +268,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
                 merged,
                 per_file,
                 letter_template,
-                public_url: ctx.public_url.clone(),
+                public_url: ctx.public_url_or_default(),
                 quiet: false,
             };
             orders::print_command(ctx, args).await

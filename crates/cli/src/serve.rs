@@ -46,6 +46,16 @@ pub async fn migrate(ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The address a person would type for a server listening on `listen` (an unspecified address
+/// such as 0.0.0.0 is reached as localhost).
+fn app_listen(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], listen.port()))
+    } else {
+        listen
+    }
+}
+
 /// Serves with the key files and public address of the command line.
 async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()> {
     let key = orders::signing_key(&store, &ctx.signing_key).await?;
@@ -53,7 +63,7 @@ async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()
     let state = AppState::new(store.clone(), Arc::new(SystemClock))
         .with_signer(key)
         .with_household_key(household)
-        .with_public_url(&ctx.public_url)
+        .with_public_url(&ctx.public_url_for(app_listen(listen)))
         .with_trusted_proxies(&ctx.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("--trusted-proxy : {e}"))?;
     let app = Application::build(state, listen)

@@ -485,3 +485,36 @@ api_test! {
         assert_eq!((st, error_code(&v)), (404, "not_found"));
     }
 }
+
+api_test! {
+    async fn every_status_an_operation_answers_is_declared_in_the_openapi_document(app) {
+        let _ = programme(&app, "Métropole", "21690123100011").await;
+        let doc: serde_json::Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let funder = app.token(Actor::Funder(passnum_core::FunderId(1))).await;
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let declared: Vec<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+                for id in ["1", "999999", "pas-un-nombre"] {
+                    let url = app.url(&path.split('/').map(|seg| if seg.starts_with('{') { id } else { seg }).collect::<Vec<_>>().join("/"));
+                    let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                    let tries: Vec<reqwest::RequestBuilder> = vec![
+                        app.client.request(m.clone(), &url),
+                        app.client.request(m.clone(), &url).bearer_auth(&app.operator).json(&serde_json::json!({})),
+                        app.client.request(m.clone(), &url).bearer_auth(&funder).json(&serde_json::json!({"x": 1})),
+                        app.client.request(m.clone(), &url).bearer_auth(&app.operator).header("content-type", "application/json").body("{pas du json"),
+                        app.client.request(m.clone(), &url).bearer_auth(&app.operator).header("content-type", "text/plain").body("texte"),
+                    ];
+                    for t in tries {
+                        let r = t.send().await.unwrap();
+                        let status = r.status().as_u16().to_string();
+                        assert!(declared.contains(&status.as_str()), "{method} {path} ({url}) answered {status}, declares {declared:?}");
+                        assert!(r.status().as_u16() < 500, "{method} {url} answered {status}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
+    }
+}

@@ -68,6 +68,70 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The errors every operation can answer whatever it does, declared once for all (after the
+/// routes are in the document): a client generated from it then knows every status it may get.
+fn declare_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = path.starts_with("/.well-known");
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut declare = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_response(description).into());
+                };
+                declare(
+                    "400",
+                    "Requête illisible (paramètre, chemin ou JSON mal formé).",
+                );
+                declare("413", "Corps de requête trop volumineux.");
+                declare("500", "Erreur interne (jamais sa cause).");
+                declare("503", "Service momentanément indisponible : réessayez.");
+                if !public {
+                    declare("401", "Jeton absent ou invalide.");
+                    declare("403", "Le rôle du jeton ne permet pas cette opération.");
+                }
+                if has_params {
+                    declare(
+                        "404",
+                        "Ressource introuvable, ou que ce jeton ne peut pas voir.",
+                    );
+                }
+                if has_body {
+                    declare("415", "Le corps n'est pas du JSON (en-tête Content-Type).");
+                    declare(
+                        "422",
+                        "Contenu refusé : un code stable et une phrase disent quoi corriger.",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(funders::create, funders::list))
@@ -117,7 +181,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    openapi_router().into_openapi()
+    let mut doc = openapi_router().into_openapi();
+    declare_common_errors(&mut doc);
+    doc
 }
 
 /// Refuses a body whose declared length is over the limit before reading any of it: the body
@@ -182,7 +248,8 @@ fn answer_for(
 }
 
 pub fn router(state: AppState, pages: Router<AppState>) -> Router {
-    let (api, doc) = openapi_router().split_for_parts();
+    let (api, mut doc) = openapi_router().split_for_parts();
+    declare_common_errors(&mut doc);
     let api = api.merge(pages);
     let doc = std::sync::Arc::new(doc);
     api.route(
