@@ -84,6 +84,14 @@ fn declare_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             for op in ops.into_iter().flatten() {
                 let has_body = op.request_body.is_some();
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                // A key sent again with another request is refused (422 idempotency_key_reused).
+                let has_idempotency_key = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| {
+                        matches!(p, utoipa::openapi::RefOr::T(p) if p.name.eq_ignore_ascii_case("idempotency-key"))
+                    });
                 let mut declare = |status: &str, description: &str| {
                     op.responses
                         .responses
@@ -109,6 +117,8 @@ fn declare_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 }
                 if has_body {
                     declare("415", "Le corps n'est pas du JSON (en-tête Content-Type).");
+                }
+                if has_body || has_idempotency_key {
                     declare(
                         "422",
                         "Contenu refusé : un code stable et une phrase disent quoi corriger.",
