@@ -63,7 +63,18 @@ after(async () => {
   server?.kill();
 });
 
+/// Every page is watched for Content-Security-Policy violations: a script, style or image the
+/// policy blocks is a page that does not work as written.
+function watched(page) {
+  page.cspViolations = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) page.cspViolations.push(m.text());
+  });
+  return page;
+}
+
 async function axe(page, name) {
+  assert.deepEqual(page.cspViolations ?? [], [], `CSP on ${name}`);
   // Evaluated through the DevTools protocol: the pages' CSP forbids inline scripts, rightly.
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
@@ -80,7 +91,7 @@ async function visit(page, path, name) {
 
 async function signIn(email, password) {
   const context = await browser.newContext({ locale: "fr-FR" });
-  const page = await context.newPage();
+  const page = watched(await context.newPage());
   await page.goto(base + "/connexion");
   await page.getByLabel("Adresse électronique").fill(email);
   await page.getByLabel("Mot de passe").fill(password);
@@ -95,7 +106,7 @@ async function redeemedCount(funderPage) {
 }
 
 test("public pages are accessible and the pass check answers", async () => {
-  const page = await browser.newPage();
+  const page = watched(await browser.newPage());
   await visit(page, "/", "accueil");
   await visit(page, "/lieux", "lieux");
   await visit(page, "/connexion", "connexion");
@@ -195,7 +206,7 @@ test("operator pages are accessible", async () => {
   await op.getByLabel(/N° du lieu/).fill("2");
   await op.getByRole("button", { name: "Créer et obtenir le lien" }).click();
   const link = (await op.locator("#lien").textContent()).trim();
-  const fresh = await (await browser.newContext()).newPage();
+  const fresh = watched(await (await browser.newContext()).newPage());
   await fresh.goto(link);
   await axe(fresh, "mot-de-passe");
   await fresh.getByLabel(/Nouveau mot de passe/).fill("une phrase assez longue");
