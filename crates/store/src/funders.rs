@@ -123,25 +123,8 @@ impl Store {
             });
         }
         let mut tx = self.begin_write().await?;
-        let lock = match self.engine() {
-            crate::Engine::Postgres => " FOR UPDATE",
-            crate::Engine::Sqlite => "",
-        };
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM funders WHERE id = $1{lock}"
-        )))
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let committed: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders \
-             WHERE funder_id = $1 AND status IN ('confirmed', 'paid', 'issued', 'closed')",
-        )
-        .bind(id.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        passnum_core::order::check_new_budget(budget, passnum_core::Money::from_cents(committed))
+        lock_budget(&mut tx, self.engine(), id).await?;
+        passnum_core::order::check_new_budget(budget, committed(&mut tx, id).await?)
             .map_err(|r| StoreError::refused(&r))?;
         let row = sqlx::query(
             "UPDATE funders SET budget_cents = $1 WHERE id = $2 RETURNING id, name, kind, created_at, budget_cents",
@@ -155,4 +138,41 @@ impl Store {
         tx.commit().await?;
         Ok(f)
     }
+}
+
+/// The funder's declared budget, its row locked until the transaction ends (on SQLite the
+/// write transaction already holds the database), so that no order is confirmed and no budget
+/// changed in between.
+pub(crate) async fn lock_budget(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    engine: crate::Engine,
+    funder: FunderId,
+) -> Result<Option<passnum_core::Money>, StoreError> {
+    let lock = match engine {
+        crate::Engine::Postgres => " FOR UPDATE",
+        crate::Engine::Sqlite => "",
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT budget_cents FROM funders WHERE id = $1{lock}"
+    )))
+    .bind(funder.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(crate::rows::get_opt_i64(&row, "budget_cents")?.map(passnum_core::Money::from_cents))
+}
+
+/// What the funder's confirmed orders (confirmed, paid, issued or closed) commit.
+pub(crate) async fn committed(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    funder: FunderId,
+) -> Result<passnum_core::Money, StoreError> {
+    let cents: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders \
+         WHERE funder_id = $1 AND status IN ('confirmed', 'paid', 'issued', 'closed')",
+    )
+    .bind(funder.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(passnum_core::Money::from_cents(cents))
 }

@@ -14,7 +14,7 @@ use sqlx::{Any, Transaction};
 
 use crate::ledger::{NewTransfer, post};
 use crate::orders::{ORDER_COLUMNS, Order, order_row};
-use crate::rows::{date_to_sql, get_i64, get_opt_i64, get_string, value_rows};
+use crate::rows::{date_to_sql, get_i64, get_string, value_rows};
 use crate::{Engine, Store, StoreError};
 
 /// Rows per multi-row INSERT of cheques (3 parameters each, well under both engines' limits).
@@ -346,29 +346,12 @@ async fn check_budget(
     this_order: Money,
     counted: bool,
 ) -> Result<(), StoreError> {
-    let lock = match engine {
-        Engine::Postgres => " FOR UPDATE",
-        Engine::Sqlite => "",
-    };
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT budget_cents FROM funders WHERE id = $1{lock}"
-    )))
-    .bind(funder.0)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let budget = get_opt_i64(&row, "budget_cents")?.map(Money::from_cents);
+    let budget = crate::funders::lock_budget(tx, engine, funder).await?;
     // No declared budget: core would accept anything, so the sum of committed orders is not read.
     if budget.is_none() {
         return Ok(());
     }
-    let committed: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders \
-         WHERE funder_id = $1 AND status IN ('confirmed', 'paid', 'issued', 'closed')",
-    )
-    .bind(funder.0)
-    .fetch_one(&mut **tx)
-    .await?;
+    let committed = crate::funders::committed(tx, funder).await?.cents();
     let others = committed - if counted { this_order.cents() } else { 0 };
     passnum_core::order::check_budget(budget, Money::from_cents(others), this_order)
         .map_err(|r| StoreError::refused(&r))?;

@@ -12,15 +12,6 @@ use reqwest::Client;
 const SIRET_B: &str = "21692660000000";
 const PASSWORD: &str = "une phrase de passe assez longue";
 
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
 async fn staff(app: &TestApp, email: &str, actor: Actor) {
     let hash = passnum_app::passwords::hash_password(PASSWORD.into())
         .await

@@ -189,6 +189,16 @@ pub async fn programme(app: &TestApp, name: &str, siret: &str) -> Programme {
     }
 }
 
+/// The value of a form field in a page (the CSRF token, for one).
+pub fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
 pub async fn json(r: Response) -> (u16, Value) {
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
