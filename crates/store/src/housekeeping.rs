@@ -39,8 +39,18 @@ impl Store {
         Ok(Purged {
             idempotency_keys: self
                 .delete_in_slices(
-                    "DELETE FROM idempotency_keys WHERE (actor, idem_key) IN \
-                     (SELECT actor, idem_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+                    match self.engine() {
+                        // Keys are written in rowid order: the old ones come first, and a slice
+                        // stops at its 10,000th without reading the rest of the table.
+                        crate::Engine::Sqlite => {
+                            "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM \
+                             idempotency_keys WHERE created_at < $1 ORDER BY rowid LIMIT $2)"
+                        }
+                        crate::Engine::Postgres => {
+                            "DELETE FROM idempotency_keys WHERE (actor, idem_key) IN \
+                             (SELECT actor, idem_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)"
+                        }
+                    },
                     idempotency_before,
                 )
                 .await?,
