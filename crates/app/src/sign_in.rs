@@ -95,6 +95,8 @@ pub async fn sign_in(
     now: Timestamp,
 ) -> Result<StaffMember, SignInError> {
     let refused = |r| Err(SignInError::Refused(r));
+    // What is counted is bounded: no address is longer, and a 64 KiB "e-mail" is not stored.
+    let email = &passnum_core::text::kept(email.trim(), passnum_core::text::MAX_EMAIL_CHARS);
     let client = client_key(client);
     let since = now.plus_ms(-WINDOW_MS);
     // Read first: a client already over its limit writes nothing more.
