@@ -195,10 +195,22 @@ api_test! {
             .form(&[("email", "op@passnum.fr"), ("password", PASSWORD), ("csrf", &csrf), ("next", "")])
             .send().await.unwrap();
         assert_eq!(r.status(), 303);
+        // Signed in, the forms carry a token derived from the session: read it from the page.
+        let page = client.get(app.url("/operateur/comptes")).send().await.unwrap().text().await.unwrap();
+        let signed_in_csrf = field(&page, "csrf");
+        assert_ne!(signed_in_csrf, csrf, "the token changes with the session");
+        // The CSRF cookie's value (which a double-submit check would accept, and which an
+        // attacker able to set cookies would choose) no longer passes once signed in.
+        let r = client
+            .post(app.url("/operateur/comptes"))
+            .form(&[("email", "intrus@passnum.fr"), ("name", "Intrus"), ("role", "operator"), ("org", ""), ("csrf", &csrf)])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(app.store().staff_for_sign_in("intrus@passnum.fr").await.unwrap().is_none());
         let html = client
             .post(app.url("/operateur/comptes"))
             .header("host", "evil.example")
-            .form(&[("email", "nouvelle@passnum.fr"), ("name", "Nouvelle"), ("role", "operator"), ("org", ""), ("csrf", &csrf)])
+            .form(&[("email", "nouvelle@passnum.fr"), ("name", "Nouvelle"), ("role", "operator"), ("org", ""), ("csrf", &signed_in_csrf)])
             .send().await.unwrap().text().await.unwrap();
         assert!(html.contains("http://pass.example.test/mot-de-passe/"), "{html}");
         assert!(!html.contains("evil.example"));

@@ -110,17 +110,21 @@ impl SignedIn {
 
 /// Renders every [`PageError`] answered by a page.
 pub async fn render_page_errors(mut req: Request, next: Next) -> Response {
-    // Only the cookie is read here: a new token is drawn only for an error page, not for every
+    // Only the cookies are read here: a token is made only for an error page, not for every
     // page and static file that passes through.
-    let csrf_cookie = super::session::cookie(req.headers(), super::session::CSRF_COOKIE);
+    let cookies = (
+        super::session::cookie(req.headers(), super::session::SESSION_COOKIE),
+        super::session::cookie(req.headers(), super::session::CSRF_COOKIE),
+    );
+    let csrf = move || Csrf::from_cookies(cookies.0, cookies.1);
     if sent_from_another_site(&req) {
-        return PageError::CrossSite.render(None, &Csrf::from_cookie(csrf_cookie));
+        return PageError::CrossSite.render(None, &csrf());
     }
     let signed_in = SignedIn::default();
     req.extensions_mut().insert(signed_in.clone());
     let mut response = next.run(req).await;
     match response.extensions_mut().remove::<PageError>() {
-        Some(e) => e.render(signed_in.0.get(), &Csrf::from_cookie(csrf_cookie)),
+        Some(e) => e.render(signed_in.0.get(), &csrf()),
         None => response,
     }
 }

@@ -33,7 +33,9 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
 }
 
-/// The CSRF token of this browser: the cookie's value, or a new one to set.
+/// The CSRF token of this browser's forms. Signed in, it is derived from the session, so
+/// that a form cannot be forged without the session itself (which is `HttpOnly`); before
+/// sign-in, it is the value of the CSRF cookie (double submit), or a new one to set.
 pub struct Csrf {
     pub token: String,
     pub is_new: bool,
@@ -41,11 +43,29 @@ pub struct Csrf {
 
 impl Csrf {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        Self::from_cookie(cookie(headers, CSRF_COOKIE))
+        Self::from_cookies(
+            cookie(headers, SESSION_COOKIE),
+            cookie(headers, CSRF_COOKIE),
+        )
+    }
+
+    /// From the session cookie if there is one, else from the CSRF cookie.
+    pub fn from_cookies(session: Option<String>, csrf: Option<String>) -> Self {
+        match session {
+            Some(session) => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(format!("passnum-csrf\n{session}").as_bytes());
+                Self {
+                    token: hex::encode(digest),
+                    is_new: false,
+                }
+            }
+            None => Self::from_cookie(csrf),
+        }
     }
 
     /// From the cookie's value, if the browser sent one.
-    pub fn from_cookie(cookie: Option<String>) -> Self {
+    fn from_cookie(cookie: Option<String>) -> Self {
         match cookie {
             Some(token) => Self {
                 token,
