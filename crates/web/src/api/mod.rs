@@ -262,44 +262,43 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     declare_common_errors(&mut doc);
     let api = api.merge(pages);
     let doc = std::sync::Arc::new(doc);
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || async move { Json(doc.as_ref().clone()) }),
-    )
-    .route("/healthz", get(|| async { "ok" }))
-    .fallback(|req: axum::extract::Request| async move {
-        answer_for(
-            &req,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            (
-                "Page introuvable",
-                "Cette adresse n'existe pas. Utilisez le menu, ou revenez à l'accueil.",
-            ),
+    let deploy = state.deploy.clone();
+    let router = api
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(doc.as_ref().clone()) }),
         )
-    })
-    .method_not_allowed_fallback(|req: axum::extract::Request| async move {
-        answer_for(
-            &req,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            (
-                "Page introuvable",
-                "Cette page ne s'ouvre pas ainsi. Utilisez le menu, ou revenez à l'accueil.",
-            ),
-        )
-    })
-    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-        crate::server::BODY_READ_TIMEOUT,
-    ))
-    .layer(axum::middleware::from_fn(refuse_declared_oversize))
-    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-        ApiError::internal().into_response()
-    }))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::deploy::transport,
-    ))
-    .with_state(state)
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|req: axum::extract::Request| async move {
+            answer_for(
+                &req,
+                StatusCode::NOT_FOUND,
+                "not_found",
+                (
+                    "Page introuvable",
+                    "Cette adresse n'existe pas. Utilisez le menu, ou revenez à l'accueil.",
+                ),
+            )
+        })
+        .method_not_allowed_fallback(|req: axum::extract::Request| async move {
+            answer_for(
+                &req,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                (
+                    "Page introuvable",
+                    "Cette page ne s'ouvre pas ainsi. Utilisez le menu, ou revenez à l'accueil.",
+                ),
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            crate::server::BODY_READ_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal().into_response()
+        }))
+        .with_state(state);
+    crate::deploy::layers(router, &deploy)
 }
