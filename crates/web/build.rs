@@ -28,7 +28,10 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    // Read when the script runs (not baked in when it is compiled): a build script reused
+    // from a shared target directory must still read this checkout's assets.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("assets");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = vec![];
     walk(&root, &root, &mut files);
