@@ -24,22 +24,19 @@ impl Store {
         client: &str,
         since: Timestamp,
     ) -> Result<AttemptCounts, StoreError> {
-        let email = email.trim().to_lowercase();
-        let on_account: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_attempts WHERE email = $1 AND client = $2 AND at > $3",
+        // One read of the client's recent rows gives both counts.
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS from_client, \
+             CAST(COALESCE(SUM(CASE WHEN email = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_account \
+             FROM sign_in_attempts WHERE client = $2 AND at > $3",
         )
-        .bind(&email)
+        .bind(email.trim().to_lowercase())
         .bind(client)
         .bind(since.unix_ms())
         .fetch_one(self.pool())
         .await?;
-        let from_client: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_attempts WHERE client = $1 AND at > $2",
-        )
-        .bind(client)
-        .bind(since.unix_ms())
-        .fetch_one(self.pool())
-        .await?;
+        let on_account = crate::rows::get_i64(&row, "on_account")?;
+        let from_client = crate::rows::get_i64(&row, "from_client")?;
         Ok(AttemptCounts {
             on_account,
             from_client,

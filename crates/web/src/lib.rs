@@ -9,7 +9,7 @@ pub mod auth;
 pub mod deploy;
 pub mod error;
 pub mod extract;
-pub(crate) mod server;
+pub mod server;
 pub mod ui;
 
 // The use cases live in `passnum-app`; handlers reach them by these short paths.

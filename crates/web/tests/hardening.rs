@@ -348,7 +348,7 @@ async fn stop_with_redemptions_in_flight(mut app: TestApp) {
     let before = std::time::Instant::now();
     app.stop().await.unwrap();
     assert!(
-        before.elapsed() < passnum_web_grace(),
+        before.elapsed() < passnum_web::server::SHUTDOWN_GRACE,
         "stopped in {:?}",
         before.elapsed()
     );
@@ -377,10 +377,6 @@ async fn stop_with_redemptions_in_flight(mut app: TestApp) {
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "still accepting after the stop"
     );
-}
-
-fn passnum_web_grace() -> std::time::Duration {
-    std::time::Duration::from_secs(20)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
