@@ -16,5 +16,6 @@ pub mod redeem;
 pub mod scopes;
 pub mod sign_in;
 pub mod statements;
+pub mod throttle;
 
 pub use clock::{Clock, FixedClock, SystemClock};

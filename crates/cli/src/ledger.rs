@@ -14,7 +14,7 @@ pub enum JobsCommand {
         /// never less than the rollback window plus a day.
         #[arg(long, default_value_t = 7)]
         keep_idempotency_days: i64,
-        /// Days a sign-in attempt is kept (the throttling window is 15 minutes).
+        /// Days a sign-in attempt is kept (at least 1: throttling looks back 24 hours).
         #[arg(long, default_value_t = 1)]
         keep_sign_in_attempts_days: i64,
     },

@@ -65,7 +65,7 @@ pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
 pub use settings::ProgrammeFees;
-pub use sign_in::AttemptCounts;
+pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::StaffMember;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};

@@ -1,56 +1,60 @@
 //! Sign-in attempts, recorded before the password is checked.
 //!
-//! An attempt is written and committed first, then counted: of any number of parallel
-//! attempts, only those that see at most the limit go on to the password check, and the last
-//! of them to count sees all the others (each committed before counting), so at most `limit`
-//! pass, whatever the concurrency and however many servers share the database.
+//! An attempt is written and committed first, then the client's recent attempts are read back:
+//! of any number of parallel attempts, the last to read sees all the others (each committed
+//! before reading), so the sign-in policy, deciding on what it reads, lets through no more
+//! than its limit, whatever the concurrency and however many servers share the database.
 
 use passnum_core::Timestamp;
 
 use crate::{Store, StoreError};
 
-/// How many attempts one client made within the window: for one account, and for all.
+/// One recent attempt by a client: on the account being signed into, or on another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AttemptCounts {
-    pub on_account: i64,
-    pub from_client: i64,
+pub struct PastAttempt {
+    pub on_account: bool,
+    pub at: Timestamp,
 }
 
 impl Store {
-    /// Counts the client's recent attempts (`at > since`) without recording one.
+    /// The client's attempts since `since` (`at > since`), oldest first, without recording one.
+    ///
+    /// Few rows: the policy lets a client write one attempt per delay once past its free
+    /// attempts, and a refused attempt writes nothing.
     pub async fn sign_in_attempts(
         &self,
         email: &str,
         client: &str,
         since: Timestamp,
-    ) -> Result<AttemptCounts, StoreError> {
-        // One read of the client's recent rows gives both counts.
-        let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS from_client, \
-             CAST(COALESCE(SUM(CASE WHEN email = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_account \
-             FROM sign_in_attempts WHERE client = $2 AND at > $3",
+    ) -> Result<Vec<PastAttempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT CAST(CASE WHEN email = $1 THEN 1 ELSE 0 END AS BIGINT) AS on_account, at \
+             FROM sign_in_attempts WHERE client = $2 AND at > $3 ORDER BY at",
         )
         .bind(email.trim().to_lowercase())
         .bind(client)
         .bind(since.unix_ms())
-        .fetch_one(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        let on_account = crate::rows::get_i64(&row, "on_account")?;
-        let from_client = crate::rows::get_i64(&row, "from_client")?;
-        Ok(AttemptCounts {
-            on_account,
-            from_client,
-        })
+        rows.iter()
+            .map(|row| {
+                Ok(PastAttempt {
+                    on_account: crate::rows::get_i64(row, "on_account")? == 1,
+                    at: Timestamp::from_unix_ms(crate::rows::get_i64(row, "at")?),
+                })
+            })
+            .collect()
     }
 
-    /// Records an attempt (committed), then counts again, this attempt included.
+    /// Records an attempt (committed), then reads the client's attempts again, this one
+    /// included.
     pub async fn record_sign_in_attempt(
         &self,
         email: &str,
         client: &str,
         now: Timestamp,
         since: Timestamp,
-    ) -> Result<AttemptCounts, StoreError> {
+    ) -> Result<Vec<PastAttempt>, StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sign_in_attempts (email, client, at) VALUES ($1, $2, $3)")
             .bind(email.trim().to_lowercase())

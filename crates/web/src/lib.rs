@@ -42,6 +42,8 @@ pub struct AppState {
     pub directory: Arc<orientation::DirectoryCache>,
     /// Password checks in flight, bounded (each holds 19 MiB).
     pub password_checks: passnum_app::sign_in::PasswordChecks,
+    /// Public "Vérifier mon pass" checks per client.
+    pub pass_checks: Arc<passnum_app::throttle::PerClientLimit>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             household: Arc::new(passnum_core::handout::HouseholdKey::generate()),
             directory: Arc::new(orientation::DirectoryCache::default()),
             password_checks: passnum_app::sign_in::PasswordChecks::default(),
+            pass_checks: Arc::new(ui::public::pass_check_limit()),
         }
     }
 

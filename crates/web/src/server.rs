@@ -28,6 +28,9 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time left to requests in flight when the server is asked to stop.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// The most a connection buffers for a request head.
+pub const MAX_HEAD_BUFFER: usize = 64 * 1024;
+
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -38,7 +41,12 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Room for a request head a little over passnum's own limits, so that the router can
+        // tell the client which one it crossed (a JSON or page answer); beyond, the connection
+        // refuses on its own (431, no body) and holds no more memory per client.
+        .max_buf_size(MAX_HEAD_BUFFER)
+        .max_headers(2 * crate::api::MAX_HEADERS);
     let builder = builder.http1_only();
     tokio::pin!(stop);
     loop {

@@ -487,6 +487,66 @@ api_test! {
 }
 
 api_test! {
+    async fn pass_checks_are_limited_per_real_client_behind_the_proxy(app) {
+        let client = no_redirects();
+        let csrf = csrf_of(&app, &client, "passnum_csrf").await;
+        let check = |from: String| {
+            client
+                .post(app.url("/verifier"))
+                .header("cookie", format!("passnum_csrf={csrf}"))
+                .header("x-forwarded-for", from)
+                .form(&[("code", "ZCW53-NNKY9-666RS"), ("csrf", csrf.as_str())])
+                .send()
+        };
+        // Behind the proxy every request comes from 127.0.0.1: the public does not share one
+        // allowance…
+        for i in 0..30 {
+            assert_ne!(check(format!("198.51.100.{i}")).await.unwrap().status(), 429);
+        }
+        // …but one person still gets twenty checks a minute, then a sentence.
+        let mut statuses = Vec::new();
+        for _ in 0..22 {
+            statuses.push(check("203.0.113.9".into()).await.unwrap().status().as_u16());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
+        let r = check("203.0.113.9".into()).await.unwrap();
+        assert!(r.text().await.unwrap().contains("Trop de vérifications depuis votre connexion"));
+        app.clock.advance_ms(60_000);
+        assert_ne!(check("203.0.113.9".into()).await.unwrap().status(), 429);
+    }
+}
+
+api_test! {
+    async fn oversized_addresses_and_headers_get_an_answer_that_says_which(app) {
+        let client = no_redirects();
+        let long = format!("/api/v1/pass/{}", "9".repeat(9 * 1024));
+        let (st, v) = json(client.get(app.url(&long)).send().await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (414, "uri_too_long"));
+        let r = client.get(app.url(&format!("/verifier?q={}", "x".repeat(9 * 1024)))).header("accept", "text/html").send().await.unwrap();
+        assert_eq!(r.status(), 414);
+        assert!(r.text().await.unwrap().contains("Adresse trop longue"));
+        // Cookies piled up by a browser: a page that says what to do.
+        let cookie = format!("a={}", "c".repeat(33 * 1024));
+        let r = client.get(app.url("/")).header("accept", "text/html").header("cookie", cookie.as_str()).send().await.unwrap();
+        assert_eq!(r.status(), 431);
+        assert!(r.text().await.unwrap().contains("Effacez les cookies"));
+        let mut many = client.get(app.url("/api/v1/pass/1"));
+        for i in 0..101 {
+            many = many.header(format!("x-en-tete-{i}"), "1");
+        }
+        let (st, v) = json(many.send().await.unwrap()).await;
+        assert_eq!((st, error_code(&v)), (431, "headers_too_large"));
+        // Beyond what a connection buffers, it refuses on its own; the server goes on.
+        let huge = format!("a={}", "c".repeat(200 * 1024));
+        // (The client may still be writing when the refusal comes, and see a reset instead.)
+        if let Ok(r) = client.get(app.url("/")).header("cookie", huge.as_str()).send().await {
+            assert_eq!(r.status(), 431);
+        }
+        assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    }
+}
+
+api_test! {
     async fn every_status_an_operation_answers_is_declared_in_the_openapi_document(app) {
         let _ = programme(&app, "Métropole", "21690123100011").await;
         let doc: serde_json::Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();

@@ -138,12 +138,20 @@ api_test! {
             assert_eq!(r.status(), 422);
             assert!(r.text().await.unwrap().contains("Adresse ou mot de passe incorrect"));
         }
-        // Even the right password waits now.
+        // Even the right password waits now: a minute after the fifth attempt…
         let (_, r) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
         assert_eq!(r.status(), 429);
-        assert!(r.text().await.unwrap().contains("Trop de tentatives"));
-        // Fifteen minutes later it works, and signing out ends the session.
-        app.clock.advance_ms(15 * 60_000 + 1);
+        assert_eq!(r.headers()["retry-after"], "60");
+        assert!(r.text().await.unwrap().contains("Réessayez dans 1 minute"));
+        app.clock.advance_ms(60_000);
+        let (_, r) = sign_in(&app, "op@passnum.fr", "toujours faux").await;
+        assert_eq!(r.status(), 422);
+        // …then two minutes after the sixth: each wait doubles.
+        let (_, r) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        assert_eq!(r.status(), 429);
+        assert!(r.text().await.unwrap().contains("Réessayez dans 2 minutes"));
+        app.clock.advance_ms(2 * 60_000);
+        // Once the wait is over the right password works, and signing out ends the session.
         let (client, r) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
         assert_eq!(r.headers()["location"], "/operateur");
         let (st, html) = page(&client, &app, "/operateur").await;

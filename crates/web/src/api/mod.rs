@@ -103,6 +103,11 @@ fn declare_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                     "Requête illisible (paramètre, chemin ou JSON mal formé).",
                 );
                 declare("413", "Corps de requête trop volumineux.");
+                declare("414", "Adresse trop longue (8 Kio au plus).");
+                declare(
+                    "431",
+                    "En-têtes trop volumineux (32 Kio et 100 en-têtes au plus).",
+                );
                 declare("500", "Erreur interne (jamais sa cause).");
                 declare("503", "Service momentanément indisponible : réessayez.");
                 if !public {
@@ -202,6 +207,9 @@ async fn refuse_declared_oversize(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    if let Some(refused) = refuse_oversized_head(&req) {
+        return refused;
+    }
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -232,12 +240,54 @@ async fn refuse_declared_oversize(
     next.run(req).await
 }
 
+/// The longest address answered (browsers and proxies stop near 8 KiB too).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes (names, values and separators) and headers one request may carry.
+/// Above `crate::server::MAX_HEAD_BUFFER` the connection refuses the request on its own,
+/// without a body; between the two, the client is told why.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+pub const MAX_HEADERS: usize = 100;
+
+fn refuse_oversized_head(req: &axum::extract::Request) -> Option<axum::response::Response> {
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        return Some(answer_for(
+            req,
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "L'adresse demandée est trop longue (8 Kio au plus).",
+            (
+                "Adresse trop longue",
+                "L'adresse demandée est trop longue. Revenez à l'accueil et suivez les liens du site.",
+            ),
+        ));
+    }
+    let headers = req.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS {
+        return Some(answer_for(
+            req,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "Les en-têtes de la requête sont trop volumineux (32 Kio et 100 en-têtes au plus).",
+            (
+                "Requête trop volumineuse",
+                "Votre navigateur envoie trop de données (souvent des cookies accumulés). Effacez les cookies de ce site, puis réessayez.",
+            ),
+        ));
+    }
+    None
+}
+
 /// An answer outside every route: JSON for the API and programs, a DSFR page for a browser
 /// (one that asks for HTML, outside `/api/`).
 fn answer_for(
     req: &axum::extract::Request,
     status: StatusCode,
     code: &str,
+    sentence: &str,
     (heading, text): (&str, &str),
 ) -> axum::response::Response {
     let wants_html = req
@@ -249,10 +299,6 @@ fn answer_for(
         let csrf = crate::ui::session::Csrf::from_headers(req.headers());
         crate::ui::message(status, None, &csrf, heading, text)
     } else {
-        let sentence = match status {
-            StatusCode::NOT_FOUND => "Cette adresse n'existe pas.",
-            _ => "Méthode HTTP non prise en charge ici.",
-        };
         ApiError::new(status, code, sentence).into_response()
     }
 }
@@ -274,6 +320,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
                 &req,
                 StatusCode::NOT_FOUND,
                 "not_found",
+                "Cette adresse n'existe pas.",
                 (
                     "Page introuvable",
                     "Cette adresse n'existe pas. Utilisez le menu, ou revenez à l'accueil.",
@@ -285,6 +332,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
                 &req,
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
+                "Méthode HTTP non prise en charge ici.",
                 (
                     "Page introuvable",
                     "Cette page ne s'ouvre pas ainsi. Utilisez le menu, ou revenez à l'accueil.",

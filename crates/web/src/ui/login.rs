@@ -131,12 +131,19 @@ pub async fn submit(
         Err(SignInError::Refused(r)) => {
             let (field, status) = match r {
                 SignInRefusal::Wrong => ("password", StatusCode::UNPROCESSABLE_ENTITY),
-                SignInRefusal::TooManyOnAccount
-                | SignInRefusal::TooManyFromClient
+                SignInRefusal::TooManyOnAccount { .. }
+                | SignInRefusal::TooManyFromClient { .. }
                 | SignInRefusal::Busy => ("email", StatusCode::TOO_MANY_REQUESTS),
             };
             page.errors.add(field, r.to_string());
-            return render(status, &page, &csrf);
+            let mut answer = render(status, &page, &csrf);
+            if let Some(ms) = r.retry_after_ms() {
+                // Whole seconds, rounded up, for clients and proxies that honour it.
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from((ms + 999) / 1000));
+            }
+            return answer;
         }
         Err(SignInError::Store(e)) => {
             return super::PageError::unavailable(e, "connexion").into_response();

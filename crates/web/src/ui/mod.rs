@@ -12,7 +12,7 @@ mod login;
 mod operator;
 mod ordering;
 mod payments;
-mod public;
+pub(crate) mod public;
 mod scan;
 pub mod session;
 mod structures;

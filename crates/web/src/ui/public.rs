@@ -1,10 +1,5 @@
 //! Public pages: the programme, "Vérifier mon pass", and where to use it.
 
-use parking_lot::Mutex;
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::time::{Duration, Instant};
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -63,23 +58,14 @@ pub struct CheckForm {
     code: String,
 }
 
-/// At most 20 checks per minute per address: enough for a family, too few to probe codes.
-const CHECKS_PER_MINUTE: usize = 20;
-
-fn rate_limited(ip: IpAddr) -> bool {
-    static SEEN: Mutex<Option<HashMap<IpAddr, Vec<Instant>>>> = Mutex::new(None);
-    let mut guard = SEEN.lock();
-    let map = guard.get_or_insert_with(HashMap::new);
-    if map.len() > 100_000 {
-        map.clear();
-    }
-    let hits = map.entry(ip).or_default();
-    hits.retain(|t| t.elapsed() < Duration::from_secs(60));
-    if hits.len() >= CHECKS_PER_MINUTE {
-        return true;
-    }
-    hits.push(Instant::now());
-    false
+/// At most 20 checks per minute per client: enough for a family, too few to probe codes.
+/// 100,000 clients remembered (a few MB).
+pub fn pass_check_limit() -> passnum_app::throttle::PerClientLimit {
+    passnum_app::throttle::PerClientLimit::new(
+        20,
+        60_000,
+        std::num::NonZeroUsize::new(100_000).expect("non-zero"),
+    )
 }
 
 pub async fn check(
@@ -103,7 +89,7 @@ pub async fn check(
         );
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    if rate_limited(client) {
+    if !st.pass_checks.allow(client, st.clock.now()) {
         page.errors.add(
             "code",
             "Trop de vérifications depuis votre connexion. Réessayez dans une minute.",
