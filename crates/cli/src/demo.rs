@@ -16,7 +16,7 @@ type DemoVenue = (
     VenueStatus,
     &'static str,
     &'static str,
-    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
 );
 
 const VENUES: &[DemoVenue] = &[
@@ -27,7 +27,16 @@ const VENUES: &[DemoVenue] = &[
         VenueStatus::Qualified,
         "30 boulevard Marius-Vivier-Merle, 69003 Lyon",
         "04 78 62 18 00, espace numérique au 2e étage",
-        &[],
+        &[
+            ("1.1.02", "collective"),
+            ("1.1.05", "collective"),
+            ("2.1.01", "both"),
+            ("2.1.03", "both"),
+            ("2.1.07", "both"),
+            ("2.2.02", "individual"),
+            ("2.2.03", "individual"),
+            ("3.1.01", "collective"),
+        ],
     ),
     (
         "21692660000000",
@@ -37,7 +46,14 @@ const VENUES: &[DemoVenue] = &[
         "Place Lazare-Goujon, 69100 Villeurbanne",
         "Sur rendez-vous : numerique@villeurbanne.example",
         &[
-            "2.1.01", "2.1.03", "2.1.06", "2.1.07", "2.2.01", "2.2.02", "2.2.03", "2.2.04",
+            ("2.1.01", "individual"),
+            ("2.1.03", "collective"),
+            ("2.1.06", "individual"),
+            ("2.1.07", "both"),
+            ("2.2.01", "individual"),
+            ("2.2.02", "individual"),
+            ("2.2.03", "individual"),
+            ("2.2.04", "individual"),
         ],
     ),
     (
@@ -47,7 +63,12 @@ const VENUES: &[DemoVenue] = &[
         VenueStatus::Qualified,
         "Place Léon-Sublet, 69200 Vénissieux",
         "04 72 21 44 44, du lundi au vendredi",
-        &["2.2.01", "2.2.02", "2.2.03", "2.2.04"],
+        &[
+            ("2.2.01", "individual"),
+            ("2.2.02", "both"),
+            ("2.2.03", "individual"),
+            ("2.2.04", "individual"),
+        ],
     ),
     (
         "84712345000003",
@@ -56,7 +77,7 @@ const VENUES: &[DemoVenue] = &[
         VenueStatus::Applied,
         "12 rue de la République, 69002 Lyon",
         "clic-solidaire.example",
-        &[],
+        &[("2.1.03", "collective"), ("2.1.07", "collective")],
     ),
 ];
 
@@ -184,13 +205,23 @@ async fn seed(
             siret: Siret::parse(siret)?,
             name: (*name).into(),
             commune: InseeCode::parse(commune)?,
-            status: *status,
+            status: VenueStatus::Applied,
             qualified_until: None,
             address: (*address).into(),
             contact: (*contact).into(),
-            services: services.iter().map(|c| c.to_string()).collect(),
+            services: vec![],
         };
-        let created = store.create_venue(&v, at).await?;
+        // As a real venue does: it applies, fills in its catalogue, then is qualified.
+        let mut created = store.create_venue(&v, at).await?;
+        let catalogue = passnum_core::catalogue::Catalogue::parse(services.iter().copied(), |c| {
+            store.service_is_known(c)
+        })?;
+        store
+            .set_venue_catalogue(created.id, &catalogue, None, at)
+            .await?;
+        if *status != VenueStatus::Applied {
+            created = store.set_venue_status(created.id, *status, None).await?;
+        }
         store
             .set_venue_practical_info(
                 created.id,

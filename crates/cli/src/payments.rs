@@ -410,7 +410,7 @@ mod tests {
                     qualified_until: None,
                     address: String::new(),
                     contact: String::new(),
-                    services: vec![],
+                    services: s.referentiel_codes(),
                 },
                 long_ago,
             )

@@ -99,7 +99,7 @@ async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
                 qualified_until: None,
                 address: String::new(),
                 contact: String::new(),
-                services: vec![],
+                services: s.referentiel_codes(),
             },
             now,
         )

@@ -181,8 +181,8 @@ impl RedeemRefusal {
                 "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into()
             }
             Self::ServiceNotOffered => "Ce service ne figure pas au catalogue de votre lieu : \
-                                        choisissez-en un de la liste, ou demandez à l'opérateur \
-                                        de l'ajouter."
+                                        choisissez-en un de la liste, ou ajoutez-le d'abord au \
+                                        catalogue de votre lieu."
                 .into(),
         }
     }
@@ -192,8 +192,7 @@ impl RedeemRefusal {
 pub struct ServiceGiven<'a> {
     pub code: &'a str,
     pub referentiel: &'a HashSet<String>,
-    /// The venue's catalogue; empty when the venue declared none, which (until venues publish
-    /// their offer) lets it give every service of the référentiel.
+    /// The venue's catalogue: the services it gives. Empty gives nothing.
     pub catalogue: &'a HashSet<String>,
 }
 
@@ -210,7 +209,7 @@ pub fn check_scan(
     if !service.referentiel.contains(service.code) {
         return Err(RedeemRefusal::ServiceUnknown);
     }
-    if !service.catalogue.is_empty() && !service.catalogue.contains(service.code) {
+    if !service.catalogue.contains(service.code) {
         return Err(RedeemRefusal::ServiceNotOffered);
     }
     Ok(())
@@ -430,8 +429,11 @@ mod tests {
             scan(Some(&issued), &q, &given("1.1.01", &catalogue)),
             Ok(())
         );
-        // A venue without a catalogue gives any service of the référentiel.
-        assert_eq!(scan(Some(&issued), &q, &given("2.1.07", &none)), Ok(()));
+        // A venue without a catalogue gives no service.
+        assert_eq!(
+            scan(Some(&issued), &q, &given("2.1.07", &none)),
+            Err(RedeemRefusal::ServiceNotOffered)
+        );
         // The cheque's and the venue's refusals come first.
         assert_eq!(
             scan(None, &q, &given("9.9.99", &none)),

@@ -7,6 +7,7 @@
 pub mod allocation;
 pub mod bank;
 pub mod bic;
+pub mod catalogue;
 pub mod cheque;
 pub mod cheque_code;
 pub mod commune;
@@ -26,6 +27,7 @@ pub mod refusal;
 pub mod sepa;
 pub mod service;
 pub mod signature;
+pub mod standard;
 pub mod siret;
 pub mod text;
 pub mod venue;

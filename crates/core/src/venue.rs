@@ -40,6 +40,41 @@ impl VenueStatus {
     }
 }
 
+/// Why a venue's status cannot change as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StatusChangeRefusal {
+    #[error("Un lieu au statut « {} » ne peut pas passer au statut « {} ».", .from.as_str(), .to.as_str())]
+    Transition { from: VenueStatus, to: VenueStatus },
+    #[error(
+        "Ce lieu n'a aucun service à son catalogue : il ne peut pas être qualifié avant de l'avoir renseigné."
+    )]
+    EmptyCatalogue,
+}
+
+impl StatusChangeRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Transition { .. } => "venue_status_transition",
+            Self::EmptyCatalogue => "empty_catalogue",
+        }
+    }
+}
+
+/// Whether a venue may go from `from` to `to`, given how many services its catalogue lists.
+pub fn check_status_change(
+    from: VenueStatus,
+    to: VenueStatus,
+    catalogue_len: usize,
+) -> Result<(), StatusChangeRefusal> {
+    if !from.can_become(to) {
+        return Err(StatusChangeRefusal::Transition { from, to });
+    }
+    if to == VenueStatus::Qualified && catalogue_len == 0 {
+        return Err(StatusChangeRefusal::EmptyCatalogue);
+    }
+    Ok(())
+}
+
 /// What a redemption needs to know about the venue that scans.
 #[derive(Clone, Debug)]
 pub struct VenueView {
@@ -92,5 +127,25 @@ mod tests {
         assert!(!VenueStatus::Qualified.can_become(VenueStatus::Applied));
         assert!(VenueStatus::Qualified.can_become(VenueStatus::Qualified));
         assert!(!VenueStatus::Suspended.can_become(VenueStatus::Suspended));
+    }
+
+    #[test]
+    fn a_venue_without_a_catalogue_cannot_be_qualified() {
+        use VenueStatus::*;
+        assert_eq!(
+            check_status_change(Applied, Qualified, 0),
+            Err(StatusChangeRefusal::EmptyCatalogue)
+        );
+        assert_eq!(check_status_change(Applied, Qualified, 3), Ok(()));
+        // Suspending or revoking needs no catalogue.
+        assert_eq!(check_status_change(Qualified, Suspended, 0), Ok(()));
+        assert_eq!(
+            check_status_change(Revoked, Qualified, 3).unwrap_err().code(),
+            "venue_status_transition"
+        );
+        assert_eq!(
+            StatusChangeRefusal::Transition { from: Revoked, to: Qualified }.to_string(),
+            "Un lieu au statut « revoked » ne peut pas passer au statut « qualified »."
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! them run beside the writer). On PostgreSQL both pools are the same, and row locks
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod catalogues;
 mod closing;
 mod corrections;
 mod distribution;
@@ -41,6 +42,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
+pub use catalogues::CatalogueChange;
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};

@@ -36,6 +36,7 @@ const SQLITE: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_sign_in_attempts.sql"),
     ),
+    (12, include_str!("../migrations/sqlite/0012_catalogues.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -70,6 +71,7 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_sign_in_attempts.sql"),
     ),
+    (12, include_str!("../migrations/postgres/0012_catalogues.sql")),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

@@ -19,7 +19,8 @@ pub struct NewVenue {
     pub address: String,
     /// How to book: telephone, e-mail or web page.
     pub contact: String,
-    /// Codes of the services offered; empty means every service of the référentiel.
+    /// Codes of the services offered (each given individually and collectively until the venue
+    /// says otherwise in its catalogue).
     pub services: Vec<String>,
 }
 
@@ -38,7 +39,7 @@ pub struct Venue {
     pub opening_hours: String,
     /// Free text: step-free access, hearing loop, help in other languages…
     pub accessibility: String,
-    /// Codes of the services offered; empty means every service.
+    /// Codes of the services offered.
     pub services: Vec<String>,
 }
 
@@ -107,6 +108,13 @@ impl Store {
                 message: format!("Le service « {bad} » n'existe pas dans le référentiel."),
             });
         }
+        if v.status == VenueStatus::Qualified && services.is_empty() {
+            let r = passnum_core::venue::StatusChangeRefusal::EmptyCatalogue;
+            return Err(StoreError::Conflict {
+                code: r.code(),
+                message: r.to_string(),
+            });
+        }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at, address, contact) \
@@ -171,7 +179,7 @@ impl Store {
         Ok(venues)
     }
 
-    /// The services a venue offers (empty: every service).
+    /// The services a venue offers.
     pub(crate) async fn venue_services(&self, id: VenueId) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT service_code FROM venue_services WHERE venue_id = $1 ORDER BY service_code",
@@ -235,16 +243,22 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let current = venue(&row)?;
-        if !current.status.can_become(status) {
-            return Err(StoreError::Conflict {
-                code: "venue_status_transition",
-                message: format!(
-                    "Un lieu au statut « {} » ne peut pas passer au statut « {} ».",
-                    current.status.as_str(),
-                    status.as_str()
-                ),
-            });
-        }
+        let catalogue_len = get_i64(
+            &sqlx::query("SELECT COUNT(*) AS n FROM venue_services WHERE venue_id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?,
+            "n",
+        )?;
+        passnum_core::venue::check_status_change(
+            current.status,
+            status,
+            usize::try_from(catalogue_len).unwrap_or(0),
+        )
+        .map_err(|r| StoreError::Conflict {
+            code: r.code(),
+            message: r.to_string(),
+        })?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE venues SET status = $1, qualified_until = $2 WHERE id = $3 RETURNING {COLUMNS}"
         )))

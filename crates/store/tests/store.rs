@@ -227,7 +227,7 @@ both_engines! {
             commune: passnum_core::InseeCode::parse("69123").unwrap(), status: VenueStatus::Qualified, qualified_until: None,
             address: String::new(),
             contact: String::new(),
-            services: vec![],
+            services: s.referentiel_codes(),
         }, t0()).await;
         assert!(matches!(again, Err(StoreError::Conflict { code: "siret_taken", .. })));
     }
@@ -294,13 +294,36 @@ both_engines! {
         assert_eq!(s.get_venue(created.id).await.unwrap().address, "Place Léon-Sublet, 69200 Vénissieux");
         let listed = s.list_venues(10, 0).await.unwrap();
         assert_eq!(listed.iter().find(|x| x.id == created.id).unwrap().services.len(), 2);
-        assert!(listed.iter().find(|x| x.id == w.lyon.id).unwrap().services.is_empty());
         let mut r = redeem_req(&created, w.codes[0], t0());
         assert_eq!(refused_code(&s.redeem(r.clone()).await.unwrap().outcome), "service_not_offered");
         r.service_code = "2.2.01".into();
         accepted(&s.redeem(r).await.unwrap().outcome);
-        // A venue without a catalogue offers every service.
-        accepted(&s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome);
+        // An empty catalogue is not "every service": a venue cannot be qualified without one…
+        v.siret = passnum_core::Siret::parse("84712345000011").unwrap();
+        v.services = vec![];
+        let refused = s.create_venue(&v, t0()).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "{refused:?}");
+        v.status = VenueStatus::Applied;
+        let applied = s.create_venue(&v, t0()).await.unwrap();
+        let refused = s.set_venue_status(applied.id, VenueStatus::Qualified, None).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "{refused:?}");
+        // …and one whose catalogue was filled, formats and all, then emptied, gives nothing.
+        let catalogue = passnum_core::catalogue::Catalogue::parse([("2.1.07", "collective")], |c| s.service_is_known(c)).unwrap();
+        let change = s.set_venue_catalogue(applied.id, &catalogue, Some(7), t0()).await.unwrap();
+        assert_eq!(change.summary, "Ajouté : 2.1.07 (collectif).");
+        s.set_venue_status(applied.id, VenueStatus::Qualified, None).await.unwrap();
+        assert_eq!(s.venue_catalogue(applied.id).await.unwrap(), vec![("2.1.07".to_string(), passnum_core::catalogue::ServiceFormat::Collective)]);
+        let empty = passnum_core::catalogue::Catalogue::default();
+        let refused = s.set_venue_catalogue(applied.id, &empty, None, t0()).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "a qualified venue keeps one service");
+        s.set_venue_status(applied.id, VenueStatus::Suspended, None).await.unwrap();
+        s.set_venue_catalogue(applied.id, &empty, None, t0().plus_ms(5)).await.unwrap();
+        s.set_venue_status(applied.id, VenueStatus::Qualified, None).await.unwrap_err();
+        let history = s.venue_catalogue_changes(applied.id, 10).await.unwrap();
+        assert_eq!(history.iter().map(|c| (c.by_staff, c.summary.as_str())).collect::<Vec<_>>(), vec![
+            (None, "Retiré : 2.1.07."),
+            (Some(7), "Ajouté : 2.1.07 (collectif)."),
+        ]);
     }
 }
 

@@ -15,8 +15,13 @@ api_test! {
         // The operator registers a funder and a venue.
         let (st, funder) = json(app.post(&op, "/api/v1/funders", &json!({"name": "Département du Rhône", "kind": "departement"})).await).await;
         assert_eq!(st, 201, "{funder}");
-        let (st, venue) = json(app.post(&op, "/api/v1/venues", &json!({
+        let (st, v) = json(app.post(&op, "/api/v1/venues", &json!({
             "siret": "216 901 230 00005", "name": "Médiathèque", "commune_insee": "69123", "status": "qualified"
+        })).await).await;
+        assert_eq!((st, error_code(&v)), (409, "empty_catalogue"), "a venue is qualified with its catalogue");
+        let (st, venue) = json(app.post(&op, "/api/v1/venues", &json!({
+            "siret": "216 901 230 00005", "name": "Médiathèque", "commune_insee": "69123", "status": "qualified",
+            "services": ["2.1.07", "1.1.01"]
         })).await).await;
         assert_eq!(st, 201, "{venue}");
         let funder_id = funder["id"].as_i64().unwrap();
@@ -409,6 +414,8 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/orders/{id}/handout-rules", "put"),
         ("/api/v1/orders/{id}/distribution-stats", "get"),
         ("/api/v1/venues/{id}/practical-info", "put"),
+        ("/api/v1/venues/{id}/catalogue", "get"),
+        ("/api/v1/venues/{id}/catalogue", "put"),
         ("/api/v1/handouts/{id}/block", "post"),
     ] {
         assert!(
@@ -418,7 +425,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 43);
+    assert_eq!(paths.len(), 44);
 }
 
 api_test! {

@@ -92,7 +92,7 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
                 qualified_until: None,
                 address: String::new(),
                 contact: String::new(),
-                services: vec![],
+                services: store.referentiel_codes(),
             },
             at,
         )

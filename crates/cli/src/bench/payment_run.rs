@@ -56,7 +56,7 @@ pub(super) async fn bench_payment_run(
                     qualified_until: None,
                     address: String::new(),
                     contact: String::new(),
-                    services: vec![],
+                    services: store.referentiel_codes(),
                 },
                 long_ago,
             )

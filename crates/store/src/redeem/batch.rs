@@ -51,7 +51,7 @@ const CHEQUE_SELECT: &str = "SELECT c.id, c.code, c.state, c.face_value_cents, c
      FROM cheques c JOIN orders o ON o.id = c.order_id";
 
 /// The venues of a batch: what core needs to decide, and each one's catalogue (empty when the
-/// venue declared none).
+/// venue lists no service, so that it gives none).
 struct Venues {
     views: HashMap<VenueId, VenueView>,
     catalogues: HashMap<VenueId, HashSet<String>>,

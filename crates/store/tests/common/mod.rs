@@ -56,7 +56,7 @@ pub async fn venue(
                 qualified_until: None,
                 address: String::new(),
                 contact: String::new(),
-                services: vec![],
+                services: store.referentiel_codes(),
             },
             t0(),
         )

@@ -178,6 +178,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(venues::get_one))
         .routes(routes!(venues::set_status))
         .routes(routes!(venues::set_practical_info))
+        .routes(routes!(venues::get_catalogue, venues::set_catalogue))
         .routes(routes!(redemptions::create, redemptions::list))
         .routes(routes!(redemptions::rollback))
         .routes(routes!(cheques::status))

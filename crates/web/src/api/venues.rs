@@ -142,3 +142,79 @@ pub async fn set_practical_info(
         .await?;
     Ok(Json(v.into()))
 }
+
+/// One service of a venue's catalogue.
+#[derive(Deserialize, serde::Serialize, ToSchema)]
+pub struct CatalogueEntryDto {
+    #[schema(example = "2.1.07")]
+    pub service_code: String,
+    /// individual, collective or both.
+    #[schema(example = "collective")]
+    pub format: String,
+}
+
+#[derive(Deserialize, serde::Serialize, ToSchema)]
+pub struct CatalogueDto {
+    pub services: Vec<CatalogueEntryDto>,
+}
+
+/// The operator, or the venue itself; others see nothing.
+fn may_edit_venue(auth: &Auth, id: i64) -> ApiResult<()> {
+    match auth.0 {
+        Actor::Operator => Ok(()),
+        Actor::Venue(v) if v.0 == id => Ok(()),
+        Actor::Venue(_) => Err(ApiError::not_found()),
+        Actor::Funder(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
+    }
+}
+
+/// A venue's catalogue: the services it gives, each individually, collectively or both
+/// (operator, or the venue itself).
+#[utoipa::path(get, path = "/api/v1/venues/{id}/catalogue", tag = "venues", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = CatalogueDto), (status = 404, body = ErrorBody)))]
+pub async fn get_catalogue(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CatalogueDto>> {
+    may_edit_venue(&auth, id)?;
+    st.store.get_venue(VenueId(id)).await?;
+    let services = st
+        .store
+        .venue_catalogue(VenueId(id))
+        .await?
+        .into_iter()
+        .map(|(service_code, f)| CatalogueEntryDto {
+            service_code,
+            format: f.as_str().into(),
+        })
+        .collect();
+    Ok(Json(CatalogueDto { services }))
+}
+
+/// Replace a venue's catalogue (operator, or the venue itself). It takes effect at once, for
+/// the next scan, and the change is recorded. A qualified venue keeps at least one service.
+#[utoipa::path(put, path = "/api/v1/venues/{id}/catalogue", tag = "venues", params(("id" = i64, Path)),
+    request_body = CatalogueDto, security(("bearer" = [])),
+    responses((status = 200, body = CatalogueDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_catalogue(
+    State(st): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CatalogueDto>,
+) -> ApiResult<Json<CatalogueDto>> {
+    may_edit_venue(&auth, id)?;
+    let catalogue = passnum_core::catalogue::Catalogue::parse(
+        body.services
+            .iter()
+            .map(|e| (e.service_code.as_str(), e.format.as_str())),
+        |code| st.store.service_is_known(code),
+    )
+    .map_err(|e| ApiError::invalid(e.code(), e.to_string()))?;
+    st.store
+        .set_venue_catalogue(VenueId(id), &catalogue, None, st.clock.now())
+        .await?;
+    get_catalogue(State(st), auth, ApiPath(id)).await
+}

@@ -141,7 +141,7 @@ pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str) -> Ven
                 qualified_until: None,
                 address: String::new(),
                 contact: String::new(),
-                services: vec![],
+                services: store.referentiel_codes(),
             },
             t0(),
         )
