@@ -161,7 +161,11 @@ mod tests {
     #[test]
     fn a_catalogue_holds_active_services_of_the_referentiel_with_their_format() {
         let c = Catalogue::parse(
-            [("2.1.07", "collective"), ("1.1.01", "both"), ("2.1.07", "individual")],
+            [
+                ("2.1.07", "collective"),
+                ("1.1.01", "both"),
+                ("2.1.07", "individual"),
+            ],
             active,
         )
         .unwrap();
@@ -178,7 +182,9 @@ mod tests {
             Err(CatalogueError::NotInReferentiel("9.9.99".into()))
         );
         assert_eq!(
-            Catalogue::parse([("2.1", "both")], active).unwrap_err().code(),
+            Catalogue::parse([("2.1", "both")], active)
+                .unwrap_err()
+                .code(),
             "service_unknown"
         );
         assert_eq!(

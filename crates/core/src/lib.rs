@@ -27,8 +27,8 @@ pub mod refusal;
 pub mod sepa;
 pub mod service;
 pub mod signature;
-pub mod standard;
 pub mod siret;
+pub mod standard;
 pub mod text;
 pub mod venue;
 

@@ -140,11 +140,17 @@ mod tests {
         // Suspending or revoking needs no catalogue.
         assert_eq!(check_status_change(Qualified, Suspended, 0), Ok(()));
         assert_eq!(
-            check_status_change(Revoked, Qualified, 3).unwrap_err().code(),
+            check_status_change(Revoked, Qualified, 3)
+                .unwrap_err()
+                .code(),
             "venue_status_transition"
         );
         assert_eq!(
-            StatusChangeRefusal::Transition { from: Revoked, to: Qualified }.to_string(),
+            StatusChangeRefusal::Transition {
+                from: Revoked,
+                to: Qualified
+            }
+            .to_string(),
             "Un lieu au statut « revoked » ne peut pas passer au statut « qualified »."
         );
     }

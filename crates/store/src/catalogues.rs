@@ -62,12 +62,11 @@ impl Store {
                 message: "Un lieu qualifié garde au moins un service à son catalogue : ajoutez-en un avant de retirer les autres.".into(),
             });
         }
-        let before_rows = sqlx::query(
-            "SELECT service_code, format FROM venue_services WHERE venue_id = $1",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await?;
+        let before_rows =
+            sqlx::query("SELECT service_code, format FROM venue_services WHERE venue_id = $1")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
         let before_pairs: Vec<(String, String)> = before_rows
             .iter()
             .map(|r| Ok((get_string(r, "service_code")?, get_string(r, "format")?)))

@@ -71,7 +71,10 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_sign_in_attempts.sql"),
     ),
-    (12, include_str!("../migrations/postgres/0012_catalogues.sql")),
+    (
+        12,
+        include_str!("../migrations/postgres/0012_catalogues.sql"),
+    ),
 ];
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.

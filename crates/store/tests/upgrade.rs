@@ -63,3 +63,64 @@ async fn upgrade_on_sqlite() {
 async fn upgrade_on_postgres() {
     upgrade_keeps_issued_orders(TestEngine::Postgres).await;
 }
+
+/// Before migration 12 an empty catalogue meant "every service": qualified venues without one
+/// keep giving every service after the upgrade, now listed explicitly; others are untouched.
+async fn upgrade_fills_the_empty_catalogues_of_qualified_venues(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 11).await;
+    for sql in [
+        "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
+         ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel'), \
+         ('2.2.01', 2, 'Maîtriser', '2.2', 'Démarches', 'Déclarer ses revenus')",
+        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES \
+         ('73282932000074', 'Sans catalogue', '69123', 'qualified', 1000), \
+         ('13002603200008', 'Avec catalogue', '69123', 'qualified', 1000), \
+         ('35600000000001', 'Candidat', '69123', 'applied', 1000)",
+        "INSERT INTO venue_services (venue_id, service_code) VALUES (2, '2.2.01')",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&old.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let db = old.upgrade().await;
+    let codes = |id| {
+        let store = db.store.clone();
+        async move {
+            store
+                .venue_catalogue(passnum_core::VenueId(id))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(c, f)| format!("{c} {}", f.as_str()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(codes(1).await, ["2.1.07 both", "2.2.01 both"]);
+    assert_eq!(codes(2).await, ["2.2.01 both"]);
+    assert!(codes(3).await.is_empty());
+    let history = db
+        .store
+        .venue_catalogue_changes(passnum_core::VenueId(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(history[0].summary.contains("ne vaut plus"));
+    assert!(
+        db.store
+            .venue_catalogue_changes(passnum_core::VenueId(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn catalogues_upgrade_on_sqlite() {
+    upgrade_fills_the_empty_catalogues_of_qualified_venues(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn catalogues_upgrade_on_postgres() {
+    upgrade_fills_the_empty_catalogues_of_qualified_venues(TestEngine::Postgres).await;
+}

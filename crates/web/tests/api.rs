@@ -775,3 +775,50 @@ api_test! {
         assert_eq!(st, 201, "{r}");
     }
 }
+
+api_test! {
+    async fn a_venue_edits_its_own_catalogue_and_the_next_scan_follows_it(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let other = programme(&app, "Département", "44306184100047").await;
+        let url = format!("/api/v1/venues/{}/catalogue", p.venue.id.0);
+        let put = |token: String, body: serde_json::Value| {
+            let (client, url) = (app.client.clone(), app.url(&url));
+            async move { json(client.put(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let (st, v) = put(p.venue_token.clone(), json!({"services": [
+            {"service_code": "2.2.01", "format": "individual"},
+            {"service_code": "1.1.05", "format": "collective"}
+        ]})).await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["services"], json!([
+            {"service_code": "1.1.05", "format": "collective"},
+            {"service_code": "2.2.01", "format": "individual"}
+        ]));
+        // At once: a scan for a service just removed is refused, one just added is paid.
+        let scan = |code: String, service: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&json!({"code": code, "service_code": service})).send().await.unwrap()).await }
+        };
+        let (st, r) = scan(p.codes[0].grouped(), "2.1.07").await;
+        assert_eq!((st, error_code(&r)), (422, "service_not_offered"), "{r}");
+        let (st, r) = scan(p.codes[1].grouped(), "2.2.01").await;
+        assert_eq!(st, 201, "{r}");
+        // Bad input: a code, a sentence, nothing changed.
+        for (body, code) in [
+            (json!({"services": [{"service_code": "9.9.99", "format": "both"}]}), "service_unknown"),
+            (json!({"services": [{"service_code": "2.1.07", "format": "en groupe"}]}), "invalid_format"),
+        ] {
+            let (st, v) = put(p.venue_token.clone(), body).await;
+            assert_eq!((st, error_code(&v)), (422, code), "{v}");
+        }
+        let (st, v) = put(p.venue_token.clone(), json!({"services": []})).await;
+        assert_eq!((st, error_code(&v)), (409, "empty_catalogue"), "{v}");
+        let (_, v) = json(app.get(&p.venue_token, &url).await).await;
+        assert_eq!(v["services"].as_array().unwrap().len(), 2, "unchanged");
+        // Another venue does not see it; a funder may not.
+        let (st, _) = put(other.venue_token.clone(), json!({"services": []})).await;
+        assert_eq!(st, 404);
+        let (st, _) = json(app.get(&p.funder_token, &url).await).await;
+        assert_eq!(st, 403);
+    }
+}
