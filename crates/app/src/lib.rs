@@ -10,6 +10,7 @@ pub mod booklets;
 pub mod clock;
 pub mod handing;
 pub mod keys;
+pub mod open_data;
 pub mod orientation;
 pub mod passwords;
 pub mod redeem;

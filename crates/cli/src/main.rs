@@ -11,6 +11,7 @@ mod orders;
 mod payments;
 mod serve;
 mod services;
+mod venues;
 
 use std::net::SocketAddr;
 
@@ -107,6 +108,11 @@ enum Command {
     Services {
         #[command(subcommand)]
         command: services::ServicesCommand,
+    },
+    /// Venues in the national venue standard: export.
+    Venues {
+        #[command(subcommand)]
+        command: venues::VenuesCommand,
     },
     /// Accounting checks.
     Ledger {
@@ -231,6 +237,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Token { command } => accounts::token(ctx, command).await,
         Command::Staff { command } => accounts::staff(ctx, command).await,
         Command::Services { command } => services::run(ctx, command).await,
+        Command::Venues { command } => venues::run(ctx, command).await,
         Command::Ledger { command } => ledger::run(ctx, command).await,
         Command::Jobs { command } => ledger::jobs(ctx, command).await,
         Command::Bank { command } => payments::bank(&ctx.store().await?, command).await,

@@ -152,3 +152,77 @@ impl Store {
         self.inner.caches.services.lock().contains(code)
     }
 }
+
+/// A qualified venue as the open-data export reads it: the venue, when its public data last
+/// changed, and each catalogue entry as the standard's `services` value with its format.
+pub struct PublishedVenueRow {
+    pub venue: crate::Venue,
+    pub updated_at: Timestamp,
+    pub services: Vec<(String, ServiceFormat)>,
+}
+
+impl Store {
+    /// Qualified venues with an id above `after`, in id order, `limit` at most: the export
+    /// walks them page by page, so its memory does not grow with the number of venues.
+    pub async fn published_venues(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PublishedVenueRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {}, updated_at FROM venues WHERE status = 'qualified' AND id > $1 ORDER BY id LIMIT $2",
+            crate::venues::COLUMNS
+        )))
+        .bind(after)
+        .bind(crate::rows::page_limit(limit))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<PublishedVenueRow> = rows
+            .iter()
+            .map(|r| {
+                let venue = crate::venues::venue(r)?;
+                let updated = get_i64(r, "updated_at")?.max(venue.created_at.unix_ms());
+                Ok(PublishedVenueRow {
+                    venue,
+                    updated_at: Timestamp::from_unix_ms(updated),
+                    services: vec![],
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let (Some(first), Some(last)) = (out.first(), out.last()) else {
+            return Ok(out);
+        };
+        let entries = sqlx::query(
+            "SELECT vs.venue_id, vs.format, s.level, s.category_code, s.standard_service \
+             FROM venue_services vs JOIN services s ON s.code = vs.service_code \
+             WHERE vs.venue_id BETWEEN $1 AND $2",
+        )
+        .bind(first.venue.id.0)
+        .bind(last.venue.id.0)
+        .fetch_all(self.pool())
+        .await?;
+        let index: std::collections::HashMap<i64, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.venue.id.0, i))
+            .collect();
+        for e in &entries {
+            let Some(&i) = index.get(&get_i64(e, "venue_id")?) else {
+                continue;
+            };
+            let format = get_string(e, "format")?;
+            let chosen = get_string(e, "standard_service")?;
+            let value = passnum_core::standard::standard_service(
+                &chosen,
+                &get_string(e, "category_code")?,
+                get_i64(e, "level")?,
+            );
+            out[i].services.push((
+                value.to_string(),
+                ServiceFormat::parse(&format)
+                    .ok_or_else(|| StoreError::corrupt(format!("format {format}")))?,
+            ));
+        }
+        Ok(out)
+    }
+}

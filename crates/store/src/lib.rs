@@ -42,7 +42,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
-pub use catalogues::CatalogueChange;
+pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod deploy;
 pub mod error;
 pub mod extract;
+pub mod open_data;
 pub mod server;
 pub mod ui;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub password_checks: passnum_app::sign_in::PasswordChecks,
     /// Public "Vérifier mon pass" checks per client.
     pub pass_checks: Arc<passnum_app::throttle::PerClientLimit>,
+    /// The last open-data file built, shared by every request.
+    pub open_data: Arc<open_data::OpenDataCache>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             directory: Arc::new(orientation::DirectoryCache::default()),
             password_checks: passnum_app::sign_in::PasswordChecks::default(),
             pass_checks: Arc::new(ui::public::pass_check_limit()),
+            open_data: Arc::new(open_data::OpenDataCache::default()),
         }
     }
 

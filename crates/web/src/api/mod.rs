@@ -316,6 +316,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             get(move || async move { Json(doc.as_ref().clone()) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/open-data/lieux-de-mediation-numerique.csv",
+            get(crate::open_data::venues_csv),
+        )
         .fallback(|req: axum::extract::Request| async move {
             answer_for(
                 &req,
