@@ -117,7 +117,8 @@ async fn lock_cheques(
     Ok(slots)
 }
 
-/// Step 2: the venues that scan, with their catalogues.
+/// Step 2: the venues that scan, and of their catalogues only the services this batch asks
+/// for (a catalogue may list a hundred services; a batch asks for a few).
 async fn read_venues(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
@@ -126,10 +127,11 @@ async fn read_venues(
     let mut venue_ids: Vec<i64> = reqs.iter().map(|r| r.venue_id.0).collect();
     venue_ids.sort_unstable();
     venue_ids.dedup();
+    let mut asked: Vec<&str> = reqs.iter().map(|r| r.service_code.as_str()).collect();
+    asked.sort_unstable();
+    asked.dedup();
     let sql = format!(
-        "SELECT {}, \
-         (SELECT COUNT(*) FROM venue_services s WHERE s.venue_id = venues.id) AS catalogue_size \
-         FROM venues WHERE id IN ({})",
+        "SELECT {} FROM venues WHERE id IN ({})",
         crate::venues::COLUMNS,
         placeholders(engine, 0, venue_ids.len())
     );
@@ -138,30 +140,28 @@ async fn read_venues(
         q = q.bind(*v);
     }
     let mut views: HashMap<VenueId, VenueView> = HashMap::new();
-    let mut with_catalogue: Vec<VenueId> = vec![];
     for row in q.fetch_all(&mut *tx).await? {
         let v = venue(&row)?;
-        if get_i64(&row, "catalogue_size")? > 0 {
-            with_catalogue.push(v.id);
-        }
         views.insert(v.id, v.view()?);
     }
+    let sql = format!(
+        "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({}) AND service_code IN ({})",
+        placeholders(engine, 0, venue_ids.len()),
+        placeholders(engine, venue_ids.len(), asked.len())
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for v in &venue_ids {
+        q = q.bind(*v);
+    }
+    for code in &asked {
+        q = q.bind(*code);
+    }
     let mut catalogues: HashMap<VenueId, HashSet<String>> = HashMap::new();
-    if !with_catalogue.is_empty() {
-        let sql = format!(
-            "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({})",
-            placeholders(engine, 0, with_catalogue.len())
-        );
-        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-        for v in &with_catalogue {
-            q = q.bind(v.0);
-        }
-        for row in q.fetch_all(&mut *tx).await? {
-            catalogues
-                .entry(VenueId(get_i64(&row, "venue_id")?))
-                .or_default()
-                .insert(get_string(&row, "service_code")?);
-        }
+    for row in q.fetch_all(&mut *tx).await? {
+        catalogues
+            .entry(VenueId(get_i64(&row, "venue_id")?))
+            .or_default()
+            .insert(get_string(&row, "service_code")?);
     }
     Ok(Venues { views, catalogues })
 }
