@@ -174,6 +174,17 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });
   assert.match(await funder.locator("table").textContent(), new RegExp(codes[0]));
   await visit(mediator, "/lieu/paiements", "lieu-paiements");
+  // The mediator adds a service to the venue's catalogue, from a phone-sized screen.
+  await mediator.setViewportSize({ width: 320, height: 800 });
+  await visit(mediator, "/lieu/catalogue", "lieu-catalogue-320");
+  assert.ok(await mediator.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+  await mediator.getByLabel("1.1.01 — Composantes et facettes de l'identité numérique").selectOption("individual");
+  await mediator.getByRole("button", { name: "Enregistrer le catalogue" }).click();
+  await mediator.waitForLoadState();
+  assert.match(await mediator.locator(".fr-alert--success").textContent(), /Catalogue enregistré : 9 services proposés/);
+  await axe(mediator, "lieu-catalogue-enregistre");
+  assert.match(await mediator.locator("main").textContent(), /Ajouté : 1\.1\.01 \(individuel\)/);
+  await mediator.setViewportSize({ width: 1280, height: 800 });
   // A mediator cannot open the funder's pages.
   const resp = await mediator.goto(base + "/commanditaire");
   assert.equal(resp.status(), 403);

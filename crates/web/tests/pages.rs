@@ -510,3 +510,44 @@ api_test! {
         assert_eq!(app.store().order_rules(a.order.id).await.unwrap(), before);
     }
 }
+
+api_test! {
+    async fn a_venue_keeps_its_catalogue_from_its_page(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        staff(&app, "m@lieu.fr", Actor::Venue(p.venue.id)).await;
+        let (client, _) = sign_in(&app, "m@lieu.fr", PASSWORD).await;
+        let (st, html) = page(&client, &app, "/lieu/catalogue").await;
+        assert_eq!(st, 200);
+        assert!(html.contains(r#"<label class="fr-label" for="s_2.1.07">2.1.07"#), "every service has its label");
+        let csrf = field(&html, "csrf");
+        let post = |form: Vec<(&'static str, &'static str)>, csrf: String| {
+            let (client, url) = (client.clone(), app.url("/lieu/catalogue"));
+            async move {
+                let mut form: Vec<(&str, String)> = form.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+                form.push(("csrf", csrf));
+                client.post(url).form(&form).send().await.unwrap()
+            }
+        };
+        let r = post(vec![("s_2.1.07", "collective"), ("s_1.1.01", "individual"), ("s_2.2.01", "")], csrf.clone()).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/lieu/catalogue?enregistre=1");
+        let stored: Vec<String> = app.store().venue_catalogue(p.venue.id).await.unwrap().into_iter().map(|(c, f)| format!("{c} {}", f.as_str())).collect();
+        assert_eq!(stored, ["1.1.01 individual", "2.1.07 collective"]);
+        let (_, html) = page(&client, &app, "/lieu/catalogue?enregistre=1").await;
+        assert!(html.contains("Catalogue enregistré : 2 services proposés."));
+        assert!(html.contains(r#"<option value="collective" selected>"#));
+        assert!(html.contains("Format changé : 1.1.01 (individuel), 2.1.07 (collectif) ; retiré : 1.1.02"), "the change is in the history");
+        // Emptying the catalogue of a qualified venue: a sentence, nothing changed.
+        let r = post(vec![("s_2.1.07", "")], csrf.clone()).await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("Un lieu qualifié garde au moins un service"));
+        assert_eq!(app.store().venue_catalogue(p.venue.id).await.unwrap().len(), 2);
+        // A stale form keeps what was chosen.
+        let r = post(vec![("s_3.1.01", "both")], "perime".into()).await;
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Votre saisie est conservée"));
+        assert!(html.contains(r#"<select class="fr-select" id="s_3.1.01" name="s_3.1.01">"#));
+        assert_eq!(app.store().venue_catalogue(p.venue.id).await.unwrap().len(), 2);
+    }
+}

@@ -5,6 +5,7 @@
 //! shows an error summary at the top plus a message on each field.
 
 mod assets;
+mod catalogue;
 mod distributor;
 mod error;
 mod funder;
@@ -59,6 +60,7 @@ impl Layout {
             ],
             Some(Actor::Venue(_)) => &[
                 ("/lieu", "Encaisser un pass"),
+                ("/lieu/catalogue", "Catalogue"),
                 ("/lieu/paiements", "Paiements"),
                 ("/lieux", "Lieux qualifiés"),
             ],
@@ -189,6 +191,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/lieu", get(scan::page))
         .route("/lieu/encaisser", post(scan::redeem))
+        .route(
+            "/lieu/catalogue",
+            get(catalogue::show).post(catalogue::save),
+        )
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
         .route("/structure", get(distributor::home))
         .route(

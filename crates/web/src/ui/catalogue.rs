@@ -1,0 +1,174 @@
+//! A venue's catalogue page: the services of the référentiel it gives, each individually,
+//! collectively or both, and the history of its changes.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::catalogue::{Catalogue, ServiceFormat};
+use passnum_core::{VenueId, paris};
+use passnum_store::StaffMember;
+use serde::Deserialize;
+
+use super::session::{Csrf, VenueStaff};
+use super::{FieldErrors, Layout, PageError, Submitted, render};
+use crate::AppState;
+
+pub struct ServiceRow {
+    pub code: String,
+    pub name: String,
+    /// "" (not given), "individual", "collective" or "both".
+    pub chosen: &'static str,
+}
+
+pub struct CategoryGroup {
+    pub heading: String,
+    pub services: Vec<ServiceRow>,
+}
+
+pub struct ChangeRow {
+    pub at: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "lieu_catalogue.html")]
+pub struct CataloguePage {
+    layout: Layout,
+    groups: Vec<CategoryGroup>,
+    offered: usize,
+    changes: Vec<ChangeRow>,
+    saved: bool,
+    errors: FieldErrors,
+}
+
+/// The form's field for a service: `s_2.1.07`.
+fn field(code: &str) -> String {
+    format!("s_{code}")
+}
+
+async fn page(
+    st: &AppState,
+    staff: &StaffMember,
+    venue: VenueId,
+    csrf: &Csrf,
+    chosen: &HashMap<String, ServiceFormat>,
+) -> Result<CataloguePage, PageError> {
+    let unavailable = |e| PageError::unavailable(e, "catalogue");
+    let services = st.store.list_services().await.map_err(unavailable)?;
+    let mut groups: Vec<CategoryGroup> = vec![];
+    for s in services {
+        let heading = format!("{} — {}", s.level_name, s.category_name);
+        if groups.last().is_none_or(|g| g.heading != heading) {
+            groups.push(CategoryGroup {
+                heading,
+                services: vec![],
+            });
+        }
+        let code = s.code.to_string();
+        let row = ServiceRow {
+            chosen: chosen.get(&code).map_or("", |f| f.as_str()),
+            code,
+            name: s.name,
+        };
+        if let Some(g) = groups.last_mut() {
+            g.services.push(row);
+        }
+    }
+    let changes = st
+        .store
+        .venue_catalogue_changes(venue, 10)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|c| ChangeRow {
+            at: paris::format_moment(c.at),
+            summary: c.summary,
+        })
+        .collect();
+    Ok(CataloguePage {
+        layout: Layout::new("Catalogue", Some(staff), csrf, "/lieu/catalogue"),
+        groups,
+        offered: chosen.len(),
+        changes,
+        saved: false,
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    enregistre: Option<String>,
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+    Query(q): Query<Saved>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let current: HashMap<String, ServiceFormat> = st
+        .store
+        .venue_catalogue(venue)
+        .await
+        .map_err(|e| PageError::unavailable(e, "catalogue"))?
+        .into_iter()
+        .collect();
+    let mut p = page(&st, &staff, venue, &csrf, &current).await?;
+    p.saved = q.enregistre.is_some();
+    Ok(render(StatusCode::OK, &p, &csrf))
+}
+
+pub async fn save(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+    Submitted { form, token_ok }: Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    // What was chosen, kept as typed whatever happens next.
+    let entries: Vec<(&str, &str)> = form
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("s_")?, v.as_str())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let kept: HashMap<String, ServiceFormat> = entries
+        .iter()
+        .filter_map(|(c, f)| Some((c.to_string(), ServiceFormat::parse(f)?)))
+        .collect();
+    let mut p = page(&st, &staff, venue, &csrf, &kept).await?;
+    let first = p
+        .groups
+        .first()
+        .and_then(|g| g.services.first())
+        .map(|s| field(&s.code))
+        .unwrap_or_default();
+    if !token_ok {
+        p.errors.add(&first, super::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &p, &csrf));
+    }
+    let catalogue =
+        match Catalogue::parse(entries.iter().copied(), |c| st.store.service_is_known(c)) {
+            Ok(c) => c,
+            Err(e) => {
+                p.errors.add(&first, e.to_string());
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
+            }
+        };
+    match st
+        .store
+        .set_venue_catalogue(venue, &catalogue, Some(staff.id), st.clock.now())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/lieu/catalogue?enregistre=1").into_response()),
+        Err(passnum_store::StoreError::Conflict { message, .. }) => {
+            p.errors.add(&first, message);
+            Ok(render(StatusCode::CONFLICT, &p, &csrf))
+        }
+        Err(e) => Err(PageError::unavailable(e, "catalogue")),
+    }
+}
