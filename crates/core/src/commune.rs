@@ -249,3 +249,80 @@ mod tests {
         }
     }
 }
+
+/// Letters without accents, in lower case, hyphens and apostrophes as spaces: "Vénissieux",
+/// "venissieux" and "VENISSIEUX" read the same, as do "Saint-Priest" and "saint priest".
+pub fn folded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        out.push(match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ÿ' => 'y',
+            '-' | '\'' | '’' => ' ',
+            other => other,
+        });
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Communes {
+    /// The communes a person means by `query`: a postcode ("69003"), else an INSEE code, or a
+    /// commune's name; a city with arrondissements brings them too ("Lyon": Lyon and its nine
+    /// arrondissements). Empty when nothing matches.
+    pub fn matching(&self, query: &str) -> Vec<&Commune> {
+        let q = folded(query);
+        if q.len() == 5 && q.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // People type postcodes; an INSEE code (what programs send) only when no postcode
+            // is written so.
+            let by_postcode = self.by_postcode(&q);
+            if !by_postcode.is_empty() {
+                return by_postcode;
+            }
+            if let Some(c) = InseeCode::parse(&q).ok().and_then(|code| self.get(&code)) {
+                return vec![c];
+            }
+        }
+        if q.is_empty() {
+            return vec![];
+        }
+        let arrondissements = format!("{q} ");
+        let mut found: Vec<&Commune> = self
+            .iter()
+            .filter(|c| {
+                let name = folded(c.name);
+                name == q
+                    || (name.starts_with(&arrondissements) && name.ends_with("arrondissement"))
+            })
+            .collect();
+        found.sort_by(|a, b| a.insee.cmp(b.insee));
+        found
+    }
+}
+
+#[cfg(test)]
+mod matching_tests {
+    use super::*;
+
+    #[test]
+    fn a_person_finds_communes_by_name_postcode_or_code() {
+        let c = communes();
+        let codes = |q: &str| -> Vec<&str> { c.matching(q).iter().map(|c| c.insee).collect() };
+        assert_eq!(codes("venissieux"), ["69259"]);
+        assert_eq!(codes("  VÉNISSIEUX "), ["69259"]);
+        assert_eq!(codes("69200"), ["69259"]);
+        assert_eq!(codes("69259"), ["69259"]);
+        let lyon = codes("Lyon");
+        assert_eq!(lyon.len(), 10, "{lyon:?}");
+        assert!(lyon.contains(&"69123") && lyon.contains(&"69383"));
+        // A venue may be registered under the city or its arrondissement: both are found.
+        assert_eq!(codes("69003"), ["69123", "69383"]);
+        assert!(codes("Atlantide").is_empty());
+        assert!(codes("").is_empty());
+        assert_eq!(folded("Saint-Priest"), folded("saint priest"));
+    }
+}

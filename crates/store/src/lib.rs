@@ -13,6 +13,7 @@
 mod catalogues;
 mod closing;
 mod corrections;
+mod directory;
 mod distribution;
 mod error;
 mod funders;
@@ -45,6 +46,7 @@ use sqlx::any::install_default_drivers;
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;
+pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use funders::{FUNDER_KINDS, Funder};

@@ -551,3 +551,67 @@ api_test! {
         assert_eq!(app.store().venue_catalogue(p.venue.id).await.unwrap().len(), 2);
     }
 }
+
+api_test! {
+    async fn people_find_venues_by_place_what_they_learn_and_how(app) {
+        let s = app.store();
+        let make = |siret: &'static str, name: &'static str, commune: &'static str, status, entries: Vec<(&'static str, &'static str)>| async move {
+            let v = s.create_venue(&passnum_store::NewVenue {
+                siret: passnum_core::Siret::parse(siret).unwrap(),
+                name: name.into(),
+                commune: passnum_core::InseeCode::parse(commune).unwrap(),
+                status: passnum_core::VenueStatus::Applied,
+                qualified_until: None,
+                address: format!("1 place de la Mairie ({name})"),
+                contact: "04 00 00 00 00".into(),
+                services: vec![],
+            }, t0()).await.unwrap();
+            let c = passnum_core::catalogue::Catalogue::parse(entries, |c| s.service_is_known(c)).unwrap();
+            s.set_venue_catalogue(v.id, &c, None, t0()).await.unwrap();
+            if status != passnum_core::VenueStatus::Applied {
+                s.set_venue_status(v.id, status, None).await.unwrap();
+            }
+            v.id
+        };
+        use passnum_core::VenueStatus::*;
+        let venissieux = make("21690123000005", "France Services", "69259", Qualified, vec![("2.2.01", "individual")]).await;
+        make("44306184100047", "Médiathèque du 3e", "69383", Qualified, vec![("2.1.07", "collective")]).await;
+        let applied = make("73282932000074", "Candidat de Vénissieux", "69259", Applied, vec![("2.2.01", "both")]).await;
+        let anon = Client::new();
+        let get = |path: String| {
+            let anon = anon.clone();
+            let url = app.url(&path);
+            async move {
+                let r = anon.get(url).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (st, html) = get("/lieux".into()).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<strong>2</strong> lieux trouvés"), "only qualified venues");
+        assert!(html.contains("Vénissieux") && html.contains("Lyon 3e Arrondissement"), "commune names, not codes");
+        assert!(!html.contains("Candidat"));
+        let (_, html) = get("/lieux?q=VENISSIEUX".into()).await;
+        assert!(html.contains("<strong>1</strong> lieu trouvé") && html.contains("France Services"), "{html}");
+        let (_, html) = get("/lieux?q=Lyon".into()).await;
+        assert!(html.contains("Médiathèque du 3e") && !html.contains("France Services"), "a city finds its arrondissements");
+        let (_, html) = get("/lieux?q=69003".into()).await;
+        assert!(html.contains("Médiathèque du 3e"), "by postcode");
+        let (_, html) = get("/lieux?categorie=2.2".into()).await;
+        assert!(html.contains("France Services") && !html.contains("Médiathèque du 3e"));
+        let (_, html) = get("/lieux?format=collective".into()).await;
+        assert!(!html.contains("France Services") && html.contains("Médiathèque du 3e"));
+        let (_, html) = get("/lieux?q=Atlantide".into()).await;
+        assert!(html.contains("Aucune commune ne s&#x27;appelle") || html.contains("Aucune commune ne s'appelle"), "{html}");
+        // Bad input never breaks the page.
+        for q in ["/lieux?page=-3", "/lieux?page=999999999999", "/lieux?format=%00", "/lieux?categorie=%27%3B"] {
+            assert_eq!(get(q.into()).await.0, 200, "{q}");
+        }
+        // A venue's page: its services by category, with their format; none for a candidate.
+        let (st, html) = get(format!("/lieux/{}", venissieux.0)).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Pôle Emploi : faire ses déclarations en ligne") && html.contains("(individuel)"), "{html}");
+        assert_eq!(get(format!("/lieux/{}", applied.0)).await.0, 404);
+        assert_eq!(get("/lieux/pas-un-nombre".into()).await.0, 404);
+    }
+}

@@ -8,6 +8,9 @@ ALTER TABLE venue_services ADD COLUMN format TEXT NOT NULL DEFAULT 'both'
 ALTER TABLE services ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ALTER TABLE services ADD COLUMN standard_service TEXT NOT NULL DEFAULT '';
 
+-- The public directory looks qualified venues up by commune.
+CREATE INDEX venues_directory ON venues (status, commune_insee, name);
+
 -- When a venue's public data last changed (the standard's date_maj).
 ALTER TABLE venues ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
 UPDATE venues SET updated_at = created_at;

@@ -6,6 +6,7 @@
 
 mod assets;
 mod catalogue;
+mod directory;
 mod distributor;
 mod error;
 mod funder;
@@ -182,7 +183,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(public::home))
         .route("/verifier", get(public::check_form).post(public::check))
-        .route("/lieux", get(public::venues))
+        .route("/lieux", get(directory::list))
+        .route("/lieux/{id}", get(directory::card))
         .route("/connexion", get(login::form).post(login::submit))
         .route("/deconnexion", post(login::sign_out))
         .route(
