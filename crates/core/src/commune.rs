@@ -271,6 +271,12 @@ pub fn folded(text: &str) -> String {
 }
 
 impl Communes {
+    /// Every commune's folded name with its code, folded once for the life of the process.
+    fn folded_names(&self) -> &[(String, &'static str)] {
+        static FOLDED: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+        FOLDED.get_or_init(|| self.iter().map(|c| (folded(c.name), c.insee)).collect())
+    }
+
     /// The communes a person means by `query`: a postcode ("69003"), else an INSEE code, or a
     /// commune's name; a city with arrondissements brings them too ("Lyon": Lyon and its nine
     /// arrondissements). Empty when nothing matches.
@@ -292,12 +298,13 @@ impl Communes {
         }
         let arrondissements = format!("{q} ");
         let mut found: Vec<&Commune> = self
+            .folded_names()
             .iter()
-            .filter(|c| {
-                let name = folded(c.name);
-                name == q
+            .filter(|(name, _)| {
+                *name == q
                     || (name.starts_with(&arrondissements) && name.ends_with("arrondissement"))
             })
+            .filter_map(|(_, insee)| self.by_code.get(*insee))
             .collect();
         found.sort_by(|a, b| a.insee.cmp(b.insee));
         found

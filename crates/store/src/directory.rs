@@ -36,8 +36,7 @@ impl Store {
         // Today first; the communes, category and formats follow. Every parameter is written
         // by `placeholders`, as SQLite numbers `?` by position and mixing styles breaks that.
         let mut filter = format!(
-            "v.status = 'qualified' AND v.commune_insee IS NOT NULL \
-             AND (v.qualified_until IS NULL OR v.qualified_until >= {})",
+            "v.status = 'qualified' AND (v.qualified_until IS NULL OR v.qualified_until >= {})",
             placeholders(engine, 0, 1)
         );
         let mut next = 1;
@@ -56,14 +55,17 @@ impl Store {
             Some(ServiceFormat::Both) => &["both"],
         };
         if search.category.is_some() || !formats.is_empty() {
-            filter.push_str(" AND EXISTS (SELECT 1 FROM venue_services vs");
-            if search.category.is_some() {
-                filter.push_str(" JOIN services s ON s.code = vs.service_code");
-            }
-            filter.push_str(" WHERE vs.venue_id = v.id");
+            // In a few communes, a look into each venue's catalogue (by its primary key) is
+            // cheapest; anywhere, the set of venues built once from the catalogue side,
+            // through its (service_code, format, venue_id) index.
+            filter.push_str(if communes.is_empty() {
+                " AND v.id IN (SELECT vs.venue_id FROM venue_services vs WHERE 1 = 1"
+            } else {
+                " AND EXISTS (SELECT 1 FROM venue_services vs WHERE vs.venue_id = v.id"
+            });
             if search.category.is_some() {
                 filter.push_str(&format!(
-                    " AND s.category_code = {}",
+                    " AND vs.service_code IN (SELECT s.code FROM services s WHERE s.category_code = {})",
                     placeholders(engine, next, 1)
                 ));
                 next += 1;

@@ -15,6 +15,7 @@ use passnum_web::{AppState, Application};
 
 use crate::now;
 
+mod directory;
 mod distribution;
 mod pages;
 mod payment_run;
@@ -65,7 +66,11 @@ pub struct BenchArgs {
     /// Qualified venues among which the orientation measurement suggests.
     #[arg(long, default_value_t = 10_000)]
     orientation_venues: usize,
+    /// Qualified venues among which the directory measurement searches.
+    #[arg(long, default_value_t = 20_000)]
+    directory_venues: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
+    /// directory,
     /// allocation, orientation (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
@@ -236,6 +241,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("orientation") {
         bench_orientation(&store, &args, tag + 5).await?;
+    }
+    if wants("directory") {
+        directory::bench_directory(&store, &args, tag + 6).await?;
     }
     store.close().await;
     Ok(())

@@ -8,8 +8,11 @@ ALTER TABLE venue_services ADD COLUMN format TEXT NOT NULL DEFAULT 'both'
 ALTER TABLE services ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ALTER TABLE services ADD COLUMN standard_service TEXT NOT NULL DEFAULT '';
 
--- The public directory looks qualified venues up by commune.
+-- The public directory looks qualified venues up by commune, lists them by name, and finds
+-- those giving a service (of a category) in a format.
 CREATE INDEX venues_directory ON venues (status, commune_insee, name);
+CREATE INDEX venues_directory_by_name ON venues (status, name);
+CREATE INDEX venue_services_by_service ON venue_services (service_code, format, venue_id);
 
 -- When a venue's public data last changed (the standard's date_maj).
 ALTER TABLE venues ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
