@@ -41,8 +41,8 @@ pub struct DirectoryQuery {
 pub struct ListedVenue {
     pub id: i64,
     pub name: String,
-    pub commune: String,
-    pub address: String,
+    /// The address, with the commune's name when the address does not already say it.
+    pub place: String,
 }
 
 pub struct Choice {
@@ -66,6 +66,21 @@ pub struct DirectoryPage {
     query: String,
     /// A sentence when the place typed matched no commune.
     unknown_place: bool,
+}
+
+/// "Place Lazare-Goujon, 69100 Villeurbanne" as it is; "30 rue X" becomes "30 rue X — Lyon".
+fn address_line(address: &str, insee: &str) -> String {
+    let commune = commune_name(insee);
+    let address = address.trim();
+    if address.is_empty() {
+        commune
+    } else if passnum_core::commune::folded(address)
+        .contains(&passnum_core::commune::folded(&commune))
+    {
+        address.to_string()
+    } else {
+        format!("{address} — {commune}")
+    }
 }
 
 pub fn commune_name(insee: &str) -> String {
@@ -145,9 +160,8 @@ pub async fn list(
             .into_iter()
             .map(|v| ListedVenue {
                 id: v.id.0,
-                commune: commune_name(&v.commune_insee),
+                place: address_line(&v.address, &v.commune_insee),
                 name: v.name,
-                address: v.address,
             })
             .collect(),
         total,
@@ -173,8 +187,7 @@ pub struct OfferedCategory {
 pub struct VenueCard {
     layout: Layout,
     name: String,
-    commune: String,
-    address: String,
+    place: String,
     contact: String,
     opening_hours: String,
     accessibility: String,
@@ -229,9 +242,8 @@ pub async fn card(
     }
     let p = VenueCard {
         layout: Layout::new(venue.name.clone(), staff.as_ref(), &csrf, "/lieux"),
-        commune: commune_name(&venue.commune_insee),
+        place: address_line(&venue.address, &venue.commune_insee),
         name: venue.name,
-        address: venue.address,
         contact: venue.contact,
         opening_hours: venue.opening_hours,
         accessibility: venue.accessibility,
