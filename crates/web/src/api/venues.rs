@@ -130,12 +130,7 @@ pub async fn set_practical_info(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetPracticalInfo>,
 ) -> ApiResult<Json<VenueDto>> {
-    match auth.0 {
-        Actor::Operator => {}
-        Actor::Venue(v) if v.0 == id => {}
-        Actor::Venue(_) => return Err(ApiError::not_found()),
-        Actor::Funder(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
-    }
+    may_edit_venue(&auth, id)?;
     let v = st
         .store
         .set_venue_practical_info(VenueId(id), &body.opening_hours, &body.accessibility)
