@@ -109,6 +109,12 @@ test("public pages are accessible and the pass check answers", async () => {
   const page = watched(await browser.newPage());
   await visit(page, "/", "accueil");
   await visit(page, "/lieux", "lieux");
+  await visit(page, "/referentiel", "referentiel");
+  await visit(page, "/lieux?q=Lyon&categorie=2.1&format=collective", "lieux-recherche");
+  await page.setViewportSize({ width: 320, height: 800 });
+  await visit(page, "/lieux", "lieux-320");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+  await page.setViewportSize({ width: 1280, height: 800 });
   await visit(page, "/connexion", "connexion");
   await visit(page, "/verifier", "verifier");
   await page.getByLabel(/Code du pass/).fill(codes[2].toLowerCase().replaceAll("-", " "));

@@ -613,5 +613,11 @@ api_test! {
         assert!(html.contains("Pôle Emploi : faire ses déclarations en ligne") && html.contains("(individuel)"), "{html}");
         assert_eq!(get(format!("/lieux/{}", applied.0)).await.0, 404);
         assert_eq!(get("/lieux/pas-un-nombre".into()).await.0, 404);
+        // The référentiel, for anyone, with the standard's heading of each category.
+        let (st, html) = get("/referentiel".into()).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Niveau 2 — Maîtriser"), "{html}");
+        assert!(html.contains("2.2 Faire ses démarches en ligne <span class=\"fr-text--sm fr-text--regular\">(Aide aux démarches administratives)</span>"), "{html}");
+        assert!(html.contains("2.1.07"));
     }
 }

@@ -251,3 +251,77 @@ pub async fn card(
     };
     Ok(render(StatusCode::OK, &p, &csrf))
 }
+
+pub struct ReferentielCategory {
+    pub code: String,
+    pub name: String,
+    /// The national venue standard's `services` value the category maps to.
+    pub standard: &'static str,
+    /// (code, name) of each service.
+    pub services: Vec<(String, String)>,
+}
+
+pub struct ReferentielLevel {
+    pub level: i64,
+    pub name: String,
+    pub categories: Vec<ReferentielCategory>,
+}
+
+#[derive(Template)]
+#[template(path = "referentiel.html")]
+pub struct ReferentielPage {
+    layout: Layout,
+    levels: Vec<ReferentielLevel>,
+}
+
+/// `/referentiel`: every service of the référentiel, by level and category, for anyone.
+pub async fn referentiel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    MaybeStaff(staff): MaybeStaff,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let services = st
+        .store
+        .list_services()
+        .await
+        .map_err(|e| PageError::unavailable(e, "référentiel"))?;
+    let mut levels: Vec<ReferentielLevel> = vec![];
+    for s in services {
+        if levels.last().is_none_or(|l| l.level != s.level) {
+            levels.push(ReferentielLevel {
+                level: s.level,
+                name: s.level_name.clone(),
+                categories: vec![],
+            });
+        }
+        let Some(level) = levels.last_mut() else {
+            continue;
+        };
+        if level
+            .categories
+            .last()
+            .is_none_or(|c| c.code != s.category_code)
+        {
+            level.categories.push(ReferentielCategory {
+                standard: passnum_core::standard::standard_service("", &s.category_code, s.level),
+                code: s.category_code.clone(),
+                name: s.category_name.clone(),
+                services: vec![],
+            });
+        }
+        if let Some(c) = level.categories.last_mut() {
+            c.services.push((s.code.to_string(), s.name));
+        }
+    }
+    let p = ReferentielPage {
+        layout: Layout::new(
+            "Le référentiel des services",
+            staff.as_ref(),
+            &csrf,
+            "/referentiel",
+        ),
+        levels,
+    };
+    Ok(render(StatusCode::OK, &p, &csrf))
+}

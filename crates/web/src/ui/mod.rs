@@ -185,6 +185,7 @@ pub fn router() -> Router<AppState> {
         .route("/verifier", get(public::check_form).post(public::check))
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
+        .route("/referentiel", get(directory::referentiel))
         .route("/connexion", get(login::form).post(login::submit))
         .route("/deconnexion", post(login::sign_out))
         .route(
