@@ -12,6 +12,12 @@ pub enum ServicesCommand {
     Load { file: std::path::PathBuf },
     /// List the services.
     List,
+    /// Write the référentiel as CSV, in the format `load` reads (to the standard output
+    /// without --out).
+    Export {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(ctx: &Ctx, command: ServicesCommand) -> anyhow::Result<()> {
@@ -24,6 +30,26 @@ pub async fn run(ctx: &Ctx, command: ServicesCommand) -> anyhow::Result<()> {
             let store = ctx.store().await?;
             let n = store.load_services(&catalog).await?;
             eprintln!("{n} services chargés.");
+            Ok(())
+        }
+        ServicesCommand::Export { out } => {
+            let store = ctx.store().await?;
+            let catalog = ServiceCatalog {
+                services: store.list_services().await?,
+            };
+            let text = catalog.to_csv();
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("écriture de {}", path.display()))?;
+                    eprintln!(
+                        "{} services écrits dans {}.",
+                        catalog.services.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
             Ok(())
         }
         ServicesCommand::List => {

@@ -101,6 +101,35 @@ impl ServiceCatalog {
         }
         Ok(Self { services })
     }
+
+    /// The catalogue in the format `parse_csv` reads (and `passnum services load` takes):
+    /// what an operator exports, edits in a spreadsheet and loads again.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut rows = vec![[
+            "level".to_string(),
+            "level_name".into(),
+            "category_code".into(),
+            "category_name".into(),
+            "service_code".into(),
+            "service_name".into(),
+        ]];
+        rows.extend(self.services.iter().map(|s| {
+            [
+                s.level.to_string(),
+                s.level_name.clone(),
+                s.category_code.clone(),
+                s.category_name.clone(),
+                s.code.to_string(),
+                s.name.clone(),
+            ]
+        }));
+        for row in rows {
+            // Writing to memory cannot fail.
+            let _ = w.write_record(&row);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
 }
 
 /// The référentiel shipped with passnum (copied from the programme's public descriptions,
@@ -123,6 +152,18 @@ mod tests {
             .find(|s| s.code.as_str() == "2.1.07")
             .unwrap();
         assert_eq!(email.name, "Envoyer, recevoir, gérer ses emails");
+    }
+
+    #[test]
+    fn an_exported_referentiel_loads_back_the_same() {
+        let c = ServiceCatalog::parse_csv(DEFAULT_REFERENTIEL_CSV).unwrap();
+        let again = ServiceCatalog::parse_csv(&c.to_csv()).unwrap();
+        assert_eq!(again.services, c.services);
+        // Names with commas and quotes survive.
+        assert!(
+            c.to_csv()
+                .contains("\"Envoyer, recevoir, gérer ses emails\"")
+        );
     }
 
     #[test]
