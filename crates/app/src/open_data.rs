@@ -73,7 +73,7 @@ pub fn file_name(today: time::Date, producer: Option<&str>, territory: Option<&s
     // Unaccented letters and digits only ("Bordeaux Métropole" → "BordeauxMetropole").
     let keep = |s: &str| -> String {
         s.chars()
-            .map(unaccented)
+            .map(passnum_core::text::unaccented)
             .filter(|c| c.is_ascii_alphanumeric())
             .take(60)
             .collect()
@@ -87,24 +87,6 @@ pub fn file_name(today: time::Date, producer: Option<&str>, territory: Option<&s
         parts.push(t);
     }
     parts.join("_") + ".csv"
-}
-
-fn unaccented(c: char) -> char {
-    match c {
-        'à' | 'â' | 'ä' => 'a',
-        'À' | 'Â' | 'Ä' => 'A',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'É' | 'È' | 'Ê' | 'Ë' => 'E',
-        'î' | 'ï' => 'i',
-        'Î' | 'Ï' => 'I',
-        'ô' | 'ö' => 'o',
-        'Ô' | 'Ö' => 'O',
-        'ù' | 'û' | 'ü' => 'u',
-        'Ù' | 'Û' | 'Ü' => 'U',
-        'ç' => 'c',
-        'Ç' => 'C',
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -256,15 +256,8 @@ pub fn folded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.trim().chars().flat_map(char::to_lowercase) {
         out.push(match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ÿ' => 'y',
             '-' | '\'' | '’' => ' ',
-            other => other,
+            other => crate::text::unaccented(other),
         });
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")

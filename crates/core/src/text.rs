@@ -10,6 +10,28 @@ pub const MAX_ADDRESS_CHARS: usize = 300;
 /// Typed identifiers (SIRET with spaces, a commune code or name, a number), kept for display.
 pub const MAX_TYPED_ID_CHARS: usize = 40;
 
+/// The letter without its accent ("é" → "e", "Ç" → "C"), case kept; other characters as
+/// they are. For names that must be written without accents (file names, searches).
+pub fn unaccented(c: char) -> char {
+    match c {
+        'à' | 'â' | 'ä' => 'a',
+        'À' | 'Â' | 'Ä' => 'A',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'É' | 'È' | 'Ê' | 'Ë' => 'E',
+        'î' | 'ï' => 'i',
+        'Î' | 'Ï' => 'I',
+        'ô' | 'ö' => 'o',
+        'Ô' | 'Ö' => 'O',
+        'ù' | 'û' | 'ü' => 'u',
+        'Ù' | 'Û' | 'Ü' => 'U',
+        'ç' => 'c',
+        'Ç' => 'C',
+        'ÿ' => 'y',
+        'Ÿ' => 'Y',
+        other => other,
+    }
+}
+
 /// What a refused form shows back in a field: the text as typed, cut at `max` characters so
 /// that a page never echoes an unbounded body.
 pub fn kept(text: &str, max: usize) -> String {

@@ -23,22 +23,8 @@ impl Store {
         &self,
         id: VenueId,
     ) -> Result<Vec<(String, ServiceFormat)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT service_code, format FROM venue_services WHERE venue_id = $1 ORDER BY service_code",
-        )
-        .bind(id.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let format = get_string(r, "format")?;
-                Ok((
-                    get_string(r, "service_code")?,
-                    ServiceFormat::parse(&format)
-                        .ok_or_else(|| StoreError::corrupt(format!("format {format}")))?,
-                ))
-            })
-            .collect()
+        let mut conn = self.pool().acquire().await?;
+        read_catalogue(&mut conn, id).await
     }
 
     /// Replaces the venue's catalogue, at once, and records what changed. A qualified venue
@@ -62,15 +48,7 @@ impl Store {
                 message: "Un lieu qualifié garde au moins un service à son catalogue : ajoutez-en un avant de retirer les autres.".into(),
             });
         }
-        let before_rows =
-            sqlx::query("SELECT service_code, format FROM venue_services WHERE venue_id = $1")
-                .bind(id.0)
-                .fetch_all(&mut *tx)
-                .await?;
-        let before_pairs: Vec<(String, String)> = before_rows
-            .iter()
-            .map(|r| Ok((get_string(r, "service_code")?, get_string(r, "format")?)))
-            .collect::<Result<_, StoreError>>()?;
+        let before_pairs = read_catalogue(&mut tx, id).await?;
         // What is stored was checked when written; a service deactivated since stays readable.
         let before = Catalogue::parse(
             before_pairs.iter().map(|(c, f)| (c.as_str(), f.as_str())),
@@ -210,19 +188,35 @@ impl Store {
             let Some(&i) = index.get(&get_i64(e, "venue_id")?) else {
                 continue;
             };
-            let format = get_string(e, "format")?;
             let chosen = get_string(e, "standard_service")?;
             let value = passnum_core::standard::standard_service(
                 &chosen,
                 &get_string(e, "category_code")?,
                 get_i64(e, "level")?,
             );
-            out[i].services.push((
-                value.to_string(),
-                ServiceFormat::parse(&format)
-                    .ok_or_else(|| StoreError::corrupt(format!("format {format}")))?,
-            ));
+            out[i].services.push((value.to_string(), stored_format(e)?));
         }
         Ok(out)
     }
+}
+
+/// A catalogue's rows, in code order, on a connection or inside a transaction.
+async fn read_catalogue(
+    conn: &mut sqlx::AnyConnection,
+    id: VenueId,
+) -> Result<Vec<(String, ServiceFormat)>, StoreError> {
+    sqlx::query(
+        "SELECT service_code, format FROM venue_services WHERE venue_id = $1 ORDER BY service_code",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((get_string(r, "service_code")?, stored_format(r)?)))
+    .collect()
+}
+
+fn stored_format(row: &sqlx::any::AnyRow) -> Result<ServiceFormat, StoreError> {
+    let format = get_string(row, "format")?;
+    ServiceFormat::parse(&format).ok_or_else(|| StoreError::corrupt(format!("format {format}")))
 }
