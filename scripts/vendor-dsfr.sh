@@ -4,7 +4,7 @@
 # references. Nothing is loaded from a CDN at run time; the files are embedded in the binary.
 set -euo pipefail
 VERSION="${DSFR_VERSION:-1.15.3}"
-COMPONENTS="button input form select alert header footer table badge logo link skiplink notice callout breadcrumb pagination tag"
+COMPONENTS="button input form select alert header footer table badge logo link skiplink notice callout breadcrumb pagination tag checkbox radio upload"
 cd "$(dirname "$0")/.."
 out=crates/web/assets/dsfr
 tmp=$(mktemp -d)

@@ -202,7 +202,7 @@ async fn seed(
     let mut venues = vec![];
     for (siret, name, commune, status, address, contact, services) in VENUES {
         let v = NewVenue {
-            siret: Siret::parse(siret)?,
+            siret: Siret::parse(siret)?.into(),
             name: (*name).into(),
             commune: InseeCode::parse(commune)?,
             status: VenueStatus::Applied,
@@ -220,7 +220,14 @@ async fn seed(
             .set_venue_catalogue(created.id, &catalogue, None, at)
             .await?;
         if *status != VenueStatus::Applied {
-            created = store.set_venue_status(created.id, *status, None).await?;
+            created = store
+                .set_venue_status(
+                    created.id,
+                    &passnum_core::StatusDecision::new(*status, "Lieu de démonstration."),
+                    None,
+                    at,
+                )
+                .await?;
         }
         store
             .set_venue_practical_info(

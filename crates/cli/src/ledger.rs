@@ -81,7 +81,14 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
     for d in &done {
         println!("Commande n° {} : {}", d.order_id, d.summary);
     }
-    if done.is_empty() {
+    let venues = store.run_qualification_steps(now()).await?;
+    for d in &venues {
+        println!(
+            "Lieu n° {} ({}) : {}",
+            d.venue_id.0, d.venue_name, d.summary
+        );
+    }
+    if done.is_empty() && venues.is_empty() {
         println!("Rien à faire aujourd'hui.");
     }
     const DAY_MS: i64 = 24 * 3_600_000;

@@ -120,7 +120,9 @@ enum Command {
         command: ledger::LedgerCommand,
     },
     /// Dated jobs, for cron: the end-of-validity steps of every order (J-30 alert, J-15 stop
-    /// of distribution, expiry with a credit note). Each step happens once, however often this runs.
+    /// of distribution, expiry with a credit note) and of every venue's qualification (warning
+    /// 30 days before its last day, end the day after). Each step happens once, however often
+    /// this runs.
     Jobs {
         #[command(subcommand)]
         command: ledger::JobsCommand,

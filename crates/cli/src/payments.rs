@@ -403,7 +403,7 @@ mod tests {
         let v = s
             .create_venue(
                 &NewVenue {
-                    siret: Siret::parse("21690123000005").unwrap(),
+                    siret: Siret::parse("21690123000005").unwrap().into(),
                     name: "Médiathèque; \"centrale\"".into(),
                     commune: InseeCode::parse("01053").unwrap(),
                     status: VenueStatus::Qualified,

@@ -92,7 +92,7 @@ async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
     let venue = s
         .create_venue(
             &NewVenue {
-                siret: Siret::parse("21690123000005").unwrap(),
+                siret: Siret::parse("21690123000005").unwrap().into(),
                 name: "Médiathèque".into(),
                 commune: InseeCode::parse("69123").unwrap(),
                 status: VenueStatus::Qualified,

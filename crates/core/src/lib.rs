@@ -5,6 +5,7 @@
 //! Rules live here once, so the CLI, the JSON API and the web pages all agree.
 
 pub mod allocation;
+pub mod application;
 pub mod bank;
 pub mod bic;
 pub mod catalogue;
@@ -27,6 +28,7 @@ pub mod refusal;
 pub mod sepa;
 pub mod service;
 pub mod signature;
+pub mod org_number;
 pub mod siret;
 pub mod standard;
 pub mod text;
@@ -46,8 +48,9 @@ pub use order::{
 pub use place::{DepartementCode, InseeCode, PlaceError};
 pub use refusal::{Refusal, RefusalKind};
 pub use service::{Service, ServiceCatalog, ServiceCode};
+pub use org_number::{OrgNumber, OrgNumberError};
 pub use siret::{Siret, SiretError};
-pub use venue::{VenueStatus, VenueView};
+pub use venue::{StatusDecision, VenueStatus, VenueView};
 
 /// A point in time, in milliseconds since the Unix epoch (UTC).
 ///

@@ -10,6 +10,7 @@
 //! them run beside the writer). On PostgreSQL both pools are the same, and row locks
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod applications;
 mod catalogues;
 mod closing;
 mod corrections;
@@ -43,6 +44,9 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
+pub use applications::{
+    DocumentInfo, EndingQualification, NewApplication, QualificationStepDone,
+};
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;
@@ -73,7 +77,7 @@ pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::StaffMember;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
-pub use venues::{NewVenue, Venue};
+pub use venues::{NewVenue, StatusChange, Venue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {

@@ -37,6 +37,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0011_sign_in_attempts.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_catalogues.sql")),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_applications.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -74,6 +78,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../migrations/postgres/0012_catalogues.sql"),
+    ),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_applications.sql"),
     ),
 ];
 

@@ -19,11 +19,14 @@ pub struct StaffMember {
     pub actor: Actor,
     pub created_at: Timestamp,
     pub disabled: bool,
+    /// The organisation's own administrator (a venue's applicant): invites its colleagues.
+    pub org_admin: bool,
 }
 
-const COLUMNS: &str = "id, email, display_name, role, org_id, created_at, disabled_at";
+pub(crate) const COLUMNS: &str =
+    "id, email, display_name, role, org_id, created_at, disabled_at, org_admin";
 
-fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
+pub(crate) fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
     let role = get_string(row, "role")?;
     let org = get_i64(row, "org_id")?;
     Ok(StaffMember {
@@ -33,6 +36,7 @@ fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
         actor: Actor::from_parts(&role, org)?,
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
         disabled: get_opt_i64(row, "disabled_at")?.is_some(),
+        org_admin: get_i64(row, "org_admin")? == 1,
     })
 }
 

@@ -1,16 +1,19 @@
-use passnum_core::{InseeCode, Siret, Timestamp, VenueId, VenueStatus, VenueView};
+use passnum_core::venue::StatusDecision;
+use passnum_core::{InseeCode, OrgNumber, Timestamp, VenueId, VenueStatus, VenueView, paris};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use time::Date;
 
 use crate::funders::clean_name;
-use crate::rows::{date_to_sql, get_i64, get_opt_date, get_string, page_limit};
+use crate::rows::{date_to_sql, get_i64, get_opt_date, get_opt_i64, get_opt_string, get_string, page_limit};
 use crate::{Store, StoreError};
 use passnum_core::text::MAX_ADDRESS_CHARS;
 
 #[derive(Clone, Debug)]
 pub struct NewVenue {
-    pub siret: Siret,
+    /// The organisation's SIRET, or the RNA number of an association without one (the column
+    /// keeps its historical name `siret`).
+    pub siret: OrgNumber,
     pub name: String,
     pub commune: InseeCode,
     pub status: VenueStatus,
@@ -41,9 +44,26 @@ pub struct Venue {
     pub accessibility: String,
     /// Codes of the services offered.
     pub services: Vec<String>,
+    /// Name and role of who commits the organisation (from its application).
+    pub legal_representative: String,
+    /// When the applicant accepted the programme's charter (none: registered by the operator).
+    pub charter_accepted_at: Option<Timestamp>,
 }
 
-pub(crate) const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, opening_hours, accessibility";
+pub(crate) const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, opening_hours, accessibility, legal_representative, charter_accepted_at";
+
+/// One status a venue went through, with who decided and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub at: Timestamp,
+    /// None: the daily job, the command line, an API token or an upgrade.
+    pub by_staff: Option<i64>,
+    pub by_name: Option<String>,
+    pub from: Option<VenueStatus>,
+    pub to: VenueStatus,
+    pub qualified_until: Option<Date>,
+    pub reason: String,
+}
 
 pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
     let status = get_string(row, "status")?;
@@ -61,10 +81,12 @@ pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
         opening_hours: get_string(row, "opening_hours")?,
         accessibility: get_string(row, "accessibility")?,
         services: vec![],
+        legal_representative: get_string(row, "legal_representative")?,
+        charter_accepted_at: get_opt_i64(row, "charter_accepted_at")?.map(Timestamp::from_unix_ms),
     })
 }
 
-fn clean_text(s: &str, what: &str, max: usize) -> Result<String, StoreError> {
+pub(crate) fn clean_text(s: &str, what: &str, max: usize) -> Result<String, StoreError> {
     let s = s.trim();
     if s.chars().count() > max {
         return Err(StoreError::Invalid {
@@ -85,12 +107,42 @@ impl Venue {
     }
 }
 
-fn siret_taken() -> StoreError {
+pub(crate) fn siret_taken() -> StoreError {
     StoreError::Conflict {
         code: "siret_taken",
-        message: "Ce SIRET appartient déjà à un lieu : un SIRET ne peut désigner qu'un seul lieu."
+        message: "Ce numéro (SIRET ou RNA) appartient déjà à un lieu inscrit : un organisme ne s'inscrit qu'une fois. Pour reprendre ce lieu ou modifier sa fiche, écrivez à l'opérateur du programme."
             .into(),
     }
+}
+
+fn status(row: &AnyRow, col: &str) -> Result<VenueStatus, StoreError> {
+    let s = get_string(row, col)?;
+    VenueStatus::parse(&s).ok_or_else(|| StoreError::corrupt(format!("statut {s}")))
+}
+
+/// Records one status change, inside the caller's transaction.
+pub(crate) async fn record_status_change(
+    tx: &mut sqlx::AnyConnection,
+    id: VenueId,
+    from: Option<VenueStatus>,
+    decision: &StatusDecision,
+    by_staff: Option<i64>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO venue_status_changes (venue_id, at, by_staff, from_status, to_status, qualified_until, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id.0)
+    .bind(now.unix_ms())
+    .bind(by_staff)
+    .bind(from.map(VenueStatus::as_str))
+    .bind(decision.to.as_str())
+    .bind(decision.qualified_until.map(date_to_sql))
+    .bind(decision.reason.trim())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -117,8 +169,8 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at, address, contact) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at, updated_at, address, contact) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {COLUMNS}"
         )))
         .bind(v.siret.as_str())
         .bind(&name)
@@ -144,6 +196,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let decision = StatusDecision {
+            to: v.status,
+            qualified_until: v.qualified_until,
+            reason: "Lieu enregistré par l'opérateur.".into(),
+        };
+        record_status_change(&mut tx, created.id, None, &decision, None, now).await?;
         tx.commit().await?;
         created.services = services;
         Ok(created)
@@ -227,13 +285,25 @@ impl Store {
         self.get_venue(id).await
     }
 
-    /// Qualify, suspend or revoke a venue.
+    /// Decides on a venue (qualify, ask for more, refuse, suspend, withdraw, end), and records
+    /// the decision with who took it and why. The checks and the change happen in one
+    /// transaction, so two decisions taken together cannot both pass on the same old status.
     pub async fn set_venue_status(
         &self,
         id: VenueId,
-        status: VenueStatus,
-        qualified_until: Option<Date>,
+        decision: &StatusDecision,
+        by_staff: Option<i64>,
+        now: Timestamp,
     ) -> Result<Venue, StoreError> {
+        let reason = clean_text(
+            &decision.reason,
+            "Le motif",
+            passnum_core::venue::MAX_REASON_CHARS,
+        )?;
+        let decision = StatusDecision {
+            reason,
+            ..decision.clone()
+        };
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM venues WHERE id = $1"
@@ -252,24 +322,130 @@ impl Store {
         )?;
         passnum_core::venue::check_status_change(
             current.status,
-            status,
+            &decision,
             usize::try_from(catalogue_len).unwrap_or(0),
+            paris::local_date(now),
         )
         .map_err(|r| StoreError::Conflict {
             code: r.code(),
             message: r.to_string(),
         })?;
+        // A new qualification sets its end date; other decisions keep the last one, which
+        // the history and the venue's page still show.
+        let until = if decision.to == VenueStatus::Qualified {
+            decision.qualified_until
+        } else {
+            current.qualified_until
+        };
+        // Only a status change that is still the one read above lands (a racing decision
+        // made in between makes this one fail instead of overwriting it).
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE venues SET status = $1, qualified_until = $2 WHERE id = $3 RETURNING {COLUMNS}"
+            "UPDATE venues SET status = $1, qualified_until = $2, updated_at = $3 \
+             WHERE id = $4 AND status = $5 RETURNING {COLUMNS}"
         )))
-        .bind(status.as_str())
-        .bind(qualified_until.map(date_to_sql))
+        .bind(decision.to.as_str())
+        .bind(until.map(date_to_sql))
+        .bind(now.unix_ms())
         .bind(id.0)
-        .fetch_one(&mut *tx)
+        .bind(current.status.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict {
+            code: "venue_status_changed",
+            message: "Le statut de ce lieu vient de changer : rechargez la page avant de décider."
+                .into(),
+        })?;
+        record_status_change(
+            &mut tx,
+            id,
+            Some(current.status),
+            &StatusDecision {
+                qualified_until: until,
+                ..decision
+            },
+            by_staff,
+            now,
+        )
         .await?;
         tx.commit().await?;
         let mut v = venue(&row)?;
         v.services = self.venue_services(id).await?;
         Ok(v)
+    }
+
+    /// Every status the venue went through, oldest first, with the name of who decided.
+    pub async fn venue_status_history(&self, id: VenueId) -> Result<Vec<StatusChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.at, c.by_staff, s.display_name, c.from_status, c.to_status, c.qualified_until, c.reason \
+             FROM venue_status_changes c LEFT JOIN staff s ON s.id = c.by_staff \
+             WHERE c.venue_id = $1 ORDER BY c.at, c.id",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatusChange {
+                    at: Timestamp::from_unix_ms(get_i64(r, "at")?),
+                    by_staff: get_opt_i64(r, "by_staff")?,
+                    by_name: get_opt_string(r, "display_name")?,
+                    from: get_opt_string(r, "from_status")?
+                        .map(|s| {
+                            VenueStatus::parse(&s)
+                                .ok_or_else(|| StoreError::corrupt(format!("statut {s}")))
+                        })
+                        .transpose()?,
+                    to: status(r, "to_status")?,
+                    qualified_until: get_opt_date(r, "qualified_until")?,
+                    reason: get_string(r, "reason")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Venues in the given statuses, oldest application first (the operator's queue).
+    pub async fn venues_in_status(
+        &self,
+        statuses: &[VenueStatus],
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Venue>, StoreError> {
+        if statuses.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks = crate::rows::placeholders(self.engine(), 0, statuses.len());
+        let n = statuses.len();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM venues WHERE status IN ({marks}) ORDER BY created_at, id \
+             LIMIT {} OFFSET {}",
+            crate::rows::placeholders(self.engine(), n, 1),
+            crate::rows::placeholders(self.engine(), n + 1, 1),
+        )));
+        for s in statuses {
+            q = q.bind(s.as_str());
+        }
+        q.bind(page_limit(limit))
+            .bind(offset.max(0))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(venue)
+            .collect()
+    }
+
+    /// How many venues are in each status (the queue's tabs).
+    pub async fn venue_status_counts(&self) -> Result<Vec<(VenueStatus, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM venues GROUP BY status")
+            .fetch_all(self.pool())
+            .await?;
+        let mut counts: Vec<(VenueStatus, i64)> =
+            VenueStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for r in &rows {
+            let s = status(r, "status")?;
+            if let Some(c) = counts.iter_mut().find(|(x, _)| *x == s) {
+                c.1 = get_i64(r, "n")?;
+            }
+        }
+        Ok(counts)
     }
 }

@@ -181,7 +181,7 @@ both_engines! {
     async fn the_directory_lists_qualified_venues_with_their_categories(db) {
         let s = &db.store;
         let w = world(s, 1).await;
-        s.set_venue_status(w.paris.id, passnum_core::VenueStatus::Suspended, None).await.unwrap();
+        s.set_venue_status(w.paris.id, &passnum_core::StatusDecision::new(passnum_core::VenueStatus::Suspended, "test"), None, t0()).await.unwrap();
         let dir = s.venue_directory(passnum_core::paris::local_date(t0())).await.unwrap();
         let ids: Vec<i64> = dir.iter().map(|v| v.id).collect();
         assert_eq!(ids, [w.lyon.id.0, w.villeurbanne.id.0], "the suspended venue is left out");

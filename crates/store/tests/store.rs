@@ -223,7 +223,7 @@ both_engines! {
         assert!(twice.unwrap_err().as_database_error().unwrap().is_unique_violation());
         // A SIRET belongs to one venue only.
         let again = s.create_venue(&passnum_store::NewVenue {
-            siret: passnum_core::Siret::parse(SIRETS[0]).unwrap(), name: "Doublon".into(),
+            siret: passnum_core::Siret::parse(SIRETS[0]).unwrap().into(), name: "Doublon".into(),
             commune: passnum_core::InseeCode::parse("69123").unwrap(), status: VenueStatus::Qualified, qualified_until: None,
             address: String::new(),
             contact: String::new(),
@@ -277,7 +277,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 1).await;
         let mut v = passnum_store::NewVenue {
-            siret: passnum_core::Siret::parse(SIRETS[3]).unwrap(),
+            siret: passnum_core::Siret::parse(SIRETS[3]).unwrap().into(),
             name: "France Services".into(),
             commune: passnum_core::InseeCode::parse("69259").unwrap(),
             status: VenueStatus::Qualified,
@@ -299,26 +299,26 @@ both_engines! {
         r.service_code = "2.2.01".into();
         accepted(&s.redeem(r).await.unwrap().outcome);
         // An empty catalogue is not "every service": a venue cannot be qualified without one…
-        v.siret = passnum_core::Siret::parse("84712345000011").unwrap();
+        v.siret = passnum_core::Siret::parse("84712345000011").unwrap().into();
         v.services = vec![];
         let refused = s.create_venue(&v, t0()).await;
         assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "{refused:?}");
         v.status = VenueStatus::Applied;
         let applied = s.create_venue(&v, t0()).await.unwrap();
-        let refused = s.set_venue_status(applied.id, VenueStatus::Qualified, None).await;
+        let refused = s.set_venue_status(applied.id, &passnum_core::StatusDecision::new(VenueStatus::Qualified, "test"), None, t0()).await;
         assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "{refused:?}");
         // …and one whose catalogue was filled, formats and all, then emptied, gives nothing.
         let catalogue = passnum_core::catalogue::Catalogue::parse([("2.1.07", "collective")], |c| s.service_is_known(c)).unwrap();
         let change = s.set_venue_catalogue(applied.id, &catalogue, Some(7), t0()).await.unwrap();
         assert_eq!(change.summary, "Ajouté : 2.1.07 (collectif).");
-        s.set_venue_status(applied.id, VenueStatus::Qualified, None).await.unwrap();
+        s.set_venue_status(applied.id, &passnum_core::StatusDecision::new(VenueStatus::Qualified, "test"), None, t0()).await.unwrap();
         assert_eq!(s.venue_catalogue(applied.id).await.unwrap(), vec![("2.1.07".to_string(), passnum_core::catalogue::ServiceFormat::Collective)]);
         let empty = passnum_core::catalogue::Catalogue::default();
         let refused = s.set_venue_catalogue(applied.id, &empty, None, t0()).await;
         assert!(matches!(refused, Err(StoreError::Conflict { code: "empty_catalogue", .. })), "a qualified venue keeps one service");
-        s.set_venue_status(applied.id, VenueStatus::Suspended, None).await.unwrap();
+        s.set_venue_status(applied.id, &passnum_core::StatusDecision::new(VenueStatus::Suspended, "test"), None, t0()).await.unwrap();
         s.set_venue_catalogue(applied.id, &empty, None, t0().plus_ms(5)).await.unwrap();
-        s.set_venue_status(applied.id, VenueStatus::Qualified, None).await.unwrap_err();
+        s.set_venue_status(applied.id, &passnum_core::StatusDecision::new(VenueStatus::Qualified, "test"), None, t0()).await.unwrap_err();
         let history = s.venue_catalogue_changes(applied.id, 10).await.unwrap();
         assert_eq!(history.iter().map(|c| (c.by_staff, c.summary.as_str())).collect::<Vec<_>>(), vec![
             (None, "Retiré : 2.1.07."),

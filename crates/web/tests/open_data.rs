@@ -14,7 +14,7 @@ fn new_venue(
     services: Vec<String>,
 ) -> NewVenue {
     NewVenue {
-        siret: Siret::parse(siret).unwrap(),
+        siret: Siret::parse(siret).unwrap().into(),
         name: name.into(),
         commune: InseeCode::parse("69266").unwrap(),
         status,

@@ -557,7 +557,7 @@ api_test! {
         let s = app.store();
         let make = |siret: &'static str, name: &'static str, commune: &'static str, status, entries: Vec<(&'static str, &'static str)>| async move {
             let v = s.create_venue(&passnum_store::NewVenue {
-                siret: passnum_core::Siret::parse(siret).unwrap(),
+                siret: passnum_core::Siret::parse(siret).unwrap().into(),
                 name: name.into(),
                 commune: passnum_core::InseeCode::parse(commune).unwrap(),
                 status: passnum_core::VenueStatus::Applied,
@@ -569,7 +569,7 @@ api_test! {
             let c = passnum_core::catalogue::Catalogue::parse(entries, |c| s.service_is_known(c)).unwrap();
             s.set_venue_catalogue(v.id, &c, None, t0()).await.unwrap();
             if status != passnum_core::VenueStatus::Applied {
-                s.set_venue_status(v.id, status, None).await.unwrap();
+                s.set_venue_status(v.id, &passnum_core::StatusDecision::new(status, "test"), None, t0()).await.unwrap();
             }
             v.id
         };

@@ -125,7 +125,7 @@ pub(super) async fn bench_orientation(
         store
             .create_venue(
                 &NewVenue {
-                    siret: siret_for(tag, n)?,
+                    siret: siret_for(tag, n)?.into(),
                     name: format!("Lieu {n}"),
                     commune: InseeCode::parse(commune.insee)?,
                     status: VenueStatus::Qualified,

@@ -90,7 +90,7 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
     let venue = store
         .create_venue(
             &NewVenue {
-                siret: siret_for(tag, 0)?,
+                siret: siret_for(tag, 0)?.into(),
                 name: "Lieu du banc d'essai".into(),
                 commune: InseeCode::parse("69123")?,
                 status: VenueStatus::Qualified,

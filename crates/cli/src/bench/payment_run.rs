@@ -49,7 +49,7 @@ pub(super) async fn bench_payment_run(
         let v = store
             .create_venue(
                 &NewVenue {
-                    siret: siret_for(tag, n)?,
+                    siret: siret_for(tag, n)?.into(),
                     name: format!("Lieu {n}"),
                     commune: InseeCode::parse("69123")?,
                     status: VenueStatus::Qualified,

@@ -49,7 +49,7 @@ pub async fn venue(
     store
         .create_venue(
             &NewVenue {
-                siret: Siret::parse(siret).unwrap(),
+                siret: Siret::parse(siret).unwrap().into(),
                 name: name.into(),
                 commune: InseeCode::parse(commune).unwrap(),
                 status,

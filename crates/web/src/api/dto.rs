@@ -289,9 +289,13 @@ pub struct CreateVenue {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetVenueStatus {
-    /// qualified, suspended or revoked.
+    /// applied (back to the queue), waiting (for the venue), qualified, refused, suspended,
+    /// expired or revoked.
     pub status: String,
+    /// Last day of a qualification (AAAA-MM-JJ); none: open-ended.
     pub qualified_until: Option<String>,
+    /// Why: required to ask the venue for something, refuse, suspend or withdraw.
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -305,8 +309,11 @@ pub struct VenueDto {
     pub created_at: String,
     pub address: String,
     pub contact: String,
-    /// Codes of the services offered; empty: every service.
+    /// Codes of the services offered (an empty catalogue offers none).
     pub services: Vec<String>,
+    pub legal_representative: String,
+    /// When the applicant accepted the programme's charter; none: registered by the operator.
+    pub charter_accepted_at: Option<String>,
 }
 
 impl From<Venue> for VenueDto {
@@ -322,6 +329,8 @@ impl From<Venue> for VenueDto {
             address: v.address,
             contact: v.contact,
             services: v.services,
+            legal_representative: v.legal_representative,
+            charter_accepted_at: v.charter_accepted_at.map(ts),
         }
     }
 }

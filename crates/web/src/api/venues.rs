@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use passnum_core::{InseeCode, Siret, VenueId, VenueStatus};
+use passnum_core::{InseeCode, OrgNumber, StatusDecision, VenueId, VenueStatus};
 use passnum_store::{Actor, NewVenue};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ fn parse_status(s: &str) -> ApiResult<VenueStatus> {
     VenueStatus::parse(s).ok_or_else(|| {
         ApiError::invalid(
             "invalid_status",
-            "Statut inconnu : applied, qualified, suspended ou revoked.",
+            "Statut inconnu : applied, waiting, qualified, refused, suspended, expired ou revoked.",
         )
     })
 }
@@ -30,7 +30,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateVenue>,
 ) -> ApiResult<(StatusCode, Json<VenueDto>)> {
     let v = NewVenue {
-        siret: Siret::parse(&body.siret)
+        siret: OrgNumber::parse(&body.siret)
             .map_err(|e| ApiError::invalid("invalid_siret", e.to_string()))?,
         name: body.name,
         commune: InseeCode::parse_known(&body.commune_insee)
@@ -86,7 +86,9 @@ pub async fn get_one(
     Ok(Json(st.store.get_venue(VenueId(id)).await?.into()))
 }
 
-/// Qualify, suspend or revoke a venue (operator). Revocation is final.
+/// Decide on a venue (operator): qualify (with an end date), ask it for more, refuse,
+/// suspend, withdraw. Refusal and withdrawal are final; the decision is kept in the venue's
+/// history with its reason.
 #[utoipa::path(post, path = "/api/v1/venues/{id}/status", tag = "venues", params(("id" = i64, Path)),
     request_body = SetVenueStatus, security(("bearer" = [])),
     responses((status = 200, body = VenueDto), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -102,9 +104,15 @@ pub async fn set_status(
         .as_deref()
         .map(|d| date_in("qualified_until", d))
         .transpose()?;
+    let decision = StatusDecision {
+        to: status,
+        qualified_until: until,
+        reason: body.reason.unwrap_or_default(),
+    };
     let v = st
         .store
-        .set_venue_status(VenueId(id), status, until)
+        // An API token is no staff member: the history says "by the programme's API".
+        .set_venue_status(VenueId(id), &decision, None, st.clock.now())
         .await?;
     st.directory.invalidate();
     Ok(Json(v.into()))

@@ -49,15 +49,17 @@ fn field(code: &str) -> String {
     format!("s_{code}")
 }
 
-async fn page(
+/// The référentiel grouped by level and category, each service with the format chosen (the
+/// catalogue page and the application form).
+pub(super) async fn service_groups(
     st: &AppState,
-    staff: &StaffMember,
-    venue: VenueId,
-    csrf: &Csrf,
     chosen: &HashMap<String, ServiceFormat>,
-) -> Result<CataloguePage, PageError> {
-    let unavailable = |e| PageError::unavailable(e, "catalogue");
-    let services = st.store.list_services().await.map_err(unavailable)?;
+) -> Result<Vec<CategoryGroup>, PageError> {
+    let services = st
+        .store
+        .list_services()
+        .await
+        .map_err(|e| PageError::unavailable(e, "référentiel"))?;
     let mut groups: Vec<CategoryGroup> = vec![];
     for s in services {
         let heading = format!("{} — {}", s.level_name, s.category_name);
@@ -77,6 +79,27 @@ async fn page(
             g.services.push(row);
         }
     }
+    Ok(groups)
+}
+
+/// The catalogue chosen in a form (`s_<code>` = format), kept as typed, with the pairs to
+/// parse.
+pub(super) fn chosen_in(form: &HashMap<String, String>) -> Vec<(&str, &str)> {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("s_")?, v.as_str())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+async fn page(
+    st: &AppState,
+    staff: &StaffMember,
+    venue: VenueId,
+    csrf: &Csrf,
+    chosen: &HashMap<String, ServiceFormat>,
+) -> Result<CataloguePage, PageError> {
+    let unavailable = |e| PageError::unavailable(e, "catalogue");
+    let groups = service_groups(st, chosen).await?;
     let changes = st
         .store
         .venue_catalogue_changes(venue, 10)
@@ -131,11 +154,7 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     let csrf = Csrf::from_headers(&headers);
     // What was chosen, kept as typed whatever happens next.
-    let entries: Vec<(&str, &str)> = form
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("s_")?, v.as_str())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let entries = chosen_in(&form);
     let kept: HashMap<String, ServiceFormat> = entries
         .iter()
         .filter_map(|(c, f)| Some((c.to_string(), ServiceFormat::parse(f)?)))

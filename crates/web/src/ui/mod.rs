@@ -286,9 +286,11 @@ pub fn router() -> Router<AppState> {
             "/operateur/lieux",
             get(operator::venues).post(operator::create_venue),
         )
+        .route("/operateur/lieux/{id}", get(operator::venue_file))
+        .route("/operateur/lieux/{id}/statut", post(operator::decide))
         .route(
-            "/operateur/lieux/{id}/statut",
-            post(operator::set_venue_status),
+            "/operateur/lieux/{id}/documents/{doc}",
+            get(operator::venue_document),
         )
         .route(
             "/operateur/comptes",

@@ -134,7 +134,7 @@ pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str) -> Ven
     store
         .create_venue(
             &NewVenue {
-                siret: Siret::parse(siret).unwrap(),
+                siret: Siret::parse(siret).unwrap().into(),
                 name: name.into(),
                 commune: InseeCode::parse(commune).unwrap(),
                 status: VenueStatus::Qualified,

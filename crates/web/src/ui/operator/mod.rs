@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use passnum_core::{FunderId, InseeCode, Siret, VenueId, VenueStatus, paris};
+use passnum_core::{FunderId, InseeCode, VenueId, VenueStatus, paris};
 use passnum_store::{Actor, NewVenue, StaffMember, StoreError};
 use serde::Deserialize;
 
@@ -18,10 +18,12 @@ mod accounts;
 mod dashboard;
 mod funders;
 mod orders;
+mod venue_file;
 mod venues;
 
 pub use accounts::*;
 pub use dashboard::*;
 pub use funders::*;
 pub use orders::*;
+pub use venue_file::*;
 pub use venues::*;

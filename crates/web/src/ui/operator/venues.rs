@@ -1,22 +1,47 @@
-//! The operator's venues: list, creation, qualification, suspension, revocation.
+//! The operator's venues: the review queue by status, a venue's file (application,
+//! catalogue, documents, history) with the decision form, and registration by hand.
 
 use super::*;
+use axum::extract::Query;
 use passnum_core::text::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
+use passnum_core::OrgNumber;
 
 pub struct VenueRow {
     pub id: i64,
     pub name: String,
     pub siret: String,
     pub commune: String,
-    pub status: &'static str,
     pub status_label: &'static str,
     pub until: String,
 }
+
+/// A tab of the queue: a status, its label and how many venues are in it.
+pub struct QueueTab {
+    pub status: &'static str,
+    pub label: &'static str,
+    pub count: i64,
+    pub current: bool,
+}
+
+pub struct EndingRow {
+    pub id: i64,
+    pub name: String,
+    pub until: String,
+}
+
+/// Venues shown per page of the queue.
+const QUEUE_PAGE: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "operateur_lieux.html")]
 pub(super) struct VenuesPage {
     layout: Layout,
+    tabs: Vec<QueueTab>,
+    current_label: &'static str,
+    current_status: &'static str,
+    page: i64,
+    more: bool,
+    ending: Vec<EndingRow>,
     venues: Vec<VenueRow>,
     siret: String,
     name: String,
@@ -31,38 +56,83 @@ pub(super) struct VenuesPage {
 }
 
 pub fn status_label(s: VenueStatus) -> &'static str {
-    match s {
-        VenueStatus::Applied => "Candidature",
-        VenueStatus::Qualified => "Qualifié",
-        VenueStatus::Suspended => "Suspendu",
-        VenueStatus::Revoked => "Retiré",
+    s.label()
+}
+
+fn row(v: passnum_store::Venue) -> VenueRow {
+    VenueRow {
+        id: v.id.0,
+        siret: passnum_core::org_number::display_stored(&v.siret),
+        commune: crate::ui::directory::commune_name(&v.commune_insee),
+        name: v.name,
+        status_label: status_label(v.status),
+        until: v
+            .qualified_until
+            .map(paris::format_date)
+            .unwrap_or_default(),
     }
 }
 
-pub(super) async fn venues_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> VenuesPage {
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    statut: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+pub(super) async fn venues_page(
+    st: &AppState,
+    staff: &StaffMember,
+    csrf: &Csrf,
+    q: &QueueQuery,
+) -> VenuesPage {
+    let counts = st.store.venue_status_counts().await.unwrap_or_default();
+    // New applications first: that is where the operator's work is.
+    let current = q
+        .statut
+        .as_deref()
+        .and_then(VenueStatus::parse)
+        .unwrap_or(VenueStatus::Applied);
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let mut venues: Vec<VenueRow> = st
+        .store
+        .venues_in_status(&[current], QUEUE_PAGE + 1, (page - 1) * QUEUE_PAGE)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(row)
+        .collect();
+    let more = venues.len() as i64 > QUEUE_PAGE;
+    venues.truncate(QUEUE_PAGE as usize);
     VenuesPage {
         layout: Layout::new("Lieux de médiation", Some(staff), csrf, "/operateur/lieux"),
-        venues: st
+        tabs: counts
+            .iter()
+            .map(|(s, n)| QueueTab {
+                status: s.as_str(),
+                label: s.label(),
+                count: *n,
+                current: *s == current,
+            })
+            .collect(),
+        current_label: current.label(),
+        current_status: current.as_str(),
+        page,
+        more,
+        ending: st
             .store
-            .list_venues(500, 0)
+            .ending_qualifications(None)
             .await
             .unwrap_or_default()
             .into_iter()
-            .map(|v| VenueRow {
-                id: v.id.0,
-                siret: Siret::parse(&v.siret)
-                    .map(|s| s.to_string())
-                    .unwrap_or(v.siret),
-                name: v.name,
-                commune: v.commune_insee,
-                status: v.status.as_str(),
-                status_label: status_label(v.status),
-                until: v
-                    .qualified_until
-                    .map(paris::format_date)
-                    .unwrap_or_default(),
+            .map(|e| EndingRow {
+                id: e.venue_id.0,
+                name: e.venue_name,
+                until: paris::format_date(e.qualified_until),
             })
             .collect(),
+        venues,
         siret: String::new(),
         name: String::new(),
         commune: String::new(),
@@ -80,11 +150,12 @@ pub async fn venues(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
+    Query(q): Query<QueueQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     render(
         StatusCode::OK,
-        &venues_page(&st, &staff, &csrf).await,
+        &venues_page(&st, &staff, &csrf, &q).await,
         &csrf,
     )
 }
@@ -118,7 +189,7 @@ pub async fn create_venue(
     Submitted { form: f, token_ok }: Submitted<VenueForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = venues_page(&st, &staff, &csrf).await;
+    let mut page = venues_page(&st, &staff, &csrf, &QueueQuery::default()).await;
     page.siret = kept(&f.siret, MAX_TYPED_ID_CHARS);
     page.name = kept(&f.name, MAX_NAME_CHARS);
     page.commune = kept(&f.commune, MAX_TYPED_ID_CHARS);
@@ -132,7 +203,7 @@ pub async fn create_venue(
         page.errors.add("siret", crate::ui::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    let siret = Siret::parse(&f.siret)
+    let siret = OrgNumber::parse(&f.siret)
         .map_err(|e| page.errors.add("siret", e.to_string()))
         .ok();
     if f.name.trim().is_empty() {
@@ -195,45 +266,3 @@ pub async fn create_venue(
     }
 }
 
-#[derive(Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    status: String,
-}
-
-pub async fn set_venue_status(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    OperatorStaff(staff): OperatorStaff,
-    Path(id): Path<i64>,
-    Submitted { form: f, token_ok }: Submitted<StatusForm>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let mut page = venues_page(&st, &staff, &csrf).await;
-    if !token_ok {
-        page.errors.add("siret", crate::ui::STALE_FORM);
-        return render(StatusCode::BAD_REQUEST, &page, &csrf);
-    }
-    let Some(status) = VenueStatus::parse(&f.status) else {
-        page.errors.add("siret", "Statut inconnu.");
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
-    };
-    match st.store.set_venue_status(VenueId(id), status, None).await {
-        Ok(_) => {
-            st.directory.invalidate();
-            Redirect::to("/operateur/lieux").into_response()
-        }
-        Err(StoreError::Conflict { message, .. }) => {
-            page.errors.add("siret", message);
-            render(StatusCode::CONFLICT, &page, &csrf)
-        }
-        Err(StoreError::NotFound) => crate::ui::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Lieu introuvable",
-            "Ce lieu n'existe pas.",
-        ),
-        Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
-    }
-}
