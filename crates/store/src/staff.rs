@@ -168,7 +168,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<StaffMember>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.email, s.display_name, s.role, s.org_id, s.created_at, s.disabled_at FROM sessions x \
+            "SELECT s.id, s.email, s.display_name, s.role, s.org_id, s.created_at, s.disabled_at, s.org_admin FROM sessions x \
              JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1 AND x.expires_at > $2",
         )
         .bind(hash_token(token))
