@@ -304,9 +304,73 @@ impl Communes {
     }
 }
 
+/// Why a postcode and a commune name do not designate one commune.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocateError {
+    #[error("Aucune commune ne correspond à ce code postal et à ce nom : vérifiez-les.")]
+    NoMatch,
+    #[error("Plusieurs communes partagent ce code postal : écrivez le nom de la vôtre ({0}).")]
+    Ambiguous(String),
+}
+
+impl Communes {
+    /// The commune of an address, from its postcode and the name a person wrote (which may be
+    /// empty when the postcode is enough). The name only chooses among the communes of a
+    /// postcode, so a misspelt name never loses a right postcode. Where a city and its arrondissements share a
+    /// postcode (69003: Lyon, Lyon 3e), the arrondissement is the more precise answer.
+    pub fn locate(&self, postcode: &str, name: &str) -> Result<&Commune, LocateError> {
+        let mut found = self.matching(postcode);
+        let wanted = folded(name);
+        if !wanted.is_empty() && found.len() > 1 {
+            let named: Vec<&Commune> = found
+                .iter()
+                .copied()
+                .filter(|c| {
+                    let n = folded(c.name);
+                    n == wanted || n.starts_with(&format!("{wanted} "))
+                })
+                .collect();
+            if named.is_empty() {
+                return Err(LocateError::NoMatch);
+            }
+            found = named;
+        }
+        if found.len() > 1 {
+            let arrondissements: Vec<&Commune> = found
+                .iter()
+                .copied()
+                .filter(|c| folded(c.name).ends_with("arrondissement"))
+                .collect();
+            if arrondissements.len() == 1 {
+                found = arrondissements;
+            }
+        }
+        match found.as_slice() {
+            [] => Err(LocateError::NoMatch),
+            [one] => Ok(one),
+            many => Err(LocateError::Ambiguous(
+                many.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod matching_tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_in_one_commune() {
+        let c = communes();
+        assert_eq!(c.locate("69003", "").unwrap().insee, "69383");
+        assert_eq!(c.locate("69003", "Lyon").unwrap().insee, "69383");
+        assert_eq!(c.locate("69200", "vénissieux").unwrap().insee, "69259");
+        assert_eq!(c.locate("69200", "").unwrap().insee, "69259");
+        // One commune for the postcode: it decides, whatever the spelling of the name.
+        assert_eq!(c.locate("69200", "Venissieu").unwrap().insee, "69259");
+        assert_eq!(c.locate("69003", "Paris"), Err(LocateError::NoMatch));
+        assert_eq!(c.locate("00000", ""), Err(LocateError::NoMatch));
+    }
 
     #[test]
     fn a_person_finds_communes_by_name_postcode_or_code() {

@@ -75,7 +75,7 @@ pub use redeem::{
 pub use settings::ProgrammeFees;
 pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;
-pub use staff::StaffMember;
+pub use staff::{StaffMember, normalize_email};
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
 

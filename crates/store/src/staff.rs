@@ -130,6 +130,20 @@ impl Store {
         .collect()
     }
 
+    /// The accounts of one organisation (a venue's team), oldest first.
+    pub async fn staff_of(&self, actor: Actor) -> Result<Vec<StaffMember>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM staff WHERE role = $1 AND org_id = $2 ORDER BY id LIMIT 200"
+        )))
+        .bind(actor.role().as_str())
+        .bind(actor.actor_id())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(member)
+        .collect()
+    }
+
     pub async fn get_staff(&self, id: i64) -> Result<StaffMember, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM staff WHERE id = $1"

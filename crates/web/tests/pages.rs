@@ -621,3 +621,117 @@ api_test! {
         assert!(html.contains("2.1.07"));
     }
 }
+
+/// The application form as a browser sends it: every field, the chosen services, files.
+fn application_form(csrf: &str, number: &str, email: &str, files: Vec<(&'static str, Vec<u8>)>) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in [
+        ("csrf", csrf), ("number", number), ("name", "Clic & Lien"),
+        ("legal_representative", "Marie Dupont, présidente"), ("address", "3 rue Gambetta"),
+        ("postcode", "69003"), ("commune", ""), ("contact", "04 72 00 00 00"),
+        ("opening_hours", "mardi 14 h–18 h"), ("accessibility", ""), ("applicant_name", "Marie Dupont"),
+        ("email", email), ("password", PASSWORD), ("charter", "1"),
+        ("s_2.1.07", "collective"), ("s_2.2.01", ""),
+    ] {
+        form = form.text(k, v.to_string());
+    }
+    for (name, bytes) in files {
+        form = form.part("documents", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    }
+    form
+}
+
+api_test! {
+    async fn a_venue_applies_is_asked_for_more_answers_and_is_qualified(app) {
+        let browser = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let (st, html) = page(&browser, &app, "/candidature").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("En rejoignant le programme Pass Numérique"), "the default charter until the operator writes one");
+        let csrf = field(&html, "csrf");
+        // A bad SIRET, a file that is not a document, no charter: every problem at once,
+        // what was typed kept (never the password), nothing written.
+        // (The charter box sent again, empty: the last value wins, as when it is unticked.)
+        let bad = application_form(&csrf, "73282932000075", "marie@clic.fr", vec![("virus.exe", b"MZ\x90\x00".to_vec())])
+            .text("charter", "");
+        let r = browser.post(app.url("/candidature")).multipart(bad).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Ce SIRET n&#39;est pas valide"), "{html}");
+        assert!(html.contains("virus.exe"), "the refused file is named");
+        assert!(html.contains("joignez-les à nouveau"));
+        assert!(html.contains("value=\"Clic &amp;#38; Lien\"") || html.contains("value=\"Clic &#38; Lien\""), "typed fields are kept: {html}");
+        assert!(!html.contains(PASSWORD), "the password never comes back");
+        assert!(app.store().venues_in_status(&[passnum_core::VenueStatus::Applied], 10, 0).await.unwrap().is_empty());
+
+        let pdf = b"%PDF-1.4 statuts".to_vec();
+        let r = browser.post(app.url("/candidature")).multipart(application_form(&csrf, "W691234567", "marie@clic.fr", vec![("statuts.pdf", pdf.clone())])).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert_eq!(r.headers()["location"], "/lieu/dossier?depose=1");
+        let (st, html) = page(&browser, &app, "/lieu/dossier?depose=1").await;
+        assert_eq!(st, 200, "the applicant is signed in");
+        assert!(html.contains("Candidature enregistrée"));
+        assert!(html.contains("Nouvelle candidature"));
+        let venue = app.store().venues_in_status(&[passnum_core::VenueStatus::Applied], 10, 0).await.unwrap().remove(0);
+        assert_eq!(venue.commune_insee, "69383", "69003 is Lyon 3e");
+        assert_eq!(app.store().venue_catalogue(venue.id).await.unwrap(), vec![("2.1.07".to_string(), passnum_core::catalogue::ServiceFormat::Collective)]);
+
+        // The same organisation again, from another browser: a sentence, no second venue.
+        let other = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let csrf2 = field(&page(&other, &app, "/candidature").await.1, "csrf");
+        let r = other.post(app.url("/candidature")).multipart(application_form(&csrf2, "W691234567", "autre@clic.fr", vec![])).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("appartient déjà à un lieu inscrit"));
+
+        // The operator reads the file, downloads the document, asks for more.
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (_, queue) = page(&op, &app, "/operateur/lieux").await;
+        assert!(queue.contains("Clic &#38; Lien") && queue.contains("Nouvelle candidature (1)"), "{queue}");
+        let (st, file) = page(&op, &app, &format!("/operateur/lieux/{}", venue.id)).await;
+        assert_eq!(st, 200);
+        assert!(file.contains("RNA W691234567") && file.contains("Marie Dupont, présidente") && file.contains("statuts.pdf"));
+        let doc = app.store().venue_documents(venue.id).await.unwrap()[0].id;
+        let r = op.get(app.url(&format!("/operateur/lieux/{}/documents/{doc}", venue.id))).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+        let csrf_op = field(&file, "csrf");
+        let r = op.post(app.url(&format!("/operateur/lieux/{}/statut", venue.id))).form(&[("csrf", csrf_op.as_str()), ("status", "waiting"), ("until", ""), ("reason", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("Indiquez le motif"));
+        let r = op.post(app.url(&format!("/operateur/lieux/{}/statut", venue.id))).form(&[("csrf", csrf_op.as_str()), ("status", "waiting"), ("until", ""), ("reason", "Joignez vos statuts signés.")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+
+        // The venue reads why, answers, and the file is back in the queue.
+        let (_, html) = page(&browser, &app, "/lieu/dossier").await;
+        assert!(html.contains("Joignez vos statuts signés."));
+        let csrf = field(&html, "csrf");
+        let r = browser.post(app.url("/lieu/dossier/reponse")).form(&[("csrf", csrf.as_str()), ("answer", "Statuts signés ajoutés.")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        // The operator qualifies it for a year.
+        let r = op.post(app.url(&format!("/operateur/lieux/{}/statut", venue.id))).form(&[("csrf", csrf_op.as_str()), ("status", "qualified"), ("until", "2027-06-30"), ("reason", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, file) = page(&op, &app, &format!("/operateur/lieux/{}", venue.id)).await;
+        for seen in ["Joignez vos statuts signés.", "Statuts signés ajoutés.", "Qualifié jusqu'au 30/06/2027"] {
+            assert!(file.contains(seen), "history shows {seen}: {file}");
+        }
+
+        // The venue's administrator invites a mediator; a mediator cannot invite.
+        let (_, html) = page(&browser, &app, "/lieu/dossier").await;
+        let csrf = field(&html, "csrf");
+        let r = browser.post(app.url("/lieu/equipe")).form(&[("csrf", csrf.as_str()), ("name", "Paul Médiateur"), ("email", "paul@clic.fr")]).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Compte créé pour paul@clic.fr") && html.contains("/mot-de-passe/"), "{html}");
+        let paul = app.store().staff_for_sign_in("paul@clic.fr").await.unwrap().unwrap().0;
+        assert_eq!((paul.actor, paul.org_admin), (Actor::Venue(venue.id), false));
+        let hash = passnum_app::passwords::hash_password(PASSWORD.into()).await.unwrap();
+        app.store().create_staff("med@clic.fr", "Médiatrice", &hash, Actor::Venue(venue.id), t0()).await.unwrap();
+        let (mediator, _) = sign_in(&app, "med@clic.fr", PASSWORD).await;
+        let (_, html) = page(&mediator, &app, "/lieu/dossier").await;
+        assert!(!html.contains("Inviter un médiateur"));
+        let csrf = field(&html, "csrf");
+        let r = mediator.post(app.url("/lieu/equipe")).form(&[("csrf", csrf.as_str()), ("name", "X"), ("email", "x@clic.fr")]).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(app.store().staff_for_sign_in("x@clic.fr").await.unwrap().is_none());
+    }
+}

@@ -4,10 +4,12 @@
 //! CSRF token (double-submit cookie), keeps what the person typed when it is refused, and
 //! shows an error summary at the top plus a message on each field.
 
+pub mod application;
 mod assets;
 mod catalogue;
 mod directory;
 mod distributor;
+mod dossier;
 mod error;
 mod funder;
 mod login;
@@ -58,11 +60,13 @@ impl Layout {
                 ("/", "Le Pass Numérique"),
                 ("/verifier", "Vérifier mon pass"),
                 ("/lieux", "Où utiliser mon pass"),
+                ("/candidature", "Votre lieu candidate"),
             ],
             Some(Actor::Venue(_)) => &[
                 ("/lieu", "Encaisser un pass"),
                 ("/lieu/catalogue", "Catalogue"),
                 ("/lieu/paiements", "Paiements"),
+                ("/lieu/dossier", "Dossier et équipe"),
                 ("/lieux", "Lieux qualifiés"),
             ],
             Some(Actor::Distributor(_)) => &[
@@ -199,6 +203,22 @@ pub fn router() -> Router<AppState> {
             get(catalogue::show).post(catalogue::save),
         )
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
+        .route("/lieu/dossier", get(dossier::show))
+        .route("/lieu/dossier/reponse", post(dossier::answer))
+        .route(
+            "/lieu/dossier/documents",
+            post(dossier::add_document).layer(DefaultBodyLimit::max(
+                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/lieu/dossier/documents/{doc}", get(dossier::document))
+        .route("/lieu/equipe", post(dossier::invite))
+        .route(
+            "/candidature",
+            get(application::form)
+                .post(application::submit)
+                .layer(DefaultBodyLimit::max(application::APPLICATION_BODY_BYTES)),
+        )
         .route("/structure", get(distributor::home))
         .route(
             "/structure/remise",

@@ -4,7 +4,7 @@ use super::*;
 use passnum_core::text::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 
 /// Reset links given to new staff are valid three days.
-pub(super) const RESET_TTL_MS: i64 = 72 * 3_600_000;
+pub(crate) const RESET_TTL_MS: i64 = 72 * 3_600_000;
 
 pub struct AccountRow {
     pub id: i64,
@@ -87,7 +87,7 @@ pub struct AccountForm {
 
 /// Built from the configured public address: the request's `Host` is whatever the client
 /// wrote, and a link to another site would hand it the reset token.
-pub(super) fn reset_url(st: &AppState, token: &str) -> String {
+pub(crate) fn reset_url(st: &AppState, token: &str) -> String {
     format!("{}/mot-de-passe/{token}", st.deploy.public_url)
 }
 

@@ -291,27 +291,31 @@ pub async fn decide(
 }
 
 /// A supporting document, downloaded (never shown inline: it comes from outside).
+pub fn document_download(d: passnum_core::application::Document) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, d.kind.mime().to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", d.file_name),
+            ),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_string(),
+            ),
+        ],
+        d.bytes,
+    )
+        .into_response()
+}
+
 pub async fn venue_document(
     State(st): State<AppState>,
     OperatorStaff(_staff): OperatorStaff,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, crate::ui::PageError> {
     match st.store.venue_document(VenueId(id), doc).await {
-        Ok(d) => Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, d.kind.mime().to_string()),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}\"", d.file_name),
-                ),
-                (
-                    axum::http::header::CONTENT_SECURITY_POLICY,
-                    "sandbox; default-src 'none'".to_string(),
-                ),
-            ],
-            d.bytes,
-        )
-            .into_response()),
+        Ok(d) => Ok(document_download(d)),
         Err(StoreError::NotFound) => Err(crate::ui::PageError::NotFound {
             heading: "Lieu introuvable",
             text: "Ce lieu, ou ce document, n'existe pas.",
