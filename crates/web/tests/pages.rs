@@ -733,5 +733,13 @@ api_test! {
         let r = mediator.post(app.url("/lieu/equipe")).form(&[("csrf", csrf.as_str()), ("name", "X"), ("email", "x@clic.fr")]).send().await.unwrap();
         assert_eq!(r.status(), 403);
         assert!(app.store().staff_for_sign_in("x@clic.fr").await.unwrap().is_none());
+
+        // The operator writes the charter; the next applicants read that one.
+        let r = op.post(app.url("/operateur/charte")).form(&[("csrf", csrf_op.as_str()), ("charter", "  ")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let r = op.post(app.url("/operateur/charte")).form(&[("csrf", csrf_op.as_str()), ("charter", "Charte de la Métropole : accueillir chacun.")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&Client::new(), &app, "/candidature").await;
+        assert!(html.contains("Charte de la Métropole : accueillir chacun.") && !html.contains("En rejoignant le programme"));
     }
 }

@@ -306,6 +306,7 @@ pub fn router() -> Router<AppState> {
             "/operateur/lieux",
             get(operator::venues).post(operator::create_venue),
         )
+        .route("/operateur/charte", post(operator::set_charter))
         .route("/operateur/lieux/{id}", get(operator::venue_file))
         .route("/operateur/lieux/{id}/statut", post(operator::decide))
         .route(

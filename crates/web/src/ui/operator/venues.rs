@@ -42,6 +42,9 @@ pub(super) struct VenuesPage {
     page: i64,
     more: bool,
     ending: Vec<EndingRow>,
+    charter: String,
+    charter_updated: String,
+    charter_saved: bool,
     venues: Vec<VenueRow>,
     siret: String,
     name: String,
@@ -76,6 +79,8 @@ fn row(v: passnum_store::Venue) -> VenueRow {
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
     #[serde(default)]
+    charte: Option<String>,
+    #[serde(default)]
     statut: Option<String>,
     #[serde(default)]
     page: Option<i64>,
@@ -105,6 +110,7 @@ pub(super) async fn venues_page(
         .collect();
     let more = venues.len() as i64 > QUEUE_PAGE;
     venues.truncate(QUEUE_PAGE as usize);
+    let (charter, charter_updated) = st.store.charter().await.unwrap_or_default();
     VenuesPage {
         layout: Layout::new("Lieux de médiation", Some(staff), csrf, "/operateur/lieux"),
         tabs: counts
@@ -132,6 +138,15 @@ pub(super) async fn venues_page(
                 until: paris::format_date(e.qualified_until),
             })
             .collect(),
+        charter: if charter.trim().is_empty() {
+            crate::ui::application::DEFAULT_CHARTER.to_string()
+        } else {
+            charter
+        },
+        charter_updated: charter_updated
+            .map(paris::format_moment)
+            .unwrap_or_default(),
+        charter_saved: q.charte.is_some(),
         venues,
         siret: String::new(),
         name: String::new(),
@@ -266,3 +281,40 @@ pub async fn create_venue(
     }
 }
 
+
+#[derive(Deserialize)]
+pub struct CharterForm {
+    #[serde(default)]
+    charter: String,
+}
+
+/// The operator writes the programme's charter, which applying venues accept from then on.
+pub async fn set_charter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Submitted { form: f, token_ok }: Submitted<CharterForm>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = venues_page(&st, &staff, &csrf, &QueueQuery::default()).await;
+    page.charter = f.charter.chars().take(21_000).collect();
+    if !token_ok {
+        page.errors.add("charter", crate::ui::STALE_FORM_KEPT);
+        return render(StatusCode::BAD_REQUEST, &page, &csrf);
+    }
+    if f.charter.trim().is_empty() {
+        page.errors.add(
+            "charter",
+            "La charte ne peut pas être vide : les lieux qui candidatent l'acceptent.",
+        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
+    match st.store.set_charter(&f.charter, st.clock.now()).await {
+        Ok(()) => Redirect::to("/operateur/lieux?charte=1#charte").into_response(),
+        Err(StoreError::Invalid { message, .. }) => {
+            page.errors.add("charter", message);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+        }
+        Err(e) => crate::ui::PageError::unavailable(e, "charte").into_response(),
+    }
+}
