@@ -822,3 +822,40 @@ api_test! {
         assert_eq!(st, 403);
     }
 }
+
+api_test! {
+    async fn anyone_reads_the_directory_in_json_without_a_token(app) {
+        let lyon = venue(app.store(), "21690123000005", "Médiathèque du 3e", "69383").await;
+        let s = app.store();
+        let c = passnum_core::catalogue::Catalogue::parse([("2.1.07", "collective")], |c| s.service_is_known(c)).unwrap();
+        s.set_venue_catalogue(lyon.id, &c, None, t0()).await.unwrap();
+        venue(s, "44306184100047", "France Services", "69259").await;
+        let applied = s.create_venue(&passnum_store::NewVenue {
+            siret: passnum_core::Siret::parse("73282932000074").unwrap().into(), name: "Candidat".into(),
+            commune: passnum_core::InseeCode::parse("69383").unwrap(), status: passnum_core::VenueStatus::Applied,
+            qualified_until: None, address: String::new(), contact: String::new(), services: vec!["2.1.07".into()],
+        }, t0()).await.unwrap();
+        let get = |path: String| {
+            let (client, url) = (app.client.clone(), app.url(&path));
+            async move { json(client.get(url).send().await.unwrap()).await }
+        };
+        let (st, r) = get("/api/v1/directory?q=69003".into()).await;
+        assert_eq!(st, 200, "{r}");
+        assert_eq!(r["total"], 1, "the application in the same commune is not listed: {r}");
+        assert_eq!(r["venues"][0]["name"], "Médiathèque du 3e");
+        assert_eq!(r["venues"][0]["commune"], "Lyon 3e Arrondissement");
+        assert_eq!(r["venues"][0]["services"], json!([{"code": "2.1.07", "format": "collective"}]));
+        let (_, r) = get("/api/v1/directory?q=Lyon&format=individual".into()).await;
+        assert_eq!(r["total"], 0, "Lyon's only venue works collectively");
+        let (_, r) = get("/api/v1/directory?limit=1".into()).await;
+        assert_eq!((r["total"].as_i64(), r["venues"].as_array().unwrap().len()), (Some(2), 1));
+        let (st, r) = get("/api/v1/directory?format=both".into()).await;
+        assert_eq!((st, error_code(&r)), (422, "invalid_format"));
+        let (st, r) = get("/api/v1/directory?category=9.9".into()).await;
+        assert_eq!((st, error_code(&r)), (422, "unknown_category"));
+        let (st, _) = get(format!("/api/v1/directory/{}", lyon.id.0)).await;
+        assert_eq!(st, 200);
+        let (st, r) = get(format!("/api/v1/directory/{}", applied.id.0)).await;
+        assert_eq!((st, error_code(&r)), (404, "not_found"), "an application is not public");
+    }
+}

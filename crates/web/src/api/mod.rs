@@ -1,6 +1,7 @@
 //! `/api/v1`: routes, and the OpenAPI document generated from them.
 
 mod cheques;
+mod directory;
 pub mod distribution;
 pub mod dto;
 mod funders;
@@ -46,6 +47,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "orders", description = "Commandes, carnets et chèques"),
         (name = "distribution", description = "Distributeurs et répartition des carnets"),
         (name = "handouts", description = "Remise des carnets, diagnostic et orientation"),
+        (name = "directory", description = "Annuaire public des lieux qualifiés (sans jeton)"),
         (name = "venues", description = "Lieux de médiation"),
         (name = "redemptions", description = "Encaissements et annulations"),
         (name = "cheques", description = "Consultation d'un chèque"),
@@ -174,6 +176,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(crate::ui::UPLOAD_BODY_BYTES)))
         .routes(routes!(keys::booklet_pdf))
         .routes(routes!(keys::letter_pdf))
+        .routes(routes!(directory::search))
+        .routes(routes!(directory::one))
         .routes(routes!(venues::create, venues::list))
         .routes(routes!(venues::get_one))
         .routes(routes!(venues::set_status))

@@ -7,7 +7,7 @@
 pub mod application;
 mod assets;
 mod catalogue;
-mod directory;
+pub(crate) mod directory;
 mod distributor;
 mod dossier;
 mod error;
