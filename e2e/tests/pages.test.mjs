@@ -372,3 +372,58 @@ test("an agent hands a booklet out after the diagnostic and prints the orientati
   await axe(funder, "commande-remises");
   await funder.screenshot({ path: join(shots, "commande-remises.png"), fullPage: true });
 });
+
+test("a venue applies from a phone, the operator asks for more, then qualifies it", async () => {
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 375, height: 800 } });
+  const page = watched(await context.newPage());
+  await visit(page, "/candidature", "candidature-375");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), "no sideways scroll at 375 px");
+  // Sent half-filled: an error summary at the top, each field says what to do.
+  await page.getByLabel(/Numéro SIRET/).fill("123");
+  await page.getByRole("button", { name: "Envoyer la candidature" }).click();
+  await page.getByText(/Le formulaire contient \d+ erreurs/).waitFor();
+  await axe(page, "candidature-erreurs");
+  await page.getByLabel(/Numéro SIRET/).fill("W691234567");
+  await page.getByLabel("Nom du lieu").fill("Association Clic et Lien");
+  await page.getByLabel(/Représentant légal/).fill("Marie Dupont, présidente");
+  await page.getByLabel(/^Adresse/).fill("3 rue Gambetta");
+  await page.getByLabel(/Code postal/).fill("69003");
+  await page.getByLabel(/Prendre rendez-vous/).fill("04 72 00 00 00");
+  await page.locator("select[name='s_2.1.07']").selectOption("collective");
+  await page.getByLabel(/Statuts, attestation/).setInputFiles({ name: "statuts.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 statuts") });
+  await page.getByLabel("Votre nom").fill("Marie Dupont");
+  await page.getByLabel("Votre adresse électronique").fill("marie@clic-et-lien.fr");
+  await page.getByLabel(/^Mot de passe/).fill("une phrase assez longue");
+  await page.getByText("J'ai lu la charte et l'accepte").click();
+  await page.getByRole("button", { name: "Envoyer la candidature" }).click();
+  await page.getByText("Candidature enregistrée").waitFor();
+  await axe(page, "lieu-dossier-depose");
+  await page.screenshot({ path: join(shots, "lieu-dossier-375.png"), fullPage: true });
+
+  const op = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
+  await visit(op, "/operateur/lieux", "operateur-file-candidatures");
+  await op.getByRole("link", { name: "Association Clic et Lien" }).click();
+  await op.getByText("RNA W691234567").waitFor();
+  await axe(op, "operateur-dossier-lieu");
+  await op.locator("label[for=status-waiting]").click();
+  await op.getByLabel(/^Motif/).fill("Joignez vos statuts signés.");
+  await op.getByRole("button", { name: "Enregistrer la décision" }).click();
+  await op.getByText("En attente du lieu").first().waitFor();
+
+  await page.goto(base + "/lieu/dossier");
+  await page.locator(".fr-callout__text", { hasText: "Joignez vos statuts signés." }).waitFor();
+  await page.getByLabel(/Votre réponse/).fill("Statuts signés joints.");
+  await page.getByRole("button", { name: "Envoyer la réponse" }).click();
+  await page.getByText(/votre candidature revient/).waitFor();
+  await axe(page, "lieu-dossier-reponse");
+
+  await op.reload();
+  await op.locator("label[for=status-qualified]").click();
+  await op.getByRole("button", { name: "Enregistrer la décision" }).click();
+  await op.getByText(/Qualifié — dernier jour/).waitFor();
+  await op.setViewportSize({ width: 320, height: 800 });
+  await op.reload();
+  await axe(op, "operateur-dossier-lieu-320");
+  await op.screenshot({ path: join(shots, "operateur-dossier-lieu-320.png"), fullPage: true });
+  assert.ok(await op.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+});
