@@ -61,9 +61,13 @@ pub struct Document {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
-    #[error("« {0} » n'est ni un PDF, ni une image JPEG ou PNG : envoyez le document dans l'un de ces formats.")]
+    #[error(
+        "« {0} » n'est ni un PDF, ni une image JPEG ou PNG : envoyez le document dans l'un de ces formats."
+    )]
     WrongType(String),
-    #[error("« {0} » dépasse 5 Mo : réduisez-le (numérisation en 150 ppp, par exemple) ou envoyez-le en plusieurs parties.")]
+    #[error(
+        "« {0} » dépasse 5 Mo : réduisez-le (numérisation en 150 ppp, par exemple) ou envoyez-le en plusieurs parties."
+    )]
     TooLarge(String),
     #[error("« {0} » est vide.")]
     Empty(String),
@@ -118,8 +122,8 @@ mod tests {
 
     #[test]
     fn documents_are_recognised_by_their_content() {
-        let pdf = Document::check("C:\\Mes docs\\Statuts signés.PDF", b"%PDF-1.7 ...".to_vec())
-            .unwrap();
+        let pdf =
+            Document::check("C:\\Mes docs\\Statuts signés.PDF", b"%PDF-1.7 ...".to_vec()).unwrap();
         assert_eq!(pdf.kind, DocumentType::Pdf);
         assert_eq!(pdf.file_name, "Statuts_signes.pdf");
         let png = Document::check("logo.pdf", b"\x89PNG\r\n\x1a\n....".to_vec()).unwrap();
@@ -144,6 +148,9 @@ mod tests {
                 .file_name,
             "passwd.jpg"
         );
-        assert_eq!(DocumentType::from_mime("image/png"), Some(DocumentType::Png));
+        assert_eq!(
+            DocumentType::from_mime("image/png"),
+            Some(DocumentType::Png)
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod order_options;
+pub mod org_number;
 pub mod orientation;
 pub mod paris;
 pub mod payment;
@@ -28,7 +29,6 @@ pub mod refusal;
 pub mod sepa;
 pub mod service;
 pub mod signature;
-pub mod org_number;
 pub mod siret;
 pub mod standard;
 pub mod text;
@@ -45,10 +45,10 @@ pub use order::{
     ClosingStep, NewOrder, OrderError, OrderRequest, OrderStatus, Perimeter, Validity,
     ValidityStatus,
 };
+pub use org_number::{OrgNumber, OrgNumberError};
 pub use place::{DepartementCode, InseeCode, PlaceError};
 pub use refusal::{Refusal, RefusalKind};
 pub use service::{Service, ServiceCatalog, ServiceCode};
-pub use org_number::{OrgNumber, OrgNumberError};
 pub use siret::{Siret, SiretError};
 pub use venue::{StatusDecision, VenueStatus, VenueView};
 

@@ -21,7 +21,9 @@ pub enum OrgNumberError {
     WrongFormat,
     #[error("Ce SIRET n'est pas valide : vérifiez les chiffres.")]
     BadChecksum,
-    #[error("Ce numéro RNA n'est pas valide : il s'écrit W suivi de 9 caractères, par exemple W751234567.")]
+    #[error(
+        "Ce numéro RNA n'est pas valide : il s'écrit W suivi de 9 caractères, par exemple W751234567."
+    )]
     BadRna,
 }
 

@@ -289,7 +289,10 @@ mod tests {
             qualified_until: Some(today),
             ..past
         };
-        assert_eq!(check_status_change(Applied, &last_day_today, 3, today), Ok(()));
+        assert_eq!(
+            check_status_change(Applied, &last_day_today, 3, today),
+            Ok(())
+        );
     }
 
     #[test]

@@ -44,9 +44,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
-pub use applications::{
-    DocumentInfo, EndingQualification, NewApplication, QualificationStepDone,
-};
+pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;

@@ -5,7 +5,9 @@ use sqlx::any::AnyRow;
 use time::Date;
 
 use crate::funders::clean_name;
-use crate::rows::{date_to_sql, get_i64, get_opt_date, get_opt_i64, get_opt_string, get_string, page_limit};
+use crate::rows::{
+    date_to_sql, get_i64, get_opt_date, get_opt_i64, get_opt_string, get_string, page_limit,
+};
 use crate::{Store, StoreError};
 use passnum_core::text::MAX_ADDRESS_CHARS;
 

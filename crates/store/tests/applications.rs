@@ -31,10 +31,9 @@ fn application(s: &Store, number: &str, email: &str) -> NewApplication {
             services: vec![],
         },
         legal_representative: "Marie Dupont, présidente".into(),
-        catalogue: Catalogue::parse(
-            [("2.1.07", "collective"), ("2.2.01", "individual")],
-            |c| s.service_is_known(c),
-        )
+        catalogue: Catalogue::parse([("2.1.07", "collective"), ("2.2.01", "individual")], |c| {
+            s.service_is_known(c)
+        })
         .unwrap(),
         opening_hours: "mardi 14 h–18 h".into(),
         accessibility: "plain-pied".into(),

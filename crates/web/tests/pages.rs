@@ -623,20 +623,38 @@ api_test! {
 }
 
 /// The application form as a browser sends it: every field, the chosen services, files.
-fn application_form(csrf: &str, number: &str, email: &str, files: Vec<(&'static str, Vec<u8>)>) -> reqwest::multipart::Form {
+fn application_form(
+    csrf: &str,
+    number: &str,
+    email: &str,
+    files: Vec<(&'static str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in [
-        ("csrf", csrf), ("number", number), ("name", "Clic & Lien"),
-        ("legal_representative", "Marie Dupont, présidente"), ("address", "3 rue Gambetta"),
-        ("postcode", "69003"), ("commune", ""), ("contact", "04 72 00 00 00"),
-        ("opening_hours", "mardi 14 h–18 h"), ("accessibility", ""), ("applicant_name", "Marie Dupont"),
-        ("email", email), ("password", PASSWORD), ("charter", "1"),
-        ("s_2.1.07", "collective"), ("s_2.2.01", ""),
+        ("csrf", csrf),
+        ("number", number),
+        ("name", "Clic & Lien"),
+        ("legal_representative", "Marie Dupont, présidente"),
+        ("address", "3 rue Gambetta"),
+        ("postcode", "69003"),
+        ("commune", ""),
+        ("contact", "04 72 00 00 00"),
+        ("opening_hours", "mardi 14 h–18 h"),
+        ("accessibility", ""),
+        ("applicant_name", "Marie Dupont"),
+        ("email", email),
+        ("password", PASSWORD),
+        ("charter", "1"),
+        ("s_2.1.07", "collective"),
+        ("s_2.2.01", ""),
     ] {
         form = form.text(k, v.to_string());
     }
     for (name, bytes) in files {
-        form = form.part("documents", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        form = form.part(
+            "documents",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
     }
     form
 }

@@ -110,7 +110,10 @@ pub async fn search(
         if !known.iter().any(|s| &s.category_code == c) {
             return Err(ApiError::invalid(
                 "unknown_category",
-                format!("La catégorie « {} » n'existe pas dans le référentiel.", c.chars().take(20).collect::<String>()),
+                format!(
+                    "La catégorie « {} » n'existe pas dans le référentiel.",
+                    c.chars().take(20).collect::<String>()
+                ),
             ));
         }
     }
@@ -150,8 +153,7 @@ pub async fn one(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DirectoryVenue>> {
     let v = st.store.get_venue(VenueId(id)).await?;
-    let qualified = v.status == VenueStatus::Qualified
-        && v.view()?.is_qualified_at(st.clock.now());
+    let qualified = v.status == VenueStatus::Qualified && v.view()?.is_qualified_at(st.clock.now());
     if !qualified {
         // Applications and withdrawn venues are not public.
         return Err(ApiError::not_found());

@@ -102,28 +102,38 @@ pub async fn form(
     Ok(render(StatusCode::OK, &p, &csrf))
 }
 
-/// The form as sent: its fields, its files (name and bytes) and its CSRF token. `None` when
-/// the body could not be read whole (over the limit, most often).
+/// A file as sent: the name the browser gave, and its bytes.
+type SentFile = (String, Vec<u8>);
+
+/// The form as sent: its fields, its files and its CSRF token. `None` when the body could not
+/// be read whole (over the limit, most often).
 pub struct ApplicationUpload {
-    read: Option<(ApplicationFields, Vec<(String, Vec<u8>)>, String)>,
+    read: Option<(ApplicationFields, Vec<SentFile>)>,
+    token_ok: bool,
 }
 
 impl FromRequest<AppState> for ApplicationUpload {
     type Rejection = PageError;
 
     async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, PageError> {
+        let csrf = Csrf::from_headers(req.headers());
         let m = Multipart::from_request(req, st)
             .await
             .map_err(|_| PageError::BadForm)?;
-        Ok(Self {
-            read: read_form(m).await.ok(),
+        Ok(match read_form(m).await {
+            Ok((fields, files, token)) => Self {
+                read: Some((fields, files)),
+                token_ok: csrf.matches(&token),
+            },
+            Err(_) => Self {
+                read: None,
+                token_ok: false,
+            },
         })
     }
 }
 
-async fn read_form(
-    mut m: Multipart,
-) -> Result<(ApplicationFields, Vec<(String, Vec<u8>)>, String), String> {
+async fn read_form(mut m: Multipart) -> Result<(ApplicationFields, Vec<SentFile>, String), String> {
     let mut f = ApplicationFields::default();
     let mut files = vec![];
     let mut csrf = String::new();
@@ -194,7 +204,7 @@ pub async fn submit(
     upload: ApplicationUpload,
 ) -> Result<Response, PageError> {
     let csrf = Csrf::from_headers(&headers);
-    let Some((f, files, token)) = upload.read else {
+    let Some((f, files)) = upload.read else {
         let mut p = page(&st, &csrf, ApplicationFields::default()).await?;
         p.errors.add(
             "documents",
@@ -221,7 +231,7 @@ pub async fn submit(
     };
     let mut p = page(&st, &csrf, kept_fields).await?;
     let files_again = "Les documents joints ne sont pas conservés : joignez-les à nouveau.";
-    if !csrf.matches(&token) {
+    if !upload.token_ok {
         p.errors.add("number", super::STALE_FORM_KEPT);
         if !files.is_empty() {
             p.errors.add("documents", files_again);
@@ -235,6 +245,83 @@ pub async fn submit(
         );
         return Ok(render(StatusCode::TOO_MANY_REQUESTS, &p, &csrf));
     }
+    let sent_files = !files.is_empty();
+    let checked = check_fields(&st, &f, files, &mut p);
+    let Some((number, commune, catalogue, documents)) = checked else {
+        if sent_files {
+            p.errors.add("documents", files_again);
+        }
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
+    };
+    // Hashing holds 19 MiB: bounded with sign-in's checks.
+    let Some(_permit) = st.password_checks.try_start() else {
+        p.errors.add(
+            "password",
+            "Le service est très sollicité : renvoyez le formulaire dans un instant.",
+        );
+        p.errors.add("documents", files_again);
+        return Ok(render(StatusCode::SERVICE_UNAVAILABLE, &p, &csrf));
+    };
+    let Ok(hash) = passnum_app::passwords::hash_password(f.password).await else {
+        return Err(PageError::Unavailable);
+    };
+    let app = NewApplication {
+        venue: NewVenue {
+            siret: number,
+            name: f.name,
+            commune,
+            status: VenueStatus::Applied,
+            qualified_until: None,
+            address: f.address,
+            contact: f.contact,
+            services: vec![],
+        },
+        legal_representative: f.legal_representative,
+        catalogue,
+        opening_hours: f.opening_hours,
+        accessibility: f.accessibility,
+        applicant_email: f.email,
+        applicant_name: f.applicant_name,
+        password_hash: hash,
+        documents,
+    };
+    let now = st.clock.now();
+    let admin = match st.store.submit_application(&app, now).await {
+        Ok((_, admin)) => admin,
+        Err(StoreError::Conflict { code, message })
+        | Err(StoreError::Invalid { code, message }) => {
+            let field = match code {
+                "email_taken" | "invalid_email" => "email",
+                "siret_taken" => "number",
+                "too_many_documents" => "documents",
+                _ => "name",
+            };
+            p.errors.add(field, message);
+            p.errors.add("documents", files_again);
+            return Ok(render(StatusCode::CONFLICT, &p, &csrf));
+        }
+        Err(e) => return Err(PageError::unavailable(e, "candidature")),
+    };
+    let token = st
+        .store
+        .create_session(admin.id, now, SESSION_TTL_MS)
+        .await
+        .map_err(|e| PageError::unavailable(e, "candidature"))?;
+    let mut r = Redirect::to("/lieu/dossier?depose=1").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &token, SESSION_TTL_MS / 1000))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+/// Every field checked at once, each problem on its field; the parsed parts when none.
+fn check_fields(
+    st: &AppState,
+    f: &ApplicationFields,
+    files: Vec<SentFile>,
+    p: &mut ApplicationPage,
+) -> Option<(OrgNumber, InseeCode, Catalogue, Vec<Document>)> {
     let e = &mut p.errors;
     let number = OrgNumber::parse(&f.number)
         .map_err(|x| e.add("number", x.to_string()))
@@ -307,7 +394,6 @@ pub async fn submit(
     if let Some(problem) = passnum_app::passwords::password_problem(&f.password) {
         e.add("password", problem);
     }
-    let sent_files = !files.is_empty();
     let mut documents = vec![];
     if files.len() > MAX_DOCUMENTS {
         e.add(
@@ -328,74 +414,9 @@ pub async fn submit(
         );
     }
     let (Some(number), Some(commune), Some(catalogue)) = (number, commune, catalogue) else {
-        if sent_files {
-            p.errors.add("documents", files_again);
-        }
-        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
+        return None;
     };
-    if !p.errors.is_empty() {
-        if sent_files {
-            p.errors.add("documents", files_again);
-        }
-        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
-    }
-    // Hashing holds 19 MiB: bounded with sign-in's checks.
-    let Some(_permit) = st.password_checks.try_start() else {
-        p.errors.add(
-            "password",
-            "Le service est très sollicité : renvoyez le formulaire dans un instant.",
-        );
-        p.errors.add("documents", files_again);
-        return Ok(render(StatusCode::SERVICE_UNAVAILABLE, &p, &csrf));
-    };
-    let Ok(hash) = passnum_app::passwords::hash_password(f.password).await else {
-        return Err(PageError::Unavailable);
-    };
-    let app = NewApplication {
-        venue: NewVenue {
-            siret: number,
-            name: f.name,
-            commune,
-            status: VenueStatus::Applied,
-            qualified_until: None,
-            address: f.address,
-            contact: f.contact,
-            services: vec![],
-        },
-        legal_representative: f.legal_representative,
-        catalogue,
-        opening_hours: f.opening_hours,
-        accessibility: f.accessibility,
-        applicant_email: f.email,
-        applicant_name: f.applicant_name,
-        password_hash: hash,
-        documents,
-    };
-    let now = st.clock.now();
-    let admin = match st.store.submit_application(&app, now).await {
-        Ok((_, admin)) => admin,
-        Err(StoreError::Conflict { code, message }) | Err(StoreError::Invalid { code, message }) => {
-            let field = match code {
-                "email_taken" | "invalid_email" => "email",
-                "siret_taken" => "number",
-                "too_many_documents" => "documents",
-                _ => "name",
-            };
-            p.errors.add(field, message);
-            p.errors.add("documents", files_again);
-            return Ok(render(StatusCode::CONFLICT, &p, &csrf));
-        }
-        Err(e) => return Err(PageError::unavailable(e, "candidature")),
-    };
-    let token = st
-        .store
-        .create_session(admin.id, now, SESSION_TTL_MS)
-        .await
-        .map_err(|e| PageError::unavailable(e, "candidature"))?;
-    let mut r = Redirect::to("/lieu/dossier?depose=1").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &token, SESSION_TTL_MS / 1000))
-    {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(r)
+    p.errors
+        .is_empty()
+        .then_some((number, commune, catalogue, documents))
 }

@@ -152,7 +152,9 @@ pub async fn show(
     p.submitted = q.depose.is_some();
     p.saved = match q.enregistre.as_deref() {
         Some("document") => "Document ajouté au dossier.".into(),
-        Some("reponse") => "Réponse envoyée : votre candidature revient dans la file de l'opérateur.".into(),
+        Some("reponse") => {
+            "Réponse envoyée : votre candidature revient dans la file de l'opérateur.".into()
+        }
         _ => String::new(),
     };
     Ok(render(StatusCode::OK, &p, &csrf))
@@ -202,13 +204,15 @@ pub async fn answer(
 
 /// One more document: a multipart form with one file and the CSRF token.
 pub struct OneDocument {
-    read: Option<(String, Vec<u8>, String)>,
+    read: Option<(String, Vec<u8>)>,
+    token_ok: bool,
 }
 
 impl FromRequest<AppState> for OneDocument {
     type Rejection = PageError;
 
     async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, PageError> {
+        let csrf = Csrf::from_headers(req.headers());
         let mut m = Multipart::from_request(req, st)
             .await
             .map_err(|_| PageError::BadForm)?;
@@ -227,8 +231,10 @@ impl FromRequest<AppState> for OneDocument {
                 _ => {}
             }
         }
+        let (name, bytes, token) = read;
         Ok(Self {
-            read: ok.then_some(read),
+            token_ok: csrf.matches(&token),
+            read: ok.then_some((name, bytes)),
         })
     }
 }
@@ -241,11 +247,11 @@ pub async fn add_document(
 ) -> Result<Response, PageError> {
     let csrf = Csrf::from_headers(&headers);
     let mut p = page(&st, &staff, venue, &csrf).await?;
-    let Some((name, bytes, token)) = upload.read else {
+    let Some((name, bytes)) = upload.read else {
         p.errors.add("document", "Le document n'a pas pu être lu en entier : il dépasse sans doute 5 Mo. Réduisez-le et recommencez.");
         return Ok(render(StatusCode::PAYLOAD_TOO_LARGE, &p, &csrf));
     };
-    if !csrf.matches(&token) {
+    if !upload.token_ok {
         p.errors.add("document", super::STALE_FORM);
         return Ok(render(StatusCode::BAD_REQUEST, &p, &csrf));
     }

@@ -187,9 +187,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(public::home))
         .route("/verifier", get(public::check_form).post(public::check))
-        .route("/lieux", get(directory::list))
-        .route("/lieux/{id}", get(directory::card))
-        .route("/referentiel", get(directory::referentiel))
         .route("/connexion", get(login::form).post(login::submit))
         .route("/deconnexion", post(login::sign_out))
         .route(
@@ -203,22 +200,6 @@ pub fn router() -> Router<AppState> {
             get(catalogue::show).post(catalogue::save),
         )
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
-        .route("/lieu/dossier", get(dossier::show))
-        .route("/lieu/dossier/reponse", post(dossier::answer))
-        .route(
-            "/lieu/dossier/documents",
-            post(dossier::add_document).layer(DefaultBodyLimit::max(
-                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
-            )),
-        )
-        .route("/lieu/dossier/documents/{doc}", get(dossier::document))
-        .route("/lieu/equipe", post(dossier::invite))
-        .route(
-            "/candidature",
-            get(application::form)
-                .post(application::submit)
-                .layer(DefaultBodyLimit::max(application::APPLICATION_BODY_BYTES)),
-        )
         .route("/structure", get(distributor::home))
         .route(
             "/structure/remise",
@@ -319,7 +300,33 @@ pub fn router() -> Router<AppState> {
         )
         .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
         .route("/static/{*path}", get(assets::serve))
+        .merge(application_routes())
         .layer(axum::middleware::from_fn(error::render_page_errors))
+}
+
+/// Venues in public and as they join: the directory, the référentiel, the application form,
+/// and the venue's own file and team.
+fn application_routes() -> Router<AppState> {
+    Router::new()
+        .route("/lieux", get(directory::list))
+        .route("/lieux/{id}", get(directory::card))
+        .route("/referentiel", get(directory::referentiel))
+        .route("/lieu/dossier", get(dossier::show))
+        .route("/lieu/dossier/reponse", post(dossier::answer))
+        .route(
+            "/lieu/dossier/documents",
+            post(dossier::add_document).layer(DefaultBodyLimit::max(
+                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/lieu/dossier/documents/{doc}", get(dossier::document))
+        .route("/lieu/equipe", post(dossier::invite))
+        .route(
+            "/candidature",
+            get(application::form)
+                .post(application::submit)
+                .layer(DefaultBodyLimit::max(application::APPLICATION_BODY_BYTES)),
+        )
 }
 
 /// "1 234,50 €".

@@ -76,10 +76,12 @@ async fn file_page(
     let unavailable = |e| crate::ui::PageError::unavailable(e, "dossier du lieu");
     let v = match st.store.get_venue(id).await {
         Ok(v) => v,
-        Err(StoreError::NotFound) => return Err(crate::ui::PageError::NotFound {
-            heading: "Lieu introuvable",
-            text: "Ce lieu, ou ce document, n'existe pas.",
-        }),
+        Err(StoreError::NotFound) => {
+            return Err(crate::ui::PageError::NotFound {
+                heading: "Lieu introuvable",
+                text: "Ce lieu, ou ce document, n'existe pas.",
+            });
+        }
         Err(e) => return Err(unavailable(e)),
     };
     let names: std::collections::HashMap<String, String> = st
@@ -124,7 +126,9 @@ async fn file_page(
         .map(|c| HistoryLine {
             at: paris::format_moment(c.at),
             label: c.to.label(),
-            by: c.by_name.unwrap_or_else(|| "passnum (tâche ou commande)".into()),
+            by: c
+                .by_name
+                .unwrap_or_else(|| "passnum (tâche ou commande)".into()),
             until: c
                 .qualified_until
                 .filter(|_| c.to == VenueStatus::Qualified)
@@ -134,15 +138,7 @@ async fn file_page(
         })
         .collect();
     let today = paris::local_date(st.clock.now());
-    let choices: Vec<Choice> = VenueStatus::ALL
-        .into_iter()
-        .filter(|n| v.status.can_become(*n))
-        .map(|n| Choice {
-            status: n.as_str(),
-            label: decision_label(n),
-            checked: false,
-        })
-        .collect();
+    let choices = choices_from(v.status);
     Ok(VenueFilePage {
         layout: Layout::new(
             format!("Dossier — {}", v.name),
@@ -177,11 +173,26 @@ async fn file_page(
             .unwrap_or_else(|| "reason".into()),
         choices,
         // A year, the usual length of a qualification.
-        chosen_until: crate::api::dto::date_out(today.replace_year(today.year() + 1).unwrap_or(today)),
+        chosen_until: crate::api::dto::date_out(
+            today.replace_year(today.year() + 1).unwrap_or(today),
+        ),
         reason: String::new(),
         name: v.name,
         errors: FieldErrors::default(),
     })
+}
+
+/// The decisions the current status allows.
+fn choices_from(current: VenueStatus) -> Vec<Choice> {
+    VenueStatus::ALL
+        .into_iter()
+        .filter(|n| current.can_become(*n))
+        .map(|n| Choice {
+            status: n.as_str(),
+            label: decision_label(n),
+            checked: false,
+        })
+        .collect()
 }
 
 /// What the operator does, as a verb.
@@ -273,7 +284,8 @@ pub async fn decide(
             st.directory.invalidate();
             Ok(Redirect::to(&format!("/operateur/lieux/{id}")).into_response())
         }
-        Err(StoreError::Conflict { code, message }) | Err(StoreError::Invalid { code, message }) => {
+        Err(StoreError::Conflict { code, message })
+        | Err(StoreError::Invalid { code, message }) => {
             let field = match code {
                 "reason_missing" | "invalid_venue" => "reason".to_string(),
                 "qualification_end_in_the_past" => "until".to_string(),

@@ -3,8 +3,8 @@
 
 use super::*;
 use axum::extract::Query;
-use passnum_core::text::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 use passnum_core::OrgNumber;
+use passnum_core::text::{MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_TYPED_ID_CHARS, kept};
 
 pub struct VenueRow {
     pub id: i64,
@@ -280,7 +280,6 @@ pub async fn create_venue(
         Err(e) => crate::ui::PageError::unavailable(e, "page opérateur").into_response(),
     }
 }
-
 
 #[derive(Deserialize)]
 pub struct CharterForm {
