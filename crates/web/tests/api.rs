@@ -417,6 +417,8 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/venues/{id}/catalogue", "get"),
         ("/api/v1/venues/{id}/catalogue", "put"),
         ("/api/v1/handouts/{id}/block", "post"),
+        ("/api/v1/directory", "get"),
+        ("/api/v1/directory/{id}", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -425,7 +427,9 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 44);
+    assert_eq!(paths.len(), 46);
+    // The directory is public: no token asked.
+    assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
 
 api_test! {
