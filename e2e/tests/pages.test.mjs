@@ -89,6 +89,14 @@ async function visit(page, path, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+/// Ticks a box or a radio as a person does, on its label: DSFR draws the box on the label and
+/// hides the native input under it. Checked afterwards.
+async function tick(page, input) {
+  const id = await input.getAttribute("id");
+  await page.locator(`label[for="${id}"]`).click();
+  assert.ok(await input.isChecked(), `${id} is ticked`);
+}
+
 async function signIn(email, password) {
   const context = await browser.newContext({ locale: "fr-FR" });
   const page = watched(await context.newPage());
@@ -250,7 +258,7 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   await funder.screenshot({ path: join(shots, "nouvelle-commande-erreurs.png"), fullPage: true });
   await funder.getByLabel(/Plan de financement/).fill("État = 50\nFEDER = 21\nFonds propres = 29");
   await funder.getByLabel(/Communes/).fill("69266");
-  await funder.getByLabel("Personne âgée (65 ans et plus)").check();
+  await tick(funder, funder.getByLabel("Personne âgée (65 ans et plus)"));
   const logo = join(dir, "logo.svg");
   writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#000091"/></svg>');
   await funder.getByLabel(/Votre logo/).setInputFiles(logo);
@@ -303,8 +311,8 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
 
   // A booklet declared lost: its ten cheques are blocked at once.
   await funder.getByLabel(/Numéro du carnet/).fill("4");
-  await funder.getByLabel("Volé").check();
-  await funder.getByLabel(/Je confirme : les chèques non utilisés/).check();
+  await tick(funder, funder.getByLabel("Volé"));
+  await tick(funder, funder.getByLabel(/Je confirme : les chèques non utilisés/));
   await funder.getByRole("button", { name: "Bloquer le carnet" }).click();
   await funder.getByRole("heading", { name: `Commande n° ${id}` }).waitFor();
   const row = funder.locator("table").last().locator("tbody tr").nth(3);
@@ -341,12 +349,12 @@ test("an agent hands a booklet out after the diagnostic and prints the orientati
   await agent.locator("#erreurs").waitFor();
   await axe(agent, "remise-erreurs");
   await agent.getByLabel("Carnet remis").selectOption({ index: 1 });
-  await agent.getByLabel(/Faire ses démarches en ligne/).check();
-  await agent.getByLabel("Un téléphone mobile seulement").check();
-  await agent.getByLabel(/N'a jamais utilisé/).check();
-  await agent.getByLabel(/Personne âgée/).check();
+  await tick(agent, agent.getByLabel(/Faire ses démarches en ligne/));
+  await tick(agent, agent.getByLabel("Un téléphone mobile seulement"));
+  await tick(agent, agent.getByLabel(/N'a jamais utilisé/));
+  await tick(agent, agent.getByLabel(/Personne âgée/));
   await agent.getByLabel("Code postal de la personne").fill("69003");
-  await agent.getByLabel(/La personne accepte/).check();
+  await tick(agent, agent.getByLabel(/La personne accepte/));
   await agent.getByRole("button", { name: /Remettre le carnet/ }).click();
   // 69003 covers Lyon and its 3rd arrondissement: the agent picks the commune; answers are kept.
   await agent.getByLabel("Commune de la personne").selectOption({ label: "Lyon" });
@@ -405,7 +413,7 @@ test("a venue applies from a phone, the operator asks for more, then qualifies i
   await op.getByRole("link", { name: "Association Clic et Lien" }).click();
   await op.getByText("RNA W691234567").waitFor();
   await axe(op, "operateur-dossier-lieu");
-  await op.locator("label[for=status-waiting]").click();
+  await tick(op, op.getByLabel("Demander un complément au lieu"));
   await op.getByLabel(/^Motif/).fill("Joignez vos statuts signés.");
   await op.getByRole("button", { name: "Enregistrer la décision" }).click();
   await op.getByText("En attente du lieu").first().waitFor();
@@ -418,7 +426,7 @@ test("a venue applies from a phone, the operator asks for more, then qualifies i
   await axe(page, "lieu-dossier-reponse");
 
   await op.reload();
-  await op.locator("label[for=status-qualified]").click();
+  await tick(op, op.getByLabel("Qualifier", { exact: true }));
   await op.getByRole("button", { name: "Enregistrer la décision" }).click();
   await op.getByText(/Qualifié — dernier jour/).waitFor();
   await op.setViewportSize({ width: 320, height: 800 });
