@@ -126,16 +126,7 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        for (code, format) in app.catalogue.entries() {
-            sqlx::query(
-                "INSERT INTO venue_services (venue_id, service_code, format) VALUES ($1, $2, $3)",
-            )
-            .bind(id.0)
-            .bind(code.as_str())
-            .bind(format.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
+        crate::catalogues::write_catalogue(&mut tx, id, &app.catalogue).await?;
         let staff_row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO staff (email, display_name, password_hash, role, org_id, created_at, org_admin) \
              VALUES ($1, $2, $3, 'venue', $4, $5, 1) RETURNING {}",

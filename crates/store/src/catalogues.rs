@@ -60,16 +60,7 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        for (code, format) in catalogue.entries() {
-            sqlx::query(
-                "INSERT INTO venue_services (venue_id, service_code, format) VALUES ($1, $2, $3)",
-            )
-            .bind(id.0)
-            .bind(code.as_str())
-            .bind(format.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
+        write_catalogue(&mut tx, id, catalogue).await?;
         sqlx::query("UPDATE venues SET updated_at = $1 WHERE id = $2")
             .bind(now.unix_ms())
             .bind(id.0)
@@ -129,6 +120,26 @@ impl Store {
     pub fn service_is_known(&self, code: &str) -> bool {
         self.inner.caches.services.lock().contains(code)
     }
+}
+
+/// Writes a catalogue's rows for a venue that has none (any old rows deleted by the caller),
+/// inside the caller's transaction.
+pub(crate) async fn write_catalogue(
+    tx: &mut sqlx::AnyConnection,
+    id: VenueId,
+    catalogue: &Catalogue,
+) -> Result<(), StoreError> {
+    for (code, format) in catalogue.entries() {
+        sqlx::query(
+            "INSERT INTO venue_services (venue_id, service_code, format) VALUES ($1, $2, $3)",
+        )
+        .bind(id.0)
+        .bind(code.as_str())
+        .bind(format.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// A qualified venue as the open-data export reads it: the venue, when its public data last
