@@ -18,5 +18,6 @@ pub mod scopes;
 pub mod sign_in;
 pub mod statements;
 pub mod throttle;
+pub mod venue_import;
 
 pub use clock::{Clock, FixedClock, SystemClock};

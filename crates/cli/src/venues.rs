@@ -1,4 +1,5 @@
-//! `passnum venues`: the qualified venues in the national venue standard.
+//! `passnum venues`: the qualified venues out in the national venue standard, and places of
+//! the standard in, as candidates.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -27,10 +28,34 @@ pub enum VenuesCommand {
         #[arg(long)]
         territory: Option<String>,
     },
+    /// Read a file of the national venue standard (CSV, multi-values separated by | or by ;
+    /// in older files, or JSON) and keep its places as candidates, never qualified. Each row
+    /// is reported: created, updated (same source and id as before), linked to a venue or
+    /// another source's place it duplicates, a link to confirm, or refused with the column
+    /// and why. A file that cannot be read writes nothing.
+    Import {
+        file: PathBuf,
+        /// Who produced the file (a place is compared with other sources only); by default
+        /// the file's name.
+        #[arg(long)]
+        source: Option<String>,
+        /// Report what would happen, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the report (one line per row) to this file instead of the terminal.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
 }
 
 pub async fn run(ctx: &Ctx, command: VenuesCommand) -> anyhow::Result<()> {
     match command {
+        VenuesCommand::Import {
+            file,
+            source,
+            dry_run,
+            report,
+        } => import(ctx, &file, source, dry_run, report).await,
         VenuesCommand::Export {
             out,
             source,
@@ -78,4 +103,60 @@ pub async fn run(ctx: &Ctx, command: VenuesCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import(
+    ctx: &Ctx,
+    file: &std::path::Path,
+    source: Option<String>,
+    dry_run: bool,
+    report: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let source = source.unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let mut out: Box<dyn Write> = match &report {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("création de {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut failed_write = None;
+    let summary = passnum_app::venue_import::import_venues(
+        &store,
+        file,
+        &source,
+        dry_run,
+        crate::now(),
+        |row| {
+            if let Err(e) = writeln!(out, "{}", row.sentence()) {
+                failed_write.get_or_insert(e);
+            }
+        },
+    )
+    .await;
+    out.flush()?;
+    if let Some(e) = failed_write {
+        return Err(e).context("écriture du rapport");
+    }
+    let s = summary.map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "{}{} lignes : {} créées, {} mises à jour, {} refusées ; {} reliées à un lieu existant, {} rapprochements à confirmer.",
+        if dry_run {
+            "Essai, rien n'est écrit. "
+        } else {
+            ""
+        },
+        s.rows,
+        s.created,
+        s.updated,
+        s.refused,
+        s.linked,
+        s.suggested
+    );
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod cheque;
 pub mod cheque_code;
 pub mod commune;
+pub mod duplicates;
 pub mod fec;
 pub mod handout;
 pub mod iban;
@@ -31,6 +32,7 @@ pub mod service;
 pub mod signature;
 pub mod siret;
 pub mod standard;
+pub mod standard_import;
 pub mod text;
 pub mod venue;
 

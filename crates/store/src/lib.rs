@@ -11,6 +11,7 @@
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
 mod applications;
+mod candidates;
 mod catalogues;
 mod closing;
 mod corrections;
@@ -45,6 +46,9 @@ use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
+pub use candidates::{
+    KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate, Written as CandidatesWritten,
+};
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::Correction;

@@ -41,6 +41,10 @@ const SQLITE: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_applications.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_venue_candidates.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -82,6 +86,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         13,
         include_str!("../migrations/postgres/0013_applications.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_venue_candidates.sql"),
     ),
 ];
 
