@@ -416,7 +416,9 @@ async fn write_chunk(
         });
     }
     if !dry_run && !planned.is_empty() {
-        store.write_candidates(source, &planned, now).await?;
+        store
+            .write_candidates(source, &planned, &existing, now)
+            .await?;
     }
     for r in &reports {
         on_row(r);

@@ -25,7 +25,12 @@ fn file(lines: &[&str]) -> tempfile::NamedTempFile {
     f
 }
 
-async fn import(s: &Store, path: &std::path::Path, source: &str, dry_run: bool) -> Result<Vec<RowReport>, ImportError> {
+async fn import(
+    s: &Store,
+    path: &std::path::Path,
+    source: &str,
+    dry_run: bool,
+) -> Result<Vec<RowReport>, ImportError> {
     let mut lines = vec![];
     import_venues(s, path, source, dry_run, t0(), |r| lines.push(r.clone())).await?;
     Ok(lines)
@@ -136,5 +141,19 @@ both_engines! {
         let same = import(s, f.path(), "cartographie", true).await.unwrap();
         let Some((Verdict::Link, KnownKind::Candidate, found, _)) = same[0].matched else { panic!("{:?}", same[0]) };
         assert_ne!(found, c3, "a source never matches its own places");
+    }
+}
+
+both_engines! {
+    async fn places_with_and_without_coordinates_share_one_statement(db) {
+        // The same one-row statement bound first with empty coordinates and score, then with
+        // values (PostgreSQL caches it with the types of its first binding).
+        let s = &db.store;
+        import(s, file(&["a1,,Lieu A,Lyon,69007,,1 rue A,,,,,,2026-11-30"]).path(), "one", false).await.unwrap();
+        let r = import(s, file(&["b1,,Lieu A,Lyon,69007,,1 rue A,45.746,4.842,,,,2026-11-30"]).path(), "two", false).await.unwrap();
+        assert!(r[0].matched.is_some());
+        let known = s.known_places(&["69387".into()]).await.unwrap();
+        let b = known.iter().find(|k| k.source == "two").unwrap();
+        assert_eq!(b.position.map(|p| (p.latitude, p.longitude)), Some((45.746, 4.842)));
     }
 }

@@ -55,7 +55,13 @@ impl Store {
         if communes.is_empty() {
             return Ok(vec![]);
         }
-        let marks = placeholders(self.engine(), 0, communes.len());
+        // A list of values joined, not `IN ($1, …, $n)`: PostgreSQL compares each row with
+        // every parameter of an IN list (2,000 communes × every candidate per chunk of an
+        // import), but hashes a VALUES list.
+        let marks = format!(
+            "SELECT column1 FROM (VALUES {}) AS asked",
+            value_rows(self.engine(), communes.len(), 1)
+        );
         let mut out = vec![];
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, address, commune_insee FROM venues WHERE commune_insee IN ({marks})"
@@ -76,15 +82,15 @@ impl Store {
             });
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, source, source_id, name, address, commune_insee, latitude, longitude \
+            "SELECT id, source, source_id, name, address, commune_insee, latitude_e6, longitude_e6 \
              FROM venue_candidates WHERE commune_insee IN ({marks})"
         )));
         for c in communes {
             q = q.bind(c.as_str());
         }
         for r in q.fetch_all(self.pool()).await? {
-            let lat: Option<f64> = sqlx::Row::try_get(&r, "latitude")?;
-            let lon: Option<f64> = sqlx::Row::try_get(&r, "longitude")?;
+            let lat = crate::rows::get_opt_i64(&r, "latitude_e6")?.map(from_e6);
+            let lon = crate::rows::get_opt_i64(&r, "longitude_e6")?.map(from_e6);
             out.push(KnownPlace {
                 kind: KnownKind::Candidate,
                 id: get_i64(&r, "id")?,
@@ -110,16 +116,18 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
         let mut found = std::collections::HashMap::new();
         for chunk in source_ids.chunks(500) {
-            let marks = placeholders(self.engine(), 1, chunk.len());
+            // Joined with a VALUES list, for the reason given in `known_places`.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, source_id FROM venue_candidates WHERE source = {} AND source_id IN ({marks})",
-                placeholders(self.engine(), 0, 1)
-            )))
-            .bind(source);
+                "SELECT c.id, c.source_id FROM venue_candidates c \
+                 JOIN (VALUES {}) AS asked ON asked.column1 = c.source_id \
+                 WHERE c.source = {}",
+                value_rows(self.engine(), chunk.len(), 1),
+                placeholders(self.engine(), chunk.len(), 1)
+            )));
             for id in chunk {
                 q = q.bind(*id);
             }
-            for r in q.fetch_all(self.pool()).await? {
+            for r in q.bind(source).fetch_all(self.pool()).await? {
                 found.insert(get_string(&r, "source_id")?, get_i64(&r, "id")?);
             }
         }
@@ -127,15 +135,15 @@ impl Store {
     }
 
     /// Writes a chunk of imported places in one transaction: new ones inserted, known ones
-    /// (same source and id) updated in place.
+    /// (same source and id, their ids in `existing` as [`Store::candidate_ids`] gives them)
+    /// updated in place.
     pub async fn write_candidates(
         &self,
         source: &str,
         planned: &[PlannedCandidate<'_>],
+        existing: &std::collections::HashMap<String, i64>,
         now: Timestamp,
     ) -> Result<Written, StoreError> {
-        let ids: Vec<&str> = planned.iter().map(|p| p.place.source_id.as_str()).collect();
-        let existing = self.candidate_ids(source, &ids).await?;
         let (updates, inserts): (Vec<&PlannedCandidate>, Vec<&PlannedCandidate>) = planned
             .iter()
             .partition(|p| existing.contains_key(&p.place.source_id));
@@ -143,8 +151,8 @@ impl Store {
         for chunk in inserts.chunks(500) {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO venue_candidates (source, source_id, pivot, name, commune_insee, postcode, \
-                 address, latitude, longitude, phone, email, website, hours, services, modalites, updated, \
-                 imported_at, match_verdict, match_venue_id, match_candidate_id, match_score) VALUES {}",
+                 address, latitude_e6, longitude_e6, phone, email, website, hours, services, modalites, updated, \
+                 imported_at, match_verdict, match_venue_id, match_candidate_id, match_score_pm) VALUES {}",
                 value_rows(self.engine(), chunk.len(), WIDTH)
             )));
             for p in chunk {
@@ -152,18 +160,18 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        for p in &updates {
-            let q = sqlx::query(
-                "UPDATE venue_candidates SET source = $1, source_id = $2, pivot = $3, name = $4, \
-                 commune_insee = $5, postcode = $6, address = $7, latitude = $8, longitude = $9, \
-                 phone = $10, email = $11, website = $12, hours = $13, services = $14, modalites = $15, \
-                 updated = $16, imported_at = $17, match_verdict = $18, match_venue_id = $19, \
-                 match_candidate_id = $20, match_score = $21 WHERE id = $22",
-            );
-            bind_candidate(q, source, p, now)
-                .bind(existing[&p.place.source_id])
-                .execute(&mut *tx)
-                .await?;
+        // One statement per 500 rows, the new values joined by id (columns of a VALUES list
+        // are column1, column2… on both engines).
+        for chunk in updates.chunks(500) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE venue_candidates SET source = v.column1, source_id = v.column2, pivot = v.column3, name = v.column4, commune_insee = v.column5, postcode = v.column6, address = v.column7, latitude_e6 = v.column8, longitude_e6 = v.column9, phone = v.column10, email = v.column11, website = v.column12, hours = v.column13, services = v.column14, modalites = v.column15, updated = v.column16, imported_at = v.column17, match_verdict = v.column18, match_venue_id = v.column19, match_candidate_id = v.column20, match_score_pm = v.column21 \
+                 FROM (VALUES {}) AS v WHERE venue_candidates.id = v.column22",
+                value_rows(self.engine(), chunk.len(), WIDTH + 1)
+            )));
+            for p in chunk {
+                q = bind_candidate(q, source, p, now).bind(existing[&p.place.source_id]);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Written {
@@ -210,8 +218,8 @@ fn bind_candidate<'q>(
         .bind(c.commune_insee.clone())
         .bind(c.postcode.clone())
         .bind(c.address.clone())
-        .bind(c.position.map(|p| p.latitude))
-        .bind(c.position.map(|p| p.longitude))
+        .bind(c.position.map(|p| to_e6(p.latitude)))
+        .bind(c.position.map(|p| to_e6(p.longitude)))
         .bind(c.phone.clone())
         .bind(c.email.clone())
         .bind(c.website.clone())
@@ -227,5 +235,13 @@ fn bind_candidate<'q>(
         })
         .bind(id.filter(|_| kind == Some(KnownKind::Venue)))
         .bind(id.filter(|_| kind == Some(KnownKind::Candidate)))
-        .bind(score)
+        .bind(score.map(|s: f64| (s * 1000.0).round().clamp(0.0, 1000.0) as i64))
+}
+
+fn to_e6(degrees: f64) -> i64 {
+    (degrees * 1e6).round() as i64
+}
+
+fn from_e6(micro: i64) -> f64 {
+    micro as f64 / 1e6
 }

@@ -17,6 +17,7 @@ use crate::now;
 
 mod directory;
 mod distribution;
+mod import;
 mod pages;
 mod payment_run;
 mod print;
@@ -69,8 +70,12 @@ pub struct BenchArgs {
     /// Qualified venues among which the directory measurement searches.
     #[arg(long, default_value_t = 20_000)]
     directory_venues: usize,
+    /// Rows of the file the venue-import measurement reads (a tenth of them duplicate
+    /// venues created first).
+    #[arg(long, default_value_t = 20_000)]
+    import_venues: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
-    /// directory,
+    /// directory, import,
     /// allocation, orientation (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
@@ -244,6 +249,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("directory") {
         directory::bench_directory(&store, &args, tag + 6).await?;
+    }
+    if wants("import") {
+        import::bench_import(&store, &args, tag + 7).await?;
     }
     store.close().await;
     Ok(())

@@ -12,8 +12,10 @@ CREATE TABLE venue_candidates (
     commune_insee TEXT NOT NULL CHECK (char_length(commune_insee) = 5),
     postcode TEXT NOT NULL,
     address TEXT NOT NULL,
-    latitude DOUBLE PRECISION,
-    longitude DOUBLE PRECISION,
+    -- Micro-degrees and thousandths: integers, because sqlx 0.9's Any driver declares a NULL
+    -- double as float4 on PostgreSQL, which breaks a cached statement later bound with a value.
+    latitude_e6 BIGINT,
+    longitude_e6 BIGINT,
     phone TEXT,
     email TEXT,
     website TEXT,
@@ -25,7 +27,7 @@ CREATE TABLE venue_candidates (
     match_verdict TEXT NOT NULL CHECK (match_verdict IN ('new', 'suggest', 'link')),
     match_venue_id BIGINT REFERENCES venues (id),
     match_candidate_id BIGINT REFERENCES venue_candidates (id),
-    match_score DOUBLE PRECISION,
+    match_score_pm BIGINT CHECK (match_score_pm BETWEEN 0 AND 1000),
     UNIQUE (source, source_id)
 );
 CREATE INDEX venue_candidates_commune ON venue_candidates (commune_insee);
