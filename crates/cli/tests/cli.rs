@@ -157,11 +157,32 @@ fn venues_are_exported_then_imported_back_as_linked_candidates() {
     let db = dir.path().join("demo.db");
     assert!(passnum(&db, &["demo", "--no-serve"]).status.success());
     let file = dir.path().join("lieux.csv");
-    assert!(passnum(&db, &["venues", "export", "--out", file.to_str().unwrap()]).status.success());
-    let dry = passnum(&db, &["venues", "import", file.to_str().unwrap(), "--source", "cartographie", "--dry-run"]);
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        passnum(&db, &["venues", "export", "--out", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let dry = passnum(
+        &db,
+        &[
+            "venues",
+            "import",
+            file.to_str().unwrap(),
+            "--source",
+            "cartographie",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     let report = String::from_utf8(dry.stdout).unwrap();
-    assert!(report.contains("ligne 2 (id passnum-lieu-1) : créé, relié au lieu n° 1 (score 1,00)"), "{report}");
+    assert!(
+        report.contains("ligne 2 (id passnum-lieu-1) : créé, relié au lieu n° 1 (score 1,00)"),
+        "{report}"
+    );
     assert!(String::from_utf8_lossy(&dry.stderr).starts_with("Essai, rien n'est écrit."));
     let wrong = dir.path().join("autre.csv");
     std::fs::write(&wrong, "id;nom\n1;x\n").unwrap();

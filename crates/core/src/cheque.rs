@@ -178,7 +178,7 @@ impl RedeemRefusal {
                                        pas être accepté dans votre lieu."
                 .into(),
             Self::ServiceUnknown => {
-                "Ce service n'existe pas dans le référentiel : choisissez-le dans la liste.".into()
+                "Ce service n'existe pas dans le référentiel, ou n'y est plus proposé : choisissez-le dans la liste.".into()
             }
             Self::ServiceNotOffered => "Ce service ne figure pas au catalogue de votre lieu : \
                                         choisissez-en un de la liste, ou ajoutez-le d'abord au \

@@ -40,6 +40,12 @@ pub struct Service {
     pub category_code: String,
     pub category_name: String,
     pub name: String,
+    /// A deactivated service stays (old redemptions keep their meaning) but is offered no
+    /// more: no catalogue adds it, no scan is accepted for it.
+    pub active: bool,
+    /// The national standard's `services` value the operator chose for it; empty: the one of
+    /// its category (`standard::standard_service`).
+    pub standard_service: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -94,6 +100,8 @@ impl ServiceCatalog {
                 category_code: rec[2].trim().to_string(),
                 category_name: rec[3].trim().to_string(),
                 name: rec[5].trim().to_string(),
+                active: true,
+                standard_service: String::new(),
             });
         }
         if services.is_empty() {

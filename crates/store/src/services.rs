@@ -51,15 +51,17 @@ impl Store {
     }
 
     async fn refresh_service_cache(&self) -> Result<(), StoreError> {
-        let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM services")
+        // Only what may be offered and scanned today.
+        let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM services WHERE active = 1")
             .fetch_all(self.pool())
             .await?;
         *self.inner.caches.services.lock() = Arc::new(codes.into_iter().collect::<HashSet<_>>());
         Ok(())
     }
 
+    /// Every service of the référentiel, deactivated ones included, in code order.
     pub async fn list_services(&self) -> Result<Vec<Service>, StoreError> {
-        sqlx::query("SELECT code, level, level_name, category_code, category_name, name FROM services ORDER BY code")
+        sqlx::query("SELECT code, level, level_name, category_code, category_name, name, active, standard_service FROM services ORDER BY code")
             .fetch_all(self.pool())
             .await?
             .iter()
@@ -72,8 +74,53 @@ impl Store {
                     category_code: get_string(r, "category_code")?,
                     category_name: get_string(r, "category_name")?,
                     name: get_string(r, "name")?,
+                    active: get_i64(r, "active")? == 1,
+                    standard_service: get_string(r, "standard_service")?,
                 })
             })
             .collect()
+    }
+
+    /// The operator deactivates (or reactivates) a service, or chooses its value in the
+    /// national standard (`Some("")`: back to its category's). Takes effect at once: the next
+    /// catalogue change and the next scan see it.
+    pub async fn update_service(
+        &self,
+        code: &str,
+        active: Option<bool>,
+        standard_service: Option<&str>,
+    ) -> Result<Service, StoreError> {
+        if let Some(v) = standard_service
+            && !v.is_empty()
+            && !passnum_core::standard::SERVICES.contains(&v)
+        {
+            return Err(StoreError::Invalid {
+                code: "invalid_standard_service",
+                message: format!(
+                    "« {} » n'est pas une valeur « services » du standard national : choisissez l'une des neuf.",
+                    v.chars().take(80).collect::<String>()
+                ),
+            });
+        }
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE services SET active = COALESCE($1, active), standard_service = COALESCE($2, standard_service) WHERE code = $3",
+        )
+        .bind(active.map(i64::from))
+        .bind(standard_service)
+        .bind(code)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        self.refresh_service_cache().await?;
+        self.list_services()
+            .await?
+            .into_iter()
+            .find(|s| s.code.as_str() == code)
+            .ok_or(StoreError::NotFound)
     }
 }

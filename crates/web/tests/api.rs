@@ -419,6 +419,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/handouts/{id}/block", "post"),
         ("/api/v1/directory", "get"),
         ("/api/v1/directory/{id}", "get"),
+        ("/api/v1/services/{code}", "patch"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -427,7 +428,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 46);
+    assert_eq!(paths.len(), 47);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
@@ -861,5 +862,38 @@ api_test! {
         assert_eq!(st, 200);
         let (st, r) = get(format!("/api/v1/directory/{}", applied.id.0)).await;
         assert_eq!((st, error_code(&r)), (404, "not_found"), "an application is not public");
+    }
+}
+
+api_test! {
+    async fn the_operator_deactivates_a_service_and_scans_follow_at_once(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let patch = |token: String, code: &'static str, body: serde_json::Value| {
+            let (client, url) = (app.client.clone(), app.url(&format!("/api/v1/services/{code}")));
+            async move { json(client.patch(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let (st, r) = patch(p.venue_token.clone(), "2.1.07", json!({"active": false})).await;
+        assert_eq!((st, error_code(&r)), (403, "forbidden"), "{r}");
+        let (st, r) = patch(app.operator.clone(), "2.1.07", json!({"active": false, "standard_service": "Loisirs et créations numériques"})).await;
+        assert_eq!(st, 200, "{r}");
+        assert_eq!((r["active"].as_bool(), r["standard_service"].as_str()), (Some(false), Some("Loisirs et créations numériques")));
+        // At once: a scan for it is refused, a catalogue cannot add it; old data stays.
+        let scan = |code: String, service: &'static str| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&json!({"code": code, "service_code": service})).send().await.unwrap()).await }
+        };
+        let (st, r) = scan(p.codes[0].grouped(), "2.1.07").await;
+        assert_eq!((st, r["error"]["code"].as_str().or(r["outcome"]["refusal"].as_str())), (422, Some("service_unknown")), "{r}");
+        let (st, r) = json(app.get(&app.operator, "/api/v1/services").await).await;
+        assert_eq!(st, 200);
+        assert!(r.as_array().unwrap().iter().any(|s| s["code"] == "2.1.07" && s["active"] == false), "listed, deactivated");
+        let (st, _) = patch(app.operator.clone(), "2.1.07", json!({"active": true, "standard_service": ""})).await;
+        assert_eq!(st, 200);
+        let (st, r) = scan(p.codes[0].grouped(), "2.1.07").await;
+        assert_eq!(st, 201, "offered again: {r}");
+        let (st, r) = patch(app.operator.clone(), "2.1.07", json!({"standard_service": "Cuisine"})).await;
+        assert_eq!((st, error_code(&r)), (422, "invalid_standard_service"));
+        let (st, r) = patch(app.operator.clone(), "9.9.99", json!({"active": false})).await;
+        assert_eq!((st, error_code(&r)), (404, "not_found"));
     }
 }

@@ -761,3 +761,29 @@ api_test! {
         assert!(html.contains("Charte de la Métropole : accueillir chacun.") && !html.contains("En rejoignant le programme"));
     }
 }
+
+api_test! {
+    async fn the_operator_deactivates_a_service_from_the_referentiel_page(app) {
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (st, html) = page(&op, &app, "/operateur/referentiel").await;
+        assert_eq!(st, 200);
+        let csrf = field(&html, "csrf");
+        let r = op.post(app.url("/operateur/referentiel")).form(&[("csrf", csrf.as_str()), ("code", "2.2.01"), ("active", "0"), ("standard", "Loisirs et créations numériques")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&op, &app, "/operateur/referentiel?enregistre=2.2.01").await;
+        assert!(html.contains("Service 2.2.01 enregistré."));
+        assert!(html.contains("<strong>désactivé</strong>") && html.contains("Loisirs et créations numériques (choisi)"));
+        let r = op.post(app.url("/operateur/referentiel")).form(&[("csrf", csrf.as_str()), ("code", "0.0.00"), ("active", "0"), ("standard", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("Choisissez un service de la liste."));
+        // Offered no more: not on the public référentiel, not in a venue's catalogue form.
+        let (_, public) = page(&Client::new(), &app, "/referentiel").await;
+        assert!(!public.contains("2.2.01"));
+        let v = venue(app.store(), "21690123000005", "Lieu", "69123").await;
+        staff(&app, "m@lieu.fr", Actor::Venue(v.id)).await;
+        let (m, _) = sign_in(&app, "m@lieu.fr", PASSWORD).await;
+        let (_, form) = page(&m, &app, "/lieu/catalogue").await;
+        assert!(form.contains("s_2.1.07") && !form.contains("s_2.2.01"));
+    }
+}

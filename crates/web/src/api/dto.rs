@@ -446,4 +446,39 @@ pub struct ServiceDto {
     pub category_code: String,
     pub category_name: String,
     pub name: String,
+    /// A deactivated service is kept for old redemptions but offered and scanned no more.
+    pub active: bool,
+    /// Its value in the national venue standard's `services` column (the operator's choice,
+    /// else its category's).
+    pub standard_service: String,
+}
+
+impl From<passnum_core::service::Service> for ServiceDto {
+    fn from(s: passnum_core::service::Service) -> Self {
+        Self {
+            standard_service: passnum_core::standard::standard_service(
+                &s.standard_service,
+                &s.category_code,
+                s.level,
+            )
+            .to_string(),
+            code: s.code.as_str().into(),
+            level: s.level,
+            level_name: s.level_name,
+            category_code: s.category_code,
+            category_name: s.category_name,
+            name: s.name,
+            active: s.active,
+        }
+    }
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateService {
+    /// false deactivates the service (never deleted), true offers it again.
+    pub active: Option<bool>,
+    /// One of the nine `services` values of the national standard; "" returns to the
+    /// category's.
+    pub standard_service: Option<String>,
 }

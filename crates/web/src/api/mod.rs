@@ -189,6 +189,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::balances))
         .routes(routes!(ledger::trial_balance))
         .routes(routes!(services::list))
+        .routes(routes!(services::update))
         .routes(routes!(payments::set_bank_account, payments::bank_accounts))
         .routes(routes!(payments::confirm_bank_account))
         .routes(routes!(payments::preview))

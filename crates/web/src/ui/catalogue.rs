@@ -61,7 +61,8 @@ pub(super) async fn service_groups(
         .await
         .map_err(|e| PageError::unavailable(e, "référentiel"))?;
     let mut groups: Vec<CategoryGroup> = vec![];
-    for s in services {
+    // A deactivated service is offered no more.
+    for s in services.into_iter().filter(|s| s.active) {
         let heading = format!("{} — {}", s.level_name, s.category_name);
         if groups.last().is_none_or(|g| g.heading != heading) {
             groups.push(CategoryGroup {

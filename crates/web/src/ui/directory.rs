@@ -287,7 +287,7 @@ pub async fn referentiel(
         .await
         .map_err(|e| PageError::unavailable(e, "référentiel"))?;
     let mut levels: Vec<ReferentielLevel> = vec![];
-    for s in services {
+    for s in services.into_iter().filter(|s| s.active) {
         if levels.last().is_none_or(|l| l.level != s.level) {
             levels.push(ReferentielLevel {
                 level: s.level,
@@ -304,6 +304,7 @@ pub async fn referentiel(
             .is_none_or(|c| c.code != s.category_code)
         {
             level.categories.push(ReferentielCategory {
+                // The category's own value; a service may carry another, chosen by the operator.
                 standard: passnum_core::standard::standard_service("", &s.category_code, s.level),
                 code: s.category_code.clone(),
                 name: s.category_name.clone(),

@@ -288,6 +288,10 @@ pub fn router() -> Router<AppState> {
             get(operator::venues).post(operator::create_venue),
         )
         .route("/operateur/charte", post(operator::set_charter))
+        .route(
+            "/operateur/referentiel",
+            get(operator::referentiel).post(operator::update_service),
+        )
         .route("/operateur/lieux/{id}", get(operator::venue_file))
         .route("/operateur/lieux/{id}/statut", post(operator::decide))
         .route(

@@ -62,7 +62,7 @@ async fn build(
         .unwrap_or_default();
     let services = st.store.list_services().await.unwrap_or_default();
     let mut categories: Vec<(String, Vec<(String, String)>)> = vec![];
-    for s in services {
+    for s in services.into_iter().filter(|s| s.active) {
         let label = format!("{} — {}", s.category_code, s.category_name);
         match categories.last_mut() {
             Some((l, items)) if *l == label => items.push((s.code.as_str().into(), s.name)),

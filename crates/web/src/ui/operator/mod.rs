@@ -18,6 +18,7 @@ mod accounts;
 mod dashboard;
 mod funders;
 mod orders;
+mod referentiel;
 mod venue_file;
 mod venues;
 
@@ -25,5 +26,6 @@ pub use accounts::*;
 pub use dashboard::*;
 pub use funders::*;
 pub use orders::*;
+pub use referentiel::*;
 pub use venue_file::*;
 pub use venues::*;
