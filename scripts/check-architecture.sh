@@ -32,7 +32,7 @@ done | tee /tmp/passnum-long-fns.$$
 [ -s /tmp/passnum-long-fns.$$ ] && broken=1
 rm -f /tmp/passnum-long-fns.$$
 
-echo "== CSRF comparisons in page handlers (only form extractors may compare, as `token_ok: csrf.matches(&token)`)"
+echo "== CSRF comparisons in page handlers (only form extractors may compare, as 'token_ok: csrf.matches(&token)')"
 grep -n "csrf.matches\|\.matches(&" crates/web/src/ui/*.rs | grep -v "ui/error.rs\|ui/session.rs" | grep -v "token_ok: csrf.matches(&token)" && broken=1
 
 echo "== lock().expect outside tests"

@@ -135,25 +135,7 @@ pub fn read_row<'a>(
             }
         }
     };
-    let pivot_cell = get("pivot").trim();
-    let pivot = if pivot_cell.is_empty() || pivot_cell.bytes().all(|b| b == b'0') {
-        // Sources write fourteen zeros when they do not know the number.
-        None
-    } else if pivot_cell.len() == 9 && pivot_cell.bytes().all(|b| b.is_ascii_digit()) {
-        notes.push(leave_out(
-            "pivot",
-            "Un SIREN désigne l'organisme, pas le lieu : le lieu est gardé sans numéro.",
-        ));
-        None
-    } else {
-        match OrgNumber::parse(pivot_cell) {
-            Ok(n) => Some(n.as_str().to_string()),
-            Err(e) => {
-                notes.push(refuse("pivot", e.to_string()));
-                None
-            }
-        }
-    };
+    let pivot = read_pivot(get("pivot"), &mut notes);
     let updated = match Date::parse(
         get("date_maj").trim(),
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -179,34 +161,13 @@ pub fn read_row<'a>(
             ),
         ));
     }
-    let mut services = vec![];
-    for v in values(get("services")) {
-        match SERVICES.iter().find(|s| **s == v) {
-            Some(s) if !services.contains(s) => services.push(*s),
-            Some(_) => {}
-            None => notes.push(leave_out(
-                "services",
-                format!(
-                    "« {} » n'est pas une valeur du standard : laissée de côté.",
-                    shown(v)
-                ),
-            )),
-        }
-    }
-    let mut modalites = vec![];
-    for v in values(get("modalites_accompagnement")) {
-        match MODALITES.iter().find(|s| **s == v) {
-            Some(s) if !modalites.contains(s) => modalites.push(*s),
-            Some(_) => {}
-            None => notes.push(leave_out(
-                "modalites_accompagnement",
-                format!(
-                    "« {} » n'est pas une valeur du standard : laissée de côté.",
-                    shown(v)
-                ),
-            )),
-        }
-    }
+    let services = read_values("services", get("services"), &SERVICES, &mut notes);
+    let modalites = read_values(
+        "modalites_accompagnement",
+        get("modalites_accompagnement"),
+        &MODALITES,
+        &mut notes,
+    );
     let place = match (commune_insee, updated) {
         (Some(commune_insee), Some(updated)) if !notes.iter().any(|n| n.refuses) => {
             Some(ImportedPlace {
@@ -229,6 +190,54 @@ pub fn read_row<'a>(
         _ => None,
     };
     (place, notes)
+}
+
+/// SIRET or RNA; none for an empty cell, the sources' fourteen zeros, or a SIREN.
+fn read_pivot(cell: &str, notes: &mut Vec<RowNote>) -> Option<String> {
+    let cell = cell.trim();
+    if cell.is_empty() || cell.bytes().all(|b| b == b'0') {
+        // Sources write fourteen zeros when they do not know the number.
+        return None;
+    }
+    if cell.len() == 9 && cell.bytes().all(|b| b.is_ascii_digit()) {
+        notes.push(leave_out(
+            "pivot",
+            "Un SIREN désigne l'organisme, pas le lieu : le lieu est gardé sans numéro.",
+        ));
+        return None;
+    }
+    match OrgNumber::parse(cell) {
+        Ok(n) => Some(n.as_str().to_string()),
+        Err(e) => {
+            notes.push(refuse("pivot", e.to_string()));
+            None
+        }
+    }
+}
+
+/// The values of a multi-valued cell that belong to the standard's list, once each; the
+/// others are left out, each with a note.
+fn read_values(
+    column: &'static str,
+    cell: &str,
+    allowed: &[&'static str],
+    notes: &mut Vec<RowNote>,
+) -> Vec<&'static str> {
+    let mut kept = vec![];
+    for v in values(cell) {
+        match allowed.iter().find(|s| **s == v) {
+            Some(s) if !kept.contains(s) => kept.push(*s),
+            Some(_) => {}
+            None => notes.push(leave_out(
+                column,
+                format!(
+                    "« {} » n'est pas une valeur du standard : laissée de côté.",
+                    shown(v)
+                ),
+            )),
+        }
+    }
+    kept
 }
 
 /// A cell shown in a sentence, cut short.

@@ -287,11 +287,6 @@ pub fn router() -> Router<AppState> {
             "/operateur/lieux",
             get(operator::venues).post(operator::create_venue),
         )
-        .route("/operateur/charte", post(operator::set_charter))
-        .route(
-            "/operateur/referentiel",
-            get(operator::referentiel).post(operator::update_service),
-        )
         .route("/operateur/lieux/{id}", get(operator::venue_file))
         .route("/operateur/lieux/{id}/statut", post(operator::decide))
         .route(
@@ -309,9 +304,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Venues in public and as they join: the directory, the référentiel, the application form,
-/// and the venue's own file and team.
+/// the venue's own file and team, and the operator's charter and référentiel.
 fn application_routes() -> Router<AppState> {
     Router::new()
+        .route("/operateur/charte", post(operator::set_charter))
+        .route(
+            "/operateur/referentiel",
+            get(operator::referentiel).post(operator::update_service),
+        )
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
         .route("/referentiel", get(directory::referentiel))
