@@ -25,10 +25,12 @@ done
 token() { grep "$1" "$dir/demo.log" | head -n 1 | awk '{print $NF}'; }
 for role in "jeton opérateur" "jeton commanditaire" "jeton lieu n° 1"; do
   echo "== schemathesis, $role"
-  # Run from the temporary folder: schemathesis keeps a cache in its working directory.
+  # Run from the temporary folder: schemathesis keeps a cache in its working directory. One
+  # worker: with two, Hypothesis parses lambdas' source from threads and CPython 3.11 now and
+  # then fails with "AST constructor recursion depth mismatch" (a tool crash, not a finding).
   (cd "$dir" && "$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     -H "Authorization: Bearer $(token "$role")" \
     --checks not_a_server_error,status_code_conformance \
-    --max-examples 25 --workers 2 --seed 1 --no-color > "$dir/st.log" 2>&1) || { cat "$dir/st.log"; exit 1; }
+    --max-examples 25 --workers 1 --seed 1 --no-color > "$dir/st.log" 2>&1) || { cat "$dir/st.log"; exit 1; }
   tail -n 6 "$dir/st.log"
 done

@@ -234,6 +234,7 @@ async fn seed(
                 created.id,
                 "du mardi au samedi, 10 h–12 h et 14 h–18 h",
                 "accès de plain-pied, boucle magnétique à l'accueil",
+                at,
             )
             .await?;
         venues.push(created);

@@ -263,19 +263,22 @@ impl Store {
     }
 
     /// Sets what a person reads before going to the venue: opening hours and accessibility.
+    /// Moves the venue's `updated_at` (the standard's `date_maj`).
     pub async fn set_venue_practical_info(
         &self,
         id: VenueId,
         opening_hours: &str,
         accessibility: &str,
+        now: Timestamp,
     ) -> Result<Venue, StoreError> {
         let hours = clean_text(opening_hours, "Le texte des horaires d'ouverture", 500)?;
         let access = clean_text(accessibility, "Le texte d'accessibilité", 500)?;
         let mut tx = self.begin_write().await?;
         let n =
-            sqlx::query("UPDATE venues SET opening_hours = $1, accessibility = $2 WHERE id = $3")
+            sqlx::query("UPDATE venues SET opening_hours = $1, accessibility = $2, updated_at = $3 WHERE id = $4")
                 .bind(&hours)
                 .bind(&access)
+                .bind(now.unix_ms())
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?

@@ -188,8 +188,10 @@ both_engines! {
         // The test venues list no service: they offer every category of the référentiel.
         let all: BTreeSet<String> = ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "3.3", "3.4", "3.5"].iter().map(|c| c.to_string()).collect();
         assert_eq!(dir[0].categories, all);
-        let v = s.set_venue_practical_info(w.lyon.id, " mardi 9 h–12 h ", "plain-pied").await.unwrap();
+        let v = s.set_venue_practical_info(w.lyon.id, " mardi 9 h–12 h ", "plain-pied", t0().plus_ms(86_400_000)).await.unwrap();
         assert_eq!(v.opening_hours, "mardi 9 h–12 h");
+        let updated: i64 = sqlx::query_scalar("SELECT updated_at FROM venues WHERE id = $1").bind(w.lyon.id.0).fetch_one(s.pool()).await.unwrap();
+        assert_eq!(updated, t0().plus_ms(86_400_000).unix_ms(), "the standard's date_maj follows practical information");
         let cards = s.venue_cards(&[w.villeurbanne.id.0, w.lyon.id.0]).await.unwrap();
         assert_eq!(cards[1].accessibility, "plain-pied");
         assert_eq!(cards[0].name, "Espace numérique de Villeurbanne");

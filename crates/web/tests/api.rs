@@ -702,7 +702,7 @@ api_test! {
         // A second venue further away (Villeurbanne), one outside the perimeter (Paris).
         venue(s, SIRET_B, "Espace Villeurbanne", "69266").await;
         venue(s, "35600000000001", "Tiers-lieu parisien", "75056").await;
-        s.set_venue_practical_info(p.venue.id, "mardi 9 h–12 h", "plain-pied").await.unwrap();
+        s.set_venue_practical_info(p.venue.id, "mardi 9 h–12 h", "plain-pied", t0()).await.unwrap();
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let mine = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         let other = s.create_distributor("CCAS de Bron", "ccas", &lyon, t0()).await.unwrap().id;

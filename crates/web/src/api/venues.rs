@@ -141,7 +141,12 @@ pub async fn set_practical_info(
     may_edit_venue(&auth, id)?;
     let v = st
         .store
-        .set_venue_practical_info(VenueId(id), &body.opening_hours, &body.accessibility)
+        .set_venue_practical_info(
+            VenueId(id),
+            &body.opening_hours,
+            &body.accessibility,
+            st.clock.now(),
+        )
         .await?;
     Ok(Json(v.into()))
 }

@@ -266,7 +266,12 @@ pub async fn create_venue(
             st.directory.invalidate();
             if let Err(e) = st
                 .store
-                .set_venue_practical_info(created.id, &f.opening_hours, &f.accessibility)
+                .set_venue_practical_info(
+                    created.id,
+                    &f.opening_hours,
+                    &f.accessibility,
+                    st.clock.now(),
+                )
                 .await
             {
                 return crate::ui::PageError::unavailable(e, "page opérateur").into_response();
