@@ -210,7 +210,7 @@ test("operator pages are accessible", async () => {
   assert.ok(op.url().endsWith("/operateur"), op.url());
   await axe(op, "operateur");
   await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
-  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/candidats", "operateur-candidats"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
   // A structure with an unknown commune is refused with a sentence; a good one is listed.

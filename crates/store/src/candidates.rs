@@ -198,6 +198,110 @@ impl Store {
     }
 }
 
+/// An imported place as the operator reviews it, with what it was matched to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub source: String,
+    pub source_id: String,
+    pub name: String,
+    pub address: String,
+    pub commune_insee: String,
+    pub verdict: Verdict,
+    /// The venue or other source's place matched: its kind, id, name and address.
+    pub matched: Option<(KnownKind, i64, String, String)>,
+    /// In thousandths.
+    pub score_pm: Option<i64>,
+}
+
+impl Store {
+    /// Candidates with the given verdict, most similar first, then by name.
+    pub async fn list_candidates(
+        &self,
+        verdict: Verdict,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CandidateRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.source, c.source_id, c.name, c.address, c.commune_insee, c.match_score_pm, \
+             c.match_venue_id, c.match_candidate_id, \
+             COALESCE(v.name, o.name) AS matched_name, COALESCE(v.address, o.address) AS matched_address \
+             FROM venue_candidates c \
+             LEFT JOIN venues v ON v.id = c.match_venue_id \
+             LEFT JOIN venue_candidates o ON o.id = c.match_candidate_id \
+             WHERE c.match_verdict = $1 ORDER BY c.match_score_pm DESC, c.name, c.id LIMIT $2 OFFSET $3",
+        )
+        .bind(verdict_str(verdict))
+        .bind(crate::rows::page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let venue = crate::rows::get_opt_i64(r, "match_venue_id")?;
+                let candidate = crate::rows::get_opt_i64(r, "match_candidate_id")?;
+                let target = venue
+                    .map(|id| (KnownKind::Venue, id))
+                    .or(candidate.map(|id| (KnownKind::Candidate, id)));
+                Ok(CandidateRow {
+                    id: get_i64(r, "id")?,
+                    source: get_string(r, "source")?,
+                    source_id: get_string(r, "source_id")?,
+                    name: get_string(r, "name")?,
+                    address: get_string(r, "address")?,
+                    commune_insee: get_string(r, "commune_insee")?,
+                    verdict,
+                    matched: match target {
+                        Some((kind, id)) => Some((
+                            kind,
+                            id,
+                            crate::rows::get_opt_string(r, "matched_name")?.unwrap_or_default(),
+                            crate::rows::get_opt_string(r, "matched_address")?.unwrap_or_default(),
+                        )),
+                        None => None,
+                    },
+                    score_pm: crate::rows::get_opt_i64(r, "match_score_pm")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The operator settles a suggested link: confirmed, it becomes a link; refused, the
+    /// place stands alone. Only a suggestion can be settled, once.
+    pub async fn settle_candidate_link(&self, id: i64, confirm: bool) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sql = if confirm {
+            "UPDATE venue_candidates SET match_verdict = 'link' WHERE id = $1 AND match_verdict = 'suggest'"
+        } else {
+            "UPDATE venue_candidates SET match_verdict = 'new', match_venue_id = NULL, \
+             match_candidate_id = NULL, match_score_pm = NULL WHERE id = $1 AND match_verdict = 'suggest'"
+        };
+        let n = sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                code: "not_a_suggestion",
+                message:
+                    "Ce rapprochement a déjà été tranché, ou n'existe pas : rechargez la page."
+                        .into(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::New => "new",
+        Verdict::Suggest => "suggest",
+        Verdict::Link => "link",
+    }
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 fn bind_candidate<'q>(
@@ -228,11 +332,7 @@ fn bind_candidate<'q>(
         .bind(c.modalites.join("|"))
         .bind(crate::rows::date_to_sql(c.updated))
         .bind(now.unix_ms())
-        .bind(match p.verdict {
-            Verdict::New => "new",
-            Verdict::Suggest => "suggest",
-            Verdict::Link => "link",
-        })
+        .bind(verdict_str(p.verdict))
         .bind(id.filter(|_| kind == Some(KnownKind::Venue)))
         .bind(id.filter(|_| kind == Some(KnownKind::Candidate)))
         .bind(score.map(|s: f64| (s * 1000.0).round().clamp(0.0, 1000.0) as i64))

@@ -47,7 +47,8 @@ use sqlx::any::install_default_drivers;
 
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
 pub use candidates::{
-    KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate, Written as CandidatesWritten,
+    CandidateRow, KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate,
+    Written as CandidatesWritten,
 };
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};

@@ -787,3 +787,47 @@ api_test! {
         assert!(form.contains("s_2.1.07") && !form.contains("s_2.2.01"));
     }
 }
+
+api_test! {
+    async fn the_operator_confirms_or_dismisses_the_links_an_import_suggests(app) {
+        let known = app.store().create_venue(&passnum_store::NewVenue {
+            siret: passnum_core::Siret::parse("21690123000005").unwrap().into(),
+            name: "Médiathèque Jean Macé".into(),
+            commune: passnum_core::InseeCode::parse("69387").unwrap(),
+            status: passnum_core::VenueStatus::Applied,
+            qualified_until: None,
+            address: "2 rue Domer".into(),
+            contact: String::new(),
+            services: vec![],
+        }, t0()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coop.csv");
+        std::fs::write(&path, "id,nom,commune,code_postal,adresse,date_maj\n\
+            c1,Médiathèque Jean Macé,Lyon,69007,40 rue de Marseille,2026-11-30\n\
+            c2,Médiathèque Jean-Macé,Lyon,69007,2 avenue Jean Jaurès,2026-11-30\n\
+            c3,Fablab,Lyon,69007,9 rue Béchevelin,2026-11-30\n").unwrap();
+        passnum_app::venue_import::import_venues(app.store(), &path, "coop", false, t0(), |_| {}).await.unwrap();
+        assert_eq!(app.store().candidate_counts().await.unwrap(), (3, 0, 2));
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (st, html) = page(&op, &app, "/operateur/candidats").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("3 lieux importés") && html.contains("Confirmer") && !html.contains("Fablab"), "{html}");
+        let rows = app.store().list_candidates(passnum_core::duplicates::Verdict::Suggest, 10, 0).await.unwrap();
+        let csrf = field(&html, "csrf");
+        let r = op.post(app.url(&format!("/operateur/candidats/{}", rows[0].id))).form(&[("csrf", csrf.as_str()), ("decision", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = op.post(app.url(&format!("/operateur/candidats/{}", rows[1].id))).form(&[("csrf", csrf.as_str()), ("decision", "ecarter")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(app.store().candidate_counts().await.unwrap(), (3, 1, 0));
+        // Settled once: the same decision again is explained, nothing changes.
+        let r = op.post(app.url(&format!("/operateur/candidats/{}", rows[1].id))).form(&[("csrf", csrf.as_str()), ("decision", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("déjà été tranché"));
+        assert_eq!(app.store().candidate_counts().await.unwrap(), (3, 1, 0));
+        let (_, html) = page(&op, &app, "/operateur/candidats?vue=new").await;
+        assert!(html.contains("Fablab"));
+        let (_, html) = page(&op, &app, "/operateur/candidats?vue=link").await;
+        assert!(html.contains(&format!("lieu n° {} : Médiathèque Jean Macé, 2 rue Domer", known.id.0)), "{html}");
+    }
+}

@@ -308,6 +308,11 @@ pub fn router() -> Router<AppState> {
 fn application_routes() -> Router<AppState> {
     Router::new()
         .route("/operateur/charte", post(operator::set_charter))
+        .route("/operateur/candidats", get(operator::candidates))
+        .route(
+            "/operateur/candidats/{id}",
+            post(operator::settle_candidate),
+        )
         .route(
             "/operateur/referentiel",
             get(operator::referentiel).post(operator::update_service),

@@ -15,6 +15,7 @@ use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 
 mod accounts;
+mod candidates;
 mod dashboard;
 mod funders;
 mod orders;
@@ -23,6 +24,7 @@ mod venue_file;
 mod venues;
 
 pub use accounts::*;
+pub use candidates::*;
 pub use dashboard::*;
 pub use funders::*;
 pub use orders::*;
