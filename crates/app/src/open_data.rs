@@ -53,6 +53,8 @@ pub async fn export_venues<W: std::io::Write>(
                 updated_on: passnum_core::paris::local_date(p.updated_at),
                 services: p.services.iter().map(|(s, f)| (s.as_str(), *f)).collect(),
                 source,
+                publics: &v.publics,
+                specific_support: &v.specific_support,
             };
             match standard::row(&published) {
                 Ok(row) => {

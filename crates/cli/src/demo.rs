@@ -237,6 +237,10 @@ async fn seed(
                 at,
             )
             .await?;
+        // What the standard calls specific publics and support, for the open-data file.
+        store
+            .set_venue_publics(created.id, &["Seniors"], &["Surdité"], at)
+            .await?;
         venues.push(created);
     }
     let mut distributors = vec![];

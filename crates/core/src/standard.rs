@@ -16,6 +16,26 @@ pub const SERVICES: [&str; 9] = [
     "Acquisition de matériel informatique à prix solidaire",
 ];
 
+/// The standard's `publics_specifiquement_adresses` values.
+pub const PUBLICS: [&str; 5] = [
+    "Jeunes",
+    "Étudiants",
+    "Familles et/ou enfants",
+    "Seniors",
+    "Femmes",
+];
+
+/// The standard's `prise_en_charge_specifique` values.
+pub const SPECIFIC_SUPPORT: [&str; 7] = [
+    "Surdité",
+    "Handicaps moteurs",
+    "Handicaps mentaux",
+    "Illettrisme",
+    "Langues étrangères (anglais)",
+    "Langues étrangères (autres)",
+    "Déficience visuelle",
+];
+
 /// The standard's `services` value for a service of the référentiel: the one the operator
 /// chose for it, else the one of its category (or, for a category passnum does not know, of
 /// its level).
@@ -143,6 +163,9 @@ pub struct PublishedVenue<'a> {
     pub services: Vec<(&'a str, ServiceFormat)>,
     /// Who collects the data (the operator's name).
     pub source: &'a str,
+    /// Values of `PUBLICS` and `SPECIFIC_SUPPORT`, pipe-separated, as stored.
+    pub publics: &'a str,
+    pub specific_support: &'a str,
 }
 
 /// One row of the standard, `None` when the venue lacks what the standard requires (an
@@ -218,6 +241,16 @@ pub fn row(v: &PublishedVenue<'_>) -> Result<[String; 32], &'static str> {
     r[18] = "Fixe".into();
     r[20] = v.updated_on.to_string();
     r[21] = services.join("|");
+    // Stored from the standard's own lists; anything else (an older value) is left out.
+    let kept = |stored: &str, allowed: &[&str]| -> String {
+        stored
+            .split('|')
+            .filter(|v| allowed.contains(v))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    r[22] = kept(v.publics, &PUBLICS);
+    r[23] = kept(v.specific_support, &SPECIFIC_SUPPORT);
     r[28] = access.join("|");
     r[29] = modalites(v.services.iter().map(|(_, f)| *f)).join("|");
     Ok(r)
@@ -307,8 +340,14 @@ mod row_tests {
                 (SERVICES[1], ServiceFormat::Individual),
             ],
             source: "Opérateur",
+            publics: "Seniors|Inconnu|Jeunes",
+            specific_support: "Surdité",
         };
         let r = row(&v).unwrap();
+        assert_eq!(
+            (r[22].as_str(), r[23].as_str()),
+            ("Seniors|Jeunes", "Surdité")
+        );
         assert_eq!(r[0], "passnum-lieu-3");
         assert_eq!(
             (r[3].as_str(), r[4].as_str(), r[5].as_str()),

@@ -45,6 +45,10 @@ const SQLITE: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/sqlite/0014_venue_candidates.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_venue_publics.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -90,6 +94,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         14,
         include_str!("../migrations/postgres/0014_venue_candidates.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_venue_publics.sql"),
     ),
 ];
 

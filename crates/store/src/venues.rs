@@ -50,9 +50,13 @@ pub struct Venue {
     pub legal_representative: String,
     /// When the applicant accepted the programme's charter (none: registered by the operator).
     pub charter_accepted_at: Option<Timestamp>,
+    /// Publics addressed specifically and specific support, in the national standard's values
+    /// (`standard::PUBLICS`, `standard::SPECIFIC_SUPPORT`), pipe-separated.
+    pub publics: String,
+    pub specific_support: String,
 }
 
-pub(crate) const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, opening_hours, accessibility, legal_representative, charter_accepted_at";
+pub(crate) const COLUMNS: &str = "id, siret, name, commune_insee, status, qualified_until, created_at, address, contact, opening_hours, accessibility, legal_representative, charter_accepted_at, publics, specific_support";
 
 /// One status a venue went through, with who decided and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -85,6 +89,8 @@ pub(crate) fn venue(row: &AnyRow) -> Result<Venue, StoreError> {
         services: vec![],
         legal_representative: get_string(row, "legal_representative")?,
         charter_accepted_at: get_opt_i64(row, "charter_accepted_at")?.map(Timestamp::from_unix_ms),
+        publics: get_string(row, "publics")?,
+        specific_support: get_string(row, "specific_support")?,
     })
 }
 
@@ -376,6 +382,54 @@ impl Store {
         let mut v = venue(&row)?;
         v.services = self.venue_services(id).await?;
         Ok(v)
+    }
+
+    /// Sets the publics a venue addresses specifically and the specific support it gives, in
+    /// the standard's values; moves its `updated_at`.
+    pub async fn set_venue_publics(
+        &self,
+        id: VenueId,
+        publics: &[&str],
+        specific_support: &[&str],
+        now: Timestamp,
+    ) -> Result<Venue, StoreError> {
+        use passnum_core::standard::{PUBLICS, SPECIFIC_SUPPORT};
+        let joined = |values: &[&str], allowed: &[&str]| -> Result<String, StoreError> {
+            if let Some(bad) = values.iter().find(|v| !allowed.contains(v)) {
+                return Err(StoreError::Invalid {
+                    code: "invalid_public",
+                    message: format!(
+                        "« {} » n'est pas une valeur du standard national.",
+                        bad.chars().take(60).collect::<String>()
+                    ),
+                });
+            }
+            // In the standard's order, once each.
+            Ok(allowed
+                .iter()
+                .filter(|a| values.contains(a))
+                .copied()
+                .collect::<Vec<_>>()
+                .join("|"))
+        };
+        let publics = joined(publics, &PUBLICS)?;
+        let support = joined(specific_support, &SPECIFIC_SUPPORT)?;
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE venues SET publics = $1, specific_support = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(&publics)
+        .bind(&support)
+        .bind(now.unix_ms())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        self.get_venue(id).await
     }
 
     /// Every status the venue went through, oldest first, with the name of who decided.

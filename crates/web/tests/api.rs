@@ -897,3 +897,28 @@ api_test! {
         assert_eq!((st, error_code(&r)), (404, "not_found"));
     }
 }
+
+api_test! {
+    async fn a_catalogue_says_which_publics_and_support_in_the_standards_words(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let url = format!("/api/v1/venues/{}/catalogue", p.venue.id.0);
+        let put = |body: serde_json::Value| {
+            let (client, url, token) = (app.client.clone(), app.url(&url), p.venue_token.clone());
+            async move { json(client.put(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let entry = json!([{"service_code": "2.1.07", "format": "both"}]);
+        let (st, v) = put(json!({"services": entry, "publics": ["Seniors", "Jeunes", "Seniors"], "specific_support": ["Surdité"]})).await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!((v["publics"].clone(), v["specific_support"].clone()), (json!(["Jeunes", "Seniors"]), json!(["Surdité"])), "the standard's order, once each");
+        // A value outside the standard: refused, nothing changed (services included).
+        let (st, v) = put(json!({"services": [{"service_code": "2.2.01", "format": "both"}], "publics": ["Retraités"]})).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_public"));
+        let (_, v) = json(app.get(&p.venue_token, &url).await).await;
+        assert_eq!(v["services"][0]["service_code"], "2.1.07");
+        // Absent from a replacement: kept.
+        let (_, v) = put(json!({"services": entry})).await;
+        assert_eq!(v["publics"], json!(["Jeunes", "Seniors"]));
+        // (Their place in the open-data row is tested in core's `standard::row`, and the
+        // demo's file, which carries some, is validated with frictionless.)
+    }
+}

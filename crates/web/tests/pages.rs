@@ -831,3 +831,21 @@ api_test! {
         assert!(html.contains(&format!("lieu n° {} : Médiathèque Jean Macé, 2 rue Domer", known.id.0)), "{html}");
     }
 }
+
+api_test! {
+    async fn a_venue_ticks_the_publics_it_welcomes_on_its_catalogue_page(app) {
+        let v = venue(app.store(), "21690123000005", "Lieu", "69123").await;
+        staff(&app, "m@lieu.fr", Actor::Venue(v.id)).await;
+        let (m, _) = sign_in(&app, "m@lieu.fr", PASSWORD).await;
+        let (_, html) = page(&m, &app, "/lieu/catalogue").await;
+        assert!(html.contains("Publics que vous accueillez en particulier") && html.contains("Déficience visuelle"));
+        let csrf = field(&html, "csrf");
+        // Seniors (pub_3) and hearing loss (sup_0), with one service.
+        let r = m.post(app.url("/lieu/catalogue")).form(&[("csrf", csrf.as_str()), ("s_2.1.07", "both"), ("pub_3", "1"), ("sup_0", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let saved = app.store().get_venue(v.id).await.unwrap();
+        assert_eq!((saved.publics.as_str(), saved.specific_support.as_str()), ("Seniors", "Surdité"));
+        let (_, html) = page(&m, &app, "/lieu/catalogue").await;
+        assert!(html.contains("id=\"pub_3\" name=\"pub_3\" value=\"1\" checked"), "ticked again on the page");
+    }
+}

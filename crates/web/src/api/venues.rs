@@ -164,6 +164,13 @@ pub struct CatalogueEntryDto {
 #[derive(Deserialize, serde::Serialize, ToSchema)]
 pub struct CatalogueDto {
     pub services: Vec<CatalogueEntryDto>,
+    /// Publics addressed specifically, in the national standard's values ("Seniors"…);
+    /// left as they are when absent from a replacement.
+    #[serde(default)]
+    pub publics: Option<Vec<String>>,
+    /// Specific support given, in the standard's values ("Surdité"…); same rule.
+    #[serde(default)]
+    pub specific_support: Option<Vec<String>>,
 }
 
 /// The operator, or the venue itself; others see nothing.
@@ -187,7 +194,13 @@ pub async fn get_catalogue(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<CatalogueDto>> {
     may_edit_venue(&auth, id)?;
-    st.store.get_venue(VenueId(id)).await?;
+    let venue = st.store.get_venue(VenueId(id)).await?;
+    let values = |s: &str| -> Vec<String> {
+        s.split('|')
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
     let services = st
         .store
         .venue_catalogue(VenueId(id))
@@ -198,7 +211,11 @@ pub async fn get_catalogue(
             format: f.as_str().into(),
         })
         .collect();
-    Ok(Json(CatalogueDto { services }))
+    Ok(Json(CatalogueDto {
+        services,
+        publics: Some(values(&venue.publics)),
+        specific_support: Some(values(&venue.specific_support)),
+    }))
 }
 
 /// Replace a venue's catalogue (operator, or the venue itself). It takes effect at once, for
@@ -221,8 +238,40 @@ pub async fn set_catalogue(
         |code| st.store.service_is_known(code),
     )
     .map_err(|e| ApiError::invalid(e.code(), e.to_string()))?;
+    // Checked before anything is written: a bad value leaves the catalogue as it was.
+    let current = st.store.get_venue(VenueId(id)).await?;
+    let keep = |s: &str| -> Vec<String> {
+        s.split('|')
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let publics = body.publics.unwrap_or_else(|| keep(&current.publics));
+    let support = body
+        .specific_support
+        .unwrap_or_else(|| keep(&current.specific_support));
+    for (values, allowed) in [
+        (&publics, &passnum_core::standard::PUBLICS[..]),
+        (&support, &passnum_core::standard::SPECIFIC_SUPPORT[..]),
+    ] {
+        if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+            return Err(ApiError::invalid(
+                "invalid_public",
+                format!(
+                    "« {} » n'est pas une valeur du standard national.",
+                    bad.chars().take(60).collect::<String>()
+                ),
+            ));
+        }
+    }
+    let now = st.clock.now();
     st.store
-        .set_venue_catalogue(VenueId(id), &catalogue, None, st.clock.now())
+        .set_venue_catalogue(VenueId(id), &catalogue, None, now)
+        .await?;
+    let publics: Vec<&str> = publics.iter().map(String::as_str).collect();
+    let support: Vec<&str> = support.iter().map(String::as_str).collect();
+    st.store
+        .set_venue_publics(VenueId(id), &publics, &support, now)
         .await?;
     get_catalogue(State(st), auth, ApiPath(id)).await
 }

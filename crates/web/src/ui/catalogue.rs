@@ -28,6 +28,35 @@ pub struct CategoryGroup {
     pub services: Vec<ServiceRow>,
 }
 
+/// A value of the standard offered as a checkbox.
+pub struct Tick {
+    pub field: String,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+fn ticks(prefix: &str, values: &[&'static str], chosen: &[&str]) -> Vec<Tick> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Tick {
+            field: format!("{prefix}{i}"),
+            label: v,
+            checked: chosen.contains(v),
+        })
+        .collect()
+}
+
+/// The standard's values ticked in a form (`pub_0`, `sup_3`…).
+fn ticked<'a>(form: &HashMap<String, String>, prefix: &str, values: &[&'a str]) -> Vec<&'a str> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| form.contains_key(&format!("{prefix}{i}")))
+        .map(|(_, v)| *v)
+        .collect()
+}
+
 pub struct ChangeRow {
     pub at: String,
     pub summary: String,
@@ -38,6 +67,8 @@ pub struct ChangeRow {
 pub struct CataloguePage {
     layout: Layout,
     groups: Vec<CategoryGroup>,
+    publics: Vec<Tick>,
+    support: Vec<Tick>,
     offered: usize,
     changes: Vec<ChangeRow>,
     saved: bool,
@@ -112,9 +143,14 @@ async fn page(
             summary: c.summary,
         })
         .collect();
+    let v = st.store.get_venue(venue).await.map_err(unavailable)?;
+    let publics: Vec<&str> = v.publics.split('|').collect();
+    let support: Vec<&str> = v.specific_support.split('|').collect();
     Ok(CataloguePage {
         layout: Layout::new("Catalogue", Some(staff), csrf, "/lieu/catalogue"),
         groups,
+        publics: ticks("pub_", &passnum_core::standard::PUBLICS, &publics),
+        support: ticks("sup_", &passnum_core::standard::SPECIFIC_SUPPORT, &support),
         offered: chosen.len(),
         changes,
         saved: false,
@@ -161,6 +197,10 @@ pub async fn save(
         .filter_map(|(c, f)| Some((c.to_string(), ServiceFormat::parse(f)?)))
         .collect();
     let mut p = page(&st, &staff, venue, &csrf, &kept).await?;
+    // What was ticked, kept as sent whatever happens next.
+    for t in p.publics.iter_mut().chain(p.support.iter_mut()) {
+        t.checked = form.contains_key(&t.field);
+    }
     let first = p
         .groups
         .first()
@@ -179,11 +219,21 @@ pub async fn save(
                 return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
             }
         };
-    match st
+    let publics = ticked(&form, "pub_", &passnum_core::standard::PUBLICS);
+    let support = ticked(&form, "sup_", &passnum_core::standard::SPECIFIC_SUPPORT);
+    let saved = st
         .store
         .set_venue_catalogue(venue, &catalogue, Some(staff.id), st.clock.now())
-        .await
-    {
+        .await;
+    let saved = match saved {
+        Ok(_) => {
+            st.store
+                .set_venue_publics(venue, &publics, &support, st.clock.now())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Ok(Redirect::to("/lieu/catalogue?enregistre=1").into_response()),
         Err(passnum_store::StoreError::Conflict { message, .. }) => {
             p.errors.add(&first, message);
