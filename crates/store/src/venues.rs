@@ -269,6 +269,29 @@ impl Store {
     }
 
     /// Sets what a person reads before going to the venue: opening hours and accessibility.
+    /// How to book at the venue (telephone, e-mail or web page); moves its `updated_at`.
+    pub async fn set_venue_contact(
+        &self,
+        id: VenueId,
+        contact: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let contact = clean_text(contact, "La prise de rendez-vous", MAX_ADDRESS_CHARS)?;
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE venues SET contact = $1, updated_at = $2 WHERE id = $3")
+            .bind(&contact)
+            .bind(now.unix_ms())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Moves the venue's `updated_at` (the standard's `date_maj`).
     pub async fn set_venue_practical_info(
         &self,

@@ -847,5 +847,19 @@ api_test! {
         assert_eq!((saved.publics.as_str(), saved.specific_support.as_str()), ("Seniors", "Surdité"));
         let (_, html) = page(&m, &app, "/lieu/catalogue").await;
         assert!(html.contains("id=\"pub_3\" name=\"pub_3\" value=\"1\" checked"), "ticked again on the page");
+        // Practical information on the same page; a field not sent keeps its text.
+        let r = m.post(app.url("/lieu/catalogue")).form(&[("csrf", csrf.as_str()), ("s_2.1.07", "both"), ("opening_hours", "mardi 9 h–12 h"), ("contact", "04 72 00 00 00")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = m.post(app.url("/lieu/catalogue")).form(&[("csrf", csrf.as_str()), ("s_2.1.07", "both"), ("accessibility", "plain-pied")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let saved = app.store().get_venue(v.id).await.unwrap();
+        assert_eq!((saved.opening_hours.as_str(), saved.contact.as_str(), saved.accessibility.as_str()), ("mardi 9 h–12 h", "04 72 00 00 00", "plain-pied"));
+        let long = "x".repeat(501);
+        let r = m.post(app.url("/lieu/catalogue")).form(&[("csrf", csrf.as_str()), ("s_2.1.07", "both"), ("opening_hours", long.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("dépasse 500 caractères"));
+        let r = m.post(app.url("/lieu/catalogue")).form(&[("csrf", csrf.as_str()), ("s_2.2.01", "both"), ("accessibility", long.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(app.store().venue_catalogue(v.id).await.unwrap()[0].0, "2.1.07", "a refused text saves nothing else");
     }
 }

@@ -69,6 +69,9 @@ pub struct CataloguePage {
     groups: Vec<CategoryGroup>,
     publics: Vec<Tick>,
     support: Vec<Tick>,
+    contact: String,
+    opening_hours: String,
+    accessibility: String,
     offered: usize,
     changes: Vec<ChangeRow>,
     saved: bool,
@@ -149,6 +152,9 @@ async fn page(
     Ok(CataloguePage {
         layout: Layout::new("Catalogue", Some(staff), csrf, "/lieu/catalogue"),
         groups,
+        contact: v.contact.clone(),
+        opening_hours: v.opening_hours.clone(),
+        accessibility: v.accessibility.clone(),
         publics: ticks("pub_", &passnum_core::standard::PUBLICS, &publics),
         support: ticks("sup_", &passnum_core::standard::SPECIFIC_SUPPORT, &support),
         offered: chosen.len(),
@@ -197,7 +203,17 @@ pub async fn save(
         .filter_map(|(c, f)| Some((c.to_string(), ServiceFormat::parse(f)?)))
         .collect();
     let mut p = page(&st, &staff, venue, &csrf, &kept).await?;
-    // What was ticked, kept as sent whatever happens next.
+    // What was ticked and typed, kept as sent whatever happens next.
+    // A field the form did not send keeps the venue's current text.
+    for (key, value) in [
+        ("contact", &mut p.contact),
+        ("opening_hours", &mut p.opening_hours),
+        ("accessibility", &mut p.accessibility),
+    ] {
+        if let Some(sent) = form.get(key) {
+            *value = sent.chars().take(600).collect();
+        }
+    }
     for t in p.publics.iter_mut().chain(p.support.iter_mut()) {
         t.checked = form.contains_key(&t.field);
     }
@@ -219,18 +235,47 @@ pub async fn save(
                 return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
             }
         };
+    // Checked before anything is written, so that a refused text saves nothing else.
+    for (field, text, max) in [
+        ("opening_hours", &p.opening_hours, 500),
+        ("accessibility", &p.accessibility, 500),
+        ("contact", &p.contact, passnum_core::text::MAX_ADDRESS_CHARS),
+    ] {
+        if text.trim().chars().count() > max {
+            p.errors.add(
+                field,
+                format!("Ce texte dépasse {max} caractères : raccourcissez-le."),
+            );
+        }
+    }
+    if !p.errors.is_empty() {
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
+    }
     let publics = ticked(&form, "pub_", &passnum_core::standard::PUBLICS);
     let support = ticked(&form, "sup_", &passnum_core::standard::SPECIFIC_SUPPORT);
     let saved = st
         .store
         .set_venue_catalogue(venue, &catalogue, Some(staff.id), st.clock.now())
         .await;
+    let now = st.clock.now();
     let saved = match saved {
         Ok(_) => {
             st.store
-                .set_venue_publics(venue, &publics, &support, st.clock.now())
+                .set_venue_publics(venue, &publics, &support, now)
                 .await
         }
+        Err(e) => Err(e),
+    };
+    let saved = match saved {
+        Ok(_) => {
+            st.store
+                .set_venue_practical_info(venue, &p.opening_hours, &p.accessibility, now)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let saved = match saved {
+        Ok(_) => st.store.set_venue_contact(venue, &p.contact, now).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -238,6 +283,10 @@ pub async fn save(
         Err(passnum_store::StoreError::Conflict { message, .. }) => {
             p.errors.add(&first, message);
             Ok(render(StatusCode::CONFLICT, &p, &csrf))
+        }
+        Err(passnum_store::StoreError::Invalid { message, .. }) => {
+            p.errors.add("opening_hours", message);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf))
         }
         Err(e) => Err(PageError::unavailable(e, "catalogue")),
     }
