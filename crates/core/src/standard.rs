@@ -36,6 +36,20 @@ pub const SPECIFIC_SUPPORT: [&str; 7] = [
     "Déficience visuelle",
 ];
 
+/// Values of one of the standard's closed lists, as stored: in the list's order, once each,
+/// pipe-separated; `Err` names the first value outside the list.
+pub fn in_list_order(values: &[&str], allowed: &[&str]) -> Result<String, String> {
+    if let Some(bad) = values.iter().find(|v| !allowed.contains(v)) {
+        return Err(bad.chars().take(60).collect());
+    }
+    Ok(allowed
+        .iter()
+        .filter(|a| values.contains(a))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|"))
+}
+
 /// The standard's `services` value for a service of the référentiel: the one the operator
 /// chose for it, else the one of its category (or, for a category passnum does not know, of
 /// its level).
@@ -320,6 +334,19 @@ mod row_tests {
             Some("https://clic.example/rdv".into())
         );
         assert_eq!(web_in("clic-solidaire.example"), None);
+    }
+
+    #[test]
+    fn closed_list_values_are_kept_in_the_lists_order_once() {
+        assert_eq!(
+            in_list_order(&["Seniors", "Jeunes", "Seniors"], &PUBLICS),
+            Ok("Jeunes|Seniors".into())
+        );
+        assert_eq!(
+            in_list_order(&["Retraités"], &PUBLICS),
+            Err("Retraités".into())
+        );
+        assert_eq!(in_list_order(&[], &PUBLICS), Ok(String::new()));
     }
 
     #[test]

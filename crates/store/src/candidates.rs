@@ -16,8 +16,6 @@ pub struct KnownPlace {
     pub id: i64,
     /// "passnum" for venues; the candidate's source otherwise.
     pub source: String,
-    /// The source's own id (candidates only).
-    pub source_id: String,
     pub commune_insee: String,
     pub name: String,
     pub address: String,
@@ -74,7 +72,6 @@ impl Store {
                 kind: KnownKind::Venue,
                 id: get_i64(&r, "id")?,
                 source: PASSNUM_SOURCE.into(),
-                source_id: String::new(),
                 commune_insee: get_string(&r, "commune_insee")?,
                 name: get_string(&r, "name")?,
                 address: get_string(&r, "address")?,
@@ -82,7 +79,7 @@ impl Store {
             });
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, source, source_id, name, address, commune_insee, latitude_e6, longitude_e6 \
+            "SELECT id, source, name, address, commune_insee, latitude_e6, longitude_e6 \
              FROM venue_candidates WHERE commune_insee IN ({marks})"
         )));
         for c in communes {
@@ -95,7 +92,6 @@ impl Store {
                 kind: KnownKind::Candidate,
                 id: get_i64(&r, "id")?,
                 source: get_string(&r, "source")?,
-                source_id: get_string(&r, "source_id")?,
                 commune_insee: get_string(&r, "commune_insee")?,
                 name: get_string(&r, "name")?,
                 address: get_string(&r, "address")?,

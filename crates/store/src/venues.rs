@@ -269,6 +269,38 @@ impl Store {
     }
 
     /// Sets what a person reads before going to the venue: opening hours and accessibility.
+    /// Writes texts of a venue that the public reads (checked by the caller) and moves its
+    /// `updated_at`, the standard's `date_maj`. `set` assigns `$1…$n`, one per text.
+    async fn update_public_texts(
+        &self,
+        id: VenueId,
+        set: &'static str,
+        texts: &[&str],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let n = texts.len();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE venues SET {set}, updated_at = ${} WHERE id = ${}",
+            n + 1,
+            n + 2
+        )));
+        for t in texts {
+            q = q.bind(*t);
+        }
+        let mut tx = self.begin_write().await?;
+        let changed = q
+            .bind(now.unix_ms())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How to book at the venue (telephone, e-mail or web page); moves its `updated_at`.
     pub async fn set_venue_contact(
         &self,
@@ -277,19 +309,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let contact = clean_text(contact, "La prise de rendez-vous", MAX_ADDRESS_CHARS)?;
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE venues SET contact = $1, updated_at = $2 WHERE id = $3")
-            .bind(&contact)
-            .bind(now.unix_ms())
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(())
+        self.update_public_texts(id, "contact = $1", &[&contact], now)
+            .await
     }
 
     /// Moves the venue's `updated_at` (the standard's `date_maj`).
@@ -302,20 +323,13 @@ impl Store {
     ) -> Result<Venue, StoreError> {
         let hours = clean_text(opening_hours, "Le texte des horaires d'ouverture", 500)?;
         let access = clean_text(accessibility, "Le texte d'accessibilité", 500)?;
-        let mut tx = self.begin_write().await?;
-        let n =
-            sqlx::query("UPDATE venues SET opening_hours = $1, accessibility = $2, updated_at = $3 WHERE id = $4")
-                .bind(&hours)
-                .bind(&access)
-                .bind(now.unix_ms())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
+        self.update_public_texts(
+            id,
+            "opening_hours = $1, accessibility = $2",
+            &[&hours, &access],
+            now,
+        )
+        .await?;
         self.get_venue(id).await
     }
 
@@ -416,42 +430,22 @@ impl Store {
         specific_support: &[&str],
         now: Timestamp,
     ) -> Result<Venue, StoreError> {
-        use passnum_core::standard::{PUBLICS, SPECIFIC_SUPPORT};
-        let joined = |values: &[&str], allowed: &[&str]| -> Result<String, StoreError> {
-            if let Some(bad) = values.iter().find(|v| !allowed.contains(v)) {
-                return Err(StoreError::Invalid {
-                    code: "invalid_public",
-                    message: format!(
-                        "« {} » n'est pas une valeur du standard national.",
-                        bad.chars().take(60).collect::<String>()
-                    ),
-                });
-            }
-            // In the standard's order, once each.
-            Ok(allowed
-                .iter()
-                .filter(|a| values.contains(a))
-                .copied()
-                .collect::<Vec<_>>()
-                .join("|"))
+        use passnum_core::standard::{PUBLICS, SPECIFIC_SUPPORT, in_list_order};
+        let joined = |values: &[&str], allowed: &[&str]| {
+            in_list_order(values, allowed).map_err(|bad| StoreError::Invalid {
+                code: "invalid_public",
+                message: format!("« {bad} » n'est pas une valeur du standard national."),
+            })
         };
         let publics = joined(publics, &PUBLICS)?;
         let support = joined(specific_support, &SPECIFIC_SUPPORT)?;
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE venues SET publics = $1, specific_support = $2, updated_at = $3 WHERE id = $4",
+        self.update_public_texts(
+            id,
+            "publics = $1, specific_support = $2",
+            &[&publics, &support],
+            now,
         )
-        .bind(&publics)
-        .bind(&support)
-        .bind(now.unix_ms())
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
+        .await?;
         self.get_venue(id).await
     }
 

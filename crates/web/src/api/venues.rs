@@ -254,15 +254,13 @@ pub async fn set_catalogue(
         (&publics, &passnum_core::standard::PUBLICS[..]),
         (&support, &passnum_core::standard::SPECIFIC_SUPPORT[..]),
     ] {
-        if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
-            return Err(ApiError::invalid(
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        passnum_core::standard::in_list_order(&values, allowed).map_err(|bad| {
+            ApiError::invalid(
                 "invalid_public",
-                format!(
-                    "« {} » n'est pas une valeur du standard national.",
-                    bad.chars().take(60).collect::<String>()
-                ),
-            ));
-        }
+                format!("« {bad} » n'est pas une valeur du standard national."),
+            )
+        })?;
     }
     let now = st.clock.now();
     st.store
