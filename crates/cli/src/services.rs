@@ -28,7 +28,7 @@ pub async fn run(ctx: &Ctx, command: ServicesCommand) -> anyhow::Result<()> {
             let catalog = ServiceCatalog::parse_csv(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = ctx.store().await?;
-            let n = store.load_services(&catalog).await?;
+            let n = store.load_services(&catalog, crate::ctx::now()).await?;
             eprintln!("{n} services chargés.");
             Ok(())
         }

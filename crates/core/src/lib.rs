@@ -50,7 +50,7 @@ pub use order::{
 pub use org_number::{OrgNumber, OrgNumberError};
 pub use place::{DepartementCode, InseeCode, PlaceError};
 pub use refusal::{Refusal, RefusalKind};
-pub use service::{Service, ServiceCatalog, ServiceCode};
+pub use service::{CheckedDraft, DraftError, Service, ServiceCatalog, ServiceCode, ServiceDraft};
 pub use siret::{Siret, SiretError};
 pub use venue::{StatusDecision, VenueStatus, VenueView};
 

@@ -75,6 +75,7 @@ pub use pool::{engine_of, normalize_url};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
+pub use services::{ChangeAuthor, ServiceChange};
 pub use settings::ProgrammeFees;
 pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;

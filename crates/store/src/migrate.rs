@@ -49,6 +49,10 @@ const SQLITE: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_venue_publics.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_service_changes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -98,6 +102,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         15,
         include_str!("../migrations/postgres/0015_venue_publics.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_service_changes.sql"),
     ),
 ];
 

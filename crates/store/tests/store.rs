@@ -259,7 +259,7 @@ both_engines! {
         assert!(before.len() >= 40);
         let csv = format!("{}1,Découvrir,1.1,S'informer,1.1.99,Un service ajouté\n", passnum_core::service::DEFAULT_REFERENTIEL_CSV);
         let cat = passnum_core::ServiceCatalog::parse_csv(&csv).unwrap();
-        s.load_services(&cat).await.unwrap();
+        s.load_services(&cat, t0()).await.unwrap();
         assert_eq!(s.list_services().await.unwrap().len(), before.len() + 1);
         // Reconnecting migrates nothing twice and keeps the services.
         let again = passnum_store::Store::connect(&db.url, Default::default()).await.unwrap();
@@ -269,6 +269,59 @@ both_engines! {
         let mut r = redeem_req(&w.lyon, w.codes[0], t0());
         r.service_code = "1.1.99".into();
         accepted(&s.redeem(r).await.unwrap().outcome);
+    }
+}
+
+both_engines! {
+    async fn the_operator_adds_and_renames_services_and_the_history_says_who(db) {
+        use passnum_store::ChangeAuthor;
+        let s = &db.store;
+        // Loaded at first start: the history begins after the shipped référentiel.
+        assert!(s.service_changes(100, 0).await.unwrap().is_empty());
+        let draft = |code: &str, name: &str, category: &str, level: &str| {
+            passnum_core::ServiceDraft { code: code.into(), name: name.into(), category_name: category.into(), level_name: level.into() }
+                .check()
+                .unwrap()
+        };
+        // A new category needs its name; an existing level keeps its own.
+        let refused = s.save_service(&draft("2.9.01", "Visio", "", ""), ChangeAuthor::Api, t0()).await;
+        assert!(matches!(refused, Err(StoreError::Invalid { code: "invalid_category_name", .. })), "{refused:?}");
+        let level2 = s.list_services().await.unwrap().into_iter().find(|x| x.level == 2).unwrap().level_name;
+        let (created, new) = s.save_service(&draft("2.9.01", "Visio", "Se voir à distance", ""), ChangeAuthor::Api, t0()).await.unwrap();
+        assert!(new && created.active);
+        assert_eq!((created.level_name.as_str(), created.category_code.as_str()), (level2.as_str(), "2.9"));
+        // Renaming a category renames it for all its services, in one change on the history.
+        let in_21 = s.list_services().await.unwrap().into_iter().filter(|x| x.category_code == "2.1").count();
+        assert!(in_21 >= 2);
+        let staff = s.create_staff("op@passnum.fr", "Opératrice", "x", passnum_store::Actor::Operator, t0()).await.unwrap().id;
+        let (renamed, new) = s.save_service(&draft("2.1.07", "Envoyer et recevoir des courriels", "Communiquer", ""), ChangeAuthor::Staff(staff), t0()).await.unwrap();
+        assert!(!new);
+        assert_eq!(renamed.name, "Envoyer et recevoir des courriels");
+        let all = s.list_services().await.unwrap();
+        assert_eq!(all.iter().filter(|x| x.category_code == "2.1" && x.category_name == "Communiquer").count(), in_21);
+        // The same names again change nothing and write no history.
+        s.save_service(&draft("2.1.07", "Envoyer et recevoir des courriels", "", ""), ChangeAuthor::Staff(staff), t0()).await.unwrap();
+        // Deactivating is a change too; the service stays.
+        s.update_service("2.9.01", Some(false), Some("Loisirs et créations numériques"), ChangeAuthor::Api, t0()).await.unwrap();
+        let h = s.service_changes(100, 0).await.unwrap();
+        let said: Vec<(&str, &str)> = h.iter().map(|c| (c.code.as_str(), c.change.as_str())).collect();
+        assert_eq!(h.len(), 5, "{said:?}");
+        assert!(said.iter().any(|(c, t)| *c == "2.9.01" && t.starts_with("Service créé : « Visio »")));
+        assert!(said.iter().any(|(c, t)| *c == "2.1.07" && t.starts_with("Service renommé")));
+        assert!(said.iter().any(|(_, t)| t.starts_with("Catégorie 2.1 renommée")));
+        assert!(said.iter().any(|(_, t)| *t == "Service désactivé : plus de nouveau catalogue ni d'encaissement."));
+        assert!(said.iter().any(|(_, t)| t.starts_with("Valeur du standard national : celle de sa catégorie → « Loisirs")));
+        assert!(h.iter().filter(|c| c.code == "2.1.07").all(|c| c.by == "Opératrice"), "{h:?}");
+        assert!(h.iter().filter(|c| c.code == "2.9.01").all(|c| c.by.starts_with("API")));
+        // A file loaded says so, for what it created or renamed only.
+        let csv = format!("{}1,Découvrir,1.1,S'informer,1.1.99,Un service ajouté\n", passnum_core::service::DEFAULT_REFERENTIEL_CSV);
+        s.load_services(&passnum_core::ServiceCatalog::parse_csv(&csv).unwrap(), t0()).await.unwrap();
+        let h = s.service_changes(100, 0).await.unwrap();
+        let from_file: Vec<_> = h.iter().filter(|c| c.by.starts_with("fichier")).collect();
+        // 1.1.99 created; 2.1.07 and its category back to the shipped names.
+        assert!(from_file.iter().any(|c| c.code == "1.1.99" && c.change.starts_with("Service créé")), "{from_file:?}");
+        assert!(from_file.iter().any(|c| c.code == "2.1.07" && c.change.starts_with("Service renommé")));
+        assert_eq!(s.service_changes(2, 0).await.unwrap().len(), 2);
     }
 }
 

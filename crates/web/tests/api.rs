@@ -420,6 +420,8 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/directory", "get"),
         ("/api/v1/directory/{id}", "get"),
         ("/api/v1/services/{code}", "patch"),
+        ("/api/v1/services/{code}", "put"),
+        ("/api/v1/services/changes", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -895,6 +897,45 @@ api_test! {
         assert_eq!((st, error_code(&r)), (422, "invalid_standard_service"));
         let (st, r) = patch(app.operator.clone(), "9.9.99", json!({"active": false})).await;
         assert_eq!((st, error_code(&r)), (404, "not_found"));
+    }
+}
+
+api_test! {
+    async fn the_operator_adds_a_service_by_api_and_venues_can_offer_it(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let put = |token: String, code: &'static str, body: serde_json::Value| {
+            let (client, url) = (app.client.clone(), app.url(&format!("/api/v1/services/{code}")));
+            async move { json(client.put(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let (st, r) = put(p.venue_token.clone(), "2.9.01", json!({"name": "Visio"})).await;
+        assert_eq!((st, error_code(&r)), (403, "forbidden"));
+        let (st, r) = put(app.operator.clone(), "2.9.01", json!({"name": "Visio"})).await;
+        assert_eq!((st, error_code(&r)), (422, "invalid_category_name"), "a new category needs its name: {r}");
+        assert!(r["error"]["message"].as_str().unwrap().contains("2.9 est nouvelle"));
+        let (st, r) = put(app.operator.clone(), "7.1.01", json!({"name": "X", "category_name": "Y", "level_name": "Z"})).await;
+        assert_eq!((st, error_code(&r)), (422, "invalid_service_level"));
+        let (st, r) = put(app.operator.clone(), "2.9.01", json!({"name": "Visio", "category_name": "Se voir à distance", "colour": 1})).await;
+        assert_eq!((st, error_code(&r)), (422, "invalid_body"), "{r}");
+        let (st, r) = put(app.operator.clone(), "2.9.01", json!({"name": " Visio avec ses proches ", "category_name": "Se voir à distance"})).await;
+        assert_eq!(st, 201, "{r}");
+        assert_eq!((r["name"].as_str(), r["category_code"].as_str(), r["level"].as_i64()), (Some("Visio avec ses proches"), Some("2.9"), Some(2)));
+        let (st, _) = put(app.operator.clone(), "2.9.01", json!({"name": "Visio en famille"})).await;
+        assert_eq!(st, 200, "renamed");
+        // A venue adds it to its catalogue and a cheque is scanned for it at once.
+        let url = format!("/api/v1/venues/{}/catalogue", p.venue.id.0);
+        let r = app.client.put(app.url(&url)).bearer_auth(&p.venue_token).json(&json!({"services": [{"service_code": "2.9.01", "format": "individual"}, {"service_code": "2.1.07", "format": "both"}]})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = app.client.post(app.url("/api/v1/redemptions")).bearer_auth(&p.venue_token).json(&json!({"code": p.codes[0].grouped(), "service_code": "2.9.01"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let (st, h) = json(app.get(&app.operator, "/api/v1/services/changes?limit=10").await).await;
+        assert_eq!(st, 200);
+        let h = h.as_array().unwrap();
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert!(h[0]["change"].as_str().unwrap().starts_with("Service renommé : « Visio avec ses proches » → « Visio en famille »"));
+        assert!(h[1]["change"].as_str().unwrap().starts_with("Service créé"));
+        assert!(h.iter().all(|c| c["code"] == "2.9.01" && c["by"].as_str().unwrap().starts_with("API")));
+        let (st, r) = json(app.get(&app.operator, "/api/v1/services/changes?limit=x").await).await;
+        assert_eq!((st, error_code(&r)), (400, "invalid_query"), "{r}");
     }
 }
 

@@ -789,6 +789,49 @@ api_test! {
 }
 
 api_test! {
+    async fn the_operator_adds_and_renames_a_service_from_the_referentiel_page(app) {
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (_, html) = page(&op, &app, "/operateur/referentiel").await;
+        assert!(html.contains("Aucun changement depuis le référentiel livré avec passnum."));
+        let csrf = field(&html, "csrf");
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let (op, url, csrf) = (op.clone(), app.url("/operateur/referentiel/service"), csrf.clone());
+            async move {
+                let mut form = vec![("csrf", csrf.as_str().to_string())];
+                form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
+                let r = op.post(url).form(&form).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        // A new category without its name: refused, what was typed kept, the field named.
+        let (st, html) = post(vec![("code", "2.9.01"), ("name", "Visio & famille"), ("category_name", ""), ("level_name", "")]).await;
+        assert_eq!(st, 422);
+        assert!(html.contains("La catégorie 2.9 est nouvelle : donnez son nom.") && html.contains("href=\"#new_category_name\""), "{html}");
+        assert!(html.contains("value=\"Visio &#38; famille\""));
+        let (st, html) = post(vec![("code", "2.9"), ("name", "Visio"), ("category_name", "Se voir"), ("level_name", "")]).await;
+        assert_eq!(st, 422);
+        assert!(html.contains("Code de service invalide") && html.contains("id=\"new_code-erreur\""));
+        let (st, _) = post(vec![("code", "2.9.01"), ("name", "Visio & famille"), ("category_name", "Se voir à distance"), ("level_name", "")]).await;
+        assert_eq!(st, 303);
+        let (_, html) = page(&op, &app, "/operateur/referentiel?enregistre=2.9.01").await;
+        assert!(html.contains("Service 2.9.01 enregistré.") && html.contains("2.9 — Se voir à distance"));
+        assert!(html.contains("Service créé : « Visio &#38; famille »") && html.contains("<td>Personne</td>"), "who: {html}");
+        // Public at once.
+        let (_, public) = page(&Client::new(), &app, "/referentiel").await;
+        assert!(public.contains("Visio &#38; famille"));
+        let (st, _) = post(vec![("code", "2.9.01"), ("name", "Visio en famille"), ("category_name", ""), ("level_name", "")]).await;
+        assert_eq!(st, 303);
+        let (_, html) = page(&op, &app, "/operateur/referentiel").await;
+        assert!(html.contains("Service renommé : « Visio &#38; famille » → « Visio en famille »."));
+        // Without signing in: nothing.
+        let r = Client::new().post(app.url("/operateur/referentiel/service")).form(&[("code", "2.9.02")]).send().await.unwrap();
+        assert_ne!(r.status(), 303);
+        assert_eq!(app.store().list_services().await.unwrap().iter().filter(|s| s.category_code == "2.9").count(), 1);
+    }
+}
+
+api_test! {
     async fn the_operator_confirms_or_dismisses_the_links_an_import_suggests(app) {
         let known = app.store().create_venue(&passnum_store::NewVenue {
             siret: passnum_core::Siret::parse("21690123000005").unwrap().into(),

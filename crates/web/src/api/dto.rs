@@ -473,6 +473,43 @@ impl From<passnum_core::service::Service> for ServiceDto {
     }
 }
 
+/// A service created or renamed by the operator; the code in the path gives its level and
+/// category.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutService {
+    /// The service's name, as people read it.
+    pub name: String,
+    /// Renames the whole category; omitted or empty keeps its name (required for a new
+    /// category).
+    #[serde(default)]
+    pub category_name: String,
+    /// Renames the whole level; omitted or empty keeps its name (required for a new level).
+    #[serde(default)]
+    pub level_name: String,
+}
+
+/// One line of the référentiel's history.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceChangeDto {
+    pub code: String,
+    pub at: String,
+    /// Who made it: a staff member's name, the API or a loaded file.
+    pub by: String,
+    pub change: String,
+}
+
+impl From<passnum_store::ServiceChange> for ServiceChangeDto {
+    fn from(c: passnum_store::ServiceChange) -> Self {
+        Self {
+            code: c.code,
+            at: ts(c.at),
+            by: c.by,
+            change: c.change,
+        }
+    }
+}
+
 #[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateService {

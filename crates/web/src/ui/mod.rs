@@ -317,6 +317,10 @@ fn application_routes() -> Router<AppState> {
             "/operateur/referentiel",
             get(operator::referentiel).post(operator::update_service),
         )
+        .route(
+            "/operateur/referentiel/service",
+            post(operator::save_service),
+        )
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
         .route("/referentiel", get(directory::referentiel))

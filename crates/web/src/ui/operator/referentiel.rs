@@ -21,6 +21,16 @@ pub(super) struct ReferentielPage {
     code: String,
     saved: String,
     errors: FieldErrors,
+    /// The create-or-rename form as typed (kept when refused).
+    draft: passnum_core::ServiceDraft,
+    history: Vec<HistoryLine>,
+}
+
+pub struct HistoryLine {
+    pub at: String,
+    pub code: String,
+    pub by: String,
+    pub change: String,
 }
 
 async fn referentiel_page(
@@ -28,11 +38,9 @@ async fn referentiel_page(
     staff: &StaffMember,
     csrf: &Csrf,
 ) -> Result<ReferentielPage, crate::ui::PageError> {
-    let services = st
-        .store
-        .list_services()
-        .await
-        .map_err(|e| crate::ui::PageError::unavailable(e, "référentiel"))?;
+    let unavailable = |e| crate::ui::PageError::unavailable(e, "référentiel");
+    let services = st.store.list_services().await.map_err(unavailable)?;
+    let history = st.store.service_changes(30, 0).await.map_err(unavailable)?;
     Ok(ReferentielPage {
         layout: Layout::new(
             "Référentiel des services",
@@ -60,6 +68,16 @@ async fn referentiel_page(
         code: String::new(),
         saved: String::new(),
         errors: FieldErrors::default(),
+        draft: Default::default(),
+        history: history
+            .into_iter()
+            .map(|h| HistoryLine {
+                at: passnum_core::paris::format_moment(h.at),
+                code: h.code,
+                by: h.by,
+                change: h.change,
+            })
+            .collect(),
     })
 }
 
@@ -122,7 +140,13 @@ pub async fn update_service(
     };
     match st
         .store
-        .update_service(f.code.trim(), active, standard)
+        .update_service(
+            f.code.trim(),
+            active,
+            standard,
+            passnum_store::ChangeAuthor::Staff(staff.id),
+            st.clock.now(),
+        )
         .await
     {
         Ok(s) => {
@@ -139,6 +163,63 @@ pub async fn update_service(
         }
         Err(StoreError::Invalid { message, .. }) => {
             page.errors.add("standard", message);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
+        }
+        Err(e) => Err(crate::ui::PageError::unavailable(e, "référentiel")),
+    }
+}
+
+/// Creates a service or renames it (its category, its level): one form, the code decides.
+pub async fn save_service(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Submitted { form: f, token_ok }: Submitted<passnum_core::ServiceDraft>,
+) -> Result<Response, crate::ui::PageError> {
+    use passnum_core::text::{MAX_NAME_CHARS, kept};
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = referentiel_page(&st, &staff, &csrf).await?;
+    page.draft = passnum_core::ServiceDraft {
+        code: kept(&f.code, 20),
+        level_name: kept(&f.level_name, MAX_NAME_CHARS + 1),
+        category_name: kept(&f.category_name, MAX_NAME_CHARS + 1),
+        name: kept(&f.name, MAX_NAME_CHARS + 1),
+    };
+    if !token_ok {
+        page.errors.add("new_code", crate::ui::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    let draft = match f.check() {
+        Ok(d) => d,
+        Err(e) => {
+            page.errors
+                .add(&format!("new_{}", e.field()), e.to_string());
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+        }
+    };
+    match st
+        .store
+        .save_service(
+            &draft,
+            passnum_store::ChangeAuthor::Staff(staff.id),
+            st.clock.now(),
+        )
+        .await
+    {
+        Ok((s, _)) => {
+            st.directory.invalidate();
+            Ok(
+                Redirect::to(&format!("/operateur/referentiel?enregistre={}", s.code))
+                    .into_response(),
+            )
+        }
+        Err(StoreError::Invalid { code, message }) => {
+            let field = if code == "invalid_level_name" {
+                "new_level_name"
+            } else {
+                "new_category_name"
+            };
+            page.errors.add(field, message);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
         }
         Err(e) => Err(crate::ui::PageError::unavailable(e, "référentiel")),
