@@ -213,6 +213,28 @@ test("operator pages are accessible", async () => {
   for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/candidats", "operateur-candidats"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
+  // An imported place becomes an application: its page, then its venue's file.
+  await op.goto(base + "/operateur/candidats?vue=new");
+  await op.getByRole("link", { name: "Fablab des Pentes" }).click();
+  await op.getByRole("heading", { name: "Fablab des Pentes", level: 1 }).waitFor();
+  await axe(op, "operateur-candidat");
+  assert.equal(await op.getByLabel(/SIRET ou RNA/).inputValue(), "84712345000011");
+  await op.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  await op.getByText(/Dossier ouvert depuis le lieu importé/).waitFor();
+  assert.match(op.url(), /\/operateur\/lieux\/\d+$/);
+  await axe(op, "operateur-lieu-depuis-import");
+  // The référentiel: a new category needs its name (error summary), then the service is listed.
+  await op.goto(base + "/operateur/referentiel");
+  await op.getByLabel(/Code du service/).fill("3.9.01");
+  await op.getByLabel(/Nom du service/).fill("Créer son site");
+  await op.getByRole("button", { name: "Enregistrer le service" }).click();
+  await op.locator("#erreurs").waitFor();
+  await axe(op, "operateur-referentiel-erreurs");
+  await op.getByLabel(/Nom de la catégorie/).fill("Publier en ligne");
+  await op.getByRole("button", { name: "Enregistrer le service" }).click();
+  await op.getByText("Service 3.9.01 enregistré.").waitFor();
+  await op.getByRole("cell", { name: /Service créé : « Créer son site »/ }).waitFor();
+  await axe(op, "operateur-referentiel-historique");
   // A structure with an unknown commune is refused with a sentence; a good one is listed.
   await op.goto(base + "/operateur/structures");
   await op.getByLabel("Nom").fill("Médiathèque de Bron");

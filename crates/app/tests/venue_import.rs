@@ -157,3 +157,41 @@ both_engines! {
         assert_eq!(b.position.map(|p| (p.latitude, p.longitude)), Some((45.746, 4.842)));
     }
 }
+
+both_engines! {
+    async fn an_imported_place_opens_one_application_and_is_linked_to_it(db) {
+        let s = &db.store;
+        let f = file(&["coop-9,73282932000074,Fablab des Pentes,Lyon,69001,,9 montée de la Grande-Côte,,,04 78 11 22 33,,,2026-11-30"]);
+        import(s, f.path(), "coop", false).await.unwrap();
+        let id = s.list_candidates(Verdict::New, 10, 0).await.unwrap()[0].id;
+        let c = s.candidate(id).await.unwrap();
+        assert_eq!((c.pivot.as_deref(), c.contact().as_str(), c.venue_id), (Some("73282932000074"), "+33478112233", None));
+        let operator = s.create_staff("op@passnum.fr", "Olivia", "x", passnum_store::Actor::Operator, t0()).await.unwrap().id;
+        let number = |n: &str| passnum_core::OrgNumber::parse(n).unwrap();
+        // Two operators at once, with two numbers: one file, never two.
+        let (a, b) = tokio::join!(
+            s.open_file_from_candidate(id, number("73282932000074"), operator, t0()),
+            s.open_file_from_candidate(id, number("84712345000011"), operator, t0()),
+        );
+        let venue = match (a, b) {
+            (Ok(v), Err(e)) | (Err(e), Ok(v)) => {
+                assert!(matches!(e, passnum_store::StoreError::Conflict { code: "candidate_already_linked", .. }), "{e:?}");
+                v
+            }
+            other => panic!("exactly one file: {other:?}"),
+        };
+        assert_eq!(s.list_venues(10, 0).await.unwrap().len(), 1, "the loser left no venue behind");
+        assert_eq!((venue.status, venue.name.as_str(), venue.contact.as_str()), (VenueStatus::Applied, "Fablab des Pentes", "+33478112233"));
+        assert_eq!(venue.commune_insee, "69381");
+        let history = s.venue_status_history(venue.id).await.unwrap();
+        assert!(history[0].reason.starts_with(&format!("Dossier ouvert depuis le lieu importé n° {id} (coop, id coop-9)")));
+        assert_eq!(history[0].by_staff, Some(operator));
+        let c = s.candidate(id).await.unwrap();
+        assert_eq!(c.venue_id, Some(venue.id.0));
+        assert_eq!(s.candidate_counts().await.unwrap(), (1, 1, 0));
+        // Importing the file again keeps the link to the venue it became.
+        import(s, f.path(), "coop", false).await.unwrap();
+        assert_eq!(s.candidate(id).await.unwrap().venue_id, Some(venue.id.0));
+        assert!(matches!(s.candidate(id + 1000).await, Err(passnum_store::StoreError::NotFound)));
+    }
+}

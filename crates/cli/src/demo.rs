@@ -262,7 +262,26 @@ async fn seed(
             at,
         )
         .await?;
+    import_demo_places(store, at).await?;
     Ok((funder, venues))
+}
+
+/// Places "imported" from a file of the national venue standard, for the operator's
+/// `/operateur/candidats`: one the duplicate detection links to a demo venue, one it suggests,
+/// two standing alone (one with its SIRET, to open an application from).
+const DEMO_PLACES: &str = "id,pivot,nom,commune,code_postal,adresse,telephone,horaires,services,date_maj
+coop-101,,Espace numérique Villeurbanne,Villeurbanne,69100,Place Lazare Goujon,,,Aide aux démarches administratives,2026-11-02
+coop-102,,France Services de Vénissieux,Vénissieux,69200,Place Léon Sublet,,,Aide aux démarches administratives,2026-11-02
+coop-103,84712345000011,Fablab des Pentes,Lyon,69001,9 montée de la Grande-Côte,04 78 11 22 33,Mo-Fr 14:00-18:00,Loisirs et créations numériques,2026-11-02
+coop-104,,Maison de quartier Bron Terraillon,Bron,69500,5 rue Marcel Bramet,,,Maîtrise des outils numériques du quotidien,2026-11-02
+";
+
+async fn import_demo_places(store: &Store, at: passnum_core::Timestamp) -> anyhow::Result<()> {
+    let mut file = tempfile::Builder::new().suffix(".csv").tempfile()?;
+    std::io::Write::write_all(&mut file, DEMO_PLACES.as_bytes())?;
+    passnum_app::venue_import::import_venues(store, file.path(), "coop-demo", false, at, |_| {})
+        .await?;
+    Ok(())
 }
 
 /// Demo sign-ins with published passwords: for trying passnum out, never for production.

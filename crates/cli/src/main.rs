@@ -109,7 +109,7 @@ enum Command {
         #[command(subcommand)]
         command: services::ServicesCommand,
     },
-    /// Venues in the national venue standard: export.
+    /// Venues in the national venue standard: import (as candidates) and export.
     Venues {
         #[command(subcommand)]
         command: venues::VenuesCommand,

@@ -11,6 +11,7 @@
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
 mod applications;
+mod candidate_files;
 mod candidates;
 mod catalogues;
 mod closing;
@@ -46,6 +47,7 @@ use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
+pub use candidate_files::CandidateDetail;
 pub use candidates::{
     CandidateRow, KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate,
     Written as CandidatesWritten,

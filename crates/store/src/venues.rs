@@ -155,6 +155,24 @@ pub(crate) async fn record_status_change(
 
 impl Store {
     pub async fn create_venue(&self, v: &NewVenue, now: Timestamp) -> Result<Venue, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = self
+            .insert_venue(&mut tx, v, "Lieu enregistré par l'opérateur.", None, now)
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Checks and inserts a venue with its payable account, catalogue and first history line,
+    /// inside the caller's transaction.
+    pub(crate) async fn insert_venue(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        v: &NewVenue,
+        reason: &str,
+        by_staff: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Venue, StoreError> {
         let name = clean_name(&v.name)?;
         let address = clean_text(&v.address, "L'adresse", MAX_ADDRESS_CHARS)?;
         let contact = clean_text(&v.contact, "Le contact", MAX_ADDRESS_CHARS)?;
@@ -175,7 +193,6 @@ impl Store {
                 message: r.to_string(),
             });
         }
-        let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO venues (siret, name, commune_insee, status, qualified_until, created_at, updated_at, address, contact) \
              VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {COLUMNS}"
@@ -207,10 +224,9 @@ impl Store {
         let decision = StatusDecision {
             to: v.status,
             qualified_until: v.qualified_until,
-            reason: "Lieu enregistré par l'opérateur.".into(),
+            reason: reason.into(),
         };
-        record_status_change(&mut tx, created.id, None, &decision, None, now).await?;
-        tx.commit().await?;
+        record_status_change(tx, created.id, None, &decision, by_staff, now).await?;
         created.services = services;
         Ok(created)
     }

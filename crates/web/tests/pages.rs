@@ -876,6 +876,64 @@ api_test! {
 }
 
 api_test! {
+    async fn the_operator_opens_an_application_from_an_imported_place(app) {
+        venue(app.store(), "21690123000005", "Déjà inscrit", "69123").await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coop.csv");
+        let mut csv = String::from("id,pivot,nom,commune,code_postal,adresse,horaires,date_maj\n");
+        for i in 0..55 {
+            csv.push_str(&format!("c{i},,Lieu {i:02},Lyon,69007,{i} rue Béchevelin,,2026-11-30\n"));
+        }
+        csv.push_str("fab,21690123000005,Fablab & co,Lyon,69001,9 montée de la Grande-Côte,Mo 09:00-12:00,2026-11-30\n");
+        std::fs::write(&path, csv).unwrap();
+        passnum_app::venue_import::import_venues(app.store(), &path, "coop", false, t0(), |_| {}).await.unwrap();
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        // 56 places standing alone: 50 on the first page, the rest on the second.
+        let (_, html) = page(&op, &app, "/operateur/candidats?vue=new").await;
+        assert!(html.contains("Page suivante") && !html.contains("Page précédente"));
+        assert_eq!(html.matches("href=\"/operateur/candidats/").count(), 50);
+        let (_, html) = page(&op, &app, "/operateur/candidats?vue=new&page=2").await;
+        assert_eq!(html.matches("href=\"/operateur/candidats/").count(), 6, "{html}");
+        assert!(html.contains("Page précédente") && !html.contains("Page suivante"));
+        let fab = app.store().list_candidates(passnum_core::duplicates::Verdict::New, 100, 0).await.unwrap().into_iter().find(|c| c.source_id == "fab").unwrap();
+        let url = format!("/operateur/candidats/{}", fab.id);
+        let (st, html) = page(&op, &app, &url).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<h1>Fablab &#38; co</h1>") && html.contains("Lyon 1er Arrondissement (69001)") && html.contains("Mo 09:00-12:00"), "{html}");
+        assert!(html.contains("value=\"21690123000005\""), "the source's SIRET offered");
+        let csrf = field(&html, "csrf");
+        let open = |siret: &'static str| {
+            let (op, url, csrf) = (op.clone(), app.url(&format!("{url}/dossier")), csrf.clone());
+            async move {
+                let r = op.post(url).form(&[("csrf", csrf.as_str()), ("siret", siret)]).send().await.unwrap();
+                let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+                (r.status().as_u16(), to, r.text().await.unwrap())
+            }
+        };
+        let (st, _, html) = open("123").await;
+        assert_eq!(st, 422);
+        assert!(html.contains("id=\"siret-erreur\"") && html.contains("value=\"123\""));
+        let (st, _, html) = open("21690123000005").await;
+        assert_eq!(st, 409);
+        assert!(html.contains("appartient déjà à un lieu inscrit"), "{html}");
+        let (st, to, _) = open("84712345000011").await;
+        assert_eq!(st, 303);
+        let to = to.unwrap();
+        assert!(to.starts_with("/operateur/lieux/"));
+        let (_, file) = page(&op, &app, &to).await;
+        assert!(file.contains("Fablab &#38; co") && file.contains("Dossier ouvert depuis le lieu importé"), "{file}");
+        let (_, html) = page(&op, &app, &url).await;
+        assert!(html.contains(&format!("href=\"{to}\"")) && !html.contains("Ouvrir le dossier</button>"));
+        let (st, _, html) = open("35600000000001").await;
+        assert_eq!(st, 409);
+        assert!(html.contains("déjà relié au lieu n°"));
+        let (st, _) = page(&op, &app, "/operateur/candidats/999999").await;
+        assert_eq!(st, 404);
+    }
+}
+
+api_test! {
     async fn a_venue_ticks_the_publics_it_welcomes_on_its_catalogue_page(app) {
         let v = venue(app.store(), "21690123000005", "Lieu", "69123").await;
         staff(&app, "m@lieu.fr", Actor::Venue(v.id)).await;

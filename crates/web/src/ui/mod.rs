@@ -311,7 +311,11 @@ fn application_routes() -> Router<AppState> {
         .route("/operateur/candidats", get(operator::candidates))
         .route(
             "/operateur/candidats/{id}",
-            post(operator::settle_candidate),
+            get(operator::candidate).post(operator::settle_candidate),
+        )
+        .route(
+            "/operateur/candidats/{id}/dossier",
+            post(operator::open_candidate_file),
         )
         .route(
             "/operateur/referentiel",

@@ -27,6 +27,9 @@ pub(super) struct CandidatesPage {
     layout: Layout,
     tabs: Vec<VerdictTab>,
     suggestions: bool,
+    view: &'static str,
+    page: i64,
+    more: bool,
     total: i64,
     candidates: Vec<CandidateLine>,
     errors: FieldErrors,
@@ -36,7 +39,12 @@ pub(super) struct CandidatesPage {
 pub struct CandidatesQuery {
     #[serde(default)]
     vue: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
 }
+
+/// Imported places shown per page.
+const PAGE: i64 = 50;
 
 const VIEWS: [(&str, &str, Verdict); 3] = [
     ("suggest", "À confirmer", Verdict::Suggest),
@@ -49,19 +57,23 @@ async fn candidates_page(
     staff: &StaffMember,
     csrf: &Csrf,
     view: &str,
+    page: i64,
 ) -> Result<CandidatesPage, crate::ui::PageError> {
     let unavailable = |e| crate::ui::PageError::unavailable(e, "lieux importés");
-    let (_, _, verdict) = VIEWS
+    let (view, _, verdict) = VIEWS
         .iter()
         .find(|(v, _, _)| *v == view)
         .copied()
         .unwrap_or(VIEWS[0]);
+    let page = page.clamp(1, 100_000);
     let (total, _, _) = st.store.candidate_counts().await.map_err(unavailable)?;
-    let rows = st
+    let mut rows = st
         .store
-        .list_candidates(verdict, 200, 0)
+        .list_candidates(verdict, PAGE + 1, (page - 1) * PAGE)
         .await
         .map_err(unavailable)?;
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
     Ok(CandidatesPage {
         layout: Layout::new("Lieux importés", Some(staff), csrf, "/operateur/lieux"),
         tabs: VIEWS
@@ -73,6 +85,9 @@ async fn candidates_page(
             })
             .collect(),
         suggestions: verdict == Verdict::Suggest,
+        view,
+        page,
+        more,
         total,
         candidates: rows
             .into_iter()
@@ -110,7 +125,7 @@ pub async fn candidates(
 ) -> Result<Response, crate::ui::PageError> {
     let csrf = Csrf::from_headers(&headers);
     let view = q.vue.unwrap_or_default();
-    let page = candidates_page(&st, &staff, &csrf, &view).await?;
+    let page = candidates_page(&st, &staff, &csrf, &view, q.page.unwrap_or(1)).await?;
     Ok(render(StatusCode::OK, &page, &csrf))
 }
 
@@ -128,7 +143,7 @@ pub async fn settle_candidate(
     Submitted { form: f, token_ok }: Submitted<SettleForm>,
 ) -> Result<Response, crate::ui::PageError> {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = candidates_page(&st, &staff, &csrf, "suggest").await?;
+    let mut page = candidates_page(&st, &staff, &csrf, "suggest", 1).await?;
     if !token_ok {
         page.errors.add("liste", crate::ui::STALE_FORM);
         return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));

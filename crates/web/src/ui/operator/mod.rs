@@ -15,6 +15,7 @@ use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 
 mod accounts;
+mod candidate_file;
 mod candidates;
 mod dashboard;
 mod funders;
@@ -24,6 +25,7 @@ mod venue_file;
 mod venues;
 
 pub use accounts::*;
+pub use candidate_file::*;
 pub use candidates::*;
 pub use dashboard::*;
 pub use funders::*;
