@@ -430,7 +430,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 47);
+    assert_eq!(paths.len(), 48);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
