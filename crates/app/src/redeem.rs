@@ -44,6 +44,8 @@ pub struct Scan<'a> {
     pub venue: VenueId,
     pub code: ChequeCode,
     pub service_code: &'a str,
+    /// The workshop it is scanned for, if any.
+    pub workshop: Option<i64>,
     pub key: Option<ClientKey>,
     pub now: Timestamp,
 }
@@ -55,7 +57,15 @@ pub async fn redeem(store: &Store, scan: Scan<'_>) -> Result<Answer, StoreError>
     let idempotency = scan.key.map(|k| {
         k.bind(
             scan.actor,
-            &format!("redeem\n{}\n{}", code.as_compact(), service_code),
+            // Without a workshop, the canonical form of the keys stored before workshops.
+            &match scan.workshop {
+                None => format!("redeem\n{}\n{}", code.as_compact(), service_code),
+                Some(w) => format!(
+                    "redeem\n{}\n{}\nworkshop {w}",
+                    code.as_compact(),
+                    service_code
+                ),
+            },
         )
     });
     store
@@ -63,6 +73,7 @@ pub async fn redeem(store: &Store, scan: Scan<'_>) -> Result<Answer, StoreError>
             venue_id: scan.venue,
             code,
             service_code,
+            workshop_id: scan.workshop,
             now: scan.now,
             idempotency,
         })

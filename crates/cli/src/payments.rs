@@ -430,6 +430,7 @@ mod tests {
                 venue_id: v.id,
                 code: ChequeCode::parse(&c.code).unwrap(),
                 service_code: "2.2.02".into(),
+                workshop_id: None,
                 now: long_ago,
                 idempotency: None,
             };

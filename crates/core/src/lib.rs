@@ -35,6 +35,7 @@ pub mod standard;
 pub mod standard_import;
 pub mod text;
 pub mod venue;
+pub mod workshop;
 
 pub use bank::{BankDetails, BankDetailsError};
 pub use bic::{Bic, BicError};

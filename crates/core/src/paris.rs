@@ -34,6 +34,28 @@ pub fn local_date(ts: Timestamp) -> Date {
     t.to_offset(offset_at(t)).date()
 }
 
+/// The instant a Paris wall clock shows `time` on `date`. In the autumn hour that happens twice,
+/// the first; in the spring hour that does not exist, the instant an hour later on the clock.
+pub fn from_local(date: Date, time: Time) -> Timestamp {
+    let local = PrimitiveDateTime::new(date, time);
+    for hours in [2, 1] {
+        let offset = UtcOffset::from_hms(hours, 0, 0).expect("valid offset");
+        let t = local.assume_offset(offset);
+        if offset_at(t) == offset {
+            return Timestamp::from_unix_ms((t.unix_timestamp_nanos() / 1_000_000) as i64);
+        }
+    }
+    let t = local.assume_offset(UtcOffset::from_hms(1, 0, 0).expect("valid offset"));
+    Timestamp::from_unix_ms((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// "14 h 30" on a Paris wall clock.
+pub fn format_time(ts: Timestamp) -> String {
+    let t = ts.to_offset_datetime();
+    let l = t.to_offset(offset_at(t));
+    format!("{} h {:02}", l.hour(), l.minute())
+}
+
 /// "12/03/2026 à 14 h 05", the way a French reader expects a moment.
 pub fn format_moment(ts: Timestamp) -> String {
     let t = ts.to_offset_datetime();
@@ -56,6 +78,34 @@ pub fn format_date(d: Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paris_wall_clock_time_becomes_an_instant() {
+        let ms = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000) as i64;
+        let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
+        let t = |h, m| Time::from_hms(h, m, 0).unwrap();
+        assert_eq!(
+            from_local(d(2026, Month::December, 15), t(14, 30)).unix_ms(),
+            ms(datetime!(2026-12-15 13:30 UTC))
+        );
+        assert_eq!(
+            from_local(d(2026, Month::July, 1), t(9, 0)).unix_ms(),
+            ms(datetime!(2026-07-01 07:00 UTC))
+        );
+        // 29 March 2026 02:30 does not exist in Paris; 25 October 02:30 happens twice.
+        assert_eq!(
+            from_local(d(2026, Month::March, 29), t(2, 30)).unix_ms(),
+            ms(datetime!(2026-03-29 01:30 UTC))
+        );
+        assert_eq!(
+            from_local(d(2026, Month::October, 25), t(2, 30)).unix_ms(),
+            ms(datetime!(2026-10-25 00:30 UTC))
+        );
+        assert_eq!(
+            format_time(from_local(d(2026, Month::July, 1), t(9, 5))),
+            "9 h 05"
+        );
+    }
     use time::macros::datetime;
 
     fn ts(t: OffsetDateTime) -> Timestamp {

@@ -11,6 +11,7 @@
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
 mod applications;
+mod bookings;
 mod candidate_files;
 mod candidates;
 mod catalogues;
@@ -40,6 +41,8 @@ mod staff;
 pub mod testing;
 mod tokens;
 mod venues;
+mod workshop_scans;
+mod workshops;
 
 use std::sync::Arc;
 
@@ -47,6 +50,7 @@ use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
+pub use bookings::{BookedBy, Booking, BookletKey, CancelledBy};
 pub use candidate_files::CandidateDetail;
 pub use candidates::{
     CandidateRow, KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate,
@@ -84,6 +88,7 @@ pub use signing_keys::PublicKeyRecord;
 pub use staff::{StaffMember, normalize_email};
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
+pub use workshops::Workshop;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {

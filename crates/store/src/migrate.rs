@@ -53,6 +53,7 @@ const SQLITE: &[(i64, &str)] = &[
         16,
         include_str!("../migrations/sqlite/0016_service_changes.sql"),
     ),
+    (17, include_str!("../migrations/sqlite/0017_workshops.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -106,6 +107,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_service_changes.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_workshops.sql"),
     ),
 ];
 

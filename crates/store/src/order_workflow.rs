@@ -382,14 +382,27 @@ async fn insert_cheques(
     codes: &[String],
 ) -> Result<(), StoreError> {
     let numbers: Vec<i64> = (1..=booklet_count).collect();
-    for chunk in numbers.chunks(5000) {
+    // The booking code printed on each cover; drawn here, the generator is not held across
+    // awaits.
+    let booking_codes: Vec<String> = {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        numbers
+            .iter()
+            .map(|_| passnum_core::workshop::booking_code_from(rng.random()))
+            .collect()
+    };
+    for (i, chunk) in numbers.chunks(5000).enumerate() {
         let sql = format!(
-            "INSERT INTO booklets (order_id, number) VALUES {}",
-            value_rows(engine, chunk.len(), 2)
+            "INSERT INTO booklets (order_id, number, booking_code) VALUES {}",
+            value_rows(engine, chunk.len(), 3)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for n in chunk {
-            q = q.bind(order_id).bind(*n);
+        for (j, n) in chunk.iter().enumerate() {
+            q = q
+                .bind(order_id)
+                .bind(*n)
+                .bind(booking_codes[i * 5000 + j].clone());
         }
         q.execute(&mut **tx).await?;
     }

@@ -58,3 +58,31 @@ impl Store {
         self.programme_fees().await
     }
 }
+
+impl Store {
+    /// Whether every scan must name a workshop (`passnum settings` / the operator's page).
+    pub async fn workshop_required(&self) -> Result<bool, StoreError> {
+        let v: i64 =
+            sqlx::query_scalar("SELECT workshop_required FROM programme_settings WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(v == 1)
+    }
+
+    pub async fn set_workshop_required(
+        &self,
+        required: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE programme_settings SET workshop_required = $1, updated_at = $2 WHERE id = 1",
+        )
+        .bind(i64::from(required))
+        .bind(now.unix_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

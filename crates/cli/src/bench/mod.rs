@@ -161,6 +161,7 @@ async fn redeem_all(
                     venue_id: venues[i % venues.len()],
                     code: *code,
                     service_code: "2.1.07".into(),
+                    workshop_id: None,
                     now: at.unwrap_or_else(now),
                     idempotency: None,
                 };

@@ -92,6 +92,7 @@ async fn history(store: &Store) -> anyhow::Result<String> {
                 venue_id: venue.id,
                 code,
                 service_code: "2.1.07".into(),
+                workshop_id: None,
                 now: now(),
                 idempotency: None,
             })

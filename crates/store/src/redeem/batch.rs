@@ -8,6 +8,7 @@ use super::*;
 /// A cheque as read at the start of the batch, updated as the batch decides.
 struct Slot {
     id: i64,
+    booklet_id: i64,
     order_id: OrderId,
     funder_id: FunderId,
     view: ChequeView,
@@ -19,6 +20,7 @@ enum Pending {
     /// Accepted; the redemption id is known once the batch's rows are inserted.
     Accepted {
         cheque_id: i64,
+        booklet_id: i64,
         draft: Redemption,
     },
     /// Same idempotency key as an earlier request of this batch.
@@ -29,6 +31,7 @@ fn cheque_slot(row: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
     let state = get_string(row, "state")?;
     Ok(Slot {
         id: get_i64(row, "id")?,
+        booklet_id: get_i64(row, "booklet_id")?,
         order_id: OrderId(get_i64(row, "order_id")?),
         funder_id: FunderId(get_i64(row, "funder_id")?),
         view: ChequeView {
@@ -45,7 +48,7 @@ fn cheque_slot(row: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
     })
 }
 
-const CHEQUE_SELECT: &str = "SELECT c.id, c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, \
+const CHEQUE_SELECT: &str = "SELECT c.id, c.booklet_id, c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, \
      o.valid_until, o.tolerance_days, \
      (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
      FROM cheques c JOIN orders o ON o.id = c.order_id";
@@ -71,8 +74,10 @@ pub(super) async fn run_batch(
     let mut tx = begin_write(&ctx.pool, ctx.engine).await?;
     let mut slots = lock_cheques(&mut tx, ctx.engine, reqs).await?;
     let venues = read_venues(&mut tx, ctx.engine, reqs).await?;
-    let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues).await?;
+    let mut workshops = crate::workshop_scans::read(&mut tx, ctx.engine, reqs).await?;
+    let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues, &mut workshops).await?;
     let ids = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
+    workshops.write(&mut tx, &ids).await?;
     let results = outcomes(decisions.pending, &ids);
     // Outcomes are stored under their idempotency keys before the commit.
     for (i, req) in reqs.iter().enumerate() {
@@ -174,6 +179,7 @@ async fn decide(
     reqs: &[RedeemRequest],
     slots: &mut HashMap<String, Slot>,
     venues: &Venues,
+    workshops: &mut crate::workshop_scans::BatchWorkshops,
 ) -> Result<Decisions, StoreError> {
     let referentiel = ctx.caches.services.lock().clone();
     let no_catalogue = HashSet::new();
@@ -229,9 +235,17 @@ async fn decide(
             venue,
             &service,
             req.now,
-        );
+        )
+        .map_err(|r| refusal(&r))
+        .and_then(|()| {
+            // The cheque is good: now the workshop's own rules (its seat is taken here).
+            let (booklet, cheque) = slot.as_ref().map_or((0, 0), |s| (s.booklet_id, s.id));
+            workshops
+                .admit(req, booklet, cheque)
+                .map_err(|r| refusal(&r))
+        });
         pending.push(match decision {
-            Err(r) => Pending::Decided(refusal(&r)),
+            Err(r) => Pending::Decided(r),
             Ok(()) => {
                 let s =
                     slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
@@ -240,6 +254,7 @@ async fn decide(
                 s.view.redeemed_at = Some(req.now);
                 Pending::Accepted {
                     cheque_id: s.id,
+                    booklet_id: s.booklet_id,
                     draft: Redemption {
                         id: RedemptionId(0),
                         cheque_code: req.code.grouped(),
@@ -250,6 +265,7 @@ async fn decide(
                         amount_cents: s.view.face_value.cents(),
                         redeemed_at: req.now,
                         rolled_back_at: None,
+                        workshop_id: req.workshop_id,
                     },
                 }
             }
@@ -266,10 +282,14 @@ async fn write_accepted(
     reqs: &[RedeemRequest],
     pending: &[Pending],
 ) -> Result<HashMap<i64, i64>, StoreError> {
-    let accepted: Vec<(i64, &Redemption)> = pending
+    let accepted: Vec<(i64, i64, &Redemption)> = pending
         .iter()
         .filter_map(|p| match p {
-            Pending::Accepted { cheque_id, draft } => Some((*cheque_id, draft)),
+            Pending::Accepted {
+                cheque_id,
+                booklet_id,
+                draft,
+            } => Some((*cheque_id, *booklet_id, draft)),
             _ => None,
         })
         .collect();
@@ -278,17 +298,20 @@ async fn write_accepted(
         return Ok(ids);
     }
     let sql = format!(
-        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES {} RETURNING id, cheque_id",
-        value_rows(ctx.engine, accepted.len(), 5)
+        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at, workshop_id, booklet_id) VALUES {} RETURNING id, cheque_id",
+        value_rows(ctx.engine, accepted.len(), 7)
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for (cheque_id, d) in &accepted {
+    for (cheque_id, booklet_id, d) in &accepted {
+        // The booklet is named only with a workshop: that is what its unique index needs.
         q = q
             .bind(*cheque_id)
             .bind(d.venue_id.0)
             .bind(d.service_code.as_str())
             .bind(d.amount_cents)
-            .bind(d.redeemed_at.unix_ms());
+            .bind(d.redeemed_at.unix_ms())
+            .bind(d.workshop_id)
+            .bind(d.workshop_id.map(|_| *booklet_id));
     }
     for row in q.fetch_all(&mut *tx).await? {
         ids.insert(get_i64(&row, "cheque_id")?, get_i64(&row, "id")?);
@@ -298,7 +321,7 @@ async fn write_accepted(
         placeholders(ctx.engine, 0, accepted.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for (cheque_id, _) in &accepted {
+    for (cheque_id, _, _) in &accepted {
         q = q.bind(*cheque_id);
     }
     let updated = q.execute(&mut *tx).await?.rows_affected();
@@ -309,7 +332,7 @@ async fn write_accepted(
     }
     let transfers: Vec<NewTransfer> = accepted
         .iter()
-        .map(|(cheque_id, d)| NewTransfer {
+        .map(|(cheque_id, _, d)| NewTransfer {
             posting: Posting::redemption(
                 d.funder_id,
                 d.venue_id,
@@ -346,6 +369,7 @@ fn outcomes(
             Pending::Accepted {
                 cheque_id,
                 mut draft,
+                ..
             } => {
                 draft.id = RedemptionId(ids[&cheque_id]);
                 Some(Ok(Answer {

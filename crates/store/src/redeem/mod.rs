@@ -52,6 +52,8 @@ pub struct RedeemRequest {
     pub venue_id: VenueId,
     pub code: ChequeCode,
     pub service_code: String,
+    /// The workshop the cheque is scanned for, if the venue publishes workshops.
+    pub workshop_id: Option<i64>,
     pub now: Timestamp,
     pub idempotency: Option<IdempotencyKey>,
 }
@@ -76,6 +78,9 @@ pub struct Redemption {
     pub amount_cents: i64,
     pub redeemed_at: Timestamp,
     pub rolled_back_at: Option<Timestamp>,
+    /// The workshop it was scanned for (absent in answers stored before workshops existed).
+    #[serde(default)]
+    pub workshop_id: Option<i64>,
 }
 
 /// A business refusal as stored with its answer: a stable code for programs, a French sentence
@@ -125,7 +130,7 @@ pub struct Answer {
 }
 
 const REDEMPTION_SELECT: &str = "SELECT r.id, c.code, r.venue_id, o.funder_id, c.order_id, r.service_code, r.amount_cents, \
-     r.redeemed_at, r.rolled_back_at, c.state AS cheque_state, c.id AS cheque_id FROM redemptions r \
+     r.redeemed_at, r.rolled_back_at, r.workshop_id, c.state AS cheque_state, c.id AS cheque_id FROM redemptions r \
      JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id";
 
 fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
@@ -142,6 +147,7 @@ fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
         amount_cents: get_i64(row, "amount_cents")?,
         redeemed_at: Timestamp::from_unix_ms(get_i64(row, "redeemed_at")?),
         rolled_back_at: get_opt_i64(row, "rolled_back_at")?.map(Timestamp::from_unix_ms),
+        workshop_id: get_opt_i64(row, "workshop_id")?,
     })
 }
 
@@ -279,6 +285,9 @@ impl Store {
                     req.now,
                 )
                 .await?;
+                if let Some(w) = red.workshop_id {
+                    crate::workshop_scans::release(&mut tx, w, red.id.0, req.now).await?;
+                }
                 red.rolled_back_at = Some(req.now);
                 Outcome::Accepted(red)
             }

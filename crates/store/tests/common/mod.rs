@@ -124,6 +124,7 @@ pub fn redeem_req(venue: &Venue, code: ChequeCode, now: Timestamp) -> RedeemRequ
         venue_id: venue.id,
         code,
         service_code: "2.1.07".into(),
+        workshop_id: None,
         now,
         idempotency: None,
     }

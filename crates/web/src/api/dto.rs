@@ -344,6 +344,11 @@ pub struct CreateRedemption {
     /// A service of the référentiel, e.g. "2.1.07".
     #[schema(example = "2.1.07")]
     pub service_code: String,
+    /// The workshop the cheque is used for (one of the venue's, today): one cheque per booklet
+    /// per workshop. Omit it for a venue that publishes no workshops, unless the programme
+    /// requires one.
+    #[serde(default)]
+    pub workshop_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -361,6 +366,7 @@ pub struct RedemptionDto {
     /// Until when the venue may cancel it.
     pub rollback_until: String,
     pub rolled_back_at: Option<String>,
+    pub workshop_id: Option<i64>,
 }
 
 impl RedemptionDto {
@@ -377,6 +383,7 @@ impl RedemptionDto {
             redeemed_at: ts(r.redeemed_at),
             rollback_until: ts(r.redeemed_at.plus_ms(window_ms)),
             rolled_back_at: r.rolled_back_at.map(ts),
+            workshop_id: r.workshop_id,
         }
     }
 }

@@ -38,15 +38,19 @@ fn render(st: &AppState, answer: Answer, success: StatusCode) -> Response {
 /// Refusals are checked in this order: malformed code or wrong check symbol → unknown cheque →
 /// not yet valid → expired → blocked → already redeemed → venue not qualified → venue outside
 /// the order's perimeter → service not in the référentiel (`service_unknown`) → service not in
-/// the venue's catalogue (`service_not_offered`).
+/// the venue's catalogue (`service_not_offered`) → then, with a workshop: not one of the venue's
+/// (`workshop_unknown`) → cancelled → not today (Paris) → service not the workshop's → a cheque
+/// of this booklet already used for it (`booklet_already_in_workshop`) → full for a person
+/// without a booking (`workshop_full`); without one when the programme requires it
+/// (`workshop_required`).
 #[utoipa::path(post, path = "/api/v1/redemptions", tag = "redemptions", request_body = CreateRedemption,
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer; same key with another body is refused.")),
     security(("bearer" = [])),
     responses(
         (status = 201, body = RedemptionDto, description = "Accepted"),
-        (status = 404, body = ErrorBody, description = "cheque_unknown"),
-        (status = 409, body = ErrorBody, description = "cheque_already_redeemed"),
-        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, service_not_offered, idempotency_key_reused"),
+        (status = 404, body = ErrorBody, description = "cheque_unknown, workshop_unknown"),
+        (status = 409, body = ErrorBody, description = "cheque_already_redeemed, workshop_cancelled, booklet_already_in_workshop, workshop_full"),
+        (status = 422, body = ErrorBody, description = "code_malformed, code_check_failed, payload_malformed, not_genuine, cheque_not_yet_valid, cheque_expired, cheque_blocked, venue_not_qualified, venue_outside_perimeter, service_unknown, service_not_offered, workshop_not_today, service_not_in_workshop, workshop_required, idempotency_key_reused"),
         (status = 503, body = ErrorBody, description = "write_interrupted (nothing written: send the same request again), unavailable")))]
 pub async fn create(
     State(st): State<AppState>,
@@ -66,6 +70,7 @@ pub async fn create(
         venue,
         code,
         service_code: &body.service_code,
+        workshop: body.workshop_id,
         key: idem.0,
         now: st.clock.now(),
     };

@@ -178,6 +178,7 @@ pub async fn redeem(
         venue,
         code,
         service_code: &f.service,
+        workshop: None,
         key: ClientKey::parse(&format!("web-{}", f.cle)).filter(|_| !f.cle.is_empty()),
         now: st.clock.now(),
     };

@@ -1,0 +1,377 @@
+//! Places booked in workshops for a booklet: no account and no name, only the booklet's
+//! reference (and, for the person, the code on its cover). The last place goes to one booking
+//! only: a conditional increment of the workshop's `seats_taken`; the others wait in line.
+
+use passnum_core::workshop::{BookingRefusal, check_booking};
+use passnum_core::{OrderId, Timestamp, VenueId};
+use serde::Serialize;
+
+use crate::rows::{get_i64, get_opt_i64, get_opt_string, get_string};
+use crate::workshops::{WORKSHOP_COLUMNS, Workshop, with_services, workshop_row};
+use crate::{Store, StoreError};
+
+/// Who books: the person with the code on the cover, the agent at the counter right after the
+/// handout, or the venue (a phone call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookedBy {
+    Person,
+    Agent,
+    Venue,
+}
+
+impl BookedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Agent => "agent",
+            Self::Venue => "venue",
+        }
+    }
+}
+
+/// How a booklet is named when booking: its reference as printed ("3-12": order 3, booklet 12)
+/// and, when the person books alone, the code on its cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookletKey {
+    pub order_id: OrderId,
+    pub number: i64,
+    /// Required for `BookedBy::Person`; the agent and the venue hold the booklet.
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Booking {
+    pub id: i64,
+    pub workshop_id: i64,
+    pub booklet_id: i64,
+    /// "booked", "waiting", "cancelled" or "attended".
+    pub status: String,
+    pub booked_by: String,
+    pub created_at: Timestamp,
+    pub has_contact: bool,
+    pub cancel_reason: Option<String>,
+    /// The booklet's reference as printed, "3-12".
+    pub booklet_ref: String,
+}
+
+fn refusal(r: BookingRefusal) -> StoreError {
+    match r.kind() {
+        passnum_core::RefusalKind::NotFound => StoreError::Invalid {
+            code: r.code(),
+            message: r.to_string(),
+        },
+        _ => StoreError::Conflict {
+            code: r.code(),
+            message: r.to_string(),
+        },
+    }
+}
+
+const BOOKING_COLUMNS: &str = "b.id, b.workshop_id, b.booklet_id, b.status, b.booked_by, b.created_at, \
+     b.contact, b.cancel_reason, k.order_id, k.number";
+
+fn booking_row(r: &sqlx::any::AnyRow) -> Result<Booking, StoreError> {
+    Ok(Booking {
+        id: get_i64(r, "id")?,
+        workshop_id: get_i64(r, "workshop_id")?,
+        booklet_id: get_i64(r, "booklet_id")?,
+        status: get_string(r, "status")?,
+        booked_by: get_string(r, "booked_by")?,
+        created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+        has_contact: get_opt_string(r, "contact")?.is_some(),
+        cancel_reason: get_opt_string(r, "cancel_reason")?,
+        booklet_ref: format!("{}-{}", get_i64(r, "order_id")?, get_i64(r, "number")?),
+    })
+}
+
+/// Compares two codes in time independent of where they differ.
+fn same_code(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Store {
+    /// Finds the booklet a key names; a wrong code and an unknown booklet get the same answer.
+    async fn booklet_of(
+        conn: &mut sqlx::AnyConnection,
+        key: &BookletKey,
+        by: BookedBy,
+    ) -> Result<(i64, Option<i64>), StoreError> {
+        let row = sqlx::query(
+            "SELECT id, booking_code, blocked_at FROM booklets WHERE order_id = $1 AND number = $2",
+        )
+        .bind(key.order_id.0)
+        .bind(key.number)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(refusal(BookingRefusal::WrongCode))?;
+        if by == BookedBy::Person {
+            let stored = get_opt_string(&row, "booking_code")?.unwrap_or_default();
+            let typed = key.code.as_deref().unwrap_or("");
+            if stored.is_empty() || !same_code(&stored, typed) {
+                return Err(refusal(BookingRefusal::WrongCode));
+            }
+        }
+        Ok((get_i64(&row, "id")?, get_opt_i64(&row, "blocked_at")?))
+    }
+
+    /// Books a place in a workshop for a booklet, or a place in line when it is full. Contact
+    /// (e-mail or phone) is kept only with consent, for reminders, and erased after the workshop.
+    pub async fn book(
+        &self,
+        workshop_id: i64,
+        key: &BookletKey,
+        by: BookedBy,
+        contact: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Booking, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (booklet, blocked) = Self::booklet_of(&mut tx, key, by).await?;
+        if blocked.is_some() {
+            return Err(refusal(BookingRefusal::BookletNotUsable));
+        }
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.id = $1"
+        )))
+        .bind(workshop_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(refusal(BookingRefusal::UnknownWorkshop))?;
+        let workshop = workshop_row(&row)?;
+        let already: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM bookings WHERE workshop_id = $1 AND booklet_id = $2 AND status <> 'cancelled'",
+        )
+        .bind(workshop_id)
+        .bind(booklet)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let unused: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cheques WHERE booklet_id = $1 AND state = 'issued'",
+        )
+        .bind(booklet)
+        .fetch_one(&mut *tx)
+        .await?;
+        // Places held in workshops still to come: each will take one cheque.
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bookings b JOIN workshops w ON w.id = b.workshop_id \
+             WHERE b.booklet_id = $1 AND b.status IN ('booked', 'waiting') AND w.starts_at + w.duration_min * 60000 > $2",
+        )
+        .bind(booklet)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        check_booking(&workshop.view(), already.is_some(), unused, active, now).map_err(refusal)?;
+        let seated = sqlx::query(
+            "UPDATE workshops SET seats_taken = seats_taken + 1 WHERE id = $1 AND seats_taken < capacity AND cancelled_at IS NULL",
+        )
+        .bind(workshop_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let contact = contact.map(str::trim).filter(|c| !c.is_empty());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO bookings (workshop_id, booklet_id, status, booked_by, created_at, updated_at, contact, consent_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
+        )
+        .bind(workshop_id)
+        .bind(booklet)
+        .bind(if seated { "booked" } else { "waiting" })
+        .bind(by.as_str())
+        .bind(now.unix_ms())
+        .bind(contact)
+        .bind(contact.map(|_| now.unix_ms()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                refusal(BookingRefusal::AlreadyBooked)
+            } else {
+                e
+            }
+        })?;
+        tx.commit().await?;
+        self.booking(id).await
+    }
+
+    pub async fn booking(&self, id: i64) -> Result<Booking, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b JOIN booklets k ON k.id = b.booklet_id WHERE b.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        booking_row(&row)
+    }
+
+    /// Cancels a booking: by the person (with the booklet's key) or by the venue of its
+    /// workshop. A place freed goes to the first in line, if any.
+    pub async fn cancel_booking(
+        &self,
+        id: i64,
+        by: CancelledBy<'_>,
+        now: Timestamp,
+    ) -> Result<Booking, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT b.workshop_id, b.booklet_id, b.status, w.venue_id FROM bookings b \
+             JOIN workshops w ON w.id = b.workshop_id WHERE b.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(refusal(BookingRefusal::UnknownBooking))?;
+        let workshop = get_i64(&row, "workshop_id")?;
+        let allowed = match by {
+            CancelledBy::Venue(v) => get_i64(&row, "venue_id")? == v.0,
+            CancelledBy::Person(key) => {
+                Self::booklet_of(&mut tx, key, BookedBy::Person).await?.0
+                    == get_i64(&row, "booklet_id")?
+            }
+        };
+        if !allowed {
+            return Err(refusal(BookingRefusal::UnknownBooking));
+        }
+        let was = get_string(&row, "status")?;
+        let reason = match by {
+            CancelledBy::Venue(_) => "Annulée par le lieu.",
+            CancelledBy::Person(_) => "Annulée par la personne.",
+        };
+        let n = sqlx::query(
+            "UPDATE bookings SET status = 'cancelled', cancel_reason = $1, updated_at = $2, contact = NULL \
+             WHERE id = $3 AND status = $4 AND status IN ('booked', 'waiting')",
+        )
+        .bind(reason)
+        .bind(now.unix_ms())
+        .bind(id)
+        .bind(was.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(refusal(BookingRefusal::UnknownBooking));
+        }
+        if was == "booked" {
+            // The freed place goes to the first in line; without one, it is free again.
+            let next: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM bookings WHERE workshop_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1",
+            )
+            .bind(workshop)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match next {
+                Some(next) => {
+                    sqlx::query(
+                        "UPDATE bookings SET status = 'booked', updated_at = $1 WHERE id = $2",
+                    )
+                    .bind(now.unix_ms())
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("UPDATE workshops SET seats_taken = seats_taken - 1 WHERE id = $1 AND seats_taken > 0")
+                        .bind(workshop)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        self.booking(id).await
+    }
+
+    /// The bookings of a booklet with their workshops, newest workshop first (the person's
+    /// page, with the booklet's key).
+    pub async fn booklet_bookings(
+        &self,
+        key: &BookletKey,
+    ) -> Result<Vec<(Booking, Workshop)>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let (booklet, _) = Self::booklet_of(&mut conn, key, BookedBy::Person).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b JOIN booklets k ON k.id = b.booklet_id \
+             WHERE b.booklet_id = $1 ORDER BY b.id DESC LIMIT 100"
+        )))
+        .bind(booklet)
+        .fetch_all(&mut *conn)
+        .await?;
+        let bookings = rows
+            .iter()
+            .map(booking_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(bookings.len());
+        for b in bookings {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.id = $1"
+            )))
+            .bind(b.workshop_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let w = with_services(&mut conn, self.engine(), vec![workshop_row(&row)?]).await?;
+            out.extend(w.into_iter().map(|w| (b.clone(), w)));
+        }
+        Ok(out)
+    }
+
+    /// The bookings of one of the venue's workshops, in line order (no name: the booklet's
+    /// reference only).
+    pub async fn workshop_bookings(
+        &self,
+        venue: VenueId,
+        workshop: i64,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b JOIN booklets k ON k.id = b.booklet_id \
+             JOIN workshops w ON w.id = b.workshop_id WHERE b.workshop_id = $1 AND w.venue_id = $2 ORDER BY b.id"
+        )))
+        .bind(workshop)
+        .bind(venue.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(booking_row).collect()
+    }
+
+    /// Erases the contacts kept for reminders once the workshop is over (`passnum jobs run`).
+    pub async fn erase_past_booking_contacts(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE bookings SET contact = NULL, consent_at = NULL WHERE contact IS NOT NULL AND workshop_id IN \
+             (SELECT id FROM workshops WHERE starts_at + duration_min * 60000 <= $1)",
+        )
+        .bind(now.unix_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// Who cancels a booking.
+#[derive(Clone, Copy, Debug)]
+pub enum CancelledBy<'a> {
+    Person(&'a BookletKey),
+    Venue(VenueId),
+}
+
+impl Store {
+    /// The booking code printed on a booklet's cover (the agent reads it out after the handout,
+    /// the orientation slip prints it).
+    pub async fn booking_code(&self, order: OrderId, number: i64) -> Result<String, StoreError> {
+        let code: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT booking_code FROM booklets WHERE order_id = $1 AND number = $2",
+        )
+        .bind(order.0)
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?;
+        code.flatten().ok_or(StoreError::NotFound)
+    }
+}

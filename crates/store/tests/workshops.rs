@@ -1,0 +1,235 @@
+//! Workshops, bookings and scans for a workshop, on both engines: a series published at once,
+//! a mediator never in two places, the last place to one booking among 64, a waiting line that
+//! moves, one cheque per booklet per workshop (also when two scans race), walk-ins up to
+//! capacity, and a cancelled redemption giving the place back.
+
+mod common;
+
+use common::*;
+use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
+use passnum_core::{OrderId, Timestamp, VenueStatus};
+use passnum_store::{BookedBy, BookletKey, CancelledBy, Outcome, Store, StoreError, both_engines};
+use time::macros::{date, time};
+
+fn code(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Invalid { code, .. } | StoreError::Conflict { code, .. } => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// One collective workshop on 15 June 2026 at 14:00 in Paris (t0 is that morning).
+fn plan(capacity: i64, mediator: &str) -> WorkshopPlan {
+    WorkshopPlan {
+        format: WorkshopFormat::Collective,
+        title: "Premiers pas sur la tablette".into(),
+        services: vec!["2.1.07".into()],
+        level: Level::Beginner,
+        time: time!(14:00),
+        dates: vec![date!(2026 - 06 - 15)],
+        duration_min: 90,
+        place: Place::AtVenue,
+        capacity,
+        mediator: mediator.into(),
+        accessibility: String::new(),
+    }
+}
+
+fn day_before() -> Timestamp {
+    t0().plus_ms(-86_400_000)
+}
+
+async fn key(s: &Store, order: OrderId, number: i64) -> BookletKey {
+    BookletKey {
+        order_id: order,
+        number,
+        code: Some(s.booking_code(order, number).await.unwrap()),
+    }
+}
+
+fn accepted(o: &Outcome) {
+    assert!(matches!(o, Outcome::Accepted(_)), "{o:?}");
+}
+
+fn refused(o: &Outcome) -> &str {
+    match o {
+        Outcome::Refused(r) => r.code.as_str(),
+        Outcome::Accepted(_) => "accepted",
+    }
+}
+
+both_engines! {
+    async fn a_series_is_published_at_once_and_a_mediator_is_never_in_two_places(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let mut p = plan(8, "Samia");
+        p.dates = vec![date!(2026 - 06 - 15), date!(2026 - 06 - 22), date!(2026 - 06 - 29)];
+        let series = s.create_workshops(w.lyon.id, &p, day_before()).await.unwrap();
+        assert_eq!(series.len(), 3);
+        assert!(series.iter().all(|x| x.series_id == Some(series[0].id) && x.services == vec!["2.1.07".to_string()]));
+        // 14:00 in Paris in June is 12:00 UTC.
+        assert_eq!(series[0].starts_at, Timestamp::from_offset_datetime(time::macros::datetime!(2026-06-15 12:00 UTC)));
+        // Samia at 15:00 on the 22nd overlaps: nothing of the new series is written.
+        let mut clash = plan(8, "Samia");
+        clash.dates = vec![date!(2026 - 06 - 16), date!(2026 - 06 - 22)];
+        clash.time = time!(15:00);
+        assert_eq!(code(s.create_workshops(w.lyon.id, &clash, day_before()).await.unwrap_err()), "mediator_busy");
+        let all = s.venue_workshops(w.lyon.id, t0().plus_ms(-30 * 86_400_000), t0().plus_ms(60 * 86_400_000), 100, 0).await.unwrap();
+        assert_eq!(all.len(), 3, "the refused series left nothing behind");
+        // Another mediator at the same time is fine; a service outside the catalogue is not.
+        s.create_workshops(w.lyon.id, &plan(8, "Karim"), day_before()).await.unwrap();
+        let mut p = plan(8, "");
+        p.services = vec!["9.9.99".into()];
+        assert_eq!(code(s.create_workshops(w.lyon.id, &p, day_before()).await.unwrap_err()), "service_not_in_catalogue");
+        let applied = venue(s, SIRETS[3], "Candidat", "69123", VenueStatus::Applied).await;
+        assert_eq!(code(s.create_workshops(applied.id, &plan(8, ""), day_before()).await.unwrap_err()), "venue_not_qualified");
+    }
+}
+
+both_engines! {
+    async fn a_booking_needs_the_code_on_the_cover_and_the_line_moves_when_a_place_frees(db) {
+        let s = &db.store;
+        let w = world(s, 4).await;
+        let ws = s.create_workshops(w.lyon.id, &plan(2, ""), day_before()).await.unwrap().remove(0);
+        let order = w.order.id;
+        let mut wrong = key(s, order, 1).await;
+        wrong.code = Some("AAAAAAAA".into());
+        assert_eq!(code(s.book(ws.id, &wrong, BookedBy::Person, None, day_before()).await.unwrap_err()), "booking_code_wrong");
+        let unknown = BookletKey { order_id: order, number: 99, code: Some("AAAAAAAA".into()) };
+        assert_eq!(code(s.book(ws.id, &unknown, BookedBy::Person, None, day_before()).await.unwrap_err()), "booking_code_wrong", "the same answer: nothing to learn");
+        let b1 = s.book(ws.id, &key(s, order, 1).await, BookedBy::Person, Some("06 12 34 56 78"), day_before()).await.unwrap();
+        assert_eq!((b1.status.as_str(), b1.has_contact, b1.booklet_ref.clone()), ("booked", true, format!("{}-1", order.0)));
+        assert_eq!(code(s.book(ws.id, &key(s, order, 1).await, BookedBy::Person, None, day_before()).await.unwrap_err()), "booklet_already_booked");
+        // The agent holds the booklet: no code needed.
+        let agent = BookletKey { order_id: order, number: 2, code: None };
+        assert_eq!(s.book(ws.id, &agent, BookedBy::Agent, None, day_before()).await.unwrap().status, "booked");
+        let b3 = s.book(ws.id, &key(s, order, 3).await, BookedBy::Person, None, day_before()).await.unwrap();
+        assert_eq!(b3.status, "waiting");
+        assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 2);
+        // The venue of another workshop cannot cancel it; the person can, and the line moves.
+        assert_eq!(code(s.cancel_booking(b1.id, CancelledBy::Venue(w.villeurbanne.id), day_before()).await.unwrap_err()), "booking_unknown");
+        let k1 = key(s, order, 1).await;
+        let c = s.cancel_booking(b1.id, CancelledBy::Person(&k1), day_before()).await.unwrap();
+        assert_eq!((c.status.as_str(), c.has_contact), ("cancelled", false), "contact erased with the booking");
+        assert_eq!(s.booking(b3.id).await.unwrap().status, "booked");
+        assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 2);
+        assert_eq!(code(s.cancel_booking(b1.id, CancelledBy::Person(&k1), day_before()).await.unwrap_err()), "booking_unknown");
+        // Booking after the start is refused; the venue cancels the workshop and every booking.
+        assert_eq!(code(s.book(ws.id, &key(s, order, 4).await, BookedBy::Person, None, t0().plus_ms(5 * 3_600_000)).await.unwrap_err()), "workshop_past");
+        let ended = s.cancel_workshop(w.lyon.id, ws.id, "Médiatrice malade", day_before()).await.unwrap();
+        assert_eq!(ended, 2);
+        let mine = s.booklet_bookings(&key(s, order, 3).await).await.unwrap();
+        assert_eq!(mine[0].0.status, "cancelled");
+        assert_eq!(mine[0].0.cancel_reason.as_deref(), Some("Atelier annulé par le lieu : Médiatrice malade"));
+        assert_eq!(mine[0].1.cancel_reason.as_deref(), Some("Médiatrice malade"));
+        assert_eq!(code(s.book(ws.id, &key(s, order, 4).await, BookedBy::Person, None, day_before()).await.unwrap_err()), "workshop_cancelled");
+        assert_eq!(code(s.cancel_workshop(w.lyon.id, ws.id, "encore", day_before()).await.unwrap_err()), "workshop_cancelled");
+        assert!(matches!(s.cancel_workshop(w.villeurbanne.id, ws.id, "pas à moi", day_before()).await, Err(StoreError::NotFound)));
+    }
+}
+
+both_engines! {
+    async fn the_last_place_goes_to_one_of_64_parallel_bookings(db) {
+        let s = &db.store;
+        let w = world(s, 64).await;
+        let ws = s.create_workshops(w.lyon.id, &plan(1, ""), day_before()).await.unwrap().remove(0);
+        let mut keys = vec![];
+        for n in 1..=64 {
+            keys.push(key(s, w.order.id, n).await);
+        }
+        let tasks: Vec<_> = keys
+            .into_iter()
+            .map(|k| {
+                let s = s.clone();
+                tokio::spawn(async move { s.book(ws.id, &k, BookedBy::Person, None, day_before()).await })
+            })
+            .collect();
+        let mut booked = 0;
+        let mut waiting = 0;
+        for t in tasks {
+            match t.await.unwrap().unwrap().status.as_str() {
+                "booked" => booked += 1,
+                "waiting" => waiting += 1,
+                other => panic!("{other}"),
+            }
+        }
+        assert_eq!((booked, waiting), (1, 63));
+        assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 1);
+    }
+}
+
+both_engines! {
+    async fn one_cheque_per_booklet_per_workshop_and_walk_ins_up_to_capacity(db) {
+        let s = &db.store;
+        let w = world(s, 3).await;
+        let ws = s.create_workshops(w.lyon.id, &plan(2, ""), day_before()).await.unwrap().remove(0);
+        let b1 = s.book(ws.id, &key(s, w.order.id, 1).await, BookedBy::Person, Some("x@y.fr"), day_before()).await.unwrap();
+        let scan = |code_index: usize, workshop: Option<i64>| {
+            let mut r = redeem_req(&w.lyon, w.codes[code_index], t0());
+            r.workshop_id = workshop;
+            r
+        };
+        // Booklet 1 (cheques 0–9) has a booking: its first cheque is accepted, the second refused.
+        let first = s.redeem(scan(0, Some(ws.id))).await.unwrap().outcome;
+        let Outcome::Accepted(r1) = &first else { panic!("{first:?}") };
+        assert_eq!(r1.workshop_id, Some(ws.id));
+        let b = s.booking(b1.id).await.unwrap();
+        assert_eq!((b.status.as_str(), b.has_contact), ("attended", false));
+        assert_eq!(refused(&s.redeem(scan(1, Some(ws.id))).await.unwrap().outcome), "booklet_already_in_workshop");
+        // Booklet 2 walks in and takes the second place; booklet 3 finds it full.
+        accepted(&s.redeem(scan(10, Some(ws.id))).await.unwrap().outcome);
+        assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 2);
+        assert_eq!(refused(&s.redeem(scan(20, Some(ws.id))).await.unwrap().outcome), "workshop_full");
+        // Another venue's workshop, another day, another service: refused with their codes.
+        let mut other = redeem_req(&w.villeurbanne, w.codes[21], t0());
+        other.workshop_id = Some(ws.id);
+        assert_eq!(refused(&s.redeem(other).await.unwrap().outcome), "workshop_unknown");
+        let mut wrong_day = scan(22, Some(ws.id));
+        wrong_day.now = t0().plus_ms(86_400_000);
+        assert_eq!(refused(&s.redeem(wrong_day).await.unwrap().outcome), "workshop_not_today");
+        let mut wrong_service = scan(23, Some(ws.id));
+        wrong_service.service_code = "1.1.02".into();
+        assert_eq!(refused(&s.redeem(wrong_service).await.unwrap().outcome), "service_not_in_workshop");
+        // The walk-in's redemption is cancelled: its place is free again, booklet 3 gets it.
+        let walk_in = s.list_redemptions(passnum_store::RedemptionScope::Venue(w.lyon.id), 0, 10).await.unwrap().into_iter().find(|r| r.cheque_code == w.codes[10].grouped()).unwrap();
+        let back = s.rollback(passnum_store::RollbackRequest { venue_id: w.lyon.id, redemption_id: walk_in.id, now: t0(), idempotency: None }).await.unwrap();
+        accepted(&back.outcome);
+        assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 1);
+        accepted(&s.redeem(scan(20, Some(ws.id))).await.unwrap().outcome);
+        // Booklet 1's redemption cancelled: its booking is a booking again, usable once more.
+        s.rollback(passnum_store::RollbackRequest { venue_id: w.lyon.id, redemption_id: r1.id, now: t0(), idempotency: None }).await.unwrap();
+        assert_eq!(s.booking(b1.id).await.unwrap().status, "booked");
+        accepted(&s.redeem(scan(2, Some(ws.id))).await.unwrap().outcome);
+        // Without a workshop a scan stays possible, until the programme requires one.
+        accepted(&s.redeem(scan(24, None)).await.unwrap().outcome);
+        s.set_workshop_required(true, t0()).await.unwrap();
+        assert_eq!(refused(&s.redeem(scan(25, None)).await.unwrap().outcome), "workshop_required");
+    }
+}
+
+both_engines! {
+    async fn two_cheques_of_one_booklet_racing_for_one_workshop_make_one_redemption(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        for round in 0..4 {
+            let mut p = plan(10, "");
+            p.time = time::Time::from_hms(8 + round as u8 * 2, 0, 0).unwrap();
+            let ws = s.create_workshops(w.lyon.id, &p, day_before()).await.unwrap().remove(0);
+            let tasks: Vec<_> = (0..2)
+                .map(|i| {
+                    let s = s.clone();
+                    let mut r = redeem_req(&w.lyon, w.codes[round * 2 + i], t0());
+                    r.workshop_id = Some(ws.id);
+                    tokio::spawn(async move { s.redeem(r).await.unwrap().outcome })
+                })
+                .collect();
+            let mut outcomes = vec![];
+            for t in tasks {
+                outcomes.push(refused(&t.await.unwrap()).to_string());
+            }
+            outcomes.sort();
+            assert_eq!(outcomes, vec!["accepted".to_string(), "booklet_already_in_workshop".into()], "round {round}");
+            assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 1);
+        }
+    }
+}
