@@ -19,5 +19,6 @@ pub mod sign_in;
 pub mod statements;
 pub mod throttle;
 pub mod venue_import;
+pub mod workshops;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -10,22 +10,22 @@ use crate::rows::{get_i64, get_opt_i64, get_opt_string, get_string};
 use crate::workshops::{WORKSHOP_COLUMNS, Workshop, with_services, workshop_row};
 use crate::{Store, StoreError};
 
-/// Who books: the person with the code on the cover, the agent at the counter right after the
-/// handout, or the venue (a phone call).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Who books: the person with the code on the cover; the agent of the structure that handed
+/// the booklet out, at the counter (it holds the booklet: no code); or the venue of the
+/// workshop, on the phone (the person reads the code out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BookedBy {
     Person,
-    Agent,
-    Venue,
+    Agent(crate::DistributorId),
+    Venue(VenueId),
 }
 
 impl BookedBy {
     fn as_str(self) -> &'static str {
         match self {
             Self::Person => "person",
-            Self::Agent => "agent",
-            Self::Venue => "venue",
+            Self::Agent(_) => "agent",
+            Self::Venue(_) => "venue",
         }
     }
 }
@@ -109,7 +109,17 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(refusal(BookingRefusal::WrongCode))?;
-        if by == BookedBy::Person {
+        if let BookedBy::Agent(d) = by {
+            // Only the structure that handed this booklet out books for it without its code.
+            let handed: Option<i64> =
+                sqlx::query_scalar("SELECT distributor_id FROM handouts WHERE booklet_id = $1")
+                    .bind(get_i64(&row, "id")?)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if handed != Some(d.0) {
+                return Err(refusal(BookingRefusal::WrongCode));
+            }
+        } else {
             let stored = get_opt_string(&row, "booking_code")?.unwrap_or_default();
             let typed = key.code.as_deref().unwrap_or("");
             if stored.is_empty() || !same_code(&stored, typed) {
@@ -142,6 +152,9 @@ impl Store {
         .await?
         .ok_or(refusal(BookingRefusal::UnknownWorkshop))?;
         let workshop = workshop_row(&row)?;
+        if matches!(by, BookedBy::Venue(v) if v != workshop.venue_id) {
+            return Err(refusal(BookingRefusal::UnknownWorkshop));
+        }
         let already: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM bookings WHERE workshop_id = $1 AND booklet_id = $2 AND status <> 'cancelled'",
         )

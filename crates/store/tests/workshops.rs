@@ -100,10 +100,28 @@ both_engines! {
         let b1 = s.book(ws.id, &key(s, order, 1).await, BookedBy::Person, Some("06 12 34 56 78"), day_before()).await.unwrap();
         assert_eq!((b1.status.as_str(), b1.has_contact, b1.booklet_ref.clone()), ("booked", true, format!("{}-1", order.0)));
         assert_eq!(code(s.book(ws.id, &key(s, order, 1).await, BookedBy::Person, None, day_before()).await.unwrap_err()), "booklet_already_booked");
-        // The agent holds the booklet: no code needed.
+        // The agent of the structure that handed booklet 2 out holds it: no code needed; another
+        // structure's agent is answered as for a wrong code.
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        let mairie = s.create_distributor("Mairie", "mairie", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(order, &[(ccas, 2), (mairie, 2)], t0()).await.unwrap();
+        let rules = passnum_core::handout::HandoutRules::default();
+        let request = passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into()],
+            equipment: "phone_only".into(),
+            level: "beginner".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let h = passnum_core::handout::Handout::parse(&request, &rules, &passnum_core::handout::HouseholdKey::from_bytes([3; 32])).unwrap();
+        s.hand_out(ccas, None, order, 2, &lyon, &h, day_before()).await.unwrap();
         let agent = BookletKey { order_id: order, number: 2, code: None };
-        assert_eq!(s.book(ws.id, &agent, BookedBy::Agent, None, day_before()).await.unwrap().status, "booked");
-        let b3 = s.book(ws.id, &key(s, order, 3).await, BookedBy::Person, None, day_before()).await.unwrap();
+        assert_eq!(code(s.book(ws.id, &agent, BookedBy::Agent(mairie), None, day_before()).await.unwrap_err()), "booking_code_wrong");
+        assert_eq!(s.book(ws.id, &agent, BookedBy::Agent(ccas), None, day_before()).await.unwrap().status, "booked");
+        // The venue books on the phone, with the code read out; not in another venue's workshop.
+        assert_eq!(code(s.book(ws.id, &key(s, order, 3).await, BookedBy::Venue(w.villeurbanne.id), None, day_before()).await.unwrap_err()), "workshop_unknown");
+        let b3 = s.book(ws.id, &key(s, order, 3).await, BookedBy::Venue(w.lyon.id), None, day_before()).await.unwrap();
         assert_eq!(b3.status, "waiting");
         assert_eq!(s.workshop(ws.id).await.unwrap().seats_taken, 2);
         // The venue of another workshop cannot cancel it; the person can, and the line moves.

@@ -422,6 +422,12 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/services/{code}", "patch"),
         ("/api/v1/services/{code}", "put"),
         ("/api/v1/services/changes", "get"),
+        ("/api/v1/venues/{id}/workshops", "post"),
+        ("/api/v1/venues/{id}/workshops", "get"),
+        ("/api/v1/workshops/{id}/cancel", "post"),
+        ("/api/v1/workshops/{id}/bookings", "post"),
+        ("/api/v1/workshops/{id}/bookings", "get"),
+        ("/api/v1/bookings/{id}/cancel", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -430,7 +436,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 48);
+    assert_eq!(paths.len(), 52);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
@@ -936,6 +942,87 @@ api_test! {
         assert!(h.iter().all(|c| c["code"] == "2.9.01" && c["by"].as_str().unwrap().starts_with("API")));
         let (st, r) = json(app.get(&app.operator, "/api/v1/services/changes?limit=x").await).await;
         assert_eq!((st, error_code(&r)), (400, "invalid_query"), "{r}");
+    }
+}
+
+api_test! {
+    async fn a_venue_publishes_a_workshop_books_places_and_scans_one_cheque_per_booklet(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let url = format!("/api/v1/venues/{}/workshops", p.venue.id.0);
+        let body = json!({
+            "format": "collective", "title": "Premiers pas", "services": ["2.1.07"], "level": "beginner",
+            "date": "2026-06-15", "time": "14:00", "duration_min": 90, "capacity": 1, "mediator": "Samia",
+            "repeat": "weekly", "until": "2026-06-29", "except": ["2026-06-22"],
+        });
+        let (st, v) = json(app.post(&p.funder_token, &url, &body).await).await;
+        assert_eq!(st, 403, "{v}");
+        let mut bad = body.clone();
+        bad["capacity"] = json!(0);
+        bad["date"] = json!("2026-06-01");
+        let (st, v) = json(app.post(&p.venue_token, &url, &bad).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_workshop"));
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains("date : Cette date est passée") && message.contains("capacity : Indiquez un nombre de places"), "{message}");
+        let (st, v) = json(app.post(&p.venue_token, &url, &body).await).await;
+        assert_eq!(st, 201, "{v}");
+        let list = v.as_array().unwrap();
+        assert_eq!(list.len(), 2, "the 22nd is an exception");
+        assert_eq!(list[0]["starts_at"], "2026-06-15T12:00:00Z");
+        assert_eq!(list[1]["series_id"], list[0]["id"]);
+        let ws = list[0]["id"].as_i64().unwrap();
+        let (st, mine) = json(app.get(&p.venue_token, &format!("{url}?from=2026-06-01&days=60")).await).await;
+        assert_eq!((st, mine.as_array().unwrap().len()), (200, 2));
+        // The venue books on the phone: the person reads the code out.
+        let code1 = s.booking_code(p.order.id, 1).await.unwrap();
+        let book = |booklet: String, code: Option<String>, extra: serde_json::Value| {
+            let mut b = json!({"booklet": booklet, "code": code});
+            for (k, v) in extra.as_object().unwrap() { b[k] = v.clone(); }
+            let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/workshops/{ws}/bookings")), p.venue_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&b).send().await.unwrap()).await }
+        };
+        let r1 = format!("{}-1", p.order.id.0);
+        let (st, v) = book(r1.clone(), Some("ZZZZ-ZZZZ".into()), json!({})).await;
+        assert_eq!((st, error_code(&v)), (422, "booking_code_wrong"));
+        let (st, v) = book(r1.clone(), Some(code1.to_lowercase()), json!({"contact": "06 12 34 56 78"})).await;
+        assert_eq!((st, error_code(&v)), (422, "contact_without_consent"));
+        let (st, v) = book(r1.clone(), Some(code1.clone()), json!({"contact": "06 12 34 56 78", "consent": true})).await;
+        assert_eq!((st, v["status"].as_str(), v["has_contact"].as_bool()), (201, Some("booked"), Some(true)), "{v}");
+        let (st, v) = book(r1.clone(), Some(code1.clone()), json!({})).await;
+        assert_eq!((st, error_code(&v)), (409, "booklet_already_booked"));
+        let code2 = s.booking_code(p.order.id, 2).await.unwrap();
+        let (st, v) = book(format!("{}-2", p.order.id.0), Some(code2), json!({})).await;
+        assert_eq!((st, v["status"].as_str()), (201, Some("waiting")), "one place: the second waits");
+        let (st, v) = book("pas-un-carnet".into(), Some(code1.clone()), json!({})).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_booklet"));
+        let (_, line) = json(app.get(&p.venue_token, &format!("/api/v1/workshops/{ws}/bookings")).await).await;
+        assert_eq!(line.as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect::<Vec<_>>(), ["booked", "waiting"]);
+        // On the day: the booked booklet's first cheque is accepted, its second refused.
+        app.clock.set(passnum_core::Timestamp::from_offset_datetime(time::macros::datetime!(2026-06-15 12:30 UTC)));
+        let scan = |code: String, workshop: Option<i64>| {
+            let (client, url, token) = (app.client.clone(), app.url("/api/v1/redemptions"), p.venue_token.clone());
+            async move { json(client.post(url).bearer_auth(token).json(&json!({"code": code, "service_code": "2.1.07", "workshop_id": workshop})).send().await.unwrap()).await }
+        };
+        let (st, v) = scan(p.codes[0].grouped(), Some(ws)).await;
+        assert_eq!((st, v["workshop_id"].as_i64()), (201, Some(ws)), "{v}");
+        let (st, v) = scan(p.codes[1].grouped(), Some(ws)).await;
+        assert_eq!((st, error_code(&v)), (409, "booklet_already_in_workshop"));
+        assert!(v["error"]["message"].as_str().unwrap().contains("un seul chèque par carnet et par atelier"));
+        // Booklet 2 is only in line: as a walk-in it finds the only place taken.
+        let (st, v) = scan(p.codes[10].grouped(), Some(ws)).await;
+        assert_eq!((st, error_code(&v)), (409, "workshop_full"));
+        let (st, v) = scan(p.codes[11].grouped(), Some(list[1]["id"].as_i64().unwrap())).await;
+        assert_eq!((st, error_code(&v)), (422, "workshop_not_today"));
+        let (st, _) = scan(p.codes[12].grouped(), None).await;
+        assert_eq!(st, 201, "without a workshop, while the programme allows it");
+        // The venue cancels next week's workshop.
+        let next = list[1]["id"].as_i64().unwrap();
+        let (st, v) = json(app.post(&p.venue_token, &format!("/api/v1/workshops/{next}/cancel"), &json!({"reason": "x"})).await).await;
+        assert_eq!((st, error_code(&v)), (422, "reason_required"));
+        let (st, v) = json(app.post(&p.venue_token, &format!("/api/v1/workshops/{next}/cancel"), &json!({"reason": "Fermeture exceptionnelle"})).await).await;
+        assert_eq!((st, v["cancel_reason"].as_str()), (200, Some("Fermeture exceptionnelle")));
+        let (st, v) = json(app.post(&p.funder_token, &format!("/api/v1/workshops/{next}/cancel"), &json!({"reason": "Pas à moi"})).await).await;
+        assert_eq!((st, error_code(&v)), (403, "forbidden"));
     }
 }
 

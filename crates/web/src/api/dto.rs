@@ -23,7 +23,7 @@ pub fn date_in(field: &str, s: &str) -> Result<Date, ApiError> {
     })
 }
 
-fn ts(t: Timestamp) -> String {
+pub(crate) fn ts(t: Timestamp) -> String {
     t.to_rfc3339()
 }
 

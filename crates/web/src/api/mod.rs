@@ -13,6 +13,7 @@ mod payments;
 mod redemptions;
 mod services;
 mod venues;
+mod workshops;
 
 use axum::Json;
 use axum::Router;
@@ -53,6 +54,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "cheques", description = "Consultation d'un chèque"),
         (name = "ledger", description = "Comptabilité en partie double"),
         (name = "services", description = "Référentiel des services"),
+        (name = "workshops", description = "Ateliers et réservations"),
         (name = "payments", description = "Coordonnées bancaires des lieux et virements")
     )
 )]
@@ -191,6 +193,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(services::list))
         .routes(routes!(services::update, services::put))
         .routes(routes!(services::changes))
+        .routes(routes!(workshops::create, workshops::list))
+        .routes(routes!(workshops::cancel))
+        .routes(routes!(workshops::book, workshops::bookings))
+        .routes(routes!(workshops::cancel_booking))
         .routes(routes!(payments::set_bank_account, payments::bank_accounts))
         .routes(routes!(payments::confirm_bank_account))
         .routes(routes!(payments::preview))
