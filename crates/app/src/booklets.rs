@@ -148,10 +148,12 @@ impl OrderPrint {
             .into_iter()
             .map(|(n, code)| self.cheque(key, n, code))
             .collect();
+        let booking_code = store.booking_code(self.order.id, number).await.ok();
         Ok(passnum_print::booklet_pdf(
             &self.info(),
             self.logo(),
             number,
+            booking_code.as_deref(),
             &cheques,
         )?)
     }

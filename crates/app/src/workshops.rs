@@ -3,8 +3,9 @@
 
 use passnum_core::commune::communes;
 use passnum_core::workshop::{FieldError, WorkshopForm, WorkshopPlan};
+use passnum_core::workshop::{parse_booking_code, parse_booklet_ref};
 use passnum_core::{InseeCode, Timestamp, VenueId, paris};
-use passnum_store::{Store, StoreError, Workshop};
+use passnum_store::{BookletKey, Store, StoreError, Workshop};
 
 /// A commune as a person types it: its INSEE code, its postcode (one commune) or its name (one
 /// match).
@@ -50,5 +51,129 @@ pub async fn publish(
         Ok(plan) => Ok(Published::Done(
             store.create_workshops(venue, &plan, now).await?,
         )),
+    }
+}
+
+/// Typed input refused before any lookup: a stable code and a sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputRefusal {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// Reads a booklet's reference and code as typed (page or API); the agent of the structure that
+/// handed the booklet out needs no code.
+pub fn booklet_key(
+    booklet: &str,
+    code: Option<&str>,
+    agent: bool,
+) -> Result<BookletKey, InputRefusal> {
+    let (order_id, number) = parse_booklet_ref(booklet).ok_or(InputRefusal {
+        code: "invalid_booklet",
+        message: "Numéro de carnet illisible : recopiez-le comme sur la couverture, par exemple 3-12.",
+    })?;
+    let code = match code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(parse_booking_code(c).ok_or(InputRefusal {
+            code: "booking_code_wrong",
+            message: "Code de réservation illisible : 8 lettres et chiffres, comme ABCD-EFGH sur la couverture.",
+        })?),
+        None if agent => None,
+        None => {
+            return Err(InputRefusal {
+                code: "booking_code_wrong",
+                message: "Indiquez le code de réservation imprimé sur la couverture du carnet.",
+            });
+        }
+    };
+    Ok(BookletKey {
+        order_id,
+        number,
+        code,
+    })
+}
+
+/// A contact for reminders: only with consent, an e-mail or a phone number on one line.
+pub fn contact_with_consent(
+    contact: Option<&str>,
+    consent: bool,
+) -> Result<Option<String>, InputRefusal> {
+    match contact.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(_) if !consent => Err(InputRefusal {
+            code: "contact_without_consent",
+            message: "Un contact n'est gardé qu'avec l'accord de la personne : cochez la case, ou laissez le contact vide.",
+        }),
+        Some(c) if c.chars().count() > 254 || c.chars().any(char::is_control) => {
+            Err(InputRefusal {
+                code: "invalid_contact",
+                message: "Indiquez une adresse électronique ou un numéro de téléphone, sur une ligne.",
+            })
+        }
+        Some(c) => Ok(Some(c.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_booklet_key_is_read_as_typed_and_a_contact_needs_consent() {
+        let k = booklet_key(" 3-12 ", Some("abcd efgh"), false).unwrap();
+        assert_eq!(
+            (k.order_id.0, k.number, k.code.as_deref()),
+            (3, 12, Some("ABCDEFGH"))
+        );
+        assert_eq!(
+            booklet_key("3-12", None, false).unwrap_err().code,
+            "booking_code_wrong"
+        );
+        assert_eq!(booklet_key("3-12", None, true).unwrap().code, None);
+        assert_eq!(
+            booklet_key("douze", Some("ABCDEFGH"), false)
+                .unwrap_err()
+                .code,
+            "invalid_booklet"
+        );
+        assert_eq!(
+            booklet_key("3-12", Some("ABCD"), false).unwrap_err().code,
+            "booking_code_wrong"
+        );
+        assert_eq!(contact_with_consent(Some("  "), false), Ok(None));
+        assert_eq!(
+            contact_with_consent(Some("06 12"), false).unwrap_err().code,
+            "contact_without_consent"
+        );
+        assert_eq!(
+            contact_with_consent(Some("a\nb"), true).unwrap_err().code,
+            "invalid_contact"
+        );
+        assert_eq!(
+            contact_with_consent(Some(" x@y.fr "), true),
+            Ok(Some("x@y.fr".into()))
+        );
+    }
+
+    #[test]
+    fn a_commune_is_found_by_code_postcode_or_name() {
+        assert_eq!(
+            find_commune("69266")
+                .map(|c| c.as_str().to_string())
+                .as_deref(),
+            Some("69266")
+        );
+        assert_eq!(
+            find_commune("Villeurbanne")
+                .map(|c| c.as_str().to_string())
+                .as_deref(),
+            Some("69266")
+        );
+        assert_eq!(
+            find_commune("69100")
+                .map(|c| c.as_str().to_string())
+                .as_deref(),
+            Some("69266")
+        );
+        assert_eq!(find_commune("Atlantide"), None);
     }
 }

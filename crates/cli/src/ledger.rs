@@ -101,9 +101,15 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
             },
         )
         .await?;
+    // Contacts given for reminders are kept only until the workshop is over.
+    let contacts = store.erase_past_booking_contacts(now()).await?;
     println!(
-        "Nettoyage : {} clés d'idempotence, {} tentatives de connexion, {} sessions expirées, {} liens de mot de passe expirés.",
-        purged.idempotency_keys, purged.sign_in_attempts, purged.sessions, purged.password_links
+        "Nettoyage : {} clés d'idempotence, {} tentatives de connexion, {} sessions expirées, {} liens de mot de passe expirés, {} contacts de réservation effacés.",
+        purged.idempotency_keys,
+        purged.sign_in_attempts,
+        purged.sessions,
+        purged.password_links,
+        contacts
     );
     Ok(())
 }

@@ -431,7 +431,8 @@ pub async fn print(
             let mut booklets = Vec::with_capacity(last - first + 1);
             for n in first..=last {
                 let cheques = store.booklet_cheques(id, n as i64).await?;
-                booklets.push((n as i64, cheques));
+                let code = store.booking_code(id, n as i64).await.ok();
+                booklets.push((n as i64, code, cheques));
             }
             let (job, key, bar) = (job.clone(), key.clone(), bar.clone());
             let path = args.out.join(if volumes == 1 {
@@ -441,12 +442,19 @@ pub async fn print(
             });
             running.spawn_blocking(move || -> anyhow::Result<()> {
                 let mut doc = passnum_print::Document::new();
-                for (n, cheques) in booklets {
+                for (n, booking_code, cheques) in booklets {
                     let printed: Vec<_> = cheques
                         .into_iter()
                         .map(|(k, code)| job.cheque(&key, k, code))
                         .collect();
-                    passnum_print::add_booklet(&mut doc, &job.info(), job.logo(), n, &printed)?;
+                    passnum_print::add_booklet(
+                        &mut doc,
+                        &job.info(),
+                        job.logo(),
+                        n,
+                        booking_code.as_deref(),
+                        &printed,
+                    )?;
                     bar.inc(1);
                 }
                 write(&path, &passnum_print::finish(doc)?)
@@ -462,13 +470,20 @@ pub async fn print(
         let mut running = tokio::task::JoinSet::new();
         for n in 1..=total as i64 {
             let cheques = store.booklet_cheques(id, n).await?;
+            let booking_code = store.booking_code(id, n).await.ok();
             let (job, key, out, order) = (job.clone(), key.clone(), args.out.clone(), args.order);
             running.spawn_blocking(move || -> anyhow::Result<()> {
                 let printed: Vec<_> = cheques
                     .into_iter()
                     .map(|(k, code)| job.cheque(&key, k, code))
                     .collect();
-                let pdf = passnum_print::booklet_pdf(&job.info(), job.logo(), n, &printed)?;
+                let pdf = passnum_print::booklet_pdf(
+                    &job.info(),
+                    job.logo(),
+                    n,
+                    booking_code.as_deref(),
+                    &printed,
+                )?;
                 write(
                     &out.join(format!("commande-{order}-carnet-{n:06}.pdf")),
                     &pdf,

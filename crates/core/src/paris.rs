@@ -70,6 +70,38 @@ pub fn format_moment(ts: Timestamp) -> String {
     )
 }
 
+/// "mardi 15 décembre 2026 à 14 h 30": a workshop's start, as a person reads it.
+pub fn format_long(ts: Timestamp) -> String {
+    const DAYS: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let t = ts.to_offset_datetime();
+    let l = t.to_offset(offset_at(t));
+    format!(
+        "{} {} {} {} à {} h {:02}",
+        DAYS[l.weekday().number_days_from_monday() as usize],
+        l.day(),
+        MONTHS[usize::from(u8::from(l.month())) - 1],
+        l.year(),
+        l.hour(),
+        l.minute()
+    )
+}
+
 /// "31/03/2026".
 pub fn format_date(d: Date) -> String {
     format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())

@@ -248,6 +248,7 @@ fn draw_cover(
     info: &BookletInfo<'_>,
     logo: Option<&Logo>,
     booklet_number: i64,
+    booking_code: Option<&str>,
     cheques: usize,
 ) -> Result<(), PdfError> {
     let (regular, bold) = fonts();
@@ -272,6 +273,22 @@ fn draw_cover(
         &format!("Carnet n° {booklet_number} — commande n° {}", info.order_id),
     );
     y += 22.0;
+    if let Some(code) = booking_code {
+        // What a person types to book a workshop: the booklet's reference and its code.
+        text(
+            &mut s,
+            left,
+            y,
+            13.0,
+            bold,
+            &format!(
+                "Pour réserver un atelier : carnet {}-{booklet_number}, code {}",
+                info.order_id,
+                passnum_core::workshop::display_booking_code(code)
+            ),
+        );
+        y += 22.0;
+    }
     text(
         &mut s,
         left,
@@ -305,7 +322,7 @@ fn draw_cover(
     y += 20.0;
     let steps = [
         "1. Choisissez un lieu de médiation numérique dans la liste ci-dessous.",
-        "2. Prenez rendez-vous ou présentez-vous pour un atelier (gratuit pour vous).",
+        "2. Réservez un atelier en ligne avec le carnet et le code ci-dessus, ou prenez rendez-vous.",
         "3. À chaque atelier, donnez un chèque : le lieu le scanne, vous n'avez rien à payer.",
         "4. Gardez ce carnet avec vous : un chèque ne peut pas être échangé contre de l'argent.",
     ];
@@ -443,10 +460,11 @@ pub fn booklet_pdf(
     info: &BookletInfo<'_>,
     logo: Option<&Logo>,
     booklet_number: i64,
+    booking_code: Option<&str>,
     cheques: &[PrintedCheque],
 ) -> Result<Vec<u8>, PdfError> {
     let mut doc = Document::new();
-    add_booklet(&mut doc, info, logo, booklet_number, cheques)?;
+    add_booklet(&mut doc, info, logo, booklet_number, booking_code, cheques)?;
     doc.finish().map_err(|e| PdfError(format!("{e:?}")))
 }
 
@@ -456,9 +474,10 @@ pub fn add_booklet(
     info: &BookletInfo<'_>,
     logo: Option<&Logo>,
     booklet_number: i64,
+    booking_code: Option<&str>,
     cheques: &[PrintedCheque],
 ) -> Result<(), PdfError> {
-    draw_cover(doc, info, logo, booklet_number, cheques.len())?;
+    draw_cover(doc, info, logo, booklet_number, booking_code, cheques.len())?;
     let cell_w = (PAGE_W - 2.0 * BORDER) / COLS as f32;
     let cell_h = (PAGE_H - 2.0 * BORDER) / ROWS as f32;
     for chunk in cheques.chunks(CHEQUES_PER_PAGE) {

@@ -66,7 +66,7 @@ fn every_printed_qr_code_decodes_to_a_verified_payload_and_the_text_is_extractab
         funding: "État 50 %, FEDER 21 %, fonds propres 29 %",
         logo: None,
     };
-    let pdf = booklet_pdf(&info, Some(&logo), 3, &cheques).unwrap();
+    let pdf = booklet_pdf(&info, Some(&logo), 3, Some("ABCDEFGH"), &cheques).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("carnet.pdf");
     std::fs::write(&path, &pdf).unwrap();
@@ -103,6 +103,10 @@ fn every_printed_qr_code_decodes_to_a_verified_payload_and_the_text_is_extractab
     assert!(text.contains("Valable du 01/01/2027 au 30/06/2027"));
     assert!(text.contains("Chèque 12 / 12 — carnet n° 3"));
     assert!(text.contains("Comment utiliser vos chèques"));
+    assert!(
+        text.contains("code ABCD-EFGH"),
+        "the booking code on the cover"
+    );
     assert!(text.contains("https://pass.example.fr/lieux"));
     assert!(text.contains("FEDER 21 %"));
     let pages = run(Command::new("pdfinfo").arg(&path));

@@ -251,3 +251,22 @@ both_engines! {
         }
     }
 }
+
+both_engines! {
+    async fn a_contact_for_reminders_is_erased_once_the_workshop_is_over(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let ws = s.create_workshops(w.lyon.id, &plan(5, ""), day_before()).await.unwrap().remove(0);
+        let b = s.book(ws.id, &key(s, w.order.id, 1).await, BookedBy::Person, Some("x@y.fr"), day_before()).await.unwrap();
+        let other = s.book(ws.id, &key(s, w.order.id, 2).await, BookedBy::Person, None, day_before()).await.unwrap();
+        // During the workshop (14:00–15:30 Paris, 12:00–13:30 UTC) the contact stays.
+        let during = t0().plus_ms(3 * 3_600_000);
+        assert_eq!(s.erase_past_booking_contacts(during).await.unwrap(), 0);
+        assert!(s.booking(b.id).await.unwrap().has_contact);
+        let after = t0().plus_ms(4 * 3_600_000);
+        assert_eq!(s.erase_past_booking_contacts(after).await.unwrap(), 1);
+        assert!(!s.booking(b.id).await.unwrap().has_contact);
+        assert!(!s.booking(other.id).await.unwrap().has_contact);
+        assert_eq!(s.erase_past_booking_contacts(after).await.unwrap(), 0, "once");
+    }
+}

@@ -49,6 +49,8 @@ pub struct AppState {
     pub open_data: Arc<open_data::OpenDataCache>,
     /// Public applications per client.
     pub applications: Arc<passnum_app::throttle::PerClientLimit>,
+    /// Public booking attempts per client (booking, listing, cancelling).
+    pub bookings: Arc<passnum_app::throttle::PerClientLimit>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             pass_checks: Arc::new(ui::public::pass_check_limit()),
             open_data: Arc::new(open_data::OpenDataCache::default()),
             applications: Arc::new(ui::application::application_limit()),
+            bookings: Arc::new(ui::booking::booking_limit()),
         }
     }
 

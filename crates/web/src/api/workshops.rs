@@ -6,9 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use passnum_app::workshops::{Published, publish};
-use passnum_core::workshop::{WorkshopForm, parse_booking_code, parse_booklet_ref};
+use passnum_core::workshop::WorkshopForm;
 use passnum_core::{Timestamp, VenueId, paris};
-use passnum_store::{Actor, BookedBy, Booking, BookletKey, CancelledBy, Workshop};
+use passnum_store::{Actor, BookedBy, Booking, CancelledBy, Workshop};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -288,68 +288,21 @@ pub async fn book(
         Actor::Distributor(d) => BookedBy::Agent(d),
         Actor::Operator | Actor::Funder(_) => return Err(ApiError::forbidden()),
     };
-    let key = booklet_key(
+    let invalid = |r: passnum_app::workshops::InputRefusal| ApiError::invalid(r.code, r.message);
+    let key = passnum_app::workshops::booklet_key(
         &body.booklet,
         body.code.as_deref(),
         matches!(by, BookedBy::Agent(_)),
-    )?;
-    let contact = contact_with_consent(body.contact.as_deref(), body.consent)?;
+    )
+    .map_err(invalid)?;
+    let contact =
+        passnum_app::workshops::contact_with_consent(body.contact.as_deref(), body.consent)
+            .map_err(invalid)?;
     let b = st
         .store
         .book(id, &key, by, contact.as_deref(), st.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(b.into())))
-}
-
-/// Reads a booklet's reference and code as typed; the agent needs no code.
-pub(crate) fn booklet_key(booklet: &str, code: Option<&str>, agent: bool) -> ApiResult<BookletKey> {
-    let (order_id, number) = parse_booklet_ref(booklet).ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_booklet",
-            "Numéro de carnet illisible : recopiez-le comme sur la couverture, par exemple 3-12.",
-        )
-    })?;
-    let code = match code.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => Some(parse_booking_code(c).ok_or_else(|| {
-            ApiError::invalid(
-                "booking_code_wrong",
-                "Code de réservation illisible : 8 lettres et chiffres, comme ABCD-EFGH sur la couverture.",
-            )
-        })?),
-        None if agent => None,
-        None => {
-            return Err(ApiError::invalid(
-                "booking_code_wrong",
-                "Indiquez le code de réservation imprimé sur la couverture du carnet.",
-            ));
-        }
-    };
-    Ok(BookletKey {
-        order_id,
-        number,
-        code,
-    })
-}
-
-/// A contact for reminders: only with consent, at most 254 characters on one line.
-pub(crate) fn contact_with_consent(
-    contact: Option<&str>,
-    consent: bool,
-) -> ApiResult<Option<String>> {
-    match contact.map(str::trim).filter(|c| !c.is_empty()) {
-        None => Ok(None),
-        Some(_) if !consent => Err(ApiError::invalid(
-            "contact_without_consent",
-            "Un contact n'est gardé qu'avec l'accord de la personne : cochez la case, ou laissez le contact vide.",
-        )),
-        Some(c) if c.chars().count() > 254 || c.chars().any(char::is_control) => {
-            Err(ApiError::invalid(
-                "invalid_contact",
-                "Indiquez une adresse électronique ou un numéro de téléphone, sur une ligne.",
-            ))
-        }
-        Some(c) => Ok(Some(c.to_string())),
-    }
 }
 
 /// The bookings of a workshop in line order (its venue, or operator): booklet references, no

@@ -69,7 +69,7 @@ pub struct DirectoryPage {
 }
 
 /// "Place Lazare-Goujon, 69100 Villeurbanne" as it is; "30 rue X" becomes "30 rue X — Lyon".
-fn address_line(address: &str, insee: &str) -> String {
+pub(crate) fn address_line(address: &str, insee: &str) -> String {
     let commune = commune_name(insee);
     let address = address.trim();
     if address.is_empty() {
@@ -192,6 +192,7 @@ pub struct VenueCard {
     opening_hours: String,
     accessibility: String,
     categories: Vec<OfferedCategory>,
+    workshops: Vec<crate::ui::booking::PublicWorkshop>,
 }
 
 pub async fn card(
@@ -240,7 +241,11 @@ pub async fn card(
             });
         }
     }
+    let workshops = crate::ui::booking::upcoming(&st, venue.id)
+        .await
+        .map_err(unavailable)?;
     let p = VenueCard {
+        workshops,
         layout: Layout::new(venue.name.clone(), staff.as_ref(), &csrf, "/lieux"),
         place: address_line(&venue.address, &venue.commune_insee),
         name: venue.name,

@@ -6,6 +6,7 @@
 
 pub mod application;
 mod assets;
+pub mod booking;
 mod catalogue;
 pub(crate) mod directory;
 mod distributor;
@@ -20,6 +21,7 @@ pub(crate) mod public;
 mod scan;
 pub mod session;
 mod structures;
+mod workshops;
 
 use askama::Template;
 use axum::Router;
@@ -60,10 +62,12 @@ impl Layout {
                 ("/", "Le Pass Numérique"),
                 ("/verifier", "Vérifier mon pass"),
                 ("/lieux", "Où utiliser mon pass"),
+                ("/mes-reservations", "Mes réservations"),
                 ("/candidature", "Votre lieu candidate"),
             ],
             Some(Actor::Venue(_)) => &[
                 ("/lieu", "Encaisser un pass"),
+                ("/lieu/ateliers", "Ateliers"),
                 ("/lieu/catalogue", "Catalogue"),
                 ("/lieu/paiements", "Paiements"),
                 ("/lieu/dossier", "Dossier et équipe"),
@@ -200,6 +204,23 @@ pub fn router() -> Router<AppState> {
             get(catalogue::show).post(catalogue::save),
         )
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
+        .route(
+            "/lieu/ateliers",
+            get(workshops::list).post(workshops::publish),
+        )
+        .route("/lieu/ateliers/{id}", get(workshops::file))
+        .route(
+            "/lieu/ateliers/{id}/reserver",
+            post(workshops::book_by_phone),
+        )
+        .route(
+            "/lieu/ateliers/{id}/annuler",
+            post(workshops::cancel_workshop),
+        )
+        .route(
+            "/lieu/ateliers/{id}/reservations/{booking}/annuler",
+            post(workshops::cancel_booking),
+        )
         .route("/structure", get(distributor::home))
         .route(
             "/structure/remise",
@@ -327,6 +348,11 @@ fn application_routes() -> Router<AppState> {
         )
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
+        .route("/ateliers/{id}", get(booking::workshop).post(booking::book))
+        .route(
+            "/mes-reservations",
+            get(booking::my_bookings_form).post(booking::my_bookings),
+        )
         .route("/referentiel", get(directory::referentiel))
         .route("/lieu/dossier", get(dossier::show))
         .route("/lieu/dossier/reponse", post(dossier::answer))

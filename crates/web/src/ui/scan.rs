@@ -46,6 +46,52 @@ struct ScanPage {
     errors: FieldErrors,
     result: Option<ScanResult>,
     recent: Vec<RecentRow>,
+    /// Today's workshops (id, "14 h 00 — Premiers pas (2 places libres)"), and the one chosen.
+    workshops: Vec<(String, String)>,
+    workshop: String,
+    /// The programme asks every scan to name a workshop.
+    workshop_required: bool,
+}
+
+/// The venue's workshops of the day (Paris), not cancelled, and the one to offer first: the
+/// one under way or the next; the last one once the day's are over.
+async fn todays_workshops(st: &AppState, venue: VenueId) -> (Vec<(String, String)>, String) {
+    let now = st.clock.now();
+    let day = paris::from_local(paris::local_date(now), time::Time::MIDNIGHT);
+    let list = st
+        .store
+        .venue_workshops(venue, day, day.plus_ms(30 * 3_600_000), 100, 0)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| {
+            w.cancelled_at.is_none() && paris::local_date(w.starts_at) == paris::local_date(now)
+        })
+        .collect::<Vec<_>>();
+    let current = list
+        .iter()
+        .find(|w| w.view().ends_at() > now)
+        .or(list.last())
+        .map(|w| w.id.to_string())
+        .unwrap_or_default();
+    let options = list
+        .into_iter()
+        .map(|w| {
+            let free = w.free_places();
+            (
+                w.id.to_string(),
+                format!(
+                    "{} — {} ({} place{} libre{})",
+                    paris::format_time(w.starts_at),
+                    w.title,
+                    free,
+                    if free > 1 { "s" } else { "" },
+                    if free > 1 { "s" } else { "" }
+                ),
+            )
+        })
+        .collect();
+    (options, current)
 }
 
 async fn build(
@@ -88,7 +134,11 @@ async fn build(
                 && now.unix_ms() - r.redeemed_at.unix_ms() <= window,
         })
         .collect();
+    let (workshops, workshop) = todays_workshops(st, venue).await;
     ScanPage {
+        workshops,
+        workshop,
+        workshop_required: st.store.workshop_required().await.unwrap_or(false),
         layout: Layout::new("Encaisser un pass", Some(staff), csrf, "/lieu"),
         venue_name,
         categories,
@@ -137,6 +187,9 @@ pub struct RedeemForm {
     code: String,
     #[serde(default)]
     service: String,
+    /// A workshop id, or empty: without a workshop.
+    #[serde(default)]
+    atelier: String,
     #[serde(default)]
     cle: String,
 }
@@ -151,6 +204,7 @@ pub async fn redeem(
     let mut page = build(&st, &staff, venue, &csrf).await;
     page.code = f.code.chars().take(200).collect();
     page.service = f.service.clone();
+    page.workshop = f.atelier.chars().take(20).collect();
     if !token_ok {
         page.errors.add("code", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
@@ -169,6 +223,17 @@ pub async fn redeem(
         page.errors
             .add("service", "Choisissez le service rendu dans la liste.");
     }
+    let workshop = match f.atelier.trim() {
+        "" => None,
+        w => match w.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                page.errors
+                    .add("atelier", "Choisissez l'atelier dans la liste.");
+                None
+            }
+        },
+    };
     let (Some(code), true) = (code, page.errors.is_empty()) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
@@ -178,7 +243,7 @@ pub async fn redeem(
         venue,
         code,
         service_code: &f.service,
-        workshop: None,
+        workshop,
         key: ClientKey::parse(&format!("web-{}", f.cle)).filter(|_| !f.cle.is_empty()),
         now: st.clock.now(),
     };
