@@ -18,7 +18,7 @@ const shots = join(root, "artifacts", "screenshots");
 mkdirSync(shots, { recursive: true });
 const axeSource = readFileSync(join(here, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
 
-let server, browser, base, dir, payload, codes = [];
+let server, browser, base, dir, payload, codes = [], trial;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -50,6 +50,9 @@ before(async () => {
   assert.ok(codes.length >= 3, out);
   payload = out.match(/QR code du chèque [0-9A-Z-]+ \(à coller dans la page d'encaissement\) : (PN1:[0-9A-Z:]+)/)?.[1];
   assert.ok(payload, out);
+  const t = out.match(/Pour essayer les ateliers : carnet (\d+-\d+), code de réservation ([A-Z0-9]{4}-[A-Z0-9]{4}) ; ses chèques : ([0-9A-Z-]{17}), ([0-9A-Z-]{17})/);
+  assert.ok(t, out);
+  trial = { booklet: t[1], code: t[2], cheques: [t[3], t[4]] };
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -456,4 +459,65 @@ test("a venue applies from a phone, the operator asks for more, then qualifies i
   await axe(op, "operateur-dossier-lieu-320");
   await op.screenshot({ path: join(shots, "operateur-dossier-lieu-320.png"), fullPage: true });
   assert.ok(await op.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+});
+
+test("a mediator publishes a workshop from a phone, a person books one, the scan takes one cheque per booklet", async () => {
+  const m = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
+  await m.setViewportSize({ width: 375, height: 800 });
+  await visit(m, "/lieu/ateliers", "lieu-ateliers-375");
+  assert.ok(await m.evaluate(() => document.documentElement.scrollWidth <= 375), "no sideways scroll at 375 px");
+  // Nothing filled in: every problem in the summary, the page still accessible.
+  await m.getByRole("button", { name: "Publier" }).click();
+  await m.locator("#erreurs").waitFor();
+  await axe(m, "lieu-ateliers-erreurs");
+  // Today in Paris, late: the scan page offers it at once.
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Paris" });
+  await m.getByLabel(/^Titre/).fill("Atelier du soir");
+  await tick(m, m.locator("#svc_2\\.1\\.07"));
+  await m.getByLabel(/^Date la première/).fill(today);
+  await m.getByLabel(/^Heure de début/).fill("23:59");
+  await m.getByLabel(/^Nombre de places/).fill("2");
+  await m.getByRole("button", { name: "Publier" }).click();
+  await m.getByText("1 atelier publié.").waitFor();
+  await m.getByRole("link", { name: "Atelier du soir" }).click();
+  await m.getByRole("heading", { name: "Atelier du soir", level: 1 }).waitFor();
+  await axe(m, "lieu-atelier-375");
+
+  // A person books the demo's workshop of tomorrow with the booklet's cover, on a small phone.
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 320, height: 800 } });
+  const person = watched(await context.newPage());
+  await visit(person, "/lieux/1", "lieu-fiche-ateliers-320");
+  await person.getByRole("link", { name: /Premiers pas sur la tablette/ }).first().click();
+  await person.getByRole("heading", { name: "Premiers pas sur la tablette", level: 1 }).waitFor();
+  await axe(person, "atelier-320");
+  assert.ok(await person.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+  await person.getByLabel(/^Numéro du carnet/).fill(trial.booklet);
+  await person.getByLabel(/^Code de réservation/).fill("AAAA-AAAA");
+  await person.getByRole("button", { name: "Réserver" }).click();
+  await person.locator("#erreurs").waitFor();
+  await axe(person, "atelier-erreurs-320");
+  await person.getByLabel(/^Code de réservation/).fill(trial.code.toLowerCase());
+  await person.getByRole("button", { name: "Réserver" }).click();
+  await person.locator("#reservation-faite").waitFor();
+  await axe(person, "atelier-reserve-320");
+  await person.goto(base + "/mes-reservations");
+  await person.getByLabel(/^Numéro du carnet/).fill(trial.booklet);
+  await person.getByLabel(/^Code de réservation/).fill(trial.code);
+  await person.getByRole("button", { name: "Voir mes réservations" }).click();
+  await person.getByText(/Premiers pas sur la tablette.*Place réservée/).waitFor();
+  await axe(person, "mes-reservations-320");
+
+  // The scan page opens on today's workshop: the booklet's first cheque is accepted, its second refused.
+  await m.goto(base + "/lieu");
+  assert.match(await m.locator("#atelier option:checked").textContent(), /Atelier du soir/);
+  await m.getByLabel(/Code du pass/).fill(trial.cheques[0]);
+  await m.getByLabel("Service rendu").selectOption("2.1.07");
+  await m.getByRole("button", { name: "Encaisser" }).click();
+  await m.locator("#resultat[data-result=accepte]").waitFor();
+  await m.getByLabel(/Code du pass/).fill(trial.cheques[1]);
+  await m.getByLabel("Service rendu").selectOption("2.1.07");
+  await m.getByRole("button", { name: "Encaisser" }).click();
+  await m.locator("#resultat[data-result=refuse]").waitFor();
+  assert.match(await m.locator("#resultat").textContent(), /un seul chèque par carnet et par atelier/);
+  await axe(m, "lieu-atelier-refuse-375");
 });

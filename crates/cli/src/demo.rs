@@ -142,6 +142,24 @@ pub async fn create(
             c.state.as_str()
         );
     }
+    if let Some(o) = orders.first() {
+        // The last booklet stays in the funder's stock: free to try booking and scanning.
+        let number = o.booklet_count;
+        if let Ok(code) = store.booking_code(o.id, number).await {
+            let cheques = store.booklet_cheques(o.id, number).await?;
+            println!(
+                "Pour essayer les ateliers : carnet {}-{number}, code de réservation {} ; ses chèques : {}",
+                o.id,
+                passnum_core::workshop::display_booking_code(&code),
+                cheques
+                    .iter()
+                    .take(3)
+                    .map(|(_, c)| c.grouped())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     if let (Some(key), Some(c), Some(o)) = (signer, codes.get(2), orders.first()) {
         // What the QR code of that cheque carries: paste it in the scan page to try the
         // signature check.
@@ -263,7 +281,49 @@ async fn seed(
         )
         .await?;
     import_demo_places(store, at).await?;
+    demo_workshops(store, venues[0].id, at).await?;
     Ok((funder, venues))
+}
+
+/// The first venue's workshops: a weekly collective one from tomorrow for four weeks, and an
+/// individual appointment the day after tomorrow, so that booking and scanning can be tried.
+async fn demo_workshops(
+    store: &Store,
+    venue: passnum_core::VenueId,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<()> {
+    use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
+    let today = passnum_core::paris::local_date(at);
+    let day = |n: i64| today + time::Duration::days(n);
+    let collective = WorkshopPlan {
+        format: WorkshopFormat::Collective,
+        title: "Premiers pas sur la tablette".into(),
+        services: vec!["2.1.07".into()],
+        level: Level::Beginner,
+        time: time::Time::from_hms(14, 0, 0)?,
+        dates: vec![day(1), day(8), day(15), day(22)],
+        duration_min: 90,
+        place: Place::AtVenue,
+        capacity: 8,
+        mediator: "Samia".into(),
+        accessibility: "Salle de plain-pied, boucle magnétique.".into(),
+    };
+    store.create_workshops(venue, &collective, at).await?;
+    let appointment = WorkshopPlan {
+        format: WorkshopFormat::Individual,
+        title: "Rendez-vous : vos démarches en ligne".into(),
+        services: vec!["2.2.02".into()],
+        level: Level::Beginner,
+        time: time::Time::from_hms(10, 0, 0)?,
+        dates: vec![day(2)],
+        duration_min: 45,
+        place: Place::AtVenue,
+        capacity: 1,
+        mediator: "Karim".into(),
+        accessibility: String::new(),
+    };
+    store.create_workshops(venue, &appointment, at).await?;
+    Ok(())
 }
 
 /// Places "imported" from a file of the national venue standard, for the operator's

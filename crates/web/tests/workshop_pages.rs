@@ -19,14 +19,31 @@ fn browser() -> Client {
 }
 
 async fn venue_staff(app: &TestApp, venue: passnum_core::VenueId) -> Client {
-    let hash = passnum_app::passwords::hash_password(PASSWORD.into()).await.unwrap();
-    app.store().create_staff("m@lieu.fr", "Samia", &hash, Actor::Venue(venue), t0()).await.unwrap();
+    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    app.store()
+        .create_staff("m@lieu.fr", "Samia", &hash, Actor::Venue(venue), t0())
+        .await
+        .unwrap();
     let client = browser();
-    let html = client.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    let html = client
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = field(&html, "csrf");
     let r = client
         .post(app.url("/connexion"))
-        .form(&[("email", "m@lieu.fr"), ("password", PASSWORD), ("csrf", &csrf), ("next", "")])
+        .form(&[
+            ("email", "m@lieu.fr"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -39,13 +56,22 @@ async fn get(client: &Client, app: &TestApp, path: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn post(client: &Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+async fn post(
+    client: &Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
     let (_, html) = get(client, app, path_for_csrf(path)).await;
     let csrf = field(&html, "csrf");
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(form);
     let r = client.post(app.url(path)).form(&all).send().await.unwrap();
-    let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    let to = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (r.status().as_u16(), to, r.text().await.unwrap())
 }
 
