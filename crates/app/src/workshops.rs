@@ -7,21 +7,19 @@ use passnum_core::workshop::{parse_booking_code, parse_booklet_ref};
 use passnum_core::{InseeCode, Timestamp, VenueId, paris};
 use passnum_store::{BookletKey, Store, StoreError, Workshop};
 
-/// A commune as a person types it: its INSEE code, its postcode (one commune) or its name (one
-/// match).
+/// A commune as a person types it: its postcode (when it names one commune: people type
+/// postcodes far more often than INSEE codes, and the two overlap), its INSEE code, or its name
+/// (one match).
 pub fn find_commune(typed: &str) -> Option<InseeCode> {
     let typed = typed.trim();
+    let list = communes();
+    if let [one] = list.by_postcode(typed).as_slice() {
+        return InseeCode::parse(one.insee).ok();
+    }
     if let Ok(c) = InseeCode::parse_known(typed) {
         return Some(c);
     }
-    let list = communes();
-    let by_postcode = list.by_postcode(typed);
-    let found = if by_postcode.len() == 1 {
-        by_postcode
-    } else {
-        list.matching(typed)
-    };
-    match found.as_slice() {
+    match list.matching(typed).as_slice() {
         [one] => InseeCode::parse(one.insee).ok(),
         _ => None,
     }

@@ -209,7 +209,7 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -225,7 +225,15 @@ async fn main() -> anyhow::Result<()> {
         public_url: cli.public_url,
         trusted_proxies: cli.trusted_proxy,
     };
-    run(&ctx, cli.command).await
+    match run(&ctx, cli.command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The sentence and its causes, for the person at the terminal; a backtrace (with
+            // RUST_BACKTRACE set) is noise to them.
+            eprintln!("Erreur : {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {

@@ -46,10 +46,39 @@ pub enum VenuesCommand {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Whether every scan must name a workshop (programmes where venues publish them all).
+    /// Without --set, shows the setting.
+    WorkshopRequired {
+        /// "yes" or "no".
+        #[arg(long)]
+        set: Option<String>,
+    },
 }
 
 pub async fn run(ctx: &Ctx, command: VenuesCommand) -> anyhow::Result<()> {
     match command {
+        VenuesCommand::WorkshopRequired { set } => {
+            let store = ctx.store().await?;
+            if let Some(v) = set {
+                let required = match v.trim() {
+                    "yes" | "oui" => true,
+                    "no" | "non" => false,
+                    other => anyhow::bail!("--set {other} : indiquez yes ou no."),
+                };
+                store
+                    .set_workshop_required(required, crate::ctx::now())
+                    .await?;
+            }
+            println!(
+                "{}",
+                if store.workshop_required().await? {
+                    "Chaque encaissement doit désigner un atelier."
+                } else {
+                    "Un encaissement peut se faire sans atelier."
+                }
+            );
+            Ok(())
+        }
         VenuesCommand::Import {
             file,
             source,

@@ -190,3 +190,37 @@ fn venues_are_exported_then_imported_back_as_linked_candidates() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("Colonnes obligatoires absentes"));
 }
+
+#[test]
+fn a_mistake_reads_as_one_sentence_even_with_backtraces_on_and_workshops_can_be_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .arg("--database-url")
+        .arg(&db)
+        .args(["venues", "workshop-required", "--set", "peut-être"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Erreur : --set peut-être : indiquez yes ou no."),
+        "{err}"
+    );
+    assert!(
+        !err.contains("backtrace") && !err.contains("anyhow"),
+        "{err}"
+    );
+    let out = passnum(&db, &["venues", "workshop-required", "--set", "yes"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Chaque encaissement doit désigner un atelier.")
+    );
+    let out = passnum(&db, &["venues", "workshop-required"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Chaque encaissement doit désigner un atelier."),
+        "kept"
+    );
+}
