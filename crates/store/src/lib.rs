@@ -88,7 +88,7 @@ pub use signing_keys::PublicKeyRecord;
 pub use staff::{StaffMember, normalize_email};
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
-pub use workshops::Workshop;
+pub use workshops::{Workshop, WorkshopSearch};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {

@@ -341,3 +341,73 @@ impl Store {
         Ok(ended)
     }
 }
+
+/// What a search for workshops asks: the communes near the person (the workshops of their
+/// qualified venues), a window, the référentiel categories wanted (empty: any). Only workshops
+/// with a free place.
+#[derive(Clone, Debug)]
+pub struct WorkshopSearch {
+    pub communes: Vec<String>,
+    pub categories: Vec<String>,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Workshops with a free place, soonest first, with their venue's name. The venues are
+    /// found first (by commune), then each one's workshops by the (venue, start) index: the
+    /// cost follows the venues near the person, not the size of the programme.
+    pub async fn search_workshops(
+        &self,
+        q: &WorkshopSearch,
+    ) -> Result<Vec<(Workshop, String)>, StoreError> {
+        if q.communes.is_empty() {
+            return Ok(vec![]);
+        }
+        let engine = self.engine();
+        let nc = q.communes.len();
+        let communes = placeholders(engine, 0, nc);
+        let rest = placeholders(engine, nc, 3);
+        let marks: Vec<&str> = rest.split(", ").collect();
+        let (from, to, today) = (marks[0], marks[1], marks[2]);
+        let categories = if q.categories.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND EXISTS (SELECT 1 FROM workshop_services ws JOIN services s ON s.code = ws.service_code \
+                 WHERE ws.workshop_id = w.id AND s.category_code IN ({}))",
+                placeholders(engine, nc + 3, q.categories.len())
+            )
+        };
+        let limit = placeholders(engine, nc + 3 + q.categories.len(), 1);
+        let sql = format!(
+            "SELECT {WORKSHOP_COLUMNS}, v.name AS venue_name FROM workshops w JOIN venues v ON v.id = w.venue_id \
+             WHERE v.commune_insee IN ({communes}) AND v.status = 'qualified' \
+             AND w.starts_at >= {from} AND w.starts_at < {to} \
+             AND (v.qualified_until IS NULL OR v.qualified_until >= {today}) \
+             AND w.cancelled_at IS NULL AND w.seats_taken < w.capacity{categories} \
+             ORDER BY w.starts_at, w.id LIMIT {limit}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in &q.communes {
+            query = query.bind(c.as_str());
+        }
+        query = query
+            .bind(q.from.unix_ms())
+            .bind(q.to.unix_ms())
+            .bind(crate::rows::date_to_sql(passnum_core::paris::local_date(q.from)));
+        for c in &q.categories {
+            query = query.bind(c.as_str());
+        }
+        let mut conn = self.pool().acquire().await?;
+        let rows = query.bind(page_limit(q.limit)).fetch_all(&mut *conn).await?;
+        let names: Vec<String> = rows
+            .iter()
+            .map(|r| get_string(r, "venue_name"))
+            .collect::<Result<_, _>>()?;
+        let list = rows.iter().map(workshop_row).collect::<Result<Vec<_>, _>>()?;
+        let list = with_services(&mut conn, engine, list).await?;
+        Ok(list.into_iter().zip(names).collect())
+    }
+}

@@ -147,7 +147,7 @@ both_engines! {
 }
 
 both_engines! {
-    async fn the_last_place_goes_to_one_of_64_parallel_bookings(db) {
+    async fn the_last_place_goes_to_one_of_64_parallel_bookings_across_two_servers(db) {
         let s = &db.store;
         let w = world(s, 64).await;
         let ws = s.create_workshops(w.lyon.id, &plan(1, ""), day_before()).await.unwrap().remove(0);
@@ -155,10 +155,13 @@ both_engines! {
         for n in 1..=64 {
             keys.push(key(s, w.order.id, n).await);
         }
+        // Two servers on one database: half of the requests go through each.
+        let other = Store::connect(&db.url, Default::default()).await.unwrap();
         let tasks: Vec<_> = keys
             .into_iter()
-            .map(|k| {
-                let s = s.clone();
+            .enumerate()
+            .map(|(i, k)| {
+                let s = if i % 2 == 0 { s.clone() } else { other.clone() };
                 tokio::spawn(async move { s.book(ws.id, &k, BookedBy::Person, None, day_before()).await })
             })
             .collect();
@@ -268,5 +271,44 @@ both_engines! {
         assert!(!s.booking(b.id).await.unwrap().has_contact);
         assert!(!s.booking(other.id).await.unwrap().has_contact);
         assert_eq!(s.erase_past_booking_contacts(after).await.unwrap(), 0, "once");
+    }
+}
+
+both_engines! {
+    async fn a_search_finds_workshops_with_a_free_place_near_the_person(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let at = |d: time::Date, cap: i64, svc: &str, title: &str| {
+            let mut p = plan(cap, "");
+            p.dates = vec![d];
+            p.services = vec![svc.into()];
+            p.title = title.into();
+            p
+        };
+        let lyon = w.lyon.id;
+        s.create_workshops(lyon, &at(date!(2026 - 06 - 16), 5, "2.1.07", "Courriels"), day_before()).await.unwrap();
+        s.create_workshops(lyon, &at(date!(2026 - 06 - 17), 5, "1.1.02", "Découvrir"), day_before()).await.unwrap();
+        let full = s.create_workshops(lyon, &at(date!(2026 - 06 - 18), 1, "2.1.07", "Complet"), day_before()).await.unwrap().remove(0);
+        s.book(full.id, &key(s, w.order.id, 1).await, BookedBy::Person, None, day_before()).await.unwrap();
+        let gone = s.create_workshops(lyon, &at(date!(2026 - 06 - 19), 5, "2.1.07", "Annulé"), day_before()).await.unwrap().remove(0);
+        s.cancel_workshop(lyon, gone.id, "Fermé", day_before()).await.unwrap();
+        s.create_workshops(lyon, &at(date!(2026 - 07 - 20), 5, "2.1.07", "Trop tard"), day_before()).await.unwrap();
+        s.create_workshops(w.villeurbanne.id, &at(date!(2026 - 06 - 16), 5, "2.1.07", "Villeurbanne"), day_before()).await.unwrap();
+        let search = |communes: &[&str], categories: &[&str]| passnum_store::WorkshopSearch {
+            communes: communes.iter().map(|c| c.to_string()).collect(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            from: t0(),
+            to: t0().plus_ms(14 * 86_400_000),
+            limit: 20,
+        };
+        let titles = |found: Vec<(passnum_store::Workshop, String)>| found.into_iter().map(|(w, v)| format!("{} @ {v}", w.title)).collect::<Vec<_>>();
+        assert_eq!(titles(s.search_workshops(&search(&["69123"], &[])).await.unwrap()), ["Courriels @ Médiathèque de Lyon", "Découvrir @ Médiathèque de Lyon"]);
+        assert_eq!(titles(s.search_workshops(&search(&["69123", "69266"], &["2.1"])).await.unwrap()), ["Courriels @ Médiathèque de Lyon", "Villeurbanne @ Espace numérique de Villeurbanne"]);
+        assert!(s.search_workshops(&search(&["75056"], &[])).await.unwrap().is_empty());
+        assert!(s.search_workshops(&search(&[], &[])).await.unwrap().is_empty());
+        // A venue suspended drops out of the search.
+        let d = passnum_core::StatusDecision::new(VenueStatus::Suspended, "Contrôle en cours");
+        s.set_venue_status(w.villeurbanne.id, &d, None, day_before()).await.unwrap();
+        assert_eq!(titles(s.search_workshops(&search(&["69266"], &[])).await.unwrap()), Vec::<String>::new());
     }
 }
