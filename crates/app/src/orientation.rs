@@ -135,3 +135,34 @@ pub async fn suggest(
         })
         .collect())
 }
+
+/// Workshops with a free place in the next 14 days, in the communes of the suggested venues
+/// (inside the order's perimeter, as they are), for what the diagnostic asks: what the agent
+/// can book at once.
+pub async fn workshops_for(
+    store: &Store,
+    handout: &HandoutRecord,
+    venues: &[SuggestedVenue],
+    now: passnum_core::Timestamp,
+) -> Result<Vec<(passnum_store::Workshop, String)>, StoreError> {
+    let mut communes: Vec<String> = venues
+        .iter()
+        .map(|v| v.card.commune_insee.clone())
+        .collect();
+    communes.sort();
+    communes.dedup();
+    store
+        .search_workshops(&passnum_store::WorkshopSearch {
+            communes,
+            categories: handout
+                .diagnostic()
+                .categories()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            from: now,
+            to: now.plus_ms(14 * 86_400_000),
+            limit: 5,
+        })
+        .await
+}

@@ -396,17 +396,25 @@ impl Store {
         query = query
             .bind(q.from.unix_ms())
             .bind(q.to.unix_ms())
-            .bind(crate::rows::date_to_sql(passnum_core::paris::local_date(q.from)));
+            .bind(crate::rows::date_to_sql(passnum_core::paris::local_date(
+                q.from,
+            )));
         for c in &q.categories {
             query = query.bind(c.as_str());
         }
         let mut conn = self.pool().acquire().await?;
-        let rows = query.bind(page_limit(q.limit)).fetch_all(&mut *conn).await?;
+        let rows = query
+            .bind(page_limit(q.limit))
+            .fetch_all(&mut *conn)
+            .await?;
         let names: Vec<String> = rows
             .iter()
             .map(|r| get_string(r, "venue_name"))
             .collect::<Result<_, _>>()?;
-        let list = rows.iter().map(workshop_row).collect::<Result<Vec<_>, _>>()?;
+        let list = rows
+            .iter()
+            .map(workshop_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let list = with_services(&mut conn, engine, list).await?;
         Ok(list.into_iter().zip(names).collect())
     }

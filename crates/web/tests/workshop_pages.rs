@@ -166,3 +166,60 @@ api_test! {
         assert_eq!(st, 404);
     }
 }
+
+api_test! {
+    async fn the_agent_books_a_workshop_from_the_orientation_slip(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(p.order.id, &[(ccas, 1)], t0()).await.unwrap();
+        let request = passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into()],
+            equipment: "phone_only".into(),
+            level: "beginner".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let h = passnum_core::handout::Handout::parse(&request, &Default::default(), &passnum_core::handout::HouseholdKey::from_bytes([3; 32])).unwrap();
+        let handout = s.hand_out(ccas, None, p.order.id, 1, &lyon, &h, t0()).await.unwrap();
+        // A workshop tomorrow for online procedures (2.2.02 is in the venue's catalogue).
+        let plan = passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Collective,
+            title: "Démarches en ligne".into(),
+            services: vec!["2.2.02".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(10:00),
+            dates: vec![time::macros::date!(2026 - 06 - 16)],
+            duration_min: 60,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: String::new(),
+            accessibility: String::new(),
+        };
+        let ws = s.create_workshops(p.venue.id, &plan, t0()).await.unwrap().remove(0);
+        let hash = passnum_app::passwords::hash_password(PASSWORD.into()).await.unwrap();
+        s.create_staff("agent@ccas.fr", "Agente", &hash, Actor::Distributor(ccas), t0()).await.unwrap();
+        let agent = browser();
+        let (_, html) = get(&agent, &app, "/connexion").await;
+        let csrf = field(&html, "csrf");
+        agent.post(app.url("/connexion")).form(&[("email", "agent@ccas.fr"), ("password", PASSWORD), ("csrf", &csrf), ("next", "")]).send().await.unwrap();
+        let slip = format!("/structure/remises/{}", handout.id);
+        let (st, html) = get(&agent, &app, &slip).await;
+        assert_eq!(st, 200);
+        let code = passnum_core::workshop::display_booking_code(&s.booking_code(p.order.id, 1).await.unwrap());
+        assert!(html.contains(&format!("Pour réserver un atelier : carnet {}-1, code {code}", p.order.id.0)), "{html}");
+        assert!(html.contains("mardi 16 juin 2026 à 10 h 00 — Démarches en ligne, Lieu Métropole (4 places libres)"), "{html}");
+        let book = format!("{slip}/ateliers/{}", ws.id);
+        let csrf = field(&html, "csrf");
+        let r = agent.post(app.url(&book)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = get(&agent, &app, &format!("{slip}?reserve=1")).await;
+        assert!(html.contains("Vos ateliers réservés") && html.contains("Démarches en ligne : place réservée"), "{html}");
+        assert_eq!(s.workshop_bookings(p.venue.id, ws.id).await.unwrap()[0].booked_by, "agent");
+        // Twice: refused with its sentence.
+        let r = agent.post(app.url(&book)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("Ce carnet a déjà une place dans cet atelier."));
+    }
+}

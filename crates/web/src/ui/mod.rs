@@ -228,6 +228,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/structure/remises/{id}", get(distributor::orientation))
         .route("/structure/remises/{id}/bloquer", post(distributor::block))
+        .route(
+            "/structure/remises/{id}/ateliers/{workshop}",
+            post(distributor::book_workshop),
+        )
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
         .route(

@@ -14,6 +14,19 @@ pub(super) struct OrientationPage {
     needs: String,
     venues: Vec<SuggestedVenue>,
     public_url: String,
+    /// "Pour réserver : carnet 3-12, code ABCD-EFGH".
+    booking: String,
+    /// Workshops the agent can book now: (id, "mardi … — Titre, Lieu (3 places libres)").
+    workshops: Vec<(i64, String)>,
+    /// This booklet's bookings, in words.
+    booked: Vec<String>,
+    done: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SlipQuery {
+    #[serde(default)]
+    reserve: Option<String>,
 }
 
 pub async fn orientation(
@@ -21,6 +34,7 @@ pub async fn orientation(
     headers: HeaderMap,
     DistributorStaff(staff, d): DistributorStaff,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<SlipQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let h = match st.store.get_handout(d, id).await {
@@ -41,7 +55,15 @@ pub async fn orientation(
         Ok(v) => v,
         Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
     };
+    let (booking, workshops, booked) = match booking_lines(&st, &h, &venues).await {
+        Ok(b) => b,
+        Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
+    };
     let page = OrientationPage {
+        booking,
+        workshops,
+        booked,
+        done: q.reserve.is_some(),
         layout: Layout::new("Lieux conseillés", Some(&staff), &csrf, ""),
         id: h.id,
         structure: structure_name(&st, d).await,
@@ -66,6 +88,114 @@ pub async fn orientation(
         public_url: st.deploy.public_url.clone(),
     };
     render(StatusCode::OK, &page, &csrf)
+}
+
+/// The booking code as the slip prints it, the workshops the agent can book now, and the
+/// booklet's bookings.
+async fn booking_lines(
+    st: &AppState,
+    h: &passnum_store::HandoutRecord,
+    venues: &[SuggestedVenue],
+) -> Result<(String, Vec<(i64, String)>, Vec<String>), StoreError> {
+    let now = st.clock.now();
+    let Ok(code) = st.store.booking_code(h.order_id, h.booklet_number).await else {
+        return Ok((String::new(), vec![], vec![]));
+    };
+    let booking = format!(
+        "Pour réserver un atelier : carnet {}-{}, code {}",
+        h.order_id.0,
+        h.booklet_number,
+        passnum_core::workshop::display_booking_code(&code)
+    );
+    let free = crate::orientation::workshops_for(&st.store, h, venues, now).await?;
+    let key = passnum_store::BookletKey {
+        order_id: h.order_id,
+        number: h.booklet_number,
+        code: Some(code),
+    };
+    let booked: Vec<String> = st
+        .store
+        .booklet_bookings(&key)
+        .await?
+        .into_iter()
+        .filter(|(b, _)| matches!(b.status.as_str(), "booked" | "waiting"))
+        .map(|(b, w)| {
+            format!(
+                "{} — {} : {}",
+                paris::format_long(w.starts_at),
+                w.title,
+                crate::ui::workshops::status_label(&b.status).to_lowercase()
+            )
+        })
+        .collect();
+    let workshops = free
+        .into_iter()
+        .map(|(w, venue)| {
+            let n = w.free_places();
+            (
+                w.id,
+                format!(
+                    "{} — {}, {} ({} place{} libre{})",
+                    paris::format_long(w.starts_at),
+                    w.title,
+                    venue,
+                    n,
+                    if n > 1 { "s" } else { "" },
+                    if n > 1 { "s" } else { "" }
+                ),
+            )
+        })
+        .collect();
+    Ok((booking, workshops, booked))
+}
+
+/// The agent books a place for the person, right after the handout: the structure holds the
+/// booklet, no code needed.
+pub async fn book_workshop(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    DistributorStaff(staff, d): DistributorStaff,
+    Path((id, workshop)): Path<(i64, i64)>,
+    PageForm(_): PageForm<crate::ui::NoFields>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let say = |status, heading: &str, text: &str| {
+        crate::ui::message(status, Some(&staff), &csrf, heading, text)
+    };
+    let h = match st.store.get_handout(d, id).await {
+        Ok(h) => h,
+        Err(StoreError::NotFound) => {
+            return say(
+                StatusCode::NOT_FOUND,
+                "Remise introuvable",
+                "Cette remise n'existe pas ou appartient à une autre structure.",
+            );
+        }
+        Err(e) => return crate::ui::PageError::unavailable(e, "réservation").into_response(),
+    };
+    let key = passnum_store::BookletKey {
+        order_id: h.order_id,
+        number: h.booklet_number,
+        code: None,
+    };
+    match st
+        .store
+        .book(
+            workshop,
+            &key,
+            passnum_store::BookedBy::Agent(d),
+            None,
+            st.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to(&format!("/structure/remises/{id}?reserve=1"))
+            .into_response(),
+        Err(StoreError::Invalid { message, .. } | StoreError::Conflict { message, .. }) => {
+            say(StatusCode::CONFLICT, "Réservation impossible", &message)
+        }
+        Err(e) => crate::ui::PageError::unavailable(e, "réservation").into_response(),
+    }
 }
 
 #[derive(Deserialize)]
