@@ -15,6 +15,7 @@ use crate::{Engine, StoreError};
 
 /// What a batch knows of its workshops, updated as it admits scans.
 pub(crate) struct BatchWorkshops {
+    engine: Engine,
     /// The programme asks every scan to name a workshop.
     required: bool,
     views: HashMap<i64, WorkshopView>,
@@ -34,10 +35,14 @@ fn pairs(rows: &[sqlx::any::AnyRow]) -> Result<HashSet<(i64, i64)>, StoreError> 
         .collect()
 }
 
+/// `booklets`: the booklets of the batch's cheques scanned for a workshop; only their pairs
+/// are read, through the (workshop, booklet) indexes, so a batch costs the same however many
+/// people a workshop has already seen.
 pub(crate) async fn read(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
     reqs: &[RedeemRequest],
+    booklets: &[i64],
 ) -> Result<BatchWorkshops, StoreError> {
     let required: i64 =
         sqlx::query_scalar("SELECT workshop_required FROM programme_settings WHERE id = 1")
@@ -45,6 +50,7 @@ pub(crate) async fn read(
             .await?
             .unwrap_or(0);
     let mut batch = BatchWorkshops {
+        engine,
         required: required == 1,
         views: HashMap::new(),
         scanned: HashSet::new(),
@@ -55,7 +61,7 @@ pub(crate) async fn read(
     let mut ids: Vec<i64> = reqs.iter().filter_map(|r| r.workshop_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    if ids.is_empty() {
+    if ids.is_empty() || booklets.is_empty() {
         return Ok(batch);
     }
     let marks = placeholders(engine, 0, ids.len());
@@ -78,19 +84,32 @@ pub(crate) async fn read(
     for w in with_services(&mut *tx, engine, list).await? {
         batch.views.insert(w.id, w.view());
     }
+    let mut booklets = booklets.to_vec();
+    booklets.sort_unstable();
+    booklets.dedup();
+    let pair_marks = format!(
+        "workshop_id IN ({}) AND booklet_id IN ({})",
+        placeholders(engine, 0, ids.len()),
+        placeholders(engine, ids.len(), booklets.len())
+    );
+    // Each condition repeats its partial index's own (`workshop_id IS NOT NULL`, `status <>
+    // 'cancelled'`), so that SQLite's planner knows the index applies.
     for (sql, set) in [
         (
-            "SELECT workshop_id, booklet_id FROM redemptions WHERE rolled_back_at IS NULL AND workshop_id IN",
+            "SELECT workshop_id, booklet_id FROM redemptions WHERE workshop_id IS NOT NULL AND rolled_back_at IS NULL AND",
             &mut batch.scanned,
         ),
         (
-            "SELECT workshop_id, booklet_id FROM bookings WHERE status = 'booked' AND workshop_id IN",
+            "SELECT workshop_id, booklet_id FROM bookings WHERE status <> 'cancelled' AND status = 'booked' AND",
             &mut batch.booked,
         ),
     ] {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{sql} ({marks})")));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{sql} {pair_marks}")));
         for id in &ids {
             q = q.bind(*id);
+        }
+        for b in &booklets {
+            q = q.bind(*b);
         }
         *set = pairs(&q.fetch_all(&mut *tx).await?)?;
     }
@@ -140,12 +159,18 @@ impl BatchWorkshops {
         tx: &mut sqlx::AnyConnection,
         redemptions: &HashMap<i64, i64>,
     ) -> Result<(), StoreError> {
-        for (w, n) in &self.walk_ins {
-            sqlx::query("UPDATE workshops SET seats_taken = seats_taken + $1 WHERE id = $2")
-                .bind(*n)
-                .bind(*w)
-                .execute(&mut *tx)
-                .await?;
+        if !self.walk_ins.is_empty() {
+            // One statement for the batch, however many workshops it touched.
+            let sql = format!(
+                "UPDATE workshops SET seats_taken = seats_taken + v.column2 FROM (VALUES {}) AS v \
+                 WHERE workshops.id = v.column1",
+                crate::rows::value_rows(self.engine, self.walk_ins.len(), 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (w, n) in &self.walk_ins {
+                q = q.bind(*w).bind(*n);
+            }
+            q.execute(&mut *tx).await?;
         }
         for (w, booklet, cheque) in &self.attended {
             let id = redemptions

@@ -22,6 +22,7 @@ mod pages;
 mod payment_run;
 mod print;
 mod redemptions;
+mod workshops;
 
 use distribution::*;
 use pages::*;
@@ -74,8 +75,11 @@ pub struct BenchArgs {
     /// venues created first).
     #[arg(long, default_value_t = 20_000)]
     import_venues: usize,
+    /// Qualified venues, each with 20 workshops, among which the workshop search looks.
+    #[arg(long, default_value_t = 10_000)]
+    workshop_venues: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
-    /// directory, import,
+    /// directory, import, workshops, workshop-scan,
     /// allocation, orientation (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
@@ -146,12 +150,18 @@ async fn redeem_all(
     venues: Arc<Vec<passnum_core::VenueId>>,
     concurrency: usize,
     at: Option<passnum_core::Timestamp>,
+    workshops: Arc<Vec<i64>>,
 ) -> anyhow::Result<Vec<Duration>> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = vec![];
     for _ in 0..concurrency {
-        let (store, codes, venues, next) =
-            (store.clone(), codes.clone(), venues.clone(), next.clone());
+        let (store, codes, venues, next, workshops) = (
+            store.clone(),
+            codes.clone(),
+            venues.clone(),
+            next.clone(),
+            workshops.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = vec![];
             loop {
@@ -161,7 +171,12 @@ async fn redeem_all(
                     venue_id: venues[i % venues.len()],
                     code: *code,
                     service_code: "2.1.07".into(),
-                    workshop_id: None,
+                    // Codes come in booklet order, ten per booklet. Each block of 200
+                    // booklets fills ten workshops of 200 places, cheque k of every booklet in
+                    // workshop k: never a booklet twice in one workshop, and the requests of a
+                    // moment go to a few workshops, as people arrive at the start of theirs.
+                    workshop_id: (!workshops.is_empty())
+                        .then(|| workshops[(i % 10 + 10 * (i / 2000)) % workshops.len()]),
                     now: at.unwrap_or_else(now),
                     idempotency: None,
                 };
@@ -253,6 +268,12 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("import") {
         import::bench_import(&store, &args, tag + 7).await?;
+    }
+    if wants("workshops") {
+        workshops::bench_workshop_search(&store, &args, tag + 8).await?;
+    }
+    if wants("workshop-scan") {
+        workshops::bench_workshop_scan(&store, &args, tag + 9).await?;
     }
     store.close().await;
     Ok(())

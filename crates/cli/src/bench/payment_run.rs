@@ -72,6 +72,7 @@ pub(super) async fn bench_payment_run(
         Arc::new(venues),
         args.concurrency,
         Some(long_ago),
+        Arc::new(vec![]),
     )
     .await?;
     let setup_s = setup.elapsed().as_secs_f64();

@@ -6,7 +6,15 @@ pub(super) async fn bench_storage(store: &Store, args: &BenchArgs, tag: u64) -> 
     let fx = fixture(store, args.cheques, tag).await?;
     let (codes, venues) = (Arc::new(fx.codes), Arc::new(vec![fx.venue.id]));
     let start = Instant::now();
-    let lat = redeem_all(store, codes, venues, args.concurrency, None).await?;
+    let lat = redeem_all(
+        store,
+        codes,
+        venues,
+        args.concurrency,
+        None,
+        Arc::new(vec![]),
+    )
+    .await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "| storage | {:?} | {} | {} | {:.0} redemptions/s | median {:.2} ms, p99 {:.2} ms |",
