@@ -16,6 +16,7 @@ pub mod duplicates;
 pub mod fec;
 pub mod handout;
 pub mod iban;
+pub mod ical;
 pub mod ids;
 pub mod ledger;
 pub mod money;

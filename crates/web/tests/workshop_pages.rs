@@ -223,3 +223,39 @@ api_test! {
         assert!(r.text().await.unwrap().contains("Ce carnet a déjà une place dans cet atelier."));
     }
 }
+
+api_test! {
+    async fn a_venue_s_workshops_are_a_calendar_feed_that_updates_on_change(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let plan = passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Collective,
+            title: "Courriels, pièces jointes".into(),
+            services: vec!["2.1.07".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(14:00),
+            dates: vec![time::macros::date!(2026 - 06 - 16), time::macros::date!(2026 - 06 - 23)],
+            duration_min: 90,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: String::new(),
+            accessibility: String::new(),
+        };
+        let made = s.create_workshops(p.venue.id, &plan, t0()).await.unwrap();
+        let url = format!("/lieux/{}/ateliers.ics", p.venue.id.0);
+        let r = Client::new().get(app.url(&url)).header("host", "evil.example").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
+        let ics = r.text().await.unwrap();
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.matches("BEGIN:VEVENT").count() == 2, "{ics}");
+        assert!(ics.contains("SUMMARY:Courriels\\, pièces jointes\r\n") && ics.contains("DTSTART:20260616T120000Z\r\n"));
+        assert!(!ics.contains("evil.example"), "never the request's Host");
+        let uid = format!("UID:atelier-{}@", made[1].id);
+        assert!(ics.contains(&uid) && ics.contains("SEQUENCE:0"));
+        s.cancel_workshop(p.venue.id, made[1].id, "Fermeture", t0()).await.unwrap();
+        let ics = Client::new().get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+        let second = &ics[ics.find(&uid).unwrap()..];
+        assert!(second.contains("SEQUENCE:1") && second.contains("STATUS:CANCELLED"), "{ics}");
+        assert_eq!(Client::new().get(app.url("/lieux/999/ateliers.ics")).send().await.unwrap().status(), 404);
+    }
+}

@@ -193,6 +193,7 @@ pub struct VenueCard {
     accessibility: String,
     categories: Vec<OfferedCategory>,
     workshops: Vec<crate::ui::booking::PublicWorkshop>,
+    id: i64,
 }
 
 pub async fn card(
@@ -246,6 +247,7 @@ pub async fn card(
         .map_err(unavailable)?;
     let p = VenueCard {
         workshops,
+        id: venue.id.0,
         layout: Layout::new(venue.name.clone(), staff.as_ref(), &csrf, "/lieux"),
         place: address_line(&venue.address, &venue.commune_insee),
         name: venue.name,

@@ -353,6 +353,7 @@ fn application_routes() -> Router<AppState> {
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
         .route("/ateliers/{id}", get(booking::workshop).post(booking::book))
+        .route("/lieux/{id}/ateliers.ics", get(booking::venue_calendar))
         .route(
             "/mes-reservations",
             get(booking::my_bookings_form).post(booking::my_bookings),
