@@ -89,6 +89,12 @@ pub struct DistributionStats {
     pub handed_out: i64,
     /// Handed-out booklets whose first cheque was used within 30 days of the handout.
     pub started_within_30_days: i64,
+    /// Handed-out booklets with a place booked in a workshop (now or before).
+    pub with_booking: i64,
+    /// Handed-out booklets with a cheque used in a workshop.
+    pub attended_workshop: i64,
+    /// Median whole days from handout to the first workshop, among those that had one.
+    pub median_days_to_first_workshop: Option<i64>,
 }
 
 impl DistributionStats {
@@ -504,7 +510,41 @@ impl Store {
         .bind(THIRTY_DAYS_MS)
         .fetch_one(self.pool())
         .await?;
+        self.workshop_figures(order, &mut stats).await?;
         Ok(stats)
+    }
+
+    /// Whether booklets reach workshops: booked, attended, and how soon after the handout.
+    async fn workshop_figures(
+        &self,
+        order: OrderId,
+        stats: &mut DistributionStats,
+    ) -> Result<(), StoreError> {
+        stats.with_booking = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM handouts h WHERE h.order_id = $1 AND EXISTS (\
+             SELECT 1 FROM bookings b WHERE b.booklet_id = h.booklet_id)",
+        )
+        .bind(order.0)
+        .fetch_one(self.pool())
+        .await?;
+        let firsts = sqlx::query(
+            "SELECT h.handed_out_at, MIN(r.redeemed_at) AS first_at FROM handouts h \
+             JOIN redemptions r ON r.booklet_id = h.booklet_id AND r.workshop_id IS NOT NULL \
+             AND r.rolled_back_at IS NULL WHERE h.order_id = $1 GROUP BY h.id, h.handed_out_at",
+        )
+        .bind(order.0)
+        .fetch_all(self.pool())
+        .await?;
+        let mut days: Vec<i64> = firsts
+            .iter()
+            .map(|r| {
+                Ok((get_i64(r, "first_at")? - get_i64(r, "handed_out_at")?).max(0) / 86_400_000)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        days.sort_unstable();
+        stats.attended_workshop = days.len() as i64;
+        stats.median_days_to_first_workshop = days.get(days.len() / 2).copied();
+        Ok(())
     }
 }
 

@@ -312,3 +312,38 @@ both_engines! {
         assert_eq!(titles(s.search_workshops(&search(&["69266"], &[])).await.unwrap()), Vec::<String>::new());
     }
 }
+
+both_engines! {
+    async fn the_funder_sees_whether_handed_out_booklets_reach_workshops(db) {
+        let s = &db.store;
+        let w = world(s, 3).await;
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(w.order.id, &[(ccas, 3)], t0()).await.unwrap();
+        let request = passnum_core::handout::HandoutRequest {
+            needs: vec!["online_procedures".into()],
+            equipment: "phone_only".into(),
+            level: "beginner".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let h = passnum_core::handout::Handout::parse(&request, &Default::default(), &passnum_core::handout::HouseholdKey::from_bytes([3; 32])).unwrap();
+        let ws = s.create_workshops(w.lyon.id, &plan(5, ""), day_before()).await.unwrap().remove(0);
+        let before = s.distribution_stats(w.order.id).await.unwrap();
+        assert_eq!((before.with_booking, before.attended_workshop, before.median_days_to_first_workshop), (0, 0, None));
+        for n in 1..=2 {
+            s.hand_out(ccas, None, w.order.id, n, &lyon, &h, day_before()).await.unwrap();
+        }
+        s.book(ws.id, &key(s, w.order.id, 1).await, BookedBy::Agent(ccas), None, day_before()).await.unwrap();
+        let mut r = redeem_req(&w.lyon, w.codes[0], t0().plus_ms(3 * 3_600_000));
+        r.workshop_id = Some(ws.id);
+        accepted(&s.redeem(r).await.unwrap().outcome);
+        // Booklet 3 is not handed out: its scan does not count.
+        let mut r = redeem_req(&w.lyon, w.codes[20], t0().plus_ms(3 * 3_600_000));
+        r.workshop_id = Some(ws.id);
+        accepted(&s.redeem(r).await.unwrap().outcome);
+        let stats = s.distribution_stats(w.order.id).await.unwrap();
+        assert_eq!((stats.handed_out, stats.with_booking, stats.attended_workshop), (2, 1, 1));
+        assert_eq!(stats.median_days_to_first_workshop, Some(1));
+    }
+}

@@ -67,6 +67,8 @@ ALTER TABLE redemptions ADD COLUMN workshop_id INTEGER REFERENCES workshops (id)
 ALTER TABLE redemptions ADD COLUMN booklet_id INTEGER REFERENCES booklets (id);
 CREATE UNIQUE INDEX redemptions_one_per_workshop ON redemptions (workshop_id, booklet_id)
     WHERE workshop_id IS NOT NULL AND rolled_back_at IS NULL;
+-- A funder's figures: a booklet's first workshop.
+CREATE INDEX redemptions_booklet ON redemptions (booklet_id, redeemed_at) WHERE booklet_id IS NOT NULL;
 
 -- Whether every scan must name a workshop (programmes where venues publish them all).
 ALTER TABLE programme_settings ADD COLUMN workshop_required INTEGER NOT NULL DEFAULT 0 CHECK (workshop_required IN (0, 1));

@@ -321,6 +321,12 @@ pub struct DistributionStatsDto {
     pub per_commune: Vec<(String, i64)>,
     pub handed_out: i64,
     pub started_within_30_days: i64,
+    /// Handed-out booklets with a place booked in a workshop.
+    pub with_booking: i64,
+    /// Handed-out booklets with a cheque used in a workshop.
+    pub attended_workshop: i64,
+    /// Median whole days from handout to the first workshop; null before any.
+    pub median_days_to_first_workshop: Option<i64>,
 }
 
 impl From<DistributionStats> for DistributionStatsDto {
@@ -332,6 +338,9 @@ impl From<DistributionStats> for DistributionStatsDto {
             per_commune: s.per_commune,
             handed_out: s.handed_out,
             started_within_30_days: s.started_within_30_days,
+            with_booking: s.with_booking,
+            attended_workshop: s.attended_workshop,
+            median_days_to_first_workshop: s.median_days_to_first_workshop,
         }
     }
 }

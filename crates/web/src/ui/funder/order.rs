@@ -27,6 +27,8 @@ pub(super) struct OrderPage {
     handed_out: i64,
     /// "42 %" of handed-out booklets started within 30 days, when any was handed out.
     started_30: Option<String>,
+    /// Booklets that reached workshops, in a sentence.
+    workshops: String,
     target_only: bool,
     one_per_household: bool,
     has_targets: bool,
@@ -163,6 +165,7 @@ pub async fn order(
         started_30: stats
             .started_within_30_days_permille()
             .map(|pm| format!("{} %", passnum_core::order_options::percent_text(pm * 10))),
+        workshops: workshop_words(&stats),
         target_only: rules.target_only,
         one_per_household: rules.one_per_household,
         has_targets: !rules.target_publics.is_empty(),
@@ -235,4 +238,33 @@ pub async fn set_rules(
         ),
         Err(e) => crate::ui::PageError::unavailable(e, "règles de remise").into_response(),
     }
+}
+
+/// "12 ont réservé un atelier, 9 y sont allés ; 6 jours en médiane entre la remise et le
+/// premier atelier." — nothing before the first handout.
+fn workshop_words(s: &passnum_store::DistributionStats) -> String {
+    if s.handed_out == 0 {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} carnet{} remis {} réservé un atelier, {} {} allé{} au moins une fois",
+        s.with_booking,
+        if s.with_booking > 1 { "s" } else { "" },
+        if s.with_booking > 1 { "ont" } else { "a" },
+        s.attended_workshop,
+        if s.attended_workshop > 1 {
+            "y sont"
+        } else {
+            "y est"
+        },
+        if s.attended_workshop > 1 { "s" } else { "" }
+    );
+    if let Some(d) = s.median_days_to_first_workshop {
+        out.push_str(&format!(
+            " ; {d} jour{} en médiane entre la remise et le premier atelier",
+            if d > 1 { "s" } else { "" }
+        ));
+    }
+    out.push('.');
+    out
 }
