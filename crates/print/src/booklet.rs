@@ -242,6 +242,17 @@ fn new_page(doc: &mut Document) -> Result<krilla::page::Page<'_>, PdfError> {
     Ok(doc.start_page_with(settings))
 }
 
+/// What a person types to book a workshop: the booklet's reference and its code.
+fn booking_line(info: &BookletInfo<'_>, number: i64, code: Option<&str>) -> Option<String> {
+    code.map(|c| {
+        format!(
+            "Pour réserver un atelier : carnet {}-{number}, code {}",
+            info.order_id,
+            passnum_core::workshop::display_booking_code(c)
+        )
+    })
+}
+
 /// The cover: who pays, what the booklet is worth, until when, where, and how to use it.
 fn draw_cover(
     doc: &mut Document,
@@ -273,20 +284,8 @@ fn draw_cover(
         &format!("Carnet n° {booklet_number} — commande n° {}", info.order_id),
     );
     y += 22.0;
-    if let Some(code) = booking_code {
-        // What a person types to book a workshop: the booklet's reference and its code.
-        text(
-            &mut s,
-            left,
-            y,
-            13.0,
-            bold,
-            &format!(
-                "Pour réserver un atelier : carnet {}-{booklet_number}, code {}",
-                info.order_id,
-                passnum_core::workshop::display_booking_code(code)
-            ),
-        );
+    if let Some(line) = booking_line(info, booklet_number, booking_code) {
+        text(&mut s, left, y, 13.0, bold, &line);
         y += 22.0;
     }
     text(

@@ -234,24 +234,27 @@ async fn decide(
                 .get(&req.venue_id)
                 .unwrap_or(&no_catalogue),
         };
-        let decision = check_scan(
+        let checked = check_scan(
             slot.as_ref().map(|s| &s.view),
             perim.as_deref().unwrap_or(&everywhere),
             venue,
             &service,
             req.now,
-        )
-        .map_err(|r| refusal(&r))
-        .and_then(|()| {
-            // The cheque is good: now the workshop's own rules (its seat is taken here).
-            let (booklet, cheque) = slot.as_ref().map_or((0, 0), |s| (s.booklet_id, s.id));
-            workshops
-                .admit(req, booklet, cheque)
-                .map_err(|r| refusal(&r))
-        });
-        pending.push(match decision {
-            Err(r) => Pending::Decided(r),
+        );
+        // The cheque is good: now the workshop's own rules (its seat is taken here).
+        let decision: Option<Outcome> = match checked {
+            Err(r) => Some(refusal(&r)),
             Ok(()) => {
+                let (booklet, cheque) = slot.as_ref().map_or((0, 0), |s| (s.booklet_id, s.id));
+                workshops
+                    .admit(req, booklet, cheque)
+                    .err()
+                    .map(|r| refusal(&r))
+            }
+        };
+        pending.push(match decision {
+            Some(r) => Pending::Decided(r),
+            None => {
                 let s =
                     slot.ok_or_else(|| StoreError::corrupt("chèque accepté sans enregistrement"))?;
                 s.view.state = cheque::transition(s.view.state, cheque::ChequeEvent::Redeem)

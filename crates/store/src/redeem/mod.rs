@@ -151,6 +151,31 @@ fn redemption_row(row: &sqlx::any::AnyRow) -> Result<Redemption, StoreError> {
     })
 }
 
+/// A redemption as a rollback decides on it: the row, what core needs, and its cheque's id.
+async fn rollback_view(
+    tx: &mut sqlx::AnyConnection,
+    r: &sqlx::any::AnyRow,
+) -> Result<(Redemption, RedemptionView, i64), StoreError> {
+    let red = redemption_row(r)?;
+    let state = get_string(r, "cheque_state")?;
+    // Being paid (taken by a live run) matters only here, so listings do not pay for it.
+    let in_run: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payment_run_items WHERE redemption_id = $1 AND cancelled = 0",
+    )
+    .bind(red.id.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let view = RedemptionView {
+        venue_id: red.venue_id,
+        redeemed_at: red.redeemed_at,
+        rolled_back: red.rolled_back_at.is_some(),
+        cheque_state: ChequeState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
+        in_payment_run: in_run > 0,
+    };
+    Ok((red, view, get_i64(r, "cheque_id")?))
+}
+
 /// Whose redemptions a caller may list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedemptionScope {
@@ -210,26 +235,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let found = match &row {
-            Some(r) => {
-                let red = redemption_row(r)?;
-                let state = get_string(r, "cheque_state")?;
-                // Being paid (taken by a live run) matters only here, so listings do not pay for it.
-                let in_run: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM payment_run_items WHERE redemption_id = $1 AND cancelled = 0",
-                )
-                .bind(red.id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-                let view = RedemptionView {
-                    venue_id: red.venue_id,
-                    redeemed_at: red.redeemed_at,
-                    rolled_back: red.rolled_back_at.is_some(),
-                    cheque_state: ChequeState::parse(&state)
-                        .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
-                    in_payment_run: in_run > 0,
-                };
-                Some((red, view, get_i64(r, "cheque_id")?))
-            }
+            Some(r) => Some(rollback_view(&mut tx, r).await?),
             None => None,
         };
         let outcome = match check_rollback(

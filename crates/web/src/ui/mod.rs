@@ -204,23 +204,6 @@ pub fn router() -> Router<AppState> {
             get(catalogue::show).post(catalogue::save),
         )
         .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
-        .route(
-            "/lieu/ateliers",
-            get(workshops::list).post(workshops::publish),
-        )
-        .route("/lieu/ateliers/{id}", get(workshops::file))
-        .route(
-            "/lieu/ateliers/{id}/reserver",
-            post(workshops::book_by_phone),
-        )
-        .route(
-            "/lieu/ateliers/{id}/annuler",
-            post(workshops::cancel_workshop),
-        )
-        .route(
-            "/lieu/ateliers/{id}/reservations/{booking}/annuler",
-            post(workshops::cancel_booking),
-        )
         .route("/structure", get(distributor::home))
         .route(
             "/structure/remise",
@@ -228,10 +211,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/structure/remises/{id}", get(distributor::orientation))
         .route("/structure/remises/{id}/bloquer", post(distributor::block))
-        .route(
-            "/structure/remises/{id}/ateliers/{workshop}",
-            post(distributor::book_workshop),
-        )
         .route("/commanditaire", get(funder::orders))
         .route("/commanditaire/commandes/{id}", get(funder::order))
         .route(
@@ -325,7 +304,41 @@ pub fn router() -> Router<AppState> {
         .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
         .route("/static/{*path}", get(assets::serve))
         .merge(application_routes())
+        .merge(workshop_routes())
         .layer(axum::middleware::from_fn(error::render_page_errors))
+}
+
+/// Workshops: the venue's pages, public booking and calendars, the agent's booking after a
+/// handout.
+fn workshop_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/lieu/ateliers",
+            get(workshops::list).post(workshops::publish),
+        )
+        .route("/lieu/ateliers/{id}", get(workshops::file))
+        .route(
+            "/lieu/ateliers/{id}/reserver",
+            post(workshops::book_by_phone),
+        )
+        .route(
+            "/lieu/ateliers/{id}/annuler",
+            post(workshops::cancel_workshop),
+        )
+        .route(
+            "/lieu/ateliers/{id}/reservations/{booking}/annuler",
+            post(workshops::cancel_booking),
+        )
+        .route("/ateliers/{id}", get(booking::workshop).post(booking::book))
+        .route("/lieux/{id}/ateliers.ics", get(booking::venue_calendar))
+        .route(
+            "/mes-reservations",
+            get(booking::my_bookings_form).post(booking::my_bookings),
+        )
+        .route(
+            "/structure/remises/{id}/ateliers/{workshop}",
+            post(distributor::book_workshop),
+        )
 }
 
 /// Venues in public and as they join: the directory, the référentiel, the application form,
@@ -352,12 +365,6 @@ fn application_routes() -> Router<AppState> {
         )
         .route("/lieux", get(directory::list))
         .route("/lieux/{id}", get(directory::card))
-        .route("/ateliers/{id}", get(booking::workshop).post(booking::book))
-        .route("/lieux/{id}/ateliers.ics", get(booking::venue_calendar))
-        .route(
-            "/mes-reservations",
-            get(booking::my_bookings_form).post(booking::my_bookings),
-        )
         .route("/referentiel", get(directory::referentiel))
         .route("/lieu/dossier", get(dossier::show))
         .route("/lieu/dossier/reponse", post(dossier::answer))
