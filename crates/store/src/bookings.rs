@@ -388,3 +388,53 @@ impl Store {
         code.flatten().ok_or(StoreError::NotFound)
     }
 }
+
+/// What became of a handed-out booklet, as its structure may see it (never who the person is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HandoutProgress {
+    /// A place booked (or in line, or used) in a workshop.
+    pub booked: bool,
+    /// A cheque used, in a workshop or not.
+    pub used: bool,
+}
+
+impl Store {
+    /// For each of the structure's handouts given, whether its booklet has a booking and a
+    /// cheque used. Another structure's handouts are left out.
+    pub async fn handout_progress(
+        &self,
+        distributor: crate::DistributorId,
+        handouts: &[i64],
+    ) -> Result<std::collections::HashMap<i64, HandoutProgress>, StoreError> {
+        if handouts.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!(
+            "SELECT h.id, \
+             CASE WHEN EXISTS (SELECT 1 FROM bookings b WHERE b.booklet_id = h.booklet_id \
+               AND b.status <> 'cancelled') THEN 1 ELSE 0 END AS booked, \
+             CASE WHEN EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
+               WHERE c.booklet_id = h.booklet_id AND r.rolled_back_at IS NULL) THEN 1 ELSE 0 END AS used \
+             FROM handouts h WHERE h.distributor_id = {} AND h.id IN ({})",
+            crate::rows::placeholders(self.engine(), 0, 1),
+            crate::rows::placeholders(self.engine(), 1, handouts.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(distributor.0);
+        for h in handouts {
+            q = q.bind(*h);
+        }
+        q.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    get_i64(r, "id")?,
+                    HandoutProgress {
+                        booked: get_i64(r, "booked")? == 1,
+                        used: get_i64(r, "used")? == 1,
+                    },
+                ))
+            })
+            .collect()
+    }
+}

@@ -50,7 +50,7 @@ use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
-pub use bookings::{BookedBy, Booking, BookletKey, CancelledBy};
+pub use bookings::{BookedBy, Booking, BookletKey, CancelledBy, HandoutProgress};
 pub use candidate_files::CandidateDetail;
 pub use candidates::{
     CandidateRow, KnownKind, KnownPlace, PASSNUM_SOURCE, PlannedCandidate,

@@ -345,5 +345,19 @@ both_engines! {
         let stats = s.distribution_stats(w.order.id).await.unwrap();
         assert_eq!((stats.handed_out, stats.with_booking, stats.attended_workshop), (2, 1, 1));
         assert_eq!(stats.median_days_to_first_workshop, Some(1));
+        // The structure sees, per handout, a booking and a cheque used; another sees nothing.
+        let mine: Vec<i64> = s.handouts_of(ccas, 10, 0).await.unwrap().iter().map(|h| h.id).collect();
+        let progress = s.handout_progress(ccas, &mine).await.unwrap();
+        let by_number: std::collections::BTreeMap<i64, passnum_store::HandoutProgress> = s
+            .handouts_of(ccas, 10, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| (h.booklet_number, progress[&h.id]))
+            .collect();
+        assert_eq!(by_number[&1], passnum_store::HandoutProgress { booked: true, used: true });
+        assert_eq!(by_number[&2], passnum_store::HandoutProgress::default());
+        let other = s.create_distributor("Mairie", "mairie", &lyon, t0()).await.unwrap().id;
+        assert!(s.handout_progress(other, &mine).await.unwrap().is_empty());
     }
 }

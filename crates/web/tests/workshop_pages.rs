@@ -217,6 +217,9 @@ api_test! {
         let (_, html) = get(&agent, &app, &format!("{slip}?reserve=1")).await;
         assert!(html.contains("Vos ateliers réservés") && html.contains("Démarches en ligne : place réservée"), "{html}");
         assert_eq!(s.workshop_bookings(p.venue.id, ws.id).await.unwrap()[0].booked_by, "agent");
+        // The structure's list says what became of the booklet, never who has it.
+        let (_, home) = get(&agent, &app, "/structure").await;
+        assert!(home.contains("<td>Atelier réservé</td>"), "{home}");
         // Twice: refused with its sentence.
         let r = agent.post(app.url(&book)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 409);

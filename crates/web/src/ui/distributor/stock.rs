@@ -21,6 +21,8 @@ pub struct HandoutRow {
     pub number: i64,
     pub commune: String,
     pub publics: String,
+    /// "Chèque utilisé", "Atelier réservé" or "Pas encore".
+    pub progress: &'static str,
 }
 
 #[derive(Template)]
@@ -70,9 +72,11 @@ pub async fn home(
         let in_stock = st.store.distributor_stock_count(d).await?;
         let stock = st.store.distributor_stock(d, STOCK_SHOWN, offset).await?;
         let handouts = st.store.handouts_of(d, 50, 0).await?;
-        Ok::<_, StoreError>((in_stock, stock, handouts))
+        let ids: Vec<i64> = handouts.iter().map(|h| h.id).collect();
+        let progress = st.store.handout_progress(d, &ids).await?;
+        Ok::<_, StoreError>((in_stock, stock, handouts, progress))
     };
-    let (in_stock, stock, handouts) = match loaded.await {
+    let (in_stock, stock, handouts, progress) = match loaded.await {
         Ok(x) => x,
         Err(e) => return crate::ui::PageError::unavailable(e, "page structure").into_response(),
     };
@@ -98,6 +102,11 @@ pub async fn home(
         handouts: handouts
             .into_iter()
             .map(|h| HandoutRow {
+                progress: match progress.get(&h.id).copied().unwrap_or_default() {
+                    p if p.used => "Chèque utilisé",
+                    p if p.booked => "Atelier réservé",
+                    _ => "Pas encore",
+                },
                 id: h.id,
                 when: paris::format_moment(h.handed_out_at),
                 order: h.order_id.0,
