@@ -32,6 +32,12 @@ pub fn unaccented(c: char) -> char {
     }
 }
 
+/// Compares two secrets (a CSRF token, a booking code) in a time that does not depend on where
+/// they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// What a refused form shows back in a field: the text as typed, cut at `max` characters so
 /// that a page never echoes an unbounded body.
 pub fn kept(text: &str, max: usize) -> String {
@@ -53,6 +59,15 @@ pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        use super::constant_time_eq as eq;
+        assert!(eq(b"ABCDEFGH", b"ABCDEFGH"));
+        assert!(!eq(b"ABCDEFGH", b"ABCDEFGX"));
+        assert!(!eq(b"ABCDEFGH", b"ABCDEFG"));
+        assert!(eq(b"", b""));
+    }
+
     #[test]
     fn cells_that_a_spreadsheet_would_run_are_made_text() {
         use super::spreadsheet_text as t;

@@ -85,15 +85,6 @@ fn booking_row(r: &sqlx::any::AnyRow) -> Result<Booking, StoreError> {
     })
 }
 
-/// Compares two codes in time independent of where they differ.
-fn same_code(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 impl Store {
     /// Finds the booklet a key names; a wrong code and an unknown booklet get the same answer.
     async fn booklet_of(
@@ -122,7 +113,9 @@ impl Store {
         } else {
             let stored = get_opt_string(&row, "booking_code")?.unwrap_or_default();
             let typed = key.code.as_deref().unwrap_or("");
-            if stored.is_empty() || !same_code(&stored, typed) {
+            if stored.is_empty()
+                || !passnum_core::text::constant_time_eq(stored.as_bytes(), typed.as_bytes())
+            {
                 return Err(refusal(BookingRefusal::WrongCode));
             }
         }

@@ -80,7 +80,8 @@ impl Csrf {
 
     /// True when a submitted form carries this browser's token.
     pub fn matches(&self, submitted: &str) -> bool {
-        !self.is_new && constant_time_eq(self.token.as_bytes(), submitted.as_bytes())
+        !self.is_new
+            && passnum_core::text::constant_time_eq(self.token.as_bytes(), submitted.as_bytes())
     }
 
     pub fn set_cookie_header(&self) -> Option<String> {
@@ -91,10 +92,6 @@ impl Csrf {
             )
         })
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The signed-in member, if any.
