@@ -148,6 +148,17 @@ impl Store {
         if matches!(by, BookedBy::Venue(v) if v != workshop.venue_id) {
             return Err(refusal(BookingRefusal::UnknownWorkshop));
         }
+        // A venue no longer qualified publishes nothing: its workshops take no booking.
+        let venue = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM venues WHERE id = $1",
+            crate::venues::COLUMNS
+        )))
+        .bind(workshop.venue_id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !crate::venues::venue(&venue)?.view()?.is_qualified_at(now) {
+            return Err(refusal(BookingRefusal::UnknownWorkshop));
+        }
         let already: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM bookings WHERE workshop_id = $1 AND booklet_id = $2 AND status <> 'cancelled'",
         )

@@ -306,10 +306,13 @@ both_engines! {
         assert_eq!(titles(s.search_workshops(&search(&["69123", "69266"], &["2.1"])).await.unwrap()), ["Courriels @ Médiathèque de Lyon", "Villeurbanne @ Espace numérique de Villeurbanne"]);
         assert!(s.search_workshops(&search(&["75056"], &[])).await.unwrap().is_empty());
         assert!(s.search_workshops(&search(&[], &[])).await.unwrap().is_empty());
-        // A venue suspended drops out of the search.
+        // A venue suspended drops out of the search, and its workshops take no booking.
+        let villeurbanne = s.venue_workshops(w.villeurbanne.id, t0(), t0().plus_ms(30 * 86_400_000), 10, 0).await.unwrap().remove(0);
         let d = passnum_core::StatusDecision::new(VenueStatus::Suspended, "Contrôle en cours");
         s.set_venue_status(w.villeurbanne.id, &d, None, day_before()).await.unwrap();
         assert_eq!(titles(s.search_workshops(&search(&["69266"], &[])).await.unwrap()), Vec::<String>::new());
+        let booked = s.book(villeurbanne.id, &key(s, w.order.id, 2).await, BookedBy::Person, None, day_before()).await;
+        assert_eq!(code(booked.unwrap_err()), "workshop_unknown");
     }
 }
 
