@@ -18,42 +18,14 @@ pub(super) async fn bench_directory(
 ) -> anyhow::Result<()> {
     let at = now();
     let today = passnum_core::paris::local_date(at);
-    let mut all: Vec<&passnum_core::commune::Commune> = communes().iter().collect();
-    all.sort_by_key(|c| c.insee);
-    // Venues gather in towns: 2,000 communes, ten venues each on average.
-    let towns: Vec<_> = all.iter().step_by((all.len() / 2_000).max(1)).collect();
+    let towns = towns();
     let services = store.list_services().await?;
     let setup = Instant::now();
     for n in 0..args.directory_venues {
-        let commune = towns[(n * 7919) % towns.len()];
-        let offered: Vec<String> = services
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| (i + n) % 6 == 0)
-            .map(|(_, s)| s.code.to_string())
-            .collect();
-        store
-            .create_venue(
-                &NewVenue {
-                    siret: siret_for(tag, n)?.into(),
-                    name: format!("Lieu {n}"),
-                    commune: InseeCode::parse(commune.insee)?,
-                    status: VenueStatus::Qualified,
-                    qualified_until: None,
-                    address: format!("{n} rue de la Mairie"),
-                    contact: String::new(),
-                    services: offered,
-                },
-                at,
-            )
-            .await?;
+        town_venue(store, tag, n, &towns, &services, at).await?;
     }
     let setup_s = setup.elapsed().as_secs_f64();
-    let categories: Vec<String> = {
-        let mut c: Vec<String> = services.iter().map(|s| s.category_code.clone()).collect();
-        c.dedup();
-        c
-    };
+    let categories = categories(&services);
     let mut times = Vec::with_capacity(400);
     let mut found = 0i64;
     for q in 0..400usize {
@@ -101,4 +73,55 @@ pub(super) async fn bench_directory(
         setup_s,
     );
     Ok(())
+}
+
+/// 2,000 communes spread over France, in code order: where the benches' venues gather.
+pub(super) fn towns() -> Vec<&'static passnum_core::commune::Commune> {
+    let mut all: Vec<&passnum_core::commune::Commune> = communes().iter().collect();
+    all.sort_by_key(|c| c.insee);
+    all.into_iter()
+        .step_by((communes().len() / 2_000).max(1))
+        .collect()
+}
+
+/// The n-th qualified venue of a bench: in one of `towns`, offering a sixth of the référentiel
+/// (a different sixth from its neighbour). Returns it with the codes it offers.
+pub(super) async fn town_venue(
+    store: &Store,
+    tag: u64,
+    n: usize,
+    towns: &[&passnum_core::commune::Commune],
+    services: &[passnum_core::Service],
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<(passnum_store::Venue, Vec<String>)> {
+    let commune = towns[(n * 7919) % towns.len()];
+    let offered: Vec<String> = services
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (i + n).is_multiple_of(6))
+        .map(|(_, s)| s.code.to_string())
+        .collect();
+    let venue = store
+        .create_venue(
+            &NewVenue {
+                siret: siret_for(tag, n)?.into(),
+                name: format!("Lieu {n}"),
+                commune: InseeCode::parse(commune.insee)?,
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+                address: format!("{n} rue de la Mairie"),
+                contact: String::new(),
+                services: offered.clone(),
+            },
+            at,
+        )
+        .await?;
+    Ok((venue, offered))
+}
+
+/// The référentiel's category codes, in order.
+pub(super) fn categories(services: &[passnum_core::Service]) -> Vec<String> {
+    let mut c: Vec<String> = services.iter().map(|s| s.category_code.clone()).collect();
+    c.dedup();
+    c
 }

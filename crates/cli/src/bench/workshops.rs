@@ -5,12 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use passnum_core::commune::communes;
+use passnum_core::paris;
 use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
-use passnum_core::{InseeCode, VenueStatus, paris};
-use passnum_store::{NewVenue, Store, WorkshopSearch};
+use passnum_store::{Store, WorkshopSearch};
 
-use super::{BenchArgs, fixture, median, p99, redeem_all, siret_for};
+use super::{BenchArgs, fixture, median, p99, redeem_all};
 use crate::now;
 
 fn plan(
@@ -41,39 +40,13 @@ pub(super) async fn bench_workshop_search(
 ) -> anyhow::Result<()> {
     let at = now();
     let today = paris::local_date(at);
-    let mut all: Vec<&passnum_core::commune::Commune> = communes().iter().collect();
-    all.sort_by_key(|c| c.insee);
     // 2,000 towns, five venues each on average.
-    let towns: Vec<_> = all
-        .iter()
-        .step_by((all.len() / 2_000).max(1))
-        .copied()
-        .collect();
+    let towns = super::directory::towns();
     let services = store.list_services().await?;
     let setup = Instant::now();
     for n in 0..args.workshop_venues {
-        let commune = towns[(n * 7919) % towns.len()];
-        let offered: Vec<String> = services
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| (i + n) % 6 == 0)
-            .map(|(_, s)| s.code.to_string())
-            .collect();
-        let venue = store
-            .create_venue(
-                &NewVenue {
-                    siret: siret_for(tag, n)?.into(),
-                    name: format!("Lieu {n}"),
-                    commune: InseeCode::parse(commune.insee)?,
-                    status: VenueStatus::Qualified,
-                    qualified_until: None,
-                    address: format!("{n} rue de la Mairie"),
-                    contact: String::new(),
-                    services: offered.clone(),
-                },
-                at,
-            )
-            .await?;
+        let (venue, offered) =
+            super::directory::town_venue(store, tag, n, &towns, &services, at).await?;
         // 20 workshops every other day from tomorrow: about seven in a 14-day window.
         let dates: Vec<time::Date> = (0..20)
             .map(|d| today + time::Duration::days(1 + 2 * d))
@@ -91,11 +64,7 @@ pub(super) async fn bench_workshop_search(
     // Fresh statistics, as autovacuum gives them after a load: without them PostgreSQL takes
     // the just-filled workshops table for empty and walks it by date (seconds a search).
     store.analyze().await?;
-    let categories: Vec<String> = {
-        let mut c: Vec<String> = services.iter().map(|s| s.category_code.clone()).collect();
-        c.dedup();
-        c
-    };
+    let categories = super::directory::categories(&services);
     let mut times = Vec::with_capacity(400);
     let mut found = 0usize;
     for q in 0..400usize {
