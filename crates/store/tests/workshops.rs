@@ -35,6 +35,23 @@ fn plan(capacity: i64, mediator: &str) -> WorkshopPlan {
     }
 }
 
+/// A handout after a diagnostic asking for online procedures, nobody's household recorded.
+fn handout() -> passnum_core::handout::Handout {
+    let request = passnum_core::handout::HandoutRequest {
+        needs: vec!["online_procedures".into()],
+        equipment: "phone_only".into(),
+        level: "beginner".into(),
+        consent: true,
+        ..Default::default()
+    };
+    passnum_core::handout::Handout::parse(
+        &request,
+        &Default::default(),
+        &passnum_core::handout::HouseholdKey::from_bytes([3; 32]),
+    )
+    .unwrap()
+}
+
 fn day_before() -> Timestamp {
     t0().plus_ms(-86_400_000)
 }
@@ -106,15 +123,7 @@ both_engines! {
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         let mairie = s.create_distributor("Mairie", "mairie", &lyon, t0()).await.unwrap().id;
         s.allocate_booklets(order, &[(ccas, 2), (mairie, 2)], t0()).await.unwrap();
-        let rules = passnum_core::handout::HandoutRules::default();
-        let request = passnum_core::handout::HandoutRequest {
-            needs: vec!["online_procedures".into()],
-            equipment: "phone_only".into(),
-            level: "beginner".into(),
-            consent: true,
-            ..Default::default()
-        };
-        let h = passnum_core::handout::Handout::parse(&request, &rules, &passnum_core::handout::HouseholdKey::from_bytes([3; 32])).unwrap();
+        let h = handout();
         s.hand_out(ccas, None, order, 2, &lyon, &h, day_before()).await.unwrap();
         let agent = BookletKey { order_id: order, number: 2, code: None };
         assert_eq!(code(s.book(ws.id, &agent, BookedBy::Agent(mairie), None, day_before()).await.unwrap_err()), "booking_code_wrong");
@@ -323,14 +332,7 @@ both_engines! {
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         s.allocate_booklets(w.order.id, &[(ccas, 3)], t0()).await.unwrap();
-        let request = passnum_core::handout::HandoutRequest {
-            needs: vec!["online_procedures".into()],
-            equipment: "phone_only".into(),
-            level: "beginner".into(),
-            consent: true,
-            ..Default::default()
-        };
-        let h = passnum_core::handout::Handout::parse(&request, &Default::default(), &passnum_core::handout::HouseholdKey::from_bytes([3; 32])).unwrap();
+        let h = handout();
         let ws = s.create_workshops(w.lyon.id, &plan(5, ""), day_before()).await.unwrap().remove(0);
         let before = s.distribution_stats(w.order.id).await.unwrap();
         assert_eq!((before.with_booking, before.attended_workshop, before.median_days_to_first_workshop), (0, 0, None));
