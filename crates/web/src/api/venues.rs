@@ -174,7 +174,7 @@ pub struct CatalogueDto {
 }
 
 /// The operator, or the venue itself; others see nothing.
-fn may_edit_venue(auth: &Auth, id: i64) -> ApiResult<()> {
+pub(super) fn may_edit_venue(auth: &Auth, id: i64) -> ApiResult<()> {
     match auth.0 {
         Actor::Operator => Ok(()),
         Actor::Venue(v) if v.0 == id => Ok(()),

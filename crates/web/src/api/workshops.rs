@@ -107,13 +107,10 @@ pub struct CreateWorkshop {
     pub except: Vec<String>,
 }
 
+/// The operator, or the venue itself (the same rule as its catalogue's).
 fn may_run_venue(auth: &Auth, id: i64) -> ApiResult<VenueId> {
-    match auth.0 {
-        Actor::Operator => Ok(VenueId(id)),
-        Actor::Venue(v) if v.0 == id => Ok(v),
-        Actor::Venue(_) => Err(ApiError::not_found()),
-        Actor::Funder(_) | Actor::Distributor(_) => Err(ApiError::forbidden()),
-    }
+    super::venues::may_edit_venue(auth, id)?;
+    Ok(VenueId(id))
 }
 
 /// Publish a workshop, or a weekly or fortnightly series (venue itself, or operator). All of
