@@ -41,6 +41,7 @@ mod staff;
 pub mod testing;
 mod tokens;
 mod venues;
+mod workshop_records;
 mod workshop_scans;
 mod workshops;
 
@@ -88,6 +89,7 @@ pub use signing_keys::PublicKeyRecord;
 pub use staff::{StaffMember, normalize_email};
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
+pub use workshop_records::{MAX_MONTH_WORKSHOPS, StoredRecord, WorkshopActivity};
 pub use workshops::{Workshop, WorkshopSearch};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

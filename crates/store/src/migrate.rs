@@ -54,6 +54,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0016_service_changes.sql"),
     ),
     (17, include_str!("../migrations/sqlite/0017_workshops.sql")),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_workshop_records.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -111,6 +115,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_workshops.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_workshop_records.sql"),
     ),
 ];
 

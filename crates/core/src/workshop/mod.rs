@@ -5,6 +5,7 @@ use crate::catalogue::ServiceFormat;
 use crate::{InseeCode, Timestamp, paris};
 
 mod form;
+pub mod record;
 pub use form::*;
 
 /// How a workshop is given: an individual appointment or a collective session.
