@@ -5,6 +5,7 @@
 //! Each takes the store and what it needs (the clock's `now`, the key ring), never a request:
 //! parsing a request and rendering an answer stay in `passnum-web` and `passnum-cli`.
 
+pub mod activity;
 pub mod allocation;
 pub mod booklets;
 pub mod clock;

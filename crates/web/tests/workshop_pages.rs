@@ -262,3 +262,88 @@ api_test! {
         assert_eq!(Client::new().get(app.url("/lieux/999/ateliers.ics")).send().await.unwrap().status(), 404);
     }
 }
+
+api_test! {
+    async fn the_venue_fills_a_record_from_the_scans_and_exports_the_month_for_the_coop(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let plan = passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Collective,
+            title: "Courriels; pièces jointes".into(),
+            services: vec!["2.1.07".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(14:00),
+            dates: vec![time::macros::date!(2026 - 06 - 15)],
+            duration_min: 90,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: String::new(),
+            accessibility: String::new(),
+        };
+        let ws = s.create_workshops(p.venue.id, &plan, t0()).await.unwrap().remove(0).id;
+        let m = venue_staff(&app, p.venue.id).await;
+        let form = format!("/lieu/ateliers/{ws}/compte-rendu");
+        let (st, html) = get(&m, &app, &form).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("pas encore commencé") && !html.contains("name=\"attendance\""), "before it starts: {html}");
+        // Two cheques of two booklets scanned at the workshop.
+        app.clock.set(t0().plus_ms(2 * 3_600_000 + 30 * 60_000));
+        for i in [0, 10] {
+            let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[i].clone(), service_code: "2.1.07".into(), workshop_id: Some(ws), now: t0().plus_ms(2 * 3_600_000 + 30 * 60_000), idempotency: None };
+            assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        }
+        app.clock.set(t0().plus_ms(4 * 3_600_000));
+        let (_, html) = get(&m, &app, &form).await;
+        assert!(html.contains("2 chèques scannés") && html.contains("id=\"attendance\" name=\"attendance\" value=\"2\"") && html.contains("name=\"duration_min\" value=\"90\""), "prefilled: {html}");
+        assert_eq!(html.matches("<legend class=\"fr-fieldset__legend fr-text--regular\"").count(), 4, "one line per place");
+        // Refused as a whole, every problem said, what was typed kept.
+        let (st, _, html) = post(&m, &app, &form, &[("attendance", "1"), ("duration_min", "95"), ("age_1", "soixante_dix_plus"), ("autonomy_1", ""), ("oriented_1", "")]).await;
+        assert_eq!(st, 422);
+        assert!(html.contains("2 chèques ont été scannés pour cet atelier : indiquez au moins 2 participants.") && html.contains("Cochez au moins une thématique abordée.") && html.contains("href=\"#theme_diagnostic_numerique\""), "{html}");
+        assert!(html.contains("value=\"95\"") && html.contains("value=\"soixante_dix_plus\" selected"), "kept: {html}");
+        let (st, to, _) = post(&m, &app, &form, &[("attendance", "3"), ("duration_min", "100"), ("theme_email", "1"), ("theme_navigation_sur_internet", "1"), ("equipment_ordinateur", "1"), ("age_1", "soixante_dix_plus"), ("autonomy_1", "autonome"), ("oriented_1", ""), ("age_2", ""), ("autonomy_2", ""), ("oriented_2", "yes"), ("age_3", ""), ("autonomy_3", ""), ("oriented_3", "")]).await;
+        assert_eq!((st, to.as_str()), (303, format!("/lieu/ateliers/{ws}?fait=compte-rendu").as_str()));
+        let (_, file) = get(&m, &app, &format!("/lieu/ateliers/{ws}?fait=compte-rendu")).await;
+        assert!(file.contains("Compte rendu enregistré.") && file.contains("Corriger le compte rendu"), "{file}");
+        let (_, month) = get(&m, &app, "/lieu/activite?mois=2026-06").await;
+        assert!(month.contains("Ateliers passés : juin 2026") && month.contains("Fait : 3 participants") && month.contains("/lieu/activite.json?mois=2026-06"), "{month}");
+        let (st, _) = get(&m, &app, "/lieu/activite?mois=juin").await;
+        assert_eq!(st, 422);
+
+        // The CSV for a spreadsheet: the title quoted (it holds a semicolon), the bands counted.
+        let r = m.get(app.url("/lieu/activite.csv?mois=2026-06")).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        let csv = r.text().await.unwrap();
+        let line = csv.lines().nth(1).unwrap();
+        assert!(line.starts_with(&format!("{ws};2026-06-15;14 h 00;collectif;\"Courriels; pièces jointes\";debutant;lieu_activite;;90;2;fait;3;100;")), "{csv}");
+        assert!(line.ends_with(";0;0;0;0;0;0;1;0;0;1;1"), "age 70+, one autonomous, one oriented: {csv}");
+        // The JSON in the Coop's activity shape.
+        let coop: serde_json::Value = m.get(app.url("/lieu/activite.json?mois=2026-06")).send().await.unwrap().json().await.unwrap();
+        let a = &coop["data"][0]["attributes"];
+        assert_eq!(coop["data"][0]["type"], "activite");
+        assert_eq!((a["type"].as_str(), a["date"].as_str(), a["duree"].as_i64(), a["niveau_atelier"].as_str()), (Some("collectif"), Some("2026-06-15"), Some(100), Some("debutant")));
+        assert_eq!(a["thematiques"], serde_json::json!(["navigation_sur_internet", "email"]));
+        assert_eq!(a["materiel"], serde_json::json!(["ordinateur"]));
+        assert_eq!((a["beneficiaires"]["total"].as_i64(), a["beneficiaires"]["tranches_age"]["soixante_dix_plus"].as_i64(), a["beneficiaires"]["tranches_age"]["non_communique"].as_i64()), (Some(3), Some(1), Some(2)));
+        assert_eq!((a["lieu_code_insee"].as_str(), a["lieu_commune"].as_str()), (Some("69123"), Some("Lyon")));
+        assert_eq!(coop["meta"]["ateliers_sans_compte_rendu"], 0);
+
+        // The API reads the same record, corrects it and exports the same month; another venue cannot.
+        let (st, v) = json(app.get(&p.venue_token, &format!("/api/v1/workshops/{ws}/record")).await).await;
+        assert_eq!((st, v["attendance"].as_i64(), v["revision"].as_i64()), (200, Some(3), Some(0)), "{v}");
+        let put = |body: serde_json::Value| {
+            let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/workshops/{ws}/record")), p.venue_token.clone());
+            async move { json(client.put(url).bearer_auth(token).json(&body).send().await.unwrap()).await }
+        };
+        let (st, v) = put(serde_json::json!({"attendance": 1, "duration_min": 90, "themes": ["email"]})).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_record"));
+        let (st, v) = put(serde_json::json!({"attendance": 2, "duration_min": 90, "themes": ["email"], "participants": [{"age": "douze_dix_huit", "oriented": false}]})).await;
+        assert_eq!((st, v["revision"].as_i64(), v["participants"][0]["oriented"].as_bool()), (200, Some(1), Some(false)), "{v}");
+        let (st, v) = json(app.get(&p.venue_token, "/api/v1/venues/0/activities").await).await;
+        assert_eq!((st, error_code(&v)), (404, "not_found"), "another venue's activity is not said to exist");
+        let (st, v) = json(app.get(&p.venue_token, &format!("/api/v1/venues/{}/activities?month=2026-06", p.venue.id.0)).await).await;
+        assert_eq!((st, v["data"][0]["attributes"]["beneficiaires"]["tranches_age"]["douze_dix_huit"].as_i64()), (200, Some(1)), "{v}");
+        let (st, v) = json(app.get(&p.venue_token, &format!("/api/v1/venues/{}/activities?month=juin", p.venue.id.0)).await).await;
+        assert_eq!((st, error_code(&v)), (422, "invalid_month"));
+    }
+}

@@ -1,5 +1,6 @@
 //! `/api/v1`: routes, and the OpenAPI document generated from them.
 
+mod activity;
 mod cheques;
 mod directory;
 pub mod distribution;
@@ -197,6 +198,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workshops::cancel))
         .routes(routes!(workshops::book, workshops::bookings))
         .routes(routes!(workshops::cancel_booking))
+        .routes(routes!(activity::put_record, activity::get_record))
+        .routes(routes!(activity::activities))
         .routes(routes!(payments::set_bank_account, payments::bank_accounts))
         .routes(routes!(payments::confirm_bank_account))
         .routes(routes!(payments::preview))

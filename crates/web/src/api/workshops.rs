@@ -108,7 +108,7 @@ pub struct CreateWorkshop {
 }
 
 /// The operator, or the venue itself (the same rule as its catalogue's).
-fn may_run_venue(auth: &Auth, id: i64) -> ApiResult<VenueId> {
+pub(super) fn may_run_venue(auth: &Auth, id: i64) -> ApiResult<VenueId> {
     super::venues::may_edit_venue(auth, id)?;
     Ok(VenueId(id))
 }

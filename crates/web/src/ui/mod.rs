@@ -318,6 +318,13 @@ fn workshop_routes() -> Router<AppState> {
         )
         .route("/lieu/ateliers/{id}", get(workshops::file))
         .route(
+            "/lieu/ateliers/{id}/compte-rendu",
+            get(workshops::record_form).post(workshops::record_save),
+        )
+        .route("/lieu/activite", get(workshops::activity_page))
+        .route("/lieu/activite.csv", get(workshops::activity_csv_file))
+        .route("/lieu/activite.json", get(workshops::activity_json_file))
+        .route(
             "/lieu/ateliers/{id}/reserver",
             post(workshops::book_by_phone),
         )

@@ -53,6 +53,9 @@ pub(in crate::ui) struct WorkshopFilePage {
     consent: bool,
     reason: String,
     done: String,
+    /// Started: its record can be filled.
+    held: bool,
+    recorded: bool,
     errors: FieldErrors,
 }
 
@@ -64,9 +67,9 @@ async fn file_page(
     id: i64,
 ) -> Result<WorkshopFilePage, PageError> {
     let unavailable = |e| PageError::unavailable(e, "atelier");
-    let w = match st.store.workshop(id).await {
-        Ok(w) if w.venue_id == venue => w,
-        Ok(_) | Err(passnum_store::StoreError::NotFound) => {
+    let a = match st.store.workshop_activity(venue, id).await {
+        Ok(a) => a,
+        Err(passnum_store::StoreError::NotFound) => {
             return Err(PageError::NotFound {
                 heading: "Atelier introuvable",
                 text: "Cet atelier n'existe pas, ou n'est pas un atelier de votre lieu.",
@@ -74,6 +77,8 @@ async fn file_page(
         }
         Err(e) => return Err(unavailable(e)),
     };
+    let w = a.workshop;
+    let held = st.clock.now() >= w.starts_at;
     let bookings = st
         .store
         .workshop_bookings(venue, id)
@@ -93,6 +98,8 @@ async fn file_page(
         consent: false,
         reason: String::new(),
         done: String::new(),
+        held,
+        recorded: a.record.is_some(),
         errors: FieldErrors::default(),
     })
 }
@@ -119,6 +126,7 @@ pub async fn file(
         Some("annule") => {
             "Atelier annulé : les réservations sont annulées avec votre raison.".into()
         }
+        Some("compte-rendu") => "Compte rendu enregistré.".into(),
         Some("reservation") => {
             "Réservation annulée : la place revient au premier de la liste d'attente.".into()
         }

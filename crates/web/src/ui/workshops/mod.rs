@@ -18,7 +18,9 @@ use super::{FieldErrors, Layout, PageError, Submitted, render};
 use crate::AppState;
 
 mod file;
+mod record;
 pub use file::*;
+pub use record::*;
 
 /// Workshops shown per page of the list.
 const PAGE: i64 = 50;
