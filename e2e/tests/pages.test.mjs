@@ -144,7 +144,9 @@ test("public pages are accessible and the pass check answers", async () => {
 
 test("a mediator redeems, is refused the second time, cancels; the funder sees the count", async () => {
   const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
-  assert.equal(await redeemedCount(funder), 0);
+  // The demo's workshop held last week already took two cheques.
+  const before = await redeemedCount(funder);
+  assert.equal(before, 2);
   await axe(funder, "commanditaire");
   await funder.screenshot({ path: join(shots, "commanditaire.png"), fullPage: true });
 
@@ -166,7 +168,7 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await mediator.locator("#resultat[data-result=accepte]").waitFor();
   assert.match(await mediator.locator("#resultat").textContent(), /Pass accepté : 10,00/);
   await mediator.screenshot({ path: join(shots, "lieu-accepte.png"), fullPage: true });
-  assert.equal(await redeemedCount(funder), 1);
+  assert.equal(await redeemedCount(funder), before + 1);
 
   await mediator.getByLabel(/Code du pass/).fill(codes[0]);
   await mediator.getByLabel("Service rendu").selectOption("2.1.07");
@@ -178,7 +180,7 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
 
   await mediator.getByRole("button", { name: `Annuler l'encaissement du pass ${codes[0]}` }).click();
   await mediator.getByText("Encaissement annulé").waitFor();
-  assert.equal(await redeemedCount(funder), 0);
+  assert.equal(await redeemedCount(funder), before);
 
   await funder.getByRole("link", { name: "1", exact: true }).click();
   await funder.getByRole("heading", { name: "Commande n° 1" }).waitFor();
@@ -520,4 +522,55 @@ test("a mediator publishes a workshop from a phone, a person books one, the scan
   await m.locator("#resultat[data-result=refuse]").waitFor();
   assert.match(await m.locator("#resultat").textContent(), /un seul chèque par carnet et par atelier/);
   await axe(m, "lieu-atelier-refuse-375");
+});
+
+test("a mediator fills last week's activity record on a phone and downloads the month for the Coop", async () => {
+  const m = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
+  await m.setViewportSize({ width: 375, height: 800 });
+  await m.goto(base + "/lieu/ateliers");
+  await m.getByRole("link", { name: "Ateliers passés et comptes rendus" }).click();
+  const lastWeek = new Date(Date.now() - 7 * 86400000).toLocaleDateString("sv-SE", { timeZone: "Europe/Paris" }).slice(0, 7);
+  await m.getByLabel("Mois").selectOption(lastWeek);
+  await m.getByRole("button", { name: "Afficher ce mois" }).click();
+  await m.getByText(/sans compte rendu/).waitFor();
+  await axe(m, "lieu-activite-375");
+  await m.screenshot({ path: join(shots, "lieu-activite-375.png"), fullPage: true });
+  assert.ok(await m.evaluate(() => document.documentElement.scrollWidth <= 375), "no sideways scroll at 375 px");
+  await m.getByRole("link", { name: /^Remplir le compte rendu de Envoyer un courriel/ }).click();
+  await m.getByRole("heading", { name: "Compte rendu de l'atelier", level: 1 }).waitFor();
+  assert.equal(await m.getByLabel(/^Nombre de participants/).inputValue(), "2", "prefilled from the two scans");
+  await axe(m, "lieu-compte-rendu-375");
+  // Fewer than the scans and no theme: both said in the summary, the page still accessible.
+  await m.getByLabel(/^Nombre de participants/).fill("1");
+  await m.getByRole("button", { name: "Enregistrer le compte rendu" }).click();
+  await m.locator("#erreurs").waitFor();
+  assert.match(await m.locator("#erreurs").textContent(), /indiquez au moins 2 participants[\s\S]*au moins une thématique/);
+  await axe(m, "lieu-compte-rendu-erreurs-375");
+  await m.getByLabel(/^Nombre de participants/).fill("3");
+  await tick(m, m.locator("#theme_email"));
+  await tick(m, m.locator("#equipment_ordinateur"));
+  await m.locator("#age_1").selectOption("soixante_dix_plus");
+  await m.locator("#autonomy_1").selectOption("partiellement_autonome");
+  await m.getByRole("button", { name: "Enregistrer le compte rendu" }).click();
+  await m.getByText("Compte rendu enregistré.").waitFor();
+  await axe(m, "lieu-atelier-compte-rendu-375");
+  await m.setViewportSize({ width: 320, height: 800 });
+  await m.getByRole("link", { name: "Corriger le compte rendu" }).click();
+  await m.getByRole("heading", { name: "Compte rendu de l'atelier", level: 1 }).waitFor();
+  assert.ok(await m.evaluate(() => document.documentElement.scrollWidth <= 320), "no sideways scroll at 320 px");
+  await axe(m, "lieu-compte-rendu-320");
+  await m.screenshot({ path: join(shots, "lieu-compte-rendu-320.png"), fullPage: true });
+
+  // The month for the Coop: the workshop, its theme and the band given.
+  await m.goto(base + "/lieu/activite?mois=" + lastWeek);
+  const [download] = await Promise.all([
+    m.waitForEvent("download"),
+    m.getByRole("link", { name: /pour la Coop de la médiation numérique/ }).click(),
+  ]);
+  const coop = JSON.parse(readFileSync(await download.path(), "utf8"));
+  const activity = coop.data.find((a) => a.attributes.titre_atelier === "Envoyer un courriel avec une pièce jointe");
+  assert.ok(activity, JSON.stringify(coop));
+  assert.deepEqual(activity.attributes.thematiques, ["email"]);
+  assert.equal(activity.attributes.beneficiaires.tranches_age.soixante_dix_plus, 1);
+  assert.equal(activity.attributes.accompagnements, 3);
 });

@@ -95,7 +95,9 @@ pub async fn create(
         eprintln!("Données de démonstration déjà présentes : nouveaux jetons ci-dessous.");
         (f, store.list_venues(10, 0).await?)
     } else {
-        seed(store, at).await?
+        // The programme began a month ago: its order, prepaid then, pays the cheques scanned
+        // at last week's workshop (the books in date order, as an auditor reads them).
+        seed(store, at.plus_ms(-30 * 86_400_000), at).await?
     };
     let structure = store.list_distributors(1, 0).await?;
     let staff = demo_staff(store, funder.id, &venues, structure.first().map(|d| d.id)).await?;
@@ -192,6 +194,7 @@ pub async fn create(
 async fn seed(
     store: &Store,
     at: passnum_core::Timestamp,
+    now: passnum_core::Timestamp,
 ) -> anyhow::Result<(passnum_store::Funder, Vec<passnum_store::Venue>)> {
     let funder = store
         .create_funder("Métropole de Lyon", "metropole", at)
@@ -201,8 +204,8 @@ async fn seed(
         booklet_count: 100,
         cheques_per_booklet: 10,
         face_value_cents: 1000,
-        valid_from: today - time::Duration::days(30),
-        valid_until: today + time::Duration::days(335),
+        valid_from: today,
+        valid_until: today + time::Duration::days(365),
         tolerance_days: 30,
         perimeter_communes: vec![],
         perimeter_departements: vec!["69".into()],
@@ -281,15 +284,17 @@ async fn seed(
         )
         .await?;
     import_demo_places(store, at).await?;
-    demo_workshops(store, venues[0].id, at).await?;
+    demo_workshops(store, venues[0].id, order.id, now).await?;
     Ok((funder, venues))
 }
 
 /// The first venue's workshops: a weekly collective one from tomorrow for four weeks, and an
-/// individual appointment the day after tomorrow, so that booking and scanning can be tried.
+/// individual appointment the day after tomorrow, so that booking and scanning can be tried;
+/// and one held last week, whose activity record is still to fill.
 async fn demo_workshops(
     store: &Store,
     venue: passnum_core::VenueId,
+    order: passnum_core::OrderId,
     at: passnum_core::Timestamp,
 ) -> anyhow::Result<()> {
     use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
@@ -323,6 +328,60 @@ async fn demo_workshops(
         accessibility: String::new(),
     };
     store.create_workshops(venue, &appointment, at).await?;
+    held_workshop(store, venue, order, day(-7), at).await
+}
+
+/// A collective workshop held a week ago, two cheques scanned at it (booklets 98 and 99 of the
+/// funder's stock) and no activity record yet: the venue's "Ateliers passés" has one to fill.
+async fn held_workshop(
+    store: &Store,
+    venue: passnum_core::VenueId,
+    order: passnum_core::OrderId,
+    day: time::Date,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<()> {
+    use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
+    let plan = WorkshopPlan {
+        format: WorkshopFormat::Collective,
+        title: "Envoyer un courriel avec une pièce jointe".into(),
+        services: vec!["2.1.07".into()],
+        level: Level::Beginner,
+        time: time::Time::from_hms(14, 0, 0)?,
+        dates: vec![day],
+        duration_min: 90,
+        place: Place::AtVenue,
+        capacity: 8,
+        mediator: "Samia".into(),
+        accessibility: String::new(),
+    };
+    let start = plan.starts()[0];
+    let w = store
+        .create_workshops(venue, &plan, start.plus_ms(-86_400_000))
+        .await?
+        .remove(0);
+    for number in [98, 99] {
+        let (_, code) = store
+            .booklet_cheques(order, number)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("carnet {number} sans chèque"))?;
+        let outcome = store
+            .redeem(passnum_store::RedeemRequest {
+                venue_id: venue,
+                code,
+                service_code: "2.1.07".into(),
+                workshop_id: Some(w.id),
+                now: start.plus_ms(30 * 60_000).min(at),
+                idempotency: None,
+            })
+            .await?
+            .outcome;
+        anyhow::ensure!(
+            matches!(outcome, passnum_store::Outcome::Accepted(_)),
+            "démo : {outcome:?}"
+        );
+    }
     Ok(())
 }
 

@@ -99,10 +99,14 @@ fn the_ledger_exports_as_fec_and_journal() {
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(lines[0][0], "JournalCode");
     assert!(lines.iter().all(|l| l.len() == 18));
-    // The demo's prepayment: 100 booklets × 10 × 10 €, bank debited, funds held credited.
-    assert_eq!(lines.len(), 3);
+    // The demo's prepayment: 100 booklets × 10 × 10 €, bank debited, funds held credited; then
+    // the two cheques of last week's workshop, owed to the venue. In date order.
+    assert_eq!(lines.len(), 7);
     assert_eq!((lines[1][4], lines[1][11]), ("512000", "10000,00"));
     assert_eq!((lines[2][4], lines[2][12]), ("467000", "10000,00"));
+    assert_eq!((lines[6][4], lines[6][12]), ("401000", "10,00"));
+    let dates: Vec<&str> = lines[1..].iter().map(|l| l[3]).collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
     let journal = dir.path().join("journal.csv");
     assert!(
         passnum(
@@ -113,13 +117,14 @@ fn the_ledger_exports_as_fec_and_journal() {
         .success()
     );
     let j = std::fs::read_to_string(&journal).unwrap();
-    assert_eq!(j.lines().count(), 2);
+    assert_eq!(j.lines().count(), 4);
     assert!(
         j.lines()
             .nth(1)
             .unwrap()
             .contains(";prepayment;world:0;funder_held:1;1000000;1;")
     );
+    assert!(j.lines().nth(3).unwrap().contains(";1000;"), "{j}");
 }
 
 #[test]

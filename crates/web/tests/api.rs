@@ -428,6 +428,9 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/workshops/{id}/bookings", "post"),
         ("/api/v1/workshops/{id}/bookings", "get"),
         ("/api/v1/bookings/{id}/cancel", "post"),
+        ("/api/v1/workshops/{id}/record", "put"),
+        ("/api/v1/workshops/{id}/record", "get"),
+        ("/api/v1/venues/{id}/activities", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -436,7 +439,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 52);
+    assert_eq!(paths.len(), 54);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
