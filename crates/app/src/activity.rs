@@ -6,8 +6,7 @@
 use passnum_core::commune::communes;
 use passnum_core::workshop::FieldError;
 use passnum_core::workshop::record::{
-    AgeBand, Autonomy, ParticipantForm, RecordBounds, RecordForm, RecordRefusal,
-    check_record_time,
+    AgeBand, Autonomy, ParticipantForm, RecordBounds, RecordForm, RecordRefusal, check_record_time,
 };
 use passnum_core::workshop::{Level, WorkshopFormat};
 use passnum_core::{Timestamp, VenueId, paris};
@@ -38,12 +37,8 @@ pub async fn save(
     now: Timestamp,
 ) -> Result<Recorded, StoreError> {
     let a = store.workshop_activity(venue, id).await?;
-    check_record_time(
-        a.workshop.cancelled_at.is_some(),
-        a.workshop.starts_at,
-        now,
-    )
-    .map_err(refused)?;
+    check_record_time(a.workshop.cancelled_at.is_some(), a.workshop.starts_at, now)
+        .map_err(refused)?;
     match form.check(RecordBounds {
         capacity: a.workshop.capacity,
         scanned: a.scanned,
@@ -88,7 +83,8 @@ pub fn prefill(a: &WorkshopActivity, rows: usize) -> RecordForm {
             ..Default::default()
         },
     };
-    f.participants.resize(rows.max(f.participants.len()), ParticipantForm::default());
+    f.participants
+        .resize(rows.max(f.participants.len()), ParticipantForm::default());
     f
 }
 
@@ -195,18 +191,17 @@ fn coop_activity(a: &WorkshopActivity, r: &StoredRecord, venue_commune: &str) ->
         .and_then(|c| communes().get(&c));
     let individual = w.format == WorkshopFormat::Individual;
     let only = (individual && rec.participants.len() == 1).then(|| &rec.participants[0]);
-    let mut ages: serde_json::Map<String, Value> =
-        AgeBand::ALL.iter().map(|b| (b.code().into(), json!(0))).collect();
+    let mut ages: serde_json::Map<String, Value> = AgeBand::ALL
+        .iter()
+        .map(|b| (b.code().into(), json!(0)))
+        .collect();
     for p in &rec.participants {
         if let Some(b) = p.age {
             ages[b.code()] = json!(ages[b.code()].as_i64().unwrap_or(0) + 1);
         }
     }
     let given_ages = rec.participants.iter().filter(|p| p.age.is_some()).count() as i64;
-    ages.insert(
-        "non_communique".into(),
-        json!(rec.attendance - given_ages),
-    );
+    ages.insert("non_communique".into(), json!(rec.attendance - given_ages));
     json!({
         "type": "activite",
         "id": format!("passnum-atelier-{}", w.id),
@@ -330,17 +325,37 @@ pub fn activity_csv(list: &[WorkshopActivity]) -> String {
                 cells.push("fait".into());
                 cells.push(r.attendance.to_string());
                 cells.push(r.duration_min.to_string());
-                cells.push(r.themes.iter().map(|t| t.label()).collect::<Vec<_>>().join(", "));
-                cells.push(r.equipment.iter().map(|m| m.label()).collect::<Vec<_>>().join(", "));
+                cells.push(
+                    r.themes
+                        .iter()
+                        .map(|t| t.label())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                cells.push(
+                    r.equipment
+                        .iter()
+                        .map(|m| m.label())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
                 for b in AgeBand::ALL {
                     let n = r.participants.iter().filter(|p| p.age == Some(*b)).count();
                     cells.push(n.to_string());
                 }
                 for x in Autonomy::ALL {
-                    let n = r.participants.iter().filter(|p| p.autonomy == Some(*x)).count();
+                    let n = r
+                        .participants
+                        .iter()
+                        .filter(|p| p.autonomy == Some(*x))
+                        .count();
                     cells.push(n.to_string());
                 }
-                let n = r.participants.iter().filter(|p| p.oriented == Some(true)).count();
+                let n = r
+                    .participants
+                    .iter()
+                    .filter(|p| p.oriented == Some(true))
+                    .count();
                 cells.push(n.to_string());
             }
         }
@@ -363,13 +378,22 @@ mod tests {
     #[test]
     fn a_month_is_read_named_and_bounded_in_paris_time() {
         let m = Month::parse("2026-03").unwrap();
-        assert_eq!((m.slug(), m.label()), ("2026-03".into(), "mars 2026".into()));
+        assert_eq!(
+            (m.slug(), m.label()),
+            ("2026-03".into(), "mars 2026".into())
+        );
         let (from, to) = m.bounds();
         // 1 March 00:00 Paris is 23:00 UTC the day before (winter); 1 April is summer time.
         assert_eq!(from.to_rfc3339(), "2026-02-28T23:00:00Z");
         assert_eq!(to.to_rfc3339(), "2026-03-31T22:00:00Z");
-        assert_eq!(Month::parse("2026-01").unwrap().previous().slug(), "2025-12");
-        assert_eq!(Month::parse("2026-12").unwrap().bounds().1, Month::parse("2027-01").unwrap().bounds().0);
+        assert_eq!(
+            Month::parse("2026-01").unwrap().previous().slug(),
+            "2025-12"
+        );
+        assert_eq!(
+            Month::parse("2026-12").unwrap().bounds().1,
+            Month::parse("2027-01").unwrap().bounds().0
+        );
         for bad in ["2026-13", "26-01", "2026", "", "2026-00", "abcd-01"] {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }

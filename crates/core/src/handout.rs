@@ -350,6 +350,9 @@ impl Handout {
     }
 }
 
+/// Hex characters of a mediator's calendar token (128 bits).
+pub const CALENDAR_TOKEN_LEN: usize = 32;
+
 /// The instance's secret for household hashes. Without it, the stored hashes cannot be
 /// tested against a list of names: a stolen database alone reveals no household.
 #[derive(Clone)]
@@ -383,6 +386,20 @@ impl HouseholdKey {
         }
         let bytes = mac.finalize().into_bytes();
         bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The private address of a mediator's calendar at a venue: the instance's secret keys it
+    /// too (another label, so it says nothing of household hashes). The name counts without
+    /// its case and spaces, so "Samia" and " samia " share one feed.
+    pub fn calendar_token(&self, venue: i64, mediator: &str) -> String {
+        let name: String = mediator
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        let mut t = self.mac(&["mediator-calendar-v1", &venue.to_string(), &name]);
+        t.truncate(CALENDAR_TOKEN_LEN);
+        t
     }
 
     /// What the database keeps to check that every server uses the same key.

@@ -258,6 +258,24 @@ impl Store {
         list.into_iter().next().ok_or(StoreError::NotFound)
     }
 
+    /// The names of who runs a venue's workshops from `from` on (not cancelled), in
+    /// alphabetical order, at most 100: each gets a calendar of its own.
+    pub async fn venue_mediators(
+        &self,
+        venue: VenueId,
+        from: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT mediator FROM workshops WHERE venue_id = $1 AND starts_at >= $2 \
+             AND cancelled_at IS NULL AND mediator <> '' ORDER BY mediator LIMIT 100",
+        )
+        .bind(venue.0)
+        .bind(from.unix_ms())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| get_string(r, "mediator")).collect()
+    }
+
     /// A venue's workshops starting in [from, to), in time order; cancelled ones included.
     pub async fn venue_workshops(
         &self,

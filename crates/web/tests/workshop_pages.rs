@@ -347,3 +347,50 @@ api_test! {
         assert_eq!((st, error_code(&v)), (422, "invalid_month"));
     }
 }
+
+api_test! {
+    async fn each_mediator_has_a_private_calendar_of_the_workshops_they_run(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let plan = |mediator: &str, day: time::Date| passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Collective,
+            title: format!("Atelier de {mediator}"),
+            services: vec!["2.1.07".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(14:00),
+            dates: vec![day],
+            duration_min: 60,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: mediator.into(),
+            accessibility: String::new(),
+        };
+        s.create_workshops(p.venue.id, &plan("Samia", time::macros::date!(2026 - 06 - 16)), t0()).await.unwrap();
+        s.create_workshops(p.venue.id, &plan(" samia ", time::macros::date!(2026 - 06 - 17)), t0()).await.unwrap();
+        s.create_workshops(p.venue.id, &plan("Karim", time::macros::date!(2026 - 06 - 16)), t0()).await.unwrap();
+        let m = venue_staff(&app, p.venue.id).await;
+        let (_, html) = get(&m, &app, "/lieu/ateliers").await;
+        let feeds: Vec<String> = html
+            .match_indices(&format!("/lieux/{}/animateurs/", p.venue.id.0))
+            .map(|(i, _)| html[i..].split('<').next().unwrap().to_string())
+            .collect();
+        assert_eq!(feeds.len(), 2, "Samia and samia share one feed, Karim has his: {html}");
+        assert!(html.contains("Ateliers animés par Karim") && html.contains(&format!("/lieux/{}/ateliers.ics", p.venue.id.0)));
+        let karim_at = html.find("Ateliers animés par Karim").unwrap();
+        let karim = &html[karim_at..].split("<code>").nth(1).unwrap().split('<').next().unwrap();
+        let samia = feeds.iter().find(|f| f != karim).unwrap();
+        let ics = Client::new().get(app.url(samia)).send().await.unwrap().text().await.unwrap();
+        assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+        assert!(ics.contains("SUMMARY:Atelier de Samia") && !ics.contains("Karim"), "{ics}");
+        // A token naming nobody: an empty calendar, nothing told; a malformed one: not found.
+        let other = format!("/lieux/{}/animateurs/{}/ateliers.ics", p.venue.id.0, "0".repeat(32));
+        let r = Client::new().get(app.url(&other)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap().matches("BEGIN:VEVENT").count(), 0);
+        let bad = format!("/lieux/{}/animateurs/samia/ateliers.ics", p.venue.id.0);
+        assert_eq!(Client::new().get(app.url(&bad)).send().await.unwrap().status(), 404);
+        // Another venue's id with Samia's token: nothing of hers.
+        let elsewhere = samia.replacen(&format!("/lieux/{}/", p.venue.id.0), "/lieux/999/", 1);
+        assert_eq!(Client::new().get(app.url(&elsewhere)).send().await.unwrap().status(), 404);
+    }
+}

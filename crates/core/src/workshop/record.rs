@@ -342,7 +342,11 @@ fn plural(n: i64) -> &'static str {
 
 /// Codes joined for storage ("email bureautique"), in a stable order.
 pub fn join_codes<T: Copy>(values: &[T], code: fn(T) -> &'static str) -> String {
-    values.iter().map(|v| code(*v)).collect::<Vec<_>>().join(" ")
+    values
+        .iter()
+        .map(|v| code(*v))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Codes read back from storage; an unknown code is a corrupt row, reported by the caller.
@@ -358,7 +362,11 @@ mod tests {
         RecordForm {
             attendance: "3".into(),
             duration_min: "100".into(),
-            themes: vec!["email".into(), "navigation_sur_internet".into(), "email".into()],
+            themes: vec![
+                "email".into(),
+                "navigation_sur_internet".into(),
+                "email".into(),
+            ],
             equipment: vec!["ordinateur".into()],
             participants: vec![
                 ParticipantForm {
@@ -385,7 +393,11 @@ mod tests {
         let r = form().check(BOUNDS).unwrap();
         assert_eq!(r.attendance, 3);
         assert_eq!(r.duration_min, 100);
-        assert_eq!(r.themes, vec![Theme::Browsing, Theme::Email], "sorted, once each");
+        assert_eq!(
+            r.themes,
+            vec![Theme::Browsing, Theme::Email],
+            "sorted, once each"
+        );
         assert_eq!(r.participants.len(), 2);
         assert_eq!(r.participants[0].age, Some(AgeBand::From70));
         assert_eq!(r.participants[1].oriented, Some(true));
@@ -440,7 +452,11 @@ mod tests {
         });
         let e = f.check(BOUNDS).unwrap_err();
         assert_eq!(e[0].0, "participants");
-        assert!(e[0].1.contains("3 participants pour 2 présents"), "{}", e[0].1);
+        assert!(
+            e[0].1.contains("3 participants pour 2 présents"),
+            "{}",
+            e[0].1
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub struct PublicWorkshop {
     pub places: String,
 }
 
-fn places(w: &Workshop) -> String {
+pub(super) fn places(w: &Workshop) -> String {
     match w.free_places() {
         0 => "complet, liste d'attente ouverte".into(),
         1 => "1 place libre".into(),
@@ -386,88 +386,4 @@ async fn my_lines(
         });
     }
     out
-}
-
-/// A venue's workshops as an iCalendar feed (`/lieux/{id}/ateliers.ics`): the last 30 days and
-/// the next year, cancelled ones marked so, for calendar applications to subscribe to.
-pub async fn venue_calendar(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    use axum::response::IntoResponse;
-    let not_found = PageError::NotFound {
-        heading: "Lieu introuvable",
-        text: "Ce lieu n'existe pas ou n'accepte pas le Pass Numérique aujourd'hui.",
-    };
-    let id: i64 = id.parse().map_err(|_| not_found.clone())?;
-    let venue = match st.store.get_venue(VenueId(id)).await {
-        Ok(v) => v,
-        Err(StoreError::NotFound) => return Err(not_found),
-        Err(e) => return Err(PageError::unavailable(e, "calendrier")),
-    };
-    let now = st.clock.now();
-    if !venue.view().is_ok_and(|v| v.is_qualified_at(now)) {
-        return Err(not_found);
-    }
-    let list = st
-        .store
-        .venue_workshops(
-            venue.id,
-            now.plus_ms(-30 * 86_400_000),
-            now.plus_ms(366 * 86_400_000),
-            500,
-            0,
-        )
-        .await
-        .map_err(|e| PageError::unavailable(e, "calendrier"))?;
-    // Never the request's Host: the configured public address, or a fixed name.
-    let base = st.deploy.public_url.trim_end_matches('/').to_string();
-    let host = base.split("://").nth(1).unwrap_or("passnum").to_string();
-    let address = crate::ui::directory::address_line(&venue.address, &venue.commune_insee);
-    let events: Vec<passnum_core::ical::Event> = list
-        .iter()
-        .map(|w| passnum_core::ical::Event {
-            uid: format!("atelier-{}@{host}", w.id),
-            sequence: w.revision,
-            stamp: w.updated_at,
-            start: w.starts_at,
-            end: w.view().ends_at(),
-            summary: w.title.clone(),
-            location: if w.place_kind == "venue" {
-                address.clone()
-            } else {
-                place_words(w)
-            },
-            description: format!(
-                "{}, niveau {}. {}",
-                w.format.label(),
-                w.level.label().to_lowercase(),
-                w.cancel_reason
-                    .as_deref()
-                    .map(|r| format!("Annulé : {r}"))
-                    .unwrap_or_else(|| places(w))
-            ),
-            url: if base.is_empty() {
-                String::new()
-            } else {
-                format!("{base}/ateliers/{}", w.id)
-            },
-            cancelled: w.cancelled_at.is_some(),
-        })
-        .collect();
-    let body = passnum_core::ical::calendar(&format!("Ateliers — {}", venue.name), &events);
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/calendar; charset=utf-8",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "inline; filename=\"ateliers.ics\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }

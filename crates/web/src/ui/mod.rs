@@ -7,6 +7,7 @@
 pub mod application;
 mod assets;
 pub mod booking;
+pub(crate) mod calendars;
 mod catalogue;
 pub(crate) mod directory;
 mod distributor;
@@ -337,7 +338,11 @@ fn workshop_routes() -> Router<AppState> {
             post(workshops::cancel_booking),
         )
         .route("/ateliers/{id}", get(booking::workshop).post(booking::book))
-        .route("/lieux/{id}/ateliers.ics", get(booking::venue_calendar))
+        .route("/lieux/{id}/ateliers.ics", get(calendars::venue_calendar))
+        .route(
+            "/lieux/{id}/animateurs/{token}/ateliers.ics",
+            get(calendars::mediator_calendar),
+        )
         .route(
             "/mes-reservations",
             get(booking::my_bookings_form).post(booking::my_bookings),

@@ -81,6 +81,9 @@ pub(super) struct WorkshopsPage {
     page: i64,
     more: bool,
     published: Option<i64>,
+    /// Subscription addresses: the venue's public feed, then each mediator's private one.
+    venue_feed: String,
+    mediator_feeds: Vec<(String, String)>,
     services: Vec<ServiceChoice>,
     levels: Vec<(&'static str, &'static str)>,
     f: WorkshopForm,
@@ -129,7 +132,26 @@ async fn workshops_page(
         .into_iter()
         .map(|s| (s.code.to_string(), s.name))
         .collect();
+    let base = st.deploy.public_url.trim_end_matches('/');
+    let mut mediator_feeds: Vec<(String, String)> = vec![];
+    for name in st
+        .store
+        .venue_mediators(venue, from)
+        .await
+        .map_err(unavailable)?
+    {
+        let url = format!(
+            "{base}{}",
+            crate::ui::calendars::mediator_feed_path(st, venue, &name)
+        );
+        // "Samia" and "samia " share one feed: listed once.
+        if !mediator_feeds.iter().any(|(_, u)| *u == url) {
+            mediator_feeds.push((name.trim().to_string(), url));
+        }
+    }
     Ok(WorkshopsPage {
+        venue_feed: format!("{base}/lieux/{}/ateliers.ics", venue.0),
+        mediator_feeds,
         layout: Layout::new("Vos ateliers", Some(staff), csrf, "/lieu/ateliers"),
         qualified: v.status == passnum_core::VenueStatus::Qualified,
         workshops: list.into_iter().map(line).collect(),

@@ -82,7 +82,10 @@ fn page(staff: &StaffMember, csrf: &Csrf, a: WorkshopActivity, f: RecordForm) ->
         ),
         scanned: a.scanned,
         capacity: a.workshop.capacity,
-        recorded: a.record.as_ref().map(|r| paris::format_moment(r.recorded_at)),
+        recorded: a
+            .record
+            .as_ref()
+            .map(|r| paris::format_moment(r.recorded_at)),
         attendance: f.attendance,
         duration_min: f.duration_min,
         themes: choices(Theme::ALL, "theme", Theme::code, Theme::label, &f.themes),
@@ -100,7 +103,10 @@ fn page(staff: &StaffMember, csrf: &Csrf, a: WorkshopActivity, f: RecordForm) ->
             .map(|(i, f)| ParticipantRow { n: i + 1, f })
             .collect(),
         ages: AgeBand::ALL.iter().map(|a| (a.code(), a.label())).collect(),
-        autonomies: Autonomy::ALL.iter().map(|a| (a.code(), a.label())).collect(),
+        autonomies: Autonomy::ALL
+            .iter()
+            .map(|a| (a.code(), a.label()))
+            .collect(),
         refusal: None,
         w: line(a.workshop),
         errors: FieldErrors::default(),
@@ -159,7 +165,10 @@ fn typed(form: &HashMap<String, String>) -> RecordForm {
         attendance: get("attendance"),
         duration_min: get("duration_min"),
         themes: codes("theme", Theme::ALL.iter().map(|t| t.code()).collect()),
-        equipment: codes("equipment", Equipment::ALL.iter().map(|m| m.code()).collect()),
+        equipment: codes(
+            "equipment",
+            Equipment::ALL.iter().map(|m| m.code()).collect(),
+        ),
         participants: rows,
     }
 }
