@@ -289,7 +289,7 @@ api_test! {
         // Two cheques of two booklets scanned at the workshop.
         app.clock.set(t0().plus_ms(2 * 3_600_000 + 30 * 60_000));
         for i in [0, 10] {
-            let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[i].clone(), service_code: "2.1.07".into(), workshop_id: Some(ws), now: t0().plus_ms(2 * 3_600_000 + 30 * 60_000), idempotency: None };
+            let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[i], service_code: "2.1.07".into(), workshop_id: Some(ws), now: t0().plus_ms(2 * 3_600_000 + 30 * 60_000), idempotency: None };
             assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
         }
         app.clock.set(t0().plus_ms(4 * 3_600_000));

@@ -75,7 +75,7 @@ fn choices<T: Copy>(
 fn page(staff: &StaffMember, csrf: &Csrf, a: WorkshopActivity, f: RecordForm) -> RecordPage {
     RecordPage {
         layout: Layout::new(
-            &format!("Compte rendu : {}", a.workshop.title),
+            format!("Compte rendu : {}", a.workshop.title),
             Some(staff),
             csrf,
             "/lieu/ateliers",
