@@ -18,6 +18,9 @@ pub(crate) struct Caches {
     pub accounts: Arc<Mutex<HashMap<AccountKey, i64>>>,
     pub perimeters: Arc<Mutex<HashMap<OrderId, Arc<Perimeter>>>>,
     pub services: Arc<Mutex<Arc<HashSet<String>>>>,
+    /// The programme's "every scan names a workshop" and when it was read (see
+    /// `workshop_scans`): changes, so it is kept only a moment.
+    pub workshop_required: Arc<Mutex<Option<(bool, std::time::Instant)>>>,
 }
 
 /// "$1, $2, …, $n" (PostgreSQL) or "?, ?, …" (SQLite) for a statement whose parameters are

@@ -83,6 +83,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // This server's redemption batches see it at once (others within seconds).
+        *self.inner.caches.workshop_required.lock() =
+            Some((required, std::time::Instant::now()));
         Ok(())
     }
 }

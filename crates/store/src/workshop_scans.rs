@@ -4,13 +4,14 @@
 //! bookings attended. The database's own unique index backs the rule.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use passnum_core::Timestamp;
 use passnum_core::workshop::{WorkshopScanRefusal, WorkshopView, check_workshop_scan};
 
 use crate::redeem::RedeemRequest;
-use crate::rows::{get_i64, placeholders};
-use crate::workshops::{WORKSHOP_COLUMNS, with_services, workshop_row};
+use crate::rows::{Caches, get_i64, get_string, placeholders};
+use crate::workshops::{WORKSHOP_COLUMNS, workshop_row};
 use crate::{Engine, StoreError};
 
 /// What a batch knows of its workshops, updated as it admits scans.
@@ -29,29 +30,43 @@ pub(crate) struct BatchWorkshops {
     attended: Vec<(i64, i64, i64)>,
 }
 
-fn pairs(rows: &[sqlx::any::AnyRow]) -> Result<HashSet<(i64, i64)>, StoreError> {
-    rows.iter()
-        .map(|r| Ok((get_i64(r, "workshop_id")?, get_i64(r, "booklet_id")?)))
-        .collect()
-}
+/// How long a server trusts its copy of the programme's "workshop required" setting. The
+/// server that changes it sees the change at once; another server sharing the database, within
+/// this delay. Reading it in every batch cost a round trip per batch.
+const SETTING_TTL: Duration = Duration::from_secs(2);
 
-/// `booklets`: the booklets of the batch's cheques scanned for a workshop; only their pairs
-/// are read, through the (workshop, booklet) indexes, so a batch costs the same however many
-/// people a workshop has already seen.
-pub(crate) async fn read(
+async fn workshop_required(
     tx: &mut sqlx::AnyConnection,
-    engine: Engine,
-    reqs: &[RedeemRequest],
-    booklets: &[i64],
-) -> Result<BatchWorkshops, StoreError> {
-    let required: i64 =
+    caches: &Caches,
+) -> Result<bool, StoreError> {
+    if let Some((required, at)) = *caches.workshop_required.lock()
+        && at.elapsed() < SETTING_TTL
+    {
+        return Ok(required);
+    }
+    let v: i64 =
         sqlx::query_scalar("SELECT workshop_required FROM programme_settings WHERE id = 1")
             .fetch_optional(&mut *tx)
             .await?
             .unwrap_or(0);
+    *caches.workshop_required.lock() = Some((v == 1, Instant::now()));
+    Ok(v == 1)
+}
+
+/// `booklets`: the booklets of the batch's cheques scanned for a workshop; only their pairs
+/// are read, through the (workshop, booklet) indexes, so a batch costs the same however many
+/// people a workshop has already seen. Two statements whatever the batch: its workshops with
+/// their services (locked on PostgreSQL), and its pairs in redemptions and bookings.
+pub(crate) async fn read(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    caches: &Caches,
+    reqs: &[RedeemRequest],
+    booklets: &[i64],
+) -> Result<BatchWorkshops, StoreError> {
     let mut batch = BatchWorkshops {
         engine,
-        required: required == 1,
+        required: workshop_required(tx, caches).await?,
         views: HashMap::new(),
         scanned: HashSet::new(),
         booked: HashSet::new(),
@@ -64,54 +79,64 @@ pub(crate) async fn read(
     if ids.is_empty() || booklets.is_empty() {
         return Ok(batch);
     }
-    let marks = placeholders(engine, 0, ids.len());
     let lock = if engine == Engine::Postgres {
         " FOR UPDATE OF w"
     } else {
         ""
     };
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.id IN ({marks}) ORDER BY w.id{lock}"
+        "SELECT {WORKSHOP_COLUMNS}, s.service_code FROM workshops w \
+         JOIN workshop_services s ON s.workshop_id = w.id WHERE w.id IN ({}) ORDER BY w.id{lock}",
+        placeholders(engine, 0, ids.len())
     )));
     for id in &ids {
         q = q.bind(*id);
     }
-    let rows = q.fetch_all(&mut *tx).await?;
-    let list = rows
-        .iter()
-        .map(workshop_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    for w in with_services(&mut *tx, engine, list).await? {
-        batch.views.insert(w.id, w.view());
+    for r in q.fetch_all(&mut *tx).await? {
+        let id = get_i64(&r, "id")?;
+        let service = get_string(&r, "service_code")?;
+        match batch.views.get_mut(&id) {
+            Some(v) => v.services.push(service),
+            None => {
+                let mut v = workshop_row(&r)?.view();
+                v.services.push(service);
+                batch.views.insert(id, v);
+            }
+        }
     }
     let mut booklets = booklets.to_vec();
     booklets.sort_unstable();
     booklets.dedup();
-    let pair_marks = format!(
-        "workshop_id IN ({}) AND booklet_id IN ({})",
+    // Each half repeats its partial index's own condition (`workshop_id IS NOT NULL`, `status
+    // <> 'cancelled'`), so that SQLite's planner knows the index applies. On SQLite the `?`
+    // are bound in order, so the lists are bound once per half.
+    let (w1, b1) = (
         placeholders(engine, 0, ids.len()),
-        placeholders(engine, ids.len(), booklets.len())
+        placeholders(engine, ids.len(), booklets.len()),
     );
-    // Each condition repeats its partial index's own (`workshop_id IS NOT NULL`, `status <>
-    // 'cancelled'`), so that SQLite's planner knows the index applies.
-    for (sql, set) in [
-        (
-            "SELECT workshop_id, booklet_id FROM redemptions WHERE workshop_id IS NOT NULL AND rolled_back_at IS NULL AND",
-            &mut batch.scanned,
-        ),
-        (
-            "SELECT workshop_id, booklet_id FROM bookings WHERE status <> 'cancelled' AND status = 'booked' AND",
-            &mut batch.booked,
-        ),
-    ] {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{sql} {pair_marks}")));
+    let sql = format!(
+        "SELECT 0 AS booked, workshop_id, booklet_id FROM redemptions WHERE workshop_id IS NOT NULL \
+         AND rolled_back_at IS NULL AND workshop_id IN ({w1}) AND booklet_id IN ({b1}) \
+         UNION ALL SELECT 1 AS booked, workshop_id, booklet_id FROM bookings WHERE status <> 'cancelled' \
+         AND status = 'booked' AND workshop_id IN ({w1}) AND booklet_id IN ({b1})"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let halves = if engine == Engine::Sqlite { 2 } else { 1 };
+    for _ in 0..halves {
         for id in &ids {
             q = q.bind(*id);
         }
         for b in &booklets {
             q = q.bind(*b);
         }
-        *set = pairs(&q.fetch_all(&mut *tx).await?)?;
+    }
+    for r in q.fetch_all(&mut *tx).await? {
+        let pair = (get_i64(&r, "workshop_id")?, get_i64(&r, "booklet_id")?);
+        if get_i64(&r, "booked")? == 1 {
+            batch.booked.insert(pair);
+        } else {
+            batch.scanned.insert(pair);
+        }
     }
     Ok(batch)
 }

@@ -79,7 +79,7 @@ pub(super) async fn run_batch(
         .filter(|r| r.workshop_id.is_some())
         .filter_map(|r| slots.get(&r.code.as_compact()).map(|s| s.booklet_id))
         .collect();
-    let mut workshops = crate::workshop_scans::read(&mut tx, ctx.engine, reqs, &booklets).await?;
+    let mut workshops = crate::workshop_scans::read(&mut tx, ctx.engine, &ctx.caches, reqs, &booklets).await?;
     let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues, &mut workshops).await?;
     let ids = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
     workshops.write(&mut tx, &ids).await?;

@@ -188,9 +188,12 @@ impl Store {
     /// Redeems one cheque. Business refusals are an [`Outcome::Refused`], not an error.
     pub async fn redeem(&self, req: RedeemRequest) -> Result<Answer, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.inner
-            .redeemer
-            .sender
+        let r = &self.inner.redeemer;
+        let queue = match req.workshop_id {
+            Some(w) => &r.lanes[w.unsigned_abs() as usize % r.lanes.len()],
+            None => &r.sender,
+        };
+        queue
             .send(Job { req, reply })
             .await
             .map_err(|_| StoreError::Stopped)?;

@@ -14,7 +14,13 @@ pub(super) struct Job {
 }
 
 pub(crate) struct Redeemer {
+    /// Scans without a workshop: any writer takes them.
     pub(super) sender: mpsc::Sender<Job>,
+    /// Scans for a workshop: always the same writer for one workshop (its lane), so that two
+    /// batches of one server never wait on each other's lock of that workshop's row. With a
+    /// shared queue, four writers taking the scans of the same few workshops ran one after
+    /// the other on PostgreSQL.
+    pub(super) lanes: Vec<mpsc::Sender<Job>>,
     #[cfg(feature = "test-support")]
     pub(super) ctx: Arc<Ctx>,
 }
@@ -38,6 +44,8 @@ impl Redeemer {
     ) -> Self {
         let (sender, receiver) = mpsc::channel::<Job>(16_384);
         let receiver = Arc::new(AsyncMutex::new(receiver));
+        let workers = workers.max(1);
+        let mut lanes = Vec::with_capacity(workers);
         let ctx = Arc::new(Ctx {
             engine,
             pool,
@@ -48,20 +56,34 @@ impl Redeemer {
         for _ in 0..workers {
             let receiver = receiver.clone();
             let ctx = ctx.clone();
+            let (lane_sender, mut lane) = mpsc::channel::<Job>(16_384 / workers);
+            lanes.push(lane_sender);
             tokio::spawn(async move {
                 loop {
-                    let batch = {
-                        let mut rx = receiver.lock().await;
-                        let Some(first) = rx.recv().await else { break };
-                        let mut batch = vec![first];
-                        while batch.len() < max_batch.max(1) {
+                    // Its own lane first, else whatever the shared queue holds. Both `recv`
+                    // are cancel-safe: the branch that loses drops its wait, not a job.
+                    let first = tokio::select! {
+                        biased;
+                        Some(job) = lane.recv() => Some(job),
+                        job = async { receiver.lock().await.recv().await } => job,
+                    };
+                    let Some(first) = first else { break };
+                    let mut batch = vec![first];
+                    let max = max_batch.max(1);
+                    while batch.len() < max {
+                        match lane.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Ok(mut rx) = receiver.try_lock() {
+                        while batch.len() < max {
                             match rx.try_recv() {
                                 Ok(job) => batch.push(job),
                                 Err(_) => break,
                             }
                         }
-                        batch
-                    };
+                    }
                     // Supervision: a panic (a bug) ends this batch only. Its transaction is
                     // dropped uncommitted, its callers' reply channels close (they get
                     // `StoreError::Interrupted`, safe to retry with the same idempotency key)
@@ -77,9 +99,9 @@ impl Redeemer {
             });
         }
         #[cfg(feature = "test-support")]
-        return Self { sender, ctx };
+        return Self { sender, lanes, ctx };
         #[cfg(not(feature = "test-support"))]
-        Self { sender }
+        Self { sender, lanes }
     }
 }
 
