@@ -58,6 +58,10 @@ const SQLITE: &[(i64, &str)] = &[
         18,
         include_str!("../migrations/sqlite/0018_workshop_records.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_redemption_booklet_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -119,6 +123,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../migrations/postgres/0018_workshop_records.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_redemption_booklet_index.sql"),
     ),
 ];
 

@@ -84,8 +84,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         // This server's redemption batches see it at once (others within seconds).
-        *self.inner.caches.workshop_required.lock() =
-            Some((required, std::time::Instant::now()));
+        *self.inner.caches.workshop_required.lock() = Some((required, std::time::Instant::now()));
         Ok(())
     }
 }

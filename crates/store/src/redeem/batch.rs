@@ -74,12 +74,12 @@ pub(super) async fn run_batch(
     let mut tx = begin_write(&ctx.pool, ctx.engine).await?;
     let mut slots = lock_cheques(&mut tx, ctx.engine, reqs).await?;
     let venues = read_venues(&mut tx, ctx.engine, reqs).await?;
-    let booklets: Vec<i64> = reqs
+    let pairs: Vec<(i64, i64)> = reqs
         .iter()
-        .filter(|r| r.workshop_id.is_some())
-        .filter_map(|r| slots.get(&r.code.as_compact()).map(|s| s.booklet_id))
+        .filter_map(|r| Some((r.workshop_id?, slots.get(&r.code.as_compact())?.booklet_id)))
         .collect();
-    let mut workshops = crate::workshop_scans::read(&mut tx, ctx.engine, &ctx.caches, reqs, &booklets).await?;
+    let mut workshops =
+        crate::workshop_scans::read(&mut tx, ctx.engine, &ctx.caches, reqs, &pairs).await?;
     let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues, &mut workshops).await?;
     let ids = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
     workshops.write(&mut tx, &ids).await?;
