@@ -35,23 +35,6 @@ fn plan(capacity: i64, mediator: &str) -> WorkshopPlan {
     }
 }
 
-/// A handout after a diagnostic asking for online procedures, nobody's household recorded.
-fn handout() -> passnum_core::handout::Handout {
-    let request = passnum_core::handout::HandoutRequest {
-        needs: vec!["online_procedures".into()],
-        equipment: "phone_only".into(),
-        level: "beginner".into(),
-        consent: true,
-        ..Default::default()
-    };
-    passnum_core::handout::Handout::parse(
-        &request,
-        &Default::default(),
-        &passnum_core::handout::HouseholdKey::from_bytes([3; 32]),
-    )
-    .unwrap()
-}
-
 fn day_before() -> Timestamp {
     t0().plus_ms(-86_400_000)
 }

@@ -129,3 +129,20 @@ pub fn redeem_req(venue: &Venue, code: ChequeCode, now: Timestamp) -> RedeemRequ
         idempotency: None,
     }
 }
+
+/// A handout after a diagnostic asking for online procedures, nobody's household recorded.
+pub fn handout() -> passnum_core::handout::Handout {
+    let request = passnum_core::handout::HandoutRequest {
+        needs: vec!["online_procedures".into()],
+        equipment: "phone_only".into(),
+        level: "beginner".into(),
+        consent: true,
+        ..Default::default()
+    };
+    passnum_core::handout::Handout::parse(
+        &request,
+        &Default::default(),
+        &passnum_core::handout::HouseholdKey::from_bytes([3; 32]),
+    )
+    .unwrap()
+}
