@@ -8,11 +8,13 @@ pub mod application;
 mod assets;
 pub mod booking;
 pub(crate) mod calendars;
+mod charts;
 mod catalogue;
 pub(crate) mod directory;
 mod distributor;
 mod dossier;
 mod error;
+mod figures;
 mod funder;
 mod login;
 mod operator;
@@ -83,6 +85,7 @@ impl Layout {
                 ("/commanditaire", "Mes commandes"),
                 ("/commanditaire/encaissements", "Encaissements"),
                 ("/commanditaire/releve", "Relevé mensuel"),
+                ("/commanditaire/chiffres", "Chiffres"),
             ],
             Some(Actor::Operator) => &[
                 ("/operateur", "Tableau de bord"),
@@ -92,6 +95,7 @@ impl Layout {
                 ("/operateur/structures", "Structures"),
                 ("/operateur/virements", "Virements"),
                 ("/operateur/comptes", "Comptes"),
+                ("/operateur/chiffres", "Chiffres"),
             ],
         };
         Self {
@@ -255,6 +259,10 @@ pub fn router() -> Router<AppState> {
             get(funder::invoice),
         )
         .route("/commanditaire/releve", get(funder::monthly))
+        .route("/commanditaire/chiffres", get(figures::funder_page))
+        .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
+        .route("/operateur/chiffres", get(figures::operator_page))
+        .route("/operateur/chiffres.csv", get(figures::operator_csv))
         .route("/commanditaire/encaissements", get(funder::redemptions))
         .route(
             "/commanditaire/encaissements.csv",

@@ -231,3 +231,37 @@ macro_rules! api_test {
         }
     };
 }
+
+/// A browser (cookies kept, redirects not followed) signed in as a new staff member of `actor`.
+pub async fn signed_in(app: &TestApp, email: &str, actor: Actor) -> Client {
+    const PASSWORD: &str = "une phrase de passe assez longue";
+    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    app.store()
+        .create_staff(email, "Membre", &hash, actor, t0())
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = client
+        .get(app.url("/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&html, "csrf");
+    let r = client
+        .post(app.url("/connexion"))
+        .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed in");
+    client
+}
