@@ -574,3 +574,23 @@ test("a mediator fills last week's activity record on a phone and downloads the 
   assert.equal(activity.attributes.beneficiaires.tranches_age.soixante_dix_plus, 1);
   assert.equal(activity.attributes.accompagnements, 3);
 });
+
+test("the funder and the operator read the programme's figures, charts with their tables", async () => {
+  const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
+  await funder.getByRole("link", { name: "Chiffres" }).click();
+  await funder.getByRole("heading", { name: "Chiffres du programme", level: 1 }).waitFor();
+  await axe(funder, "commanditaire-chiffres");
+  await funder.screenshot({ path: join(shots, "commanditaire-chiffres.png"), fullPage: true });
+  assert.equal(await funder.locator("svg.pn-chart").count(), 2);
+  // The demo's workshop held last week used two cheques of two booklets (earlier tests, more).
+  const used = (await funder.getByRole("row", { name: /Avec au moins un chèque utilisé/ }).textContent()).match(/utilisé(\d+)/);
+  assert.ok(used && Number(used[1]) >= 2, used?.input);
+  await funder.setViewportSize({ width: 320, height: 800 });
+  await funder.reload();
+  await axe(funder, "commanditaire-chiffres-320");
+  assert.ok(await funder.evaluate(() => document.querySelector("svg.pn-chart").getBoundingClientRect().width <= 320), "the chart fits a small phone");
+  await funder.screenshot({ path: join(shots, "commanditaire-chiffres-320.png"), fullPage: true });
+  const operator = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
+  await visit(operator, "/operateur/chiffres", "operateur-chiffres");
+  assert.match(await operator.locator("main").textContent(), /Tout le programme/);
+});

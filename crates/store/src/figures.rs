@@ -145,7 +145,11 @@ impl Store {
                     "SELECT {} FROM redemptions r JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id \
                      WHERE r.rolled_back_at IS NULL AND r.redeemed_at >= {}",
                     columns(
-                        if other == "euros" { "r.amount_cents" } else { "1" },
+                        if other == "euros" {
+                            "r.amount_cents"
+                        } else {
+                            "1"
+                        },
                         "r.redeemed_at",
                         &mut m
                     ),

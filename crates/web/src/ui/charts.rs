@@ -2,11 +2,13 @@
 //! image with a title and a description for assistive technologies; the page puts the same
 //! figures in a table beside it, which is what a screen reader or a spreadsheet reads.
 
-/// One bar: its label, its value (the length) and the value as shown ("1 234", "12 %").
+/// One bar: its label, its value (the length) and the value as shown ("1 234", "12 %"); a
+/// column may carry a second line under its label (the year under January).
 pub struct Bar {
     pub label: String,
     pub value: i64,
     pub shown: String,
+    pub note: String,
 }
 
 /// DSFR "bleu France" and the grey of texts.
@@ -38,8 +40,8 @@ pub fn horizontal_bars(id: &str, title: &str, desc: &str, bars: &[Bar]) -> Strin
     let mut svg = open(id, title, desc, W, ROW * bars.len() as i64);
     for (i, b) in bars.iter().enumerate() {
         let y = i as i64 * ROW;
-        // Room for the value after the bar: the bar never takes more than 78 % of the width.
-        let len = (b.value.max(0) * (W * 78 / 100)) / max;
+        // Room for the value after the bar ("15 000 (100 %)"): the bar takes at most 60 %.
+        let len = (b.value.max(0) * (W * 60 / 100)) / max;
         svg.push_str(&format!(
             "<text x=\"0\" y=\"{}\" font-size=\"13\" fill=\"{TEXT}\">{}</text>\
              <rect x=\"0\" y=\"{}\" width=\"{len}\" height=\"16\" fill=\"{BLUE}\"/>\
@@ -58,7 +60,7 @@ pub fn horizontal_bars(id: &str, title: &str, desc: &str, bars: &[Bar]) -> Strin
 
 /// Columns, one per period, with the period's label under it and its value above.
 pub fn columns(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
-    const H: i64 = 180;
+    const H: i64 = 186;
     const BASE: i64 = 150;
     let n = bars.len().max(1) as i64;
     let step = 320 / n;
@@ -74,6 +76,7 @@ pub fn columns(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
         svg.push_str(&format!(
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{h}\" fill=\"{BLUE}\"/>\
              <text x=\"{mid}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\" fill=\"{TEXT}\">{}</text>\
+             <text x=\"{mid}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\" fill=\"{TEXT}\">{}</text>\
              <text x=\"{mid}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\" fill=\"{TEXT}\">{}</text>",
             x + step / 6,
             BASE - h,
@@ -81,7 +84,9 @@ pub fn columns(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
             BASE - h - 4,
             escape(&b.shown),
             BASE + 14,
-            escape(&b.label)
+            escape(&b.label),
+            BASE + 26,
+            escape(&b.note)
         ));
     }
     svg.push_str("</svg>");
@@ -97,6 +102,7 @@ mod tests {
             label: label.into(),
             value,
             shown: value.to_string(),
+            note: String::new(),
         }
     }
 
@@ -106,19 +112,38 @@ mod tests {
             "f",
             "Carnets & chèques",
             "Du carnet au chèque",
-            &[bar("Achetés", 100), bar("Remis <à des personnes>", 25), bar("Vide", 0)],
+            &[
+                bar("Achetés", 100),
+                bar("Remis <à des personnes>", 25),
+                bar("Vide", 0),
+            ],
         );
-        assert!(svg.starts_with("<svg class=\"pn-chart\" role=\"img\" aria-labelledby=\"f-t f-d\""));
+        assert!(
+            svg.starts_with("<svg class=\"pn-chart\" role=\"img\" aria-labelledby=\"f-t f-d\"")
+        );
         assert!(svg.contains("<title id=\"f-t\">Carnets &amp; chèques</title>"));
-        assert!(svg.contains("width=\"249\"") && svg.contains("width=\"62\"") && svg.contains("width=\"0\""), "{svg}");
+        assert!(
+            svg.contains("width=\"192\"")
+                && svg.contains("width=\"48\"")
+                && svg.contains("width=\"0\""),
+            "{svg}"
+        );
         assert!(svg.contains("Remis &lt;à des personnes&gt;") && !svg.contains("<à"));
         assert!(svg.ends_with("</svg>"));
     }
 
     #[test]
     fn columns_share_the_width_and_an_empty_series_draws_nothing_tall() {
-        let svg = columns("m", "Par mois", "Chèques", &[bar("11/26", 10), bar("12/26", 5)]);
-        assert!(svg.contains("height=\"120\"") && svg.contains("height=\"60\""), "{svg}");
+        let svg = columns(
+            "m",
+            "Par mois",
+            "Chèques",
+            &[bar("11/26", 10), bar("12/26", 5)],
+        );
+        assert!(
+            svg.contains("height=\"120\"") && svg.contains("height=\"60\""),
+            "{svg}"
+        );
         let flat = columns("m", "Par mois", "Chèques", &[bar("11/26", 0)]);
         assert!(flat.contains("height=\"0\""));
     }

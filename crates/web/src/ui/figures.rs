@@ -127,15 +127,23 @@ async fn page(
             label: label.into(),
             value: n,
             shown: format!("{} ({})", thousands(n), share(n, funnel.bought)),
+            note: String::new(),
         })
         .collect();
     let month_bars: Vec<Bar> = months
         .iter()
         .zip(&per_month)
-        .map(|(m, f)| Bar {
-            label: format!("{:02}/{}", m.month as u8, m.year % 100),
+        .enumerate()
+        .map(|(i, (m, f))| Bar {
+            label: format!("{:02}", m.month as u8),
             value: f.cheques_used,
             shown: thousands(f.cheques_used),
+            // The year under the first month and under each January.
+            note: if i == 0 || m.month == time::Month::January {
+                m.year.to_string()
+            } else {
+                String::new()
+            },
         })
         .collect();
     let mut steps: Vec<Step> = steps(&funnel)
@@ -328,7 +336,10 @@ mod tests {
         let now = Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-04 10:00 UTC));
         let (months, edges) = last_months(now);
         assert_eq!(months.len(), 12);
-        assert_eq!((months[0].slug(), months[11].slug()), ("2026-01".into(), "2026-12".into()));
+        assert_eq!(
+            (months[0].slug(), months[11].slug()),
+            ("2026-01".into(), "2026-12".into())
+        );
         assert_eq!(edges.len(), 13);
         assert!(edges.windows(2).all(|w| w[0] < w[1]));
     }

@@ -258,7 +258,12 @@ pub async fn signed_in(app: &TestApp, email: &str, actor: Actor) -> Client {
     let csrf = field(&html, "csrf");
     let r = client
         .post(app.url("/connexion"))
-        .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf), ("next", "")])
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])
         .send()
         .await
         .unwrap();
