@@ -254,20 +254,6 @@ pub fn router() -> Router<AppState> {
             "/operateur/commandes/{id}/{action}",
             post(ordering::operator_action),
         )
-        .route(
-            "/commanditaire/commandes/{id}/facture",
-            get(funder::invoice),
-        )
-        .route("/commanditaire/releve", get(funder::monthly))
-        .route("/commanditaire/chiffres", get(figures::funder_page))
-        .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
-        .route("/operateur/chiffres", get(figures::operator_page))
-        .route("/operateur/chiffres.csv", get(figures::operator_csv))
-        .route("/commanditaire/encaissements", get(funder::redemptions))
-        .route(
-            "/commanditaire/encaissements.csv",
-            get(funder::redemptions_csv),
-        )
         .route("/operateur", get(operator::dashboard))
         .route(
             "/operateur/structures",
@@ -314,11 +300,32 @@ pub fn router() -> Router<AppState> {
         .route("/static/{*path}", get(assets::serve))
         .merge(application_routes())
         .merge(workshop_routes())
+        .merge(figure_routes())
         .layer(axum::middleware::from_fn(error::render_page_errors))
 }
 
 /// Workshops: the venue's pages, public booking and calendars, the agent's booking after a
 /// handout.
+/// What a funder reads (its invoices, statements, redemptions) and the figures of the funder
+/// and of the operator ("Chiffres").
+fn figure_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/commanditaire/commandes/{id}/facture",
+            get(funder::invoice),
+        )
+        .route("/commanditaire/releve", get(funder::monthly))
+        .route("/commanditaire/encaissements", get(funder::redemptions))
+        .route(
+            "/commanditaire/encaissements.csv",
+            get(funder::redemptions_csv),
+        )
+        .route("/commanditaire/chiffres", get(figures::funder_page))
+        .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
+        .route("/operateur/chiffres", get(figures::operator_page))
+        .route("/operateur/chiffres.csv", get(figures::operator_csv))
+}
+
 fn workshop_routes() -> Router<AppState> {
     Router::new()
         .route(
