@@ -114,21 +114,7 @@ impl Month {
         format!("{}-{:02}", self.year, self.month as u8)
     }
     pub fn label(self) -> String {
-        const NAMES: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        format!("{} {}", NAMES[self.month as usize - 1], self.year)
+        format!("{} {}", paris::month_name(self.month), self.year)
     }
     pub fn previous(self) -> Self {
         match self.month {

@@ -70,11 +70,8 @@ pub fn format_moment(ts: Timestamp) -> String {
     )
 }
 
-/// "mardi 15 décembre 2026 à 14 h 30": a workshop's start, as a person reads it.
-pub fn format_long(ts: Timestamp) -> String {
-    const DAYS: [&str; 7] = [
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    ];
+/// "décembre".
+pub fn month_name(m: time::Month) -> &'static str {
     const MONTHS: [&str; 12] = [
         "janvier",
         "février",
@@ -89,13 +86,21 @@ pub fn format_long(ts: Timestamp) -> String {
         "novembre",
         "décembre",
     ];
+    MONTHS[usize::from(u8::from(m)) - 1]
+}
+
+/// "mardi 15 décembre 2026 à 14 h 30": a workshop's start, as a person reads it.
+pub fn format_long(ts: Timestamp) -> String {
+    const DAYS: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
     let t = ts.to_offset_datetime();
     let l = t.to_offset(offset_at(t));
     format!(
         "{} {} {} {} à {} h {:02}",
         DAYS[l.weekday().number_days_from_monday() as usize],
         l.day(),
-        MONTHS[usize::from(u8::from(l.month())) - 1],
+        month_name(l.month()),
         l.year(),
         l.hour(),
         l.minute()

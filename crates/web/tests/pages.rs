@@ -22,36 +22,6 @@ async fn staff(app: &TestApp, email: &str, actor: Actor) {
         .unwrap();
 }
 
-/// A browser-like client, signed in.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> (Client, reqwest::Response) {
-    let client = Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = client
-        .get(app.url("/connexion"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field(&html, "csrf");
-    let r = client
-        .post(app.url("/connexion"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", &csrf),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    (client, r)
-}
-
 async fn page(client: &Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())

@@ -8,47 +8,8 @@ use common::*;
 use passnum_store::Actor;
 use reqwest::Client;
 
-const PASSWORD: &str = "une phrase de passe assez longue";
-
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn venue_staff(app: &TestApp, venue: passnum_core::VenueId) -> Client {
-    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
-        .await
-        .unwrap();
-    app.store()
-        .create_staff("m@lieu.fr", "Samia", &hash, Actor::Venue(venue), t0())
-        .await
-        .unwrap();
-    let client = browser();
-    let html = client
-        .get(app.url("/connexion"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field(&html, "csrf");
-    let r = client
-        .post(app.url("/connexion"))
-        .form(&[
-            ("email", "m@lieu.fr"),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    client
+    signed_in_as(app, "m@lieu.fr", "Samia", Actor::Venue(venue)).await
 }
 
 async fn get(client: &Client, app: &TestApp, path: &str) -> (u16, String) {
@@ -198,12 +159,7 @@ api_test! {
             accessibility: String::new(),
         };
         let ws = s.create_workshops(p.venue.id, &plan, t0()).await.unwrap().remove(0);
-        let hash = passnum_app::passwords::hash_password(PASSWORD.into()).await.unwrap();
-        s.create_staff("agent@ccas.fr", "Agente", &hash, Actor::Distributor(ccas), t0()).await.unwrap();
-        let agent = browser();
-        let (_, html) = get(&agent, &app, "/connexion").await;
-        let csrf = field(&html, "csrf");
-        agent.post(app.url("/connexion")).form(&[("email", "agent@ccas.fr"), ("password", PASSWORD), ("csrf", &csrf), ("next", "")]).send().await.unwrap();
+        let agent = signed_in_as(&app, "agent@ccas.fr", "Agente", Actor::Distributor(ccas)).await;
         let slip = format!("/structure/remises/{}", handout.id);
         let (st, html) = get(&agent, &app, &slip).await;
         assert_eq!(st, 200);

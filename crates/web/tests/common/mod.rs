@@ -232,21 +232,18 @@ macro_rules! api_test {
     };
 }
 
-/// A browser (cookies kept, redirects not followed) signed in as a new staff member of `actor`.
-pub async fn signed_in(app: &TestApp, email: &str, actor: Actor) -> Client {
-    const PASSWORD: &str = "une phrase de passe assez longue";
-    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
-        .await
-        .unwrap();
-    app.store()
-        .create_staff(email, "Membre", &hash, actor, t0())
-        .await
-        .unwrap();
-    let client = Client::builder()
+/// A browser-like client: cookies kept, redirects not followed (tests read them).
+pub fn browser() -> Client {
+    Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Signs in through the page as a person does; the answer tells whether it worked.
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> (Client, Response) {
+    let client = browser();
     let html = client
         .get(app.url("/connexion"))
         .send()
@@ -260,13 +257,32 @@ pub async fn signed_in(app: &TestApp, email: &str, actor: Actor) -> Client {
         .post(app.url("/connexion"))
         .form(&[
             ("email", email),
-            ("password", PASSWORD),
+            ("password", password),
             ("csrf", &csrf),
             ("next", ""),
         ])
         .send()
         .await
         .unwrap();
+    (client, r)
+}
+
+/// A browser signed in as a new staff member of `actor`, named `name`.
+pub async fn signed_in_as(app: &TestApp, email: &str, name: &str, actor: Actor) -> Client {
+    const PASSWORD: &str = "une phrase de passe assez longue";
+    let hash = passnum_app::passwords::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    app.store()
+        .create_staff(email, name, &hash, actor, t0())
+        .await
+        .unwrap();
+    let (client, r) = sign_in(app, email, PASSWORD).await;
     assert_eq!(r.status(), 303, "signed in");
     client
+}
+
+/// A browser signed in as a new staff member of `actor`.
+pub async fn signed_in(app: &TestApp, email: &str, actor: Actor) -> Client {
+    signed_in_as(app, email, "Membre", actor).await
 }

@@ -332,15 +332,27 @@ fn bad_month() -> Response {
         .into_response()
 }
 
+/// The month asked for and its workshops, or the answer to a month that cannot be read.
+async fn month_file(
+    st: &AppState,
+    venue: VenueId,
+    q: &MonthQuery,
+) -> Result<Result<(Month, Vec<WorkshopActivity>), Response>, PageError> {
+    let Some(month) = month_of(q, st.clock.now()) else {
+        return Ok(Err(bad_month()));
+    };
+    Ok(Ok((month, month_activity(st, venue, month).await?)))
+}
+
 pub async fn activity_csv_file(
     State(st): State<AppState>,
     VenueStaff(_, venue): VenueStaff,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, PageError> {
-    let Some(month) = month_of(&q, st.clock.now()) else {
-        return Ok(bad_month());
+    let (month, list) = match month_file(&st, venue, &q).await? {
+        Ok(found) => found,
+        Err(answer) => return Ok(answer),
     };
-    let list = month_activity(&st, venue, month).await?;
     Ok(download(
         activity_csv(&list),
         "text/csv; charset=utf-8",
@@ -353,10 +365,10 @@ pub async fn activity_json_file(
     VenueStaff(_, venue): VenueStaff,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, PageError> {
-    let Some(month) = month_of(&q, st.clock.now()) else {
-        return Ok(bad_month());
+    let (month, list) = match month_file(&st, venue, &q).await? {
+        Ok(found) => found,
+        Err(answer) => return Ok(answer),
     };
-    let list = month_activity(&st, venue, month).await?;
     let v = st
         .store
         .get_venue(venue)
