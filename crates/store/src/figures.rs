@@ -123,46 +123,44 @@ impl Store {
         let mut out = vec![MonthFigures::default(); periods];
         let engine = self.engine();
         // One column per period (and per euro sum): `SUM(CASE WHEN at in [a, b) …)`.
-        let columns = |what: &str, at: &str, m: &mut Marks| -> String {
+        let columns = |what: &str, at: &str, name: &str, m: &mut Marks| -> String {
             (0..periods)
                 .map(|i| {
                     let (a, b) = (m.next(), m.next());
-                    format!("CAST(COALESCE(SUM(CASE WHEN {at} >= {a} AND {at} < {b} THEN {what} ELSE 0 END), 0) AS BIGINT) AS p{i}")
+                    format!("CAST(COALESCE(SUM(CASE WHEN {at} >= {a} AND {at} < {b} THEN {what} ELSE 0 END), 0) AS BIGINT) AS {name}{i}")
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let mut conn = self.pool().acquire().await?;
-        for table in ["handouts", "redemptions", "euros"] {
+        // Handouts, then redemptions counted and summed in the same pass.
+        for table in ["handouts", "redemptions"] {
             let mut m = Marks { engine, n: 0 };
-            let sql = match table {
-                "handouts" => format!(
+            let sql = if table == "handouts" {
+                format!(
                     "SELECT {} FROM handouts h JOIN orders o ON o.id = h.order_id WHERE h.handed_out_at >= {}",
-                    columns("1", "h.handed_out_at", &mut m),
+                    columns("1", "h.handed_out_at", "n", &mut m),
                     m.next()
-                ),
-                other => format!(
-                    "SELECT {} FROM redemptions r JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id \
+                )
+            } else {
+                format!(
+                    "SELECT {}, {} FROM redemptions r JOIN cheques c ON c.id = r.cheque_id JOIN orders o ON o.id = c.order_id \
                      WHERE r.rolled_back_at IS NULL AND r.redeemed_at >= {}",
-                    columns(
-                        if other == "euros" {
-                            "r.amount_cents"
-                        } else {
-                            "1"
-                        },
-                        "r.redeemed_at",
-                        &mut m
-                    ),
+                    columns("1", "r.redeemed_at", "n", &mut m),
+                    columns("r.amount_cents", "r.redeemed_at", "e", &mut m),
                     m.next()
-                ),
+                )
             };
             let sql = match scope {
                 FigureScope::All => sql,
                 FigureScope::Funder(_) => format!("{sql} AND o.funder_id = {}", m.next()),
             };
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for w in bounds.windows(2) {
-                q = q.bind(w[0].unix_ms()).bind(w[1].unix_ms());
+            let sets = if table == "handouts" { 1 } else { 2 };
+            for _ in 0..sets {
+                for w in bounds.windows(2) {
+                    q = q.bind(w[0].unix_ms()).bind(w[1].unix_ms());
+                }
             }
             q = q.bind(bounds[0].unix_ms());
             if let FigureScope::Funder(f) = scope {
@@ -170,11 +168,12 @@ impl Store {
             }
             let row = q.fetch_one(&mut *conn).await?;
             for (i, month) in out.iter_mut().enumerate() {
-                let v = get_i64(&row, &format!("p{i}"))?;
-                match table {
-                    "handouts" => month.handed_out = v,
-                    "redemptions" => month.cheques_used = v,
-                    _ => month.used_cents = v,
+                let n = get_i64(&row, &format!("n{i}"))?;
+                if table == "handouts" {
+                    month.handed_out = n;
+                } else {
+                    month.cheques_used = n;
+                    month.used_cents = get_i64(&row, &format!("e{i}"))?;
                 }
             }
         }

@@ -257,13 +257,11 @@ async fn month_activity(
 ) -> Result<Vec<WorkshopActivity>, PageError> {
     let (from, to) = month.bounds();
     let now = st.clock.now();
-    let mut list = st
-        .store
+    // Only workshops already started: a month under way stops at now.
+    st.store
         .venue_activity(venue, from, to.min(now))
         .await
-        .map_err(|e| PageError::unavailable(e, "activité"))?;
-    list.retain(|a| a.workshop.starts_at <= now);
-    Ok(list)
+        .map_err(|e| PageError::unavailable(e, "activité"))
 }
 
 pub async fn activity_page(
