@@ -323,16 +323,39 @@ impl Store {
             .iter()
             .map(booking_row)
             .collect::<Result<Vec<_>, _>>()?;
+        if bookings.is_empty() {
+            return Ok(vec![]);
+        }
+        // Their workshops in one statement (and their services in one more), not one each.
+        let mut ids: Vec<i64> = bookings.iter().map(|b| b.workshop_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.id IN ({})",
+            crate::rows::placeholders(self.engine(), 0, ids.len())
+        )));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let workshops = q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(workshop_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let by_id: std::collections::HashMap<i64, Workshop> =
+            with_services(&mut conn, self.engine(), workshops)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w))
+                .collect();
         let mut out = Vec::with_capacity(bookings.len());
         for b in bookings {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.id = $1"
-            )))
-            .bind(b.workshop_id)
-            .fetch_one(&mut *conn)
-            .await?;
-            let w = with_services(&mut conn, self.engine(), vec![workshop_row(&row)?]).await?;
-            out.extend(w.into_iter().map(|w| (b.clone(), w)));
+            let w = by_id
+                .get(&b.workshop_id)
+                .cloned()
+                .ok_or_else(|| StoreError::corrupt("réservation sans atelier"))?;
+            out.push((b, w));
         }
         Ok(out)
     }

@@ -349,3 +349,20 @@ both_engines! {
         assert!(s.handout_progress(other, &mine).await.unwrap().is_empty());
     }
 }
+
+both_engines! {
+    async fn a_booklet_s_bookings_come_each_with_its_own_workshop(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let mut p = plan(5, "");
+        p.dates.push(time::macros::date!(2026 - 06 - 22));
+        let list = s.create_workshops(w.lyon.id, &p, day_before()).await.unwrap();
+        let k = key(s, w.order.id, 1).await;
+        let first = s.book(list[0].id, &k, BookedBy::Person, None, day_before()).await.unwrap();
+        let second = s.book(list[1].id, &k, BookedBy::Person, None, day_before()).await.unwrap();
+        let mine = s.booklet_bookings(&k).await.unwrap();
+        let pairs: Vec<(i64, i64)> = mine.iter().map(|(b, w)| (b.id, w.id)).collect();
+        assert_eq!(pairs, vec![(second.id, list[1].id), (first.id, list[0].id)], "newest first, each with its workshop");
+        assert!(mine.iter().all(|(_, w)| w.services == vec!["2.1.07".to_string()]));
+    }
+}
