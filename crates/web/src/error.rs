@@ -63,6 +63,18 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
+    /// A form refused field by field: every "field : sentence" in one message.
+    pub fn invalid_fields(code: &str, errors: &[(&'static str, String)]) -> Self {
+        Self::invalid(
+            code,
+            errors
+                .iter()
+                .map(|(field, sentence)| format!("{field} : {sentence}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -119,14 +119,7 @@ pub async fn put_record(
     let venue = may_run_venue(&auth, w.venue_id.0)?;
     match save(&st.store, venue, id, &body.form(), None, st.clock.now()).await? {
         Recorded::Done(r) => Ok(Json(r.into())),
-        Recorded::Refused(errors) => Err(ApiError::invalid(
-            "invalid_record",
-            errors
-                .iter()
-                .map(|(field, sentence)| format!("{field} : {sentence}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        )),
+        Recorded::Refused(errors) => Err(ApiError::invalid_fields("invalid_record", &errors)),
     }
 }
 

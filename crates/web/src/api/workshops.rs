@@ -150,14 +150,7 @@ pub async fn create(
             StatusCode::CREATED,
             Json(list.into_iter().map(Into::into).collect()),
         )),
-        Published::Refused(errors) => Err(ApiError::invalid(
-            "invalid_workshop",
-            errors
-                .iter()
-                .map(|(field, sentence)| format!("{field} : {sentence}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        )),
+        Published::Refused(errors) => Err(ApiError::invalid_fields("invalid_workshop", &errors)),
     }
 }
 
