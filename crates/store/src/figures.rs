@@ -32,6 +32,20 @@ pub struct Funnel {
     pub paid_cents: i64,
 }
 
+/// The funnel of the booklets entrusted to one distributing structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructureFunnel {
+    pub distributor_id: i64,
+    pub name: String,
+    pub allocated: i64,
+    pub handed_out: i64,
+    pub booked: i64,
+    pub first_used: i64,
+}
+
+/// Most structures listed (the largest first).
+pub const MAX_STRUCTURES: i64 = 500;
+
 /// One month of activity.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MonthFigures {
@@ -107,6 +121,47 @@ impl Store {
             cheques_paid: get_i64(&c, "paid")?,
             paid_cents: get_i64(&c, "paid_cents")?,
         })
+    }
+
+    /// The funnel per distributing structure (booklets entrusted, handed out, with a workshop
+    /// booked, with a cheque used), the structures with the most booklets first. Each booklet
+    /// looks up its cheques and bookings through their booklet-led indexes.
+    pub async fn funnel_by_structure(
+        &self,
+        scope: FigureScope,
+    ) -> Result<Vec<StructureFunnel>, StoreError> {
+        let (cond, funder) = match scope {
+            FigureScope::All => ("", None),
+            FigureScope::Funder(f) => (" AND o.funder_id = $1", Some(f.0)),
+        };
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT d.id, d.name, COUNT(*) AS allocated, \
+             CAST(SUM(CASE WHEN b.handed_out_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS handed_out, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM bookings k WHERE k.booklet_id = b.id AND k.status <> 'cancelled') \
+                 THEN 1 ELSE 0 END) AS BIGINT) AS booked, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM cheques c WHERE c.booklet_id = b.id AND c.state IN ('redeemed', 'paid')) \
+                 THEN 1 ELSE 0 END) AS BIGINT) AS first_used \
+             FROM booklets b JOIN distributors d ON d.id = b.distributor_id JOIN orders o ON o.id = b.order_id \
+             WHERE 1 = 1{cond} GROUP BY d.id, d.name ORDER BY allocated DESC, d.name LIMIT {MAX_STRUCTURES}"
+        )));
+        let q = match funder {
+            Some(f) => q.bind(f),
+            None => q,
+        };
+        q.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StructureFunnel {
+                    distributor_id: get_i64(r, "id")?,
+                    name: crate::rows::get_string(r, "name")?,
+                    allocated: get_i64(r, "allocated")?,
+                    handed_out: get_i64(r, "handed_out")?,
+                    booked: get_i64(r, "booked")?,
+                    first_used: get_i64(r, "first_used")?,
+                })
+            })
+            .collect()
     }
 
     /// Handouts and cheques used (redemptions in force) per period: `bounds` are the periods'

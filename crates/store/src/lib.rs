@@ -64,7 +64,7 @@ pub use corrections::Correction;
 pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
-pub use figures::{FigureScope, Funnel, MonthFigures};
+pub use figures::{FigureScope, Funnel, MonthFigures, StructureFunnel};
 pub use funders::{FUNDER_KINDS, Funder};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use housekeeping::{Purged, Retention};

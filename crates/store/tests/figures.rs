@@ -17,6 +17,24 @@ both_engines! {
         s.allocate_booklets(w.order.id, &[(ccas, 2)], t0()).await.unwrap();
         let h = handout();
         s.hand_out(ccas, None, w.order.id, 1, &lyon, &h, t0()).await.unwrap();
+        // Booklet 1 books a workshop next week.
+        let plan = passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Collective,
+            title: "Courriels".into(),
+            services: vec!["2.1.07".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(14:00),
+            dates: vec![time::macros::date!(2026 - 06 - 22)],
+            duration_min: 60,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: String::new(),
+            accessibility: String::new(),
+        };
+        let ws = s.create_workshops(w.lyon.id, &plan, t0()).await.unwrap().remove(0);
+        let code = s.booking_code(w.order.id, 1).await.unwrap();
+        let key = passnum_store::BookletKey { order_id: w.order.id, number: 1, code: Some(code) };
+        s.book(ws.id, &key, passnum_store::BookedBy::Person, None, t0()).await.unwrap();
         // Booklet 1 (handed out): two cheques used, one then cancelled; booklet 3 (the funder's
         // stock, never handed out): one cheque used. A month later, one more of booklet 1.
         let june = t0().plus_ms(3_600_000);
@@ -33,7 +51,7 @@ both_engines! {
             bought: 3,
             allocated: 2,
             handed_out: 1,
-            booked: 0,
+            booked: 1,
             first_used: 2,
             cheques_used: 3,
             used_cents: 3 * 1000,
@@ -42,6 +60,10 @@ both_engines! {
         };
         assert_eq!(s.funnel(FigureScope::Funder(w.funder.id)).await.unwrap(), expected);
         assert_eq!(s.funnel(FigureScope::All).await.unwrap(), expected);
+        // Per structure: the CCAS holds booklets 1 and 2, hands out 1, whose cheques are used;
+        // booklet 3 (stock, used) belongs to no structure.
+        let per = s.funnel_by_structure(FigureScope::Funder(w.funder.id)).await.unwrap();
+        assert_eq!(per, vec![passnum_store::StructureFunnel { distributor_id: ccas.0, name: "CCAS de Lyon".into(), allocated: 2, handed_out: 1, booked: 1, first_used: 1 }]);
         // Another funder with an order of its own: each sees its own, the operator the sum.
         let other = s.create_funder("Département", "departement", t0()).await.unwrap();
         let o = s.create_order(other.id, &passnum_core::order::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
@@ -49,6 +71,7 @@ both_engines! {
         assert_eq!(s.funnel(FigureScope::Funder(other.id)).await.unwrap().bought, 2);
         assert_eq!(s.funnel(FigureScope::Funder(w.funder.id)).await.unwrap(), expected);
         assert_eq!(s.funnel(FigureScope::All).await.unwrap().bought, 5);
+        assert!(s.funnel_by_structure(FigureScope::Funder(other.id)).await.unwrap().is_empty());
 
         // Month by month: [t0 - 1 day, t0 + 20 days) and [t0 + 20 days, t0 + 40 days).
         let edges = [t0().plus_ms(-86_400_000), t0().plus_ms(20 * 86_400_000), t0().plus_ms(40 * 86_400_000)];

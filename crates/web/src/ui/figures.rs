@@ -25,6 +25,16 @@ pub struct Step {
     pub share: String,
 }
 
+pub struct StructureLine {
+    pub name: String,
+    pub allocated: String,
+    pub handed_out: String,
+    pub booked: String,
+    pub first_used: String,
+    /// Of the booklets handed out, how many have a cheque used.
+    pub used_share: String,
+}
+
 pub struct MonthLine {
     pub label: String,
     pub handed_out: i64,
@@ -42,6 +52,7 @@ struct FiguresPage {
     steps: Vec<Step>,
     months_chart: String,
     months: Vec<MonthLine>,
+    structures: Vec<StructureLine>,
     empty: bool,
 }
 
@@ -112,6 +123,21 @@ async fn page(
     path: &str,
 ) -> Result<FiguresPage, PageError> {
     let (funnel, months, per_month) = figures(st, scope).await?;
+    let structures = st
+        .store
+        .funnel_by_structure(scope)
+        .await
+        .map_err(|e| PageError::unavailable(e, "chiffres"))?
+        .into_iter()
+        .map(|f| StructureLine {
+            allocated: thousands(f.allocated),
+            handed_out: thousands(f.handed_out),
+            booked: thousands(f.booked),
+            first_used: thousands(f.first_used),
+            used_share: share(f.first_used, f.handed_out),
+            name: f.name,
+        })
+        .collect();
     let perimeter = match scope {
         FigureScope::All => "Tout le programme".to_string(),
         FigureScope::Funder(f) => st
@@ -207,6 +233,7 @@ async fn page(
             })
             .rev()
             .collect(),
+        structures,
         perimeter,
     })
 }
@@ -240,7 +267,7 @@ pub async fn operator_page(
 
 #[derive(Deserialize, Default)]
 pub struct CsvQuery {
-    /// "entonnoir" (default) or "mois".
+    /// "entonnoir" (default), "structures" or "mois".
     #[serde(default)]
     tableau: Option<String>,
 }
@@ -267,6 +294,30 @@ async fn csv(st: &AppState, scope: FigureScope, q: &CsvQuery) -> Result<Response
             out.push_str(&format!("Montant payé (centimes);{};\n", funnel.paid_cents));
             (out, "chiffres-entonnoir.csv")
         }
+        Some("structures") => {
+            let list = st
+                .store
+                .funnel_by_structure(scope)
+                .await
+                .map_err(|e| PageError::unavailable(e, "chiffres"))?;
+            let mut out = String::from(
+                "\u{feff}structure;carnets_confies;carnets_remis;avec_atelier_reserve;avec_cheque_utilise\n",
+            );
+            for f in list {
+                // A structure's name is typed by people: no formula, no broken line.
+                let name = f.name.replace([';', '\n', '\r'], " ");
+                let name = if name.starts_with(['=', '+', '-', '@']) {
+                    format!("'{name}")
+                } else {
+                    name
+                };
+                out.push_str(&format!(
+                    "{name};{};{};{};{}\n",
+                    f.allocated, f.handed_out, f.booked, f.first_used
+                ));
+            }
+            (out, "chiffres-structures.csv")
+        }
         Some("mois") => {
             let mut out = String::from(
                 "\u{feff}mois;carnets_remis;cheques_utilises;montant_utilise_centimes\n",
@@ -285,7 +336,7 @@ async fn csv(st: &AppState, scope: FigureScope, q: &CsvQuery) -> Result<Response
         Some(_) => {
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Tableau inconnu : choisissez « entonnoir » ou « mois » sur la page Chiffres.",
+                "Tableau inconnu : choisissez « entonnoir », « structures » ou « mois » sur la page Chiffres.",
             )
                 .into_response());
         }
