@@ -115,15 +115,11 @@ async fn figures(
     Ok((funnel, months, per_month))
 }
 
-async fn page(
+async fn structure_lines(
     st: &AppState,
-    staff: &StaffMember,
-    csrf: &Csrf,
     scope: FigureScope,
-    path: &str,
-) -> Result<FiguresPage, PageError> {
-    let (funnel, months, per_month) = figures(st, scope).await?;
-    let structures = st
+) -> Result<Vec<StructureLine>, PageError> {
+    Ok(st
         .store
         .funnel_by_structure(scope)
         .await
@@ -137,7 +133,18 @@ async fn page(
             used_share: share(f.first_used, f.handed_out),
             name: f.name,
         })
-        .collect();
+        .collect())
+}
+
+async fn page(
+    st: &AppState,
+    staff: &StaffMember,
+    csrf: &Csrf,
+    scope: FigureScope,
+    path: &str,
+) -> Result<FiguresPage, PageError> {
+    let (funnel, months, per_month) = figures(st, scope).await?;
+    let structures = structure_lines(st, scope).await?;
     let perimeter = match scope {
         FigureScope::All => "Tout le programme".to_string(),
         FigureScope::Funder(f) => st
