@@ -251,9 +251,10 @@ pub fn coop_json(venue: &Venue, month: Month, list: &[WorkshopActivity]) -> Valu
     })
 }
 
-fn csv_cell(s: &str) -> String {
-    // Semicolon-separated for French spreadsheets; a cell starting like a formula is quoted
-    // with a leading apostrophe so no spreadsheet runs it.
+/// One cell of a semicolon-separated file for French spreadsheets: a cell starting like a
+/// formula gets a leading apostrophe so no spreadsheet runs it; a semicolon, quote or line
+/// break is quoted. For any text people typed.
+pub fn csv_cell(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {

@@ -235,12 +235,14 @@ impl Store {
         }
         // A staff member writes on the pages; an API token has none behind it.
         let via = if by_staff.is_some() { "page" } else { "api" };
-        sqlx::query(
+        // The revision as the upsert left it (0 when first written).
+        let revision: i64 = sqlx::query_scalar(
             "INSERT INTO workshop_records (workshop_id, attendance, duration_min, themes, equipment, recorded_at, by_staff, via) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (workshop_id) DO UPDATE SET attendance = excluded.attendance, duration_min = excluded.duration_min, \
              themes = excluded.themes, equipment = excluded.equipment, recorded_at = excluded.recorded_at, \
-             by_staff = excluded.by_staff, via = excluded.via, revision = workshop_records.revision + 1",
+             by_staff = excluded.by_staff, via = excluded.via, revision = workshop_records.revision + 1 \
+             RETURNING revision",
         )
         .bind(id)
         .bind(record.attendance)
@@ -250,7 +252,7 @@ impl Store {
         .bind(now.unix_ms())
         .bind(by_staff)
         .bind(via)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM workshop_record_participants WHERE workshop_id = $1")
             .bind(id)
@@ -272,13 +274,6 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        let revision = get_i64(
-            &sqlx::query("SELECT revision FROM workshop_records WHERE workshop_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?,
-            "revision",
-        )?;
         tx.commit().await?;
         Ok(StoredRecord {
             record: record.clone(),

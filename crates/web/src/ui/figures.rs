@@ -68,12 +68,13 @@ fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// `part` in hundredths of `whole`, rounded; none of nothing.
+fn percent(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
+}
+
 fn share(part: i64, whole: i64) -> String {
-    if whole <= 0 {
-        "—".into()
-    } else {
-        format!("{} %", (part * 100 + whole / 2) / whole)
-    }
+    percent(part, whole).map_or_else(|| "—".into(), |p| format!("{p} %"))
 }
 
 /// The steps of the funnel, in booklets, then the cheques.
@@ -285,11 +286,7 @@ async fn csv(st: &AppState, scope: FigureScope, q: &CsvQuery) -> Result<Response
         None | Some("entonnoir") => {
             let mut out = String::from("\u{feff}etape;nombre;part_des_carnets_achetes_pct\n");
             for (label, n) in steps(&funnel) {
-                let pct = if funnel.bought > 0 {
-                    ((n * 100 + funnel.bought / 2) / funnel.bought).to_string()
-                } else {
-                    String::new()
-                };
+                let pct = percent(n, funnel.bought).map_or_else(String::new, |p| p.to_string());
                 out.push_str(&format!("{label};{n};{pct}\n"));
             }
             out.push_str(&format!("Chèques utilisés;{};\n", funnel.cheques_used));
@@ -311,16 +308,14 @@ async fn csv(st: &AppState, scope: FigureScope, q: &CsvQuery) -> Result<Response
                 "\u{feff}structure;carnets_confies;carnets_remis;avec_atelier_reserve;avec_cheque_utilise\n",
             );
             for f in list {
-                // A structure's name is typed by people: no formula, no broken line.
-                let name = f.name.replace([';', '\n', '\r'], " ");
-                let name = if name.starts_with(['=', '+', '-', '@']) {
-                    format!("'{name}")
-                } else {
-                    name
-                };
+                // A structure's name is typed by people: never a formula, never a broken line.
                 out.push_str(&format!(
-                    "{name};{};{};{};{}\n",
-                    f.allocated, f.handed_out, f.booked, f.first_used
+                    "{};{};{};{};{}\n",
+                    passnum_app::activity::csv_cell(&f.name),
+                    f.allocated,
+                    f.handed_out,
+                    f.booked,
+                    f.first_used
                 ));
             }
             (out, "chiffres-structures.csv")
