@@ -77,6 +77,11 @@ impl Communes {
         self.by_code.is_empty()
     }
 
+    /// The commune a stored code names, if known.
+    pub fn by_insee(&self, code: &str) -> Option<&Commune> {
+        self.by_code.get(code.trim())
+    }
+
     /// The name of the commune a stored code names, if it is a known commune.
     pub fn name_of(&self, code: &str) -> Option<&'static str> {
         self.by_code.get(code.trim()).map(|c| c.name)

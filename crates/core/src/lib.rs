@@ -34,6 +34,7 @@ pub mod signature;
 pub mod siret;
 pub mod standard;
 pub mod standard_import;
+pub mod territory;
 pub mod text;
 pub mod venue;
 pub mod workshop;

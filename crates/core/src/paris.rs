@@ -34,6 +34,13 @@ pub fn local_date(ts: Timestamp) -> Date {
     t.to_offset(offset_at(t)).date()
 }
 
+/// The Paris calendar month of an instant as `YYYYMM` (202611 for November 2026): the key of
+/// the monthly figures, computed where the instant is written.
+pub fn month_key(ts: Timestamp) -> i64 {
+    let d = local_date(ts);
+    i64::from(d.year()) * 100 + i64::from(d.month() as u8)
+}
+
 /// The instant a Paris wall clock shows `time` on `date`. In the autumn hour that happens twice,
 /// the first; in the spring hour that does not exist, the instant an hour later on the clock.
 pub fn from_local(date: Date, time: Time) -> Timestamp {
@@ -115,6 +122,29 @@ pub fn format_date(d: Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_month_key_follows_the_paris_calendar() {
+        let at = |t: OffsetDateTime| Timestamp::from_offset_datetime(t);
+        // 30 November 23:30 UTC is already 1 December in Paris (UTC+1).
+        assert_eq!(
+            month_key(at(time::macros::datetime!(2026-11-30 23:30 UTC))),
+            202612
+        );
+        assert_eq!(
+            month_key(at(time::macros::datetime!(2026-11-30 22:59 UTC))),
+            202611
+        );
+        // 31 July 22:30 UTC is 1 August in Paris (UTC+2), 21:59 still July.
+        assert_eq!(
+            month_key(at(time::macros::datetime!(2026-07-31 22:30 UTC))),
+            202608
+        );
+        assert_eq!(
+            month_key(at(time::macros::datetime!(2026-07-31 21:59 UTC))),
+            202607
+        );
+    }
 
     #[test]
     fn a_paris_wall_clock_time_becomes_an_instant() {

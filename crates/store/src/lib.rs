@@ -11,6 +11,7 @@
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
 mod applications;
+mod bench_fixtures;
 mod bookings;
 mod candidate_files;
 mod candidates;
@@ -41,6 +42,7 @@ mod staff;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
+mod usage;
 mod venues;
 mod workshop_records;
 mod workshop_scans;
@@ -64,7 +66,10 @@ pub use corrections::Correction;
 pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
-pub use figures::{FigureScope, Funnel, MonthFigures, StructureFunnel};
+pub use figures::{
+    Cohort, FigureScope, Funnel, MonthFigures, MonthSpan, PublicLine, ServiceLine, StructureFunnel,
+    TerritoryLine, UsageDepth, VenueUsage,
+};
 pub use funders::{FUNDER_KINDS, Funder};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use housekeeping::{Purged, Retention};

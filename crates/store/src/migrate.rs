@@ -62,6 +62,10 @@ const SQLITE: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/sqlite/0019_redemption_booklet_index.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_figure_rollups.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -128,7 +132,14 @@ const POSTGRES: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/postgres/0019_redemption_booklet_index.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_figure_rollups.sql"),
+    ),
 ];
+
+/// The migration that creates `usage_months`, filled by a Rust step in the same transaction.
+const USAGE_ROLLUP_VERSION: i64 = 20;
 
 /// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.
 const PG_LOCK_KEY: i64 = 0x0070_6173_736e_756d;
@@ -209,6 +220,9 @@ async fn apply_pending(
         }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         tx.execute(sqlx::raw_sql(*sql)).await?;
+        if *version == USAGE_ROLLUP_VERSION {
+            crate::usage::backfill(&mut tx, engine).await?;
+        }
         if engine == Engine::Sqlite {
             let broken = sqlx::query("PRAGMA foreign_key_check")
                 .fetch_all(&mut *tx)

@@ -20,6 +20,8 @@ pub(crate) struct BatchWorkshops {
     /// The programme asks every scan to name a workshop.
     required: bool,
     views: HashMap<i64, WorkshopView>,
+    /// Each workshop's format, for the figures.
+    formats: HashMap<i64, &'static str>,
     /// (workshop, booklet) with a redemption in force.
     scanned: HashSet<(i64, i64)>,
     /// (workshop, booklet) with a place booked and not yet used.
@@ -70,6 +72,7 @@ pub(crate) async fn read(
         engine,
         required: workshop_required(tx, caches).await?,
         views: HashMap::new(),
+        formats: HashMap::new(),
         scanned: HashSet::new(),
         booked: HashSet::new(),
         walk_ins: HashMap::new(),
@@ -100,7 +103,9 @@ pub(crate) async fn read(
         match batch.views.get_mut(&id) {
             Some(v) => v.services.push(service),
             None => {
-                let mut v = workshop_row(&r)?.view();
+                let w = workshop_row(&r)?;
+                batch.formats.insert(id, w.format.as_str());
+                let mut v = w.view();
                 v.services.push(service);
                 batch.views.insert(id, v);
             }
@@ -143,6 +148,13 @@ pub(crate) async fn read(
 
 impl BatchWorkshops {
     /// Admits a scan whose cheque is good: its workshop's rules, then its seat.
+    /// The format code of a workshop of the batch ("none" without one).
+    pub(crate) fn format_of(&self, workshop: Option<i64>) -> &'static str {
+        workshop
+            .and_then(|w| self.formats.get(&w).copied())
+            .unwrap_or("none")
+    }
+
     pub(crate) fn admit(
         &mut self,
         req: &RedeemRequest,

@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use passnum_core::Timestamp;
-use passnum_store::{FigureScope, Funnel, MonthFigures, Outcome, both_engines};
+use passnum_store::{FigureScope, Funnel, MonthFigures, MonthSpan, Outcome, both_engines};
+
+const DAY_MS: i64 = 86_400_000;
 
 both_engines! {
     async fn the_funnel_counts_each_step_and_a_funder_sees_only_its_orders(db) {
@@ -58,33 +60,112 @@ both_engines! {
             cheques_paid: 0,
             paid_cents: 0,
         };
-        assert_eq!(s.funnel(FigureScope::Funder(w.funder.id)).await.unwrap(), expected);
-        assert_eq!(s.funnel(FigureScope::All).await.unwrap(), expected);
+        assert_eq!(s.funnel(&FigureScope::funder(w.funder.id)).await.unwrap(), expected);
+        assert_eq!(s.funnel(&FigureScope::All).await.unwrap(), expected);
         // Per structure: the CCAS holds booklets 1 and 2, hands out 1, whose cheques are used;
         // booklet 3 (stock, used) belongs to no structure.
-        let per = s.funnel_by_structure(FigureScope::Funder(w.funder.id)).await.unwrap();
-        assert_eq!(per, vec![passnum_store::StructureFunnel { distributor_id: ccas.0, name: "CCAS de Lyon".into(), allocated: 2, handed_out: 1, booked: 1, first_used: 1 }]);
+        let per = s.funnel_by_structure(&FigureScope::funder(w.funder.id)).await.unwrap();
+        assert_eq!(per, vec![passnum_store::StructureFunnel { distributor_id: ccas.0, name: "CCAS de Lyon".into(), allocated: 2, handed_out: 1, booked: 1, first_used: 1, cheques_used: 2 }]);
         // Another funder with an order of its own: each sees its own, the operator the sum.
         let other = s.create_funder("Département", "departement", t0()).await.unwrap();
         let o = s.create_order(other.id, &passnum_core::order::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
         assert_eq!(o.booklet_count, 2);
-        assert_eq!(s.funnel(FigureScope::Funder(other.id)).await.unwrap().bought, 2);
-        assert_eq!(s.funnel(FigureScope::Funder(w.funder.id)).await.unwrap(), expected);
-        assert_eq!(s.funnel(FigureScope::All).await.unwrap().bought, 5);
-        assert!(s.funnel_by_structure(FigureScope::Funder(other.id)).await.unwrap().is_empty());
+        assert_eq!(s.funnel(&FigureScope::funder(other.id)).await.unwrap().bought, 2);
+        assert_eq!(s.funnel(&FigureScope::funder(w.funder.id)).await.unwrap(), expected);
+        assert_eq!(s.funnel(&FigureScope::All).await.unwrap().bought, 5);
+        assert!(s.funnel_by_structure(&FigureScope::funder(other.id)).await.unwrap().is_empty());
 
-        // Month by month: [t0 - 1 day, t0 + 20 days) and [t0 + 20 days, t0 + 40 days).
-        let edges = [t0().plus_ms(-86_400_000), t0().plus_ms(20 * 86_400_000), t0().plus_ms(40 * 86_400_000)];
-        let months = s.monthly_figures(FigureScope::Funder(w.funder.id), &edges).await.unwrap();
-        assert_eq!(months, vec![
+        // Month by month, Paris months: June and July 2026 (t0 is 15 June).
+        let span = |key, from: (i32, u8), to: (i32, u8)| {
+            let edge = |(y, m): (i32, u8)| passnum_core::paris::from_local(
+                time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), 1).unwrap(), time::Time::MIDNIGHT);
+            MonthSpan { key, from: edge(from), to: edge(to) }
+        };
+        let months = [span(202606, (2026, 6), (2026, 7)), span(202607, (2026, 7), (2026, 8))];
+        assert_eq!(s.monthly_figures(&FigureScope::funder(w.funder.id), &months).await.unwrap(), vec![
             MonthFigures { handed_out: 1, cheques_used: 2, used_cents: 2000 },
             MonthFigures { handed_out: 0, cheques_used: 1, used_cents: 1000 },
         ]);
-        assert_eq!(s.monthly_figures(FigureScope::Funder(other.id), &edges).await.unwrap(), vec![MonthFigures::default(); 2]);
-        // An edge belongs to the period it opens: a redemption exactly at an edge counts once.
-        let at_edge = [june, july, july.plus_ms(1)];
-        let split = s.monthly_figures(FigureScope::All, &at_edge).await.unwrap();
-        assert_eq!((split[0].cheques_used, split[1].cheques_used), (2, 1));
-        assert!(s.monthly_figures(FigureScope::All, &[Timestamp::from_unix_ms(0)]).await.unwrap().is_empty());
+        assert_eq!(s.monthly_figures(&FigureScope::funder(other.id), &months).await.unwrap(), vec![MonthFigures::default(); 2]);
+        assert!(s.monthly_figures(&FigureScope::All, &[]).await.unwrap().is_empty());
+
+        // Depth: the one booklet handed out has two cheques used, the first an hour after its
+        // handout; 30 days later it counts among the booklets handed out a month ago, used.
+        let depth = s.usage_depth(&FigureScope::funder(w.funder.id), t0().plus_ms(31 * DAY_MS), 10).await.unwrap();
+        assert_eq!(depth.by_cheques.iter().sum::<i64>(), 1);
+        assert_eq!(depth.by_cheques[2], 1);
+        assert_eq!(depth.first_use_days, vec![(0, 1)]);
+        assert_eq!(depth.median_first_use_days(), Some(0));
+        assert_eq!((depth.handed_30, depth.untouched_30, depth.handed_90), (1, 0, 0));
+        let cohorts = s.cohorts(&FigureScope::All, &months).await.unwrap();
+        assert_eq!(cohorts[0], passnum_store::Cohort { handed_out: 1, first_used: 1, cheques_used: 2 });
+        assert_eq!(cohorts[1], passnum_store::Cohort::default());
+        // Territory and public of the person; venue and service of the cheques.
+        let communes = s.figures_by_commune(&FigureScope::All).await.unwrap();
+        assert_eq!(communes, vec![passnum_store::TerritoryLine { code: "69123".into(), handed_out: 1, first_used: 1, cheques_used: 2, used_cents: 2000 }]);
+        let venues = s.figures_by_venue(&FigureScope::funder(w.funder.id)).await.unwrap();
+        assert_eq!(venues.iter().map(|v| (v.venue_id, v.cheques_used, v.cheques_paid)).collect::<Vec<_>>(), vec![(w.lyon.id.0, 3, 0)]);
+        let services = s.figures_by_service(&FigureScope::All).await.unwrap();
+        assert_eq!(services.iter().map(|l| (l.service_code.as_str(), l.format.as_str(), l.cheques_used)).collect::<Vec<_>>(), vec![("2.1.07", "none", 3)]);
+        assert!(s.figures_by_venue(&FigureScope::funder(other.id)).await.unwrap().is_empty());
+        assert!(s.figures_by_venue(&FigureScope::Funders(vec![])).await.unwrap().is_empty());
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+    }
+}
+
+both_engines! {
+    async fn the_rollups_follow_workshops_rollbacks_and_payments_and_recount_the_same(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let plan = passnum_core::workshop::WorkshopPlan {
+            format: passnum_core::workshop::WorkshopFormat::Individual,
+            title: "Rendez-vous".into(),
+            services: vec!["2.1.07".into()],
+            level: passnum_core::workshop::Level::Beginner,
+            time: time::macros::time!(9:00),
+            dates: vec![time::macros::date!(2026 - 06 - 15)],
+            duration_min: 60,
+            place: passnum_core::workshop::Place::AtVenue,
+            capacity: 4,
+            mediator: String::new(),
+            accessibility: String::new(),
+        };
+        let ws = s.create_workshops(w.lyon.id, &plan, t0().plus_ms(-30 * DAY_MS)).await.unwrap().remove(0);
+        let at = t0();
+        let mut req = redeem_req(&w.lyon, w.codes[0], at);
+        req.workshop_id = Some(ws.id);
+        let first = match s.redeem(req).await.unwrap().outcome { Outcome::Accepted(r) => r, o => panic!("{o:?}") };
+        for i in [1, 10, 11] {
+            assert!(matches!(s.redeem(redeem_req(&w.villeurbanne, w.codes[i], at)).await.unwrap().outcome, Outcome::Accepted(_)));
+        }
+        s.rollback(passnum_store::RollbackRequest { venue_id: w.lyon.id, redemption_id: first.id, now: at, idempotency: None }).await.unwrap();
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+        let services = s.figures_by_service(&FigureScope::All).await.unwrap();
+        assert_eq!(services.iter().map(|l| (l.format.as_str(), l.cheques_used)).collect::<Vec<_>>(), vec![("none", 3)]);
+        // Scanned again for the workshop: counted under its format.
+        let mut req = redeem_req(&w.lyon, w.codes[0], at.plus_ms(60_000));
+        req.workshop_id = Some(ws.id);
+        assert!(matches!(s.redeem(req).await.unwrap().outcome, Outcome::Accepted(_)));
+        let services = s.figures_by_service(&FigureScope::All).await.unwrap();
+        assert_eq!(services.iter().map(|l| (l.format.as_str(), l.cheques_used)).collect::<Vec<_>>(), vec![("individual", 1), ("none", 3)]);
+        // Paid: a run over Villeurbanne's three cheques.
+        let details = passnum_core::BankDetails::parse("FR7630006000011234567890189", "AGRIFRPP", "Villeurbanne").unwrap();
+        let acct = s.set_bank_account(w.villeurbanne.id, &details, t0()).await.unwrap();
+        s.confirm_bank_account(w.villeurbanne.id, acct.id, t0()).await.unwrap();
+        let fee = passnum_core::payment::FeeRate::default();
+        let later = t0().plus_ms(2 * DAY_MS);
+        let run = s.create_payment_run(time::macros::date!(2026 - 06 - 15), fee, later).await.unwrap();
+        s.confirm_payment_run(run.id, later).await.unwrap();
+        let f = s.funnel(&FigureScope::All).await.unwrap();
+        assert_eq!((f.cheques_used, f.cheques_paid, f.paid_cents), (4, 3, 3000));
+        let venues = s.figures_by_venue(&FigureScope::All).await.unwrap();
+        assert_eq!(venues.iter().map(|v| (v.venue_id, v.cheques_used, v.cheques_paid)).collect::<Vec<_>>(),
+            vec![(w.villeurbanne.id.0, 3, 3), (w.lyon.id.0, 1, 0)]);
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+        // A rollup tampered with is found.
+        sqlx::query("UPDATE booklets SET cheques_used = cheques_used + 1 WHERE id = (SELECT MIN(id) FROM booklets)").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE usage_paid SET cents = cents + 1").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }

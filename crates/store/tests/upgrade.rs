@@ -124,3 +124,72 @@ async fn catalogues_upgrade_on_sqlite() {
 async fn catalogues_upgrade_on_postgres() {
     upgrade_fills_the_empty_catalogues_of_qualified_venues(TestEngine::Postgres).await;
 }
+
+/// Migration 20 fills the figures' rollups from the books already there: the booklets'
+/// counters, the cheques used per Paris month (a Rust step) and what runs paid.
+async fn upgrade_fills_the_figure_rollups(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 19).await;
+    // 30 June 22:30 UTC is 1 July in Paris.
+    let july_first = 1_782_858_600_000_i64;
+    for sql in [
+        "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
+         ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES (1, 'issued', 1, 3, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000)",
+        "INSERT INTO booklets (order_id, number, booking_code) VALUES (1, 1, 'ABCDEFGH')",
+        "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES \
+         (1, 1, 1, 'AAAAAAAAAAAAAA1', 'paid', 1000), (1, 1, 2, 'AAAAAAAAAAAAAA2', 'redeemed', 1000), \
+         (1, 1, 3, 'AAAAAAAAAAAAAA3', 'issued', 1000)",
+        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES ('73282932000074', 'Lieu', '69123', 'qualified', 1000)",
+        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at, rolled_back_at) VALUES \
+         (1, 1, '2.1.07', 1000, 1782000000000, NULL), (2, 1, '2.1.07', 1000, 1782858600000, NULL), \
+         (3, 1, '2.1.07', 1000, 1782000000000, 1782000001000)",
+        "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at, confirmed_at) VALUES \
+         (1, 'FR7630006000011234567890189', 'AGRIFRPP', 'Lieu', 1000, 1000)",
+        "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, confirmed_at) VALUES ('2026-06-30', 'confirmed', 0, 1000, 1000)",
+        "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
+         VALUES (1, 1, 1, 1, 1, 1000, 0)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&old.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let db = old.upgrade().await;
+    let s = &db.store;
+    assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+    let f = s.funnel(&passnum_store::FigureScope::All).await.unwrap();
+    assert_eq!(
+        (f.first_used, f.cheques_used, f.cheques_paid, f.paid_cents),
+        (1, 2, 1, 1000)
+    );
+    let june = passnum_store::MonthSpan {
+        key: 202606,
+        from: passnum_core::Timestamp::from_unix_ms(1_780_264_800_000),
+        to: passnum_core::Timestamp::from_unix_ms(july_first),
+    };
+    let july = passnum_store::MonthSpan {
+        key: 202607,
+        from: june.to,
+        to: passnum_core::Timestamp::from_unix_ms(july_first + 31 * 86_400_000),
+    };
+    let months = s
+        .monthly_figures(&passnum_store::FigureScope::All, &[june, july])
+        .await
+        .unwrap();
+    assert_eq!(
+        months.iter().map(|m| m.cheques_used).collect::<Vec<_>>(),
+        [1, 1]
+    );
+}
+
+#[tokio::test]
+async fn figure_rollups_upgrade_on_sqlite() {
+    upgrade_fills_the_figure_rollups(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn figure_rollups_upgrade_on_postgres() {
+    upgrade_fills_the_figure_rollups(TestEngine::Postgres).await;
+}

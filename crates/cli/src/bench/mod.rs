@@ -17,6 +17,7 @@ use crate::now;
 
 mod directory;
 mod distribution;
+mod figures;
 mod import;
 mod pages;
 mod payment_run;

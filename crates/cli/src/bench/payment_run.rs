@@ -108,43 +108,8 @@ pub(super) async fn bench_payment_run(
     bench_figures(store, funder.id).await
 }
 
-/// The "Chiffres" pages' reads over the same books (the cheques just paid): the funnel and the
-/// twelve months, for the funder and for the whole programme, 20 times each; medians.
+/// The "Chiffres" pages' reads over the same books (the cheques just paid): every view's
+/// statements, for the funder and for the whole programme, 20 times each; medians.
 async fn bench_figures(store: &Store, funder: passnum_core::FunderId) -> anyhow::Result<()> {
-    use passnum_store::FigureScope;
-    let now = now();
-    let mut edges = vec![];
-    let mut m = passnum_app::activity::Month::of(now);
-    for _ in 0..12 {
-        edges.push(m.bounds().1);
-        m = m.previous();
-    }
-    edges.push(m.bounds().1);
-    edges.reverse();
-    for (name, scope) in [
-        ("funder", FigureScope::Funder(funder)),
-        ("all", FigureScope::All),
-    ] {
-        let mut funnel = vec![];
-        let mut months = vec![];
-        for _ in 0..20 {
-            let t = Instant::now();
-            let f = store.funnel(scope).await?;
-            funnel.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            store.monthly_figures(scope, &edges).await?;
-            months.push(t.elapsed().as_secs_f64() * 1000.0);
-            anyhow::ensure!(f.cheques_used > 0, "no cheque used in the books");
-        }
-        funnel.sort_by(f64::total_cmp);
-        months.sort_by(f64::total_cmp);
-        println!(
-            "| figures ({name}) | {:?} | funnel + 12 months | 20 | median {:.1} ms | funnel {:.1} ms, months {:.1} ms |",
-            store.engine(),
-            funnel[10] + months[10],
-            funnel[10],
-            months[10]
-        );
-    }
-    Ok(())
+    super::figures::bench_views(store, funder).await
 }

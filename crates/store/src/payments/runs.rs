@@ -344,6 +344,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        crate::usage::add_paid(&mut tx, id).await?;
         if paid != items as u64 || payouts != items as u64 {
             return Err(StoreError::corrupt(format!(
                 "virement {id} : {items} chèques, {paid} marqués payés, {payouts} paiements enregistrés"

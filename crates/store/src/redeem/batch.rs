@@ -2,6 +2,8 @@
 //! in arrival order with core's checks, write the accepted ones with multi-row statements,
 //! record the idempotency outcomes, commit.
 
+use std::collections::BTreeMap;
+
 use super::worker::Ctx;
 use super::*;
 
@@ -82,6 +84,8 @@ pub(super) async fn run_batch(
         crate::workshop_scans::read(&mut tx, ctx.engine, &ctx.caches, reqs, &pairs).await?;
     let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues, &mut workshops).await?;
     let ids = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
+    let (months, booklets) = rollups(&decisions.pending, &workshops);
+    crate::usage::add(&mut tx, ctx.engine, &months, &booklets).await?;
     workshops.write(&mut tx, &ids).await?;
     let results = outcomes(decisions.pending, &ids);
     // Outcomes are stored under their idempotency keys before the commit.
@@ -359,6 +363,49 @@ async fn write_accepted(
         .unwrap_or(Timestamp::from_unix_ms(0));
     post(&mut *tx, &ctx.caches, ctx.engine, &transfers, latest).await?;
     Ok(ids)
+}
+
+/// What the accepted redemptions add to the figures' rollups.
+#[allow(clippy::type_complexity)]
+fn rollups(
+    pending: &[Pending],
+    workshops: &crate::workshop_scans::BatchWorkshops,
+) -> (
+    BTreeMap<crate::usage::UsageKey, (i64, i64)>,
+    BTreeMap<i64, crate::usage::BookletUse>,
+) {
+    let mut months: BTreeMap<crate::usage::UsageKey, (i64, i64)> = BTreeMap::new();
+    let mut booklets: BTreeMap<i64, crate::usage::BookletUse> = BTreeMap::new();
+    for p in pending {
+        let Pending::Accepted {
+            booklet_id, draft, ..
+        } = p
+        else {
+            continue;
+        };
+        let key = crate::usage::UsageKey {
+            order_id: draft.order_id.0,
+            venue_id: draft.venue_id.0,
+            service_code: draft.service_code.clone(),
+            format: workshops.format_of(draft.workshop_id),
+            month: passnum_core::paris::month_key(draft.redeemed_at),
+        };
+        let line = months.entry(key).or_default();
+        line.0 += 1;
+        line.1 += draft.amount_cents;
+        let at = draft.redeemed_at.unix_ms();
+        let b = booklets
+            .entry(*booklet_id)
+            .or_insert(crate::usage::BookletUse {
+                cheques: 0,
+                cents: 0,
+                first_at: at,
+            });
+        b.cheques += 1;
+        b.cents += draft.amount_cents;
+        b.first_at = b.first_at.min(at);
+    }
+    (months, booklets)
 }
 
 /// Step 5: each request's outcome; `None` for a follower of an earlier request with its key.

@@ -322,8 +322,10 @@ fn figure_routes() -> Router<AppState> {
         )
         .route("/commanditaire/chiffres", get(figures::funder_page))
         .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
+        .route("/commanditaire/chiffres.xlsx", get(figures::funder_xlsx))
         .route("/operateur/chiffres", get(figures::operator_page))
         .route("/operateur/chiffres.csv", get(figures::operator_csv))
+        .route("/operateur/chiffres.xlsx", get(figures::operator_xlsx))
 }
 
 fn workshop_routes() -> Router<AppState> {

@@ -1,0 +1,253 @@
+//! The figures broken down: by distributing structure, by commune of the person (grouped into
+//! territories by the caller), by priority public, by venue, by service and workshop format.
+
+use std::collections::HashMap;
+
+use super::{FigureScope, Sql, sum, sum_if};
+use crate::rows::{get_i64, get_opt_string, get_string};
+use crate::{Store, StoreError};
+
+/// The funnel of the booklets entrusted to one distributing structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructureFunnel {
+    pub distributor_id: i64,
+    pub name: String,
+    pub allocated: i64,
+    pub handed_out: i64,
+    pub booked: i64,
+    pub first_used: i64,
+    pub cheques_used: i64,
+}
+
+/// Booklets handed out to people of one commune (or with one public), and their use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TerritoryLine {
+    pub code: String,
+    pub handed_out: i64,
+    pub first_used: i64,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+}
+
+/// The same, for one priority public (a person may be counted under several).
+pub type PublicLine = TerritoryLine;
+
+/// Cheques used at one venue, and paid to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VenueUsage {
+    pub venue_id: i64,
+    pub name: String,
+    pub commune_insee: String,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+    pub cheques_paid: i64,
+    pub paid_cents: i64,
+}
+
+/// Cheques used for one service of the référentiel in one workshop format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceLine {
+    pub service_code: String,
+    pub service_name: String,
+    pub level: i64,
+    pub level_name: String,
+    pub category_code: String,
+    pub category_name: String,
+    /// "individual", "collective", or "none" (scanned without a workshop).
+    pub format: String,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+}
+
+/// Most lines of a list (structures, venues), the largest first.
+pub const MAX_LINES: i64 = 500;
+
+fn territory_line(r: &sqlx::any::AnyRow, code: &str) -> Result<TerritoryLine, StoreError> {
+    Ok(TerritoryLine {
+        code: get_string(r, code)?,
+        handed_out: get_i64(r, "handed_out")?,
+        first_used: get_i64(r, "first_used")?,
+        cheques_used: get_i64(r, "used")?,
+        used_cents: get_i64(r, "used_cents")?,
+    })
+}
+
+impl Store {
+    /// The funnel per distributing structure, the structures with the most booklets first: one
+    /// pass over the booklets, one over the bookings.
+    pub async fn funnel_by_structure(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<StructureFunnel>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT d.id, d.name, COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used \
+             FROM booklets b JOIN distributors d ON d.id = b.distributor_id WHERE 1 = 1{} \
+             GROUP BY d.id, d.name ORDER BY allocated DESC, d.name LIMIT {MAX_LINES}",
+            sum_if("b.handed_out_at IS NOT NULL", "1"),
+            sum_if("b.cheques_used > 0", "1"),
+            sum("b.cheques_used"),
+            q.scope(scope, "b.order_id")
+        );
+        let mut lines = q
+            .query(text)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StructureFunnel {
+                    distributor_id: get_i64(r, "id")?,
+                    name: get_string(r, "name")?,
+                    allocated: get_i64(r, "allocated")?,
+                    handed_out: get_i64(r, "handed_out")?,
+                    booked: 0,
+                    first_used: get_i64(r, "first_used")?,
+                    cheques_used: get_i64(r, "used")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT b.distributor_id, COUNT(DISTINCT k.booklet_id) AS booked FROM bookings k \
+             JOIN booklets b ON b.id = k.booklet_id WHERE k.status <> 'cancelled' \
+             AND b.distributor_id IS NOT NULL{} GROUP BY b.distributor_id",
+            q.scope(scope, "b.order_id")
+        );
+        let mut booked: HashMap<i64, i64> = HashMap::new();
+        for r in q.query(text).fetch_all(&mut *conn).await? {
+            booked.insert(get_i64(&r, "distributor_id")?, get_i64(&r, "booked")?);
+        }
+        for l in &mut lines {
+            l.booked = booked.get(&l.distributor_id).copied().unwrap_or(0);
+        }
+        Ok(lines)
+    }
+
+    /// Booklets handed out per commune of residence, with their use.
+    pub async fn figures_by_commune(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<TerritoryLine>, StoreError> {
+        self.handouts_grouped(scope, "h.commune_insee").await
+    }
+
+    /// Booklets handed out per set of priority publics as recorded (codes joined by commas);
+    /// the caller splits them.
+    pub async fn figures_by_publics(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<PublicLine>, StoreError> {
+        self.handouts_grouped(scope, "h.publics").await
+    }
+
+    async fn handouts_grouped(
+        &self,
+        scope: &FigureScope,
+        column: &str,
+    ) -> Result<Vec<TerritoryLine>, StoreError> {
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT {column} AS code, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
+             FROM handouts h JOIN booklets b ON b.id = h.booklet_id WHERE 1 = 1{} GROUP BY {column}",
+            sum_if("b.cheques_used > 0", "1"),
+            sum("b.cheques_used"),
+            sum("b.used_cents"),
+            q.scope(scope, "h.order_id")
+        );
+        q.query(text)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| territory_line(r, "code"))
+            .collect()
+    }
+
+    /// Cheques used and paid per venue, the busiest first.
+    pub async fn figures_by_venue(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<VenueUsage>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT u.venue_id, v.name, v.commune_insee, {} AS used, {} AS used_cents \
+             FROM usage_months u JOIN venues v ON v.id = u.venue_id WHERE u.cheques > 0{} \
+             GROUP BY u.venue_id, v.name, v.commune_insee ORDER BY used DESC, v.name LIMIT {MAX_LINES}",
+            sum("u.cheques"),
+            sum("u.cents"),
+            q.scope(scope, "u.order_id")
+        );
+        let mut lines = q
+            .query(text)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(VenueUsage {
+                    venue_id: get_i64(r, "venue_id")?,
+                    name: get_string(r, "name")?,
+                    commune_insee: get_string(r, "commune_insee")?,
+                    cheques_used: get_i64(r, "used")?,
+                    used_cents: get_i64(r, "used_cents")?,
+                    cheques_paid: 0,
+                    paid_cents: 0,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT u.venue_id, {} AS n, {} AS cents FROM usage_paid u WHERE 1 = 1{} GROUP BY u.venue_id",
+            sum("u.cheques"),
+            sum("u.cents"),
+            q.scope(scope, "u.order_id")
+        );
+        let mut paid: HashMap<i64, (i64, i64)> = HashMap::new();
+        for r in q.query(text).fetch_all(&mut *conn).await? {
+            paid.insert(
+                get_i64(&r, "venue_id")?,
+                (get_i64(&r, "n")?, get_i64(&r, "cents")?),
+            );
+        }
+        for l in &mut lines {
+            (l.cheques_paid, l.paid_cents) = paid.get(&l.venue_id).copied().unwrap_or((0, 0));
+        }
+        Ok(lines)
+    }
+
+    /// Cheques used per service of the référentiel and workshop format.
+    pub async fn figures_by_service(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<ServiceLine>, StoreError> {
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT u.service_code, u.format, s.name, s.level, s.level_name, s.category_code, s.category_name, \
+             {} AS used, {} AS used_cents FROM usage_months u LEFT JOIN services s ON s.code = u.service_code \
+             WHERE u.cheques > 0{} GROUP BY u.service_code, u.format, s.name, s.level, s.level_name, s.category_code, s.category_name \
+             ORDER BY u.service_code, u.format",
+            sum("u.cheques"),
+            sum("u.cents"),
+            q.scope(scope, "u.order_id")
+        );
+        q.query(text)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let code = get_string(r, "service_code")?;
+                Ok(ServiceLine {
+                    service_name: get_opt_string(r, "name")?.unwrap_or_else(|| code.clone()),
+                    level: crate::rows::get_opt_i64(r, "level")?.unwrap_or(0),
+                    level_name: get_opt_string(r, "level_name")?.unwrap_or_default(),
+                    category_code: get_opt_string(r, "category_code")?.unwrap_or_default(),
+                    category_name: get_opt_string(r, "category_name")?.unwrap_or_default(),
+                    format: get_string(r, "format")?,
+                    cheques_used: get_i64(r, "used")?,
+                    used_cents: get_i64(r, "used_cents")?,
+                    service_code: code,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,233 @@
+//! The programme's figures for a perimeter (everything, or some funders' orders): the funnel
+//! from booklets bought to cheques paid, month by month, and broken down by structure,
+//! territory, public, venue, service and format, with how deeply and how soon booklets are
+//! used. Counts only, never a person.
+//!
+//! Every query reads the rollups kept in the same transactions as the events (see
+//! `crate::usage`): the booklets' own counters, `usage_months` and `usage_paid`; never the
+//! cheques or the redemptions, whose cost grows with the books.
+
+mod breakdowns;
+mod usage_depth;
+
+pub use breakdowns::{PublicLine, ServiceLine, StructureFunnel, TerritoryLine, VenueUsage};
+pub use usage_depth::{Cohort, UsageDepth};
+
+use passnum_core::{FunderId, Timestamp};
+use sqlx::Any;
+
+use crate::rows::get_i64;
+use crate::{Engine, Store, StoreError};
+
+/// Whose figures: the operator sees all, a funder its own orders, an observer the funders it
+/// is granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FigureScope {
+    All,
+    Funders(Vec<FunderId>),
+}
+
+impl FigureScope {
+    pub fn funder(f: FunderId) -> Self {
+        Self::Funders(vec![f])
+    }
+}
+
+/// From booklets bought to cheques paid. Steps are counted independently: a booklet of the
+/// funder's stock may be used without having been handed out (that is an anomaly to look at,
+/// not a count to hide).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Funnel {
+    pub bought: i64,
+    pub allocated: i64,
+    pub handed_out: i64,
+    /// Booklets with a place booked in a workshop (any time, not cancelled).
+    pub booked: i64,
+    /// Booklets with at least one cheque used.
+    pub first_used: i64,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+    pub cheques_paid: i64,
+    pub paid_cents: i64,
+}
+
+/// One Paris calendar month: its key (YYYYMM) and its edges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthSpan {
+    pub key: i64,
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// One month of activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthFigures {
+    pub handed_out: i64,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+}
+
+/// A statement under construction: placeholders numbered for PostgreSQL, anonymous for SQLite,
+/// and their values (all integers) in the order they appear in the text.
+pub(crate) struct Sql {
+    engine: Engine,
+    binds: Vec<i64>,
+}
+
+impl Sql {
+    pub(crate) fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            binds: vec![],
+        }
+    }
+    /// A placeholder for `v`; call it in the order the text is written.
+    pub(crate) fn p(&mut self, v: i64) -> String {
+        self.binds.push(v);
+        match self.engine {
+            Engine::Sqlite => "?".into(),
+            Engine::Postgres => format!("${}", self.binds.len()),
+        }
+    }
+    /// ` AND <order_col> IN (the scope's orders)`, or nothing for the whole programme.
+    pub(crate) fn scope(&mut self, scope: &FigureScope, order_col: &str) -> String {
+        match scope {
+            FigureScope::All => String::new(),
+            FigureScope::Funders(f) if f.is_empty() => " AND 1 = 0".into(),
+            FigureScope::Funders(f) => {
+                let marks: Vec<String> = f.iter().map(|id| self.p(id.0)).collect();
+                format!(
+                    " AND {order_col} IN (SELECT id FROM orders WHERE funder_id IN ({}))",
+                    marks.join(", ")
+                )
+            }
+        }
+    }
+    pub(crate) fn query(
+        self,
+        text: String,
+    ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        for v in self.binds {
+            q = q.bind(v);
+        }
+        q
+    }
+}
+
+/// `SUM(CASE WHEN <cond> THEN <what> ELSE 0 END)` as a BIGINT on both engines (PostgreSQL sums
+/// integers as NUMERIC), 0 over no row.
+pub(crate) fn sum_if(cond: &str, what: &str) -> String {
+    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN {what} ELSE 0 END), 0) AS BIGINT)")
+}
+
+pub(crate) fn sum(what: &str) -> String {
+    format!("CAST(COALESCE(SUM({what}), 0) AS BIGINT)")
+}
+
+impl Store {
+    /// The funnel of `scope`, in three statements over the rollups (booklets, bookings, paid).
+    pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT COUNT(*) AS bought, {} AS allocated, {} AS handed_out, {} AS first_used, \
+             {} AS used, {} AS used_cents FROM booklets b WHERE 1 = 1{}",
+            sum_if("b.distributor_id IS NOT NULL", "1"),
+            sum_if("b.handed_out_at IS NOT NULL", "1"),
+            sum_if("b.cheques_used > 0", "1"),
+            sum("b.cheques_used"),
+            sum("b.used_cents"),
+            q.scope(scope, "b.order_id")
+        );
+        let b = q.query(text).fetch_one(&mut *conn).await?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT COUNT(DISTINCT k.booklet_id) AS booked FROM bookings k \
+             JOIN booklets b ON b.id = k.booklet_id WHERE k.status <> 'cancelled'{}",
+            q.scope(scope, "b.order_id")
+        );
+        let k = q.query(text).fetch_one(&mut *conn).await?;
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT {} AS paid, {} AS paid_cents FROM usage_paid u WHERE 1 = 1{}",
+            sum("u.cheques"),
+            sum("u.cents"),
+            q.scope(scope, "u.order_id")
+        );
+        let p = q.query(text).fetch_one(&mut *conn).await?;
+        Ok(Funnel {
+            bought: get_i64(&b, "bought")?,
+            allocated: get_i64(&b, "allocated")?,
+            handed_out: get_i64(&b, "handed_out")?,
+            booked: get_i64(&k, "booked")?,
+            first_used: get_i64(&b, "first_used")?,
+            cheques_used: get_i64(&b, "used")?,
+            used_cents: get_i64(&b, "used_cents")?,
+            cheques_paid: get_i64(&p, "paid")?,
+            paid_cents: get_i64(&p, "paid_cents")?,
+        })
+    }
+
+    /// Whether the perimeter has an order yet (the orders are few: no rollup needed).
+    pub async fn figures_have_orders(&self, scope: &FigureScope) -> Result<bool, StoreError> {
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT COUNT(*) AS n FROM orders o WHERE 1 = 1{}",
+            q.scope(scope, "o.id")
+        );
+        Ok(get_i64(&q.query(text).fetch_one(self.pool()).await?, "n")? > 0)
+    }
+
+    /// Booklets handed out and cheques used (redemptions in force) in each of `months`: the
+    /// handouts in one pass over the booklets, the cheques from `usage_months`.
+    pub async fn monthly_figures(
+        &self,
+        scope: &FigureScope,
+        months: &[MonthSpan],
+    ) -> Result<Vec<MonthFigures>, StoreError> {
+        let (Some(first), Some(last)) = (months.first(), months.last()) else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![MonthFigures::default(); months.len()];
+        let mut conn = self.pool().acquire().await?;
+        let mut q = Sql::new(self.engine());
+        let mut columns = vec![];
+        for (i, m) in months.iter().enumerate() {
+            let cond = format!(
+                "b.handed_out_at >= {} AND b.handed_out_at < {}",
+                q.p(m.from.unix_ms()),
+                q.p(m.to.unix_ms())
+            );
+            columns.push(format!("{} AS n{i}", sum_if(&cond, "1")));
+        }
+        let text = format!(
+            "SELECT {} FROM booklets b WHERE b.handed_out_at >= {}{}",
+            columns.join(", "),
+            q.p(first.from.unix_ms()),
+            q.scope(scope, "b.order_id")
+        );
+        let row = q.query(text).fetch_one(&mut *conn).await?;
+        for (i, m) in out.iter_mut().enumerate() {
+            m.handed_out = get_i64(&row, &format!("n{i}"))?;
+        }
+        let mut q = Sql::new(self.engine());
+        let text = format!(
+            "SELECT u.month, {} AS n, {} AS cents FROM usage_months u \
+             WHERE u.month >= {} AND u.month <= {}{} GROUP BY u.month",
+            sum("u.cheques"),
+            sum("u.cents"),
+            q.p(first.key),
+            q.p(last.key),
+            q.scope(scope, "u.order_id")
+        );
+        for r in q.query(text).fetch_all(&mut *conn).await? {
+            let key = get_i64(&r, "month")?;
+            if let Some(i) = months.iter().position(|m| m.key == key) {
+                out[i].cheques_used = get_i64(&r, "n")?;
+                out[i].used_cents = get_i64(&r, "cents")?;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,315 @@
+//! The figures' rollups, written in the same transaction as the events they count: per booklet
+//! (cheques in force, their sum, the first use) and per order × venue × service × workshop
+//! format × Paris month (`usage_months`), and what payment runs paid (`usage_paid`). A
+//! dashboard reads these small tables instead of a million cheques; [`Store::figures_check`]
+//! recounts them from the rows.
+
+use std::collections::BTreeMap;
+
+use passnum_core::{Timestamp, paris};
+use sqlx::Any;
+
+use crate::rows::{get_i64, get_string, value_rows};
+use crate::{Engine, Store, StoreError};
+
+/// One line of `usage_months`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct UsageKey {
+    pub order_id: i64,
+    pub venue_id: i64,
+    pub service_code: String,
+    /// "none" for a cheque scanned without a workshop.
+    pub format: &'static str,
+    pub month: i64,
+}
+
+/// Counts to add to a booklet: cheques, cents, and the instant of the earliest one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BookletUse {
+    pub cheques: i64,
+    pub cents: i64,
+    pub first_at: i64,
+}
+
+/// Adds accepted redemptions: one upsert for the months, one update for the booklets. Keys go
+/// in sorted order so that two batches touching the same lines lock them in the same order.
+pub(crate) async fn add(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    months: &BTreeMap<UsageKey, (i64, i64)>,
+    booklets: &BTreeMap<i64, BookletUse>,
+) -> Result<(), StoreError> {
+    if !months.is_empty() {
+        let sql = format!(
+            "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents) VALUES {} \
+             ON CONFLICT (order_id, venue_id, service_code, format, month) DO UPDATE SET \
+             cheques = usage_months.cheques + excluded.cheques, cents = usage_months.cents + excluded.cents",
+            value_rows(engine, months.len(), 7)
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for (k, (n, cents)) in months {
+            q = q
+                .bind(k.order_id)
+                .bind(k.venue_id)
+                .bind(k.service_code.as_str())
+                .bind(k.format)
+                .bind(k.month)
+                .bind(*n)
+                .bind(*cents);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    if booklets.is_empty() {
+        return Ok(());
+    }
+    if engine == Engine::Postgres {
+        // Rows locked in id order first: an UPDATE … FROM takes them in the join's order.
+        let sql = format!(
+            "SELECT id FROM booklets WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            crate::rows::placeholders(engine, 0, booklets.len())
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for id in booklets.keys() {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *tx).await?;
+    }
+    let sql = format!(
+        "UPDATE booklets SET cheques_used = booklets.cheques_used + v.column2, \
+         used_cents = booklets.used_cents + v.column3, \
+         first_used_at = COALESCE(booklets.first_used_at, v.column4) \
+         FROM (VALUES {}) AS v WHERE booklets.id = v.column1",
+        value_rows(engine, booklets.len(), 4)
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for (id, u) in booklets {
+        q = q.bind(*id).bind(u.cheques).bind(u.cents).bind(u.first_at);
+    }
+    let n = q.execute(&mut *tx).await?.rows_affected();
+    if n != booklets.len() as u64 {
+        return Err(StoreError::corrupt("carnet introuvable pour ses chiffres"));
+    }
+    Ok(())
+}
+
+/// Takes a redemption just rolled back out of the rollups.
+pub(crate) async fn remove_redemption(
+    tx: &mut sqlx::AnyConnection,
+    red: &crate::redeem::Redemption,
+    cheque_id: i64,
+) -> Result<(), StoreError> {
+    let row = sqlx::query(
+        "SELECT c.booklet_id, (SELECT w.format FROM workshops w WHERE w.id = $1) AS format \
+         FROM cheques c WHERE c.id = $2",
+    )
+    .bind(red.workshop_id)
+    .bind(cheque_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let key = UsageKey {
+        order_id: red.order_id.0,
+        venue_id: red.venue_id.0,
+        service_code: red.service_code.clone(),
+        format: format_code(crate::rows::get_opt_string(&row, "format")?.as_deref())?,
+        month: paris::month_key(red.redeemed_at),
+    };
+    remove(tx, &key, get_i64(&row, "booklet_id")?, red.amount_cents).await
+}
+
+/// Takes one rolled-back redemption out of the rollups. The booklet's first use is read again
+/// from its remaining redemptions (ten cheques at most).
+async fn remove(
+    tx: &mut sqlx::AnyConnection,
+    key: &UsageKey,
+    booklet_id: i64,
+    cents: i64,
+) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE usage_months SET cheques = cheques - 1, cents = cents - $1 \
+         WHERE order_id = $2 AND venue_id = $3 AND service_code = $4 AND format = $5 AND month = $6",
+    )
+    .bind(cents)
+    .bind(key.order_id)
+    .bind(key.venue_id)
+    .bind(key.service_code.as_str())
+    .bind(key.format)
+    .bind(key.month)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let m = sqlx::query(
+        "UPDATE booklets SET cheques_used = cheques_used - 1, used_cents = used_cents - $1, \
+         first_used_at = (SELECT MIN(r.redeemed_at) FROM cheques c \
+             JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL \
+             WHERE c.booklet_id = $2) \
+         WHERE id = $3",
+    )
+    .bind(cents)
+    .bind(booklet_id)
+    .bind(booklet_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 || m != 1 {
+        return Err(StoreError::corrupt(
+            "chiffres d'un encaissement introuvables",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds what a confirmed payment run paid, per order and venue, in one statement.
+pub(crate) async fn add_paid(tx: &mut sqlx::AnyConnection, run_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO usage_paid (order_id, venue_id, cheques, cents) \
+         SELECT c.order_id, i.venue_id, COUNT(*), SUM(i.amount_cents) \
+         FROM payment_run_items i JOIN cheques c ON c.id = i.cheque_id \
+         WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY c.order_id, i.venue_id \
+         ON CONFLICT (order_id, venue_id) DO UPDATE SET \
+         cheques = usage_paid.cheques + excluded.cheques, cents = usage_paid.cents + excluded.cents",
+    )
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Every redemption in force, counted the way the batch counts it. Read in pages by id.
+async fn recount_months(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<BTreeMap<UsageKey, (i64, i64)>, StoreError> {
+    const PAGE: i64 = 50_000;
+    let mut out: BTreeMap<UsageKey, (i64, i64)> = BTreeMap::new();
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT r.id, c.order_id, r.venue_id, r.service_code, w.format, r.amount_cents, r.redeemed_at \
+             FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
+             LEFT JOIN workshops w ON w.id = r.workshop_id \
+             WHERE r.rolled_back_at IS NULL AND r.id > $1 ORDER BY r.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            let key = UsageKey {
+                order_id: get_i64(r, "order_id")?,
+                venue_id: get_i64(r, "venue_id")?,
+                service_code: get_string(r, "service_code")?,
+                format: format_code(crate::rows::get_opt_string(r, "format")?.as_deref())?,
+                month: paris::month_key(Timestamp::from_unix_ms(get_i64(r, "redeemed_at")?)),
+            };
+            let line = out.entry(key).or_default();
+            line.0 += 1;
+            line.1 += get_i64(r, "amount_cents")?;
+        }
+        match rows.last() {
+            Some(r) if rows.len() as i64 == PAGE => after = get_i64(r, "id")?,
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The code stored for a workshop's format ("none" without a workshop).
+pub(crate) fn format_code(format: Option<&str>) -> Result<&'static str, StoreError> {
+    match format {
+        None | Some("none") => Ok("none"),
+        Some("individual") => Ok("individual"),
+        Some("collective") => Ok("collective"),
+        Some(other) => Err(StoreError::corrupt(format!("format {other}"))),
+    }
+}
+
+/// The migration's Rust step: `usage_months` from the redemptions already there.
+pub(crate) async fn backfill(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+) -> Result<(), StoreError> {
+    let all = recount_months(conn).await?;
+    let lines: Vec<_> = all.into_iter().collect();
+    for chunk in lines.chunks(1000) {
+        let part: BTreeMap<UsageKey, (i64, i64)> = chunk.iter().cloned().collect();
+        add(conn, engine, &part, &BTreeMap::new()).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Recounts the rollups from the rows and lists every difference (none when they agree).
+    /// `passnum figures check` prints them; the tests run it after every kind of event.
+    pub async fn figures_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut problems = Vec::new();
+        let counted = recount_months(&mut conn).await?;
+        let mut stored: BTreeMap<UsageKey, (i64, i64)> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT order_id, venue_id, service_code, format, month, cheques, cents FROM usage_months \
+             WHERE cheques <> 0 OR cents <> 0",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            stored.insert(
+                UsageKey {
+                    order_id: get_i64(&r, "order_id")?,
+                    venue_id: get_i64(&r, "venue_id")?,
+                    service_code: get_string(&r, "service_code")?,
+                    format: format_code(Some(&get_string(&r, "format")?))?,
+                    month: get_i64(&r, "month")?,
+                },
+                (get_i64(&r, "cheques")?, get_i64(&r, "cents")?),
+            );
+        }
+        if counted != stored {
+            problems.push(format!(
+                "usage_months : {} lignes recomptées, {} enregistrées, différentes",
+                counted.len(),
+                stored.len()
+            ));
+        }
+        let booklets: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM booklets b WHERE b.cheques_used <> \
+             (SELECT COUNT(*) FROM cheques c JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL WHERE c.booklet_id = b.id) \
+             OR b.used_cents <> (SELECT COALESCE(SUM(r.amount_cents), 0) FROM cheques c JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL WHERE c.booklet_id = b.id) \
+             OR COALESCE(b.first_used_at, -1) <> COALESCE((SELECT MIN(r.redeemed_at) FROM cheques c JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL WHERE c.booklet_id = b.id), -1)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if booklets > 0 {
+            problems.push(format!(
+                "{booklets} carnet(s) dont les chèques utilisés ne correspondent pas"
+            ));
+        }
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT c.order_id, i.venue_id, COUNT(*) AS n, SUM(i.amount_cents) AS s \
+             FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id AND p.status = 'confirmed' \
+             JOIN cheques c ON c.id = i.cheque_id WHERE i.cancelled = 0 GROUP BY c.order_id, i.venue_id) t \
+             LEFT JOIN usage_paid u ON u.order_id = t.order_id AND u.venue_id = t.venue_id \
+             WHERE u.cheques IS NULL OR u.cheques <> t.n OR u.cents <> t.s",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let (items, rolled): (i64, i64) = {
+            let r = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+                 AND p.status = 'confirmed' WHERE i.cancelled = 0) AS items, \
+                 (SELECT CAST(COALESCE(SUM(cheques), 0) AS BIGINT) FROM usage_paid) AS rolled",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            (get_i64(&r, "items")?, get_i64(&r, "rolled")?)
+        };
+        if items != rolled {
+            problems.push(format!(
+                "usage_paid compte {rolled} chèques payés, les virements confirmés {items}"
+            ));
+        }
+        if paid > 0 {
+            problems.push(format!(
+                "{paid} ligne(s) de chèques payés (commande × lieu) ne correspondent pas"
+            ));
+        }
+        Ok(problems)
+    }
+}
