@@ -590,7 +590,31 @@ test("the funder and the operator read the programme's figures, charts with thei
   await axe(funder, "commanditaire-chiffres-320");
   assert.ok(await funder.evaluate(() => document.querySelector("svg.pn-chart").getBoundingClientRect().width <= 320), "the chart fits a small phone");
   await funder.screenshot({ path: join(shots, "commanditaire-chiffres-320.png"), fullPage: true });
+  // Every view at a phone's width: menu, charts, tables, downloads.
+  for (const [view, name] of [["Territoires et publics", "territoires"], ["Lieux et services", "lieux"], ["Usage des carnets", "usage"]]) {
+    await funder.getByRole("link", { name: view }).click();
+    await funder.getByRole("heading", { name: view, level: 2 }).waitFor();
+    assert.equal(await funder.getByRole("link", { name: view }).getAttribute("aria-current"), "page");
+    await axe(funder, `commanditaire-chiffres-${name}-320`);
+    assert.ok(await funder.evaluate(() => document.documentElement.scrollWidth <= 320), `${name}: no sideways scroll at 320 px`);
+    await funder.screenshot({ path: join(shots, `commanditaire-chiffres-${name}-320.png`), fullPage: true });
+  }
+  // Usage: booklets by cheques used, 0 to 10+; the spreadsheet of it downloads.
+  assert.equal(await funder.getByRole("table", { name: "Carnets remis selon le nombre de chèques utilisés" }).locator("tbody tr").count(), 11);
+  const [sheet] = await Promise.all([
+    funder.waitForEvent("download"),
+    funder.locator("a[href*='tableau=profondeur'][href*='.xlsx']").click(),
+  ]);
+  assert.equal(sheet.suggestedFilename(), "chiffres-profondeur.xlsx");
+  assert.equal(readFileSync(await sheet.path()).subarray(0, 2).toString(), "PK", "an XLSX is a zip");
+  await funder.setViewportSize({ width: 1280, height: 900 });
+  await funder.getByRole("link", { name: "Territoires et publics" }).click();
+  await funder.getByLabel("Regrouper les communes par").selectOption("departement");
+  await funder.getByRole("button", { name: "Afficher" }).click();
+  await funder.getByRole("heading", { name: "Par département de résidence" }).waitFor();
+  await axe(funder, "commanditaire-chiffres-departements");
   const operator = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
   await visit(operator, "/operateur/chiffres", "operateur-chiffres");
   assert.match(await operator.locator("main").textContent(), /Tout le programme/);
+  await visit(operator, "/operateur/chiffres?vue=lieux", "operateur-chiffres-lieux");
 });
