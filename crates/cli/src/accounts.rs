@@ -55,6 +55,9 @@ pub enum RoleArg {
     Venue,
     /// An agent of a distributing structure (CCAS, mairie…), who hands booklets out.
     Distributor,
+    /// Staff of an observer (the State's programme team, a territorial hub): reads the
+    /// figures of the funders it is granted (`passnum observers grant`).
+    Observer,
 }
 
 fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
@@ -64,9 +67,10 @@ fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
         (RoleArg::Funder, Some(id)) => Actor::Funder(FunderId(id)),
         (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
         (RoleArg::Distributor, Some(id)) => Actor::Distributor(passnum_store::DistributorId(id)),
+        (RoleArg::Observer, Some(id)) => Actor::Observer(passnum_core::ObserverId(id)),
         (_, None) => {
             bail!(
-                "indiquez --for <id> : le commanditaire, le lieu ou la structure auquel rattacher le compte"
+                "indiquez --for <id> : le commanditaire, le lieu, la structure ou l'observateur auquel rattacher le compte"
             )
         }
     })
@@ -79,6 +83,9 @@ fn unknown_org(role: RoleArg) -> &'static str {
         RoleArg::Venue => "aucun lieu n'a ce numéro : vérifiez --for",
         RoleArg::Distributor => {
             "aucune structure de distribution n'a ce numéro : vérifiez --for (passnum distributor list)"
+        }
+        RoleArg::Observer => {
+            "aucun observateur n'a ce numéro : vérifiez --for (passnum observers list)"
         }
         RoleArg::Operator => "compte opérateur : sans --for",
     }

@@ -22,8 +22,9 @@ pub enum JobsCommand {
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
-    /// Prove the trial balance sums to zero, every account agrees with its transfers, and every
-    /// cheque's history (redemptions, cancellations, payouts) agrees with the ledger.
+    /// Prove the trial balance sums to zero, every account agrees with its transfers, every
+    /// cheque's history (redemptions, cancellations, payouts) agrees with the ledger, and the
+    /// figures' counters agree with the rows they count.
     Check,
     /// Write the ledger as a FEC file (Fichier des Écritures Comptables, 18 columns, tabs).
     Fec {
@@ -55,9 +56,17 @@ pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
             for h in &history {
                 println!("Historique des chèques : {} ({} lignes)", h.check, h.rows);
             }
-            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() {
+            let figures = store.figures_check().await?;
+            for f in &figures {
+                println!("Compteurs des chiffres : {f}");
+            }
+            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() && figures.is_empty()
+            {
                 println!("Balance équilibrée : chaque compte concorde avec ses virements.");
                 println!("L'historique de chaque chèque concorde avec la comptabilité.");
+                println!(
+                    "Les compteurs des chiffres concordent avec les chèques, les carnets et les virements."
+                );
                 Ok(())
             } else {
                 bail!("la comptabilité n'est pas équilibrée")

@@ -7,6 +7,7 @@ mod ctx;
 pub mod demo;
 mod distribution;
 mod ledger;
+mod observers;
 mod orders;
 mod payments;
 mod serve;
@@ -147,6 +148,12 @@ enum Command {
         #[command(subcommand)]
         command: orders::KeysCommand,
     },
+    /// Observers (the State's programme team, territorial hubs) and the funders whose figures
+    /// they read.
+    Observers {
+        #[command(subcommand)]
+        command: observers::ObserverCommand,
+    },
     /// Distributing structures (CCAS, mairies, médiathèques…).
     Distributor {
         #[command(subcommand)]
@@ -256,6 +263,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Keys { command } => {
             orders::keys(&ctx.store().await?, &ctx.signing_key, command).await
         }
+        Command::Observers { command } => observers::observers(&ctx.store().await?, command).await,
         Command::Distributor { command } => {
             distribution::distributor(&ctx.store().await?, command).await
         }

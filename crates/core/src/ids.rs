@@ -21,6 +21,7 @@ id_type!(
     ChequeId,
     VenueId,
     DistributorId,
+    ObserverId,
     RedemptionId,
     TransferId,
     AccountId

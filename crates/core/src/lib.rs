@@ -14,6 +14,7 @@ pub mod cheque_code;
 pub mod commune;
 pub mod duplicates;
 pub mod fec;
+pub mod funding;
 pub mod handout;
 pub mod iban;
 pub mod ical;

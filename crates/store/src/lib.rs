@@ -10,6 +10,7 @@
 //! them run beside the writer). On PostgreSQL both pools are the same, and row locks
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod anomalies;
 mod applications;
 mod bench_fixtures;
 mod bookings;
@@ -23,11 +24,13 @@ mod distribution;
 mod error;
 mod figures;
 mod funders;
+mod funding_report;
 mod handouts;
 mod housekeeping;
 mod idempotency;
 mod ledger;
 mod migrate;
+mod observers;
 mod order_workflow;
 mod orders;
 mod payments;
@@ -53,6 +56,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
+pub use anomalies::{Anomaly, AnomalyKind};
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
 pub use bookings::{BookedBy, Booking, BookletKey, CancelledBy, HandoutProgress};
 pub use candidate_files::CandidateDetail;
@@ -67,14 +71,16 @@ pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use figures::{
-    Cohort, FigureScope, Funnel, MonthFigures, MonthSpan, PublicLine, ServiceLine, StructureFunnel,
-    TerritoryLine, UsageDepth, VenueUsage,
+    Cohort, FigureScope, Funnel, MonthFigures, MonthSpan, ResidenceLine, ServiceLine,
+    StructureFunnel, TerritoryLine, UsageDepth, VenueUsage,
 };
 pub use funders::{FUNDER_KINDS, Funder};
+pub use funding_report::{FundingAmounts, SourceLine};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
+pub use observers::{OBSERVER_KINDS, Observer};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use payments::{
     BankAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine, VenueLine,

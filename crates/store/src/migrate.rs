@@ -66,6 +66,7 @@ const SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_figure_rollups.sql"),
     ),
+    (21, include_str!("../migrations/sqlite/0021_observers.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -135,6 +136,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         20,
         include_str!("../migrations/postgres/0020_figure_rollups.sql"),
+    ),
+    (
+        21,
+        include_str!("../migrations/postgres/0021_observers.sql"),
     ),
 ];
 

@@ -39,7 +39,8 @@ impl Store {
         if !OBSERVER_KINDS.iter().any(|(k, _)| *k == kind) {
             return Err(StoreError::Invalid {
                 code: "invalid_kind",
-                message: "Choisissez le type d'observateur : État, hub territorial ou autre.".into(),
+                message: "Choisissez le type d'observateur : État, hub territorial ou autre."
+                    .into(),
             });
         }
         let mut tx = self.begin_write().await?;

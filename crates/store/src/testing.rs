@@ -184,3 +184,20 @@ macro_rules! both_engines {
         }
     };
 }
+
+/// Names an order's co-funders as the order form would have (tests of the funding reports on
+/// orders made by the test fixtures, which skip the form).
+pub async fn set_order_funding(store: &Store, order: passnum_core::OrderId, lines: &[(&str, i64)]) {
+    for (i, (source, bp)) in lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_funding (order_id, position, source, basis_points) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(order.0)
+        .bind(i as i64 + 1)
+        .bind(*source)
+        .bind(*bp)
+        .execute(store.pool())
+        .await
+        .expect("order funding");
+    }
+}

@@ -20,6 +20,8 @@ pub enum Role {
     Venue,
     /// An agent of a distributing structure (CCAS, mairie…): hands booklets out.
     Distributor,
+    /// Staff of an observer (the State's programme team, a territorial hub): reads figures.
+    Observer,
 }
 
 impl Role {
@@ -29,6 +31,7 @@ impl Role {
             "funder" => Self::Funder,
             "venue" => Self::Venue,
             "distributor" => Self::Distributor,
+            "observer" => Self::Observer,
             _ => return None,
         })
     }
@@ -39,6 +42,7 @@ impl Role {
             Self::Funder => "funder",
             Self::Venue => "venue",
             Self::Distributor => "distributor",
+            Self::Observer => "observer",
         }
     }
 }
@@ -51,6 +55,7 @@ pub enum Actor {
     Funder(FunderId),
     Venue(VenueId),
     Distributor(DistributorId),
+    Observer(passnum_core::ObserverId),
 }
 
 impl Actor {
@@ -60,6 +65,7 @@ impl Actor {
             Self::Funder(_) => Role::Funder,
             Self::Venue(_) => Role::Venue,
             Self::Distributor(_) => Role::Distributor,
+            Self::Observer(_) => Role::Observer,
         }
     }
 
@@ -70,6 +76,7 @@ impl Actor {
             Some(Role::Funder) => Actor::Funder(FunderId(id)),
             Some(Role::Venue) => Actor::Venue(VenueId(id)),
             Some(Role::Distributor) => Actor::Distributor(DistributorId(id)),
+            Some(Role::Observer) => Actor::Observer(passnum_core::ObserverId(id)),
             None => return Err(StoreError::corrupt(format!("rôle {role}"))),
         })
     }
@@ -80,6 +87,7 @@ impl Actor {
             Self::Funder(f) => f.0,
             Self::Venue(v) => v.0,
             Self::Distributor(d) => d.0,
+            Self::Observer(o) => o.0,
         }
     }
 
@@ -117,6 +125,9 @@ impl Store {
             }
             Actor::Distributor(d) => {
                 self.get_distributor(d).await?;
+            }
+            Actor::Observer(o) => {
+                self.get_observer(o).await?;
             }
         }
         Ok(())

@@ -237,7 +237,7 @@ pub(crate) async fn backfill(
 
 impl Store {
     /// Recounts the rollups from the rows and lists every difference (none when they agree).
-    /// `passnum figures check` prints them; the tests run it after every kind of event.
+    /// `passnum ledger check` prints them; the tests run it after every kind of event.
     pub async fn figures_check(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         let mut problems = Vec::new();

@@ -101,8 +101,8 @@ both_engines! {
         assert_eq!(cohorts[0], passnum_store::Cohort { handed_out: 1, first_used: 1, cheques_used: 2 });
         assert_eq!(cohorts[1], passnum_store::Cohort::default());
         // Territory and public of the person; venue and service of the cheques.
-        let communes = s.figures_by_commune(&FigureScope::All).await.unwrap();
-        assert_eq!(communes, vec![passnum_store::TerritoryLine { code: "69123".into(), handed_out: 1, first_used: 1, cheques_used: 2, used_cents: 2000 }]);
+        let residence = s.figures_by_residence(&FigureScope::All).await.unwrap();
+        assert_eq!(residence, vec![passnum_store::ResidenceLine { publics: String::new(), line: passnum_store::TerritoryLine { code: "69123".into(), handed_out: 1, first_used: 1, cheques_used: 2, used_cents: 2000 } }]);
         let venues = s.figures_by_venue(&FigureScope::funder(w.funder.id)).await.unwrap();
         assert_eq!(venues.iter().map(|v| (v.venue_id, v.cheques_used, v.cheques_paid)).collect::<Vec<_>>(), vec![(w.lyon.id.0, 3, 0)]);
         let services = s.figures_by_service(&FigureScope::All).await.unwrap();

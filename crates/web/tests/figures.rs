@@ -126,3 +126,102 @@ fn handout_for_publics(publics: &[&str]) -> passnum_core::handout::Handout {
     )
     .unwrap()
 }
+
+api_test! {
+    async fn an_observer_reads_the_figures_of_the_funders_it_is_granted_and_nothing_else(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[0], service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };
+        assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        let other = s.create_funder("Département du Rhône", "departement", t0()).await.unwrap();
+        // The operator creates the observer on its page and opens the Métropole's figures.
+        let operator = signed_in(&app, "obs@operateur.fr", Actor::Operator).await;
+        let page = operator.get(app.url("/operateur/observateurs")).send().await.unwrap().text().await.unwrap();
+        let csrf = field(&page, "csrf");
+        let r = operator.post(app.url("/operateur/observateurs")).form(&[("csrf", csrf.as_str()), ("name", ""), ("kind", "etat")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("Donnez le nom de l&#39;observateur"));
+        let r = operator.post(app.url("/operateur/observateurs")).form(&[("csrf", csrf.as_str()), ("name", "Programme Société Numérique"), ("kind", "etat")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let observer = s.list_observers().await.unwrap().remove(0);
+        let funder = p.funder.id.0.to_string();
+        let r = operator.post(app.url(&format!("/operateur/observateurs/{}/commanditaires", observer.id.0)))
+            .form(&[("csrf", csrf.as_str()), ("funder", funder.as_str()), ("action", "ouvrir")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = text(&operator, &app, "/operateur/observateurs").await;
+        assert!(html.contains("<th scope=\"row\">Programme Société Numérique</th><td>Équipe du programme (État)</td>\n    <td>Métropole</td>"), "{html}");
+        let r = operator.post(app.url("/operateur/observateurs/999/commanditaires"))
+            .form(&[("csrf", csrf.as_str()), ("funder", funder.as_str()), ("action", "ouvrir")]).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        let reader = signed_in(&app, "lecture@anct.gouv.fr", Actor::Observer(observer.id)).await;
+        let (st, html) = text(&reader, &app, "/observatoire/chiffres").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Les commandes de Métropole") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>1</td>"), "{html}");
+        let csv = reader.get(app.url("/observatoire/chiffres.csv?vue=lieux&tableau=lieux")).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains(";1;1000;0;0\n"), "{csv}");
+        // Nothing else: no order, no cheque, no redemption list, no other role's pages.
+        for path in ["/commanditaire", "/commanditaire/encaissements", "/operateur", "/operateur/chiffres", "/lieu", "/structure"] {
+            assert_eq!(text(&reader, &app, path).await.0, 403, "{path}");
+        }
+        let token = app.token(Actor::Observer(observer.id)).await;
+        for path in ["/api/v1/orders", "/api/v1/redemptions", "/api/v1/stock", "/api/v1/handouts"] {
+            let r = reqwest::Client::new().get(app.url(path)).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(r.status(), 403, "{path}");
+        }
+        // Withdrawn: the perimeter is empty and the page says so.
+        s.set_observer_grant(observer.id, p.funder.id, false, t0()).await.unwrap();
+        s.set_observer_grant(observer.id, other.id, true, t0()).await.unwrap();
+        s.set_observer_grant(observer.id, other.id, false, t0()).await.unwrap();
+        let (_, html) = text(&reader, &app, "/observatoire/chiffres").await;
+        assert!(html.contains("Aucun commanditaire ne vous est encore ouvert") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>0</td>"), "{html}");
+    }
+}
+
+api_test! {
+    async fn the_operator_reads_anomalies_and_a_funder_its_sources_of_funding(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        passnum_store::testing::set_order_funding(&s, p.order.id, &[("État", 6500), ("FEDER", 3500)]).await;
+        // Three cheques of one booklet never handed out, the same day at the same venue.
+        for code in &p.codes[..3] {
+            let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: *code, service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };
+            assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        }
+        let operator = signed_in(&app, "anomalies@operateur.fr", Actor::Operator).await;
+        let (st, html) = text(&operator, &app, "/operateur/anomalies?jours=366").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("3 chèques utilisés alors qu&#39;aucune remise du carnet n&#39;est enregistrée"), "{html}");
+        assert!(html.contains("3 chèques du même carnet utilisés le"), "{html}");
+        let csv = operator.get(app.url("/operateur/anomalies.csv?jours=366")).send().await.unwrap().text().await.unwrap();
+        assert!(csv.starts_with("\u{feff}type;lieu_id;lieu;commande;carnet;date;nombre;motif\n") && csv.contains("\nnot_handed_out;;;") && csv.contains("\nsame_day;"), "{csv}");
+        assert_eq!(text(&operator, &app, "/operateur/anomalies?jours=5000").await.0, 404);
+        let funder = signed_in(&app, "sources@metropole.fr", Actor::Funder(p.funder.id)).await;
+        assert_eq!(text(&funder, &app, "/operateur/anomalies").await.0, 403);
+
+        // 30 € used: État 19,50 €, FEDER 10,50 €.
+        let path = format!("/commanditaire/commandes/{}/financements", p.order.id.0);
+        let (st, html) = text(&funder, &app, &path).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<th scope=\"row\">État</th><td>65"), "{html}");
+        assert!(html.contains("<td>19,50\u{a0}€</td>") && html.contains("<td>10,50\u{a0}€</td>") && html.contains("<td>30,00\u{a0}€</td>"), "{html}");
+        let csv = funder.get(app.url(&format!("{path}?format=csv"))).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains("\nÉtat;65") && csv.contains(";1950;0;0;") && csv.contains("\nTotal;;"), "{csv}");
+        let r = funder.get(app.url(&format!("{path}?format=pdf"))).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let pdf = r.bytes().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.pdf"), &pdf).unwrap();
+        let out = std::process::Command::new("pdftotext").arg(dir.path().join("f.pdf")).arg("-").output().expect("pdftotext (poppler-utils)");
+        let txt = String::from_utf8_lossy(&out.stdout);
+        assert!(txt.contains("FEDER") && txt.contains("utilisé dans les lieux 10,50"), "{txt}");
+        // The year, all orders together; another funder's order is not found.
+        let (st, html) = text(&funder, &app, "/commanditaire/financements?annee=2026").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<td>19,50\u{a0}€</td>"), "{html}");
+        assert_eq!(text(&funder, &app, "/commanditaire/financements?annee=1999").await.0, 404);
+        let other = s.create_funder("Département du Rhône", "departement", t0()).await.unwrap();
+        let stranger = signed_in(&app, "sources@rhone.fr", Actor::Funder(other.id)).await;
+        assert_eq!(text(&stranger, &app, &path).await.0, 404);
+    }
+}

@@ -95,8 +95,7 @@ pub(super) async fn bench_views(
             );
             let t = Instant::now();
             store.figures_have_orders(&scope).await?;
-            store.figures_by_commune(&scope).await?;
-            store.figures_by_publics(&scope).await?;
+            store.figures_by_residence(&scope).await?;
             times[1].push(t.elapsed().as_secs_f64() * 1000.0);
             let t = Instant::now();
             store.figures_have_orders(&scope).await?;

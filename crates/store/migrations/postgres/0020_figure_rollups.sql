@@ -1,6 +1,6 @@
 -- Figures read from small tables kept up to date in the same transactions as the events, so
 -- that a dashboard costs the same with a million cheques as with a hundred (reading the
--- cheques took 1.2–2.2 s at a million). `passnum figures check` recounts them from the rows.
+-- cheques took 1.2–2.2 s at a million). `passnum ledger check` recounts them from the rows.
 
 -- Per booklet: cheques in force (redeemed or paid), their sum, the first use. Written by the
 -- redemption batch and by a rollback.

@@ -22,10 +22,11 @@ CREATE TABLE staff_new (
     role TEXT NOT NULL CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer')),
     org_id INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
-    disabled_at INTEGER
+    disabled_at INTEGER,
+    org_admin INTEGER NOT NULL DEFAULT 0 CHECK (org_admin IN (0, 1))
 );
-INSERT INTO staff_new (id, email, display_name, password_hash, role, org_id, created_at, disabled_at)
-    SELECT id, email, display_name, password_hash, role, org_id, created_at, disabled_at FROM staff;
+INSERT INTO staff_new (id, email, display_name, password_hash, role, org_id, created_at, disabled_at, org_admin)
+    SELECT id, email, display_name, password_hash, role, org_id, created_at, disabled_at, org_admin FROM staff;
 DROP TABLE staff;
 ALTER TABLE staff_new RENAME TO staff;
 

@@ -29,8 +29,14 @@ pub struct TerritoryLine {
     pub used_cents: i64,
 }
 
-/// The same, for one priority public (a person may be counted under several).
-pub type PublicLine = TerritoryLine;
+/// Booklets handed out to people of one commune with one set of priority publics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResidenceLine {
+    /// Codes joined by commas, as the handout recorded them (empty: none).
+    pub publics: String,
+    /// `code` is the commune's INSEE code.
+    pub line: TerritoryLine,
+}
 
 /// Cheques used at one venue, and paid to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,32 +130,17 @@ impl Store {
         Ok(lines)
     }
 
-    /// Booklets handed out per commune of residence, with their use.
-    pub async fn figures_by_commune(
+    /// Booklets handed out per commune of residence and set of priority publics as recorded
+    /// (codes joined by commas), with their use: one grouped pass; the caller adds up
+    /// communes into territories and splits the publics.
+    pub async fn figures_by_residence(
         &self,
         scope: &FigureScope,
-    ) -> Result<Vec<TerritoryLine>, StoreError> {
-        self.handouts_grouped(scope, "h.commune_insee").await
-    }
-
-    /// Booklets handed out per set of priority publics as recorded (codes joined by commas);
-    /// the caller splits them.
-    pub async fn figures_by_publics(
-        &self,
-        scope: &FigureScope,
-    ) -> Result<Vec<PublicLine>, StoreError> {
-        self.handouts_grouped(scope, "h.publics").await
-    }
-
-    async fn handouts_grouped(
-        &self,
-        scope: &FigureScope,
-        column: &str,
-    ) -> Result<Vec<TerritoryLine>, StoreError> {
+    ) -> Result<Vec<ResidenceLine>, StoreError> {
         let mut q = Sql::new(self.engine());
         let text = format!(
-            "SELECT {column} AS code, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
-             FROM handouts h JOIN booklets b ON b.id = h.booklet_id WHERE 1 = 1{} GROUP BY {column}",
+            "SELECT h.commune_insee, h.publics, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
+             FROM handouts h JOIN booklets b ON b.id = h.booklet_id WHERE 1 = 1{} GROUP BY h.commune_insee, h.publics",
             sum_if("b.cheques_used > 0", "1"),
             sum("b.cheques_used"),
             sum("b.used_cents"),
@@ -159,7 +150,12 @@ impl Store {
             .fetch_all(self.pool())
             .await?
             .iter()
-            .map(|r| territory_line(r, "code"))
+            .map(|r| {
+                Ok(ResidenceLine {
+                    publics: get_string(r, "publics")?,
+                    line: territory_line(r, "commune_insee")?,
+                })
+            })
             .collect()
     }
 

@@ -10,7 +10,7 @@
 mod breakdowns;
 mod usage_depth;
 
-pub use breakdowns::{PublicLine, ServiceLine, StructureFunnel, TerritoryLine, VenueUsage};
+pub use breakdowns::{ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, VenueUsage};
 pub use usage_depth::{Cohort, UsageDepth};
 
 use passnum_core::{FunderId, Timestamp};
@@ -180,7 +180,7 @@ impl Store {
     }
 
     /// Booklets handed out and cheques used (redemptions in force) in each of `months`: the
-    /// handouts in one pass over the booklets, the cheques from `usage_months`.
+    /// handouts in one grouped pass over the booklets, the cheques from `usage_months`.
     pub async fn monthly_figures(
         &self,
         scope: &FigureScope,
@@ -189,28 +189,16 @@ impl Store {
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return Ok(vec![]);
         };
-        let mut out = vec![MonthFigures::default(); months.len()];
+        let mut out: Vec<MonthFigures> = self
+            .cohorts(scope, months)
+            .await?
+            .into_iter()
+            .map(|c| MonthFigures {
+                handed_out: c.handed_out,
+                ..Default::default()
+            })
+            .collect();
         let mut conn = self.pool().acquire().await?;
-        let mut q = Sql::new(self.engine());
-        let mut columns = vec![];
-        for (i, m) in months.iter().enumerate() {
-            let cond = format!(
-                "b.handed_out_at >= {} AND b.handed_out_at < {}",
-                q.p(m.from.unix_ms()),
-                q.p(m.to.unix_ms())
-            );
-            columns.push(format!("{} AS n{i}", sum_if(&cond, "1")));
-        }
-        let text = format!(
-            "SELECT {} FROM booklets b WHERE b.handed_out_at >= {}{}",
-            columns.join(", "),
-            q.p(first.from.unix_ms()),
-            q.scope(scope, "b.order_id")
-        );
-        let row = q.query(text).fetch_one(&mut *conn).await?;
-        for (i, m) in out.iter_mut().enumerate() {
-            m.handed_out = get_i64(&row, &format!("n{i}"))?;
-        }
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.month, {} AS n, {} AS cents FROM usage_months u \

@@ -53,9 +53,22 @@ pub struct Cohort {
     pub cheques_used: i64,
 }
 
+/// `CASE WHEN <col> < edge1 THEN 0 WHEN <col> < edge2 THEN 1 … END`: the index of the span an
+/// instant falls in, one chain per row (a column per span cost a `CASE` per span and row).
+fn span_index(q: &mut Sql, col: &str, months: &[MonthSpan]) -> String {
+    let arms: Vec<String> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("WHEN {col} < {} THEN {i}", q.p(m.to.unix_ms())))
+        .collect();
+    format!("CASE {} ELSE -1 END", arms.join(" "))
+}
+
 impl Store {
-    /// Depth, delays and untouched booklets of `scope` at `now`. `max_cheques`: the last entry
-    /// of `by_cheques` (a booklet holds ten cheques in most programmes).
+    /// Depth, delays and untouched booklets of `scope` at `now`, in one grouped pass over the
+    /// booklets handed out: by cheques used, days to the first use and age (under 30 days, 30
+    /// to 89, 90 and more). `max_cheques`: the last entry of `by_cheques` (a booklet holds ten
+    /// cheques in most programmes).
     pub async fn usage_depth(
         &self,
         scope: &FigureScope,
@@ -66,104 +79,79 @@ impl Store {
             by_cheques: vec![0; max_cheques + 1],
             ..Default::default()
         };
-        let mut conn = self.pool().acquire().await?;
         let mut q = Sql::new(self.engine());
+        let age = format!(
+            "CASE WHEN b.handed_out_at <= {} THEN 90 WHEN b.handed_out_at <= {} THEN 30 ELSE 0 END",
+            q.p(now.unix_ms() - 90 * DAY_MS),
+            q.p(now.unix_ms() - 30 * DAY_MS)
+        );
         let text = format!(
-            "SELECT b.cheques_used AS n, COUNT(*) AS booklets FROM booklets b \
-             WHERE b.handed_out_at IS NOT NULL{} GROUP BY b.cheques_used",
+            "SELECT b.cheques_used AS n, (b.first_used_at - b.handed_out_at) / {DAY_MS} AS days, {age} AS age, \
+             COUNT(*) AS booklets FROM booklets b WHERE b.handed_out_at IS NOT NULL{} GROUP BY 1, 2, 3",
             q.scope(scope, "b.order_id")
         );
-        for r in q.query(text).fetch_all(&mut *conn).await? {
+        let mut delays: std::collections::BTreeMap<i64, i64> = Default::default();
+        for r in q.query(text).fetch_all(self.pool()).await? {
+            let booklets = get_i64(&r, "booklets")?;
             let n = usize::try_from(get_i64(&r, "n")?)
                 .unwrap_or(0)
                 .min(max_cheques);
-            out.by_cheques[n] += get_i64(&r, "booklets")?;
+            out.by_cheques[n] += booklets;
+            let days = crate::rows::get_opt_i64(&r, "days")?;
+            if let Some(d) = days {
+                *delays.entry(d).or_default() += booklets;
+            }
+            let age = get_i64(&r, "age")?;
+            for (limit, handed, untouched) in [
+                (30, &mut out.handed_30, &mut out.untouched_30),
+                (90, &mut out.handed_90, &mut out.untouched_90),
+            ] {
+                if age >= limit {
+                    *handed += booklets;
+                    // Untouched: no cheque within `limit` days of the handout.
+                    if days.is_none_or(|d| d >= limit) {
+                        *untouched += booklets;
+                    }
+                }
+            }
         }
-        let mut q = Sql::new(self.engine());
-        let text = format!(
-            "SELECT (b.first_used_at - b.handed_out_at) / {DAY_MS} AS days, COUNT(*) AS booklets FROM booklets b \
-             WHERE b.handed_out_at IS NOT NULL AND b.first_used_at IS NOT NULL{} \
-             GROUP BY (b.first_used_at - b.handed_out_at) / {DAY_MS} ORDER BY days",
-            q.scope(scope, "b.order_id")
-        );
-        for r in q.query(text).fetch_all(&mut *conn).await? {
-            out.first_use_days
-                .push((get_i64(&r, "days")?, get_i64(&r, "booklets")?));
-        }
-        let mut q = Sql::new(self.engine());
-        let mut columns = vec![];
-        for days in [30, 90] {
-            let before = q.p(now.unix_ms() - days * DAY_MS);
-            columns.push(format!(
-                "{} AS handed_{days}",
-                sum_if(&format!("b.handed_out_at <= {before}"), "1")
-            ));
-            let before = q.p(now.unix_ms() - days * DAY_MS);
-            let within = q.p(days * DAY_MS);
-            columns.push(format!(
-                "{} AS untouched_{days}",
-                sum_if(
-                    &format!("b.handed_out_at <= {before} AND (b.first_used_at IS NULL OR b.first_used_at > b.handed_out_at + {within})"),
-                    "1"
-                )
-            ));
-        }
-        let text = format!(
-            "SELECT {} FROM booklets b WHERE b.handed_out_at IS NOT NULL{}",
-            columns.join(", "),
-            q.scope(scope, "b.order_id")
-        );
-        let r = q.query(text).fetch_one(&mut *conn).await?;
-        out.handed_30 = get_i64(&r, "handed_30")?;
-        out.untouched_30 = get_i64(&r, "untouched_30")?;
-        out.handed_90 = get_i64(&r, "handed_90")?;
-        out.untouched_90 = get_i64(&r, "untouched_90")?;
+        out.first_use_days = delays.into_iter().collect();
         Ok(out)
     }
 
     /// The booklets handed out in each of `months`, and how they have been used since: one
-    /// pass over the booklets.
+    /// grouped pass over the booklets. Also the "booklets handed out" of the monthly series.
     pub async fn cohorts(
         &self,
         scope: &FigureScope,
         months: &[MonthSpan],
     ) -> Result<Vec<Cohort>, StoreError> {
-        let Some(first) = months.first() else {
+        let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return Ok(vec![]);
         };
         let mut q = Sql::new(self.engine());
-        let mut columns = vec![];
-        for (i, m) in months.iter().enumerate() {
-            for (name, cond, what) in [
-                ("h", "", "1"),
-                ("u", " AND b.cheques_used > 0", "1"),
-                ("c", "", "b.cheques_used"),
-            ] {
-                let (from, to) = (q.p(m.from.unix_ms()), q.p(m.to.unix_ms()));
-                columns.push(format!(
-                    "{} AS {name}{i}",
-                    sum_if(
-                        &format!("b.handed_out_at >= {from} AND b.handed_out_at < {to}{cond}"),
-                        what
-                    )
-                ));
-            }
-        }
+        let bucket = span_index(&mut q, "b.handed_out_at", months);
         let text = format!(
-            "SELECT {} FROM booklets b WHERE b.handed_out_at >= {}{}",
-            columns.join(", "),
+            "SELECT {bucket} AS span, COUNT(*) AS handed, {} AS used, {} AS cheques FROM booklets b \
+             WHERE b.handed_out_at >= {} AND b.handed_out_at < {}{} GROUP BY 1",
+            sum_if("b.cheques_used > 0", "1"),
+            super::sum("b.cheques_used"),
             q.p(first.from.unix_ms()),
+            q.p(last.to.unix_ms()),
             q.scope(scope, "b.order_id")
         );
-        let r = q.query(text).fetch_one(self.pool()).await?;
-        (0..months.len())
-            .map(|i| {
-                Ok(Cohort {
-                    handed_out: get_i64(&r, &format!("h{i}"))?,
-                    first_used: get_i64(&r, &format!("u{i}"))?,
-                    cheques_used: get_i64(&r, &format!("c{i}"))?,
-                })
-            })
-            .collect()
+        let mut out = vec![Cohort::default(); months.len()];
+        for r in q.query(text).fetch_all(self.pool()).await? {
+            if let Ok(i) = usize::try_from(get_i64(&r, "span")?)
+                && let Some(c) = out.get_mut(i)
+            {
+                *c = Cohort {
+                    handed_out: get_i64(&r, "handed")?,
+                    first_used: get_i64(&r, "used")?,
+                    cheques_used: get_i64(&r, "cheques")?,
+                };
+            }
+        }
+        Ok(out)
     }
 }

@@ -34,7 +34,9 @@ pub async fn create(
         (Actor::Funder(f), None) => f,
         (Actor::Funder(f), Some(id)) if f.0 == id => f,
         (Actor::Funder(_), Some(_)) => return Err(ApiError::forbidden()),
-        (Actor::Venue(_) | Actor::Distributor(_), _) => return Err(ApiError::forbidden()),
+        (Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_), _) => {
+            return Err(ApiError::forbidden());
+        }
     };
     let order = NewOrder::parse(&OrderRequest {
         booklet_count: body.booklet_count,
@@ -84,7 +86,9 @@ pub async fn list(
     let scope = match auth.0 {
         Actor::Operator => None,
         Actor::Funder(f) => Some(f),
-        Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) => {
+            return Err(ApiError::forbidden());
+        }
     };
     let orders = st
         .store

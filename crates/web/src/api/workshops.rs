@@ -276,7 +276,9 @@ pub async fn book(
     let by = match auth.0 {
         Actor::Venue(v) => BookedBy::Venue(v),
         Actor::Distributor(d) => BookedBy::Agent(d),
-        Actor::Operator | Actor::Funder(_) => return Err(ApiError::forbidden()),
+        Actor::Operator | Actor::Funder(_) | Actor::Observer(_) => {
+            return Err(ApiError::forbidden());
+        }
     };
     let invalid = |r: passnum_app::workshops::InputRefusal| ApiError::invalid(r.code, r.message);
     let key = passnum_app::workshops::booklet_key(

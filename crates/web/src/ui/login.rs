@@ -85,6 +85,7 @@ pub fn home_of(actor: Actor) -> &'static str {
         Actor::Funder(_) => "/commanditaire",
         Actor::Venue(_) => "/lieu",
         Actor::Distributor(_) => "/structure",
+        Actor::Observer(_) => "/observatoire/chiffres",
     }
 }
 

@@ -81,10 +81,12 @@ impl Layout {
                 ("/structure/remise", "Remettre un carnet"),
                 ("/lieux", "Lieux qualifiés"),
             ],
+            Some(Actor::Observer(_)) => &[("/observatoire/chiffres", "Chiffres")],
             Some(Actor::Funder(_)) => &[
                 ("/commanditaire", "Mes commandes"),
                 ("/commanditaire/encaissements", "Encaissements"),
                 ("/commanditaire/releve", "Relevé mensuel"),
+                ("/commanditaire/financements", "Financements"),
                 ("/commanditaire/chiffres", "Chiffres"),
             ],
             Some(Actor::Operator) => &[
@@ -95,7 +97,9 @@ impl Layout {
                 ("/operateur/structures", "Structures"),
                 ("/operateur/virements", "Virements"),
                 ("/operateur/comptes", "Comptes"),
+                ("/operateur/observateurs", "Observateurs"),
                 ("/operateur/chiffres", "Chiffres"),
+                ("/operateur/anomalies", "Anomalies"),
             ],
         };
         Self {
@@ -324,6 +328,24 @@ fn figure_routes() -> Router<AppState> {
         .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
         .route("/commanditaire/chiffres.xlsx", get(figures::funder_xlsx))
         .route("/operateur/chiffres", get(figures::operator_page))
+        .route("/operateur/anomalies", get(figures::anomalies::page))
+        .route("/operateur/anomalies.csv", get(figures::anomalies::csv))
+        .route(
+            "/commanditaire/commandes/{id}/financements",
+            get(funder::order_funding),
+        )
+        .route("/commanditaire/financements", get(funder::yearly_funding))
+        .route("/observatoire/chiffres", get(figures::observer_page))
+        .route("/observatoire/chiffres.csv", get(figures::observer_csv))
+        .route("/observatoire/chiffres.xlsx", get(figures::observer_xlsx))
+        .route(
+            "/operateur/observateurs",
+            get(figures::observers::page).post(figures::observers::create),
+        )
+        .route(
+            "/operateur/observateurs/{id}/commanditaires",
+            axum::routing::post(figures::observers::grant),
+        )
         .route("/operateur/chiffres.csv", get(figures::operator_csv))
         .route("/operateur/chiffres.xlsx", get(figures::operator_xlsx))
 }

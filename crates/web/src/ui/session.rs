@@ -186,6 +186,11 @@ role_page!(
     |m| match m.actor { passnum_store::Actor::Distributor(d) => Ok(DistributorStaff(m, d)), _ => Err(m) }
 );
 role_page!(
+    /// Staff of an observer (the State's programme team, a territorial hub), with the observer.
+    ObserverStaff(passnum_core::ObserverId),
+    |m| match m.actor { passnum_store::Actor::Observer(o) => Ok(ObserverStaff(m, o)), _ => Err(m) }
+);
+role_page!(
     /// The operator's staff.
     OperatorStaff(),
     |m| match m.actor { passnum_store::Actor::Operator => Ok(OperatorStaff(m)), _ => Err(m) }

@@ -3,9 +3,11 @@
 //! and publics, venues and services, usage (depth, delays, untouched booklets, cohorts) — each
 //! table with a chart where it helps, each downloadable as CSV and as a spreadsheet.
 
+pub mod anomalies;
 mod depth;
+pub mod observers;
 mod sections;
-mod table;
+pub(crate) mod table;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,7 +18,7 @@ use passnum_store::{FigureScope, StaffMember};
 use serde::Deserialize;
 
 use self::sections::Section;
-use super::session::{Csrf, FunderStaff, OperatorStaff};
+use super::session::{Csrf, FunderStaff, ObserverStaff, OperatorStaff};
 use super::{Layout, PageError, render};
 use crate::AppState;
 
@@ -147,6 +149,10 @@ struct FiguresPage {
 async fn perimeter(st: &AppState, scope: &FigureScope) -> Result<String, PageError> {
     Ok(match scope {
         FigureScope::All => "Tout le programme".to_string(),
+        FigureScope::Funders(list) if list.is_empty() => {
+            "Aucun commanditaire ne vous est encore ouvert : demandez à l'opérateur du programme"
+                .to_string()
+        }
         FigureScope::Funders(list) => {
             let mut names = vec![];
             for f in list {
@@ -309,6 +315,49 @@ pub async fn operator_page(
     )
     .await?;
     Ok(render(StatusCode::OK, &p, &csrf))
+}
+
+/// An observer's perimeter: the funders it is granted (none yet: an empty perimeter, said so).
+async fn observer_scope(
+    st: &AppState,
+    o: passnum_core::ObserverId,
+) -> Result<FigureScope, PageError> {
+    let observer = st
+        .store
+        .get_observer(o)
+        .await
+        .map_err(|e| PageError::unavailable(e, "chiffres"))?;
+    Ok(FigureScope::Funders(
+        observer.funders.into_iter().map(|(id, _)| id).collect(),
+    ))
+}
+
+pub async fn observer_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ObserverStaff(staff, observer): ObserverStaff,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let scope = observer_scope(&st, observer).await?;
+    let p = page(&st, &staff, &csrf, &scope, "/observatoire/chiffres", &q).await?;
+    Ok(render(StatusCode::OK, &p, &csrf))
+}
+
+pub async fn observer_csv(
+    State(st): State<AppState>,
+    ObserverStaff(_, observer): ObserverStaff,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, PageError> {
+    download(&st, &observer_scope(&st, observer).await?, &q, false).await
+}
+
+pub async fn observer_xlsx(
+    State(st): State<AppState>,
+    ObserverStaff(_, observer): ObserverStaff,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, PageError> {
+    download(&st, &observer_scope(&st, observer).await?, &q, true).await
 }
 
 pub async fn funder_csv(

@@ -301,7 +301,8 @@ pub async fn territories(
     scope: &FigureScope,
     level: Level,
 ) -> Result<Vec<Section>, StoreError> {
-    let communes = store.figures_by_commune(scope).await?;
+    let residence = store.figures_by_residence(scope).await?;
+    let communes: Vec<TerritoryLine> = residence.iter().map(|r| r.line.clone()).collect();
     let grouped = group_territories(&communes, level);
     let mut columns = vec![col("code", "Code"), col("nom", level.label())];
     columns.extend(USE_COLUMNS.iter().map(|(k, l)| col(k, l)));
@@ -324,8 +325,9 @@ pub async fn territories(
         chart,
     );
     let mut publics: std::collections::BTreeMap<String, TerritoryLine> = Default::default();
-    for l in store.figures_by_publics(scope).await? {
-        let codes: Vec<&str> = l.code.split(',').filter(|c| !c.is_empty()).collect();
+    for r in &residence {
+        let l = &r.line;
+        let codes: Vec<&str> = r.publics.split(',').filter(|c| !c.is_empty()).collect();
         let codes = if codes.is_empty() { vec![""] } else { codes };
         for c in codes {
             let t = publics.entry(c.to_string()).or_default();

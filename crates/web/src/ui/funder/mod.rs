@@ -15,11 +15,13 @@ use super::{FieldErrors, Layout, euros, render};
 use crate::AppState;
 use crate::api::dto::date_out;
 
+mod funding;
 mod invoice;
 mod order;
 mod orders;
 mod redemptions;
 
+pub use funding::*;
 pub use invoice::*;
 pub use order::*;
 pub use orders::*;

@@ -32,6 +32,7 @@ pub(super) fn role_label(a: Actor) -> String {
         Actor::Funder(f) => format!("Commanditaire n° {f}"),
         Actor::Venue(v) => format!("Lieu n° {v}"),
         Actor::Distributor(d) => format!("Structure n° {}", d.0),
+        Actor::Observer(o) => format!("Observateur n° {}", o.0),
     }
 }
 
@@ -113,10 +114,11 @@ pub async fn create_account(
         ("funder", Some(id)) => Some(Actor::Funder(FunderId(id))),
         ("venue", Some(id)) => Some(Actor::Venue(VenueId(id))),
         ("distributor", Some(id)) => Some(Actor::Distributor(passnum_store::DistributorId(id))),
-        ("funder" | "venue", None) => {
+        ("observer", Some(id)) => Some(Actor::Observer(passnum_core::ObserverId(id))),
+        ("funder" | "venue" | "distributor" | "observer", None) => {
             page.errors.add(
                 "org",
-                "Indiquez le numéro du commanditaire ou du lieu (colonne « n° » de sa liste).",
+                "Indiquez le numéro du commanditaire, du lieu, de la structure ou de l'observateur (colonne « n° » de sa liste).",
             );
             None
         }
