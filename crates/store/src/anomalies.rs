@@ -115,8 +115,9 @@ impl Store {
         .bind(SAME_DAY_CHEQUES)
         .fetch_all(&mut *conn)
         .await?;
-        let mut days: BTreeMap<(i64, i64, time::Date), (i64, i64, String, i64, i64)> =
-            BTreeMap::new();
+        // (booklet, venue, Paris day) → (order, booklet number, venue name, first instant, cheques)
+        type Day = (i64, i64, String, i64, i64);
+        let mut days: BTreeMap<(i64, i64, time::Date), Day> = BTreeMap::new();
         for r in &rows {
             let at = get_i64(r, "redeemed_at")?;
             let key = (

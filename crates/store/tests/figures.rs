@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use passnum_core::Timestamp;
 use passnum_store::{FigureScope, Funnel, MonthFigures, MonthSpan, Outcome, both_engines};
 
 const DAY_MS: i64 = 86_400_000;

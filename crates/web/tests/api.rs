@@ -439,7 +439,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 54);
+    assert_eq!(paths.len(), 55);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }

@@ -165,6 +165,13 @@ api_test! {
             assert_eq!(text(&reader, &app, path).await.0, 403, "{path}");
         }
         let token = app.token(Actor::Observer(observer.id)).await;
+        let r = reqwest::Client::new().get(app.url("/api/v1/figures")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["funder_ids"], serde_json::json!([p.funder.id.0]));
+        assert_eq!((body["funnel"]["cheques_used"].as_i64(), body["months"].as_array().map(Vec::len)), (Some(1), Some(12)));
+        let r = reqwest::Client::new().get(app.url("/api/v1/figures")).bearer_auth(&p.venue_token).send().await.unwrap();
+        assert_eq!(r.status(), 403);
         for path in ["/api/v1/orders", "/api/v1/redemptions", "/api/v1/stock", "/api/v1/handouts"] {
             let r = reqwest::Client::new().get(app.url(path)).bearer_auth(&token).send().await.unwrap();
             assert_eq!(r.status(), 403, "{path}");
@@ -182,7 +189,7 @@ api_test! {
     async fn the_operator_reads_anomalies_and_a_funder_its_sources_of_funding(app) {
         let p = programme(&app, "Métropole", "21690123000005").await;
         let s = app.store();
-        passnum_store::testing::set_order_funding(&s, p.order.id, &[("État", 6500), ("FEDER", 3500)]).await;
+        passnum_store::testing::set_order_funding(s, p.order.id, &[("État", 6500), ("FEDER", 3500)]).await;
         // Three cheques of one booklet never handed out, the same day at the same venue.
         for code in &p.codes[..3] {
             let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: *code, service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };

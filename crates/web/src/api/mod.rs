@@ -5,6 +5,7 @@ mod cheques;
 mod directory;
 pub mod distribution;
 pub mod dto;
+mod figures;
 mod funders;
 mod handouts;
 pub mod keys;
@@ -56,7 +57,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "ledger", description = "Comptabilité en partie double"),
         (name = "services", description = "Référentiel des services"),
         (name = "workshops", description = "Ateliers et réservations"),
-        (name = "payments", description = "Coordonnées bancaires des lieux et virements")
+        (name = "payments", description = "Coordonnées bancaires des lieux et virements"),
+        (name = "figures", description = "Chiffres du programme (opérateur, commanditaire, observateur)")
     )
 )]
 struct ApiDoc;
@@ -156,6 +158,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(funders::create, funders::list))
         .routes(routes!(funders::get_one))
+        .routes(routes!(figures::get))
         .routes(routes!(orders::create, orders::list))
         .routes(routes!(orders::get_one))
         .routes(routes!(orders::cheques))

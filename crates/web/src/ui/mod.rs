@@ -14,7 +14,7 @@ pub(crate) mod directory;
 mod distributor;
 mod dossier;
 mod error;
-mod figures;
+pub(crate) mod figures;
 mod funder;
 mod login;
 mod operator;

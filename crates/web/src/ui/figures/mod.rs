@@ -9,6 +9,8 @@ pub mod observers;
 mod sections;
 pub(crate) mod table;
 
+pub(crate) use sections::last_months;
+
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

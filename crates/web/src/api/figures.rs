@@ -1,0 +1,95 @@
+//! `GET /api/v1/figures`: the funnel and the last twelve months for the caller's perimeter —
+//! the whole programme for the operator, its orders for a funder, the funders it is granted
+//! for an observer. Counts and amounts only, never a person.
+
+use axum::Json;
+use axum::extract::State;
+use passnum_store::{Actor, FigureScope};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct FunnelDto {
+    pub bought: i64,
+    pub allocated: i64,
+    pub handed_out: i64,
+    pub booked: i64,
+    pub first_used: i64,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+    pub cheques_paid: i64,
+    pub paid_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthDto {
+    /// "2026-11" (Paris calendar).
+    pub month: String,
+    pub handed_out: i64,
+    pub cheques_used: i64,
+    pub used_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FiguresDto {
+    /// The funders whose orders are counted; empty for the whole programme.
+    pub funder_ids: Vec<i64>,
+    pub funnel: FunnelDto,
+    /// The last twelve months, oldest first.
+    pub months: Vec<MonthDto>,
+}
+
+/// The programme's figures for the caller's perimeter (operator, funder, observer).
+#[utoipa::path(get, path = "/api/v1/figures", tag = "figures", security(("bearer" = [])),
+    responses((status = 200, body = FiguresDto), (status = 403, body = ErrorBody)))]
+pub async fn get(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<FiguresDto>> {
+    let scope = match auth.0 {
+        Actor::Operator => FigureScope::All,
+        Actor::Funder(f) => FigureScope::funder(f),
+        Actor::Observer(o) => FigureScope::Funders(
+            st.store
+                .get_observer(o)
+                .await?
+                .funders
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+        ),
+        Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
+    };
+    let f = st.store.funnel(&scope).await?;
+    let months = crate::ui::figures::last_months(st.clock.now());
+    let spans: Vec<_> = months.iter().map(|(_, s)| *s).collect();
+    let per = st.store.monthly_figures(&scope, &spans).await?;
+    Ok(Json(FiguresDto {
+        funder_ids: match &scope {
+            FigureScope::All => vec![],
+            FigureScope::Funders(list) => list.iter().map(|f| f.0).collect(),
+        },
+        funnel: FunnelDto {
+            bought: f.bought,
+            allocated: f.allocated,
+            handed_out: f.handed_out,
+            booked: f.booked,
+            first_used: f.first_used,
+            cheques_used: f.cheques_used,
+            used_cents: f.used_cents,
+            cheques_paid: f.cheques_paid,
+            paid_cents: f.paid_cents,
+        },
+        months: months
+            .iter()
+            .zip(per)
+            .map(|((m, _), p)| MonthDto {
+                month: m.slug(),
+                handed_out: p.handed_out,
+                cheques_used: p.cheques_used,
+                used_cents: p.used_cents,
+            })
+            .collect(),
+    }))
+}
