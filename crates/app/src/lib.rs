@@ -12,6 +12,7 @@ pub mod clock;
 pub mod handing;
 pub mod keys;
 pub mod open_data;
+pub mod open_figures;
 pub mod orientation;
 pub mod passwords;
 pub mod redeem;

@@ -17,6 +17,10 @@ pub enum JobsCommand {
         /// Days a sign-in attempt is kept (at least 1: throttling looks back 24 hours).
         #[arg(long, default_value_t = 1)]
         keep_sign_in_attempts_days: i64,
+        /// Refresh the open-data export in this folder (`passnum opendata export`) on the first
+        /// run of each month, and whenever the folder has none yet.
+        #[arg(long)]
+        open_data_dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -81,6 +85,7 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
     let JobsCommand::Run {
         keep_idempotency_days,
         keep_sign_in_attempts_days,
+        open_data_dir,
     } = command;
     if keep_idempotency_days < 1 || keep_sign_in_attempts_days < 1 {
         anyhow::bail!("Les durées de conservation se comptent en jours, au moins 1.");
@@ -110,6 +115,27 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
             },
         )
         .await?;
+    if let Some(dir) = &open_data_dir {
+        let package = dir.join("datapackage.json");
+        let this_month = passnum_app::activity::Month::of(now()).bounds().0;
+        let stale = std::fs::metadata(&package)
+            .and_then(|m| m.modified())
+            .map(|t| {
+                let ms = t
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                ms < this_month.unix_ms()
+            })
+            .unwrap_or(true);
+        if stale {
+            let (files, hidden, venues) =
+                crate::opendata::export(&store, dir, 24, "passnum").await?;
+            println!(
+                "Données ouvertes du mois écrites dans {} : {files} fichiers, {hidden} cases « secret », {venues} lieux.",
+                dir.display()
+            );
+        }
+    }
     // Contacts given for reminders are kept only until the workshop is over.
     let contacts = store.erase_past_booking_contacts(now()).await?;
     println!(

@@ -8,6 +8,7 @@ pub mod demo;
 mod distribution;
 mod ledger;
 mod observers;
+mod opendata;
 mod orders;
 mod payments;
 mod serve;
@@ -148,6 +149,12 @@ enum Command {
         #[command(subcommand)]
         command: orders::KeysCommand,
     },
+    /// The programme's figures as open data (CSV, Table Schemas, datapackage.json), with
+    /// statistical secrecy.
+    Opendata {
+        #[command(subcommand)]
+        command: opendata::OpenDataCommand,
+    },
     /// Observers (the State's programme team, territorial hubs) and the funders whose figures
     /// they read.
     Observers {
@@ -263,6 +270,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Keys { command } => {
             orders::keys(&ctx.store().await?, &ctx.signing_key, command).await
         }
+        Command::Opendata { command } => opendata::run(&ctx.store().await?, command).await,
         Command::Observers { command } => observers::observers(&ctx.store().await?, command).await,
         Command::Distributor { command } => {
             distribution::distributor(&ctx.store().await?, command).await

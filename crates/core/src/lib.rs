@@ -29,6 +29,7 @@ pub mod paris;
 pub mod payment;
 pub mod place;
 pub mod refusal;
+pub mod secrecy;
 pub mod sepa;
 pub mod service;
 pub mod signature;

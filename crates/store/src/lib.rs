@@ -71,8 +71,9 @@ pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use figures::{
-    Cohort, FigureScope, Funnel, MonthFigures, MonthSpan, ResidenceLine, ServiceLine,
-    StructureFunnel, TerritoryLine, UsageDepth, VenueUsage,
+    Cohort, CommuneCount, FigureScope, Funnel, MonthFigures, MonthSpan, OpenDataCounts,
+    ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, UsageDepth, VenueMonthUse,
+    VenueUsage,
 };
 pub use funders::{FUNDER_KINDS, Funder};
 pub use funding_report::{FundingAmounts, SourceLine};

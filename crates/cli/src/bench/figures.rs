@@ -123,6 +123,20 @@ pub(super) async fn bench_views(
             med(d)
         );
     }
+    // The open-data export at this volume, written to a temporary folder, three times.
+    let dir = tempfile::tempdir()?;
+    let mut times = vec![];
+    for _ in 0..3 {
+        let t = Instant::now();
+        crate::opendata::export(store, dir.path(), 24, "banc").await?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "| open-data export | {:?} | {handouts} handouts, 24 months, 2000 venues | 3 | median {:.2} s | counts, secrecy, 9 files |",
+        store.engine(),
+        times[1]
+    );
     let problems = store.figures_check().await?;
     anyhow::ensure!(problems.is_empty(), "rollups: {problems:?}");
     Ok(())

@@ -8,9 +8,11 @@
 //! cheques or the redemptions, whose cost grows with the books.
 
 mod breakdowns;
+mod open_data;
 mod usage_depth;
 
 pub use breakdowns::{ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, VenueUsage};
+pub use open_data::{CommuneCount, OpenDataCounts, VenueMonthUse};
 pub use usage_depth::{Cohort, UsageDepth};
 
 use passnum_core::{FunderId, Timestamp};

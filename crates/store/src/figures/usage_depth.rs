@@ -55,7 +55,7 @@ pub struct Cohort {
 
 /// `CASE WHEN <col> < edge1 THEN 0 WHEN <col> < edge2 THEN 1 … END`: the index of the span an
 /// instant falls in, one chain per row (a column per span cost a `CASE` per span and row).
-fn span_index(q: &mut Sql, col: &str, months: &[MonthSpan]) -> String {
+pub(crate) fn span_index(q: &mut Sql, col: &str, months: &[MonthSpan]) -> String {
     let arms: Vec<String> = months
         .iter()
         .enumerate()

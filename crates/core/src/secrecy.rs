@@ -1,0 +1,195 @@
+//! Statistical secrecy of published figures.
+//!
+//! A count of people or households from 1 to 10 is never published (primary secrecy); an
+//! amount is published only when at least 3 units (venues) make it up and none of them more
+//! than 85 % of it (the business-secrecy rule). Published totals would let anyone recompute
+//! a secret cell by subtraction, so secondary suppression hides more cells until every
+//! relation "total = sum of parts" holds zero or at least two secret members.
+//!
+//! The cells of an export are numbered by the caller; [`Relation`]s say which cells sum to
+//! which (a département's month = the sum of its communes' months, the programme's month =
+//! the sum of the départements'). [`protect`] returns which cells to hide; [`recoverable`] is
+//! the attack the tests run: repeatedly solve any relation with a single unknown.
+
+/// Counts from 1 to this are secret.
+pub const SECRET_MAX: i64 = 10;
+/// An amount needs at least this many contributing units…
+pub const MIN_UNITS: usize = 3;
+/// …and none above this share of it, in percent.
+pub const MAX_UNIT_SHARE_PCT: i64 = 85;
+
+/// Whether a count of people is secret on its own.
+pub fn count_is_secret(n: i64) -> bool {
+    (1..=SECRET_MAX).contains(&n)
+}
+
+/// Whether an amount made of `units` (one amount per contributor) is secret on its own.
+pub fn amount_is_secret(units: &[i64]) -> bool {
+    let contributing: Vec<i64> = units.iter().copied().filter(|u| *u > 0).collect();
+    let total: i64 = contributing.iter().sum();
+    if total == 0 {
+        return false;
+    }
+    contributing.len() < MIN_UNITS
+        || contributing
+            .iter()
+            .any(|u| i128::from(*u) * 100 > i128::from(total) * i128::from(MAX_UNIT_SHARE_PCT))
+}
+
+/// `total` = the sum of `parts` (cell indices).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relation {
+    pub total: usize,
+    pub parts: Vec<usize>,
+}
+
+/// Hides cells so that no relation has exactly one hidden member. `values` are the cells'
+/// values, `secret` the primary secrets (updated in place). A complement is the smallest
+/// positive visible part of the relation (hiding a small value costs the reader least);
+/// failing one, the total. Returns how many cells were hidden as complements.
+pub fn protect(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> usize {
+    let mut added = 0;
+    loop {
+        let mut changed = false;
+        for r in relations {
+            let members = std::iter::once(r.total).chain(r.parts.iter().copied());
+            if members.filter(|i| secret[*i]).count() != 1 {
+                continue;
+            }
+            let complement = r
+                .parts
+                .iter()
+                .copied()
+                .filter(|i| !secret[*i] && values[*i] > 0)
+                .min_by_key(|i| (values[*i], *i))
+                .or_else(|| r.parts.iter().copied().find(|i| !secret[*i]))
+                .or(Some(r.total).filter(|t| !secret[*t]));
+            if let Some(c) = complement {
+                secret[c] = true;
+                added += 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            return added;
+        }
+    }
+}
+
+/// The attack: cells a reader of the published figures can recompute, solving every relation
+/// with a single hidden member until nothing more is learnt.
+pub fn recoverable(secret: &[bool], relations: &[Relation]) -> Vec<usize> {
+    let mut known: Vec<bool> = secret.iter().map(|s| !s).collect();
+    let mut found = vec![];
+    loop {
+        let mut learnt = false;
+        for r in relations {
+            let members: Vec<usize> = std::iter::once(r.total)
+                .chain(r.parts.iter().copied())
+                .collect();
+            let unknown: Vec<usize> = members.iter().copied().filter(|i| !known[*i]).collect();
+            if let [only] = unknown[..] {
+                known[only] = true;
+                found.push(only);
+                learnt = true;
+            }
+        }
+        if !learnt {
+            return found;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn small_counts_and_concentrated_amounts_are_secret() {
+        assert!(!count_is_secret(0));
+        assert!(count_is_secret(1) && count_is_secret(10));
+        assert!(!count_is_secret(11));
+        assert!(amount_is_secret(&[500, 500]), "two venues");
+        assert!(amount_is_secret(&[900, 50, 50]), "one venue has 90 %");
+        assert!(!amount_is_secret(&[400, 300, 300]));
+        assert!(!amount_is_secret(&[0, 0]), "nothing to hide in nothing");
+    }
+
+    #[test]
+    fn a_lone_secret_gets_a_complement_and_cannot_be_recomputed() {
+        // A département (cell 0) of three communes: 4 (secret), 30, 20.
+        let values = [54, 4, 30, 20];
+        let rel = [Relation {
+            total: 0,
+            parts: vec![1, 2, 3],
+        }];
+        let mut secret: Vec<bool> = values.iter().map(|v| count_is_secret(*v)).collect();
+        assert_eq!(recoverable(&secret, &rel), vec![1], "before: 54 - 30 - 20");
+        assert_eq!(protect(&values, &mut secret, &rel), 1);
+        assert_eq!(
+            secret,
+            [false, true, false, true],
+            "the smallest other commune"
+        );
+        assert!(recoverable(&secret, &rel).is_empty());
+    }
+
+    #[test]
+    fn a_secret_total_with_known_parts_hides_a_part_too() {
+        // Two communes of 0 and 7: the département's 7 is secret, so is the 7.
+        let values = [7, 0, 7];
+        let rel = [Relation {
+            total: 0,
+            parts: vec![1, 2],
+        }];
+        let mut secret: Vec<bool> = values.iter().map(|v| count_is_secret(*v)).collect();
+        protect(&values, &mut secret, &rel);
+        assert!(recoverable(&secret, &rel).is_empty());
+    }
+
+    /// A random two-level hierarchy: a programme of départements of communes, each cell a
+    /// count; after protection no secret cell can be recomputed, and no primary secret was
+    /// published.
+    fn hierarchy(counts: &[Vec<i64>]) -> (Vec<i64>, Vec<Relation>) {
+        let mut values = vec![0];
+        let mut relations = vec![];
+        let mut top = Relation {
+            total: 0,
+            parts: vec![],
+        };
+        for communes in counts {
+            let d = values.len();
+            values.push(communes.iter().sum());
+            top.parts.push(d);
+            let mut rel = Relation {
+                total: d,
+                parts: vec![],
+            };
+            for c in communes {
+                rel.parts.push(values.len());
+                values.push(*c);
+            }
+            relations.push(rel);
+        }
+        values[0] = values[1..].iter().sum::<i64>() / 2;
+        relations.push(top);
+        (values, relations)
+    }
+
+    proptest! {
+        #[test]
+        fn after_protection_no_secret_is_recoverable(
+            counts in proptest::collection::vec(proptest::collection::vec(0i64..40, 1..6), 1..6)
+        ) {
+            let (values, relations) = hierarchy(&counts);
+            let mut secret: Vec<bool> = values.iter().map(|v| count_is_secret(*v)).collect();
+            let primary = secret.clone();
+            protect(&values, &mut secret, &relations);
+            for (p, s) in primary.iter().zip(&secret) {
+                prop_assert!(!p || *s, "a primary secret stays secret");
+            }
+            prop_assert!(recoverable(&secret, &relations).is_empty());
+        }
+    }
+}
