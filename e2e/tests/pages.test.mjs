@@ -617,4 +617,20 @@ test("the funder and the operator read the programme's figures, charts with thei
   await visit(operator, "/operateur/chiffres", "operateur-chiffres");
   assert.match(await operator.locator("main").textContent(), /Tout le programme/);
   await visit(operator, "/operateur/chiffres?vue=lieux", "operateur-chiffres-lieux");
+  // Anomalies, then an observer created and opened to the Métropole's figures, from the pages.
+  await visit(operator, "/operateur/anomalies", "operateur-anomalies");
+  await operator.getByRole("link", { name: "Observateurs" }).click();
+  await operator.getByLabel("Nom").fill("Programme Société Numérique");
+  await operator.getByRole("button", { name: "Ajouter" }).click();
+  await operator.getByRole("cell", { name: "Aucun commanditaire" }).waitFor();
+  await operator.getByLabel("Commanditaire").selectOption({ index: 1 });
+  await operator.getByRole("button", { name: "Ouvrir ses chiffres" }).click();
+  await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByText(/Métropole/).waitFor();
+  await axe(operator, "operateur-observateurs");
+  await operator.screenshot({ path: join(shots, "operateur-observateurs.png"), fullPage: true });
+  // The funder's sources of funding, per year, on a phone.
+  await funder.setViewportSize({ width: 375, height: 800 });
+  await visit(funder, "/commanditaire/financements", "commanditaire-financements-375");
+  assert.match(await funder.locator("main").textContent(), /Total/);
+  await visit(funder, "/commanditaire/commandes/1/financements", "commanditaire-financements-commande-375");
 });

@@ -13,7 +13,7 @@ pub enum TokenCommand {
     Create {
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder, venue or distributing structure (not for the operator).
+        /// Id of the funder, venue, distributing structure or observer (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// A note to recognise the token later.
@@ -39,7 +39,7 @@ pub enum StaffCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder, venue or distributing structure (not for the operator).
+        /// Id of the funder, venue, distributing structure or observer (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// Address of the server, to print a whole link (default: --public-url).
