@@ -633,4 +633,9 @@ test("the funder and the operator read the programme's figures, charts with thei
   await visit(funder, "/commanditaire/financements", "commanditaire-financements-375");
   assert.match(await funder.locator("main").textContent(), /Total/);
   await visit(funder, "/commanditaire/commandes/1/financements", "commanditaire-financements-commande-375");
+  // Anyone: the programme's published figures, small counts "secret", at 320 px.
+  const anyone = watched(await (await browser.newContext({ locale: "fr-FR", viewport: { width: 320, height: 800 } })).newPage());
+  await visit(anyone, "/programme", "programme-320");
+  assert.equal(await anyone.locator("svg.pn-chart").count(), 1);
+  assert.ok(await anyone.evaluate(() => document.documentElement.scrollWidth <= 320), "/programme: no sideways scroll at 320 px");
 });

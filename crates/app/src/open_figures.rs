@@ -117,6 +117,16 @@ pub struct OpenFigures {
     pub hidden: usize,
 }
 
+/// The same counts as one period: every month's index set to 0 (the public page's totals
+/// per département over twelve months, protected as a whole).
+pub fn as_one_period(counts: &OpenDataCounts) -> OpenDataCounts {
+    let mut c = counts.clone();
+    c.handed_out.iter_mut().for_each(|x| x.month = 0);
+    c.workshops_held.iter_mut().for_each(|x| x.month = 0);
+    c.used.iter_mut().for_each(|x| x.month = 0);
+    c
+}
+
 /// Builds and protects the export; `months` are the slugs ("2026-11") in span order.
 pub fn build(counts: &OpenDataCounts, months: Vec<String>) -> Result<OpenFigures, OpenDataError> {
     let communes: BTreeSet<String> = counts
@@ -231,6 +241,44 @@ impl OpenFigures {
     }
     fn any(&self, i: usize) -> bool {
         self.handed_out.values[i] + self.cheques.values[i] + self.workshops[i] > 0
+    }
+
+    /// The programme's line of each month: (month, the four measures as published).
+    pub fn programme_rows(&self) -> Vec<(String, [String; 4])> {
+        self.months
+            .iter()
+            .enumerate()
+            .map(|(m, month)| (month.clone(), self.shown(self.grid.programme(m))))
+            .collect()
+    }
+
+    /// The départements' lines of month `m` with something to count: (code, name, measures).
+    pub fn departement_rows(&self, m: usize) -> Vec<(String, String, [String; 4])> {
+        let g = &self.grid;
+        g.departements
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| self.any(g.departement(*d, m)))
+            .map(|(d, code)| {
+                (
+                    code.clone(),
+                    territory::name_of(Level::Departement, code)
+                        .unwrap_or("")
+                        .to_string(),
+                    self.shown(g.departement(d, m)),
+                )
+            })
+            .collect()
+    }
+
+    /// A cell's measures as published: "secret" or the value (euros with a decimal point).
+    fn shown(&self, i: usize) -> [String; 4] {
+        [
+            count_cell(&self.handed_out, i),
+            count_cell(&self.cheques, i),
+            euro_cell(&self.cents, i),
+            self.workshops[i].to_string(),
+        ]
     }
 
     /// The three CSV files (UTF-8, commas), months then codes in order.

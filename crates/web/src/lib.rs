@@ -47,6 +47,8 @@ pub struct AppState {
     pub pass_checks: Arc<passnum_app::throttle::PerClientLimit>,
     /// The last open-data file built, shared by every request.
     pub open_data: Arc<open_data::OpenDataCache>,
+    /// The last published figures of `/programme`, shared by every request.
+    pub programme: Arc<ui::programme::ProgrammeCache>,
     /// Public applications per client.
     pub applications: Arc<passnum_app::throttle::PerClientLimit>,
     /// Public booking attempts per client (booking, listing, cancelling).
@@ -67,6 +69,7 @@ impl AppState {
             password_checks: passnum_app::sign_in::PasswordChecks::default(),
             pass_checks: Arc::new(ui::public::pass_check_limit()),
             open_data: Arc::new(open_data::OpenDataCache::default()),
+            programme: Arc::new(ui::programme::ProgrammeCache::default()),
             applications: Arc::new(ui::application::application_limit()),
             bookings: Arc::new(ui::booking::booking_limit()),
         }

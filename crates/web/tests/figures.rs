@@ -232,3 +232,24 @@ api_test! {
         assert_eq!(text(&stranger, &app, &path).await.0, 404);
     }
 }
+
+api_test! {
+    async fn the_public_programme_page_shows_published_figures_with_small_counts_secret(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(p.order.id, &[(ccas, 2)], t0()).await.unwrap();
+        for n in 1..=2 {
+            s.hand_out(ccas, None, p.order.id, n, &lyon, &handout_for_publics(&[]), t0()).await.unwrap();
+        }
+        let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[0], service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };
+        assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        // Without an account: two booklets and one cheque are "secret", nowhere a 2 or a 1.
+        let (st, html) = text(&reqwest::Client::new(), &app, "/programme").await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<th scope=\"row\">juin 2026</th><td>secret</td><td>secret</td><td>secret</td><td>0</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\">Rhône (69)</th><td>secret</td><td>secret</td><td>secret</td><td>0</td>"), "{html}");
+        assert!(html.contains("<svg class=\"pn-chart\""), "{html}");
+    }
+}

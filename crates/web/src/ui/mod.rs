@@ -20,6 +20,7 @@ mod login;
 mod operator;
 mod ordering;
 mod payments;
+pub mod programme;
 pub(crate) mod public;
 mod scan;
 pub mod session;
@@ -65,6 +66,7 @@ impl Layout {
                 ("/", "Le Pass Numérique"),
                 ("/verifier", "Vérifier mon pass"),
                 ("/lieux", "Où utiliser mon pass"),
+                ("/programme", "Le programme en chiffres"),
                 ("/mes-reservations", "Mes réservations"),
                 ("/candidature", "Votre lieu candidate"),
             ],
@@ -328,6 +330,7 @@ fn figure_routes() -> Router<AppState> {
         .route("/commanditaire/chiffres.csv", get(figures::funder_csv))
         .route("/commanditaire/chiffres.xlsx", get(figures::funder_xlsx))
         .route("/operateur/chiffres", get(figures::operator_page))
+        .route("/programme", get(programme::page))
         .route("/operateur/anomalies", get(figures::anomalies::page))
         .route("/operateur/anomalies.csv", get(figures::anomalies::csv))
         .route(
