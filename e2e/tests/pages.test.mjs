@@ -625,7 +625,7 @@ test("the funder and the operator read the programme's figures, charts with thei
   await operator.getByRole("cell", { name: "Aucun commanditaire" }).waitFor();
   await operator.getByLabel("Commanditaire").selectOption({ index: 1 });
   await operator.getByRole("button", { name: "Ouvrir ses chiffres" }).click();
-  await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByText(/Métropole/).waitFor();
+  await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByRole("cell", { name: /^Métropole/ }).waitFor();
   await axe(operator, "operateur-observateurs");
   await operator.screenshot({ path: join(shots, "operateur-observateurs.png"), fullPage: true });
   // The funder's sources of funding, per year, on a phone.

@@ -70,8 +70,9 @@ pub async fn usage(
                 .collect(),
         },
         intro: format!(
-            "{} carnets remis, dont {} sans aucun chèque utilisé.",
+            "{} carnet{} remis, dont {} sans aucun chèque utilisé.",
             thousands(handed),
+            if handed > 1 { "s" } else { "" },
             thousands(d.by_cheques.first().copied().unwrap_or(0))
         ),
         chart: (handed > 0).then(|| {
