@@ -95,7 +95,30 @@ pub struct Month {
     pub month: CalendarMonth,
 }
 
+/// The last `n` Paris months up to the one of `now`, oldest first, each with its span for the
+/// figures (key YYYYMM and edges).
+pub fn last_months(now: Timestamp, n: usize) -> Vec<(Month, passnum_store::MonthSpan)> {
+    let mut months = vec![Month::of(now)];
+    while months.len() < n {
+        let before = months[months.len() - 1].previous();
+        months.push(before);
+    }
+    months.truncate(n);
+    months.reverse();
+    months.into_iter().map(|m| (m, m.span())).collect()
+}
+
 impl Month {
+    /// The month as the figures count it: key YYYYMM and its edges.
+    pub fn span(self) -> passnum_store::MonthSpan {
+        let (from, to) = self.bounds();
+        passnum_store::MonthSpan {
+            key: i64::from(self.year) * 100 + i64::from(self.month as u8),
+            from,
+            to,
+        }
+    }
+
     /// "2026-11".
     pub fn parse(s: &str) -> Option<Self> {
         let (y, m) = s.trim().split_once('-')?;

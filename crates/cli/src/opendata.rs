@@ -51,22 +51,10 @@ pub async fn run(store: &Store, command: OpenDataCommand) -> anyhow::Result<()> 
 
 /// The last `n` Paris months, oldest first, with their slugs.
 fn spans(n: usize) -> (Vec<MonthSpan>, Vec<String>) {
-    let mut m = passnum_app::activity::Month::of(now());
-    let mut list = vec![];
-    for _ in 0..n {
-        let (from, to) = m.bounds();
-        list.push((
-            MonthSpan {
-                key: i64::from(m.year) * 100 + i64::from(m.month as u8),
-                from,
-                to,
-            },
-            m.slug(),
-        ));
-        m = m.previous();
-    }
-    list.reverse();
-    list.into_iter().unzip()
+    passnum_app::activity::last_months(now(), n)
+        .into_iter()
+        .map(|(m, span)| (span, m.slug()))
+        .unzip()
 }
 
 /// Writes the export; returns (files, cells hidden, venues).

@@ -90,15 +90,36 @@ impl Store {
         })
     }
 
+    /// Every observer with its funders, in two statements (observers are few: 500 at most).
     pub async fn list_observers(&self) -> Result<Vec<Observer>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM observers ORDER BY name LIMIT 500")
-            .fetch_all(self.pool())
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.get_observer(ObserverId(id)).await?);
+        let mut list: Vec<Observer> =
+            sqlx::query("SELECT id, name, kind FROM observers ORDER BY name LIMIT 500")
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Observer {
+                        id: ObserverId(get_i64(r, "id")?),
+                        name: get_string(r, "name")?,
+                        kind: get_string(r, "kind")?,
+                        funders: vec![],
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+        for r in sqlx::query(
+            "SELECT g.observer_id, f.id, f.name FROM observer_funders g \
+             JOIN funders f ON f.id = g.funder_id ORDER BY f.name",
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            let o = get_i64(&r, "observer_id")?;
+            if let Some(obs) = list.iter_mut().find(|x| x.id.0 == o) {
+                obs.funders
+                    .push((FunderId(get_i64(&r, "id")?), get_string(&r, "name")?));
+            }
         }
-        Ok(out)
+        Ok(list)
     }
 
     /// Opens (or closes) a funder's figures to an observer. Idempotent.

@@ -121,7 +121,18 @@ pub async fn usage(
         },
         chart: None,
     };
-    let untouched = Section {
+    let untouched = untouched(&d);
+    Ok(vec![
+        depth,
+        delays,
+        untouched,
+        cohorts(store, scope, now).await?,
+    ])
+}
+
+/// Booklets with no cheque used within 30 (90) days of their handout.
+fn untouched(d: &passnum_store::UsageDepth) -> Section {
+    Section {
         table: Table {
             slug: "inutilises",
             title: "Carnets restés sans usage après leur remise".into(),
@@ -148,13 +159,7 @@ pub async fn usage(
         },
         intro: "Les carnets remis dont aucun chèque n'a servi dans les 30 (ou 90) jours suivant la remise : à relancer.".into(),
         chart: None,
-    };
-    Ok(vec![
-        depth,
-        delays,
-        untouched,
-        cohorts(store, scope, now).await?,
-    ])
+    }
 }
 
 async fn cohorts(

@@ -41,20 +41,7 @@ fn bar(label: impl Into<String>, value: i64, shown: String) -> Bar {
 
 /// The last [`MONTHS`] Paris months, oldest first.
 pub fn last_months(now: Timestamp) -> Vec<(Month, MonthSpan)> {
-    let mut months = vec![Month::of(now)];
-    while months.len() < MONTHS {
-        let before = months[months.len() - 1].previous();
-        months.push(before);
-    }
-    months.reverse();
-    months
-        .into_iter()
-        .map(|m| {
-            let (from, to) = m.bounds();
-            let key = i64::from(m.year) * 100 + i64::from(m.month as u8);
-            (m, MonthSpan { key, from, to })
-        })
-        .collect()
+    passnum_app::activity::last_months(now, MONTHS)
 }
 
 /// "Parcours": the funnel, month by month, per structure.
