@@ -23,6 +23,9 @@ pub(crate) struct UsageKey {
     pub month: i64,
 }
 
+/// Lines of `usage_months` to add: cheques and cents per key, in key order.
+pub(crate) type MonthLines = BTreeMap<UsageKey, (i64, i64)>;
+
 /// Counts to add to a booklet: cheques, cents, and the instant of the earliest one.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BookletUse {
@@ -36,7 +39,7 @@ pub(crate) struct BookletUse {
 pub(crate) async fn add(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
-    months: &BTreeMap<UsageKey, (i64, i64)>,
+    months: &MonthLines,
     booklets: &BTreeMap<i64, BookletUse>,
 ) -> Result<(), StoreError> {
     if !months.is_empty() {
@@ -175,11 +178,9 @@ pub(crate) async fn add_paid(tx: &mut sqlx::AnyConnection, run_id: i64) -> Resul
 }
 
 /// Every redemption in force, counted the way the batch counts it. Read in pages by id.
-async fn recount_months(
-    conn: &mut sqlx::AnyConnection,
-) -> Result<BTreeMap<UsageKey, (i64, i64)>, StoreError> {
+async fn recount_months(conn: &mut sqlx::AnyConnection) -> Result<MonthLines, StoreError> {
     const PAGE: i64 = 50_000;
-    let mut out: BTreeMap<UsageKey, (i64, i64)> = BTreeMap::new();
+    let mut out = MonthLines::new();
     let mut after = 0i64;
     loop {
         let rows = sqlx::query(
@@ -229,7 +230,7 @@ pub(crate) async fn backfill(
     let all = recount_months(conn).await?;
     let lines: Vec<_> = all.into_iter().collect();
     for chunk in lines.chunks(1000) {
-        let part: BTreeMap<UsageKey, (i64, i64)> = chunk.iter().cloned().collect();
+        let part: MonthLines = chunk.iter().cloned().collect();
         add(conn, engine, &part, &BTreeMap::new()).await?;
     }
     Ok(())
@@ -242,7 +243,7 @@ impl Store {
         let mut conn = self.pool().acquire().await?;
         let mut problems = Vec::new();
         let counted = recount_months(&mut conn).await?;
-        let mut stored: BTreeMap<UsageKey, (i64, i64)> = BTreeMap::new();
+        let mut stored = MonthLines::new();
         for r in sqlx::query(
             "SELECT order_id, venue_id, service_code, format, month, cheques, cents FROM usage_months \
              WHERE cheques <> 0 OR cents <> 0",

@@ -147,7 +147,6 @@ pub(crate) async fn read(
 }
 
 impl BatchWorkshops {
-    /// Admits a scan whose cheque is good: its workshop's rules, then its seat.
     /// The format code of a workshop of the batch ("none" without one).
     pub(crate) fn format_of(&self, workshop: Option<i64>) -> &'static str {
         workshop
@@ -155,6 +154,7 @@ impl BatchWorkshops {
             .unwrap_or("none")
     }
 
+    /// Admits a scan whose cheque is good: its workshop's rules, then its seat.
     pub(crate) fn admit(
         &mut self,
         req: &RedeemRequest,

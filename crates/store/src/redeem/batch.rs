@@ -366,15 +366,14 @@ async fn write_accepted(
 }
 
 /// What the accepted redemptions add to the figures' rollups.
-#[allow(clippy::type_complexity)]
 fn rollups(
     pending: &[Pending],
     workshops: &crate::workshop_scans::BatchWorkshops,
 ) -> (
-    BTreeMap<crate::usage::UsageKey, (i64, i64)>,
+    crate::usage::MonthLines,
     BTreeMap<i64, crate::usage::BookletUse>,
 ) {
-    let mut months: BTreeMap<crate::usage::UsageKey, (i64, i64)> = BTreeMap::new();
+    let mut months = crate::usage::MonthLines::new();
     let mut booklets: BTreeMap<i64, crate::usage::BookletUse> = BTreeMap::new();
     for p in pending {
         let Pending::Accepted {
