@@ -49,6 +49,8 @@ pub struct AppState {
     pub open_data: Arc<open_data::OpenDataCache>,
     /// The last published figures of `/programme`, shared by every request.
     pub programme: Arc<ui::programme::ProgrammeCache>,
+    /// The operator's anomalies, per window, shared by every request.
+    pub anomalies: Arc<ui::figures::anomalies::AnomaliesCache>,
     /// Public applications per client.
     pub applications: Arc<passnum_app::throttle::PerClientLimit>,
     /// Public booking attempts per client (booking, listing, cancelling).
@@ -70,6 +72,7 @@ impl AppState {
             pass_checks: Arc::new(ui::public::pass_check_limit()),
             open_data: Arc::new(open_data::OpenDataCache::default()),
             programme: Arc::new(ui::programme::ProgrammeCache::default()),
+            anomalies: Arc::new(ui::figures::anomalies::AnomaliesCache::default()),
             applications: Arc::new(ui::application::application_limit()),
             bookings: Arc::new(ui::booking::booking_limit()),
         }

@@ -203,17 +203,27 @@ api_test! {
         let csv = operator.get(app.url("/operateur/anomalies.csv?jours=366")).send().await.unwrap().text().await.unwrap();
         assert!(csv.starts_with("\u{feff}type;lieu_id;lieu;commande;carnet;date;nombre;motif\n") && csv.contains("\nnot_handed_out;;;") && csv.contains("\nsame_day;"), "{csv}");
         assert_eq!(text(&operator, &app, "/operateur/anomalies?jours=5000").await.0, 404);
+        // Computed once per window and kept five minutes: three more cheques of another
+        // booklet show on the next computation, not on a reload.
+        for code in &p.codes[10..13] {
+            let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: *code, service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };
+            assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        }
+        let (_, again) = text(&operator, &app, "/operateur/anomalies?jours=366").await;
+        assert_eq!(again.matches("3 chèques du même carnet").count(), 1, "{again}");
+        let (_, other_window) = text(&operator, &app, "/operateur/anomalies?jours=180").await;
+        assert_eq!(other_window.matches("3 chèques du même carnet").count(), 2, "{other_window}");
         let funder = signed_in(&app, "sources@metropole.fr", Actor::Funder(p.funder.id)).await;
         assert_eq!(text(&funder, &app, "/operateur/anomalies").await.0, 403);
 
-        // 30 € used: État 19,50 €, FEDER 10,50 €.
+        // 60 € used: État 39,00 €, FEDER 21,00 €.
         let path = format!("/commanditaire/commandes/{}/financements", p.order.id.0);
         let (st, html) = text(&funder, &app, &path).await;
         assert_eq!(st, 200);
         assert!(html.contains("<th scope=\"row\">État</th><td>65"), "{html}");
-        assert!(html.contains("<td>19,50\u{a0}€</td>") && html.contains("<td>10,50\u{a0}€</td>") && html.contains("<td>30,00\u{a0}€</td>"), "{html}");
+        assert!(html.contains("<td>39,00\u{a0}€</td>") && html.contains("<td>21,00\u{a0}€</td>") && html.contains("<td>60,00\u{a0}€</td>"), "{html}");
         let csv = funder.get(app.url(&format!("{path}?format=csv"))).send().await.unwrap().text().await.unwrap();
-        assert!(csv.contains("\nÉtat;65") && csv.contains(";1950;0;0;") && csv.contains("\nTotal;;"), "{csv}");
+        assert!(csv.contains("\nÉtat;65") && csv.contains(";3900;0;0;") && csv.contains("\nTotal;;"), "{csv}");
         let r = funder.get(app.url(&format!("{path}?format=pdf"))).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "application/pdf");
         let pdf = r.bytes().await.unwrap();
@@ -221,11 +231,11 @@ api_test! {
         std::fs::write(dir.path().join("f.pdf"), &pdf).unwrap();
         let out = std::process::Command::new("pdftotext").arg(dir.path().join("f.pdf")).arg("-").output().expect("pdftotext (poppler-utils)");
         let txt = String::from_utf8_lossy(&out.stdout);
-        assert!(txt.contains("FEDER") && txt.contains("utilisé dans les lieux 10,50"), "{txt}");
+        assert!(txt.contains("FEDER") && txt.contains("utilisé dans les lieux 21,00"), "{txt}");
         // The year, all orders together; another funder's order is not found.
         let (st, html) = text(&funder, &app, "/commanditaire/financements?annee=2026").await;
         assert_eq!(st, 200);
-        assert!(html.contains("<td>19,50\u{a0}€</td>"), "{html}");
+        assert!(html.contains("<td>39,00\u{a0}€</td>"), "{html}");
         assert_eq!(text(&funder, &app, "/commanditaire/financements?annee=1999").await.0, 404);
         let other = s.create_funder("Département du Rhône", "departement", t0()).await.unwrap();
         let stranger = signed_in(&app, "sources@rhone.fr", Actor::Funder(other.id)).await;
