@@ -24,13 +24,12 @@ const WINDOWS: [i64; 4] = [30, 90, 180, 366];
 /// How long a computed list is served.
 const FRESH_MS: i64 = 5 * 60_000;
 
+/// A window's list and when it was computed.
+type Computed = (passnum_core::Timestamp, Arc<Vec<Anomaly>>);
+
 /// The last list computed for each window (four at most).
 #[derive(Default)]
-pub struct AnomaliesCache(
-    tokio::sync::Mutex<
-        std::collections::HashMap<i64, (passnum_core::Timestamp, Arc<Vec<Anomaly>>)>,
-    >,
-);
+pub struct AnomaliesCache(tokio::sync::Mutex<std::collections::HashMap<i64, Computed>>);
 
 #[derive(Deserialize, Default)]
 pub struct AnomaliesQuery {
