@@ -46,19 +46,7 @@ both_engines! {
             s.rollback(RollbackRequest { venue_id: w.villeurbanne.id, redemption_id: r.id, now: afternoon, idempotency: None }).await.unwrap();
         }
         // Booklet 2 again, for a 14:00 workshop, scanned at 18:30 (Paris).
-        let plan = passnum_core::workshop::WorkshopPlan {
-            format: passnum_core::workshop::WorkshopFormat::Collective,
-            title: "Courriels".into(),
-            services: vec!["2.1.07".into()],
-            level: passnum_core::workshop::Level::Beginner,
-            time: time::macros::time!(14:00),
-            dates: vec![time::macros::date!(2026 - 06 - 16)],
-            duration_min: 60,
-            place: passnum_core::workshop::Place::AtVenue,
-            capacity: 8,
-            mediator: String::new(),
-            accessibility: String::new(),
-        };
+        let plan = one_workshop(passnum_core::workshop::WorkshopFormat::Collective, "Courriels", time::macros::date!(2026 - 06 - 16), time::macros::time!(14:00), 8);
         let ws = s.create_workshops(w.lyon.id, &plan, t0()).await.unwrap().remove(0);
         let mut req = redeem_req(&w.lyon, w.codes[11], at(time::macros::datetime!(2026-06-16 16:30 UTC)));
         req.workshop_id = Some(ws.id);

@@ -19,19 +19,7 @@ both_engines! {
         let h = handout();
         s.hand_out(ccas, None, w.order.id, 1, &lyon, &h, t0()).await.unwrap();
         // Booklet 1 books a workshop next week.
-        let plan = passnum_core::workshop::WorkshopPlan {
-            format: passnum_core::workshop::WorkshopFormat::Collective,
-            title: "Courriels".into(),
-            services: vec!["2.1.07".into()],
-            level: passnum_core::workshop::Level::Beginner,
-            time: time::macros::time!(14:00),
-            dates: vec![time::macros::date!(2026 - 06 - 22)],
-            duration_min: 60,
-            place: passnum_core::workshop::Place::AtVenue,
-            capacity: 4,
-            mediator: String::new(),
-            accessibility: String::new(),
-        };
+        let plan = one_workshop(passnum_core::workshop::WorkshopFormat::Collective, "Courriels", time::macros::date!(2026 - 06 - 22), time::macros::time!(14:00), 4);
         let ws = s.create_workshops(w.lyon.id, &plan, t0()).await.unwrap().remove(0);
         let code = s.booking_code(w.order.id, 1).await.unwrap();
         let key = passnum_store::BookletKey { order_id: w.order.id, number: 1, code: Some(code) };
@@ -116,19 +104,7 @@ both_engines! {
     async fn the_rollups_follow_workshops_rollbacks_and_payments_and_recount_the_same(db) {
         let s = &db.store;
         let w = world(s, 2).await;
-        let plan = passnum_core::workshop::WorkshopPlan {
-            format: passnum_core::workshop::WorkshopFormat::Individual,
-            title: "Rendez-vous".into(),
-            services: vec!["2.1.07".into()],
-            level: passnum_core::workshop::Level::Beginner,
-            time: time::macros::time!(9:00),
-            dates: vec![time::macros::date!(2026 - 06 - 15)],
-            duration_min: 60,
-            place: passnum_core::workshop::Place::AtVenue,
-            capacity: 4,
-            mediator: String::new(),
-            accessibility: String::new(),
-        };
+        let plan = one_workshop(passnum_core::workshop::WorkshopFormat::Individual, "Rendez-vous", time::macros::date!(2026 - 06 - 15), time::macros::time!(9:00), 4);
         let ws = s.create_workshops(w.lyon.id, &plan, t0().plus_ms(-30 * DAY_MS)).await.unwrap().remove(0);
         let at = t0();
         let mut req = redeem_req(&w.lyon, w.codes[0], at);

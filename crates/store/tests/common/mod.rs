@@ -146,3 +146,27 @@ pub fn handout() -> passnum_core::handout::Handout {
     )
     .unwrap()
 }
+
+/// One workshop of one hour at the venue, for service 2.1.07, on `date` at `time` (Paris).
+#[allow(dead_code)]
+pub fn one_workshop(
+    format: passnum_core::workshop::WorkshopFormat,
+    title: &str,
+    date: time::Date,
+    time: time::Time,
+    capacity: i64,
+) -> passnum_core::workshop::WorkshopPlan {
+    passnum_core::workshop::WorkshopPlan {
+        format,
+        title: title.into(),
+        services: vec!["2.1.07".into()],
+        level: passnum_core::workshop::Level::Beginner,
+        time,
+        dates: vec![date],
+        duration_min: 60,
+        place: passnum_core::workshop::Place::AtVenue,
+        capacity,
+        mediator: String::new(),
+        accessibility: String::new(),
+    }
+}
