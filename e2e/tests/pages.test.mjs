@@ -622,12 +622,19 @@ test("the funder and the operator read the programme's figures, charts with thei
   await operator.getByRole("link", { name: "Observateurs" }).click();
   await operator.getByLabel("Nom").fill("Programme Société Numérique");
   await operator.getByRole("button", { name: "Ajouter" }).click();
-  await operator.getByRole("cell", { name: "Aucun commanditaire" }).waitFor();
-  await operator.getByLabel("Commanditaire").selectOption({ index: 1 });
-  await operator.getByRole("button", { name: "Ouvrir ses chiffres" }).click();
+  const row = operator.getByRole("row", { name: /Programme Société Numérique/ });
+  await row.getByRole("cell", { name: "Aucun commanditaire" }).waitFor();
+  await row.getByLabel("Commanditaire").selectOption({ index: 1 });
+  await row.getByRole("button", { name: "Ouvrir ses chiffres" }).click();
   await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByRole("cell", { name: /^Métropole/ }).waitFor();
   await axe(operator, "operateur-observateurs");
   await operator.screenshot({ path: join(shots, "operateur-observateurs.png"), fullPage: true });
+  // The demo's territorial hub signs in and lands on the figures it is granted.
+  const hub = await signIn("observatoire@demo.passnum.fr", "demo-observatoire-2026");
+  await hub.getByRole("heading", { name: "Chiffres du programme", level: 1 }).waitFor();
+  assert.match(hub.url(), /\/observatoire\/chiffres/);
+  assert.match(await hub.locator("main").textContent(), /Les commandes de Métropole de Lyon/);
+  await axe(hub, "observatoire-chiffres");
   // The funder's sources of funding, per year, on a phone.
   await funder.setViewportSize({ width: 375, height: 800 });
   await visit(funder, "/commanditaire/financements", "commanditaire-financements-375");

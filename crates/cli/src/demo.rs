@@ -425,7 +425,31 @@ pub const DEMO_STAFF: &[(&str, &str, &str)] = &[
         "Agente du CCAS de Lyon",
         "demo-agent-2026",
     ),
+    (
+        "observatoire@demo.passnum.fr",
+        "Hub territorial du Rhône",
+        "demo-observatoire-2026",
+    ),
 ];
+
+/// The demo's observer, a territorial hub that reads the demo funder's figures.
+async fn demo_observer(
+    store: &Store,
+    funder: passnum_core::FunderId,
+) -> anyhow::Result<passnum_core::ObserverId> {
+    const NAME: &str = "Hub territorial du Rhône (démo)";
+    let id = match store
+        .list_observers()
+        .await?
+        .into_iter()
+        .find(|o| o.name == NAME)
+    {
+        Some(o) => o.id,
+        None => store.create_observer(NAME, "hub", now()).await?.id,
+    };
+    store.set_observer_grant(id, funder, true, now()).await?;
+    Ok(id)
+}
 
 async fn demo_staff(
     store: &Store,
@@ -433,20 +457,24 @@ async fn demo_staff(
     venues: &[passnum_store::Venue],
     structure: Option<passnum_store::DistributorId>,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let mut actors = vec![
-        Actor::Operator,
-        Actor::Funder(funder),
-        Actor::Venue(venues[0].id),
+    // One actor per line of DEMO_STAFF, in its order; none for the agent without a structure.
+    let actors = [
+        Some(Actor::Operator),
+        Some(Actor::Funder(funder)),
+        Some(Actor::Venue(venues[0].id)),
+        structure.map(Actor::Distributor),
+        Some(Actor::Observer(demo_observer(store, funder).await?)),
     ];
-    actors.extend(structure.map(Actor::Distributor));
     let roles = [
         "opérateur",
         "commanditaire",
         "médiateur (lieu qualifié)",
         "agent (CCAS, remise des carnets)",
+        "observateur (hub territorial, lit les chiffres)",
     ];
     let mut out = vec![];
     for (((email, name, password), actor), role) in DEMO_STAFF.iter().zip(actors).zip(roles) {
+        let Some(actor) = actor else { continue };
         if store.staff_for_sign_in(email).await?.is_none() {
             let hash = passnum_app::passwords::hash_password(password.to_string())
                 .await
