@@ -202,21 +202,22 @@ pub fn build(counts: &OpenDataCounts, months: Vec<String>) -> Result<OpenFigures
     })
 }
 
+/// A cell as published: `None` when it is secret.
+fn published(m: &Measure, i: usize) -> Option<i64> {
+    (!m.secret[i]).then(|| m.values[i])
+}
+
 fn count_cell(m: &Measure, i: usize) -> String {
-    if m.secret[i] {
-        SECRET.into()
-    } else {
-        m.values[i].to_string()
-    }
+    published(m, i).map_or_else(|| SECRET.into(), |n| n.to_string())
 }
 
 fn euro_cell(m: &Measure, i: usize) -> String {
-    if m.secret[i] {
-        SECRET.into()
-    } else {
-        format!("{}.{:02}", m.values[i] / 100, m.values[i] % 100)
-    }
+    published(m, i).map_or_else(|| SECRET.into(), |c| format!("{}.{:02}", c / 100, c % 100))
 }
+
+/// One line's measures as published, `None` where secret: booklets handed out, cheques used,
+/// their amount in cents, workshops held (never secret).
+pub type PublishedCells = [Option<i64>; 4];
 
 /// Quotes a text cell when it needs it (names may hold commas).
 fn text(s: &str) -> String {
@@ -244,7 +245,7 @@ impl OpenFigures {
     }
 
     /// The programme's line of each month: (month, the four measures as published).
-    pub fn programme_rows(&self) -> Vec<(String, [String; 4])> {
+    pub fn programme_rows(&self) -> Vec<(String, PublishedCells)> {
         self.months
             .iter()
             .enumerate()
@@ -253,7 +254,7 @@ impl OpenFigures {
     }
 
     /// The départements' lines of month `m` with something to count: (code, name, measures).
-    pub fn departement_rows(&self, m: usize) -> Vec<(String, String, [String; 4])> {
+    pub fn departement_rows(&self, m: usize) -> Vec<(String, String, PublishedCells)> {
         let g = &self.grid;
         g.departements
             .iter()
@@ -271,13 +272,12 @@ impl OpenFigures {
             .collect()
     }
 
-    /// A cell's measures as published: "secret" or the value (euros with a decimal point).
-    fn shown(&self, i: usize) -> [String; 4] {
+    fn shown(&self, i: usize) -> PublishedCells {
         [
-            count_cell(&self.handed_out, i),
-            count_cell(&self.cheques, i),
-            euro_cell(&self.cents, i),
-            self.workshops[i].to_string(),
+            published(&self.handed_out, i),
+            published(&self.cheques, i),
+            published(&self.cents, i),
+            Some(self.workshops[i]),
         ]
     }
 

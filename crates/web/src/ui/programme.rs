@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use passnum_app::open_figures::{self, OpenFigures, SECRET};
+use passnum_app::open_figures::{self, OpenFigures, PublishedCells};
 use passnum_core::Timestamp;
 use tokio::sync::Mutex;
 
@@ -76,24 +76,18 @@ struct ProgrammePage {
     departements: Vec<Line>,
 }
 
-/// "secret" as a reader understands it; a count with narrow spaces; euros with a comma.
-fn shown(cells: &[String; 4]) -> [String; 4] {
-    let count = |s: &str| match s.parse::<i64>() {
-        Ok(n) => super::figures::table::thousands(n),
-        Err(_) => "secret".into(),
-    };
-    let euros = |s: &str| {
-        if s == SECRET {
-            return "secret".into();
-        }
-        let cents = s.replace('.', "").parse::<i64>().unwrap_or(0);
-        passnum_core::Money::from_cents(cents).to_string()
-    };
+/// A published cell as a reader reads it: "secret", a count with narrow spaces, euros.
+fn shown(cells: &PublishedCells) -> [String; 4] {
+    let count =
+        |n: Option<i64>| n.map_or_else(|| "secret".into(), super::figures::table::thousands);
     [
-        count(&cells[0]),
-        count(&cells[1]),
-        euros(&cells[2]),
-        count(&cells[3]),
+        count(cells[0]),
+        count(cells[1]),
+        cells[2].map_or_else(
+            || "secret".into(),
+            |c| passnum_core::Money::from_cents(c).to_string(),
+        ),
+        count(cells[3]),
     ]
 }
 
@@ -105,7 +99,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap) -> Result<Resp
         .iter()
         .zip(&p.labels)
         .map(|((slug, cells), _)| {
-            let n = cells[1].parse::<i64>().ok();
+            let n = cells[1];
             Bar {
                 label: slug[5..].to_string(),
                 value: n.unwrap_or(0),
