@@ -91,22 +91,31 @@ async fn sources(
 async fn ledger_amounts(
     conn: &mut sqlx::AnyConnection,
     funder: FunderId,
+    order: Option<OrderId>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
 ) -> Result<BTreeMap<i64, FundingAmounts>, StoreError> {
+    // One order's report reads that order's transfers only, not every order of its funder.
+    let one = if order.is_some() {
+        " AND o.id = $4"
+    } else {
+        ""
+    };
     let mut out: BTreeMap<i64, FundingAmounts> = BTreeMap::new();
-    for r in sqlx::query(
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT t.order_id, t.kind, CAST(SUM(t.amount_cents) AS BIGINT) AS cents FROM transfers t \
          JOIN orders o ON o.id = t.order_id WHERE o.funder_id = $1 AND t.created_at >= $2 AND t.created_at < $3 \
-         AND t.kind IN ('prepayment', 'redemption', 'redemption_reversal', 'credit_note') \
-         GROUP BY t.order_id, t.kind",
-    )
+         AND t.kind IN ('prepayment', 'redemption', 'redemption_reversal', 'credit_note'){one} \
+         GROUP BY t.order_id, t.kind"
+    )))
     .bind(funder.0)
     .bind(from.map_or(i64::MIN, Timestamp::unix_ms))
-    .bind(to.map_or(i64::MAX, Timestamp::unix_ms))
-    .fetch_all(&mut *conn)
-    .await?
-    {
+    .bind(to.map_or(i64::MAX, Timestamp::unix_ms));
+    let q = match order {
+        Some(o) => q.bind(o.0),
+        None => q,
+    };
+    for r in q.fetch_all(&mut *conn).await? {
         let e = out.entry(get_i64(&r, "order_id")?).or_default();
         let cents = get_i64(&r, "cents")?;
         match get_string(&r, "kind")?.as_str() {
@@ -117,14 +126,21 @@ async fn ledger_amounts(
         }
     }
     if from.is_none() && to.is_none() {
-        for r in sqlx::query(
+        let one = if order.is_some() {
+            " AND o.id = $2"
+        } else {
+            ""
+        };
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT u.order_id, CAST(SUM(u.cents) AS BIGINT) AS cents FROM usage_paid u \
-             JOIN orders o ON o.id = u.order_id WHERE o.funder_id = $1 GROUP BY u.order_id",
-        )
-        .bind(funder.0)
-        .fetch_all(&mut *conn)
-        .await?
-        {
+             JOIN orders o ON o.id = u.order_id WHERE o.funder_id = $1{one} GROUP BY u.order_id"
+        )))
+        .bind(funder.0);
+        let q = match order {
+            Some(o) => q.bind(o.0),
+            None => q,
+        };
+        for r in q.fetch_all(&mut *conn).await? {
             out.entry(get_i64(&r, "order_id")?)
                 .or_default()
                 .paid_to_venues = get_i64(&r, "cents")?;
@@ -142,7 +158,7 @@ impl Store {
         let o = self.get_order(order).await?;
         let funder = self.get_funder(o.funder_id).await?;
         let mut conn = self.pool().acquire().await?;
-        let total = ledger_amounts(&mut conn, o.funder_id, None, None)
+        let total = ledger_amounts(&mut conn, o.funder_id, Some(order), None, None)
             .await?
             .remove(&order.0)
             .unwrap_or_default();
@@ -170,7 +186,7 @@ impl Store {
     ) -> Result<(FundingAmounts, Vec<SourceLine>), StoreError> {
         let f = self.get_funder(funder).await?;
         let mut conn = self.pool().acquire().await?;
-        let per_order = ledger_amounts(&mut conn, funder, Some(from), Some(to)).await?;
+        let per_order = ledger_amounts(&mut conn, funder, None, Some(from), Some(to)).await?;
         let mut total = FundingAmounts::default();
         let mut by_source: Vec<(String, FundingAmounts)> = vec![];
         for (order, amounts) in &per_order {
