@@ -30,6 +30,15 @@ pub enum AnomalyKind {
 }
 
 impl AnomalyKind {
+    /// Every kind, in the order [`Store::anomalies`] lists them.
+    pub const ALL: [AnomalyKind; 5] = [
+        Self::NotHandedOut,
+        Self::SameDay,
+        Self::OutsideWorkshop,
+        Self::AtNight,
+        Self::Rollbacks,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::NotHandedOut => "not_handed_out",

@@ -123,14 +123,7 @@ pub async fn page(
     let csrf = Csrf::from_headers(&headers);
     let days = days(&q)?;
     let list = read(&st, days).await?;
-    let kinds = [
-        AnomalyKind::NotHandedOut,
-        AnomalyKind::SameDay,
-        AnomalyKind::OutsideWorkshop,
-        AnomalyKind::AtNight,
-        AnomalyKind::Rollbacks,
-    ];
-    let groups = kinds
+    let groups = AnomalyKind::ALL
         .into_iter()
         .map(|k| Group {
             code: k.code(),
