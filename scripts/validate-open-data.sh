@@ -34,13 +34,15 @@ rows=$(($(wc -l < "$dir/export.csv") - 1))
 (cd "$dir" && "$venv/bin/frictionless" validate --schema schema.json export.csv) > "$dir/report" 2>&1 \
   || { cat "$dir/report"; exit 1; }
 echo "open data: $rows venues, valid under the national standard (frictionless)"
-# The figures' export: three CSV files with Table Schemas, the venues file and the data
+# The figures' export: five CSV files with Table Schemas, the venues file and the data
 # package, valid as a whole; cells of 1 to 10 people are "secret".
 "$bin" "${keys[@]}" opendata export --out "$dir/od" > "$dir/od.log"
 (cd "$dir/od" && "$venv/bin/frictionless" validate datapackage.json) > "$dir/report" 2>&1 \
   || { cat "$dir/report"; exit 1; }
 grep -q "^20[0-9][0-9]-[0-9][0-9]," "$dir/od/chiffres-programme.csv" \
   || { echo "no month in the programme's figures" >&2; exit 1; }
+grep -q "^20[0-9][0-9]-[0-9][0-9],[0-9]\{9\}," "$dir/od/chiffres-par-epci.csv" \
+  || { echo "no EPCI line in the figures" >&2; exit 1; }
 cmp "$dir/od/lieux-de-mediation-numerique.csv" "$dir/export.csv" \
   || { echo "the data package's venues file differs from the venues export" >&2; exit 1; }
 echo "open data: $(cat "$dir/od.log")"

@@ -1,7 +1,8 @@
-//! `passnum observers`: the State's programme team or a territorial hub, and the funders whose
-//! figures each one reads. Accounts for their staff: `passnum accounts create --role observer`.
+//! `passnum observers`: the State's programme team or a territorial hub, and the funders and
+//! territories whose figures each one reads. Accounts for their staff: `passnum accounts create --role observer`.
 
 use clap::Subcommand;
+use passnum_core::territory::Level;
 use passnum_core::{FunderId, ObserverId};
 use passnum_store::{OBSERVER_KINDS, Observer, Store};
 
@@ -19,20 +20,39 @@ pub enum ObserverCommand {
     },
     /// List observers and the funders each one reads.
     List,
-    /// Open a funder's figures to an observer.
-    Grant {
-        #[arg(long)]
-        observer: i64,
-        #[arg(long)]
-        funder: i64,
-    },
-    /// Close a funder's figures to an observer.
-    Revoke {
-        #[arg(long)]
-        observer: i64,
-        #[arg(long)]
-        funder: i64,
-    },
+    /// Open a funder's figures, or a territory's orders, to an observer.
+    Grant(GrantArgs),
+    /// Close a funder's figures, or a territory's orders, to an observer.
+    Revoke(GrantArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GrantArgs {
+    #[arg(long)]
+    observer: i64,
+    /// A funder's number (passnum funders list).
+    #[arg(
+        long,
+        required_unless_present = "territory",
+        conflicts_with = "territory"
+    )]
+    funder: Option<i64>,
+    /// A territory as LEVEL:CODE — commune:69123, epci:200046977, departement:69,
+    /// region:84: the observer reads every order whose perimeter lies inside it.
+    #[arg(long)]
+    territory: Option<String>,
+}
+
+/// "departement:69" → (level, code), or a sentence saying what is expected.
+fn parse_territory(s: &str) -> anyhow::Result<(Level, String)> {
+    s.split_once(':')
+        .and_then(|(l, c)| Some((Level::parse(l.trim())?, c.trim().to_string())))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "territoire « {s} » illisible : écrivez NIVEAU:CODE, par exemple departement:69, \
+                 epci:200046977, commune:69123 ou region:84"
+            )
+        })
 }
 
 fn show(o: &Observer) {
@@ -45,14 +65,24 @@ fn show(o: &Observer) {
         .iter()
         .map(|(id, name)| format!("{name} (n° {})", id.0))
         .collect();
+    let territories: Vec<String> = o
+        .territories
+        .iter()
+        .map(|(level, code)| format!("{}:{code}", level.slug()))
+        .collect();
     println!(
-        "{}\t{}\t{kind}\t{}",
+        "{}\t{}\t{kind}\t{}\t{}",
         o.id.0,
         o.name,
         if funders.is_empty() {
             "aucun commanditaire".to_string()
         } else {
             funders.join(", ")
+        },
+        if territories.is_empty() {
+            "aucun territoire".to_string()
+        } else {
+            territories.join(", ")
         }
     );
 }
@@ -75,13 +105,24 @@ pub async fn observers(store: &Store, command: ObserverCommand) -> anyhow::Resul
                 show(&o);
             }
         }
-        ObserverCommand::Grant { observer, funder }
-        | ObserverCommand::Revoke { observer, funder } => {
-            let grant = matches!(command, ObserverCommand::Grant { .. });
-            let o = store
-                .set_observer_grant(ObserverId(observer), FunderId(funder), grant, now())
-                .await
-                .map_err(unknown)?;
+        ObserverCommand::Grant(ref args) | ObserverCommand::Revoke(ref args) => {
+            let grant = matches!(command, ObserverCommand::Grant(_));
+            let observer = ObserverId(args.observer);
+            let o = match (&args.funder, &args.territory) {
+                (Some(funder), _) => {
+                    store
+                        .set_observer_grant(observer, FunderId(*funder), grant, now())
+                        .await
+                }
+                (None, Some(t)) => {
+                    let (level, code) = parse_territory(t)?;
+                    store
+                        .set_observer_territory(observer, level, &code, grant, now())
+                        .await
+                }
+                (None, None) => anyhow::bail!("donnez --funder N ou --territory NIVEAU:CODE"),
+            }
+            .map_err(unknown)?;
             show(&o);
         }
     }

@@ -86,6 +86,20 @@ pub fn name_of(level: Level, code: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a perimeter entry of an order (a commune or a département, by code) lies inside
+/// the territory `code` of `level`: a territorial hub follows the orders of its territory.
+/// A département never lies inside an EPCI or a commune.
+pub fn within(level: Level, code: &str, entry_is_commune: bool, entry: &str) -> bool {
+    if entry_is_commune {
+        return code_of(entry, level) == Some(code);
+    }
+    match level {
+        Level::Departement => entry == code,
+        Level::Region => table().region_of.get(entry).copied() == Some(code),
+        Level::Commune | Level::Epci => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +129,23 @@ mod tests {
                 assert!(name_of(Level::Epci, e).is_some(), "{} {e}", c.insee);
             }
         }
+    }
+
+    #[test]
+    fn an_order_perimeter_lies_inside_a_territory_or_not() {
+        let lyon_metropole = code_of("69123", Level::Epci).unwrap();
+        assert!(within(Level::Epci, lyon_metropole, true, "69266"));
+        assert!(
+            !within(Level::Epci, lyon_metropole, true, "69264"),
+            "Villefranche"
+        );
+        assert!(within(Level::Departement, "69", true, "69264"));
+        assert!(within(Level::Departement, "69", false, "69"));
+        assert!(!within(Level::Departement, "69", false, "01"));
+        assert!(
+            within(Level::Region, "84", false, "01"),
+            "Ain, Auvergne-Rhône-Alpes"
+        );
+        assert!(!within(Level::Epci, lyon_metropole, false, "69"));
     }
 }

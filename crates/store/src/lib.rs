@@ -72,8 +72,8 @@ pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, Distributo
 pub use error::StoreError;
 pub use figures::{
     Cohort, CommuneCount, FigureScope, Funnel, MonthFigures, MonthSpan, OpenDataCounts,
-    ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, UsageDepth, VenueMonthUse,
-    VenueUsage,
+    ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, UsageDepth, VenueMonthPaid,
+    VenueMonthUse, VenueUsage,
 };
 pub use funders::{FUNDER_KINDS, Funder};
 pub use funding_report::{FundingAmounts, SourceLine};

@@ -67,6 +67,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0020_figure_rollups.sql"),
     ),
     (21, include_str!("../migrations/sqlite/0021_observers.sql")),
+    (
+        22,
+        include_str!("../migrations/sqlite/0022_observer_territories.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -140,6 +144,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         21,
         include_str!("../migrations/postgres/0021_observers.sql"),
+    ),
+    (
+        22,
+        include_str!("../migrations/postgres/0022_observer_territories.sql"),
     ),
 ];
 

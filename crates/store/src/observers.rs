@@ -1,7 +1,12 @@
 //! Observers (the State's programme team, a territorial hub): organisations whose staff read
-//! the figures of the funders they are granted. Nothing else is open to them.
+//! the figures of the funders and territories they are granted. Nothing else is open to them.
 
-use passnum_core::{FunderId, ObserverId, Timestamp};
+use std::collections::BTreeMap;
+
+use passnum_core::territory::{self, Level};
+use passnum_core::{FunderId, ObserverId, OrderId, Timestamp};
+
+use crate::FigureScope;
 
 use crate::rows::{get_i64, get_string};
 use crate::{Store, StoreError};
@@ -20,6 +25,8 @@ pub struct Observer {
     pub kind: String,
     /// The funders whose figures it reads, by name.
     pub funders: Vec<(FunderId, String)>,
+    /// The territories whose orders it reads.
+    pub territories: Vec<(Level, String)>,
 }
 
 impl Store {
@@ -82,11 +89,21 @@ impl Store {
         .iter()
         .map(|r| Ok((FunderId(get_i64(r, "id")?), get_string(r, "name")?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let territories = sqlx::query(
+            "SELECT level, code FROM observer_territories WHERE observer_id = $1 ORDER BY level, code",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .filter_map(|r| territory_of(r).transpose())
+        .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Observer {
             id,
             name: get_string(&row, "name")?,
             kind: get_string(&row, "kind")?,
             funders,
+            territories,
         })
     }
 
@@ -103,6 +120,7 @@ impl Store {
                         name: get_string(r, "name")?,
                         kind: get_string(r, "kind")?,
                         funders: vec![],
+                        territories: vec![],
                     })
                 })
                 .collect::<Result<_, StoreError>>()?;
@@ -117,6 +135,18 @@ impl Store {
             if let Some(obs) = list.iter_mut().find(|x| x.id.0 == o) {
                 obs.funders
                     .push((FunderId(get_i64(&r, "id")?), get_string(&r, "name")?));
+            }
+        }
+        for r in sqlx::query(
+            "SELECT observer_id, level, code FROM observer_territories ORDER BY level, code",
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            let o = get_i64(&r, "observer_id")?;
+            if let (Some(obs), Some(t)) = (list.iter_mut().find(|x| x.id.0 == o), territory_of(&r)?)
+            {
+                obs.territories.push(t);
             }
         }
         Ok(list)
@@ -150,5 +180,95 @@ impl Store {
         }
         tx.commit().await?;
         self.get_observer(observer).await
+    }
+
+    /// Opens (or closes) a territory's orders to an observer. Idempotent. The code must name
+    /// a territory of the embedded data (a commune's INSEE code, an EPCI's SIREN…).
+    pub async fn set_observer_territory(
+        &self,
+        observer: ObserverId,
+        level: Level,
+        code: &str,
+        granted: bool,
+        now: Timestamp,
+    ) -> Result<Observer, StoreError> {
+        self.get_observer(observer).await?;
+        let code = code.trim();
+        if territory::name_of(level, code).is_none() {
+            return Err(StoreError::Invalid {
+                code: "unknown_territory",
+                message: format!(
+                    "Aucun territoire de niveau « {} » ne porte le code « {code} ».",
+                    level.label().to_lowercase()
+                ),
+            });
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM observer_territories WHERE observer_id = $1 AND level = $2 AND code = $3",
+        )
+        .bind(observer.0)
+        .bind(level.slug())
+        .bind(code)
+        .execute(&mut *tx)
+        .await?;
+        if granted {
+            sqlx::query(
+                "INSERT INTO observer_territories (observer_id, level, code, granted_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(observer.0)
+            .bind(level.slug())
+            .bind(code)
+            .bind(now.unix_ms())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.get_observer(observer).await
+    }
+
+    /// The orders an observer reads: every order of its funders, and every order whose whole
+    /// perimeter lies inside one of its territories (an order open to all of France never
+    /// does). Perimeters are few rows; the territory test runs on the embedded data.
+    pub async fn observer_scope(&self, observer: ObserverId) -> Result<FigureScope, StoreError> {
+        let o = self.get_observer(observer).await?;
+        let funders: Vec<i64> = o.funders.iter().map(|(f, _)| f.0).collect();
+        let mut perimeters: BTreeMap<i64, (i64, Vec<(bool, String)>)> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT o.id, o.funder_id, p.kind, p.code FROM orders o \
+             LEFT JOIN order_perimeter p ON p.order_id = o.id WHERE o.status <> 'cancelled'",
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            let entry = perimeters
+                .entry(get_i64(&r, "id")?)
+                .or_insert((get_i64(&r, "funder_id")?, vec![]));
+            if let Some(kind) = crate::rows::get_opt_string(&r, "kind")? {
+                entry.1.push((kind == "commune", get_string(&r, "code")?));
+            }
+        }
+        let inside = |entries: &[(bool, String)]| {
+            !entries.is_empty()
+                && o.territories.iter().any(|(level, code)| {
+                    entries
+                        .iter()
+                        .all(|(commune, c)| territory::within(*level, code, *commune, c))
+                })
+        };
+        Ok(FigureScope::Orders(
+            perimeters
+                .into_iter()
+                .filter(|(_, (funder, entries))| funders.contains(funder) || inside(entries))
+                .map(|(id, _)| OrderId(id))
+                .collect(),
+        ))
+    }
+}
+
+fn territory_of(r: &sqlx::any::AnyRow) -> Result<Option<(Level, String)>, StoreError> {
+    match Level::parse(&get_string(r, "level")?) {
+        Some(level) => Ok(Some((level, get_string(r, "code")?))),
+        None => Ok(None),
     }
 }

@@ -149,7 +149,7 @@ api_test! {
             .form(&[("csrf", csrf.as_str()), ("funder", funder.as_str()), ("action", "ouvrir")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let (_, html) = text(&operator, &app, "/operateur/observateurs").await;
-        assert!(html.contains("<th scope=\"row\">Programme Société Numérique</th><td>Équipe du programme (État)</td>\n    <td>Métropole</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\">Programme Société Numérique</th><td>Équipe du programme (État)</td>\n    <td>Métropole<br>Aucun territoire</td>"), "{html}");
         let r = operator.post(app.url("/operateur/observateurs/999/commanditaires"))
             .form(&[("csrf", csrf.as_str()), ("funder", funder.as_str()), ("action", "ouvrir")]).send().await.unwrap();
         assert_eq!(r.status(), 404);
@@ -157,7 +157,7 @@ api_test! {
         let reader = signed_in(&app, "lecture@anct.gouv.fr", Actor::Observer(observer.id)).await;
         let (st, html) = text(&reader, &app, "/observatoire/chiffres").await;
         assert_eq!(st, 200);
-        assert!(html.contains("Les commandes de Métropole") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>1</td>"), "{html}");
+        assert!(html.contains("Les commandes de Métropole (1 commande)") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>1</td>"), "{html}");
         let csv = reader.get(app.url("/observatoire/chiffres.csv?vue=lieux&tableau=lieux")).send().await.unwrap().text().await.unwrap();
         assert!(csv.contains(";1;1000;0;0\n"), "{csv}");
         // Nothing else: no order, no cheque, no redemption list, no other role's pages.
@@ -181,7 +181,29 @@ api_test! {
         s.set_observer_grant(observer.id, other.id, true, t0()).await.unwrap();
         s.set_observer_grant(observer.id, other.id, false, t0()).await.unwrap();
         let (_, html) = text(&reader, &app, "/observatoire/chiffres").await;
-        assert!(html.contains("Aucun commanditaire ne vous est encore ouvert") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>0</td>"), "{html}");
+        assert!(html.contains("Aucun commanditaire ni territoire ne vous est encore ouvert") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>0</td>"), "{html}");
+        // A territory instead: a code that names nothing is refused with a sentence, the
+        // Rhône opens the Métropole's order (its perimeter is the Rhône).
+        let territories = format!("/operateur/observateurs/{}/territoires", observer.id.0);
+        let r = operator.post(app.url(&territories))
+            .form(&[("csrf", csrf.as_str()), ("niveau", "departement"), ("code", "999"), ("action", "ouvrir")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Aucun territoire de niveau « département » ne porte le code « 999 »") && html.contains("aria-invalid=\"true\""), "{html}");
+        let r = operator.post(app.url(&territories))
+            .form(&[("csrf", csrf.as_str()), ("niveau", "departement"), ("code", "69"), ("action", "ouvrir")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = text(&operator, &app, "/operateur/observateurs").await;
+        assert!(html.contains("Territoires : Rhône (département)"), "{html}");
+        let (_, html) = text(&reader, &app, "/observatoire/chiffres").await;
+        assert!(html.contains("Celles dont le périmètre est dans Rhône (département) (1 commande)") && html.contains("<th scope=\"row\">Chèques utilisés</th><td>1</td>"), "{html}");
+        let body: serde_json::Value = reqwest::Client::new().get(app.url("/api/v1/figures")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!((body["funder_ids"].clone(), body["order_ids"].clone()), (serde_json::json!([]), serde_json::json!([p.order.id.0])));
+        let r = operator.post(app.url(&territories))
+            .form(&[("csrf", csrf.as_str()), ("niveau", "departement"), ("code", "69"), ("action", "retirer")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = text(&reader, &app, "/observatoire/chiffres").await;
+        assert!(html.contains("<th scope=\"row\">Chèques utilisés</th><td>0</td>"), "{html}");
     }
 }
 
@@ -258,8 +280,8 @@ api_test! {
         // Without an account: two booklets and one cheque are "secret", nowhere a 2 or a 1.
         let (st, html) = text(&reqwest::Client::new(), &app, "/programme").await;
         assert_eq!(st, 200);
-        assert!(html.contains("<th scope=\"row\">juin 2026</th><td>secret</td><td>secret</td><td>secret</td><td>0</td>"), "{html}");
-        assert!(html.contains("<th scope=\"row\">Rhône (69)</th><td>secret</td><td>secret</td><td>secret</td><td>0</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\">juin 2026</th><td>secret</td><td>secret</td><td>secret</td><td>0,00\u{a0}€</td><td>0</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\">Rhône (69)</th><td>secret</td><td>secret</td><td>secret</td><td>0,00\u{a0}€</td><td>0</td>"), "{html}");
         assert!(html.contains("<svg class=\"pn-chart\""), "{html}");
     }
 }

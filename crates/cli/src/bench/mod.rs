@@ -23,6 +23,7 @@ mod pages;
 mod payment_run;
 mod print;
 mod redemptions;
+mod secrecy;
 mod workshops;
 
 use distribution::*;
@@ -81,7 +82,7 @@ pub struct BenchArgs {
     workshop_venues: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
-    /// allocation, orientation (repeatable).
+    /// allocation, orientation, secrecy (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
     #[arg(long)]
     only: Vec<String>,
@@ -275,6 +276,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("workshop-scan") {
         workshops::bench_workshop_scan(&store, &args, tag + 9).await?;
+    }
+    if wants("secrecy") {
+        secrecy::bench_secrecy()?;
     }
     store.close().await;
     Ok(())

@@ -12,21 +12,22 @@ mod open_data;
 mod usage_depth;
 
 pub use breakdowns::{ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, VenueUsage};
-pub use open_data::{CommuneCount, OpenDataCounts, VenueMonthUse};
+pub use open_data::{CommuneCount, OpenDataCounts, VenueMonthPaid, VenueMonthUse};
 pub use usage_depth::{Cohort, UsageDepth};
 
-use passnum_core::{FunderId, Timestamp};
+use passnum_core::{FunderId, OrderId, Timestamp};
 use sqlx::Any;
 
 use crate::rows::get_i64;
 use crate::{Engine, Store, StoreError};
 
-/// Whose figures: the operator sees all, a funder its own orders, an observer the funders it
-/// is granted.
+/// Whose figures: the operator sees all, a funder its own orders, an observer the orders of
+/// the funders and territories it is granted (resolved to orders by `Store::observer_scope`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FigureScope {
     All,
     Funders(Vec<FunderId>),
+    Orders(Vec<OrderId>),
 }
 
 impl FigureScope {
@@ -96,6 +97,11 @@ impl Sql {
         match scope {
             FigureScope::All => String::new(),
             FigureScope::Funders(f) if f.is_empty() => " AND 1 = 0".into(),
+            FigureScope::Orders(o) if o.is_empty() => " AND 1 = 0".into(),
+            FigureScope::Orders(o) => {
+                let marks: Vec<String> = o.iter().map(|id| self.p(id.0)).collect();
+                format!(" AND {order_col} IN ({})", marks.join(", "))
+            }
             FigureScope::Funders(f) => {
                 let marks: Vec<String> = f.iter().map(|id| self.p(id.0)).collect();
                 format!(

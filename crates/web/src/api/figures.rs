@@ -1,6 +1,6 @@
 //! `GET /api/v1/figures`: the funnel and the last twelve months for the caller's perimeter —
-//! the whole programme for the operator, its orders for a funder, the funders it is granted
-//! for an observer. Counts and amounts only, never a person.
+//! the whole programme for the operator, its orders for a funder, the orders of the funders
+//! and territories it is granted for an observer. Counts and amounts only, never a person.
 
 use axum::Json;
 use axum::extract::State;
@@ -36,8 +36,12 @@ pub struct MonthDto {
 
 #[derive(Serialize, ToSchema)]
 pub struct FiguresDto {
-    /// The funders whose orders are counted; empty for the whole programme.
+    /// The funders whose orders are counted; empty for the whole programme or an observer
+    /// granted territories only.
     pub funder_ids: Vec<i64>,
+    /// For an observer: every order counted (its funders' and its territories'); empty
+    /// otherwise.
+    pub order_ids: Vec<i64>,
     pub funnel: FunnelDto,
     /// The last twelve months, oldest first.
     pub months: Vec<MonthDto>,
@@ -47,18 +51,16 @@ pub struct FiguresDto {
 #[utoipa::path(get, path = "/api/v1/figures", tag = "figures", security(("bearer" = [])),
     responses((status = 200, body = FiguresDto), (status = 403, body = ErrorBody)))]
 pub async fn get(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<FiguresDto>> {
-    let scope = match auth.0 {
-        Actor::Operator => FigureScope::All,
-        Actor::Funder(f) => FigureScope::funder(f),
-        Actor::Observer(o) => FigureScope::Funders(
-            st.store
-                .get_observer(o)
-                .await?
-                .funders
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect(),
-        ),
+    let (scope, funder_ids) = match auth.0 {
+        Actor::Operator => (FigureScope::All, vec![]),
+        Actor::Funder(f) => (FigureScope::funder(f), vec![f.0]),
+        Actor::Observer(o) => {
+            let granted = st.store.get_observer(o).await?.funders;
+            (
+                st.store.observer_scope(o).await?,
+                granted.iter().map(|(f, _)| f.0).collect(),
+            )
+        }
         Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };
     let f = st.store.funnel(&scope).await?;
@@ -66,10 +68,11 @@ pub async fn get(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Figur
     let spans: Vec<_> = months.iter().map(|(_, s)| *s).collect();
     let per = st.store.monthly_figures(&scope, &spans).await?;
     Ok(Json(FiguresDto {
-        funder_ids: match &scope {
-            FigureScope::All => vec![],
-            FigureScope::Funders(list) => list.iter().map(|f| f.0).collect(),
+        order_ids: match &scope {
+            FigureScope::Orders(list) => list.iter().map(|o| o.0).collect(),
+            FigureScope::All | FigureScope::Funders(_) => vec![],
         },
+        funder_ids,
         funnel: FunnelDto {
             bought: f.bought,
             allocated: f.allocated,

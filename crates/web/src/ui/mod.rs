@@ -349,6 +349,10 @@ fn figure_routes() -> Router<AppState> {
             "/operateur/observateurs/{id}/commanditaires",
             axum::routing::post(figures::observers::grant),
         )
+        .route(
+            "/operateur/observateurs/{id}/territoires",
+            axum::routing::post(figures::observers::grant_territory),
+        )
         .route("/operateur/chiffres.csv", get(figures::operator_csv))
         .route("/operateur/chiffres.xlsx", get(figures::operator_xlsx))
 }

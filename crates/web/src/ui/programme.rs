@@ -64,7 +64,7 @@ async fn published(st: &AppState) -> Result<Arc<Published>, PageError> {
 
 pub struct Line {
     pub label: String,
-    pub cells: [String; 4],
+    pub cells: [String; 5],
 }
 
 #[derive(Template)]
@@ -77,17 +77,21 @@ struct ProgrammePage {
 }
 
 /// A published cell as a reader reads it: "secret", a count with narrow spaces, euros.
-fn shown(cells: &PublishedCells) -> [String; 4] {
+fn shown(cells: &PublishedCells) -> [String; 5] {
     let count =
         |n: Option<i64>| n.map_or_else(|| "secret".into(), super::figures::table::thousands);
-    [
-        count(cells[0]),
-        count(cells[1]),
-        cells[2].map_or_else(
+    let euros = |c: Option<i64>| {
+        c.map_or_else(
             || "secret".into(),
             |c| passnum_core::Money::from_cents(c).to_string(),
-        ),
-        count(cells[3]),
+        )
+    };
+    [
+        count(cells.handed_out),
+        count(cells.cheques),
+        euros(cells.used_cents),
+        euros(cells.paid_cents),
+        super::figures::table::thousands(cells.workshops),
     ]
 }
 
@@ -99,7 +103,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap) -> Result<Resp
         .iter()
         .zip(&p.labels)
         .map(|((slug, cells), _)| {
-            let n = cells[1];
+            let n = cells.cheques;
             Bar {
                 label: slug[5..].to_string(),
                 value: n.unwrap_or(0),

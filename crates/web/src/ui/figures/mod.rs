@@ -151,10 +151,6 @@ struct FiguresPage {
 async fn perimeter(st: &AppState, scope: &FigureScope) -> Result<String, PageError> {
     Ok(match scope {
         FigureScope::All => "Tout le programme".to_string(),
-        FigureScope::Funders(list) if list.is_empty() => {
-            "Aucun commanditaire ne vous est encore ouvert : demandez à l'opérateur du programme"
-                .to_string()
-        }
         FigureScope::Funders(list) => {
             let mut names = vec![];
             for f in list {
@@ -167,7 +163,46 @@ async fn perimeter(st: &AppState, scope: &FigureScope) -> Result<String, PageErr
             }
             format!("Les commandes de {}", names.join(", "))
         }
+        // An observer's page says it itself (see `observer_perimeter`).
+        FigureScope::Orders(_) => String::new(),
     })
+}
+
+/// What an observer is granted, in words.
+fn observer_perimeter(o: &passnum_store::Observer, orders: usize) -> String {
+    if o.funders.is_empty() && o.territories.is_empty() {
+        return "Aucun commanditaire ni territoire ne vous est encore ouvert : demandez-le à \
+                l'opérateur du programme"
+            .into();
+    }
+    let mut parts = vec![];
+    if !o.funders.is_empty() {
+        let names: Vec<&str> = o.funders.iter().map(|(_, n)| n.as_str()).collect();
+        parts.push(format!("les commandes de {}", names.join(", ")));
+    }
+    if !o.territories.is_empty() {
+        let names: Vec<String> = o
+            .territories
+            .iter()
+            .map(|(l, c)| territory_label(*l, c))
+            .collect();
+        parts.push(format!(
+            "celles dont le périmètre est dans {}",
+            names.join(", ")
+        ));
+    }
+    let s = if orders > 1 { "s" } else { "" };
+    let mut text = parts.join(" et ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    format!("{text} ({orders} commande{s})")
+}
+
+/// "Rhône (département)".
+pub fn territory_label(level: Level, code: &str) -> String {
+    let name = passnum_core::territory::name_of(level, code).unwrap_or(code);
+    format!("{name} ({})", level.label().to_lowercase())
 }
 
 async fn page(
@@ -319,19 +354,20 @@ pub async fn operator_page(
     Ok(render(StatusCode::OK, &p, &csrf))
 }
 
-/// An observer's perimeter: the funders it is granted (none yet: an empty perimeter, said so).
+/// An observer's perimeter: the orders of the funders and territories it is granted (none
+/// yet: an empty perimeter, said so).
 async fn observer_scope(
     st: &AppState,
     o: passnum_core::ObserverId,
-) -> Result<FigureScope, PageError> {
-    let observer = st
-        .store
-        .get_observer(o)
-        .await
-        .map_err(|e| PageError::unavailable(e, "chiffres"))?;
-    Ok(FigureScope::Funders(
-        observer.funders.into_iter().map(|(id, _)| id).collect(),
-    ))
+) -> Result<(FigureScope, String), PageError> {
+    let unavailable = |e| PageError::unavailable(e, "chiffres");
+    let observer = st.store.get_observer(o).await.map_err(unavailable)?;
+    let scope = st.store.observer_scope(o).await.map_err(unavailable)?;
+    let orders = match &scope {
+        FigureScope::Orders(list) => list.len(),
+        _ => 0,
+    };
+    Ok((scope, observer_perimeter(&observer, orders)))
 }
 
 pub async fn observer_page(
@@ -341,8 +377,9 @@ pub async fn observer_page(
     Query(q): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
     let csrf = Csrf::from_headers(&headers);
-    let scope = observer_scope(&st, observer).await?;
-    let p = page(&st, &staff, &csrf, &scope, "/observatoire/chiffres", &q).await?;
+    let (scope, perimeter) = observer_scope(&st, observer).await?;
+    let mut p = page(&st, &staff, &csrf, &scope, "/observatoire/chiffres", &q).await?;
+    p.perimeter = perimeter;
     Ok(render(StatusCode::OK, &p, &csrf))
 }
 
@@ -351,7 +388,7 @@ pub async fn observer_csv(
     ObserverStaff(_, observer): ObserverStaff,
     Query(q): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
-    download(&st, &observer_scope(&st, observer).await?, &q, false).await
+    download(&st, &observer_scope(&st, observer).await?.0, &q, false).await
 }
 
 pub async fn observer_xlsx(
@@ -359,7 +396,7 @@ pub async fn observer_xlsx(
     ObserverStaff(_, observer): ObserverStaff,
     Query(q): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
-    download(&st, &observer_scope(&st, observer).await?, &q, true).await
+    download(&st, &observer_scope(&st, observer).await?.0, &q, true).await
 }
 
 pub async fn funder_csv(

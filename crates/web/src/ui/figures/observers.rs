@@ -1,11 +1,13 @@
 //! The operator's observers: the State's programme team or a territorial hub, created here,
-//! and the funders whose figures each one reads (granted or withdrawn one at a time). Their
+//! and the funders and territories whose figures each one reads (granted or withdrawn one at
+//! a time). Their
 //! staff accounts are made on "Comptes" with the role "Observateur".
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use passnum_core::territory::Level;
 use passnum_core::text::{MAX_NAME_CHARS, kept};
 use passnum_core::{FunderId, ObserverId};
 use passnum_store::{OBSERVER_KINDS, Observer, StaffMember, StoreError};
@@ -22,6 +24,7 @@ struct ObserversPage {
     observers: Vec<Observer>,
     funders: Vec<(i64, String)>,
     kinds: Vec<(&'static str, &'static str)>,
+    levels: Vec<(&'static str, &'static str)>,
     name: String,
     kind: String,
     errors: FieldErrors,
@@ -33,6 +36,17 @@ impl ObserversPage {
             .iter()
             .find(|(k, _)| *k == kind)
             .map_or("Autre", |(_, l)| l)
+    }
+    fn territories_of(&self, o: &Observer) -> String {
+        if o.territories.is_empty() {
+            return "Aucun territoire".into();
+        }
+        let names: Vec<String> = o
+            .territories
+            .iter()
+            .map(|(l, c)| super::territory_label(*l, c))
+            .collect();
+        format!("Territoires : {}", names.join(", "))
     }
 }
 
@@ -54,6 +68,7 @@ async fn observers_page(
             .map(|f| (f.id.0, f.name))
             .collect(),
         kinds: OBSERVER_KINDS.to_vec(),
+        levels: Level::ALL.iter().map(|l| (l.slug(), l.label())).collect(),
         name: String::new(),
         kind: "etat".into(),
         errors: FieldErrors::default(),
@@ -161,6 +176,64 @@ pub async fn grant(
         Err(StoreError::NotFound) => Err(PageError::NotFound {
             heading: "Observateur ou commanditaire introuvable",
             text: "Revenez à la liste des observateurs et choisissez un commanditaire qu'elle propose.",
+        }),
+        Err(e) => Err(PageError::unavailable(e, "observateurs")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TerritoryForm {
+    #[serde(default)]
+    niveau: String,
+    #[serde(default)]
+    code: String,
+    /// "ouvrir" or "retirer".
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn grant_territory(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path(id): Path<i64>,
+    Submitted { form: f, token_ok }: Submitted<TerritoryForm>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let key = format!("territory-{id}");
+    let granted = match f.action.as_str() {
+        "ouvrir" => Some(true),
+        "retirer" => Some(false),
+        _ => None,
+    };
+    let mut page = observers_page(&st, &staff, &csrf).await?;
+    let (Some(level), Some(granted), true) = (Level::parse(&f.niveau), granted, token_ok) else {
+        page.errors.add(
+            &key,
+            if token_ok {
+                "Choisissez un niveau, saisissez le code du territoire, puis « Ouvrir le territoire »."
+            } else {
+                crate::ui::STALE_FORM_KEPT
+            },
+        );
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+    };
+    match st
+        .store
+        .set_observer_territory(ObserverId(id), level, &f.code, granted, st.clock.now())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/operateur/observateurs").into_response()),
+        Err(StoreError::Invalid { message, .. }) => {
+            page.errors.add(
+                &key,
+                format!("{message} Vérifiez le niveau choisi et le code."),
+            );
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
+        }
+        Err(StoreError::NotFound) => Err(PageError::NotFound {
+            heading: "Observateur introuvable",
+            text: "Revenez à la liste des observateurs.",
         }),
         Err(e) => Err(PageError::unavailable(e, "observateurs")),
     }

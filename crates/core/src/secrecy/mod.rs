@@ -8,8 +8,13 @@
 //!
 //! The cells of an export are numbered by the caller; [`Relation`]s say which cells sum to
 //! which (a département's month = the sum of its communes' months, the programme's month =
-//! the sum of the départements'). [`protect`] returns which cells to hide; [`recoverable`] is
-//! the attack the tests run: repeatedly solve any relation with a single unknown.
+//! the sum of the départements', an EPCI's = the sum of its communes'). [`protect`] returns
+//! which cells to hide; [`recoverable`] is the attack: linear algebra over every relation at
+//! once (see `linear`), which also catches what overlapping groups give away.
+
+mod linear;
+
+pub use linear::recoverable;
 
 /// Counts from 1 to this are secret.
 pub const SECRET_MAX: i64 = 10;
@@ -43,11 +48,72 @@ pub struct Relation {
     pub parts: Vec<usize>,
 }
 
-/// Hides cells so that no relation has exactly one hidden member. `values` are the cells'
-/// values, `secret` the primary secrets (updated in place). A complement is the smallest
-/// positive visible part of the relation (hiding a small value costs the reader least);
-/// failing one, the total. Returns how many cells were hidden as complements.
+/// Hides cells until no secret cell can be recomputed. `values` are the cells' values,
+/// `secret` the primary secrets (updated in place). First every relation gets zero or at
+/// least two hidden members: a complement is the smallest positive visible part (hiding a
+/// small value costs the reader least), failing one the total. Then the linear attack runs,
+/// and each cell it still recovers gets a complement among the relations it belongs to; until
+/// the attack learns nothing. Returns how many cells were hidden as complements.
 pub fn protect(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> usize {
+    let mut added = 0;
+    loop {
+        added += no_lone_secret(values, secret, relations);
+        let leaks = recoverable(secret, relations);
+        if leaks.is_empty() {
+            return added;
+        }
+        let mut hid = false;
+        for leak in leaks {
+            if let Some(c) = complement_for(leak, values, secret, relations) {
+                secret[c] = true;
+                added += 1;
+                hid = true;
+            }
+        }
+        if !hid {
+            // Nothing left to hide beside the leaks: the caller's attack will refuse it.
+            return added;
+        }
+    }
+}
+
+/// A visible cell to hide so that `leak` is no longer determined: the smallest positive one
+/// among the relations `leak` belongs to, else among the relations reached through hidden
+/// cells from there (the equations that determine it).
+fn complement_for(
+    leak: usize,
+    values: &[i64],
+    secret: &[bool],
+    relations: &[Relation],
+) -> Option<usize> {
+    let members = |r: &Relation| std::iter::once(r.total).chain(r.parts.clone()).collect();
+    let mut reached = std::collections::BTreeSet::from([leak]);
+    let mut frontier = vec![leak];
+    while !frontier.is_empty() {
+        let around: Vec<Vec<usize>> = relations
+            .iter()
+            .map(members)
+            .filter(|m: &Vec<usize>| m.iter().any(|i| frontier.contains(i)))
+            .collect();
+        let best = around
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|i| !secret[*i])
+            .min_by_key(|i| (values[*i] <= 0, values[*i], *i));
+        if best.is_some() {
+            return best;
+        }
+        frontier = around
+            .into_iter()
+            .flatten()
+            .filter(|i| reached.insert(*i))
+            .collect();
+    }
+    None
+}
+
+fn no_lone_secret(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> usize {
     let mut added = 0;
     loop {
         let mut changed = false;
@@ -72,30 +138,6 @@ pub fn protect(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> u
         }
         if !changed {
             return added;
-        }
-    }
-}
-
-/// The attack: cells a reader of the published figures can recompute, solving every relation
-/// with a single hidden member until nothing more is learnt.
-pub fn recoverable(secret: &[bool], relations: &[Relation]) -> Vec<usize> {
-    let mut known: Vec<bool> = secret.iter().map(|s| !s).collect();
-    let mut found = vec![];
-    loop {
-        let mut learnt = false;
-        for r in relations {
-            let members: Vec<usize> = std::iter::once(r.total)
-                .chain(r.parts.iter().copied())
-                .collect();
-            let unknown: Vec<usize> = members.iter().copied().filter(|i| !known[*i]).collect();
-            if let [only] = unknown[..] {
-                known[only] = true;
-                found.push(only);
-                learnt = true;
-            }
-        }
-        if !learnt {
-            return found;
         }
     }
 }
@@ -177,12 +219,59 @@ mod tests {
         (values, relations)
     }
 
+    /// Communes (cells after the groups) in départements and, across them, in EPCIs: two
+    /// overlapping hierarchies, as in the open-data export.
+    fn overlapping(counts: &[i64], deps: &[usize], epcis: &[usize]) -> (Vec<i64>, Vec<Relation>) {
+        let n = counts.len();
+        let groups = |of: &[usize], base: usize| -> Vec<Relation> {
+            (0..4)
+                .map(|g| Relation {
+                    total: base + g,
+                    parts: (0..n).filter(|c| of[*c] % 4 == g).map(|c| 9 + c).collect(),
+                })
+                .filter(|r| !r.parts.is_empty())
+                .collect()
+        };
+        let mut values = vec![0; 9 + n];
+        values[9..].copy_from_slice(counts);
+        let mut relations = groups(deps, 0);
+        relations.extend(groups(epcis, 4));
+        for r in &relations {
+            values[r.total] = r.parts.iter().map(|p| values[*p]).sum();
+        }
+        values[8] = counts.iter().sum();
+        relations.push(Relation {
+            total: 8,
+            parts: (0..4)
+                .filter(|d| relations.iter().any(|r| r.total == *d))
+                .collect(),
+        });
+        (values, relations)
+    }
+
     proptest! {
         #[test]
         fn after_protection_no_secret_is_recoverable(
             counts in proptest::collection::vec(proptest::collection::vec(0i64..40, 1..6), 1..6)
         ) {
             let (values, relations) = hierarchy(&counts);
+            let mut secret: Vec<bool> = values.iter().map(|v| count_is_secret(*v)).collect();
+            let primary = secret.clone();
+            protect(&values, &mut secret, &relations);
+            for (p, s) in primary.iter().zip(&secret) {
+                prop_assert!(!p || *s, "a primary secret stays secret");
+            }
+            prop_assert!(recoverable(&secret, &relations).is_empty());
+        }
+
+        #[test]
+        fn overlapping_hierarchies_leak_nothing_after_protection(
+            cells in proptest::collection::vec((0i64..30, 0usize..4, 0usize..4), 1..12)
+        ) {
+            let counts: Vec<i64> = cells.iter().map(|c| c.0).collect();
+            let deps: Vec<usize> = cells.iter().map(|c| c.1).collect();
+            let epcis: Vec<usize> = cells.iter().map(|c| c.2).collect();
+            let (values, relations) = overlapping(&counts, &deps, &epcis);
             let mut secret: Vec<bool> = values.iter().map(|v| count_is_secret(*v)).collect();
             let primary = secret.clone();
             protect(&values, &mut secret, &relations);
