@@ -336,6 +336,14 @@ api_test! {
         let (other_client, _) = sign_in(&app, "autre@ccas.fr", PASSWORD).await;
         assert_eq!(page(&other_client, &app, &slip).await.0, 404);
         assert_eq!(s.distribution_stats(p.order.id).await.unwrap().handed_out, 1);
+        // The structure follows its own booklets: one cheque of the booklet handed out used.
+        let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[0], service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };
+        assert!(matches!(s.redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        let (_, home) = page(&client, &app, "/structure").await;
+        assert!(home.contains("<th scope=\"row\">Remis à une personne</th><td>1</td>"), "{home}");
+        assert!(home.contains("<th scope=\"row\">Avec au moins un chèque utilisé</th><td>1 (100\u{a0}% des carnets remis)</td>"), "{home}");
+        let (_, theirs) = page(&other_client, &app, "/structure").await;
+        assert!(theirs.contains("<th scope=\"row\">Reçus</th><td>1</td>") && theirs.contains("<th scope=\"row\">Chèques utilisés</th><td>0</td>"), "{theirs}");
         // The person lost the booklet: nothing happens without the confirmation box, then
         // its unused cheques are blocked; another structure's agent cannot do it.
         let (_, html) = page(&client, &app, &slip).await;
@@ -348,7 +356,7 @@ api_test! {
         assert!(r.text().await.unwrap().contains("Carnet non bloqué"));
         let r = client.post(app.url(&block)).form(&[("csrf", csrf.as_str()), ("motif", "vole"), ("confirmation", "1")]).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("Les 10 chèques non utilisés"));
+        assert!(r.text().await.unwrap().contains("Les 9 chèques non utilisés"));
     }
 }
 

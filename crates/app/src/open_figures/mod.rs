@@ -65,21 +65,20 @@ impl Grid {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let position =
-            |list: &[String], c: Option<String>| c.and_then(|c| list.iter().position(|x| *x == c));
+        let position = |list: &[String]| -> BTreeMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone(), i))
+                .collect()
+        };
+        let (epci_index, dep_index) = (position(&epcis), position(&departements));
         let epci_of = communes
             .iter()
-            .map(|c| position(&epcis, code(c, Level::Epci)))
+            .map(|c| code(c, Level::Epci).and_then(|e| epci_index.get(&e).copied()))
             .collect();
         let dep_of = communes
             .iter()
-            .map(|c| {
-                position(
-                    &departements,
-                    Some(code(c, Level::Departement).unwrap_or_default()),
-                )
-            })
-            .map(|d| d.unwrap_or(0))
+            .map(|c| dep_index[&code(c, Level::Departement).unwrap_or_default()])
             .collect();
         Self {
             communes: communes.into_iter().collect(),
@@ -112,27 +111,28 @@ impl Grid {
     /// "Total = sum of parts" for every month; `with_levels`: the programme is also the sum
     /// of the levels (true of cheques used, not of what is handed out or paid).
     fn relations(&self, with_levels: bool) -> Vec<Relation> {
+        // Communes grouped once by département and by EPCI (a scan per group would cost
+        // communes × groups at national scale).
+        let mut by_dep = vec![vec![]; self.departements.len()];
+        let mut by_epci = vec![vec![]; self.epcis.len()];
+        for c in 0..self.communes.len() {
+            by_dep[self.dep_of[c]].push(c);
+            if let Some(e) = self.epci_of[c] {
+                by_epci[e].push(c);
+            }
+        }
         let mut out = vec![];
-        let communes = 0..self.communes.len();
         for m in 0..self.months {
-            for d in 0..self.departements.len() {
+            for (d, communes) in by_dep.iter().enumerate() {
                 out.push(Relation {
                     total: self.departement(d, m),
-                    parts: communes
-                        .clone()
-                        .filter(|c| self.dep_of[*c] == d)
-                        .map(|c| self.commune(c, m))
-                        .collect(),
+                    parts: communes.iter().map(|c| self.commune(*c, m)).collect(),
                 });
             }
-            for e in 0..self.epcis.len() {
+            for (e, communes) in by_epci.iter().enumerate() {
                 out.push(Relation {
                     total: self.epci(e, m),
-                    parts: communes
-                        .clone()
-                        .filter(|c| self.epci_of[*c] == Some(e))
-                        .map(|c| self.commune(c, m))
-                        .collect(),
+                    parts: communes.iter().map(|c| self.commune(*c, m)).collect(),
                 });
             }
             out.push(Relation {
@@ -150,6 +150,7 @@ impl Grid {
         }
         out
     }
+
     /// The cells a commune's value counts in: the commune, its EPCI, its département, the
     /// programme.
     fn cells_of(&self, c: usize, m: usize) -> Vec<usize> {
@@ -288,12 +289,21 @@ pub fn build(counts: &OpenDataCounts, months: Vec<String>) -> Result<OpenFigures
     }
     let (plain, levelled) = (grid.relations(false), grid.relations(true));
     let count_secret = |v: &[i64]| v.iter().map(|n| secrecy::count_is_secret(*n)).collect();
-    let handed_out = protect(&plain, handed.clone(), count_secret(&handed))?;
-    let cheques_m = protect(&levelled, cheques.clone(), count_secret(&cheques))?;
-    let used_primary = used.primary();
-    let cents_m = protect(&levelled, used.values, used_primary)?;
-    let paid_primary = paid.primary();
-    let paid_m = protect(&plain, paid.values, paid_primary)?;
+    let (handed_primary, cheques_primary) = (count_secret(&handed), count_secret(&cheques));
+    let (used_primary, paid_primary) = (used.primary(), paid.primary());
+    // The four measures are protected independently: one thread each (the export is a
+    // batch job; at national scale the attack takes seconds per measure).
+    let (handed_out, cheques_m, cents_m, paid_m) = std::thread::scope(|s| {
+        let a = s.spawn(|| protect(&plain, handed, handed_primary));
+        let b = s.spawn(|| protect(&levelled, cheques, cheques_primary));
+        let c = s.spawn(|| protect(&levelled, used.values, used_primary));
+        let d = protect(&plain, paid.values, paid_primary);
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        (join(a), join(b), join(c), d)
+    });
+    let (handed_out, cheques_m, cents_m, paid_m) = (handed_out?, cheques_m?, cents_m?, paid_m?);
     let hidden = [&handed_out, &cheques_m, &cents_m, &paid_m]
         .iter()
         .map(|m| m.secret.iter().filter(|s| **s).count())

@@ -80,6 +80,9 @@ pub struct BenchArgs {
     /// Qualified venues, each with 20 workshops, among which the workshop search looks.
     #[arg(long, default_value_t = 10_000)]
     workshop_venues: usize,
+    /// Communes (the first ones by INSEE code) of the national secrecy measurement.
+    #[arg(long, default_value_t = 40_000)]
+    secrecy_communes: usize,
     /// Run only some measurements: issue, storage, http, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
     /// allocation, orientation, secrecy (repeatable).
@@ -278,7 +281,7 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
         workshops::bench_workshop_scan(&store, &args, tag + 9).await?;
     }
     if wants("secrecy") {
-        secrecy::bench_secrecy()?;
+        secrecy::bench_secrecy(args.secrecy_communes)?;
     }
     store.close().await;
     Ok(())

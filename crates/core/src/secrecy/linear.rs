@@ -11,8 +11,9 @@
 //! The elimination runs modulo the Mersenne prime 2⁶¹ − 1, which is exact arithmetic: with
 //! coefficients ±1 on a few thousand unknowns the rank over the rationals and modulo this prime
 //! could only differ if the prime divided a minor of the system, which is far beyond the size
-//! those minors reach. Relations are split into independent groups (union–find over the
-//! unknowns they share), so each elimination stays small.
+//! those minors reach. Hidden cells that appear in exactly the same relations are merged first
+//! (see `recoverable`), and the relations are split into independent systems (union–find over
+//! the unknowns they share), so each elimination stays small.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -108,40 +109,59 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 
 /// Hidden cells (`secret[i]`) that the published cells and `relations` determine, ascending.
 pub fn recoverable(secret: &[bool], relations: &[Relation]) -> Vec<usize> {
-    let equations: Vec<Row> = relations
-        .iter()
-        .map(|r| {
-            let mut row = Row::new();
-            let parts = r.parts.iter().map(|p| (*p, 1));
-            for (cell, coef) in parts.chain(std::iter::once((r.total, P - 1))) {
-                if secret[cell] {
-                    let entry = row.entry(cell).or_insert(0);
-                    *entry = (*entry + coef) % P;
-                    if *entry == 0 {
-                        row.remove(&cell);
-                    }
+    // Each hidden cell's column: the relations it appears in, with its coefficient.
+    let mut columns: BTreeMap<usize, Vec<(usize, u64)>> = BTreeMap::new();
+    for (k, r) in relations.iter().enumerate() {
+        let parts = r.parts.iter().map(|p| (*p, 1));
+        for (cell, coef) in parts.chain(std::iter::once((r.total, P - 1))) {
+            if secret[cell] {
+                let column = columns.entry(cell).or_default();
+                match column.last_mut() {
+                    Some((last, c)) if *last == k => *c = (*c + coef) % P,
+                    _ => column.push((k, coef)),
                 }
             }
-            row
-        })
-        .filter(|row| !row.is_empty())
-        .collect();
-    let mut parent: Vec<usize> = (0..secret.len()).collect();
+        }
+    }
+    // Twins: hidden cells with the same column (communes of the same département and EPCI)
+    // only ever appear as their sum, so no combination of relations isolates one of them.
+    // Each group becomes one unknown, never determined when it has two cells or more; the
+    // system shrinks from communes to groups before the elimination.
+    let mut groups: HashMap<Vec<(usize, u64)>, Vec<usize>> = HashMap::new();
+    for (cell, mut column) in columns {
+        column.retain(|(_, c)| *c != 0);
+        groups.entry(column).or_default().push(cell);
+    }
+    let mut equations: Vec<Row> = vec![Row::new(); relations.len()];
+    let mut lone: Vec<Option<usize>> = Vec::with_capacity(groups.len());
+    for (column, cells) in groups {
+        let unknown = lone.len();
+        lone.push((cells.len() == 1).then(|| cells[0]));
+        for (k, coef) in column {
+            equations[k].insert(unknown, coef);
+        }
+    }
+    let equations: Vec<Row> = equations.into_iter().filter(|r| !r.is_empty()).collect();
+    let mut parent: Vec<usize> = (0..lone.len()).collect();
     for row in &equations {
-        let mut cells = row.keys();
-        if let Some(first) = cells.next() {
-            for other in cells {
+        let mut unknowns = row.keys();
+        if let Some(first) = unknowns.next() {
+            for other in unknowns {
                 let (a, b) = (find(&mut parent, *first), find(&mut parent, *other));
                 parent[a] = b;
             }
         }
     }
-    let mut groups: BTreeMap<usize, Basis> = BTreeMap::new();
+    let mut systems: BTreeMap<usize, Basis> = BTreeMap::new();
     for row in equations {
         let root = row.keys().next().map_or(0, |c| find(&mut parent, *c));
-        groups.entry(root).or_default().insert(row);
+        systems.entry(root).or_default().insert(row);
     }
-    let mut out: Vec<usize> = groups.values().flat_map(Basis::determined).collect();
+    let mut out: Vec<usize> = systems
+        .values()
+        .flat_map(Basis::determined)
+        .filter_map(|unknown| lone[unknown])
+        .collect();
     out.sort_unstable();
     out
 }
@@ -197,5 +217,46 @@ mod tests {
     fn modular_arithmetic_is_exact_on_small_numbers() {
         assert_eq!(mul(inverse(7), 7), 1);
         assert_eq!(sub(1, 2), P - 1);
+    }
+
+    /// The same attack without merging twins or splitting systems: one elimination over every
+    /// hidden cell.
+    fn plain(secret: &[bool], relations: &[Relation]) -> Vec<usize> {
+        let mut basis = Basis::default();
+        for r in relations {
+            let mut row = Row::new();
+            for (cell, coef) in r.parts.iter().map(|p| (*p, 1)).chain([(r.total, P - 1)]) {
+                if secret[cell] {
+                    let e = row.entry(cell).or_insert(0);
+                    *e = (*e + coef) % P;
+                    if *e == 0 {
+                        row.remove(&cell);
+                    }
+                }
+            }
+            basis.insert(row);
+        }
+        let mut out: Vec<usize> = basis.determined().collect();
+        out.sort_unstable();
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn merging_twins_finds_exactly_what_a_full_elimination_finds(
+            hidden in proptest::collection::vec(proptest::bool::ANY, 12),
+            groups in proptest::collection::vec((0usize..12, proptest::collection::vec(0usize..12, 1..5)), 1..8),
+        ) {
+            let relations: Vec<Relation> = groups
+                .into_iter()
+                .map(|(total, parts)| {
+                    let mut parts: Vec<usize> = parts.into_iter().filter(|p| *p != total).collect();
+                    parts.sort_unstable();
+                    parts.dedup();
+                    rel(total, &parts)
+                })
+                .collect();
+            proptest::prop_assert_eq!(recoverable(&hidden, &relations), plain(&hidden, &relations));
+        }
     }
 }

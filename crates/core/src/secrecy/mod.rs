@@ -14,6 +14,8 @@
 
 mod linear;
 
+use std::collections::HashSet;
+
 pub use linear::recoverable;
 
 /// Counts from 1 to this are secret.
@@ -56,15 +58,17 @@ pub struct Relation {
 /// the attack learns nothing. Returns how many cells were hidden as complements.
 pub fn protect(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> usize {
     let mut added = 0;
+    let mut index: Option<Vec<Vec<usize>>> = None;
     loop {
         added += no_lone_secret(values, secret, relations);
         let leaks = recoverable(secret, relations);
         if leaks.is_empty() {
             return added;
         }
+        let index = index.get_or_insert_with(|| relations_of_cells(secret.len(), relations));
         let mut hid = false;
         for leak in leaks {
-            if let Some(c) = complement_for(leak, values, secret, relations) {
+            if let Some(c) = complement_for(leak, values, secret, relations, index) {
                 secret[c] = true;
                 added += 1;
                 hid = true;
@@ -77,37 +81,66 @@ pub fn protect(values: &[i64], secret: &mut [bool], relations: &[Relation]) -> u
     }
 }
 
+/// For each cell, the relations it belongs to (as total or part).
+fn relations_of_cells(cells: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
+    let mut of = vec![vec![]; cells];
+    for (k, r) in relations.iter().enumerate() {
+        for cell in std::iter::once(r.total).chain(r.parts.iter().copied()) {
+            of[cell].push(k);
+        }
+    }
+    of
+}
+
 /// A visible cell to hide so that `leak` is no longer determined: the smallest positive one
 /// among the relations `leak` belongs to, else among the relations reached through hidden
-/// cells from there (the equations that determine it).
+/// cells from there (the equations that determine it). A cell that sits in exactly the
+/// same relations as another hidden cell (a commune of the same département and EPCI) is no
+/// help: it would only ever be read together with it, so it is skipped.
 fn complement_for(
     leak: usize,
     values: &[i64],
     secret: &[bool],
     relations: &[Relation],
+    index: &[Vec<usize>],
 ) -> Option<usize> {
-    let members = |r: &Relation| std::iter::once(r.total).chain(r.parts.clone()).collect();
-    let mut reached = std::collections::BTreeSet::from([leak]);
+    let members = |k: usize| {
+        let r = &relations[k];
+        std::iter::once(r.total).chain(r.parts.iter().copied())
+    };
+    let signature = |cell: usize| -> Vec<(usize, bool)> {
+        index[cell]
+            .iter()
+            .map(|k| (*k, relations[*k].total == cell))
+            .collect()
+    };
+    let mut seen_cells = HashSet::from([leak]);
+    let mut seen_relations = HashSet::new();
+    let mut hidden_signatures = HashSet::new();
     let mut frontier = vec![leak];
     while !frontier.is_empty() {
-        let around: Vec<Vec<usize>> = relations
+        let around: Vec<usize> = frontier
             .iter()
-            .map(members)
-            .filter(|m: &Vec<usize>| m.iter().any(|i| frontier.contains(i)))
+            .flat_map(|c| index[*c].iter().copied())
+            .filter(|k| seen_relations.insert(*k))
             .collect();
+        for cell in around.iter().flat_map(|k| members(*k)) {
+            if secret[cell] && cell != leak {
+                hidden_signatures.insert(signature(cell));
+            }
+        }
         let best = around
             .iter()
-            .flatten()
-            .copied()
-            .filter(|i| !secret[*i])
+            .flat_map(|k| members(*k))
+            .filter(|i| !secret[*i] && !hidden_signatures.contains(&signature(*i)))
             .min_by_key(|i| (values[*i] <= 0, values[*i], *i));
         if best.is_some() {
             return best;
         }
         frontier = around
-            .into_iter()
-            .flatten()
-            .filter(|i| reached.insert(*i))
+            .iter()
+            .flat_map(|k| members(*k))
+            .filter(|i| seen_cells.insert(*i))
             .collect();
     }
     None

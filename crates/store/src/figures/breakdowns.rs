@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use passnum_core::DistributorId;
+
 use super::{FigureScope, Sql, sum, sum_if};
 use crate::rows::{get_i64, get_opt_string, get_string};
 use crate::{Store, StoreError};
@@ -79,6 +81,37 @@ fn territory_line(r: &sqlx::any::AnyRow, code: &str) -> Result<TerritoryLine, St
 }
 
 impl Store {
+    /// One structure's own funnel (its "Stock et remises" page): what it received, handed
+    /// out, and how its booklets are used. The booklets are reached order by order through
+    /// the stock index (order, structure), never by a scan of every booklet.
+    pub async fn structure_funnel(
+        &self,
+        distributor: DistributorId,
+    ) -> Result<StructureFunnel, StoreError> {
+        let text = format!(
+            "SELECT COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used, \
+             (SELECT COUNT(DISTINCT k.booklet_id) FROM bookings k JOIN booklets kb ON kb.id = k.booklet_id \
+              WHERE k.status <> 'cancelled' AND kb.order_id IN (SELECT id FROM orders) AND kb.distributor_id = $1) AS booked \
+             FROM booklets b WHERE b.order_id IN (SELECT id FROM orders) AND b.distributor_id = $1",
+            sum_if("b.handed_out_at IS NOT NULL", "1"),
+            sum_if("b.cheques_used > 0", "1"),
+            sum("b.cheques_used"),
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(text))
+            .bind(distributor.0)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(StructureFunnel {
+            distributor_id: distributor.0,
+            name: String::new(),
+            allocated: get_i64(&r, "allocated")?,
+            handed_out: get_i64(&r, "handed_out")?,
+            booked: get_i64(&r, "booked")?,
+            first_used: get_i64(&r, "first_used")?,
+            cheques_used: get_i64(&r, "used")?,
+        })
+    }
+
     /// The funnel per distributing structure, the structures with the most booklets first: one
     /// pass over the booklets, one over the bookings.
     pub async fn funnel_by_structure(

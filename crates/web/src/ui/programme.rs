@@ -48,14 +48,21 @@ async fn published(st: &AppState) -> Result<Arc<Published>, PageError> {
         .await
         .map_err(|e| PageError::unavailable(e, "programme"))?;
     let slugs: Vec<String> = months.iter().map(|(m, _)| m.slug()).collect();
-    let breach = |e| PageError::unavailable(e, "programme (secret statistique)");
-    let p = Arc::new(Published {
-        months: open_figures::build(&counts, slugs).map_err(breach)?,
-        period: open_figures::build(
+    // Protecting the cells is CPU work (seconds at national scale): off the async workers.
+    let built = tokio::task::spawn_blocking(move || {
+        let period = open_figures::build(
             &open_figures::as_one_period(&counts),
             vec!["période".into()],
-        )
-        .map_err(breach)?,
+        )?;
+        Ok::<_, open_figures::OpenDataError>((open_figures::build(&counts, slugs)?, period))
+    })
+    .await
+    .map_err(|e| PageError::unavailable(e, "programme"))?;
+    let (by_month, period) =
+        built.map_err(|e| PageError::unavailable(e, "programme (secret statistique)"))?;
+    let p = Arc::new(Published {
+        months: by_month,
+        period,
         labels: months.iter().map(|(m, _)| m.label()).collect(),
     });
     *cached = Some((now, p.clone()));

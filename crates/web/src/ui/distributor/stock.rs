@@ -38,6 +38,16 @@ pub(super) struct StructurePage {
     stock_offset: i64,
     handed_total: usize,
     handouts: Vec<HandoutRow>,
+    /// The structure's own figures: how its booklets are used.
+    funnel: passnum_store::StructureFunnel,
+}
+
+impl StructurePage {
+    /// "42 %" of the booklets handed out with at least one cheque used.
+    fn used_share(&self) -> String {
+        crate::ui::figures::table::percent(self.funnel.first_used, self.funnel.handed_out)
+            .map_or_else(|| "—".into(), |p| format!("{p}\u{a0}%"))
+    }
 }
 
 pub(super) fn commune_name(code: &str) -> String {
@@ -74,9 +84,10 @@ pub async fn home(
         let handouts = st.store.handouts_of(d, 50, 0).await?;
         let ids: Vec<i64> = handouts.iter().map(|h| h.id).collect();
         let progress = st.store.handout_progress(d, &ids).await?;
-        Ok::<_, StoreError>((in_stock, stock, handouts, progress))
+        let funnel = st.store.structure_funnel(d).await?;
+        Ok::<_, StoreError>((in_stock, stock, handouts, progress, funnel))
     };
-    let (in_stock, stock, handouts, progress) = match loaded.await {
+    let (in_stock, stock, handouts, progress, funnel) = match loaded.await {
         Ok(x) => x,
         Err(e) => return crate::ui::PageError::unavailable(e, "page structure").into_response(),
     };
@@ -99,6 +110,7 @@ pub async fn home(
             })
             .collect(),
         handed_total: handouts.len(),
+        funnel,
         handouts: handouts
             .into_iter()
             .map(|h| HandoutRow {
