@@ -400,6 +400,14 @@ test("an agent hands a booklet out after the diagnostic and prints the orientati
   assert.equal(await agent.locator("button[data-print]").isVisible(), false);
   await agent.getByRole("heading", { name: "Médiathèque de la Part-Dieu" }).waitFor();
   await agent.emulateMedia({ media: "screen" });
+  // The structure follows its own booklets on its home page: one more handed out.
+  await agent.goto(base + "/structure");
+  const follow = agent.getByRole("table", { name: /Les carnets confiés à votre structure/ });
+  const handedOut = Number(await follow.getByRole("row", { name: /Remis à une personne/ }).getByRole("cell").textContent());
+  assert.ok(handedOut >= 1, `handed out: ${handedOut}`);
+  await agent.setViewportSize({ width: 320, height: 800 });
+  await axe(agent, "structure-suivi-320");
+  await agent.setViewportSize({ width: 1280, height: 900 });
 
   const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
   await funder.goto(base + "/commanditaire/commandes/1");
@@ -627,6 +635,17 @@ test("the funder and the operator read the programme's figures, charts with thei
   await row.getByLabel("Commanditaire").selectOption({ index: 1 });
   await row.getByRole("button", { name: "Ouvrir ses chiffres" }).click();
   await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByRole("cell", { name: /^Métropole/ }).waitFor();
+  // A territory too: a code that names nothing gets a sentence on its field, then the Rhône.
+  let hubRow = operator.getByRole("row", { name: /Programme Société Numérique/ });
+  await hubRow.getByLabel("Niveau du territoire").selectOption("departement");
+  await hubRow.getByLabel(/^Code/).fill("999");
+  await hubRow.getByRole("button", { name: "Ouvrir le territoire" }).click();
+  await operator.locator(".fr-error-text", { hasText: "Aucun territoire de niveau « département » ne porte le code « 999 »" }).waitFor();
+  await axe(operator, "operateur-observateurs-erreur");
+  hubRow = operator.getByRole("row", { name: /Programme Société Numérique/ });
+  await hubRow.getByLabel(/^Code/).fill("69");
+  await hubRow.getByRole("button", { name: "Ouvrir le territoire" }).click();
+  await operator.getByRole("row", { name: /Programme Société Numérique/ }).getByText("Territoires : Rhône (département)").waitFor();
   await axe(operator, "operateur-observateurs");
   await operator.screenshot({ path: join(shots, "operateur-observateurs.png"), fullPage: true });
   // The demo's territorial hub signs in and lands on the figures it is granted.

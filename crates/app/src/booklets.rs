@@ -39,7 +39,12 @@ pub fn perimeter_words(order: &Order) -> String {
     let mut parts: Vec<String> = order
         .perimeter_departements
         .iter()
-        .map(|d| format!("département {d}"))
+        .map(|d| {
+            match passnum_core::territory::name_of(passnum_core::territory::Level::Departement, d) {
+                Some(name) => format!("{name} ({d})"),
+                None => format!("département {d}"),
+            }
+        })
         .collect();
     parts.extend(
         order

@@ -17,6 +17,7 @@ pub mod orientation;
 pub mod passwords;
 pub mod redeem;
 pub mod scopes;
+pub mod sepa_file;
 pub mod sign_in;
 pub mod statements;
 pub mod throttle;

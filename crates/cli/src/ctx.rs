@@ -47,11 +47,6 @@ impl Ctx {
     }
 }
 
-/// "2026-12-31".
-pub fn iso_date(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 pub fn now() -> Timestamp {
     Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc())
 }

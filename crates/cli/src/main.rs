@@ -6,6 +6,7 @@ mod bench;
 mod ctx;
 pub mod demo;
 mod distribution;
+mod funders;
 mod ledger;
 mod observers;
 mod opendata;
@@ -20,7 +21,7 @@ use std::net::SocketAddr;
 use clap::{Parser, Subcommand};
 
 use ctx::Ctx;
-pub(crate) use ctx::{iso_date, now};
+pub(crate) use ctx::now;
 
 /// passnum runs a Pass Numérique programme: funders' orders, cheques, venues, redemptions and
 /// the double-entry ledger that pays every cheque exactly once.
@@ -138,6 +139,11 @@ enum Command {
     Payments {
         #[command(subcommand)]
         command: payments::PaymentsCommand,
+    },
+    /// Funders (the organisations that buy booklets): create, list.
+    Funders {
+        #[command(subcommand)]
+        command: funders::FunderCommand,
     },
     /// Orders: draft, confirm, record payment, issue, cancel, logo, list; funders' budgets.
     Order {
@@ -272,6 +278,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         }
         Command::Opendata { command } => opendata::run(&ctx.store().await?, command).await,
         Command::Observers { command } => observers::observers(&ctx.store().await?, command).await,
+        Command::Funders { command } => funders::funders(&ctx.store().await?, command).await,
         Command::Distributor { command } => {
             distribution::distributor(&ctx.store().await?, command).await
         }

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use passnum_app::statements::{Names, venue_statements};
 use passnum_core::payment::FeeRate;
-use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
+use passnum_core::sepa::Debtor;
 use passnum_core::{BankDetails, Bic, Iban, Money, VenueId, paris};
 use passnum_store::Store;
 use time::Date;
@@ -303,38 +303,7 @@ pub async fn export(
     }
     std::fs::create_dir_all(out).with_context(|| format!("création de {}", out.display()))?;
     let lines = store.payment_run_lines(run).await?;
-    let mut transfers = Vec::with_capacity(lines.len());
-    for l in &lines {
-        transfers.push(Transfer {
-            end_to_end_id: format!("PASSNUM-{run}-{}", l.venue_id),
-            amount: Money::from_cents(l.net_cents),
-            creditor_name: l.holder.clone(),
-            creditor_iban: l.iban.clone(),
-            creditor_bic: l.bic.clone(),
-            remittance: format!(
-                "Pass Numerique virement {run} arrete au {} {} cheques",
-                paris::format_date(r.cutoff),
-                l.cheques
-            ),
-        });
-    }
-    let created = now().to_offset_datetime();
-    let created = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        created.year(),
-        u8::from(created.month()),
-        created.day(),
-        created.hour(),
-        created.minute(),
-        created.second()
-    );
-    let xml = credit_transfer(
-        &format!("PASSNUM-{run}"),
-        &created,
-        &crate::iso_date(execution),
-        debtor,
-        &transfers,
-    )?;
+    let xml = passnum_app::sepa_file::sepa_file(store, run, debtor, execution, now(), true).await?;
     let sepa_path = out.join(format!("virement-{run}.xml"));
     std::fs::write(&sepa_path, xml)
         .with_context(|| format!("écriture de {}", sepa_path.display()))?;

@@ -229,3 +229,90 @@ fn a_mistake_reads_as_one_sentence_even_with_backtraces_on_and_workshops_can_be_
         "kept"
     );
 }
+
+#[test]
+fn funders_and_observer_territories_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let out = passnum(
+        &db,
+        &[
+            "funders",
+            "create",
+            "--name",
+            "Département du Rhône",
+            "--kind",
+            "departement",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "1\tDépartement du Rhône\tdepartement\tbudget non déclaré\n"
+    );
+    let out = passnum(
+        &db,
+        &["funders", "create", "--name", "X", "--kind", "planete"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("type de commanditaire « planete » inconnu")
+    );
+    let out = passnum(&db, &["funders", "list"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+    let out = passnum(
+        &db,
+        &["observers", "create", "--name", "Hub", "--kind", "hub"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = passnum(
+        &db,
+        &[
+            "observers",
+            "grant",
+            "--observer",
+            "1",
+            "--territory",
+            "departement:69",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .ends_with("aucun commanditaire\tdepartement:69\n")
+    );
+    let out = passnum(
+        &db,
+        &["observers", "grant", "--observer", "1", "--territory", "69"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("écrivez NIVEAU:CODE"));
+    let out = passnum(
+        &db,
+        &[
+            "observers",
+            "grant",
+            "--observer",
+            "1",
+            "--territory",
+            "epci:123",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ne porte le code « 123 »"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

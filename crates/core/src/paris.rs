@@ -28,6 +28,24 @@ pub fn offset_at(t: OffsetDateTime) -> UtcOffset {
     UtcOffset::from_hms(hours, 0, 0).expect("valid offset")
 }
 
+/// ISO 8601 Paris time with its offset, to the second: `2026-12-01T09:00:00+01:00` (what a
+/// bank reads in a SEPA file's creation time; a time without a zone is ambiguous).
+pub fn iso_with_offset(ts: Timestamp) -> String {
+    let t = ts.to_offset_datetime();
+    let off = offset_at(t);
+    let l = t.to_offset(off);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+{:02}:00",
+        l.year(),
+        u8::from(l.month()),
+        l.day(),
+        l.hour(),
+        l.minute(),
+        l.second(),
+        off.whole_hours()
+    )
+}
+
 /// The date on a Paris wall calendar at that instant.
 pub fn local_date(ts: Timestamp) -> Date {
     let t = ts.to_offset_datetime();
@@ -220,5 +238,14 @@ mod tests {
             format_date(time::macros::date!(2026 - 03 - 01)),
             "01/03/2026"
         );
+    }
+
+    #[test]
+    fn a_moment_is_written_in_paris_time_with_its_offset() {
+        let winter = Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-01 08:00 UTC));
+        assert_eq!(iso_with_offset(winter), "2026-12-01T09:00:00+01:00");
+        let summer =
+            Timestamp::from_offset_datetime(time::macros::datetime!(2026-06-17 07:30:05 UTC));
+        assert_eq!(iso_with_offset(summer), "2026-06-17T09:30:05+02:00");
     }
 }

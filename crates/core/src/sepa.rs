@@ -27,6 +27,19 @@ pub struct Transfer {
 pub fn sepa_text(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        // Ligatures become two letters ("Œuvres" → "OEuvres"), not a space.
+        let pair = match c {
+            'Œ' => Some("OE"),
+            'œ' => Some("oe"),
+            'Æ' => Some("AE"),
+            'æ' => Some("ae"),
+            'ß' => Some("ss"),
+            _ => None,
+        };
+        if let Some(p) = pair {
+            out.push_str(p);
+            continue;
+        }
         let mapped = match c {
             'à' | 'â' | 'ä' | 'á' => 'a',
             'À' | 'Â' | 'Ä' | 'Á' => 'A',
@@ -41,6 +54,9 @@ pub fn sepa_text(s: &str, max: usize) -> String {
             'ç' => 'c',
             'Ç' => 'C',
             'ÿ' => 'y',
+            'Ÿ' => 'Y',
+            'ñ' => 'n',
+            'Ñ' => 'N',
             '’' => '\'',
             c if c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c) => c,
             _ => ' ',
@@ -56,7 +72,8 @@ fn amount(m: Money) -> String {
 }
 
 /// The whole XML document. `message_id` is unique per file (at most 35 characters);
-/// `created_at` is ISO 8601 (`2026-12-01T09:00:00`); `execution_date` is `2026-12-02`.
+/// `created_at` is ISO 8601 with its offset (`2026-12-01T09:00:00+01:00`, see
+/// `paris::iso_with_offset`); `execution_date` is `2026-12-02`.
 pub fn credit_transfer(
     message_id: &str,
     created_at: &str,
@@ -110,6 +127,14 @@ mod tests {
             "Mediatheque d'Evian Cie test"
         );
         assert_eq!(sepa_text("x".repeat(50).as_str(), 35).len(), 35);
+    }
+
+    #[test]
+    fn ligatures_become_two_letters() {
+        assert_eq!(
+            sepa_text("Œuvres sociales de Lætitia Straße", 70),
+            "OEuvres sociales de Laetitia Strasse"
+        );
     }
 
     #[test]

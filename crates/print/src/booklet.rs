@@ -40,7 +40,8 @@ pub struct BookletInfo<'a> {
     pub valid_until: &'a str,
     /// Last day a venue accepts the cheque, when a tolerance applies.
     pub accepted_until: Option<&'a str>,
-    /// Plain words: "Rhône (69), Villeurbanne" or "toute la France".
+    /// Plain words that follow "Utilisable ": "dans les lieux qualifiés de ce territoire :
+    /// Rhône (69), Villeurbanne (69266)" or "dans tous les lieux qualifiés, partout en France".
     pub perimeter: &'a str,
     /// Where to find venues: usually the public page of this instance.
     pub venues_url: &'a str,
@@ -154,6 +155,21 @@ fn text(surface: &mut Surface, x: f32, y: f32, size: f32, font: &Font, t: &str) 
 }
 
 /// Splits a paragraph into lines of at most `max` characters, on spaces.
+/// The funder's name on a cheque: one line at 7.5 pt up to 28 characters, else at 6.5 pt on
+/// one or two lines of 32, the second cut with an ellipsis when the name is longer still.
+pub(crate) fn funder_lines(name: &str) -> Vec<(f32, String)> {
+    if name.chars().count() <= 28 {
+        return vec![(7.5, name.to_string())];
+    }
+    let mut lines = wrap(name, 32);
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        lines.truncate(1);
+        lines.push(crate::cut_text(&rest, 32));
+    }
+    lines.into_iter().map(|l| (6.5, l)).collect()
+}
+
 pub(crate) fn wrap(paragraph: &str, max: usize) -> Vec<String> {
     let mut lines = vec![];
     for raw in paragraph.lines() {
@@ -309,10 +325,7 @@ fn draw_cover(
     };
     text(&mut s, left, y, 11.0, regular, &validity);
     y += 16.0;
-    for l in wrap(
-        &format!("Utilisable dans les lieux qualifiés : {}.", info.perimeter),
-        85,
-    ) {
+    for l in wrap(&format!("Utilisable {}.", info.perimeter), 85) {
         text(&mut s, left, y, 11.0, regular, &l);
         y += 15.0;
     }
@@ -411,16 +424,13 @@ fn draw_cheque(
     let pad = 4.0 * MM;
     let tx = x + pad;
     text(s, tx, y + pad + 10.0, 12.0, bold, "Pass Numérique");
-    text(
-        s,
-        tx,
-        y + pad + 23.0,
-        7.5,
-        regular,
-        // The left column stops well before the QR code and its quiet zone (4 modules):
-        // text inside it made one code in a few dozen unreadable.
-        &crate::cut_text(info.funder, 28),
-    );
+    // The left column stops well before the QR code and its quiet zone (4 modules): text
+    // inside it made one code in a few dozen unreadable. A long name is set smaller, on two
+    // lines if need be ("Département d'Ille-et-Vilaine", "Communauté d'agglomération…"),
+    // and cut only beyond that.
+    for (i, (size, line)) in funder_lines(info.funder).into_iter().enumerate() {
+        text(s, tx, y + pad + 23.0 + 8.0 * i as f32, size, regular, &line);
+    }
     text(s, tx, y + pad + 50.0, 22.0, bold, info.face_value);
     text(
         s,

@@ -53,14 +53,15 @@ fn every_printed_qr_code_decodes_to_a_verified_payload_and_the_text_is_extractab
         .collect();
     let logo = Logo::parse(passnum_core::order_options::LogoKind::Png, PNG_4X2).unwrap();
     let info = BookletInfo {
-        funder: "Métropole de Lyon",
+        // Long enough for two lines on each cheque, beside the QR code that must stay readable.
+        funder: "Département d'Ille-et-Vilaine — Direction de l'inclusion",
         order_id: 7,
         face_value: "10,00 €",
         booklet_value: "120,00 €",
         valid_from: "01/01/2027",
         valid_until: "30/06/2027",
         accepted_until: Some("30/07/2027"),
-        perimeter: "Rhône (69)",
+        perimeter: "dans les lieux qualifiés de ce territoire : Rhône (69)",
         venues_url: "https://pass.example.fr/lieux",
         cover_text: "Un mot du président de la Métropole.",
         funding: "État 50 %, FEDER 21 %, fonds propres 29 %",
@@ -109,6 +110,17 @@ fn every_printed_qr_code_decodes_to_a_verified_payload_and_the_text_is_extractab
     );
     assert!(text.contains("https://pass.example.fr/lieux"));
     assert!(text.contains("FEDER 21 %"));
+    assert!(
+        text.contains("Utilisable dans les lieux qualifiés de ce territoire : Rhône (69)."),
+        "the cover says it once: {text}"
+    );
+    // Every cheque carries the funder's whole name, on two lines.
+    assert_eq!(
+        text.matches("Département d'Ille-et-Vilaine —").count(),
+        13,
+        "cover + 12 cheques"
+    );
+    assert_eq!(text.matches("Direction de l'inclusion").count(), 13);
     let pages = run(Command::new("pdfinfo").arg(&path));
     let page_count = pages.lines().find(|l| l.starts_with("Pages:")).unwrap();
     assert_eq!(

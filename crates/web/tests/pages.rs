@@ -228,11 +228,49 @@ api_test! {
         assert_eq!(r.status(), 303);
         let run = app.store().list_payment_runs(1).await.unwrap().remove(0);
         assert_eq!((run.cheques, run.net_cents), (2, 1920));
+        // The run's own page: each venue with its statement; no SEPA file before confirming.
+        let detail = format!("/operateur/virements/{}", run.id);
+        let (st, html) = page(&op, &app, &detail).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("une fois le virement confirmé") && !html.contains("Télécharger le fichier SEPA"), "{html}");
+        let sepa = format!("{detail}/sepa");
+        let good = [("csrf", csrf.as_str()), ("debtor_name", "Opérateur du Pass Numérique"), ("debtor_iban", "FR76 3000 6000 0112 3456 7890 189"), ("debtor_bic", "AGRIFRPP"), ("execution", "20/06/2026")];
+        let r = op.post(app.url(&sepa)).form(&good).send().await.unwrap();
+        assert_eq!(r.status(), 409, "a draft has no SEPA file");
+        assert!(r.text().await.unwrap().contains("confirmez-le avant d&#39;en télécharger le fichier SEPA"));
         let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
         assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("déjà confirmé"));
+        let (_, html) = page(&op, &app, "/operateur/virements").await;
+        assert!(html.contains(&format!("href=\"{detail}\"")), "the list links to the run");
+        let (_, html) = page(&op, &app, &detail).await;
+        assert!(html.contains("<th scope=\"row\">Lieu Métropole</th><td>2</td><td>20,00\u{a0}€</td><td>0,80\u{a0}€</td><td>0,00\u{a0}€</td><td>19,20\u{a0}€</td><td>Lieu A (…0189)</td>"), "{html}");
+        let statement = format!("{detail}/releves/{}.csv", a.venue.id.0);
+        let csv = op.get(app.url(&statement)).send().await.unwrap().text().await.unwrap();
+        assert!(csv.lines().last().unwrap().starts_with("TOTAL;;;;;20,00;0,80;19,20"), "{csv}");
+        assert_eq!(page(&op, &app, &format!("{detail}/releves/999999.csv")).await.0, 404);
+        // Mistakes are said next to their field, what was typed is kept, nothing downloads.
+        let r = op.post(app.url(&sepa)).form(&[("csrf", csrf.as_str()), ("debtor_name", ""), ("debtor_iban", "FR76 0000"), ("debtor_bic", "AGRIFRPP"), ("execution", "01/01/2020")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        for field in ["debtor_name", "debtor_iban", "execution"] {
+            assert!(html.contains(&format!("id=\"{field}-erreur\"")), "{field}: {html}");
+        }
+        assert!(html.contains("value=\"FR76 0000\"") && !html.contains("id=\"debtor_bic-erreur\""));
+        let r = op.post(app.url(&sepa)).form(&good).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/xml; charset=utf-8");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().contains(&format!("virement-{}.xml", run.id)));
+        let xml = r.text().await.unwrap();
+        assert!(xml.contains("<InstdAmt Ccy=\"EUR\">19.20</InstdAmt>") && xml.contains("<ReqdExctnDt>2026-06-20</ReqdExctnDt>"), "{xml}");
+        assert!(xml.contains("+02:00</CreDtTm>"), "Paris summer time with its offset: {xml}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("v.xml"), &xml).unwrap();
+        let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/pain.001.001.03.xsd");
+        let out = std::process::Command::new("xmllint").args(["--noout", "--schema", xsd]).arg(dir.path().join("v.xml")).output().expect("xmllint (libxml2-utils)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         // Two days later the venue's session has expired (36 h): it signs in again, sees the
         // payment and downloads its statement; another venue cannot.
         assert_eq!(page(&venue, &app, "/lieu/paiements").await.0, 303);

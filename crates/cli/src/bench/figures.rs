@@ -128,7 +128,7 @@ pub(super) async fn bench_views(
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "| open-data export | {:?} | {handouts} handouts, 24 months, 2000 venues | 3 | median {:.2} s | counts, secrecy, 9 files |",
+        "| open-data export | {:?} | {handouts} handouts, 24 months, 2000 venues | 3 | median {:.2} s | counts, secrecy, 13 files |",
         store.engine(),
         times[1]
     );

@@ -269,7 +269,15 @@ pub fn router() -> Router<AppState> {
             "/operateur/virements",
             get(payments::runs).post(payments::create_run),
         )
-        .route("/operateur/virements/{id}", post(payments::run_action))
+        .route(
+            "/operateur/virements/{id}",
+            get(payments::run_detail).post(payments::run_action),
+        )
+        .route("/operateur/virements/{id}/sepa", post(payments::run_sepa))
+        .route(
+            "/operateur/virements/{id}/releves/{file}",
+            get(payments::run_statement),
+        )
         .route(
             "/operateur/virements/corrections",
             post(payments::create_correction),

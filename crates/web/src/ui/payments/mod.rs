@@ -16,8 +16,10 @@ use super::{FieldErrors, Layout, euros, render};
 use super::{PageError, Submitted};
 use crate::AppState;
 
+mod run_detail;
 mod runs;
 mod venue;
 
+pub use run_detail::*;
 pub use runs::*;
 pub use venue::*;

@@ -94,11 +94,7 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
             .map(|r| RunRow {
                 id: r.id,
                 cutoff: paris::format_date(r.cutoff),
-                status: match r.status {
-                    RunStatus::Draft => "En préparation",
-                    RunStatus::Confirmed => "Confirmé",
-                    RunStatus::Cancelled => "Annulé",
-                },
+                status: super::run_detail::status_label(r.status),
                 draft: r.status == RunStatus::Draft,
                 cheques: r.cheques,
                 net: euros(r.net_cents),

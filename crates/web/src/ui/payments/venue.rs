@@ -152,7 +152,7 @@ pub async fn set_bank(
     }
 }
 
-const STATEMENT_NOT_FOUND: PageError = PageError::NotFound {
+pub(super) const STATEMENT_NOT_FOUND: PageError = PageError::NotFound {
     heading: "Relevé introuvable",
     text: "Ce relevé n'existe pas pour votre lieu.",
 };
@@ -169,6 +169,18 @@ pub async fn statement_csv(
         _ => return Err(STATEMENT_NOT_FOUND),
     };
     let run = stem.parse::<i64>().map_err(|_| STATEMENT_NOT_FOUND)?;
+    statement_file(&st, run, venue, pdf, &file).await
+}
+
+/// One venue's statement of one run as a download named `releve-{name}`; not found when the
+/// venue has nothing in that run.
+pub(super) async fn statement_file(
+    st: &AppState,
+    run: i64,
+    venue: VenueId,
+    pdf: bool,
+    name: &str,
+) -> Result<Response, PageError> {
     let run_info = st
         .store
         .payment_run(run)
@@ -193,7 +205,7 @@ pub async fn statement_csv(
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{file}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)

@@ -1,0 +1,285 @@
+//! One payment run from the operator's side, finished in the browser: what each venue is paid,
+//! each venue's statement (CSV, PDF), and the SEPA file for the bank once the run is confirmed.
+
+use passnum_core::sepa::Debtor;
+use passnum_core::{Bic, Iban};
+
+use super::*;
+
+pub struct LineRow {
+    pub venue_id: i64,
+    pub venue: String,
+    pub cheques: i64,
+    pub gross: String,
+    pub fee: String,
+    pub corrections: String,
+    pub net: String,
+    pub holder: String,
+    /// The account's last four characters: enough to recognise it, not to copy it.
+    pub account: String,
+}
+
+#[derive(Template)]
+#[template(path = "operateur_virement.html")]
+pub(super) struct RunDetailPage {
+    layout: Layout,
+    id: i64,
+    cutoff: String,
+    status: &'static str,
+    confirmed: bool,
+    cheques: i64,
+    net: String,
+    fee: String,
+    lines: Vec<LineRow>,
+    debtor_name: String,
+    debtor_iban: String,
+    debtor_bic: String,
+    execution: String,
+    errors: FieldErrors,
+    /// Why the file cannot be made (a run not confirmed, or cancelled).
+    message: Option<String>,
+}
+
+pub struct SepaField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl RunDetailPage {
+    fn fields(&self) -> Vec<SepaField> {
+        [
+            (
+                "debtor_name",
+                "Titulaire du compte qui paie",
+                "tel qu'il figure sur le RIB",
+                &self.debtor_name,
+            ),
+            (
+                "debtor_iban",
+                "IBAN du compte qui paie",
+                "par exemple FR76 3000 6000 0112 3456 7890 189",
+                &self.debtor_iban,
+            ),
+            ("debtor_bic", "BIC", "8 ou 11 caractères", &self.debtor_bic),
+            (
+                "execution",
+                "Date d'exécution",
+                "JJ/MM/AAAA",
+                &self.execution,
+            ),
+        ]
+        .into_iter()
+        .map(|(name, label, hint, value)| SepaField {
+            name,
+            label,
+            hint,
+            value: value.clone(),
+            error: self.errors.get(name).map(str::to_string),
+        })
+        .collect()
+    }
+}
+
+const RUN_NOT_FOUND: PageError = PageError::NotFound {
+    heading: "Virement introuvable",
+    text: "Ce virement n'existe pas : revenez à la liste des virements.",
+};
+
+async fn detail_page(
+    st: &AppState,
+    staff: &StaffMember,
+    csrf: &Csrf,
+    id: i64,
+) -> Result<RunDetailPage, PageError> {
+    let run = st.store.payment_run(id).await.map_err(|e| match e {
+        StoreError::NotFound => RUN_NOT_FOUND,
+        e => PageError::unavailable(e, "virement"),
+    })?;
+    let lines = st
+        .store
+        .payment_run_lines(id)
+        .await
+        .map_err(|e| PageError::unavailable(e, "virement"))?;
+    let tomorrow = paris::local_date(st.clock.now()).next_day();
+    Ok(RunDetailPage {
+        layout: Layout::new(
+            format!("Virement n° {id}"),
+            Some(staff),
+            csrf,
+            "/operateur/virements",
+        ),
+        id,
+        cutoff: paris::format_date(run.cutoff),
+        status: status_label(run.status),
+        confirmed: run.status == RunStatus::Confirmed,
+        cheques: run.cheques,
+        net: euros(run.net_cents),
+        fee: euros(run.fee_cents),
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                let iban: String = l.iban.to_string().split_whitespace().collect();
+                LineRow {
+                    venue_id: l.venue_id.0,
+                    venue: l.venue_name,
+                    cheques: l.cheques,
+                    gross: euros(l.gross_cents),
+                    fee: euros(l.fee_cents),
+                    corrections: euros(l.corrections_cents),
+                    net: euros(l.net_cents),
+                    holder: l.holder,
+                    account: format!("…{}", &iban[iban.len().saturating_sub(4)..]),
+                }
+            })
+            .collect(),
+        debtor_name: String::new(),
+        debtor_iban: String::new(),
+        debtor_bic: String::new(),
+        execution: tomorrow.map(paris::format_date).unwrap_or_default(),
+        errors: FieldErrors::default(),
+        message: None,
+    })
+}
+
+pub(super) fn status_label(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Draft => "En préparation",
+        RunStatus::Confirmed => "Confirmé",
+        RunStatus::Cancelled => "Annulé",
+    }
+}
+
+pub async fn run_detail(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let page = detail_page(&st, &staff, &csrf, id).await?;
+    Ok(render(StatusCode::OK, &page, &csrf))
+}
+
+#[derive(Deserialize)]
+pub struct SepaForm {
+    #[serde(default)]
+    debtor_name: String,
+    #[serde(default)]
+    debtor_iban: String,
+    #[serde(default)]
+    debtor_bic: String,
+    #[serde(default)]
+    execution: String,
+}
+
+/// "31/12/2026" or "2026-12-31".
+fn parse_day(s: &str) -> Option<time::Date> {
+    let s = s.trim();
+    if let Some((d, rest)) = s.split_once('/') {
+        let (m, y) = rest.split_once('/')?;
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        return time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok();
+    }
+    crate::api::dto::date_in("execution", s).ok()
+}
+
+/// The SEPA file of a confirmed run, for the operator's own account: the form is checked,
+/// every mistake said next to its field, nothing downloaded until all is right.
+pub async fn run_sepa(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path(id): Path<i64>,
+    Submitted { form: f, token_ok }: Submitted<SepaForm>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = detail_page(&st, &staff, &csrf, id).await?;
+    page.debtor_name = passnum_core::text::kept(&f.debtor_name, 70);
+    page.debtor_iban = passnum_core::text::kept(&f.debtor_iban, 50);
+    page.debtor_bic = passnum_core::text::kept(&f.debtor_bic, 20);
+    page.execution = passnum_core::text::kept(&f.execution, 20);
+    if !token_ok {
+        page.errors.add("debtor_name", crate::ui::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    let name = f.debtor_name.trim();
+    if name.is_empty() || name.chars().count() > 70 {
+        page.errors.add(
+            "debtor_name",
+            "Indiquez le titulaire du compte qui paie (70 caractères au plus).",
+        );
+    }
+    let iban = Iban::parse(&f.debtor_iban).map_err(|_| {
+        page.errors.add(
+            "debtor_iban",
+            "Cet IBAN n'est pas valide : recopiez-le depuis le relevé d'identité bancaire.",
+        )
+    });
+    let bic = Bic::parse(&f.debtor_bic).map_err(|_| {
+        page.errors.add(
+            "debtor_bic",
+            "Ce BIC n'est pas valide : 8 ou 11 caractères, par exemple AGRIFRPP.",
+        )
+    });
+    let today = paris::local_date(st.clock.now());
+    let execution = parse_day(&f.execution).filter(|d| *d >= today);
+    if execution.is_none() {
+        page.errors.add(
+            "execution",
+            "Indiquez la date d'exécution au format JJ/MM/AAAA, aujourd'hui ou plus tard.",
+        );
+    }
+    let (Ok(iban), Ok(bic), Some(execution), true) =
+        (iban, bic, execution, page.errors.list.is_empty())
+    else {
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+    };
+    let debtor = Debtor {
+        name: name.to_string(),
+        iban,
+        bic,
+    };
+    let now = st.clock.now();
+    match passnum_app::sepa_file::sepa_file(&st.store, id, &debtor, execution, now, false).await {
+        Ok(xml) => {
+            let mut resp = xml.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/xml; charset=utf-8"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"virement-{id}.xml\""))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            Ok(resp)
+        }
+        Err(
+            e @ (passnum_app::sepa_file::SepaFileError::NotConfirmed(_)
+            | passnum_app::sepa_file::SepaFileError::Cancelled(_)),
+        ) => {
+            page.message = Some(e.to_string());
+            Ok(render(StatusCode::CONFLICT, &page, &csrf))
+        }
+        Err(e) => Err(PageError::unavailable(e, "fichier SEPA")),
+    }
+}
+
+/// A venue's statement of a run for the operator: `/operateur/virements/12/releves/3.pdf`.
+pub async fn run_statement(
+    State(st): State<AppState>,
+    OperatorStaff(_): OperatorStaff,
+    Path((id, file)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    let (stem, pdf) = match (file.strip_suffix(".csv"), file.strip_suffix(".pdf")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return Err(STATEMENT_NOT_FOUND),
+    };
+    let venue = stem.parse::<i64>().map_err(|_| STATEMENT_NOT_FOUND)?;
+    statement_file(&st, id, VenueId(venue), pdf, &format!("{id}-lieu-{file}")).await
+}
