@@ -64,12 +64,23 @@ pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
             for f in &figures {
                 println!("Compteurs des chiffres : {f}");
             }
-            if tb.is_balanced() && mismatches.is_empty() && history.is_empty() && figures.is_empty()
+            let funding = store.funding_check().await?;
+            for f in &funding {
+                println!("Financements : {f}");
+            }
+            if tb.is_balanced()
+                && mismatches.is_empty()
+                && history.is_empty()
+                && figures.is_empty()
+                && funding.is_empty()
             {
                 println!("Balance équilibrée : chaque compte concorde avec ses virements.");
                 println!("L'historique de chaque chèque concorde avec la comptabilité.");
                 println!(
                     "Les compteurs des chiffres concordent avec les chèques, les carnets et les virements."
+                );
+                println!(
+                    "Les rapports de financement concordent au centime avec le compte de chaque commanditaire."
                 );
                 Ok(())
             } else {

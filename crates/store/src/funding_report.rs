@@ -150,6 +150,52 @@ async fn ledger_amounts(
 }
 
 impl Store {
+    /// What `passnum ledger check` asks of the funding reports: for each funder, what they
+    /// count as still held over its orders (paid in − used − returned) is the balance of its
+    /// ledger account, to the cent; each order's sources add up to 100 % and split every
+    /// column exactly. Funders are few: one grouped read per funder.
+    pub async fn funding_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = vec![];
+        let mut conn = self.pool().acquire().await?;
+        let funders: Vec<(i64, String)> = sqlx::query("SELECT id, name FROM funders ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_string(r, "name")?)))
+            .collect::<Result<_, StoreError>>()?;
+        for (id, name) in funders {
+            let per_order = ledger_amounts(&mut conn, FunderId(id), None, None, None).await?;
+            let held: i64 = per_order.values().map(FundingAmounts::held).sum();
+            let balance: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(credits_cents - debits_cents), 0) AS BIGINT) FROM accounts \
+                 WHERE kind = 'funder_held' AND owner_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+            if held != balance {
+                problems.push(format!(
+                    "commanditaire n° {id} ({name}) : les rapports de financement comptent {held} centimes détenus, son compte en a {balance}"
+                ));
+            }
+            for (order, amounts) in &per_order {
+                let bps: Vec<i64> = sources(&mut conn, *order, &name)
+                    .await?
+                    .into_iter()
+                    .map(|(_, b)| b)
+                    .collect();
+                let mut sum = FundingAmounts::default();
+                amounts.split(&bps).iter().for_each(|p| sum.add(p));
+                if bps.iter().sum::<i64>() != 10_000 || sum != *amounts {
+                    problems.push(format!(
+                        "commande n° {order} : ses sources de financement ne se partagent pas exactement ses montants"
+                    ));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
     /// One order's amounts and each source's share of them.
     pub async fn order_funding_report(
         &self,

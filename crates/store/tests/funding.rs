@@ -46,5 +46,17 @@ both_engines! {
         let (_, lines) = s.order_funding_report(o.id).await.unwrap();
         assert_eq!(lines.len(), 1);
         assert!(lines[0].source.contains("fonds propres") && lines[0].basis_points == Some(10_000));
+        // `passnum ledger check`: the reports agree with each funder's account to the cent…
+        assert_eq!(s.funding_check().await.unwrap(), Vec::<String>::new());
+        // …and an account moved behind the transfers' back (they are append-only), or shares
+        // that no longer make 100 %, are found.
+        sqlx::query("UPDATE accounts SET credits_cents = credits_cents + 1 WHERE kind = 'funder_held' AND owner_id = $1")
+            .bind(w.funder.id.0).execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE order_funding SET basis_points = 1300 WHERE source = 'CA Lens-Liévin'")
+            .execute(s.pool()).await.unwrap();
+        let problems = s.funding_check().await.unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("Métropole de Lyon") && problems[0].contains("détenus"), "{problems:?}");
+        assert!(problems[1].contains(&format!("commande n° {}", w.order.id.0)), "{problems:?}");
     }
 }
