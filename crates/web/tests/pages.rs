@@ -217,14 +217,14 @@ api_test! {
         let accounts = app.store().bank_accounts(a.venue.id).await.unwrap();
         let r = op.post(app.url(&format!("/operateur/lieux/{}/coordonnees/{}/confirmer", a.venue.id, accounts[0].id))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 303);
-        let (st, html) = page(&op, &app, "/operateur/virements?cutoff=2026-06-15&fee=400").await;
+        let (st, html) = page(&op, &app, "/operateur/virements?cutoff=15/06/2026&fee=4").await;
         assert_eq!(st, 200);
         assert!(html.contains("19,20\u{a0}€"), "net after 4 %");
         let (st, html) = page(&op, &app, "/operateur/virements?cutoff=2026-06-30&fee=abc").await;
         assert_eq!(st, 422);
         assert!(html.contains("id=\"fee-erreur\""));
         assert!(html.contains("value=\"abc\""), "the input is kept");
-        let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "2026-06-15"), ("fee", "400")]).send().await.unwrap();
+        let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "2026-06-15"), ("fee", "4")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let run = app.store().list_payment_runs(1).await.unwrap().remove(0);
         assert_eq!((run.cheques, run.net_cents), (2, 1920));
@@ -238,9 +238,17 @@ api_test! {
         let r = op.post(app.url(&sepa)).form(&good).send().await.unwrap();
         assert_eq!(r.status(), 409, "a draft has no SEPA file");
         assert!(r.text().await.unwrap().contains("confirmez-le avant d&#39;en télécharger le fichier SEPA"));
+        // Confirming asks for the box "checked"; then the run's page is where the operator lands.
         let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"verifie-erreur\"") && html.contains("un virement confirmé ne change plus"), "{html}");
+        assert_eq!(app.store().payment_run(run.id).await.unwrap().status, passnum_store::RunStatus::Draft);
+        let confirm = [("csrf", csrf.as_str()), ("action", "confirmer"), ("verifie", "1")];
+        let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&confirm).send().await.unwrap();
         assert_eq!(r.status(), 303);
-        let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&[("csrf", csrf.as_str()), ("action", "confirmer")]).send().await.unwrap();
+        assert_eq!(r.headers()["location"], format!("/operateur/virements/{}", run.id));
+        let r = op.post(app.url(&format!("/operateur/virements/{}", run.id))).form(&confirm).send().await.unwrap();
         assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("déjà confirmé"));
         let (_, html) = page(&op, &app, "/operateur/virements").await;

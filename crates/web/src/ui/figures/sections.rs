@@ -213,7 +213,7 @@ async fn structures_section(store: &Store, scope: &FigureScope) -> Result<Sectio
             ],
             rows,
         },
-        "Les structures qui ont reçu le plus de carnets d'abord.",
+        "Les structures qui ont reçu le plus de carnets d'abord (500 au plus).",
         None,
     ))
 }

@@ -23,3 +23,63 @@ mod venue;
 pub use run_detail::*;
 pub use runs::*;
 pub use venue::*;
+
+/// "31/12/2026" (what the pages show) or "2026-12-31".
+pub(super) fn parse_day(s: &str) -> Option<time::Date> {
+    let s = s.trim();
+    if let Some((d, rest)) = s.split_once('/') {
+        let (m, y) = rest.split_once('/')?;
+        let month = time::Month::try_from(m.trim().parse::<u8>().ok()?).ok()?;
+        let year: i32 = y
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))?;
+        return time::Date::from_calendar_date(year, month, d.trim().parse().ok()?).ok();
+    }
+    crate::api::dto::date_in("date", s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs::{basis_points_to_percent, percent_to_basis_points};
+    use super::*;
+
+    #[test]
+    fn dates_are_read_as_the_pages_write_them() {
+        let d = time::macros::date!(2026 - 10 - 31);
+        assert_eq!(parse_day("31/10/2026"), Some(d));
+        assert_eq!(parse_day(" 31 / 10 / 2026 "), Some(d));
+        assert_eq!(parse_day("2026-10-31"), Some(d));
+        assert_eq!(parse_day("31/02/2026"), None);
+        assert_eq!(
+            parse_day("31/10/26"),
+            None,
+            "a two-digit year is not guessed"
+        );
+        assert_eq!(parse_day("demain"), None);
+    }
+
+    #[test]
+    fn a_fee_is_typed_as_a_percentage() {
+        assert_eq!(percent_to_basis_points("4"), Some(400));
+        assert_eq!(percent_to_basis_points("4,5"), Some(450));
+        assert_eq!(percent_to_basis_points("4.25 %"), Some(425));
+        assert_eq!(percent_to_basis_points("0"), Some(0));
+        assert_eq!(
+            percent_to_basis_points("4,125"),
+            None,
+            "no rounding of what was typed"
+        );
+        assert_eq!(percent_to_basis_points("abc"), None);
+        assert_eq!(percent_to_basis_points("-1"), None);
+        assert_eq!(percent_to_basis_points(""), None);
+        for bp in [0, 400, 450, 425, 2000] {
+            assert_eq!(
+                percent_to_basis_points(&basis_points_to_percent(bp)),
+                Some(bp)
+            );
+        }
+        assert_eq!(basis_points_to_percent(450), "4,5");
+    }
+}

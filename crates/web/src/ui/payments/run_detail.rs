@@ -27,6 +27,7 @@ pub(super) struct RunDetailPage {
     cutoff: String,
     status: &'static str,
     confirmed: bool,
+    draft: bool,
     cheques: i64,
     net: String,
     fee: String,
@@ -115,6 +116,7 @@ async fn detail_page(
         cutoff: paris::format_date(run.cutoff),
         status: status_label(run.status),
         confirmed: run.status == RunStatus::Confirmed,
+        draft: run.status == RunStatus::Draft,
         cheques: run.cheques,
         net: euros(run.net_cents),
         fee: euros(run.fee_cents),
@@ -175,17 +177,6 @@ pub struct SepaForm {
     execution: String,
 }
 
-/// "31/12/2026" or "2026-12-31".
-fn parse_day(s: &str) -> Option<time::Date> {
-    let s = s.trim();
-    if let Some((d, rest)) = s.split_once('/') {
-        let (m, y) = rest.split_once('/')?;
-        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-        return time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok();
-    }
-    crate::api::dto::date_in("execution", s).ok()
-}
-
 /// The SEPA file of a confirmed run, for the operator's own account: the form is checked,
 /// every mistake said next to its field, nothing downloaded until all is right.
 pub async fn run_sepa(
@@ -225,7 +216,7 @@ pub async fn run_sepa(
         )
     });
     let today = paris::local_date(st.clock.now());
-    let execution = parse_day(&f.execution).filter(|d| *d >= today);
+    let execution = super::parse_day(&f.execution).filter(|d| *d >= today);
     if execution.is_none() {
         page.errors.add(
             "execution",
@@ -282,4 +273,54 @@ pub async fn run_statement(
     };
     let venue = stem.parse::<i64>().map_err(|_| STATEMENT_NOT_FOUND)?;
     statement_file(&st, id, VenueId(venue), pdf, &format!("{id}-lieu-{file}")).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    action: String,
+    /// The box "I have checked the amounts", required to confirm.
+    #[serde(default)]
+    verifie: String,
+}
+
+/// Confirm (after ticking that the amounts were checked) or cancel a draft run, from its page.
+pub async fn run_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path(id): Path<i64>,
+    Submitted { form: f, token_ok }: Submitted<ActionForm>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let mut page = detail_page(&st, &staff, &csrf, id).await?;
+    if !token_ok {
+        page.message = Some(crate::ui::STALE_FORM.into());
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    let now = st.clock.now();
+    let result = match f.action.as_str() {
+        "confirmer" if f.verifie != "1" => {
+            page.errors.add(
+                "verifie",
+                "Cochez la case après avoir vérifié les montants et les comptes : un virement confirmé ne change plus.",
+            );
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+        }
+        "confirmer" => st.store.confirm_payment_run(id, now).await,
+        "annuler" => st.store.cancel_payment_run(id, now).await,
+        _ => Err(StoreError::Invalid {
+            code: "invalid_action",
+            message: "Action inconnue : confirmez ou annulez le virement depuis sa page.".into(),
+        }),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/operateur/virements/{id}")).into_response()),
+        Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
+            page.message = Some(message);
+            Ok(render(StatusCode::CONFLICT, &page, &csrf))
+        }
+        Err(StoreError::NotFound) => Err(RUN_NOT_FOUND),
+        Err(e) => Err(PageError::unavailable(e, "virement")),
+    }
 }

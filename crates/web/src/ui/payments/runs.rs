@@ -49,7 +49,7 @@ pub(super) struct RunsPage {
 pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> RunsPage {
     let yesterday = paris::local_date(st.clock.now())
         .previous_day()
-        .map(crate::api::dto::date_out)
+        .map(paris::format_date)
         .unwrap_or_default();
     RunsPage {
         layout: Layout::new("Virements", Some(staff), csrf, "/operateur/virements"),
@@ -107,9 +107,8 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
             .store
             .programme_fees()
             .await
-            .map(|f| f.venue_fee_bp)
-            .unwrap_or(0)
-            .to_string(),
+            .map(|f| basis_points_to_percent(f.venue_fee_bp))
+            .unwrap_or_else(|_| "0".into()),
         preview: None,
         message: None,
         errors: FieldErrors::default(),
@@ -125,28 +124,45 @@ pub struct RunForm {
 }
 
 pub(super) fn parse_run(f: &RunForm, errors: &mut FieldErrors) -> Option<(time::Date, FeeRate)> {
-    let cutoff = crate::api::dto::date_in("cutoff", &f.cutoff)
-        .map_err(|_| {
-            errors.add(
-                "cutoff",
-                "Indiquez la date d'arrêté au format AAAA-MM-JJ, par exemple 2026-10-31.",
-            )
-        })
-        .ok();
-    let fee = f
-        .fee
-        .trim()
-        .parse::<i64>()
-        .ok()
+    let cutoff = super::parse_day(&f.cutoff).or_else(|| {
+        errors.add(
+            "cutoff",
+            "Indiquez la date d'arrêté au format JJ/MM/AAAA, par exemple 31/10/2026.",
+        );
+        None
+    });
+    let fee = percent_to_basis_points(&f.fee)
         .and_then(|bp| FeeRate::from_basis_points(bp).ok())
         .or_else(|| {
             errors.add(
                 "fee",
-                "La commission s'exprime en points de base, de 0 à 2000 (400 = 4 %).",
+                "La commission est un pourcentage de 0 à 20, par exemple 4 ou 4,5.",
             );
             None
         });
     Some((cutoff?, fee?))
+}
+
+/// "4", "4,5", "4.25 %" → 400, 450, 425 basis points (two decimals at most, no rounding).
+pub(super) fn percent_to_basis_points(s: &str) -> Option<i64> {
+    let s = s.trim().trim_end_matches('%').trim().replace(',', ".");
+    let (units, decimals) = s.split_once('.').unwrap_or((&s, ""));
+    if units.is_empty() || decimals.len() > 2 || !decimals.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = units.parse().ok().filter(|u: &i64| (0..=100).contains(u))?;
+    let decimals: i64 = format!("{decimals:0<2}").parse().ok()?;
+    Some(units * 100 + decimals)
+}
+
+/// 450 → "4,5".
+pub(super) fn basis_points_to_percent(bp: i64) -> String {
+    let (units, hundredths) = (bp / 100, bp % 100);
+    match hundredths {
+        0 => units.to_string(),
+        h if h % 10 == 0 => format!("{units},{}", h / 10),
+        h => format!("{units},{h:02}"),
+    }
 }
 
 /// The runs page; with `?cutoff=…&fee=…`, a preview of what a run would pay.
@@ -235,51 +251,6 @@ pub async fn create_run(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
         Err(e) => crate::ui::PageError::unavailable(e, "préparation de virement").into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    action: String,
-}
-
-/// Confirm or cancel a draft run.
-pub async fn run_action(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    OperatorStaff(staff): OperatorStaff,
-    Path(id): Path<i64>,
-    Submitted { form: f, token_ok }: Submitted<ActionForm>,
-) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let mut page = runs_page(&st, &staff, &csrf).await;
-    if !token_ok {
-        page.message = Some(crate::ui::STALE_FORM.into());
-        return render(StatusCode::BAD_REQUEST, &page, &csrf);
-    }
-    let result = match f.action.as_str() {
-        "confirmer" => st.store.confirm_payment_run(id, st.clock.now()).await,
-        "annuler" => st.store.cancel_payment_run(id, st.clock.now()).await,
-        _ => Err(StoreError::Invalid {
-            code: "invalid_action",
-            message: "action inconnue".into(),
-        }),
-    };
-    match result {
-        Ok(_) => Redirect::to("/operateur/virements").into_response(),
-        Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
-            page.message = Some(message);
-            render(StatusCode::CONFLICT, &page, &csrf)
-        }
-        Err(StoreError::NotFound) => crate::ui::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Virement introuvable",
-            "Ce virement n'existe pas.",
-        ),
-        Err(e) => crate::ui::PageError::unavailable(e, "virement").into_response(),
     }
 }
 
