@@ -85,9 +85,23 @@ impl AllocationKey {
     }
 
     /// Shares `stock` booklets: (structure id, booklets) in the key's order. The total is
-    /// exactly `stock`.
+    /// exactly `stock`. Whatever order the structures come in (a page, the API, a CSV file),
+    /// the shares are computed over them sorted by id, so the result is the same and a tie
+    /// for the last booklets goes to the lowest structure id.
     pub fn allocate(&self, stock: i64) -> Result<Vec<(i64, i64)>, AllocationError> {
         self.check()?;
+        let mut sorted = self.clone();
+        sorted.structures.sort_by_key(|s| s.id);
+        let shares: std::collections::HashMap<i64, i64> =
+            sorted.allocate_sorted(stock)?.into_iter().collect();
+        Ok(self
+            .structures
+            .iter()
+            .map(|s| (s.id, shares.get(&s.id).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    fn allocate_sorted(&self, stock: i64) -> Result<Vec<(i64, i64)>, AllocationError> {
         let fixed: i64 = self.structures.iter().map(|s| s.fixed).sum();
         if fixed > stock {
             return Err(AllocationError::FixedOverStock { fixed, stock });
@@ -287,6 +301,16 @@ mod tests {
             vec![1, 1, 0, 0]
         );
         assert_eq!(largest_remainder(0, &[0.0, 0.0]), vec![0, 0]);
+    }
+
+    #[test]
+    fn the_order_the_structures_come_in_changes_nothing_and_ties_go_to_the_lowest_id() {
+        // Three equal structures, 10 booklets: one is left over after 3 each.
+        let k = key(&[0, 0, 0], &[5, 5, 5], &[1, 1, 1]);
+        assert_eq!(k.allocate(10).unwrap(), vec![(1, 4), (2, 3), (3, 3)]);
+        let mut reversed = k.clone();
+        reversed.structures.reverse();
+        assert_eq!(reversed.allocate(10).unwrap(), vec![(3, 3), (2, 3), (1, 4)]);
     }
 
     #[test]
