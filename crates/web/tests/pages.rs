@@ -344,6 +344,15 @@ api_test! {
         assert_eq!(page(&client, &app, "/lieu").await.0, 403);
         assert_eq!(page(&client, &app, "/commanditaire").await.0, 403);
 
+        // The lowest booklet of the stock comes preselected; the household fields only show
+        // when an order of the stock allows one booklet per household.
+        let (_, html) = page(&client, &app, "/structure/remise").await;
+        assert!(html.contains(&format!("value=\"{}-1\" selected", p.order.id.0)), "{html}");
+        assert!(!html.contains("id=\"foyer\""), "no household rule, no household fields");
+        let rules = s.order_rules(p.order.id).await.unwrap();
+        s.set_order_rules(p.order.id, rules.target_only, true).await.unwrap();
+        assert!(page(&client, &app, "/structure/remise").await.1.contains("id=\"foyer\""));
+        s.set_order_rules(p.order.id, rules.target_only, false).await.unwrap();
         let (_, html) = page(&client, &app, &format!("/structure/remise?carnet={}-1", p.order.id.0)).await;
         let csrf = field(&html, "csrf");
         let carnet = format!("{}-1", p.order.id.0);

@@ -11,6 +11,8 @@ pub(super) struct HandoutPage {
     stock: Vec<(String, String)>,
     /// Target publics of the orders in stock, for the hint.
     targets: String,
+    /// Whether an order in stock allows one booklet per household (its fields shown only then).
+    household_rule: bool,
     carnet: String,
     needs: Vec<(&'static str, &'static str, bool)>,
     equipment: Vec<(&'static str, &'static str, bool)>,
@@ -84,8 +86,11 @@ pub(super) async fn form_page(
     let mut targets: Vec<&'static str> = vec![];
     let mut orders: Vec<OrderId> = stock.iter().map(|b| b.order_id).collect();
     orders.dedup();
+    let mut household_rule = false;
     for o in orders {
-        for p in st.store.order_rules(o).await?.target_publics {
+        let rules = st.store.order_rules(o).await?;
+        household_rule |= rules.one_per_household;
+        for p in rules.target_publics {
             if !targets.contains(&p.label()) {
                 targets.push(p.label());
             }
@@ -123,6 +128,7 @@ pub(super) async fn form_page(
     }
     Ok(HandoutPage {
         layout: Layout::new("Remettre un carnet", Some(staff), csrf, "/structure/remise"),
+        household_rule,
         structure: structure_name(st, d).await,
         stock: choices,
         targets: targets.join(", "),
@@ -186,7 +192,16 @@ pub async fn form(
         ..Default::default()
     };
     match form_page(&st, &staff, d, &csrf, &typed).await {
-        Ok(page) => render(StatusCode::OK, &page, &csrf),
+        Ok(mut page) => {
+            // The lowest booklet of the stock is offered first: the agent changes it only
+            // when handing out another one.
+            if page.carnet.is_empty()
+                && let Some((first, _)) = page.stock.first()
+            {
+                page.carnet = first.clone();
+            }
+            render(StatusCode::OK, &page, &csrf)
+        }
         Err(e) => crate::ui::PageError::unavailable(e, "page remise").into_response(),
     }
 }
