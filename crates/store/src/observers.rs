@@ -229,8 +229,12 @@ impl Store {
 
     /// The orders an observer reads: every order of its funders, and every order whose whole
     /// perimeter lies inside one of its territories (an order open to all of France never
-    /// does). Perimeters are few rows; the territory test runs on the embedded data.
-    pub async fn observer_scope(&self, observer: ObserverId) -> Result<FigureScope, StoreError> {
+    /// does). Perimeters are few rows; the territory test runs on the embedded data. Returns
+    /// the observer too (its pages say what it is granted).
+    pub async fn observer_scope(
+        &self,
+        observer: ObserverId,
+    ) -> Result<(Observer, FigureScope), StoreError> {
         let o = self.get_observer(observer).await?;
         let funders: Vec<i64> = o.funders.iter().map(|(f, _)| f.0).collect();
         let mut perimeters: BTreeMap<i64, (i64, Vec<(bool, String)>)> = BTreeMap::new();
@@ -256,13 +260,12 @@ impl Store {
                         .all(|(commune, c)| territory::within(*level, code, *commune, c))
                 })
         };
-        Ok(FigureScope::Orders(
-            perimeters
-                .into_iter()
-                .filter(|(_, (funder, entries))| funders.contains(funder) || inside(entries))
-                .map(|(id, _)| OrderId(id))
-                .collect(),
-        ))
+        let orders = perimeters
+            .into_iter()
+            .filter(|(_, (funder, entries))| funders.contains(funder) || inside(entries))
+            .map(|(id, _)| OrderId(id))
+            .collect();
+        Ok((o, FigureScope::Orders(orders)))
     }
 }
 

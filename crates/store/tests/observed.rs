@@ -26,21 +26,21 @@ both_engines! {
         let ain_rhone = s.create_order(region.id, &order(&[], &["01", "69"]), t0()).await.unwrap();
         let villeurbanne = s.create_order(region.id, &order(&["69266"], &[]), t0()).await.unwrap();
         let hub = s.create_observer("Hub du Rhône", "hub", t0()).await.unwrap().id;
-        assert_eq!(s.observer_scope(hub).await.unwrap(), FigureScope::Orders(vec![]));
+        assert_eq!(s.observer_scope(hub).await.unwrap().1, FigureScope::Orders(vec![]));
 
         s.set_observer_territory(hub, Level::Departement, "69", true, t0()).await.unwrap();
         // The Rhône's orders; not the one that also covers the Ain.
-        assert_eq!(s.observer_scope(hub).await.unwrap(), FigureScope::Orders(vec![w.order.id, villeurbanne.id]));
+        assert_eq!(s.observer_scope(hub).await.unwrap().1, FigureScope::Orders(vec![w.order.id, villeurbanne.id]));
         let lyon_metropole = passnum_core::territory::code_of("69266", Level::Epci).unwrap();
         let o = s.set_observer_territory(hub, Level::Epci, lyon_metropole, true, t0()).await.unwrap();
         assert_eq!(o.territories, vec![(Level::Departement, "69".to_string()), (Level::Epci, lyon_metropole.to_string())]);
         s.set_observer_territory(hub, Level::Departement, "69", false, t0()).await.unwrap();
         // A département's order never lies inside an EPCI; a commune's does.
-        assert_eq!(s.observer_scope(hub).await.unwrap(), FigureScope::Orders(vec![villeurbanne.id]));
+        assert_eq!(s.observer_scope(hub).await.unwrap().1, FigureScope::Orders(vec![villeurbanne.id]));
         s.set_observer_territory(hub, Level::Region, "84", true, t0()).await.unwrap();
         s.set_observer_grant(hub, paris.id, true, t0()).await.unwrap();
         assert_eq!(
-            s.observer_scope(hub).await.unwrap(),
+            s.observer_scope(hub).await.unwrap().1,
             FigureScope::Orders(vec![w.order.id, paris_order.id, ain_rhone.id, villeurbanne.id])
         );
         match s.set_observer_territory(hub, Level::Departement, "999", true, t0()).await {

@@ -55,11 +55,8 @@ pub async fn get(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Figur
         Actor::Operator => (FigureScope::All, vec![]),
         Actor::Funder(f) => (FigureScope::funder(f), vec![f.0]),
         Actor::Observer(o) => {
-            let granted = st.store.get_observer(o).await?.funders;
-            (
-                st.store.observer_scope(o).await?,
-                granted.iter().map(|(f, _)| f.0).collect(),
-            )
+            let (observer, scope) = st.store.observer_scope(o).await?;
+            (scope, observer.funders.iter().map(|(f, _)| f.0).collect())
         }
         Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
     };

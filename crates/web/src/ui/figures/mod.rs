@@ -360,9 +360,11 @@ async fn observer_scope(
     st: &AppState,
     o: passnum_core::ObserverId,
 ) -> Result<(FigureScope, String), PageError> {
-    let unavailable = |e| PageError::unavailable(e, "chiffres");
-    let observer = st.store.get_observer(o).await.map_err(unavailable)?;
-    let scope = st.store.observer_scope(o).await.map_err(unavailable)?;
+    let (observer, scope) = st
+        .store
+        .observer_scope(o)
+        .await
+        .map_err(|e| PageError::unavailable(e, "chiffres"))?;
     let orders = match &scope {
         FigureScope::Orders(list) => list.len(),
         _ => 0,
