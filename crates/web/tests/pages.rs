@@ -172,6 +172,7 @@ api_test! {
         assert_eq!(page(&client, &app, &format!("/commanditaire/commandes/{}/facture", b.order.id)).await.0, 404);
         let (_, html) = page(&client, &app, "/commanditaire/releve?mois=2026-06").await;
         assert!(html.contains("<strong>1</strong> chèques utilisés, <strong>10,00\u{a0}€</strong>"), "{html}");
+        assert!(html.contains(&format!("<th scope=\"row\">{}</th><td>Lyon</td><td>1</td><td>10,00\u{a0}€</td>", a.venue.name)), "the venue by name: {html}");
         let (_, html) = page(&client, &app, "/commanditaire/releve?mois=2026-07").await;
         assert!(html.contains("<strong>0</strong> chèques utilisés"));
         let (st, html) = page(&client, &app, "/commanditaire/releve?mois=juin").await;

@@ -192,23 +192,42 @@ impl Store {
             .collect()
     }
 
-    /// Cheques used and paid per venue, the busiest first.
-    pub async fn figures_by_venue(
+    /// Cheques used in one Paris month (YYYYMM) per venue, by name: a funder's monthly
+    /// statement, read from the months' rollup (every venue, not only the busiest).
+    pub async fn usage_by_venue_in_month(
         &self,
         scope: &FigureScope,
+        month: i64,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut conn = self.pool().acquire().await?;
+        let mut lines = self.venue_usage(&mut conn, scope, Some(month)).await?;
+        lines.sort_by(|a, b| a.name.cmp(&b.name).then(a.venue_id.cmp(&b.venue_id)));
+        Ok(lines)
+    }
+
+    /// Cheques used per venue (in one month, or all time but the busiest [`MAX_LINES`]).
+    async fn venue_usage(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        scope: &FigureScope,
+        month: Option<i64>,
+    ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut q = Sql::new(self.engine());
+        let in_month = month.map_or_else(String::new, |m| format!(" AND u.month = {}", q.p(m)));
+        let limit = if month.is_some() {
+            String::new()
+        } else {
+            format!(" LIMIT {MAX_LINES}")
+        };
         let text = format!(
             "SELECT u.venue_id, v.name, v.commune_insee, {} AS used, {} AS used_cents \
-             FROM usage_months u JOIN venues v ON v.id = u.venue_id WHERE u.cheques > 0{} \
-             GROUP BY u.venue_id, v.name, v.commune_insee ORDER BY used DESC, v.name LIMIT {MAX_LINES}",
+             FROM usage_months u JOIN venues v ON v.id = u.venue_id WHERE u.cheques > 0{in_month}{} \
+             GROUP BY u.venue_id, v.name, v.commune_insee ORDER BY used DESC, v.name{limit}",
             sum("u.cheques"),
             sum("u.cents"),
             q.scope(scope, "u.order_id")
         );
-        let mut lines = q
-            .query(text)
+        q.query(text)
             .fetch_all(&mut *conn)
             .await?
             .iter()
@@ -223,7 +242,16 @@ impl Store {
                     paid_cents: 0,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect()
+    }
+
+    /// Cheques used and paid per venue, the busiest first.
+    pub async fn figures_by_venue(
+        &self,
+        scope: &FigureScope,
+    ) -> Result<Vec<VenueUsage>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let mut lines = self.venue_usage(&mut conn, scope, None).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.venue_id, {} AS n, {} AS cents FROM usage_paid u WHERE 1 = 1{} GROUP BY u.venue_id",

@@ -83,7 +83,8 @@ pub async fn invoice(
 }
 
 pub struct UsageRow {
-    pub venue: i64,
+    pub venue: String,
+    pub commune: String,
     pub cheques: i64,
     pub amount: String,
 }
@@ -128,28 +129,27 @@ pub async fn monthly(
             "Indiquez un mois au format AAAA-MM, par exemple 2026-06.",
         );
     }
-    let mut per_venue: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-    if let Some(first) = first {
-        let parsed = Parsed {
-            order: None,
-            from: Some(first),
-            to: first
-                .replace_day(time::util::days_in_month(first.month(), first.year()))
-                .ok(),
-        };
-        for r in matching(&st, funder, &parsed, usize::MAX)
-            .await
-            .into_iter()
-            .filter(|r| r.rolled_back_at.is_none())
-        {
-            let e = per_venue.entry(r.venue_id.0).or_default();
-            e.0 += 1;
-            e.1 += r.amount_cents;
+    // The months' rollup, kept in the redemptions' own transactions: a few rows per venue,
+    // whatever the number of cheques.
+    let per_venue = match first {
+        Some(first) => {
+            let key = i64::from(first.year()) * 100 + i64::from(u8::from(first.month()));
+            match st
+                .store
+                .usage_by_venue_in_month(&passnum_store::FigureScope::funder(funder), key)
+                .await
+            {
+                Ok(lines) => lines,
+                Err(e) => {
+                    return crate::ui::PageError::unavailable(e, "relevé mensuel").into_response();
+                }
+            }
         }
-    }
+        None => vec![],
+    };
     let (cheques, total) = per_venue
-        .values()
-        .fold((0, 0), |(n, t), (a, b)| (n + a, t + b));
+        .iter()
+        .fold((0, 0), |(n, t), l| (n + l.cheques_used, t + l.used_cents));
     let page = MonthPage {
         layout: Layout::new(
             "Relevé mensuel d'utilisation",
@@ -163,10 +163,14 @@ pub async fn monthly(
         month,
         rows: per_venue
             .into_iter()
-            .map(|(venue, (n, c))| UsageRow {
-                venue,
-                cheques: n,
-                amount: euros(c),
+            .map(|l| UsageRow {
+                commune: passnum_core::commune::communes()
+                    .name_of(&l.commune_insee)
+                    .unwrap_or(&l.commune_insee)
+                    .to_string(),
+                venue: l.name,
+                cheques: l.cheques_used,
+                amount: euros(l.used_cents),
             })
             .collect(),
         cheques,
