@@ -302,8 +302,17 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
 
   const op = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
   await op.goto(base + "/operateur/commandes");
-  await op.getByRole("button", { name: `Paiement reçu pour la commande ${id}` }).click();
-  await op.getByRole("button", { name: `Émettre les carnets de la commande ${id}` }).click();
+  // Each step is asked once more: nothing happens until "Je confirme" is ticked.
+  await op.getByRole("link", { name: `Paiement reçu pour la commande ${id}` }).click();
+  await op.getByRole("heading", { name: `Paiement reçu pour la commande n° ${id} ?` }).waitFor();
+  await op.getByRole("button", { name: "Enregistrer le paiement" }).click();
+  await op.locator("#confirmation-erreur").waitFor();
+  await axe(op, "operateur-commande-etape-erreur");
+  await op.getByLabel("Je confirme").check();
+  await op.getByRole("button", { name: "Enregistrer le paiement" }).click();
+  await op.getByRole("link", { name: `Émettre les carnets de la commande ${id}` }).click();
+  await op.getByLabel("Je confirme").check();
+  await op.getByRole("button", { name: "Émettre les carnets" }).click();
   await op.getByRole("heading", { name: "Commandes" }).waitFor();
   await axe(op, "operateur-commandes-emises");
 

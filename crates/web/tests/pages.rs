@@ -998,3 +998,46 @@ api_test! {
         assert_eq!(app.store().venue_catalogue(v.id).await.unwrap()[0].0, "2.1.07", "a refused text saves nothing else");
     }
 }
+
+api_test! {
+    async fn the_operator_is_asked_once_more_before_recording_a_payment_or_issuing(app) {
+        let s = app.store();
+        let funder = s.create_funder("Commune de Bron", "commune", t0()).await.unwrap();
+        let order = passnum_core::NewOrder::parse(&passnum_core::OrderRequest {
+            booklet_count: 3,
+            cheques_per_booklet: 10,
+            face_value_cents: 1000,
+            valid_from: time::macros::date!(2026 - 01 - 01),
+            valid_until: time::macros::date!(2026 - 12 - 31),
+            tolerance_days: 30,
+            perimeter_communes: vec![],
+            perimeter_departements: vec!["69".into()],
+        })
+        .unwrap();
+        let draft = s.create_draft_order(funder.id, &order, t0()).await.unwrap();
+        s.confirm_order(draft.id, t0()).await.unwrap();
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let (_, list) = page(&op, &app, "/operateur/commandes").await;
+        let step = format!("/operateur/commandes/{}/paiement", draft.id.0);
+        assert!(list.contains(&format!("href=\"{step}\"")), "{list}");
+        let (st, html) = page(&op, &app, &step).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Commune de Bron") && html.contains("300,00\u{a0}€") && html.contains("ne s&#39;annule pas"), "{html}");
+        let csrf = field(&html, "csrf");
+        // Without the box: nothing recorded.
+        let r = op.post(app.url(&step)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"confirmation-erreur\""));
+        assert_eq!(s.get_order(draft.id).await.unwrap().status, passnum_core::OrderStatus::Confirmed);
+        let r = op.post(app.url(&step)).form(&[("csrf", csrf.as_str()), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(s.get_order(draft.id).await.unwrap().status, passnum_core::OrderStatus::Paid);
+        let issue = format!("/operateur/commandes/{}/emission", draft.id.0);
+        let r = op.post(app.url(&issue)).form(&[("csrf", csrf.as_str()), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(s.get_order(draft.id).await.unwrap().status, passnum_core::OrderStatus::Issued);
+        assert_eq!(page(&op, &app, &format!("/operateur/commandes/{}/autre", draft.id.0)).await.0, 404);
+        assert_eq!(page(&op, &app, "/operateur/commandes/999999/emission").await.0, 404);
+    }
+}

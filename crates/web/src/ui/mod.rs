@@ -258,7 +258,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/operateur/commandes/{id}/{action}",
-            post(ordering::operator_action),
+            get(ordering::operator_step).post(ordering::operator_action),
         )
         .route("/operateur", get(operator::dashboard))
         .route(

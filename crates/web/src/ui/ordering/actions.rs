@@ -149,30 +149,121 @@ pub async fn action(
     }
 }
 
-/// The operator records a payment ("paiement") or issues the codes ("emission").
+/// What the operator is about to do to an order, asked once more before it is done: recording
+/// a payment posts it to the ledger, issuing creates the cheque codes; neither is undone.
+#[derive(Template)]
+#[template(path = "operateur_commande_etape.html")]
+pub(in crate::ui) struct StepPage {
+    layout: Layout,
+    id: i64,
+    action: &'static str,
+    heading: String,
+    consequence: &'static str,
+    button: &'static str,
+    funder: String,
+    booklets: i64,
+    total: String,
+    errors: FieldErrors,
+}
+
+async fn step_page(
+    st: &AppState,
+    staff: &passnum_store::StaffMember,
+    csrf: &Csrf,
+    id: i64,
+    action: &str,
+) -> Result<StepPage, Response> {
+    let not_found = || {
+        crate::ui::message(
+            StatusCode::NOT_FOUND,
+            Some(staff),
+            csrf,
+            "Commande introuvable",
+            "Cette commande n'existe pas.",
+        )
+    };
+    let (action, heading, consequence, button) = match action {
+        "paiement" => (
+            "paiement",
+            format!("Paiement reçu pour la commande n° {id} ?"),
+            "Le montant est enregistré dans la comptabilité, cantonné au nom du commanditaire : cette écriture ne s'annule pas.",
+            "Enregistrer le paiement",
+        ),
+        "emission" => (
+            "emission",
+            format!("Émettre les carnets de la commande n° {id} ?"),
+            "Un code est créé et signé pour chaque chèque, prêt à imprimer : les carnets émis ne peuvent plus être modifiés.",
+            "Émettre les carnets",
+        ),
+        _ => return Err(not_found()),
+    };
+    let order = match st.store.get_order(OrderId(id)).await {
+        Ok(o) => o,
+        Err(StoreError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(PageError::unavailable(e, "commande").into_response()),
+    };
+    let funder = st
+        .store
+        .get_funder(order.funder_id)
+        .await
+        .map(|f| f.name)
+        .unwrap_or_default();
+    Ok(StepPage {
+        layout: Layout::new(heading.clone(), Some(staff), csrf, "/operateur/commandes"),
+        id,
+        action,
+        heading,
+        consequence,
+        button,
+        funder,
+        booklets: order.booklet_count,
+        total: crate::ui::euros(order.total_cents),
+        errors: FieldErrors::default(),
+    })
+}
+
+/// The question before an operator's step on an order.
+pub async fn operator_step(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OperatorStaff(staff): OperatorStaff,
+    Path((id, action)): Path<(i64, String)>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    match step_page(&st, &staff, &csrf, id, &action).await {
+        Ok(page) => render(StatusCode::OK, &page, &csrf),
+        Err(r) => r,
+    }
+}
+
+/// The operator records a payment ("paiement") or issues the codes ("emission"), once the
+/// box "Je confirme" of the question page is ticked.
 pub async fn operator_action(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path((id, action)): Path<(i64, String)>,
-    PageForm(_): PageForm<crate::ui::NoFields>,
+    PageForm(f): PageForm<ActionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
+    let mut page = match step_page(&st, &staff, &csrf, id, &action).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if f.confirmation.as_deref() != Some("1") {
+        page.errors.add(
+            "confirmation",
+            "Cochez « Je confirme » : cette étape ne s'annule pas.",
+        );
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+    }
     let now = st.clock.now();
-    let done = match action.as_str() {
+    let done = match page.action {
         "paiement" => st.store.record_order_payment(OrderId(id), now).await,
-        "emission" => st.store.issue_order(OrderId(id), now).await,
-        _ => Err(StoreError::NotFound),
+        _ => st.store.issue_order(OrderId(id), now).await,
     };
     match done {
         Ok(_) => Redirect::to("/operateur/commandes").into_response(),
-        Err(StoreError::NotFound) => crate::ui::message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            &csrf,
-            "Commande introuvable",
-            "Cette commande n'existe pas.",
-        ),
         Err(e) => refused(&staff, &csrf, e),
     }
 }
