@@ -308,10 +308,10 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   await op.getByRole("button", { name: "Enregistrer le paiement" }).click();
   await op.locator("#confirmation-erreur").waitFor();
   await axe(op, "operateur-commande-etape-erreur");
-  await op.getByLabel("Je confirme").check();
+  await tick(op, op.getByLabel("Je confirme"));
   await op.getByRole("button", { name: "Enregistrer le paiement" }).click();
   await op.getByRole("link", { name: `Émettre les carnets de la commande ${id}` }).click();
-  await op.getByLabel("Je confirme").check();
+  await tick(op, op.getByLabel("Je confirme"));
   await op.getByRole("button", { name: "Émettre les carnets" }).click();
   await op.getByRole("heading", { name: "Commandes" }).waitFor();
   await axe(op, "operateur-commandes-emises");
