@@ -634,17 +634,7 @@ api_test! {
         }
         let (st, v) = json(app.post(&p.funder_token, "/api/v1/distributors", &json!({"name": "X", "kind": "ccas", "commune_insee": "69123"})).await).await;
         assert_eq!((st, error_code(&v)), (403, "forbidden"));
-        let big = passnum_core::NewOrder::parse(&passnum_core::OrderRequest {
-            booklet_count: 30,
-            cheques_per_booklet: 10,
-            face_value_cents: 1000,
-            valid_from: time::macros::date!(2026 - 01 - 01),
-            valid_until: time::macros::date!(2026 - 12 - 31),
-            tolerance_days: 30,
-            perimeter_communes: vec![],
-            perimeter_departements: vec![],
-        })
-        .unwrap();
+        let big = order_2026(30, &[]);
         let order = app.store().create_order(p.funder.id, &big, t0()).await.unwrap().id.0;
         let url = |s: &str| format!("/api/v1/orders/{order}/{s}");
         let (_, dist) = json(app.get(&p.funder_token, &url("distribution")).await).await;

@@ -1003,18 +1003,7 @@ api_test! {
     async fn the_operator_is_asked_once_more_before_recording_a_payment_or_issuing(app) {
         let s = app.store();
         let funder = s.create_funder("Commune de Bron", "commune", t0()).await.unwrap();
-        let order = passnum_core::NewOrder::parse(&passnum_core::OrderRequest {
-            booklet_count: 3,
-            cheques_per_booklet: 10,
-            face_value_cents: 1000,
-            valid_from: time::macros::date!(2026 - 01 - 01),
-            valid_until: time::macros::date!(2026 - 12 - 31),
-            tolerance_days: 30,
-            perimeter_communes: vec![],
-            perimeter_departements: vec!["69".into()],
-        })
-        .unwrap();
-        let draft = s.create_draft_order(funder.id, &order, t0()).await.unwrap();
+        let draft = s.create_draft_order(funder.id, &order_2026(3, &["69"]), t0()).await.unwrap();
         s.confirm_order(draft.id, t0()).await.unwrap();
         staff(&app, "op@passnum.fr", Actor::Operator).await;
         let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;

@@ -149,26 +149,27 @@ pub async fn venue(store: &Store, siret: &str, name: &str, commune: &str) -> Ven
         .unwrap()
 }
 
+/// An order of `booklets` booklets of ten 10 € cheques for 2026, over `departements`.
+pub fn order_2026(booklets: i64, departements: &[&str]) -> NewOrder {
+    NewOrder::parse(&OrderRequest {
+        booklet_count: booklets,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: date!(2026 - 01 - 01),
+        valid_until: date!(2026 - 12 - 31),
+        tolerance_days: 30,
+        perimeter_communes: vec![],
+        perimeter_departements: departements.iter().map(|d| d.to_string()).collect(),
+    })
+    .unwrap()
+}
+
 /// A funder with a 2-booklet order and a qualified venue in its perimeter, each with a token.
 pub async fn programme(app: &TestApp, name: &str, siret: &str) -> Programme {
     let s = app.store();
     let funder = s.create_funder(name, "metropole", t0()).await.unwrap();
     let order = s
-        .create_order(
-            funder.id,
-            &NewOrder::parse(&OrderRequest {
-                booklet_count: 2,
-                cheques_per_booklet: 10,
-                face_value_cents: 1000,
-                valid_from: date!(2026 - 01 - 01),
-                valid_until: date!(2026 - 12 - 31),
-                tolerance_days: 30,
-                perimeter_communes: vec![],
-                perimeter_departements: vec!["69".into()],
-            })
-            .unwrap(),
-            t0(),
-        )
+        .create_order(funder.id, &order_2026(2, &["69"]), t0())
         .await
         .unwrap();
     let venue = venue(s, siret, &format!("Lieu {name}"), "69123").await;
