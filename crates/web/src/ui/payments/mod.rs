@@ -24,20 +24,13 @@ pub use run_detail::*;
 pub use runs::*;
 pub use venue::*;
 
-/// "31/12/2026" (what the pages show) or "2026-12-31".
+/// "31/12/2026" (what the pages show) or "2026-12-31", read by the helpers the funder's
+/// filters use; spaces around the parts are forgiven and a typed year stays in 2000–2100.
 pub(super) fn parse_day(s: &str) -> Option<time::Date> {
-    let s = s.trim();
-    if let Some((d, rest)) = s.split_once('/') {
-        let (m, y) = rest.split_once('/')?;
-        let month = time::Month::try_from(m.trim().parse::<u8>().ok()?).ok()?;
-        let year: i32 = y
-            .trim()
-            .parse()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))?;
-        return time::Date::from_calendar_date(year, month, d.trim().parse().ok()?).ok();
-    }
-    crate::api::dto::date_in("date", s).ok()
+    let parts: Vec<&str> = s.split('/').map(str::trim).collect();
+    let iso = super::funder::french_date(&parts.join("/"));
+    let day = crate::api::dto::date_in("date", &iso).ok()?;
+    (parts.len() == 1 || (2000..=2100).contains(&day.year())).then_some(day)
 }
 
 #[cfg(test)]
