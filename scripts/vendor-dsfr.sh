@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Rebuilds crates/web/assets/dsfr from the npm package @gouvfr/dsfr, keeping only what passnum
-# uses: the core and a few components' CSS (concatenated), and the fonts and icons that CSS
-# references. Nothing is loaded from a CDN at run time; the files are embedded in the binary.
+# uses: the core and a few components' CSS (concatenated), the JavaScript of the components that
+# need it (the header's phone menu is a modal), and the fonts and icons that CSS references.
+# Nothing is loaded from a CDN at run time; the files are embedded in the binary.
 set -euo pipefail
 VERSION="${DSFR_VERSION:-1.15.3}"
-COMPONENTS="button input form select alert header footer table badge logo link skiplink notice callout breadcrumb pagination tag checkbox radio upload"
+COMPONENTS="button input form select alert header footer table badge logo link skiplink notice callout breadcrumb pagination tag checkbox radio upload modal navigation"
+# DSFR scripts are ES modules that read the global `window.dsfr` the core sets: loaded in this order.
+SCRIPTS="core/core component/modal/modal component/navigation/navigation component/header/header"
 cd "$(dirname "$0")/.."
 out=crates/web/assets/dsfr
 tmp=$(mktemp -d)
@@ -26,6 +29,8 @@ grep -o 'url([^)]*)' "$out/css/dsfr.min.css" | sed -e 's/^url(//' -e 's/)$//' -e
     mkdir -p "$out/$(dirname "$f")"
     cp "$dist/$f" "$out/$f"
   done
+mkdir -p "$out/js"
+for s in $SCRIPTS; do cp "$dist/$s.module.min.js" "$out/js/$(basename "$s").module.min.js"; done
 cp "$tmp/package/LICENSE.md" "$out/LICENSE.md"
-echo "@gouvfr/dsfr $VERSION: $COMPONENTS" > "$out/VERSION"
+echo "@gouvfr/dsfr $VERSION: $COMPONENTS; scripts: $SCRIPTS" > "$out/VERSION"
 du -sh "$out"

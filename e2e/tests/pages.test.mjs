@@ -90,6 +90,38 @@ async function visit(page, path, name) {
   assert.ok(resp.status() < 400, `${path}: ${resp.status()}`);
   await axe(page, name);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  if (page.viewportSize().width >= 1024) await onPhones(page, name);
+}
+
+/// The links and buttons a person can see on the page as it stands, by target and words.
+async function controls(page) {
+  return page.evaluate(() => [...document.querySelectorAll("a[href], button")]
+    .filter((e) => e.checkVisibility({ visibilityProperty: true }))
+    .map((e) => `${e.tagName.toLowerCase()} ${e.getAttribute("href") ?? ""} ${e.textContent.trim().replace(/\s+/g, " ")}`));
+}
+
+/// The desktop page again at 375 and 320 px (WCAG 2.1 reflow): axe, no sideways scroll, and
+/// every link and button of the desktop page still there, on the page or in the header's menu.
+async function onPhones(page, name) {
+  const desktop = page.viewportSize();
+  const wide = new Set(await controls(page));
+  for (const width of [375, 320]) {
+    await page.setViewportSize({ width, height: 800 });
+    await axe(page, `${name}-${width}`);
+    assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, width), `${name}: no sideways scroll at ${width} px`);
+    const seen = new Set(await controls(page));
+    const menu = page.locator("#menu-bouton");
+    if (await menu.isVisible()) {
+      await menu.click();
+      await page.locator("#menu-modal").waitFor({ state: "visible" });
+      for (const c of await controls(page)) seen.add(c);
+      await page.keyboard.press("Escape");
+      await page.locator("#menu-modal").waitFor({ state: "hidden" });
+    }
+    assert.deepEqual([...wide].filter((c) => !seen.has(c)), [], `${name}: lost at ${width} px`);
+  }
+  if (name) await page.screenshot({ path: join(shots, `${name}-320.png`), fullPage: true });
+  await page.setViewportSize(desktop);
 }
 
 /// Ticks a box or a radio as a person does, on its label: DSFR draws the box on the label and
@@ -178,7 +210,18 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await axe(mediator, "lieu-refuse");
   await mediator.screenshot({ path: join(shots, "lieu-refuse.png"), fullPage: true });
 
-  await mediator.getByRole("button", { name: `Annuler l'encaissement du pass ${codes[0]}` }).click();
+  // The recent scans read as cards on a phone: "Annuler" on screen, not beyond its right edge.
+  await mediator.setViewportSize({ width: 320, height: 800 });
+  const cancel = mediator.getByRole("link", { name: `Annuler l'encaissement du pass ${codes[0]}` });
+  const box = await cancel.boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= 320, `"Annuler" within 320 px: ${JSON.stringify(box)}`);
+  await axe(mediator, "lieu-refuse-320");
+  await mediator.setViewportSize({ width: 1280, height: 800 });
+  await cancel.click();
+  await mediator.getByRole("heading", { name: "Annuler un encaissement" }).waitFor();
+  await axe(mediator, "lieu-annulation");
+  await onPhones(mediator, "lieu-annulation");
+  await mediator.getByRole("button", { name: "Oui, annuler l'encaissement" }).click();
   await mediator.getByText("Encaissement annulé").waitFor();
   assert.equal(await redeemedCount(funder), before);
 

@@ -42,7 +42,11 @@ api_test! {
         assert_eq!(st, 200);
         assert!(!html.contains(&a.codes[0].grouped()), "venue B sees venue A's redemption");
         let csrf = field(&html, "csrf");
-        let r = client.post(app.url(&format!("/lieu/encaissements/{id}/annuler"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        let (st, question) = page(&client, &app, &format!("/lieu/encaissements/{id}/annuler")).await;
+        assert_eq!(st, 200);
+        assert!(question.contains("ne peut plus être annulé depuis cette page"), "{question}");
+        assert!(!question.contains(&a.codes[0].grouped()));
+        let r = client.post(app.url(&format!("/lieu/encaissements/{id}/annuler"))).form(&[("csrf", csrf.as_str()), ("confirme", "1")]).send().await.unwrap();
         let html = r.text().await.unwrap();
         assert!(html.contains("Annulation refusée"), "{html}");
         assert!(html.contains("introuvable pour votre lieu"));
@@ -51,6 +55,40 @@ api_test! {
         // Nor the funder's or operator's pages.
         assert_eq!(page(&client, &app, "/commanditaire").await.0, 403);
         assert_eq!(page(&client, &app, "/operateur/lieux").await.0, 403);
+    }
+}
+
+api_test! {
+    async fn cancelling_a_redemption_asks_once_more_before_the_cheque_is_usable_again(app) {
+        let a = programme(&app, "Métropole", "21690123000005").await;
+        staff(&app, "a@lieu.fr", Actor::Venue(a.venue.id)).await;
+        let code = a.codes[0].grouped();
+        let (st, r) = json(app.post(&a.venue_token, "/api/v1/redemptions", &serde_json::json!({"code": code, "service_code": "2.1.07"})).await).await;
+        assert_eq!(st, 201, "{r}");
+        let id = r["id"].as_i64().unwrap();
+        let (client, _) = sign_in(&app, "a@lieu.fr", PASSWORD).await;
+        let (_, html) = page(&client, &app, "/lieu").await;
+        let csrf = field(&html, "csrf");
+        let question = format!("/lieu/encaissements/{id}/annuler");
+        assert!(html.contains(&format!("href=\"{question}\"")), "the scan page links to the question");
+        // One click on an old form (no "confirme"): back to the question, nothing undone.
+        let r = client.post(app.url(&question)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], question.as_str());
+        let rows = app.store().list_redemptions(RedemptionScope::Venue(a.venue.id), 0, 10).await.unwrap();
+        assert!(rows[0].rolled_back_at.is_none());
+        let (st, html) = page(&client, &app, &question).await;
+        assert_eq!(st, 200);
+        assert!(html.contains(&code) && html.contains("10,00"), "{html}");
+        assert!(html.contains("Oui, annuler l'encaissement"), "{html}");
+        let r = client.post(app.url(&question)).form(&[("csrf", csrf.as_str()), ("confirme", "1")]).send().await.unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Encaissement annulé"), "{html}");
+        let rows = app.store().list_redemptions(RedemptionScope::Venue(a.venue.id), 0, 10).await.unwrap();
+        assert!(rows[0].rolled_back_at.is_some());
+        // Asked again once cancelled: nothing left to confirm.
+        let (_, html) = page(&client, &app, &question).await;
+        assert!(html.contains("ne peut plus être annulé depuis cette page"), "{html}");
     }
 }
 

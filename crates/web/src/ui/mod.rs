@@ -214,7 +214,10 @@ pub fn router() -> Router<AppState> {
             "/lieu/catalogue",
             get(catalogue::show).post(catalogue::save),
         )
-        .route("/lieu/encaissements/{id}/annuler", post(scan::cancel))
+        .route(
+            "/lieu/encaissements/{id}/annuler",
+            get(scan::cancel_question).post(scan::cancel),
+        )
         .route("/structure", get(distributor::home))
         .route(
             "/structure/remise",

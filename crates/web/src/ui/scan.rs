@@ -299,14 +299,54 @@ pub async fn redeem(
     render(status, &page, &csrf)
 }
 
+#[derive(Template)]
+#[template(path = "lieu_annulation.html")]
+struct CancelQuestion {
+    layout: Layout,
+    /// The redemption, when it is among the venue's recent ones still cancellable.
+    row: Option<RecentRow>,
+}
+
+/// "Annuler" on the scan page asks once more, on a page of its own (no script needed), what
+/// the cancellation undoes, before the cheque becomes usable again.
+pub async fn cancel_question(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    VenueStaff(staff, venue): VenueStaff,
+    Path(id): Path<i64>,
+) -> Response {
+    let csrf = Csrf::from_headers(&headers);
+    let row = build(&st, &staff, venue, &csrf)
+        .await
+        .recent
+        .into_iter()
+        .find(|r| r.id == id && r.cancellable);
+    let page = CancelQuestion {
+        layout: Layout::new("Annuler un encaissement", Some(&staff), &csrf, "/lieu"),
+        row,
+    };
+    render(StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    /// Sent only by the question page: a cancellation is never one click away.
+    #[serde(default)]
+    confirme: Option<String>,
+}
+
 pub async fn cancel(
     State(st): State<AppState>,
     headers: HeaderMap,
     VenueStaff(staff, venue): VenueStaff,
     Path(id): Path<i64>,
-    Submitted { token_ok, .. }: Submitted<super::NoFields>,
+    Submitted { form, token_ok }: Submitted<CancelForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
+    if token_ok && form.confirme.as_deref() != Some("1") {
+        return axum::response::Redirect::to(&format!("/lieu/encaissements/{id}/annuler"))
+            .into_response();
+    }
     if !token_ok {
         let mut page = build(&st, &staff, venue, &csrf).await;
         page.result = Some(ScanResult {
