@@ -50,6 +50,8 @@ if [ -z "${PASSNUM_TEST_PG_URL:-}" ]; then
   fi
 fi
 
+# The brotli copies of vendored assets must be those of the files beside them.
+node scripts/precompress-assets.mjs --check crates/web/assets/dsfr crates/web/assets/vendor
 cargo test --workspace --locked
 cargo build --locked -p passnum
 target="${CARGO_TARGET_DIR:-$PWD/target}"

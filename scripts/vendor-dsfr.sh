@@ -33,4 +33,5 @@ mkdir -p "$out/js"
 for s in $SCRIPTS; do cp "$dist/$s.module.min.js" "$out/js/$(basename "$s").module.min.js"; done
 cp "$tmp/package/LICENSE.md" "$out/LICENSE.md"
 echo "@gouvfr/dsfr $VERSION: $COMPONENTS; scripts: $SCRIPTS" > "$out/VERSION"
+node scripts/precompress-assets.mjs "$out"
 du -sh "$out"

@@ -13,7 +13,7 @@ use passnum_store::{BookletKey, Store, StoreError, Workshop};
 pub fn find_commune(typed: &str) -> Option<InseeCode> {
     let typed = typed.trim();
     let list = communes();
-    if let [one] = list.by_postcode(typed).as_slice() {
+    if let [one] = list.of_residents(typed).as_slice() {
         return InseeCode::parse(one.insee).ok();
     }
     if let Ok(c) = InseeCode::parse_known(typed) {

@@ -98,6 +98,25 @@ impl Communes {
         found
     }
 
+    /// The communes a person living at `postcode` may be in: those of the postcode, less a
+    /// city whose arrondissement shares it (69003 is Lyon 3e Arrondissement, not "Lyon" as
+    /// well), so that a form asks to choose only where the postcode truly covers several.
+    pub fn of_residents(&self, postcode: &str) -> Vec<&Commune> {
+        let found = self.by_postcode(postcode);
+        let folded_names: Vec<String> = found.iter().map(|c| folded(c.name)).collect();
+        found
+            .iter()
+            .zip(&folded_names)
+            .filter(|(_, name)| {
+                let city = format!("{name} ");
+                !folded_names
+                    .iter()
+                    .any(|n| n.starts_with(&city) && n.ends_with("arrondissement"))
+            })
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Commune> {
         self.by_code.values()
     }
@@ -390,6 +409,24 @@ mod matching_tests {
         assert!(lyon.contains(&"69123") && lyon.contains(&"69383"));
         // A venue may be registered under the city or its arrondissement: both are found.
         assert_eq!(codes("69003"), ["69123", "69383"]);
+        let residents =
+            |p: &str| -> Vec<&str> { communes().of_residents(p).iter().map(|c| c.insee).collect() };
+        assert_eq!(residents("69003"), ["69383"], "Lyon 3e, not Lyon as well");
+        assert_eq!(residents("75015"), ["75115"]);
+        assert_eq!(residents("13001"), ["13201"]);
+        let shared = residents("01400");
+        assert!(
+            shared.len() > 1,
+            "a postcode of several communes still asks: {shared:?}"
+        );
+        assert_eq!(
+            shared,
+            communes()
+                .by_postcode("01400")
+                .iter()
+                .map(|c| c.insee)
+                .collect::<Vec<_>>()
+        );
         assert!(codes("Atlantide").is_empty());
         assert!(codes("").is_empty());
         assert_eq!(folded("Saint-Priest"), folded("saint priest"));

@@ -5,6 +5,13 @@ use sqlx::any::AnyRow;
 use crate::rows::{get_i64, get_string, page_limit};
 use crate::{Store, StoreError};
 
+/// Funders' and venues' names by id.
+#[derive(Clone, Debug, Default)]
+pub struct PartyNames {
+    pub funders: std::collections::HashMap<i64, String>,
+    pub venues: std::collections::HashMap<i64, String>,
+}
+
 /// Kinds of funders the programme knows; anything else is "autre".
 pub const FUNDER_KINDS: &[&str] = &[
     "departement",
@@ -95,6 +102,23 @@ impl Store {
             .iter()
             .map(funder)
             .collect()
+    }
+
+    /// Every funder's and venue's name by id, for pages that list ledger accounts (which
+    /// carry only ids): two narrow reads, whatever the number of accounts shown.
+    pub async fn party_names(&self) -> Result<PartyNames, StoreError> {
+        let read = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| Ok((get_i64(r, "id")?, get_string(r, "name")?)))
+                .collect::<Result<std::collections::HashMap<i64, String>, StoreError>>()
+        };
+        Ok(PartyNames {
+            funders: read("SELECT id, name FROM funders").await?,
+            venues: read("SELECT id, name FROM venues").await?,
+        })
     }
 
     pub async fn get_funder(&self, id: FunderId) -> Result<Funder, StoreError> {

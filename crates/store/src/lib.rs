@@ -75,7 +75,7 @@ pub use figures::{
     ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, UsageDepth, VenueMonthPaid,
     VenueMonthUse, VenueUsage,
 };
-pub use funders::{FUNDER_KINDS, Funder};
+pub use funders::{FUNDER_KINDS, Funder, PartyNames};
 pub use funding_report::{FundingAmounts, SourceLine};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use housekeeping::{Purged, Retention};

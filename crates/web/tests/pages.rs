@@ -141,6 +141,20 @@ api_test! {
         let r = anonymous.get(app.url("/operateur")).send().await.unwrap();
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/connexion?suite=/operateur&expiree=1");
+        // A form sent once the session has expired: back to the page that showed it (its
+        // script refills the code), not to the form's address, which answers POST only.
+        let form = [("csrf", "x"), ("code", "ABCDE-FGHJK-MNPQR")];
+        let shown_again = app.url("/lieu/encaisser");
+        for (referer, back) in [(Some(app.url("/lieu?x=1")), "suite=/lieu&"), (Some(shown_again), ""), (None, "")] {
+            let mut post = anonymous.post(app.url("/lieu/encaisser")).form(&form);
+            if let Some(r) = referer {
+                post = post.header("referer", r);
+            }
+            let r = post.send().await.unwrap();
+            assert_eq!(r.status(), 303);
+            // Without a page to name, the member's home page after signing in.
+            assert_eq!(r.headers()["location"], format!("/connexion?{back}expiree=1").as_str());
+        }
         for _ in 0..5 {
             let (_, r) = sign_in(&app, "op@passnum.fr", "mauvais mot de passe").await;
             assert_eq!(r.status(), 422);
@@ -397,7 +411,7 @@ api_test! {
         let carnet = format!("{}-1", p.order.id.0);
         let mut form = vec![
             ("csrf", csrf.as_str()), ("carnet", carnet.as_str()), ("besoin", "online_procedures"), ("besoin", "email"),
-            ("equipement", "phone_only"), ("niveau", "never"), ("public", "senior"), ("code_postal", "69001"),
+            ("equipement", "phone_only"), ("niveau", "never"), ("public", "senior"), ("code_postal", "69210"),
         ];
         // No consent, and a postcode with several communes: both explained, nothing written.
         let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
@@ -406,7 +420,10 @@ api_test! {
         assert!(html.contains("id=\"erreurs\""));
         assert!(html.contains("plusieurs communes"), "{html}");
         assert!(html.contains("value=\"online_procedures\" checked"), "answers are kept");
-        form.push(("commune", "69123"));
+        assert!(html.contains("L&#39;Arbresle") && html.contains("Sain-Bel"), "the communes of 69210 to choose from");
+        // 69001 is Lyon 1er Arrondissement only: a city and its arrondissement are no choice.
+        form.retain(|(k, _)| *k != "code_postal");
+        form.push(("code_postal", "69001"));
         let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("La personne doit donner son accord"));
@@ -420,6 +437,8 @@ api_test! {
         assert_eq!(st, 200);
         assert!(html.contains("Lieu Métropole"));
         assert!(html.contains("dans la même commune"));
+        assert!(html.contains("Chèques valables jusqu'au 31/12/2026."), "{html}");
+        assert!(html.contains("/verifier"), "where to check the pass");
         assert!(html.contains("data-print"));
         // The same booklet twice: refused with a sentence.
         let r = client.post(app.url("/structure/remise")).form(&form).send().await.unwrap();
@@ -1066,5 +1085,30 @@ api_test! {
         assert_eq!(s.get_order(draft.id).await.unwrap().status, passnum_core::OrderStatus::Issued);
         assert_eq!(page(&op, &app, &format!("/operateur/commandes/{}/autre", draft.id.0)).await.0, 404);
         assert_eq!(page(&op, &app, "/operateur/commandes/999999/emission").await.0, 404);
+    }
+}
+
+api_test! {
+    async fn static_files_come_brotli_or_gzip_compressed_as_the_browser_accepts(app) {
+        let client = Client::new();
+        let fetch = |path: &str, offered: &'static str| {
+            client.get(app.url(path)).header("accept-encoding", offered).send()
+        };
+        let css = "/static/dsfr/css/dsfr.min.css";
+        let mut sizes = vec![];
+        for (offered, coding) in [("gzip, deflate, br", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+            let r = fetch(css, offered).await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers().get("content-encoding").map(|v| v.to_str().unwrap()), coding, "{offered}");
+            assert_eq!(r.headers()["vary"], "accept-encoding");
+            sizes.push(r.bytes().await.unwrap().len());
+        }
+        assert!(sizes[0] < sizes[1] && sizes[1] < sizes[2], "brotli < gzip < raw: {sizes:?}");
+        // passnum's own files have no brotli copy: gzip, made at first use.
+        let r = fetch("/static/app/scan.js", "br, gzip").await.unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        // The QR decoder the scan page loads on demand is served too.
+        let r = fetch("/static/vendor/jsqr/jsQR.min.js", "br").await.unwrap();
+        assert_eq!((r.status().as_u16(), &r.headers()["content-encoding"]), (200, &"br".parse().unwrap()));
     }
 }

@@ -2,9 +2,11 @@
 // 1. A scanned QR payload (PN1:…) is checked against the published signing keys before it is
 //    sent: a forged or altered cheque is refused at once, even with a poor connection. The
 //    server checks it again. Browsers without Ed25519 in WebCrypto skip this step.
-// 2. Scan a QR code with the camera where the browser has BarcodeDetector.
+// 2. Scan a QR code with the camera: BarcodeDetector where the browser has it, else jsQR.
 // 3. Disable the submit button once pressed (the idempotency key already makes a double
 //    submit harmless; this only avoids a confusing second answer).
+// 4. Keep the typed code and service until the server answers: when the session had expired,
+//    the mediator signs in again, comes back here and finds them filled in, to check and send.
 (function () {
   var form = document.getElementById("scan-form");
   if (!form) return;
@@ -56,6 +58,27 @@
     input.setAttribute("aria-invalid", "true");
     input.focus();
   }
+  var KEPT = "passnum-scan-en-cours";
+  var service = document.getElementById("service");
+  try {
+    if (document.getElementById("resultat") || document.querySelector("#scan-form [aria-invalid=true]")) {
+      // The server answered the last submission: nothing is pending any more.
+      sessionStorage.removeItem(KEPT);
+    } else {
+      var kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+      sessionStorage.removeItem(KEPT);
+      if (kept && kept.code && !input.value) {
+        input.value = kept.code;
+        if (kept.service) service.value = kept.service;
+        var note = document.getElementById("code-repris");
+        note.hidden = false;
+      }
+    }
+  } catch (e) { /* storage refused (private mode): the page works without it */ }
+  function keep() {
+    try { sessionStorage.setItem(KEPT, JSON.stringify({ code: input.value, service: service.value })); } catch (e) { /* idem */ }
+  }
+
   var checked = false;
   form.addEventListener("submit", function (event) {
     var b = form.querySelector("button[type=submit]");
@@ -65,10 +88,12 @@
         if (problem) { show(problem); return; }
         checked = true;
         if (b) { b.disabled = true; b.textContent = "Vérification…"; }
+        keep();
         form.submit();
       });
       return;
     }
+    keep();
     if (b) { b.disabled = true; b.textContent = "Vérification…"; }
   });
   input.addEventListener("input", function () {
@@ -76,39 +101,84 @@
     checked = false;
   });
 
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  // The camera: BarcodeDetector where the browser has it, else the vendored jsQR decoder,
+  // fetched only when the camera is opened so that the page stays light until then.
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
   var zone = document.getElementById("camera-zone");
   var button = document.createElement("button");
   button.type = "button";
   button.className = "fr-btn fr-btn--secondary fr-mt-2w";
   button.textContent = "Scanner le QR code avec la caméra";
   zone.appendChild(button);
+
+  function loadDecoder() {
+    if ("BarcodeDetector" in window) {
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      return Promise.resolve(function (video) {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      });
+    }
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = "/static/vendor/jsqr/jsQR.min.js";
+      s.onload = function () { resolve(window.jsQR); };
+      s.onerror = reject;
+      document.head.appendChild(s);
+    }).then(function (jsQR) {
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      return function (video) {
+        // At most 640 px wide: enough for a cheque held in front of the camera, and light
+        // for an old laptop.
+        var scale = Math.min(1, 640 / (video.videoWidth || 640));
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        if (!canvas.width || !canvas.height) return Promise.resolve(null);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        var found = jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        return Promise.resolve(found ? found.data : null);
+      };
+    });
+  }
+
+  function refuse() {
+    zone.insertAdjacentHTML("beforeend", '<p class="fr-error-text">La caméra n\u2019est pas accessible : tapez le code.</p>');
+  }
+
   button.addEventListener("click", function () {
+    button.disabled = true;
     var video = document.createElement("video");
     video.setAttribute("playsinline", "");
+    video.setAttribute("muted", "");
     video.setAttribute("aria-label", "Image de la caméra");
-    video.style.maxWidth = "100%";
-    zone.appendChild(video);
-    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
-      video.srcObject = stream;
-      video.play();
-      var tick = function () {
-        detector.detect(video).then(function (codes) {
-          if (codes.length) {
-            // The whole signed payload: its signature is checked on submit.
-            input.value = codes[0].rawValue;
-            stream.getTracks().forEach(function (t) { t.stop(); });
-            video.remove();
-            input.focus();
-          } else {
-            requestAnimationFrame(tick);
-          }
-        }).catch(function () { requestAnimationFrame(tick); });
-      };
-      tick();
-    }).catch(function () {
-      zone.insertAdjacentHTML("beforeend", '<p class="fr-error-text">La caméra n\u2019est pas accessible : tapez le code.</p>');
-    });
+    video.className = "pn-camera";
+    Promise.all([loadDecoder(), navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })])
+      .then(function (both) {
+        var decode = both[0], stream = both[1];
+        zone.appendChild(video);
+        video.srcObject = stream;
+        video.play();
+        var stop = function () {
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          video.remove();
+          button.disabled = false;
+        };
+        // About five looks a second: the decoder runs on the page's only thread.
+        var look = function () {
+          decode(video).then(function (text) {
+            if (text) {
+              // The whole signed payload: its signature is checked on submit.
+              input.value = text;
+              input.dispatchEvent(new Event("input"));
+              stop();
+              input.focus();
+            } else {
+              setTimeout(look, 200);
+            }
+          }, function () { setTimeout(look, 200); });
+        };
+        look();
+      }, function () { button.disabled = false; refuse(); });
   });
 })();

@@ -1,5 +1,7 @@
 //! Static files embedded in the binary (the vendored DSFR subset and passnum's own), served
-//! gzip-compressed when the browser accepts it, compressed once and kept.
+//! brotli-compressed when a vendored file has its `.br` copy (made when it was vendored, by
+//! `scripts/precompress-assets.mjs`) and the browser accepts it, else gzip-compressed once at
+//! first use and kept.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -14,6 +16,7 @@ const FILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/assets.rs"))
 
 struct Asset {
     raw: &'static [u8],
+    brotli: Option<&'static [u8]>,
     gzip: Option<Vec<u8>>,
     content_type: &'static str,
 }
@@ -31,8 +34,13 @@ fn content_type(path: &str) -> &'static str {
 fn table() -> &'static HashMap<&'static str, Asset> {
     static TABLE: OnceLock<HashMap<&'static str, Asset>> = OnceLock::new();
     TABLE.get_or_init(|| {
+        let brotli: HashMap<&str, &'static [u8]> = FILES
+            .iter()
+            .filter_map(|(path, raw)| Some((path.strip_suffix(".br")?, *raw)))
+            .collect();
         FILES
             .iter()
+            .filter(|(path, _)| !path.ends_with(".br"))
             .map(|(path, raw)| {
                 let ct = content_type(path);
                 // Fonts are already compressed; text is worth it.
@@ -46,6 +54,7 @@ fn table() -> &'static HashMap<&'static str, Asset> {
                     *path,
                     Asset {
                         raw,
+                        brotli: brotli.get(path).copied(),
                         gzip,
                         content_type: ct,
                     },
@@ -55,21 +64,37 @@ fn table() -> &'static HashMap<&'static str, Asset> {
     })
 }
 
+/// Whether `Accept-Encoding` offers `coding` (with no quality, or one above 0).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let Some(offered) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    offered.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let named = parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding));
+        let quality = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+        named && quality > 0.0
+    })
+}
+
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(asset) = table().get(path.as_str()) else {
         return (StatusCode::NOT_FOUND, "Fichier introuvable.").into_response();
     };
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"));
-    let mut resp = match (&asset.gzip, accepts_gzip) {
-        (Some(g), true) => {
-            let mut r = g.clone().into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
-        }
+    let encoded = |body: axum::body::Body, coding: &'static str| {
+        let mut r = body.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        r
+    };
+    let mut resp = match (asset.brotli, &asset.gzip) {
+        (Some(b), _) if accepts(&headers, "br") => encoded(b.into(), "br"),
+        (_, Some(g)) if accepts(&headers, "gzip") => encoded(g.clone().into(), "gzip"),
         _ => asset.raw.into_response(),
     };
     let h = resp.headers_mut();
@@ -83,4 +108,37 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offering(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn an_encoding_is_used_only_when_offered_with_a_quality_above_zero() {
+        assert!(accepts(&offering("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&offering("gzip;q=0.5, BR;q=1"), "br"));
+        assert!(!accepts(&offering("gzip, br;q=0"), "br"));
+        assert!(!accepts(&offering("gzip, br;q=0.0"), "br"));
+        assert!(!accepts(&offering("gzip"), "br"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+    }
+
+    #[test]
+    fn every_vendored_brotli_copy_belongs_to_a_served_file() {
+        let served: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+        for (path, _) in FILES.iter().filter(|(p, _)| p.ends_with(".br")) {
+            let base = path.trim_end_matches(".br");
+            assert!(served.contains(&base), "{path} without {base}");
+            assert!(table()[base].brotli.is_some());
+        }
+        assert!(table()["dsfr/css/dsfr.min.css"].brotli.is_some());
+        assert!(!table().contains_key("dsfr/css/dsfr.min.css.br"));
+    }
 }

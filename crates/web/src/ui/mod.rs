@@ -209,7 +209,12 @@ pub fn router() -> Router<AppState> {
             get(login::reset_form).post(login::reset_submit),
         )
         .route("/lieu", get(scan::page))
-        .route("/lieu/encaisser", post(scan::redeem))
+        // The scan form re-renders at its own address; opened again (reload, sign-in), it is
+        // the scan page.
+        .route(
+            "/lieu/encaisser",
+            get(|| async { axum::response::Redirect::to("/lieu") }).post(scan::redeem),
+        )
         .route(
             "/lieu/catalogue",
             get(catalogue::show).post(catalogue::save),

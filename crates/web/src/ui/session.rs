@@ -129,14 +129,34 @@ impl FromRequestParts<AppState> for Staff {
         match MaybeStaff::from_request_parts(parts, st).await? {
             MaybeStaff(Some(m)) => Ok(Self(m)),
             MaybeStaff(None) => {
-                let back = parts.uri.path();
-                Err(
-                    Redirect::to(&format!("/connexion?suite={}&expiree=1", urlencode(back)))
-                        .into_response(),
-                )
+                // A form sent after the session expired comes back to the page that showed it
+                // (a form's address answers POST only), where the page's script refills what
+                // was typed; a page opened comes back to itself.
+                let here = parts.uri.path();
+                let back = if parts.method.is_safe() {
+                    Some(here)
+                } else {
+                    // A form shown again at its own address (after an error) names no page:
+                    // then the member's home page.
+                    referring_path(&parts.headers).filter(|p| *p != here)
+                };
+                let to = match back {
+                    Some(b) => format!("/connexion?suite={}&expiree=1", urlencode(b)),
+                    None => "/connexion?expiree=1".to_string(),
+                };
+                Err(Redirect::to(&to).into_response())
             }
         }
     }
+}
+
+/// The path of the page a same-origin form was sent from (`Referrer-Policy: same-origin`
+/// sends it only then); the sign-in page checks it is a local path before going there.
+fn referring_path(headers: &HeaderMap) -> Option<&str> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let (_, rest) = referer.split_once("://")?;
+    let path = &rest[rest.find('/')?..];
+    Some(path.split(['?', '#']).next().unwrap_or(path))
 }
 
 pub fn urlencode(s: &str) -> String {

@@ -218,7 +218,7 @@ pub(super) fn resolve_commune(
     errors: &mut FieldErrors,
     t: &Typed,
 ) -> (Option<InseeCode>, Vec<(String, String)>) {
-    let found = communes().by_postcode(&t.postcode);
+    let found = communes().of_residents(&t.postcode);
     if found.is_empty() {
         errors.add(
             "code_postal",

@@ -11,6 +11,8 @@ pub(super) struct OrientationPage {
     order: i64,
     number: i64,
     when: String,
+    /// The order's last day of validity, JJ/MM/AAAA.
+    valid_until: String,
     needs: String,
     venues: Vec<SuggestedVenue>,
     public_url: String,
@@ -59,7 +61,12 @@ pub async fn orientation(
         Ok(b) => b,
         Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
     };
+    let valid_until = match st.store.get_order(h.order_id).await {
+        Ok(o) => paris::format_date(o.valid_until),
+        Err(e) => return crate::ui::PageError::unavailable(e, "orientation").into_response(),
+    };
     let page = OrientationPage {
+        valid_until,
         booking,
         workshops,
         booked,
