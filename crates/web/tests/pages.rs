@@ -312,6 +312,22 @@ api_test! {
         let csv = op.get(app.url(&statement)).send().await.unwrap().text().await.unwrap();
         assert!(csv.lines().last().unwrap().starts_with("TOTAL;;;;;20,00;0,80;19,20"), "{csv}");
         assert_eq!(page(&op, &app, &format!("{detail}/releves/999999.csv")).await.0, 404);
+        // Every statement at once: a ZIP with each venue's CSV (the same file) and PDF.
+        assert!(html.contains(&format!("href=\"{detail}/releves.zip\"")));
+        let r = op.get(app.url(&format!("{detail}/releves.zip"))).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "application/zip"));
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+        let stem = format!("releve-{}-lieu-{}", run.id, a.venue.id.0);
+        let mut names: Vec<String> = archive.file_names().map(|n| n.unwrap().to_string()).collect();
+        names.sort();
+        assert_eq!(names, [format!("{stem}.csv"), format!("{stem}.pdf")]);
+        let mut zipped = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(&format!("{stem}.csv")).unwrap(), &mut zipped).unwrap();
+        assert_eq!(zipped, csv);
+        let mut pdf = vec![];
+        std::io::Read::read_to_end(&mut archive.by_name(&format!("{stem}.pdf")).unwrap(), &mut pdf).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        assert_eq!(page(&op, &app, "/operateur/virements/999999/releves.zip").await.0, 404);
         // Mistakes are said next to their field, what was typed is kept, nothing downloads.
         let r = op.post(app.url(&sepa)).form(&[("csrf", csrf.as_str()), ("debtor_name", ""), ("debtor_iban", "FR76 0000"), ("debtor_bic", "AGRIFRPP"), ("execution", "01/01/2020")]).send().await.unwrap();
         assert_eq!(r.status(), 422);

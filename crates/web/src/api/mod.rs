@@ -300,6 +300,49 @@ fn refuse_oversized_head(req: &axum::extract::Request) -> Option<axum::response:
     None
 }
 
+/// Marks the answer to a handler that panicked.
+#[derive(Clone, Copy)]
+struct Panicked;
+
+/// A handler that panics answers 500 (its transaction, dropped, wrote nothing): the stable
+/// `internal_error` to programs, a DSFR page in French to a browser.
+fn guard_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            let mut r = ApiError::internal().into_response();
+            r.extensions_mut().insert(Panicked);
+            r
+        }))
+        .layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let page = wants_page(&req).then(|| req.headers().clone());
+                let response = next.run(req).await;
+                match page {
+                    Some(headers) if response.extensions().get::<Panicked>().is_some() => {
+                        let csrf = crate::ui::session::Csrf::from_headers(&headers);
+                        crate::ui::message(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            None,
+                            &csrf,
+                            "Erreur inattendue",
+                            "Une erreur inattendue a interrompu votre demande : rien n'a été enregistré à moitié. Réessayez dans un instant ; si l'erreur revient, prévenez l'opérateur.",
+                        )
+                    }
+                    _ => response,
+                }
+            },
+        ))
+}
+
+/// A browser asking for a page (HTML, outside `/api/`), rather than a program.
+fn wants_page(req: &axum::extract::Request) -> bool {
+    req.headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+        && !req.uri().path().starts_with("/api/")
+}
+
 /// An answer outside every route: JSON for the API and programs, a DSFR page for a browser
 /// (one that asks for HTML, outside `/api/`).
 fn answer_for(
@@ -309,12 +352,7 @@ fn answer_for(
     sentence: &str,
     (heading, text): (&str, &str),
 ) -> axum::response::Response {
-    let wants_html = req
-        .headers()
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if wants_html && !req.uri().path().starts_with("/api/") {
+    if wants_page(req) {
         let csrf = crate::ui::session::Csrf::from_headers(req.headers());
         crate::ui::message(status, None, &csrf, heading, text)
     } else {
@@ -366,10 +404,56 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             crate::server::BODY_READ_TIMEOUT,
         ))
-        .layer(axum::middleware::from_fn(refuse_declared_oversize))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            ApiError::internal().into_response()
-        }))
-        .with_state(state);
+        .layer(axum::middleware::from_fn(refuse_declared_oversize));
+    let router = guard_panics(router).with_state(state);
     crate::deploy::layers(router, &deploy)
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn ask(accept: &str, path: &str) -> (StatusCode, String, String) {
+        let app = guard_panics(Router::new().route(
+            "/{*rest}",
+            get(|| async {
+                panic!("a defect");
+                #[allow(unreachable_code)]
+                ""
+            }),
+        ));
+        let req = axum::http::Request::get(path)
+            .header("accept", accept)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = app.oneshot(req).await.unwrap();
+        let status = r.status();
+        let ct = r.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, ct, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_french_page_for_a_browser_and_a_stable_code_for_a_program() {
+        let (status, ct, body) = ask("text/html,application/xhtml+xml", "/lieu").await;
+        assert_eq!(status, 500);
+        assert!(ct.starts_with("text/html"), "{ct}");
+        assert!(
+            body.contains("Erreur inattendue") && body.contains("fr-header"),
+            "{body}"
+        );
+        let (status, ct, body) = ask("application/json", "/lieu").await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "application/json")
+        );
+        assert!(body.contains("\"internal_error\""), "{body}");
+        // The API stays JSON even for a browser.
+        let (_, ct, _) = ask("text/html", "/api/v1/orders").await;
+        assert_eq!(ct, "application/json");
+    }
 }

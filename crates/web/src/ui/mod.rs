@@ -287,6 +287,10 @@ pub fn router() -> Router<AppState> {
             get(payments::run_statement),
         )
         .route(
+            "/operateur/virements/{id}/releves.zip",
+            get(payments::run_statements_zip),
+        )
+        .route(
             "/operateur/virements/corrections",
             post(payments::create_correction),
         )

@@ -16,10 +16,12 @@ use super::{FieldErrors, Layout, euros, render};
 use super::{PageError, Submitted};
 use crate::AppState;
 
+mod archive;
 mod run_detail;
 mod runs;
 mod venue;
 
+pub use archive::*;
 pub use run_detail::*;
 pub use runs::*;
 pub use venue::*;

@@ -84,7 +84,7 @@ impl RunDetailPage {
     }
 }
 
-const RUN_NOT_FOUND: PageError = PageError::NotFound {
+pub(super) const RUN_NOT_FOUND: PageError = PageError::NotFound {
     heading: "Virement introuvable",
     text: "Ce virement n'existe pas : revenez à la liste des virements.",
 };
