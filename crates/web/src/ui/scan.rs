@@ -115,25 +115,7 @@ async fn build(
             _ => categories.push((label, vec![(s.code.as_str().into(), s.name)])),
         }
     }
-    let now = st.clock.now();
-    let window = st.store.options().rollback_window_ms;
-    let recent = st
-        .store
-        .list_redemptions(RedemptionScope::Venue(venue), 0, 20)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| RecentRow {
-            id: r.id.0,
-            code: r.cheque_code,
-            when: paris::format_moment(r.redeemed_at),
-            service: r.service_code,
-            amount: euros(r.amount_cents),
-            cancelled: r.rolled_back_at.is_some(),
-            cancellable: r.rolled_back_at.is_none()
-                && now.unix_ms() - r.redeemed_at.unix_ms() <= window,
-        })
-        .collect();
+    let recent = recent_rows(st, venue).await;
     let (workshops, workshop) = todays_workshops(st, venue).await;
     ScanPage {
         workshops,
@@ -150,6 +132,28 @@ async fn build(
         result: None,
         recent,
     }
+}
+
+/// The venue's 20 last redemptions, each saying whether it may still be cancelled here.
+async fn recent_rows(st: &AppState, venue: VenueId) -> Vec<RecentRow> {
+    let now = st.clock.now();
+    let window = st.store.options().rollback_window_ms;
+    st.store
+        .list_redemptions(RedemptionScope::Venue(venue), 0, 20)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| RecentRow {
+            id: r.id.0,
+            code: r.cheque_code,
+            when: paris::format_moment(r.redeemed_at),
+            service: r.service_code,
+            amount: euros(r.amount_cents),
+            cancelled: r.rolled_back_at.is_some(),
+            cancellable: r.rolled_back_at.is_none()
+                && now.unix_ms() - r.redeemed_at.unix_ms() <= window,
+        })
+        .collect()
 }
 
 /// The unrevoked public keys, as the scan page's script reads them.
@@ -271,7 +275,7 @@ pub async fn redeem(
                 // Ready for the next visitor.
                 page.code.clear();
                 page = ScanPage {
-                    recent: build(&st, &staff, venue, &csrf).await.recent,
+                    recent: recent_rows(&st, venue).await,
                     ..page
                 };
             }
@@ -316,9 +320,8 @@ pub async fn cancel_question(
     Path(id): Path<i64>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let row = build(&st, &staff, venue, &csrf)
+    let row = recent_rows(&st, venue)
         .await
-        .recent
         .into_iter()
         .find(|r| r.id == id && r.cancellable);
     let page = CancelQuestion {
