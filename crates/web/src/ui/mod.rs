@@ -273,6 +273,38 @@ pub fn router() -> Router<AppState> {
             "/operateur/structures",
             get(structures::list).post(structures::create),
         )
+        .route("/operateur/commandes", get(operator::orders))
+        .route(
+            "/operateur/commanditaires",
+            get(operator::funders).post(operator::create_funder),
+        )
+        .route(
+            "/operateur/lieux",
+            get(operator::venues).post(operator::create_venue),
+        )
+        .route("/operateur/lieux/{id}", get(operator::venue_file))
+        .route("/operateur/lieux/{id}/statut", post(operator::decide))
+        .route(
+            "/operateur/lieux/{id}/documents/{doc}",
+            get(operator::venue_document),
+        )
+        .route(
+            "/operateur/comptes",
+            get(operator::accounts).post(operator::create_account),
+        )
+        .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
+        .route("/static/{*path}", get(assets::serve))
+        .merge(payment_routes())
+        .merge(application_routes())
+        .merge(workshop_routes())
+        .merge(figure_routes())
+        .layer(axum::middleware::from_fn(error::render_page_errors))
+}
+
+/// Payments: the operator's runs (with their statements, SEPA file and archive), corrections
+/// and bank details to confirm; a venue's bank details and statements.
+fn payment_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/operateur/virements",
             get(payments::runs).post(payments::create_run),
@@ -303,31 +335,6 @@ pub fn router() -> Router<AppState> {
             get(payments::venue).post(payments::set_bank),
         )
         .route("/lieu/releves/{run}", get(payments::statement_csv))
-        .route("/operateur/commandes", get(operator::orders))
-        .route(
-            "/operateur/commanditaires",
-            get(operator::funders).post(operator::create_funder),
-        )
-        .route(
-            "/operateur/lieux",
-            get(operator::venues).post(operator::create_venue),
-        )
-        .route("/operateur/lieux/{id}", get(operator::venue_file))
-        .route("/operateur/lieux/{id}/statut", post(operator::decide))
-        .route(
-            "/operateur/lieux/{id}/documents/{doc}",
-            get(operator::venue_document),
-        )
-        .route(
-            "/operateur/comptes",
-            get(operator::accounts).post(operator::create_account),
-        )
-        .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
-        .route("/static/{*path}", get(assets::serve))
-        .merge(application_routes())
-        .merge(workshop_routes())
-        .merge(figure_routes())
-        .layer(axum::middleware::from_fn(error::render_page_errors))
 }
 
 /// Workshops: the venue's pages, public booking and calendars, the agent's booking after a
