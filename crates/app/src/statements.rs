@@ -167,8 +167,9 @@ pub fn correction_label(c: &passnum_store::Correction) -> String {
     )
 }
 
-/// A cheque paid wrongly by an earlier run, recovered in this one: a negative line with its
-/// reason where the service's name goes.
+/// A cheque paid wrongly by an earlier run, recovered in this one: a negative line of what the
+/// venue received for it (the amount less the fee, which the operator gives back itself),
+/// with its reason where the service's name goes.
 fn correction_line(c: &Correction) -> StatementLine {
     StatementLine {
         redeemed_at: c.created_at,
@@ -176,7 +177,7 @@ fn correction_line(c: &Correction) -> StatementLine {
         service_code: String::new(),
         service_name: correction_label(c),
         funder_name: String::new(),
-        amount_cents: -c.amount_cents,
+        amount_cents: -c.recovered_cents(),
         fee_cents: 0,
     }
 }

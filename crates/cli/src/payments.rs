@@ -236,21 +236,24 @@ pub async fn payments(store: &Store, cmd: PaymentsCommand) -> anyhow::Result<()>
         PaymentsCommand::Correct { redemption, reason } => {
             let c = store.create_correction(redemption, &reason, now()).await?;
             println!(
-                "Correction n° {} : {} ({}) sera retenu sur le prochain virement du lieu n° {} et remboursé au commanditaire.",
+                "Correction n° {} du chèque {} : {} remboursé au commanditaire, dont {} retenu sur le prochain virement du lieu n° {} (ce qu'il a reçu) et {} de commission rendue par l'opérateur.",
                 c.id,
-                Money::from_cents(c.amount_cents),
                 c.cheque_code,
-                c.venue_id.0
+                Money::from_cents(c.amount_cents),
+                Money::from_cents(c.recovered_cents()),
+                c.venue_id.0,
+                Money::from_cents(c.fee_cents)
             );
         }
         PaymentsCommand::Corrections { run } => {
             for c in store.corrections(run).await? {
                 println!(
-                    "n° {}  lieu {}  {}  {}  virement corrigé {}  {}  « {} »",
+                    "n° {}  lieu {}  {}  {} (repris au lieu {})  virement corrigé {}  {}  « {} »",
                     c.id,
                     c.venue_id.0,
                     c.cheque_code,
                     Money::from_cents(c.amount_cents),
+                    Money::from_cents(c.recovered_cents()),
                     c.corrected_run_id,
                     c.run_id.map_or("en attente".to_string(), |r| format!(
                         "retenu sur le virement {r}"

@@ -154,13 +154,26 @@ impl Posting {
         }
     }
 
-    /// A cheque paid wrongly: deducted from what the venue is owed, refunded to the funder.
+    /// A cheque paid wrongly: what the venue received for it (its net), deducted from what it
+    /// is owed and refunded to the funder.
     pub fn correction(venue: VenueId, amount: Money) -> Self {
         Self {
             debit: AccountKey::VenuePayable(venue),
             credit: AccountKey::World,
             amount,
             kind: TransferKind::Correction,
+        }
+    }
+
+    /// A cheque paid wrongly: the fee the operator kept on it, given back to the funder. An
+    /// operator-fee transfer the other way round (the ledger keeps one transfer of each kind
+    /// per redemption: the venue's part of the correction is the 'correction' one).
+    pub fn fee_refund(amount: Money) -> Self {
+        Self {
+            debit: AccountKey::Operator,
+            credit: AccountKey::World,
+            amount,
+            kind: TransferKind::OperatorFee,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Corrections of confirmed payment runs. A confirmed run is never changed: a cheque paid
-//! wrongly is recorded here, then recovered from the venue's next run (its payment is smaller
-//! by the cheque's amount) and refunded to its funder, with a reversing 'correction' transfer.
+//! wrongly is recorded here, then undone when the venue's next run is confirmed. Each party
+//! gives back exactly what it received for the cheque: the venue its net (its next payment is
+//! smaller by the amount less the fee), the operator its fee; the funder is refunded the whole
+//! amount. Two 'correction' transfers (venue → outside, operator → outside) record it.
 
 use passnum_core::{FunderId, Timestamp, VenueId};
 use serde::Serialize;
@@ -16,7 +18,10 @@ pub struct Correction {
     pub cheque_code: String,
     pub venue_id: VenueId,
     pub funder_id: FunderId,
+    /// The cheque's amount, refunded to the funder.
     pub amount_cents: i64,
+    /// The operator's fee on the cheque in the run that paid it, given back by the operator.
+    pub fee_cents: i64,
     pub reason: String,
     /// The confirmed run that paid the cheque.
     pub corrected_run_id: i64,
@@ -25,7 +30,7 @@ pub struct Correction {
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str = "pc.id, pc.redemption_id, c.code, pc.venue_id, pc.funder_id, pc.amount_cents, pc.reason, \
+const COLUMNS: &str = "pc.id, pc.redemption_id, c.code, pc.venue_id, pc.funder_id, pc.amount_cents, pc.fee_cents, pc.reason, \
                        pc.corrected_run_id, pc.run_id, pc.created_at";
 
 fn row(r: &AnyRow) -> Result<Correction, StoreError> {
@@ -39,11 +44,19 @@ fn row(r: &AnyRow) -> Result<Correction, StoreError> {
         venue_id: VenueId(get_i64(r, "venue_id")?),
         funder_id: FunderId(get_i64(r, "funder_id")?),
         amount_cents: get_i64(r, "amount_cents")?,
+        fee_cents: get_i64(r, "fee_cents")?,
         reason: get_string(r, "reason")?,
         corrected_run_id: get_i64(r, "corrected_run_id")?,
         run_id: get_opt_i64(r, "run_id")?,
         created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
     })
+}
+
+impl Correction {
+    /// What the venue received for the cheque, and gives back from its next run.
+    pub fn recovered_cents(&self) -> i64 {
+        self.amount_cents - self.fee_cents
+    }
 }
 
 fn invalid(code: &'static str, message: &str) -> StoreError {
@@ -71,7 +84,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let paid = sqlx::query(
-            "SELECT i.run_id, i.cheque_id, i.venue_id, i.amount_cents, o.funder_id, o.id AS order_id \
+            "SELECT i.run_id, i.cheque_id, i.venue_id, i.amount_cents, i.fee_cents, o.funder_id, o.id AS order_id \
              FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
              JOIN cheques c ON c.id = i.cheque_id JOIN orders o ON o.id = c.order_id \
              WHERE i.redemption_id = $1 AND i.cancelled = 0 AND p.status = 'confirmed'",
@@ -86,8 +99,8 @@ impl Store {
             )
         })?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO payment_corrections (redemption_id, cheque_id, venue_id, funder_id, order_id, amount_cents, reason, corrected_run_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO payment_corrections (redemption_id, cheque_id, venue_id, funder_id, order_id, amount_cents, fee_cents, reason, corrected_run_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(redemption_id)
         .bind(get_i64(&paid, "cheque_id")?)
@@ -95,6 +108,7 @@ impl Store {
         .bind(get_i64(&paid, "funder_id")?)
         .bind(get_i64(&paid, "order_id")?)
         .bind(get_i64(&paid, "amount_cents")?)
+        .bind(get_i64(&paid, "fee_cents")?)
         .bind(reason)
         .bind(get_i64(&paid, "run_id")?)
         .bind(now.unix_ms())

@@ -295,10 +295,12 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          CASE WHEN o.status IN ('paid', 'issued', 'closed') THEN o.funder_fee_cents ELSE 0 END",
     ),
     (
-        "correction d'un virement confirmé sans sa contre-passation, ou l'inverse",
+        "correction d'un virement confirmé sans sa contre-passation (net du lieu et commission de l'opérateur, ensemble le montant du chèque), ou l'inverse",
         "SELECT (SELECT COUNT(*) FROM payment_corrections pc JOIN payment_runs p ON p.id = pc.run_id \
-         WHERE p.status = 'confirmed' AND (SELECT COUNT(*) FROM transfers t WHERE t.kind = 'correction' \
-         AND t.redemption_id = pc.redemption_id AND t.amount_cents = pc.amount_cents) <> 1) \
+         WHERE p.status = 'confirmed' AND ((SELECT COUNT(*) FROM transfers t WHERE t.kind = 'correction' \
+         AND t.redemption_id = pc.redemption_id AND t.amount_cents = pc.amount_cents - pc.fee_cents) <> 1 \
+         OR (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transfers t JOIN accounts a ON a.id = t.debit_account_id \
+         WHERE t.kind = 'operator_fee' AND a.kind = 'operator' AND t.redemption_id = pc.redemption_id) <> pc.fee_cents)) \
          + (SELECT COUNT(*) FROM transfers t WHERE t.kind = 'correction' AND NOT EXISTS \
          (SELECT 1 FROM payment_corrections pc JOIN payment_runs p ON p.id = pc.run_id \
          WHERE pc.redemption_id = t.redemption_id AND p.status = 'confirmed'))",

@@ -71,6 +71,10 @@ const SQLITE: &[(i64, &str)] = &[
         22,
         include_str!("../migrations/sqlite/0022_observer_territories.sql"),
     ),
+    (
+        23,
+        include_str!("../migrations/sqlite/0023_correction_fee.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -148,6 +152,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         22,
         include_str!("../migrations/postgres/0022_observer_territories.sql"),
+    ),
+    (
+        23,
+        include_str!("../migrations/postgres/0023_correction_fee.sql"),
     ),
 ];
 

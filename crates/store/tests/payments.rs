@@ -294,6 +294,58 @@ both_engines! {
     }
 }
 
+both_engines! {
+    async fn a_correction_takes_back_from_each_party_exactly_what_it_received(db) {
+        use passnum_store::RedemptionScope;
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let acct = s.set_bank_account(w.lyon.id, &details("Ville de Lyon"), t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, acct.id, t0()).await.unwrap();
+        let fee = FeeRate::from_basis_points(400).unwrap();
+        // Run 1 at 4 %: three 10 € cheques, 28,80 € to the venue, 1,20 € to the operator.
+        redeem_n(s, &w, &w.lyon, 0, 3).await;
+        let run1 = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert_eq!((run1.fee_cents, run1.net_cents), (120, 2880));
+        s.confirm_payment_run(run1.id, later()).await.unwrap();
+        let paid = s.list_redemptions(RedemptionScope::Venue(w.lyon.id), 0, 100).await.unwrap()
+            .into_iter().find(|r| r.cheque_code == w.codes[0].grouped()).unwrap().id.0;
+        let c = s.create_correction(paid, "atelier non tenu", later()).await.unwrap();
+        assert_eq!((c.amount_cents, c.fee_cents, c.recovered_cents()), (1000, 40, 960));
+        let balance = |key: AccountKey| async move {
+            s.balances(LedgerScope::All).await.unwrap().into_iter()
+                .find(|b| b.account == key).map_or(0, |b| b.balance_cents)
+        };
+        let operator_before = balance(AccountKey::Operator).await;
+        let world_before = balance(AccountKey::World).await;
+        assert_eq!(operator_before, 120);
+
+        // Run 2 at 4 %: three more cheques (30 €, fee 1,20 €); the venue gives back the 9,60 €
+        // it received for the wrong cheque, not 10 €; the operator gives back its 0,40 €.
+        let day3 = t0().plus_ms(3 * DAY_MS);
+        redeem_n_at(s, &w, &w.lyon, 3, 3, day3).await;
+        let day6 = t0().plus_ms(6 * DAY_MS);
+        let run2 = s.create_payment_run(date!(2026 - 06 - 18), fee, day6).await.unwrap();
+        assert_eq!((run2.gross_cents, run2.fee_cents, run2.corrections_cents, run2.net_cents), (3000, 120, 960, 1920));
+        let lines = s.payment_run_lines(run2.id).await.unwrap();
+        assert_eq!((lines[0].corrections_cents, lines[0].net_cents), (960, 1920));
+        s.confirm_payment_run(run2.id, day6).await.unwrap();
+        assert_eq!(balance(AccountKey::VenuePayable(w.lyon.id)).await, 0, "nothing left owed to the venue");
+        // The operator keeps the fees of the five good cheques only: 5 × 0,40 €.
+        assert_eq!(balance(AccountKey::Operator).await, 200);
+        // Out of the books this run: 19,20 € to the venue, and the funder's whole 10 € refund
+        // (9,60 € from the venue's side, 0,40 € from the operator's).
+        assert_eq!(balance(AccountKey::World).await - world_before, 1920 + 1000);
+        assert!(s.trial_balance().await.unwrap().is_balanced());
+        assert_eq!(s.verify_ledger().await.unwrap(), vec![]);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "each correction's two parts add up to the cheque");
+        // A correction whose recorded fee no longer matches its two transfers is found.
+        sqlx::query("UPDATE payment_corrections SET fee_cents = 0").execute(s.pool()).await.unwrap();
+        let found = s.verify_cheque_history().await.unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].check.starts_with("correction d'un virement confirmé"), "{found:?}");
+    }
+}
+
 fn run1_after(r: &passnum_store::PaymentRun) -> passnum_store::PaymentRun {
     passnum_store::PaymentRun {
         status: RunStatus::Confirmed,

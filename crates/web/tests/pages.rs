@@ -390,6 +390,8 @@ api_test! {
         assert_eq!(r.status(), 303);
         let (_, html) = page(&op, &app, "/operateur/virements").await;
         assert!(html.contains("Corrections en attente") && html.contains(&paid) && html.contains("atelier non tenu"));
+        // Paid at 4 %: the funder gets 10 € back, the venue gives back the 9,60 € it received.
+        assert!(html.contains("<td>10,00\u{a0}€</td><td>9,60\u{a0}€</td><td>atelier non tenu</td>"), "{html}");
     }
 }
 

@@ -164,7 +164,7 @@ impl Store {
         sqlx::query(
             "UPDATE payment_corrections SET run_id = $1 WHERE run_id IS NULL AND venue_id IN (\
              SELECT i.venue_id FROM payment_run_items i WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id \
-             HAVING SUM(i.amount_cents - i.fee_cents) > (SELECT SUM(pc.amount_cents) FROM payment_corrections pc \
+             HAVING SUM(i.amount_cents - i.fee_cents) > (SELECT SUM(pc.amount_cents - pc.fee_cents) FROM payment_corrections pc \
              WHERE pc.venue_id = i.venue_id AND pc.run_id IS NULL))",
         )
         .bind(run_id)
@@ -180,7 +180,7 @@ impl Store {
              (SELECT COUNT(*) FROM payment_run_items i WHERE i.run_id = p.id) AS cheques, \
              CAST((SELECT COALESCE(SUM(i.amount_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS gross, \
              CAST((SELECT COALESCE(SUM(i.fee_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS fee, \
-             CAST((SELECT COALESCE(SUM(pc.amount_cents), 0) FROM payment_corrections pc WHERE pc.run_id = p.id) AS BIGINT) AS corrections \
+             CAST((SELECT COALESCE(SUM(pc.amount_cents - pc.fee_cents), 0) FROM payment_corrections pc WHERE pc.run_id = p.id) AS BIGINT) AS corrections \
              FROM payment_runs p WHERE p.id = $1",
         )
         .bind(id)
@@ -280,23 +280,35 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let corrections = sqlx::query(
-            "SELECT venue_id, order_id, redemption_id, amount_cents FROM payment_corrections WHERE run_id = $1 ORDER BY id",
+            "SELECT venue_id, order_id, redemption_id, amount_cents, fee_cents FROM payment_corrections WHERE run_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
         let mut recovered: std::collections::HashMap<i64, i64> = Default::default();
         let mut transfers = Vec::with_capacity(per_venue.len() * 2 + corrections.len());
+        // Each party gives back what it received for the cheque: the venue its net, taken from
+        // this run's payment; the operator its fee. The funder is refunded both.
         for c in &corrections {
-            let (venue, amount) = (get_i64(c, "venue_id")?, get_i64(c, "amount_cents")?);
-            *recovered.entry(venue).or_default() += amount;
-            transfers.push(NewTransfer {
-                posting: Posting::correction(VenueId(venue), Money::from_cents(amount)),
+            let venue = get_i64(c, "venue_id")?;
+            let (amount, fee) = (get_i64(c, "amount_cents")?, get_i64(c, "fee_cents")?);
+            *recovered.entry(venue).or_default() += amount - fee;
+            let base = NewTransfer {
+                posting: Posting::correction(VenueId(venue), Money::from_cents(amount - fee)),
                 order_id: Some(get_i64(c, "order_id")?),
                 redemption_id: Some(get_i64(c, "redemption_id")?),
                 reverses_id: None,
                 payment_run_id: Some(id),
-            });
+            };
+            transfers.push(base);
+            if fee > 0 {
+                // Not tied to the order: the order's operator-fee transfers are its invoice's.
+                transfers.push(NewTransfer {
+                    posting: Posting::fee_refund(Money::from_cents(fee)),
+                    order_id: None,
+                    ..base
+                });
+            }
         }
         for r in &per_venue {
             let venue = VenueId(get_i64(r, "venue_id")?);
@@ -359,7 +371,7 @@ impl Store {
         sqlx::query(
             "SELECT i.venue_id, v.name, b.holder, b.iban, b.bic, COUNT(*) AS cheques, \
              CAST(SUM(i.amount_cents) AS BIGINT) AS gross, CAST(SUM(i.fee_cents) AS BIGINT) AS fee, \
-             CAST((SELECT COALESCE(SUM(pc.amount_cents), 0) FROM payment_corrections pc WHERE pc.run_id = $1 AND pc.venue_id = i.venue_id) AS BIGINT) AS corrections \
+             CAST((SELECT COALESCE(SUM(pc.amount_cents - pc.fee_cents), 0) FROM payment_corrections pc WHERE pc.run_id = $1 AND pc.venue_id = i.venue_id) AS BIGINT) AS corrections \
              FROM payment_run_items i JOIN venues v ON v.id = i.venue_id JOIN venue_bank_accounts b ON b.id = i.bank_account_id \
              WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id, v.name, b.holder, b.iban, b.bic ORDER BY i.venue_id",
         )

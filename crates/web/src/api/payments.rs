@@ -183,7 +183,12 @@ pub struct CorrectionDto {
     pub cheque_code: String,
     pub venue_id: i64,
     pub funder_id: i64,
+    /// The cheque's amount, refunded to the funder.
     pub amount_cents: i64,
+    /// The operator's fee on the cheque, given back by the operator.
+    pub fee_cents: i64,
+    /// What the venue received for the cheque (amount − fee), taken from its next run.
+    pub recovered_cents: i64,
     pub reason: String,
     /// The confirmed run that paid the cheque.
     pub corrected_run_id: i64,
@@ -193,6 +198,7 @@ pub struct CorrectionDto {
 
 impl From<passnum_store::Correction> for CorrectionDto {
     fn from(c: passnum_store::Correction) -> Self {
+        let recovered_cents = c.recovered_cents();
         Self {
             id: c.id,
             redemption_id: c.redemption_id,
@@ -200,6 +206,8 @@ impl From<passnum_store::Correction> for CorrectionDto {
             venue_id: c.venue_id.0,
             funder_id: c.funder_id.0,
             amount_cents: c.amount_cents,
+            fee_cents: c.fee_cents,
+            recovered_cents,
             reason: c.reason,
             corrected_run_id: c.corrected_run_id,
             run_id: c.run_id,

@@ -34,8 +34,9 @@ pub struct PreviewRow {
 pub(super) struct RunsPage {
     layout: Layout,
     pending: Vec<PendingRow>,
-    /// (n°, venue, code, amount, reason) of the corrections waiting for a run.
-    waiting_corrections: Vec<(i64, i64, String, String, String)>,
+    /// (n°, venue, code, amount refunded, amount taken from the venue, reason) of the
+    /// corrections waiting for a run.
+    waiting_corrections: Vec<(i64, i64, String, String, String, String)>,
     redemption: String,
     reason: String,
     runs: Vec<RunRow>,
@@ -60,11 +61,13 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
             .unwrap_or_default()
             .into_iter()
             .map(|c| {
+                let recovered = euros(c.recovered_cents());
                 (
                     c.id,
                     c.venue_id.0,
                     c.cheque_code,
                     euros(c.amount_cents),
+                    recovered,
                     c.reason,
                 )
             })
