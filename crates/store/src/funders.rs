@@ -5,11 +5,13 @@ use sqlx::any::AnyRow;
 use crate::rows::{get_i64, get_string, page_limit};
 use crate::{Store, StoreError};
 
-/// Funders' and venues' names by id.
+/// The names of the organisations by id: funders, venues, distributing structures, observers.
 #[derive(Clone, Debug, Default)]
 pub struct PartyNames {
     pub funders: std::collections::HashMap<i64, String>,
     pub venues: std::collections::HashMap<i64, String>,
+    pub distributors: std::collections::HashMap<i64, String>,
+    pub observers: std::collections::HashMap<i64, String>,
 }
 
 /// Kinds of funders the programme knows; anything else is "autre".
@@ -104,8 +106,8 @@ impl Store {
             .collect()
     }
 
-    /// Every funder's and venue's name by id, for pages that list ledger accounts (which
-    /// carry only ids): two narrow reads, whatever the number of accounts shown.
+    /// Every organisation's name by id, for pages that list ledger accounts or staff accounts
+    /// (which carry only ids): four narrow reads, whatever the number of lines shown.
     pub async fn party_names(&self) -> Result<PartyNames, StoreError> {
         let read = |sql: &'static str| async move {
             sqlx::query(sql)
@@ -118,6 +120,8 @@ impl Store {
         Ok(PartyNames {
             funders: read("SELECT id, name FROM funders").await?,
             venues: read("SELECT id, name FROM venues").await?,
+            distributors: read("SELECT id, name FROM distributors").await?,
+            observers: read("SELECT id, name FROM observers").await?,
         })
     }
 

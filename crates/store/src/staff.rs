@@ -130,6 +130,38 @@ impl Store {
         .collect()
     }
 
+    /// Accounts whose address or name contains `query` (any case, for unaccented letters),
+    /// every account when it is empty; oldest first, `limit` from `offset`.
+    pub async fn search_staff(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StaffMember>, StoreError> {
+        let words = query.trim().to_lowercase();
+        // LIKE's own signs are searched for as they are.
+        let pattern = format!(
+            "%{}%",
+            words
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM staff WHERE $1 = '' OR LOWER(email) LIKE $2 ESCAPE '\\' \
+             OR LOWER(display_name) LIKE $2 ESCAPE '\\' ORDER BY id LIMIT $3 OFFSET $4"
+        )))
+        .bind(words.as_str())
+        .bind(pattern)
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(member)
+        .collect()
+    }
+
     /// The accounts of one organisation (a venue's team), oldest first.
     pub async fn staff_of(&self, actor: Actor) -> Result<Vec<StaffMember>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -1130,3 +1130,36 @@ api_test! {
         assert_eq!((r.status().as_u16(), &r.headers()["content-encoding"]), (200, &"br".parse().unwrap()));
     }
 }
+
+api_test! {
+    async fn the_operator_finds_an_account_by_address_or_name_page_by_page(app) {
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        for i in 0..60 {
+            s.create_staff(&format!("mediateur{i:02}@lieu.fr"), &format!("Médiateur {i:02}"), "x", Actor::Venue(p.venue.id), t0()).await.unwrap();
+        }
+        s.create_staff("camille_dupont@ville.fr", "Camille Dupont", "x", Actor::Funder(p.funder.id), t0()).await.unwrap();
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        let rows = |html: &str| html.matches("Lien de mot de passe</button>").count();
+        // 62 accounts: 50 on the first page, the rest on the second, with the organisation's name.
+        let (st, first) = page(&op, &app, "/operateur/comptes").await;
+        assert_eq!(st, 200);
+        assert_eq!(rows(&first), 50);
+        assert!(first.contains("Lieu : Lieu Métropole") && first.contains("Page suivante"), "{first}");
+        let (_, second) = page(&op, &app, "/operateur/comptes?q=&page=2").await;
+        assert_eq!(rows(&second), 12);
+        assert!(second.contains("Commanditaire : Métropole") && second.contains("Page précédente") && !second.contains("Page suivante"));
+        // By a part of the address or the name, in any case; LIKE's signs are plain letters.
+        for q in ["dupont", "CAMILLE_", "Camille%20D"] {
+            let (_, html) = page(&op, &app, &format!("/operateur/comptes?q={q}")).await;
+            assert_eq!(rows(&html), 1, "{q}");
+            assert!(html.contains("camille_dupont@ville.fr") && !html.contains("Page suivante"), "{q}");
+        }
+        let (_, html) = page(&op, &app, "/operateur/comptes?q=%25").await;
+        assert_eq!(rows(&html), 0);
+        assert!(html.contains("Aucun compte ne correspond à « % »"), "{html}");
+        let (_, html) = page(&op, &app, "/operateur/comptes?q=mediateur0").await;
+        assert_eq!(rows(&html), 10, "mediateur00 to mediateur09");
+    }
+}

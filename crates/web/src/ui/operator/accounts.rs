@@ -18,6 +18,10 @@ pub struct AccountRow {
 pub(super) struct AccountsPage {
     layout: Layout,
     accounts: Vec<AccountRow>,
+    /// The search typed (address or name), kept in the box and the page links.
+    q: String,
+    page: i64,
+    more: bool,
     email: String,
     name: String,
     role: String,
@@ -26,32 +30,59 @@ pub(super) struct AccountsPage {
     errors: FieldErrors,
 }
 
-pub(super) fn role_label(a: Actor) -> String {
+const ACCOUNTS_PER_PAGE: i64 = 50;
+
+/// "Lieu : Médiathèque de la Part-Dieu": the role and the organisation's name.
+pub(super) fn role_label(a: Actor, names: &passnum_store::PartyNames) -> String {
+    let of = |list: &std::collections::HashMap<i64, String>, id: i64| {
+        list.get(&id).cloned().unwrap_or_else(|| format!("n° {id}"))
+    };
     match a {
         Actor::Operator => "Opérateur".into(),
-        Actor::Funder(f) => format!("Commanditaire n° {f}"),
-        Actor::Venue(v) => format!("Lieu n° {v}"),
-        Actor::Distributor(d) => format!("Structure n° {}", d.0),
-        Actor::Observer(o) => format!("Observateur n° {}", o.0),
+        Actor::Funder(f) => format!("Commanditaire : {}", of(&names.funders, f.0)),
+        Actor::Venue(v) => format!("Lieu : {}", of(&names.venues, v.0)),
+        Actor::Distributor(d) => format!("Structure : {}", of(&names.distributors, d.0)),
+        Actor::Observer(o) => format!("Observateur : {}", of(&names.observers, o.0)),
     }
 }
 
-pub(super) async fn accounts_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> AccountsPage {
+#[derive(Deserialize, Default)]
+pub struct AccountsQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+pub(super) async fn accounts_page(
+    st: &AppState,
+    staff: &StaffMember,
+    csrf: &Csrf,
+    query: &AccountsQuery,
+) -> AccountsPage {
+    let q: String = query.q.trim().chars().take(MAX_EMAIL_CHARS).collect();
+    let page = query.page.unwrap_or(1).clamp(1, 100_000);
+    let mut found = st
+        .store
+        .search_staff(&q, ACCOUNTS_PER_PAGE + 1, (page - 1) * ACCOUNTS_PER_PAGE)
+        .await
+        .unwrap_or_default();
+    let more = found.len() as i64 > ACCOUNTS_PER_PAGE;
+    found.truncate(ACCOUNTS_PER_PAGE as usize);
+    let names = st.store.party_names().await.unwrap_or_default();
     AccountsPage {
         layout: Layout::new("Comptes", Some(staff), csrf, "/operateur/comptes"),
-        accounts: st
-            .store
-            .list_staff(500, 0)
-            .await
-            .unwrap_or_default()
+        accounts: found
             .into_iter()
             .map(|m| AccountRow {
                 id: m.id,
                 email: m.email,
                 name: m.display_name,
-                role: role_label(m.actor),
+                role: role_label(m.actor, &names),
             })
             .collect(),
+        q,
+        page,
+        more,
         email: String::new(),
         name: String::new(),
         role: "venue".into(),
@@ -65,11 +96,12 @@ pub async fn accounts(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
+    axum::extract::Query(query): axum::extract::Query<AccountsQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     render(
         StatusCode::OK,
-        &accounts_page(&st, &staff, &csrf).await,
+        &accounts_page(&st, &staff, &csrf, &query).await,
         &csrf,
     )
 }
@@ -99,7 +131,7 @@ pub async fn create_account(
     Submitted { form: f, token_ok }: Submitted<AccountForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = accounts_page(&st, &staff, &csrf).await;
+    let mut page = accounts_page(&st, &staff, &csrf, &AccountsQuery::default()).await;
     page.email = kept(&f.email, MAX_EMAIL_CHARS);
     page.name = kept(&f.name, MAX_NAME_CHARS);
     page.role = f.role.clone();
@@ -148,7 +180,7 @@ pub async fn create_account(
             .await
         {
             Ok(token) => {
-                let mut page = accounts_page(&st, &staff, &csrf).await;
+                let mut page = accounts_page(&st, &staff, &csrf, &AccountsQuery::default()).await;
                 page.link = Some((m.email, reset_url(&st, &token)));
                 render(StatusCode::OK, &page, &csrf)
             }
@@ -186,7 +218,7 @@ pub async fn reset_link(
     Submitted { token_ok, .. }: Submitted<crate::ui::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = accounts_page(&st, &staff, &csrf).await;
+    let mut page = accounts_page(&st, &staff, &csrf, &AccountsQuery::default()).await;
     if !token_ok {
         page.errors.add("email", crate::ui::STALE_FORM);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);

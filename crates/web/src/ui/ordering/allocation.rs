@@ -167,14 +167,13 @@ pub async fn allocation_submit(
     };
     match key.allocate(page.stock) {
         Ok(shares) => {
-            let names: std::collections::HashMap<i64, String> = st
+            // Every structure's name, however many share the booklets.
+            let names = st
                 .store
-                .list_distributors(500, 0)
+                .party_names()
                 .await
                 .unwrap_or_default()
-                .into_iter()
-                .map(|d| (d.id.0, d.name))
-                .collect();
+                .distributors;
             page.parts = shares
                 .iter()
                 .map(|(d, n)| format!("{d}:{n}"))
