@@ -842,6 +842,19 @@ api_test! {
         for seen in ["Joignez vos statuts signés.", "Statuts signés ajoutés.", "Qualifié jusqu'au 30/06/2027"] {
             assert!(file.contains(seen), "history shows {seen}: {file}");
         }
+        // Suspending stops the venue's scans at once: asked "Je confirme" first, the reason kept.
+        let suspend = [("csrf", csrf_op.as_str()), ("status", "suspended"), ("until", ""), ("reason", "Contrôle en cours")];
+        let url = format!("/operateur/lieux/{}/statut", venue.id);
+        let r = op.post(app.url(&url)).form(&suspend).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"confirmation-erreur\"") && html.contains("Contrôle en cours"), "{html}");
+        assert_eq!(app.store().get_venue(venue.id).await.unwrap().status, passnum_core::VenueStatus::Qualified);
+        let r = op.post(app.url(&url)).form(&[suspend.as_slice(), &[("confirmation", "1")]].concat()).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(app.store().get_venue(venue.id).await.unwrap().status, passnum_core::VenueStatus::Suspended);
+        let r = op.post(app.url(&url)).form(&[("csrf", csrf_op.as_str()), ("status", "qualified"), ("until", "2027-06-30"), ("reason", "Contrôle terminé")]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "qualifying again needs no confirmation");
 
         // The venue's administrator invites a mediator; a mediator cannot invite.
         let (_, html) = page(&browser, &app, "/lieu/dossier").await;

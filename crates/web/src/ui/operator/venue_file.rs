@@ -227,6 +227,9 @@ pub struct DecisionForm {
     until: String,
     #[serde(default)]
     reason: String,
+    /// "Je confirme", required to suspend or revoke: the venue stops taking cheques at once.
+    #[serde(default)]
+    confirmation: Option<String>,
 }
 
 pub async fn decide(
@@ -256,6 +259,15 @@ pub async fn decide(
         page.errors.add(&first, "Choisissez une décision.");
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
     };
+    if matches!(status, VenueStatus::Suspended | VenueStatus::Revoked)
+        && f.confirmation.as_deref() != Some("1")
+    {
+        page.errors.add(
+            "confirmation",
+            "Cochez « Je confirme » : suspendre ou retirer la qualification empêche le lieu d'encaisser des chèques dès maintenant.",
+        );
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+    }
     let until = if status == VenueStatus::Qualified && !f.until.trim().is_empty() {
         match crate::api::dto::date_in("until", &f.until) {
             Ok(d) => Some(d),
