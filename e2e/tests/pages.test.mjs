@@ -104,6 +104,8 @@ async function axe(page, name) {
   const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `axe on ${name}`);
+  // Every state checked on a desktop is checked on phones too.
+  if (page.viewportSize().width >= 1024) await onPhones(page, name);
 }
 
 async function visit(page, path, name) {
@@ -111,7 +113,6 @@ async function visit(page, path, name) {
   assert.ok(resp.status() < 400, `${path}: ${resp.status()}`);
   await axe(page, name);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  if (page.viewportSize().width >= 1024) await onPhones(page, name);
 }
 
 /// The links and buttons a person can see on the page as it stands, by target and words.
@@ -256,7 +257,6 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await cancel.click();
   await mediator.getByRole("heading", { name: "Annuler un encaissement" }).waitFor();
   await axe(mediator, "lieu-annulation");
-  await onPhones(mediator, "lieu-annulation");
   await mediator.getByRole("button", { name: "Oui, annuler l'encaissement" }).click();
   await mediator.getByText("Encaissement annulé").waitFor();
   assert.equal(await redeemedCount(funder), before);

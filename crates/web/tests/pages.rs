@@ -230,6 +230,27 @@ api_test! {
         let (st, html) = page(&client, &app, "/commanditaire/releve?mois=juin").await;
         assert_eq!(st, 422);
         assert!(html.contains("id=\"mois-erreur\""));
+        // The month as the page shows it (MM/AAAA) reads the same.
+        let (_, html) = page(&client, &app, "/commanditaire/releve?mois=06/2026").await;
+        assert!(html.contains("<strong>1</strong> chèques utilisés") && html.contains("value=\"06/2026\""), "{html}");
+        // Both documents as PDF files too, read back with pdftotext.
+        let read_pdf = |bytes: Vec<u8>| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("d.pdf"), &bytes).unwrap();
+            let out = std::process::Command::new("pdftotext").arg(dir.path().join("d.pdf")).arg("-").output().expect("pdftotext (poppler-utils)");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        for (url, words) in [
+            (format!("/commanditaire/commandes/{}/facture?format=pdf", a.order.id), vec![format!("PN-2026-{:06}", a.order.id.0), "Total à prépayer : 200,00".to_string()]),
+            ("/commanditaire/releve?mois=06/2026&format=pdf".to_string(), vec![format!("{} (Lyon) : 1 chèque, 10,00", a.venue.name), "Total : 1 chèque, 10,00".to_string()]),
+        ] {
+            let r = client.get(app.url(&url)).send().await.unwrap();
+            assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "application/pdf"), "{url}");
+            let text = read_pdf(r.bytes().await.unwrap().to_vec()).replace('\u{a0}', " ").replace('\u{202f}', " ");
+            for w in words {
+                assert!(text.contains(&w), "{url}: {w} in {text}");
+            }
+        }
         let r = client.get(app.url("/commanditaire/encaissements.csv")).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
         let csv = r.text().await.unwrap();

@@ -21,12 +21,66 @@ pub(super) struct InvoicePage {
     paid: bool,
 }
 
+#[derive(Deserialize, Default)]
+pub struct FormatQuery {
+    /// "pdf" for the same document as a PDF file.
+    #[serde(default)]
+    format: String,
+}
+
+/// A document's words as a PDF file to download (`passnum_print`'s letter layout).
+fn pdf_file(text: &str, file: &str) -> Response {
+    match passnum_print::letter::letter_pdf(text, None) {
+        Ok(bytes) => {
+            let mut resp = bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            resp
+        }
+        Err(e) => crate::ui::PageError::unavailable(e, "document PDF").into_response(),
+    }
+}
+
+impl InvoicePage {
+    /// The invoice in words, for its PDF: the same lines as the page.
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Facture de prépaiement n° {}\nDate : {}. Commanditaire : {}.\n\nObjet : Pass Numérique, chèques valables {}.\n\n",
+            self.number, self.date, self.funder, self.validity
+        );
+        out.push_str(&format!(
+            "Carnets de {} chèques ({} chèques) : {} carnets, {} par chèque : {}.\n",
+            self.cheques_per_booklet, self.cheques, self.booklets, self.face_value, self.total
+        ));
+        if let Some((rate, amount)) = &self.fee {
+            out.push_str(&format!(
+                "Frais de gestion de l'opérateur ({rate} % de la valeur faciale) : {amount}.\n"
+            ));
+        }
+        out.push_str(&format!(
+            "\nTotal à prépayer : {}{}.\n\nLa valeur faciale ({}) est cantonnée au nom du commanditaire : elle ne sert qu'à payer les chèques qu'il a financés, et la valeur des chèques non utilisés lui est rendue par un avoir après la fin de validité.\n",
+            self.grand_total,
+            if self.paid { " (réglé)" } else { "" },
+            self.total
+        ));
+        out
+    }
+}
+
 /// The prepayment invoice of an order: the whole face value, payable before the cheques
-/// circulate. Printable (the print stylesheet hides the navigation).
+/// circulate. Printable (the print stylesheet hides the navigation), and as a PDF file with
+/// `?format=pdf`.
 pub async fn invoice(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, o): FunderOrder,
+    Query(q): Query<FormatQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let id = o.id.0;
@@ -79,6 +133,9 @@ pub async fn invoice(
         ),
         paid: o.paid_at.is_some(),
     };
+    if q.format == "pdf" {
+        return pdf_file(&page.text(), &format!("facture-{}.pdf", page.number));
+    }
     render(StatusCode::OK, &page, &csrf)
 }
 
@@ -105,6 +162,55 @@ pub(super) struct MonthPage {
 pub struct MonthQuery {
     #[serde(default)]
     mois: String,
+    /// "pdf" for the statement as a PDF file.
+    #[serde(default)]
+    format: String,
+}
+
+impl MonthPage {
+    /// The statement in words, for its PDF: one line per venue, then the total.
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Relevé mensuel d'utilisation — {}\nChèques encaissés (hors annulations) dans les lieux, par lieu.\n\n",
+            self.month_label
+        );
+        if self.rows.is_empty() {
+            out.push_str("Aucun chèque encaissé ce mois-ci.\n");
+        }
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{} ({}) : {} chèque{}, {}.\n",
+                r.venue,
+                r.commune,
+                r.cheques,
+                if r.cheques > 1 { "s" } else { "" },
+                r.amount
+            ));
+        }
+        out.push_str(&format!(
+            "\nTotal : {} chèque{}, {}.\n",
+            self.cheques,
+            if self.cheques > 1 { "s" } else { "" },
+            self.total
+        ));
+        out
+    }
+}
+
+/// "06/2026" (as the page shows it) or "2026-06": the month's first day.
+fn month_start(s: &str) -> Option<Date> {
+    let (year, month) = match s.split_once('/') {
+        Some((m, y)) => (y, m),
+        None => s.split_once('-')?,
+    };
+    let (year, month) = (
+        year.trim().parse::<i32>().ok()?,
+        month.trim().parse::<u8>().ok()?,
+    );
+    if !(2000..=2100).contains(&year) {
+        return None;
+    }
+    Date::from_calendar_date(year, time::Month::try_from(month).ok()?, 1).ok()
 }
 
 /// The monthly usage statement: cheques redeemed (not cancelled) in a month (Paris), per venue.
@@ -117,18 +223,22 @@ pub async fn monthly(
     let csrf = Csrf::from_headers(&headers);
     let today = paris::local_date(st.clock.now());
     let mut errors = FieldErrors::default();
-    let month = if q.mois.trim().is_empty() {
-        format!("{:04}-{:02}", today.year(), u8::from(today.month()))
+    let typed: String = q.mois.trim().chars().take(10).collect();
+    let first = if typed.is_empty() {
+        today.replace_day(1).ok()
     } else {
-        q.mois.trim().chars().take(7).collect()
+        month_start(&typed)
     };
-    let first = crate::api::dto::date_in("mois", &format!("{month}-01")).ok();
     if first.is_none() {
         errors.add(
             "mois",
-            "Indiquez un mois au format AAAA-MM, par exemple 2026-06.",
+            "Indiquez un mois au format MM/AAAA, par exemple 06/2026.",
         );
     }
+    // Shown as typed when it cannot be read, else as MM/AAAA.
+    let month = first.map_or(typed, |d| {
+        format!("{:02}/{}", u8::from(d.month()), d.year())
+    });
     // The months' rollup, kept in the redemptions' own transactions: a few rows per venue,
     // whatever the number of cheques.
     let per_venue = match first {
@@ -157,9 +267,7 @@ pub async fn monthly(
             &csrf,
             "/commanditaire/releve",
         ),
-        month_label: first
-            .map(|d| format!("{:02}/{}", u8::from(d.month()), d.year()))
-            .unwrap_or_default(),
+        month_label: month.clone(),
         month,
         rows: per_venue
             .into_iter()
@@ -178,6 +286,10 @@ pub async fn monthly(
         errors,
     };
     let status = if page.errors.is_empty() {
+        if q.format == "pdf" {
+            let file = format!("releve-{}.pdf", page.month.replace('/', "-"));
+            return pdf_file(&page.text(), &file);
+        }
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
