@@ -246,7 +246,7 @@ api_test! {
         ] {
             let r = client.get(app.url(&url)).send().await.unwrap();
             assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "application/pdf"), "{url}");
-            let text = read_pdf(r.bytes().await.unwrap().to_vec()).replace('\u{a0}', " ").replace('\u{202f}', " ");
+            let text = read_pdf(r.bytes().await.unwrap().to_vec()).replace(['\u{a0}', '\u{202f}'], " ");
             for w in words {
                 assert!(text.contains(&w), "{url}: {w} in {text}");
             }
