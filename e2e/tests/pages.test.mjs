@@ -331,7 +331,7 @@ test("operator pages are accessible", async () => {
   await op.getByRole("cell", { name: "Médiathèque de Bron" }).waitFor();
   await op.goto(base + "/operateur/comptes");
   // Creating an account yields a one-time link; the new person chooses a password with it.
-  await op.getByLabel("Adresse électronique").fill("nouvelle@mediatheque.fr");
+  await op.getByLabel("Adresse électronique", { exact: true }).fill("nouvelle@mediatheque.fr");
   await op.getByLabel("Nom affiché").fill("Nouvelle médiatrice");
   await op.getByLabel("Rôle").selectOption("venue");
   await op.getByLabel(/N° du lieu/).fill("2");
