@@ -321,14 +321,16 @@ test("operator pages are accessible", async () => {
   await axe(op, "operateur-referentiel-historique");
   // A structure with an unknown commune is refused with a sentence; a good one is listed.
   await op.goto(base + "/operateur/structures");
-  await op.getByLabel("Nom").fill("Médiathèque de Bron");
-  await op.getByLabel(/Code INSEE/).fill("69999");
+  await op.getByLabel("Nom", { exact: true }).fill("Médiathèque de Bron");
+  await op.getByLabel(/^Commune/).fill("69999");
   await op.getByRole("button", { name: "Ajouter" }).click();
   await op.locator("#erreurs").waitFor();
   await axe(op, "operateur-structures-erreurs");
-  await op.getByLabel(/Code INSEE/).fill("69029");
+  // The commune by its name, as people say it.
+  await op.getByLabel(/^Commune/).fill("Bron");
   await op.getByRole("button", { name: "Ajouter" }).click();
   await op.getByRole("cell", { name: "Médiathèque de Bron" }).waitFor();
+  await op.getByRole("row", { name: /Médiathèque de Bron.*Bron/ }).waitFor();
   await op.goto(base + "/operateur/comptes");
   // Creating an account yields a one-time link; the new person chooses a password with it.
   await op.getByLabel("Adresse électronique", { exact: true }).fill("nouvelle@mediatheque.fr");

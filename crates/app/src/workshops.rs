@@ -9,7 +9,7 @@ use passnum_store::{BookletKey, Store, StoreError, Workshop};
 
 /// A commune as a person types it: its postcode (when it names one commune: people type
 /// postcodes far more often than INSEE codes, and the two overlap), its INSEE code, or its name
-/// (one match).
+/// (one match, or one commune of exactly that name: "Lyon" rather than its arrondissements).
 pub fn find_commune(typed: &str) -> Option<InseeCode> {
     let typed = typed.trim();
     let list = communes();
@@ -19,7 +19,18 @@ pub fn find_commune(typed: &str) -> Option<InseeCode> {
     if let Ok(c) = InseeCode::parse_known(typed) {
         return Some(c);
     }
-    match list.matching(typed).as_slice() {
+    let found = list.matching(typed);
+    if let [one] = found.as_slice() {
+        return InseeCode::parse(one.insee).ok();
+    }
+    // "Lyon" is the city, though its arrondissements come along in the matches.
+    let wanted = passnum_core::commune::folded(typed);
+    match found
+        .iter()
+        .filter(|c| passnum_core::commune::folded(c.name) == wanted)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [one] => InseeCode::parse(one.insee).ok(),
         _ => None,
     }
@@ -114,6 +125,33 @@ pub fn contact_with_consent(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commune_is_found_by_postcode_insee_code_or_name() {
+        let code = |t: &str| find_commune(t).map(|c| c.as_str().to_string());
+        assert_eq!(
+            code("69003").as_deref(),
+            Some("69383"),
+            "a postcode: Lyon 3e"
+        );
+        assert_eq!(
+            code("Lyon").as_deref(),
+            Some("69123"),
+            "the city, not its arrondissements"
+        );
+        assert_eq!(code(" villeurbanne ").as_deref(), Some("69266"));
+        assert_eq!(
+            code("69266").as_deref(),
+            Some("69266"),
+            "an INSEE code no postcode uses"
+        );
+        assert_eq!(
+            code("69210"),
+            None,
+            "a postcode of several communes names none"
+        );
+        assert_eq!(code("Nullepart"), None);
+    }
 
     #[test]
     fn a_booklet_key_is_read_as_typed_and_a_contact_needs_consent() {

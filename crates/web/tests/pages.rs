@@ -288,6 +288,8 @@ api_test! {
         let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
         let (_, html) = page(&op, &app, "/operateur/virements").await;
         let csrf = field(&html, "csrf");
+        // The venue by its name, linked to its file (where its telephone number is), to call it.
+        assert!(html.contains(&format!("<td><a href=\"/operateur/lieux/{}\">{}</a></td>", a.venue.id, a.venue.name)), "{html}");
         let accounts = app.store().bank_accounts(a.venue.id).await.unwrap();
         let r = op.post(app.url(&format!("/operateur/lieux/{}/coordonnees/{}/confirmer", a.venue.id, accounts[0].id))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 303);

@@ -194,6 +194,9 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
+/// A commune typed in an operator's form that names none, or several.
+pub const COMMUNE_UNKNOWN: &str = "Commune introuvable, ou plusieurs communes possibles : tapez son nom, son code postal ou son code INSEE (par exemple Villeurbanne, 69100 ou 69266).";
+
 /// Bodies that carry a logo (the API's upload, the pages' forms): the image (512 KiB at most,
 /// checked with a clear answer) plus room for the other fields.
 pub const UPLOAD_BODY_BYTES: usize = passnum_core::order_options::MAX_LOGO_BYTES + 64 * 1024;

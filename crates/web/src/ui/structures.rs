@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use passnum_core::InseeCode;
 use passnum_store::{DISTRIBUTOR_KINDS, StaffMember, StoreError};
 use serde::Deserialize;
 
@@ -114,12 +113,9 @@ pub async fn create(
         page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
-    let commune = match InseeCode::parse_known(&f.commune) {
-        Ok(c) => c,
-        Err(e) => {
-            page.errors.add("commune", e.to_string());
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
-        }
+    let Some(commune) = passnum_app::workshops::find_commune(&f.commune) else {
+        page.errors.add("commune", super::COMMUNE_UNKNOWN);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
     match st
         .store

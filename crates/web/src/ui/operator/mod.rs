@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use passnum_core::{FunderId, InseeCode, VenueId, VenueStatus, paris};
+use passnum_core::{FunderId, VenueId, VenueStatus, paris};
 use passnum_store::{Actor, NewVenue, StaffMember, StoreError};
 use serde::Deserialize;
 

@@ -233,9 +233,10 @@ pub async fn create_venue(
             page.errors.add(field, "500 caractères au plus.");
         }
     }
-    let commune = InseeCode::parse_known(&f.commune)
-        .map_err(|e| page.errors.add("commune", e.to_string()))
-        .ok();
+    let commune = passnum_app::workshops::find_commune(&f.commune);
+    if commune.is_none() {
+        page.errors.add("commune", crate::ui::COMMUNE_UNKNOWN);
+    }
     let (Some(siret), Some(commune)) = (siret, commune) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };

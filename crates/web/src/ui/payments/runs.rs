@@ -14,10 +14,32 @@ pub struct RunRow {
 
 pub struct PendingRow {
     pub venue_id: i64,
+    pub venue: String,
     pub account_id: i64,
     pub iban: String,
     pub holder: String,
     pub created: String,
+}
+
+/// Bank details waiting for the operator's call, each with its venue's name (usually a few).
+async fn pending_rows(st: &AppState) -> Vec<PendingRow> {
+    let mut rows = vec![];
+    for b in st.store.pending_bank_accounts().await.unwrap_or_default() {
+        let venue = st
+            .store
+            .get_venue(b.venue_id)
+            .await
+            .map_or_else(|_| format!("Lieu n° {}", b.venue_id.0), |v| v.name);
+        rows.push(PendingRow {
+            venue_id: b.venue_id.0,
+            venue,
+            account_id: b.id,
+            iban: b.iban.to_string(),
+            holder: b.holder,
+            created: paris::format_moment(b.created_at),
+        });
+    }
+    rows
 }
 
 pub struct PreviewRow {
@@ -74,20 +96,7 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
             .collect(),
         redemption: String::new(),
         reason: String::new(),
-        pending: st
-            .store
-            .pending_bank_accounts()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|b| PendingRow {
-                venue_id: b.venue_id.0,
-                account_id: b.id,
-                iban: b.iban.to_string(),
-                holder: b.holder,
-                created: paris::format_moment(b.created_at),
-            })
-            .collect(),
+        pending: pending_rows(st).await,
         runs: st
             .store
             .list_payment_runs(50)
