@@ -352,6 +352,24 @@ impl Store {
             .await
     }
 
+    /// This structure's handout of a booklet, if it handed it out.
+    pub async fn handout_of_booklet(
+        &self,
+        distributor: DistributorId,
+        order: OrderId,
+        number: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT h.id FROM handouts h JOIN booklets b ON b.id = h.booklet_id \
+             WHERE h.distributor_id = $1 AND b.order_id = $2 AND b.number = $3",
+        )
+        .bind(distributor.0)
+        .bind(order.0)
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// A structure's handouts, newest first.
     pub async fn handouts_of(
         &self,

@@ -486,9 +486,19 @@ api_test! {
         assert_eq!(r.status(), 409);
         let html = r.text().await.unwrap();
         assert!(html.contains("Ce carnet a déjà été remis : remettez-en un autre.<"), "a whole sentence, once: {html}");
-        // Another structure's agent cannot read this handout.
+        // The agent finds the handout again by the booklet's printed number; another
+        // structure's agent finds nothing, and cannot read this handout.
+        let r = client.get(app.url(&format!("/structure?carnet={carnet}"))).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, slip.as_str()));
+        for (typed, says) in [(format!("{}-99", p.order.id.0), "n&#39;a pas remis ce carnet"), ("douze".to_string(), "par exemple 1-12")] {
+            let (st, html) = page(&client, &app, &format!("/structure?carnet={typed}")).await;
+            assert_eq!(st, 200);
+            assert!(html.contains("id=\"carnet-cherche-erreur\"") && html.contains(says) && html.contains(&format!("value=\"{typed}\"")), "{typed}: {html}");
+        }
         let (other_client, _) = sign_in(&app, "autre@ccas.fr", PASSWORD).await;
         assert_eq!(page(&other_client, &app, &slip).await.0, 404);
+        let (_, html) = page(&other_client, &app, &format!("/structure?carnet={carnet}")).await;
+        assert!(html.contains("id=\"carnet-cherche-erreur\""), "{html}");
         assert_eq!(s.distribution_stats(p.order.id).await.unwrap().handed_out, 1);
         // The structure follows its own booklets: one cheque of the booklet handed out used.
         let r = passnum_store::RedeemRequest { venue_id: p.venue.id, code: p.codes[0], service_code: "2.1.07".into(), workshop_id: None, now: t0(), idempotency: None };

@@ -38,6 +38,12 @@ pub(super) struct StructurePage {
     stock_offset: i64,
     handed_total: usize,
     handouts: Vec<HandoutRow>,
+    /// Offsets of the newer and older pages of the handouts table.
+    handouts_newer: Option<i64>,
+    handouts_older: Option<i64>,
+    /// A booklet number typed to find its handout, and why none was found.
+    find: String,
+    find_error: Option<&'static str>,
     /// The structure's own figures: how its booklets are used.
     funnel: passnum_store::StructureFunnel,
 }
@@ -68,7 +74,15 @@ pub(super) async fn structure_name(st: &AppState, d: DistributorId) -> String {
 pub struct StockQuery {
     #[serde(default)]
     depuis: i64,
+    /// Offset in the handouts, newest first.
+    #[serde(default)]
+    remises: i64,
+    /// "1-12": open this booklet's handout (its slip, its blocking form).
+    #[serde(default)]
+    carnet: String,
 }
+
+const HANDOUTS_SHOWN: i64 = 50;
 
 pub async fn home(
     State(st): State<AppState>,
@@ -77,20 +91,47 @@ pub async fn home(
     Query(q): Query<StockQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
+    let find: String = q.carnet.trim().chars().take(30).collect();
+    let mut find_error = None;
+    if !find.is_empty() {
+        match super::handout::parse_booklet(&find) {
+            Some((order, number)) => match st.store.handout_of_booklet(d, order, number).await {
+                Ok(Some(id)) => {
+                    return Redirect::to(&format!("/structure/remises/{id}")).into_response();
+                }
+                Ok(None) => {
+                    find_error = Some(
+                        "Votre structure n'a pas remis ce carnet : vérifiez le numéro imprimé sur sa couverture.",
+                    );
+                }
+                Err(e) => {
+                    return crate::ui::PageError::unavailable(e, "page structure").into_response();
+                }
+            },
+            None => {
+                find_error = Some(
+                    "Tapez le numéro du carnet comme il est imprimé : commande, tiret, numéro (par exemple 1-12).",
+                );
+            }
+        }
+    }
     let offset = q.depuis.max(0);
+    let older = q.remises.max(0);
     let loaded = async {
         let in_stock = st.store.distributor_stock_count(d).await?;
         let stock = st.store.distributor_stock(d, STOCK_SHOWN, offset).await?;
-        let handouts = st.store.handouts_of(d, 50, 0).await?;
+        let handouts = st.store.handouts_of(d, HANDOUTS_SHOWN + 1, older).await?;
         let ids: Vec<i64> = handouts.iter().map(|h| h.id).collect();
         let progress = st.store.handout_progress(d, &ids).await?;
         let funnel = st.store.structure_funnel(d).await?;
         Ok::<_, StoreError>((in_stock, stock, handouts, progress, funnel))
     };
-    let (in_stock, stock, handouts, progress, funnel) = match loaded.await {
+    let (in_stock, stock, mut handouts, progress, funnel) = match loaded.await {
         Ok(x) => x,
         Err(e) => return crate::ui::PageError::unavailable(e, "page structure").into_response(),
     };
+    let more_handouts = handouts.len() as i64 > HANDOUTS_SHOWN;
+    handouts.truncate(HANDOUTS_SHOWN as usize);
     let page = StructurePage {
         layout: Layout::new("Stock et remises", Some(&staff), &csrf, "/structure"),
         structure: structure_name(&st, d).await,
@@ -110,6 +151,10 @@ pub async fn home(
             })
             .collect(),
         handed_total: handouts.len(),
+        handouts_newer: (older > 0).then(|| (older - HANDOUTS_SHOWN).max(0)),
+        handouts_older: more_handouts.then_some(older + HANDOUTS_SHOWN),
+        find,
+        find_error,
         funnel,
         handouts: handouts
             .into_iter()
