@@ -783,3 +783,57 @@ test("the funder and the operator read the programme's figures, charts with thei
   assert.equal(await anyone.locator("svg.pn-chart").count(), 1);
   assert.ok(await anyone.evaluate(() => document.documentElement.scrollWidth <= 320), "/programme: no sideways scroll at 320 px");
 });
+
+test("the operator pays a venue from the browser: bank details, run, every statement as a ZIP, the SEPA file", async () => {
+  // The venue gives its bank details; the operator confirms them after calling it.
+  const mediator = await signIn("mediateur@demo.passnum.fr", "demo-mediateur-2026");
+  await mediator.goto(base + "/lieu/paiements");
+  await mediator.getByLabel(/^IBAN/).fill("FR76 3000 6000 0112 3456 7890 189");
+  await mediator.getByLabel(/^BIC/).fill("AGRIFRPP");
+  await mediator.getByLabel("Titulaire du compte").fill("Ville de Lyon");
+  await mediator.getByRole("button", { name: /Enregistrer/ }).click();
+  await mediator.getByText(/attendent la confirmation de l'opérateur/).waitFor();
+  await axe(mediator, "lieu-paiements-en-attente");
+
+  const op = await signIn("operateur@demo.passnum.fr", "demo-operateur-2026");
+  await op.goto(base + "/operateur/virements");
+  await axe(op, "operateur-virements-coordonnees");
+  await op.getByRole("button", { name: /Confirmer les coordonnées de/ }).first().click();
+  await op.waitForLoadState();
+  // A run up to yesterday, fee as a percentage, prepared then checked on its own page.
+  const yesterday = new Date(Date.now() - 86400000).toLocaleDateString("fr-FR", { timeZone: "Europe/Paris" });
+  await op.getByLabel(/Date d'arrêté/).fill(yesterday);
+  await op.getByLabel(/Commission de l'opérateur/).fill("4");
+  await op.getByRole("button", { name: "Préparer le virement" }).click();
+  await op.getByRole("heading", { name: /^Virement n° \d+$/ }).waitFor();
+  const run = op.url().match(/virements\/(\d+)$/)[1];
+  await axe(op, "operateur-virement-brouillon");
+  // Confirming without ticking "checked" is refused, with the reason next to the box.
+  await op.getByRole("button", { name: "Confirmer le virement" }).click();
+  await op.locator("#verifie-erreur").waitFor();
+  await axe(op, "operateur-virement-erreur");
+  await tick(op, op.getByLabel(/J'ai vérifié les montants/));
+  await op.getByRole("button", { name: "Confirmer le virement" }).click();
+  await op.getByRole("button", { name: "Télécharger le fichier SEPA" }).waitFor();
+  await axe(op, "operateur-virement-confirme");
+  // Every statement at once, then the SEPA file from the form.
+  const [zip] = await Promise.all([op.waitForEvent("download"), op.getByRole("link", { name: /Tous les relevés de ce virement/ }).click()]);
+  assert.equal(zip.suggestedFilename(), `releves-virement-${run}.zip`);
+  const zipPath = join(dir, "releves.zip");
+  await zip.saveAs(zipPath);
+  const listing = execFileSync("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zipPath]).toString();
+  assert.match(listing, new RegExp(`releve-${run}-lieu-\\d+\\.csv`));
+  assert.match(listing, new RegExp(`releve-${run}-lieu-\\d+\\.pdf`));
+  await op.getByLabel("Titulaire du compte qui paie").fill("Opérateur du Pass Numérique");
+  await op.getByLabel("IBAN du compte qui paie").fill("FR76 3000 6000 0112 3456 7890 189");
+  await op.getByLabel(/^BIC/).fill("AGRIFRPP");
+  const inTwoDays = new Date(Date.now() + 2 * 86400000).toLocaleDateString("fr-FR", { timeZone: "Europe/Paris" });
+  await op.getByLabel("Date d'exécution").fill(inTwoDays);
+  const [sepa] = await Promise.all([op.waitForEvent("download"), op.getByRole("button", { name: "Télécharger le fichier SEPA" }).click()]);
+  assert.equal(sepa.suggestedFilename(), `virement-${run}.xml`);
+  const xmlPath = join(dir, "virement.xml");
+  await sepa.saveAs(xmlPath);
+  const xml = readFileSync(xmlPath, "utf8");
+  assert.match(xml, /<Nm>Ville de Lyon<\/Nm>/);
+  assert.match(xml, /<CreDtTm>[^<]+[+-]0[12]:00<\/CreDtTm>/, "Paris time with its offset");
+});

@@ -303,6 +303,7 @@ api_test! {
         let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "2026-06-15"), ("fee", "4")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let run = app.store().list_payment_runs(1).await.unwrap().remove(0);
+        assert_eq!(r.headers()["location"], format!("/operateur/virements/{}", run.id).as_str(), "to the new run's page");
         assert_eq!((run.cheques, run.net_cents), (2, 1920));
         // The run's own page: each venue with its statement; no SEPA file before confirming.
         let detail = format!("/operateur/virements/{}", run.id);

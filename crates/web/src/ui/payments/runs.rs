@@ -257,7 +257,8 @@ pub async fn create_run(
         .create_payment_run(cutoff, fee, st.clock.now())
         .await
     {
-        Ok(_) => Redirect::to("/operateur/virements").into_response(),
+        // Straight to the run's page, where the operator checks it and confirms it.
+        Ok(run) => Redirect::to(&format!("/operateur/virements/{}", run.id)).into_response(),
         Err(StoreError::Invalid { message, .. }) | Err(StoreError::Conflict { message, .. }) => {
             page.errors.add("cutoff", message);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
