@@ -416,6 +416,17 @@ api_test! {
         assert!(html.contains("Corrections en attente") && html.contains(&paid) && html.contains("atelier non tenu"));
         // Paid at 4 %: the funder gets 10 € back, the venue gives back the 9,60 € it received.
         assert!(html.contains("<td>10,00\u{a0}€</td><td>9,60\u{a0}€</td><td>atelier non tenu</td>"), "{html}");
+        // The next run of the venue takes it back, and its page says what to refund to whom.
+        let at = Timestamp::from_offset_datetime(time::macros::datetime!(2026-06-16 10:00 UTC));
+        for code in [a.codes[2], a.codes[3]] {
+            let r = passnum_store::RedeemRequest { venue_id: a.venue.id, code, service_code: "2.1.07".into(), workshop_id: None, now: at, idempotency: None };
+            assert!(matches!(app.store().redeem(r).await.unwrap().outcome, passnum_store::Outcome::Accepted(_)));
+        }
+        let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "16/06/2026"), ("fee", "4")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&op, &app, r.headers()["location"].to_str().unwrap()).await;
+        assert!(html.contains("À rembourser aux commanditaires") && html.contains(&format!("<th scope=\"row\">{}</th><td>1</td><td>10,00\u{a0}€</td>", a.funder.name)), "{html}");
+        assert!(html.contains("Ils seront dus une fois le virement confirmé"), "a draft owes nothing yet");
     }
 }
 

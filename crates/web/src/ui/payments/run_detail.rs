@@ -32,6 +32,9 @@ pub(super) struct RunDetailPage {
     net: String,
     fee: String,
     lines: Vec<LineRow>,
+    /// (funder, cheques, amount) the run's corrections refund to each funder: the operator
+    /// transfers them (passnum has no funder bank details to put in a file).
+    refunds: Vec<(String, i64, String)>,
     debtor_name: String,
     debtor_iban: String,
     debtor_bic: String,
@@ -104,8 +107,10 @@ async fn detail_page(
         .payment_run_lines(id)
         .await
         .map_err(|e| PageError::unavailable(e, "virement"))?;
+    let refunds = funder_refunds(st, id).await?;
     let tomorrow = paris::local_date(st.clock.now()).next_day();
     Ok(RunDetailPage {
+        refunds,
         layout: Layout::new(
             format!("Virement n° {id}"),
             Some(staff),
@@ -144,6 +149,32 @@ async fn detail_page(
         errors: FieldErrors::default(),
         message: None,
     })
+}
+
+/// What the run's corrections refund to each funder (the whole amount of each cheque: the
+/// venue's net and the operator's fee), by funder name.
+async fn funder_refunds(st: &AppState, run: i64) -> Result<Vec<(String, i64, String)>, PageError> {
+    let corrections = st
+        .store
+        .corrections(Some(run))
+        .await
+        .map_err(|e| PageError::unavailable(e, "virement"))?;
+    let mut per_funder: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for c in &corrections {
+        let entry = per_funder.entry(c.funder_id.0).or_default();
+        entry.0 += 1;
+        entry.1 += c.amount_cents;
+    }
+    let mut out = Vec::with_capacity(per_funder.len());
+    for (funder, (cheques, cents)) in per_funder {
+        let name = st
+            .store
+            .get_funder(passnum_core::FunderId(funder))
+            .await
+            .map_or_else(|_| format!("Commanditaire n° {funder}"), |f| f.name);
+        out.push((name, cheques, euros(cents)));
+    }
+    Ok(out)
 }
 
 pub(super) fn status_label(s: RunStatus) -> &'static str {
