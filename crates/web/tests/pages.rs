@@ -210,6 +210,7 @@ api_test! {
         let (st, html) = page(&client, &app, "/commanditaire/encaissements?du=15/06/2026&au=15/06/2026").await;
         assert_eq!(st, 200);
         assert!(html.contains(&a.codes[0].grouped()));
+        assert!(html.contains(&format!("<td>{}</td><td>{}</td>", a.venue.name, "2.1.07")), "the venue by its name: {html}");
         assert!(!html.contains(&b.codes[0].grouped()), "another funder's redemption leaked");
         let (_, html) = page(&client, &app, "/commanditaire/encaissements?du=16/06/2026").await;
         assert!(!html.contains(&a.codes[0].grouped()));

@@ -97,7 +97,8 @@ pub struct RedemptionRow {
     pub when: String,
     pub code: String,
     pub order: i64,
-    pub venue: i64,
+    /// The venue's name (a funder knows its venues by name, not by number).
+    pub venue: String,
     pub service: String,
     pub amount: String,
     pub status: &'static str,
@@ -143,6 +144,15 @@ pub async fn redemptions(
         .filter(|r| r.rolled_back_at.is_none())
         .map(|r| r.amount_cents)
         .sum();
+    // The venues of the page, read once each: a page names a few venues many times.
+    let mut venue_names: std::collections::HashMap<i64, String> = Default::default();
+    for r in &list {
+        if let std::collections::hash_map::Entry::Vacant(e) = venue_names.entry(r.venue_id.0) {
+            if let Ok(v) = st.store.get_venue(r.venue_id).await {
+                e.insert(v.name);
+            }
+        }
+    }
     let page = RedemptionsPage {
         layout: Layout::new(
             "Encaissements",
@@ -165,7 +175,10 @@ pub async fn redemptions(
                 when: paris::format_moment(r.redeemed_at),
                 code: r.cheque_code.clone(),
                 order: r.order_id.0,
-                venue: r.venue_id.0,
+                venue: venue_names
+                    .get(&r.venue_id.0)
+                    .cloned()
+                    .unwrap_or_else(|| format!("Lieu n° {}", r.venue_id.0)),
                 service: r.service_code.clone(),
                 amount: euros(r.amount_cents),
                 status: status_of(r),
