@@ -147,10 +147,10 @@ pub async fn redemptions(
     // The venues of the page, read once each: a page names a few venues many times.
     let mut venue_names: std::collections::HashMap<i64, String> = Default::default();
     for r in &list {
-        if let std::collections::hash_map::Entry::Vacant(e) = venue_names.entry(r.venue_id.0) {
-            if let Ok(v) = st.store.get_venue(r.venue_id).await {
-                e.insert(v.name);
-            }
+        if let std::collections::hash_map::Entry::Vacant(e) = venue_names.entry(r.venue_id.0)
+            && let Ok(v) = st.store.get_venue(r.venue_id).await
+        {
+            e.insert(v.name);
         }
     }
     let page = RedemptionsPage {
