@@ -194,6 +194,26 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
+/// A file to download: its type, and the name the browser saves it under.
+pub fn download(
+    body: impl Into<axum::body::Body>,
+    content_type: &'static str,
+    file_name: &str,
+) -> Response {
+    let mut resp = Response::new(body.into());
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
+    {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
 /// A commune typed in an operator's form that names none, or several.
 pub const COMMUNE_UNKNOWN: &str = "Commune introuvable, ou plusieurs communes possibles : tapez son nom, son code postal ou son code INSEE (par exemple Villeurbanne, 69100 ou 69266).";
 

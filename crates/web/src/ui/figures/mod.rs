@@ -13,8 +13,8 @@ pub(crate) use sections::last_months;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use passnum_core::territory::Level;
 use passnum_store::{FigureScope, StaffMember};
 use serde::Deserialize;
@@ -311,16 +311,11 @@ async fn download(
             "csv",
         )
     };
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"chiffres-{}.{ext}\"",
-        table.slug
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::ui::download(
+        body,
+        kind,
+        &format!("chiffres-{}.{ext}", table.slug),
+    ))
 }
 
 pub async fn funder_page(

@@ -84,13 +84,7 @@ fn respond(
         },
         _ => return page(t),
     };
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", t.slug)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
+    crate::ui::download(body, kind, &format!("{}.{ext}", t.slug))
 }
 
 fn shown_rows(t: &Table) -> Vec<Vec<String>> {

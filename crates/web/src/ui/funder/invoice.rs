@@ -31,18 +31,7 @@ pub struct FormatQuery {
 /// A document's words as a PDF file to download (`passnum_print`'s letter layout).
 fn pdf_file(text: &str, file: &str) -> Response {
     match passnum_print::letter::letter_pdf(text, None) {
-        Ok(bytes) => {
-            let mut resp = bytes.into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            resp
-        }
+        Ok(bytes) => crate::ui::download(bytes, "application/pdf", file),
         Err(e) => crate::ui::PageError::unavailable(e, "document PDF").into_response(),
     }
 }

@@ -66,18 +66,11 @@ pub async fn run_statements_zip(
         .finish()
         .map_err(|e| PageError::unavailable(e, "archive des relevés"))?
         .into_inner();
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"releves-virement-{id}.zip\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::ui::download(
+        bytes,
+        "application/zip",
+        &format!("releves-virement-{id}.zip"),
+    ))
 }
 
 type Archive = zip::ZipWriter<std::io::Cursor<Vec<u8>>>;

@@ -266,20 +266,11 @@ pub async fn run_sepa(
     };
     let now = st.clock.now();
     match passnum_app::sepa_file::sepa_file(&st.store, id, &debtor, execution, now, false).await {
-        Ok(xml) => {
-            let mut resp = xml.into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/xml; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"virement-{id}.xml\""))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            Ok(resp)
-        }
+        Ok(xml) => Ok(crate::ui::download(
+            xml,
+            "application/xml; charset=utf-8",
+            &format!("virement-{id}.xml"),
+        )),
         Err(
             e @ (passnum_app::sepa_file::SepaFileError::NotConfirmed(_)
             | passnum_app::sepa_file::SepaFileError::Cancelled(_)),

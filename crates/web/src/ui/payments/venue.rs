@@ -202,11 +202,9 @@ pub(super) async fn statement_file(
             .map_err(|e| PageError::unavailable(e, "relevé CSV"))?;
         (b, "text/csv; charset=utf-8")
     };
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"releve-{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::ui::download(
+        body,
+        content_type,
+        &format!("releve-{name}"),
+    ))
 }

@@ -2,7 +2,6 @@
 //! from the scans), and the month's activity: which workshops have their record, and the
 //! downloads (CSV, and JSON for the Coop de la médiation numérique).
 
-use axum::http::{HeaderValue, header};
 use passnum_app::activity::{Month, Recorded, activity_csv, coop_json, prefill, save};
 use passnum_core::workshop::record::{
     AgeBand, Autonomy, Equipment, ParticipantForm, RecordForm, Theme,
@@ -312,16 +311,6 @@ pub async fn activity_page(
     Ok(render(status, &p, &csrf))
 }
 
-fn download(body: String, content_type: &'static str, name: String) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
-}
-
 fn bad_month() -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -351,10 +340,10 @@ pub async fn activity_csv_file(
         Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
-    Ok(download(
+    Ok(crate::ui::download(
         activity_csv(&list),
         "text/csv; charset=utf-8",
-        format!("ateliers-{}.csv", month.slug()),
+        &format!("ateliers-{}.csv", month.slug()),
     ))
 }
 
@@ -372,9 +361,9 @@ pub async fn activity_json_file(
         .get_venue(venue)
         .await
         .map_err(|e| PageError::unavailable(e, "activité"))?;
-    Ok(download(
+    Ok(crate::ui::download(
         serde_json::to_string_pretty(&coop_json(&v, month, &list)).unwrap_or_default(),
         "application/json",
-        format!("activites-coop-{}.json", month.slug()),
+        &format!("activites-coop-{}.json", month.slug()),
     ))
 }
