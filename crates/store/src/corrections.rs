@@ -154,6 +154,30 @@ impl Store {
         row(&r)
     }
 
+    /// A funder's refunds: the corrections of its cheques recovered by runs confirmed in
+    /// `[from, to)`, oldest first (a few per month at most).
+    pub async fn funder_refunds(
+        &self,
+        funder: FunderId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Correction>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM payment_corrections pc JOIN cheques c ON c.id = pc.cheque_id \
+             JOIN payment_runs p ON p.id = pc.run_id \
+             WHERE pc.funder_id = $1 AND p.status = 'confirmed' AND p.confirmed_at >= $2 AND p.confirmed_at < $3 \
+             ORDER BY pc.id"
+        )))
+        .bind(funder.0)
+        .bind(from.unix_ms())
+        .bind(to.unix_ms())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(row)
+        .collect()
+    }
+
     /// Corrections waiting for a run (`run: None`) or recovered by a run, oldest first.
     pub async fn corrections(&self, run: Option<i64>) -> Result<Vec<Correction>, StoreError> {
         let q = match run {

@@ -428,6 +428,18 @@ api_test! {
         let (_, html) = page(&op, &app, r.headers()["location"].to_str().unwrap()).await;
         assert!(html.contains("À rembourser aux commanditaires") && html.contains(&format!("<th scope=\"row\">{}</th><td>1</td><td>10,00\u{a0}€</td>", a.funder.name)), "{html}");
         assert!(html.contains("Ils seront dus une fois le virement confirmé"), "a draft owes nothing yet");
+        // Once the run is confirmed, the funder's monthly statement shows the refund.
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let run2: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+        let june = "/commanditaire/releve?mois=06/2026";
+        staff(&app, "f@metropole.fr", Actor::Funder(a.funder.id)).await;
+        let (funder, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        assert!(!page(&funder, &app, june).await.1.contains("Remboursements dus"), "nothing before the run is confirmed");
+        app.store().confirm_payment_run(run2, passnum_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+        let html = page(&funder, &app, june).await.1;
+        assert!(html.contains("Remboursements dus ce mois-ci") && html.contains(&format!("<td>{paid}</td><td>atelier non tenu</td><td>10,00\u{a0}€</td>")), "{html}");
+        let r = funder.get(app.url("/commanditaire/releve?mois=06/2026&format=pdf")).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/pdf");
     }
 }
 

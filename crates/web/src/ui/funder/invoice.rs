@@ -144,6 +144,8 @@ pub(super) struct MonthPage {
     rows: Vec<UsageRow>,
     cheques: i64,
     total: String,
+    /// Cheques paid wrongly and refunded this month: (code, reason, amount).
+    refunds: Vec<(String, String, String)>,
     errors: FieldErrors,
 }
 
@@ -182,8 +184,42 @@ impl MonthPage {
             if self.cheques > 1 { "s" } else { "" },
             self.total
         ));
+        if !self.refunds.is_empty() {
+            out.push_str(
+                "\nRemboursements dus ce mois-ci (chèques payés à tort, repris aux lieux) :\n",
+            );
+            for (code, reason, amount) in &self.refunds {
+                out.push_str(&format!("Chèque {code} ({reason}) : {amount}.\n"));
+            }
+        }
         out
     }
+}
+
+/// The refunds due to the funder by the runs confirmed in the month (Paris) that starts on
+/// `first`: (code, reason, amount).
+async fn month_refunds(
+    st: &AppState,
+    funder: FunderId,
+    first: Date,
+) -> Result<Vec<(String, String, String)>, passnum_store::StoreError> {
+    let next = first
+        .replace_day(28)
+        .ok()
+        .and_then(|d| d.checked_add(time::Duration::days(4)))
+        .and_then(|d| d.replace_day(1).ok())
+        .unwrap_or(first);
+    let (from, to) = (
+        paris::from_local(first, time::Time::MIDNIGHT),
+        paris::from_local(next, time::Time::MIDNIGHT),
+    );
+    Ok(st
+        .store
+        .funder_refunds(funder, from, to)
+        .await?
+        .into_iter()
+        .map(|c| (c.cheque_code, c.reason, euros(c.amount_cents)))
+        .collect())
 }
 
 /// "06/2026" (as the page shows it) or "2026-06": the month's first day.
@@ -249,6 +285,15 @@ pub async fn monthly(
     let (cheques, total) = per_venue
         .iter()
         .fold((0, 0), |(n, t), l| (n + l.cheques_used, t + l.used_cents));
+    let refunds = match first {
+        Some(first) => match month_refunds(&st, funder, first).await {
+            Ok(r) => r,
+            Err(e) => {
+                return crate::ui::PageError::unavailable(e, "relevé mensuel").into_response();
+            }
+        },
+        None => vec![],
+    };
     let page = MonthPage {
         layout: Layout::new(
             "Relevé mensuel d'utilisation",
@@ -272,6 +317,7 @@ pub async fn monthly(
             .collect(),
         cheques,
         total: euros(total),
+        refunds,
         errors,
     };
     let status = if page.errors.is_empty() {
