@@ -14,6 +14,13 @@ pub struct PartyNames {
     pub observers: std::collections::HashMap<i64, String>,
 }
 
+impl PartyNames {
+    /// The name of `id` in one of the lists, or "n° id" for one without a row.
+    pub fn of(list: &std::collections::HashMap<i64, String>, id: i64) -> String {
+        list.get(&id).cloned().unwrap_or_else(|| format!("n° {id}"))
+    }
+}
+
 /// Kinds of funders the programme knows; anything else is "autre".
 pub const FUNDER_KINDS: &[&str] = &[
     "departement",

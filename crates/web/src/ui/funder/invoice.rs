@@ -1,6 +1,7 @@
 //! The funder's invoice of an order and its monthly statement of use.
 
 use super::*;
+use passnum_app::activity::Month;
 
 #[derive(Template)]
 #[template(path = "facture.html")]
@@ -196,46 +197,28 @@ impl MonthPage {
     }
 }
 
-/// The refunds due to the funder by the runs confirmed in the month (Paris) that starts on
-/// `first`: (code, reason, amount).
+/// The refunds due to the funder by the runs confirmed in `month` (Paris):
+/// (code, reason, amount).
 async fn month_refunds(
     st: &AppState,
     funder: FunderId,
-    first: Date,
+    month: &passnum_store::MonthSpan,
 ) -> Result<Vec<(String, String, String)>, passnum_store::StoreError> {
-    let next = first
-        .replace_day(28)
-        .ok()
-        .and_then(|d| d.checked_add(time::Duration::days(4)))
-        .and_then(|d| d.replace_day(1).ok())
-        .unwrap_or(first);
-    let (from, to) = (
-        paris::from_local(first, time::Time::MIDNIGHT),
-        paris::from_local(next, time::Time::MIDNIGHT),
-    );
     Ok(st
         .store
-        .funder_refunds(funder, from, to)
+        .funder_refunds(funder, month.from, month.to)
         .await?
         .into_iter()
         .map(|c| (c.cheque_code, c.reason, euros(c.amount_cents)))
         .collect())
 }
 
-/// "06/2026" (as the page shows it) or "2026-06": the month's first day.
-fn month_start(s: &str) -> Option<Date> {
-    let (year, month) = match s.split_once('/') {
-        Some((m, y)) => (y, m),
-        None => s.split_once('-')?,
-    };
-    let (year, month) = (
-        year.trim().parse::<i32>().ok()?,
-        month.trim().parse::<u8>().ok()?,
-    );
-    if !(2000..=2100).contains(&year) {
-        return None;
+/// "06/2026" (as the page shows it) or "2026-06" (as the activity exports read it).
+fn typed_month(s: &str) -> Option<Month> {
+    match s.split_once('/') {
+        Some((m, y)) => Month::parse(&format!("{}-{}", y.trim(), m.trim())),
+        None => Month::parse(s),
     }
-    Date::from_calendar_date(year, time::Month::try_from(month).ok()?, 1).ok()
 }
 
 /// The monthly usage statement: cheques redeemed (not cancelled) in a month (Paris), per venue.
@@ -246,32 +229,29 @@ pub async fn monthly(
     Query(q): Query<MonthQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let today = paris::local_date(st.clock.now());
     let mut errors = FieldErrors::default();
     let typed: String = q.mois.trim().chars().take(10).collect();
-    let first = if typed.is_empty() {
-        today.replace_day(1).ok()
+    let chosen = if typed.is_empty() {
+        Some(Month::of(st.clock.now()))
     } else {
-        month_start(&typed)
+        typed_month(&typed)
     };
-    if first.is_none() {
+    if chosen.is_none() {
         errors.add(
             "mois",
             "Indiquez un mois au format MM/AAAA, par exemple 06/2026.",
         );
     }
     // Shown as typed when it cannot be read, else as MM/AAAA.
-    let month = first.map_or(typed, |d| {
-        format!("{:02}/{}", u8::from(d.month()), d.year())
-    });
+    let month = chosen.map_or(typed, |m| format!("{:02}/{}", m.month as u8, m.year));
+    let span = chosen.map(Month::span);
     // The months' rollup, kept in the redemptions' own transactions: a few rows per venue,
     // whatever the number of cheques.
-    let per_venue = match first {
-        Some(first) => {
-            let key = i64::from(first.year()) * 100 + i64::from(u8::from(first.month()));
+    let per_venue = match &span {
+        Some(span) => {
             match st
                 .store
-                .usage_by_venue_in_month(&passnum_store::FigureScope::funder(funder), key)
+                .usage_by_venue_in_month(&passnum_store::FigureScope::funder(funder), span.key)
                 .await
             {
                 Ok(lines) => lines,
@@ -285,8 +265,8 @@ pub async fn monthly(
     let (cheques, total) = per_venue
         .iter()
         .fold((0, 0), |(n, t), l| (n + l.cheques_used, t + l.used_cents));
-    let refunds = match first {
-        Some(first) => match month_refunds(&st, funder, first).await {
+    let refunds = match &span {
+        Some(span) => match month_refunds(&st, funder, span).await {
             Ok(r) => r,
             Err(e) => {
                 return crate::ui::PageError::unavailable(e, "relevé mensuel").into_response();

@@ -34,9 +34,7 @@ const ACCOUNTS_PER_PAGE: i64 = 50;
 
 /// "Lieu : Médiathèque de la Part-Dieu": the role and the organisation's name.
 pub(super) fn role_label(a: Actor, names: &passnum_store::PartyNames) -> String {
-    let of = |list: &std::collections::HashMap<i64, String>, id: i64| {
-        list.get(&id).cloned().unwrap_or_else(|| format!("n° {id}"))
-    };
+    let of = passnum_store::PartyNames::of;
     match a {
         Actor::Operator => "Opérateur".into(),
         Actor::Funder(f) => format!("Commanditaire : {}", of(&names.funders, f.0)),

@@ -32,14 +32,14 @@ pub async fn dashboard(
     let names = st.store.party_names().await.unwrap_or_default();
     let label = |k: passnum_core::ledger::AccountKey| {
         use passnum_core::ledger::AccountKey as K;
-        let name = |list: &std::collections::HashMap<i64, String>, id: i64| {
-            list.get(&id).cloned().unwrap_or_else(|| format!("n° {id}"))
-        };
+        use passnum_store::PartyNames;
         match k {
             K::World => "Extérieur (banques)".to_string(),
             K::Operator => "Opérateur".to_string(),
-            K::FunderHeld(f) => format!("Fonds détenus pour {}", name(&names.funders, f.0)),
-            K::VenuePayable(v) => format!("Dû à {}", name(&names.venues, v.0)),
+            K::FunderHeld(f) => {
+                format!("Fonds détenus pour {}", PartyNames::of(&names.funders, f.0))
+            }
+            K::VenuePayable(v) => format!("Dû à {}", PartyNames::of(&names.venues, v.0)),
         }
     };
     let page = Dashboard {
