@@ -297,6 +297,21 @@ test("operator pages are accessible", async () => {
   for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/candidats", "operateur-candidats"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
     await visit(op, path, name);
   }
+  // A funder's page records where its refunds are paid: a mistyped IBAN is said next to it.
+  await op.goto(base + "/operateur/commanditaires");
+  await op.getByRole("table").getByRole("link").first().click();
+  await op.getByRole("heading", { name: "Compte de remboursement" }).waitFor();
+  await op.getByLabel(/^IBAN/).fill("FR76 3000 1007 9412 3456 7890 186");
+  await op.getByLabel(/^BIC/).fill("BDFEFRPP");
+  await op.getByLabel("Titulaire du compte").fill("DRFIP Rhône");
+  await op.getByRole("button", { name: "Enregistrer le compte" }).click();
+  await op.locator("#iban-erreur").waitFor();
+  await axe(op, "operateur-commanditaire-erreur");
+  await op.getByLabel(/^IBAN/).fill("FR76 3000 1007 9412 3456 7890 185");
+  await op.getByRole("button", { name: "Enregistrer le compte" }).click();
+  await op.getByText("Compte de remboursement enregistré").waitFor();
+  assert.equal(await op.getByLabel("Titulaire du compte").inputValue(), "", "the form is empty again");
+  await axe(op, "operateur-commanditaire");
   // An imported place becomes an application: its page, then its venue's file.
   await op.goto(base + "/operateur/candidats?vue=new");
   await op.getByRole("link", { name: "Fablab des Pentes" }).click();

@@ -1,6 +1,8 @@
 //! A confirmed payment run's SEPA credit-transfer file, built once for the operator's page and
 //! for `passnum payments export`: one transfer per venue, the net it is owed, to the account
-//! the run was prepared with.
+//! the run was prepared with; and one per funder refunded by the run's corrections, to the
+//! funder's refund account (the file is refused while one is missing, so that no refund is
+//! forgotten).
 
 use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
 use passnum_core::{Money, Timestamp, paris};
@@ -15,6 +17,10 @@ pub enum SepaFileError {
         "Le virement n° {0} n'est pas confirmé : confirmez-le avant d'en télécharger le fichier SEPA."
     )]
     NotConfirmed(i64),
+    #[error(
+        "Le virement n° {run} rembourse {funder} (cheques corrigés) mais ce commanditaire n'a pas de compte de remboursement : saisissez-le dans sa fiche (Commanditaires), puis produisez le fichier."
+    )]
+    FunderAccountMissing { run: i64, funder: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("Montant hors limites : {0}")]
@@ -38,7 +44,7 @@ pub async fn sepa_file(
         RunStatus::Draft if !drafts => return Err(SepaFileError::NotConfirmed(run)),
         _ => {}
     }
-    let transfers: Vec<Transfer> = store
+    let mut transfers: Vec<Transfer> = store
         .payment_run_lines(run)
         .await?
         .into_iter()
@@ -55,6 +61,7 @@ pub async fn sepa_file(
             ),
         })
         .collect();
+    transfers.extend(refund_transfers(store, run).await?);
     Ok(credit_transfer(
         &format!("PASSNUM-{run}"),
         &paris::iso_with_offset(now),
@@ -67,4 +74,32 @@ pub async fn sepa_file(
         debtor,
         &transfers,
     )?)
+}
+
+/// The run's refunds to funders, one transfer each, to their current refund account.
+async fn refund_transfers(store: &Store, run: i64) -> Result<Vec<Transfer>, SepaFileError> {
+    let refunds = store.run_refunds(run).await?;
+    if refunds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let accounts = store.current_funder_accounts().await?;
+    let mut out = Vec::with_capacity(refunds.len());
+    for r in refunds {
+        let Some(account) = accounts.get(&r.funder_id) else {
+            let funder = store.get_funder(r.funder_id).await?.name;
+            return Err(SepaFileError::FunderAccountMissing { run, funder });
+        };
+        out.push(Transfer {
+            end_to_end_id: format!("PASSNUM-{run}-F{}", r.funder_id.0),
+            amount: r.amount,
+            creditor_name: account.holder.clone(),
+            creditor_iban: account.iban.clone(),
+            creditor_bic: account.bic.clone(),
+            remittance: format!(
+                "Pass Numerique remboursement virement {run} {} cheques corriges",
+                r.cheques
+            ),
+        });
+    }
+    Ok(out)
 }

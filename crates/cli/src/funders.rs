@@ -19,6 +19,18 @@ pub enum FunderCommand {
     },
     /// List funders with their number, kind and declared budget.
     List,
+    /// Record the account a funder's refunds (corrections) are paid to, from its convention;
+    /// it replaces the current one.
+    Account {
+        #[arg(long = "for")]
+        funder: i64,
+        #[arg(long)]
+        iban: String,
+        #[arg(long)]
+        bic: String,
+        #[arg(long)]
+        holder: String,
+    },
 }
 
 fn show(f: &Funder) {
@@ -39,6 +51,37 @@ pub async fn funders(store: &Store, command: FunderCommand) -> anyhow::Result<()
                 );
             }
             show(&store.create_funder(&name, &kind, now()).await?);
+        }
+        FunderCommand::Account {
+            funder,
+            iban,
+            bic,
+            holder,
+        } => {
+            let details =
+                passnum_core::BankDetails::parse(&iban, &bic, &holder).map_err(|errors| {
+                    anyhow::anyhow!(
+                        "{}",
+                        errors
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })?;
+            let a = store
+                .set_funder_account(passnum_core::FunderId(funder), &details, now())
+                .await
+                .map_err(|e| match e {
+                    passnum_store::StoreError::NotFound => anyhow::anyhow!(
+                        "le commanditaire n° {funder} n'existe pas : voyez passnum funders list"
+                    ),
+                    e => e.into(),
+                })?;
+            println!(
+                "compte de remboursement du commanditaire n° {funder} : {} ({}, {})",
+                a.holder, a.iban, a.bic
+            );
         }
         FunderCommand::List => {
             let mut offset = 0;

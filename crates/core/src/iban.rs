@@ -79,6 +79,12 @@ impl Iban {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The last four characters, which pages show to name an account without printing it.
+    pub fn last_four(&self) -> &str {
+        // A parsed IBAN is ASCII and at least 15 characters long.
+        &self.0[self.0.len() - 4..]
+    }
 }
 
 impl fmt::Display for Iban {

@@ -4,12 +4,20 @@
 //! smaller by the amount less the fee), the operator its fee; the funder is refunded the whole
 //! amount. Two 'correction' transfers (venue → outside, operator → outside) record it.
 
-use passnum_core::{FunderId, Timestamp, VenueId};
+use passnum_core::{FunderId, Money, Timestamp, VenueId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use crate::rows::{get_i64, get_opt_i64, get_string};
 use crate::{Store, StoreError};
+
+/// What one run refunds to one funder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FunderRefund {
+    pub funder_id: FunderId,
+    pub cheques: i64,
+    pub amount: Money,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Correction {
@@ -175,6 +183,27 @@ impl Store {
         .await?
         .iter()
         .map(row)
+        .collect()
+    }
+
+    /// What run `run` refunds to each funder: the whole amount of every cheque it corrects
+    /// (the venue's net recovered plus the operator's fee given back), by funder id.
+    pub async fn run_refunds(&self, run: i64) -> Result<Vec<FunderRefund>, StoreError> {
+        sqlx::query(
+            "SELECT funder_id, COUNT(*) AS cheques, CAST(SUM(amount_cents) AS BIGINT) AS cents \
+             FROM payment_corrections WHERE run_id = $1 GROUP BY funder_id ORDER BY funder_id",
+        )
+        .bind(run)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(FunderRefund {
+                funder_id: FunderId(get_i64(r, "funder_id")?),
+                cheques: get_i64(r, "cheques")?,
+                amount: Money::from_cents(get_i64(r, "cents")?),
+            })
+        })
         .collect()
     }
 

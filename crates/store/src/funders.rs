@@ -35,6 +35,22 @@ pub const FUNDER_KINDS: &[&str] = &[
     "autre",
 ];
 
+/// What a page shows for a funder kind.
+pub fn funder_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "departement" => "Département",
+        "region" => "Région",
+        "metropole" => "Métropole",
+        "epci" => "Intercommunalité (EPCI)",
+        "commune" => "Commune",
+        "caf" => "Caisse d'allocations familiales",
+        "etat" => "État",
+        "entreprise" => "Entreprise",
+        "association" => "Association",
+        _ => "Autre",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Funder {
     pub id: FunderId,
@@ -111,6 +127,29 @@ impl Store {
             .iter()
             .map(funder)
             .collect()
+    }
+
+    /// Funders whose name contains `query` (any case; all when empty), by id.
+    pub async fn search_funders(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Funder>, StoreError> {
+        let words = query.trim().to_lowercase();
+        sqlx::query(
+            "SELECT id, name, kind, created_at, budget_cents FROM funders \
+             WHERE $1 = '' OR LOWER(name) LIKE $2 ESCAPE '\\' ORDER BY id LIMIT $3 OFFSET $4",
+        )
+        .bind(words.as_str())
+        .bind(crate::rows::like_pattern(&words))
+        .bind(page_limit(limit))
+        .bind(offset.max(0))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(funder)
+        .collect()
     }
 
     /// Every organisation's name by id, for pages that list ledger accounts or staff accounts

@@ -66,7 +66,7 @@ pub use candidates::{
 };
 pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
-pub use corrections::Correction;
+pub use corrections::{Correction, FunderRefund};
 pub use directory::DirectorySearch;
 pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
@@ -75,7 +75,7 @@ pub use figures::{
     ResidenceLine, ServiceLine, StructureFunnel, TerritoryLine, UsageDepth, VenueMonthPaid,
     VenueMonthUse, VenueUsage,
 };
-pub use funders::{FUNDER_KINDS, Funder, PartyNames};
+pub use funders::{FUNDER_KINDS, Funder, PartyNames, funder_kind_label};
 pub use funding_report::{FundingAmounts, SourceLine};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
 pub use housekeeping::{Purged, Retention};
@@ -84,8 +84,8 @@ pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, Tr
 pub use observers::{OBSERVER_KINDS, Observer};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use payments::{
-    BankAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine, VenueLine,
-    WaitingLine,
+    BankAccount, FunderAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine,
+    VenueLine, WaitingLine,
 };
 pub(crate) use pool::begin_write;
 use pool::{

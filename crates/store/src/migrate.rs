@@ -75,6 +75,10 @@ const SQLITE: &[(i64, &str)] = &[
         23,
         include_str!("../migrations/sqlite/0023_correction_fee.sql"),
     ),
+    (
+        24,
+        include_str!("../migrations/sqlite/0024_funder_accounts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -156,6 +160,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         23,
         include_str!("../migrations/postgres/0023_correction_fee.sql"),
+    ),
+    (
+        24,
+        include_str!("../migrations/postgres/0024_funder_accounts.sql"),
     ),
 ];
 

@@ -100,3 +100,15 @@ pub(crate) fn get_opt_date(row: &AnyRow, col: &str) -> Result<Option<Date>, Stor
 pub(crate) fn page_limit(limit: i64) -> i64 {
     limit.clamp(1, 500)
 }
+
+/// `%words%` for `LIKE … ESCAPE '\'`: LIKE's own signs typed by a person are searched for as
+/// they are.
+pub(crate) fn like_pattern(words: &str) -> String {
+    format!(
+        "%{}%",
+        words
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

@@ -139,14 +139,7 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<StaffMember>, StoreError> {
         let words = query.trim().to_lowercase();
-        // LIKE's own signs are searched for as they are.
-        let pattern = format!(
-            "%{}%",
-            words
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = crate::rows::like_pattern(&words);
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM staff WHERE $1 = '' OR LOWER(email) LIKE $2 ESCAPE '\\' \
              OR LOWER(display_name) LIKE $2 ESCAPE '\\' ORDER BY id LIMIT $3 OFFSET $4"

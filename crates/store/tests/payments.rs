@@ -335,6 +335,12 @@ both_engines! {
         // Out of the books this run: 19,20 € to the venue, and the funder's whole 10 € refund
         // (9,60 € from the venue's side, 0,40 € from the operator's).
         assert_eq!(balance(AccountKey::World).await - world_before, 1920 + 1000);
+        assert_eq!(
+            s.run_refunds(run2.id).await.unwrap(),
+            vec![passnum_store::FunderRefund { funder_id: w.funder.id, cheques: 1, amount: Money::from_cents(1000) }],
+            "the funder's whole 10 €, paid by run 2's SEPA file"
+        );
+        assert_eq!(s.run_refunds(run1.id).await.unwrap(), vec![]);
         assert!(s.trial_balance().await.unwrap().is_balanced());
         assert_eq!(s.verify_ledger().await.unwrap(), vec![]);
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "each correction's two parts add up to the cheque");
@@ -343,6 +349,23 @@ both_engines! {
         let found = s.verify_cheque_history().await.unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].check.starts_with("correction d'un virement confirmé"), "{found:?}");
+    }
+}
+
+both_engines! {
+    async fn a_funder_refund_account_replaces_the_last_and_keeps_the_history(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        assert!(s.funder_accounts(w.funder.id).await.unwrap().is_empty());
+        let first = s.set_funder_account(w.funder.id, &details("DRFIP Rhône"), t0()).await.unwrap();
+        let second = s.set_funder_account(w.funder.id, &details("Paierie départementale"), later()).await.unwrap();
+        let all = s.funder_accounts(w.funder.id).await.unwrap();
+        assert_eq!(all.iter().map(|a| (a.id, a.superseded_at)).collect::<Vec<_>>(), vec![(second.id, None), (first.id, Some(later()))]);
+        let current = s.current_funder_accounts().await.unwrap();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[&w.funder.id].holder, "Paierie départementale");
+        let unknown = s.set_funder_account(passnum_core::FunderId(999_999), &details("X"), later()).await;
+        assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
     }
 }
 

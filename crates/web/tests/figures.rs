@@ -285,3 +285,27 @@ api_test! {
         assert!(html.contains("<svg class=\"pn-chart\""), "{html}");
     }
 }
+
+api_test! {
+    async fn a_structure_pages_through_more_than_fifty_handouts(app) {
+        let s = app.store();
+        let funder = s.create_funder("Métropole", "metropole", t0()).await.unwrap();
+        let order = s.create_order(funder.id, &order_2026(51, &["69"]), t0()).await.unwrap();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
+        s.allocate_booklets(order.id, &[(ccas, 51)], t0()).await.unwrap();
+        for n in 1..=51 {
+            s.hand_out(ccas, None, order.id, n, &lyon, &handout_for_publics(&[]), t0().plus_ms(n * 60_000)).await.unwrap();
+        }
+        let agent = signed_in(&app, "agent@ccas.fr", Actor::Distributor(ccas)).await;
+        let shown = |html: &str| html.matches("<span class=\"fr-sr-only\"> pour le carnet n° ").count();
+        let (_, newest) = text(&agent, &app, "/structure").await;
+        assert_eq!(shown(&newest), 50);
+        assert!(newest.contains("pour le carnet n° 51<") && !newest.contains("pour le carnet n° 1<"), "newest first");
+        assert!(newest.contains("href=\"/structure?remises=50#remises\">Remises plus anciennes") && !newest.contains("Remises plus récentes"));
+        let (_, oldest) = text(&agent, &app, "/structure?remises=50").await;
+        assert_eq!(shown(&oldest), 1);
+        assert!(oldest.contains("pour le carnet n° 1<") && oldest.contains("href=\"/structure?remises=0#remises\">Remises plus récentes"), "{oldest}");
+        assert!(!oldest.contains(">Remises plus anciennes</a>"));
+    }
+}

@@ -303,7 +303,7 @@ api_test! {
         assert!(html.contains("value=\"abc\""), "the input is kept");
         let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "2026-06-15"), ("fee", "4")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
-        let run = app.store().list_payment_runs(1).await.unwrap().remove(0);
+        let run = app.store().list_payment_runs(1, 0).await.unwrap().remove(0);
         assert_eq!(r.headers()["location"], format!("/operateur/virements/{}", run.id).as_str(), "to the new run's page");
         assert_eq!((run.cheques, run.net_cents), (2, 1920));
         // The run's own page: each venue with its statement; no SEPA file before confirming.
@@ -426,8 +426,8 @@ api_test! {
         let r = op.post(app.url("/operateur/virements")).form(&[("csrf", csrf.as_str()), ("cutoff", "16/06/2026"), ("fee", "4")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let (_, html) = page(&op, &app, r.headers()["location"].to_str().unwrap()).await;
-        assert!(html.contains("À rembourser aux commanditaires") && html.contains(&format!("<th scope=\"row\">{}</th><td>1</td><td>10,00\u{a0}€</td>", a.funder.name)), "{html}");
-        assert!(html.contains("Ils seront dus une fois le virement confirmé"), "a draft owes nothing yet");
+        assert!(html.contains("À rembourser aux commanditaires") && html.contains(&format!("<th scope=\"row\"><a href=\"/operateur/commanditaires/{}\">{}</a></th><td>1</td><td>10,00\u{a0}€</td>", a.funder.id.0, a.funder.name)), "{html}");
+        assert!(html.contains("Ils seront payés par le fichier SEPA une fois le virement confirmé"), "a draft owes nothing yet");
         // Once the run is confirmed, the funder's monthly statement shows the refund.
         let location = r.headers()["location"].to_str().unwrap().to_string();
         let run2: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
@@ -440,7 +440,122 @@ api_test! {
         assert!(html.contains("Remboursements dus ce mois-ci") && html.contains(&format!("<td>{paid}</td><td>atelier non tenu</td><td>10,00\u{a0}€</td>")), "{html}");
         let r = funder.get(app.url("/commanditaire/releve?mois=06/2026&format=pdf")).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "application/pdf");
+        the_sepa_file_pays_the_funder_refund(&app, &op, &csrf, run2, a.funder.id).await;
     }
+}
+
+/// Run `run` refunds 10 € to `funder`: its SEPA file is refused until the operator records the
+/// funder's refund account, then pays the refund there, next to the venue's transfer.
+async fn the_sepa_file_pays_the_funder_refund(
+    app: &TestApp,
+    op: &reqwest::Client,
+    csrf: &str,
+    run: i64,
+    funder: passnum_core::FunderId,
+) {
+    let sepa = format!("/operateur/virements/{run}/sepa");
+    let good = [
+        ("csrf", csrf),
+        ("debtor_name", "Opérateur du Pass Numérique"),
+        ("debtor_iban", "FR76 3000 6000 0112 3456 7890 189"),
+        ("debtor_bic", "AGRIFRPP"),
+        ("execution", "20/06/2026"),
+    ];
+    let (_, html) = page(op, app, &format!("/operateur/virements/{run}")).await;
+    assert!(html.contains("À saisir"), "no refund account yet: {html}");
+    let r = op.post(app.url(&sepa)).form(&good).send().await.unwrap();
+    assert_eq!(r.status(), 409, "no file that forgets a refund");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("n&#39;a pas de compte de remboursement")
+    );
+    // The funders' list says which account is missing; the funder's page records it.
+    let (_, html) = page(op, app, "/operateur/commanditaires").await;
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/operateur/commanditaires/{}\">",
+            funder.0
+        )) && html.contains("<td>À saisir</td>")
+            && html.contains("<td>Métropole</td>"),
+        "{html}"
+    );
+    let url = format!("/operateur/commanditaires/{}", funder.0);
+    let r = op
+        .post(app.url(&url))
+        .form(&[
+            ("csrf", csrf),
+            ("iban", "FR76 3000 1007 9412 3456 7890 186"),
+            ("bic", "TRPUFRP1"),
+            ("holder", "DRFIP Rhône"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"iban-erreur\"") && html.contains("value=\"DRFIP Rhône\""),
+        "{html}"
+    );
+    assert!(
+        app.store()
+            .funder_accounts(funder)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing recorded"
+    );
+    let r = op
+        .post(app.url(&url))
+        .form(&[
+            ("csrf", csrf),
+            ("iban", "FR76 3000 1007 9412 3456 7890 185"),
+            ("bic", "BDFEFRPP"),
+            ("holder", "DRFIP Rhône"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Compte de remboursement enregistré")
+    );
+    let (_, html) = page(op, app, &format!("/operateur/virements/{run}")).await;
+    assert!(html.contains("<td>DRFIP Rhône (…0185)</td>"), "{html}");
+    let r = op.post(app.url(&sepa)).form(&good).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let xml = r.text().await.unwrap();
+    let refund = xml
+        .split("<CdtTrfTxInf>")
+        .find(|t| t.contains(&format!("PASSNUM-{run}-F{}", funder.0)))
+        .expect("the refund's transfer");
+    assert!(
+        refund.contains("<InstdAmt Ccy=\"EUR\">10.00</InstdAmt>")
+            && refund.contains("<IBAN>FR7630001007941234567890185</IBAN>")
+            && refund.contains("DRFIP Rhone"),
+        "{refund}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v.xml"), &xml).unwrap();
+    let xsd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/data/pain.001.001.03.xsd"
+    );
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", xsd])
+        .arg(dir.path().join("v.xml"))
+        .output()
+        .expect("xmllint (libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 api_test! {
@@ -1232,5 +1347,51 @@ api_test! {
         assert!(html.contains("Aucun compte ne correspond à « % »"), "{html}");
         let (_, html) = page(&op, &app, "/operateur/comptes?q=mediateur0").await;
         assert_eq!(rows(&html), 10, "mediateur00 to mediateur09");
+    }
+}
+
+api_test! {
+    async fn long_lists_of_funders_orders_and_runs_are_paged(app) {
+        let s = app.store();
+        let p = programme(&app, "Métropole de Lyon", "21690123000005").await;
+        for i in 1..=50 {
+            s.create_funder(&format!("Commune n° {i:02}"), "commune", t0()).await.unwrap();
+        }
+        for _ in 0..20 {
+            s.create_order(p.funder.id, &order_2026(1, &["69"]), t0()).await.unwrap();
+        }
+        for _ in 0..26 {
+            sqlx::query("INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, cancelled_at) VALUES ('2026-06-01', 'cancelled', 0, $1, $1)")
+                .bind(t0().unix_ms()).execute(s.pool()).await.unwrap();
+        }
+        staff(&app, "op@passnum.fr", Actor::Operator).await;
+        staff(&app, "f@metropole.fr", Actor::Funder(p.funder.id)).await;
+        let (op, _) = sign_in(&app, "op@passnum.fr", PASSWORD).await;
+        // 51 funders: 50 on the first page, the 51st on the second, and a search finds it.
+        let (_, first) = page(&op, &app, "/operateur/commanditaires").await;
+        assert!(first.contains("Métropole de Lyon") && first.contains("Commune n° 49") && !first.contains("Commune n° 50"));
+        assert!(first.contains("href=\"/operateur/commanditaires?q=&#38;page=2\""), "{first}");
+        assert!(first.contains("<td>Métropole</td>") && first.contains("<option value=\"caf\">Caisse d&#39;allocations familiales</option>"), "kinds by their names");
+        let (_, second) = page(&op, &app, "/operateur/commanditaires?q=&page=2").await;
+        assert!(second.contains("Commune n° 50") && !second.contains("Commune n° 49") && !second.contains("page=3"));
+        let (_, found) = page(&op, &app, "/operateur/commanditaires?q=n%C2%B0%2050").await;
+        assert!(found.contains("Commune n° 50") && !found.contains("Commune n° 05<"), "{found}");
+        let (_, none) = page(&op, &app, "/operateur/commanditaires?q=100%25").await;
+        assert!(none.contains("Aucun commanditaire ne correspond à « 100% »"), "LIKE's signs are typed text: {none}");
+        assert_eq!(page(&op, &app, "/operateur/commanditaires/999999").await.0, 404);
+        // 26 runs: the newest 25, then the oldest alone.
+        let (_, first) = page(&op, &app, "/operateur/virements").await;
+        assert_eq!(first.matches(": détail du virement</span>").count(), 25);
+        assert!(first.contains("href=\"/operateur/virements?page=2\""));
+        let (_, second) = page(&op, &app, "/operateur/virements?page=2").await;
+        assert_eq!(second.matches(": détail du virement</span>").count(), 1);
+        assert!(second.contains(">n° 1<span"), "the oldest run last");
+        // 21 orders for the funder: 20, then the first one made.
+        let (funder, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let (_, first) = page(&funder, &app, "/commanditaire").await;
+        assert_eq!(first.matches("<a href=\"/commanditaire/commandes/").count(), 20);
+        assert!(!first.contains(&format!("<a href=\"/commanditaire/commandes/{}\">", p.order.id.0)));
+        let (_, second) = page(&funder, &app, "/commanditaire?page=2").await;
+        assert!(second.contains(&format!("<a href=\"/commanditaire/commandes/{}\">", p.order.id.0)) && second.contains("page 2"));
     }
 }

@@ -12,7 +12,7 @@
 
 use passnum_core::ledger::Posting;
 use passnum_core::payment::FeeRate;
-use passnum_core::{BankDetails, Bic, Iban, Money, Timestamp, VenueId, paris};
+use passnum_core::{BankDetails, Bic, FunderId, Iban, Money, Timestamp, VenueId, paris};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use time::Date;
@@ -22,9 +22,11 @@ use crate::rows::{date_from_sql, date_to_sql, get_i64, get_opt_i64, get_string};
 use crate::{Engine, Store, StoreError};
 
 mod bank;
+mod funder_accounts;
 mod runs;
 mod statements;
 
+pub use funder_accounts::FunderAccount;
 pub use statements::RawStatementLine;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -399,10 +399,16 @@ impl Store {
     }
 
     /// Payment runs, newest first.
-    pub async fn list_payment_runs(&self, limit: i64) -> Result<Vec<PaymentRun>, StoreError> {
+    /// Runs, newest first, a page at a time.
+    pub async fn list_payment_runs(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<PaymentRun>, StoreError> {
         let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM payment_runs ORDER BY id DESC LIMIT $1")
+            sqlx::query_scalar("SELECT id FROM payment_runs ORDER BY id DESC LIMIT $1 OFFSET $2")
                 .bind(limit.clamp(1, 500))
+                .bind(offset.max(0))
                 .fetch_all(self.pool())
                 .await?;
         let mut out = Vec::with_capacity(ids.len());

@@ -194,6 +194,19 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
+/// Bank details refused: each reason next to its field of `_bank_fields.html`.
+pub fn bank_errors(errors: Vec<passnum_core::BankDetailsError>, into: &mut FieldErrors) {
+    use passnum_core::BankDetailsError;
+    for e in errors {
+        let field = match e {
+            BankDetailsError::Iban(_) => "iban",
+            BankDetailsError::Bic(_) | BankDetailsError::CountryMismatch => "bic",
+            BankDetailsError::Holder => "holder",
+        };
+        into.add(field, e.to_string());
+    }
+}
+
 /// A file to download: its type, and the name the browser saves it under.
 pub fn download(
     body: impl Into<axum::body::Body>,
@@ -300,6 +313,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/operateur/commanditaires",
             get(operator::funders).post(operator::create_funder),
+        )
+        .route(
+            "/operateur/commanditaires/{id}",
+            get(operator::funder).post(operator::set_funder_account),
         )
         .route(
             "/operateur/lieux",

@@ -22,14 +22,38 @@ pub(super) struct OrdersPage {
     funder_name: String,
     held: String,
     orders: Vec<OrderRow>,
+    /// Page of the list, and whether older orders follow.
+    page: i64,
+    more: bool,
+}
+
+/// Each order line reads its counts: a page stays a few dozen reads.
+const ORDERS_PER_PAGE: i64 = 20;
+
+#[derive(Deserialize, Default)]
+pub struct OrdersQuery {
+    page: Option<i64>,
 }
 
 pub async fn orders(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderStaff(staff, funder): FunderStaff,
+    Query(q): Query<OrdersQuery>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let mut orders = st
+        .store
+        .list_orders(
+            Some(funder),
+            ORDERS_PER_PAGE + 1,
+            (page - 1) * ORDERS_PER_PAGE,
+        )
+        .await
+        .unwrap_or_default();
+    let more = orders.len() as i64 > ORDERS_PER_PAGE;
+    orders.truncate(ORDERS_PER_PAGE as usize);
     let funder_name = st
         .store
         .get_funder(funder)
@@ -42,12 +66,7 @@ pub async fn orders(
         .await
         .unwrap_or_default();
     let mut rows = vec![];
-    for o in st
-        .store
-        .list_orders(Some(funder), 100, 0)
-        .await
-        .unwrap_or_default()
-    {
+    for o in orders {
         let c = st.store.order_counts(o.id).await.unwrap_or_default();
         rows.push(OrderRow {
             id: o.id.0,
@@ -71,6 +90,8 @@ pub async fn orders(
         funder_name,
         held: euros(held.first().map_or(0, |b| b.balance_cents)),
         orders: rows,
+        page,
+        more,
     };
     render(StatusCode::OK, &page, &csrf)
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use passnum_core::bank::MAX_HOLDER_CHARS;
 use passnum_core::payment::FeeRate;
-use passnum_core::{BankDetails, BankDetailsError, VenueId, paris};
+use passnum_core::{BankDetails, VenueId, paris};
 use passnum_store::{LedgerScope, RunStatus, StaffMember, StoreError};
 use serde::Deserialize;
 

@@ -34,7 +34,7 @@ pub(super) struct RunDetailPage {
     lines: Vec<LineRow>,
     /// (funder, cheques, amount) the run's corrections refund to each funder: the operator
     /// transfers them (passnum has no funder bank details to put in a file).
-    refunds: Vec<(String, i64, String)>,
+    refunds: Vec<RefundRow>,
     debtor_name: String,
     debtor_iban: String,
     debtor_bic: String,
@@ -127,19 +127,16 @@ async fn detail_page(
         fee: euros(run.fee_cents),
         lines: lines
             .into_iter()
-            .map(|l| {
-                let iban: String = l.iban.to_string().split_whitespace().collect();
-                LineRow {
-                    venue_id: l.venue_id.0,
-                    venue: l.venue_name,
-                    cheques: l.cheques,
-                    gross: euros(l.gross_cents),
-                    fee: euros(l.fee_cents),
-                    corrections: euros(l.corrections_cents),
-                    net: euros(l.net_cents),
-                    holder: l.holder,
-                    account: format!("…{}", &iban[iban.len().saturating_sub(4)..]),
-                }
+            .map(|l| LineRow {
+                venue_id: l.venue_id.0,
+                venue: l.venue_name,
+                cheques: l.cheques,
+                gross: euros(l.gross_cents),
+                fee: euros(l.fee_cents),
+                corrections: euros(l.corrections_cents),
+                net: euros(l.net_cents),
+                holder: l.holder,
+                account: format!("…{}", l.iban.last_four()),
             })
             .collect(),
         debtor_name: String::new(),
@@ -152,29 +149,40 @@ async fn detail_page(
 }
 
 /// What the run's corrections refund to each funder (the whole amount of each cheque: the
-/// venue's net and the operator's fee), by funder name.
-async fn funder_refunds(st: &AppState, run: i64) -> Result<Vec<(String, i64, String)>, PageError> {
-    let corrections = st
+/// venue's net and the operator's fee) and the account the SEPA file pays it to.
+async fn funder_refunds(st: &AppState, run: i64) -> Result<Vec<RefundRow>, PageError> {
+    let unavailable = |e| PageError::unavailable(e, "virement");
+    let refunds = st.store.run_refunds(run).await.map_err(unavailable)?;
+    if refunds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let accounts = st
         .store
-        .corrections(Some(run))
+        .current_funder_accounts()
         .await
-        .map_err(|e| PageError::unavailable(e, "virement"))?;
-    let mut per_funder: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-    for c in &corrections {
-        let entry = per_funder.entry(c.funder_id.0).or_default();
-        entry.0 += 1;
-        entry.1 += c.amount_cents;
-    }
-    let mut out = Vec::with_capacity(per_funder.len());
-    for (funder, (cheques, cents)) in per_funder {
-        let name = st
-            .store
-            .get_funder(passnum_core::FunderId(funder))
-            .await
-            .map_or_else(|_| format!("Commanditaire n° {funder}"), |f| f.name);
-        out.push((name, cheques, euros(cents)));
-    }
-    Ok(out)
+        .map_err(unavailable)?;
+    let names = st.store.party_names().await.map_err(unavailable)?;
+    Ok(refunds
+        .into_iter()
+        .map(|r| RefundRow {
+            funder_id: r.funder_id.0,
+            funder: passnum_store::PartyNames::of(&names.funders, r.funder_id.0),
+            cheques: r.cheques,
+            amount: r.amount.to_string(),
+            account: accounts
+                .get(&r.funder_id)
+                .map(|a| format!("{} (…{})", a.holder, a.iban.last_four())),
+        })
+        .collect())
+}
+
+pub(super) struct RefundRow {
+    funder_id: i64,
+    funder: String,
+    cheques: i64,
+    amount: String,
+    /// Holder and end of the IBAN; `None`: no refund account yet, the SEPA file is refused.
+    account: Option<String>,
 }
 
 pub(super) fn status_label(s: RunStatus) -> &'static str {
@@ -273,7 +281,8 @@ pub async fn run_sepa(
         )),
         Err(
             e @ (passnum_app::sepa_file::SepaFileError::NotConfirmed(_)
-            | passnum_app::sepa_file::SepaFileError::Cancelled(_)),
+            | passnum_app::sepa_file::SepaFileError::Cancelled(_)
+            | passnum_app::sepa_file::SepaFileError::FunderAccountMissing { .. }),
         ) => {
             page.message = Some(e.to_string());
             Ok(render(StatusCode::CONFLICT, &page, &csrf))

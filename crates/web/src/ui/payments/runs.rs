@@ -62,6 +62,9 @@ pub(super) struct RunsPage {
     redemption: String,
     reason: String,
     runs: Vec<RunRow>,
+    /// Page of the runs list, and whether older runs follow.
+    page: i64,
+    more: bool,
     cutoff: String,
     fee: String,
     preview: Option<Vec<PreviewRow>>,
@@ -69,7 +72,22 @@ pub(super) struct RunsPage {
     errors: FieldErrors,
 }
 
-pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -> RunsPage {
+const RUNS_PER_PAGE: i64 = 25;
+
+pub(super) async fn runs_page(
+    st: &AppState,
+    staff: &StaffMember,
+    csrf: &Csrf,
+    page: i64,
+) -> RunsPage {
+    let page = page.clamp(1, 100_000);
+    let mut runs = st
+        .store
+        .list_payment_runs(RUNS_PER_PAGE + 1, (page - 1) * RUNS_PER_PAGE)
+        .await
+        .unwrap_or_default();
+    let more = runs.len() as i64 > RUNS_PER_PAGE;
+    runs.truncate(RUNS_PER_PAGE as usize);
     let yesterday = paris::local_date(st.clock.now())
         .previous_day()
         .map(paris::format_date)
@@ -97,11 +115,9 @@ pub(super) async fn runs_page(st: &AppState, staff: &StaffMember, csrf: &Csrf) -
         redemption: String::new(),
         reason: String::new(),
         pending: pending_rows(st).await,
-        runs: st
-            .store
-            .list_payment_runs(50)
-            .await
-            .unwrap_or_default()
+        page,
+        more,
+        runs: runs
             .into_iter()
             .map(|r| RunRow {
                 id: r.id,
@@ -133,6 +149,8 @@ pub struct RunForm {
     cutoff: String,
     #[serde(default)]
     fee: String,
+    /// Page of the runs list (the page's address only).
+    page: Option<i64>,
 }
 
 pub(super) fn parse_run(f: &RunForm, errors: &mut FieldErrors) -> Option<(time::Date, FeeRate)> {
@@ -185,7 +203,7 @@ pub async fn runs(
     Query(q): Query<RunForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = runs_page(&st, &staff, &csrf).await;
+    let mut page = runs_page(&st, &staff, &csrf, q.page.unwrap_or(1)).await;
     if q.cutoff.is_empty() {
         return render(StatusCode::OK, &page, &csrf);
     }
@@ -242,7 +260,7 @@ pub async fn create_run(
     Submitted { form: f, token_ok }: Submitted<RunForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = runs_page(&st, &staff, &csrf).await;
+    let mut page = runs_page(&st, &staff, &csrf, 1).await;
     page.cutoff = f.cutoff.chars().take(20).collect();
     page.fee = f.fee.chars().take(10).collect();
     if !token_ok {
@@ -276,7 +294,7 @@ pub async fn confirm_bank(
     Submitted { token_ok, .. }: Submitted<crate::ui::NoFields>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = runs_page(&st, &staff, &csrf).await;
+    let mut page = runs_page(&st, &staff, &csrf, 1).await;
     if !token_ok {
         page.message = Some(crate::ui::STALE_FORM.into());
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
@@ -310,7 +328,7 @@ pub async fn create_correction(
     Submitted { form: f, token_ok }: Submitted<CorrectionForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
-    let mut page = runs_page(&st, &staff, &csrf).await;
+    let mut page = runs_page(&st, &staff, &csrf, 1).await;
     page.redemption = f.redemption.chars().take(20).collect();
     page.reason = f.reason.chars().take(500).collect();
     if !token_ok {

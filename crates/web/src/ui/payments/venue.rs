@@ -127,14 +127,7 @@ pub async fn set_bank(
     let details = match BankDetails::parse(&f.iban, &f.bic, &f.holder) {
         Ok(d) => d,
         Err(errors) => {
-            for e in errors {
-                let field = match e {
-                    BankDetailsError::Iban(_) => "iban",
-                    BankDetailsError::Bic(_) | BankDetailsError::CountryMismatch => "bic",
-                    BankDetailsError::Holder => "holder",
-                };
-                page.errors.add(field, e.to_string());
-            }
+            crate::ui::bank_errors(errors, &mut page.errors);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
         }
     };
