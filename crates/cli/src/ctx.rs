@@ -50,3 +50,20 @@ impl Ctx {
 pub fn now() -> Timestamp {
     Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc())
 }
+
+/// Set once at start with `--log-format json`.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn use_json_logs() {
+    JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A sentence for the person who started the server, on standard error; with JSON logs, a log
+/// line instead, so that a collector reading standard error sees only JSON.
+pub fn say(sentence: impl std::fmt::Display) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::info!("{sentence}");
+    } else {
+        eprintln!("{sentence}");
+    }
+}

@@ -72,8 +72,25 @@ struct Cli {
     )]
     trusted_proxy: Vec<String>,
 
+    /// Log lines as text for a person, or as JSON for a log collector (each line of a request
+    /// carries its id, also sent back as `X-Request-Id`). The level is set with RUST_LOG.
+    #[arg(
+        long,
+        global = true,
+        env = "PASSNUM_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +103,10 @@ enum Command {
         /// How long a venue may cancel its own redemption, in hours.
         #[arg(long, default_value_t = 24)]
         rollback_window_hours: i64,
+        /// Address for the operations team only (never the public one): `/metrics`
+        /// (OpenMetrics), `/livez`, `/readyz`. For example 127.0.0.1:9090.
+        #[arg(long, env = "PASSNUM_ADMIN_LISTEN")]
+        admin_listen: Option<SocketAddr>,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
     Demo {
@@ -230,14 +251,23 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "passnum=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "passnum=info,warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // One object per line; the request's span (its id) in each line of a request.
+        LogFormat::Json => {
+            ctx::use_json_logs();
+            logs.json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .init()
+        }
+    }
     let ctx = Ctx {
         database_url: cli.database_url,
         signing_key: cli.signing_key,
@@ -250,7 +280,7 @@ async fn main() -> std::process::ExitCode {
         Err(e) => {
             // The sentence and its causes, for the person at the terminal; a backtrace (with
             // RUST_BACKTRACE set) is noise to them.
-            eprintln!("Erreur : {e:#}");
+            ctx::say(format!("Erreur : {e:#}"));
             std::process::ExitCode::FAILURE
         }
     }
@@ -261,7 +291,8 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             rollback_window_hours,
-        } => serve::serve_command(ctx, listen, rollback_window_hours).await,
+            admin_listen,
+        } => serve::serve_command(ctx, listen, rollback_window_hours, admin_listen).await,
         Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
         Command::Migrate => serve::migrate(ctx).await,
         Command::Token { command } => accounts::token(ctx, command).await,

@@ -263,11 +263,11 @@ pub async fn signing_key(store: &Store, path: &Path) -> anyhow::Result<SigningKe
         .register_signing_key(&key.verifying_key(), crate::now())
         .await?;
     if created {
-        eprintln!(
+        crate::ctx::say(format!(
             "Clé de signature des chèques créée : {} (identifiant {}). Sauvegardez ce fichier ; il ne quitte pas ce serveur.",
             path.display(),
             KeyId::of(&key.verifying_key()).as_str()
-        );
+        ));
     }
     Ok(key)
 }
@@ -278,10 +278,10 @@ pub async fn household_key(store: &Store, path: &Path) -> anyhow::Result<Househo
     let (key, created) = keyfile::household_key_load_or_create(path)?;
     store.check_household_key(&key.fingerprint()).await?;
     if created {
-        eprintln!(
+        crate::ctx::say(format!(
             "Clé des foyers créée : {}. Sauvegardez ce fichier ; les autres serveurs de cette base en ont besoin d'une copie.",
             path.display()
-        );
+        ));
     }
     Ok(key)
 }

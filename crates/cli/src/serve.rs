@@ -15,6 +15,7 @@ pub async fn serve_command(
     ctx: &Ctx,
     listen: SocketAddr,
     rollback_window_hours: i64,
+    admin_listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     if !(0..=24 * 30).contains(&rollback_window_hours) {
         bail!("--rollback-window-hours doit être compris entre 0 et 720");
@@ -24,7 +25,7 @@ pub async fn serve_command(
         ..Default::default()
     };
     let store = ctx.store_with("passnum.db", options).await?;
-    serve(ctx, store, listen).await
+    serve(ctx, store, listen, admin_listen).await
 }
 
 pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Result<()> {
@@ -36,13 +37,13 @@ pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Resu
     if no_serve {
         Ok(())
     } else {
-        serve(ctx, store, listen).await
+        serve(ctx, store, listen, None).await
     }
 }
 
 pub async fn migrate(ctx: &Ctx) -> anyhow::Result<()> {
     ctx.store().await?;
-    eprintln!("Base à jour.");
+    crate::ctx::say("Base à jour.");
     Ok(())
 }
 
@@ -57,7 +58,12 @@ fn app_listen(listen: SocketAddr) -> SocketAddr {
 }
 
 /// Serves with the key files and public address of the command line.
-async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve(
+    ctx: &Ctx,
+    store: Store,
+    listen: SocketAddr,
+    admin_listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
     let key = orders::signing_key(&store, &ctx.signing_key).await?;
     let household = orders::household_key(&store, &ctx.household_key).await?;
     let state = AppState::new(store.clone(), Arc::new(SystemClock))
@@ -66,16 +72,31 @@ async fn serve(ctx: &Ctx, store: Store, listen: SocketAddr) -> anyhow::Result<()
         .with_public_url(&ctx.public_url_for(app_listen(listen)))
         .with_trusted_proxies(&ctx.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("--trusted-proxy : {e}"))?;
+    if let Some(admin) = admin_listen {
+        let listener = tokio::net::TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("écoute d'administration sur {admin}"))?;
+        crate::ctx::say(format!(
+            "administration (/metrics, /livez, /readyz) sur http://{admin}"
+        ));
+        let router = passnum_web::ops::admin_router(state.clone());
+        // Stops on the same signal as the public address; the process ends with the latter.
+        tokio::spawn(passnum_web::server::serve(
+            listener,
+            router,
+            passnum_web::server::stop_signal(),
+        ));
+    }
     let app = Application::build(state, listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
-    eprintln!(
+    crate::ctx::say(format!(
         "passnum écoute sur http://{}  (API : /api/v1, documentation : /api/v1/openapi.json)",
         app.local_addr()
-    );
+    ));
     // Returns on SIGTERM or SIGINT, once the requests in flight are answered.
     app.run_until_stopped().await?;
     store.close().await;
-    eprintln!("passnum arrêté proprement.");
+    crate::ctx::say("passnum arrêté proprement.");
     Ok(())
 }

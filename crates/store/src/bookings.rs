@@ -213,6 +213,7 @@ impl Store {
             }
         })?;
         tx.commit().await?;
+        self.telemetry().with(|t| t.booking());
         self.booking(id).await
     }
 

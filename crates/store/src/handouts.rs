@@ -315,6 +315,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.telemetry().with(|t| t.handout());
         self.get_handout(distributor, id).await
     }
 

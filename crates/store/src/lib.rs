@@ -26,6 +26,7 @@ mod figures;
 mod funders;
 mod funding_report;
 mod handouts;
+mod health;
 mod housekeeping;
 mod idempotency;
 mod ledger;
@@ -42,6 +43,7 @@ mod settings;
 mod sign_in;
 mod signing_keys;
 mod staff;
+mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
@@ -78,6 +80,7 @@ pub use figures::{
 pub use funders::{FUNDER_KINDS, Funder, PartyNames, funder_kind_label};
 pub use funding_report::{FundingAmounts, SourceLine};
 pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
+pub use health::{PoolState, SchemaState};
 pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
@@ -101,6 +104,7 @@ pub use settings::ProgrammeFees;
 pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::{StaffMember, normalize_email};
+pub use telemetry::Telemetry;
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
 pub use workshop_records::{MAX_MONTH_WORKSHOPS, StoredRecord, WorkshopActivity};
@@ -148,6 +152,7 @@ struct Inner {
     options: StoreOptions,
     redeemer: redeem::Redeemer,
     caches: rows::Caches,
+    telemetry: telemetry::TelemetrySlot,
 }
 
 impl Store {
@@ -180,10 +185,12 @@ impl Store {
             }
         };
         let caches = rows::Caches::default();
+        let telemetry = telemetry::TelemetrySlot::default();
         let redeemer = redeem::Redeemer::start(
             engine,
             write.clone(),
             caches.clone(),
+            telemetry.clone(),
             workers,
             options.max_redeem_batch,
         );
@@ -195,6 +202,7 @@ impl Store {
                 options,
                 redeemer,
                 caches,
+                telemetry,
             }),
         };
         store.ensure_services_loaded().await?;
@@ -209,6 +217,10 @@ impl Store {
         &self.inner.options
     }
 
+    fn write_pool(&self) -> &AnyPool {
+        &self.inner.write
+    }
+
     /// The read pool, for tests and checks that need raw SQL.
     pub fn pool(&self) -> &AnyPool {
         &self.inner.read
@@ -218,7 +230,21 @@ impl Store {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        begin_write(&self.inner.write, self.inner.engine).await
+        let started = std::time::Instant::now();
+        let tx = begin_write(&self.inner.write, self.inner.engine).await?;
+        let waited = started.elapsed();
+        self.inner.telemetry.with(|t| t.write_wait(waited));
+        Ok(tx)
+    }
+
+    /// Sets who is told of committed events (the server's metrics). Only the first call takes
+    /// effect; it says whether this one did.
+    pub fn set_telemetry(&self, telemetry: Arc<dyn Telemetry>) -> bool {
+        self.inner.telemetry.set(telemetry)
+    }
+
+    pub(crate) fn telemetry(&self) -> &telemetry::TelemetrySlot {
+        &self.inner.telemetry
     }
 
     /// Refreshes the query planner's statistics of every table (`ANALYZE`), as PostgreSQL's

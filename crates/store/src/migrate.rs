@@ -275,3 +275,12 @@ async fn apply_pending(
     }
     Ok(())
 }
+
+/// The newest migration this build knows, per engine.
+pub fn head(engine: Engine) -> i64 {
+    let all = match engine {
+        Engine::Sqlite => SQLITE,
+        Engine::Postgres => POSTGRES,
+    };
+    all.last().map_or(0, |(v, _)| *v)
+}

@@ -9,7 +9,9 @@ pub mod auth;
 pub mod deploy;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod open_data;
+pub mod ops;
 pub mod server;
 pub mod ui;
 
@@ -55,10 +57,15 @@ pub struct AppState {
     pub applications: Arc<passnum_app::throttle::PerClientLimit>,
     /// Public booking attempts per client (booking, listing, cancelling).
     pub bookings: Arc<passnum_app::throttle::PerClientLimit>,
+    /// Requests and committed events, for `/metrics` on the admin address.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        let metrics = Arc::new(metrics::Metrics::default());
+        // The first server state made for a store counts its events (one per process).
+        store.set_telemetry(metrics.clone());
         Self {
             store,
             clock,
@@ -75,6 +82,7 @@ impl AppState {
             anomalies: Arc::new(ui::figures::anomalies::AnomaliesCache::default()),
             applications: Arc::new(ui::application::application_limit()),
             bookings: Arc::new(ui::booking::booking_limit()),
+            metrics,
         }
     }
 

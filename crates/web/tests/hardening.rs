@@ -578,3 +578,80 @@ api_test! {
         assert!(checked > 300, "{checked}");
     }
 }
+
+/// Readiness fails, with the check that fails, when the server has no signing key or the
+/// database was migrated by a newer passnum; liveness does not (a restart would not help).
+async fn readiness_says_which_check_fails(engine: TestEngine) {
+    let app = TestApp::spawn_with(engine, |mut s: AppState| {
+        s.signer = None;
+        s
+    })
+    .await;
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/health+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            body["status"].as_str(),
+            body["checks"]["keys:signing"][0]["status"].as_str()
+        ),
+        (Some("fail"), Some("fail")),
+        "{body}"
+    );
+    assert_eq!(
+        body["checks"]["database:migrations"][0]["status"], "pass",
+        "{body}"
+    );
+    let newer = app.store().schema_state().await.unwrap().head + 1;
+    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)")
+        .bind(newer)
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    let body: serde_json::Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["checks"]["database:migrations"][0]["status"], "fail",
+        "{body}"
+    );
+    assert_eq!(
+        body["checks"]["database:migrations"][0]["observedValue"], newer,
+        "{body}"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/livez"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readiness_says_which_check_fails_sqlite() {
+    readiness_says_which_check_fails(TestEngine::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readiness_says_which_check_fails_postgres() {
+    readiness_says_which_check_fails(TestEngine::Postgres).await
+}

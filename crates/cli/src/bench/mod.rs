@@ -83,7 +83,7 @@ pub struct BenchArgs {
     /// Communes (the first ones by INSEE code) of the national secrecy measurement.
     #[arg(long, default_value_t = 40_000)]
     secrecy_communes: usize,
-    /// Run only some measurements: issue, storage, http, pages, payment-run, print,
+    /// Run only some measurements: issue, storage, http, metrics, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
     /// allocation, orientation, secrecy (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques).
@@ -252,6 +252,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("http") {
         bench_http(&store, &args, tag + 1).await?;
+    }
+    if wants("metrics") {
+        bench_metrics(&store, &args, tag + 20).await?;
     }
     if wants("pages") {
         bench_pages(&args).await?;

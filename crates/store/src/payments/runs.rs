@@ -246,6 +246,21 @@ impl Store {
 
     /// Confirms a draft run: posts each venue's payment and the operator's fee, marks the
     /// cheques paid and records their payouts. Never twice.
+    /// Why run `id` could not be confirmed: it is no longer a draft (or does not exist).
+    async fn why_not_draft(&self, id: i64) -> StoreError {
+        match self.payment_run(id).await {
+            Ok(run) if run.status == RunStatus::Confirmed => conflict(
+                "run_already_confirmed",
+                "Ce virement est déjà confirmé : rien n'a été payé une seconde fois.",
+            ),
+            Ok(_) => conflict(
+                "run_cancelled",
+                "Ce virement a été annulé : préparez-en un nouveau.",
+            ),
+            Err(e) => e,
+        }
+    }
+
     pub async fn confirm_payment_run(
         &self,
         id: i64,
@@ -260,17 +275,7 @@ impl Store {
             .rows_affected();
         if n == 0 {
             drop(tx);
-            let run = self.payment_run(id).await?;
-            return Err(match run.status {
-                RunStatus::Confirmed => conflict(
-                    "run_already_confirmed",
-                    "Ce virement est déjà confirmé : rien n'a été payé une seconde fois.",
-                ),
-                _ => conflict(
-                    "run_cancelled",
-                    "Ce virement a été annulé : préparez-en un nouveau.",
-                ),
-            });
+            return Err(self.why_not_draft(id).await);
         }
         let per_venue = sqlx::query(
             "SELECT venue_id, CAST(SUM(amount_cents) AS BIGINT) AS gross, CAST(SUM(fee_cents) AS BIGINT) AS fee \
@@ -363,7 +368,10 @@ impl Store {
             )));
         }
         tx.commit().await?;
-        self.payment_run(id).await
+        let run = self.payment_run(id).await?;
+        self.telemetry()
+            .with(|t| t.payment_run(run.cheques, run.net_cents));
+        Ok(run)
     }
 
     /// What each venue receives in a run, with the bank details the run was prepared with.

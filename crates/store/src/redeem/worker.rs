@@ -29,6 +29,7 @@ pub(super) struct Ctx {
     pub(super) engine: Engine,
     pub(super) pool: AnyPool,
     pub(super) caches: Caches,
+    pub(super) telemetry: crate::telemetry::TelemetrySlot,
     /// Tests make the next batch panic, to prove the writer survives it.
     #[cfg(feature = "test-support")]
     pub(super) panic_next_batch: std::sync::atomic::AtomicBool,
@@ -39,6 +40,7 @@ impl Redeemer {
         engine: Engine,
         pool: AnyPool,
         caches: Caches,
+        telemetry: crate::telemetry::TelemetrySlot,
         workers: usize,
         max_batch: usize,
     ) -> Self {
@@ -50,6 +52,7 @@ impl Redeemer {
             engine,
             pool,
             caches,
+            telemetry,
             #[cfg(feature = "test-support")]
             panic_next_batch: Default::default(),
         });
@@ -116,6 +119,10 @@ async fn process(ctx: &Ctx, batch: Vec<Job>) {
     let (reqs, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.req, j.reply)).unzip();
     match run_batch(ctx, &reqs).await {
         Ok(results) => {
+            ctx.telemetry.with(|t| {
+                t.redemption_batch(reqs.len());
+                results.iter().for_each(|r| count(t, r));
+            });
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
@@ -127,13 +134,35 @@ async fn process(ctx: &Ctx, batch: Vec<Job>) {
                     Ok(mut v) => v.pop().unwrap_or(Err(StoreError::Stopped)),
                     Err(e) => Err(e),
                 };
+                ctx.telemetry.with(|t| {
+                    if result.is_ok() {
+                        t.redemption_batch(1);
+                    }
+                    count(t, &result);
+                });
                 let _ = reply.send(result);
             }
         }
         Err(e) => {
+            ctx.telemetry.with(|t| t.redemption("error"));
             if let Some(reply) = replies.into_iter().next() {
                 let _ = reply.send(Err(e));
             }
         }
     }
+}
+
+/// One redemption's answer for the metrics: accepted, refused (by code), or failed.
+fn count(t: &dyn crate::telemetry::Telemetry, result: &Result<Answer, StoreError>) {
+    t.redemption(match result {
+        Ok(Answer {
+            outcome: Outcome::Accepted(_),
+            ..
+        }) => "accepted",
+        Ok(Answer {
+            outcome: Outcome::Refused(r),
+            ..
+        }) => &r.code,
+        Err(_) => "error",
+    });
 }

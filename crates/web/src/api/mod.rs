@@ -371,7 +371,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             "/api/v1/openapi.json",
             get(move || async move { Json(doc.as_ref().clone()) }),
         )
-        .route("/healthz", get(|| async { "ok" }))
+        // `/healthz` is the address earlier versions answered; load balancers may still ask it.
+        .route("/healthz", get(crate::ops::livez))
+        .route("/livez", get(crate::ops::livez))
+        .route("/readyz", get(crate::ops::readyz))
         .route(
             "/open-data/lieux-de-mediation-numerique.csv",
             get(crate::open_data::venues_csv),
@@ -404,7 +407,11 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             crate::server::BODY_READ_TIMEOUT,
         ))
-        .layer(axum::middleware::from_fn(refuse_declared_oversize));
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::ops::observe_request,
+        ));
     let router = guard_panics(router).with_state(state);
     crate::deploy::layers(router, &deploy)
 }
