@@ -47,33 +47,11 @@ pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
     let store = ctx.store().await?;
     match command {
         LedgerCommand::Check => {
-            let tb = store.trial_balance().await?;
-            let mismatches = store.verify_ledger().await?;
-            println!("Somme des soldes : {} centimes", tb.total_cents);
-            for a in &tb.negative_accounts {
-                println!("Compte négatif : {a:?}");
+            let findings = books_findings(&store).await?;
+            for f in &findings {
+                println!("{f}");
             }
-            for m in &mismatches {
-                println!("Compte en désaccord avec ses virements : {m:?}");
-            }
-            let history = store.verify_cheque_history().await?;
-            for h in &history {
-                println!("Historique des chèques : {} ({} lignes)", h.check, h.rows);
-            }
-            let figures = store.figures_check().await?;
-            for f in &figures {
-                println!("Compteurs des chiffres : {f}");
-            }
-            let funding = store.funding_check().await?;
-            for f in &funding {
-                println!("Financements : {f}");
-            }
-            if tb.is_balanced()
-                && mismatches.is_empty()
-                && history.is_empty()
-                && figures.is_empty()
-                && funding.is_empty()
-            {
+            if findings.is_empty() {
                 println!("Balance équilibrée : chaque compte concorde avec ses virements.");
                 println!("L'historique de chaque chèque concorde avec la comptabilité.");
                 println!(
@@ -90,6 +68,36 @@ pub async fn run(ctx: &Ctx, command: LedgerCommand) -> anyhow::Result<()> {
         LedgerCommand::Fec { out } => ledger_export(&store, &out, true).await,
         LedgerCommand::Journal { out } => ledger_export(&store, &out, false).await,
     }
+}
+
+/// Everything that disagrees in the books: the trial balance, each account against its
+/// transfers, each cheque's history, the figures' counters and the funding reports. Empty when
+/// all agree (`passnum ledger check`, `passnum restore --verify`).
+pub async fn books_findings(store: &Store) -> anyhow::Result<Vec<String>> {
+    let mut out = vec![];
+    let tb = store.trial_balance().await?;
+    if tb.total_cents != 0 {
+        out.push(format!("Somme des soldes : {} centimes", tb.total_cents));
+    }
+    for a in &tb.negative_accounts {
+        out.push(format!("Compte négatif : {a:?}"));
+    }
+    for m in store.verify_ledger().await? {
+        out.push(format!("Compte en désaccord avec ses virements : {m:?}"));
+    }
+    for h in store.verify_cheque_history().await? {
+        out.push(format!(
+            "Historique des chèques : {} ({} lignes)",
+            h.check, h.rows
+        ));
+    }
+    for f in store.figures_check().await? {
+        out.push(format!("Compteurs des chiffres : {f}"));
+    }
+    for f in store.funding_check().await? {
+        out.push(format!("Financements : {f}"));
+    }
+    Ok(out)
 }
 
 pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! reads the command line and hands each command the shared [`ctx::Ctx`].
 
 mod accounts;
+mod backup;
 mod bench;
 mod ctx;
 pub mod demo;
@@ -17,6 +18,7 @@ mod services;
 mod venues;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -115,6 +117,26 @@ enum Command {
         /// Create the data and print the tokens, but do not serve.
         #[arg(long)]
         no_serve: bool,
+    },
+    /// A consistent copy of the database while servers run: SQLite copies itself
+    /// (`VACUUM INTO`), PostgreSQL calls `pg_dump` (custom format). Keep the key files too.
+    Backup {
+        /// The backup file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new SQLite file or an empty PostgreSQL database; a truncated
+    /// file, one from a newer passnum or for the other engine is refused, the target untouched.
+    Restore {
+        /// A file written by `passnum backup`.
+        file: PathBuf,
+        /// Where to restore: a SQLite file that does not exist yet, or `postgres://…` (empty).
+        #[arg(long)]
+        into: String,
+        /// Then check the books (ledger, each cheque's history, counters, funding), count the
+        /// records and check the signing keys, and print the report.
+        #[arg(long)]
+        verify: bool,
     },
     /// Apply pending database migrations, then exit.
     Migrate,
@@ -295,6 +317,8 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         } => serve::serve_command(ctx, listen, rollback_window_hours, admin_listen).await,
         Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
         Command::Migrate => serve::migrate(ctx).await,
+        Command::Backup { out } => backup::backup(ctx, &out).await,
+        Command::Restore { file, into, verify } => backup::restore(&file, &into, verify).await,
         Command::Token { command } => accounts::token(ctx, command).await,
         Command::Staff { command } => accounts::staff(ctx, command).await,
         Command::Services { command } => services::run(ctx, command).await,

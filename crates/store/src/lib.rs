@@ -12,6 +12,7 @@
 
 mod anomalies;
 mod applications;
+pub mod backup;
 mod bench_fixtures;
 mod bookings;
 mod candidate_files;
@@ -95,7 +96,7 @@ use pool::{
     SQLITE_READER_CACHE_KIB, SQLITE_WRITER_CACHE_KIB, SQLITE_WRITER_MMAP_BYTES, postgres_pool,
     sqlite_pool,
 };
-pub use pool::{engine_of, normalize_url};
+pub use pool::{engine_of, normalize_url, sqlite_file};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };

@@ -38,7 +38,7 @@ pub fn normalize_url(url_or_path: &str) -> String {
 }
 
 /// The file a SQLite URL names, unless it is an in-memory database.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

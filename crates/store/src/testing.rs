@@ -75,6 +75,33 @@ impl TestDb {
     }
 }
 
+/// An empty place to restore into: a SQLite file not yet created, or a PostgreSQL database
+/// without any table (dropped with it).
+pub struct EmptyDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl EmptyDb {
+    pub async fn new(engine: TestEngine) -> Self {
+        let (url, pg_name, dir) = fresh_database(engine).await;
+        Self {
+            url,
+            pg_name,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for EmptyDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            drop_pg(name);
+        }
+    }
+}
+
 /// A database left at an older schema version (see [`TestDb::at_version`]).
 pub struct OldDb {
     pub url: String,

@@ -15,6 +15,7 @@ use passnum_web::{AppState, Application};
 
 use crate::now;
 
+mod backup;
 mod directory;
 mod distribution;
 mod figures;
@@ -49,6 +50,9 @@ pub struct BenchArgs {
     /// Requests per page in the page-rendering measurement.
     #[arg(long, default_value_t = 200)]
     page_requests: usize,
+    /// Cheques issued before the backup measurement copies and restores the database.
+    #[arg(long, default_value_t = 1_000_000)]
+    backup_cheques: i64,
     /// Redeemed cheques paid by the payment-run measurement.
     #[arg(long, default_value_t = 1_000_000)]
     run_cheques: usize,
@@ -83,10 +87,10 @@ pub struct BenchArgs {
     /// Communes (the first ones by INSEE code) of the national secrecy measurement.
     #[arg(long, default_value_t = 40_000)]
     secrecy_communes: usize,
-    /// Run only some measurements: issue, storage, http, metrics, pages, payment-run, print,
+    /// Run only some measurements: issue, storage, http, metrics, backup, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
     /// allocation, orientation, secrecy (repeatable).
-    /// Without --only, all but payment-run (its set-up redeems a million cheques).
+    /// Without --only, all but payment-run (its set-up redeems a million cheques) and backup.
     #[arg(long)]
     only: Vec<String>,
 }
@@ -237,7 +241,7 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     let tag = now().unix_ms() as u64;
     let wants = |k: &str| {
         if args.only.is_empty() {
-            k != "payment-run"
+            k != "payment-run" && k != "backup"
         } else {
             args.only.iter().any(|o| o == k)
         }
@@ -252,6 +256,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("http") {
         bench_http(&store, &args, tag + 1).await?;
+    }
+    if wants("backup") {
+        backup::bench_backup(&store, &args, tag + 30).await?;
     }
     if wants("metrics") {
         bench_metrics(&store, &args, tag + 20).await?;

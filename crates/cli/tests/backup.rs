@@ -1,0 +1,147 @@
+//! `passnum backup` and `passnum restore --verify` on both engines, as an operator runs them:
+//! the restored books agree to the cent and hold the same cheques; a truncated file, one from a
+//! newer passnum or one for the other engine is refused and the target left untouched.
+
+use std::process::{Command, Output};
+
+use passnum_core::order::OrderRequest;
+use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
+use passnum_store::testing::{EmptyDb, TestEngine};
+use passnum_store::{NewVenue, Outcome, RedeemRequest, Store, StoreOptions, both_engines};
+
+fn passnum(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .args(args)
+        .output()
+        .expect("passnum")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A programme with redeemed cheques: what a backup must carry.
+async fn programme(s: &Store) {
+    let now = Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
+    let today = passnum_core::paris::local_date(now);
+    let funder = s
+        .create_funder("Métropole", "metropole", now)
+        .await
+        .unwrap();
+    let order = NewOrder::parse(&OrderRequest {
+        booklet_count: 3,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: today - time::Duration::days(1),
+        valid_until: today + time::Duration::days(30),
+        tolerance_days: 0,
+        perimeter_communes: vec![],
+        perimeter_departements: vec![],
+    })
+    .unwrap();
+    let order = s.create_order(funder.id, &order, now).await.unwrap();
+    let venue = NewVenue {
+        siret: Siret::parse("21690123000005").unwrap().into(),
+        name: "Médiathèque".into(),
+        commune: InseeCode::parse("69123").unwrap(),
+        status: VenueStatus::Qualified,
+        qualified_until: None,
+        address: String::new(),
+        contact: String::new(),
+        services: s.referentiel_codes(),
+    };
+    let venue = s.create_venue(&venue, now).await.unwrap();
+    for c in s.list_cheques(order.id, 0, 7).await.unwrap() {
+        let code = passnum_core::ChequeCode::parse(&c.code).unwrap();
+        let r = RedeemRequest {
+            venue_id: venue.id,
+            code,
+            service_code: "2.1.07".into(),
+            workshop_id: None,
+            now,
+            idempotency: None,
+        };
+        assert!(matches!(
+            s.redeem(r).await.unwrap().outcome,
+            Outcome::Accepted(_)
+        ));
+    }
+}
+
+fn engine_of(url: &str) -> TestEngine {
+    if url.starts_with("postgres") {
+        TestEngine::Postgres
+    } else {
+        TestEngine::Sqlite
+    }
+}
+
+/// Whether nothing was restored at `target`: no file, or a database without tables.
+async fn untouched(target: &EmptyDb) -> bool {
+    match passnum_store::sqlite_file(&target.url) {
+        Some(path) => !path.exists(),
+        None => passnum_store::backup::postgres_is_empty(&target.url)
+            .await
+            .unwrap(),
+    }
+}
+
+both_engines! {
+    async fn a_backup_restores_and_proves_its_books(db) {
+        programme(&db.store).await;
+        let engine = engine_of(&db.url);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sauvegarde");
+        let out = passnum(&["--database-url", &db.url, "backup", "--out", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out));
+        #[cfg(unix)]
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions()) & 0o077, 0, "owner only");
+        // A second backup to the same file is refused; the first one is kept.
+        let again = passnum(&["--database-url", &db.url, "backup", "--out", file.to_str().unwrap()]);
+        assert!(!again.status.success());
+
+        let target = EmptyDb::new(engine).await;
+        let out = passnum(&["restore", file.to_str().unwrap(), "--into", &target.url, "--verify"]);
+        let report = text(&out);
+        assert!(out.status.success(), "{report}");
+        assert!(report.contains("chèques : 30") && report.contains("encaissements : 7") && report.contains("Vérifiée : balance équilibrée"), "{report}");
+        let restored = Store::connect(&target.url, StoreOptions::default()).await.unwrap();
+        assert_eq!(restored.table_counts().await.unwrap(), db.store.table_counts().await.unwrap());
+        assert_eq!(restored.trial_balance().await.unwrap(), db.store.trial_balance().await.unwrap());
+        restored.close().await;
+        // Restoring over it is refused.
+        let out = passnum(&["restore", file.to_str().unwrap(), "--into", &target.url]);
+        assert!(!out.status.success() && text(&out).contains("rien n'a été touché"), "{}", text(&out));
+
+        // A truncated file: refused, nothing restored.
+        let bytes = std::fs::read(&file).unwrap();
+        let cut = dir.path().join("coupée");
+        std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+        let target = EmptyDb::new(engine).await;
+        let out = passnum(&["restore", cut.to_str().unwrap(), "--into", &target.url, "--verify"]);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("incomplet") || text(&out).contains("incomplète"), "{}", text(&out));
+        assert!(untouched(&target).await, "the target is untouched");
+
+        // For the other engine: refused with the way to do it.
+        let other = EmptyDb::new(match engine { TestEngine::Sqlite => TestEngine::Postgres, TestEngine::Postgres => TestEngine::Sqlite }).await;
+        let out = passnum(&["restore", file.to_str().unwrap(), "--into", &other.url]);
+        assert!(!out.status.success() && text(&out).contains("rien n'a été restauré"), "{}", text(&out));
+        assert!(untouched(&other).await);
+
+        // From a newer passnum (a migration this build does not know): refused.
+        let head = db.store.schema_state().await.unwrap().head;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)").bind(head + 1).execute(db.store.pool()).await.unwrap();
+        let newer = dir.path().join("plus-récente");
+        let out = passnum(&["--database-url", &db.url, "backup", "--out", newer.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out));
+        let target = EmptyDb::new(engine).await;
+        let out = passnum(&["restore", newer.to_str().unwrap(), "--into", &target.url]);
+        assert!(!out.status.success() && text(&out).contains("version plus récente de passnum"), "{}", text(&out));
+        assert!(untouched(&target).await);
+    }
+}
