@@ -17,6 +17,10 @@ pub enum JobsCommand {
         /// Days a sign-in attempt is kept (at least 1: throttling looks back 24 hours).
         #[arg(long, default_value_t = 1)]
         keep_sign_in_attempts_days: i64,
+        /// Days a handout's diagnostic answers and household fingerprint are kept after the
+        /// last contact (the handout or the booklet's latest redemption); docs/rgpd.md.
+        #[arg(long, default_value_t = 730)]
+        keep_handout_answers_days: i64,
         /// Refresh the open-data export in this folder (`passnum opendata export`) on the first
         /// run of each month, and whenever the folder has none yet.
         #[arg(long)]
@@ -104,9 +108,11 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
     let JobsCommand::Run {
         keep_idempotency_days,
         keep_sign_in_attempts_days,
+        keep_handout_answers_days,
         open_data_dir,
     } = command;
-    if keep_idempotency_days < 1 || keep_sign_in_attempts_days < 1 {
+    if keep_idempotency_days < 1 || keep_sign_in_attempts_days < 1 || keep_handout_answers_days < 1
+    {
         anyhow::bail!("Les durées de conservation se comptent en jours, au moins 1.");
     }
     let store = ctx.store().await?;
@@ -131,6 +137,7 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
             passnum_store::Retention {
                 idempotency_ms: keep_idempotency_days * DAY_MS,
                 sign_in_attempts_ms: keep_sign_in_attempts_days * DAY_MS,
+                handout_answers_ms: keep_handout_answers_days * DAY_MS,
             },
         )
         .await?;
@@ -158,12 +165,14 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
     // Contacts given for reminders are kept only until the workshop is over.
     let contacts = store.erase_past_booking_contacts(now()).await?;
     println!(
-        "Nettoyage : {} clés d'idempotence, {} tentatives de connexion, {} sessions expirées, {} liens de mot de passe expirés, {} contacts de réservation effacés.",
+        "Nettoyage : {} clés d'idempotence, {} tentatives de connexion, {} sessions expirées, {} liens de mot de passe expirés, {} contacts de réservation effacés, {} diagnostics de remise effacés (sans contact depuis {} jours).",
         purged.idempotency_keys,
         purged.sign_in_attempts,
         purged.sessions,
         purged.password_links,
-        contacts
+        contacts,
+        purged.handout_answers,
+        keep_handout_answers_days
     );
     Ok(())
 }

@@ -50,6 +50,8 @@ pub struct HandoutRecord {
     pub disability_need: bool,
     pub override_reason: Option<String>,
     pub handed_out_at: Timestamp,
+    /// The diagnostic answers and household fingerprint were erased then (retention).
+    pub answers_erased_at: Option<Timestamp>,
 }
 
 impl HandoutRecord {
@@ -106,7 +108,7 @@ impl DistributionStats {
 
 const HANDOUT_COLUMNS: &str = "h.id, h.order_id, b.number, h.distributor_id, h.commune_insee, \
      h.publics, h.needs, h.equipment, h.level, h.language_need, h.disability_need, \
-     h.override_reason, h.handed_out_at";
+     h.override_reason, h.handed_out_at, h.answers_erased_at";
 
 fn split(s: &str) -> Vec<String> {
     s.split(',')
@@ -130,6 +132,7 @@ fn handout_row(r: &AnyRow) -> Result<HandoutRecord, StoreError> {
         disability_need: get_i64(r, "disability_need")? == 1,
         override_reason: crate::rows::get_opt_string(r, "override_reason")?,
         handed_out_at: Timestamp::from_unix_ms(get_i64(r, "handed_out_at")?),
+        answers_erased_at: get_opt_i64(r, "answers_erased_at")?.map(Timestamp::from_unix_ms),
     })
 }
 

@@ -1,5 +1,7 @@
 //! Forgetting what is only kept for a while: idempotency keys (one row per redemption request
-//! with a key), sign-in attempts, expired sessions and password links. Run by
+//! with a key), sign-in attempts, expired sessions and password links, and the diagnostic
+//! answers and household fingerprints of handouts without contact for two years
+//! (docs/rgpd.md). Run by
 //! `passnum jobs run`; deletes in slices so that a large backlog never holds the write lock
 //! for long.
 
@@ -17,6 +19,9 @@ pub struct Retention {
     /// the rollback window plus a day.
     pub idempotency_ms: i64,
     pub sign_in_attempts_ms: i64,
+    /// A handout's answers and household fingerprint, after its last contact (the handout or
+    /// the booklet's latest redemption).
+    pub handout_answers_ms: i64,
 }
 
 /// What was forgotten.
@@ -26,6 +31,7 @@ pub struct Purged {
     pub sign_in_attempts: u64,
     pub sessions: u64,
     pub password_links: u64,
+    pub handout_answers: u64,
 }
 
 impl Store {
@@ -71,7 +77,41 @@ impl Store {
                     now,
                 )
                 .await?,
+            handout_answers: self
+                .erase_handout_answers(now, now.plus_ms(-keep.handout_answers_ms))
+                .await?,
         })
+    }
+
+    /// Erases the diagnostic answers and household fingerprint of handouts whose last contact
+    /// is before `before`; the commune and publics stay for the figures. In slices, oldest first.
+    async fn erase_handout_answers(
+        &self,
+        now: Timestamp,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut erased = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE handouts SET household_hash = NULL, needs = '', equipment = '', level = '', \
+                 language_need = 0, disability_need = 0, override_reason = NULL, answers_erased_at = $1 \
+                 WHERE id IN (SELECT h.id FROM handouts h WHERE h.answers_erased_at IS NULL AND h.handed_out_at < $2 \
+                 AND NOT EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
+                 WHERE c.booklet_id = h.booklet_id AND r.redeemed_at >= $2) ORDER BY h.handed_out_at LIMIT $3)",
+            )
+            .bind(now.unix_ms())
+            .bind(before.unix_ms())
+            .bind(SLICE)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            erased += n;
+            if n < SLICE as u64 {
+                return Ok(erased);
+            }
+        }
     }
 
     async fn delete_in_slices(

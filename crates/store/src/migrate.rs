@@ -79,6 +79,10 @@ const SQLITE: &[(i64, &str)] = &[
         24,
         include_str!("../migrations/sqlite/0024_funder_accounts.sql"),
     ),
+    (
+        25,
+        include_str!("../migrations/sqlite/0025_handout_answers_retention.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -164,6 +168,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         24,
         include_str!("../migrations/postgres/0024_funder_accounts.sql"),
+    ),
+    (
+        25,
+        include_str!("../migrations/postgres/0025_handout_answers_retention.sql"),
     ),
 ];
 

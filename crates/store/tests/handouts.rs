@@ -238,3 +238,41 @@ both_engines! {
         assert!(matches!(refused, passnum_store::Outcome::Refused(_)), "{refused:?}");
     }
 }
+
+both_engines! {
+    async fn diagnostic_answers_are_erased_two_years_after_the_last_contact(db) {
+        use passnum_store::Retention;
+        const DAY: i64 = 24 * 3_600_000;
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let (a, _) = two_structures(s, w.order.id).await;
+        let rules = s.set_order_rules(w.order.id, false, true).await.unwrap();
+        let quiet = Handout::parse(&person("Lefèvre", &["senior"]), &rules, &key()).unwrap();
+        let active = Handout::parse(&person("Durand", &["senior"]), &rules, &key()).unwrap();
+        let h1 = s.hand_out(a, None, w.order.id, 1, &lyon(), &quiet, t0()).await.unwrap();
+        let h2 = s.hand_out(a, None, w.order.id, 2, &lyon(), &active, t0()).await.unwrap();
+        // Booklet 2 (cheques 11 to 20) is used two days later: its last contact moves.
+        s.redeem(redeem_req(&w.lyon, w.codes[10], t0().plus_ms(2 * DAY))).await.unwrap();
+        let before = s.distribution_of(w.order.id).await.unwrap();
+        let keep = Retention { idempotency_ms: 7 * DAY, sign_in_attempts_ms: DAY, handout_answers_ms: 730 * DAY };
+
+        let first = t0().plus_ms(731 * DAY);
+        assert_eq!(s.housekeeping(first, keep).await.unwrap().handout_answers, 1);
+        let erased = s.get_handout(a, h1.id).await.unwrap();
+        assert_eq!(erased.answers_erased_at, Some(first));
+        assert!(erased.needs.is_empty() && erased.equipment.is_empty() && erased.level.is_empty(), "{erased:?}");
+        assert_eq!(erased.publics, vec!["senior".to_string()], "the publics stay for the figures");
+        assert_eq!(erased.commune_insee, "69123");
+        let kept = s.get_handout(a, h2.id).await.unwrap();
+        assert_eq!((kept.answers_erased_at, kept.needs.clone()), (None, vec!["online_procedures".to_string()]), "used 2 days later: kept");
+        let hashes: Vec<Option<String>> = sqlx::query_scalar("SELECT household_hash FROM handouts ORDER BY id").fetch_all(s.pool()).await.unwrap();
+        assert_eq!((hashes[0].is_none(), hashes[1].is_some()), (true, true), "{hashes:?}");
+
+        let later = t0().plus_ms(733 * DAY);
+        assert_eq!(s.housekeeping(later, keep).await.unwrap().handout_answers, 1);
+        assert!(s.get_handout(a, h2.id).await.unwrap().answers_erased_at.is_some());
+        assert_eq!(s.housekeeping(later, keep).await.unwrap().handout_answers, 0, "nothing twice");
+        assert_eq!(s.distribution_of(w.order.id).await.unwrap(), before, "the figures do not change");
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+    }
+}

@@ -84,7 +84,7 @@ both_engines! {
         s.record_sign_in_attempt("agent@ccas.fr", "192.0.2.1", t0(), t0()).await.unwrap();
         s.record_sign_in_attempt("agent@ccas.fr", "192.0.2.1", t0().plus_ms(9 * day), t0()).await.unwrap();
         let now = t0().plus_ms(9 * day + 1000);
-        let keep = Retention { idempotency_ms: 7 * day, sign_in_attempts_ms: day };
+        let keep = Retention { idempotency_ms: 7 * day, sign_in_attempts_ms: day, handout_answers_ms: 730 * day };
         let purged = s.housekeeping(now, keep).await.unwrap();
         assert_eq!((purged.idempotency_keys, purged.sign_in_attempts, purged.sessions, purged.password_links), (1, 1, 1, 1));
         // The recent key still replays its answer; the live session still works.
@@ -95,7 +95,7 @@ both_engines! {
         // Nothing left to forget.
         assert_eq!(s.housekeeping(now, keep).await.unwrap(), passnum_store::Purged::default());
         // A retention shorter than the rollback window plus a day is raised to it.
-        let short = Retention { idempotency_ms: 1, sign_in_attempts_ms: day };
+        let short = Retention { idempotency_ms: 1, sign_in_attempts_ms: day, handout_answers_ms: 730 * day };
         assert_eq!(s.housekeeping(now, short).await.unwrap().idempotency_keys, 0);
     }
 }

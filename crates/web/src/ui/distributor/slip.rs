@@ -14,6 +14,8 @@ pub(super) struct OrientationPage {
     /// The order's last day of validity, JJ/MM/AAAA.
     valid_until: String,
     needs: String,
+    /// When the diagnostic answers were erased (retention), JJ/MM/AAAA.
+    answers_erased: Option<String>,
     venues: Vec<SuggestedVenue>,
     public_url: String,
     /// "Pour réserver : carnet 3-12, code ABCD-EFGH".
@@ -91,6 +93,9 @@ pub async fn orientation(
             })
             .collect::<Vec<_>>()
             .join(" ; "),
+        answers_erased: h
+            .answers_erased_at
+            .map(|t| paris::format_date(paris::local_date(t))),
         venues,
         public_url: st.deploy.public_url.clone(),
     };
