@@ -2,12 +2,12 @@
 //! the restored books agree to the cent and hold the same cheques; a truncated file, one from a
 //! newer passnum or one for the other engine is refused and the target left untouched.
 
+mod common;
+
 use std::process::{Command, Output};
 
-use passnum_core::order::OrderRequest;
-use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
 use passnum_store::testing::{EmptyDb, TestEngine};
-use passnum_store::{NewVenue, Outcome, RedeemRequest, Store, StoreOptions, both_engines};
+use passnum_store::{Outcome, RedeemRequest, Store, StoreOptions, both_engines};
 
 fn passnum(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_passnum"))
@@ -26,35 +26,8 @@ fn text(o: &Output) -> String {
 
 /// A programme with redeemed cheques: what a backup must carry.
 async fn programme(s: &Store) {
-    let now = Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
-    let today = passnum_core::paris::local_date(now);
-    let funder = s
-        .create_funder("Métropole", "metropole", now)
-        .await
-        .unwrap();
-    let order = NewOrder::parse(&OrderRequest {
-        booklet_count: 3,
-        cheques_per_booklet: 10,
-        face_value_cents: 1000,
-        valid_from: today - time::Duration::days(1),
-        valid_until: today + time::Duration::days(30),
-        tolerance_days: 0,
-        perimeter_communes: vec![],
-        perimeter_departements: vec![],
-    })
-    .unwrap();
-    let order = s.create_order(funder.id, &order, now).await.unwrap();
-    let venue = NewVenue {
-        siret: Siret::parse("21690123000005").unwrap().into(),
-        name: "Médiathèque".into(),
-        commune: InseeCode::parse("69123").unwrap(),
-        status: VenueStatus::Qualified,
-        qualified_until: None,
-        address: String::new(),
-        contact: String::new(),
-        services: s.referentiel_codes(),
-    };
-    let venue = s.create_venue(&venue, now).await.unwrap();
+    let now = common::now();
+    let (order, venue) = common::programme(s, 3).await;
     for c in s.list_cheques(order.id, 0, 7).await.unwrap() {
         let code = passnum_core::ChequeCode::parse(&c.code).unwrap();
         let r = RedeemRequest {

@@ -3,12 +3,12 @@
 //! happened, and JSON logs tie each request's lines to its id without a single personal datum
 //! or secret (the test types them, then greps the whole log for them).
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use passnum_core::order::OrderRequest;
-use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
-use passnum_store::{Actor, NewVenue, both_engines};
+use passnum_store::{Actor, both_engines};
 use serde_json::{Value, json};
 
 struct Server(Child);
@@ -34,35 +34,8 @@ const IBAN: &str = "FR7630001007941234567890185";
 
 /// A funder, an order valid today, a venue with a token and a staff account.
 async fn programme(s: &passnum_store::Store) -> (String, Vec<String>, i64) {
-    let now = Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
-    let today = passnum_core::paris::local_date(now);
-    let funder = s
-        .create_funder("Métropole", "metropole", now)
-        .await
-        .unwrap();
-    let order = NewOrder::parse(&OrderRequest {
-        booklet_count: 1,
-        cheques_per_booklet: 10,
-        face_value_cents: 1000,
-        valid_from: today - time::Duration::days(1),
-        valid_until: today + time::Duration::days(30),
-        tolerance_days: 0,
-        perimeter_communes: vec![],
-        perimeter_departements: vec![],
-    })
-    .unwrap();
-    let order = s.create_order(funder.id, &order, now).await.unwrap();
-    let venue = NewVenue {
-        siret: Siret::parse("21690123000005").unwrap().into(),
-        name: "Médiathèque".into(),
-        commune: InseeCode::parse("69123").unwrap(),
-        status: VenueStatus::Qualified,
-        qualified_until: None,
-        address: String::new(),
-        contact: String::new(),
-        services: s.referentiel_codes(),
-    };
-    let venue = s.create_venue(&venue, now).await.unwrap();
+    let now = common::now();
+    let (order, venue) = common::programme(s, 1).await;
     let token = s
         .create_token(Actor::Venue(venue.id), "accueil", now)
         .await

@@ -1,13 +1,13 @@
 //! Two separate `passnum serve` processes share one PostgreSQL database: a cheque fired at
 //! both in parallel is redeemed exactly once, and an idempotency key holds across servers.
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use passnum_core::order::OrderRequest;
-use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
+use passnum_store::Actor;
 use passnum_store::testing::{TestDb, TestEngine};
-use passnum_store::{Actor, NewVenue};
 use serde_json::json;
 
 struct Server(Child);
@@ -71,40 +71,8 @@ async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
 async fn two_server_processes_on_one_postgresql_redeem_a_cheque_once() {
     let db = TestDb::new(TestEngine::Postgres).await;
     let s = &db.store;
-    let now = Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc());
-    let today = passnum_core::paris::local_date(now);
-    let funder = s
-        .create_funder("Métropole", "metropole", now)
-        .await
-        .unwrap();
-    let order = NewOrder::parse(&OrderRequest {
-        booklet_count: 3,
-        cheques_per_booklet: 10,
-        face_value_cents: 1000,
-        valid_from: today - time::Duration::days(1),
-        valid_until: today + time::Duration::days(30),
-        tolerance_days: 0,
-        perimeter_communes: vec![],
-        perimeter_departements: vec![],
-    })
-    .unwrap();
-    let order = s.create_order(funder.id, &order, now).await.unwrap();
-    let venue = s
-        .create_venue(
-            &NewVenue {
-                siret: Siret::parse("21690123000005").unwrap().into(),
-                name: "Médiathèque".into(),
-                commune: InseeCode::parse("69123").unwrap(),
-                status: VenueStatus::Qualified,
-                qualified_until: None,
-                address: String::new(),
-                contact: String::new(),
-                services: s.referentiel_codes(),
-            },
-            now,
-        )
-        .await
-        .unwrap();
+    let now = common::now();
+    let (order, venue) = common::programme(s, 3).await;
     let token = s
         .create_token(Actor::Venue(venue.id), "test", now)
         .await
