@@ -14,16 +14,38 @@ impl Store {
         now: Timestamp,
     ) -> Result<BankAccount, StoreError> {
         self.get_venue(venue).await?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE venue_bank_accounts SET superseded_at = $1 WHERE venue_id = $2 AND superseded_at IS NULL")
-            .bind(now.unix_ms())
-            .bind(venue.0)
-            .execute(&mut *tx)
+        let row = self
+            .replace_account(AccountTable::Venue, venue.0, details, now, BANK_COLUMNS)
             .await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BANK_COLUMNS}"
+        bank_account(&row)
+    }
+
+    /// Supersedes the owner's current account and records `details` as the new one, in one
+    /// transaction (the partial unique index allows one current account per owner).
+    pub(super) async fn replace_account(
+        &self,
+        table: AccountTable,
+        owner: i64,
+        details: &BankDetails,
+        now: Timestamp,
+        returning: &str,
+    ) -> Result<AnyRow, StoreError> {
+        let (table, owner_column) = match table {
+            AccountTable::Venue => ("venue_bank_accounts", "venue_id"),
+            AccountTable::Funder => ("funder_bank_accounts", "funder_id"),
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET superseded_at = $1 WHERE {owner_column} = $2 AND superseded_at IS NULL"
         )))
-        .bind(venue.0)
+        .bind(now.unix_ms())
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table} ({owner_column}, iban, bic, holder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {returning}"
+        )))
+        .bind(owner)
         .bind(details.iban.as_str())
         .bind(details.bic.as_str())
         .bind(details.holder())
@@ -31,7 +53,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        bank_account(&row)
+        Ok(row)
     }
 
     /// The operator confirms the venue's current bank details (after checking them by phone

@@ -39,23 +39,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<FunderAccount, StoreError> {
         self.get_funder(funder).await?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE funder_bank_accounts SET superseded_at = $1 WHERE funder_id = $2 AND superseded_at IS NULL")
-            .bind(now.unix_ms())
-            .bind(funder.0)
-            .execute(&mut *tx)
+        let row = self
+            .replace_account(AccountTable::Funder, funder.0, details, now, COLUMNS)
             .await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO funder_bank_accounts (funder_id, iban, bic, holder, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-        )))
-        .bind(funder.0)
-        .bind(details.iban.as_str())
-        .bind(details.bic.as_str())
-        .bind(details.holder())
-        .bind(now.unix_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
         funder_account(&row)
     }
 

@@ -64,6 +64,13 @@ fn bank_account(r: &AnyRow) -> Result<BankAccount, StoreError> {
     })
 }
 
+/// The two kinds of bank accounts passnum records, each with its history.
+#[derive(Clone, Copy)]
+enum AccountTable {
+    Venue,
+    Funder,
+}
+
 const BANK_COLUMNS: &str =
     "id, venue_id, iban, bic, holder, created_at, confirmed_at, superseded_at";
 
