@@ -5,28 +5,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::{Server, free_port};
 use std::time::{Duration, Instant};
 
 use passnum_store::{Actor, both_engines};
 use serde_json::{Value, json};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 const PASSWORD: &str = "Un-mot-de-passe-secret-42";
 const EMAIL: &str = "camille.durand@lieu.example";

@@ -3,29 +3,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::{Server, free_port};
 use std::time::{Duration, Instant};
 
 use passnum_store::Actor;
 use passnum_store::testing::{TestDb, TestEngine};
 use serde_json::json;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn start(url: &str, key: &std::path::Path) -> (Server, String) {
     let port = free_port();

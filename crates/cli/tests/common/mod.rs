@@ -1,5 +1,6 @@
 //! What the command-line tests share: a funder with an order valid from yesterday for a month,
-//! and a qualified venue that may redeem its cheques.
+//! a qualified venue that may redeem its cheques, and `passnum serve` processes on free ports.
+#![allow(dead_code)] // each test binary uses its part
 
 use passnum_core::order::OrderRequest;
 use passnum_core::{InseeCode, NewOrder, Siret, Timestamp, VenueStatus};
@@ -41,4 +42,22 @@ pub async fn programme(s: &Store, booklets: i64) -> (Order, Venue) {
     };
     let venue = s.create_venue(&venue, now).await.unwrap();
     (order, venue)
+}
+
+/// A `passnum serve` process, killed when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
