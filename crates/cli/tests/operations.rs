@@ -107,6 +107,11 @@ both_engines! {
         let r = client.get(format!("{base}/lieux?q={EMAIL}")).send().await.unwrap();
         assert_eq!(r.status(), 200);
 
+        // A method a client invents is counted as OTHER: labels stay a bounded set.
+        for m in ["BREW", "BREW2"] {
+            let r = client.request(reqwest::Method::from_bytes(m.as_bytes()).unwrap(), format!("{base}/livez")).send().await.unwrap();
+            assert_eq!(r.status(), 405);
+        }
         // Metrics: only on the admin address, with what just happened.
         assert_eq!(reqwest::get(format!("{base}/metrics")).await.unwrap().status(), 404);
         let r = reqwest::get(format!("{admin}/metrics")).await.unwrap();
@@ -123,6 +128,7 @@ both_engines! {
             assert!(text.contains(line), "{line} in\n{text}");
         }
         assert!(text.contains("passnum_database_connections{pool=\"write\",state=\"open\"}"), "{text}");
+        assert!(text.contains("passnum_http_request_duration_seconds_count{method=\"OTHER\",route=\"/livez\",status=\"405\"} 2") && !text.contains("BREW"), "{text}");
         assert!(text.contains("passnum_database_write_wait_seconds_count"), "{text}");
 
         // SIGTERM: a clean stop, every log line written.

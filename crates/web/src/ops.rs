@@ -110,6 +110,11 @@ pub async fn observe_request(
     let started = Instant::now();
     let id = request_id();
     let method = req.method().clone();
+    // A label per method a client may invent would grow without bound: the standard ones only.
+    let method_label = match method.as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "OTHER",
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -119,7 +124,7 @@ pub async fn observe_request(
     let mut res = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = res.status().as_u16();
-    metrics.request(method.as_str(), &route, status, took);
+    metrics.request(method_label, &route, status, took);
     span.in_scope(|| {
         let ms = took.as_secs_f64() * 1000.0;
         if status >= 500 {
