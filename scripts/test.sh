@@ -19,6 +19,8 @@ need xmllint "le paquet Debian libxml2-utils"
 need pdftoppm "le paquet Debian poppler-utils"
 need pdftotext "le paquet Debian poppler-utils"
 need zbarimg "le paquet Debian zbar-tools"
+need pg_dump "le client PostgreSQL (paquet Debian postgresql-client), pour les tests de sauvegarde"
+need pg_restore "le client PostgreSQL (paquet Debian postgresql-client), pour les tests de sauvegarde"
 if [ -z "${CHROMIUM:-}" ]; then need chromium "le paquet Debian chromium (ou indiquez CHROMIUM=/chemin/vers/chromium)"; fi
 
 pg_dir=""
