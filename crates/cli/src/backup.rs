@@ -1,5 +1,5 @@
 //! `passnum backup` and `passnum restore`: a copy of the books that restores, and a restore that
-//! proves it did (the ledger checks, the counts, the signing keys).
+//! proves it did (the ledger checks, the counts, the signing keys); `passnum audit verify`.
 //!
 //! SQLite: a consistent online copy (`VACUUM INTO`), restored by copying it next to the target
 //! and renaming it once it is checked, so a refused file leaves the target untouched.
@@ -238,7 +238,7 @@ impl Report {
         }
         if self.findings.is_empty() {
             println!(
-                "Vérifiée : balance équilibrée, chaque compte et chaque chèque concordent avec les écritures, les compteurs et les financements aussi, les clés de signature sont intègres."
+                "Vérifiée : balance équilibrée, chaque compte et chaque chèque concordent avec les écritures, les compteurs et les financements aussi, les clés de signature et le journal d'audit sont intègres."
             );
         }
     }
@@ -258,7 +258,36 @@ pub(crate) async fn verify(store: &Store) -> anyhow::Result<Report> {
             ));
         }
     }
+    if let passnum_store::AuditVerdict::Broken { line, why } = store.verify_audit().await? {
+        findings.push(format!("Journal d'audit : ligne {line}, {why}"));
+    }
     Ok(Report { counts, findings })
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check every line of the audit trail against the one before and its own hash, and the
+    /// head; prints the head hash to keep outside the database. Exit 1 when a line does not hold.
+    Verify,
+}
+
+pub async fn audit(ctx: &Ctx, command: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify = command;
+    let store = ctx.store().await?;
+    let verdict = store.verify_audit().await;
+    store.close().await;
+    match verdict? {
+        passnum_store::AuditVerdict::Intact { lines, head } => {
+            println!("Journal d'audit intact : {lines} lignes, empreinte de tête {head}.");
+            println!(
+                "Notez cette empreinte hors de la base : une réécriture complète du journal la changerait."
+            );
+            Ok(())
+        }
+        passnum_store::AuditVerdict::Broken { line, why } => {
+            bail!("journal d'audit altéré à la ligne {line} : {why}")
+        }
+    }
 }
 
 #[cfg(test)]

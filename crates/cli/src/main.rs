@@ -138,6 +138,11 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// The audit trail: `passnum audit verify` checks that no line was altered or removed.
+    Audit {
+        #[command(subcommand)]
+        command: backup::AuditCommand,
+    },
     /// Apply pending database migrations, then exit.
     Migrate,
     /// API tokens.
@@ -318,6 +323,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
         Command::Migrate => serve::migrate(ctx).await,
         Command::Backup { out } => backup::backup(ctx, &out).await,
+        Command::Audit { command } => backup::audit(ctx, command).await,
         Command::Restore { file, into, verify } => backup::restore(&file, &into, verify).await,
         Command::Token { command } => accounts::token(ctx, command).await,
         Command::Staff { command } => accounts::staff(ctx, command).await,

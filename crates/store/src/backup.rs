@@ -124,6 +124,10 @@ impl Store {
             ("virements aux lieux", "SELECT COUNT(*) FROM payment_runs"),
             ("écritures", "SELECT COUNT(*) FROM transfers"),
             ("comptes du personnel", "SELECT COUNT(*) FROM staff"),
+            (
+                "lignes du journal d'audit",
+                "SELECT COUNT(*) FROM audit_log",
+            ),
         ] {
             out.push((label, sqlx::query_scalar(sql).fetch_one(self.pool()).await?));
         }

@@ -12,6 +12,7 @@
 
 mod anomalies;
 mod applications;
+mod audit;
 pub mod backup;
 mod bench_fixtures;
 mod bookings;
@@ -61,6 +62,7 @@ use sqlx::any::install_default_drivers;
 
 pub use anomalies::{Anomaly, AnomalyKind};
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
+pub use audit::{AuditEntry, AuditVerdict, NewAuditEntry};
 pub use bookings::{BookedBy, Booking, BookletKey, CancelledBy, HandoutProgress};
 pub use candidate_files::CandidateDetail;
 pub use candidates::{

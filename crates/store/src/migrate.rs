@@ -83,6 +83,7 @@ const SQLITE: &[(i64, &str)] = &[
         25,
         include_str!("../migrations/sqlite/0025_handout_answers_retention.sql"),
     ),
+    (26, include_str!("../migrations/sqlite/0026_audit_log.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -172,6 +173,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         25,
         include_str!("../migrations/postgres/0025_handout_answers_retention.sql"),
+    ),
+    (
+        26,
+        include_str!("../migrations/postgres/0026_audit_log.sql"),
     ),
 ];
 

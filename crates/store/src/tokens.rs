@@ -81,7 +81,7 @@ impl Actor {
         })
     }
 
-    pub(crate) fn actor_id(self) -> i64 {
+    pub fn actor_id(self) -> i64 {
         match self {
             Self::Operator => 0,
             Self::Funder(f) => f.0,

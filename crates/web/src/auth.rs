@@ -77,15 +77,19 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or_else(ApiError::unauthenticated)?;
         let hash = tokens_hash(token);
-        if let Some(a) = state.tokens.get(&hash) {
-            return Ok(Auth(a));
-        }
-        let actor = state
-            .store
-            .authenticate(token)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        state.tokens.put(hash, actor);
+        let actor = match state.tokens.get(&hash) {
+            Some(a) => a,
+            None => {
+                let actor = state
+                    .store
+                    .authenticate(token)
+                    .await?
+                    .ok_or_else(ApiError::unauthenticated)?;
+                state.tokens.put(hash.clone(), actor);
+                actor
+            }
+        };
+        crate::audit::Caller::set(parts, || crate::audit::CallerId::token(&hash, actor));
         Ok(Auth(actor))
     }
 }

@@ -5,6 +5,7 @@
 //! error goes through [`error::ApiError`], mapped to HTTP once.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod deploy;
 pub mod error;

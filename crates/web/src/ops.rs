@@ -2,7 +2,6 @@
 //! as well, for a load balancer), metrics on the admin address only, and the request id that
 //! ties a request's log lines together.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -15,7 +14,6 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::AppState;
-use crate::metrics::Metrics;
 
 const HEALTH_JSON: &str = "application/health+json";
 
@@ -99,13 +97,21 @@ pub fn admin_router(state: AppState) -> Router {
 /// request), counts it by route template and status, and logs a line at `debug` (a server
 /// error at `warn`). Neither the query string nor any header is logged: they may hold a
 /// search for a person, a cheque code or a token.
-pub async fn observe_request(
-    State(metrics): State<Arc<Metrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn observe_request(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(aucune route)", MatchedPath::as_str)
+        .to_string();
+    // A write by a signed-in person or a token goes to the audit trail once answered.
+    let audit = crate::audit::Pending::start(&st, &mut req, &route);
+    let metrics = &st.metrics;
     if !metrics.enabled() {
-        return next.run(req).await;
+        let res = next.run(req).await;
+        if let Some(a) = audit {
+            a.finish(&st, res.status().as_u16()).await;
+        }
+        return res;
     }
     let started = Instant::now();
     let id = request_id();
@@ -115,11 +121,6 @@ pub async fn observe_request(
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
         _ => "OTHER",
     };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(aucune route)", MatchedPath::as_str)
-        .to_string();
     let span = tracing::info_span!("requête", id = %id);
     let mut res = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
@@ -133,6 +134,9 @@ pub async fn observe_request(
             tracing::debug!(method = %method, route = %route, status, ms, "requête");
         }
     });
+    if let Some(a) = audit {
+        a.finish(&st, status).instrument(span).await;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

@@ -409,7 +409,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
+            state.clone(),
             crate::ops::observe_request,
         ));
     let router = guard_panics(router).with_state(state);

@@ -16,6 +16,7 @@ mod dossier;
 mod error;
 pub(crate) mod figures;
 mod funder;
+mod journal;
 mod login;
 mod operator;
 mod ordering;
@@ -90,6 +91,7 @@ impl Layout {
                 ("/commanditaire/releve", "Relevé mensuel"),
                 ("/commanditaire/financements", "Financements"),
                 ("/commanditaire/chiffres", "Chiffres"),
+                ("/commanditaire/journal", "Journal"),
             ],
             Some(Actor::Operator) => &[
                 ("/operateur", "Tableau de bord"),
@@ -99,6 +101,7 @@ impl Layout {
                 ("/operateur/structures", "Structures"),
                 ("/operateur/virements", "Virements"),
                 ("/operateur/comptes", "Comptes"),
+                ("/operateur/journal", "Journal"),
                 ("/operateur/observateurs", "Observateurs"),
                 ("/operateur/chiffres", "Chiffres"),
                 ("/operateur/anomalies", "Anomalies"),
@@ -388,6 +391,8 @@ fn figure_routes() -> Router<AppState> {
             get(funder::invoice),
         )
         .route("/commanditaire/releve", get(funder::monthly))
+        .route("/commanditaire/journal", get(journal::funder_journal))
+        .route("/operateur/journal", get(journal::operator_journal))
         .route("/commanditaire/encaissements", get(funder::redemptions))
         .route(
             "/commanditaire/encaissements.csv",

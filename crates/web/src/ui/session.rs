@@ -109,6 +109,11 @@ impl FromRequestParts<AppState> for MaybeStaff {
                 if let (Some(m), Some(slot)) = (&m, parts.extensions.get::<SignedIn>()) {
                     slot.set(m);
                 }
+                if let Some(m) = &m {
+                    crate::audit::Caller::set(parts, || {
+                        crate::audit::CallerId::staff(m.id, m.actor)
+                    });
+                }
                 Ok(Self(m))
             }
             Err(e) => {
