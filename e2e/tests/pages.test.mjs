@@ -267,6 +267,7 @@ test("a mediator redeems, is refused the second time, cancels; the funder sees t
   await funder.screenshot({ path: join(shots, "commande.png"), fullPage: true });
   await visit(funder, "/commanditaire/commandes/1/facture", "facture");
   await visit(funder, "/commanditaire/releve", "releve-mensuel");
+  await visit(funder, "/commanditaire/journal", "journal-commanditaire");
   await funder.goto(base + "/commanditaire/encaissements");
   await axe(funder, "encaissements");
   await funder.screenshot({ path: join(shots, "encaissements.png"), fullPage: true });
@@ -294,7 +295,7 @@ test("operator pages are accessible", async () => {
   assert.ok(op.url().endsWith("/operateur"), op.url());
   await axe(op, "operateur");
   await op.screenshot({ path: join(shots, "operateur.png"), fullPage: true });
-  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/candidats", "operateur-candidats"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"]]) {
+  for (const [path, name] of [["/operateur/commanditaires", "operateur-commanditaires"], ["/operateur/commandes", "operateur-commandes"], ["/operateur/lieux", "operateur-lieux"], ["/operateur/referentiel", "operateur-referentiel"], ["/operateur/candidats", "operateur-candidats"], ["/operateur/structures", "operateur-structures"], ["/operateur/virements", "operateur-virements"], ["/operateur/comptes", "operateur-comptes"], ["/operateur/journal", "operateur-journal"]]) {
     await visit(op, path, name);
   }
   // A funder's page records where its refunds are paid: a mistyped IBAN is said next to it.
