@@ -197,6 +197,17 @@ pub fn message(
 pub const STALE_FORM_KEPT: &str = "Le formulaire a expiré pour des raisons de sécurité. Votre saisie est conservée : validez à nouveau.";
 pub const STALE_FORM: &str = "Le formulaire a expiré pour des raisons de sécurité : recommencez.";
 
+/// Bank details as typed in `_bank_fields.html` (a venue's, a funder's refund account).
+#[derive(serde::Deserialize)]
+pub struct BankForm {
+    #[serde(default)]
+    pub iban: String,
+    #[serde(default)]
+    pub bic: String,
+    #[serde(default)]
+    pub holder: String,
+}
+
 /// Bank details refused: each reason next to its field of `_bank_fields.html`.
 pub fn bank_errors(errors: Vec<passnum_core::BankDetailsError>, into: &mut FieldErrors) {
     use passnum_core::BankDetailsError;

@@ -228,23 +228,13 @@ pub async fn funder(
     Ok(render(StatusCode::OK, &page, &csrf))
 }
 
-#[derive(Deserialize)]
-pub struct FunderAccountForm {
-    #[serde(default)]
-    iban: String,
-    #[serde(default)]
-    bic: String,
-    #[serde(default)]
-    holder: String,
-}
-
 /// Records the funder's refund account (from its convention); it replaces the current one.
 pub async fn set_funder_account(
     State(st): State<AppState>,
     headers: HeaderMap,
     OperatorStaff(staff): OperatorStaff,
     Path(id): Path<i64>,
-    Submitted { form: f, token_ok }: Submitted<FunderAccountForm>,
+    Submitted { form: f, token_ok }: Submitted<crate::ui::BankForm>,
 ) -> Result<Response, crate::ui::PageError> {
     let csrf = Csrf::from_headers(&headers);
     let id = FunderId(id);

@@ -99,21 +99,11 @@ pub async fn venue(
     )
 }
 
-#[derive(Deserialize)]
-pub struct BankForm {
-    #[serde(default)]
-    iban: String,
-    #[serde(default)]
-    bic: String,
-    #[serde(default)]
-    holder: String,
-}
-
 pub async fn set_bank(
     State(st): State<AppState>,
     headers: HeaderMap,
     VenueStaff(staff, venue): VenueStaff,
-    Submitted { form: f, token_ok }: Submitted<BankForm>,
+    Submitted { form: f, token_ok }: Submitted<crate::ui::BankForm>,
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     let mut page = venue_page(&st, &staff, venue, &csrf).await;
