@@ -56,13 +56,42 @@ impl Caller {
     }
 }
 
-/// Routes whose writes are not recorded (see the module's comment).
+/// Routes whose writes are not recorded (see the module's comment), and the previews that
+/// are POSTed but change nothing.
 const NOT_RECORDED: &[&str] = &[
     "/api/v1/redemptions",
     "/lieu/encaisser",
     "/connexion",
     "/deconnexion",
+    "/verifier",
+    "/api/v1/orders/{id}/allocation-preview",
+    "/api/v1/payment-runs/preview",
 ];
+
+/// Marks the answer of a write request that changed nothing (a preview, a question asked
+/// again): no audit line.
+#[derive(Clone, Copy)]
+pub struct Unchanged;
+
+pub fn unchanged(mut r: axum::response::Response) -> axum::response::Response {
+    r.extensions_mut().insert(Unchanged);
+    r
+}
+
+/// What the answer says for the trail (read before any await: a response is not `Sync`).
+pub struct Answered {
+    status: u16,
+    unchanged: bool,
+}
+
+impl Answered {
+    pub fn of(r: &axum::response::Response) -> Self {
+        Self {
+            status: r.status().as_u16(),
+            unchanged: r.extensions().get::<Unchanged>().is_some(),
+        }
+    }
+}
 
 /// What a request needs kept to be recorded once answered.
 pub struct Pending {
@@ -97,11 +126,12 @@ impl Pending {
 
     /// Records the line when the request changed something; a failure to record is logged
     /// (the change itself is done and answered).
-    pub async fn finish(self, st: &AppState, status: u16) {
+    pub async fn finish(self, st: &AppState, answer: Answered) {
         let Some(who) = self.caller.0.get() else {
             return;
         };
-        if status >= 400 {
+        let Answered { status, unchanged } = answer;
+        if status >= 400 || unchanged {
             return;
         }
         let line = NewAuditEntry {

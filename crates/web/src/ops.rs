@@ -109,7 +109,7 @@ pub async fn observe_request(State(st): State<AppState>, mut req: Request, next:
     if !metrics.enabled() {
         let res = next.run(req).await;
         if let Some(a) = audit {
-            a.finish(&st, res.status().as_u16()).await;
+            a.finish(&st, crate::audit::Answered::of(&res)).await;
         }
         return res;
     }
@@ -135,7 +135,9 @@ pub async fn observe_request(State(st): State<AppState>, mut req: Request, next:
         }
     });
     if let Some(a) = audit {
-        a.finish(&st, status).instrument(span).await;
+        a.finish(&st, crate::audit::Answered::of(&res))
+            .instrument(span)
+            .await;
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);

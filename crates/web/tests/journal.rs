@@ -29,9 +29,19 @@ api_test! {
         let staff = app.store().search_staff("op@passnum.fr", 1, 0).await.unwrap().remove(0);
         assert_eq!((lines[0].actor.as_str(), lines[0].role.as_str(), lines[0].action.as_str(), lines[0].target.as_str(), lines[0].status, lines[0].client.as_str()),
             (format!("staff:{}", staff.id).as_str(), "operator", "POST /operateur/commanditaires", "/operateur/commanditaires", 303, "198.51.100.23"));
-        // A redemption is in the ledger, not in the trail; a venue token's bank details are.
+        // A redemption is in the ledger, not in the trail; nor is a preview (POSTed, changes
+        // nothing), nor a cancellation not confirmed; a venue token's bank details are.
         let (st, _) = json(app.post(&p.venue_token, "/api/v1/redemptions", &serde_json::json!({"code": p.codes[0].grouped(), "service_code": "2.1.07"})).await).await;
         assert_eq!(st, 201);
+        let (st, _) = json(app.post(&app.operator, "/api/v1/payment-runs/preview", &serde_json::json!({"cutoff": "2026-06-14"})).await).await;
+        assert_eq!(st, 200);
+        let mediator = signed_in(&app, "m@lieu.fr", Actor::Venue(p.venue.id)).await;
+        let (_, html) = page(&mediator, &app, "/lieu").await;
+        let csrf_m = field(&html, "csrf");
+        let redemption = app.store().list_redemptions(passnum_store::RedemptionScope::Venue(p.venue.id), 0, 1).await.unwrap().remove(0).id.0;
+        let r = mediator.post(app.url(&format!("/lieu/encaissements/{redemption}/annuler"))).form(&[("csrf", csrf_m.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "back to the question");
+        assert_eq!(app.store().audit_entries(None, 10, 0).await.unwrap().len(), 1);
         let (st, _) = json(app.post(&p.venue_token, &format!("/api/v1/venues/{}/bank-accounts", p.venue.id.0), &serde_json::json!({"iban": "FR7630001007941234567890185", "bic": "BDFEFRPP", "holder": "Lieu"})).await).await;
         assert_eq!(st, 201);
         let lines = app.store().audit_entries(None, 10, 0).await.unwrap();

@@ -347,8 +347,10 @@ pub async fn cancel(
 ) -> Response {
     let csrf = Csrf::from_headers(&headers);
     if token_ok && form.confirme.as_deref() != Some("1") {
-        return axum::response::Redirect::to(&format!("/lieu/encaissements/{id}/annuler"))
-            .into_response();
+        return crate::audit::unchanged(
+            axum::response::Redirect::to(&format!("/lieu/encaissements/{id}/annuler"))
+                .into_response(),
+        );
     }
     if !token_ok {
         let mut page = build(&st, &staff, venue, &csrf).await;

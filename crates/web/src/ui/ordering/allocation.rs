@@ -183,7 +183,7 @@ pub async fn allocation_submit(
                 .into_iter()
                 .map(|(d, n)| (d, names.get(&d).cloned().unwrap_or_default(), n))
                 .collect();
-            render(StatusCode::OK, &page, &csrf)
+            crate::audit::unchanged(render(StatusCode::OK, &page, &csrf))
         }
         Err(e) => {
             page.errors.add("criteres", e.to_string());
