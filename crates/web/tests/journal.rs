@@ -61,9 +61,9 @@ api_test! {
         let (st, body) = json(app.post(&p.funder_token, "/api/v1/orders", &order).await).await;
         assert_eq!(st, 201, "{body}");
         let (_, html) = page(&funder, &app, "/commanditaire/journal").await;
-        assert!(html.contains("POST /api/v1/orders") && !html.contains("/operateur/commanditaires") && !html.contains("198.51.100.23"), "its own lines, no addresses: {html}");
+        assert!(html.contains("<td>Commande créée</td><td>/api/v1/orders</td>") && !html.contains("/operateur/commanditaires") && !html.contains("198.51.100.23"), "its own lines, no addresses: {html}");
         let (_, html) = page(&op, &app, "/operateur/journal").await;
-        assert!(html.contains("POST /operateur/commanditaires") && html.contains("198.51.100.23") && html.contains("(op@passnum.fr)") && html.contains("jeton d&#39;API"), "{html}");
+        assert!(html.contains("<td>Commanditaire créé</td><td>/operateur/commanditaires</td>") && html.contains("198.51.100.23") && html.contains("(op@passnum.fr)") && html.contains("jeton d&#39;API"), "{html}");
         assert!(matches!(app.store().verify_audit().await.unwrap(), passnum_store::AuditVerdict::Intact { lines: 3, .. }));
         assert_eq!(page(&funder, &app, "/operateur/journal").await.0, 403);
     }

@@ -77,7 +77,7 @@ async fn lines(
                 who: names.get(&e.actor).cloned().unwrap_or_else(|| {
                     format!("jeton d'API {}", e.actor.trim_start_matches("token:"))
                 }),
-                action: e.action,
+                action: describe(&e.action),
                 target: e.target,
                 status: e.status,
                 client: e.client,
@@ -137,4 +137,97 @@ pub async fn funder_journal(
         base: "/commanditaire/journal?",
     };
     Ok(render(StatusCode::OK, &view, &csrf))
+}
+
+/// What an action did, in words, from its route template; the method and template otherwise.
+fn describe(action: &str) -> String {
+    let route = action.split_once(' ').map_or(action, |(_, r)| r);
+    let words = match route {
+        "/operateur/commanditaires" | "/api/v1/funders" => "Commanditaire créé",
+        "/operateur/commanditaires/{id}" => "Compte de remboursement d'un commanditaire enregistré",
+        "/operateur/commandes/{id}/{action}" | "/commanditaire/commandes/{id}/{action}" => {
+            "Étape d'une commande (confirmation, paiement, émission, annulation)"
+        }
+        "/api/v1/orders" | "/commanditaire/commandes/nouvelle" => "Commande créée",
+        "/api/v1/orders/{id}/confirm" => "Commande confirmée",
+        "/api/v1/orders/{id}/payment" => "Paiement d'une commande enregistré",
+        "/api/v1/orders/{id}/issue" => "Carnets d'une commande émis",
+        "/api/v1/orders/{id}/cancel" => "Commande annulée",
+        "/api/v1/orders/{id}/logo" => "Logo d'une commande enregistré",
+        "/commanditaire/commandes/{id}/repartition" | "/api/v1/orders/{id}/allocations" => {
+            "Carnets répartis entre les structures"
+        }
+        "/api/v1/orders/{id}/transfers" => "Carnets transférés d'une structure à une autre",
+        "/commanditaire/commandes/{id}/regles-remise" | "/api/v1/orders/{id}/handout-rules" => {
+            "Règles de remise modifiées"
+        }
+        "/structure/remise" | "/api/v1/handouts" => "Carnet remis à une personne",
+        "/structure/remises/{id}/bloquer"
+        | "/api/v1/handouts/{id}/block"
+        | "/api/v1/orders/{id}/booklets/{number}/block" => "Carnet déclaré perdu ou volé",
+        "/structure/remises/{id}/ateliers/{workshop}" => "Atelier réservé pour une personne",
+        "/operateur/lieux" | "/api/v1/venues" => "Lieu créé",
+        "/operateur/lieux/{id}/statut" | "/api/v1/venues/{id}/status" => {
+            "Décision sur un lieu (qualification, suspension, retrait)"
+        }
+        "/operateur/lieux/{venue}/coordonnees/{account}/confirmer"
+        | "/api/v1/venues/{id}/bank-accounts/{account_id}/confirm" => {
+            "Coordonnées bancaires d'un lieu confirmées"
+        }
+        "/lieu/paiements" | "/api/v1/venues/{id}/bank-accounts" => {
+            "Coordonnées bancaires d'un lieu enregistrées"
+        }
+        "/lieu/catalogue" | "/api/v1/venues/{id}/catalogue" => "Catalogue d'un lieu modifié",
+        "/api/v1/venues/{id}/practical-info" => "Informations pratiques d'un lieu modifiées",
+        "/lieu/encaissements/{id}/annuler" | "/api/v1/redemptions/{id}/rollback" => {
+            "Encaissement annulé"
+        }
+        "/lieu/ateliers" | "/api/v1/venues/{id}/workshops" => "Atelier publié",
+        "/lieu/ateliers/{id}/annuler" | "/api/v1/workshops/{id}/cancel" => "Atelier annulé",
+        "/lieu/ateliers/{id}/compte-rendu" | "/api/v1/workshops/{id}/record" => {
+            "Compte rendu d'atelier enregistré"
+        }
+        "/lieu/ateliers/{id}/reserver" | "/api/v1/workshops/{id}/bookings" => "Place réservée",
+        "/lieu/ateliers/{id}/reservations/{booking}/annuler" | "/api/v1/bookings/{id}/cancel" => {
+            "Réservation annulée"
+        }
+        "/lieu/equipe" => "Équipe d'un lieu modifiée",
+        "/operateur/comptes" => "Compte créé",
+        "/operateur/comptes/{id}/lien" => "Lien de mot de passe créé",
+        "/operateur/virements" | "/api/v1/payment-runs" => "Virement aux lieux préparé",
+        "/operateur/virements/{id}" => "Virement aux lieux confirmé ou annulé",
+        "/api/v1/payment-runs/{id}/confirm" => "Virement aux lieux confirmé",
+        "/api/v1/payment-runs/{id}/cancel" => "Virement aux lieux annulé",
+        "/operateur/virements/{id}/sepa" => "Fichier SEPA produit",
+        "/operateur/virements/corrections" | "/api/v1/payment-corrections" => {
+            "Correction d'un chèque payé à tort"
+        }
+        "/operateur/structures" | "/api/v1/distributors" => "Structure créée",
+        "/operateur/referentiel" | "/operateur/referentiel/service" | "/api/v1/services/{code}" => {
+            "Référentiel des services modifié"
+        }
+        _ => return action.to_string(),
+    };
+    words.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn actions_read_in_words_and_unknown_ones_as_they_are() {
+        assert_eq!(
+            describe("POST /operateur/virements/{id}/sepa"),
+            "Fichier SEPA produit"
+        );
+        assert_eq!(
+            describe("POST /api/v1/handouts"),
+            "Carnet remis à une personne"
+        );
+        assert_eq!(
+            describe("POST /lieu/dossier/reponse"),
+            "POST /lieu/dossier/reponse"
+        );
+    }
 }
