@@ -274,14 +274,21 @@ pub enum AuditCommand {
 pub async fn audit(ctx: &Ctx, command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify = command;
     let store = ctx.store().await?;
-    let verdict = store.verify_audit().await;
+    let verdict = report_audit(&store).await;
     store.close().await;
-    match verdict? {
+    verdict?;
+    println!(
+        "Notez cette empreinte hors de la base : une réécriture complète du journal la changerait."
+    );
+    Ok(())
+}
+
+/// Checks the audit trail and prints its head; an error names the first line that does not
+/// hold (`passnum audit verify`, `passnum jobs run`).
+pub async fn report_audit(store: &Store) -> anyhow::Result<()> {
+    match store.verify_audit().await? {
         passnum_store::AuditVerdict::Intact { lines, head } => {
             println!("Journal d'audit intact : {lines} lignes, empreinte de tête {head}.");
-            println!(
-                "Notez cette empreinte hors de la base : une réécriture complète du journal la changerait."
-            );
             Ok(())
         }
         passnum_store::AuditVerdict::Broken { line, why } => {

@@ -118,3 +118,29 @@ both_engines! {
         assert!(untouched(&target).await);
     }
 }
+
+both_engines! {
+    async fn the_daily_jobs_check_the_audit_trail(db) {
+        let line = passnum_store::NewAuditEntry {
+            actor: "staff:1".into(), role: "operator".into(), org_id: None,
+            action: "POST /operateur/commanditaires".into(), target: "/operateur/commanditaires".into(),
+            status: 303, client: "192.0.2.7".into(), at: common::now(),
+        };
+        db.store.append_audit(&line).await.unwrap();
+        db.store.append_audit(&line).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("k");
+        let jobs = || passnum(&["--database-url", &db.url, "--signing-key", key.to_str().unwrap(), "jobs", "run"]);
+        let out = jobs();
+        assert!(out.status.success() && text(&out).contains("Journal d'audit intact : 2 lignes, empreinte de tête "), "{}", text(&out));
+        // Someone rewrites a line behind the triggers' back: the next daily run says so and fails.
+        let drop = match db.store.engine() {
+            passnum_store::Engine::Sqlite => "DROP TRIGGER audit_log_no_update",
+            passnum_store::Engine::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log",
+        };
+        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(db.store.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'staff:2' WHERE id = 1").execute(db.store.pool()).await.unwrap();
+        let out = jobs();
+        assert!(!out.status.success() && text(&out).contains("journal d'audit altéré à la ligne 1"), "{}", text(&out));
+    }
+}
