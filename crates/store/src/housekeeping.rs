@@ -90,28 +90,17 @@ impl Store {
         now: Timestamp,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        let mut erased = 0;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let n = sqlx::query(
-                "UPDATE handouts SET household_hash = NULL, needs = '', equipment = '', level = '', \
-                 language_need = 0, disability_need = 0, override_reason = NULL, answers_erased_at = $1 \
-                 WHERE id IN (SELECT h.id FROM handouts h WHERE h.answers_erased_at IS NULL AND h.handed_out_at < $2 \
-                 AND NOT EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
-                 WHERE c.booklet_id = h.booklet_id AND r.redeemed_at >= $2) ORDER BY h.handed_out_at LIMIT $3)",
-            )
-            .bind(now.unix_ms())
-            .bind(before.unix_ms())
-            .bind(SLICE)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            erased += n;
-            if n < SLICE as u64 {
-                return Ok(erased);
-            }
-        }
+        // $1 the limit before which a contact is old, $2 the slice, $3 when they are erased.
+        self.in_slices(
+            "UPDATE handouts SET household_hash = NULL, needs = '', equipment = '', level = '', \
+             language_need = 0, disability_need = 0, override_reason = NULL, answers_erased_at = $3 \
+             WHERE id IN (SELECT h.id FROM handouts h WHERE h.answers_erased_at IS NULL AND h.handed_out_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM cheques c JOIN redemptions r ON r.cheque_id = c.id \
+             WHERE c.booklet_id = h.booklet_id AND r.redeemed_at >= $1) ORDER BY h.handed_out_at LIMIT $2)",
+            before,
+            Some(now),
+        )
+        .await
     }
 
     async fn delete_in_slices(
@@ -119,15 +108,26 @@ impl Store {
         sql: &'static str,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
+        self.in_slices(sql, before, None).await
+    }
+
+    /// Runs `sql` (`$1` before, `$2` the slice size, `$3` `stamp` when given) in its own
+    /// transaction until a run touches fewer rows than a slice: a large backlog never holds the
+    /// write lock for long.
+    async fn in_slices(
+        &self,
+        sql: &'static str,
+        before: Timestamp,
+        stamp: Option<Timestamp>,
+    ) -> Result<u64, StoreError> {
         let mut total = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            let n = sqlx::query(sql)
-                .bind(before.unix_ms())
-                .bind(SLICE)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let mut q = sqlx::query(sql).bind(before.unix_ms()).bind(SLICE);
+            if let Some(t) = stamp {
+                q = q.bind(t.unix_ms());
+            }
+            let n = q.execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
             total += n;
             if n < SLICE as u64 {
