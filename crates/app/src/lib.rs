@@ -11,6 +11,7 @@ pub mod booklets;
 pub mod clock;
 pub mod handing;
 pub mod keys;
+pub mod mail;
 pub mod open_data;
 pub mod open_figures;
 pub mod orientation;

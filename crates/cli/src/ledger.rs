@@ -174,6 +174,12 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
         purged.handout_answers,
         keep_handout_answers_days
     );
+    if purged.mail_given_up + purged.mail_deleted > 0 {
+        println!(
+            "E-mails : {} abandonnés (en attente depuis 7 jours), {} anciens effacés.",
+            purged.mail_given_up, purged.mail_deleted
+        );
+    }
     // Every day, the audit trail checked and its head printed: the daily report (cron's mail,
     // the timer's journal) then keeps the hash outside the database.
     crate::backup::report_audit(&store).await

@@ -109,6 +109,15 @@ enum Command {
         /// (OpenMetrics), `/livez`, `/readyz`. For example 127.0.0.1:9090.
         #[arg(long, env = "PASSNUM_ADMIN_LISTEN")]
         admin_listen: Option<SocketAddr>,
+        /// SMTP server for e-mails (password links, alerts, payments, venue decisions,
+        /// bookings): smtp://host:25, smtp://user:password@host:587?tls=required (STARTTLS) or
+        /// smtps://host:465 (TLS). Without it, nothing is sent (messages wait 7 days, then are
+        /// given up). Prefer the environment variable: it keeps the password out of `ps`.
+        #[arg(long, env = "PASSNUM_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The sender of e-mails, for example "Pass numérique <pass@example.fr>".
+        #[arg(long, env = "PASSNUM_MAIL_FROM", requires = "smtp_url")]
+        mail_from: Option<String>,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
     Demo {
@@ -319,7 +328,15 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             listen,
             rollback_window_hours,
             admin_listen,
-        } => serve::serve_command(ctx, listen, rollback_window_hours, admin_listen).await,
+            smtp_url,
+            mail_from,
+        } => {
+            let mail = serve::MailOptions {
+                smtp_url,
+                mail_from,
+            };
+            serve::serve_command(ctx, listen, rollback_window_hours, admin_listen, mail).await
+        }
         Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
         Command::Migrate => serve::migrate(ctx).await,
         Command::Backup { out } => backup::backup(ctx, &out).await,

@@ -16,6 +16,7 @@ pub async fn serve_command(
     listen: SocketAddr,
     rollback_window_hours: i64,
     admin_listen: Option<SocketAddr>,
+    mail: MailOptions,
 ) -> anyhow::Result<()> {
     if !(0..=24 * 30).contains(&rollback_window_hours) {
         bail!("--rollback-window-hours doit être compris entre 0 et 720");
@@ -25,7 +26,14 @@ pub async fn serve_command(
         ..Default::default()
     };
     let store = ctx.store_with("passnum.db", options).await?;
-    serve(ctx, store, listen, admin_listen).await
+    serve(ctx, store, listen, admin_listen, mail).await
+}
+
+/// `--smtp-url` and `--mail-from`.
+#[derive(Default)]
+pub struct MailOptions {
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Result<()> {
@@ -37,7 +45,7 @@ pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Resu
     if no_serve {
         Ok(())
     } else {
-        serve(ctx, store, listen, None).await
+        serve(ctx, store, listen, None, MailOptions::default()).await
     }
 }
 
@@ -63,6 +71,7 @@ async fn serve(
     store: Store,
     listen: SocketAddr,
     admin_listen: Option<SocketAddr>,
+    mail: MailOptions,
 ) -> anyhow::Result<()> {
     let key = orders::signing_key(&store, &ctx.signing_key).await?;
     let household = orders::household_key(&store, &ctx.household_key).await?;
@@ -87,6 +96,25 @@ async fn serve(
             passnum_web::server::stop_signal(),
         ));
     }
+    let public_url = state.deploy.public_url.clone();
+    let mailer = match mail.smtp_url {
+        Some(url) => {
+            let from = mail.mail_from.context(
+                "--mail-from est nécessaire avec --smtp-url : l'adresse d'expéditeur des e-mails",
+            )?;
+            let mailer = passnum_app::mail::Mailer::new(&url, &from, &public_url)?;
+            crate::ctx::say(format!(
+                "e-mails envoyés par le serveur SMTP, expéditeur {from}"
+            ));
+            Some(tokio::spawn(passnum_app::mail::run(
+                Arc::new(mailer),
+                store.clone(),
+                Arc::new(SystemClock),
+                passnum_web::server::stop_signal(),
+            )))
+        }
+        None => None,
+    };
     let app = Application::build(state, listen)
         .await
         .with_context(|| format!("écoute sur {listen}"))?;
@@ -96,6 +124,10 @@ async fn serve(
     ));
     // Returns on SIGTERM or SIGINT, once the requests in flight are answered.
     app.run_until_stopped().await?;
+    if let Some(worker) = mailer {
+        // The same signal stopped it: it finishes the message in hand.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;
+    }
     store.close().await;
     crate::ctx::say("passnum arrêté proprement.");
     Ok(())

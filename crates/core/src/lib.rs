@@ -21,6 +21,7 @@ pub mod ical;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod notice;
 pub mod order;
 pub mod order_options;
 pub mod org_number;

@@ -308,7 +308,7 @@ impl Store {
                     ),
                 };
                 if self
-                    .qualification_step(id, until, code, &summary, now)
+                    .qualification_step(id, &name, until, code, &summary, now)
                     .await?
                 {
                     done.push(QualificationStepDone {
@@ -328,6 +328,7 @@ impl Store {
     async fn qualification_step(
         &self,
         id: VenueId,
+        name: &str,
         until: time::Date,
         step: &str,
         summary: &str,
@@ -378,6 +379,20 @@ impl Store {
             )
             .await?;
         }
+        let notice = passnum_core::notice::Notice::QualificationStep {
+            venue_name: name.to_string(),
+            ended: step == "end",
+            summary: summary.to_string(),
+        };
+        crate::outbox::queue_mail_to_org(
+            &mut tx,
+            now,
+            &format!("qualification:{}:{}:{step}", id.0, date_to_sql(until)),
+            crate::Role::Venue,
+            id.0,
+            &notice,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -212,6 +212,7 @@ impl Store {
                 e
             }
         })?;
+        queue_booking_notice(&mut tx, id, false, now).await?;
         tx.commit().await?;
         self.telemetry().with(|t| t.booking());
         self.booking(id).await
@@ -261,6 +262,8 @@ impl Store {
             CancelledBy::Venue(_) => "Annulée par le lieu.",
             CancelledBy::Person(_) => "Annulée par la personne.",
         };
+        // Told before the contact is erased with the cancellation.
+        queue_booking_notice(&mut tx, id, true, now).await?;
         let n = sqlx::query(
             "UPDATE bookings SET status = 'cancelled', cancel_reason = $1, updated_at = $2, contact = NULL \
              WHERE id = $3 AND status = $4 AND status IN ('booked', 'waiting')",
@@ -292,6 +295,7 @@ impl Store {
                     .bind(next)
                     .execute(&mut *tx)
                     .await?;
+                    queue_booking_notice(&mut tx, next, false, now).await?;
                 }
                 None => {
                     sqlx::query("UPDATE workshops SET seats_taken = seats_taken - 1 WHERE id = $1 AND seats_taken > 0")
@@ -465,4 +469,54 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Tells the person who booked, when they left an e-mail address and consented: the booking
+/// (or the place in line, or the place given from the line), or its cancellation. In the
+/// caller's transaction; once per booking and state.
+pub(crate) async fn queue_booking_notice(
+    tx: &mut sqlx::AnyConnection,
+    booking: i64,
+    cancelled: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let row = sqlx::query(
+        "SELECT b.status, b.contact, w.title, w.starts_at, v.name FROM bookings b \
+         JOIN workshops w ON w.id = b.workshop_id JOIN venues v ON v.id = w.venue_id \
+         WHERE b.id = $1 AND b.consent_at IS NOT NULL",
+    )
+    .bind(booking)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(()) };
+    let Some(contact) = crate::rows::get_opt_string(&row, "contact")? else {
+        return Ok(());
+    };
+    if !passnum_core::notice::looks_like_email(&contact) {
+        return Ok(());
+    }
+    let (title, venue_name) = (get_string(&row, "title")?, get_string(&row, "name")?);
+    let starts_at = Timestamp::from_unix_ms(get_i64(&row, "starts_at")?);
+    let status = get_string(&row, "status")?;
+    let (key, notice) = if cancelled {
+        (
+            format!("booking:{booking}:cancelled"),
+            passnum_core::notice::Notice::BookingCancelled {
+                title,
+                venue_name,
+                starts_at,
+            },
+        )
+    } else {
+        (
+            format!("booking:{booking}:{status}"),
+            passnum_core::notice::Notice::Booked {
+                title,
+                venue_name,
+                starts_at,
+                waiting: status == "waiting",
+            },
+        )
+    };
+    crate::outbox::queue_mail(tx, now, &key, contact.trim(), &notice).await
 }

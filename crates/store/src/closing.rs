@@ -104,6 +104,21 @@ impl Store {
             .bind(step.as_str())
             .execute(&mut *tx)
             .await?;
+        // The funder's staff are told by e-mail, in the step's own transaction.
+        let notice = passnum_core::notice::Notice::OrderStep {
+            order: order.0,
+            step: step.as_str().to_string(),
+            summary: summary.clone(),
+        };
+        crate::outbox::queue_mail_to_org(
+            &mut tx,
+            now,
+            &format!("order:{}:{}", order.0, step.as_str()),
+            crate::Role::Funder,
+            funder.0,
+            &notice,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(StepDone {
             order_id: order,

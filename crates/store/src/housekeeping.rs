@@ -32,6 +32,10 @@ pub struct Purged {
     pub sessions: u64,
     pub password_links: u64,
     pub handout_answers: u64,
+    /// E-mails pending for a week, given up.
+    pub mail_given_up: u64,
+    /// Finished e-mails past their keeping time, deleted.
+    pub mail_deleted: u64,
 }
 
 impl Store {
@@ -42,7 +46,10 @@ impl Store {
     ) -> Result<Purged, StoreError> {
         let floor = self.options().rollback_window_ms + 24 * 3_600_000;
         let idempotency_before = now.plus_ms(-keep.idempotency_ms.max(floor));
+        let (mail_given_up, mail_deleted) = self.tidy_outbox(now).await?;
         Ok(Purged {
+            mail_given_up,
+            mail_deleted,
             idempotency_keys: self
                 .delete_in_slices(
                     match self.engine() {

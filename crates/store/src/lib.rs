@@ -36,6 +36,7 @@ mod migrate;
 mod observers;
 mod order_workflow;
 mod orders;
+mod outbox;
 mod payments;
 mod pool;
 mod redeem;
@@ -89,6 +90,7 @@ pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use observers::{OBSERVER_KINDS, Observer};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
+pub use outbox::{GIVE_UP_AFTER_MS, KEEP_DONE_MS, MailLine, OutboxCounts, OutgoingMail};
 pub use payments::{
     BankAccount, FunderAccount, PaymentRun, RawStatementLine, RunPreview, RunStatus, StatementLine,
     VenueLine, WaitingLine,

@@ -84,6 +84,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0025_handout_answers_retention.sql"),
     ),
     (26, include_str!("../migrations/sqlite/0026_audit_log.sql")),
+    (27, include_str!("../migrations/sqlite/0027_outbox.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -178,6 +179,7 @@ const POSTGRES: &[(i64, &str)] = &[
         26,
         include_str!("../migrations/postgres/0026_audit_log.sql"),
     ),
+    (27, include_str!("../migrations/postgres/0027_outbox.sql")),
 ];
 
 /// The migration that creates `usage_months`, filled by a Rust step in the same transaction.

@@ -234,16 +234,32 @@ impl Store {
         now: Timestamp,
         ttl_ms: i64,
     ) -> Result<String, StoreError> {
-        self.get_staff(staff_id).await?;
+        let member = self.get_staff(staff_id).await?;
         let token = random_token(40);
+        let token_hash = hash_token(&token);
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO password_resets (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(hash_token(&token))
+            .bind(&token_hash)
             .bind(staff_id)
             .bind(now.unix_ms())
             .bind(now.unix_ms() + ttl_ms)
             .execute(&mut *tx)
             .await?;
+        // The link is also mailed (when a mail server is configured): the page that made it
+        // still shows it, for the operator who hands it over by other means.
+        let notice = passnum_core::notice::Notice::PasswordLink {
+            name: member.display_name,
+            token: token.clone(),
+            expires_at: now.plus_ms(ttl_ms),
+        };
+        crate::outbox::queue_mail(
+            &mut tx,
+            now,
+            &format!("password:{token_hash}"),
+            &member.email,
+            &notice,
+        )
+        .await?;
         tx.commit().await?;
         Ok(token)
     }

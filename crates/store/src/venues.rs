@@ -425,10 +425,29 @@ impl Store {
             Some(current.status),
             &StatusDecision {
                 qualified_until: until,
-                ..decision
+                ..decision.clone()
             },
             by_staff,
             now,
+        )
+        .await?;
+        let notice = passnum_core::notice::Notice::VenueDecision {
+            venue_name: current.name.clone(),
+            status_label: decision.to.label().to_string(),
+            reason: decision.reason.clone(),
+        };
+        crate::outbox::queue_mail_to_org(
+            &mut tx,
+            now,
+            &format!(
+                "venue_status:{}:{}:{}",
+                id.0,
+                now.unix_ms(),
+                decision.to.as_str()
+            ),
+            crate::Role::Venue,
+            id.0,
+            &notice,
         )
         .await?;
         tx.commit().await?;

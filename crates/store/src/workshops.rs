@@ -345,6 +345,17 @@ impl Store {
                 Some(_) => refused("workshop_cancelled", "Cet atelier est déjà annulé."),
             });
         }
+        // Those who left an address are told (with the workshop's own cancellation).
+        let told: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM bookings WHERE workshop_id = $1 AND status IN ('booked', 'waiting') \
+             AND contact IS NOT NULL ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for booking in told {
+            crate::bookings::queue_booking_notice(&mut tx, booking, true, now).await?;
+        }
         let ended = sqlx::query(
             "UPDATE bookings SET status = 'cancelled', cancel_reason = $1, updated_at = $2 \
              WHERE workshop_id = $3 AND status IN ('booked', 'waiting')",

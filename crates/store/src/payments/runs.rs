@@ -362,6 +362,7 @@ impl Store {
         .await?
         .rows_affected();
         crate::usage::add_paid(&mut tx, id).await?;
+        queue_payment_notices(&mut tx, id, now).await?;
         if paid != items as u64 || payouts != items as u64 {
             return Err(StoreError::corrupt(format!(
                 "virement {id} : {items} chèques, {paid} marqués payés, {payouts} paiements enregistrés"
@@ -454,4 +455,43 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Each venue paid by a confirmed run is told, with its statement attached (by the mail
+/// worker), in the run's own transaction.
+async fn queue_payment_notices(
+    tx: &mut sqlx::AnyConnection,
+    run: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT i.venue_id, v.name, COUNT(*) AS cheques, \
+         CAST(SUM(i.amount_cents - i.fee_cents) AS BIGINT) - CAST(COALESCE((SELECT SUM(c.amount_cents - c.fee_cents) \
+         FROM payment_corrections c WHERE c.run_id = $1 AND c.venue_id = i.venue_id), 0) AS BIGINT) AS net \
+         FROM payment_run_items i JOIN venues v ON v.id = i.venue_id \
+         WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id, v.name ORDER BY i.venue_id",
+    )
+    .bind(run)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &rows {
+        let venue = get_i64(r, "venue_id")?;
+        let notice = passnum_core::notice::Notice::PaymentConfirmed {
+            run,
+            venue,
+            venue_name: crate::rows::get_string(r, "name")?,
+            cheques: get_i64(r, "cheques")?,
+            amount_cents: get_i64(r, "net")?,
+        };
+        crate::outbox::queue_mail_to_org(
+            tx,
+            now,
+            &format!("payment:{run}:{venue}"),
+            crate::Role::Venue,
+            venue,
+            &notice,
+        )
+        .await?;
+    }
+    Ok(())
 }
