@@ -52,6 +52,15 @@ if [ -z "${PASSNUM_TEST_PG_URL:-}" ]; then
   fi
 fi
 
+# aiosmtpd (from PyPI, pinned): the real SMTP server the e-mail tests send to.
+need python3 "Python 3 avec venv (paquets Debian python3 et python3-venv)"
+mail_venv="${PASSNUM_MAIL_VENV:-$PWD/target/mail-venv}"
+if ! "$mail_venv/bin/python" -c "import aiosmtpd" >/dev/null 2>&1; then
+  python3 -m venv "$mail_venv"
+  "$mail_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+fi
+export PASSNUM_TEST_PYTHON="$mail_venv/bin/python"
+
 # The brotli copies of vendored assets must be those of the files beside them.
 node scripts/precompress-assets.mjs --check crates/web/assets/dsfr crates/web/assets/vendor
 cargo test --workspace --locked

@@ -207,6 +207,13 @@ pub fn compose(notice: &Notice, public_url: &str) -> Composed {
             paragraphs: vec!["Bonjour,".into(), summary.clone()],
             link: link("Voir mon lieu", "/lieu"),
         },
+        Notice::Booked { .. } | Notice::BookingCancelled { .. } => booking(notice),
+    }
+}
+
+/// The person's messages about a booking (no link: they have no account).
+fn booking(notice: &Notice) -> Composed {
+    match notice {
         Notice::Booked {
             title,
             venue_name,
@@ -253,6 +260,7 @@ pub fn compose(notice: &Notice, public_url: &str) -> Composed {
             ],
             link: None,
         },
+        _ => unreachable!("only bookings"),
     }
 }
 
