@@ -9,6 +9,7 @@ pub mod demo;
 mod distribution;
 mod funders;
 mod ledger;
+mod mail;
 mod observers;
 mod opendata;
 mod orders;
@@ -151,6 +152,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: backup::AuditCommand,
+    },
+    /// The e-mails of the outbox (`passnum mail status`).
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
     },
     /// Apply pending database migrations, then exit.
     Migrate,
@@ -341,6 +347,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Migrate => serve::migrate(ctx).await,
         Command::Backup { out } => backup::backup(ctx, &out).await,
         Command::Audit { command } => backup::audit(ctx, command).await,
+        Command::Mail { command } => mail::run(ctx, command).await,
         Command::Restore { file, into, verify } => backup::restore(&file, &into, verify).await,
         Command::Token { command } => accounts::token(ctx, command).await,
         Command::Staff { command } => accounts::staff(ctx, command).await,

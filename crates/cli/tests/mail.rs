@@ -94,5 +94,11 @@ both_engines! {
         assert!(log.contains("passnum arrêté proprement"), "{log}");
         // Nothing sent twice.
         assert_eq!(smtp.received().len(), 1);
+        // The operations team sees it sent, without its content.
+        let status = passnum(&db.url, dir.path()).args(["mail", "status"]).output().unwrap();
+        let status = String::from_utf8(status.stdout).unwrap();
+        assert!(status.starts_with("E-mails : 0 en attente, 1 envoyés, 0 en échec"), "{status}");
+        assert!(status.contains("password_link · awa@operateur.fr · envoyé · 1 tentative(s)"), "{status}");
+        assert!(!status.contains("mot-de-passe/"), "{status}");
     }
 }
