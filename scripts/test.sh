@@ -63,7 +63,10 @@ export PASSNUM_TEST_PYTHON="$mail_venv/bin/python"
 
 # The brotli copies of vendored assets must be those of the files beside them.
 node scripts/precompress-assets.mjs --check crates/web/assets/dsfr crates/web/assets/vendor
+# The npm packages first: the browser tests, and oidc-provider, the real OpenID provider the
+# ProConnect tests of the Rust suite sign in with.
+(cd e2e && npm ci --no-audit --no-fund --silent)
 cargo test --workspace --locked
 cargo build --locked -p passnum
 target="${CARGO_TARGET_DIR:-$PWD/target}"
-(cd e2e && npm ci --no-audit --no-fund --silent && PASSNUM_BIN="$target/debug/passnum" npm test)
+(cd e2e && PASSNUM_BIN="$target/debug/passnum" npm test)

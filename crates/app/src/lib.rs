@@ -16,6 +16,7 @@ pub mod open_data;
 pub mod open_figures;
 pub mod orientation;
 pub mod passwords;
+pub mod proconnect;
 pub mod redeem;
 pub mod scopes;
 pub mod sepa_file;

@@ -119,6 +119,17 @@ enum Command {
         /// The sender of e-mails, for example "Pass numérique <pass@example.fr>".
         #[arg(long, env = "PASSNUM_MAIL_FROM", requires = "smtp_url")]
         mail_from: Option<String>,
+        /// ProConnect sign-in for staff: the provider's issuer, e.g.
+        /// https://auth.agentconnect.gouv.fr/api/v2 (integration:
+        /// https://fca.integ01.dev-agentconnect.fr/api/v2). Its redirect URI is
+        /// <public-url>/connexion/proconnect/retour, its logout one <public-url>/connexion.
+        #[arg(long, env = "PASSNUM_PROCONNECT_ISSUER", requires_all = ["proconnect_client_id", "proconnect_client_secret"])]
+        proconnect_issuer: Option<String>,
+        #[arg(long, env = "PASSNUM_PROCONNECT_CLIENT_ID")]
+        proconnect_client_id: Option<String>,
+        /// Prefer the environment variable: it keeps the secret out of `ps`.
+        #[arg(long, env = "PASSNUM_PROCONNECT_CLIENT_SECRET", hide_env_values = true)]
+        proconnect_client_secret: Option<String>,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
     Demo {
@@ -336,10 +347,20 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             admin_listen,
             smtp_url,
             mail_from,
+            proconnect_issuer,
+            proconnect_client_id,
+            proconnect_client_secret,
         } => {
             let mail = serve::MailOptions {
                 smtp_url,
                 mail_from,
+                proconnect: proconnect_issuer.map(|issuer| {
+                    (
+                        issuer,
+                        proconnect_client_id.unwrap_or_default(),
+                        proconnect_client_secret.unwrap_or_default(),
+                    )
+                }),
             };
             serve::serve_command(ctx, listen, rollback_window_hours, admin_listen, mail).await
         }

@@ -29,11 +29,13 @@ pub async fn serve_command(
     serve(ctx, store, listen, admin_listen, mail).await
 }
 
-/// `--smtp-url` and `--mail-from`.
+/// What reaches people and signs them in from outside: `--smtp-url` and `--mail-from`, and
+/// ProConnect's issuer, client id and secret.
 #[derive(Default)]
 pub struct MailOptions {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub proconnect: Option<(String, String, String)>,
 }
 
 pub async fn demo(ctx: &Ctx, listen: SocketAddr, no_serve: bool) -> anyhow::Result<()> {
@@ -97,6 +99,22 @@ async fn serve(
         ));
     }
     let public_url = state.deploy.public_url.clone();
+    let state = match mail.proconnect {
+        Some((issuer, client_id, client_secret)) => {
+            let settings = passnum_app::proconnect::Settings {
+                issuer,
+                client_id,
+                client_secret,
+                public_url: public_url.clone(),
+            };
+            // Read once at start: a wrong issuer or an unreachable provider stops here, with
+            // the reason, rather than at the first person's sign-in.
+            let pc = passnum_app::proconnect::ProConnect::discover(&settings).await?;
+            crate::ctx::say(format!("connexion ProConnect par {}", settings.issuer));
+            state.with_proconnect(pc)
+        }
+        None => state,
+    };
     let mailer = match mail.smtp_url {
         Some(url) => {
             let from = mail.mail_from.context(

@@ -34,6 +34,7 @@ mod idempotency;
 mod ledger;
 mod migrate;
 mod observers;
+mod oidc;
 mod order_workflow;
 mod orders;
 mod outbox;
@@ -89,6 +90,7 @@ pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use observers::{OBSERVER_KINDS, Observer};
+pub use oidc::{LinkRefusal, PendingLogin};
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use outbox::{GIVE_UP_AFTER_MS, KEEP_DONE_MS, MailLine, OutboxCounts, OutgoingMail};
 pub use payments::{

@@ -85,6 +85,7 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (26, include_str!("../migrations/sqlite/0026_audit_log.sql")),
     (27, include_str!("../migrations/sqlite/0027_outbox.sql")),
+    (28, include_str!("../migrations/sqlite/0028_proconnect.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -180,6 +181,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0026_audit_log.sql"),
     ),
     (27, include_str!("../migrations/postgres/0027_outbox.sql")),
+    (
+        28,
+        include_str!("../migrations/postgres/0028_proconnect.sql"),
+    ),
 ];
 
 /// The migration that creates `usage_months`, filled by a Rust step in the same transaction.

@@ -60,6 +60,8 @@ pub struct AppState {
     pub bookings: Arc<passnum_app::throttle::PerClientLimit>,
     /// Requests and committed events, for `/metrics` on the admin address.
     pub metrics: Arc<metrics::Metrics>,
+    /// ProConnect sign-in, when configured (`--proconnect-issuer`).
+    pub proconnect: Option<Arc<passnum_app::proconnect::ProConnect>>,
 }
 
 impl AppState {
@@ -84,7 +86,14 @@ impl AppState {
             applications: Arc::new(ui::application::application_limit()),
             bookings: Arc::new(ui::booking::booking_limit()),
             metrics,
+            proconnect: None,
         }
+    }
+
+    /// Staff may sign in with ProConnect (discovered beforehand).
+    pub fn with_proconnect(mut self, pc: Arc<passnum_app::proconnect::ProConnect>) -> Self {
+        self.proconnect = Some(pc);
+        self
     }
 
     pub fn with_signer(mut self, key: passnum_core::signature::SigningKey) -> Self {

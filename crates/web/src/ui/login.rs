@@ -22,6 +22,8 @@ use passnum_core::text::{MAX_EMAIL_CHARS, kept};
 #[template(path = "connexion.html")]
 struct SignIn {
     layout: Layout,
+    /// ProConnect is offered.
+    proconnect: bool,
     email: String,
     next: String,
     expired: bool,
@@ -54,6 +56,7 @@ fn is_local_path(n: &str) -> bool {
 }
 
 pub async fn form(
+    State(st): State<AppState>,
     headers: HeaderMap,
     MaybeStaff(staff): MaybeStaff,
     Query(q): Query<SignInQuery>,
@@ -61,6 +64,7 @@ pub async fn form(
     let csrf = Csrf::from_headers(&headers);
     let page = SignIn {
         layout: Layout::new("Se connecter", staff.as_ref(), &csrf, "/connexion"),
+        proconnect: st.proconnect.is_some(),
         email: String::new(),
         next: safe_next(q.suite.as_deref()),
         expired: q.expiree.is_some(),
@@ -98,6 +102,7 @@ pub async fn submit(
     let csrf = Csrf::from_headers(&headers);
     let mut page = SignIn {
         layout: Layout::new("Se connecter", None, &csrf, "/connexion"),
+        proconnect: st.proconnect.is_some(),
         email: kept(&f.email, MAX_EMAIL_CHARS),
         next: safe_next(Some(&f.next)),
         expired: false,
@@ -189,10 +194,18 @@ pub async fn sign_out(
     // clears the cookie would leave a stolen copy of it working. A page of another site
     // cannot use this (the session cookie is not sent with its forms, and the cross-site
     // check refuses them).
+    let mut target = "/".to_string();
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        // A session opened through ProConnect ends there too (its ID token as the hint).
+        if let (Some(pc), Ok(Some(id_token))) =
+            (&st.proconnect, st.store.session_id_token(&token).await)
+            && let Some(url) = pc.logout_url(&id_token)
+        {
+            target = url;
+        }
         let _ = st.store.delete_session(&token).await;
     }
-    let mut r = Redirect::to("/").into_response();
+    let mut r = Redirect::to(&target).into_response();
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -203,6 +216,8 @@ pub async fn sign_out(
 #[template(path = "reinitialiser.html")]
 struct ResetPage {
     layout: Layout,
+    /// The invitation's token, when ProConnect is offered to link the account instead.
+    proconnect_invitation: Option<String>,
     errors: FieldErrors,
 }
 
@@ -228,6 +243,7 @@ pub async fn reset_form(
     }
     let page = ResetPage {
         layout: Layout::new("Choisir un mot de passe", None, &csrf, ""),
+        proconnect_invitation: st.proconnect.is_some().then_some(token),
         errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &page, &csrf)
@@ -250,6 +266,7 @@ pub async fn reset_submit(
     let csrf = Csrf::from_headers(&headers);
     let mut page = ResetPage {
         layout: Layout::new("Choisir un mot de passe", None, &csrf, ""),
+        proconnect_invitation: st.proconnect.is_some().then(|| token.clone()),
         errors: FieldErrors::default(),
     };
     if !token_ok {

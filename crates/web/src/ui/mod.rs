@@ -21,6 +21,7 @@ mod login;
 mod operator;
 mod ordering;
 mod payments;
+mod proconnect;
 pub mod programme;
 pub(crate) mod public;
 mod scan;
@@ -253,6 +254,11 @@ pub fn router() -> Router<AppState> {
         .route("/", get(public::home))
         .route("/verifier", get(public::check_form).post(public::check))
         .route("/connexion", get(login::form).post(login::submit))
+        .route("/connexion/proconnect", get(proconnect::start))
+        .route(
+            passnum_app::proconnect::CALLBACK_PATH,
+            get(proconnect::finish),
+        )
         .route("/deconnexion", post(login::sign_out))
         .route(
             "/mot-de-passe/{token}",
