@@ -99,13 +99,7 @@ pub struct ProConnect {
     issuer: String,
 }
 
-/// The crypto provider of rustls for the HTTP client (the same as lettre's): installed once.
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 fn http_client() -> Result<reqwest::Client, OidcError> {
-    install_crypto();
     reqwest::Client::builder()
         // Following redirects would let a provider's answer send passnum's requests elsewhere.
         .redirect(reqwest::redirect::Policy::none())
