@@ -194,22 +194,40 @@ pub async fn sign_out(
     // clears the cookie would leave a stolen copy of it working. A page of another site
     // cannot use this (the session cookie is not sent with its forms, and the cross-site
     // check refuses them).
-    let mut target = "/".to_string();
+    let mut provider_url = None;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         // A session opened through ProConnect ends there too (its ID token as the hint).
         if let (Some(pc), Ok(Some(id_token))) =
             (&st.proconnect, st.store.session_id_token(&token).await)
-            && let Some(url) = pc.logout_url(&id_token)
         {
-            target = url;
+            provider_url = pc.logout_url(&id_token);
         }
         let _ = st.store.delete_session(&token).await;
     }
-    let mut r = Redirect::to(&target).into_response();
+    let mut r = match provider_url {
+        // A page, not a redirect: the form's own navigation may not leave this site (CSP
+        // form-action 'self'); the page goes on to the provider by itself.
+        Some(provider_url) => {
+            let csrf = Csrf::from_headers(&headers);
+            let page = SignedOutPage {
+                layout: Layout::new("Déconnexion", None, &csrf, ""),
+                provider_url,
+            };
+            render(StatusCode::OK, &page, &csrf)
+        }
+        None => Redirect::to("/").into_response(),
+    };
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
+}
+
+#[derive(Template)]
+#[template(path = "deconnexion_proconnect.html")]
+struct SignedOutPage {
+    layout: Layout,
+    provider_url: String,
 }
 
 #[derive(Template)]
