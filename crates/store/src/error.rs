@@ -26,6 +26,10 @@ pub enum StoreError {
     /// written, and the same request may be sent again.
     #[error("l'écriture a été interrompue avant d'être enregistrée")]
     Interrupted,
+    /// Writes kept colliding with others (serialization failures or deadlocks, retried a few
+    /// times): nothing was written; the same request may be sent again in a moment.
+    #[error("la base est très sollicitée : rien n'a été enregistré, réessayez dans un instant")]
+    Contention,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -48,6 +52,18 @@ impl StoreError {
 
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         Self::Corrupt(what.to_string())
+    }
+
+    /// True for a failure that running the same transaction again may cure: PostgreSQL's
+    /// serialization failure (40001) or deadlock (40P01), or contention already given up on.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Contention => true,
+            Self::Database(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("40001") | Some("40P01"))
+            }
+            _ => false,
+        }
     }
 
     /// True when the database refused a write because of a unique constraint.

@@ -41,6 +41,7 @@ mod outbox;
 mod payments;
 mod pool;
 mod redeem;
+mod retry;
 mod rows;
 mod services;
 mod settings;

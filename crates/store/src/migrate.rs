@@ -190,40 +190,121 @@ const POSTGRES: &[(i64, &str)] = &[
 /// The migration that creates `usage_months`, filled by a Rust step in the same transaction.
 const USAGE_ROLLUP_VERSION: i64 = 20;
 
-/// Arbitrary constant shared by all passnum servers: "passnum" in ASCII.
-const PG_LOCK_KEY: i64 = 0x0070_6173_736e_756d;
+/// How long a server may hold the migration lock without renewing it (it renews before each
+/// migration): a server that died holding it delays the others by at most this long.
+const LEASE_MS: i64 = 10 * 60_000;
+/// How long a server waits for another's migrations before giving up with a sentence.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 pub async fn run(pool: &AnyPool, engine: Engine) -> Result<usize, StoreError> {
     run_up_to(pool, engine, i64::MAX).await
 }
 
 /// Applies migrations up to `max_version` (tests of upgrades from an older schema).
+///
+/// On PostgreSQL, servers that start together take turns through a lock *row* with a lease
+/// (`schema_lock`), not a session advisory lock: distributed PostgreSQL-compatible engines do
+/// not implement advisory locks, and a lease also frees itself when its holder dies. SQLite
+/// needs none (one writer at a time).
 pub async fn run_up_to(
     pool: &AnyPool,
     engine: Engine,
     max_version: i64,
 ) -> Result<usize, StoreError> {
     let mut conn = pool.acquire().await?;
-    if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+    if engine == Engine::Sqlite {
+        return apply(&mut conn, engine, max_version, None).await;
     }
-    let result = apply(&mut conn, engine, max_version).await;
-    if engine == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+    let holder = crate::tokens::random_token(26);
+    take_lease(&mut conn, &holder).await?;
+    let result = apply(&mut conn, engine, max_version, Some(&holder)).await;
+    let released = sqlx::query("DELETE FROM schema_lock WHERE holder = $1")
+        .bind(&holder)
+        .execute(&mut *conn)
+        .await;
+    let applied = result?;
+    released?;
+    Ok(applied)
+}
+
+fn now_ms() -> i64 {
+    passnum_core::Timestamp::from_offset_datetime(time::OffsetDateTime::now_utc()).unix_ms()
+}
+
+/// Waits for the lock row, then holds it for [`LEASE_MS`].
+async fn take_lease(conn: &mut sqlx::AnyConnection, holder: &str) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match try_lease(conn, holder).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            // Two servers creating the lock table at once, or a serialization failure: the
+            // next round sees the other's work.
+            Err(e) if e.is_retryable() || e.is_unique_violation() => {}
+            Err(e) => return Err(e),
+        }
+        if started.elapsed() > LOCK_WAIT {
+            return Err(StoreError::Config(
+                "un autre serveur passnum applique les migrations depuis plus de 30 minutes : \
+                 vérifiez-le, ou videz la table schema_lock s'il s'est arrêté"
+                    .into(),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    result
+}
+
+async fn try_lease(conn: &mut sqlx::AnyConnection, holder: &str) -> Result<bool, StoreError> {
+    let created = conn
+        .execute(
+            "CREATE TABLE IF NOT EXISTS schema_lock (id INTEGER PRIMARY KEY CHECK (id = 1), \
+             holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+        )
+        .await;
+    if let Err(sqlx::Error::Database(e)) = &created
+        && matches!(e.code().as_deref(), Some("23505" | "42710" | "42P07"))
+    {
+        // Another server created it at the same instant ("IF NOT EXISTS" does not cover a
+        // creation in flight): the next round finds it.
+        return Ok(false);
+    }
+    created?;
+    let now = now_ms();
+    let got: Option<String> = sqlx::query_scalar(
+        "INSERT INTO schema_lock (id, holder, expires_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE schema_lock.expires_at < $3 RETURNING holder",
+    )
+    .bind(holder)
+    .bind(now + LEASE_MS)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(got.as_deref() == Some(holder))
+}
+
+/// Extends the lease before a migration; refuses to go on if another server took it.
+async fn renew_lease(conn: &mut sqlx::AnyConnection, holder: &str) -> Result<(), StoreError> {
+    let renewed = sqlx::query("UPDATE schema_lock SET expires_at = $1 WHERE holder = $2")
+        .bind(now_ms() + LEASE_MS)
+        .bind(holder)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if renewed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Config(
+            "le verrou des migrations a été repris par un autre serveur : relancez".into(),
+        ))
+    }
 }
 
 async fn apply(
     conn: &mut sqlx::AnyConnection,
     engine: Engine,
     max_version: i64,
+    lease: Option<&str>,
 ) -> Result<usize, StoreError> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
@@ -249,7 +330,7 @@ async fn apply(
         // inside a transaction). Every reference is checked before each commit instead.
         conn.execute("PRAGMA foreign_keys = OFF").await?;
     }
-    let result = apply_pending(conn, engine, files, &done, &mut applied).await;
+    let result = apply_pending(conn, engine, files, &done, lease, &mut applied).await;
     if engine == Engine::Sqlite && pending {
         conn.execute("PRAGMA foreign_keys = ON").await?;
     }
@@ -261,11 +342,15 @@ async fn apply_pending(
     engine: Engine,
     files: &[(i64, &'static str)],
     done: &[i64],
+    lease: Option<&str>,
     applied: &mut usize,
 ) -> Result<(), StoreError> {
     for (version, sql) in files {
         if done.contains(version) {
             continue;
+        }
+        if let Some(holder) = lease {
+            renew_lease(conn, holder).await?;
         }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         tx.execute(sqlx::raw_sql(*sql)).await?;

@@ -12,6 +12,15 @@ use crate::{Store, StoreError};
 impl Store {
     /// Loads the shipped référentiel the first time passnum starts on a database.
     pub(crate) async fn ensure_services_loaded(&self) -> Result<(), StoreError> {
+        // Two servers that start together both find the table empty; at SERIALIZABLE one of
+        // them is refused and, run again, finds the référentiel the other loaded.
+        crate::retry::retrying(&self.inner.telemetry, "referentiel", || {
+            self.load_referentiel_if_empty()
+        })
+        .await
+    }
+
+    async fn load_referentiel_if_empty(&self) -> Result<(), StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM services")
             .fetch_one(self.pool())
             .await?;

@@ -20,6 +20,8 @@ pub trait Telemetry: Send + Sync {
     fn payment_run(&self, _cheques: i64, _net_cents: i64) {}
     /// How long a write waited for the write connection and its transaction to begin.
     fn write_wait(&self, _waited: Duration) {}
+    /// A write transaction run again after a serialization failure or deadlock.
+    fn write_retry(&self, _operation: &'static str) {}
 }
 
 /// The store's telemetry, set once (by the server that exposes metrics).

@@ -46,6 +46,27 @@ impl TestDb {
         }
     }
 
+    /// An empty PostgreSQL database whose transactions are all `SERIALIZABLE` (set on the
+    /// database, as an operator would), with its URL; the caller opens the stores (several
+    /// servers starting together, for instance). Dropped with the value.
+    pub async fn serializable_postgres() -> EmptySerializable {
+        let (url, name, _) = fresh_database(TestEngine::Postgres).await;
+        let name = name.expect("a PostgreSQL database");
+        let mut conn = sqlx::AnyConnection::connect(&pg_admin_url())
+            .await
+            .expect("admin connection");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'"
+        )))
+        .await
+        .expect("serializable database");
+        conn.close().await.ok();
+        EmptySerializable {
+            url,
+            pg_name: Some(name),
+        }
+    }
+
     /// A fresh database with the schema of an older version (migrations up to `version`), to
     /// test upgrades: fill it through `pool`, then [`OldDb::upgrade`].
     pub async fn at_version(engine: TestEngine, version: i64) -> OldDb {
@@ -159,6 +180,20 @@ async fn fresh_database(engine: TestEngine) -> (String, Option<String>, Option<t
 }
 
 impl Drop for OldDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            drop_pg(name);
+        }
+    }
+}
+
+/// See [`TestDb::serializable_postgres`].
+pub struct EmptySerializable {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl Drop for EmptySerializable {
     fn drop(&mut self) {
         if let Some(name) = self.pg_name.take() {
             drop_pg(name);

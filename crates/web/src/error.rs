@@ -133,6 +133,16 @@ impl From<StoreError> for ApiError {
                 "write_interrupted",
                 "L'opération a été interrompue sans rien enregistrer : envoyez la même requête à nouveau.",
             ),
+            // Serialization failures and deadlocks (retried in the store where it matters):
+            // nothing was written, a stable code says to send the request again.
+            e if e.is_retryable() => {
+                tracing::warn!(error = %e, "écriture en conflit");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_busy",
+                    "La base est très sollicitée : rien n'a été enregistré, envoyez la même requête dans un instant.",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "erreur de stockage");
                 Self::internal()
@@ -159,5 +169,18 @@ impl From<passnum_app::handing::HandingError> for ApiError {
             HandingError::Refused(r) => ApiError::invalid(r.code(), r.to_string()),
             HandingError::Store(s) => s.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_given_up_after_conflicts_answer_a_stable_code_not_500() {
+        let e = ApiError::from(StoreError::Contention);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, "database_busy");
+        assert!(e.message.contains("rien n'a été enregistré"));
     }
 }

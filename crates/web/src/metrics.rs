@@ -30,6 +30,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
     state: &'static str,
@@ -51,6 +56,7 @@ pub struct Metrics {
     payment_run_cents: Counter,
     batch_sizes: Histogram,
     write_waits: Histogram,
+    write_retries: Family<OperationLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     /// Off only to measure what counting costs (`passnum bench --only metrics`).
     enabled: AtomicBool,
@@ -69,6 +75,7 @@ impl Default for Metrics {
             payment_run_cents: Counter::default(),
             batch_sizes: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
             write_waits: Histogram::new(exponential_buckets(0.0001, 4.0, 10)),
+            write_retries: Family::default(),
             pool: Family::default(),
             enabled: AtomicBool::new(true),
         };
@@ -111,6 +118,11 @@ impl Default for Metrics {
             "Time a write waited for the write connection and its transaction",
             Unit::Seconds,
             m.write_waits.clone(),
+        );
+        r.register(
+            "database_write_retries",
+            "Write transactions run again after a serialization failure or deadlock, by operation",
+            m.write_retries.clone(),
         );
         r.register(
             "database_connections",
@@ -207,6 +219,15 @@ impl passnum_store::Telemetry for Metrics {
             return;
         }
         self.write_waits.observe(waited.as_secs_f64());
+    }
+
+    fn write_retry(&self, operation: &'static str) {
+        if !self.enabled() {
+            return;
+        }
+        self.write_retries
+            .get_or_create(&OperationLabels { operation })
+            .inc();
     }
 }
 

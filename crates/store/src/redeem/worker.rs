@@ -117,7 +117,7 @@ async fn process(ctx: &Ctx, batch: Vec<Job>) {
         panic!("panne simulée d'un lot d'encaissements");
     }
     let (reqs, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.req, j.reply)).unzip();
-    match run_batch(ctx, &reqs).await {
+    match run_batch_retrying(ctx, &reqs).await {
         Ok(results) => {
             ctx.telemetry.with(|t| {
                 t.redemption_batch(reqs.len());
@@ -130,7 +130,7 @@ async fn process(ctx: &Ctx, batch: Vec<Job>) {
         Err(e) if reqs.len() > 1 => {
             tracing::warn!(error = %e, size = reqs.len(), "lot d'encaissements rejoué un par un");
             for (req, reply) in reqs.into_iter().zip(replies) {
-                let result = match run_batch(ctx, std::slice::from_ref(&req)).await {
+                let result = match run_batch_retrying(ctx, std::slice::from_ref(&req)).await {
                     Ok(mut v) => v.pop().unwrap_or(Err(StoreError::Stopped)),
                     Err(e) => Err(e),
                 };
@@ -150,6 +150,15 @@ async fn process(ctx: &Ctx, batch: Vec<Job>) {
             }
         }
     }
+}
+
+/// A batch run again while PostgreSQL reports a serialization failure or deadlock (a batch
+/// that failed was rolled back whole).
+async fn run_batch_retrying(
+    ctx: &Ctx,
+    reqs: &[RedeemRequest],
+) -> Result<Vec<Result<Answer, StoreError>>, StoreError> {
+    crate::retry::retrying(&ctx.telemetry, "redemption", || run_batch(ctx, reqs)).await
 }
 
 /// One redemption's answer for the metrics: accepted, refused (by code), or failed.
