@@ -132,6 +132,22 @@ impl Store {
         contact: Option<&str>,
         now: Timestamp,
     ) -> Result<Booking, StoreError> {
+        // The last places of a workshop are where bookings collide (serialization failures
+        // at SERIALIZABLE): run again, see crate::retry.
+        crate::retry::retrying(&self.inner.telemetry, "booking", || {
+            self.book_once(workshop_id, key, by, contact, now)
+        })
+        .await
+    }
+
+    async fn book_once(
+        &self,
+        workshop_id: i64,
+        key: &BookletKey,
+        by: BookedBy,
+        contact: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Booking, StoreError> {
         let mut tx = self.begin_write().await?;
         let (booklet, blocked) = Self::booklet_of(&mut tx, key, by).await?;
         if blocked.is_some() {

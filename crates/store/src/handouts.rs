@@ -246,6 +246,25 @@ impl Store {
         handout: &Handout,
         now: Timestamp,
     ) -> Result<HandoutRecord, StoreError> {
+        // Counters at a queue hand out from the same stock at once: run again on a
+        // serialization failure, see crate::retry.
+        crate::retry::retrying(&self.inner.telemetry, "handout", || {
+            self.hand_out_once(distributor, staff_id, order, number, commune, handout, now)
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn hand_out_once(
+        &self,
+        distributor: DistributorId,
+        staff_id: Option<i64>,
+        order: OrderId,
+        number: i64,
+        commune: &InseeCode,
+        handout: &Handout,
+        now: Timestamp,
+    ) -> Result<HandoutRecord, StoreError> {
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
         let lock = match self.engine() {

@@ -12,8 +12,8 @@ use rand::Rng;
 use crate::StoreError;
 use crate::telemetry::TelemetrySlot;
 
-/// Attempts in all (the first and four retries).
-pub(crate) const MAX_ATTEMPTS: u32 = 5;
+/// Attempts in all (the first and seven retries: at most about 0.6 s of waiting).
+pub(crate) const MAX_ATTEMPTS: u32 = 8;
 
 /// Runs `f` again while it fails with a retryable error, at most [`MAX_ATTEMPTS`] times.
 pub(crate) async fn retrying<T, F, Fut>(
@@ -42,8 +42,8 @@ where
     }
 }
 
-/// 5, 10, 20, 40 ms, each somewhere between half and the whole: two transactions that
-/// collided do not collide again at the same instant.
+/// 5, 10, 20… 320 ms, each somewhere between half and the whole: transactions that collided
+/// do not collide again at the same instant.
 fn backoff(attempt: u32) -> Duration {
     let ceiling = 5u64 << (attempt - 1).min(6);
     let ms = rand::rng().random_range(ceiling / 2..=ceiling);
@@ -93,7 +93,7 @@ mod tests {
     fn waits_grow_and_stay_short() {
         for a in 1..=MAX_ATTEMPTS {
             let d = backoff(a).as_millis() as u64;
-            let ceiling = 5u64 << (a - 1);
+            let ceiling = 5u64 << (a - 1).min(6);
             assert!(d >= (ceiling / 2).max(1) && d <= ceiling, "{a}: {d}");
         }
     }

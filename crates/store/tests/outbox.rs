@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use passnum_core::notice::Notice;
 use passnum_core::payment::FeeRate;
-use passnum_core::workshop::{Level, Place, WorkshopFormat, WorkshopPlan};
+use passnum_core::workshop::WorkshopFormat;
 use passnum_core::{BankDetails, StatusDecision, Timestamp, VenueStatus};
 use passnum_store::{
     Actor, BookedBy, BookletKey, CancelledBy, MailLine, Outcome, Store, both_engines,
@@ -86,28 +86,13 @@ both_engines! {
     }
 }
 
-fn plan(capacity: i64) -> WorkshopPlan {
-    WorkshopPlan {
-        format: WorkshopFormat::Collective,
-        title: "Premiers pas sur la tablette".into(),
-        services: vec!["2.1.07".into()],
-        level: Level::Beginner,
-        time: time!(14:00),
-        dates: vec![date!(2026 - 06 - 15)],
-        duration_min: 90,
-        place: Place::AtVenue,
-        capacity,
-        mediator: String::new(),
-        accessibility: String::new(),
-    }
-}
-
 both_engines! {
     async fn a_person_is_mailed_about_a_booking_only_at_an_address_they_gave(db) {
         let s = &db.store;
         let w = world(s, 3).await;
         let before = t0().plus_ms(-DAY_MS);
-        let ws = s.create_workshops(w.lyon.id, &plan(2), before).await.unwrap().remove(0);
+        let plan = one_workshop(WorkshopFormat::Collective, "Premiers pas sur la tablette", date!(2026 - 06 - 15), time!(14:00), 2);
+        let ws = s.create_workshops(w.lyon.id, &plan, before).await.unwrap().remove(0);
         let key = |n| async move {
             BookletKey { order_id: w.order.id, number: n, code: Some(s.booking_code(w.order.id, n).await.unwrap()) }
         };

@@ -136,3 +136,74 @@ async fn racing_redemptions_from_two_servers_all_get_an_answer() {
     a.close().await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_bookings_from_two_servers_fill_the_places_and_the_line() {
+    use passnum_core::workshop::WorkshopFormat;
+    use passnum_store::{BookedBy, BookletKey};
+    use time::macros::{date, time};
+    let db = TestDb::serializable_postgres().await;
+    let a = Store::connect(&db.url, StoreOptions::default())
+        .await
+        .unwrap();
+    let b = Store::connect(&db.url, StoreOptions::default())
+        .await
+        .unwrap();
+    let w = world(&a, 20).await;
+    let before = t0().plus_ms(-86_400_000);
+    let plan = one_workshop(
+        WorkshopFormat::Collective,
+        "Premiers pas",
+        date!(2026 - 06 - 15),
+        time!(14:00),
+        5,
+    );
+    let ws = a
+        .create_workshops(w.lyon.id, &plan, before)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 1..=20 {
+        let s = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let key = BookletKey {
+            order_id: w.order.id,
+            number: n,
+            code: Some(a.booking_code(w.order.id, n).await.unwrap()),
+        };
+        racing.spawn(async move { s.book(ws.id, &key, BookedBy::Person, None, before).await });
+    }
+    let (mut statuses, mut busy) = (vec![], 0);
+    while let Some(r) = racing.join_next().await {
+        match r.unwrap() {
+            Ok(booking) => statuses.push(booking.status),
+            // The retry budget spent (twenty people on one workshop in the same instant): a
+            // stable answer, nothing written.
+            Err(passnum_store::StoreError::Contention) => busy += 1,
+            Err(e) => panic!("a booking failed: {e}"),
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "booked").count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "waiting").count() + busy,
+        15
+    );
+    let (taken, rows): (i64, i64) = (
+        sqlx::query_scalar("SELECT seats_taken FROM workshops WHERE id = $1")
+            .bind(ws.id)
+            .fetch_one(a.pool())
+            .await
+            .unwrap(),
+        sqlx::query_scalar("SELECT COUNT(*) FROM bookings")
+            .fetch_one(a.pool())
+            .await
+            .unwrap(),
+    );
+    assert_eq!((taken, rows), (5, 20 - busy as i64), "nothing half-written");
+    a.close().await;
+    b.close().await;
+}

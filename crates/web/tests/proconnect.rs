@@ -160,6 +160,18 @@ async fn back(app: &TestApp, browser: &Client, callback: &str) -> (u16, String, 
     (status, r.text().await.unwrap(), to)
 }
 
+/// A new browser through the provider as `subject` from `start`, and back to passnum.
+async fn round_trip(
+    app: &TestApp,
+    op: &Provider,
+    start: &str,
+    subject: &str,
+) -> (u16, String, Option<String>) {
+    let b = browser();
+    let cb = at_provider(app, op, &b, start, subject).await;
+    back(app, &b, &cb).await
+}
+
 async fn invitation(app: &TestApp, email: &str, actor: Actor) -> (i64, String) {
     let m = app
         .store()
@@ -319,16 +331,13 @@ async fn run(engine: TestEngine) {
 
     // Another e-mail than the invitation's: refused, the invitation still usable.
     let (ben, token) = invitation(&app, "ben@lyon.fr", Actor::Venue(venue.id)).await;
-    let b = browser();
-    let cb = at_provider(
+    let (status, html, _) = round_trip(
         &app,
         &op,
-        &b,
         &format!("/connexion/proconnect?invitation={token}"),
         "sub-carla",
     )
     .await;
-    let (status, html, _) = back(&app, &b, &cb).await;
     assert_eq!(status, 403);
     assert!(
         html.contains("n&#39;est pas celle de l&#39;invitation"),
@@ -341,31 +350,30 @@ async fn run(engine: TestEngine) {
             .unwrap()
     );
     // Another establishment of the same town (same SIREN): accepted.
-    let b = browser();
-    let cb = at_provider(
-        &app,
-        &op,
-        &b,
-        &format!("/connexion/proconnect?invitation={token}"),
-        "sub-ben",
-    )
-    .await;
-    assert_eq!(back(&app, &b, &cb).await.2.as_deref(), Some("/lieu"));
+    assert_eq!(
+        round_trip(
+            &app,
+            &op,
+            &format!("/connexion/proconnect?invitation={token}"),
+            "sub-ben"
+        )
+        .await
+        .2
+        .as_deref(),
+        Some("/lieu")
+    );
     assert_eq!(linked(&app).await, 2);
     assert!(ben != awa);
 
     // An agent of another organisation (its SIRET): refused before anything is linked.
     let (_, token) = invitation(&app, "dan@lyon.fr", Actor::Venue(venue.id)).await;
-    let b = browser();
-    let cb = at_provider(
+    let (status, html, _) = round_trip(
         &app,
         &op,
-        &b,
         &format!("/connexion/proconnect?invitation={token}"),
         "sub-dan",
     )
     .await;
-    let (status, html, _) = back(&app, &b, &cb).await;
     assert_eq!(status, 403);
     assert!(
         html.contains(
@@ -377,16 +385,18 @@ async fn run(engine: TestEngine) {
 
     // The operator has no SIRET to compare: linked by invitation.
     let (_, token) = invitation(&app, "eve@operateur.fr", Actor::Operator).await;
-    let b = browser();
-    let cb = at_provider(
-        &app,
-        &op,
-        &b,
-        &format!("/connexion/proconnect?invitation={token}"),
-        "sub-eve",
-    )
-    .await;
-    assert_eq!(back(&app, &b, &cb).await.2.as_deref(), Some("/operateur"));
+    assert_eq!(
+        round_trip(
+            &app,
+            &op,
+            &format!("/connexion/proconnect?invitation={token}"),
+            "sub-eve"
+        )
+        .await
+        .2
+        .as_deref(),
+        Some("/operateur")
+    );
 
     // A tampered nonce (the ID token's no longer matches): refused.
     let b = browser();
