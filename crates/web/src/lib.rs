@@ -62,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// ProConnect sign-in, when configured (`--proconnect-issuer`).
     pub proconnect: Option<Arc<passnum_app::proconnect::ProConnect>>,
+    /// ProConnect sign-ins started per client (each writes a row for 10 minutes).
+    pub proconnect_starts: Arc<passnum_app::throttle::PerClientLimit>,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             bookings: Arc::new(ui::booking::booking_limit()),
             metrics,
             proconnect: None,
+            proconnect_starts: Arc::new(ui::proconnect::start_limit()),
         }
     }
 

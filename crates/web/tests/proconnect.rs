@@ -450,6 +450,35 @@ async fn run(engine: TestEngine) {
     let (status, _, _) = back(&app, &browser(), &cb).await;
     assert_eq!(status, 400);
 
+    // A client that starts sign-ins without end is stopped (20 in 10 minutes), others are not.
+    let flood = browser();
+    let mut refused = 0;
+    for _ in 0..22 {
+        let r = flood
+            .get(app.url("/connexion/proconnect"))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            refused += 1;
+            assert!(
+                r.text()
+                    .await
+                    .unwrap()
+                    .contains("réessayez dans dix minutes")
+            );
+        }
+    }
+    assert_eq!(refused, 2);
+    let other = browser()
+        .get(app.url("/connexion/proconnect"))
+        .header("x-forwarded-for", "203.0.113.10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 303);
+
     // A wrong issuer is found at start: the discovery document names another.
     let wrong = ProConnect::discover(&settings(&op.base.replace("127.0.0.1", "localhost"))).await;
     assert!(matches!(

@@ -21,7 +21,7 @@ mod login;
 mod operator;
 mod ordering;
 mod payments;
-mod proconnect;
+pub mod proconnect;
 pub mod programme;
 pub(crate) mod public;
 mod scan;

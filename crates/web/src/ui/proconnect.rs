@@ -14,6 +14,7 @@ use super::login::home_of;
 use super::message;
 use super::session::{Csrf, SESSION_COOKIE, SESSION_TTL_MS, cookie, set_cookie};
 use crate::AppState;
+use crate::deploy::ClientIp;
 
 /// The browser's half of a sign-in under way: its state.
 pub const STATE_COOKIE: &str = "passnum_oidc";
@@ -24,9 +25,20 @@ pub struct StartQuery {
     invitation: Option<String>,
 }
 
+/// 20 sign-ins started per client in 10 minutes: a person needs a few; a client that starts
+/// them without end would otherwise fill the table of sign-ins under way and lock everyone out.
+pub fn start_limit() -> passnum_app::throttle::PerClientLimit {
+    passnum_app::throttle::PerClientLimit::new(
+        20,
+        LOGIN_TTL_MS,
+        std::num::NonZeroUsize::new(100_000).expect("non-zero"),
+    )
+}
+
 /// `GET /connexion/proconnect`: to the provider.
 pub async fn start(
     State(st): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Query(q): Query<StartQuery>,
 ) -> Response {
@@ -35,6 +47,15 @@ pub async fn start(
         return not_configured(&csrf);
     };
     let now = st.clock.now();
+    if !st.proconnect_starts.allow(client, now) {
+        return message(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            &csrf,
+            "Trop de tentatives",
+            "Trop de connexions ProConnect ont été commencées depuis cet appareil : réessayez dans dix minutes.",
+        );
+    }
     let invitation = match q.invitation.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => match st.store.password_reset_valid(token, now).await {
             Ok(true) => Some(tokens_hash(token)),
