@@ -107,7 +107,7 @@ impl Mailer {
             if batch.is_empty() {
                 return Ok(done);
             }
-            for mail in &batch {
+            for (i, mail) in batch.iter().enumerate() {
                 if stopping.load(Ordering::SeqCst) {
                     return Ok(done);
                 }
@@ -123,10 +123,16 @@ impl Mailer {
                         tracing::warn!(id = mail.id, kind = mail.notice.kind(), error = %why, "e-mail refusé");
                     }
                     Err(Failure::Transient(why)) => {
+                        // The server is down or busy: the rest of the batch waits as long,
+                        // rather than each message spending its own time limit while the
+                        // batch's lease runs out (another server could then take them).
                         let at = now.plus_ms(retry_delay_ms(mail.id, mail.attempts));
-                        store.retry_mail_later(mail.id, at, &why).await?;
-                        done.retried += 1;
-                        tracing::warn!(id = mail.id, kind = mail.notice.kind(), attempts = mail.attempts, error = %why, "e-mail à réessayer");
+                        for m in &batch[i..] {
+                            store.retry_mail_later(m.id, at, &why).await?;
+                            done.retried += 1;
+                        }
+                        tracing::warn!(id = mail.id, kind = mail.notice.kind(), attempts = mail.attempts, waiting = batch.len() - i, error = %why, "e-mails à réessayer");
+                        return Ok(done);
                     }
                 }
             }
