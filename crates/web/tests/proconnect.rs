@@ -363,7 +363,24 @@ async fn run(engine: TestEngine) {
         Some("/lieu")
     );
     assert_eq!(linked(&app).await, 2);
-    assert!(ben != awa);
+    let by_subject = |sub: &str| format!("{} {sub}", op.base);
+    let ben_linked = app
+        .store()
+        .staff_by_oidc_subject(&by_subject("sub-ben"))
+        .await
+        .unwrap()
+        .unwrap();
+    let awa_linked = app
+        .store()
+        .staff_by_oidc_subject(&by_subject("sub-awa"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (ben_linked.id, awa_linked.id),
+        (ben, awa),
+        "each identity to its invited account"
+    );
 
     // An agent of another organisation (its SIRET): refused before anything is linked.
     let (_, token) = invitation(&app, "dan@lyon.fr", Actor::Venue(venue.id)).await;
