@@ -188,18 +188,8 @@ impl Store {
         now: Timestamp,
         ttl_ms: i64,
     ) -> Result<String, StoreError> {
-        let token = crate::tokens::random_token(40);
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at, id_token) VALUES ($1, $2, $3, $4, $5)")
-            .bind(hash_token(&token))
-            .bind(staff_id)
-            .bind(now.unix_ms())
-            .bind(now.unix_ms() + ttl_ms)
-            .bind(id_token)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(token)
+        self.open_session(staff_id, Some(id_token), now, ttl_ms)
+            .await
     }
 
     /// The ID token of a session opened through ProConnect.

@@ -187,13 +187,25 @@ impl Store {
         now: Timestamp,
         ttl_ms: i64,
     ) -> Result<String, StoreError> {
+        self.open_session(staff_id, None, now, ttl_ms).await
+    }
+
+    /// A new session's token; `id_token` is kept when it was opened through ProConnect.
+    pub(crate) async fn open_session(
+        &self,
+        staff_id: i64,
+        id_token: Option<&str>,
+        now: Timestamp,
+        ttl_ms: i64,
+    ) -> Result<String, StoreError> {
         let token = random_token(40);
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at, id_token) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash_token(&token))
             .bind(staff_id)
             .bind(now.unix_ms())
             .bind(now.unix_ms() + ttl_ms)
+            .bind(id_token)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
