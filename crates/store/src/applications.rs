@@ -307,10 +307,14 @@ impl Store {
                         ),
                     ),
                 };
-                if self
-                    .qualification_step(id, &name, until, code, &summary, now)
-                    .await?
-                {
+                // Each step is its own transaction, retried alone on a serialization failure
+                // (SERIALIZABLE, issue 18): a step already done is never redone or forgotten.
+                let step_done =
+                    crate::retry::retrying(&self.inner.telemetry, "qualification_step", || {
+                        self.qualification_step(id, &name, until, code, &summary, now)
+                    })
+                    .await?;
+                if step_done {
                     done.push(QualificationStepDone {
                         venue_id: id,
                         venue_name: name.clone(),

@@ -103,6 +103,11 @@ const COLUMNS: &str = "id, at, actor, role, org_id, action, target, CAST(status 
 impl Store {
     /// Appends one line, chained to the last.
     pub async fn append_audit(&self, e: &NewAuditEntry) -> Result<i64, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "audit", || self.append_audit_once(e)).await
+    }
+
+    async fn append_audit_once(&self, e: &NewAuditEntry) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
         // Taking the head row serialises appends: the next one waits, then reads this one.
         let head = sqlx::query(

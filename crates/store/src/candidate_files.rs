@@ -63,6 +63,20 @@ impl Store {
         by_staff: i64,
         now: Timestamp,
     ) -> Result<Venue, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "candidate_file", || {
+            self.open_file_from_candidate_once(id, number.clone(), by_staff, now)
+        })
+        .await
+    }
+
+    async fn open_file_from_candidate_once(
+        &self,
+        id: i64,
+        number: OrgNumber,
+        by_staff: i64,
+        now: Timestamp,
+    ) -> Result<Venue, StoreError> {
         let mut tx = self.begin_write().await?;
         let c = read_candidate(&mut tx, id).await?;
         if let Some(v) = c.venue_id {

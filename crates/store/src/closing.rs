@@ -47,10 +47,14 @@ impl Store {
             let funder = FunderId(get_i64(o, "funder_id")?);
             let face = get_i64(o, "face_value_cents")?;
             for step in validity.due_steps(today) {
-                if let Some(d) = self
-                    .closing_step(order, funder, face, &validity, step, now)
-                    .await?
-                {
+                // Each step is its own transaction, retried alone on a serialization failure
+                // (SERIALIZABLE, issue 18): a step already done is never redone or forgotten.
+                let step_done =
+                    crate::retry::retrying(&self.inner.telemetry, "closing_step", || {
+                        self.closing_step(order, funder, face, &validity, step, now)
+                    })
+                    .await?;
+                if let Some(d) = step_done {
                     done.push(d);
                 }
             }

@@ -475,34 +475,6 @@ impl Store {
         Ok(cards)
     }
 
-    /// Checks that this server hashes households with the same secret as the others sharing
-    /// the database: records the fingerprint the first time, refuses another one afterwards.
-    pub async fn check_household_key(&self, fingerprint: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE programme_settings SET household_key_fingerprint = $1 \
-             WHERE id = 1 AND household_key_fingerprint IS NULL",
-        )
-        .bind(fingerprint)
-        .execute(&mut *tx)
-        .await?;
-        let stored: Option<String> = sqlx::query_scalar(
-            "SELECT household_key_fingerprint FROM programme_settings WHERE id = 1",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        if stored.as_deref() != Some(fingerprint) {
-            return Err(StoreError::Config(
-                "la clé des foyers de ce serveur n'est pas celle des autres serveurs de cette \
-                 base : copiez le fichier de clé des foyers du premier serveur (option \
-                 --household-key)"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-
     /// The funder's view of an order's distribution.
     pub async fn distribution_stats(
         &self,

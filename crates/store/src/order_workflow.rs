@@ -146,6 +146,14 @@ impl Store {
     /// the funder's declared budget, with the funder locked so two confirmations cannot both
     /// fit in the same remaining budget.
     pub async fn confirm_order(&self, id: OrderId, now: Timestamp) -> Result<Order, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "order_confirmation", || {
+            self.confirm_order_once(id, now)
+        })
+        .await
+    }
+
+    async fn confirm_order_once(&self, id: OrderId, now: Timestamp) -> Result<Order, StoreError> {
         let mut tx = self.begin_write().await?;
         let (funder, total) = self
             .advance(

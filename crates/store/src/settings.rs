@@ -1,4 +1,4 @@
-//! Programme-wide settings: the operator's fees.
+//! Programme-wide settings: the operator's fees, the household key's fingerprint.
 
 use passnum_core::Timestamp;
 use passnum_core::payment::FeeRate;
@@ -85,6 +85,45 @@ impl Store {
         tx.commit().await?;
         // This server's redemption batches see it at once (others within seconds).
         *self.inner.caches.workshop_required.lock() = Some((required, std::time::Instant::now()));
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Checks that this server hashes households with the same secret as the others sharing
+    /// the database: records the fingerprint the first time, refuses another one afterwards.
+    pub async fn check_household_key(&self, fingerprint: &str) -> Result<(), StoreError> {
+        // Servers starting together all write the first fingerprint: retried on a
+        // serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "household_key", || {
+            self.check_household_key_once(fingerprint)
+        })
+        .await
+    }
+
+    async fn check_household_key_once(&self, fingerprint: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE programme_settings SET household_key_fingerprint = $1 \
+             WHERE id = 1 AND household_key_fingerprint IS NULL",
+        )
+        .bind(fingerprint)
+        .execute(&mut *tx)
+        .await?;
+        let stored: Option<String> = sqlx::query_scalar(
+            "SELECT household_key_fingerprint FROM programme_settings WHERE id = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if stored.as_deref() != Some(fingerprint) {
+            return Err(StoreError::Config(
+                "la clé des foyers de ce serveur n'est pas celle des autres serveurs de cette \
+                 base : copiez le fichier de clé des foyers du premier serveur (option \
+                 --household-key)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 }

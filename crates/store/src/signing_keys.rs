@@ -35,6 +35,18 @@ impl Store {
         public: &VerifyingKey,
         now: Timestamp,
     ) -> Result<KeyId, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "signing_key", || {
+            self.register_signing_key_once(public, now)
+        })
+        .await
+    }
+
+    async fn register_signing_key_once(
+        &self,
+        public: &VerifyingKey,
+        now: Timestamp,
+    ) -> Result<KeyId, StoreError> {
         let kid = KeyId::of(public);
         let mut tx = self.begin_write().await?;
         // Servers sharing a key file register it at the same moment: the second insert is a

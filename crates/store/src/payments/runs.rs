@@ -81,6 +81,19 @@ impl Store {
         fee: FeeRate,
         now: Timestamp,
     ) -> Result<PaymentRun, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "payment_run", || {
+            self.create_payment_run_once(cutoff, fee, now)
+        })
+        .await
+    }
+
+    async fn create_payment_run_once(
+        &self,
+        cutoff: Date,
+        fee: FeeRate,
+        now: Timestamp,
+    ) -> Result<PaymentRun, StoreError> {
         self.check_cutoff(cutoff, now)?;
         let window_end = now.plus_ms(-self.options().rollback_window_ms);
         let mut tx = self.begin_write().await?;
@@ -216,6 +229,18 @@ impl Store {
         id: i64,
         now: Timestamp,
     ) -> Result<PaymentRun, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "payment_run", || {
+            self.cancel_payment_run_once(id, now)
+        })
+        .await
+    }
+
+    async fn cancel_payment_run_once(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<PaymentRun, StoreError> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE payment_runs SET status = 'cancelled', cancelled_at = $1 WHERE id = $2 AND status = 'draft'")
             .bind(now.unix_ms())
@@ -262,6 +287,18 @@ impl Store {
     }
 
     pub async fn confirm_payment_run(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<PaymentRun, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "payment_run", || {
+            self.confirm_payment_run_once(id, now)
+        })
+        .await
+    }
+
+    async fn confirm_payment_run_once(
         &self,
         id: i64,
         now: Timestamp,

@@ -213,6 +213,14 @@ impl Store {
 
     /// Cancels a redemption: the cheque is usable again and the ledger gets a reversing transfer.
     pub async fn rollback(&self, req: RollbackRequest) -> Result<Answer, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        crate::retry::retrying(&self.inner.telemetry, "rollback", || {
+            self.rollback_once(req.clone())
+        })
+        .await
+    }
+
+    async fn rollback_once(&self, req: RollbackRequest) -> Result<Answer, StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(k) = &req.idempotency {
             match claim(&mut tx, k, req.now.unix_ms()).await? {
