@@ -273,8 +273,10 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
     (
         "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé",
         "SELECT (SELECT COUNT(*) FROM cheques c WHERE c.state = 'paid' AND NOT EXISTS \
-         (SELECT 1 FROM payouts p WHERE p.cheque_id = c.id)) + (SELECT COUNT(*) FROM payouts p JOIN cheques c \
-         ON c.id = p.cheque_id WHERE c.state <> 'paid')",
+         (SELECT 1 FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+         WHERE i.cheque_id = c.id AND i.cancelled = 0 AND p.status = 'confirmed')) + \
+         (SELECT COUNT(*) FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+         JOIN cheques c ON c.id = i.cheque_id WHERE i.cancelled = 0 AND p.status = 'confirmed' AND c.state <> 'paid')",
     ),
     (
         "avoir différent de la valeur des chèques expirés ou bloqués",

@@ -86,6 +86,10 @@ const SQLITE: &[(i64, &str)] = &[
     (26, include_str!("../migrations/sqlite/0026_audit_log.sql")),
     (27, include_str!("../migrations/sqlite/0027_outbox.sql")),
     (28, include_str!("../migrations/sqlite/0028_proconnect.sql")),
+    (
+        29,
+        include_str!("../migrations/sqlite/0029_lean_payment_runs.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -184,6 +188,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_proconnect.sql"),
+    ),
+    (
+        29,
+        include_str!("../migrations/postgres/0029_lean_payment_runs.sql"),
     ),
 ];
 

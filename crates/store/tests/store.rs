@@ -214,12 +214,23 @@ both_engines! {
         assert!(sqlx::query("INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, created_at) VALUES (1, 2, 0, 'prepayment', 1)").execute(s.pool()).await.is_err());
         // No account but the world goes negative.
         assert!(sqlx::query("UPDATE accounts SET debits_cents = credits_cents + 1 WHERE kind = 'venue_payable'").execute(s.pool()).await.is_err());
-        // A cheque is paid at most once, ever.
-        let t: i64 = sqlx::query_scalar("SELECT id FROM transfers WHERE redemption_id = $1").bind(r.id.0).fetch_one(s.pool()).await.unwrap();
-        sqlx::query("INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) VALUES ($1, $2, $3, 1)")
-            .bind(cheque_id).bind(r.id.0).bind(t).execute(s.pool()).await.unwrap();
-        let twice = sqlx::query("INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) VALUES ($1, $2, $3, 2)")
-            .bind(cheque_id).bind(r.id.0).bind(t).execute(s.pool()).await;
+        // A cheque is paid at most once, ever: one run item not cancelled per cheque, even
+        // through another redemption (here another cheque's, in another run).
+        let other = accepted(&s.redeem(redeem_req(&w.lyon, w.codes[1], t0())).await.unwrap().outcome).id.0;
+        let details = passnum_core::BankDetails::parse("FR7630006000011234567890189", "AGRIFRPP", "Lyon").unwrap();
+        let bank = s.set_bank_account(w.lyon.id, &details, t0()).await.unwrap().id;
+        let item = |run: i64, redemption: i64, cancelled: i64| {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents, cancelled) \
+                 VALUES ({run}, {redemption}, {cheque_id}, {}, {bank}, 1000, 0, {cancelled})", w.lyon.id.0)))
+        };
+        for run in [1, 2, 3] {
+            sqlx::query("INSERT INTO payment_runs (id, cutoff_date, status, fee_basis_points, created_at) VALUES ($1, '2026-06-14', 'draft', 0, 1)")
+                .bind(run).execute(s.pool()).await.unwrap();
+        }
+        item(1, r.id.0, 1).execute(s.pool()).await.unwrap();
+        item(2, r.id.0, 0).execute(s.pool()).await.unwrap();
+        let twice = item(3, other, 0).execute(s.pool()).await;
         assert!(twice.unwrap_err().as_database_error().unwrap().is_unique_violation());
         // A SIRET belongs to one venue only.
         let again = s.create_venue(&passnum_store::NewVenue {

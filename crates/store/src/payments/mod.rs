@@ -2,12 +2,13 @@
 //!
 //! A run takes every redeemed, unpaid cheque redeemed before the cutoff (and out of its
 //! rollback window) whose venue has confirmed bank details. It is a draft until the operator
-//! confirms it; a draft can be cancelled. Confirmation posts the payments in the ledger, marks
-//! the cheques paid and records one payout per cheque. A confirmed run is never changed.
+//! confirms it; a draft can be cancelled. Confirmation posts the payments in the ledger and
+//! marks the cheques paid. A confirmed run is never changed.
 //!
-//! Paid once: a redemption is in at most one run that is not cancelled (unique partial index
-//! on `payment_run_items`), and a cheque has at most one payout ever (`payouts.cheque_id`
-//! unique). Runs are built with set-based SQL so a million cheques stay fast and memory stays
+//! Paid once: a redemption, and a cheque, each have at most one run item that is not cancelled
+//! (unique partial indexes `payment_items_once` and `payment_items_cheque_once`); items are
+//! cancelled only with their draft run, so a cheque's item in a confirmed run is its one payout,
+//! ever. Runs are built with set-based SQL so a million cheques stay fast and memory stays
 //! bounded.
 
 use passnum_core::ledger::Posting;

@@ -270,7 +270,7 @@ impl Store {
     }
 
     /// Confirms a draft run: posts each venue's payment and the operator's fee, marks the
-    /// cheques paid and records their payouts. Never twice.
+    /// cheques paid. Never twice.
     /// Why run `id` could not be confirmed: it is no longer a draft (or does not exist).
     async fn why_not_draft(&self, id: i64) -> StoreError {
         match self.payment_run(id).await {
@@ -386,23 +386,14 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let payouts = sqlx::query(
-            "INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) \
-             SELECT i.cheque_id, i.redemption_id, t.id, $2 FROM payment_run_items i \
-             JOIN accounts a ON a.kind = 'venue_payable' AND a.owner_id = i.venue_id \
-             JOIN transfers t ON t.payment_run_id = $1 AND t.kind = 'venue_payment' AND t.debit_account_id = a.id \
-             WHERE i.run_id = $1 AND i.cancelled = 0",
-        )
-        .bind(id)
-        .bind(now.unix_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
         crate::usage::add_paid(&mut tx, id).await?;
         queue_payment_notices(&mut tx, id, now).await?;
-        if paid != items as u64 || payouts != items as u64 {
+        // Each cheque of the run is paid here, once: its run item (not cancelled, in a
+        // confirmed run) is its payout, and at most one such item exists per cheque
+        // (`payment_items_cheque_once`).
+        if paid != items as u64 {
             return Err(StoreError::corrupt(format!(
-                "virement {id} : {items} chèques, {paid} marqués payés, {payouts} paiements enregistrés"
+                "virement {id} : {items} chèques, {paid} marqués payés"
             )));
         }
         tx.commit().await?;
