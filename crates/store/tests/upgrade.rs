@@ -193,3 +193,90 @@ async fn figure_rollups_upgrade_on_sqlite() {
 async fn figure_rollups_upgrade_on_postgres() {
     upgrade_fills_the_figure_rollups(TestEngine::Postgres).await;
 }
+
+/// Migration 29 drops `payouts`: a cheque paid by a confirmed run keeps its payout as the run's
+/// item, the history check still finds it paid, and it can never be put in a second run.
+async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 28).await;
+    for sql in [
+        "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
+         ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES (1, 'issued', 1, 2, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+        "INSERT INTO booklets (order_id, number, booking_code) VALUES (1, 1, 'ABCDEFGH')",
+        "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES \
+         (1, 1, 1, 'AAAAAAAAAAAAAA1', 'paid', 1000), (1, 1, 2, 'AAAAAAAAAAAAAA2', 'redeemed', 1000)",
+        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES ('73282932000074', 'Lieu', '69123', 'qualified', 1000)",
+        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES \
+         (1, 1, '2.1.07', 1000, 1782000000000), (2, 1, '2.1.07', 1000, 1782000000000)",
+        "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at, confirmed_at) VALUES \
+         (1, 'FR7630006000011234567890189', 'AGRIFRPP', 'Lieu', 1000, 1000)",
+        "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, confirmed_at, cancelled_at) VALUES \
+         ('2026-06-30', 'confirmed', 0, 1000, 1000, NULL), ('2026-06-30', 'cancelled', 0, 1000, NULL, 1000)",
+        "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents, cancelled) \
+         VALUES (1, 1, 1, 1, 1, 1000, 0, 0), (2, 2, 2, 1, 1, 1000, 0, 1)",
+        "INSERT INTO accounts (kind, owner_id) VALUES ('venue_payable', 1)",
+        "INSERT INTO transfers (debit_account_id, credit_account_id, amount_cents, kind, payment_run_id, created_at) \
+         SELECT v.id, w.id, 1000, 'venue_payment', 1, 1000 FROM accounts v, accounts w \
+         WHERE v.kind = 'venue_payable' AND v.owner_id = 1 AND w.kind = 'world'",
+        "INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) VALUES (1, 1, 1, 1000)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&old.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let db = old.upgrade().await;
+    let s = &db.store;
+    let paid_check = "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé";
+    let findings = s.verify_cheque_history().await.unwrap();
+    assert!(
+        findings.iter().all(|f| f.check != paid_check),
+        "{findings:?}"
+    );
+    // The cheque paid once cannot be taken by a later run; the other one, whose run was
+    // cancelled, can.
+    for sql in [
+        "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at) VALUES ('2026-07-31', 'draft', 0, 2000)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(s.pool())
+            .await
+            .unwrap();
+    }
+    let item = |redemption: i64, cheque: i64| {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
+             VALUES (3, {redemption}, {cheque}, 1, 1, 1000, 0)"
+        )))
+    };
+    let twice = item(1, 1).execute(s.pool()).await.unwrap_err();
+    assert!(twice.as_database_error().unwrap().is_unique_violation());
+    item(2, 2).execute(s.pool()).await.unwrap();
+    // Still tied to a cheque that exists (and, through the key, to a run that exists).
+    let orphan = item(5, 999).execute(s.pool()).await.unwrap_err();
+    assert!(orphan.as_database_error().unwrap().is_foreign_key_violation());
+    // A cheque marked paid with no item in a confirmed run is found by the check.
+    sqlx::query("UPDATE payment_runs SET status = 'cancelled' WHERE id = 1")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let findings = s.verify_cheque_history().await.unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.check == paid_check && f.rows == 1),
+        "{findings:?}"
+    );
+}
+
+#[tokio::test]
+async fn payouts_upgrade_on_sqlite() {
+    upgrade_keeps_each_payout_as_its_run_item(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn payouts_upgrade_on_postgres() {
+    upgrade_keeps_each_payout_as_its_run_item(TestEngine::Postgres).await;
+}
