@@ -18,5 +18,8 @@ ALTER TABLE payment_run_items
     DROP CONSTRAINT payment_run_items_bank_account_id_fkey;
 -- 3. Room on each page of cheques for the new version of a row: a scan (issued → redeemed) and
 --    a payment (redeemed → paid) then rewrite the row in place without touching its four
---    indexes (heap-only tuples). Applies to pages written from now on.
-ALTER TABLE cheques SET (fillfactor = 70);
+--    indexes (heap-only tuples). Half a page: measured on 200,000 cheques scanned by batches of
+--    100 then paid, 94 % of the updates stayed in place (53 % at 70 %), the payment's update took
+--    0.30 s instead of 0.73 s, and the table ended smaller (40 MB against 46 MB), since rows that
+--    leave their page leave a dead version behind. Applies to pages written from now on.
+ALTER TABLE cheques SET (fillfactor = 50);
