@@ -124,6 +124,20 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<OutgoingMail>, StoreError> {
+        // Servers claim at the same moment: retried on a serialization failure
+        // (SERIALIZABLE, issue 18; `SKIP LOCKED` may still meet a row another server just took).
+        crate::retry::retrying(&self.inner.telemetry, "mail_claim", || {
+            self.claim_due_mail_once(now, lease_ms, limit)
+        })
+        .await
+    }
+
+    async fn claim_due_mail_once(
+        &self,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutgoingMail>, StoreError> {
         let mut tx = self.begin_write().await?;
         // On PostgreSQL, rows another server is claiming are skipped rather than waited for.
         let sql = match self.engine() {

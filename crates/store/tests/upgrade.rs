@@ -237,14 +237,12 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
     );
     // The cheque paid once cannot be taken by a later run; the other one, whose run was
     // cancelled, can.
-    for sql in [
+    sqlx::query(
         "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at) VALUES ('2026-07-31', 'draft', 0, 2000)",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(s.pool())
-            .await
-            .unwrap();
-    }
+    )
+    .execute(s.pool())
+    .await
+    .unwrap();
     let item = |redemption: i64, cheque: i64| {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
@@ -256,7 +254,12 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
     item(2, 2).execute(s.pool()).await.unwrap();
     // Still tied to a cheque that exists (and, through the key, to a run that exists).
     let orphan = item(5, 999).execute(s.pool()).await.unwrap_err();
-    assert!(orphan.as_database_error().unwrap().is_foreign_key_violation());
+    assert!(
+        orphan
+            .as_database_error()
+            .unwrap()
+            .is_foreign_key_violation()
+    );
     // A cheque marked paid with no item in a confirmed run is found by the check.
     sqlx::query("UPDATE payment_runs SET status = 'cancelled' WHERE id = 1")
         .execute(s.pool())
