@@ -21,6 +21,16 @@ fn serializable_suite() -> bool {
     std::env::var("PASSNUM_TEST_PG_SERIALIZABLE").is_ok_and(|v| v == "1")
 }
 
+/// Sets the database's default isolation, as an operator would, through the admin connection.
+async fn set_serializable(admin: &mut sqlx::AnyConnection, name: &str) {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'"
+        )))
+        .await
+        .expect("serializable database");
+}
+
 /// A database that disappears with the value.
 pub struct TestDb {
     pub store: Store,
@@ -62,11 +72,7 @@ impl TestDb {
         let mut conn = sqlx::AnyConnection::connect(&pg_admin_url())
             .await
             .expect("admin connection");
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'"
-        )))
-        .await
-        .expect("serializable database");
+        set_serializable(&mut conn, &name).await;
         conn.close().await.ok();
         EmptySerializable {
             url,
@@ -177,11 +183,7 @@ async fn fresh_database(engine: TestEngine) -> (String, Option<String>, Option<t
                 .await
                 .expect("create database");
             if serializable_suite() {
-                conn.execute(sqlx::AssertSqlSafe(format!(
-                    "ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'"
-                )))
-                .await
-                .expect("serializable database");
+                set_serializable(&mut conn, &name).await;
             }
             conn.close().await.ok();
             let url = match admin.rsplit_once('/') {
