@@ -5,10 +5,22 @@
 use passnum_core::{OrderId, OrderStatus};
 use passnum_store::testing::{TestDb, TestEngine};
 
+/// Fills an old database with rows written in its own schema, naming the statement that fails.
+async fn fill(old: &passnum_store::testing::OldDb, statements: &[&str]) {
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .execute(&old.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 async fn upgrade_keeps_issued_orders(engine: TestEngine) {
     let old = TestDb::at_version(engine, 5).await;
     // Fresh databases: the identities start at 1.
-    for sql in [
+    fill(
+        &old,
+        &[
         "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
         "INSERT INTO accounts (kind, owner_id) VALUES ('funder_held', 1)",
         "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, valid_from, valid_until, tolerance_days, created_at) \
@@ -16,12 +28,8 @@ async fn upgrade_keeps_issued_orders(engine: TestEngine) {
         "INSERT INTO order_perimeter (order_id, kind, code) VALUES (1, 'departement', '69')",
         "INSERT INTO booklets (order_id, number) VALUES (1, 1)",
         "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES (1, 1, 1, '000000000000000', 'issued', 1000)",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&old.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    ])
+    .await;
     let db = old.upgrade().await;
     let o = db.store.get_order(OrderId(1)).await.unwrap();
     assert_eq!(o.status, OrderStatus::Issued);
@@ -68,7 +76,9 @@ async fn upgrade_on_postgres() {
 /// keep giving every service after the upgrade, now listed explicitly; others are untouched.
 async fn upgrade_fills_the_empty_catalogues_of_qualified_venues(engine: TestEngine) {
     let old = TestDb::at_version(engine, 11).await;
-    for sql in [
+    fill(
+        &old,
+        &[
         "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
          ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel'), \
          ('2.2.01', 2, 'Maîtriser', '2.2', 'Démarches', 'Déclarer ses revenus')",
@@ -77,12 +87,8 @@ async fn upgrade_fills_the_empty_catalogues_of_qualified_venues(engine: TestEngi
          ('13002603200008', 'Avec catalogue', '69123', 'qualified', 1000), \
          ('35600000000001', 'Candidat', '69123', 'applied', 1000)",
         "INSERT INTO venue_services (venue_id, service_code) VALUES (2, '2.2.01')",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&old.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    ])
+    .await;
     let db = old.upgrade().await;
     let codes = |id| {
         let store = db.store.clone();
@@ -131,7 +137,9 @@ async fn upgrade_fills_the_figure_rollups(engine: TestEngine) {
     let old = TestDb::at_version(engine, 19).await;
     // 30 June 22:30 UTC is 1 July in Paris.
     let july_first = 1_782_858_600_000_i64;
-    for sql in [
+    fill(
+        &old,
+        &[
         "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
          ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
         "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
@@ -150,12 +158,8 @@ async fn upgrade_fills_the_figure_rollups(engine: TestEngine) {
         "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, confirmed_at) VALUES ('2026-06-30', 'confirmed', 0, 1000, 1000)",
         "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
          VALUES (1, 1, 1, 1, 1, 1000, 0)",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&old.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    ])
+    .await;
     let db = old.upgrade().await;
     let s = &db.store;
     assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
@@ -198,7 +202,9 @@ async fn figure_rollups_upgrade_on_postgres() {
 /// item, the history check still finds it paid, and it can never be put in a second run.
 async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
     let old = TestDb::at_version(engine, 28).await;
-    for sql in [
+    fill(
+        &old,
+        &[
         "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
          ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
         "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
@@ -221,12 +227,8 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
          SELECT v.id, w.id, 1000, 'venue_payment', 1, 1000 FROM accounts v, accounts w \
          WHERE v.kind = 'venue_payable' AND v.owner_id = 1 AND w.kind = 'world'",
         "INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) VALUES (1, 1, 1, 1000)",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&old.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    ])
+    .await;
     let db = old.upgrade().await;
     let s = &db.store;
     let paid_check = "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé";
