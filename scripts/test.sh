@@ -24,7 +24,9 @@ need pg_restore "le client PostgreSQL (paquet Debian postgresql-client), pour le
 if [ -z "${CHROMIUM:-}" ]; then need chromium "le paquet Debian chromium (ou indiquez CHROMIUM=/chemin/vers/chromium)"; fi
 
 pg_dir=""
+replica_dir=""
 cleanup() {
+  if [ -n "$replica_dir" ]; then scripts/pg-replica.sh stop "$replica_dir" || true; fi
   if [ -n "$pg_dir" ]; then
     $as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
@@ -50,6 +52,15 @@ if [ -z "${PASSNUM_TEST_PG_URL:-}" ]; then
       -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
     export PASSNUM_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
   fi
+fi
+
+# A streaming replica of that server (pg_basebackup -R), for the read-replica tests (issue 18),
+# unless PASSNUM_TEST_PG_REPLICA_URL names one.
+if [ -z "${PASSNUM_TEST_PG_REPLICA_URL:-}" ]; then
+  need pg_basebackup "le paquet Debian postgresql, pour la réplique des tests de lecture"
+  replica_dir="$(mktemp -d /tmp/passnum-replica.XXXXXX)"
+  PASSNUM_TEST_PG_REPLICA_URL="$(scripts/pg-replica.sh start "$PASSNUM_TEST_PG_URL" "$replica_dir")"
+  export PASSNUM_TEST_PG_REPLICA_URL
 fi
 
 # aiosmtpd (from PyPI, pinned): the real SMTP server the e-mail tests send to.

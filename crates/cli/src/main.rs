@@ -130,6 +130,15 @@ enum Command {
         /// Prefer the environment variable: it keeps the secret out of `ps`.
         #[arg(long, env = "PASSNUM_PROCONNECT_CLIENT_SECRET", hide_env_values = true)]
         proconnect_client_secret: Option<String>,
+        /// A PostgreSQL streaming replica of --database-url (made with `pg_basebackup -R`):
+        /// dashboards, exports, public pages and listings read there while it is fresh;
+        /// every decision that protects money reads the primary.
+        #[arg(long, env = "PASSNUM_READ_DATABASE_URL", hide_env_values = true)]
+        read_database_url: Option<String>,
+        /// How far behind the primary the replica may be, in seconds, before its reads go to
+        /// the primary.
+        #[arg(long, default_value_t = 5, requires = "read_database_url")]
+        read_max_lag_seconds: u64,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
     Demo {
@@ -350,7 +359,13 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             proconnect_issuer,
             proconnect_client_id,
             proconnect_client_secret,
+            read_database_url,
+            read_max_lag_seconds,
         } => {
+            let replica = read_database_url.map(|url| passnum_store::ReplicaOptions {
+                url,
+                max_lag: std::time::Duration::from_secs(read_max_lag_seconds),
+            });
             let mail = serve::MailOptions {
                 smtp_url,
                 mail_from,
@@ -362,7 +377,12 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
                     )
                 }),
             };
-            serve::serve_command(ctx, listen, rollback_window_hours, admin_listen, mail).await
+            let options = serve::ServeOptions {
+                rollback_window_hours,
+                admin_listen,
+                replica,
+            };
+            serve::serve_command(ctx, listen, options, mail).await
         }
         Command::Demo { listen, no_serve } => serve::demo(ctx, listen, no_serve).await,
         Command::Migrate => serve::migrate(ctx).await,

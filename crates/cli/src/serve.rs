@@ -5,28 +5,42 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use passnum_app::SystemClock;
-use passnum_store::{Store, StoreOptions};
+use passnum_store::{ReplicaOptions, Store, StoreOptions};
 use passnum_web::{AppState, Application};
 
 use crate::ctx::Ctx;
 use crate::{demo, orders};
 
+/// What `passnum serve` takes besides its address and e-mail settings.
+pub struct ServeOptions {
+    pub rollback_window_hours: i64,
+    pub admin_listen: Option<SocketAddr>,
+    pub replica: Option<ReplicaOptions>,
+}
+
 pub async fn serve_command(
     ctx: &Ctx,
     listen: SocketAddr,
-    rollback_window_hours: i64,
-    admin_listen: Option<SocketAddr>,
+    options: ServeOptions,
     mail: MailOptions,
 ) -> anyhow::Result<()> {
-    if !(0..=24 * 30).contains(&rollback_window_hours) {
+    if !(0..=24 * 30).contains(&options.rollback_window_hours) {
         bail!("--rollback-window-hours doit être compris entre 0 et 720");
     }
-    let options = StoreOptions {
-        rollback_window_ms: rollback_window_hours * 3_600_000,
+    if options
+        .replica
+        .as_ref()
+        .is_some_and(|r| !(1..=3600).contains(&r.max_lag.as_secs()))
+    {
+        bail!("--read-max-lag-seconds doit être compris entre 1 et 3600");
+    }
+    let store_options = StoreOptions {
+        rollback_window_ms: options.rollback_window_hours * 3_600_000,
+        replica: options.replica,
         ..Default::default()
     };
-    let store = ctx.store_with("passnum.db", options).await?;
-    serve(ctx, store, listen, admin_listen, mail).await
+    let store = ctx.store_with("passnum.db", store_options).await?;
+    serve(ctx, store, listen, options.admin_listen, mail).await
 }
 
 /// What reaches people and signs them in from outside: `--smtp-url` and `--mail-from`, and

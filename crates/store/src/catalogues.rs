@@ -158,13 +158,14 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<PublishedVenueRow>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {}, updated_at FROM venues WHERE status = 'qualified' AND id > $1 ORDER BY id LIMIT $2",
             crate::venues::COLUMNS
         )))
         .bind(after)
         .bind(crate::rows::page_limit(limit))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?;
         let mut out: Vec<PublishedVenueRow> = rows
             .iter()
@@ -188,7 +189,7 @@ impl Store {
         )
         .bind(first.venue.id.0)
         .bind(last.venue.id.0)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?;
         let index: std::collections::HashMap<i64, usize> = out
             .iter()

@@ -29,6 +29,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(i64, Vec<Venue>), StoreError> {
+        let mut conn = self.may_lag().await?;
         if search.communes.as_ref().is_some_and(Vec::is_empty) {
             return Ok((0, vec![]));
         }
@@ -95,7 +96,7 @@ impl Store {
             &bind_all(format!(
                 "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM venues v WHERE {filter}"
             ))
-            .fetch_one(self.pool())
+            .fetch_one(&mut *conn)
             .await?,
             "n",
         )?;
@@ -110,7 +111,7 @@ impl Store {
             offset.max(0)
         );
         let venues = bind_all(page)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(crate::venues::venue)

@@ -101,12 +101,13 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Distributor>, StoreError> {
+        let mut conn = self.may_lag().await?;
         sqlx::query(
             "SELECT id, name, kind, commune_insee, created_at FROM distributors ORDER BY id LIMIT $1 OFFSET $2",
         )
         .bind(page_limit(limit))
         .bind(offset.max(0))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(distributor)

@@ -119,10 +119,11 @@ impl Store {
     }
 
     pub async fn list_funders(&self, limit: i64, offset: i64) -> Result<Vec<Funder>, StoreError> {
+        let mut conn = self.may_lag().await?;
         sqlx::query("SELECT id, name, kind, created_at, budget_cents FROM funders ORDER BY id LIMIT $1 OFFSET $2")
             .bind(page_limit(limit))
             .bind(offset.max(0))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(funder)
@@ -136,6 +137,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Funder>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let words = query.trim().to_lowercase();
         sqlx::query(
             "SELECT id, name, kind, created_at, budget_cents FROM funders \
@@ -145,7 +147,7 @@ impl Store {
         .bind(crate::rows::like_pattern(&words))
         .bind(page_limit(limit))
         .bind(offset.max(0))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(funder)

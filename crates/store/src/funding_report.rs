@@ -203,7 +203,7 @@ impl Store {
     ) -> Result<(FundingAmounts, Vec<SourceLine>), StoreError> {
         let o = self.get_order(order).await?;
         let funder = self.get_funder(o.funder_id).await?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let total = ledger_amounts(&mut conn, o.funder_id, Some(order), None, None)
             .await?
             .remove(&order.0)
@@ -231,7 +231,7 @@ impl Store {
         to: Timestamp,
     ) -> Result<(FundingAmounts, Vec<SourceLine>), StoreError> {
         let f = self.get_funder(funder).await?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let per_order = ledger_amounts(&mut conn, funder, None, Some(from), Some(to)).await?;
         let mut total = FundingAmounts::default();
         let mut by_source: Vec<(String, FundingAmounts)> = vec![];

@@ -41,6 +41,7 @@ mod outbox;
 mod payments;
 mod pool;
 mod redeem;
+mod replica;
 mod retry;
 mod rows;
 mod services;
@@ -107,6 +108,7 @@ pub use pool::{engine_of, normalize_url, sqlite_file};
 pub use redeem::{
     Answer, Outcome, RedeemRequest, Redemption, RedemptionScope, Refusal, RollbackRequest,
 };
+pub use replica::{ReplicaOptions, ReplicaView, parse_lsn, read_after};
 pub use services::{ChangeAuthor, ServiceChange};
 pub use settings::ProgrammeFees;
 pub use sign_in::PastAttempt;
@@ -135,6 +137,9 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a venue may cancel its own redemption.
     pub rollback_window_ms: i64,
+    /// A PostgreSQL streaming replica for the reads that may lag (dashboards, exports, public
+    /// pages, listings).
+    pub replica: Option<ReplicaOptions>,
 }
 
 impl Default for StoreOptions {
@@ -144,6 +149,7 @@ impl Default for StoreOptions {
             redeem_workers: 4,
             max_connections: 16,
             rollback_window_ms: passnum_core::cheque::DEFAULT_ROLLBACK_WINDOW_MS,
+            replica: None,
         }
     }
 }
@@ -159,6 +165,7 @@ struct Inner {
     write: AnyPool,
     options: StoreOptions,
     redeemer: redeem::Redeemer,
+    replica: Option<replica::Replica>,
     caches: rows::Caches,
     telemetry: telemetry::TelemetrySlot,
 }
@@ -171,6 +178,11 @@ impl Store {
         let url = normalize_url(url);
         let engine = engine_of(&url)?;
         let (read, write, workers) = match engine {
+            Engine::Sqlite if options.replica.is_some() => {
+                return Err(StoreError::Config(
+                    "--read-database-url ne s'emploie qu'avec une base PostgreSQL : SQLite lit déjà à côté de l'écriture".into(),
+                ));
+            }
             Engine::Sqlite => {
                 pool::create_private_sqlite_file(&url)?;
                 let write =
@@ -192,6 +204,12 @@ impl Store {
                 (pool.clone(), pool, options.redeem_workers.max(1))
             }
         };
+        let replica = match &options.replica {
+            Some(r) => {
+                Some(replica::Replica::start(r, write.clone(), options.max_connections).await?)
+            }
+            None => None,
+        };
         let caches = rows::Caches::default();
         let telemetry = telemetry::TelemetrySlot::default();
         let redeemer = redeem::Redeemer::start(
@@ -209,6 +227,7 @@ impl Store {
                 write,
                 options,
                 redeemer,
+                replica,
                 caches,
                 telemetry,
             }),
@@ -263,6 +282,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(r) = &self.inner.replica {
+            r.close().await;
+        }
         self.inner.read.close().await;
         self.inner.write.close().await;
     }

@@ -225,6 +225,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Order>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let rows = match funder {
             Some(f) => sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE funder_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
@@ -237,8 +238,11 @@ impl Store {
         }
         .bind(page_limit(limit))
         .bind(offset.max(0))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?;
+        // Each order's perimeter and funding come from the primary pool: give this connection
+        // back first, so that a pool of one kind never waits on itself.
+        drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = OrderId(get_i64(r, "id")?);
@@ -283,6 +287,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<ChequeListItem>, StoreError> {
+        let mut conn = self.may_lag().await?;
         sqlx::query(
             "SELECT c.id, b.number AS booklet_number, c.number, c.code, c.state FROM cheques c \
              JOIN booklets b ON b.id = c.booklet_id WHERE c.order_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
@@ -290,7 +295,7 @@ impl Store {
         .bind(order.0)
         .bind(after)
         .bind(page_limit(limit))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| {

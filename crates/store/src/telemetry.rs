@@ -22,6 +22,9 @@ pub trait Telemetry: Send + Sync {
     fn write_wait(&self, _waited: Duration) {}
     /// A write transaction run again after a serialization failure or deadlock.
     fn write_retry(&self, _operation: &'static str) {}
+    /// A read that may lag served by `"replica"` or, the replica being stale, down or asked
+    /// past, by `"primary"`.
+    fn lagging_read(&self, _served_by: &'static str) {}
 }
 
 /// The store's telemetry, set once (by the server that exposes metrics).

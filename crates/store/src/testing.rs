@@ -80,6 +80,31 @@ impl TestDb {
         }
     }
 
+    /// A fresh PostgreSQL database whose reads that may lag go to the streaming replica of
+    /// `PASSNUM_TEST_PG_REPLICA_URL` (started by `./scripts/test.sh` with
+    /// `scripts/pg-replica.sh`), allowed `max_lag` behind. Returns once the replica has the
+    /// database; the store may still wait for it to catch up before it uses it.
+    pub async fn postgres_with_replica(max_lag: std::time::Duration) -> Self {
+        let (url, pg_name, dir) = fresh_database(TestEngine::Postgres).await;
+        let replica = replica_url(&url).await;
+        let options = StoreOptions {
+            replica: Some(crate::ReplicaOptions {
+                url: replica,
+                max_lag,
+            }),
+            ..StoreOptions::default()
+        };
+        let store = Store::connect(&url, options)
+            .await
+            .unwrap_or_else(|e| panic!("store on {url}: {e}"));
+        Self {
+            store,
+            url,
+            pg_name,
+            _dir: dir,
+        }
+    }
+
     /// A fresh database with the schema of an older version (migrations up to `version`), to
     /// test upgrades: fill it through `pool`, then [`OldDb::upgrade`].
     pub async fn at_version(engine: TestEngine, version: i64) -> OldDb {
@@ -158,6 +183,26 @@ impl OldDb {
             _dir: self.dir.take(),
         }
     }
+}
+
+/// The replica's URL for the primary database at `primary_url`, once the replica has it.
+pub async fn replica_url(primary_url: &str) -> String {
+    let admin = std::env::var("PASSNUM_TEST_PG_REPLICA_URL").unwrap_or_else(|_| {
+        panic!("PASSNUM_TEST_PG_REPLICA_URL is required: a streaming replica of PASSNUM_TEST_PG_URL, as ./scripts/test.sh starts with scripts/pg-replica.sh")
+    });
+    let name = primary_url.rsplit_once('/').expect("database name").1;
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("bad PASSNUM_TEST_PG_REPLICA_URL {admin}"),
+    };
+    for _ in 0..200 {
+        if let Ok(conn) = sqlx::AnyConnection::connect(&url).await {
+            conn.close().await.ok();
+            return url;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the replica never showed database {name}")
 }
 
 /// A new empty database: a SQLite file in a temporary folder, or a PostgreSQL database with a

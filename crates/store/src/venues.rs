@@ -232,12 +232,13 @@ impl Store {
     }
 
     pub async fn list_venues(&self, limit: i64, offset: i64) -> Result<Vec<Venue>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let mut venues: Vec<Venue> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM venues ORDER BY id LIMIT $1 OFFSET $2"
         )))
         .bind(page_limit(limit))
         .bind(offset.max(0))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(venue)
@@ -250,7 +251,7 @@ impl Store {
         )
         .bind(first.id.0)
         .bind(last.id.0)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?;
         for r in &rows {
             let id = VenueId(get_i64(r, "venue_id")?);

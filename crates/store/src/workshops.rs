@@ -285,7 +285,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Workshop>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {WORKSHOP_COLUMNS} FROM workshops w WHERE w.venue_id = $1 AND w.starts_at >= $2 AND w.starts_at < $3 \
              ORDER BY w.starts_at, w.id LIMIT $4 OFFSET $5"
@@ -431,7 +431,7 @@ impl Store {
         for c in &q.categories {
             query = query.bind(c.as_str());
         }
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let rows = query
             .bind(page_limit(q.limit))
             .fetch_all(&mut *conn)

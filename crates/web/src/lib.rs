@@ -10,6 +10,7 @@ pub mod auth;
 pub mod deploy;
 pub mod error;
 pub mod extract;
+pub mod fresh_reads;
 pub mod metrics;
 pub mod open_data;
 pub mod ops;

@@ -35,6 +35,11 @@ struct OperationLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServedByLabels {
+    served_by: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
     state: &'static str,
@@ -58,6 +63,9 @@ pub struct Metrics {
     write_waits: Histogram,
     write_retries: Family<OperationLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
+    lagging_reads: Family<ServedByLabels, Counter>,
+    replica_usable: Gauge,
+    replica_staleness_ms: Gauge,
     /// Off only to measure what counting costs (`passnum bench --only metrics`).
     enabled: AtomicBool,
 }
@@ -77,6 +85,9 @@ impl Default for Metrics {
             write_waits: Histogram::new(exponential_buckets(0.0001, 4.0, 10)),
             write_retries: Family::default(),
             pool: Family::default(),
+            lagging_reads: Family::default(),
+            replica_usable: Gauge::default(),
+            replica_staleness_ms: Gauge::default(),
             enabled: AtomicBool::new(true),
         };
         let r = &mut m.registry;
@@ -129,6 +140,21 @@ impl Default for Metrics {
             "Connections of each pool, open or idle (read at the scrape)",
             m.pool.clone(),
         );
+        r.register(
+            "lagging_reads",
+            "Reads that may lag (dashboards, exports, public pages, listings), by who served them: replica or primary",
+            m.lagging_reads.clone(),
+        );
+        r.register(
+            "replica_usable",
+            "1 when reads that may lag go to the replica (--read-database-url), 0 when they go to the primary",
+            m.replica_usable.clone(),
+        );
+        r.register(
+            "replica_staleness_milliseconds",
+            "How far behind the primary the replica may be, -1 if never seen up to date (read at the scrape)",
+            m.replica_staleness_ms.clone(),
+        );
         m
     }
 }
@@ -165,6 +191,13 @@ impl Metrics {
                     .set(i64::from(n));
             }
         }
+        if let Some(view) = store.replica_view() {
+            self.replica_usable.set(i64::from(view.usable));
+            self.replica_staleness_ms.set(
+                view.staleness
+                    .map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            );
+        }
         let mut out = String::with_capacity(16 * 1024);
         // Writing to a String does not fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -173,6 +206,15 @@ impl Metrics {
 }
 
 impl passnum_store::Telemetry for Metrics {
+    fn lagging_read(&self, served_by: &'static str) {
+        if !self.enabled() {
+            return;
+        }
+        self.lagging_reads
+            .get_or_create(&ServedByLabels { served_by })
+            .inc();
+    }
+
     fn redemption_batch(&self, size: usize) {
         if !self.enabled() {
             return;

@@ -88,6 +88,7 @@ impl Store {
         &self,
         distributor: DistributorId,
     ) -> Result<StructureFunnel, StoreError> {
+        let mut conn = self.may_lag().await?;
         let text = format!(
             "SELECT COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used, \
              (SELECT COUNT(DISTINCT k.booklet_id) FROM bookings k JOIN booklets kb ON kb.id = k.booklet_id \
@@ -99,7 +100,7 @@ impl Store {
         );
         let r = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(distributor.0)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *conn)
             .await?;
         Ok(StructureFunnel {
             distributor_id: distributor.0,
@@ -118,7 +119,7 @@ impl Store {
         &self,
         scope: &FigureScope,
     ) -> Result<Vec<StructureFunnel>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT d.id, d.name, COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used \
@@ -170,6 +171,7 @@ impl Store {
         &self,
         scope: &FigureScope,
     ) -> Result<Vec<ResidenceLine>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT h.commune_insee, h.publics, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
@@ -180,7 +182,7 @@ impl Store {
             q.scope(scope, "h.order_id")
         );
         q.query(text)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| {
@@ -199,7 +201,7 @@ impl Store {
         scope: &FigureScope,
         month: i64,
     ) -> Result<Vec<VenueUsage>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut lines = self.venue_usage(&mut conn, scope, Some(month)).await?;
         lines.sort_by(|a, b| a.name.cmp(&b.name).then(a.venue_id.cmp(&b.venue_id)));
         Ok(lines)
@@ -250,7 +252,7 @@ impl Store {
         &self,
         scope: &FigureScope,
     ) -> Result<Vec<VenueUsage>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut lines = self.venue_usage(&mut conn, scope, None).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
@@ -277,6 +279,7 @@ impl Store {
         &self,
         scope: &FigureScope,
     ) -> Result<Vec<ServiceLine>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.service_code, u.format, s.name, s.level, s.level_name, s.category_code, s.category_name, \
@@ -288,7 +291,7 @@ impl Store {
             q.scope(scope, "u.order_id")
         );
         q.query(text)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| {

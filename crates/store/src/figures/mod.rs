@@ -136,7 +136,7 @@ pub(crate) fn sum(what: &str) -> String {
 impl Store {
     /// The funnel of `scope`, in three statements over the rollups (booklets, bookings, paid).
     pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS bought, {} AS allocated, {} AS handed_out, {} AS first_used, \
@@ -179,12 +179,13 @@ impl Store {
 
     /// Whether the perimeter has an order yet (the orders are few: no rollup needed).
     pub async fn figures_have_orders(&self, scope: &FigureScope) -> Result<bool, StoreError> {
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS n FROM orders o WHERE 1 = 1{}",
             q.scope(scope, "o.id")
         );
-        Ok(get_i64(&q.query(text).fetch_one(self.pool()).await?, "n")? > 0)
+        Ok(get_i64(&q.query(text).fetch_one(&mut *conn).await?, "n")? > 0)
     }
 
     /// Booklets handed out and cheques used (redemptions in force) in each of `months`: the
@@ -206,7 +207,7 @@ impl Store {
                 ..Default::default()
             })
             .collect();
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.month, {} AS n, {} AS cents FROM usage_months u \

@@ -63,7 +63,7 @@ impl Store {
             return Ok(OpenDataCounts::default());
         };
         let mut out = OpenDataCounts::default();
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.may_lag().await?;
         let mut q = Sql::new(self.engine());
         let span = super::usage_depth::span_index(&mut q, "h.handed_out_at", months);
         let text = format!(

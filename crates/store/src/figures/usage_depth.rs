@@ -75,6 +75,7 @@ impl Store {
         now: Timestamp,
         max_cheques: usize,
     ) -> Result<UsageDepth, StoreError> {
+        let mut conn = self.may_lag().await?;
         let mut out = UsageDepth {
             by_cheques: vec![0; max_cheques + 1],
             ..Default::default()
@@ -91,7 +92,7 @@ impl Store {
             q.scope(scope, "b.order_id")
         );
         let mut delays: std::collections::BTreeMap<i64, i64> = Default::default();
-        for r in q.query(text).fetch_all(self.pool()).await? {
+        for r in q.query(text).fetch_all(&mut *conn).await? {
             let booklets = get_i64(&r, "booklets")?;
             let n = usize::try_from(get_i64(&r, "n")?)
                 .unwrap_or(0)
@@ -126,6 +127,7 @@ impl Store {
         scope: &FigureScope,
         months: &[MonthSpan],
     ) -> Result<Vec<Cohort>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return Ok(vec![]);
         };
@@ -141,7 +143,7 @@ impl Store {
             q.scope(scope, "b.order_id")
         );
         let mut out = vec![Cohort::default(); months.len()];
-        for r in q.query(text).fetch_all(self.pool()).await? {
+        for r in q.query(text).fetch_all(&mut *conn).await? {
             if let Ok(i) = usize::try_from(get_i64(&r, "span")?)
                 && let Some(c) = out.get_mut(i)
             {

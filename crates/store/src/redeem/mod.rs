@@ -332,6 +332,7 @@ impl Store {
         before: i64,
         limit: i64,
     ) -> Result<Vec<Redemption>, StoreError> {
+        let mut conn = self.may_lag().await?;
         let before = if before <= 0 { i64::MAX } else { before };
         let (filter, owner) = match scope {
             RedemptionScope::All => ("$1 = 0", 0),
@@ -344,7 +345,7 @@ impl Store {
         .bind(owner)
         .bind(before)
         .bind(page_limit(limit))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(redemption_row)

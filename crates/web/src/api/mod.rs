@@ -410,6 +410,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::fresh_reads::follow_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::ops::observe_request,
         ));
     let router = guard_panics(router).with_state(state);

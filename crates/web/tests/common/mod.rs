@@ -38,7 +38,11 @@ impl TestApp {
         engine: TestEngine,
         settings: impl FnOnce(AppState) -> AppState,
     ) -> Self {
-        let db = TestDb::new(engine).await;
+        Self::spawn_on(TestDb::new(engine).await, settings).await
+    }
+
+    /// As [`TestApp::spawn_with`], on a database the test made.
+    pub async fn spawn_on(db: TestDb, settings: impl FnOnce(AppState) -> AppState) -> Self {
         let clock = Arc::new(FixedClock::new(t0()));
         // The server signs the booklets it prints, like `passnum serve`.
         let key = passnum_core::signature::generate_key(&mut rand::rng());
