@@ -93,6 +93,11 @@ pub struct BenchArgs {
     /// Without --only, all but payment-run (its set-up redeems a million cheques) and backup.
     #[arg(long)]
     only: Vec<String>,
+    /// Write the fixture of an external load generator and stop: --cheques issued cheques and
+    /// a venue that redeems them; the file holds the venue's token on its first line, then one
+    /// code per line (scripts/bench/http-vs-pgbench.sh gives it to wrk).
+    #[arg(long)]
+    prepare_http: Option<std::path::PathBuf>,
 }
 
 struct Fixture {
@@ -127,6 +132,34 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
         .await?;
     let codes = order_codes(store, order.id, cheques).await?;
     Ok(Fixture { venue, codes })
+}
+
+/// See [`BenchArgs::prepare_http`].
+async fn prepare_http(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let fx = fixture(store, args.cheques, tag).await?;
+    let token = store
+        .create_token(Actor::Venue(fx.venue.id), "bench", now())
+        .await?;
+    let mut text = String::with_capacity(16 * (fx.codes.len() + 1));
+    text.push_str(&token);
+    for code in &fx.codes {
+        text.push('\n');
+        text.push_str(&code.grouped());
+    }
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("écriture de {}", path.display()))?;
+    println!(
+        "{} chèques prêts pour le lieu {} : {}",
+        fx.codes.len(),
+        fx.venue.id.0,
+        path.display()
+    );
+    Ok(())
 }
 
 /// The first `n` cheque codes of an order, in booklet order.
@@ -239,6 +272,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("ouverture de {url}"))?;
     let tag = now().unix_ms() as u64;
+    if let Some(path) = &args.prepare_http {
+        return prepare_http(&store, &args, tag, path).await;
+    }
     let wants = |k: &str| {
         if args.only.is_empty() {
             k != "payment-run" && k != "backup"
