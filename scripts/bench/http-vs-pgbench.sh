@@ -39,10 +39,10 @@ pgbench_rates=()
 for round in $(seq 1 "$rounds"); do
   # A fresh database and fixture each round: cheques enough for the round at 15,000/s.
   "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS passnum_wrk" -c "CREATE DATABASE passnum_wrk"
-  url="$pg/passnum_wrk"
-  (cd "$work" && "$bin" --database-url "$url" bench --prepare-http "$work/fixture" --cheques $((15000 * secs)) >/dev/null)
+  url="$pg/passnum_wrk${PASSNUM_BENCH_DB_PARAMS:+?$PASSNUM_BENCH_DB_PARAMS}"
+  (cd "$work" && "$bin" --database-url "$url" bench --prepare-http "$work/fixture" --cheques $((15000 * secs)) >/dev/null 2>&1)
   http_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  (cd "$work" && exec "$bin" --database-url "$url" serve --listen "127.0.0.1:$http_port" >"$work/serve.log" 2>&1) &
+  (cd "$work" && exec "$bin" --database-url "$url" serve --listen "127.0.0.1:$http_port" ${PASSNUM_BENCH_SERVE_ARGS:-} >"$work/serve.log" 2>&1) &
   server=$!
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$http_port/livez" >/dev/null 2>&1 && break

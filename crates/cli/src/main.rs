@@ -139,6 +139,10 @@ enum Command {
         /// the primary.
         #[arg(long, default_value_t = 5, requires = "read_database_url")]
         read_max_lag_seconds: u64,
+        /// Redemption batches written at once (PostgreSQL; SQLite has one writer). Each takes
+        /// every scan waiting, up to 512, into one transaction (group commit).
+        #[arg(long, default_value_t = 4)]
+        redeem_writers: usize,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.
     Demo {
@@ -361,6 +365,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             proconnect_client_secret,
             read_database_url,
             read_max_lag_seconds,
+            redeem_writers,
         } => {
             let replica = read_database_url.map(|url| passnum_store::ReplicaOptions {
                 url,
@@ -381,6 +386,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
                 rollback_window_hours,
                 admin_listen,
                 replica,
+                redeem_writers,
             };
             serve::serve_command(ctx, listen, options, mail).await
         }

@@ -16,6 +16,7 @@ pub struct ServeOptions {
     pub rollback_window_hours: i64,
     pub admin_listen: Option<SocketAddr>,
     pub replica: Option<ReplicaOptions>,
+    pub redeem_writers: usize,
 }
 
 pub async fn serve_command(
@@ -34,9 +35,13 @@ pub async fn serve_command(
     {
         bail!("--read-max-lag-seconds doit être compris entre 1 et 3600");
     }
+    if !(1..=64).contains(&options.redeem_writers) {
+        bail!("--redeem-writers doit être compris entre 1 et 64");
+    }
     let store_options = StoreOptions {
         rollback_window_ms: options.rollback_window_hours * 3_600_000,
         replica: options.replica,
+        redeem_workers: options.redeem_writers,
         ..Default::default()
     };
     let store = ctx.store_with("passnum.db", store_options).await?;

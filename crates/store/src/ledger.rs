@@ -45,7 +45,6 @@ pub(crate) async fn account_id(
 }
 
 /// Posts transfers and updates account totals, in the caller's transaction.
-/// Account rows are updated in id order so concurrent writers lock them in the same order.
 pub(crate) async fn post(
     conn: &mut AnyConnection,
     caches: &crate::rows::Caches,
@@ -53,10 +52,27 @@ pub(crate) async fn post(
     transfers: &[NewTransfer],
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let totals = insert_transfers(conn, caches, engine, transfers, now).await?;
+    apply_totals(conn, totals).await
+}
+
+/// What posted transfers add to each account: account id → (debits, credits), in id order.
+pub(crate) type AccountTotals = BTreeMap<i64, (i64, i64)>;
+
+/// Writes the transfers' rows; the account totals they change are returned, to be applied by
+/// [`apply_totals`] in the same transaction. Redemption batches apply them last: every batch of
+/// a programme updates its funder's account, and that row stays locked until the commit.
+pub(crate) async fn insert_transfers(
+    conn: &mut AnyConnection,
+    caches: &crate::rows::Caches,
+    engine: crate::Engine,
+    transfers: &[NewTransfer],
+    now: Timestamp,
+) -> Result<AccountTotals, StoreError> {
+    let mut deltas = AccountTotals::new();
     if transfers.is_empty() {
-        return Ok(());
+        return Ok(deltas);
     }
-    let mut deltas: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     let mut resolved = Vec::with_capacity(transfers.len());
     for t in transfers {
         let p = t.posting;
@@ -96,6 +112,15 @@ pub(crate) async fn post(
         }
         q.execute(&mut *conn).await?;
     }
+    Ok(deltas)
+}
+
+/// Adds posted totals to the accounts, in id order so that concurrent writers lock them in the
+/// same order.
+pub(crate) async fn apply_totals(
+    conn: &mut AnyConnection,
+    deltas: AccountTotals,
+) -> Result<(), StoreError> {
     for (id, (debits, credits)) in deltas {
         sqlx::query::<Any>(
             "UPDATE accounts SET debits_cents = debits_cents + $1, credits_cents = credits_cents + $2 WHERE id = $3",

@@ -105,7 +105,19 @@ pub(crate) async fn sqlite_pool(
         .await?)
 }
 
+/// Prepared statements kept per PostgreSQL connection (sqlx keeps 100 by default). A
+/// redemption batch's statements have one text per batch size (`IN ($1, …, $n)`, n rows of
+/// `VALUES`): about ten statements times the sizes seen under load overflowed 100, and every
+/// batch parsed and planned its statements again, one more round trip each.
+const PG_STATEMENT_CACHE: u32 = 2000;
+
 pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreError> {
+    let url = if url.contains("statement-cache-capacity=") {
+        url.to_string()
+    } else {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}statement-cache-capacity={PG_STATEMENT_CACHE}")
+    };
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
@@ -116,7 +128,7 @@ pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreE
                 Ok(())
             })
         })
-        .connect(url)
+        .connect(&url)
         .await?)
 }
 

@@ -42,6 +42,17 @@ pub(crate) async fn add(
     months: &MonthLines,
     booklets: &BTreeMap<i64, BookletUse>,
 ) -> Result<(), StoreError> {
+    add_months(tx, engine, months).await?;
+    add_booklets(tx, engine, booklets).await
+}
+
+/// The month lines (one upsert). Every scan of a venue for one service in a month adds to the
+/// same line: redemption batches do it last, just before their commit.
+pub(crate) async fn add_months(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    months: &MonthLines,
+) -> Result<(), StoreError> {
     if !months.is_empty() {
         let sql = format!(
             "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents) VALUES {} \
@@ -62,6 +73,15 @@ pub(crate) async fn add(
         }
         q.execute(&mut *tx).await?;
     }
+    Ok(())
+}
+
+/// The booklets' use (their rows locked in id order, then one update).
+pub(crate) async fn add_booklets(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    booklets: &BTreeMap<i64, BookletUse>,
+) -> Result<(), StoreError> {
     if booklets.is_empty() {
         return Ok(());
     }

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyPool};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
-use crate::idempotency::{Claim, IdempotencyKey, claim, record};
-use crate::ledger::{NewTransfer, post};
+use crate::idempotency::{Claim, IdempotencyKey, claim, claim_all, record, record_all};
+use crate::ledger::{AccountTotals, NewTransfer, apply_totals, insert_transfers, post};
 use crate::orders::perimeter;
 use crate::rows::{
     Caches, get_date, get_i64, get_opt_i64, get_string, page_limit, placeholders, value_rows,
