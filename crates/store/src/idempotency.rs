@@ -93,9 +93,10 @@ pub(crate) async fn claim_all(
         );
     }
     for (k, _) in unique {
-        let name = (k.actor.clone(), k.key.clone());
-        if !out.contains_key(&name) {
-            out.insert(name, stored(tx, k).await);
+        if let std::collections::hash_map::Entry::Vacant(e) =
+            out.entry((k.actor.clone(), k.key.clone()))
+        {
+            e.insert(stored(tx, k).await);
         }
     }
     Ok(out)

@@ -147,7 +147,12 @@ async fn prepare_http(
         .await?;
     let mut text = String::with_capacity(16 * (fx.codes.len() + 1));
     text.push_str(&token);
-    for code in &fx.codes {
+    // The first cheque of every booklet, then the second…: scans in flight together come from
+    // different booklets, as they do when each person carries their own. In booklet order, the
+    // 32 scans in flight shared three booklets, whose rows every batch locks.
+    let mut order: Vec<usize> = (0..fx.codes.len()).collect();
+    order.sort_by_key(|&i| (i % 10, i / 10));
+    for code in order.iter().map(|&i| &fx.codes[i]) {
         text.push('\n');
         text.push_str(&code.grouped());
     }
