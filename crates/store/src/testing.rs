@@ -52,6 +52,16 @@ impl TestDb {
 
     pub async fn with_options(engine: TestEngine, options: StoreOptions) -> Self {
         let (url, pg_name, dir) = fresh_database(engine).await;
+        Self::open(url, pg_name, dir, options).await
+    }
+
+    /// The store on a database [`fresh_database`] made.
+    async fn open(
+        url: String,
+        pg_name: Option<String>,
+        dir: Option<tempfile::TempDir>,
+        options: StoreOptions,
+    ) -> Self {
         let store = Store::connect(&url, options)
             .await
             .unwrap_or_else(|e| panic!("store on {url}: {e}"));
@@ -94,15 +104,7 @@ impl TestDb {
             }),
             ..StoreOptions::default()
         };
-        let store = Store::connect(&url, options)
-            .await
-            .unwrap_or_else(|e| panic!("store on {url}: {e}"));
-        Self {
-            store,
-            url,
-            pg_name,
-            _dir: dir,
-        }
+        Self::open(url, pg_name, dir, options).await
     }
 
     /// A fresh database with the schema of an older version (migrations up to `version`), to

@@ -34,20 +34,10 @@ pub(crate) struct BookletUse {
     pub first_at: i64,
 }
 
-/// Adds accepted redemptions: one upsert for the months, one update for the booklets. Keys go
-/// in sorted order so that two batches touching the same lines lock them in the same order.
-pub(crate) async fn add(
-    tx: &mut sqlx::AnyConnection,
-    engine: Engine,
-    months: &MonthLines,
-    booklets: &BTreeMap<i64, BookletUse>,
-) -> Result<(), StoreError> {
-    add_months(tx, engine, months).await?;
-    add_booklets(tx, engine, booklets).await
-}
-
-/// The month lines (one upsert). Every scan of a venue for one service in a month adds to the
-/// same line: redemption batches do it last, just before their commit.
+/// Adds accepted redemptions to the month lines (one upsert). Keys go in sorted order so that
+/// two batches touching the same lines lock them in the same order. Every scan of a venue for
+/// one service in a month adds to the same line: redemption batches do it last, just before
+/// their commit.
 pub(crate) async fn add_months(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
@@ -251,7 +241,7 @@ pub(crate) async fn backfill(
     let lines: Vec<_> = all.into_iter().collect();
     for chunk in lines.chunks(1000) {
         let part: MonthLines = chunk.iter().cloned().collect();
-        add(conn, engine, &part, &BTreeMap::new()).await?;
+        add_months(conn, engine, &part).await?;
     }
     Ok(())
 }

@@ -93,6 +93,16 @@ async fn funder_names(store: &Store) -> Vec<String> {
         .collect()
 }
 
+/// The operator's list of funders, as `client` sees it.
+async fn funders_page(app: &TestApp, client: &reqwest::Client) -> String {
+    let r = client
+        .get(app.url("/operateur/commanditaires"))
+        .send()
+        .await
+        .unwrap();
+    r.text().await.unwrap()
+}
+
 async fn store_with_replica(url: &str, replica: String, max_lag: Duration) -> Store {
     let options = StoreOptions {
         replica: Some(ReplicaOptions {
@@ -222,14 +232,7 @@ async fn read_replica_on_postgres() {
     );
 
     // 4. A browser sees its own change at once; another browser may see the replica's state.
-    let page = operator
-        .get(app.url("/operateur/commanditaires"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = funders_page(&app, &operator).await;
     let r = operator
         .post(app.url("/operateur/commanditaires"))
         .form(&[
@@ -248,26 +251,12 @@ async fn read_replica_on_postgres() {
             .any(|c| c.to_str().unwrap().starts_with("passnum_vu=")),
         "the answer to a change names the primary's position"
     );
-    let mine = operator
-        .get(app.url("/operateur/commanditaires"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let mine = funders_page(&app, &operator).await;
     assert!(
         mine.contains("Commune de Bron"),
         "the browser that made the change sees it"
     );
-    let theirs = other_operator
-        .get(app.url("/operateur/commanditaires"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let theirs = funders_page(&app, &other_operator).await;
     assert!(theirs.contains("Métropole de Lyon"), "{theirs}");
     assert!(
         !theirs.contains("Commune de Bron"),

@@ -100,9 +100,9 @@ pub(super) async fn run_batch(
     }
     record_all(&mut tx, ctx.engine, &outcomes).await?;
     // Last, the rows every batch of a programme shares: its funder's and venues' accounts and
-    // the month's usage lines. A batch holds their locks from here to its commit only (two or
-    // three statements instead of ten): with them updated mid-batch, batches of one funder ran
-    // one after the other, and 16 writers redeemed four times slower than 4.
+    // the month's usage lines. A batch holds their locks from here to its commit only (three
+    // statements instead of about ten). Batches of one funder still take turns on its account
+    // row: more writers than the default 4 are slower (BENCHMARKS.md, thirteenth session).
     apply_totals(&mut tx, account_totals).await?;
     crate::usage::add_months(&mut tx, ctx.engine, &months).await?;
     tx.commit().await?;
