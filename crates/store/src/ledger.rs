@@ -336,6 +336,13 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
         "chèques d'une commande qui n'est pas émise",
         "SELECT COUNT(*) FROM cheques c JOIN orders o ON o.id = c.order_id WHERE o.status NOT IN ('issued', 'closed')",
     ),
+    (
+        // PostgreSQL no longer checks this key per booklet (migration 30): allocations and
+        // transfers check the structure in their transaction, and this proves it afterwards.
+        "carnet confié à une structure inconnue",
+        "SELECT COUNT(*) FROM booklets b WHERE b.distributor_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM distributors d WHERE d.id = b.distributor_id)",
+    ),
 ];
 
 impl Store {

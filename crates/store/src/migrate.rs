@@ -193,6 +193,11 @@ const POSTGRES: &[(i64, &str)] = &[
         29,
         include_str!("../migrations/postgres/0029_lean_payment_runs.sql"),
     ),
+    // PostgreSQL only: SQLite keeps the key this drops (numbers stay aligned across engines).
+    (
+        30,
+        include_str!("../migrations/postgres/0030_lean_allocation.sql"),
+    ),
 ];
 
 /// The migration that creates `usage_months`, filled by a Rust step in the same transaction.

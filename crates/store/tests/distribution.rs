@@ -85,9 +85,24 @@ both_engines! {
         assert_eq!(code(s.allocate_booklets(draft.id, &[(d, 1)], t0()).await.unwrap_err()), "order_state");
         // After J-15, distribution stops.
         s.allocate_booklets(w.order.id, &[(d, 4)], t0()).await.unwrap();
+        assert_eq!(code(s.transfer_booklets(w.order.id, d, DistributorId(999), 1, t0()).await.unwrap_err()), "distributor_unknown");
         s.run_closing_steps(passnum_core::Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-20 10:00 UTC))).await.unwrap();
         assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 1)], t0()).await.unwrap_err()), "distribution_stopped");
         assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 4);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        // A booklet held by a structure that does not exist: SQLite's foreign key refuses it;
+        // PostgreSQL leaves that key to the allocation's own check (migration 30), and the
+        // history check finds such a booklet.
+        let planted = sqlx::query("UPDATE booklets SET distributor_id = 999 WHERE number = 10").execute(s.pool()).await;
+        match s.engine() {
+            passnum_store::Engine::Sqlite => assert!(planted.is_err(), "SQLite keeps the key"),
+            passnum_store::Engine::Postgres => {
+                planted.unwrap();
+                let found = s.verify_cheque_history().await.unwrap();
+                assert_eq!(found.len(), 1, "{found:?}");
+                assert_eq!(found[0].check, "carnet confié à une structure inconnue");
+            }
+        }
     }
 }
 
