@@ -7,6 +7,10 @@
 #
 #   scripts/bench/http-vs-pgbench.sh [binary] [rounds] [seconds] [connections]
 #
+# connections may be a comma-separated list (32,64,96): each round then measures every level,
+# the same count of connections for wrk and of clients for pgbench, and the medians are given
+# per level. (pgbench needs as many PostgreSQL connections: keep under max_connections.)
+#
 # PASSNUM_BENCH_PG is the server (default postgres://postgres@127.0.0.1:5432); the databases
 # passnum_wrk and passnum_pgbench are created and dropped.
 set -euo pipefail
@@ -34,9 +38,10 @@ trap cleanup EXIT
 # on the same rows; 5,000,000 accounts.
 pgbench -h "$host" -p "$port" -U "$user" -i -s 50 -q passnum_pgbench >/dev/null 2>&1
 
-http_rates=()
-pgbench_rates=()
+IFS=, read -r -a levels <<< "$conns"
+declare -A http_rates pgbench_rates
 for round in $(seq 1 "$rounds"); do
+for conns in "${levels[@]}"; do
   # A fresh database and fixture each round: cheques enough for the round at 15,000/s.
   "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS passnum_wrk" -c "CREATE DATABASE passnum_wrk"
   url="$pg/passnum_wrk${PASSNUM_BENCH_DB_PARAMS:+?$PASSNUM_BENCH_DB_PARAMS}"
@@ -63,14 +68,17 @@ for round in $(seq 1 "$rounds"); do
   tps="$(pgbench -h "$host" -p "$port" -U "$user" -N -n -c "$conns" -j $threads -T "$secs" passnum_pgbench 2>/dev/null \
     | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)"
   tps=$(python3 -c "print(round($tps))")
-  echo "round $round: HTTP redemptions $http/s ($summary) · pgbench -N $tps tps"
-  http_rates+=("$http")
-  pgbench_rates+=("$tps")
+  echo "round $round, $conns connections: HTTP redemptions $http/s ($summary) · pgbench -N $tps tps"
+  http_rates[$conns]+="$http "
+  pgbench_rates[$conns]+="$tps "
 done
-python3 - "${http_rates[*]}" "${pgbench_rates[*]}" <<'PY'
+done
+for conns in "${levels[@]}"; do
+python3 - "$conns" "${http_rates[$conns]}" "${pgbench_rates[$conns]}" <<'PY'
 import statistics, sys
-h = [int(x) for x in sys.argv[1].split()]
-p = [int(x) for x in sys.argv[2].split()]
+h = [int(x) for x in sys.argv[2].split()]
+p = [int(x) for x in sys.argv[3].split()]
 mh, mp = statistics.median(h), statistics.median(p)
-print(f"median: HTTP {mh:.0f}/s, pgbench -N {mp:.0f} tps, ratio {mh / mp:.2f}")
+print(f"median, {sys.argv[1]} connections: HTTP {mh:.0f}/s, pgbench -N {mp:.0f} tps, ratio {mh / mp:.2f}")
 PY
+done

@@ -315,6 +315,11 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// glibc's malloc cost 13 % of the server's CPU under HTTP redemptions (many small, short-lived
+/// allocations across threads); mimalloc's thread-local free lists cost less (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
