@@ -55,6 +55,14 @@ both_engines! {
         assert_eq!(per, vec![passnum_store::StructureFunnel { distributor_id: ccas.0, name: "CCAS de Lyon".into(), allocated: 2, handed_out: 1, booked: 1, first_used: 1, cheques_used: 2 }]);
         // Another funder with an order of its own: each sees its own, the operator the sum.
         let other = s.create_funder("Département", "departement", t0()).await.unwrap();
+        // Before its order, it has nothing at all (its figures are read by order id).
+        assert!(!s.figures_have_orders(&FigureScope::funder(other.id)).await.unwrap());
+        assert_eq!(s.funnel(&FigureScope::funder(other.id)).await.unwrap(), passnum_store::Funnel::default());
+        assert_eq!(
+            s.funnel(&FigureScope::Funders(vec![w.funder.id, other.id])).await.unwrap(),
+            expected,
+            "two funders, one without an order: the first one's figures"
+        );
         let o = s.create_order(other.id, &passnum_core::order::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
         assert_eq!(o.booklet_count, 2);
         assert_eq!(s.funnel(&FigureScope::funder(other.id)).await.unwrap().bought, 2);

@@ -19,6 +19,7 @@ mod backup;
 mod directory;
 mod distribution;
 mod figures;
+mod growth;
 mod import;
 mod pages;
 mod payment_run;
@@ -87,10 +88,20 @@ pub struct BenchArgs {
     /// Communes (the first ones by INSEE code) of the national secrecy measurement.
     #[arg(long, default_value_t = 40_000)]
     secrecy_communes: usize,
+    /// Cheques the growth measurement fills the database with, between its two probes.
+    #[arg(long, default_value_t = 10_000_000)]
+    growth_cheques: i64,
+    /// Of the filled cheques, how many are redeemed (and paid).
+    #[arg(long, default_value_t = 1_000_000)]
+    growth_redeemed: usize,
+    /// Cheques each probe of the growth measurement redeems and pays.
+    #[arg(long, default_value_t = 100_000)]
+    growth_probe: usize,
     /// Run only some measurements: issue, storage, http, metrics, backup, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
-    /// allocation, orientation, secrecy (repeatable).
-    /// Without --only, all but payment-run (its set-up redeems a million cheques) and backup.
+    /// allocation, orientation, secrecy, growth (repeatable).
+    /// Without --only, all but payment-run (its set-up redeems a million cheques), growth (it
+    /// issues ten million) and backup.
     #[arg(long)]
     only: Vec<String>,
     /// Write the fixture of an external load generator and stop: --cheques issued cheques and
@@ -282,7 +293,7 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     let wants = |k: &str| {
         if args.only.is_empty() {
-            k != "payment-run" && k != "backup"
+            k != "payment-run" && k != "backup" && k != "growth"
         } else {
             args.only.iter().any(|o| o == k)
         }
@@ -330,6 +341,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("workshop-scan") {
         workshops::bench_workshop_scan(&store, &args, tag + 9).await?;
+    }
+    if wants("growth") {
+        growth::bench_growth(&store, &args, tag + 10).await?;
     }
     if wants("secrecy") {
         secrecy::bench_secrecy(args.secrecy_communes)?;

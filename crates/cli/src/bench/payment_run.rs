@@ -11,6 +11,46 @@ pub(super) fn siret_for(tag: u64, n: usize) -> anyhow::Result<Siret> {
         .context("SIRET de test")
 }
 
+fn bank(n: usize) -> anyhow::Result<passnum_core::BankDetails> {
+    passnum_core::BankDetails::parse(
+        "FR7630006000011234567890189",
+        "AGRIFRPP",
+        &format!("Lieu {n}"),
+    )
+    .map_err(|e| anyhow::anyhow!("{}", e[0]))
+}
+
+/// `n` qualified venues with a confirmed bank account: venues a payment run pays.
+pub(super) async fn paid_venues(
+    store: &Store,
+    tag: u64,
+    n: usize,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<Vec<passnum_core::VenueId>> {
+    let mut venues = Vec::with_capacity(n);
+    for i in 0..n {
+        let v = store
+            .create_venue(
+                &NewVenue {
+                    siret: siret_for(tag, i)?.into(),
+                    name: format!("Lieu {i}"),
+                    commune: InseeCode::parse("69123")?,
+                    status: VenueStatus::Qualified,
+                    qualified_until: None,
+                    address: String::new(),
+                    contact: String::new(),
+                    services: store.referentiel_codes(),
+                },
+                at,
+            )
+            .await?;
+        let a = store.set_bank_account(v.id, &bank(i)?, at).await?;
+        store.confirm_bank_account(v.id, a.id, at).await?;
+        venues.push(v.id);
+    }
+    Ok(venues)
+}
+
 /// A monthly payment run over `run_cheques` redeemed cheques spread over `run_venues` venues:
 /// preparing the run, confirming it, and writing the SEPA file and every statement as CSV.
 pub(super) async fn bench_payment_run(
@@ -36,35 +76,7 @@ pub(super) async fn bench_payment_run(
             long_ago,
         )
         .await?;
-    let bank = |n: usize| {
-        passnum_core::BankDetails::parse(
-            "FR7630006000011234567890189",
-            "AGRIFRPP",
-            &format!("Lieu {n}"),
-        )
-        .map_err(|e| anyhow::anyhow!("{}", e[0]))
-    };
-    let mut venues = Vec::with_capacity(args.run_venues);
-    for n in 0..args.run_venues {
-        let v = store
-            .create_venue(
-                &NewVenue {
-                    siret: siret_for(tag, n)?.into(),
-                    name: format!("Lieu {n}"),
-                    commune: InseeCode::parse("69123")?,
-                    status: VenueStatus::Qualified,
-                    qualified_until: None,
-                    address: String::new(),
-                    contact: String::new(),
-                    services: store.referentiel_codes(),
-                },
-                long_ago,
-            )
-            .await?;
-        let a = store.set_bank_account(v.id, &bank(n)?, long_ago).await?;
-        store.confirm_bank_account(v.id, a.id, long_ago).await?;
-        venues.push(v.id);
-    }
+    let venues = paid_venues(store, tag, args.run_venues, long_ago).await?;
     let codes = Arc::new(order_codes(store, order.id, args.run_cheques).await?);
     redeem_all(
         store,

@@ -120,6 +120,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<StructureFunnel>, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT d.id, d.name, COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used \
@@ -172,6 +173,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<ResidenceLine>, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT h.commune_insee, h.publics, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
@@ -202,6 +204,7 @@ impl Store {
         month: i64,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut lines = self.venue_usage(&mut conn, scope, Some(month)).await?;
         lines.sort_by(|a, b| a.name.cmp(&b.name).then(a.venue_id.cmp(&b.venue_id)));
         Ok(lines)
@@ -253,6 +256,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut lines = self.venue_usage(&mut conn, scope, None).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
@@ -280,6 +284,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<ServiceLine>, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.service_code, u.format, s.name, s.level, s.level_name, s.category_code, s.category_name, \

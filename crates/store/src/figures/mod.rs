@@ -134,9 +134,43 @@ pub(crate) fn sum(what: &str) -> String {
 }
 
 impl Store {
+    /// `scope` with a funder's orders named by id. Given as `order_id IN (SELECT id FROM orders
+    /// WHERE funder_id …)`, SQLite scanned every booklet of the programme for a small funder once
+    /// a few large orders filled the database (growth benchmark: the funnel of a funder of
+    /// 10,000 cheques went from 0.3 to 3.5 ms next to a million others); with the ids, both
+    /// engines read that funder's rows through their index. Read on the figures' own connection,
+    /// so the ids and the figures come from the same database.
+    pub(crate) async fn concrete_scope(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        scope: &FigureScope,
+    ) -> Result<FigureScope, StoreError> {
+        let FigureScope::Funders(funders) = scope else {
+            return Ok(scope.clone());
+        };
+        if funders.is_empty() {
+            return Ok(FigureScope::Orders(vec![]));
+        }
+        let mut q = Sql::new(self.engine());
+        let marks: Vec<String> = funders.iter().map(|f| q.p(f.0)).collect();
+        let text = format!(
+            "SELECT id FROM orders WHERE funder_id IN ({}) ORDER BY id",
+            marks.join(", ")
+        );
+        let ids = q
+            .query(text)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| get_i64(r, "id").map(OrderId))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FigureScope::Orders(ids))
+    }
+
     /// The funnel of `scope`, in three statements over the rollups (booklets, bookings, paid).
     pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS bought, {} AS allocated, {} AS handed_out, {} AS first_used, \
@@ -180,6 +214,7 @@ impl Store {
     /// Whether the perimeter has an order yet (the orders are few: no rollup needed).
     pub async fn figures_have_orders(&self, scope: &FigureScope) -> Result<bool, StoreError> {
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS n FROM orders o WHERE 1 = 1{}",
@@ -208,6 +243,7 @@ impl Store {
             })
             .collect();
         let mut conn = self.may_lag().await?;
+        let scope = &self.concrete_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.month, {} AS n, {} AS cents FROM usage_months u \

@@ -1,0 +1,291 @@
+//! Growth (issue 18, item 6): the same measures on an empty database and after the books grew
+//! to `growth_cheques` cheques, `growth_redeemed` of them redeemed and paid. Each probe has its
+//! own funder and order of `growth_probe` cheques, so what it reads and writes is the same size
+//! both times: only the rest of the database grew.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use passnum_core::payment::FeeRate;
+use passnum_store::FigureScope;
+
+const DAY_MS: i64 = 86_400_000;
+/// Venues that redeem and are paid, in every probe and in the fill.
+const VENUES: usize = 200;
+/// Cheques per order of the fill (100,000 booklets of ten).
+const FILL_ORDER: i64 = 1_000_000;
+/// Status lookups per probe, of codes drawn over the whole database.
+const LOOKUPS: usize = 2_000;
+
+struct Probe {
+    redeemed_per_s: f64,
+    lookup_median_ms: f64,
+    lookup_p99_ms: f64,
+    run_s: f64,
+    funder_dashboard_ms: f64,
+    programme_dashboard_ms: f64,
+}
+
+pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
+    let at = now();
+    let long_ago = at.plus_ms(-3 * DAY_MS);
+    let venues = Arc::new(paid_venues(store, tag, VENUES, long_ago).await?);
+    let mut sample: Vec<ChequeCode> = vec![];
+    // Each probe reads with fresh statistics, as autovacuum would leave them.
+    let empty = probe(store, args, tag, &venues, &mut sample).await?;
+    let started = Instant::now();
+    let filled_cheques = fill(store, args, tag, &venues, &mut sample).await?;
+    let fill_s = started.elapsed().as_secs_f64();
+    let grown = probe(store, args, tag + 1, &venues, &mut sample).await?;
+    let engine = store.engine();
+    let row = |name: &str, unit: &str, a: f64, b: f64| {
+        println!(
+            "| growth: {name} | {engine:?} | {} → {} cheques | 1 | {b:.2} {unit} against {a:.2} {unit} | ratio {:.2} (fill {fill_s:.0} s) |",
+            args.growth_probe,
+            filled_cheques + 2 * args.growth_probe as i64,
+            b / a
+        );
+    };
+    row(
+        "redemptions",
+        "/s",
+        empty.redeemed_per_s,
+        grown.redeemed_per_s,
+    );
+    row(
+        "cheque lookup, median",
+        "ms",
+        empty.lookup_median_ms,
+        grown.lookup_median_ms,
+    );
+    row(
+        "cheque lookup, p99",
+        "ms",
+        empty.lookup_p99_ms,
+        grown.lookup_p99_ms,
+    );
+    row(
+        &format!("payment run of {}", args.growth_probe),
+        "s",
+        empty.run_s,
+        grown.run_s,
+    );
+    row(
+        "funder dashboard",
+        "ms",
+        empty.funder_dashboard_ms,
+        grown.funder_dashboard_ms,
+    );
+    row(
+        "programme dashboard",
+        "ms",
+        empty.programme_dashboard_ms,
+        grown.programme_dashboard_ms,
+    );
+    Ok(())
+}
+
+/// One probe: a new funder's order of `growth_probe` cheques redeemed at the storage layer,
+/// status lookups of codes drawn from the whole database, a payment run of those cheques,
+/// and the dashboards' reads.
+async fn probe(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+    venues: &Arc<Vec<passnum_core::VenueId>>,
+    sample: &mut Vec<ChequeCode>,
+) -> anyhow::Result<Probe> {
+    let at = now();
+    let long_ago = at.plus_ms(-3 * DAY_MS);
+    let today = passnum_core::paris::local_date(at);
+    let funder = store
+        .create_funder(&format!("Banc de croissance {tag}"), "autre", long_ago)
+        .await?;
+    let booklets = args.growth_probe.div_ceil(10) as i64;
+    let order = store
+        .create_order(
+            funder.id,
+            &order_of(booklets, today - time::Duration::days(5))?,
+            long_ago,
+        )
+        .await?;
+    store.analyze().await?;
+    let codes = order_codes(store, order.id, args.growth_probe).await?;
+    sample.extend(draw(store, order.id, args.growth_probe as i64, 200, tag).await?);
+    let n = codes.len();
+    let t = Instant::now();
+    redeem_all(
+        store,
+        Arc::new(codes),
+        venues.clone(),
+        args.concurrency,
+        Some(long_ago),
+        Arc::new(vec![]),
+    )
+    .await?;
+    let redeemed_per_s = n as f64 / t.elapsed().as_secs_f64();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(tag);
+    let mut lookups = Vec::with_capacity(LOOKUPS);
+    for _ in 0..LOOKUPS {
+        let code = sample[rng.random_range(0..sample.len())];
+        let t = Instant::now();
+        store.cheque_status(&code, None).await?;
+        lookups.push(t.elapsed());
+    }
+
+    let t = Instant::now();
+    let run = store
+        .create_payment_run(
+            today - time::Duration::days(1),
+            FeeRate::from_basis_points(400)?,
+            at,
+        )
+        .await?;
+    store.confirm_payment_run(run.id, at).await?;
+    let run_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        run.cheques == n as i64,
+        "the run paid {} cheques instead of the probe's {n}",
+        run.cheques
+    );
+
+    let spans: Vec<passnum_store::MonthSpan> = passnum_app::activity::last_months(at, 12)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let mut dashboards = [vec![], vec![]];
+    for (i, scope) in [FigureScope::funder(funder.id), FigureScope::All]
+        .iter()
+        .enumerate()
+    {
+        let mut parts: [Vec<Duration>; 4] = Default::default();
+        for _ in 0..20 {
+            let t = Instant::now();
+            store.funnel(scope).await?;
+            let a = t.elapsed();
+            store.figures_have_orders(scope).await?;
+            let b = t.elapsed();
+            store.monthly_figures(scope, &spans).await?;
+            let c = t.elapsed();
+            store.funnel_by_structure(scope).await?;
+            let d = t.elapsed();
+            dashboards[i].push(d);
+            for (k, v) in [a, b - a, c - b, d - c].into_iter().enumerate() {
+                parts[k].push(v);
+            }
+        }
+        // Which read grows, when one does.
+        eprintln!(
+            "tableau de bord {}: parcours {:?}, commandes {:?}, mois {:?}, structures {:?}",
+            if i == 0 { "commanditaire" } else { "programme" },
+            parts.iter().map(|p| median(p.clone())).collect::<Vec<_>>()[0],
+            median(parts[1].clone()),
+            median(parts[2].clone()),
+            median(parts[3].clone()),
+        );
+    }
+    let [funder_times, programme_times] = dashboards;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Ok(Probe {
+        redeemed_per_s,
+        lookup_median_ms: ms(median(lookups.clone())),
+        lookup_p99_ms: ms(p99(lookups)),
+        run_s,
+        funder_dashboard_ms: ms(median(funder_times)),
+        programme_dashboard_ms: ms(median(programme_times)),
+    })
+}
+
+/// Grows the books: orders of [`FILL_ORDER`] cheques up to `growth_cheques`, `growth_redeemed`
+/// of them redeemed (the same share of each order) and paid by one run. Returns the cheques
+/// issued. Progress goes to the standard error.
+async fn fill(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+    venues: &Arc<Vec<passnum_core::VenueId>>,
+    sample: &mut Vec<ChequeCode>,
+) -> anyhow::Result<i64> {
+    let at = now();
+    let long_ago = at.plus_ms(-3 * DAY_MS);
+    let today = passnum_core::paris::local_date(at);
+    let orders = (args.growth_cheques / FILL_ORDER).max(1);
+    let per_order_redeemed = (args.growth_redeemed as i64 / orders).min(FILL_ORDER) as usize;
+    let started = Instant::now();
+    let mut to_redeem = Vec::with_capacity(per_order_redeemed * orders as usize);
+    for i in 0..orders {
+        let funder = store
+            .create_funder(&format!("Remplissage {tag} n° {i}"), "autre", long_ago)
+            .await?;
+        let order = store
+            .create_order(
+                funder.id,
+                &order_of(FILL_ORDER / 10, today - time::Duration::days(5))?,
+                long_ago,
+            )
+            .await?;
+        to_redeem.extend(order_codes(store, order.id, per_order_redeemed).await?);
+        sample.extend(draw(store, order.id, FILL_ORDER, 200, tag + i as u64).await?);
+        eprintln!(
+            "remplissage : commande {}/{orders} émise ({:.0} s)",
+            i + 1,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    to_redeem.shuffle(&mut rand::rngs::StdRng::seed_from_u64(tag));
+    redeem_all(
+        store,
+        Arc::new(to_redeem),
+        venues.clone(),
+        args.concurrency,
+        Some(long_ago),
+        Arc::new(vec![]),
+    )
+    .await?;
+    eprintln!(
+        "remplissage : {} chèques encaissés ({:.0} s)",
+        per_order_redeemed * orders as usize,
+        started.elapsed().as_secs_f64()
+    );
+    let run = store
+        .create_payment_run(
+            today - time::Duration::days(1),
+            FeeRate::from_basis_points(400)?,
+            at,
+        )
+        .await?;
+    store.confirm_payment_run(run.id, at).await?;
+    eprintln!(
+        "remplissage : {} chèques payés ({:.0} s)",
+        run.cheques,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(orders * FILL_ORDER)
+}
+
+/// `k` codes drawn at random among an order's `n` cheques (their ids are consecutive).
+async fn draw(
+    store: &Store,
+    order: passnum_core::OrderId,
+    n: i64,
+    k: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<ChequeCode>> {
+    let first = store
+        .list_cheques(order, 0, 1)
+        .await?
+        .first()
+        .context("commande sans chèque")?
+        .id;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut codes = Vec::with_capacity(k);
+    for _ in 0..k {
+        let after = first - 1 + rng.random_range(0..n);
+        if let Some(c) = store.list_cheques(order, after, 1).await?.first() {
+            codes.push(ChequeCode::parse(&c.code)?);
+        }
+    }
+    Ok(codes)
+}
