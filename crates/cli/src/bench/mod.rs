@@ -121,21 +121,7 @@ async fn fixture(store: &Store, cheques: usize, tag: u64) -> anyhow::Result<Fixt
     let funder = store
         .create_funder(&format!("Banc d'essai {tag}"), "autre", at)
         .await?;
-    let venue = store
-        .create_venue(
-            &NewVenue {
-                siret: siret_for(tag, 0)?.into(),
-                name: "Lieu du banc d'essai".into(),
-                commune: InseeCode::parse("69123")?,
-                status: VenueStatus::Qualified,
-                qualified_until: None,
-                address: String::new(),
-                contact: String::new(),
-                services: store.referentiel_codes(),
-            },
-            at,
-        )
-        .await?;
+    let venue = qualified_venue(store, siret_for(tag, 0)?, "Lieu du banc d'essai", at).await?;
     let today = passnum_core::paris::local_date(at);
     let booklets = cheques.div_ceil(10) as i64;
     let order = store

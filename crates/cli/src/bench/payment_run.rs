@@ -20,6 +20,30 @@ fn bank(n: usize) -> anyhow::Result<passnum_core::BankDetails> {
     .map_err(|e| anyhow::anyhow!("{}", e[0]))
 }
 
+/// A qualified venue in Lyon offering every service of the référentiel.
+pub(super) async fn qualified_venue(
+    store: &Store,
+    siret: Siret,
+    name: &str,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<passnum_store::Venue> {
+    Ok(store
+        .create_venue(
+            &NewVenue {
+                siret: siret.into(),
+                name: name.into(),
+                commune: InseeCode::parse("69123")?,
+                status: VenueStatus::Qualified,
+                qualified_until: None,
+                address: String::new(),
+                contact: String::new(),
+                services: store.referentiel_codes(),
+            },
+            at,
+        )
+        .await?)
+}
+
 /// `n` qualified venues with a confirmed bank account: venues a payment run pays.
 pub(super) async fn paid_venues(
     store: &Store,
@@ -29,21 +53,7 @@ pub(super) async fn paid_venues(
 ) -> anyhow::Result<Vec<passnum_core::VenueId>> {
     let mut venues = Vec::with_capacity(n);
     for i in 0..n {
-        let v = store
-            .create_venue(
-                &NewVenue {
-                    siret: siret_for(tag, i)?.into(),
-                    name: format!("Lieu {i}"),
-                    commune: InseeCode::parse("69123")?,
-                    status: VenueStatus::Qualified,
-                    qualified_until: None,
-                    address: String::new(),
-                    contact: String::new(),
-                    services: store.referentiel_codes(),
-                },
-                at,
-            )
-            .await?;
+        let v = qualified_venue(store, siret_for(tag, i)?, &format!("Lieu {i}"), at).await?;
         let a = store.set_bank_account(v.id, &bank(i)?, at).await?;
         store.confirm_bank_account(v.id, a.id, at).await?;
         venues.push(v.id);
