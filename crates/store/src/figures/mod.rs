@@ -135,11 +135,11 @@ pub(crate) fn sum(what: &str) -> String {
 
 impl Store {
     /// `scope` with a funder's orders named by id. Given as `order_id IN (SELECT id FROM orders
-    /// WHERE funder_id …)`, SQLite scanned every booklet of the programme for a small funder once
-    /// a few large orders filled the database (growth benchmark: the funnel of a funder of
-    /// 10,000 cheques went from 0.3 to 3.5 ms next to a million others); with the ids, both
-    /// engines read that funder's rows through their index. Read on the figures' own connection,
-    /// so the ids and the figures come from the same database.
+    /// WHERE funder_id …)`, the planners must guess how many booklets the subquery selects, and
+    /// with misleading statistics they scanned every booklet of the programme for a small
+    /// funder (growth benchmark); a list of ids is what both take through their `order_id`
+    /// indexes. Read on the figures' own connection, so the ids and the figures come from the
+    /// same database.
     pub(crate) async fn concrete_scope(
         &self,
         conn: &mut sqlx::AnyConnection,
