@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use passnum_core::DistributorId;
 
-use super::{FigureScope, Sql, sum, sum_if};
+use super::{FigureScope, OrderScope, Sql, sum, sum_if};
 use crate::rows::{get_i64, get_opt_string, get_string};
 use crate::{Store, StoreError};
 
@@ -120,7 +120,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<StructureFunnel>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT d.id, d.name, COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used \
@@ -173,7 +173,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<ResidenceLine>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT h.commune_insee, h.publics, COUNT(*) AS handed_out, {} AS first_used, {} AS used, {} AS used_cents \
@@ -204,7 +204,7 @@ impl Store {
         month: i64,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut lines = self.venue_usage(&mut conn, scope, Some(month)).await?;
         lines.sort_by(|a, b| a.name.cmp(&b.name).then(a.venue_id.cmp(&b.venue_id)));
         Ok(lines)
@@ -214,7 +214,7 @@ impl Store {
     async fn venue_usage(
         &self,
         conn: &mut sqlx::AnyConnection,
-        scope: &FigureScope,
+        scope: &OrderScope,
         month: Option<i64>,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut q = Sql::new(self.engine());
@@ -256,7 +256,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<VenueUsage>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut lines = self.venue_usage(&mut conn, scope, None).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
@@ -284,7 +284,7 @@ impl Store {
         scope: &FigureScope,
     ) -> Result<Vec<ServiceLine>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.service_code, u.format, s.name, s.level, s.level_name, s.category_code, s.category_name, \

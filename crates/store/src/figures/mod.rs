@@ -93,21 +93,13 @@ impl Sql {
         }
     }
     /// ` AND <order_col> IN (the scope's orders)`, or nothing for the whole programme.
-    pub(crate) fn scope(&mut self, scope: &FigureScope, order_col: &str) -> String {
+    pub(crate) fn scope(&mut self, scope: &OrderScope, order_col: &str) -> String {
         match scope {
-            FigureScope::All => String::new(),
-            FigureScope::Funders(f) if f.is_empty() => " AND 1 = 0".into(),
-            FigureScope::Orders(o) if o.is_empty() => " AND 1 = 0".into(),
-            FigureScope::Orders(o) => {
+            OrderScope::All => String::new(),
+            OrderScope::Orders(o) if o.is_empty() => " AND 1 = 0".into(),
+            OrderScope::Orders(o) => {
                 let marks: Vec<String> = o.iter().map(|id| self.p(id.0)).collect();
                 format!(" AND {order_col} IN ({})", marks.join(", "))
-            }
-            FigureScope::Funders(f) => {
-                let marks: Vec<String> = f.iter().map(|id| self.p(id.0)).collect();
-                format!(
-                    " AND {order_col} IN (SELECT id FROM orders WHERE funder_id IN ({}))",
-                    marks.join(", ")
-                )
             }
         }
     }
@@ -133,6 +125,13 @@ pub(crate) fn sum(what: &str) -> String {
     format!("CAST(COALESCE(SUM({what}), 0) AS BIGINT)")
 }
 
+/// A [`FigureScope`] as the figures' SQL filters on it: every order, or these orders (a
+/// funder's are looked up first, see [`Store::order_scope`]).
+pub(crate) enum OrderScope {
+    All,
+    Orders(Vec<OrderId>),
+}
+
 impl Store {
     /// `scope` with a funder's orders named by id. Given as `order_id IN (SELECT id FROM orders
     /// WHERE funder_id …)`, the planners must guess how many booklets the subquery selects, and
@@ -140,17 +139,17 @@ impl Store {
     /// funder (growth benchmark); a list of ids is what both take through their `order_id`
     /// indexes. Read on the figures' own connection, so the ids and the figures come from the
     /// same database.
-    pub(crate) async fn concrete_scope(
+    pub(crate) async fn order_scope(
         &self,
         conn: &mut sqlx::AnyConnection,
         scope: &FigureScope,
-    ) -> Result<FigureScope, StoreError> {
-        let FigureScope::Funders(funders) = scope else {
-            return Ok(scope.clone());
+    ) -> Result<OrderScope, StoreError> {
+        let funders = match scope {
+            FigureScope::All => return Ok(OrderScope::All),
+            FigureScope::Orders(o) => return Ok(OrderScope::Orders(o.clone())),
+            FigureScope::Funders(f) if f.is_empty() => return Ok(OrderScope::Orders(vec![])),
+            FigureScope::Funders(f) => f,
         };
-        if funders.is_empty() {
-            return Ok(FigureScope::Orders(vec![]));
-        }
         let mut q = Sql::new(self.engine());
         let marks: Vec<String> = funders.iter().map(|f| q.p(f.0)).collect();
         let text = format!(
@@ -164,13 +163,13 @@ impl Store {
             .iter()
             .map(|r| get_i64(r, "id").map(OrderId))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(FigureScope::Orders(ids))
+        Ok(OrderScope::Orders(ids))
     }
 
     /// The funnel of `scope`, in three statements over the rollups (booklets, bookings, paid).
     pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS bought, {} AS allocated, {} AS handed_out, {} AS first_used, \
@@ -214,7 +213,7 @@ impl Store {
     /// Whether the perimeter has an order yet (the orders are few: no rollup needed).
     pub async fn figures_have_orders(&self, scope: &FigureScope) -> Result<bool, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT COUNT(*) AS n FROM orders o WHERE 1 = 1{}",
@@ -243,7 +242,7 @@ impl Store {
             })
             .collect();
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
             "SELECT u.month, {} AS n, {} AS cents FROM usage_months u \

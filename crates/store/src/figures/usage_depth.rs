@@ -76,7 +76,7 @@ impl Store {
         max_cheques: usize,
     ) -> Result<UsageDepth, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let mut out = UsageDepth {
             by_cheques: vec![0; max_cheques + 1],
             ..Default::default()
@@ -129,7 +129,7 @@ impl Store {
         months: &[MonthSpan],
     ) -> Result<Vec<Cohort>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.concrete_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope(&mut conn, scope).await?;
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return Ok(vec![]);
         };
