@@ -8,7 +8,6 @@ use super::*;
 use passnum_store::FigureScope;
 
 const STRUCTURES: usize = 1_000;
-const DAY_MS: i64 = 86_400_000;
 
 /// Shares every booklet of the funder's order among [`STRUCTURES`] structures and records a
 /// handout for each, spread over 50 communes, 7 publics and the last 120 days.

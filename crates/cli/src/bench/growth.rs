@@ -10,7 +10,6 @@ use super::*;
 use passnum_core::payment::FeeRate;
 use passnum_store::FigureScope;
 
-const DAY_MS: i64 = 86_400_000;
 /// Venues that redeem and are paid, in every probe and in the fill.
 const VENUES: usize = 200;
 /// Cheques per order of the fill (100,000 booklets of ten).
@@ -163,7 +162,7 @@ async fn probe(
         eprintln!(
             "tableau de bord {}: parcours {:?}, commandes {:?}, mois {:?}, structures {:?}",
             if i == 0 { "commanditaire" } else { "programme" },
-            parts.iter().map(|p| median(p.clone())).collect::<Vec<_>>()[0],
+            median(parts[0].clone()),
             median(parts[1].clone()),
             median(parts[2].clone()),
             median(parts[3].clone()),
@@ -219,48 +218,6 @@ async fn fill(
         started.elapsed().as_secs_f64()
     );
     Ok(orders * FILL_ORDER)
-}
-
-/// A new funder and its issued order of `booklets` booklets, created three days ago and valid
-/// from eight days ago: redemptions dated three days ago fall in the next payment run.
-async fn funded_order(
-    store: &Store,
-    name: &str,
-    booklets: i64,
-) -> anyhow::Result<(passnum_core::FunderId, passnum_core::OrderId)> {
-    let at = now();
-    let long_ago = at.plus_ms(-3 * DAY_MS);
-    let today = passnum_core::paris::local_date(at);
-    let funder = store.create_funder(name, "autre", long_ago).await?;
-    let order = store
-        .create_order(
-            funder.id,
-            &order_of(booklets, today - time::Duration::days(5))?,
-            long_ago,
-        )
-        .await?;
-    Ok((funder.id, order.id))
-}
-
-/// Redeems `codes` at the venues in turn, dated three days ago, from `concurrency` clients.
-async fn redeem_days_ago(
-    store: &Store,
-    codes: Vec<ChequeCode>,
-    venues: &Arc<Vec<passnum_core::VenueId>>,
-    concurrency: usize,
-) -> anyhow::Result<()> {
-    let long_ago = now().plus_ms(-3 * DAY_MS);
-    let none = Arc::new(vec![]);
-    redeem_all(
-        store,
-        Arc::new(codes),
-        venues.clone(),
-        concurrency,
-        Some(long_ago),
-        none,
-    )
-    .await?;
-    Ok(())
 }
 
 /// A payment run of everything redeemed until yesterday, prepared and confirmed; the cheques it

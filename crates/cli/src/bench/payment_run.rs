@@ -2,6 +2,8 @@
 
 use super::*;
 
+pub(super) const DAY_MS: i64 = 86_400_000;
+
 /// A SIRET unique to (tag, n), valid under Luhn.
 pub(super) fn siret_for(tag: u64, n: usize) -> anyhow::Result<Siret> {
     let base = (tag % 10_000) * 100_000 + n as u64;
@@ -61,6 +63,48 @@ pub(super) async fn paid_venues(
     Ok(venues)
 }
 
+/// A new funder and its issued order of `booklets` booklets, created three days ago and valid
+/// from eight days ago: redemptions dated three days ago fall in the next payment run.
+pub(super) async fn funded_order(
+    store: &Store,
+    name: &str,
+    booklets: i64,
+) -> anyhow::Result<(passnum_core::FunderId, passnum_core::OrderId)> {
+    let at = now();
+    let long_ago = at.plus_ms(-3 * DAY_MS);
+    let today = passnum_core::paris::local_date(at);
+    let funder = store.create_funder(name, "autre", long_ago).await?;
+    let order = store
+        .create_order(
+            funder.id,
+            &order_of(booklets, today - time::Duration::days(5))?,
+            long_ago,
+        )
+        .await?;
+    Ok((funder.id, order.id))
+}
+
+/// Redeems `codes` at the venues in turn, dated three days ago, from `concurrency` clients.
+pub(super) async fn redeem_days_ago(
+    store: &Store,
+    codes: Vec<ChequeCode>,
+    venues: &Arc<Vec<passnum_core::VenueId>>,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let long_ago = now().plus_ms(-3 * DAY_MS);
+    let none = Arc::new(vec![]);
+    redeem_all(
+        store,
+        Arc::new(codes),
+        venues.clone(),
+        concurrency,
+        Some(long_ago),
+        none,
+    )
+    .await?;
+    Ok(())
+}
+
 /// A monthly payment run over `run_cheques` redeemed cheques spread over `run_venues` venues:
 /// preparing the run, confirming it, and writing the SEPA file and every statement as CSV.
 pub(super) async fn bench_payment_run(
@@ -71,32 +115,17 @@ pub(super) async fn bench_payment_run(
     use passnum_core::payment::FeeRate;
     let setup = Instant::now();
     let at = now();
-    let long_ago = at.plus_ms(-3 * 24 * 3_600_000);
+    let long_ago = at.plus_ms(-3 * DAY_MS);
     let today = passnum_core::paris::local_date(at);
-    let funder = store
-        .create_funder(&format!("Banc de paiement {tag}"), "autre", long_ago)
-        .await?;
-    let order = store
-        .create_order(
-            funder.id,
-            &order_of(
-                args.run_cheques.div_ceil(10) as i64,
-                today - time::Duration::days(5),
-            )?,
-            long_ago,
-        )
-        .await?;
-    let venues = paid_venues(store, tag, args.run_venues, long_ago).await?;
-    let codes = Arc::new(order_codes(store, order.id, args.run_cheques).await?);
-    redeem_all(
+    let (funder, order) = funded_order(
         store,
-        codes,
-        Arc::new(venues),
-        args.concurrency,
-        Some(long_ago),
-        Arc::new(vec![]),
+        &format!("Banc de paiement {tag}"),
+        args.run_cheques.div_ceil(10) as i64,
     )
     .await?;
+    let venues = Arc::new(paid_venues(store, tag, args.run_venues, long_ago).await?);
+    let codes = order_codes(store, order, args.run_cheques).await?;
+    redeem_days_ago(store, codes, &venues, args.concurrency).await?;
     let setup_s = setup.elapsed().as_secs_f64();
     if args.run_analyze {
         store.analyze().await?;
@@ -127,7 +156,7 @@ pub(super) async fn bench_payment_run(
         files - 1,
         total - confirmed
     );
-    bench_figures(store, funder.id).await
+    bench_figures(store, funder).await
 }
 
 /// The "Chiffres" pages' reads over the same books (the cheques just paid): every view's
