@@ -253,8 +253,10 @@ async fn payment_run_once(
     let busy = busy_else(&confirmed, &[200, 409]);
     assert_eq!(count(&confirmed, 200), 1, "{confirmed:?}");
     assert_eq!(count(&confirmed, 409) + busy, 8);
+    // Paid: the cheques of items in a confirmed run (`CHEQUE_STATE`), distinct, and every item.
     let paid: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM cheques WHERE state = 'paid'), (SELECT COUNT(*) FROM payment_run_items)",
+        "SELECT (SELECT COUNT(DISTINCT i.cheque_id) FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+         WHERE p.status = 'confirmed' AND i.cancelled = 0), (SELECT COUNT(*) FROM payment_run_items)",
     )
     .fetch_one(s.pool())
     .await

@@ -95,7 +95,8 @@ impl Store {
             "SELECT i.run_id, i.cheque_id, i.venue_id, i.amount_cents, i.fee_cents, o.funder_id, o.id AS order_id \
              FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
              JOIN cheques c ON c.id = i.cheque_id JOIN orders o ON o.id = c.order_id \
-             WHERE i.redemption_id = $1 AND i.cancelled = 0 AND p.status = 'confirmed'",
+             WHERE i.cheque_id = (SELECT r.cheque_id FROM redemptions r WHERE r.id = $1) \
+             AND i.redemption_id = $1 AND i.cancelled = 0 AND p.status = 'confirmed'",
         )
         .bind(redemption_id)
         .fetch_optional(&mut *tx)

@@ -276,13 +276,13 @@ pub struct HistoryFinding {
 const HISTORY_CHECKS: &[(&str, &str)] = &[
     (
         "chèque encaissé ou payé sans exactement un encaissement actif",
-        "SELECT COUNT(*) FROM cheques c WHERE c.state IN ('redeemed', 'paid') AND \
+        "SELECT COUNT(*) FROM cheques c WHERE c.state = 'redeemed' AND \
          (SELECT COUNT(*) FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) <> 1",
     ),
     (
         "encaissement actif d'un chèque ni encaissé ni payé",
         "SELECT COUNT(*) FROM redemptions r JOIN cheques c ON c.id = r.cheque_id \
-         WHERE r.rolled_back_at IS NULL AND c.state NOT IN ('redeemed', 'paid')",
+         WHERE r.rolled_back_at IS NULL AND c.state <> 'redeemed'",
     ),
     (
         "encaissement sans exactement un virement d'encaissement du même montant",
@@ -296,12 +296,13 @@ const HISTORY_CHECKS: &[(&str, &str)] = &[
          CASE WHEN r.rolled_back_at IS NULL THEN 0 ELSE 1 END",
     ),
     (
-        "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé",
-        "SELECT (SELECT COUNT(*) FROM cheques c WHERE c.state = 'paid' AND NOT EXISTS \
-         (SELECT 1 FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
-         WHERE i.cheque_id = c.id AND i.cancelled = 0 AND p.status = 'confirmed')) + \
+        // "Paid" is read from the run item of a confirmed run, never written on the cheque
+        // (migration 31); an item of a confirmed run belongs to its cheque's active redemption.
+        "état « payé » écrit sur un chèque, ou paiement d'un encaissement annulé ou d'un autre chèque",
+        "SELECT (SELECT COUNT(*) FROM cheques c WHERE c.state = 'paid') + \
          (SELECT COUNT(*) FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
-         JOIN cheques c ON c.id = i.cheque_id WHERE i.cancelled = 0 AND p.status = 'confirmed' AND c.state <> 'paid')",
+         JOIN redemptions r ON r.id = i.redemption_id WHERE i.cancelled = 0 AND p.status = 'confirmed' \
+         AND (r.rolled_back_at IS NOT NULL OR r.cheque_id <> i.cheque_id))",
     ),
     (
         "avoir différent de la valeur des chèques expirés ou bloqués",

@@ -90,6 +90,10 @@ const SQLITE: &[(i64, &str)] = &[
         29,
         include_str!("../migrations/sqlite/0029_lean_payment_runs.sql"),
     ),
+    (
+        31,
+        include_str!("../migrations/sqlite/0031_paid_from_run_items.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -197,6 +201,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         30,
         include_str!("../migrations/postgres/0030_lean_allocation.sql"),
+    ),
+    (
+        31,
+        include_str!("../migrations/postgres/0031_paid_from_run_items.sql"),
     ),
 ];
 

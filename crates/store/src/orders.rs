@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection};
 use time::Date;
 
+use crate::payments::CHEQUE_STATE;
 use crate::rows::{Caches, get_date, get_i64, get_opt_i64, get_string, page_limit};
 use crate::{Store, StoreError};
 
@@ -271,12 +272,21 @@ impl Store {
                     c.remaining_value_cents = get_i64(r, "v")?;
                 }
                 "redeemed" => c.redeemed = n,
-                "paid" => c.paid = n,
                 "blocked" => c.blocked = n,
                 "expired" => c.expired = n,
                 other => return Err(StoreError::corrupt(format!("état {other}"))),
             }
         }
+        // Paid is read, not written on the cheque (`CHEQUE_STATE`): the order's cheques paid by
+        // confirmed runs, from their rollup (kept in the run's confirmation, checked by
+        // `figures_check`), are among the redeemed ones.
+        c.paid = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(cheques), 0) AS BIGINT) FROM usage_paid WHERE order_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(self.pool())
+        .await?;
+        c.redeemed -= c.paid;
         Ok(c)
     }
 
@@ -288,10 +298,10 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ChequeListItem>, StoreError> {
         let mut conn = self.may_lag().await?;
-        sqlx::query(
-            "SELECT c.id, b.number AS booklet_number, c.number, c.code, c.state FROM cheques c \
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT c.id, b.number AS booklet_number, c.number, c.code, {CHEQUE_STATE} AS state FROM cheques c \
              JOIN booklets b ON b.id = c.booklet_id WHERE c.order_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
-        )
+        )))
         .bind(order.0)
         .bind(after)
         .bind(page_limit(limit))
@@ -347,11 +357,11 @@ impl Store {
         code: &ChequeCode,
         funder: Option<FunderId>,
     ) -> Result<ChequeStatus, StoreError> {
-        let row = sqlx::query(
-            "SELECT c.code, c.state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, o.valid_until, o.tolerance_days, \
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT c.code, {CHEQUE_STATE} AS state, c.face_value_cents, c.order_id, o.funder_id, o.valid_from, o.valid_until, o.tolerance_days, \
              (SELECT r.redeemed_at FROM redemptions r WHERE r.cheque_id = c.id AND r.rolled_back_at IS NULL) AS redeemed_at \
              FROM cheques c JOIN orders o ON o.id = c.order_id WHERE c.code = $1",
-        )
+        )))
         .bind(code.as_compact())
         .fetch_optional(self.pool())
         .await?

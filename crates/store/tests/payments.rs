@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use passnum_core::ledger::AccountKey;
 use passnum_core::payment::FeeRate;
-use passnum_core::{BankDetails, Bic, Iban, Money, Refusal, Timestamp};
+use passnum_core::{BankDetails, Bic, ChequeState, Iban, Money, Refusal, Timestamp};
 use passnum_store::{LedgerScope, Outcome, RollbackRequest, RunStatus, StoreError, both_engines};
 use time::macros::date;
 
@@ -404,5 +404,108 @@ async fn redeem_n_at(
             Outcome::Accepted(_) => {}
             Outcome::Refused(r) => panic!("{r:?}"),
         }
+    }
+}
+
+both_engines! {
+    async fn a_cheque_reads_paid_from_its_confirmed_run_and_is_never_rewritten(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let a = s.set_bank_account(w.lyon.id, &details("Lyon"), t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, a.id, t0()).await.unwrap();
+        redeem_n(s, &w, &w.lyon, 0, 2).await;
+        let state = |i: usize| {
+            let code = w.codes[i];
+            async move { s.cheque_status(&code, None).await.unwrap().state }
+        };
+        let listed = || async {
+            s.list_cheques(w.order.id, 0, 3).await.unwrap().iter().map(|c| c.state).collect::<Vec<_>>()
+        };
+        let fee = FeeRate::default();
+        // In a draft, and after its cancellation, the cheques are redeemed, not paid.
+        let draft = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        assert_eq!(state(0).await, ChequeState::Redeemed);
+        s.cancel_payment_run(draft.id, later()).await.unwrap();
+        assert_eq!(state(0).await, ChequeState::Redeemed);
+        let run = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
+        s.confirm_payment_run(run.id, later()).await.unwrap();
+        assert_eq!((state(0).await, state(1).await, state(2).await), (ChequeState::Paid, ChequeState::Paid, ChequeState::Issued));
+        assert_eq!(listed().await, [ChequeState::Paid, ChequeState::Paid, ChequeState::Issued]);
+        let counts = s.order_counts(w.order.id).await.unwrap();
+        assert_eq!((counts.paid, counts.redeemed, counts.issued), (2, 0, 8));
+        // Confirmation wrote no cheque: the stored state stays "redeemed".
+        let stored: Vec<String> = sqlx::query_scalar("SELECT state FROM cheques WHERE order_id = $1 ORDER BY id LIMIT 2")
+            .bind(w.order.id.0).fetch_all(s.pool()).await.unwrap();
+        assert_eq!(stored, ["redeemed", "redeemed"]);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        // "Paid" written on a cheque is a finding of the history check.
+        sqlx::query("UPDATE cheques SET state = 'paid' WHERE order_id = $1 AND state = 'redeemed'")
+            .bind(w.order.id.0).execute(s.pool()).await.unwrap();
+        let findings = s.verify_cheque_history().await.unwrap();
+        assert!(findings.iter().any(|f| f.check.starts_with("état « payé » écrit") && f.rows == 2), "{findings:?}");
+    }
+}
+
+both_engines! {
+    async fn a_redemption_rolled_back_after_its_run_was_prepared_is_never_paid(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let a = s.set_bank_account(w.lyon.id, &details("Lyon"), t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, a.id, t0()).await.unwrap();
+        redeem_n(s, &w, &w.lyon, 0, 3).await;
+        let run = s.create_payment_run(date!(2026 - 06 - 15), FeeRate::default(), later()).await.unwrap();
+        // A rollback that read before the run committed, and committed after it, at the edge
+        // of the rollback window: its write, as it lands.
+        sqlx::query("UPDATE redemptions SET rolled_back_at = $1 WHERE id = (SELECT MIN(id) FROM redemptions)")
+            .bind(later().unix_ms()).execute(s.pool()).await.unwrap();
+        let refused = s.confirm_payment_run(run.id, later()).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { code: "run_has_rolled_back_cheques", .. })), "{refused:?}");
+        // Nothing of the run was posted or paid; it is still a draft to cancel.
+        assert_eq!(s.payment_run(run.id).await.unwrap().status, RunStatus::Draft);
+        assert_eq!(paid_items(s).await, 0);
+        assert_eq!(s.balances(LedgerScope::Venue(w.lyon.id)).await.unwrap()[0].balance_cents, 3000);
+        s.cancel_payment_run(run.id, later()).await.unwrap();
+    }
+}
+
+both_engines! {
+    async fn run_items_stay_tied_to_their_run_and_their_cheque(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let a = s.set_bank_account(w.lyon.id, &details("Lyon"), t0()).await.unwrap();
+        s.confirm_bank_account(w.lyon.id, a.id, t0()).await.unwrap();
+        redeem_n(s, &w, &w.lyon, 0, 2).await;
+        let run = s.create_payment_run(date!(2026 - 06 - 15), FeeRate::default(), later()).await.unwrap();
+        // Redeemed after the run was prepared: not in it.
+        redeem_n(s, &w, &w.lyon, 2, 1).await;
+        let ids: Vec<(i64, i64)> = sqlx::query_as("SELECT id, cheque_id FROM redemptions ORDER BY id")
+            .fetch_all(s.pool()).await.unwrap();
+        let unused: i64 = sqlx::query_scalar("SELECT MAX(id) FROM cheques").fetch_one(s.pool()).await.unwrap();
+        let insert = |run: i64, redemption: i64, cheque: i64| async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
+                 VALUES ({run}, {redemption}, {cheque}, {}, {}, 1000, 0)", w.lyon.id.0, a.id
+            ))).execute(s.pool()).await
+        };
+        let refused = |r: Result<_, sqlx::Error>| r.unwrap_err().as_database_error().unwrap().is_foreign_key_violation();
+        let (redemption, cheque) = ids[2];
+        // A run that does not exist, a cheque that does not exist.
+        assert!(refused(insert(run.id + 1, redemption, cheque).await));
+        assert!(refused(insert(run.id, redemption, unused + 1).await));
+        if s.engine() == passnum_store::Engine::Postgres {
+            // PostgreSQL checks the pair, once per statement: an item names a redemption of its
+            // own cheque, and its keys never change. (SQLite checks each key; the history
+            // check finds a mismatched pair.)
+            assert!(refused(insert(run.id, redemption, unused).await));
+            let moved = sqlx::query("UPDATE payment_run_items SET cheque_id = $1 WHERE run_id = $2")
+                .bind(unused).bind(run.id).execute(s.pool()).await;
+            assert!(refused(moved));
+        }
+        // The item as passnum writes it passes the same checks.
+        insert(run.id, redemption, cheque).await.unwrap();
+        // A run that has items is never deleted.
+        let deleted = sqlx::query("DELETE FROM payment_runs WHERE id = $1").bind(run.id).execute(s.pool()).await;
+        assert!(refused(deleted));
+        assert_eq!(s.payment_run(run.id).await.unwrap().cheques, 3);
     }
 }

@@ -231,7 +231,7 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
     .await;
     let db = old.upgrade().await;
     let s = &db.store;
-    let paid_check = "chèque payé sans paiement enregistré, ou paiement d'un chèque non payé";
+    let paid_check = "état « payé » écrit sur un chèque, ou paiement d'un encaissement annulé ou d'un autre chèque";
     let findings = s.verify_cheque_history().await.unwrap();
     assert!(
         findings.iter().all(|f| f.check != paid_check),
@@ -262,8 +262,37 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
             .unwrap()
             .is_foreign_key_violation()
     );
-    // A cheque marked paid with no item in a confirmed run is found by the check.
-    sqlx::query("UPDATE payment_runs SET status = 'cancelled' WHERE id = 1")
+    // Migration 31: "paid" is read from the confirmed run's item, no longer stored on the cheque.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT state FROM cheques ORDER BY id")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, ["redeemed", "redeemed"]);
+    // (The planted codes carry no check symbol: real ones are given to read them back.)
+    let mut codes = vec![];
+    for id in [1, 2] {
+        let code = passnum_core::ChequeCode::generate(&mut rand::rng());
+        sqlx::query("UPDATE cheques SET code = $1 WHERE id = $2")
+            .bind(code.as_compact())
+            .bind(id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        codes.push(code);
+    }
+    let mut states = vec![];
+    for code in &codes {
+        states.push(s.cheque_status(code, None).await.unwrap().state);
+    }
+    assert_eq!(
+        states,
+        [
+            passnum_core::ChequeState::Paid,
+            passnum_core::ChequeState::Redeemed
+        ]
+    );
+    // A cheque with "paid" written on it again is found by the check.
+    sqlx::query("UPDATE cheques SET state = 'paid' WHERE id = 2")
         .execute(s.pool())
         .await
         .unwrap();

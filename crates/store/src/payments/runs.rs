@@ -269,8 +269,6 @@ impl Store {
         self.payment_run(id).await
     }
 
-    /// Confirms a draft run: posts each venue's payment and the operator's fee, marks the
-    /// cheques paid. Never twice.
     /// Why run `id` could not be confirmed: it is no longer a draft (or does not exist).
     async fn why_not_draft(&self, id: i64) -> StoreError {
         match self.payment_run(id).await {
@@ -286,6 +284,8 @@ impl Store {
         }
     }
 
+    /// Confirms a draft run: posts each venue's payment and the operator's fee; its cheques
+    /// then read as paid. Never twice.
     pub async fn confirm_payment_run(
         &self,
         id: i64,
@@ -371,31 +371,27 @@ impl Store {
                 });
             }
         }
-        post(&mut tx, &self.inner.caches, self.engine(), &transfers, now).await?;
-        let items: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM payment_run_items WHERE run_id = $1 AND cancelled = 0",
+        // A rollback and the run's preparation can pass each other at the edge of the rollback
+        // window (each reads before the other commits); a rollback that comes later finds the
+        // cheque in this run and is refused. Either way no rolled-back redemption is paid.
+        let undone: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payment_run_items i JOIN redemptions r ON r.id = i.redemption_id \
+             WHERE i.run_id = $1 AND i.cancelled = 0 AND r.rolled_back_at IS NOT NULL",
         )
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-        let paid = sqlx::query(
-            "UPDATE cheques SET state = 'paid' WHERE state = 'redeemed' AND id IN \
-             (SELECT cheque_id FROM payment_run_items WHERE run_id = $1 AND cancelled = 0)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        if undone > 0 {
+            return Err(conflict(
+                "run_has_rolled_back_cheques",
+                "Un encaissement de ce virement a été annulé après sa préparation : annulez ce virement et préparez-en un nouveau.",
+            ));
+        }
+        post(&mut tx, &self.inner.caches, self.engine(), &transfers, now).await?;
+        // From the commit on, each cheque of the run reads as paid (`CHEQUE_STATE`): its run
+        // item, not cancelled, in a confirmed run, is its one payout (`payment_items_cheque_once`).
         crate::usage::add_paid(&mut tx, id).await?;
         queue_payment_notices(&mut tx, id, now).await?;
-        // Each cheque of the run is paid here, once: its run item (not cancelled, in a
-        // confirmed run) is its payout, and at most one such item exists per cheque
-        // (`payment_items_cheque_once`).
-        if paid != items as u64 {
-            return Err(StoreError::corrupt(format!(
-                "virement {id} : {items} chèques, {paid} marqués payés"
-            )));
-        }
         tx.commit().await?;
         let run = self.payment_run(id).await?;
         self.telemetry()

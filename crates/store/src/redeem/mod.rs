@@ -158,10 +158,13 @@ async fn rollback_view(
 ) -> Result<(Redemption, RedemptionView, i64), StoreError> {
     let red = redemption_row(r)?;
     let state = get_string(r, "cheque_state")?;
-    // Being paid (taken by a live run) matters only here, so listings do not pay for it.
+    // Being paid (taken by a live run) matters only here, so listings do not pay for it. A
+    // cheque's live item, if any, is its active redemption's (`payment_items_cheque_once`).
+    let cheque_id = get_i64(r, "cheque_id")?;
     let in_run: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM payment_run_items WHERE redemption_id = $1 AND cancelled = 0",
+        "SELECT COUNT(*) FROM payment_run_items WHERE cheque_id = $1 AND redemption_id = $2 AND cancelled = 0",
     )
+    .bind(cheque_id)
     .bind(red.id.0)
     .fetch_one(&mut *tx)
     .await?;
@@ -173,7 +176,7 @@ async fn rollback_view(
             .ok_or_else(|| StoreError::corrupt(format!("état {state}")))?,
         in_payment_run: in_run > 0,
     };
-    Ok((red, view, get_i64(r, "cheque_id")?))
+    Ok((red, view, cheque_id))
 }
 
 /// Whose redemptions a caller may list.
