@@ -382,6 +382,13 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   await funder.screenshot({ path: join(shots, "nouvelle-commande-erreurs.png"), fullPage: true });
   await funder.getByLabel(/Plan de financement/).fill("État = 50\nFEDER = 21\nFonds propres = 29");
   await funder.getByLabel(/Communes/).fill("69266");
+  // A commune given with its région as well: refused with both names, under the communes.
+  await funder.getByLabel(/Régions/).fill("84");
+  await funder.getByRole("button", { name: "Enregistrer le brouillon" }).click();
+  await funder.locator("#erreurs").waitFor();
+  assert.match(await funder.locator("#communes-erreur").textContent(), /Villeurbanne \(69266\) est déjà dans Auvergne-Rhône-Alpes \(84\)/);
+  assert.equal(await funder.getByLabel(/Intercommunalités/).inputValue(), "");
+  await funder.getByLabel(/Régions/).fill("");
   await tick(funder, funder.getByLabel("Personne âgée (65 ans et plus)"));
   const logo = join(dir, "logo.svg");
   writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#000091"/></svg>');

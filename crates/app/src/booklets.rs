@@ -1,7 +1,6 @@
 //! Booklets and cover letters of an order as PDF, shared by the web pages, the API and
 //! `passnum print`: what is printed comes from the store, and each QR code is signed here.
 
-use passnum_core::commune::communes;
 use passnum_core::order_options::percent_text;
 use passnum_core::signature::{SignedCheque, SigningKey};
 use passnum_core::{ChequeCode, Money, OrderId, OrderStatus, paris};
@@ -34,27 +33,20 @@ pub struct OrderPrint {
     logo: Option<Logo>,
 }
 
-/// The perimeter in words: "département 69, Villeurbanne (69266)" or "partout en France".
+/// The perimeter in words: "Rhône (69), Villeurbanne (69266)" or "partout en France", from
+/// the widest territory to the narrowest.
 pub fn perimeter_words(order: &Order) -> String {
-    let mut parts: Vec<String> = order
-        .perimeter_departements
+    use passnum_core::territory::{Level, label_of};
+    let levels = [
+        (Level::Region, &order.perimeter_regions),
+        (Level::Departement, &order.perimeter_departements),
+        (Level::Epci, &order.perimeter_epcis),
+        (Level::Commune, &order.perimeter_communes),
+    ];
+    let parts: Vec<String> = levels
         .iter()
-        .map(|d| {
-            match passnum_core::territory::name_of(passnum_core::territory::Level::Departement, d) {
-                Some(name) => format!("{name} ({d})"),
-                None => format!("département {d}"),
-            }
-        })
+        .flat_map(|(level, codes)| codes.iter().map(|c| label_of(*level, c)))
         .collect();
-    parts.extend(
-        order
-            .perimeter_communes
-            .iter()
-            .map(|c| match communes().name_of(c) {
-                Some(n) => format!("{n} ({c})"),
-                None => c.clone(),
-            }),
-    );
     if parts.is_empty() {
         "dans tous les lieux qualifiés, partout en France".into()
     } else {

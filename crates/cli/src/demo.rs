@@ -209,6 +209,8 @@ async fn seed(
         tolerance_days: 30,
         perimeter_communes: vec![],
         perimeter_departements: vec!["69".into()],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })?
     .with_options(&passnum_core::order_options::OrderOptionsRequest {
         target_publics: vec!["senior".into(), "job_seeker".into(), "young".into()],

@@ -45,6 +45,12 @@ pub enum OrderCommand {
         /// Département codes (repeat or separate with commas).
         #[arg(long = "departement", value_delimiter = ',')]
         departements: Vec<String>,
+        /// SIREN numbers of intercommunalités, EPCI (repeat or separate with commas).
+        #[arg(long = "epci", value_delimiter = ',')]
+        epcis: Vec<String>,
+        /// Région codes (repeat or separate with commas).
+        #[arg(long = "region", value_delimiter = ',')]
+        regions: Vec<String>,
         /// Priority publics: senior, isolated, non_french_speaker, young, minimum_income,
         /// job_seeker, disability.
         #[arg(long = "public", value_delimiter = ',')]
@@ -160,6 +166,8 @@ pub async fn order(store: &Store, cmd: OrderCommand) -> anyhow::Result<()> {
             tolerance_days,
             communes,
             departements,
+            epcis,
+            regions,
             publics,
             cover_text,
             funding,
@@ -177,6 +185,8 @@ pub async fn order(store: &Store, cmd: OrderCommand) -> anyhow::Result<()> {
                 tolerance_days,
                 perimeter_communes: communes,
                 perimeter_departements: departements,
+                perimeter_epcis: epcis,
+                perimeter_regions: regions,
             })?
             .with_options(&OrderOptionsRequest {
                 target_publics: publics,

@@ -369,6 +369,8 @@ mod tests {
             tolerance_days: 0,
             perimeter_communes: vec![],
             perimeter_departements: vec![],
+            perimeter_epcis: vec![],
+            perimeter_regions: vec![],
         })
         .unwrap();
         let o = s.create_order(f.id, &order, long_ago).await.unwrap();

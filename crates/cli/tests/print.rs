@@ -74,6 +74,8 @@ async fn prints_and_reads_back(engine: TestEngine) {
         tolerance_days: 30,
         perimeter_communes: vec!["69266".into()],
         perimeter_departements: vec![],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })
     .unwrap();
     let o = s.create_order(f.id, &order, t).await.unwrap();

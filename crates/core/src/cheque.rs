@@ -387,8 +387,8 @@ mod tests {
 
     fn lyon_only() -> Perimeter {
         Perimeter {
-            communes: Default::default(),
             departements: [crate::DepartementCode::parse("69").unwrap()].into(),
+            ..Default::default()
         }
     }
 

@@ -23,6 +23,19 @@ pub struct Commune {
     pub precision: Precision,
 }
 
+/// The city a municipal arrondissement belongs to (Paris 75101–75120, Lyon 69381–69389,
+/// Marseille 13201–13216), by INSEE code: venues are often registered with the
+/// arrondissement's code, and a perimeter names the city.
+pub fn city_of_arrondissement(insee: &str) -> Option<&'static str> {
+    let n: u32 = insee.parse().ok()?;
+    match n {
+        75101..=75120 => Some("75056"),
+        69381..=69389 => Some("69123"),
+        13201..=13216 => Some("13055"),
+        _ => None,
+    }
+}
+
 /// A point in WGS 84 degrees.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GeoPoint {

@@ -54,7 +54,7 @@ pub use order::{
     ValidityStatus,
 };
 pub use org_number::{OrgNumber, OrgNumberError};
-pub use place::{DepartementCode, InseeCode, PlaceError};
+pub use place::{DepartementCode, EpciCode, InseeCode, PlaceError, RegionCode};
 pub use refusal::{Refusal, RefusalKind};
 pub use service::{CheckedDraft, DraftError, Service, ServiceCatalog, ServiceCode, ServiceDraft};
 pub use siret::{Siret, SiretError};

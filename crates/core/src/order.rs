@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 
 use time::Date;
 
-use crate::{DepartementCode, InseeCode, Money, MoneyError, Timestamp, paris};
+use crate::territory::{self, Level};
+use crate::{
+    DepartementCode, EpciCode, InseeCode, Money, MoneyError, RegionCode, Timestamp, paris,
+};
 
 /// Hard bounds that keep one order within what a programme can print and distribute, and
 /// what one database transaction can hold. A national programme issues several orders.
@@ -14,22 +17,123 @@ pub const MAX_CHEQUES_PER_ORDER: i64 = 1_000_000;
 pub const MAX_FACE_VALUE_CENTS: i64 = 100_000;
 pub const MAX_TOLERANCE_DAYS: i64 = 366;
 
-/// Where the cheques of an order may be used. Empty means everywhere.
+/// Where the cheques of an order may be used: communes (a city takes its municipal
+/// arrondissements), intercommunalités (EPCI), départements and régions, as the funder gave
+/// them; the embedded commune data says which communes each one covers. Empty means
+/// everywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Perimeter {
     pub communes: BTreeSet<InseeCode>,
+    pub epcis: BTreeSet<EpciCode>,
     pub departements: BTreeSet<DepartementCode>,
+    pub regions: BTreeSet<RegionCode>,
 }
 
 impl Perimeter {
     pub fn is_everywhere(&self) -> bool {
-        self.communes.is_empty() && self.departements.is_empty()
+        self.communes.is_empty()
+            && self.epcis.is_empty()
+            && self.departements.is_empty()
+            && self.regions.is_empty()
     }
 
     pub fn contains(&self, commune: &InseeCode) -> bool {
+        let code = commune.as_str();
+        let at = |level| territory::code_of(code, level);
         self.is_everywhere()
             || self.communes.contains(commune)
+            || crate::commune::city_of_arrondissement(code)
+                .is_some_and(|city| self.communes.iter().any(|c| c.as_str() == city))
             || self.departements.contains(&commune.departement())
+            || at(Level::Epci).is_some_and(|e| self.epcis.iter().any(|x| x.as_str() == e))
+            || at(Level::Region).is_some_and(|r| self.regions.iter().any(|x| x.as_str() == r))
+    }
+
+    /// Every entry as (level, code), communes first, as stored.
+    pub fn entries(&self) -> Vec<(Level, &str)> {
+        let mut out: Vec<(Level, &str)> = vec![];
+        out.extend(self.communes.iter().map(|c| (Level::Commune, c.as_str())));
+        out.extend(self.epcis.iter().map(|c| (Level::Epci, c.as_str())));
+        out.extend(
+            self.departements
+                .iter()
+                .map(|c| (Level::Departement, c.as_str())),
+        );
+        out.extend(self.regions.iter().map(|c| (Level::Region, c.as_str())));
+        out
+    }
+
+    /// An entry that lies inside another one says the funder misread its own list (a town
+    /// given with its département, a département with its région): refused with both names.
+    pub fn check_overlaps(&self) -> Result<(), crate::PlaceError> {
+        for (level, code) in self.entries() {
+            if let Some(outer) = self.entry_around(level, code) {
+                return Err(crate::PlaceError::Overlap {
+                    inner: territory::label_of(level, code),
+                    outer: territory::label_of(outer.0, outer.1),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Another entry that holds the whole of this one, if any.
+    fn entry_around(&self, level: Level, code: &str) -> Option<(Level, &str)> {
+        let epci = |e: &str| self.epcis.iter().find(|x| x.as_str() == e);
+        let dep = |d: &str| self.departements.iter().find(|x| x.as_str() == d);
+        let region = |r: &str| self.regions.iter().find(|x| x.as_str() == r);
+        let around_commune = |c: &str| -> Option<(Level, &str)> {
+            if let Some(city) = crate::commune::city_of_arrondissement(c)
+                && let Some(x) = self.communes.iter().find(|x| x.as_str() == city)
+            {
+                return Some((Level::Commune, x.as_str()));
+            }
+            let at = |l| territory::code_of(c, l);
+            at(Level::Epci)
+                .and_then(epci)
+                .map(|x| (Level::Epci, x.as_str()))
+                .or_else(|| {
+                    at(Level::Departement)
+                        .and_then(dep)
+                        .map(|x| (Level::Departement, x.as_str()))
+                })
+                .or_else(|| {
+                    at(Level::Region)
+                        .and_then(region)
+                        .map(|x| (Level::Region, x.as_str()))
+                })
+        };
+        match level {
+            Level::Commune => around_commune(code),
+            // An EPCI may straddle départements: inside one only if all its communes are.
+            Level::Epci => {
+                let members: Vec<&str> = crate::commune::communes()
+                    .iter()
+                    .filter(|c| c.epci == Some(code))
+                    .map(|c| c.insee)
+                    .collect();
+                let whole = |l: Level, found: &dyn Fn(&str) -> bool| {
+                    let first = members.first().and_then(|c| territory::code_of(c, l))?;
+                    (found(first)
+                        && members
+                            .iter()
+                            .all(|c| territory::code_of(c, l) == Some(first)))
+                    .then_some(first)
+                };
+                whole(Level::Departement, &|d| dep(d).is_some())
+                    .and_then(dep)
+                    .map(|x| (Level::Departement, x.as_str()))
+                    .or_else(|| {
+                        whole(Level::Region, &|r| region(r).is_some())
+                            .and_then(region)
+                            .map(|x| (Level::Region, x.as_str()))
+                    })
+            }
+            Level::Departement => territory::region_of_departement(code)
+                .and_then(region)
+                .map(|x| (Level::Region, x.as_str())),
+            Level::Region => None,
+        }
     }
 }
 
@@ -186,6 +290,10 @@ pub struct OrderRequest {
     pub tolerance_days: i64,
     pub perimeter_communes: Vec<String>,
     pub perimeter_departements: Vec<String>,
+    /// SIREN numbers of intercommunalités (EPCI).
+    pub perimeter_epcis: Vec<String>,
+    /// INSEE codes of régions.
+    pub perimeter_regions: Vec<String>,
 }
 
 /// A checked order: every field is within bounds and the total is computed exactly.
@@ -255,6 +363,23 @@ impl NewOrder {
             .iter()
             .map(|c| DepartementCode::parse(c))
             .collect::<Result<_, _>>()?;
+        let epcis = req
+            .perimeter_epcis
+            .iter()
+            .map(|c| EpciCode::parse_known(c))
+            .collect::<Result<_, _>>()?;
+        let regions = req
+            .perimeter_regions
+            .iter()
+            .map(|c| RegionCode::parse_known(c))
+            .collect::<Result<_, _>>()?;
+        let perimeter = Perimeter {
+            communes,
+            epcis,
+            departements,
+            regions,
+        };
+        perimeter.check_overlaps()?;
         let face_value = Money::positive(req.face_value_cents)?;
         Ok(Self {
             booklet_count: req.booklet_count,
@@ -266,10 +391,7 @@ impl NewOrder {
                 valid_until: req.valid_until,
                 tolerance_days: req.tolerance_days,
             },
-            perimeter: Perimeter {
-                communes,
-                departements,
-            },
+            perimeter,
             options: Default::default(),
         })
     }
@@ -401,6 +523,8 @@ mod tests {
             tolerance_days: 30,
             perimeter_communes: vec![],
             perimeter_departements: vec!["69".into()],
+            perimeter_epcis: vec![],
+            perimeter_regions: vec![],
         }
     }
 
@@ -446,12 +570,78 @@ mod tests {
         assert!(o.perimeter.contains(&InseeCode::parse("69123").unwrap()));
         assert!(!o.perimeter.contains(&InseeCode::parse("75056").unwrap()));
         assert!(Perimeter::default().contains(&InseeCode::parse("75056").unwrap()));
-        let p = Perimeter {
-            communes: [InseeCode::parse("75056").unwrap()].into(),
-            departements: Default::default(),
+        let insee = |c: &str| InseeCode::parse(c).unwrap();
+        // Paris takes its arrondissements; an arrondissement does not take the whole city.
+        let paris = Perimeter {
+            communes: [insee("75056")].into(),
+            ..Default::default()
         };
-        assert!(p.contains(&InseeCode::parse("75056").unwrap()));
-        assert!(!p.contains(&InseeCode::parse("75101").unwrap()));
+        assert!(paris.contains(&insee("75056")));
+        assert!(paris.contains(&insee("75112")));
+        assert!(!paris.contains(&insee("92012")));
+        let twelfth = Perimeter {
+            communes: [insee("75112")].into(),
+            ..Default::default()
+        };
+        assert!(twelfth.contains(&insee("75112")));
+        assert!(!twelfth.contains(&insee("75056")) && !twelfth.contains(&insee("75111")));
+    }
+
+    fn perimeter(
+        communes: &[&str],
+        epcis: &[&str],
+        deps: &[&str],
+        regions: &[&str],
+    ) -> OrderRequest {
+        let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        OrderRequest {
+            perimeter_communes: list(communes),
+            perimeter_epcis: list(epcis),
+            perimeter_departements: list(deps),
+            perimeter_regions: list(regions),
+            ..req()
+        }
+    }
+
+    #[test]
+    fn an_epci_or_a_region_covers_its_communes() {
+        let insee = |c: &str| InseeCode::parse(c).unwrap();
+        // Métropole de Lyon: Villeurbanne and Lyon's arrondissements, not Villefranche.
+        let lyon = NewOrder::parse(&perimeter(&[], &["200046977"], &[], &[]))
+            .unwrap()
+            .perimeter;
+        assert!(lyon.contains(&insee("69266")) && lyon.contains(&insee("69383")));
+        assert!(!lyon.contains(&insee("69264")));
+        // Bretagne (53): Rennes and Brest, not Nantes.
+        let bretagne = NewOrder::parse(&perimeter(&[], &[], &[], &["53"]))
+            .unwrap()
+            .perimeter;
+        assert!(bretagne.contains(&insee("35238")) && bretagne.contains(&insee("29019")));
+        assert!(!bretagne.contains(&insee("44109")));
+        assert_eq!(bretagne.entries(), vec![(Level::Region, "53")]);
+    }
+
+    #[test]
+    fn unknown_or_overlapping_territories_are_refused_with_both_names() {
+        let err = |r: OrderRequest| NewOrder::parse(&r).unwrap_err().to_string();
+        assert!(err(perimeter(&[], &["123456789"], &[], &[])).contains("123456789"));
+        assert!(err(perimeter(&[], &[], &[], &["99"])).contains("« 99 »"));
+        let inner = err(perimeter(&["69266"], &[], &["69"], &[]));
+        assert!(
+            inner.contains("Villeurbanne (69266)") && inner.contains("Rhône (69)"),
+            "{inner}"
+        );
+        let arrondissement = err(perimeter(&["69123", "69381"], &[], &[], &[]));
+        assert!(arrondissement.contains("Lyon (69123)"), "{arrondissement}");
+        let dep = err(perimeter(&[], &[], &["29"], &["53"]));
+        assert!(
+            dep.contains("Finistère (29)") && dep.contains("Bretagne (53)"),
+            "{dep}"
+        );
+        let epci = err(perimeter(&[], &["200046977"], &[], &["84"]));
+        assert!(epci.contains("Auvergne-Rhône-Alpes (84)"), "{epci}");
+        // Side by side, none inside another: accepted.
+        assert!(NewOrder::parse(&perimeter(&["75056"], &["200046977"], &["29"], &["93"])).is_ok());
     }
 
     #[test]

@@ -201,8 +201,8 @@ mod tests {
         let d = directory();
         let wanted: BTreeSet<&str> = ["2.2"].into();
         let rhone = Perimeter {
-            communes: BTreeSet::new(),
             departements: [DepartementCode::parse("69").unwrap()].into(),
+            ..Default::default()
         };
         let s = d.suggest(&insee("38185"), &wanted, &rhone, 10);
         assert!(s.iter().all(|s| s.venue.commune.as_str().starts_with("69")));

@@ -12,6 +12,14 @@ pub enum PlaceError {
         "Aucune commune n'a le code INSEE « {0} » : vérifiez-le sur le Code officiel géographique."
     )]
     UnknownCommune(String),
+    #[error(
+        "« {0} » n'est pas le numéro SIREN d'une intercommunalité (EPCI) connue : 9 chiffres, par exemple 200046977 pour la Métropole de Lyon."
+    )]
+    UnknownEpci(String),
+    #[error("« {0} » n'est pas le code d'une région (par exemple 84 pour Auvergne-Rhône-Alpes).")]
+    UnknownRegion(String),
+    #[error("{inner} est déjà dans {outer} : retirez l'un des deux du territoire.")]
+    Overlap { inner: String, outer: String },
 }
 
 /// The INSEE code of a commune ("code officiel géographique"), e.g. 69123 for Lyon, 2A004 for Ajaccio.
@@ -23,6 +31,51 @@ pub struct InseeCode(String);
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
 #[serde(transparent)]
 pub struct DepartementCode(String);
+
+/// The SIREN of an intercommunalité (EPCI) the embedded data knows, e.g. 200046977 for the
+/// Métropole de Lyon.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct EpciCode(String);
+
+/// The INSEE code of a région the embedded data knows, e.g. 84 for Auvergne-Rhône-Alpes.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct RegionCode(String);
+
+impl EpciCode {
+    pub fn parse_known(input: &str) -> Result<Self, PlaceError> {
+        let s: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        match crate::territory::name_of(crate::territory::Level::Epci, &s) {
+            Some(_) => Ok(Self(s)),
+            None => Err(PlaceError::UnknownEpci(crate::text::kept(
+                input,
+                crate::text::MAX_TYPED_ID_CHARS,
+            ))),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl RegionCode {
+    pub fn parse_known(input: &str) -> Result<Self, PlaceError> {
+        let s = input.trim();
+        match crate::territory::name_of(crate::territory::Level::Region, s) {
+            Some(_) => Ok(Self(s.to_string())),
+            None => Err(PlaceError::UnknownRegion(crate::text::kept(
+                input,
+                crate::text::MAX_TYPED_ID_CHARS,
+            ))),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl DepartementCode {
     pub fn parse(input: &str) -> Result<Self, PlaceError> {
@@ -123,6 +176,21 @@ mod tests {
         );
         for bad in ["6912", "20004", "00123", "97512", "ABCDE", "99123"] {
             assert!(InseeCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn knows_epcis_and_regions_by_code() {
+        assert_eq!(
+            EpciCode::parse_known(" 200 046 977 ").unwrap().as_str(),
+            "200046977"
+        );
+        assert_eq!(RegionCode::parse_known("84").unwrap().as_str(), "84");
+        for bad in ["200046978", "69", "", "abc"] {
+            assert!(EpciCode::parse_known(bad).is_err(), "{bad}");
+        }
+        for bad in ["69", "99", "8 4", "Bretagne"] {
+            assert!(RegionCode::parse_known(bad).is_err(), "{bad}");
         }
     }
 

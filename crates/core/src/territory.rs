@@ -86,17 +86,44 @@ pub fn name_of(level: Level, code: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether a perimeter entry of an order (a commune or a département, by code) lies inside
-/// the territory `code` of `level`: a territorial hub follows the orders of its territory.
-/// A département never lies inside an EPCI or a commune.
-pub fn within(level: Level, code: &str, entry_is_commune: bool, entry: &str) -> bool {
-    if entry_is_commune {
-        return code_of(entry, level) == Some(code);
+/// "Villeurbanne (69266)", "Rhône (69)": a territory as people read it, its code kept so that
+/// two of the same name stay apart.
+pub fn label_of(level: Level, code: &str) -> String {
+    match name_of(level, code) {
+        Some(name) => format!("{name} ({code})"),
+        None => format!("{} {code}", level.label()),
     }
-    match level {
-        Level::Departement => entry == code,
-        Level::Region => table().region_of.get(entry).copied() == Some(code),
-        Level::Commune | Level::Epci => false,
+}
+
+/// The région of a département, by code.
+pub fn region_of_departement(departement: &str) -> Option<&'static str> {
+    table().region_of.get(departement).copied()
+}
+
+/// Whether a perimeter entry of an order (`entry` of `entry_level`) lies wholly inside the
+/// territory `code` of `level`: a territorial hub follows the orders of its territory. A
+/// territory of a level above `level` never lies inside it; an EPCI lies inside a département
+/// or a région when every one of its communes does.
+pub fn within(level: Level, code: &str, entry_level: Level, entry: &str) -> bool {
+    match entry_level {
+        Level::Commune => {
+            code_of(entry, level) == Some(code)
+                || crate::commune::city_of_arrondissement(entry)
+                    .is_some_and(|city| code_of(city, level) == Some(code))
+        }
+        Level::Epci => {
+            let mut members = communes()
+                .iter()
+                .filter(|c| c.epci == Some(entry))
+                .peekable();
+            members.peek().is_some() && members.all(|c| code_of(c.insee, level) == Some(code))
+        }
+        Level::Departement => match level {
+            Level::Departement => entry == code,
+            Level::Region => region_of_departement(entry) == Some(code),
+            Level::Commune | Level::Epci => false,
+        },
+        Level::Region => level == Level::Region && entry == code,
     }
 }
 
@@ -133,19 +160,30 @@ mod tests {
 
     #[test]
     fn an_order_perimeter_lies_inside_a_territory_or_not() {
-        let lyon_metropole = code_of("69123", Level::Epci).unwrap();
-        assert!(within(Level::Epci, lyon_metropole, true, "69266"));
+        use Level::*;
+        let lyon_metropole = code_of("69123", Epci).unwrap();
+        assert!(within(Epci, lyon_metropole, Commune, "69266"));
         assert!(
-            !within(Level::Epci, lyon_metropole, true, "69264"),
+            within(Epci, lyon_metropole, Commune, "69381"),
+            "an arrondissement"
+        );
+        assert!(
+            !within(Epci, lyon_metropole, Commune, "69264"),
             "Villefranche"
         );
-        assert!(within(Level::Departement, "69", true, "69264"));
-        assert!(within(Level::Departement, "69", false, "69"));
-        assert!(!within(Level::Departement, "69", false, "01"));
+        assert!(within(Departement, "69", Commune, "69264"));
+        assert!(within(Departement, "69", Departement, "69"));
+        assert!(!within(Departement, "69", Departement, "01"));
         assert!(
-            within(Level::Region, "84", false, "01"),
+            within(Region, "84", Departement, "01"),
             "Ain, Auvergne-Rhône-Alpes"
         );
-        assert!(!within(Level::Epci, lyon_metropole, false, "69"));
+        assert!(!within(Epci, lyon_metropole, Departement, "69"));
+        assert!(within(Departement, "69", Epci, lyon_metropole));
+        assert!(within(Region, "84", Epci, lyon_metropole));
+        assert!(within(Epci, lyon_metropole, Epci, lyon_metropole));
+        assert!(!within(Departement, "01", Epci, lyon_metropole));
+        assert!(within(Region, "84", Region, "84") && !within(Departement, "69", Region, "84"));
+        assert_eq!(label_of(Departement, "69"), "Rhône (69)");
     }
 }

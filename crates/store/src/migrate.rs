@@ -94,6 +94,10 @@ const SQLITE: &[(i64, &str)] = &[
         31,
         include_str!("../migrations/sqlite/0031_paid_from_run_items.sql"),
     ),
+    (
+        32,
+        include_str!("../migrations/sqlite/0032_perimeter_territories.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -205,6 +209,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         31,
         include_str!("../migrations/postgres/0031_paid_from_run_items.sql"),
+    ),
+    (
+        32,
+        include_str!("../migrations/postgres/0032_perimeter_territories.sql"),
     ),
 ];
 

@@ -237,7 +237,7 @@ impl Store {
     ) -> Result<(Observer, FigureScope), StoreError> {
         let o = self.get_observer(observer).await?;
         let funders: Vec<i64> = o.funders.iter().map(|(f, _)| f.0).collect();
-        let mut perimeters: BTreeMap<i64, (i64, Vec<(bool, String)>)> = BTreeMap::new();
+        let mut perimeters: BTreeMap<i64, (i64, Vec<(Level, String)>)> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT o.id, o.funder_id, p.kind, p.code FROM orders o \
              LEFT JOIN order_perimeter p ON p.order_id = o.id WHERE o.status <> 'cancelled'",
@@ -249,15 +249,17 @@ impl Store {
                 .entry(get_i64(&r, "id")?)
                 .or_insert((get_i64(&r, "funder_id")?, vec![]));
             if let Some(kind) = crate::rows::get_opt_string(&r, "kind")? {
-                entry.1.push((kind == "commune", get_string(&r, "code")?));
+                let level = Level::parse(&kind)
+                    .ok_or_else(|| StoreError::corrupt(format!("périmètre {kind}")))?;
+                entry.1.push((level, get_string(&r, "code")?));
             }
         }
-        let inside = |entries: &[(bool, String)]| {
+        let inside = |entries: &[(Level, String)]| {
             !entries.is_empty()
                 && o.territories.iter().any(|(level, code)| {
                     entries
                         .iter()
-                        .all(|(commune, c)| territory::within(*level, code, *commune, c))
+                        .all(|(entry_level, c)| territory::within(*level, code, *entry_level, c))
                 })
         };
         let orders = perimeters

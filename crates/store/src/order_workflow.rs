@@ -70,16 +70,9 @@ impl Store {
 
         let places: Vec<(&str, &str)> = order
             .perimeter
-            .communes
-            .iter()
-            .map(|c| ("commune", c.as_str()))
-            .chain(
-                order
-                    .perimeter
-                    .departements
-                    .iter()
-                    .map(|d| ("departement", d.as_str())),
-            )
+            .entries()
+            .into_iter()
+            .map(|(level, code)| (level.slug(), code))
             .collect();
         for chunk in places.chunks(500) {
             let sql = format!(

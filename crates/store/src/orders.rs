@@ -5,8 +5,8 @@ use std::sync::Arc;
 use passnum_core::order::Perimeter;
 use passnum_core::order_options::{FundingLine, Public};
 use passnum_core::{
-    ChequeCode, ChequeState, DepartementCode, FunderId, InseeCode, OrderId, OrderStatus, Timestamp,
-    Validity,
+    ChequeCode, ChequeState, DepartementCode, EpciCode, FunderId, InseeCode, OrderId, OrderStatus,
+    RegionCode, Timestamp, Validity,
 };
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -31,6 +31,8 @@ pub struct Order {
     pub tolerance_days: i64,
     pub perimeter_communes: Vec<String>,
     pub perimeter_departements: Vec<String>,
+    pub perimeter_epcis: Vec<String>,
+    pub perimeter_regions: Vec<String>,
     pub created_at: Timestamp,
     pub target_publics: Vec<Public>,
     pub cover_text: String,
@@ -58,6 +60,16 @@ impl Order {
                 .perimeter_departements
                 .iter()
                 .filter_map(|d| DepartementCode::parse(d).ok())
+                .collect(),
+            epcis: self
+                .perimeter_epcis
+                .iter()
+                .filter_map(|e| EpciCode::parse_known(e).ok())
+                .collect(),
+            regions: self
+                .perimeter_regions
+                .iter()
+                .filter_map(|r| RegionCode::parse_known(r).ok())
                 .collect(),
         }
     }
@@ -145,6 +157,16 @@ pub(crate) fn order_row(
             .iter()
             .map(|d| d.as_str().to_string())
             .collect(),
+        perimeter_epcis: perimeter
+            .epcis
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect(),
+        perimeter_regions: perimeter
+            .regions
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
     })
 }
@@ -169,6 +191,14 @@ pub(crate) async fn perimeter(
             "commune" => {
                 p.communes
                     .insert(InseeCode::parse(&code).map_err(StoreError::corrupt)?);
+            }
+            "epci" => {
+                p.epcis
+                    .insert(EpciCode::parse_known(&code).map_err(StoreError::corrupt)?);
+            }
+            "region" => {
+                p.regions
+                    .insert(RegionCode::parse_known(&code).map_err(StoreError::corrupt)?);
             }
             _ => {
                 p.departements

@@ -81,3 +81,57 @@ both_engines! {
         assert_eq!(c.levels.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![1, 2, 3]);
     }
 }
+
+/// Codes of an issued order's cheques, in order.
+async fn codes_of(
+    s: &passnum_store::Store,
+    order: passnum_core::OrderId,
+) -> Vec<passnum_core::ChequeCode> {
+    s.list_cheques(order, 0, 500)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| passnum_core::ChequeCode::parse(&c.code).unwrap())
+        .collect()
+}
+
+both_engines! {
+    async fn a_perimeter_by_epci_or_region_is_kept_as_given_and_holds_at_redemption(db) {
+        let s = &db.store;
+        let w = world(s, 1).await;
+        let lyon_metropole = passnum_core::territory::code_of("69266", Level::Epci).unwrap();
+        let funder = s.create_funder("Métropole", "metropole", t0()).await.unwrap();
+        let order = |epcis: &[&str], regions: &[&str]| {
+            let mut r = order_request(1);
+            r.perimeter_departements = vec![];
+            r.perimeter_epcis = epcis.iter().map(|c| c.to_string()).collect();
+            r.perimeter_regions = regions.iter().map(|c| c.to_string()).collect();
+            NewOrder::parse(&r).unwrap()
+        };
+        let metropole = s.create_order(funder.id, &order(&[lyon_metropole], &[]), t0()).await.unwrap();
+        let ile_de_france = s.create_order(funder.id, &order(&[], &["11"]), t0()).await.unwrap();
+        // Stored as given (one row per entry, its level as kind), read back the same.
+        let read = s.get_order(metropole.id).await.unwrap();
+        assert_eq!((read.perimeter_epcis.clone(), read.perimeter_regions.clone()), (vec![lyon_metropole.to_string()], vec![]));
+        assert_eq!(s.get_order(ile_de_france.id).await.unwrap().perimeter_regions, vec!["11".to_string()]);
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT kind, code FROM order_perimeter WHERE order_id = $1")
+            .bind(metropole.id.0).fetch_all(s.pool()).await.unwrap();
+        assert_eq!(rows, vec![("epci".to_string(), lyon_metropole.to_string())]);
+        // Villeurbanne is in the Métropole, Paris is not; Paris is in Île-de-France.
+        let m = codes_of(s, metropole.id).await;
+        let i = codes_of(s, ile_de_france.id).await;
+        let outcome = |r: passnum_store::Answer| match r.outcome {
+            Outcome::Accepted(_) => "accepted".to_string(),
+            Outcome::Refused(r) => r.code.clone(),
+        };
+        assert_eq!(outcome(s.redeem(redeem_req(&w.villeurbanne, m[0], t0())).await.unwrap()), "accepted");
+        assert_eq!(outcome(s.redeem(redeem_req(&w.paris, m[1], t0())).await.unwrap()), "venue_outside_perimeter");
+        assert_eq!(outcome(s.redeem(redeem_req(&w.paris, i[0], t0())).await.unwrap()), "accepted");
+        assert_eq!(outcome(s.redeem(redeem_req(&w.lyon, i[1], t0())).await.unwrap()), "venue_outside_perimeter");
+        // A hub of the Rhône follows the Métropole's order (every commune of the EPCI is in
+        // the Rhône), not Île-de-France's.
+        let hub = s.create_observer("Hub du Rhône", "hub", t0()).await.unwrap().id;
+        s.set_observer_territory(hub, Level::Departement, "69", true, t0()).await.unwrap();
+        assert_eq!(s.observer_scope(hub).await.unwrap().1, FigureScope::Orders(vec![w.order.id, metropole.id]));
+    }
+}

@@ -55,6 +55,8 @@ async fn upgrade_keeps_issued_orders(engine: TestEngine) {
         tolerance_days: 0,
         perimeter_communes: vec![],
         perimeter_departements: vec![],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })
     .unwrap();
     let ts = passnum_core::Timestamp::from_unix_ms(2000);

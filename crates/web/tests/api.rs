@@ -506,6 +506,9 @@ api_test! {
             (with("funding", json!([{"source": "État", "basis_points": 5000}, {"source": "FEDER", "basis_points": 2100}])), "invalid_order", "71 %"),
             (with("funding", json!([{"source": "État", "basis_points": 0}])), "invalid_order", "part strictement positive"),
             (with("perimeter", json!({"communes": ["69999"]})), "invalid_order", "69999"),
+            (with("perimeter", json!({"epcis": ["123456789"]})), "invalid_order", "123456789"),
+            (with("perimeter", json!({"regions": ["99"]})), "invalid_order", "« 99 »"),
+            (with("perimeter", json!({"communes": ["69266"], "departements": ["69"]})), "invalid_order", "Villeurbanne (69266) est déjà dans Rhône (69)"),
             (with("target_publics", json!(["martiens"])), "invalid_order", "martiens"),
             (with("valid_until", json!("2025-12-31")), "invalid_order", "fin de validité"),
             (with("cover_text", json!("x".repeat(1600))), "invalid_order", "1500"),
@@ -525,6 +528,12 @@ api_test! {
         let after = json(app.get(&op, "/api/v1/orders").await).await.1.as_array().unwrap().len();
         assert_eq!(before, after, "nothing recorded");
 
+        // A perimeter by intercommunalité and région, given back as given.
+        let (st, d) = json(app.post(&p.funder_token, "/api/v1/orders", &with("perimeter", json!({"epcis": ["200046977"], "regions": ["53"]}))).await).await;
+        assert_eq!(st, 201, "{d}");
+        assert_eq!(d["perimeter"], json!({"communes": [], "departements": [], "epcis": ["200046977"], "regions": ["53"]}));
+        let id = d["id"].as_i64().unwrap();
+        assert_eq!(json(app.post(&p.funder_token, &format!("/api/v1/orders/{id}/cancel"), &json!({})).await).await.0, 200);
         // A good draft with options, then its logo.
         let (st, d) = json(app.post(&p.funder_token, "/api/v1/orders", &with("funding", json!([
             {"source": "État", "basis_points": 5000}, {"source": "FEDER", "basis_points": 2100}, {"source": "Fonds propres", "basis_points": 2900}

@@ -725,6 +725,8 @@ api_test! {
                     tolerance_days: 30,
                     perimeter_communes: vec![],
                     perimeter_departements: vec![],
+                    perimeter_epcis: vec![],
+                    perimeter_regions: vec![],
                 })
                 .unwrap(),
                 t0(),

@@ -159,8 +159,8 @@ pub(super) async fn bench_orientation(
             Perimeter::default()
         } else {
             Perimeter {
-                communes: BTreeSet::new(),
                 departements: [passnum_core::DepartementCode::parse(home.departement)?].into(),
+                ..Default::default()
             }
         };
         let from = InseeCode::parse(home.insee)?;

@@ -249,6 +249,8 @@ fn order_of(booklets: i64, today: time::Date) -> anyhow::Result<NewOrder> {
         tolerance_days: 30,
         perimeter_communes: vec![],
         perimeter_departements: vec![],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })?)
 }
 
@@ -362,5 +364,7 @@ fn fix_total(o: NewOrder) -> anyhow::Result<NewOrder> {
         tolerance_days: o.validity.tolerance_days,
         perimeter_communes: vec![],
         perimeter_departements: vec![],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })?)
 }

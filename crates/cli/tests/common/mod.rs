@@ -27,6 +27,8 @@ pub async fn programme(s: &Store, booklets: i64) -> (Order, Venue) {
         tolerance_days: 0,
         perimeter_communes: vec![],
         perimeter_departements: vec![],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })
     .unwrap();
     let order = s.create_order(funder.id, &order, now).await.unwrap();

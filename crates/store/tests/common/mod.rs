@@ -36,6 +36,8 @@ pub fn order_request(booklets: i64) -> OrderRequest {
         tolerance_days: 30,
         perimeter_communes: vec![],
         perimeter_departements: vec!["69".into()],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     }
 }
 

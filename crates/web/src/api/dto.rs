@@ -82,6 +82,12 @@ pub struct PerimeterDto {
     /// Département codes, e.g. "69", "2A", "974".
     #[serde(default)]
     pub departements: Vec<String>,
+    /// SIREN numbers of intercommunalités (EPCI), e.g. "200046977" (Métropole de Lyon).
+    #[serde(default)]
+    pub epcis: Vec<String>,
+    /// INSEE codes of régions, e.g. "84" (Auvergne-Rhône-Alpes).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 fn default_cheques_per_booklet() -> i64 {
@@ -211,6 +217,8 @@ impl From<Order> for OrderDto {
             perimeter: PerimeterDto {
                 communes: o.perimeter_communes,
                 departements: o.perimeter_departements,
+                epcis: o.perimeter_epcis,
+                regions: o.perimeter_regions,
             },
             created_at: ts(o.created_at),
             target_publics: o

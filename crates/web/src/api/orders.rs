@@ -47,6 +47,8 @@ pub async fn create(
         tolerance_days: body.tolerance_days,
         perimeter_communes: body.perimeter.communes,
         perimeter_departements: body.perimeter.departements,
+        perimeter_epcis: body.perimeter.epcis,
+        perimeter_regions: body.perimeter.regions,
     })
     .map_err(|e| ApiError::invalid("invalid_order", e.to_string()))?
     .with_options(&OrderOptionsRequest {

@@ -164,6 +164,8 @@ pub fn order_2026(booklets: i64, departements: &[&str]) -> NewOrder {
         tolerance_days: 30,
         perimeter_communes: vec![],
         perimeter_departements: departements.iter().map(|d| d.to_string()).collect(),
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
     })
     .unwrap()
 }

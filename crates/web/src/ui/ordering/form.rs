@@ -12,7 +12,9 @@ pub struct OrderFields {
     pub until: String,
     pub tolerance: String,
     pub communes: String,
+    pub epcis: String,
     pub departements: String,
+    pub regions: String,
     pub publics: Vec<String>,
     pub cover_text: String,
     pub funding: String,
@@ -103,10 +105,22 @@ pub(super) fn page(layout: Layout, f: OrderFields, errors: FieldErrors) -> NewOr
                     &f.communes,
                 ),
                 input(
+                    "epcis",
+                    "Intercommunalités (numéros SIREN des EPCI)",
+                    "par exemple 200046977 pour la Métropole de Lyon",
+                    &f.epcis,
+                ),
+                input(
                     "departements",
                     "Départements",
                     "par exemple 69, 01",
                     &f.departements,
+                ),
+                input(
+                    "regions",
+                    "Régions (codes INSEE)",
+                    "par exemple 84 pour Auvergne-Rhône-Alpes, 53 pour la Bretagne",
+                    &f.regions,
                 ),
             ],
         ),
@@ -176,7 +190,9 @@ pub(super) async fn read_form(
             "until" => f.until = value,
             "tolerance" => f.tolerance = value,
             "communes" => f.communes = value,
+            "epcis" => f.epcis = value,
             "departements" => f.departements = value,
+            "regions" => f.regions = value,
             "publics" => f.publics.push(value),
             "cover_text" => f.cover_text = value,
             "funding" => f.funding = value,
@@ -320,15 +336,21 @@ fn parse_order(
         tolerance_days: tolerance,
         perimeter_communes: list(&f.communes),
         perimeter_departements: list(&f.departements),
+        perimeter_epcis: list(&f.epcis),
+        perimeter_regions: list(&f.regions),
     })
     .map_err(|e| {
         use passnum_core::OrderError as E;
-        let field = match e {
+        use passnum_core::PlaceError as P;
+        let field = match &e {
             E::BookletCount | E::TooManyCheques => "booklets",
             E::ChequesPerBooklet => "per_booklet",
             E::FaceValue | E::Money(_) => "face_value",
             E::DatesOutOfOrder => "until",
             E::Tolerance => "tolerance",
+            E::Perimeter(P::UnknownEpci(_)) => "epcis",
+            E::Perimeter(P::UnknownRegion(_)) => "regions",
+            E::Perimeter(P::BadDepartement(_)) => "departements",
             E::Perimeter(_) => "communes",
         };
         (field, e.to_string())
