@@ -10,6 +10,7 @@ pub mod allocation;
 pub mod booklets;
 pub mod clock;
 pub mod handing;
+pub mod handover;
 pub mod keys;
 pub mod mail;
 pub mod open_data;

@@ -161,6 +161,72 @@ pub async fn show(store: &Store, order: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who held how many of the order's booklets at the end of `day` (Paris time).
+pub async fn inventory(store: &Store, order: i64, day: &str) -> anyhow::Result<()> {
+    let date = time::Date::parse(day, &time::format_description::well_known::Iso8601::DATE)
+        .with_context(|| format!("--at : date attendue au format AAAA-MM-JJ, reçu « {day} »"))?;
+    let next = date.next_day().context("--at : date hors limites")?;
+    let end = passnum_core::paris::from_local(next, time::Time::MIDNIGHT).plus_ms(-1);
+    let lines = store.inventory_at(OrderId(order), end).await?;
+    if lines.is_empty() {
+        println!(
+            "La commande n° {order} n'était pas encore émise le {}.",
+            passnum_core::paris::format_date(date)
+        );
+        return Ok(());
+    }
+    println!(
+        "Inventaire de la commande n° {order} au {} à 23 h 59 (heure de Paris)",
+        passnum_core::paris::format_date(date)
+    );
+    println!("structure	reçus	confiés	remis	perdus ou volés	en stock	nom");
+    for l in lines {
+        let who = l.holder.map_or("-".to_string(), |d| d.0.to_string());
+        println!(
+            "{who}	{}	{}	{}	{}	{}	{}",
+            l.received, l.sent, l.handed_out, l.blocked, l.in_stock, l.name
+        );
+    }
+    Ok(())
+}
+
+/// The recorded moves of an order's booklets, oldest first.
+pub async fn moves(store: &Store, order: i64) -> anyhow::Result<()> {
+    println!("n°	date	de	à	carnets");
+    for m in store.allocation_moves(OrderId(order)).await? {
+        let from = m.from.map_or("stock".to_string(), |d| d.0.to_string());
+        println!(
+            "{}	{}	{from}	{}	{}",
+            m.id,
+            passnum_core::paris::format_moment(m.created_at),
+            m.to.0,
+            m.booklets
+        );
+    }
+    Ok(())
+}
+
+/// Writes the procès-verbal de remise of one move as PDF.
+pub async fn handover(
+    store: &Store,
+    order: i64,
+    move_id: i64,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let pdf = match passnum_app::handover::handover_pdf(store, OrderId(order), move_id).await {
+        Err(passnum_app::booklets::PrintError::Store(passnum_store::StoreError::NotFound)) => {
+            bail!(
+                "la commande n° {order} n'a pas de remise n° {move_id} : voir passnum distribution --order {order} --moves"
+            )
+        }
+        other => other?,
+    };
+    let path = out.unwrap_or_else(|| PathBuf::from(format!("pv-remise-{order}-{move_id}.pdf")));
+    std::fs::write(&path, pdf).with_context(|| format!("écriture de {}", path.display()))?;
+    println!("Écrit : {}", path.display());
+    Ok(())
+}
+
 /// Moves booklets not yet handed out from one distributor to another.
 pub async fn transfer(
     store: &Store,

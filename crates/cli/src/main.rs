@@ -281,10 +281,24 @@ enum Command {
         #[arg(long)]
         stolen: bool,
     },
-    /// Where an order's booklets are: the funder's stock and each distributor's.
+    /// Where an order's booklets are: the funder's stock and each distributor's; or who held
+    /// how many at a date (`--at`), the recorded moves (`--moves`), or a move's procès-verbal
+    /// de remise as PDF (`--pv`).
     Distribution {
         #[arg(long)]
         order: i64,
+        /// Inventory per holder at the end of this day (AAAA-MM-JJ, Paris time).
+        #[arg(long, conflicts_with_all = ["moves", "pv"])]
+        at: Option<String>,
+        /// List the moves of the order's booklets (funder → structure, structure → structure).
+        #[arg(long, conflicts_with = "pv")]
+        moves: bool,
+        /// Write the procès-verbal de remise of this move (its number in `--moves`) as PDF.
+        #[arg(long)]
+        pv: Option<i64>,
+        /// Where to write the procès-verbal (default: pv-remise-<commande>-<n°>.pdf).
+        #[arg(long, requires = "pv")]
+        out: Option<std::path::PathBuf>,
     },
     /// Print every booklet of an issued order as PDF (and its cover letter), with a progress bar.
     Print {
@@ -431,7 +445,21 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             booklet,
             stolen,
         } => distribution::block(&ctx.store().await?, order, booklet, stolen).await,
-        Command::Distribution { order } => distribution::show(&ctx.store().await?, order).await,
+        Command::Distribution {
+            order,
+            at,
+            moves,
+            pv,
+            out,
+        } => {
+            let store = ctx.store().await?;
+            match (at, moves, pv) {
+                (Some(at), _, _) => distribution::inventory(&store, order, &at).await,
+                (None, true, _) => distribution::moves(&store, order).await,
+                (None, false, Some(pv)) => distribution::handover(&store, order, pv, out).await,
+                (None, false, None) => distribution::show(&store, order).await,
+            }
+        }
         Command::Print {
             order,
             out,

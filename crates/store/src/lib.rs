@@ -31,6 +31,7 @@ mod handouts;
 mod health;
 mod housekeeping;
 mod idempotency;
+mod inventory;
 mod ledger;
 mod migrate;
 mod observers;
@@ -90,6 +91,7 @@ pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, pu
 pub use health::{PoolState, SchemaState};
 pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
+pub use inventory::{AllocationMove, HolderInventory};
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use observers::{OBSERVER_KINDS, Observer};
 pub use oidc::{LinkRefusal, PendingLogin};

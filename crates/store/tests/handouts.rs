@@ -276,3 +276,43 @@ both_engines! {
         assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
     }
 }
+
+both_engines! {
+    async fn the_inventory_at_any_date_follows_moves_handouts_and_blockings(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let at = |hours: i64| t0().plus_ms(hours * 3_600_000);
+        let before = s.inventory_at(w.order.id, t0().plus_ms(-1)).await.unwrap();
+        let line = |inv: &[passnum_store::HolderInventory], i: usize| {
+            let l = &inv[i];
+            (l.name.clone(), l.received, l.sent, l.handed_out, l.blocked, l.in_stock)
+        };
+        // Issued at t0: the funder holds all ten.
+        let issued = s.inventory_at(w.order.id, t0()).await.unwrap();
+        assert!(before.is_empty(), "nothing before the order is issued: {before:?}");
+        assert_eq!(issued.len(), 1);
+        assert_eq!(line(&issued, 0), ("Stock du commanditaire".into(), 10, 0, 0, 0, 10));
+        let a = s.create_distributor("CCAS de Lyon", "ccas", &lyon(), t0()).await.unwrap().id;
+        let b = s.create_distributor("Mairie de Villeurbanne", "mairie", &InseeCode::parse_known("69266").unwrap(), t0()).await.unwrap().id;
+        s.allocate_booklets(w.order.id, &[(a, 5), (b, 3)], at(1)).await.unwrap();
+        s.transfer_booklets(w.order.id, a, b, 2, at(2)).await.unwrap();
+        let h = Handout::parse(&person("Martin", &["senior"]), &HandoutRules::default(), &key()).unwrap();
+        let given = s.distributor_stock(b, 50, 0).await.unwrap()[0].number;
+        s.hand_out(b, None, w.order.id, given, &lyon(), &h, at(3)).await.unwrap();
+        let lost = s.distributor_stock(a, 50, 0).await.unwrap()[0].number;
+        s.block_booklet(w.order.id, lost, false, at(4)).await.unwrap();
+        let counts = |inv: Vec<passnum_store::HolderInventory>| inv.iter().map(|l| (l.holder, l.in_stock)).collect::<Vec<_>>();
+        assert_eq!(counts(s.inventory_at(w.order.id, at(1)).await.unwrap()), [(None, 2), (Some(a), 5), (Some(b), 3)]);
+        assert_eq!(counts(s.inventory_at(w.order.id, at(2)).await.unwrap()), [(None, 2), (Some(a), 3), (Some(b), 5)]);
+        assert_eq!(counts(s.inventory_at(w.order.id, at(3)).await.unwrap()), [(None, 2), (Some(a), 3), (Some(b), 4)]);
+        let last = s.inventory_at(w.order.id, at(4)).await.unwrap();
+        assert_eq!(line(&last, 1), ("CCAS de Lyon".into(), 5, 2, 0, 1, 2));
+        assert_eq!(line(&last, 2), ("Mairie de Villeurbanne".into(), 5, 0, 1, 0, 4));
+        // The inventory now agrees with the live stock of each structure.
+        for d in s.distribution_of(w.order.id).await.unwrap() {
+            let l = last.iter().find(|l| l.holder == Some(d.distributor_id)).unwrap();
+            assert_eq!((l.in_stock, l.handed_out), (d.in_stock, d.handed_out), "{}", d.name);
+        }
+        assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), last[0].in_stock);
+    }
+}

@@ -1,0 +1,76 @@
+//! The procès-verbal de remise: a one-page PDF recording that booklets moved from the funder's
+//! stock to a structure, or from one structure to another, with what each side held after
+//! the move — what the public accounting of a mandate asks for each handover (issue 16).
+
+use passnum_core::{DistributorId, Money, OrderId, paris};
+use passnum_store::{HolderInventory, Store, StoreError};
+
+/// The text of the procès-verbal of move `move_id` of `order`, or `NotFound`.
+pub async fn handover_text(
+    store: &Store,
+    order: OrderId,
+    move_id: i64,
+) -> Result<String, StoreError> {
+    let m = store
+        .allocation_moves(order)
+        .await?
+        .into_iter()
+        .find(|m| m.id == move_id)
+        .ok_or(StoreError::NotFound)?;
+    let o = store.get_order(order).await?;
+    let funder = store.get_funder(o.funder_id).await?.name;
+    let after = store.inventory_after_move(order, &m).await?;
+    let held = |who: Option<DistributorId>| -> HolderInventory {
+        after
+            .iter()
+            .find(|l| l.holder == who)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (giver, taker) = (held(m.from), held(Some(m.to)));
+    let giver_name = match m.from {
+        None => format!("{funder} (stock du commanditaire)"),
+        Some(_) => giver.name.clone(),
+    };
+    let value = Money::from_cents(o.face_value_cents * o.cheques_per_booklet * m.booklets);
+    Ok(format!(
+        "PROCÈS-VERBAL DE REMISE DE CARNETS PASS NUMÉRIQUE N° {id}\n\n\
+         Commande n° {order} de {funder}, carnets de {per} chèques de {face} chacun.\n\n\
+         Le {when}, {giver_name} remet à {taker_name} {n} carnet{s} (valeur faciale {value}).\n\n\
+         Après cette remise :\n\
+         - {giver_name} détient {giver_stock} carnet{gs} non remis ;\n\
+         - {taker_name} détient {taker_stock} carnet{ts} non remis ({handed} déjà remis à des personnes).\n\n\
+         Fait pour servir et valoir ce que de droit.\n\n\
+         Pour le remettant (nom, qualité, signature) :\n\n\n\n\
+         Pour le destinataire (nom, qualité, signature) :\n",
+        id = m.id,
+        order = order.0,
+        per = o.cheques_per_booklet,
+        face = Money::from_cents(o.face_value_cents),
+        when = paris::format_moment(m.created_at),
+        taker_name = taker.name,
+        n = m.booklets,
+        s = if m.booklets > 1 { "s" } else { "" },
+        giver_stock = giver.in_stock,
+        gs = if giver.in_stock > 1 { "s" } else { "" },
+        taker_stock = taker.in_stock,
+        ts = if taker.in_stock > 1 { "s" } else { "" },
+        handed = taker.handed_out,
+    ))
+}
+
+/// The procès-verbal as a PDF.
+pub async fn handover_pdf(
+    store: &Store,
+    order: OrderId,
+    move_id: i64,
+) -> Result<Vec<u8>, crate::booklets::PrintError> {
+    let text = handover_text(store, order, move_id).await?;
+    Ok(
+        tokio::task::spawn_blocking(move || passnum_print::letter_pdf(&text, None))
+            .await
+            .map_err(|e| {
+                crate::booklets::PrintError::Pdf(passnum_print::PdfError(e.to_string()))
+            })??,
+    )
+}

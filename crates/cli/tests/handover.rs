@@ -1,0 +1,199 @@
+//! `passnum distribution` as a funder's accountant uses it, on SQLite and PostgreSQL: the
+//! recorded moves, the inventory per holder at a date, and each move's procès-verbal de remise
+//! as a PDF, read back with poppler's pdftotext.
+
+use std::process::Command;
+
+use passnum_core::order::OrderRequest;
+use passnum_core::{InseeCode, NewOrder, Timestamp};
+use passnum_store::testing::{TestDb, TestEngine};
+use time::macros::{date, datetime};
+
+fn passnum(db: &TestDb, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_passnum"))
+        .env("RUST_BACKTRACE", "0")
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .output()
+        .expect("run passnum")
+}
+
+/// The text of a PDF, its lines joined (pdftotext keeps the page's line breaks).
+fn pdf_text(pdf: &std::path::Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace('\u{a0}', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn moves_inventory_and_handover_records(engine: TestEngine) {
+    let db = TestDb::new(engine).await;
+    let s = &db.store;
+    let t = Timestamp::from_offset_datetime(datetime!(2026-06-15 10:00 UTC));
+    let f = s
+        .create_funder("Métropole de Lyon", "metropole", t)
+        .await
+        .unwrap();
+    let order = NewOrder::parse(&OrderRequest {
+        booklet_count: 10,
+        cheques_per_booklet: 10,
+        face_value_cents: 1000,
+        valid_from: date!(2026 - 01 - 01),
+        valid_until: date!(2026 - 12 - 31),
+        tolerance_days: 30,
+        perimeter_communes: vec![],
+        perimeter_departements: vec!["69".into()],
+        perimeter_epcis: vec![],
+        perimeter_regions: vec![],
+    })
+    .unwrap();
+    let o = s.create_order(f.id, &order, t).await.unwrap();
+    let ccas = s
+        .create_distributor(
+            "CCAS de Lyon",
+            "ccas",
+            &InseeCode::parse_known("69123").unwrap(),
+            t,
+        )
+        .await
+        .unwrap()
+        .id;
+    let mairie = s
+        .create_distributor(
+            "Mairie de Villeurbanne",
+            "mairie",
+            &InseeCode::parse_known("69266").unwrap(),
+            t,
+        )
+        .await
+        .unwrap()
+        .id;
+    s.allocate_booklets(o.id, &[(ccas, 5), (mairie, 3)], t)
+        .await
+        .unwrap();
+    s.transfer_booklets(o.id, ccas, mairie, 2, t.plus_ms(3_600_000))
+        .await
+        .unwrap();
+    let id = o.id.0.to_string();
+
+    let moves = ok(passnum(&db, &["distribution", "--order", &id, "--moves"]));
+    let lines: Vec<&str> = moves.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{moves}");
+    assert!(
+        lines[0].ends_with(&format!("stock\t{}\t5", ccas.0)),
+        "{moves}"
+    );
+    assert!(
+        lines[2].ends_with(&format!("{}\t{}\t2", ccas.0, mairie.0)),
+        "{moves}"
+    );
+    let transfer_move: i64 = lines[2].split('\t').next().unwrap().parse().unwrap();
+
+    let before = ok(passnum(
+        &db,
+        &["distribution", "--order", &id, "--at", "2026-06-14"],
+    ));
+    assert!(
+        before.contains("n'était pas encore émise le 14/06/2026"),
+        "{before}"
+    );
+    let inv = ok(passnum(
+        &db,
+        &["distribution", "--order", &id, "--at", "2026-06-15"],
+    ));
+    assert!(inv.contains("Inventaire de la commande n°"), "{inv}");
+    assert!(
+        inv.contains("-\t10\t8\t0\t0\t2\tStock du commanditaire"),
+        "{inv}"
+    );
+    assert!(
+        inv.contains(&format!("{}\t5\t2\t0\t0\t3\tCCAS de Lyon", ccas.0)),
+        "{inv}"
+    );
+    assert!(
+        inv.contains(&format!(
+            "{}\t5\t0\t0\t0\t5\tMairie de Villeurbanne",
+            mairie.0
+        )),
+        "{inv}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("pv.pdf");
+    let mv = transfer_move.to_string();
+    ok(passnum(
+        &db,
+        &[
+            "distribution",
+            "--order",
+            &id,
+            "--pv",
+            &mv,
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    ));
+    let text = pdf_text(&pdf);
+    for words in [
+        format!("PROCÈS-VERBAL DE REMISE DE CARNETS PASS NUMÉRIQUE N° {transfer_move}"),
+        format!("Commande n° {id} de Métropole de Lyon"),
+        "CCAS de Lyon remet à Mairie de Villeurbanne 2 carnets (valeur faciale 200,00 €)".into(),
+        "CCAS de Lyon détient 3 carnets non remis".into(),
+        "Mairie de Villeurbanne détient 5 carnets non remis".into(),
+        "Pour le destinataire".into(),
+    ] {
+        assert!(text.contains(&words), "« {words} » in:\n{text}");
+    }
+    // The allocation's first move counts only itself: the funder's stock after it.
+    let first = lines[0].split('\t').next().unwrap();
+    let pdf1 = dir.path().join("pv1.pdf");
+    ok(passnum(
+        &db,
+        &[
+            "distribution",
+            "--order",
+            &id,
+            "--pv",
+            first,
+            "--out",
+            pdf1.to_str().unwrap(),
+        ],
+    ));
+    let text1 = pdf_text(&pdf1);
+    assert!(
+        text1.contains("(stock du commanditaire) détient 5 carnets non remis"),
+        "{text1}"
+    );
+
+    let missing = passnum(&db, &["distribution", "--order", &id, "--pv", "999"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("n'a pas de remise n° 999"));
+}
+
+#[tokio::test]
+async fn handover_records_on_sqlite() {
+    moves_inventory_and_handover_records(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn handover_records_on_postgres() {
+    moves_inventory_and_handover_records(TestEngine::Postgres).await;
+}
