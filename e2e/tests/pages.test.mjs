@@ -424,6 +424,17 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   assert.equal((await funder.locator("#statut").textContent()).trim(), "Émise");
   await axe(funder, "commande-emise");
   await funder.screenshot({ path: join(shots, "commande-emise.png"), fullPage: true });
+  // The demo order's booklets were shared: its moves, each with a procès-verbal, and the
+  // inventory at a date.
+  await funder.goto(base + "/commanditaire/commandes/1");
+  await funder.getByRole("link", { name: /Procès-verbal n° 1/ }).waitFor();
+  await axe(funder, "commande-mouvements");
+  await funder.getByRole("link", { name: "Inventaire des carnets à une date" }).click();
+  await funder.getByRole("heading", { name: "Inventaire des carnets de la commande n° 1" }).waitFor();
+  assert.match(await funder.locator("table").textContent(), /Stock du commanditaire/);
+  await axe(funder, "inventaire");
+  await funder.screenshot({ path: join(shots, "inventaire.png"), fullPage: true });
+  await funder.goto(base + `/commanditaire/commandes/${id}`);
   for (const name of ["Carnet 1 (PDF)", "Courrier d'accompagnement (PDF)"]) {
     const [download] = await Promise.all([funder.waitForEvent("download"), funder.getByRole("link", { name }).click()]);
     const file = join(dir, download.suggestedFilename());

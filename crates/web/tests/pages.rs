@@ -697,6 +697,37 @@ api_test! {
         let r = post(moved.clone(), vec![("csrf", csrf.clone()), ("depuis", "stock".into()), ("vers", b.0.to_string()), ("nombre", "".into())]).await;
         assert_eq!(r.status(), 422);
         assert_eq!(s.distribution_of(p.order.id).await.unwrap().iter().map(|x| x.in_stock).collect::<Vec<_>>(), [1, 1]);
+        // Both moves are listed, newest first, each with its procès-verbal.
+        let moves = s.allocation_moves(p.order.id).await.unwrap();
+        assert_eq!(moves.len(), 2);
+        let (_, html) = page(&client, &app, &order_page).await;
+        let pv_of = |m: &passnum_store::AllocationMove| format!("{order_page}/remises/{}.pdf", m.id);
+        let (newest, oldest) = (html.find(&pv_of(&moves[1])), html.find(&pv_of(&moves[0])));
+        assert!(newest.is_some() && oldest.is_some() && newest < oldest, "{html}");
+        assert!(html.contains("<td>CCAS A</td><td>CCAS B</td><td>1</td>"), "{html}");
+        let pv = pv_of(&moves[1]);
+        let r = client.get(app.url(&pv)).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap().to_string()), (200, "application/pdf".to_string()));
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+        assert_eq!(client.get(app.url(&format!("{order_page}/remises/999.pdf"))).send().await.unwrap().status(), 404);
+        // Another funder sees neither the procès-verbal nor the inventory of this order.
+        let other = programme(&app, "Département", "21690123100011").await;
+        staff(&app, "f@departement.fr", Actor::Funder(other.funder.id)).await;
+        let (stranger, _) = sign_in(&app, "f@departement.fr", PASSWORD).await;
+        assert_eq!(stranger.get(app.url(&pv)).send().await.unwrap().status(), 404);
+        assert_eq!(stranger.get(app.url(&format!("{order_page}/inventaire"))).send().await.unwrap().status(), 404);
+        // The inventory today, then at a date typed wrong: a sentence under the field.
+        let (st, html) = page(&client, &app, &format!("{order_page}/inventaire")).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("<th scope=\"row\">CCAS A</th><td>2</td><td>1</td><td>0</td><td>0</td><td>1</td>"), "{html}");
+        let (st, html) = page(&client, &app, &format!("{order_page}/inventaire?date=30%2F06")).await;
+        assert_eq!(st, 422);
+        assert!(html.contains("id=\"date-erreur\"") && html.contains("JJ/MM/AAAA"), "{html}");
+        assert!(html.contains("value=\"30/06\""), "what was typed is kept: {html}");
+        // The day before the order was issued: nothing existed yet.
+        let (st, html) = page(&client, &app, &format!("{order_page}/inventaire?date=14%2F06%2F2026")).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("pas encore émise le 14/06/2026"), "{html}");
         // Rules: target publics only is refused for an order without target publics.
         let rules = format!("{order_page}/regles-remise");
         let r = post(rules.clone(), vec![("csrf", csrf.clone()), ("publics_cibles", "1".into())]).await;

@@ -46,7 +46,7 @@ pub async fn put_logo(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn print_error(e: PrintError) -> ApiError {
+pub(crate) fn print_error(e: PrintError) -> ApiError {
     match e {
         PrintError::Store(s) => s.into(),
         PrintError::NotIssued => ApiError::new(

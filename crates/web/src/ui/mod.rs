@@ -317,6 +317,14 @@ pub fn router() -> Router<AppState> {
             get(ordering::letter),
         )
         .route(
+            "/commanditaire/commandes/{id}/remises/{file}",
+            get(funder::handover_pdf),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/inventaire",
+            get(funder::inventory),
+        )
+        .route(
             "/commanditaire/commandes/{id}/carnets/{file}",
             get(ordering::booklet),
         )

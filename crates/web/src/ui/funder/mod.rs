@@ -16,12 +16,14 @@ use crate::AppState;
 use crate::api::dto::date_out;
 
 mod funding;
+mod handovers;
 mod invoice;
 mod order;
 mod orders;
 mod redemptions;
 
 pub use funding::*;
+pub use handovers::*;
 pub use invoice::*;
 pub use order::*;
 pub use orders::*;

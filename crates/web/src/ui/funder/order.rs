@@ -34,6 +34,10 @@ pub(super) struct OrderPage {
     has_targets: bool,
     /// (number, name) of every distributing structure, for the move form.
     structures: Vec<(i64, String)>,
+    /// The latest moves, newest first: (number, date, from, to, booklets).
+    moves: Vec<(i64, String, String, String, i64)>,
+    /// Moves older than those shown.
+    older_moves: usize,
     validity: String,
     perimeter: String,
     booklets: Vec<passnum_store::BookletSummary>,
@@ -106,6 +110,42 @@ fn credit_note_words(n: &passnum_store::CreditNote) -> String {
     )
 }
 
+/// Moves shown on the order page; the others are in `passnum distribution --moves`.
+const MOVES_SHOWN: usize = 50;
+
+/// The latest moves of the order's booklets, newest first, with names, and how many older
+/// ones are not shown.
+async fn latest_moves(
+    st: &AppState,
+    order: OrderId,
+    structures: &[(i64, String)],
+) -> (Vec<(i64, String, String, String, i64)>, usize) {
+    let all = st.store.allocation_moves(order).await.unwrap_or_default();
+    let name = |id: i64| {
+        structures
+            .iter()
+            .find(|(s, _)| *s == id)
+            .map_or_else(|| format!("structure n° {id}"), |(_, n)| n.clone())
+    };
+    let older = all.len().saturating_sub(MOVES_SHOWN);
+    let shown = all
+        .into_iter()
+        .rev()
+        .take(MOVES_SHOWN)
+        .map(|m| {
+            (
+                m.id,
+                paris::format_moment(m.created_at),
+                m.from
+                    .map_or_else(|| "Votre stock".to_string(), |d| name(d.0)),
+                name(m.to.0),
+                m.booklets,
+            )
+        })
+        .collect();
+    (shown, older)
+}
+
 /// One order of the funder with its booklets, a hundred at a time.
 pub async fn order(
     State(st): State<AppState>,
@@ -127,6 +167,15 @@ pub async fn order(
         .flatten();
     let stats = st.store.distribution_stats(o.id).await.unwrap_or_default();
     let rules = st.store.order_rules(o.id).await.unwrap_or_default();
+    let structures: Vec<(i64, String)> = st
+        .store
+        .list_distributors(1000, 0)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.id.0, d.name))
+        .collect();
+    let (moves, older_moves) = latest_moves(&st, o.id, &structures).await;
     let page = OrderPage {
         layout: Layout::new(format!("Commande n° {id}"), Some(&staff), &csrf, ""),
         id,
@@ -169,14 +218,9 @@ pub async fn order(
         target_only: rules.target_only,
         one_per_household: rules.one_per_household,
         has_targets: !rules.target_publics.is_empty(),
-        structures: st
-            .store
-            .list_distributors(1000, 0)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| (d.id.0, d.name))
-            .collect(),
+        structures,
+        moves,
+        older_moves,
         validity: format!(
             "du {} au {}, plus {} jours de tolérance",
             paris::format_date(o.valid_from),

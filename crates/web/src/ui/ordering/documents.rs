@@ -49,7 +49,7 @@ pub async fn logo(State(st): State<AppState>, FunderOrder(_, order): FunderOrder
 }
 
 /// "12.pdf" → 12.
-pub(super) fn pdf_number(s: &str) -> Option<i64> {
+pub(in crate::ui) fn pdf_number(s: &str) -> Option<i64> {
     s.strip_suffix(".pdf")?
         .parse()
         .ok()
