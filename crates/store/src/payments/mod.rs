@@ -5,10 +5,9 @@
 //! confirms it; a draft can be cancelled. Confirmation posts the payments in the ledger; from
 //! then on its cheques read as paid ([`CHEQUE_STATE`]). A confirmed run is never changed.
 //!
-//! Paid once: a redemption, and a cheque, each have at most one run item that is not cancelled
-//! (unique partial indexes `payment_items_once` and `payment_items_cheque_once`); items are
-//! cancelled only with their draft run, so a cheque's item in a confirmed run is its one payout,
-//! ever. Runs are built with set-based SQL so a million cheques stay fast and memory stays
+//! Paid once: a cheque (so its redemption too) has at most one run item that is not cancelled
+//! (unique partial index `payment_items_cheque_once`); items are cancelled only with their draft
+//! run, so a cheque's item in a confirmed run is its one payout, ever. Runs are built with set-based SQL so a million cheques stay fast and memory stays
 //! bounded.
 
 use passnum_core::ledger::Posting;
@@ -180,8 +179,9 @@ pub(crate) const CHEQUE_STATE: &str = "CASE WHEN c.state = 'redeemed' AND EXISTS
      THEN 'paid' ELSE c.state END";
 
 /// Redemptions a run may take: active, before the cutoff, out of the rollback window, and whose
-/// cheque is in no live run (a paid cheque's item is in a confirmed one). An active redemption's
-/// cheque is redeemed (`passnum ledger check` proves it), so the cheque is not read. `$1` = end of cutoff, `$2` = end of rollback window.
+/// cheque is in no live run (a paid cheque's item is in a confirmed one). An active
+/// redemption's cheque is redeemed (`passnum ledger check` proves it), so the cheque is not
+/// read. `$1` = end of cutoff, `$2` = end of rollback window.
 const ELIGIBLE: &str = "FROM redemptions r \
      LEFT JOIN venue_bank_accounts b ON b.venue_id = r.venue_id AND b.superseded_at IS NULL \
      WHERE r.rolled_back_at IS NULL AND r.redeemed_at < $1 AND r.redeemed_at <= $2 \
