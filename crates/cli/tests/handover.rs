@@ -113,22 +113,18 @@ async fn moves_inventory_and_handover_records(engine: TestEngine) {
         "{inv}"
     );
 
+    // A move's procès-verbal, written by the binary and read back.
     let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("pv.pdf");
-    let mv = transfer_move.to_string();
-    ok(passnum(
-        &db,
-        &[
-            "distribution",
-            "--order",
-            &id,
-            "--pv",
-            &mv,
-            "--out",
-            pdf.to_str().unwrap(),
-        ],
-    ));
-    let text = pdf_text(&pdf);
+    let pv = |n: &str| {
+        let pdf = dir.path().join(format!("pv-{n}.pdf"));
+        let out = pdf.to_str().unwrap();
+        ok(passnum(
+            &db,
+            &["distribution", "--order", &id, "--pv", n, "--out", out],
+        ));
+        pdf_text(&pdf)
+    };
+    let text = pv(&transfer_move.to_string());
     for words in [
         format!("PROCÈS-VERBAL DE REMISE DE CARNETS PASS NUMÉRIQUE N° {transfer_move}"),
         format!("Commande n° {id} de Métropole,"),
@@ -141,20 +137,7 @@ async fn moves_inventory_and_handover_records(engine: TestEngine) {
     }
     // The allocation's first move counts only itself: the funder's stock after it.
     let first = lines[0].split('\t').next().unwrap();
-    let pdf1 = dir.path().join("pv1.pdf");
-    ok(passnum(
-        &db,
-        &[
-            "distribution",
-            "--order",
-            &id,
-            "--pv",
-            first,
-            "--out",
-            pdf1.to_str().unwrap(),
-        ],
-    ));
-    let text1 = pdf_text(&pdf1);
+    let text1 = pv(first);
     assert!(
         text1.contains("(stock du commanditaire) détient 5 carnets non remis"),
         "{text1}"

@@ -43,16 +43,34 @@ pub struct EpciCode(String);
 #[serde(transparent)]
 pub struct RegionCode(String);
 
+/// `code` if the embedded territory data knows it at `level`; otherwise `unknown` of what was
+/// typed, cut to a readable length.
+fn known(
+    level: crate::territory::Level,
+    code: String,
+    input: &str,
+    unknown: fn(String) -> PlaceError,
+) -> Result<String, PlaceError> {
+    match crate::territory::name_of(level, &code) {
+        Some(_) => Ok(code),
+        None => Err(unknown(crate::text::kept(
+            input,
+            crate::text::MAX_TYPED_ID_CHARS,
+        ))),
+    }
+}
+
 impl EpciCode {
+    /// A SIREN as typed, spaces allowed ("200 046 977").
     pub fn parse_known(input: &str) -> Result<Self, PlaceError> {
-        let s: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-        match crate::territory::name_of(crate::territory::Level::Epci, &s) {
-            Some(_) => Ok(Self(s)),
-            None => Err(PlaceError::UnknownEpci(crate::text::kept(
-                input,
-                crate::text::MAX_TYPED_ID_CHARS,
-            ))),
-        }
+        let code = input.chars().filter(|c| !c.is_whitespace()).collect();
+        known(
+            crate::territory::Level::Epci,
+            code,
+            input,
+            PlaceError::UnknownEpci,
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -62,14 +80,14 @@ impl EpciCode {
 
 impl RegionCode {
     pub fn parse_known(input: &str) -> Result<Self, PlaceError> {
-        let s = input.trim();
-        match crate::territory::name_of(crate::territory::Level::Region, s) {
-            Some(_) => Ok(Self(s.to_string())),
-            None => Err(PlaceError::UnknownRegion(crate::text::kept(
-                input,
-                crate::text::MAX_TYPED_ID_CHARS,
-            ))),
-        }
+        let code = input.trim().to_string();
+        known(
+            crate::territory::Level::Region,
+            code,
+            input,
+            PlaceError::UnknownRegion,
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {
