@@ -65,6 +65,10 @@ pub struct AppState {
     pub proconnect: Option<Arc<passnum_app::proconnect::ProConnect>>,
     /// ProConnect sign-ins started per client (each writes a row for 10 minutes).
     pub proconnect_starts: Arc<passnum_app::throttle::PerClientLimit>,
+    /// The one archive of a run's statements being built at a time (each holds every PDF in
+    /// memory). Per server state, not per process: two servers in one process (the tests)
+    /// must not refuse each other.
+    pub statement_archives: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -91,6 +95,7 @@ impl AppState {
             metrics,
             proconnect: None,
             proconnect_starts: Arc::new(ui::proconnect::start_limit()),
+            statement_archives: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

@@ -7,13 +7,10 @@
 use std::io::Write;
 
 use passnum_app::statements::{Names, VenueStatement, venue_statements};
-use tokio::sync::Semaphore;
 
 use super::*;
 
-/// One archive at a time, for the whole server.
-static BUILDING: Semaphore = Semaphore::const_new(1);
-
+/// Told to a second request while one archive is built (`AppState::statement_archives`).
 const BUSY: &str = "Une archive de relevés est déjà en préparation : réessayez dans une minute.";
 
 /// `/operateur/virements/{id}/releves.zip`
@@ -28,7 +25,7 @@ pub async fn run_statements_zip(
         .payment_run(id)
         .await
         .map_err(|_| super::run_detail::RUN_NOT_FOUND)?;
-    let Ok(_permit) = BUILDING.try_acquire() else {
+    let Ok(_permit) = st.statement_archives.try_acquire() else {
         let csrf = Csrf::from_headers(&headers);
         return Ok(super::super::message(
             StatusCode::SERVICE_UNAVAILABLE,
