@@ -11,12 +11,7 @@ pub async fn handover_text(
     order: OrderId,
     move_id: i64,
 ) -> Result<String, StoreError> {
-    let m = store
-        .allocation_moves(order)
-        .await?
-        .into_iter()
-        .find(|m| m.id == move_id)
-        .ok_or(StoreError::NotFound)?;
+    let m = store.allocation_move(order, move_id).await?;
     let o = store.get_order(order).await?;
     let funder = store.get_funder(o.funder_id).await?.name;
     let after = store.inventory_after_move(order, &m).await?;

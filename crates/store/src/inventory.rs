@@ -35,30 +35,75 @@ pub struct AllocationMove {
     pub created_at: Timestamp,
 }
 
+const MOVE_COLUMNS: &str = "id, from_distributor_id, to_distributor_id, booklets, created_at";
+
+fn move_row(r: &sqlx::any::AnyRow) -> Result<AllocationMove, StoreError> {
+    Ok(AllocationMove {
+        id: get_i64(r, "id")?,
+        from: get_opt_i64(r, "from_distributor_id")?.map(DistributorId),
+        to: DistributorId(get_i64(r, "to_distributor_id")?),
+        booklets: get_i64(r, "booklets")?,
+        created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+    })
+}
+
 impl Store {
     /// The moves of an order's booklets, oldest first.
     pub async fn allocation_moves(
         &self,
         order: OrderId,
     ) -> Result<Vec<AllocationMove>, StoreError> {
-        sqlx::query(
-            "SELECT id, from_distributor_id, to_distributor_id, booklets, created_at FROM allocation_moves \
-             WHERE order_id = $1 ORDER BY id",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MOVE_COLUMNS} FROM allocation_moves WHERE order_id = $1 ORDER BY id"
+        )))
         .bind(order.0)
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|r| {
-            Ok(AllocationMove {
-                id: get_i64(r, "id")?,
-                from: get_opt_i64(r, "from_distributor_id")?.map(DistributorId),
-                to: DistributorId(get_i64(r, "to_distributor_id")?),
-                booklets: get_i64(r, "booklets")?,
-                created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
-            })
-        })
+        .map(move_row)
         .collect()
+    }
+
+    /// The `limit` latest moves of an order, newest first, and how many it has in all: a page
+    /// shows the latest without reading every move of a large programme.
+    pub async fn latest_allocation_moves(
+        &self,
+        order: OrderId,
+        limit: i64,
+    ) -> Result<(Vec<AllocationMove>, i64), StoreError> {
+        let moves = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MOVE_COLUMNS} FROM allocation_moves WHERE order_id = $1 ORDER BY id DESC LIMIT $2"
+        )))
+        .bind(order.0)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(move_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM allocation_moves WHERE order_id = $1")
+                .bind(order.0)
+                .fetch_one(self.pool())
+                .await?;
+        Ok((moves, total))
+    }
+
+    /// One move of an order, by its number.
+    pub async fn allocation_move(
+        &self,
+        order: OrderId,
+        id: i64,
+    ) -> Result<AllocationMove, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MOVE_COLUMNS} FROM allocation_moves WHERE order_id = $1 AND id = $2"
+        )))
+        .bind(order.0)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        move_row(&row)
     }
 
     /// Every holder of the order's booklets up to `at` (the funder first, then structures by

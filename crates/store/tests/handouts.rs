@@ -314,5 +314,11 @@ both_engines! {
             assert_eq!((l.in_stock, l.handed_out), (d.in_stock, d.handed_out), "{}", d.name);
         }
         assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), last[0].in_stock);
+        // The latest moves, newest first, with the count of all; one move by its number.
+        let all = s.allocation_moves(w.order.id).await.unwrap();
+        let (latest, total) = s.latest_allocation_moves(w.order.id, 2).await.unwrap();
+        assert_eq!((latest, total), (vec![all[2].clone(), all[1].clone()], 3));
+        assert_eq!(s.allocation_move(w.order.id, all[0].id).await.unwrap(), all[0]);
+        assert!(matches!(s.allocation_move(w.order.id, all[2].id + 1).await, Err(StoreError::NotFound)));
     }
 }

@@ -120,18 +120,22 @@ async fn latest_moves(
     order: OrderId,
     structures: &[(i64, String)],
 ) -> (Vec<(i64, String, String, String, i64)>, usize) {
-    let all = st.store.allocation_moves(order).await.unwrap_or_default();
+    let (latest, total) = st
+        .store
+        .latest_allocation_moves(order, MOVES_SHOWN as i64)
+        .await
+        .unwrap_or_default();
     let name = |id: i64| {
         structures
             .iter()
             .find(|(s, _)| *s == id)
             .map_or_else(|| format!("structure n° {id}"), |(_, n)| n.clone())
     };
-    let older = all.len().saturating_sub(MOVES_SHOWN);
-    let shown = all
+    let older = usize::try_from(total)
+        .unwrap_or(0)
+        .saturating_sub(latest.len());
+    let shown = latest
         .into_iter()
-        .rev()
-        .take(MOVES_SHOWN)
         .map(|m| {
             (
                 m.id,
