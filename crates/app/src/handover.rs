@@ -1,9 +1,10 @@
 //! The procès-verbal de remise: a one-page PDF recording that booklets moved from the funder's
-//! stock to a structure, or from one structure to another, with what each side held after
-//! the move — what the public accounting of a mandate asks for each handover (issue 16).
+//! stock to a member territory or a structure, from a territory to one of its structures, or
+//! from one structure to another — which booklets, who decided, and what each side held after
+//! the move: what the public accounting of a mandate asks for each handover (issue 16).
 
-use passnum_core::{DistributorId, Money, OrderId, paris};
-use passnum_store::{HolderInventory, Store, StoreError};
+use passnum_core::{Money, OrderId, paris};
+use passnum_store::{Holder, HolderInventory, Store, StoreError};
 
 /// The text of the procès-verbal of move `move_id` of `order`, or `NotFound`.
 pub async fn handover_text(
@@ -15,23 +16,32 @@ pub async fn handover_text(
     let o = store.get_order(order).await?;
     let funder = store.get_funder(o.funder_id).await?.name;
     let after = store.inventory_after_move(order, &m).await?;
-    let held = |who: Option<DistributorId>| -> HolderInventory {
+    let held = |who: Holder| -> HolderInventory {
         after
             .iter()
             .find(|l| l.holder == who)
             .cloned()
             .unwrap_or_default()
     };
-    let (giver, taker) = (held(m.from), held(Some(m.to)));
+    let (giver, taker) = (held(m.from), held(m.to));
     let giver_name = match m.from {
-        None => format!("{funder} (stock du commanditaire)"),
-        Some(_) => giver.name.clone(),
+        Holder::Funder => format!("{funder} (stock du commanditaire)"),
+        _ => giver.name.clone(),
+    };
+    let numbers = match &m.numbers {
+        Some(n) => format!("Carnets n° {n}.\n\n"),
+        None => String::new(),
+    };
+    let decided = match &m.decided_by {
+        Some(by) if !by.is_empty() => format!("Répartition décidée par {by}.\n\n"),
+        _ => String::new(),
     };
     let value = Money::from_cents(o.face_value_cents * o.cheques_per_booklet * m.booklets);
     Ok(format!(
         "PROCÈS-VERBAL DE REMISE DE CARNETS PASS NUMÉRIQUE N° {id}\n\n\
          Commande n° {order} de {funder}, carnets de {per} chèques de {face} chacun.\n\n\
          Le {when}, {giver_name} remet à {taker_name} {n} carnet{s} (valeur faciale {value}).\n\n\
+         {numbers}{decided}\
          Après cette remise :\n\
          - {giver_name} détient {giver_stock} carnet{gs} non remis ;\n\
          - {taker_name} détient {taker_stock} carnet{ts} non remis ({handed} déjà remis à des personnes).\n\n\

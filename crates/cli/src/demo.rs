@@ -282,6 +282,7 @@ async fn seed(
         .allocate_booklets(
             order.id,
             &[(distributors[0], 20), (distributors[1], 10)],
+            "démonstration",
             at,
         )
         .await?;

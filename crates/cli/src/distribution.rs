@@ -8,6 +8,9 @@ use passnum_core::allocation::AllocationKey;
 use passnum_core::{InseeCode, OrderId};
 use passnum_store::{DistributorId, Store};
 
+/// Who decides a move made from the command line: the operator at the server's console.
+pub const CLI_SIGNATURE: &str = "ligne de commande (opérateur)";
+
 #[derive(Subcommand)]
 pub enum DistributorCommand {
     /// Register a distributing structure.
@@ -111,7 +114,7 @@ pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {
     let now = crate::now();
     if let (Some(to), Some(n)) = (args.to, args.booklets) {
         store
-            .allocate_booklets(order, &[(DistributorId(to), n)], now)
+            .allocate_booklets(order, &[(DistributorId(to), n)], CLI_SIGNATURE, now)
             .await?;
         println!("{n} carnets donnés au distributeur n° {to}.");
         return Ok(());
@@ -137,7 +140,9 @@ pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|(d, n)| (DistributorId(d), n))
             .collect();
-        store.allocate_booklets(order, &shares, now).await?;
+        store
+            .allocate_booklets(order, &shares, CLI_SIGNATURE, now)
+            .await?;
         eprintln!("Répartition enregistrée.");
     } else {
         eprintln!("Aperçu seulement : ajoutez --commit pour enregistrer cette répartition.");
@@ -179,9 +184,9 @@ pub async fn inventory(store: &Store, order: i64, day: &str) -> anyhow::Result<(
         "Inventaire de la commande n° {order} au {} à 23 h 59 (heure de Paris)",
         passnum_core::paris::format_date(date)
     );
-    println!("structure	reçus	confiés	remis	perdus ou volés	en stock	nom");
+    println!("détenteur	reçus	confiés	remis	perdus ou volés	en stock	nom");
     for l in lines {
-        let who = l.holder.map_or("-".to_string(), |d| d.0.to_string());
+        let who = holder_code(l.holder, "-");
         println!(
             "{who}	{}	{}	{}	{}	{}	{}",
             l.received, l.sent, l.handed_out, l.blocked, l.in_stock, l.name
@@ -192,18 +197,30 @@ pub async fn inventory(store: &Store, order: i64, day: &str) -> anyhow::Result<(
 
 /// The recorded moves of an order's booklets, oldest first.
 pub async fn moves(store: &Store, order: i64) -> anyhow::Result<()> {
-    println!("n°	date	de	à	carnets");
+    println!("n°	date	de	à	carnets	numéros	décidé par");
     for m in store.allocation_moves(OrderId(order)).await? {
-        let from = m.from.map_or("stock".to_string(), |d| d.0.to_string());
         println!(
-            "{}	{}	{from}	{}	{}",
+            "{}	{}	{}	{}	{}	{}	{}",
             m.id,
             passnum_core::paris::format_moment(m.created_at),
-            m.to.0,
-            m.booklets
+            holder_code(m.from, "stock"),
+            holder_code(m.to, "stock"),
+            m.booklets,
+            m.numbers.as_deref().unwrap_or("-"),
+            m.decided_by.as_deref().unwrap_or("-"),
         );
     }
     Ok(())
+}
+
+/// A holder in the CLI's tables: the funder's stock as `funder`, a territory as `T12`, a
+/// structure by its number.
+fn holder_code(h: passnum_store::Holder, funder: &str) -> String {
+    match h {
+        passnum_store::Holder::Funder => funder.to_string(),
+        passnum_store::Holder::Territory(t) => format!("T{t}"),
+        passnum_store::Holder::Structure(d) => d.to_string(),
+    }
 }
 
 /// Writes the procès-verbal de remise of one move as PDF.
@@ -241,6 +258,7 @@ pub async fn transfer(
             passnum_store::DistributorId(from),
             passnum_store::DistributorId(to),
             booklets,
+            CLI_SIGNATURE,
             crate::now(),
         )
         .await?;

@@ -62,10 +62,10 @@ async fn moves_inventory_and_handover_records(engine: TestEngine) {
         .await
         .unwrap()
         .id;
-    s.allocate_booklets(o.id, &[(ccas, 5), (mairie, 3)], t)
+    s.allocate_booklets(o.id, &[(ccas, 5), (mairie, 3)], "tests", t)
         .await
         .unwrap();
-    s.transfer_booklets(o.id, ccas, mairie, 2, t.plus_ms(1))
+    s.transfer_booklets(o.id, ccas, mairie, 2, "tests", t.plus_ms(1))
         .await
         .unwrap();
     let id = o.id.0.to_string();
@@ -74,11 +74,11 @@ async fn moves_inventory_and_handover_records(engine: TestEngine) {
     let lines: Vec<&str> = moves.lines().skip(1).collect();
     assert_eq!(lines.len(), 3, "{moves}");
     assert!(
-        lines[0].ends_with(&format!("stock\t{}\t5", ccas.0)),
+        lines[0].ends_with(&format!("stock\t{}\t5\t1-5\ttests", ccas.0)),
         "{moves}"
     );
     assert!(
-        lines[2].ends_with(&format!("{}\t{}\t2", ccas.0, mairie.0)),
+        lines[2].ends_with(&format!("{}\t{}\t2\t1-2\ttests", ccas.0, mairie.0)),
         "{moves}"
     );
     let transfer_move: i64 = lines[2].split('\t').next().unwrap().parse().unwrap();
@@ -131,6 +131,8 @@ async fn moves_inventory_and_handover_records(engine: TestEngine) {
         "CCAS de Lyon remet à Mairie de Villeurbanne 2 carnets (valeur faciale 200,00 €)".into(),
         "CCAS de Lyon détient 3 carnets non remis".into(),
         "Mairie de Villeurbanne détient 5 carnets non remis".into(),
+        "Carnets n° 1-2.".into(),
+        "Répartition décidée par tests.".into(),
         "Pour le destinataire".into(),
     ] {
         assert!(text.contains(&words), "« {words} » in:\n{text}");

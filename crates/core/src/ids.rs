@@ -24,5 +24,6 @@ id_type!(
     ObserverId,
     RedemptionId,
     TransferId,
-    AccountId
+    AccountId,
+    TerritoryId
 );

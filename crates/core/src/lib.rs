@@ -20,6 +20,7 @@ pub mod iban;
 pub mod ical;
 pub mod ids;
 pub mod ledger;
+pub mod member_territory;
 pub mod money;
 pub mod notice;
 pub mod order;

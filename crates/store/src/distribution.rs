@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use crate::funders::clean_name;
+use crate::inventory::Holder;
 use crate::rows::{get_i64, get_string, page_limit};
 use crate::{Engine, Store, StoreError};
 
@@ -48,7 +49,7 @@ pub struct DistributorStock {
     pub in_stock: i64,
 }
 
-fn distributor(r: &AnyRow) -> Result<Distributor, StoreError> {
+pub(crate) fn distributor(r: &AnyRow) -> Result<Distributor, StoreError> {
     Ok(Distributor {
         id: DistributorId(get_i64(r, "id")?),
         name: get_string(r, "name")?,
@@ -155,7 +156,8 @@ impl Store {
     /// Booklets of an order still in the funder's stock.
     pub async fn unallocated_booklets(&self, order: OrderId) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id IS NULL AND blocked_at IS NULL",
+            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id IS NULL AND territory_id IS NULL \
+             AND blocked_at IS NULL",
         )
         .bind(order.0)
         .fetch_one(self.pool())
@@ -197,11 +199,30 @@ impl Store {
 
     /// Gives booklets from the funder's stock to distributors, all or nothing. Refused when
     /// the order is not issued, its distribution is stopped, a distributor is unknown, or the
-    /// stock is short.
+    /// stock is short. `by` says who decided, for the procès-verbal.
     pub async fn allocate_booklets(
         &self,
         order: OrderId,
         shares: &[(DistributorId, i64)],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let shares: Vec<(Holder, i64)> = shares
+            .iter()
+            .map(|(d, n)| (Holder::Structure(*d), *n))
+            .collect();
+        self.allocate(order, Holder::Funder, &shares, by, now).await
+    }
+
+    /// Moves booklets from `from` (the funder's stock or a territory's) to territories or
+    /// structures, all or nothing, lowest numbers first, and records one move per
+    /// destination with the numbers it carried.
+    pub(crate) async fn allocate(
+        &self,
+        order: OrderId,
+        from: Holder,
+        shares: &[(Holder, i64)],
+        by: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         if shares.iter().any(|(_, n)| *n < 0) {
@@ -213,63 +234,70 @@ impl Store {
         let wanted: i64 = shares.iter().map(|(_, n)| n).sum();
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
-        // The stock's booklets in number order; each distributor takes the next ones. Booklets
-        // were inserted in number order, so a distributor's share is usually one run of
+        // The stock's booklets in number order; each destination takes the next ones.
+        // Booklets were inserted in number order, so a share is usually one run of
         // consecutive ids, written by primary key in one statement. (A statement per
         // distributor that searched the stock itself scanned the stock index each time:
         // 12.6 s on PostgreSQL for 100,000 booklets and 1,000 distributors.)
-        let stock_ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM booklets WHERE order_id = $1 AND distributor_id IS NULL AND blocked_at IS NULL ORDER BY number",
-        )
-        .bind(order.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        let stock = stock_ids.len() as i64;
-        if wanted > stock {
+        let stock_sql = match from {
+            Holder::Funder => {
+                "SELECT id, number FROM booklets WHERE order_id = $1 AND distributor_id IS NULL \
+                 AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number"
+            }
+            // `booklets_territory_stock` serves this one.
+            Holder::Territory(_) => {
+                "SELECT id, number FROM booklets WHERE territory_id = $1 AND distributor_id IS NULL \
+                 AND blocked_at IS NULL ORDER BY number"
+            }
+            Holder::Structure(_) => {
+                return Err(StoreError::corrupt(
+                    "répartition depuis une structure".to_string(),
+                ));
+            }
+        };
+        if let Holder::Territory(t) = from {
+            self.territory_of_order(&mut tx, order, t).await?;
+        }
+        let stock: Vec<(i64, i64)> = sqlx::query(stock_sql)
+            .bind(from.territory().unwrap_or(order.0))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "number")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let available = stock.len() as i64;
+        if wanted > available {
             return Err(refuse(
                 "stock_short",
                 format!(
-                    "La répartition demande {wanted} carnets, il en reste {stock} à répartir : réduisez-la."
+                    "La répartition demande {wanted} carnets, il en reste {available} à répartir : réduisez-la."
                 ),
             ));
         }
-        let shares: Vec<(DistributorId, i64)> =
-            shares.iter().copied().filter(|(_, n)| *n > 0).collect();
+        let shares: Vec<(Holder, i64)> = shares.iter().copied().filter(|(_, n)| *n > 0).collect();
         if shares.is_empty() {
             return Ok(());
         }
-        // Ids are integers we hold: the checks inline them.
-        let ids: Vec<String> = shares.iter().map(|(d, _)| d.0.to_string()).collect();
-        let known: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM distributors WHERE id IN ({})",
-            ids.join(", ")
-        )))
-        .fetch_all(&mut *tx)
-        .await?;
-        if let Some((missing, _)) = shares.iter().find(|(d, _)| !known.contains(&d.0)) {
-            return Err(refuse(
-                "distributor_unknown",
-                format!(
-                    "La structure n° {} n'existe pas : vérifiez son numéro.",
-                    missing.0
-                ),
-            ));
-        }
-        // (first id, last id, distributor) of each run of consecutive ids.
-        let mut ranges: Vec<(i64, i64, i64)> = Vec::with_capacity(shares.len());
+        self.check_destinations(&mut tx, order, from, &shares)
+            .await?;
+        // (first id, last id, destination) of each run of consecutive ids, and each
+        // destination's booklet numbers.
+        let mut ranges: Vec<(i64, i64, Holder)> = Vec::with_capacity(shares.len());
+        let mut numbers: Vec<String> = Vec::with_capacity(shares.len());
         let mut next = 0usize;
-        for (d, n) in &shares {
-            let slice = &stock_ids[next..next + *n as usize];
+        for (to, n) in &shares {
+            let slice = &stock[next..next + *n as usize];
             next += *n as usize;
             let mut start = 0;
             while start < slice.len() {
                 let mut end = start;
-                while end + 1 < slice.len() && slice[end + 1] == slice[end] + 1 {
+                while end + 1 < slice.len() && slice[end + 1].0 == slice[end].0 + 1 {
                     end += 1;
                 }
-                ranges.push((slice[start], slice[end], d.0));
+                ranges.push((slice[start].0, slice[end].0, *to));
                 start = end + 1;
             }
+            numbers.push(number_ranges(slice.iter().map(|(_, n)| *n)));
         }
         // The id ranges alone: these ids were read under the order's lock in this
         // transaction. (Adding "order_id = … AND distributor_id IS NULL" led both planners to
@@ -279,34 +307,118 @@ impl Store {
         // their index entries, not to round trips. PostgreSQL's per-row check of the key to
         // `distributors` was a third of it: migration 30 leaves that to the check above.)
         let mut moved = 0i64;
-        for (lo, hi, d) in &ranges {
-            moved +=
-                sqlx::query("UPDATE booklets SET distributor_id = $1 WHERE id BETWEEN $2 AND $3")
-                    .bind(d)
-                    .bind(lo)
-                    .bind(hi)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected() as i64;
+        for (lo, hi, to) in &ranges {
+            let (column, id) = match to {
+                Holder::Territory(t) => ("territory_id", t.0),
+                Holder::Structure(d) => ("distributor_id", d.0),
+                Holder::Funder => return Err(StoreError::corrupt("retour au stock".to_string())),
+            };
+            moved += sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE booklets SET {column} = $1 WHERE id BETWEEN $2 AND $3"
+            )))
+            .bind(id)
+            .bind(lo)
+            .bind(hi)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
         }
         if moved != wanted {
             return Err(StoreError::corrupt(format!(
                 "{moved} carnets répartis au lieu de {wanted}"
             )));
         }
-        let moves: Vec<String> = shares
+        let moves: Vec<NewMove<'_>> = shares
             .iter()
-            .map(|(d, n)| format!("({}, NULL, {}, {n}, {})", order.0, d.0, now.unix_ms()))
+            .zip(&numbers)
+            .map(|((to, n), numbers)| NewMove {
+                from,
+                to: *to,
+                booklets: *n,
+                numbers,
+            })
             .collect();
-        for chunk in moves.chunks(500) {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO allocation_moves (order_id, from_distributor_id, to_distributor_id, booklets, created_at) VALUES {}",
-                chunk.join(", ")
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
+        record_moves(&mut tx, order, &moves, by, now).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Each destination exists and may receive from `from`: territories of this order, and
+    /// from a territory only structures in its communes.
+    async fn check_destinations(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        order: OrderId,
+        from: Holder,
+        shares: &[(Holder, i64)],
+    ) -> Result<(), StoreError> {
+        // Ids are integers we hold: the checks inline them.
+        let ids = |pick: fn(Holder) -> Option<i64>| -> Vec<String> {
+            shares
+                .iter()
+                .filter_map(|(h, _)| pick(*h))
+                .map(|i| i.to_string())
+                .collect()
+        };
+        let structures = ids(Holder::structure);
+        if !structures.is_empty() {
+            let known: Vec<(i64, String)> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, commune_insee FROM distributors WHERE id IN ({})",
+                structures.join(", ")
+            )))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_string(r, "commune_insee")?)))
+            .collect::<Result<_, StoreError>>()?;
+            if let Some(missing) = shares
+                .iter()
+                .filter_map(|(h, _)| h.structure())
+                .find(|d| !known.iter().any(|(k, _)| k == d))
+            {
+                return Err(refuse(
+                    "distributor_unknown",
+                    format!("La structure n° {missing} n'existe pas : vérifiez son numéro."),
+                ));
+            }
+            if let Holder::Territory(t) = from {
+                let communes = self.territory_communes_in(tx, t).await?;
+                for (id, commune) in &known {
+                    let inside = InseeCode::parse(commune)
+                        .is_ok_and(|c| passnum_core::member_territory::covers(&communes, &c));
+                    if !inside {
+                        return Err(refuse(
+                            "structure_outside_territory",
+                            format!(
+                                "La structure n° {id} n'est pas sur une commune du territoire : un territoire répartit ses carnets entre ses propres structures."
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        let territories = ids(Holder::territory);
+        if !territories.is_empty() {
+            let known: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM order_territories WHERE order_id = $1 AND id IN ({})",
+                territories.join(", ")
+            )))
+            .bind(order.0)
+            .fetch_all(&mut **tx)
+            .await?;
+            if let Some(missing) = shares
+                .iter()
+                .filter_map(|(h, _)| h.territory())
+                .find(|t| !known.contains(t))
+            {
+                return Err(refuse(
+                    "territory_unknown",
+                    format!(
+                        "Le territoire n° {missing} n'est pas membre de cette commande : vérifiez son numéro."
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -317,6 +429,7 @@ impl Store {
         from: DistributorId,
         to: DistributorId,
         count: i64,
+        by: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         if count <= 0 || from == to {
@@ -343,7 +456,7 @@ impl Store {
                 ),
             ));
         }
-        self.move_booklets(&mut tx, order, Some(from), to, count, now)
+        self.move_booklets(&mut tx, order, from, to, count, by, now)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -424,13 +537,15 @@ impl Store {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn move_booklets(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         order: OrderId,
-        from: Option<DistributorId>,
+        from: DistributorId,
         to: DistributorId,
         count: i64,
+        by: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM distributors WHERE id = $1")
@@ -447,39 +562,130 @@ impl Store {
             ));
         }
         // Lowest numbers first: booklets leave the stock in printing order.
-        let from_clause = match from {
-            None => "distributor_id IS NULL AND blocked_at IS NULL".to_string(),
-            Some(d) => format!(
-                "distributor_id = {} AND handed_out_at IS NULL AND blocked_at IS NULL",
-                d.0
-            ),
-        };
-        let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let moved: Vec<i64> = sqlx::query_scalar(
             "UPDATE booklets SET distributor_id = $1 WHERE id IN (SELECT id FROM booklets \
-             WHERE order_id = $2 AND {from_clause} ORDER BY number LIMIT $3)"
-        )))
+             WHERE order_id = $2 AND distributor_id = $3 AND handed_out_at IS NULL AND blocked_at IS NULL \
+             ORDER BY number LIMIT $4) RETURNING number",
+        )
         .bind(to.0)
         .bind(order.0)
+        .bind(from.0)
         .bind(count)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected() as i64;
-        if moved != count {
+        .fetch_all(&mut **tx)
+        .await?;
+        if moved.len() as i64 != count {
             return Err(StoreError::corrupt(format!(
-                "{moved} carnets déplacés au lieu de {count}"
+                "{} carnets déplacés au lieu de {count}",
+                moved.len()
             )));
         }
-        sqlx::query(
-            "INSERT INTO allocation_moves (order_id, from_distributor_id, to_distributor_id, booklets, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(order.0)
-        .bind(from.map(|d| d.0))
-        .bind(to.0)
-        .bind(count)
-        .bind(now.unix_ms())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        let mut numbers = moved;
+        numbers.sort_unstable();
+        let numbers = number_ranges(numbers.into_iter());
+        let one = NewMove {
+            from: Holder::Structure(from),
+            to: Holder::Structure(to),
+            booklets: count,
+            numbers: &numbers,
+        };
+        record_moves(tx, order, &[one], by, now).await
+    }
+}
+
+/// A move about to be recorded.
+struct NewMove<'a> {
+    from: Holder,
+    to: Holder,
+    booklets: i64,
+    numbers: &'a str,
+}
+
+/// Records moves, a few hundred rows per statement (nine values each, under SQLite's limit of
+/// bound values).
+async fn record_moves(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+    moves: &[NewMove<'_>],
+    by: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let by = passnum_core::text::kept(by.trim(), 200);
+    for chunk in moves.chunks(300) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 9;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8,
+                    p + 9
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO allocation_moves (order_id, from_distributor_id, from_territory_id, to_distributor_id, \
+             to_territory_id, booklets, created_at, decided_by, numbers) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            q = q
+                .bind(order.0)
+                .bind(m.from.structure())
+                .bind(m.from.territory())
+                .bind(m.to.structure())
+                .bind(m.to.territory())
+                .bind(m.booklets)
+                .bind(now.unix_ms())
+                .bind(by.clone())
+                .bind(m.numbers.to_string());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Ascending booklet numbers as ranges: "1-20, 25, 31-40".
+pub(crate) fn number_ranges(numbers: impl Iterator<Item = i64>) -> String {
+    let mut out: Vec<String> = vec![];
+    let mut run: Option<(i64, i64)> = None;
+    let close = |out: &mut Vec<String>, (lo, hi): (i64, i64)| {
+        out.push(if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}-{hi}")
+        })
+    };
+    for n in numbers {
+        run = match run {
+            Some((lo, hi)) if n == hi + 1 => Some((lo, n)),
+            Some(r) => {
+                close(&mut out, r);
+                Some((n, n))
+            }
+            None => Some((n, n)),
+        };
+    }
+    if let Some(r) = run {
+        close(&mut out, r);
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_ranges;
+
+    #[test]
+    fn numbers_read_as_ranges() {
+        assert_eq!(number_ranges([1, 2, 3, 5, 7, 8].into_iter()), "1-3, 5, 7-8");
+        assert_eq!(number_ranges([4].into_iter()), "4");
+        assert_eq!(number_ranges(std::iter::empty()), "");
     }
 }

@@ -4,18 +4,54 @@
 
 use std::collections::BTreeMap;
 
-use passnum_core::{DistributorId, OrderId, Timestamp};
+use passnum_core::{DistributorId, OrderId, TerritoryId, Timestamp};
 use serde::Serialize;
 
-use crate::rows::{get_i64, get_opt_i64, get_string};
+use crate::rows::{get_i64, get_opt_i64, get_opt_string, get_string};
 use crate::{Store, StoreError};
+
+/// Who holds booklets of an order: the funder's stock, a member territory (between the two
+/// stages of an allocation) or a structure. Ordered as the inventory lists them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Holder {
+    #[default]
+    Funder,
+    Territory(TerritoryId),
+    Structure(DistributorId),
+}
+
+impl Holder {
+    /// The holder named by a row's (structure, territory) pair: a structure if any, then a
+    /// territory, else the funder's stock.
+    pub(crate) fn of(structure: Option<i64>, territory: Option<i64>) -> Self {
+        match (structure, territory) {
+            (Some(d), _) => Self::Structure(DistributorId(d)),
+            (None, Some(t)) => Self::Territory(TerritoryId(t)),
+            (None, None) => Self::Funder,
+        }
+    }
+
+    pub(crate) fn structure(self) -> Option<i64> {
+        match self {
+            Self::Structure(d) => Some(d.0),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn territory(self) -> Option<i64> {
+        match self {
+            Self::Territory(t) => Some(t.0),
+            _ => None,
+        }
+    }
+}
 
 /// One holder's booklets of an order at a moment: what it received and gave on, handed to
 /// people, declared lost or stolen while it held them, and held at that moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HolderInventory {
-    /// `None`: the funder's stock.
-    pub holder: Option<DistributorId>,
+    pub holder: Holder,
     pub name: String,
     pub received: i64,
     pub sent: i64,
@@ -24,26 +60,39 @@ pub struct HolderInventory {
     pub in_stock: i64,
 }
 
-/// One recorded move of booklets: from the funder's stock (`from` = `None`) or a structure,
-/// to a structure.
+/// One recorded move of booklets: from the funder's stock, a territory or a structure, to a
+/// territory or a structure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AllocationMove {
     pub id: i64,
-    pub from: Option<DistributorId>,
-    pub to: DistributorId,
+    pub from: Holder,
+    pub to: Holder,
     pub booklets: i64,
     pub created_at: Timestamp,
+    /// Who decided it, as shown then; `None` for moves recorded before migration 33.
+    pub decided_by: Option<String>,
+    /// The booklet numbers, as ranges ("101-150, 201"); `None` before migration 33.
+    pub numbers: Option<String>,
 }
 
-const MOVE_COLUMNS: &str = "id, from_distributor_id, to_distributor_id, booklets, created_at";
+const MOVE_COLUMNS: &str = "id, from_distributor_id, from_territory_id, to_distributor_id, to_territory_id, \
+                            booklets, created_at, decided_by, numbers";
 
 fn move_row(r: &sqlx::any::AnyRow) -> Result<AllocationMove, StoreError> {
     Ok(AllocationMove {
         id: get_i64(r, "id")?,
-        from: get_opt_i64(r, "from_distributor_id")?.map(DistributorId),
-        to: DistributorId(get_i64(r, "to_distributor_id")?),
+        from: Holder::of(
+            get_opt_i64(r, "from_distributor_id")?,
+            get_opt_i64(r, "from_territory_id")?,
+        ),
+        to: Holder::of(
+            get_opt_i64(r, "to_distributor_id")?,
+            get_opt_i64(r, "to_territory_id")?,
+        ),
         booklets: get_i64(r, "booklets")?,
         created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+        decided_by: get_opt_string(r, "decided_by")?,
+        numbers: get_opt_string(r, "numbers")?,
     })
 }
 
@@ -133,12 +182,12 @@ impl Store {
         last_move: i64,
     ) -> Result<Vec<HolderInventory>, StoreError> {
         let o = self.get_order(order).await?;
-        let mut lines: BTreeMap<Option<i64>, HolderInventory> = BTreeMap::new();
+        let mut lines: BTreeMap<Holder, HolderInventory> = BTreeMap::new();
         if o.issued_at.is_none_or(|t| t > at) {
             return Ok(vec![]);
         }
         lines.insert(
-            None,
+            Holder::Funder,
             HolderInventory {
                 received: o.booklet_count,
                 ..Default::default()
@@ -146,8 +195,10 @@ impl Store {
         );
         let mut conn = self.pool().acquire().await?;
         for r in sqlx::query(
-            "SELECT from_distributor_id, to_distributor_id, CAST(SUM(booklets) AS BIGINT) AS n FROM allocation_moves \
-             WHERE order_id = $1 AND created_at <= $2 AND id <= $3 GROUP BY from_distributor_id, to_distributor_id",
+            "SELECT from_distributor_id, from_territory_id, to_distributor_id, to_territory_id, \
+             CAST(SUM(booklets) AS BIGINT) AS n FROM allocation_moves \
+             WHERE order_id = $1 AND created_at <= $2 AND id <= $3 \
+             GROUP BY from_distributor_id, from_territory_id, to_distributor_id, to_territory_id",
         )
         .bind(order.0)
         .bind(at.unix_ms())
@@ -156,8 +207,16 @@ impl Store {
         .await?
         {
             let n = get_i64(&r, "n")?;
-            lines.entry(get_opt_i64(&r, "from_distributor_id")?).or_default().sent += n;
-            lines.entry(Some(get_i64(&r, "to_distributor_id")?)).or_default().received += n;
+            let from = Holder::of(
+                get_opt_i64(&r, "from_distributor_id")?,
+                get_opt_i64(&r, "from_territory_id")?,
+            );
+            let to = Holder::of(
+                get_opt_i64(&r, "to_distributor_id")?,
+                get_opt_i64(&r, "to_territory_id")?,
+            );
+            lines.entry(from).or_default().sent += n;
+            lines.entry(to).or_default().received += n;
         }
         for r in sqlx::query(
             "SELECT distributor_id, COUNT(*) AS n FROM handouts WHERE order_id = $1 AND handed_out_at <= $2 \
@@ -168,37 +227,53 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?
         {
-            lines.entry(Some(get_i64(&r, "distributor_id")?)).or_default().handed_out +=
-                get_i64(&r, "n")?;
+            let by = Holder::Structure(DistributorId(get_i64(&r, "distributor_id")?));
+            lines.entry(by).or_default().handed_out += get_i64(&r, "n")?;
         }
         // A booklet blocked after it was handed out had already left its holder. Blocked
         // booklets never move again, so their holder now is their holder then.
         for r in sqlx::query(
-            "SELECT distributor_id, COUNT(*) AS n FROM booklets WHERE order_id = $1 AND blocked_at <= $2 \
-             AND (handed_out_at IS NULL OR handed_out_at > blocked_at) GROUP BY distributor_id",
+            "SELECT distributor_id, territory_id, COUNT(*) AS n FROM booklets WHERE order_id = $1 AND blocked_at <= $2 \
+             AND (handed_out_at IS NULL OR handed_out_at > blocked_at) GROUP BY distributor_id, territory_id",
         )
         .bind(order.0)
         .bind(at.unix_ms())
         .fetch_all(&mut *conn)
         .await?
         {
-            lines.entry(get_opt_i64(&r, "distributor_id")?).or_default().blocked += get_i64(&r, "n")?;
+            let holder = Holder::of(
+                get_opt_i64(&r, "distributor_id")?,
+                get_opt_i64(&r, "territory_id")?,
+            );
+            lines.entry(holder).or_default().blocked += get_i64(&r, "n")?;
         }
-        let names: BTreeMap<i64, String> = sqlx::query("SELECT id, name FROM distributors")
+        let structures: BTreeMap<i64, String> = sqlx::query("SELECT id, name FROM distributors")
             .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| Ok((get_i64(r, "id")?, get_string(r, "name")?)))
             .collect::<Result<_, StoreError>>()?;
+        let territories: BTreeMap<i64, String> =
+            sqlx::query("SELECT id, name FROM order_territories WHERE order_id = $1")
+                .bind(order.0)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| Ok((get_i64(r, "id")?, get_string(r, "name")?)))
+                .collect::<Result<_, StoreError>>()?;
         let mut out = Vec::with_capacity(lines.len());
         for (holder, mut line) in lines {
-            line.holder = holder.map(DistributorId);
+            line.holder = holder;
             line.name = match holder {
-                None => "Stock du commanditaire".into(),
-                Some(id) => names
-                    .get(&id)
+                Holder::Funder => "Stock du commanditaire".into(),
+                Holder::Territory(t) => territories
+                    .get(&t.0)
+                    .map(|n| format!("Territoire {n}"))
+                    .unwrap_or_else(|| format!("territoire {t}")),
+                Holder::Structure(d) => structures
+                    .get(&d.0)
                     .cloned()
-                    .unwrap_or_else(|| format!("structure {id}")),
+                    .unwrap_or_else(|| format!("structure {d}")),
             };
             line.in_stock = line.received - line.sent - line.handed_out - line.blocked;
             if line.in_stock < 0 {
@@ -209,7 +284,15 @@ impl Store {
             }
             out.push(line);
         }
-        out[1..].sort_by(|a, b| a.name.cmp(&b.name).then(a.holder.cmp(&b.holder)));
+        // The funder first, then territories, then structures, each by name.
+        let rank = |h: Holder| match h {
+            Holder::Funder => 0,
+            Holder::Territory(_) => 1,
+            Holder::Structure(_) => 2,
+        };
+        out.sort_by(|a, b| {
+            (rank(a.holder), &a.name, a.holder).cmp(&(rank(b.holder), &b.name, b.holder))
+        });
         Ok(out)
     }
 }

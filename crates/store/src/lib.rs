@@ -51,6 +51,7 @@ mod sign_in;
 mod signing_keys;
 mod staff;
 mod telemetry;
+mod territories;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
@@ -91,7 +92,7 @@ pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, pu
 pub use health::{PoolState, SchemaState};
 pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
-pub use inventory::{AllocationMove, HolderInventory};
+pub use inventory::{AllocationMove, Holder, HolderInventory};
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use observers::{OBSERVER_KINDS, Observer};
 pub use oidc::{LinkRefusal, PendingLogin};
@@ -117,6 +118,7 @@ pub use sign_in::PastAttempt;
 pub use signing_keys::PublicKeyRecord;
 pub use staff::{StaffMember, normalize_email};
 pub use telemetry::Telemetry;
+pub use territories::{DocumentKind, Territory, TerritoryDocument};
 pub use tokens::{Actor, Role, TokenInfo, hash_token as tokens_hash, random_token};
 pub use venues::{NewVenue, StatusChange, Venue};
 pub use workshop_records::{MAX_MONTH_WORKSHOPS, StoredRecord, WorkshopActivity};

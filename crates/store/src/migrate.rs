@@ -98,6 +98,10 @@ const SQLITE: &[(i64, &str)] = &[
         32,
         include_str!("../migrations/sqlite/0032_perimeter_territories.sql"),
     ),
+    (
+        33,
+        include_str!("../migrations/sqlite/0033_member_territories.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -213,6 +217,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         32,
         include_str!("../migrations/postgres/0032_perimeter_territories.sql"),
+    ),
+    (
+        33,
+        include_str!("../migrations/postgres/0033_member_territories.sql"),
     ),
 ];
 

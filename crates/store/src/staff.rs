@@ -23,6 +23,13 @@ pub struct StaffMember {
     pub org_admin: bool,
 }
 
+impl StaffMember {
+    /// Who acted, as a record shows it: "Marie Dupont <m.dupont@ville.fr>".
+    pub fn signature(&self) -> String {
+        format!("{} <{}>", self.display_name, self.email)
+    }
+}
+
 pub(crate) const COLUMNS: &str =
     "id, email, display_name, role, org_id, created_at, disabled_at, org_admin";
 

@@ -17,7 +17,7 @@ both_engines! {
         let w = world(s, 4).await;
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(w.order.id, &[(ccas, 4)], t0()).await.unwrap();
+        s.allocate_booklets(w.order.id, &[(ccas, 4)], "tests", t0()).await.unwrap();
         // Booklet 2 is handed out and used once in the afternoon: nothing to flag.
         s.hand_out(ccas, None, w.order.id, 2, &lyon, &handout(), t0()).await.unwrap();
         let afternoon = at(time::macros::datetime!(2026-06-16 12:00 UTC));

@@ -33,7 +33,7 @@ both_engines! {
             if rng.random_bool(0.5) {
                 let shares: Vec<(DistributorId, i64)> = ds.iter().map(|d| (*d, rng.random_range(0..6))).collect();
                 let wanted: i64 = shares.iter().map(|x| x.1).sum();
-                match s.allocate_booklets(w.order.id, &shares, t0()).await {
+                match s.allocate_booklets(w.order.id, &shares, "tests", t0()).await {
                     Ok(()) => {
                         assert!(wanted <= stock, "step {step}");
                         stock -= wanted;
@@ -49,7 +49,7 @@ both_engines! {
                 let to = ds[rng.random_range(0..ds.len())];
                 let n = rng.random_range(1..8);
                 let have = model.get(&from).copied().unwrap_or(0);
-                match s.transfer_booklets(w.order.id, from, to, n, t0()).await {
+                match s.transfer_booklets(w.order.id, from, to, n, "tests", t0()).await {
                     Ok(()) => {
                         assert!(from != to && n <= have, "step {step}");
                         *model.entry(from).or_default() -= n;
@@ -73,8 +73,8 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 10).await;
         let d = s.create_distributor("Médiathèque", "mediatheque", &InseeCode::parse_known("69123").unwrap(), t0()).await.unwrap().id;
-        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 11)], t0()).await.unwrap_err()), "stock_short");
-        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 2), (DistributorId(999), 1)], t0()).await.unwrap_err()), "distributor_unknown");
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 11)], "tests", t0()).await.unwrap_err()), "stock_short");
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 2), (DistributorId(999), 1)], "tests", t0()).await.unwrap_err()), "distributor_unknown");
         assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), 10, "all or nothing");
         assert!(matches!(
             s.create_distributor("X", "banque", &InseeCode::parse_known("69123").unwrap(), t0()).await,
@@ -82,12 +82,12 @@ both_engines! {
         ));
         // A draft order has no booklets to share.
         let draft = s.create_draft_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(1)).unwrap(), t0()).await.unwrap();
-        assert_eq!(code(s.allocate_booklets(draft.id, &[(d, 1)], t0()).await.unwrap_err()), "order_state");
+        assert_eq!(code(s.allocate_booklets(draft.id, &[(d, 1)], "tests", t0()).await.unwrap_err()), "order_state");
         // After J-15, distribution stops.
-        s.allocate_booklets(w.order.id, &[(d, 4)], t0()).await.unwrap();
-        assert_eq!(code(s.transfer_booklets(w.order.id, d, DistributorId(999), 1, t0()).await.unwrap_err()), "distributor_unknown");
+        s.allocate_booklets(w.order.id, &[(d, 4)], "tests", t0()).await.unwrap();
+        assert_eq!(code(s.transfer_booklets(w.order.id, d, DistributorId(999), 1, "tests", t0()).await.unwrap_err()), "distributor_unknown");
         s.run_closing_steps(passnum_core::Timestamp::from_offset_datetime(time::macros::datetime!(2026-12-20 10:00 UTC))).await.unwrap();
-        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 1)], t0()).await.unwrap_err()), "distribution_stopped");
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 1)], "tests", t0()).await.unwrap_err()), "distribution_stopped");
         assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 4);
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
         // A booklet held by a structure that does not exist: SQLite's foreign key refuses it;
@@ -144,13 +144,13 @@ both_engines! {
         // Booklet 1 is lost while still in the funder's stock: 4 booklets remain to share.
         s.block_booklet(w.order.id, 1, false, t0()).await.unwrap();
         assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), 4);
-        assert_eq!(code(s.allocate_booklets(w.order.id, &[(a, 5)], t0()).await.unwrap_err()), "stock_short");
-        s.allocate_booklets(w.order.id, &[(a, 4)], t0()).await.unwrap();
+        assert_eq!(code(s.allocate_booklets(w.order.id, &[(a, 5)], "tests", t0()).await.unwrap_err()), "stock_short");
+        s.allocate_booklets(w.order.id, &[(a, 4)], "tests", t0()).await.unwrap();
         // Booklet 2, now at A, is stolen: A can transfer 3, not 4, and never booklet 2.
         s.block_booklet(w.order.id, 2, true, t0()).await.unwrap();
         assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 3);
-        assert_eq!(code(s.transfer_booklets(w.order.id, a, b, 4, t0()).await.unwrap_err()), "stock_short");
-        s.transfer_booklets(w.order.id, a, b, 3, t0()).await.unwrap();
+        assert_eq!(code(s.transfer_booklets(w.order.id, a, b, 4, "tests", t0()).await.unwrap_err()), "stock_short");
+        s.transfer_booklets(w.order.id, a, b, 3, "tests", t0()).await.unwrap();
         let at_b: Vec<i64> = s.distributor_stock(b, 10, 0).await.unwrap().iter().map(|x| x.number).collect();
         assert_eq!(at_b, [3, 4, 5]);
         assert_eq!(s.distributor_stock_count(a).await.unwrap(), 0);

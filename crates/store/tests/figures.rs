@@ -15,7 +15,7 @@ both_engines! {
         let w = world(s, 3).await;
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(w.order.id, &[(ccas, 2)], t0()).await.unwrap();
+        s.allocate_booklets(w.order.id, &[(ccas, 2)], "tests", t0()).await.unwrap();
         let h = handout();
         s.hand_out(ccas, None, w.order.id, 1, &lyon, &h, t0()).await.unwrap();
         // Booklet 1 books a workshop next week.

@@ -11,7 +11,7 @@ use passnum_core::handout::{
     Handout, HandoutRequest, HandoutRules, HouseholdKey, HouseholdRequest,
 };
 use passnum_core::{InseeCode, Timestamp};
-use passnum_store::{DistributorId, Store, StoreError, both_engines};
+use passnum_store::{DistributorId, Holder, Store, StoreError, both_engines};
 
 fn code(e: StoreError) -> &'static str {
     match e {
@@ -60,7 +60,7 @@ async fn two_structures(s: &Store, order: passnum_core::OrderId) -> (Distributor
         .await
         .unwrap()
         .id;
-    s.allocate_booklets(order, &[(a, 3), (b, 2)], t0())
+    s.allocate_booklets(order, &[(a, 3), (b, 2)], "tests", t0())
         .await
         .unwrap();
     (a, b)
@@ -294,23 +294,24 @@ both_engines! {
         assert_eq!(line(&issued, 0), ("Stock du commanditaire".into(), 10, 0, 0, 0, 10));
         let a = s.create_distributor("CCAS de Lyon", "ccas", &lyon(), t0()).await.unwrap().id;
         let b = s.create_distributor("Mairie de Villeurbanne", "mairie", &InseeCode::parse_known("69266").unwrap(), t0()).await.unwrap().id;
-        s.allocate_booklets(w.order.id, &[(a, 5), (b, 3)], at(1)).await.unwrap();
-        s.transfer_booklets(w.order.id, a, b, 2, at(2)).await.unwrap();
+        s.allocate_booklets(w.order.id, &[(a, 5), (b, 3)], "tests", at(1)).await.unwrap();
+        s.transfer_booklets(w.order.id, a, b, 2, "tests", at(2)).await.unwrap();
         let h = Handout::parse(&person("Martin", &["senior"]), &HandoutRules::default(), &key()).unwrap();
         let given = s.distributor_stock(b, 50, 0).await.unwrap()[0].number;
         s.hand_out(b, None, w.order.id, given, &lyon(), &h, at(3)).await.unwrap();
         let lost = s.distributor_stock(a, 50, 0).await.unwrap()[0].number;
         s.block_booklet(w.order.id, lost, false, at(4)).await.unwrap();
         let counts = |inv: Vec<passnum_store::HolderInventory>| inv.iter().map(|l| (l.holder, l.in_stock)).collect::<Vec<_>>();
-        assert_eq!(counts(s.inventory_at(w.order.id, at(1)).await.unwrap()), [(None, 2), (Some(a), 5), (Some(b), 3)]);
-        assert_eq!(counts(s.inventory_at(w.order.id, at(2)).await.unwrap()), [(None, 2), (Some(a), 3), (Some(b), 5)]);
-        assert_eq!(counts(s.inventory_at(w.order.id, at(3)).await.unwrap()), [(None, 2), (Some(a), 3), (Some(b), 4)]);
+        let (funder, a_, b_) = (Holder::Funder, Holder::Structure(a), Holder::Structure(b));
+        assert_eq!(counts(s.inventory_at(w.order.id, at(1)).await.unwrap()), [(funder, 2), (a_, 5), (b_, 3)]);
+        assert_eq!(counts(s.inventory_at(w.order.id, at(2)).await.unwrap()), [(funder, 2), (a_, 3), (b_, 5)]);
+        assert_eq!(counts(s.inventory_at(w.order.id, at(3)).await.unwrap()), [(funder, 2), (a_, 3), (b_, 4)]);
         let last = s.inventory_at(w.order.id, at(4)).await.unwrap();
         assert_eq!(line(&last, 1), ("CCAS de Lyon".into(), 5, 2, 0, 1, 2));
         assert_eq!(line(&last, 2), ("Mairie de Villeurbanne".into(), 5, 0, 1, 0, 4));
         // The inventory now agrees with the live stock of each structure.
         for d in s.distribution_of(w.order.id).await.unwrap() {
-            let l = last.iter().find(|l| l.holder == Some(d.distributor_id)).unwrap();
+            let l = last.iter().find(|l| l.holder == Holder::Structure(d.distributor_id)).unwrap();
             assert_eq!((l.in_stock, l.handed_out), (d.in_stock, d.handed_out), "{}", d.name);
         }
         assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), last[0].in_stock);
@@ -320,5 +321,9 @@ both_engines! {
         assert_eq!((latest, total), (vec![all[2].clone(), all[1].clone()], 3));
         assert_eq!(s.allocation_move(w.order.id, all[0].id).await.unwrap(), all[0]);
         assert!(matches!(s.allocation_move(w.order.id, all[2].id + 1).await, Err(StoreError::NotFound)));
+        // Each move says which booklets it carried and who decided it.
+        assert_eq!((all[0].numbers.as_deref(), all[1].numbers.as_deref()), (Some("1-5"), Some("6-8")));
+        assert_eq!(all[2].numbers.as_deref(), Some("1-2"), "the giver's lowest numbers");
+        assert_eq!(all[2].decided_by.as_deref(), Some("tests"));
     }
 }

@@ -105,7 +105,7 @@ both_engines! {
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         let mairie = s.create_distributor("Mairie", "mairie", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(order, &[(ccas, 2), (mairie, 2)], t0()).await.unwrap();
+        s.allocate_booklets(order, &[(ccas, 2), (mairie, 2)], "tests", t0()).await.unwrap();
         let h = handout();
         s.hand_out(ccas, None, order, 2, &lyon, &h, day_before()).await.unwrap();
         let agent = BookletKey { order_id: order, number: 2, code: None };
@@ -314,7 +314,7 @@ both_engines! {
         let w = world(s, 3).await;
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(w.order.id, &[(ccas, 3)], t0()).await.unwrap();
+        s.allocate_booklets(w.order.id, &[(ccas, 3)], "tests", t0()).await.unwrap();
         let h = handout();
         let ws = s.create_workshops(w.lyon.id, &plan(5, ""), day_before()).await.unwrap().remove(0);
         let before = s.distribution_stats(w.order.id).await.unwrap();

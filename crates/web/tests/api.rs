@@ -716,7 +716,7 @@ api_test! {
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let mine = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         let other = s.create_distributor("CCAS de Bron", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], "tests", t0()).await.unwrap();
         let agent = app.token(Actor::Distributor(mine)).await;
 
         // The agent sees its own stock only; a venue cannot use the agent's routes.

@@ -23,7 +23,7 @@ api_test! {
         let bought = p.order.booklet_count;
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("=CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(ccas, 2)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(ccas, 2)], "tests", t0()).await.unwrap();
         let funder = signed_in(&app, "chiffres@metropole.fr", Actor::Funder(p.funder.id)).await;
         let (st, html) = text(&funder, &app, "/commanditaire/chiffres").await;
         assert_eq!(st, 200);
@@ -67,7 +67,7 @@ api_test! {
         let s = app.store();
         let villeurbanne = passnum_core::InseeCode::parse_known("69266").unwrap();
         let ccas = s.create_distributor("CCAS de Villeurbanne", "ccas", &villeurbanne, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(ccas, 2)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(ccas, 2)], "tests", t0()).await.unwrap();
         let mut h = handout_for_publics(&["senior", "isolated"]);
         s.hand_out(ccas, None, p.order.id, 1, &villeurbanne, &h, t0()).await.unwrap();
         h = handout_for_publics(&[]);
@@ -271,7 +271,7 @@ api_test! {
         let s = app.store();
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(ccas, 2)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(ccas, 2)], "tests", t0()).await.unwrap();
         for n in 1..=2 {
             s.hand_out(ccas, None, p.order.id, n, &lyon, &handout_for_publics(&[]), t0()).await.unwrap();
         }
@@ -293,7 +293,7 @@ api_test! {
         let order = s.create_order(funder.id, &order_2026(51, &["69"]), t0()).await.unwrap();
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(order.id, &[(ccas, 51)], t0()).await.unwrap();
+        s.allocate_booklets(order.id, &[(ccas, 51)], "tests", t0()).await.unwrap();
         for n in 1..=51 {
             s.hand_out(ccas, None, order.id, n, &lyon, &handout_for_publics(&[]), t0().plus_ms(n * 60_000)).await.unwrap();
         }

@@ -565,7 +565,7 @@ api_test! {
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let mine = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
         let other = s.create_distributor("CCAS de Bron", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(mine, 1), (other, 1)], "tests", t0()).await.unwrap();
         staff(&app, "agent@ccas.fr", Actor::Distributor(mine)).await;
         staff(&app, "autre@ccas.fr", Actor::Distributor(other)).await;
         let (client, r) = sign_in(&app, "agent@ccas.fr", PASSWORD).await;
@@ -766,7 +766,7 @@ api_test! {
             .unwrap();
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let d = s.create_distributor("CCAS", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(order.id, &[(d, 205)], t0()).await.unwrap();
+        s.allocate_booklets(order.id, &[(d, 205)], "tests", t0()).await.unwrap();
         staff(&app, "agent@ccas.fr", Actor::Distributor(d)).await;
         let (client, _) = sign_in(&app, "agent@ccas.fr", PASSWORD).await;
         let (_, html) = page(&client, &app, "/structure").await;

@@ -134,7 +134,7 @@ api_test! {
         let s = app.store();
         let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
         let ccas = s.create_distributor("CCAS de Lyon", "ccas", &lyon, t0()).await.unwrap().id;
-        s.allocate_booklets(p.order.id, &[(ccas, 1)], t0()).await.unwrap();
+        s.allocate_booklets(p.order.id, &[(ccas, 1)], "tests", t0()).await.unwrap();
         let request = passnum_core::handout::HandoutRequest {
             needs: vec!["online_procedures".into()],
             equipment: "phone_only".into(),

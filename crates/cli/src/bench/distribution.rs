@@ -69,7 +69,9 @@ pub(super) async fn bench_allocation(
         .iter()
         .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
         .collect();
-    store.allocate_booklets(order.id, &typed, now()).await?;
+    store
+        .allocate_booklets(order.id, &typed, "banc d'essai", now())
+        .await?;
     let commit = t.elapsed();
     anyhow::ensure!(store.unallocated_booklets(order.id).await? == 0);
     println!(
@@ -219,7 +221,9 @@ async fn bench_suggestion(
     let d = store
         .create_distributor("Structure d'orientation", "ccas", &lyon, at)
         .await?;
-    store.allocate_booklets(order.id, &[(d.id, 1)], at).await?;
+    store
+        .allocate_booklets(order.id, &[(d.id, 1)], "banc d'essai", at)
+        .await?;
     let handout = Handout::parse(
         &HandoutRequest {
             needs: vec!["online_procedures".into(), "job_search".into()],

@@ -43,7 +43,9 @@ async fn hand_out_everything(store: &Store, funder: passnum_core::FunderId) -> a
         };
         shares.push((d.id, n));
     }
-    store.allocate_booklets(order.id, &shares, at).await?;
+    store
+        .allocate_booklets(order.id, &shares, "banc d'essai", at)
+        .await?;
     let publics = [
         "senior",
         "job_seeker",

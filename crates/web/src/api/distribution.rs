@@ -168,7 +168,7 @@ pub async fn allocate(
         .map(|s| (DistributorId(s.distributor_id), s.booklets))
         .collect();
     st.store
-        .allocate_booklets(order, &shares, st.clock.now())
+        .allocate_booklets(order, &shares, &api_signature(&auth), st.clock.now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,6 +198,7 @@ pub async fn transfer(
             DistributorId(body.from_distributor_id),
             DistributorId(body.to_distributor_id),
             body.booklets,
+            &api_signature(&auth),
             st.clock.now(),
         )
         .await?;
@@ -376,4 +377,13 @@ pub async fn block(
     Ok(Json(BlockedDto {
         blocked_cheques: blocked,
     }))
+}
+
+/// Who decided a move made through the API: the key's holder, as far as the request says.
+fn api_signature(auth: &Auth) -> String {
+    format!(
+        "API, clé de {} n° {}",
+        auth.0.role().as_str(),
+        auth.0.actor_id()
+    )
 }

@@ -125,11 +125,17 @@ async fn latest_moves(
         .latest_allocation_moves(order, MOVES_SHOWN as i64)
         .await
         .unwrap_or_default();
-    let name = |id: i64| {
-        structures
+    let territories = st.store.territories_of(order).await.unwrap_or_default();
+    let name = |h: passnum_store::Holder| match h {
+        passnum_store::Holder::Funder => "Votre stock".to_string(),
+        passnum_store::Holder::Territory(t) => territories.iter().find(|x| x.id == t).map_or_else(
+            || format!("territoire n° {t}"),
+            |x| format!("Territoire {}", x.name),
+        ),
+        passnum_store::Holder::Structure(d) => structures
             .iter()
-            .find(|(s, _)| *s == id)
-            .map_or_else(|| format!("structure n° {id}"), |(_, n)| n.clone())
+            .find(|(s, _)| *s == d.0)
+            .map_or_else(|| format!("structure n° {d}"), |(_, n)| n.clone()),
     };
     let older = usize::try_from(total)
         .unwrap_or(0)
@@ -140,9 +146,8 @@ async fn latest_moves(
             (
                 m.id,
                 paris::format_moment(m.created_at),
-                m.from
-                    .map_or_else(|| "Votre stock".to_string(), |d| name(d.0)),
-                name(m.to.0),
+                name(m.from),
+                name(m.to),
                 m.booklets,
             )
         })

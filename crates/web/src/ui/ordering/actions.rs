@@ -109,7 +109,7 @@ pub async fn action(
             let moved = match f.depuis.trim() {
                 "stock" => {
                     st.store
-                        .allocate_booklets(order.id, &[(to, count)], now)
+                        .allocate_booklets(order.id, &[(to, count)], &staff.signature(), now)
                         .await
                 }
                 from => match from.parse::<i64>() {
@@ -120,6 +120,7 @@ pub async fn action(
                                 passnum_store::DistributorId(from),
                                 to,
                                 count,
+                                &staff.signature(),
                                 now,
                             )
                             .await

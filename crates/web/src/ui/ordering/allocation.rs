@@ -112,7 +112,7 @@ pub async fn allocation_submit(
         };
         return match st
             .store
-            .allocate_booklets(order.id, &shares, st.clock.now())
+            .allocate_booklets(order.id, &shares, &staff.signature(), st.clock.now())
             .await
         {
             Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),

@@ -1,0 +1,483 @@
+//! Member territories of an order (issue 16): declared with their délibération and
+//! convention, their communes (each in one territory of the order), their documents, and the
+//! two stages of an allocation — the funder's stock to territories, then a territory's stock
+//! to its own structures.
+
+use std::collections::BTreeSet;
+
+use passnum_core::application::{Document, DocumentType};
+use passnum_core::member_territory::{Declared, NewTerritory};
+use passnum_core::{DistributorId, InseeCode, OrderId, TerritoryId, Timestamp};
+use serde::Serialize;
+
+use crate::inventory::Holder;
+use crate::rows::{get_i64, get_opt_string, get_string};
+use crate::{Engine, Store, StoreError};
+
+/// A member territory, with what it holds of the order's booklets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Territory {
+    pub id: TerritoryId,
+    pub order_id: OrderId,
+    pub name: String,
+    pub communes: Vec<String>,
+    pub deliberation_ref: String,
+    /// AAAA-MM-JJ.
+    pub deliberation_on: String,
+    pub convention_ref: Option<String>,
+    pub convention_on: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    /// Booklets it received from the funder (its share, passed on or not).
+    pub received: i64,
+    /// Of those, not yet passed to a structure (nor blocked).
+    pub in_stock: i64,
+}
+
+/// What the list of a territory's documents shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TerritoryDocument {
+    pub id: i64,
+    pub kind: DocumentKind,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub uploaded_at: Timestamp,
+    pub uploaded_by: String,
+}
+
+/// Why a document is attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Deliberation,
+    Convention,
+    Autre,
+}
+
+impl DocumentKind {
+    pub const ALL: [Self; 3] = [Self::Deliberation, Self::Convention, Self::Autre];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deliberation => "deliberation",
+            Self::Convention => "convention",
+            Self::Autre => "autre",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Deliberation => "Délibération",
+            Self::Convention => "Convention de mandat",
+            Self::Autre => "Autre pièce",
+        }
+    }
+}
+
+const COLUMNS: &str = "t.id, t.order_id, t.name, t.deliberation_ref, t.deliberation_on, t.convention_ref, \
+                       t.convention_on, t.created_at, t.created_by";
+
+fn refuse(code: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+fn day(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+impl Store {
+    /// Declares a member territory of an order, checked under the order's lock against its
+    /// perimeter and the territories already declared (a commune joins once; the key on
+    /// (order, commune) refuses a concurrent duplicate too).
+    pub async fn declare_territory(
+        &self,
+        order: OrderId,
+        t: &NewTerritory,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Territory, StoreError> {
+        // Retried whole on a serialization failure (SERIALIZABLE, issue 18).
+        let id = crate::retry::retrying(&self.inner.telemetry, "declare_territory", || {
+            self.declare_territory_once(order, t, by, now)
+        })
+        .await?;
+        self.territory(order, id).await
+    }
+
+    async fn declare_territory_once(
+        &self,
+        order: OrderId,
+        t: &NewTerritory,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<TerritoryId, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.engine() {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        };
+        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM orders WHERE id = $1{lock}"
+        )))
+        .bind(order.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("cancelled") => {
+                return Err(StoreError::Conflict {
+                    code: "order_state",
+                    message: "Cette commande est annulée : aucun territoire ne peut la rejoindre."
+                        .into(),
+                });
+            }
+            Some(_) => {}
+        }
+        let perimeter = crate::orders::perimeter(&mut tx, &self.inner.caches, order).await?;
+        let declared = territory_communes_of_order(&mut tx, order).await?;
+        let views: Vec<Declared<'_>> = declared
+            .iter()
+            .map(|(name, communes)| Declared { name, communes })
+            .collect();
+        t.check_against(&perimeter, &views)
+            .map_err(|e| StoreError::refused(&e))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO order_territories (order_id, name, deliberation_ref, deliberation_on, convention_ref, \
+             convention_on, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(order.0)
+        .bind(&t.name)
+        .bind(&t.deliberation.reference)
+        .bind(day(t.deliberation.date))
+        .bind(t.convention.as_ref().map(|c| c.reference.clone()))
+        .bind(t.convention.as_ref().map(|c| day(c.date)))
+        .bind(now.unix_ms())
+        .bind(passnum_core::text::kept(by.trim(), 200))
+        .fetch_one(&mut *tx)
+        .await?;
+        let codes: Vec<&InseeCode> = t.communes.iter().collect();
+        for chunk in codes.chunks(300) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({}, {id}, ${})", order.0, i + 1))
+                .collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO territory_communes (order_id, territory_id, commune_insee) VALUES {}",
+                rows.join(", ")
+            )));
+            for c in chunk {
+                q = q.bind(c.as_str().to_string());
+            }
+            q.execute(&mut *tx).await.map_err(|e| {
+                let e = StoreError::from(e);
+                if e.is_unique_violation() {
+                    StoreError::Conflict {
+                        code: "territory_overlap",
+                        message: "Une de ces communes vient d'être déclarée dans un autre territoire : rechargez la page.".into(),
+                    }
+                } else {
+                    e
+                }
+            })?;
+        }
+        tx.commit().await?;
+        Ok(TerritoryId(id))
+    }
+
+    /// The member territories of an order, by name, with their booklet counts.
+    pub async fn territories_of(&self, order: OrderId) -> Result<Vec<Territory>, StoreError> {
+        self.read_territories(order, None).await
+    }
+
+    /// One territory of an order, or `NotFound` (also for another order's territory).
+    pub async fn territory(
+        &self,
+        order: OrderId,
+        id: TerritoryId,
+    ) -> Result<Territory, StoreError> {
+        self.read_territories(order, Some(id))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn read_territories(
+        &self,
+        order: OrderId,
+        one: Option<TerritoryId>,
+    ) -> Result<Vec<Territory>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let filter = if one.is_some() { " AND t.id = $2" } else { "" };
+        // A territory's booklets: those it received (kept after it passes them on), and
+        // those it still holds.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, \
+             (SELECT COUNT(*) FROM booklets b WHERE b.territory_id = t.id) AS received, \
+             (SELECT COUNT(*) FROM booklets b WHERE b.territory_id = t.id AND b.distributor_id IS NULL \
+              AND b.blocked_at IS NULL) AS in_stock \
+             FROM order_territories t WHERE t.order_id = $1{filter} ORDER BY t.name, t.id"
+        )))
+        .bind(order.0)
+        .bind(one.map(|t| t.0).unwrap_or(0))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = get_i64(r, "id")?;
+            let communes: Vec<String> = sqlx::query_scalar(
+                "SELECT commune_insee FROM territory_communes WHERE territory_id = $1 ORDER BY commune_insee",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+            out.push(Territory {
+                id: TerritoryId(id),
+                order_id: OrderId(get_i64(r, "order_id")?),
+                name: get_string(r, "name")?,
+                communes,
+                deliberation_ref: get_string(r, "deliberation_ref")?,
+                deliberation_on: get_string(r, "deliberation_on")?,
+                convention_ref: get_opt_string(r, "convention_ref")?,
+                convention_on: get_opt_string(r, "convention_on")?,
+                created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+                created_by: get_string(r, "created_by")?,
+                received: get_i64(r, "received")?,
+                in_stock: get_i64(r, "in_stock")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Attaches a PDF to a territory (its délibération, its convention, another piece).
+    pub async fn attach_territory_document(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        kind: DocumentKind,
+        doc: &Document,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<TerritoryDocument, StoreError> {
+        if doc.kind != DocumentType::Pdf {
+            return Err(refuse(
+                "document_not_pdf",
+                format!(
+                    "« {} » n'est pas un PDF : enregistrez la pièce en PDF et envoyez-la de nouveau.",
+                    doc.file_name
+                ),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        self.territory_of_order(&mut tx, order, territory).await?;
+        let by = passnum_core::text::kept(by.trim(), 200);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO territory_documents (territory_id, kind, file_name, size_bytes, content, uploaded_at, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(territory.0)
+        .bind(kind.as_str())
+        .bind(&doc.file_name)
+        .bind(doc.bytes.len() as i64)
+        .bind(doc.bytes.clone())
+        .bind(now.unix_ms())
+        .bind(&by)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(TerritoryDocument {
+            id,
+            kind,
+            file_name: doc.file_name.clone(),
+            size_bytes: doc.bytes.len() as i64,
+            uploaded_at: now,
+            uploaded_by: by,
+        })
+    }
+
+    /// A territory's documents, newest first (without their content).
+    pub async fn territory_documents(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+    ) -> Result<Vec<TerritoryDocument>, StoreError> {
+        sqlx::query(
+            "SELECT d.id, d.kind, d.file_name, d.size_bytes, d.uploaded_at, d.uploaded_by FROM territory_documents d \
+             JOIN order_territories t ON t.id = d.territory_id WHERE t.order_id = $1 AND t.id = $2 ORDER BY d.id DESC",
+        )
+        .bind(order.0)
+        .bind(territory.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let kind = get_string(r, "kind")?;
+            Ok(TerritoryDocument {
+                id: get_i64(r, "id")?,
+                kind: DocumentKind::parse(&kind)
+                    .ok_or_else(|| StoreError::corrupt(format!("pièce de type {kind}")))?,
+                file_name: get_string(r, "file_name")?,
+                size_bytes: get_i64(r, "size_bytes")?,
+                uploaded_at: Timestamp::from_unix_ms(get_i64(r, "uploaded_at")?),
+                uploaded_by: get_string(r, "uploaded_by")?,
+            })
+        })
+        .collect()
+    }
+
+    /// A document's name and bytes, or `NotFound` if it is not this territory's of this order.
+    pub async fn territory_document(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        id: i64,
+    ) -> Result<(String, Vec<u8>), StoreError> {
+        let row = sqlx::query(
+            "SELECT d.file_name, d.content FROM territory_documents d JOIN order_territories t ON t.id = d.territory_id \
+             WHERE t.order_id = $1 AND t.id = $2 AND d.id = $3",
+        )
+        .bind(order.0)
+        .bind(territory.0)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((
+            get_string(&row, "file_name")?,
+            sqlx::Row::try_get(&row, "content")?,
+        ))
+    }
+
+    /// First stage: the funder's stock to member territories, all or nothing.
+    pub async fn allocate_to_territories(
+        &self,
+        order: OrderId,
+        shares: &[(TerritoryId, i64)],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let shares: Vec<(Holder, i64)> = shares
+            .iter()
+            .map(|(t, n)| (Holder::Territory(*t), *n))
+            .collect();
+        self.allocate(order, Holder::Funder, &shares, by, now).await
+    }
+
+    /// Second stage: a territory's stock to structures in its communes, all or nothing.
+    pub async fn allocate_from_territory(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        shares: &[(DistributorId, i64)],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let shares: Vec<(Holder, i64)> = shares
+            .iter()
+            .map(|(d, n)| (Holder::Structure(*d), *n))
+            .collect();
+        self.allocate(order, Holder::Territory(territory), &shares, by, now)
+            .await
+    }
+
+    /// The structures whose commune a territory covers, by name: those it may give booklets
+    /// to.
+    pub async fn structures_of_territory(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+    ) -> Result<Vec<crate::Distributor>, StoreError> {
+        let t = self.territory(order, territory).await?;
+        let communes: BTreeSet<InseeCode> = t
+            .communes
+            .iter()
+            .filter_map(|c| InseeCode::parse(c).ok())
+            .collect();
+        // Structures are filtered here rather than in SQL: a city covers its arrondissements,
+        // which the commune list alone does not say.
+        let all: Vec<crate::Distributor> = sqlx::query(
+            "SELECT id, name, kind, commune_insee, created_at FROM distributors ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(crate::distribution::distributor)
+        .collect::<Result<_, _>>()?;
+        let mut out: Vec<crate::Distributor> = all
+            .into_iter()
+            .filter(|d| {
+                InseeCode::parse(&d.commune_insee)
+                    .is_ok_and(|c| passnum_core::member_territory::covers(&communes, &c))
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// `NotFound` unless `territory` is a member of `order`.
+    pub(crate) async fn territory_of_order(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        order: OrderId,
+        territory: TerritoryId,
+    ) -> Result<(), StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM order_territories WHERE id = $1 AND order_id = $2")
+                .bind(territory.0)
+                .bind(order.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+        found.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    /// A territory's communes, read in a transaction.
+    pub(crate) async fn territory_communes_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        territory: TerritoryId,
+    ) -> Result<BTreeSet<InseeCode>, StoreError> {
+        let codes: Vec<String> = sqlx::query_scalar(
+            "SELECT commune_insee FROM territory_communes WHERE territory_id = $1",
+        )
+        .bind(territory.0)
+        .fetch_all(&mut **tx)
+        .await?;
+        codes
+            .iter()
+            .map(|c| InseeCode::parse(c).map_err(|_| StoreError::corrupt(format!("commune {c}"))))
+            .collect()
+    }
+}
+
+/// Every territory of an order as (name, communes), to check a new one against.
+async fn territory_communes_of_order(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+) -> Result<Vec<(String, BTreeSet<InseeCode>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.name, c.commune_insee FROM order_territories t \
+         LEFT JOIN territory_communes c ON c.territory_id = t.id WHERE t.order_id = $1 ORDER BY t.id",
+    )
+    .bind(order.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out: Vec<(i64, String, BTreeSet<InseeCode>)> = vec![];
+    for r in &rows {
+        let id = get_i64(r, "id")?;
+        if out.last().is_none_or(|(last, _, _)| *last != id) {
+            out.push((id, get_string(r, "name")?, BTreeSet::new()));
+        }
+        if let Some(c) = get_opt_string(r, "commune_insee")?
+            && let Ok(code) = InseeCode::parse(&c)
+            && let Some(last) = out.last_mut()
+        {
+            last.2.insert(code);
+        }
+    }
+    Ok(out.into_iter().map(|(_, n, c)| (n, c)).collect())
+}
