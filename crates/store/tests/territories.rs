@@ -147,7 +147,7 @@ both_engines! {
         let d = s.attach_territory_document(w.order.id, lyon, DocumentKind::Deliberation, &pdf, "tests", t0()).await.unwrap();
         assert_eq!(code(s.attach_territory_document(w.order.id, lyon, DocumentKind::Autre, &png, "tests", t0()).await.unwrap_err()), "document_not_pdf");
         let list = s.territory_documents(w.order.id, lyon).await.unwrap();
-        assert_eq!(list, [d.clone()]);
+        assert_eq!(list, std::slice::from_ref(&d));
         assert_eq!(d.file_name, "Deliberation_2026-045.pdf");
         let (name, bytes) = s.territory_document(w.order.id, lyon, d.id).await.unwrap();
         assert_eq!((name.as_str(), bytes.as_slice()), ("Deliberation_2026-045.pdf", &b"%PDF-1.7 delib"[..]));
