@@ -1,12 +1,15 @@
 //! Builds an allocation key from what a funder gives (a criteria table as CSV text, weights
 //! typed as "qpv=30", the weight of the embedded commune populations, a fixed part), for the
-//! funder's page and `passnum allocate` alike.
+//! funder's page and `passnum allocate` alike: over every structure, over an order's member
+//! territories (first stage), or over one territory's structures (second stage).
 
 use std::collections::{HashMap, HashSet};
 
-use passnum_core::InseeCode;
-use passnum_core::allocation::{AllocationKey, Criterion, StructureShare, parse_criteria_csv};
+use passnum_core::allocation::{
+    AllocationKey, Criterion, KeyUnit, StructureShare, parse_criteria_csv_of,
+};
 use passnum_core::commune::communes;
+use passnum_core::{InseeCode, OrderId, TerritoryId};
 use passnum_store::{Store, StoreError};
 
 pub struct KeyInput<'a> {
@@ -18,30 +21,83 @@ pub struct KeyInput<'a> {
     pub fixed: i64,
 }
 
-/// A key, or a French sentence saying what to fix.
+/// A key over every structure, or a French sentence saying what to fix.
 pub async fn build_key(
     store: &Store,
     input: &KeyInput<'_>,
 ) -> Result<Result<AllocationKey, String>, StoreError> {
     let all = store.distributor_communes().await?;
-    let known: HashSet<i64> = all.iter().map(|(d, _)| d.0).collect();
+    let population = populations(&all);
+    let candidates: Vec<(i64, i64)> = all
+        .iter()
+        .map(|(d, _)| (d.0, population.get(&d.0).copied().unwrap_or(0)))
+        .collect();
+    Ok(key_among(&candidates, input, KeyUnit::Structures))
+}
+
+/// The first stage of a two-stage allocation: a key over the order's member territories, each
+/// weighed by the population of its communes (counted once, whatever the number of structures
+/// in them), the criteria file naming territories by number.
+pub async fn build_territory_key(
+    store: &Store,
+    order: OrderId,
+    input: &KeyInput<'_>,
+) -> Result<Result<AllocationKey, String>, StoreError> {
+    let territories = store.territories_of(order).await?;
+    if territories.is_empty() {
+        return Ok(Err(
+            "Aucun territoire n'a rejoint cette commande : déclarez d'abord ses territoires membres."
+                .into(),
+        ));
+    }
+    let candidates: Vec<(i64, i64)> = territories
+        .iter()
+        .map(|t| (t.id.0, t.communes.iter().map(|c| population_of(c)).sum()))
+        .collect();
+    Ok(key_among(&candidates, input, KeyUnit::Territories))
+}
+
+/// The second stage: a key over the structures of one territory, for its referent.
+pub async fn build_territory_structures_key(
+    store: &Store,
+    order: OrderId,
+    territory: TerritoryId,
+    input: &KeyInput<'_>,
+) -> Result<Result<AllocationKey, String>, StoreError> {
+    let structures = store.structures_of_territory(order, territory).await?;
+    if structures.is_empty() {
+        return Ok(Err(
+            "Aucune structure n'est enregistrée sur les communes de ce territoire : faites-les enregistrer d'abord."
+                .into(),
+        ));
+    }
+    let candidates: Vec<(i64, i64)> = structures
+        .iter()
+        .map(|d| (d.id.0, population_of(&d.commune_insee)))
+        .collect();
+    Ok(key_among(&candidates, input, KeyUnit::Structures))
+}
+
+/// A key over `candidates` (id, population): the criteria file's lines (or every candidate,
+/// population only), weights typed as "qpv=30", the population's weight, a fixed part.
+fn key_among(
+    candidates: &[(i64, i64)],
+    input: &KeyInput<'_>,
+    unit: KeyUnit,
+) -> Result<AllocationKey, String> {
+    let known: HashSet<i64> = candidates.iter().map(|(id, _)| *id).collect();
     let (mut criteria, rows) = match input.criteria_csv.filter(|t| !t.trim().is_empty()) {
         Some(text) => {
-            let (names, rows) = match parse_criteria_csv(text, &known) {
-                Ok(x) => x,
-                Err(e) => return Ok(Err(e)),
-            };
+            let (names, rows) = parse_criteria_csv_of(text, &known, unit)?;
             let mut weights = HashMap::new();
             for part in input.weights.split(',').filter(|p| !p.trim().is_empty()) {
                 let Some((name, w)) = part.rsplit_once('=') else {
-                    return Ok(Err(format!(
+                    return Err(format!(
                         "Poids « {part} » : écrivez critère=poids, par exemple qpv=30."
-                    )));
+                    ));
                 };
                 let Ok(w) = w.trim().parse::<i64>() else {
-                    return Ok(Err(format!(
-                        "Poids « {w} » : un nombre entier est attendu."
-                    )));
+                    return Err(format!("Poids « {w} » : un nombre entier est attendu."));
                 };
                 weights.insert(name.trim().to_string(), w);
             }
@@ -54,16 +110,19 @@ pub async fn build_key(
                 .collect();
             (criteria, rows)
         }
-        None => (vec![], all.iter().map(|(d, _)| (d.0, vec![])).collect()),
+        None => (
+            vec![],
+            candidates.iter().map(|(id, _)| (*id, vec![])).collect(),
+        ),
     };
-    let population = populations(&all);
+    let population: HashMap<i64, i64> = candidates.iter().copied().collect();
     if let Some(w) = input.population_weight {
         criteria.push(Criterion {
             name: "population".into(),
             weight: w,
         });
     }
-    Ok(Ok(AllocationKey {
+    Ok(AllocationKey {
         criteria,
         structures: rows
             .into_iter()
@@ -78,19 +137,21 @@ pub async fn build_key(
                 }
             })
             .collect(),
-    }))
+    })
+}
+
+/// A commune's population in the embedded list (0 if unknown).
+fn population_of(commune: &str) -> i64 {
+    InseeCode::parse(commune)
+        .ok()
+        .and_then(|c| communes().get(&c).map(|k| k.population))
+        .unwrap_or(0)
 }
 
 /// Each distributor's commune population, from the embedded commune list.
 pub fn populations(communes_of: &[(passnum_store::DistributorId, String)]) -> HashMap<i64, i64> {
     communes_of
         .iter()
-        .map(|(d, c)| {
-            let p = InseeCode::parse(c)
-                .ok()
-                .and_then(|c| communes().get(&c).map(|k| k.population))
-                .unwrap_or(0);
-            (d.0, p)
-        })
+        .map(|(d, c)| (d.0, population_of(c)))
         .collect()
 }

@@ -37,16 +37,24 @@ pub struct AllocateArgs {
     /// …and how many booklets.
     #[arg(long)]
     pub booklets: Option<i64>,
-    /// By key: a CSV `structure;critère1;critère2…` (one line per distributor).
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+/// An allocation key, as `passnum allocate` and `passnum territory allocate|share` read it.
+#[derive(clap::Args)]
+pub struct KeyArgs {
+    /// By key: a CSV `numéro;critère1;critère2…` (one line per structure, or per territory).
     #[arg(long)]
     pub criteria: Option<PathBuf>,
     /// Weights of the CSV's criteria, e.g. "qpv=30,jeunes=10".
     #[arg(long, default_value = "")]
     pub weights: String,
-    /// Adds the population of each distributor's commune (embedded list) with this weight.
+    /// Adds the population of each structure's commune (of each territory's communes) from
+    /// the embedded list, with this weight.
     #[arg(long)]
     pub population_weight: Option<i64>,
-    /// Booklets every distributor of the key gets first.
+    /// Booklets every line of the key gets first.
     #[arg(long, default_value_t = 0)]
     pub fixed: i64,
     /// Write the allocation (without it, only the preview is shown).
@@ -87,8 +95,26 @@ pub async fn distributor(store: &Store, cmd: DistributorCommand) -> anyhow::Resu
     Ok(())
 }
 
-/// The key described by the arguments (the same builder as the funder's page).
-pub async fn key_from_args(store: &Store, args: &AllocateArgs) -> anyhow::Result<AllocationKey> {
+impl KeyArgs {
+    pub fn is_given(&self) -> bool {
+        self.criteria.is_some() || self.population_weight.is_some()
+    }
+}
+
+/// Which key the arguments describe: over every structure, an order's territories, or one
+/// territory's structures.
+pub enum KeyOver {
+    Structures,
+    Territories(OrderId),
+    StructuresOf(OrderId, passnum_core::TerritoryId),
+}
+
+/// The key described by the arguments (the same builders as the funder's pages).
+pub async fn key_from_args(
+    store: &Store,
+    args: &KeyArgs,
+    over: KeyOver,
+) -> anyhow::Result<AllocationKey> {
     let text = match &args.criteria {
         Some(path) => {
             Some(std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?)
@@ -101,12 +127,18 @@ pub async fn key_from_args(store: &Store, args: &AllocateArgs) -> anyhow::Result
         population_weight: args.population_weight,
         fixed: args.fixed,
     };
-    passnum_app::allocation::build_key(store, &input)
-        .await?
-        .map_err(|e| match &args.criteria {
-            Some(path) => anyhow::anyhow!("{} : {e}", path.display()),
-            None => anyhow::anyhow!("{e}"),
-        })
+    use passnum_app::allocation as a;
+    let built = match over {
+        KeyOver::Structures => a::build_key(store, &input).await?,
+        KeyOver::Territories(order) => a::build_territory_key(store, order, &input).await?,
+        KeyOver::StructuresOf(order, t) => {
+            a::build_territory_structures_key(store, order, t, &input).await?
+        }
+    };
+    built.map_err(|e| match &args.criteria {
+        Some(path) => anyhow::anyhow!("{} : {e}", path.display()),
+        None => anyhow::anyhow!("{e}"),
+    })
 }
 
 pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {
@@ -119,23 +151,16 @@ pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {
         println!("{n} carnets donnés au distributeur n° {to}.");
         return Ok(());
     }
-    if args.criteria.is_none() && args.population_weight.is_none() {
+    if !args.key.is_given() {
         bail!(
             "indiquez --to et --booklets (à la main), ou --criteria et/ou --population-weight (par clé)"
         );
     }
     let stock = store.unallocated_booklets(order).await?;
-    let key = key_from_args(store, &args).await?;
+    let key = key_from_args(store, &args.key, KeyOver::Structures).await?;
     let shares = key.allocate(stock)?;
-    println!("structure\tcarnets");
-    for (d, n) in &shares {
-        println!("{d}\t{n}");
-    }
-    println!(
-        "total\t{} (stock de la commande : {stock})",
-        shares.iter().map(|(_, n)| n).sum::<i64>()
-    );
-    if args.commit {
+    print_shares("structure", &shares, stock);
+    if args.key.commit {
         let shares: Vec<(DistributorId, i64)> = shares
             .into_iter()
             .map(|(d, n)| (DistributorId(d), n))
@@ -148,6 +173,18 @@ pub async fn allocate(store: &Store, args: AllocateArgs) -> anyhow::Result<()> {
         eprintln!("Aperçu seulement : ajoutez --commit pour enregistrer cette répartition.");
     }
     Ok(())
+}
+
+/// A previewed share, one line per structure or territory, and the total.
+pub fn print_shares(unit: &str, shares: &[(i64, i64)], stock: i64) {
+    println!("{unit}\tcarnets");
+    for (id, n) in shares {
+        println!("{id}\t{n}");
+    }
+    println!(
+        "total\t{} (stock : {stock})",
+        shares.iter().map(|(_, n)| n).sum::<i64>()
+    );
 }
 
 pub async fn show(store: &Store, order: i64) -> anyhow::Result<()> {

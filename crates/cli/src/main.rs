@@ -16,6 +16,7 @@ mod orders;
 mod payments;
 mod serve;
 mod services;
+mod territories;
 mod venues;
 
 use std::net::SocketAddr;
@@ -261,6 +262,13 @@ enum Command {
     },
     /// Share an order's booklets among distributors: by hand, or by key (preview, then --commit).
     Allocate(distribution::AllocateArgs),
+    /// Member territories of an order (communes that joined by délibération): declare, list,
+    /// attach documents, and the two stages of an allocation (territories, then their
+    /// structures).
+    Territory {
+        #[command(subcommand)]
+        command: territories::TerritoryCommand,
+    },
     /// Move booklets not yet handed out from one distributor to another.
     Transfer {
         #[arg(long)]
@@ -434,6 +442,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
             distribution::distributor(&ctx.store().await?, command).await
         }
         Command::Allocate(args) => distribution::allocate(&ctx.store().await?, args).await,
+        Command::Territory { command } => territories::run(&ctx.store().await?, command).await,
         Command::Transfer {
             order,
             from,

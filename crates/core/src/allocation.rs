@@ -192,9 +192,44 @@ pub fn largest_remainder(total: i64, quotas: &[f64]) -> Vec<i64> {
 /// Criterion names, and each structure's values in that order.
 pub type CriteriaTable = (Vec<String>, BTreeMap<i64, Vec<i64>>);
 
-/// Reads a criteria file: a header `structure;name1;name2…` then one line per structure with
-/// its id and one number per criterion (`;` or `,` separated). Weights are given separately.
+/// What the lines of a key share among: structures, or an order's member territories (the first
+/// stage of a two-stage allocation). Only the sentences differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUnit {
+    Structures,
+    Territories,
+}
+
+impl KeyUnit {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Structures => "la structure",
+            Self::Territories => "le territoire",
+        }
+    }
+
+    fn among(self) -> &'static str {
+        match self {
+            Self::Structures => "parmi les structures qui peuvent en recevoir",
+            Self::Territories => "parmi les territoires membres de la commande",
+        }
+    }
+}
+
+/// Reads a criteria file of structures: see [`parse_criteria_csv_of`].
 pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTable, String> {
+    parse_criteria_csv_of(text, known, KeyUnit::Structures)
+}
+
+/// Reads a criteria file: a header `structure;name1;name2…` (or `territoire;…`) then one line
+/// per structure or territory with its number and one whole number per criterion (`;` or `,`
+/// separated). Weights are given separately.
+pub fn parse_criteria_csv_of(
+    text: &str,
+    known: &HashSet<i64>,
+    unit: KeyUnit,
+) -> Result<CriteriaTable, String> {
+    let noun = unit.noun();
     let delimiter = if text.lines().next().is_some_and(|l| l.contains(';')) {
         b';'
     } else {
@@ -210,7 +245,7 @@ pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTa
         .clone();
     if headers.len() < 2 {
         return Err(
-            "L'en-tête doit nommer la colonne des structures puis au moins un critère.".into(),
+            "L'en-tête doit nommer la colonne des numéros puis au moins un critère.".into(),
         );
     }
     let names: Vec<String> = headers.iter().skip(1).map(str::to_string).collect();
@@ -218,13 +253,13 @@ pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTa
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         let record = record.map_err(|e| format!("Ligne {line} illisible ({e}) : corrigez-la."))?;
-        let id: i64 = record
-            .get(0)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("Ligne {line} : le numéro de structure doit être un nombre."))?;
+        let id: i64 = record.get(0).and_then(|s| s.parse().ok()).ok_or_else(|| {
+            format!("Ligne {line} : le numéro de la première colonne doit être un nombre entier.")
+        })?;
         if !known.contains(&id) {
             return Err(format!(
-                "Ligne {line} : la structure n° {id} n'existe pas parmi les distributeurs : vérifiez son numéro."
+                "Ligne {line} : {noun} n° {id} n'existe pas {} : vérifiez son numéro.",
+                unit.among()
             ));
         }
         let values: Vec<i64> = record
@@ -246,9 +281,7 @@ pub fn parse_criteria_csv(text: &str, known: &HashSet<i64>) -> Result<CriteriaTa
             ));
         }
         if rows.insert(id, values).is_some() {
-            return Err(format!(
-                "Ligne {line} : la structure n° {id} apparaît deux fois."
-            ));
+            return Err(format!("Ligne {line} : {noun} n° {id} apparaît deux fois."));
         }
     }
     Ok((names, rows))

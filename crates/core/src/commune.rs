@@ -36,6 +36,18 @@ pub fn city_of_arrondissement(insee: &str) -> Option<&'static str> {
     }
 }
 
+/// The codes of a city's municipal arrondissements (none for other communes): the converse of
+/// [`city_of_arrondissement`].
+pub fn arrondissements_of(city: &str) -> Vec<String> {
+    let range = match city {
+        "75056" => 75101..=75120,
+        "69123" => 69381..=69389,
+        "13055" => 13201..=13216,
+        _ => return vec![],
+    };
+    range.map(|n: u32| n.to_string()).collect()
+}
+
 /// A point in WGS 84 degrees.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GeoPoint {

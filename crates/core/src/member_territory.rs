@@ -71,6 +71,8 @@ pub enum TerritoryError {
         "Convention : indiquez à la fois sa référence et sa date (JJ/MM/AAAA), ou laissez les deux champs vides."
     )]
     HalfConvention,
+    #[error("La référence d'une délibération ou d'une convention tient en 100 caractères au plus.")]
+    LongReference,
     #[error("La date « {0} » n'est pas lisible : écrivez-la JJ/MM/AAAA, par exemple 12/03/2026.")]
     BadDate(String),
     #[error("Une commande compte au plus 2 000 territoires membres.")]
@@ -120,8 +122,9 @@ impl NewTerritory {
             return Err(TerritoryError::BadName);
         }
         let communes = parse_communes(codes)?;
-        let deliberation = act(deliberation)?.ok_or(TerritoryError::MissingDeliberation)?;
-        let convention = act(convention)?;
+        let deliberation = act(deliberation, TerritoryError::MissingDeliberation)?
+            .ok_or(TerritoryError::MissingDeliberation)?;
+        let convention = act(convention, TerritoryError::HalfConvention)?;
         Ok(Self {
             name: name.to_string(),
             communes,
@@ -220,17 +223,24 @@ pub fn covers(communes: &BTreeSet<InseeCode>, commune: &InseeCode) -> bool {
             .is_some_and(|city| communes.iter().any(|x| x.as_str() == city))
 }
 
-fn act((reference, date): (&str, &str)) -> Result<Option<Act>, TerritoryError> {
+/// Both parts of an act, or neither (`None`); one part alone is `half`.
+fn act(
+    (reference, date): (&str, &str),
+    half: TerritoryError,
+) -> Result<Option<Act>, TerritoryError> {
     let reference = reference.trim();
     let date = date.trim();
     match (reference.is_empty(), date.is_empty()) {
         (true, true) => Ok(None),
-        (false, false) if reference.chars().count() <= MAX_REFERENCE_CHARS => Ok(Some(Act {
+        (false, false) if reference.chars().count() > MAX_REFERENCE_CHARS => {
+            Err(TerritoryError::LongReference)
+        }
+        (false, false) => Ok(Some(Act {
             reference: reference.to_string(),
             date: parse_day(date)
                 .ok_or_else(|| TerritoryError::BadDate(crate::text::kept(date, 20)))?,
         })),
-        _ => Err(TerritoryError::HalfConvention),
+        _ => Err(half),
     }
 }
 
@@ -341,6 +351,10 @@ mod tests {
         ));
         assert_eq!(
             NewTerritory::parse("T", "62498", ("", ""), none),
+            Err(TerritoryError::MissingDeliberation)
+        );
+        assert_eq!(
+            NewTerritory::parse("T", "62498", ("", "12/03/2026"), none),
             Err(TerritoryError::MissingDeliberation)
         );
         assert_eq!(

@@ -213,29 +213,64 @@ impl Store {
         one: Option<TerritoryId>,
     ) -> Result<Vec<Territory>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        let filter = if one.is_some() { " AND t.id = $2" } else { "" };
-        // A territory's booklets: those it received (kept after it passes them on), and
-        // those it still holds.
+        // The order's territories (or one), then what they received (from the moves) and
+        // still hold (from the stock index), then their communes: four reads whatever the
+        // number of territories.
+        let one_of = |column: &str| match one {
+            Some(t) => format!(" AND {column} = {}", t.0),
+            None => String::new(),
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS}, \
-             (SELECT COUNT(*) FROM booklets b WHERE b.territory_id = t.id) AS received, \
-             (SELECT COUNT(*) FROM booklets b WHERE b.territory_id = t.id AND b.distributor_id IS NULL \
-              AND b.blocked_at IS NULL) AS in_stock \
-             FROM order_territories t WHERE t.order_id = $1{filter} ORDER BY t.name, t.id"
+            "SELECT {COLUMNS} FROM order_territories t WHERE t.order_id = $1{} ORDER BY t.name, t.id",
+            one_of("t.id")
         )))
         .bind(order.0)
-        .bind(one.map(|t| t.0).unwrap_or(0))
         .fetch_all(&mut *conn)
         .await?;
+        let mut received: std::collections::HashMap<i64, i64> = Default::default();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT to_territory_id, CAST(SUM(booklets) AS BIGINT) AS n FROM allocation_moves \
+             WHERE order_id = $1 AND to_territory_id IS NOT NULL{} GROUP BY to_territory_id",
+            one_of("to_territory_id")
+        )))
+        .bind(order.0)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            received.insert(get_i64(&r, "to_territory_id")?, get_i64(&r, "n")?);
+        }
+        let mut in_stock: std::collections::HashMap<i64, i64> = Default::default();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT territory_id, COUNT(*) AS n FROM booklets WHERE territory_id IN \
+             (SELECT id FROM order_territories t WHERE t.order_id = $1{}) \
+             AND distributor_id IS NULL AND blocked_at IS NULL GROUP BY territory_id",
+            one_of("t.id")
+        )))
+        .bind(order.0)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            in_stock.insert(get_i64(&r, "territory_id")?, get_i64(&r, "n")?);
+        }
+        let mut communes: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT territory_id, commune_insee FROM territory_communes WHERE order_id = $1{} \
+             ORDER BY commune_insee",
+            one_of("territory_id")
+        )))
+        .bind(order.0)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            communes
+                .entry(get_i64(&r, "territory_id")?)
+                .or_default()
+                .push(get_string(&r, "commune_insee")?);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = get_i64(r, "id")?;
-            let communes: Vec<String> = sqlx::query_scalar(
-                "SELECT commune_insee FROM territory_communes WHERE territory_id = $1 ORDER BY commune_insee",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
+            let communes = communes.remove(&id).unwrap_or_default();
             out.push(Territory {
                 id: TerritoryId(id),
                 order_id: OrderId(get_i64(r, "order_id")?),
@@ -247,8 +282,8 @@ impl Store {
                 convention_on: get_opt_string(r, "convention_on")?,
                 created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
                 created_by: get_string(r, "created_by")?,
-                received: get_i64(r, "received")?,
-                in_stock: get_i64(r, "in_stock")?,
+                received: received.get(&id).copied().unwrap_or(0),
+                in_stock: in_stock.get(&id).copied().unwrap_or(0),
             });
         }
         Ok(out)
@@ -393,28 +428,26 @@ impl Store {
         territory: TerritoryId,
     ) -> Result<Vec<crate::Distributor>, StoreError> {
         let t = self.territory(order, territory).await?;
-        let communes: BTreeSet<InseeCode> = t
-            .communes
-            .iter()
-            .filter_map(|c| InseeCode::parse(c).ok())
-            .collect();
-        // Structures are filtered here rather than in SQL: a city covers its arrondissements,
-        // which the commune list alone does not say.
-        let all: Vec<crate::Distributor> = sqlx::query(
-            "SELECT id, name, kind, commune_insee, created_at FROM distributors ORDER BY id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(crate::distribution::distributor)
-        .collect::<Result<_, _>>()?;
-        let mut out: Vec<crate::Distributor> = all
-            .into_iter()
-            .filter(|d| {
-                InseeCode::parse(&d.commune_insee)
-                    .is_ok_and(|c| passnum_core::member_territory::covers(&communes, &c))
-            })
-            .collect();
+        // The territory's communes and, for a city, its arrondissements (structures are often
+        // registered with the arrondissement's code).
+        let mut codes: Vec<String> = t.communes.clone();
+        for c in &t.communes {
+            codes.extend(passnum_core::commune::arrondissements_of(c));
+        }
+        let mut out: Vec<crate::Distributor> = vec![];
+        for chunk in codes.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, name, kind, commune_insee, created_at FROM distributors WHERE commune_insee IN ({})",
+                marks.join(", ")
+            )));
+            for c in chunk {
+                q = q.bind(c.clone());
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                out.push(crate::distribution::distributor(&r)?);
+            }
+        }
         out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         Ok(out)
     }

@@ -665,6 +665,103 @@ api_test! {
 }
 
 api_test! {
+    async fn the_funder_declares_member_territories_and_shares_in_two_stages(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        staff(&app, "f@metropole.fr", Actor::Funder(p.funder.id)).await;
+        let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let list = format!("/commanditaire/commandes/{}/territoires", p.order.id.0);
+        let (st, html) = page(&client, &app, &list).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Aucun territoire n'a encore rejoint"), "{html}");
+        let csrf = field(&html, "csrf");
+        let declare = |name: &str, codes: &str, delib: &str| {
+            let form = vec![("csrf", csrf.clone()), ("nom", name.to_string()), ("communes", codes.to_string()),
+                ("deliberation", delib.to_string()), ("deliberation_date", "12/03/2026".to_string())];
+            client.post(app.url(&list)).form(&form).send()
+        };
+        // Outside the Rhône, or without its délibération: a sentence under the field, what was typed kept.
+        let r = declare("Paris", "75056", "D-1").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"communes-erreur\"") && html.contains("hors du périmètre"), "{html}");
+        assert!(html.contains("value=\"Paris\""), "{html}");
+        let r = declare("Lyon", "69123", "").await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"deliberation-erreur\""));
+        let r = declare("Lyon", "69123", "2026-045").await.unwrap();
+        assert_eq!(r.status(), 303);
+        let territory = r.headers()["location"].to_str().unwrap().to_string();
+        let t = passnum_core::TerritoryId(territory.rsplit('/').next().unwrap().parse().unwrap());
+        let r = declare("Lyon 3e", "69383", "2026-046").await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("est déjà dans le territoire « Lyon »"));
+        assert_eq!(s.territories_of(p.order.id).await.unwrap().len(), 1);
+        let ccas = s.create_distributor("CCAS Lyon 3e", "ccas", &passnum_core::InseeCode::parse_known("69383").unwrap(), t0()).await.unwrap().id;
+        let mairie = s.create_distributor("Mairie de Villeurbanne", "mairie", &passnum_core::InseeCode::parse_known("69266").unwrap(), t0()).await.unwrap().id;
+        let (st, html) = page(&client, &app, &territory).await;
+        assert_eq!(st, 200);
+        assert!(html.contains("Lyon (69123)") && html.contains("n° 2026-045 du 12/03/2026"), "{html}");
+        assert!(html.contains("CCAS Lyon 3e") && !html.contains("Mairie de Villeurbanne"), "its own structures only: {html}");
+        // Its documents: PDF only.
+        let upload = |kind: &str, name: &str, bytes: Vec<u8>| {
+            let form = reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("kind", kind.to_string())
+                .part("document", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+            client.post(app.url(&format!("{territory}/pieces"))).multipart(form).send()
+        };
+        let pdf = b"%PDF-1.4 deliberation".to_vec();
+        assert_eq!(upload("deliberation", "Délibération.pdf", pdf.clone()).await.unwrap().status(), 303);
+        let r = upload("autre", "scan.png", b"\x89PNG\r\n\x1a\n....".to_vec()).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("pas un PDF"));
+        let r = upload("", "d.pdf", pdf.clone()).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"kind-erreur\""));
+        let docs = s.territory_documents(p.order.id, t).await.unwrap();
+        assert_eq!(docs.len(), 1);
+        let doc_url = format!("{territory}/pieces/{}", docs[0].id);
+        let (_, html) = page(&client, &app, &territory).await;
+        assert!(html.contains(&doc_url) && html.contains("Délibération"), "{html}");
+        let r = client.get(app.url(&doc_url)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+        // Stage one: preview, then commit, the funder's two booklets to the territory.
+        let allocate = |path: String, form: Vec<(&'static str, String)>| client.post(app.url(&path)).form(&form).send();
+        let stage1 = format!("{list}/repartition");
+        let r = allocate(stage1.clone(), vec![("csrf", csrf.clone()), ("etape", "apercu".into()), ("fixe", "0".into()), ("population", "1".into())]).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&format!("<td>{}</td><td>Lyon</td><td>2</td>", t.0)), "{html}");
+        let parts = field(&html, "parts");
+        assert_eq!(s.unallocated_booklets(p.order.id).await.unwrap(), 2, "a preview moves nothing");
+        let r = allocate(stage1, vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", parts)]).await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(s.territory(p.order.id, t).await.unwrap().in_stock, 2);
+        // Stage two: a structure outside the territory is refused; its own takes both.
+        let stage2 = format!("{territory}/repartition");
+        let r = allocate(stage2.clone(), vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", format!("{}:1", mairie.0))]).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("pas sur une commune du territoire"));
+        let r = allocate(stage2.clone(), vec![("csrf", csrf.clone()), ("etape", "apercu".into()), ("fixe", "0".into()), ("population", "1".into())]).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let parts = field(&r.text().await.unwrap(), "parts");
+        assert_eq!(parts, format!("{}:2", ccas.0));
+        let r = allocate(stage2, vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", parts)]).await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(s.distribution_of(p.order.id).await.unwrap().iter().map(|d| (d.distributor_id, d.in_stock)).collect::<Vec<_>>(), [(ccas, 2)]);
+        let (_, html) = page(&client, &app, &format!("/commanditaire/commandes/{}", p.order.id.0)).await;
+        assert!(html.contains("<td>Votre stock</td><td>Territoire Lyon</td><td>2</td>") && html.contains("<td>Territoire Lyon</td><td>CCAS Lyon 3e</td><td>2</td>"), "{html}");
+        // Another funder sees neither the territory nor its documents.
+        let other = programme(&app, "Département", "21690123100011").await;
+        staff(&app, "f@departement.fr", Actor::Funder(other.funder.id)).await;
+        let (stranger, _) = sign_in(&app, "f@departement.fr", PASSWORD).await;
+        assert_eq!(stranger.get(app.url(&territory)).send().await.unwrap().status(), 404);
+        assert_eq!(stranger.get(app.url(&doc_url)).send().await.unwrap().status(), 404);
+    }
+}
+
+api_test! {
     async fn the_funder_moves_booklets_by_hand_and_sets_its_rules(app) {
         let p = programme(&app, "Métropole", "21690123000005").await;
         let s = app.store();

@@ -86,6 +86,134 @@ pub(super) async fn bench_allocation(
     Ok(())
 }
 
+/// The two stages of a territorial programme (issue 16): `allocation_booklets` booklets shared
+/// among `two_stage_territories` member territories by a key (fixed part + population of their
+/// communes), then each territory's share among its four structures by its own key, as each
+/// referent would do it: one allocation per territory. Keys are built by the same code as the
+/// pages (`passnum_app::allocation`), reading the territories and structures from the database.
+pub(super) async fn bench_two_stage_allocation(
+    store: &Store,
+    args: &BenchArgs,
+    tag: u64,
+) -> anyhow::Result<()> {
+    use passnum_app::allocation::{KeyInput, build_territory_key, build_territory_structures_key};
+    use passnum_core::member_territory::NewTerritory;
+    let at = now();
+    let funder = store
+        .create_funder(&format!("Banc territorial {tag}"), "autre", at)
+        .await?;
+    let today = passnum_core::paris::local_date(at);
+    let mut request = order_of(args.allocation_booklets, today)?;
+    request.cheques_per_booklet = 1;
+    let order = store
+        .create_order(funder.id, &fix_total(request)?, at)
+        .await?;
+    // Four communes per territory, cities with arrondissements left out (a territory holding
+    // a city would also cover structures registered in its arrondissements).
+    let mut communes: Vec<&passnum_core::commune::Commune> = passnum_core::commune::communes()
+        .iter()
+        .filter(|c| c.population > 0)
+        .filter(|c| {
+            passnum_core::commune::city_of_arrondissement(c.insee).is_none()
+                && passnum_core::commune::arrondissements_of(c.insee).is_empty()
+        })
+        .collect();
+    communes.sort_by_key(|c| c.insee);
+    let wanted = args.two_stage_territories * 4;
+    anyhow::ensure!(communes.len() >= wanted, "pas assez de communes");
+    let mut territories = Vec::with_capacity(args.two_stage_territories);
+    for (i, group) in communes[..wanted].chunks(4).enumerate() {
+        let codes: Vec<&str> = group.iter().map(|c| c.insee).collect();
+        let t = NewTerritory::parse(
+            &format!("Territoire {i}"),
+            &codes.join(","),
+            ("D-1", "2026-01-15"),
+            ("", ""),
+        )?;
+        territories.push(
+            store
+                .declare_territory(order.id, &t, "banc d'essai", at)
+                .await?
+                .id,
+        );
+        for (j, c) in group.iter().enumerate() {
+            store
+                .create_distributor(
+                    &format!("Structure {i}-{j}"),
+                    "ccas",
+                    &InseeCode::parse(c.insee)?,
+                    at,
+                )
+                .await?;
+        }
+    }
+    let input = KeyInput {
+        criteria_csv: None,
+        weights: "",
+        population_weight: Some(100),
+        fixed: 10,
+    };
+    let t = Instant::now();
+    let key = build_territory_key(store, order.id, &input)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let stock = store.unallocated_booklets(order.id).await?;
+    let shares: Vec<(passnum_core::TerritoryId, i64)> = key
+        .allocate(stock)?
+        .into_iter()
+        .map(|(t, n)| (passnum_core::TerritoryId(t), n))
+        .collect();
+    let keyed = t.elapsed();
+    store
+        .allocate_to_territories(order.id, &shares, "banc d'essai", now())
+        .await?;
+    let first = t.elapsed();
+    let input = KeyInput { fixed: 1, ..input };
+    let mut each = Vec::with_capacity(territories.len());
+    let t = Instant::now();
+    for territory in &territories {
+        let one = Instant::now();
+        let held = store.territory(order.id, *territory).await?.in_stock;
+        let key = build_territory_structures_key(store, order.id, *territory, &input)
+            .await?
+            .map_err(anyhow::Error::msg)?;
+        let shares: Vec<(passnum_store::DistributorId, i64)> = key
+            .allocate(held)?
+            .into_iter()
+            .map(|(d, n)| (passnum_store::DistributorId(d), n))
+            .collect();
+        store
+            .allocate_from_territory(order.id, *territory, &shares, "banc d'essai", now())
+            .await?;
+        each.push(one.elapsed());
+    }
+    let second = t.elapsed();
+    anyhow::ensure!(store.unallocated_booklets(order.id).await? == 0);
+    anyhow::ensure!(
+        store
+            .distribution_of(order.id)
+            .await?
+            .iter()
+            .map(|d| d.in_stock)
+            .sum::<i64>()
+            == args.allocation_booklets
+    );
+    println!(
+        "| two-stage allocation | {:?} | {} booklets, {} territories, {} structures | 1 | {:.3} s | stage 1 {:.3} s (key {:.1} ms); stage 2 {:.3} s in {} allocations, median {:.2} ms each |",
+        store.engine(),
+        args.allocation_booklets,
+        territories.len(),
+        wanted,
+        (first + second).as_secs_f64(),
+        first.as_secs_f64(),
+        keyed.as_secs_f64() * 1000.0,
+        second.as_secs_f64(),
+        each.len(),
+        median(each).as_secs_f64() * 1000.0,
+    );
+    Ok(())
+}
+
 /// Suggesting venues after a handout, among `orientation_venues` qualified venues spread over
 /// the embedded communes, each offering two référentiel categories: the in-memory query alone
 /// (1,000 queries from communes all over France, half within the home département's

@@ -72,6 +72,10 @@ pub struct BenchArgs {
     allocation_booklets: i64,
     #[arg(long, default_value_t = 1_000)]
     allocation_distributors: usize,
+    /// Member territories of the two-stage allocation measurement (four communes and one
+    /// structure per commune each; its booklets are --allocation-booklets).
+    #[arg(long, default_value_t = 500)]
+    two_stage_territories: usize,
     /// Qualified venues among which the orientation measurement suggests.
     #[arg(long, default_value_t = 10_000)]
     orientation_venues: usize,
@@ -99,7 +103,7 @@ pub struct BenchArgs {
     growth_probe: usize,
     /// Run only some measurements: issue, storage, http, metrics, backup, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
-    /// allocation, orientation, secrecy, growth (repeatable).
+    /// allocation, two-stage-allocation, orientation, secrecy, growth (repeatable).
     /// Without --only, all but payment-run (its set-up redeems a million cheques), growth (it
     /// issues ten million) and backup.
     #[arg(long)]
@@ -314,6 +318,9 @@ pub async fn run(url: Option<String>, args: BenchArgs) -> anyhow::Result<()> {
     }
     if wants("allocation") {
         bench_allocation(&store, &args, tag + 4).await?;
+    }
+    if wants("two-stage-allocation") {
+        bench_two_stage_allocation(&store, &args, tag + 40).await?;
     }
     if wants("orientation") {
         bench_orientation(&store, &args, tag + 5).await?;

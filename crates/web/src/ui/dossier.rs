@@ -204,8 +204,21 @@ pub async fn answer(
 
 /// One more document: a multipart form with one file and the CSRF token.
 pub struct OneDocument {
-    read: Option<(String, Vec<u8>)>,
-    token_ok: bool,
+    /// The file's name and bytes; `None` when the body could not be read whole.
+    pub(crate) read: Option<(String, Vec<u8>)>,
+    pub(crate) token_ok: bool,
+    /// The form's other short text fields (a document's kind, for example), a few at most.
+    fields: Vec<(String, String)>,
+}
+
+impl OneDocument {
+    /// A text field of the form, or "".
+    pub(crate) fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
 }
 
 impl FromRequest<AppState> for OneDocument {
@@ -218,8 +231,9 @@ impl FromRequest<AppState> for OneDocument {
             .map_err(|_| PageError::BadForm)?;
         let mut read = (String::new(), vec![], String::new());
         let mut ok = true;
+        let mut fields = vec![];
         while let Ok(Some(field)) = m.next_field().await {
-            match field.name().unwrap_or_default() {
+            match field.name().unwrap_or_default().to_string().as_str() {
                 "document" => {
                     read.0 = field.file_name().unwrap_or_default().to_string();
                     match field.bytes().await {
@@ -228,6 +242,16 @@ impl FromRequest<AppState> for OneDocument {
                     }
                 }
                 "csrf" => read.2 = field.text().await.unwrap_or_default(),
+                name if fields.len() < 8 => {
+                    let value: String = field
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect();
+                    fields.push((name.chars().take(40).collect(), value));
+                }
                 _ => {}
             }
         }
@@ -235,6 +259,7 @@ impl FromRequest<AppState> for OneDocument {
         Ok(Self {
             token_ok: csrf.matches(&token),
             read: ok.then_some((name, bytes)),
+            fields,
         })
     }
 }

@@ -12,7 +12,7 @@ mod catalogue;
 mod charts;
 pub(crate) mod directory;
 mod distributor;
-mod dossier;
+pub(crate) mod dossier;
 mod error;
 pub(crate) mod figures;
 mod funder;
@@ -323,6 +323,32 @@ pub fn router() -> Router<AppState> {
         .route(
             "/commanditaire/commandes/{id}/inventaire",
             get(funder::inventory),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires",
+            get(funder::territories).post(funder::declare_territory),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/repartition",
+            get(ordering::territory_allocation_form).post(ordering::territory_allocation_submit),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}",
+            get(funder::territory),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/pieces",
+            post(funder::attach_document).layer(DefaultBodyLimit::max(
+                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/pieces/{doc}",
+            get(funder::territory_document),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/repartition",
+            get(ordering::territory_share_form).post(ordering::territory_share_submit),
         )
         .route(
             "/commanditaire/commandes/{id}/carnets/{file}",

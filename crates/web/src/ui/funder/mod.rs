@@ -21,6 +21,7 @@ mod invoice;
 mod order;
 mod orders;
 mod redemptions;
+mod territories;
 
 pub use funding::*;
 pub use handovers::*;
@@ -28,3 +29,4 @@ pub use invoice::*;
 pub use order::*;
 pub use orders::*;
 pub use redemptions::*;
+pub use territories::*;

@@ -1,20 +1,47 @@
-//! The funder shares an order's booklets among its distributing structures by an allocation key.
+//! The funder shares an order's booklets by an allocation key: among its distributing
+//! structures, among the order's member territories (first stage), or a territory's share
+//! among the territory's own structures (second stage). One page, three scopes.
+
+use passnum_core::TerritoryId;
 
 use super::*;
+
+/// What an allocation page shares, and among whom.
+#[derive(Clone, Copy)]
+pub(super) enum Scope {
+    /// The funder's stock among every structure.
+    Structures,
+    /// The funder's stock among the member territories.
+    Territories,
+    /// A territory's stock among its structures.
+    TerritoryStructures(TerritoryId),
+}
 
 #[derive(Template)]
 #[template(path = "repartition.html")]
 pub(super) struct AllocationPage {
     layout: Layout,
-    id: i64,
+    /// Where the form posts.
+    action: String,
+    /// Where "back" goes.
+    back: String,
+    /// "Répartir les carnets de la commande n° 12", "… entre les territoires membres".
+    heading: String,
+    /// "Carnets encore dans votre stock", "Carnets du territoire Liévin encore à répartir".
+    stock_label: String,
     stock: i64,
-    distributors: usize,
+    /// "Distributeurs enregistrés : 12", "Territoires membres : 36".
+    among: String,
+    /// "structure" or "territoire": the criteria file's first column, the preview's heading.
+    unit: &'static str,
+    /// The fixed part's label.
+    fixed_label: &'static str,
     fixed: String,
     population: String,
     criteria: String,
     weights: String,
     errors: FieldErrors,
-    /// (distributor, name, booklets) of the preview.
+    /// (structure or territory, name, booklets) of the preview.
     preview: Vec<(i64, String, i64)>,
     /// The preview as "id:n,id:n", sent back to commit it.
     parts: String,
@@ -41,18 +68,89 @@ pub(super) async fn allocation_page(
     staff: &passnum_store::StaffMember,
     csrf: &Csrf,
     order: OrderId,
+    scope: Scope,
     f: &AllocationForm,
-) -> AllocationPage {
-    AllocationPage {
-        layout: Layout::new("Répartir les carnets", Some(staff), csrf, "/commanditaire"),
-        id: order.0,
-        stock: st.store.unallocated_booklets(order).await.unwrap_or(0),
-        distributors: st
-            .store
-            .distributor_ids()
-            .await
-            .map(|d| d.len())
-            .unwrap_or(0),
+) -> Result<AllocationPage, Response> {
+    let id = order.0;
+    let unavailable = |e| crate::ui::PageError::unavailable(e, "répartition").into_response();
+    let (action, back, heading, stock_label, stock, among, unit, fixed_label) = match scope {
+        Scope::Structures => (
+            format!("/commanditaire/commandes/{id}/repartition"),
+            format!("/commanditaire/commandes/{id}"),
+            format!("Répartir les carnets de la commande n° {id}"),
+            "Carnets encore dans votre stock".to_string(),
+            st.store
+                .unallocated_booklets(order)
+                .await
+                .map_err(unavailable)?,
+            format!(
+                "Distributeurs enregistrés : {}",
+                st.store.distributor_ids().await.map_err(unavailable)?.len()
+            ),
+            "structure",
+            "Part fixe par structure",
+        ),
+        Scope::Territories => (
+            format!("/commanditaire/commandes/{id}/territoires/repartition"),
+            format!("/commanditaire/commandes/{id}/territoires"),
+            format!("Répartir les carnets de la commande n° {id} entre les territoires membres"),
+            "Carnets encore dans votre stock".to_string(),
+            st.store
+                .unallocated_booklets(order)
+                .await
+                .map_err(unavailable)?,
+            format!(
+                "Territoires membres : {} ; la population d'un territoire est celle de ses communes",
+                st.store
+                    .territories_of(order)
+                    .await
+                    .map_err(unavailable)?
+                    .len()
+            ),
+            "territoire",
+            "Part fixe par territoire",
+        ),
+        Scope::TerritoryStructures(t) => {
+            let territory = match st.store.territory(order, t).await {
+                Ok(t) => t,
+                Err(StoreError::NotFound) => {
+                    return Err(crate::ui::PageError::NotFound {
+                        heading: "Territoire introuvable",
+                        text: "Cette commande n'a pas de territoire membre sous ce numéro.",
+                    }
+                    .into_response());
+                }
+                Err(e) => return Err(unavailable(e)),
+            };
+            (
+                format!("/commanditaire/commandes/{id}/territoires/{t}/repartition"),
+                format!("/commanditaire/commandes/{id}/territoires/{t}"),
+                format!("Répartir les carnets du territoire {}", territory.name),
+                format!("Carnets du territoire {} encore à répartir", territory.name),
+                territory.in_stock,
+                format!(
+                    "Structures sur ses communes : {}",
+                    st.store
+                        .structures_of_territory(order, t)
+                        .await
+                        .map_err(unavailable)?
+                        .len()
+                ),
+                "structure",
+                "Part fixe par structure",
+            )
+        }
+    };
+    Ok(AllocationPage {
+        layout: Layout::new(heading.clone(), Some(staff), csrf, "/commanditaire"),
+        action,
+        back,
+        heading,
+        stock_label,
+        stock,
+        among,
+        unit,
+        fixed_label,
         fixed: f.fixe.chars().take(10).collect(),
         population: f.population.chars().take(10).collect(),
         criteria: f.criteres.chars().take(200_000).collect(),
@@ -60,6 +158,14 @@ pub(super) async fn allocation_page(
         errors: FieldErrors::default(),
         preview: vec![],
         parts: String::new(),
+    })
+}
+
+fn defaults() -> AllocationForm {
+    AllocationForm {
+        fixe: "0".into(),
+        population: "70".into(),
+        ..Default::default()
     }
 }
 
@@ -68,14 +174,41 @@ pub async fn allocation_form(
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
 ) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let defaults = AllocationForm {
-        fixe: "0".into(),
-        population: "70".into(),
-        ..Default::default()
-    };
-    let page = allocation_page(&st, &staff, &csrf, order.id, &defaults).await;
-    render(StatusCode::OK, &page, &csrf)
+    show(&st, &headers, &staff, order.id, Scope::Structures).await
+}
+
+/// First stage: the funder's stock among the member territories.
+pub async fn territory_allocation_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+) -> Response {
+    show(&st, &headers, &staff, order.id, Scope::Territories).await
+}
+
+/// Second stage: a territory's stock among its structures.
+pub async fn territory_share_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, t)): Path<(i64, i64)>,
+) -> Response {
+    let scope = Scope::TerritoryStructures(TerritoryId(t));
+    show(&st, &headers, &staff, order.id, scope).await
+}
+
+async fn show(
+    st: &AppState,
+    headers: &HeaderMap,
+    staff: &passnum_store::StaffMember,
+    order: OrderId,
+    scope: Scope,
+) -> Response {
+    let csrf = Csrf::from_headers(headers);
+    match allocation_page(st, staff, &csrf, order, scope, &defaults()).await {
+        Ok(page) => render(StatusCode::OK, &page, &csrf),
+        Err(r) => r,
+    }
 }
 
 /// Previews a key ("apercu"), or commits a previewed allocation ("valider").
@@ -83,26 +216,56 @@ pub async fn allocation_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
+    form: Submitted<AllocationForm>,
+) -> Response {
+    submit(&st, &headers, &staff, order.id, Scope::Structures, form).await
+}
+
+pub async fn territory_allocation_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    form: Submitted<AllocationForm>,
+) -> Response {
+    submit(&st, &headers, &staff, order.id, Scope::Territories, form).await
+}
+
+pub async fn territory_share_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, t)): Path<(i64, i64)>,
+    form: Submitted<AllocationForm>,
+) -> Response {
+    let scope = Scope::TerritoryStructures(TerritoryId(t));
+    submit(&st, &headers, &staff, order.id, scope, form).await
+}
+
+async fn submit(
+    st: &AppState,
+    headers: &HeaderMap,
+    staff: &passnum_store::StaffMember,
+    order: OrderId,
+    scope: Scope,
     Submitted { form: f, token_ok }: Submitted<AllocationForm>,
 ) -> Response {
-    let csrf = Csrf::from_headers(&headers);
-    let id = order.id.0;
-    let mut page = allocation_page(&st, &staff, &csrf, order.id, &f).await;
+    let csrf = Csrf::from_headers(headers);
+    let mut page = match allocation_page(st, staff, &csrf, order, scope, &f).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     if !token_ok {
         page.errors.add("fixe", crate::ui::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     if f.etape == "valider" {
-        let shares: Option<Vec<(passnum_store::DistributorId, i64)>> = f
+        let shares: Option<Vec<(i64, i64)>> = f
             .parts
             .split(',')
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (d, n) = p.split_once(':')?;
-                Some((
-                    passnum_store::DistributorId(d.parse().ok()?),
-                    n.parse().ok()?,
-                ))
+                Some((d.parse().ok()?, n.parse().ok()?))
             })
             .collect();
         let Some(shares) = shares else {
@@ -110,12 +273,34 @@ pub async fn allocation_submit(
                 .add("fixe", "L'aperçu n'a pas pu être relu : refaites-le.");
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
         };
-        return match st
-            .store
-            .allocate_booklets(order.id, &shares, &staff.signature(), st.clock.now())
-            .await
-        {
-            Ok(()) => Redirect::to(&format!("/commanditaire/commandes/{id}")).into_response(),
+        let (by, now) = (staff.signature(), st.clock.now());
+        let structures = || {
+            shares
+                .iter()
+                .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
+                .collect::<Vec<_>>()
+        };
+        let done = match scope {
+            Scope::Structures => {
+                st.store
+                    .allocate_booklets(order, &structures(), &by, now)
+                    .await
+            }
+            Scope::Territories => {
+                let territories: Vec<(TerritoryId, i64)> =
+                    shares.iter().map(|(t, n)| (TerritoryId(*t), *n)).collect();
+                st.store
+                    .allocate_to_territories(order, &territories, &by, now)
+                    .await
+            }
+            Scope::TerritoryStructures(t) => {
+                st.store
+                    .allocate_from_territory(order, t, &structures(), &by, now)
+                    .await
+            }
+        };
+        return match done {
+            Ok(()) => Redirect::to(&page.back).into_response(),
             Err(StoreError::Invalid { message, .. })
             | Err(StoreError::Conflict { message, .. }) => {
                 page.errors.add("fixe", message);
@@ -157,7 +342,16 @@ pub async fn allocation_submit(
         population_weight,
         fixed,
     };
-    let key = match crate::allocation::build_key(&st.store, &input).await {
+    let built = match scope {
+        Scope::Structures => crate::allocation::build_key(&st.store, &input).await,
+        Scope::Territories => {
+            crate::allocation::build_territory_key(&st.store, order, &input).await
+        }
+        Scope::TerritoryStructures(t) => {
+            crate::allocation::build_territory_structures_key(&st.store, order, t, &input).await
+        }
+    };
+    let key = match built {
         Ok(Ok(k)) => k,
         Ok(Err(message)) => {
             page.errors.add("criteres", message);
@@ -167,13 +361,25 @@ pub async fn allocation_submit(
     };
     match key.allocate(page.stock) {
         Ok(shares) => {
-            // Every structure's name, however many share the booklets.
-            let names = st
-                .store
-                .party_names()
-                .await
-                .unwrap_or_default()
-                .distributors;
+            // Every name, however many share the booklets.
+            let names: std::collections::BTreeMap<i64, String> = match scope {
+                Scope::Territories => st
+                    .store
+                    .territories_of(order)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.id.0, t.name))
+                    .collect(),
+                _ => st
+                    .store
+                    .party_names()
+                    .await
+                    .unwrap_or_default()
+                    .distributors
+                    .into_iter()
+                    .collect(),
+            };
             page.parts = shares
                 .iter()
                 .map(|(d, n)| format!("{d}:{n}"))

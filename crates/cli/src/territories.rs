@@ -1,0 +1,230 @@
+//! `passnum territory …`: an order's member territories (declare, list, attach a document) and
+//! the two stages of an allocation (funder → territories, a territory → its structures).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use passnum_core::application::Document;
+use passnum_core::member_territory::NewTerritory;
+use passnum_core::{DistributorId, OrderId, TerritoryId};
+use passnum_store::{DocumentKind, Store};
+
+use crate::distribution::{CLI_SIGNATURE, KeyArgs, KeyOver, key_from_args, print_shares};
+
+#[derive(Subcommand)]
+pub enum TerritoryCommand {
+    /// Declare a member territory of an order: a commune, or a group of communes, that joined
+    /// by a délibération (and often a convention de mandat).
+    Declare {
+        #[arg(long)]
+        order: i64,
+        /// "Commune de Liévin", "Territoire Est".
+        #[arg(long)]
+        name: String,
+        /// INSEE codes of its communes, or SIRENs of intercommunalités (expanded to their
+        /// communes), separated by commas.
+        #[arg(long)]
+        communes: String,
+        /// Reference of the délibération by which it joined…
+        #[arg(long)]
+        deliberation: String,
+        /// …and its date (JJ/MM/AAAA or AAAA-MM-JJ).
+        #[arg(long)]
+        deliberation_date: String,
+        /// Reference of the convention de mandat, if signed…
+        #[arg(long, default_value = "", requires = "convention_date")]
+        convention: String,
+        /// …and its date.
+        #[arg(long, default_value = "", requires = "convention")]
+        convention_date: String,
+    },
+    /// The member territories of an order, with their booklets.
+    List {
+        #[arg(long)]
+        order: i64,
+    },
+    /// Attach a PDF to a territory: its délibération, its convention, another piece.
+    Attach {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        territory: i64,
+        /// deliberation, convention or autre.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// First stage: share the funder's stock among the member territories by a key (fixed part,
+    /// population of their communes, columns of a CSV `territoire;qpv;…`). Preview, then
+    /// --commit.
+    Allocate {
+        #[arg(long)]
+        order: i64,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Second stage: share one territory's booklets among the structures of its communes, by
+    /// hand (--to, --booklets) or by key. Preview, then --commit.
+    Share {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        territory: i64,
+        #[arg(long, requires = "booklets")]
+        to: Option<i64>,
+        #[arg(long, requires = "to")]
+        booklets: Option<i64>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
+    match cmd {
+        TerritoryCommand::Declare {
+            order,
+            name,
+            communes,
+            deliberation,
+            deliberation_date,
+            convention,
+            convention_date,
+        } => {
+            let t = NewTerritory::parse(
+                &name,
+                &communes,
+                (&deliberation, &deliberation_date),
+                (&convention, &convention_date),
+            )?;
+            let t = store
+                .declare_territory(OrderId(order), &t, CLI_SIGNATURE, crate::now())
+                .await?;
+            println!(
+                "territoire n° {} : {} ({} commune{})",
+                t.id,
+                t.name,
+                t.communes.len(),
+                if t.communes.len() > 1 { "s" } else { "" }
+            );
+        }
+        TerritoryCommand::List { order } => {
+            println!("n°\treçus\ten stock\tdélibération\tconvention\tcommunes\tnom");
+            for t in store.territories_of(OrderId(order)).await? {
+                println!(
+                    "{}\t{}\t{}\t{} du {}\t{}\t{}\t{}",
+                    t.id,
+                    t.received,
+                    t.in_stock,
+                    t.deliberation_ref,
+                    t.deliberation_on,
+                    match (&t.convention_ref, &t.convention_on) {
+                        (Some(r), Some(d)) => format!("{r} du {d}"),
+                        _ => "-".into(),
+                    },
+                    t.communes.join(","),
+                    t.name
+                );
+            }
+        }
+        TerritoryCommand::Attach {
+            order,
+            territory,
+            kind,
+            file,
+        } => {
+            let kind = DocumentKind::parse(&kind).with_context(|| {
+                format!("--kind : deliberation, convention ou autre, reçu « {kind} »")
+            })?;
+            let meta = std::fs::metadata(&file).with_context(|| file.display().to_string())?;
+            // Read no more than a document may weigh: a wrong path to a large file fails fast.
+            if meta.len() > passnum_core::application::MAX_DOCUMENT_BYTES as u64 {
+                anyhow::bail!(
+                    "{} dépasse 5 Mo : réduisez-le ou découpez-le.",
+                    file.display()
+                );
+            }
+            let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let doc = Document::check(&name, bytes)?;
+            let d = store
+                .attach_territory_document(
+                    OrderId(order),
+                    TerritoryId(territory),
+                    kind,
+                    &doc,
+                    CLI_SIGNATURE,
+                    crate::now(),
+                )
+                .await?;
+            println!(
+                "pièce n° {} : {} ({} octets)",
+                d.id, d.file_name, d.size_bytes
+            );
+        }
+        TerritoryCommand::Allocate { order, key } => {
+            let order = OrderId(order);
+            let stock = store.unallocated_booklets(order).await?;
+            let k = key_from_args(store, &key, KeyOver::Territories(order)).await?;
+            let shares = k.allocate(stock)?;
+            print_shares("territoire", &shares, stock);
+            if key.commit {
+                let shares: Vec<(TerritoryId, i64)> = shares
+                    .into_iter()
+                    .map(|(t, n)| (TerritoryId(t), n))
+                    .collect();
+                store
+                    .allocate_to_territories(order, &shares, CLI_SIGNATURE, crate::now())
+                    .await?;
+                eprintln!("Répartition entre les territoires enregistrée.");
+            } else {
+                eprintln!(
+                    "Aperçu seulement : ajoutez --commit pour enregistrer cette répartition."
+                );
+            }
+        }
+        TerritoryCommand::Share {
+            order,
+            territory,
+            to,
+            booklets,
+            key,
+        } => {
+            let (order, territory) = (OrderId(order), TerritoryId(territory));
+            let shares: Vec<(i64, i64)> = match (to, booklets) {
+                (Some(to), Some(n)) => vec![(to, n)],
+                _ => {
+                    anyhow::ensure!(
+                        key.is_given(),
+                        "indiquez --to et --booklets (à la main), ou --criteria et/ou --population-weight (par clé)"
+                    );
+                    let stock = store.territory(order, territory).await?.in_stock;
+                    let k =
+                        key_from_args(store, &key, KeyOver::StructuresOf(order, territory)).await?;
+                    let shares = k.allocate(stock)?;
+                    print_shares("structure", &shares, stock);
+                    shares
+                }
+            };
+            if key.commit || to.is_some() {
+                let shares: Vec<(DistributorId, i64)> = shares
+                    .into_iter()
+                    .map(|(d, n)| (DistributorId(d), n))
+                    .collect();
+                store
+                    .allocate_from_territory(order, territory, &shares, CLI_SIGNATURE, crate::now())
+                    .await?;
+                eprintln!("Carnets du territoire n° {territory} répartis.");
+            } else {
+                eprintln!(
+                    "Aperçu seulement : ajoutez --commit pour enregistrer cette répartition."
+                );
+            }
+        }
+    }
+    Ok(())
+}
