@@ -442,6 +442,38 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
     assert.equal(readFileSync(file).subarray(0, 5).toString(), "%PDF-", name);
   }
 
+  // Member territories: declared with their délibération (a missing one is explained), a PDF
+  // attached, and the first stage of a two-stage allocation previewed.
+  await funder.getByRole("link", { name: "Territoires membres" }).click();
+  await funder.getByRole("heading", { name: `Territoires membres de la commande n° ${id}` }).waitFor();
+  await axe(funder, "territoires-vide");
+  await funder.getByLabel(/Nom du territoire/).fill("Villeurbanne");
+  await funder.getByLabel(/^Communes/).fill("69266");
+  await funder.getByRole("button", { name: "Déclarer ce territoire" }).click();
+  await funder.locator("#erreurs").waitFor();
+  assert.match(await funder.locator("#deliberation-erreur").textContent(), /délibération d'adhésion/);
+  assert.equal(await funder.getByLabel(/Nom du territoire/).inputValue(), "Villeurbanne");
+  await axe(funder, "territoires-erreurs");
+  await funder.locator("#deliberation").fill("2026-045");
+  await funder.locator("#deliberation_date").fill("12/03/2026");
+  await funder.getByRole("button", { name: "Déclarer ce territoire" }).click();
+  await funder.getByRole("heading", { name: "Territoire Villeurbanne" }).waitFor();
+  const deliberation = join(dir, "deliberation.pdf");
+  writeFileSync(deliberation, "%PDF-1.4\n% délibération\n");
+  await funder.getByLabel("Nature de la pièce").selectOption("deliberation");
+  await funder.getByLabel(/Fichier PDF/).setInputFiles(deliberation);
+  await funder.getByRole("button", { name: "Joindre la pièce" }).click();
+  await funder.getByRole("link", { name: "deliberation.pdf" }).waitFor();
+  await axe(funder, "territoire");
+  await funder.screenshot({ path: join(shots, "territoire.png"), fullPage: true });
+  await funder.getByRole("link", { name: /Retour aux territoires/ }).click();
+  await funder.getByRole("link", { name: "Répartir entre les territoires" }).click();
+  await funder.getByRole("heading", { name: /entre les territoires membres/ }).waitFor();
+  await funder.getByRole("button", { name: "Voir l'aperçu" }).click();
+  assert.match(await funder.locator("table tbody tr").first().textContent(), /Villeurbanne/);
+  await axe(funder, "territoires-repartition-apercu");
+  await funder.goto(base + `/commanditaire/commandes/${id}`);
+
   // Sharing the booklets: a wrong criteria table is explained, then a previewed key is committed.
   await funder.getByRole("link", { name: "Répartir entre les distributeurs" }).click();
   await funder.getByRole("heading", { name: /Répartir les carnets/ }).waitFor();
