@@ -20,7 +20,7 @@ pub fn redemptions(actor: Actor) -> Result<RedemptionScope, Denied> {
         Actor::Operator => Ok(RedemptionScope::All),
         Actor::Funder(f) => Ok(RedemptionScope::Funder(f)),
         Actor::Venue(v) => Ok(RedemptionScope::Venue(v)),
-        Actor::Distributor(_) | Actor::Observer(_) => Err(Denied::Forbidden),
+        Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => Err(Denied::Forbidden),
     }
 }
 
@@ -30,7 +30,7 @@ pub fn ledger(actor: Actor) -> Result<LedgerScope, Denied> {
         Actor::Operator => Ok(LedgerScope::All),
         Actor::Funder(f) => Ok(LedgerScope::Funder(f)),
         Actor::Venue(v) => Ok(LedgerScope::Venue(v)),
-        Actor::Distributor(_) | Actor::Observer(_) => Err(Denied::Forbidden),
+        Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => Err(Denied::Forbidden),
     }
 }
 
@@ -48,7 +48,9 @@ pub fn bank_details(actor: Actor, venue: VenueId) -> Result<(), Denied> {
         Actor::Operator => Ok(()),
         Actor::Venue(v) if v == venue => Ok(()),
         Actor::Venue(_) => Err(Denied::NotFound),
-        Actor::Funder(_) | Actor::Distributor(_) | Actor::Observer(_) => Err(Denied::Forbidden),
+        Actor::Funder(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
+            Err(Denied::Forbidden)
+        }
     }
 }
 
@@ -58,7 +60,9 @@ pub fn order(actor: Actor, order: &Order) -> Result<(), Denied> {
         Actor::Operator => Ok(()),
         Actor::Funder(f) if f == order.funder_id => Ok(()),
         Actor::Funder(_) => Err(Denied::NotFound),
-        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) => Err(Denied::Forbidden),
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
+            Err(Denied::Forbidden)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub enum TokenCommand {
     Create {
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder, venue, distributing structure or observer (not for the operator).
+        /// Id of the funder, venue, distributing structure, observer or member territory (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// A note to recognise the token later.
@@ -39,7 +39,7 @@ pub enum StaffCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// Id of the funder, venue, distributing structure or observer (not for the operator).
+        /// Id of the funder, venue, distributing structure, observer or member territory (not for the operator).
         #[arg(long = "for")]
         for_id: Option<i64>,
         /// Address of the server, to print a whole link (default: --public-url).
@@ -58,6 +58,9 @@ pub enum RoleArg {
     /// Staff of an observer (the State's programme team, a territorial hub): reads the
     /// figures of the funders it is granted (`passnum observers grant`).
     Observer,
+    /// The référent territorial of a member territory (`passnum territory list`): shares its
+    /// booklets among its structures and reads its figures.
+    Referent,
 }
 
 fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
@@ -68,6 +71,7 @@ fn actor_of(role: RoleArg, for_id: Option<i64>) -> anyhow::Result<Actor> {
         (RoleArg::Venue, Some(id)) => Actor::Venue(VenueId(id)),
         (RoleArg::Distributor, Some(id)) => Actor::Distributor(passnum_store::DistributorId(id)),
         (RoleArg::Observer, Some(id)) => Actor::Observer(passnum_core::ObserverId(id)),
+        (RoleArg::Referent, Some(id)) => Actor::Referent(passnum_core::TerritoryId(id)),
         (_, None) => {
             bail!(
                 "indiquez --for <id> : le commanditaire, le lieu, la structure ou l'observateur auquel rattacher le compte"
@@ -86,6 +90,9 @@ fn unknown_org(role: RoleArg) -> &'static str {
         }
         RoleArg::Observer => {
             "aucun observateur n'a ce numéro : vérifiez --for (passnum observers list)"
+        }
+        RoleArg::Referent => {
+            "aucun territoire membre n'a ce numéro : vérifiez --for (passnum territory list --order N)"
         }
         RoleArg::Operator => "compte opérateur : sans --for",
     }

@@ -452,6 +452,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The order a territory is a member of (a referent's session knows only its territory).
+    pub async fn order_of_territory(&self, territory: TerritoryId) -> Result<OrderId, StoreError> {
+        let order: Option<i64> =
+            sqlx::query_scalar("SELECT order_id FROM order_territories WHERE id = $1")
+                .bind(territory.0)
+                .fetch_optional(self.pool())
+                .await?;
+        order.map(OrderId).ok_or(StoreError::NotFound)
+    }
+
     /// `NotFound` unless `territory` is a member of `order`.
     pub(crate) async fn territory_of_order(
         &self,

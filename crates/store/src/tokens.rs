@@ -22,6 +22,9 @@ pub enum Role {
     Distributor,
     /// Staff of an observer (the State's programme team, a territorial hub): reads figures.
     Observer,
+    /// The référent territorial of an order's member territory: shares the territory's
+    /// booklets among its structures and reads its figures.
+    Referent,
 }
 
 impl Role {
@@ -32,6 +35,7 @@ impl Role {
             "venue" => Self::Venue,
             "distributor" => Self::Distributor,
             "observer" => Self::Observer,
+            "referent" => Self::Referent,
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ impl Role {
             Self::Venue => "venue",
             Self::Distributor => "distributor",
             Self::Observer => "observer",
+            Self::Referent => "referent",
         }
     }
 }
@@ -56,6 +61,7 @@ pub enum Actor {
     Venue(VenueId),
     Distributor(DistributorId),
     Observer(passnum_core::ObserverId),
+    Referent(passnum_core::TerritoryId),
 }
 
 impl Actor {
@@ -66,6 +72,7 @@ impl Actor {
             Self::Venue(_) => Role::Venue,
             Self::Distributor(_) => Role::Distributor,
             Self::Observer(_) => Role::Observer,
+            Self::Referent(_) => Role::Referent,
         }
     }
 
@@ -77,6 +84,7 @@ impl Actor {
             Some(Role::Venue) => Actor::Venue(VenueId(id)),
             Some(Role::Distributor) => Actor::Distributor(DistributorId(id)),
             Some(Role::Observer) => Actor::Observer(passnum_core::ObserverId(id)),
+            Some(Role::Referent) => Actor::Referent(passnum_core::TerritoryId(id)),
             None => return Err(StoreError::corrupt(format!("rôle {role}"))),
         })
     }
@@ -88,6 +96,7 @@ impl Actor {
             Self::Venue(v) => v.0,
             Self::Distributor(d) => d.0,
             Self::Observer(o) => o.0,
+            Self::Referent(t) => t.0,
         }
     }
 
@@ -128,6 +137,9 @@ impl Store {
             }
             Actor::Observer(o) => {
                 self.get_observer(o).await?;
+            }
+            Actor::Referent(t) => {
+                self.order_of_territory(t).await?;
             }
         }
         Ok(())

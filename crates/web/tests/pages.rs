@@ -747,9 +747,32 @@ api_test! {
         assert_eq!(r.status(), 200);
         let parts = field(&r.text().await.unwrap(), "parts");
         assert_eq!(parts, format!("{}:2", ccas.0));
-        let r = allocate(stage2, vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", parts)]).await.unwrap();
-        assert_eq!(r.status(), 303);
+        // The funder designates the territory's referent, who shares its booklets.
+        let r = client.post(app.url(&format!("{territory}/referents"))).form(&[("csrf", csrf.as_str()), ("name", ""), ("email", "ref@lyon.fr")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let r = client.post(app.url(&format!("{territory}/referents"))).form(&[("csrf", csrf.as_str()), ("name", "Référente Lyon"), ("email", "ref@lyon.fr")]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Compte créé pour ref@lyon.fr") && html.contains("Référente Lyon (ref@lyon.fr)"), "{html}");
+        staff(&app, "referent@lyon.fr", Actor::Referent(t)).await;
+        let (referent, _) = sign_in(&app, "referent@lyon.fr", PASSWORD).await;
+        let (st, home) = page(&referent, &app, "/territoire").await;
+        assert_eq!(st, 200);
+        assert!(home.contains("Territoire Lyon") && home.contains("CCAS Lyon 3e") && !home.contains("Mairie de Villeurbanne"), "{home}");
+        assert!(home.contains("<strong id=\"stock\">2</strong>"), "{home}");
+        assert_eq!(page(&referent, &app, &territory).await.0, 403, "a referent has no funder pages");
+        let rcsrf = field(&home, "csrf");
+        let share = |parts: String| referent.post(app.url("/territoire/repartition")).form(&[("csrf", rcsrf.clone()), ("etape", "valider".into()), ("parts", parts)]).send();
+        // Outside its territory: refused, nothing moved.
+        let r = share(format!("{}:1", mairie.0)).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("pas sur une commune du territoire"));
+        assert_eq!(s.territory(p.order.id, t).await.unwrap().in_stock, 2);
+        let r = share(parts).await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/territoire"));
         assert_eq!(s.distribution_of(p.order.id).await.unwrap().iter().map(|d| (d.distributor_id, d.in_stock)).collect::<Vec<_>>(), [(ccas, 2)]);
+        let last = s.allocation_moves(p.order.id).await.unwrap().pop().unwrap();
+        assert_eq!(last.decided_by.as_deref(), Some("Personne <referent@lyon.fr>"), "who decided is recorded");
         let (_, html) = page(&client, &app, &format!("/commanditaire/commandes/{}", p.order.id.0)).await;
         assert!(html.contains("<td>Votre stock</td><td>Territoire Lyon</td><td>2</td>") && html.contains("<td>Territoire Lyon</td><td>CCAS Lyon 3e</td><td>2</td>"), "{html}");
         // Another funder sees neither the territory nor its documents.

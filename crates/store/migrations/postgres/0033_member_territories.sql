@@ -60,3 +60,12 @@ ALTER TABLE allocation_moves ADD CONSTRAINT allocation_moves_one_destination
     CHECK ((to_distributor_id IS NULL) <> (to_territory_id IS NULL));
 ALTER TABLE allocation_moves ADD CONSTRAINT allocation_moves_one_source
     CHECK (from_distributor_id IS NULL OR from_territory_id IS NULL);
+
+-- A sixth role: the référent territorial of a member territory (its `org_id` is the
+-- territory's), who shares the territory's booklets among its structures and reads its figures.
+ALTER TABLE staff DROP CONSTRAINT staff_role_check;
+ALTER TABLE staff ADD CONSTRAINT staff_role_check
+    CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer', 'referent'));
+ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check;
+ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_check
+    CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer', 'referent'));

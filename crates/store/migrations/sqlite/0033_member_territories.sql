@@ -59,3 +59,37 @@ INSERT INTO allocation_moves_new (id, order_id, from_distributor_id, to_distribu
 DROP TABLE allocation_moves;
 ALTER TABLE allocation_moves_new RENAME TO allocation_moves;
 CREATE INDEX allocation_moves_order ON allocation_moves (order_id, id);
+
+-- A sixth role, the référent territorial (see the PostgreSQL migration). SQLite cannot alter a
+-- CHECK: both tables are rebuilt, as in migration 21 (keys are off during migrations).
+CREATE TABLE staff_new (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE CHECK (length(email) BETWEEN 3 AND 254),
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer', 'referent')),
+    org_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER,
+    org_admin INTEGER NOT NULL DEFAULT 0 CHECK (org_admin IN (0, 1)),
+    oidc_subject TEXT
+);
+INSERT INTO staff_new (id, email, display_name, password_hash, role, org_id, created_at, disabled_at, org_admin, oidc_subject)
+    SELECT id, email, display_name, password_hash, role, org_id, created_at, disabled_at, org_admin, oidc_subject FROM staff;
+DROP TABLE staff;
+ALTER TABLE staff_new RENAME TO staff;
+CREATE UNIQUE INDEX staff_oidc_subject ON staff (oidc_subject) WHERE oidc_subject IS NOT NULL;
+
+CREATE TABLE api_tokens_new (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer', 'referent')),
+    actor_id INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+INSERT INTO api_tokens_new (id, token_hash, role, actor_id, label, created_at, revoked_at)
+    SELECT id, token_hash, role, actor_id, label, created_at, revoked_at FROM api_tokens;
+DROP TABLE api_tokens;
+ALTER TABLE api_tokens_new RENAME TO api_tokens;

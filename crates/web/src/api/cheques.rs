@@ -24,7 +24,9 @@ pub async fn status(
     let funder = match auth.0 {
         Actor::Funder(f) => Some(f),
         Actor::Operator | Actor::Venue(_) => None,
-        Actor::Distributor(_) | Actor::Observer(_) => return Err(ApiError::forbidden()),
+        Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
+            return Err(ApiError::forbidden());
+        }
     };
     match st.store.cheque_status(&code, funder).await {
         Ok(s) => Ok(Json(s.into())),

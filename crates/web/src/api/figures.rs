@@ -58,7 +58,9 @@ pub async fn get(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Figur
             let (observer, scope) = st.store.observer_scope(o).await?;
             (scope, observer.funders.iter().map(|(f, _)| f.0).collect())
         }
-        Actor::Venue(_) | Actor::Distributor(_) => return Err(ApiError::forbidden()),
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Referent(_) => {
+            return Err(ApiError::forbidden());
+        }
     };
     let f = st.store.funnel(&scope).await?;
     let months = crate::ui::figures::last_months(st.clock.now());

@@ -37,7 +37,7 @@ pub async fn list(
     let funders = match auth.0 {
         Actor::Operator => st.store.list_funders(page.limit(), page.offset()).await?,
         Actor::Funder(f) => vec![st.store.get_funder(f).await?],
-        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) => {
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
             return Err(ApiError::forbidden());
         }
     };
@@ -56,7 +56,7 @@ pub async fn get_one(
         Actor::Operator => {}
         Actor::Funder(f) if f.0 == id => {}
         Actor::Funder(_) => return Err(ApiError::not_found()),
-        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) => {
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
             return Err(ApiError::forbidden());
         }
     }

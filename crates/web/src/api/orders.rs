@@ -34,7 +34,7 @@ pub async fn create(
         (Actor::Funder(f), None) => f,
         (Actor::Funder(f), Some(id)) if f.0 == id => f,
         (Actor::Funder(_), Some(_)) => return Err(ApiError::forbidden()),
-        (Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_), _) => {
+        (Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_), _) => {
             return Err(ApiError::forbidden());
         }
     };
@@ -88,7 +88,7 @@ pub async fn list(
     let scope = match auth.0 {
         Actor::Operator => None,
         Actor::Funder(f) => Some(f),
-        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) => {
+        Actor::Venue(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
             return Err(ApiError::forbidden());
         }
     };

@@ -179,7 +179,9 @@ pub(super) fn may_edit_venue(auth: &Auth, id: i64) -> ApiResult<()> {
         Actor::Operator => Ok(()),
         Actor::Venue(v) if v.0 == id => Ok(()),
         Actor::Venue(_) => Err(ApiError::not_found()),
-        Actor::Funder(_) | Actor::Distributor(_) | Actor::Observer(_) => Err(ApiError::forbidden()),
+        Actor::Funder(_) | Actor::Distributor(_) | Actor::Observer(_) | Actor::Referent(_) => {
+            Err(ApiError::forbidden())
+        }
     }
 }
 

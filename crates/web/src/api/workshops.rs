@@ -276,7 +276,7 @@ pub async fn book(
     let by = match auth.0 {
         Actor::Venue(v) => BookedBy::Venue(v),
         Actor::Distributor(d) => BookedBy::Agent(d),
-        Actor::Operator | Actor::Funder(_) | Actor::Observer(_) => {
+        Actor::Operator | Actor::Funder(_) | Actor::Observer(_) | Actor::Referent(_) => {
             return Err(ApiError::forbidden());
         }
     };

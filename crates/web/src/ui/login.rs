@@ -90,6 +90,7 @@ pub fn home_of(actor: Actor) -> &'static str {
         Actor::Venue(_) => "/lieu",
         Actor::Distributor(_) => "/structure",
         Actor::Observer(_) => "/observatoire/chiffres",
+        Actor::Referent(_) => "/territoire",
     }
 }
 

@@ -24,6 +24,7 @@ mod payments;
 pub mod proconnect;
 pub mod programme;
 pub(crate) mod public;
+mod referent;
 mod scan;
 pub mod session;
 mod structures;
@@ -86,6 +87,10 @@ impl Layout {
                 ("/lieux", "Lieux qualifiés"),
             ],
             Some(Actor::Observer(_)) => &[("/observatoire/chiffres", "Chiffres")],
+            Some(Actor::Referent(_)) => &[
+                ("/territoire", "Mon territoire"),
+                ("/lieux", "Lieux qualifiés"),
+            ],
             Some(Actor::Funder(_)) => &[
                 ("/commanditaire", "Mes commandes"),
                 ("/commanditaire/encaissements", "Encaissements"),
@@ -345,6 +350,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/commanditaire/commandes/{id}/territoires/{t}/pieces/{doc}",
             get(funder::territory_document),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/referents",
+            post(funder::designate_referent),
+        )
+        .route("/territoire", get(referent::home))
+        .route(
+            "/territoire/repartition",
+            get(referent::share_form).post(referent::share_submit),
         )
         .route(
             "/commanditaire/commandes/{id}/territoires/{t}/repartition",

@@ -216,6 +216,11 @@ role_page!(
     |m| match m.actor { passnum_store::Actor::Observer(o) => Ok(ObserverStaff(m, o)), _ => Err(m) }
 );
 role_page!(
+    /// The référent territorial of a member territory, with the territory.
+    ReferentStaff(passnum_core::TerritoryId),
+    |m| match m.actor { passnum_store::Actor::Referent(t) => Ok(ReferentStaff(m, t)), _ => Err(m) }
+);
+role_page!(
     /// The operator's staff.
     OperatorStaff(),
     |m| match m.actor { passnum_store::Actor::Operator => Ok(OperatorStaff(m)), _ => Err(m) }

@@ -228,6 +228,12 @@ struct TerritoryPage {
     /// (number, name, commune, booklets of this order in stock) of the structures it may give to.
     structures: Vec<(i64, String, String, i64)>,
     kinds: [DocumentKind; 3],
+    /// (name, email) of its referents.
+    referents: Vec<(String, String)>,
+    /// The account just created and the link to hand over.
+    link: Option<(String, String)>,
+    referent_name: String,
+    referent_email: String,
     errors: FieldErrors,
 }
 
@@ -292,6 +298,18 @@ async fn territory_page(
         documents,
         structures,
         kinds: DocumentKind::ALL,
+        referents: st
+            .store
+            .staff_of(passnum_store::Actor::Referent(t))
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .filter(|m| !m.disabled)
+            .map(|m| (m.display_name, m.email))
+            .collect(),
+        link: None,
+        referent_name: String::new(),
+        referent_email: String::new(),
         errors: FieldErrors::default(),
     })
 }
@@ -382,4 +400,65 @@ pub async fn territory_document(
         }),
         Err(e) => Err(PageError::unavailable(e, "pièce")),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReferentForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Designates a référent territorial, as the territory's délibération names one: an account
+/// of the territory, with a link (valid three days) to choose a password, to hand over.
+pub async fn designate_referent(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, t)): Path<(i64, i64)>,
+    Submitted { form: f, token_ok }: Submitted<ReferentForm>,
+) -> Result<Response, PageError> {
+    use passnum_core::text::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, kept};
+    let csrf = Csrf::from_headers(&headers);
+    let t = TerritoryId(t);
+    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+    page.referent_name = kept(&f.name, MAX_NAME_CHARS);
+    page.referent_email = kept(&f.email, MAX_EMAIL_CHARS);
+    if !token_ok {
+        page.errors.add("referent_name", crate::ui::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    if f.name.trim().is_empty() {
+        page.errors
+            .add("referent_name", "Indiquez le nom du référent.");
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+    }
+    let now = st.clock.now();
+    let created = st
+        .store
+        .create_staff(
+            &f.email,
+            &f.name,
+            "!aucun-mot-de-passe",
+            passnum_store::Actor::Referent(t),
+            now,
+        )
+        .await;
+    let member = match created {
+        Ok(m) => m,
+        Err(StoreError::Conflict { message, .. } | StoreError::Invalid { message, .. }) => {
+            page.errors.add("referent_email", message);
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+        }
+        Err(e) => return Err(PageError::unavailable(e, "référent")),
+    };
+    let token = st
+        .store
+        .create_password_reset(member.id, now, crate::ui::operator::RESET_TTL_MS)
+        .await
+        .map_err(|e| PageError::unavailable(e, "référent"))?;
+    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+    page.link = Some((member.email, crate::ui::operator::reset_url(&st, &token)));
+    Ok(render(StatusCode::OK, &page, &csrf))
 }

@@ -41,6 +41,7 @@ pub(super) fn role_label(a: Actor, names: &passnum_store::PartyNames) -> String 
         Actor::Venue(v) => format!("Lieu : {}", of(&names.venues, v.0)),
         Actor::Distributor(d) => format!("Structure : {}", of(&names.distributors, d.0)),
         Actor::Observer(o) => format!("Observateur : {}", of(&names.observers, o.0)),
+        Actor::Referent(t) => format!("Référent territorial : territoire n° {}", t.0),
     }
 }
 
@@ -145,10 +146,11 @@ pub async fn create_account(
         ("venue", Some(id)) => Some(Actor::Venue(VenueId(id))),
         ("distributor", Some(id)) => Some(Actor::Distributor(passnum_store::DistributorId(id))),
         ("observer", Some(id)) => Some(Actor::Observer(passnum_core::ObserverId(id))),
-        ("funder" | "venue" | "distributor" | "observer", None) => {
+        ("referent", Some(id)) => Some(Actor::Referent(passnum_core::TerritoryId(id))),
+        ("funder" | "venue" | "distributor" | "observer" | "referent", None) => {
             page.errors.add(
                 "org",
-                "Indiquez le numéro du commanditaire, du lieu, de la structure ou de l'observateur (colonne « n° » de sa liste).",
+                "Indiquez le numéro du commanditaire, du lieu, de la structure, de l'observateur ou du territoire (colonne « n° » de sa liste).",
             );
             None
         }

@@ -8,13 +8,15 @@ use super::*;
 
 /// What an allocation page shares, and among whom.
 #[derive(Clone, Copy)]
-pub(super) enum Scope {
+pub(crate) enum Scope {
     /// The funder's stock among every structure.
     Structures,
     /// The funder's stock among the member territories.
     Territories,
-    /// A territory's stock among its structures.
+    /// A territory's stock among its structures, from the funder's pages.
     TerritoryStructures(TerritoryId),
+    /// The same, from its référent's own pages.
+    OwnTerritory(TerritoryId),
 }
 
 #[derive(Template)]
@@ -110,7 +112,7 @@ pub(super) async fn allocation_page(
             "territoire",
             "Part fixe par territoire",
         ),
-        Scope::TerritoryStructures(t) => {
+        Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
             let territory = match st.store.territory(order, t).await {
                 Ok(t) => t,
                 Err(StoreError::NotFound) => {
@@ -122,9 +124,19 @@ pub(super) async fn allocation_page(
                 }
                 Err(e) => return Err(unavailable(e)),
             };
+            let (action, back) = match scope {
+                Scope::OwnTerritory(_) => (
+                    "/territoire/repartition".to_string(),
+                    "/territoire".to_string(),
+                ),
+                _ => (
+                    format!("/commanditaire/commandes/{id}/territoires/{t}/repartition"),
+                    format!("/commanditaire/commandes/{id}/territoires/{t}"),
+                ),
+            };
             (
-                format!("/commanditaire/commandes/{id}/territoires/{t}/repartition"),
-                format!("/commanditaire/commandes/{id}/territoires/{t}"),
+                action,
+                back,
                 format!("Répartir les carnets du territoire {}", territory.name),
                 format!("Carnets du territoire {} encore à répartir", territory.name),
                 territory.in_stock,
@@ -197,7 +209,7 @@ pub async fn territory_share_form(
     show(&st, &headers, &staff, order.id, scope).await
 }
 
-async fn show(
+pub(crate) async fn show(
     st: &AppState,
     headers: &HeaderMap,
     staff: &passnum_store::StaffMember,
@@ -241,7 +253,7 @@ pub async fn territory_share_submit(
     submit(&st, &headers, &staff, order.id, scope, form).await
 }
 
-async fn submit(
+pub(crate) async fn submit(
     st: &AppState,
     headers: &HeaderMap,
     staff: &passnum_store::StaffMember,
@@ -293,7 +305,7 @@ async fn submit(
                     .allocate_to_territories(order, &territories, &by, now)
                     .await
             }
-            Scope::TerritoryStructures(t) => {
+            Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
                 st.store
                     .allocate_from_territory(order, t, &structures(), &by, now)
                     .await
@@ -347,7 +359,7 @@ async fn submit(
         Scope::Territories => {
             crate::allocation::build_territory_key(&st.store, order, &input).await
         }
-        Scope::TerritoryStructures(t) => {
+        Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
             crate::allocation::build_territory_structures_key(&st.store, order, t, &input).await
         }
     };
