@@ -23,6 +23,17 @@ pub enum DistributorCommand {
         /// INSEE code of its commune.
         #[arg(long)]
         commune: String,
+        /// The venue the same organisation runs (a médiathèque that also hosts workshops):
+        /// every account of either then has both menus.
+        #[arg(long)]
+        venue: Option<i64>,
+    },
+    /// Record that an existing structure and a venue are one organisation.
+    Link {
+        #[arg(long)]
+        distributor: i64,
+        #[arg(long)]
+        venue: i64,
     },
     List,
 }
@@ -68,14 +79,25 @@ pub async fn distributor(store: &Store, cmd: DistributorCommand) -> anyhow::Resu
             name,
             kind,
             commune,
+            venue,
         } => {
             let commune = InseeCode::parse_known(&commune)?;
+            let venue = venue.map(passnum_core::VenueId);
             let d = store
-                .create_distributor(&name, &kind, &commune, crate::now())
+                .create_structure(&name, &kind, &commune, venue, crate::now())
                 .await?;
             println!(
                 "distributeur n° {} : {} ({})",
                 d.id.0, d.name, d.commune_insee
+            );
+        }
+        DistributorCommand::Link { distributor, venue } => {
+            let d = store
+                .link_structure_to_venue(DistributorId(distributor), passnum_core::VenueId(venue))
+                .await?;
+            println!(
+                "la structure n° {} ({}) est aussi le lieu n° {venue}",
+                d.id.0, d.name
             );
         }
         DistributorCommand::List => {

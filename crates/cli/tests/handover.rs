@@ -164,42 +164,163 @@ async fn territories_in_two_stages(engine: TestEngine) {
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&out.stderr).to_string()
     };
-    let declare = ["territory", "declare", "--order", &id, "--name", "Lyon", "--deliberation", "2026-045", "--deliberation-date", "12/03/2026", "--communes"];
+    let declare = [
+        "territory",
+        "declare",
+        "--order",
+        &id,
+        "--name",
+        "Lyon",
+        "--deliberation",
+        "2026-045",
+        "--deliberation-date",
+        "12/03/2026",
+        "--communes",
+    ];
     let out = ok(passnum(&db, &[&declare[..], &["69123"]].concat()));
     let t: i64 = out.split_whitespace().nth(2).unwrap().parse().unwrap();
     let tid = t.to_string();
     let mut again = declare.to_vec();
     again[5] = "Lyon 3e";
     let err = fails(&[&again[..], &["69383"]].concat());
-    assert!(err.contains("est déjà dans le territoire « Lyon »"), "{err}");
+    assert!(
+        err.contains("est déjà dans le territoire « Lyon »"),
+        "{err}"
+    );
     let listed = ok(passnum(&db, &["territory", "list", "--order", &id]));
-    assert!(listed.contains(&format!("{t}\t0\t0\t2026-045 du 2026-03-12\t-\t69123\tLyon")), "{listed}");
+    assert!(
+        listed.contains(&format!(
+            "{t}\t0\t0\t2026-045 du 2026-03-12\t-\t69123\tLyon"
+        )),
+        "{listed}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("deliberation.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 deliberation").unwrap();
     let png = dir.path().join("scan.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n....").unwrap();
-    let attach = |file: &std::path::Path| passnum(&db, &["territory", "attach", "--order", &id, "--territory", &tid, "--kind", "deliberation", "--file", file.to_str().unwrap()]);
+    let attach = |file: &std::path::Path| {
+        passnum(
+            &db,
+            &[
+                "territory",
+                "attach",
+                "--order",
+                &id,
+                "--territory",
+                &tid,
+                "--kind",
+                "deliberation",
+                "--file",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
     assert!(ok(attach(&pdf)).contains("deliberation.pdf"));
     let out = attach(&png);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("pas un PDF"));
-    let ccas = s.create_distributor("CCAS Lyon 3e", "ccas", &InseeCode::parse_known("69383").unwrap(), common::now()).await.unwrap().id;
-    let preview = ok(passnum(&db, &["territory", "allocate", "--order", &id, "--population-weight", "1"]));
+    let ccas = s
+        .create_distributor(
+            "CCAS Lyon 3e",
+            "ccas",
+            &InseeCode::parse_known("69383").unwrap(),
+            common::now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let preview = ok(passnum(
+        &db,
+        &[
+            "territory",
+            "allocate",
+            "--order",
+            &id,
+            "--population-weight",
+            "1",
+        ],
+    ));
     assert!(preview.contains(&format!("{t}\t10")), "{preview}");
-    assert_eq!(s.unallocated_booklets(o.id).await.unwrap(), 10, "a preview writes nothing");
-    ok(passnum(&db, &["territory", "allocate", "--order", &id, "--population-weight", "1", "--commit"]));
-    let err = fails(&["territory", "share", "--order", &id, "--territory", &tid, "--to", &ccas.0.to_string(), "--booklets", "11"]);
+    assert_eq!(
+        s.unallocated_booklets(o.id).await.unwrap(),
+        10,
+        "a preview writes nothing"
+    );
+    ok(passnum(
+        &db,
+        &[
+            "territory",
+            "allocate",
+            "--order",
+            &id,
+            "--population-weight",
+            "1",
+            "--commit",
+        ],
+    ));
+    let err = fails(&[
+        "territory",
+        "share",
+        "--order",
+        &id,
+        "--territory",
+        &tid,
+        "--to",
+        &ccas.0.to_string(),
+        "--booklets",
+        "11",
+    ]);
     assert!(err.contains("il en reste 10"), "{err}");
-    ok(passnum(&db, &["territory", "share", "--order", &id, "--territory", &tid, "--to", &ccas.0.to_string(), "--booklets", "4"]));
+    ok(passnum(
+        &db,
+        &[
+            "territory",
+            "share",
+            "--order",
+            &id,
+            "--territory",
+            &tid,
+            "--to",
+            &ccas.0.to_string(),
+            "--booklets",
+            "4",
+        ],
+    ));
     let moves = ok(passnum(&db, &["distribution", "--order", &id, "--moves"]));
     let lines: Vec<&str> = moves.lines().skip(1).collect();
-    assert!(lines[0].ends_with(&format!("stock\tT{t}\t10\t1-10\tligne de commande (opérateur)")), "{moves}");
-    assert!(lines[1].ends_with(&format!("T{t}\t{}\t4\t1-4\tligne de commande (opérateur)", ccas.0)), "{moves}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "stock\tT{t}\t10\t1-10\tligne de commande (opérateur)"
+        )),
+        "{moves}"
+    );
+    assert!(
+        lines[1].ends_with(&format!(
+            "T{t}\t{}\t4\t1-4\tligne de commande (opérateur)",
+            ccas.0
+        )),
+        "{moves}"
+    );
     let second = lines[1].split('\t').next().unwrap();
     let out = dir.path().join("pv.pdf");
-    ok(passnum(&db, &["distribution", "--order", &id, "--pv", second, "--out", out.to_str().unwrap()]));
+    ok(passnum(
+        &db,
+        &[
+            "distribution",
+            "--order",
+            &id,
+            "--pv",
+            second,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
     let text = pdf_text(&out);
-    for words in ["Territoire Lyon remet à CCAS Lyon 3e 4 carnets", "Carnets n° 1-4.", "Territoire Lyon détient 6 carnets non remis"] {
+    for words in [
+        "Territoire Lyon remet à CCAS Lyon 3e 4 carnets",
+        "Carnets n° 1-4.",
+        "Territoire Lyon détient 6 carnets non remis",
+    ] {
         assert!(text.contains(words), "« {words} » in:\n{text}");
     }
 }

@@ -34,6 +34,8 @@ pub struct Distributor {
     pub kind: String,
     pub commune_insee: String,
     pub created_at: Timestamp,
+    /// The venue the same organisation runs, if any (one organisation, several hats).
+    pub venue_id: Option<passnum_core::VenueId>,
 }
 
 /// One distributor's booklets of one order.
@@ -56,7 +58,20 @@ pub(crate) fn distributor(r: &AnyRow) -> Result<Distributor, StoreError> {
         kind: get_string(r, "kind")?,
         commune_insee: get_string(r, "commune_insee")?,
         created_at: Timestamp::from_unix_ms(get_i64(r, "created_at")?),
+        venue_id: crate::rows::get_opt_i64(r, "venue_id")?.map(passnum_core::VenueId),
     })
+}
+
+/// The key on `distributors.venue_id` said the venue is already a structure.
+fn venue_taken(e: StoreError) -> StoreError {
+    if e.is_unique_violation() {
+        StoreError::Conflict {
+            code: "venue_has_structure",
+            message: "Ce lieu est déjà une structure de distribution : une organisation a une structure au plus.".into(),
+        }
+    } else {
+        e
+    }
 }
 
 fn refuse(code: &'static str, message: String) -> StoreError {
@@ -71,7 +86,29 @@ impl Store {
         commune: &InseeCode,
         now: Timestamp,
     ) -> Result<Distributor, StoreError> {
+        self.create_structure(name, kind, commune, None, now).await
+    }
+
+    /// Registers a structure, and when `venue` is given, as the same organisation as that
+    /// venue (one organisation, several hats), in one write.
+    pub async fn create_structure(
+        &self,
+        name: &str,
+        kind: &str,
+        commune: &InseeCode,
+        venue: Option<passnum_core::VenueId>,
+        now: Timestamp,
+    ) -> Result<Distributor, StoreError> {
         let name = clean_name(name)?;
+        if let Some(v) = venue {
+            self.get_venue(v).await.map_err(|e| match e {
+                StoreError::NotFound => refuse(
+                    "venue_unknown",
+                    format!("Le lieu n° {} n'existe pas : vérifiez son numéro.", v.0),
+                ),
+                e => e,
+            })?;
+        }
         if !DISTRIBUTOR_KINDS.contains(&kind) {
             return Err(refuse(
                 "invalid_distributor_kind",
@@ -83,15 +120,17 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "INSERT INTO distributors (name, kind, commune_insee, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, kind, commune_insee, created_at",
+            "INSERT INTO distributors (name, kind, commune_insee, created_at, venue_id) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, name, kind, commune_insee, created_at, venue_id",
         )
         .bind(&name)
         .bind(kind)
         .bind(commune.as_str())
         .bind(now.unix_ms())
+        .bind(venue.map(|v| v.0))
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| venue_taken(StoreError::from(e)))?;
         let d = distributor(&row)?;
         tx.commit().await?;
         Ok(d)
@@ -104,7 +143,7 @@ impl Store {
     ) -> Result<Vec<Distributor>, StoreError> {
         let mut conn = self.may_lag().await?;
         sqlx::query(
-            "SELECT id, name, kind, commune_insee, created_at FROM distributors ORDER BY id LIMIT $1 OFFSET $2",
+            "SELECT id, name, kind, commune_insee, created_at, venue_id FROM distributors ORDER BY id LIMIT $1 OFFSET $2",
         )
         .bind(page_limit(limit))
         .bind(offset.max(0))
@@ -117,13 +156,51 @@ impl Store {
 
     pub async fn get_distributor(&self, id: DistributorId) -> Result<Distributor, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, kind, commune_insee, created_at FROM distributors WHERE id = $1",
+            "SELECT id, name, kind, commune_insee, created_at, venue_id FROM distributors WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(self.pool())
         .await?
         .ok_or(StoreError::NotFound)?;
         distributor(&row)
+    }
+
+    /// Records that a structure and a venue are one organisation: every account of either
+    /// then has both menus. Refused when either already wears another hat.
+    pub async fn link_structure_to_venue(
+        &self,
+        distributor: DistributorId,
+        venue: passnum_core::VenueId,
+    ) -> Result<Distributor, StoreError> {
+        self.get_venue(venue).await?;
+        let mut tx = self.begin_write().await?;
+        let current: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT venue_id FROM distributors WHERE id = $1")
+                .bind(distributor.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current {
+            None => return Err(StoreError::NotFound),
+            Some(Some(v)) if v == venue.0 => return self.get_distributor(distributor).await,
+            Some(Some(v)) => {
+                return Err(StoreError::Conflict {
+                    code: "structure_has_venue",
+                    message: format!(
+                        "Cette structure est déjà le lieu n° {v} : une organisation a un lieu au plus."
+                    ),
+                });
+            }
+            Some(None) => {}
+        }
+        let linked =
+            sqlx::query("UPDATE distributors SET venue_id = $1 WHERE id = $2 AND venue_id IS NULL")
+                .bind(venue.0)
+                .bind(distributor.0)
+                .execute(&mut *tx)
+                .await;
+        linked.map_err(|e| venue_taken(StoreError::from(e)))?;
+        tx.commit().await?;
+        self.get_distributor(distributor).await
     }
 
     /// Every distributor's commune (to weigh a key by population).

@@ -21,6 +21,9 @@ pub struct StaffMember {
     pub disabled: bool,
     /// The organisation's own administrator (a venue's applicant): invites its colleagues.
     pub org_admin: bool,
+    /// The organisation's other hat, read with the session: a venue that is also a
+    /// distributing structure (or the converse) gives its accounts both menus.
+    pub also: Option<Actor>,
 }
 
 impl StaffMember {
@@ -44,6 +47,7 @@ pub(crate) fn member(row: &AnyRow) -> Result<StaffMember, StoreError> {
         created_at: Timestamp::from_unix_ms(get_i64(row, "created_at")?),
         disabled: get_opt_i64(row, "disabled_at")?.is_some(),
         org_admin: get_i64(row, "org_admin")? == 1,
+        also: None,
     })
 }
 
@@ -225,15 +229,31 @@ impl Store {
         token: &str,
         now: Timestamp,
     ) -> Result<Option<StaffMember>, StoreError> {
+        // The other hat in the same read: the structure of a venue's account, the venue of a
+        // structure's account.
         let row = sqlx::query(
-            "SELECT s.id, s.email, s.display_name, s.role, s.org_id, s.created_at, s.disabled_at, s.org_admin FROM sessions x \
-             JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1 AND x.expires_at > $2",
+            "SELECT s.id, s.email, s.display_name, s.role, s.org_id, s.created_at, s.disabled_at, s.org_admin, \
+             dv.id AS also_distributor, d.venue_id AS also_venue FROM sessions x \
+             JOIN staff s ON s.id = x.staff_id \
+             LEFT JOIN distributors dv ON s.role = 'venue' AND dv.venue_id = s.org_id \
+             LEFT JOIN distributors d ON s.role = 'distributor' AND d.id = s.org_id \
+             WHERE x.token_hash = $1 AND x.expires_at > $2",
         )
         .bind(hash_token(token))
         .bind(now.unix_ms())
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|r| member(&r)).transpose()?.filter(|m| !m.disabled))
+        let Some(row) = row else { return Ok(None) };
+        let mut m = member(&row)?;
+        m.also = match (
+            get_opt_i64(&row, "also_distributor")?,
+            get_opt_i64(&row, "also_venue")?,
+        ) {
+            (Some(d), _) => Some(Actor::Distributor(crate::DistributorId(d))),
+            (None, Some(v)) => Some(Actor::Venue(passnum_core::VenueId(v))),
+            (None, None) => None,
+        };
+        Ok(Some(m).filter(|m| !m.disabled))
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {

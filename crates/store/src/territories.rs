@@ -438,7 +438,7 @@ impl Store {
         for chunk in codes.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, name, kind, commune_insee, created_at FROM distributors WHERE commune_insee IN ({})",
+                "SELECT id, name, kind, commune_insee, created_at, venue_id FROM distributors WHERE commune_insee IN ({})",
                 marks.join(", ")
             )));
             for c in chunk {

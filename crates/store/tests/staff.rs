@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use passnum_core::InseeCode;
 use passnum_store::{Actor, StoreError, both_engines};
 
 both_engines! {
@@ -97,5 +98,36 @@ both_engines! {
         // A retention shorter than the rollback window plus a day is raised to it.
         let short = Retention { idempotency_ms: 1, sign_in_attempts_ms: day, handout_answers_ms: 730 * day };
         assert_eq!(s.housekeeping(now, short).await.unwrap().idempotency_keys, 0);
+    }
+}
+
+both_engines! {
+    async fn one_organisation_wears_both_hats_for_every_account(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let lyon = InseeCode::parse_known("69123").unwrap();
+        // A médiathèque registered as a structure of the venue it already is.
+        let d = s.create_structure("Médiathèque de Lyon", "mediatheque", &lyon, Some(w.lyon.id), t0()).await.unwrap();
+        assert_eq!(d.venue_id, Some(w.lyon.id));
+        // A venue is one structure at most; a structure is one venue at most; an unknown venue is named.
+        let again = s.create_structure("Autre", "ccas", &lyon, Some(w.lyon.id), t0()).await.unwrap_err();
+        assert!(matches!(again, StoreError::Conflict { code: "venue_has_structure", .. }), "{again:?}");
+        assert!(matches!(s.create_structure("Autre", "ccas", &lyon, Some(passnum_core::VenueId(999_999)), t0()).await,
+            Err(StoreError::Invalid { code: "venue_unknown", .. })));
+        let plain = s.create_distributor("CCAS", "ccas", &lyon, t0()).await.unwrap();
+        assert!(matches!(s.link_structure_to_venue(plain.id, w.lyon.id).await, Err(StoreError::Conflict { code: "venue_has_structure", .. })));
+        assert!(matches!(s.link_structure_to_venue(d.id, w.villeurbanne.id).await, Err(StoreError::Conflict { code: "structure_has_venue", .. })));
+        assert_eq!(s.link_structure_to_venue(plain.id, w.villeurbanne.id).await.unwrap().venue_id, Some(w.villeurbanne.id));
+        assert_eq!(s.list_distributors(10, 0).await.unwrap().len(), 2, "nothing half-written by the refusals");
+        // Each account of either hat reads the other with its session.
+        let hat = |actor: Actor| async move {
+            let m = s.create_staff(&format!("{}@x.fr", actor.key().replace(':', "-")), "P", "h", actor, t0()).await.unwrap();
+            let token = s.create_session(m.id, t0(), 3_600_000).await.unwrap();
+            s.session_staff(&token, t0()).await.unwrap().unwrap().also
+        };
+        assert_eq!(hat(Actor::Venue(w.lyon.id)).await, Some(Actor::Distributor(d.id)));
+        assert_eq!(hat(Actor::Distributor(d.id)).await, Some(Actor::Venue(w.lyon.id)));
+        assert_eq!(hat(Actor::Venue(w.paris.id)).await, None);
+        assert_eq!(hat(Actor::Funder(w.funder.id)).await, None);
     }
 }

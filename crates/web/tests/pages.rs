@@ -665,6 +665,31 @@ api_test! {
 }
 
 api_test! {
+    async fn a_mediatheque_that_is_venue_and_structure_has_one_account_and_both_menus(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let lyon = passnum_core::InseeCode::parse_known("69123").unwrap();
+        let d = s.create_structure("Médiathèque", "mediatheque", &lyon, Some(p.venue.id), t0()).await.unwrap();
+        staff(&app, "m@mediatheque.fr", Actor::Venue(p.venue.id)).await;
+        staff(&app, "a@mediatheque.fr", Actor::Distributor(d.id)).await;
+        let other = s.create_distributor("CCAS", "ccas", &lyon, t0()).await.unwrap();
+        staff(&app, "a@ccas.fr", Actor::Distributor(other.id)).await;
+        for email in ["m@mediatheque.fr", "a@mediatheque.fr"] {
+            let (client, _) = sign_in(&app, email, PASSWORD).await;
+            for path in ["/lieu", "/structure", "/lieu/ateliers", "/structure/remise"] {
+                let (st, html) = page(&client, &app, path).await;
+                assert_eq!(st, 200, "{email} on {path}");
+                assert!(html.contains("href=\"/lieu\"") && html.contains("href=\"/structure/remise\""), "both menus for {email}: {html}");
+            }
+        }
+        // A structure of its own is not a venue.
+        let (ccas, _) = sign_in(&app, "a@ccas.fr", PASSWORD).await;
+        assert_eq!(page(&ccas, &app, "/lieu").await.0, 403);
+        assert_eq!(page(&ccas, &app, "/structure").await.0, 200);
+    }
+}
+
+api_test! {
     async fn the_funder_declares_member_territories_and_shares_in_two_stages(app) {
         let p = programme(&app, "Métropole", "21690123000005").await;
         let s = app.store();

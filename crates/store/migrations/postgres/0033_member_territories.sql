@@ -69,3 +69,9 @@ ALTER TABLE staff ADD CONSTRAINT staff_role_check
 ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check;
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_check
     CHECK (role IN ('operator', 'funder', 'venue', 'distributor', 'observer', 'referent'));
+
+-- One organisation, several hats: a distributing structure that is also a qualified venue (a
+-- médiathèque hands booklets out and hosts workshops). Each account of either is an account
+-- of both.
+ALTER TABLE distributors ADD COLUMN venue_id BIGINT REFERENCES venues (id);
+CREATE UNIQUE INDEX distributors_venue ON distributors (venue_id) WHERE venue_id IS NOT NULL;

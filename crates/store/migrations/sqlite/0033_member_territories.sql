@@ -93,3 +93,7 @@ INSERT INTO api_tokens_new (id, token_hash, role, actor_id, label, created_at, r
     SELECT id, token_hash, role, actor_id, label, created_at, revoked_at FROM api_tokens;
 DROP TABLE api_tokens;
 ALTER TABLE api_tokens_new RENAME TO api_tokens;
+
+-- One organisation, several hats (see the PostgreSQL migration).
+ALTER TABLE distributors ADD COLUMN venue_id INTEGER REFERENCES venues (id);
+CREATE UNIQUE INDEX distributors_venue ON distributors (venue_id) WHERE venue_id IS NOT NULL;

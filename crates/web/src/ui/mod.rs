@@ -64,67 +64,80 @@ impl Layout {
         csrf: &Csrf,
         path: &str,
     ) -> Self {
-        let items: &[(&'static str, &'static str)] = match staff.map(|s| s.actor) {
-            None => &[
-                ("/", "Le Pass Numérique"),
-                ("/verifier", "Vérifier mon pass"),
-                ("/lieux", "Où utiliser mon pass"),
-                ("/programme", "Le programme en chiffres"),
-                ("/mes-reservations", "Mes réservations"),
-                ("/candidature", "Votre lieu candidate"),
-            ],
-            Some(Actor::Venue(_)) => &[
-                ("/lieu", "Encaisser un pass"),
-                ("/lieu/ateliers", "Ateliers"),
-                ("/lieu/catalogue", "Catalogue"),
-                ("/lieu/paiements", "Paiements"),
-                ("/lieu/dossier", "Dossier et équipe"),
-                ("/lieux", "Lieux qualifiés"),
-            ],
-            Some(Actor::Distributor(_)) => &[
-                ("/structure", "Stock et remises"),
-                ("/structure/remise", "Remettre un carnet"),
-                ("/lieux", "Lieux qualifiés"),
-            ],
-            Some(Actor::Observer(_)) => &[("/observatoire/chiffres", "Chiffres")],
-            Some(Actor::Referent(_)) => &[
-                ("/territoire", "Mon territoire"),
-                ("/lieux", "Lieux qualifiés"),
-            ],
-            Some(Actor::Funder(_)) => &[
-                ("/commanditaire", "Mes commandes"),
-                ("/commanditaire/encaissements", "Encaissements"),
-                ("/commanditaire/releve", "Relevé mensuel"),
-                ("/commanditaire/financements", "Financements"),
-                ("/commanditaire/chiffres", "Chiffres"),
-                ("/commanditaire/journal", "Journal"),
-            ],
-            Some(Actor::Operator) => &[
-                ("/operateur", "Tableau de bord"),
-                ("/operateur/commanditaires", "Commanditaires"),
-                ("/operateur/commandes", "Commandes"),
-                ("/operateur/lieux", "Lieux"),
-                ("/operateur/structures", "Structures"),
-                ("/operateur/virements", "Virements"),
-                ("/operateur/comptes", "Comptes"),
-                ("/operateur/journal", "Journal"),
-                ("/operateur/observateurs", "Observateurs"),
-                ("/operateur/chiffres", "Chiffres"),
-                ("/operateur/anomalies", "Anomalies"),
-            ],
+        let items = |actor: Option<Actor>| -> &'static [(&'static str, &'static str)] {
+            match actor {
+                None => &[
+                    ("/", "Le Pass Numérique"),
+                    ("/verifier", "Vérifier mon pass"),
+                    ("/lieux", "Où utiliser mon pass"),
+                    ("/programme", "Le programme en chiffres"),
+                    ("/mes-reservations", "Mes réservations"),
+                    ("/candidature", "Votre lieu candidate"),
+                ],
+                Some(Actor::Venue(_)) => &[
+                    ("/lieu", "Encaisser un pass"),
+                    ("/lieu/ateliers", "Ateliers"),
+                    ("/lieu/catalogue", "Catalogue"),
+                    ("/lieu/paiements", "Paiements"),
+                    ("/lieu/dossier", "Dossier et équipe"),
+                    ("/lieux", "Lieux qualifiés"),
+                ],
+                Some(Actor::Distributor(_)) => &[
+                    ("/structure", "Stock et remises"),
+                    ("/structure/remise", "Remettre un carnet"),
+                    ("/lieux", "Lieux qualifiés"),
+                ],
+                Some(Actor::Observer(_)) => &[("/observatoire/chiffres", "Chiffres")],
+                Some(Actor::Referent(_)) => &[
+                    ("/territoire", "Mon territoire"),
+                    ("/lieux", "Lieux qualifiés"),
+                ],
+                Some(Actor::Funder(_)) => &[
+                    ("/commanditaire", "Mes commandes"),
+                    ("/commanditaire/encaissements", "Encaissements"),
+                    ("/commanditaire/releve", "Relevé mensuel"),
+                    ("/commanditaire/financements", "Financements"),
+                    ("/commanditaire/chiffres", "Chiffres"),
+                    ("/commanditaire/journal", "Journal"),
+                ],
+                Some(Actor::Operator) => &[
+                    ("/operateur", "Tableau de bord"),
+                    ("/operateur/commanditaires", "Commanditaires"),
+                    ("/operateur/commandes", "Commandes"),
+                    ("/operateur/lieux", "Lieux"),
+                    ("/operateur/structures", "Structures"),
+                    ("/operateur/virements", "Virements"),
+                    ("/operateur/comptes", "Comptes"),
+                    ("/operateur/journal", "Journal"),
+                    ("/operateur/observateurs", "Observateurs"),
+                    ("/operateur/chiffres", "Chiffres"),
+                    ("/operateur/anomalies", "Anomalies"),
+                ],
+            }
         };
+        // An organisation with two hats (a médiathèque that hands booklets out and hosts
+        // workshops) gets both menus, each entry once.
+        let mut nav: Vec<NavItem> = vec![];
+        let hats = [staff.map(|s| s.actor), staff.and_then(|s| s.also)];
+        for (i, hat) in hats.into_iter().enumerate() {
+            if i > 0 && hat.is_none() {
+                continue;
+            }
+            for (href, label) in items(hat) {
+                if !nav.iter().any(|n| n.href == *href) {
+                    nav.push(NavItem {
+                        href,
+                        label,
+                        current: *href == path,
+                    });
+                }
+            }
+        }
         Self {
             title: title.into(),
             user: staff.map(|s| s.display_name.clone()),
             csrf: csrf.token.clone(),
-            nav: items
-                .iter()
-                .map(|(href, label)| NavItem {
-                    href,
-                    label,
-                    current: *href == path,
-                })
-                .collect(),
+            nav,
         }
     }
 }

@@ -242,8 +242,9 @@ pub async fn redeem(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
     // Keys of the page live beside the API's keys of the same venue, apart from them.
+    // The venue's hat: an account whose organisation is also a structure acts here as the venue.
     let scan = Scan {
-        actor: staff.actor,
+        actor: passnum_store::Actor::Venue(venue),
         venue,
         code,
         service_code: &f.service,
@@ -363,7 +364,7 @@ pub async fn cancel(
     }
     let answer = passnum_app::redeem::rollback(
         &st.store,
-        staff.actor,
+        passnum_store::Actor::Venue(venue),
         venue,
         RedemptionId(id),
         None,

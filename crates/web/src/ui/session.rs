@@ -198,7 +198,10 @@ macro_rules! role_page {
 role_page!(
     /// A venue's mediator, with the venue.
     VenueStaff(passnum_core::VenueId),
-    |m| match m.actor { passnum_store::Actor::Venue(v) => Ok(VenueStaff(m, v)), _ => Err(m) }
+    |m| match (m.actor, m.also) {
+        (passnum_store::Actor::Venue(v), _) | (_, Some(passnum_store::Actor::Venue(v))) => Ok(VenueStaff(m, v)),
+        _ => Err(m),
+    }
 );
 role_page!(
     /// A funder's staff, with the funder.
@@ -208,7 +211,12 @@ role_page!(
 role_page!(
     /// An agent of a distributing structure, with the structure.
     DistributorStaff(passnum_store::DistributorId),
-    |m| match m.actor { passnum_store::Actor::Distributor(d) => Ok(DistributorStaff(m, d)), _ => Err(m) }
+    |m| match (m.actor, m.also) {
+        (passnum_store::Actor::Distributor(d), _) | (_, Some(passnum_store::Actor::Distributor(d))) => {
+            Ok(DistributorStaff(m, d))
+        }
+        _ => Err(m),
+    }
 );
 role_page!(
     /// Staff of an observer (the State's programme team, a territorial hub), with the observer.

@@ -20,8 +20,8 @@ const PER_PAGE: i64 = 100;
 #[template(path = "operateur_structures.html")]
 struct StructuresPage {
     layout: Layout,
-    /// (number, name, kind, commune).
-    rows: Vec<(i64, String, String, String)>,
+    /// (number, name, kind, commune, the venue it also is).
+    rows: Vec<(i64, String, String, String, String)>,
     offset: i64,
     next: Option<i64>,
     previous: Option<i64>,
@@ -29,6 +29,7 @@ struct StructuresPage {
     kind: String,
     kinds: Vec<&'static str>,
     commune: String,
+    venue: String,
     errors: FieldErrors,
 }
 
@@ -60,7 +61,8 @@ async fn build(st: &AppState, staff: &StaffMember, csrf: &Csrf, offset: i64) -> 
                 let commune = passnum_core::commune::communes()
                     .name_of(&d.commune_insee)
                     .map_or(d.commune_insee.clone(), str::to_string);
-                (d.id.0, d.name, d.kind, commune)
+                let venue = d.venue_id.map_or(String::new(), |v| format!("lieu n° {v}"));
+                (d.id.0, d.name, d.kind, commune, venue)
             })
             .collect(),
         offset,
@@ -70,6 +72,7 @@ async fn build(st: &AppState, staff: &StaffMember, csrf: &Csrf, offset: i64) -> 
         kind: "ccas".into(),
         kinds: DISTRIBUTOR_KINDS.to_vec(),
         commune: String::new(),
+        venue: String::new(),
         errors: FieldErrors::default(),
     }
 }
@@ -96,6 +99,9 @@ pub struct StructureForm {
     kind: String,
     #[serde(default)]
     commune: String,
+    /// The venue the same organisation runs, by number; empty for none.
+    #[serde(default)]
+    lieu: String,
 }
 
 pub async fn create(
@@ -109,6 +115,7 @@ pub async fn create(
     page.name = kept(&f.name, MAX_NAME_CHARS);
     page.kind = kept(&f.kind, MAX_TYPED_ID_CHARS);
     page.commune = kept(&f.commune, MAX_TYPED_ID_CHARS);
+    page.venue = kept(&f.lieu, MAX_TYPED_ID_CHARS);
     if !token_ok {
         page.errors.add("name", super::STALE_FORM_KEPT);
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
@@ -117,15 +124,30 @@ pub async fn create(
         page.errors.add("commune", super::COMMUNE_UNKNOWN);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
     };
+    let venue = match f.lieu.trim() {
+        "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) if n > 0 => Some(passnum_core::VenueId(n)),
+            _ => {
+                page.errors.add(
+                    "lieu",
+                    "Indiquez le numéro du lieu (colonne « n° » de la liste des lieux), ou laissez vide.",
+                );
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
+            }
+        },
+    };
     match st
         .store
-        .create_distributor(&f.name, &f.kind, &commune, st.clock.now())
+        .create_structure(&f.name, &f.kind, &commune, venue, st.clock.now())
         .await
     {
         Ok(_) => Redirect::to("/operateur/structures").into_response(),
-        Err(StoreError::Invalid { code, message }) => {
+        Err(StoreError::Invalid { code, message } | StoreError::Conflict { code, message }) => {
             let field = if code.contains("kind") {
                 "kind"
+            } else if code.contains("venue") {
+                "lieu"
             } else {
                 "name"
             };
