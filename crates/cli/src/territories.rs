@@ -39,6 +39,18 @@ pub enum TerritoryCommand {
         #[arg(long, default_value = "", requires = "convention")]
         convention_date: String,
     },
+    /// Record (or correct) a territory's convention de mandat, signed after it joined.
+    Convention {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        territory: i64,
+        #[arg(long)]
+        reference: String,
+        /// JJ/MM/AAAA or AAAA-MM-JJ.
+        #[arg(long)]
+        date: String,
+    },
     /// The member territories of an order, with their booklets.
     List {
         #[arg(long)]
@@ -107,6 +119,23 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
                 t.name,
                 t.communes.len(),
                 if t.communes.len() > 1 { "s" } else { "" }
+            );
+        }
+        TerritoryCommand::Convention {
+            order,
+            territory,
+            reference,
+            date,
+        } => {
+            let c = passnum_core::member_territory::parse_convention(&reference, &date)?;
+            let t = store
+                .record_convention(OrderId(order), TerritoryId(territory), &c)
+                .await?;
+            println!(
+                "territoire n° {} : convention {} du {}",
+                t.id,
+                c.reference,
+                passnum_core::paris::format_date(c.date)
             );
         }
         TerritoryCommand::List { order } => {

@@ -194,6 +194,36 @@ async fn territories_in_two_stages(engine: TestEngine) {
         )),
         "{listed}"
     );
+    let err = fails(&[
+        "territory",
+        "convention",
+        "--order",
+        &id,
+        "--territory",
+        &tid,
+        "--reference",
+        "CM-7",
+        "--date",
+        "31/02/2026",
+    ]);
+    assert!(err.contains("n'est pas lisible"), "{err}");
+    ok(passnum(
+        &db,
+        &[
+            "territory",
+            "convention",
+            "--order",
+            &id,
+            "--territory",
+            &tid,
+            "--reference",
+            "CM-7",
+            "--date",
+            "15/04/2026",
+        ],
+    ));
+    let listed = ok(passnum(&db, &["territory", "list", "--order", &id]));
+    assert!(listed.contains("\tCM-7 du 2026-04-15\t"), "{listed}");
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("deliberation.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 deliberation").unwrap();

@@ -223,6 +223,11 @@ pub fn covers(communes: &BTreeSet<InseeCode>, commune: &InseeCode) -> bool {
             .is_some_and(|city| communes.iter().any(|x| x.as_str() == city))
 }
 
+/// A convention recorded after the territory joined: both parts required.
+pub fn parse_convention(reference: &str, date: &str) -> Result<Act, TerritoryError> {
+    act((reference, date), TerritoryError::HalfConvention)?.ok_or(TerritoryError::HalfConvention)
+}
+
 /// Both parts of an act, or neither (`None`); one part alone is `half`.
 fn act(
     (reference, date): (&str, &str),
@@ -382,6 +387,27 @@ mod tests {
         assert!(matches!(
             parse_communes("75056, 75104"),
             Err(TerritoryError::Place(PlaceError::Overlap { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_convention_recorded_later_needs_both_parts() {
+        let c = parse_convention(" CM-12 ", "01/04/2026").expect("valid");
+        assert_eq!(
+            (c.reference.as_str(), c.date),
+            ("CM-12", time::macros::date!(2026 - 04 - 01))
+        );
+        assert_eq!(
+            parse_convention("", ""),
+            Err(TerritoryError::HalfConvention)
+        );
+        assert_eq!(
+            parse_convention("CM-12", ""),
+            Err(TerritoryError::HalfConvention)
+        );
+        assert!(matches!(
+            parse_convention("CM-12", "32/04/2026"),
+            Err(TerritoryError::BadDate(_))
         ));
     }
 

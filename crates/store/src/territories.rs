@@ -452,6 +452,27 @@ impl Store {
         Ok(out)
     }
 
+    /// Records (or corrects) the territory's convention de mandat, signed after it joined.
+    pub async fn record_convention(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        convention: &passnum_core::member_territory::Act,
+    ) -> Result<Territory, StoreError> {
+        let mut tx = self.begin_write().await?;
+        self.territory_of_order(&mut tx, order, territory).await?;
+        sqlx::query(
+            "UPDATE order_territories SET convention_ref = $1, convention_on = $2 WHERE id = $3",
+        )
+        .bind(&convention.reference)
+        .bind(day(convention.date))
+        .bind(territory.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.territory(order, territory).await
+    }
+
     /// The order a territory is a member of (a referent's session knows only its territory).
     pub async fn order_of_territory(&self, territory: TerritoryId) -> Result<OrderId, StoreError> {
         let order: Option<i64> =

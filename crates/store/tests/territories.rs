@@ -56,9 +56,14 @@ both_engines! {
         assert_eq!((v.deliberation_ref.as_str(), v.deliberation_on.as_str()), ("D-12", "2026-03-01"));
         assert_eq!((v.convention_ref.as_deref(), v.convention_on.as_deref()), (Some("CM-3"), Some("2026-04-02")));
         assert_eq!(list[0].created_by, "Marie Dupont <m.dupont@metropole.fr>");
+        // Lyon's convention, signed later.
+        let c = passnum_core::member_territory::parse_convention("CM-7", "15/04/2026").unwrap();
+        let t = s.record_convention(w.order.id, lyon, &c).await.unwrap();
+        assert_eq!((t.convention_ref.as_deref(), t.convention_on.as_deref()), (Some("CM-7"), Some("2026-04-15")));
         // Another order does not see them.
         let other = s.create_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
         assert!(matches!(s.territory(other.id, lyon).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.record_convention(other.id, lyon, &c).await, Err(StoreError::NotFound)));
         assert!(s.territories_of(other.id).await.unwrap().is_empty());
     }
 }

@@ -728,6 +728,14 @@ api_test! {
         assert_eq!(st, 200);
         assert!(html.contains("Lyon (69123)") && html.contains("n° 2026-045 du 12/03/2026"), "{html}");
         assert!(html.contains("CCAS Lyon 3e") && !html.contains("Mairie de Villeurbanne"), "its own structures only: {html}");
+        // Its convention, signed later: both parts or a sentence.
+        let convention = format!("{territory}/convention");
+        let r = client.post(app.url(&convention)).form(&[("csrf", csrf.as_str()), ("convention", "CM-7"), ("convention_date", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"convention-erreur\""));
+        let r = client.post(app.url(&convention)).form(&[("csrf", csrf.as_str()), ("convention", "CM-7"), ("convention_date", "15/04/2026")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(page(&client, &app, &territory).await.1.contains("n° CM-7 du 15/04/2026"));
         // Its documents: PDF only.
         let upload = |kind: &str, name: &str, bytes: Vec<u8>| {
             let form = reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("kind", kind.to_string())

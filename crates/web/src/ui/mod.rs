@@ -368,6 +368,10 @@ pub fn router() -> Router<AppState> {
             "/commanditaire/commandes/{id}/territoires/{t}/referents",
             post(funder::designate_referent),
         )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/convention",
+            post(funder::record_convention),
+        )
         .route("/territoire", get(referent::home))
         .route(
             "/territoire/repartition",

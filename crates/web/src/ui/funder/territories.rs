@@ -234,6 +234,8 @@ struct TerritoryPage {
     link: Option<(String, String)>,
     referent_name: String,
     referent_email: String,
+    convention_ref: String,
+    convention_date: String,
     errors: FieldErrors,
 }
 
@@ -310,6 +312,8 @@ async fn territory_page(
         link: None,
         referent_name: String::new(),
         referent_email: String::new(),
+        convention_ref: String::new(),
+        convention_date: String::new(),
         errors: FieldErrors::default(),
     })
 }
@@ -461,4 +465,48 @@ pub async fn designate_referent(
     let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
     page.link = Some((member.email, crate::ui::operator::reset_url(&st, &token)));
     Ok(render(StatusCode::OK, &page, &csrf))
+}
+
+#[derive(Deserialize)]
+pub struct ConventionForm {
+    #[serde(default)]
+    convention: String,
+    #[serde(default)]
+    convention_date: String,
+}
+
+/// Records the convention de mandat signed after the territory joined (or corrects it).
+pub async fn record_convention(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, t)): Path<(i64, i64)>,
+    Submitted { form: f, token_ok }: Submitted<ConventionForm>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let t = TerritoryId(t);
+    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+    page.convention_ref = f.convention.chars().take(100).collect();
+    page.convention_date = f.convention_date.chars().take(20).collect();
+    if !token_ok {
+        page.errors.add("convention", crate::ui::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    let c =
+        match passnum_core::member_territory::parse_convention(&f.convention, &f.convention_date) {
+            Ok(c) => c,
+            Err(e) => {
+                page.errors.add("convention", e.to_string());
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+            }
+        };
+    match st.store.record_convention(order.id, t, &c).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/commanditaire/commandes/{}/territoires/{}",
+            order.id.0, t
+        ))
+        .into_response()),
+        Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
+        Err(e) => Err(PageError::unavailable(e, "convention")),
+    }
 }
