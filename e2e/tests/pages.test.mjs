@@ -600,6 +600,25 @@ test("an agent hands a booklet out after the diagnostic and prints the orientati
   await funder.screenshot({ path: join(shots, "commande-remises.png"), fullPage: true });
 });
 
+test("the demo's référente territoriale shares her territory's booklets among its structures", async () => {
+  const ref = await signIn("referente@demo.passnum.fr", "demo-referente-2026");
+  await ref.getByRole("heading", { name: "Territoire Ville de Vaulx-en-Velin" }).waitFor();
+  assert.equal((await ref.locator("#stock").textContent()).trim(), "10");
+  await axe(ref, "territoire-referente");
+  await ref.screenshot({ path: join(shots, "territoire-referente.png"), fullPage: true });
+  await ref.getByRole("link", { name: "répartir entre les structures" }).click();
+  await ref.getByRole("heading", { name: /Répartir les carnets du territoire/ }).waitFor();
+  await ref.getByRole("button", { name: "Voir l'aperçu" }).click();
+  const rows = ref.locator("table tbody tr");
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().textContent(), /Médiathèque de Vaulx-en-Velin/);
+  await axe(ref, "territoire-referente-apercu");
+  await ref.getByRole("button", { name: "Enregistrer cette répartition" }).click();
+  await ref.getByRole("heading", { name: "Territoire Ville de Vaulx-en-Velin" }).waitFor();
+  assert.equal((await ref.locator("#stock").textContent()).trim(), "0");
+  await axe(ref, "territoire-referente-reparti");
+});
+
 test("a venue applies from a phone, the operator asks for more, then qualifies it", async () => {
   const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 375, height: 800 } });
   const page = watched(await context.newPage());

@@ -100,8 +100,19 @@ pub async fn create(
         seed(store, at.plus_ms(-30 * 86_400_000), at).await?
     };
     let structure = store.list_distributors(1, 0).await?;
-    let staff = demo_staff(store, funder.id, &venues, structure.first().map(|d| d.id)).await?;
     let orders = store.list_orders(Some(funder.id), 1, 0).await?;
+    let territory = match orders.first() {
+        Some(o) => store.territories_of(o.id).await?.first().map(|t| t.id),
+        None => None,
+    };
+    let staff = demo_staff(
+        store,
+        funder.id,
+        &venues,
+        structure.first().map(|d| d.id),
+        territory,
+    )
+    .await?;
     let codes = match orders.first() {
         Some(o) => store.list_cheques(o.id, 0, 3).await?,
         None => vec![],
@@ -190,7 +201,7 @@ pub async fn create(
 }
 
 /// The demo programme: a métropole's order of 100 booklets, four venues, three distributing
-/// structures with 30 booklets shared between two of them.
+/// structures with 30 booklets shared between two of them, and a member territory holding 10.
 async fn seed(
     store: &Store,
     at: passnum_core::Timestamp,
@@ -285,6 +296,20 @@ async fn seed(
             "démonstration",
             at,
         )
+        .await?;
+    // A member territory, Vaulx-en-Velin, joined by délibération with its convention signed:
+    // ten booklets from the funder's stock for its référente to pass on to its médiathèque.
+    let vaulx = passnum_core::member_territory::NewTerritory::parse(
+        "Ville de Vaulx-en-Velin",
+        "69256",
+        ("2026-012", &passnum_core::paris::format_date(today)),
+        ("CM-2026-03", &passnum_core::paris::format_date(today)),
+    )?;
+    let vaulx = store
+        .declare_territory(order.id, &vaulx, "démonstration", at)
+        .await?;
+    store
+        .allocate_to_territories(order.id, &[(vaulx.id, 10)], "démonstration", at)
         .await?;
     import_demo_places(store, at).await?;
     demo_workshops(store, venues[0].id, order.id, now).await?;
@@ -433,6 +458,11 @@ pub const DEMO_STAFF: &[(&str, &str, &str)] = &[
         "Hub territorial du Rhône",
         "demo-observatoire-2026",
     ),
+    (
+        "referente@demo.passnum.fr",
+        "Référente de Vaulx-en-Velin",
+        "demo-referente-2026",
+    ),
 ];
 
 /// The demo's observer, a territorial hub that reads the demo funder's figures.
@@ -459,6 +489,7 @@ async fn demo_staff(
     funder: passnum_core::FunderId,
     venues: &[passnum_store::Venue],
     structure: Option<passnum_store::DistributorId>,
+    territory: Option<passnum_core::TerritoryId>,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
     // One actor per line of DEMO_STAFF, in its order; none for the agent without a structure.
     let actors = [
@@ -467,6 +498,7 @@ async fn demo_staff(
         Some(Actor::Venue(venues[0].id)),
         structure.map(Actor::Distributor),
         Some(Actor::Observer(demo_observer(store, funder).await?)),
+        territory.map(Actor::Referent),
     ];
     let roles = [
         "opérateur",
@@ -474,6 +506,7 @@ async fn demo_staff(
         "médiateur (lieu qualifié)",
         "agent (CCAS, remise des carnets)",
         "observateur (hub territorial, lit les chiffres)",
+        "référente territoriale (répartit les carnets de Vaulx-en-Velin)",
     ];
     let mut out = vec![];
     for (((email, name, password), actor), role) in DEMO_STAFF.iter().zip(actors).zip(roles) {
