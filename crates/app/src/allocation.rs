@@ -27,11 +27,7 @@ pub async fn build_key(
     input: &KeyInput<'_>,
 ) -> Result<Result<AllocationKey, String>, StoreError> {
     let all = store.distributor_communes().await?;
-    let population = populations(&all);
-    let candidates: Vec<(i64, i64)> = all
-        .iter()
-        .map(|(d, _)| (d.0, population.get(&d.0).copied().unwrap_or(0)))
-        .collect();
+    let candidates: Vec<(i64, i64)> = all.iter().map(|(d, c)| (d.0, population_of(c))).collect();
     Ok(key_among(&candidates, input, KeyUnit::Structures))
 }
 

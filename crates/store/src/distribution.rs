@@ -197,8 +197,17 @@ impl Store {
                 .bind(venue.0)
                 .bind(distributor.0)
                 .execute(&mut *tx)
-                .await;
-        linked.map_err(|e| venue_taken(StoreError::from(e)))?;
+                .await
+                .map_err(|e| venue_taken(StoreError::from(e)))?;
+        // Conditional: a concurrent link of the same structure to another venue got there first.
+        if linked.rows_affected() != 1 {
+            return Err(StoreError::Conflict {
+                code: "structure_has_venue",
+                message:
+                    "Cette structure vient d'être rattachée à un autre lieu : rechargez la page."
+                        .into(),
+            });
+        }
         tx.commit().await?;
         self.get_distributor(distributor).await
     }

@@ -341,15 +341,17 @@ pub async fn attach_document(
     let csrf = Csrf::from_headers(&headers);
     let t = TerritoryId(t);
     let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
-    let Some((name, bytes)) = upload.read.clone() else {
+    let kind = DocumentKind::parse(upload.field("kind"));
+    let token_ok = upload.token_ok;
+    let Some((name, bytes)) = upload.read else {
         page.errors.add("document", "La pièce n'a pas pu être lue en entier : elle dépasse sans doute 5 Mo. Réduisez-la et recommencez.");
         return Ok(render(StatusCode::PAYLOAD_TOO_LARGE, &page, &csrf));
     };
-    if !upload.token_ok {
+    if !token_ok {
         page.errors.add("document", crate::ui::STALE_FORM);
         return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
     }
-    let Some(kind) = DocumentKind::parse(upload.field("kind")) else {
+    let Some(kind) = kind else {
         page.errors.add(
             "kind",
             "Choisissez la nature de la pièce : délibération, convention ou autre.",

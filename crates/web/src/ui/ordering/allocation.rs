@@ -1,6 +1,7 @@
 //! The funder shares an order's booklets by an allocation key: among its distributing
 //! structures, among the order's member territories (first stage), or a territory's share
-//! among the territory's own structures (second stage). One page, three scopes.
+//! among the territory's own structures (second stage), from the funder's pages or the
+//! referent's. One page, four scopes.
 
 use passnum_core::TerritoryId;
 
@@ -34,10 +35,9 @@ pub(super) struct AllocationPage {
     stock: i64,
     /// "Distributeurs enregistrés : 12", "Territoires membres : 36".
     among: String,
-    /// "structure" or "territoire": the criteria file's first column, the preview's heading.
+    /// "structure" or "territoire": the criteria file's first column, the fixed part's and the
+    /// preview's words.
     unit: &'static str,
-    /// The fixed part's label.
-    fixed_label: &'static str,
     fixed: String,
     population: String,
     criteria: String,
@@ -75,7 +75,7 @@ pub(super) async fn allocation_page(
 ) -> Result<AllocationPage, Response> {
     let id = order.0;
     let unavailable = |e| crate::ui::PageError::unavailable(e, "répartition").into_response();
-    let (action, back, heading, stock_label, stock, among, unit, fixed_label) = match scope {
+    let (action, back, heading, stock_label, stock, among, unit) = match scope {
         Scope::Structures => (
             format!("/commanditaire/commandes/{id}/repartition"),
             format!("/commanditaire/commandes/{id}"),
@@ -90,7 +90,6 @@ pub(super) async fn allocation_page(
                 st.store.distributor_ids().await.map_err(unavailable)?.len()
             ),
             "structure",
-            "Part fixe par structure",
         ),
         Scope::Territories => (
             format!("/commanditaire/commandes/{id}/territoires/repartition"),
@@ -110,7 +109,6 @@ pub(super) async fn allocation_page(
                     .len()
             ),
             "territoire",
-            "Part fixe par territoire",
         ),
         Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
             let territory = match st.store.territory(order, t).await {
@@ -149,7 +147,6 @@ pub(super) async fn allocation_page(
                         .len()
                 ),
                 "structure",
-                "Part fixe par structure",
             )
         }
     };
@@ -162,7 +159,6 @@ pub(super) async fn allocation_page(
         stock,
         among,
         unit,
-        fixed_label,
         fixed: f.fixe.chars().take(10).collect(),
         population: f.population.chars().take(10).collect(),
         criteria: f.criteres.chars().take(200_000).collect(),
