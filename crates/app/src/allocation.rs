@@ -151,3 +151,63 @@ pub fn populations(communes_of: &[(passnum_store::DistributorId, String)]) -> Ha
         .map(|(d, c)| (d.0, population_of(c)))
         .collect()
 }
+
+/// Both stages planned at once: each territory's share (from the first stage's key) split at
+/// once among the structures of its communes by `onward` (a fixed part and the population of
+/// each structure's commune; a criteria file is not taken here). A territory without
+/// structures keeps its share. Two reads, whatever the number of territories.
+pub async fn plan_both_stages(
+    store: &Store,
+    order: OrderId,
+    shares: &[(TerritoryId, i64)],
+    onward: &KeyInput<'_>,
+) -> Result<Result<Vec<passnum_store::TerritoryPlan>, String>, StoreError> {
+    let territories = store.territories_of(order).await?;
+    let structures = store.distributor_communes().await?;
+    let mut plan = Vec::with_capacity(shares.len());
+    for (t, booklets) in shares {
+        let Some(territory) = territories.iter().find(|x| x.id == *t) else {
+            return Ok(Err(format!(
+                "Le territoire n° {t} n'est pas membre de cette commande."
+            )));
+        };
+        let communes: std::collections::BTreeSet<InseeCode> = territory
+            .communes
+            .iter()
+            .filter_map(|c| InseeCode::parse(c).ok())
+            .collect();
+        let candidates: Vec<(i64, i64)> = structures
+            .iter()
+            .filter(|(_, c)| {
+                InseeCode::parse(c)
+                    .is_ok_and(|c| passnum_core::member_territory::covers(&communes, &c))
+            })
+            .map(|(d, c)| (d.0, population_of(c)))
+            .collect();
+        let onward_shares = if candidates.is_empty() {
+            vec![]
+        } else {
+            let input = KeyInput {
+                criteria_csv: None,
+                ..*onward
+            };
+            let key = match key_among(&candidates, &input, KeyUnit::Structures) {
+                Ok(k) => k,
+                Err(e) => return Ok(Err(e)),
+            };
+            match key.allocate(*booklets) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(format!("Territoire {} : {e}", territory.name))),
+            }
+        };
+        plan.push(passnum_store::TerritoryPlan {
+            territory: *t,
+            booklets: *booklets,
+            structures: onward_shares
+                .into_iter()
+                .map(|(d, n)| (passnum_store::DistributorId(d), n))
+                .collect(),
+        });
+    }
+    Ok(Ok(plan))
+}

@@ -76,6 +76,11 @@ pub enum TerritoryCommand {
         order: i64,
         #[command(flatten)]
         key: KeyArgs,
+        /// Both stages at once, decided by the funder: each territory's share goes on at once
+        /// to the structures of its communes, by the population of their commune (a territory
+        /// without structures keeps its share).
+        #[arg(long)]
+        then_share: bool,
     },
     /// Second stage: share one territory's booklets among the structures of its communes, by
     /// hand (--to, --booklets) or by key. Preview, then --commit.
@@ -195,20 +200,54 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
                 d.id, d.file_name, d.size_bytes
             );
         }
-        TerritoryCommand::Allocate { order, key } => {
+        TerritoryCommand::Allocate {
+            order,
+            key,
+            then_share,
+        } => {
             let order = OrderId(order);
             let stock = store.unallocated_booklets(order).await?;
             let k = key_from_args(store, &key, KeyOver::Territories(order)).await?;
             let shares = k.allocate(stock)?;
             print_shares("territoire", &shares, stock);
+            let shares: Vec<(TerritoryId, i64)> = shares
+                .into_iter()
+                .map(|(t, n)| (TerritoryId(t), n))
+                .collect();
+            let plan = if then_share {
+                let onward = passnum_app::allocation::KeyInput {
+                    criteria_csv: None,
+                    weights: "",
+                    population_weight: Some(1),
+                    fixed: 0,
+                };
+                let plan =
+                    passnum_app::allocation::plan_both_stages(store, order, &shares, &onward)
+                        .await?
+                        .map_err(anyhow::Error::msg)?;
+                println!("territoire\tstructure\tcarnets");
+                for p in &plan {
+                    for (d, n) in &p.structures {
+                        println!("{}\t{d}\t{n}", p.territory);
+                    }
+                }
+                Some(plan)
+            } else {
+                None
+            };
             if key.commit {
-                let shares: Vec<(TerritoryId, i64)> = shares
-                    .into_iter()
-                    .map(|(t, n)| (TerritoryId(t), n))
-                    .collect();
-                store
-                    .allocate_to_territories(order, &shares, CLI_SIGNATURE, crate::now())
-                    .await?;
+                match plan {
+                    Some(plan) => {
+                        store
+                            .allocate_both_stages(order, &plan, CLI_SIGNATURE, crate::now())
+                            .await?
+                    }
+                    None => {
+                        store
+                            .allocate_to_territories(order, &shares, CLI_SIGNATURE, crate::now())
+                            .await?
+                    }
+                }
                 eprintln!("Répartition entre les territoires enregistrée.");
             } else {
                 eprintln!(

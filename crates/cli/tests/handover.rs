@@ -355,6 +355,104 @@ async fn territories_in_two_stages(engine: TestEngine) {
     }
 }
 
+/// `passnum territory allocate --then-share`: both stages decided at once, each territory's
+/// share split among its structures by the population of their commune.
+async fn both_stages_at_once(engine: TestEngine) {
+    let db = TestDb::new(engine).await;
+    let s = &db.store;
+    let (o, _) = common::programme(s, 10).await;
+    let id = o.id.0.to_string();
+    let t = common::now();
+    let lyon = passnum_core::member_territory::NewTerritory::parse(
+        "Lyon",
+        "69123",
+        ("D", "12/03/2026"),
+        ("", ""),
+    )
+    .unwrap();
+    let lyon = s
+        .declare_territory(o.id, &lyon, "tests", t)
+        .await
+        .unwrap()
+        .id;
+    let third = s
+        .create_distributor(
+            "CCAS Lyon 3e",
+            "ccas",
+            &InseeCode::parse_known("69383").unwrap(),
+            t,
+        )
+        .await
+        .unwrap()
+        .id;
+    let first = s
+        .create_distributor(
+            "CCAS Lyon 1er",
+            "ccas",
+            &InseeCode::parse_known("69381").unwrap(),
+            t,
+        )
+        .await
+        .unwrap()
+        .id;
+    let preview = ok(passnum(
+        &db,
+        &[
+            "territory",
+            "allocate",
+            "--order",
+            &id,
+            "--population-weight",
+            "1",
+            "--then-share",
+        ],
+    ));
+    assert!(preview.contains(&format!("{lyon}\t{third}\t")), "{preview}");
+    assert!(
+        s.allocation_moves(o.id).await.unwrap().is_empty(),
+        "a preview writes nothing"
+    );
+    ok(passnum(
+        &db,
+        &[
+            "territory",
+            "allocate",
+            "--order",
+            &id,
+            "--population-weight",
+            "1",
+            "--then-share",
+            "--commit",
+        ],
+    ));
+    let held: std::collections::BTreeMap<_, _> = s
+        .distribution_of(o.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| (d.distributor_id, d.in_stock))
+        .collect();
+    assert_eq!(held.values().sum::<i64>(), 10);
+    // The 3rd arrondissement is more populous than the 1st.
+    assert!(held[&third] > held[&first], "{held:?}");
+    assert_eq!(s.territory(o.id, lyon).await.unwrap().in_stock, 0);
+    assert_eq!(
+        s.allocation_moves(o.id).await.unwrap().len(),
+        3,
+        "funder → territory, territory → each structure"
+    );
+}
+
+#[tokio::test]
+async fn both_stages_at_once_on_sqlite() {
+    both_stages_at_once(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn both_stages_at_once_on_postgres() {
+    both_stages_at_once(TestEngine::Postgres).await;
+}
+
 #[tokio::test]
 async fn territories_on_sqlite() {
     territories_in_two_stages(TestEngine::Sqlite).await;

@@ -429,6 +429,206 @@ impl Store {
         Ok(())
     }
 
+    /// Both stages decided at once by the funder: each territory's share from the funder's
+    /// stock, and at the same time what goes on from it to each of its structures (the rest
+    /// stays with the territory). One transaction, each booklet written once with its territory
+    /// and its structure; the moves recorded are those of the two stages, each with its
+    /// numbers, as if made one after the other.
+    pub async fn allocate_both_stages(
+        &self,
+        order: OrderId,
+        plan: &[TerritoryPlan],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        for p in plan {
+            let onward: i64 = p.structures.iter().map(|(_, n)| n).sum();
+            if p.booklets < 0 || p.structures.iter().any(|(_, n)| *n < 0) {
+                return Err(refuse(
+                    "invalid_allocation",
+                    "Un nombre de carnets est négatif.".into(),
+                ));
+            }
+            if onward > p.booklets {
+                return Err(refuse(
+                    "invalid_allocation",
+                    format!(
+                        "Le territoire n° {} donnerait {onward} carnets à ses structures, il n'en reçoit que {}.",
+                        p.territory, p.booklets
+                    ),
+                ));
+            }
+        }
+        let wanted: i64 = plan.iter().map(|p| p.booklets).sum();
+        let mut tx = self.begin_write().await?;
+        self.check_distributable(&mut tx, order).await?;
+        let stock: Vec<(i64, i64)> = sqlx::query(
+            "SELECT id, number FROM booklets WHERE order_id = $1 AND distributor_id IS NULL \
+             AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number",
+        )
+        .bind(order.0)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "number")?)))
+        .collect::<Result<_, StoreError>>()?;
+        let available = stock.len() as i64;
+        if wanted > available {
+            return Err(refuse(
+                "stock_short",
+                format!(
+                    "La répartition demande {wanted} carnets, il en reste {available} à répartir : réduisez-la."
+                ),
+            ));
+        }
+        self.check_plan(&mut tx, order, plan).await?;
+        // (first id, last id, territory, structure) of each run of consecutive ids, and the
+        // moves with their numbers.
+        let mut ranges: Vec<(i64, i64, i64, Option<i64>)> = vec![];
+        let mut moves: Vec<(Holder, Holder, i64, String)> = vec![];
+        let mut next = 0usize;
+        for p in plan.iter().filter(|p| p.booklets > 0) {
+            let share = &stock[next..next + p.booklets as usize];
+            next += p.booklets as usize;
+            let to_territory = Holder::Territory(p.territory);
+            moves.push((
+                Holder::Funder,
+                to_territory,
+                p.booklets,
+                number_ranges(share.iter().map(|(_, n)| *n)),
+            ));
+            let mut at = 0usize;
+            let mut parts: Vec<(&[(i64, i64)], Option<i64>)> = vec![];
+            for (d, n) in p.structures.iter().filter(|(_, n)| *n > 0) {
+                let part = &share[at..at + *n as usize];
+                at += *n as usize;
+                moves.push((
+                    to_territory,
+                    Holder::Structure(*d),
+                    *n,
+                    number_ranges(part.iter().map(|(_, n)| *n)),
+                ));
+                parts.push((part, Some(d.0)));
+            }
+            parts.push((&share[at..], None));
+            for (part, structure) in parts {
+                let mut start = 0;
+                while start < part.len() {
+                    let mut end = start;
+                    while end + 1 < part.len() && part[end + 1].0 == part[end].0 + 1 {
+                        end += 1;
+                    }
+                    ranges.push((part[start].0, part[end].0, p.territory.0, structure));
+                    start = end + 1;
+                }
+            }
+        }
+        let mut moved = 0i64;
+        for (lo, hi, territory, structure) in &ranges {
+            moved += sqlx::query(
+                "UPDATE booklets SET territory_id = $1, distributor_id = $2 WHERE id BETWEEN $3 AND $4",
+            )
+            .bind(territory)
+            .bind(*structure)
+            .bind(lo)
+            .bind(hi)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+        }
+        if moved != wanted {
+            return Err(StoreError::corrupt(format!(
+                "{moved} carnets répartis au lieu de {wanted}"
+            )));
+        }
+        let moves: Vec<NewMove<'_>> = moves
+            .iter()
+            .map(|(from, to, booklets, numbers)| NewMove {
+                from: *from,
+                to: *to,
+                booklets: *booklets,
+                numbers,
+            })
+            .collect();
+        record_moves(&mut tx, order, &moves, by, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every territory of the plan is the order's, every structure exists and lies in its
+    /// territory's communes: two reads, whatever the number of territories.
+    async fn check_plan(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        order: OrderId,
+        plan: &[TerritoryPlan],
+    ) -> Result<(), StoreError> {
+        let mut communes: std::collections::HashMap<i64, std::collections::BTreeSet<InseeCode>> =
+            std::collections::HashMap::new();
+        for r in sqlx::query(
+            "SELECT t.id, c.commune_insee FROM order_territories t \
+             JOIN territory_communes c ON c.territory_id = t.id WHERE t.order_id = $1",
+        )
+        .bind(order.0)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            if let Ok(code) = InseeCode::parse(&get_string(&r, "commune_insee")?) {
+                communes.entry(get_i64(&r, "id")?).or_default().insert(code);
+            }
+        }
+        if let Some(p) = plan.iter().find(|p| !communes.contains_key(&p.territory.0)) {
+            return Err(refuse(
+                "territory_unknown",
+                format!(
+                    "Le territoire n° {} n'est pas membre de cette commande : vérifiez son numéro.",
+                    p.territory
+                ),
+            ));
+        }
+        let ids: Vec<i64> = plan
+            .iter()
+            .flat_map(|p| p.structures.iter().map(|(d, _)| d.0))
+            .collect();
+        let mut known: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            // Ids are integers we hold: inlined.
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, commune_insee FROM distributors WHERE id IN ({})",
+                list.join(", ")
+            )))
+            .fetch_all(&mut **tx)
+            .await?
+            {
+                known.insert(get_i64(&r, "id")?, get_string(&r, "commune_insee")?);
+            }
+        }
+        for p in plan {
+            for (d, _) in &p.structures {
+                let Some(commune) = known.get(&d.0) else {
+                    return Err(refuse(
+                        "distributor_unknown",
+                        format!("La structure n° {d} n'existe pas : vérifiez son numéro."),
+                    ));
+                };
+                let inside = InseeCode::parse(commune).is_ok_and(|c| {
+                    passnum_core::member_territory::covers(&communes[&p.territory.0], &c)
+                });
+                if !inside {
+                    return Err(refuse(
+                        "structure_outside_territory",
+                        format!(
+                            "La structure n° {d} n'est pas sur une commune du territoire n° {} : un territoire répartit ses carnets entre ses propres structures.",
+                            p.territory
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Each destination exists and may receive from `from`: territories of this order, and
     /// from a territory only structures in its communes.
     async fn check_destinations(
@@ -676,6 +876,16 @@ impl Store {
         };
         record_moves(tx, order, &[one], by, now).await
     }
+}
+
+/// One territory's part of an allocation of both stages at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerritoryPlan {
+    pub territory: passnum_core::TerritoryId,
+    /// Its share of the funder's stock…
+    pub booklets: i64,
+    /// …of which these go on at once to its structures (the rest stays with it).
+    pub structures: Vec<(DistributorId, i64)>,
 }
 
 /// A move about to be recorded.

@@ -79,7 +79,9 @@ pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::{Correction, FunderRefund};
 pub use directory::DirectorySearch;
-pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
+pub use distribution::{
+    DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock, TerritoryPlan,
+};
 pub use error::StoreError;
 pub use figures::{
     Cohort, CommuneCount, FigureScope, Funnel, MonthFigures, MonthSpan, OpenDataCounts,

@@ -9,7 +9,7 @@ use common::*;
 use passnum_core::application::Document;
 use passnum_core::member_territory::NewTerritory;
 use passnum_core::{InseeCode, TerritoryId};
-use passnum_store::{DocumentKind, Holder, Store, StoreError, both_engines};
+use passnum_store::{DocumentKind, Holder, Store, StoreError, TerritoryPlan, both_engines};
 
 fn code(e: StoreError) -> &'static str {
     match e {
@@ -159,5 +159,54 @@ both_engines! {
         let other = s.create_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
         assert!(matches!(s.territory_document(other.id, lyon, d.id).await, Err(StoreError::NotFound)));
         assert!(matches!(s.attach_territory_document(other.id, lyon, DocumentKind::Autre, &pdf, "tests", t0()).await, Err(StoreError::NotFound)));
+    }
+}
+
+both_engines! {
+    async fn both_stages_at_once_write_each_booklet_once_and_record_both_moves(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let lyon = declare(s, w.order.id, "Ville de Lyon", "69123").await.unwrap();
+        let vil = declare(s, w.order.id, "Villeurbanne", "69266").await.unwrap();
+        let ccas = s.create_distributor("CCAS Lyon 3e", "ccas", &InseeCode::parse_known("69383").unwrap(), t0()).await.unwrap().id;
+        let mairie = s.create_distributor("Mairie de Villeurbanne", "mairie", &InseeCode::parse_known("69266").unwrap(), t0()).await.unwrap().id;
+        let plan = |lyon_n: i64, ccas_n: i64, to: passnum_core::DistributorId| vec![
+            TerritoryPlan { territory: lyon, booklets: lyon_n, structures: vec![(to, ccas_n)] },
+            TerritoryPlan { territory: vil, booklets: 3, structures: vec![(mairie, 3)] },
+        ];
+        // Refusals move nothing: onward over the share, a structure outside, the stock short,
+        // an unknown territory.
+        assert_eq!(code(s.allocate_both_stages(w.order.id, &plan(4, 5, ccas), "tests", t0()).await.unwrap_err()), "invalid_allocation");
+        assert_eq!(code(s.allocate_both_stages(w.order.id, &plan(6, 4, mairie), "tests", t0()).await.unwrap_err()), "structure_outside_territory");
+        assert_eq!(code(s.allocate_both_stages(w.order.id, &plan(8, 4, ccas), "tests", t0()).await.unwrap_err()), "stock_short");
+        let mut unknown = plan(6, 4, ccas);
+        unknown[1].territory = TerritoryId(999_999);
+        assert_eq!(code(s.allocate_both_stages(w.order.id, &unknown, "tests", t0()).await.unwrap_err()), "territory_unknown");
+        assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), 10);
+        assert!(s.allocation_moves(w.order.id).await.unwrap().is_empty());
+        s.allocate_both_stages(w.order.id, &plan(6, 4, ccas), "Marie Dupont", t0()).await.unwrap();
+        // The same holders as the two stages one after the other.
+        let ts = s.territories_of(w.order.id).await.unwrap();
+        assert_eq!(ts.iter().map(|t| (t.id, t.received, t.in_stock)).collect::<Vec<_>>(), [(lyon, 6, 2), (vil, 3, 0)]);
+        let inv: Vec<(Holder, i64, i64, i64)> = s.inventory_at(w.order.id, t0()).await.unwrap().iter().map(|l| (l.holder, l.received, l.sent, l.in_stock)).collect();
+        assert_eq!(inv, [
+            (Holder::Funder, 10, 9, 1),
+            (Holder::Territory(lyon), 6, 4, 2),
+            (Holder::Territory(vil), 3, 3, 0),
+            (Holder::Structure(ccas), 4, 0, 4),
+            (Holder::Structure(mairie), 3, 0, 3),
+        ]);
+        let moves: Vec<_> = s.allocation_moves(w.order.id).await.unwrap().into_iter()
+            .map(|m| (m.from, m.to, m.booklets, m.numbers.unwrap())).collect();
+        assert_eq!(moves, [
+            (Holder::Funder, Holder::Territory(lyon), 6, "1-6".to_string()),
+            (Holder::Territory(lyon), Holder::Structure(ccas), 4, "1-4".to_string()),
+            (Holder::Funder, Holder::Territory(vil), 3, "7-9".to_string()),
+            (Holder::Territory(vil), Holder::Structure(mairie), 3, "7-9".to_string()),
+        ]);
+        // What Lyon kept, it still shares later.
+        s.allocate_from_territory(w.order.id, lyon, &[(ccas, 2)], "tests", t0()).await.unwrap();
+        assert_eq!(s.territory(w.order.id, lyon).await.unwrap().in_stock, 0);
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
     }
 }
