@@ -498,7 +498,7 @@ impl Store {
                 number_ranges(share.iter().map(|(_, n)| *n)),
             ));
             let mut at = 0usize;
-            let mut parts: Vec<(&[(i64, i64)], Option<i64>)> = vec![];
+            let mut parts: Vec<Part<'_>> = vec![];
             for (d, n) in p.structures.iter().filter(|(_, n)| *n > 0) {
                 let part = &share[at..at + *n as usize];
                 at += *n as usize;
@@ -877,6 +877,10 @@ impl Store {
         record_moves(tx, order, &[one], by, now).await
     }
 }
+
+/// Some booklets of a territory's share, as (id, number), and the structure they go on to
+/// (`None`: they stay with the territory).
+type Part<'a> = (&'a [(i64, i64)], Option<i64>);
 
 /// One territory's part of an allocation of both stages at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
