@@ -163,7 +163,13 @@ pub async fn plan_both_stages(
     onward: &KeyInput<'_>,
 ) -> Result<Result<Vec<passnum_store::TerritoryPlan>, String>, StoreError> {
     let territories = store.territories_of(order).await?;
-    let structures = store.distributor_communes().await?;
+    // Structures by commune, each with its commune's population: a territory then looks up
+    // its own communes (and a city's arrondissements) instead of scanning every structure.
+    let mut by_commune: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for (d, c) in store.distributor_communes().await? {
+        let population = population_of(&c);
+        by_commune.entry(c).or_default().push((d.0, population));
+    }
     let mut plan = Vec::with_capacity(shares.len());
     for (t, booklets) in shares {
         let Some(territory) = territories.iter().find(|x| x.id == *t) else {
@@ -171,19 +177,17 @@ pub async fn plan_both_stages(
                 "Le territoire n° {t} n'est pas membre de cette commande."
             )));
         };
-        let communes: std::collections::BTreeSet<InseeCode> = territory
+        let mut candidates: Vec<(i64, i64)> = territory
             .communes
             .iter()
-            .filter_map(|c| InseeCode::parse(c).ok())
-            .collect();
-        let candidates: Vec<(i64, i64)> = structures
-            .iter()
-            .filter(|(_, c)| {
-                InseeCode::parse(c)
-                    .is_ok_and(|c| passnum_core::member_territory::covers(&communes, &c))
+            .flat_map(|c| {
+                std::iter::once(c.clone()).chain(passnum_core::commune::arrondissements_of(c))
             })
-            .map(|(d, c)| (d.0, population_of(c)))
+            .filter_map(|c| by_commune.get(&c))
+            .flatten()
+            .copied()
             .collect();
+        candidates.sort_unstable();
         let onward_shares = if candidates.is_empty() {
             vec![]
         } else {
