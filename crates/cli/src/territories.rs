@@ -167,132 +167,150 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
             territory,
             kind,
             file,
-        } => {
-            let kind = DocumentKind::parse(&kind).with_context(|| {
-                format!("--kind : deliberation, convention ou autre, reçu « {kind} »")
-            })?;
-            let meta = std::fs::metadata(&file).with_context(|| file.display().to_string())?;
-            // Read no more than a document may weigh: a wrong path to a large file fails fast.
-            if meta.len() > passnum_core::application::MAX_DOCUMENT_BYTES as u64 {
-                anyhow::bail!(
-                    "{} dépasse 5 Mo : réduisez-le ou découpez-le.",
-                    file.display()
-                );
-            }
-            let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let doc = Document::check(&name, bytes)?;
-            let d = store
-                .attach_territory_document(
-                    OrderId(order),
-                    TerritoryId(territory),
-                    kind,
-                    &doc,
-                    CLI_SIGNATURE,
-                    crate::now(),
-                )
-                .await?;
-            println!(
-                "pièce n° {} : {} ({} octets)",
-                d.id, d.file_name, d.size_bytes
-            );
-        }
+        } => attach(store, order, territory, kind, file).await?,
         TerritoryCommand::Allocate {
             order,
             key,
             then_share,
-        } => {
-            let order = OrderId(order);
-            let stock = store.unallocated_booklets(order).await?;
-            let k = key_from_args(store, &key, KeyOver::Territories(order)).await?;
-            let shares = k.allocate(stock)?;
-            print_shares("territoire", &shares, stock);
-            let shares: Vec<(TerritoryId, i64)> = shares
-                .into_iter()
-                .map(|(t, n)| (TerritoryId(t), n))
-                .collect();
-            let plan = if then_share {
-                let onward = passnum_app::allocation::KeyInput {
-                    criteria_csv: None,
-                    weights: "",
-                    population_weight: Some(1),
-                    fixed: 0,
-                };
-                let plan =
-                    passnum_app::allocation::plan_both_stages(store, order, &shares, &onward)
-                        .await?
-                        .map_err(anyhow::Error::msg)?;
-                println!("territoire\tstructure\tcarnets");
-                for p in &plan {
-                    for (d, n) in &p.structures {
-                        println!("{}\t{d}\t{n}", p.territory);
-                    }
-                }
-                Some(plan)
-            } else {
-                None
-            };
-            if key.commit {
-                match plan {
-                    Some(plan) => {
-                        store
-                            .allocate_both_stages(order, &plan, CLI_SIGNATURE, crate::now())
-                            .await?
-                    }
-                    None => {
-                        store
-                            .allocate_to_territories(order, &shares, CLI_SIGNATURE, crate::now())
-                            .await?
-                    }
-                }
-                eprintln!("Répartition entre les territoires enregistrée.");
-            } else {
-                eprintln!(
-                    "Aperçu seulement : ajoutez --commit pour enregistrer cette répartition."
-                );
-            }
-        }
+        } => allocate(store, order, key, then_share).await?,
         TerritoryCommand::Share {
             order,
             territory,
             to,
             booklets,
             key,
-        } => {
-            let (order, territory) = (OrderId(order), TerritoryId(territory));
-            let shares: Vec<(i64, i64)> = match (to, booklets) {
-                (Some(to), Some(n)) => vec![(to, n)],
-                _ => {
-                    anyhow::ensure!(
-                        key.is_given(),
-                        "indiquez --to et --booklets (à la main), ou --criteria et/ou --population-weight (par clé)"
-                    );
-                    let stock = store.territory(order, territory).await?.in_stock;
-                    let k =
-                        key_from_args(store, &key, KeyOver::StructuresOf(order, territory)).await?;
-                    let shares = k.allocate(stock)?;
-                    print_shares("structure", &shares, stock);
-                    shares
-                }
-            };
-            if key.commit || to.is_some() {
-                let shares: Vec<(DistributorId, i64)> = shares
-                    .into_iter()
-                    .map(|(d, n)| (DistributorId(d), n))
-                    .collect();
-                store
-                    .allocate_from_territory(order, territory, &shares, CLI_SIGNATURE, crate::now())
-                    .await?;
-                eprintln!("Carnets du territoire n° {territory} répartis.");
-            } else {
-                eprintln!(
-                    "Aperçu seulement : ajoutez --commit pour enregistrer cette répartition."
-                );
+        } => share(store, order, territory, to, booklets, key).await?,
+    }
+    Ok(())
+}
+
+async fn attach(
+    store: &Store,
+    order: i64,
+    territory: i64,
+    kind: String,
+    file: PathBuf,
+) -> anyhow::Result<()> {
+    let kind = DocumentKind::parse(&kind)
+        .with_context(|| format!("--kind : deliberation, convention ou autre, reçu « {kind} »"))?;
+    let meta = std::fs::metadata(&file).with_context(|| file.display().to_string())?;
+    // Read no more than a document may weigh: a wrong path to a large file fails fast.
+    if meta.len() > passnum_core::application::MAX_DOCUMENT_BYTES as u64 {
+        anyhow::bail!(
+            "{} dépasse 5 Mo : réduisez-le ou découpez-le.",
+            file.display()
+        );
+    }
+    let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let doc = Document::check(&name, bytes)?;
+    let d = store
+        .attach_territory_document(
+            OrderId(order),
+            TerritoryId(territory),
+            kind,
+            &doc,
+            CLI_SIGNATURE,
+            crate::now(),
+        )
+        .await?;
+    println!(
+        "pièce n° {} : {} ({} octets)",
+        d.id, d.file_name, d.size_bytes
+    );
+
+    Ok(())
+}
+
+async fn allocate(store: &Store, order: i64, key: KeyArgs, then_share: bool) -> anyhow::Result<()> {
+    let order = OrderId(order);
+    let stock = store.unallocated_booklets(order).await?;
+    let k = key_from_args(store, &key, KeyOver::Territories(order)).await?;
+    let shares = k.allocate(stock)?;
+    print_shares("territoire", &shares, stock);
+    let shares: Vec<(TerritoryId, i64)> = shares
+        .into_iter()
+        .map(|(t, n)| (TerritoryId(t), n))
+        .collect();
+    let plan = if then_share {
+        let onward = passnum_app::allocation::KeyInput {
+            criteria_csv: None,
+            weights: "",
+            population_weight: Some(1),
+            fixed: 0,
+        };
+        let plan = passnum_app::allocation::plan_both_stages(store, order, &shares, &onward)
+            .await?
+            .map_err(anyhow::Error::msg)?;
+        println!("territoire\tstructure\tcarnets");
+        for p in &plan {
+            for (d, n) in &p.structures {
+                println!("{}\t{d}\t{n}", p.territory);
             }
         }
+        Some(plan)
+    } else {
+        None
+    };
+    if key.commit {
+        match plan {
+            Some(plan) => {
+                store
+                    .allocate_both_stages(order, &plan, CLI_SIGNATURE, crate::now())
+                    .await?
+            }
+            None => {
+                store
+                    .allocate_to_territories(order, &shares, CLI_SIGNATURE, crate::now())
+                    .await?
+            }
+        }
+        eprintln!("Répartition entre les territoires enregistrée.");
+    } else {
+        eprintln!("Aperçu seulement : ajoutez --commit pour enregistrer cette répartition.");
     }
+
+    Ok(())
+}
+
+async fn share(
+    store: &Store,
+    order: i64,
+    territory: i64,
+    to: Option<i64>,
+    booklets: Option<i64>,
+    key: KeyArgs,
+) -> anyhow::Result<()> {
+    let (order, territory) = (OrderId(order), TerritoryId(territory));
+    let shares: Vec<(i64, i64)> = match (to, booklets) {
+        (Some(to), Some(n)) => vec![(to, n)],
+        _ => {
+            anyhow::ensure!(
+                key.is_given(),
+                "indiquez --to et --booklets (à la main), ou --criteria et/ou --population-weight (par clé)"
+            );
+            let stock = store.territory(order, territory).await?.in_stock;
+            let k = key_from_args(store, &key, KeyOver::StructuresOf(order, territory)).await?;
+            let shares = k.allocate(stock)?;
+            print_shares("structure", &shares, stock);
+            shares
+        }
+    };
+    if key.commit || to.is_some() {
+        let shares: Vec<(DistributorId, i64)> = shares
+            .into_iter()
+            .map(|(d, n)| (DistributorId(d), n))
+            .collect();
+        store
+            .allocate_from_territory(order, territory, &shares, CLI_SIGNATURE, crate::now())
+            .await?;
+        eprintln!("Carnets du territoire n° {territory} répartis.");
+    } else {
+        eprintln!("Aperçu seulement : ajoutez --commit pour enregistrer cette répartition.");
+    }
+
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! them run beside the writer). On PostgreSQL both pools are the same, and row locks
 //! (`FOR UPDATE`) plus unique constraints keep several passnum servers consistent.
 
+mod allocation;
 mod anomalies;
 mod applications;
 mod audit;
@@ -66,6 +67,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use sqlx::any::install_default_drivers;
 
+pub use allocation::TerritoryPlan;
 pub use anomalies::{Anomaly, AnomalyKind};
 pub use applications::{DocumentInfo, EndingQualification, NewApplication, QualificationStepDone};
 pub use audit::{AuditEntry, AuditVerdict, NewAuditEntry};
@@ -79,9 +81,7 @@ pub use catalogues::{CatalogueChange, PublishedVenueRow};
 pub use closing::{CreditNote, StepDone};
 pub use corrections::{Correction, FunderRefund};
 pub use directory::DirectorySearch;
-pub use distribution::{
-    DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock, TerritoryPlan,
-};
+pub use distribution::{DISTRIBUTOR_KINDS, Distributor, DistributorId, DistributorStock};
 pub use error::StoreError;
 pub use figures::{
     Cohort, CommuneCount, FigureScope, Funnel, MonthFigures, MonthSpan, OpenDataCounts,

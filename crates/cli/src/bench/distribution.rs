@@ -91,51 +91,23 @@ pub(super) async fn bench_allocation(
 /// communes), then each territory's share among its four structures by its own key, as each
 /// referent would do it: one allocation per territory. Keys are built by the same code as the
 /// pages (`passnum_app::allocation`), reading the territories and structures from the database.
+/// Then the same programme again with both stages decided at once by the funder.
 pub(super) async fn bench_two_stage_allocation(
     store: &Store,
     args: &BenchArgs,
     tag: u64,
 ) -> anyhow::Result<()> {
-    use passnum_app::allocation::{KeyInput, build_territory_key, build_territory_structures_key};
-    use passnum_core::member_territory::NewTerritory;
     let at = now();
     let funder = store
         .create_funder(&format!("Banc territorial {tag}"), "autre", at)
         .await?;
     let today = passnum_core::paris::local_date(at);
-    let mut request = order_of(args.allocation_booklets, today)?;
-    request.cheques_per_booklet = 1;
     let order = store
-        .create_order(funder.id, &fix_total(request)?, at)
+        .create_order(funder.id, &fix_total(order_again(args, today)?)?, at)
         .await?;
-    // Four communes per territory, cities with arrondissements left out (a territory holding
-    // a city would also cover structures registered in its arrondissements).
-    let mut communes: Vec<&passnum_core::commune::Commune> = passnum_core::commune::communes()
-        .iter()
-        .filter(|c| c.population > 0)
-        .filter(|c| {
-            passnum_core::commune::city_of_arrondissement(c.insee).is_none()
-                && passnum_core::commune::arrondissements_of(c.insee).is_empty()
-        })
-        .collect();
-    communes.sort_by_key(|c| c.insee);
-    let wanted = args.two_stage_territories * 4;
-    anyhow::ensure!(communes.len() >= wanted, "pas assez de communes");
-    let mut territories = Vec::with_capacity(args.two_stage_territories);
-    for (i, group) in communes[..wanted].chunks(4).enumerate() {
-        let codes: Vec<&str> = group.iter().map(|c| c.insee).collect();
-        let t = NewTerritory::parse(
-            &format!("Territoire {i}"),
-            &codes.join(","),
-            ("D-1", "2026-01-15"),
-            ("", ""),
-        )?;
-        territories.push(
-            store
-                .declare_territory(order.id, &t, "banc d'essai", at)
-                .await?
-                .id,
-        );
+    let communes = bench_communes(args.two_stage_territories * 4)?;
+    let territories = declare_bench_territories(store, order.id, &communes, at).await?;
+    for (i, group) in communes.chunks(4).enumerate() {
         for (j, c) in group.iter().enumerate() {
             store
                 .create_distributor(
@@ -147,17 +119,87 @@ pub(super) async fn bench_two_stage_allocation(
                 .await?;
         }
     }
-    let input = KeyInput {
+    let size = format!(
+        "{} booklets, {} territories, {} structures",
+        args.allocation_booklets,
+        territories.len(),
+        communes.len()
+    );
+    stage_by_stage(store, args, order.id, &territories, &size).await?;
+    let again = store
+        .create_order(funder.id, &fix_total(order_again(args, today)?)?, at)
+        .await?;
+    declare_bench_territories(store, again.id, &communes, at).await?;
+    both_at_once(store, args, again.id, &size).await
+}
+
+/// The key both measurements use over the territories: a fixed part of ten booklets and the
+/// population of their communes.
+const TERRITORY_KEY: passnum_app::allocation::KeyInput<'static> =
+    passnum_app::allocation::KeyInput {
         criteria_csv: None,
         weights: "",
         population_weight: Some(100),
         fixed: 10,
     };
+
+/// `n` communes of the embedded list in code order, cities with arrondissements left out (a
+/// territory holding a city would also cover structures registered in its arrondissements).
+fn bench_communes(n: usize) -> anyhow::Result<Vec<&'static passnum_core::commune::Commune>> {
+    let mut communes: Vec<&passnum_core::commune::Commune> = passnum_core::commune::communes()
+        .iter()
+        .filter(|c| c.population > 0)
+        .filter(|c| {
+            passnum_core::commune::city_of_arrondissement(c.insee).is_none()
+                && passnum_core::commune::arrondissements_of(c.insee).is_empty()
+        })
+        .collect();
+    communes.sort_by_key(|c| c.insee);
+    anyhow::ensure!(communes.len() >= n, "pas assez de communes");
+    communes.truncate(n);
+    Ok(communes)
+}
+
+/// One member territory per four communes.
+async fn declare_bench_territories(
+    store: &Store,
+    order: passnum_core::OrderId,
+    communes: &[&passnum_core::commune::Commune],
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<Vec<passnum_core::TerritoryId>> {
+    let mut out = Vec::with_capacity(communes.len() / 4);
+    for (i, group) in communes.chunks(4).enumerate() {
+        let codes: Vec<&str> = group.iter().map(|c| c.insee).collect();
+        let t = passnum_core::member_territory::NewTerritory::parse(
+            &format!("Territoire {i}"),
+            &codes.join(","),
+            ("D-1", "2026-01-15"),
+            ("", ""),
+        )?;
+        out.push(
+            store
+                .declare_territory(order, &t, "banc d'essai", at)
+                .await?
+                .id,
+        );
+    }
+    Ok(out)
+}
+
+/// Stage 1 by the funder, then each territory's referent in turn.
+async fn stage_by_stage(
+    store: &Store,
+    args: &BenchArgs,
+    order: passnum_core::OrderId,
+    territories: &[passnum_core::TerritoryId],
+    size: &str,
+) -> anyhow::Result<()> {
+    use passnum_app::allocation::{KeyInput, build_territory_key, build_territory_structures_key};
     let t = Instant::now();
-    let key = build_territory_key(store, order.id, &input)
+    let key = build_territory_key(store, order, &TERRITORY_KEY)
         .await?
         .map_err(anyhow::Error::msg)?;
-    let stock = store.unallocated_booklets(order.id).await?;
+    let stock = store.unallocated_booklets(order).await?;
     let shares: Vec<(passnum_core::TerritoryId, i64)> = key
         .allocate(stock)?
         .into_iter()
@@ -165,16 +207,19 @@ pub(super) async fn bench_two_stage_allocation(
         .collect();
     let keyed = t.elapsed();
     store
-        .allocate_to_territories(order.id, &shares, "banc d'essai", now())
+        .allocate_to_territories(order, &shares, "banc d'essai", now())
         .await?;
     let first = t.elapsed();
-    let input = KeyInput { fixed: 1, ..input };
+    let onward = KeyInput {
+        fixed: 1,
+        ..TERRITORY_KEY
+    };
     let mut each = Vec::with_capacity(territories.len());
     let t = Instant::now();
-    for territory in &territories {
+    for territory in territories {
         let one = Instant::now();
-        let held = store.territory(order.id, *territory).await?.in_stock;
-        let key = build_territory_structures_key(store, order.id, *territory, &input)
+        let held = store.territory(order, *territory).await?.in_stock;
+        let key = build_territory_structures_key(store, order, *territory, &onward)
             .await?
             .map_err(anyhow::Error::msg)?;
         let shares: Vec<(passnum_store::DistributorId, i64)> = key
@@ -183,87 +228,15 @@ pub(super) async fn bench_two_stage_allocation(
             .map(|(d, n)| (passnum_store::DistributorId(d), n))
             .collect();
         store
-            .allocate_from_territory(order.id, *territory, &shares, "banc d'essai", now())
+            .allocate_from_territory(order, *territory, &shares, "banc d'essai", now())
             .await?;
         each.push(one.elapsed());
     }
     let second = t.elapsed();
-    anyhow::ensure!(store.unallocated_booklets(order.id).await? == 0);
-    anyhow::ensure!(
-        store
-            .distribution_of(order.id)
-            .await?
-            .iter()
-            .map(|d| d.in_stock)
-            .sum::<i64>()
-            == args.allocation_booklets
-    );
-    // The same programme once more, both stages decided by the funder at once: the plan built
-    // from the database, then one transaction writing each booklet once.
-    let again = store
-        .create_order(funder.id, &fix_total(order_again(args, today)?)?, at)
-        .await?;
-    for (i, group) in communes[..wanted].chunks(4).enumerate() {
-        let codes: Vec<&str> = group.iter().map(|c| c.insee).collect();
-        let t = NewTerritory::parse(
-            &format!("Territoire {i}"),
-            &codes.join(","),
-            ("D-1", "2026-01-15"),
-            ("", ""),
-        )?;
-        store
-            .declare_territory(again.id, &t, "banc d'essai", at)
-            .await?;
-    }
-    let input = KeyInput {
-        criteria_csv: None,
-        weights: "",
-        population_weight: Some(100),
-        fixed: 10,
-    };
-    let t = Instant::now();
-    let key = build_territory_key(store, again.id, &input)
-        .await?
-        .map_err(anyhow::Error::msg)?;
-    let shares: Vec<(passnum_core::TerritoryId, i64)> = key
-        .allocate(store.unallocated_booklets(again.id).await?)?
-        .into_iter()
-        .map(|(t, n)| (passnum_core::TerritoryId(t), n))
-        .collect();
-    let onward = KeyInput { fixed: 1, ..input };
-    let plan = passnum_app::allocation::plan_both_stages(store, again.id, &shares, &onward)
-        .await?
-        .map_err(anyhow::Error::msg)?;
-    let planned = t.elapsed();
-    store
-        .allocate_both_stages(again.id, &plan, "banc d'essai", now())
-        .await?;
-    let at_once = t.elapsed();
-    anyhow::ensure!(
-        store
-            .distribution_of(again.id)
-            .await?
-            .iter()
-            .map(|d| d.in_stock)
-            .sum::<i64>()
-            == args.allocation_booklets
-    );
+    all_at_structures(store, args, order).await?;
     println!(
-        "| two-stage allocation, both at once | {:?} | {} booklets, {} territories, {} structures | 1 | {:.3} s | plan {:.1} ms, one transaction {:.3} s |",
+        "| two-stage allocation | {:?} | {size} | 1 | {:.3} s | stage 1 {:.3} s (key {:.1} ms); stage 2 {:.3} s in {} allocations, median {:.2} ms each |",
         store.engine(),
-        args.allocation_booklets,
-        territories.len(),
-        wanted,
-        at_once.as_secs_f64(),
-        planned.as_secs_f64() * 1000.0,
-        (at_once - planned).as_secs_f64(),
-    );
-    println!(
-        "| two-stage allocation | {:?} | {} booklets, {} territories, {} structures | 1 | {:.3} s | stage 1 {:.3} s (key {:.1} ms); stage 2 {:.3} s in {} allocations, median {:.2} ms each |",
-        store.engine(),
-        args.allocation_booklets,
-        territories.len(),
-        wanted,
         (first + second).as_secs_f64(),
         first.as_secs_f64(),
         keyed.as_secs_f64() * 1000.0,
@@ -274,7 +247,67 @@ pub(super) async fn bench_two_stage_allocation(
     Ok(())
 }
 
-/// The order of the two-stage measurement again: same size, one cheque per booklet.
+/// Both stages decided by the funder at once: the plan built from the database, then one
+/// transaction writing each booklet once.
+async fn both_at_once(
+    store: &Store,
+    args: &BenchArgs,
+    order: passnum_core::OrderId,
+    size: &str,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let key = passnum_app::allocation::build_territory_key(store, order, &TERRITORY_KEY)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let shares: Vec<(passnum_core::TerritoryId, i64)> = key
+        .allocate(store.unallocated_booklets(order).await?)?
+        .into_iter()
+        .map(|(t, n)| (passnum_core::TerritoryId(t), n))
+        .collect();
+    let onward = passnum_app::allocation::KeyInput {
+        fixed: 1,
+        ..TERRITORY_KEY
+    };
+    let plan = passnum_app::allocation::plan_both_stages(store, order, &shares, &onward)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let planned = t.elapsed();
+    store
+        .allocate_both_stages(order, &plan, "banc d'essai", now())
+        .await?;
+    let at_once = t.elapsed();
+    all_at_structures(store, args, order).await?;
+    println!(
+        "| two-stage allocation, both at once | {:?} | {size} | 1 | {:.3} s | plan {:.1} ms, one transaction {:.3} s |",
+        store.engine(),
+        at_once.as_secs_f64(),
+        planned.as_secs_f64() * 1000.0,
+        (at_once - planned).as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Every booklet of the order reached a structure.
+async fn all_at_structures(
+    store: &Store,
+    args: &BenchArgs,
+    order: passnum_core::OrderId,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(store.unallocated_booklets(order).await? == 0);
+    let held: i64 = store
+        .distribution_of(order)
+        .await?
+        .iter()
+        .map(|d| d.in_stock)
+        .sum();
+    anyhow::ensure!(
+        held == args.allocation_booklets,
+        "{held} carnets aux structures"
+    );
+    Ok(())
+}
+
+/// The order of the two-stage measurement: `allocation_booklets` booklets of one cheque.
 fn order_again(args: &BenchArgs, today: time::Date) -> anyhow::Result<NewOrder> {
     let mut request = order_of(args.allocation_booklets, today)?;
     request.cheques_per_booklet = 1;

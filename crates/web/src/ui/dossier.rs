@@ -349,31 +349,16 @@ pub async fn invite(
             .add("invite_name", "Indiquez le nom de la personne invitée.");
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
     }
-    let now = st.clock.now();
-    let created = st
-        .store
-        .create_staff(
-            &f.email,
-            &f.name,
-            "!aucun-mot-de-passe",
-            Actor::Venue(venue),
-            now,
-        )
-        .await;
-    let member = match created {
-        Ok(m) => m,
-        Err(StoreError::Conflict { message, .. }) | Err(StoreError::Invalid { message, .. }) => {
-            p.errors.add("invite_email", message);
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf));
+    match super::operator::invited_account(&st, &f.email, &f.name, Actor::Venue(venue)).await {
+        Ok(Ok(link)) => {
+            let mut p = page(&st, &staff, venue, &csrf).await?;
+            p.link = Some(link);
+            Ok(render(StatusCode::OK, &p, &csrf))
         }
-        Err(e) => return Err(PageError::unavailable(e, "équipe du lieu")),
-    };
-    let token = st
-        .store
-        .create_password_reset(member.id, now, super::operator::RESET_TTL_MS)
-        .await
-        .map_err(|e| PageError::unavailable(e, "équipe du lieu"))?;
-    let mut p = page(&st, &staff, venue, &csrf).await?;
-    p.link = Some((member.email, super::operator::reset_url(&st, &token)));
-    Ok(render(StatusCode::OK, &p, &csrf))
+        Ok(Err(message)) => {
+            p.errors.add("invite_email", message);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &p, &csrf))
+        }
+        Err(e) => Err(PageError::unavailable(e, "équipe du lieu")),
+    }
 }

@@ -18,6 +18,7 @@ pub(crate) mod figures;
 mod funder;
 mod journal;
 mod login;
+mod menu;
 mod operator;
 mod ordering;
 mod payments;
@@ -36,7 +37,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use passnum_store::{Actor, StaffMember};
+use passnum_store::StaffMember;
 
 pub use error::{NoFields, PageError, PageForm, Submitted};
 use session::Csrf;
@@ -64,57 +65,6 @@ impl Layout {
         csrf: &Csrf,
         path: &str,
     ) -> Self {
-        let items = |actor: Option<Actor>| -> &'static [(&'static str, &'static str)] {
-            match actor {
-                None => &[
-                    ("/", "Le Pass Numérique"),
-                    ("/verifier", "Vérifier mon pass"),
-                    ("/lieux", "Où utiliser mon pass"),
-                    ("/programme", "Le programme en chiffres"),
-                    ("/mes-reservations", "Mes réservations"),
-                    ("/candidature", "Votre lieu candidate"),
-                ],
-                Some(Actor::Venue(_)) => &[
-                    ("/lieu", "Encaisser un pass"),
-                    ("/lieu/ateliers", "Ateliers"),
-                    ("/lieu/catalogue", "Catalogue"),
-                    ("/lieu/paiements", "Paiements"),
-                    ("/lieu/dossier", "Dossier et équipe"),
-                    ("/lieux", "Lieux qualifiés"),
-                ],
-                Some(Actor::Distributor(_)) => &[
-                    ("/structure", "Stock et remises"),
-                    ("/structure/remise", "Remettre un carnet"),
-                    ("/lieux", "Lieux qualifiés"),
-                ],
-                Some(Actor::Observer(_)) => &[("/observatoire/chiffres", "Chiffres")],
-                Some(Actor::Referent(_)) => &[
-                    ("/territoire", "Mon territoire"),
-                    ("/lieux", "Lieux qualifiés"),
-                ],
-                Some(Actor::Funder(_)) => &[
-                    ("/commanditaire", "Mes commandes"),
-                    ("/commanditaire/encaissements", "Encaissements"),
-                    ("/commanditaire/releve", "Relevé mensuel"),
-                    ("/commanditaire/financements", "Financements"),
-                    ("/commanditaire/chiffres", "Chiffres"),
-                    ("/commanditaire/journal", "Journal"),
-                ],
-                Some(Actor::Operator) => &[
-                    ("/operateur", "Tableau de bord"),
-                    ("/operateur/commanditaires", "Commanditaires"),
-                    ("/operateur/commandes", "Commandes"),
-                    ("/operateur/lieux", "Lieux"),
-                    ("/operateur/structures", "Structures"),
-                    ("/operateur/virements", "Virements"),
-                    ("/operateur/comptes", "Comptes"),
-                    ("/operateur/journal", "Journal"),
-                    ("/operateur/observateurs", "Observateurs"),
-                    ("/operateur/chiffres", "Chiffres"),
-                    ("/operateur/anomalies", "Anomalies"),
-                ],
-            }
-        };
         // An organisation with two hats (a médiathèque that hands booklets out and hosts
         // workshops) gets both menus, each entry once.
         let mut nav: Vec<NavItem> = vec![];
@@ -123,7 +73,7 @@ impl Layout {
             if i > 0 && hat.is_none() {
                 continue;
             }
-            for (href, label) in items(hat) {
+            for (href, label) in menu::items(hat) {
                 if !nav.iter().any(|n| n.href == *href) {
                     nav.push(NavItem {
                         href,
@@ -343,45 +293,6 @@ pub fn router() -> Router<AppState> {
             get(funder::inventory),
         )
         .route(
-            "/commanditaire/commandes/{id}/territoires",
-            get(funder::territories).post(funder::declare_territory),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/repartition",
-            get(ordering::territory_allocation_form).post(ordering::territory_allocation_submit),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}",
-            get(funder::territory),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/pieces",
-            post(funder::attach_document).layer(DefaultBodyLimit::max(
-                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
-            )),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/pieces/{doc}",
-            get(funder::territory_document),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/referents",
-            post(funder::designate_referent),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/convention",
-            post(funder::record_convention),
-        )
-        .route("/territoire", get(referent::home))
-        .route(
-            "/territoire/repartition",
-            get(referent::share_form).post(referent::share_submit),
-        )
-        .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/repartition",
-            get(ordering::territory_share_form).post(ordering::territory_share_submit),
-        )
-        .route(
             "/commanditaire/commandes/{id}/carnets/{file}",
             get(ordering::booklet),
         )
@@ -420,10 +331,56 @@ pub fn router() -> Router<AppState> {
         .route("/operateur/comptes/{id}/lien", post(operator::reset_link))
         .route("/static/{*path}", get(assets::serve))
         .merge(payment_routes())
+        .merge(territory_routes())
         .merge(application_routes())
         .merge(workshop_routes())
         .merge(figure_routes())
         .layer(axum::middleware::from_fn(error::render_page_errors))
+}
+
+/// Member territories (issue 16): the funder's pages of an order's territories (declaration,
+/// pieces, referents, convention, the two stages of the allocation) and the referent's own.
+fn territory_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/commanditaire/commandes/{id}/territoires",
+            get(funder::territories).post(funder::declare_territory),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/repartition",
+            get(ordering::territory_allocation_form).post(ordering::territory_allocation_submit),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}",
+            get(funder::territory),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/pieces",
+            post(funder::attach_document).layer(DefaultBodyLimit::max(
+                passnum_core::application::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/pieces/{doc}",
+            get(funder::territory_document),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/referents",
+            post(funder::designate_referent),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/convention",
+            post(funder::record_convention),
+        )
+        .route("/territoire", get(referent::home))
+        .route(
+            "/territoire/repartition",
+            get(referent::share_form).post(referent::share_submit),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/repartition",
+            get(ordering::territory_share_form).post(ordering::territory_share_submit),
+        )
 }
 
 /// Payments: the operator's runs (with their statements, SEPA file and archive), corrections

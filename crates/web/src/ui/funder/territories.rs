@@ -440,33 +440,19 @@ pub async fn designate_referent(
             .add("referent_name", "Indiquez le nom du référent.");
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
     }
-    let now = st.clock.now();
-    let created = st
-        .store
-        .create_staff(
-            &f.email,
-            &f.name,
-            "!aucun-mot-de-passe",
-            passnum_store::Actor::Referent(t),
-            now,
-        )
-        .await;
-    let member = match created {
-        Ok(m) => m,
-        Err(StoreError::Conflict { message, .. } | StoreError::Invalid { message, .. }) => {
-            page.errors.add("referent_email", message);
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+    let referent = passnum_store::Actor::Referent(t);
+    match crate::ui::operator::invited_account(&st, &f.email, &f.name, referent).await {
+        Ok(Ok(link)) => {
+            let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+            page.link = Some(link);
+            Ok(render(StatusCode::OK, &page, &csrf))
         }
-        Err(e) => return Err(PageError::unavailable(e, "référent")),
-    };
-    let token = st
-        .store
-        .create_password_reset(member.id, now, crate::ui::operator::RESET_TTL_MS)
-        .await
-        .map_err(|e| PageError::unavailable(e, "référent"))?;
-    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
-    page.link = Some((member.email, crate::ui::operator::reset_url(&st, &token)));
-    Ok(render(StatusCode::OK, &page, &csrf))
+        Ok(Err(message)) => {
+            page.errors.add("referent_email", message);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
+        }
+        Err(e) => Err(PageError::unavailable(e, "référent")),
+    }
 }
 
 #[derive(Deserialize)]

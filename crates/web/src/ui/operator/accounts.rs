@@ -123,6 +123,34 @@ pub(crate) fn reset_url(st: &AppState, token: &str) -> String {
     format!("{}/mot-de-passe/{token}", st.deploy.public_url)
 }
 
+/// An account that has no password yet, and the link (valid three days) by which its holder
+/// chooses one, as (e-mail, link); or the sentence saying what to change in the e-mail (taken,
+/// malformed), for a colleague invited by a venue or a referent designated by a funder.
+pub(crate) async fn invited_account(
+    st: &AppState,
+    email: &str,
+    name: &str,
+    actor: passnum_store::Actor,
+) -> Result<Result<(String, String), String>, StoreError> {
+    let now = st.clock.now();
+    let member = match st
+        .store
+        .create_staff(email, name, "!aucun-mot-de-passe", actor, now)
+        .await
+    {
+        Ok(m) => m,
+        Err(StoreError::Conflict { message, .. } | StoreError::Invalid { message, .. }) => {
+            return Ok(Err(message));
+        }
+        Err(e) => return Err(e),
+    };
+    let token = st
+        .store
+        .create_password_reset(member.id, now, RESET_TTL_MS)
+        .await?;
+    Ok(Ok((member.email, reset_url(st, &token))))
+}
+
 pub async fn create_account(
     State(st): State<AppState>,
     headers: HeaderMap,

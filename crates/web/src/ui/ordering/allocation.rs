@@ -267,55 +267,7 @@ pub(crate) async fn submit(
         return render(StatusCode::BAD_REQUEST, &page, &csrf);
     }
     if f.etape == "valider" {
-        let shares: Option<Vec<(i64, i64)>> = f
-            .parts
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (d, n) = p.split_once(':')?;
-                Some((d.parse().ok()?, n.parse().ok()?))
-            })
-            .collect();
-        let Some(shares) = shares else {
-            page.errors
-                .add("fixe", "L'aperçu n'a pas pu être relu : refaites-le.");
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf);
-        };
-        let (by, now) = (staff.signature(), st.clock.now());
-        let structures = || {
-            shares
-                .iter()
-                .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
-                .collect::<Vec<_>>()
-        };
-        let done = match scope {
-            Scope::Structures => {
-                st.store
-                    .allocate_booklets(order, &structures(), &by, now)
-                    .await
-            }
-            Scope::Territories => {
-                let territories: Vec<(TerritoryId, i64)> =
-                    shares.iter().map(|(t, n)| (TerritoryId(*t), *n)).collect();
-                st.store
-                    .allocate_to_territories(order, &territories, &by, now)
-                    .await
-            }
-            Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
-                st.store
-                    .allocate_from_territory(order, t, &structures(), &by, now)
-                    .await
-            }
-        };
-        return match done {
-            Ok(()) => Redirect::to(&page.back).into_response(),
-            Err(StoreError::Invalid { message, .. })
-            | Err(StoreError::Conflict { message, .. }) => {
-                page.errors.add("fixe", message);
-                render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
-            }
-            Err(e) => crate::ui::PageError::unavailable(e, "répartition").into_response(),
-        };
+        return commit(st, staff, order, scope, &f.parts, page, &csrf).await;
     }
     let fixed = match f.fixe.trim() {
         "" => 0,
@@ -403,5 +355,64 @@ pub(crate) async fn submit(
             page.errors.add("criteres", e.to_string());
             render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
         }
+    }
+}
+
+/// Commits a previewed allocation, sent back as "id:n,id:n".
+async fn commit(
+    st: &AppState,
+    staff: &passnum_store::StaffMember,
+    order: OrderId,
+    scope: Scope,
+    parts: &str,
+    mut page: AllocationPage,
+    csrf: &Csrf,
+) -> Response {
+    let shares: Option<Vec<(i64, i64)>> = parts
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (d, n) = p.split_once(':')?;
+            Some((d.parse().ok()?, n.parse().ok()?))
+        })
+        .collect();
+    let Some(shares) = shares else {
+        page.errors
+            .add("fixe", "L'aperçu n'a pas pu être relu : refaites-le.");
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page, csrf);
+    };
+    let (by, now) = (staff.signature(), st.clock.now());
+    let structures = || {
+        shares
+            .iter()
+            .map(|(d, n)| (passnum_store::DistributorId(*d), *n))
+            .collect::<Vec<_>>()
+    };
+    let done = match scope {
+        Scope::Structures => {
+            st.store
+                .allocate_booklets(order, &structures(), &by, now)
+                .await
+        }
+        Scope::Territories => {
+            let territories: Vec<(TerritoryId, i64)> =
+                shares.iter().map(|(t, n)| (TerritoryId(*t), *n)).collect();
+            st.store
+                .allocate_to_territories(order, &territories, &by, now)
+                .await
+        }
+        Scope::TerritoryStructures(t) | Scope::OwnTerritory(t) => {
+            st.store
+                .allocate_from_territory(order, t, &structures(), &by, now)
+                .await
+        }
+    };
+    match done {
+        Ok(()) => Redirect::to(&page.back).into_response(),
+        Err(StoreError::Invalid { message, .. }) | Err(StoreError::Conflict { message, .. }) => {
+            page.errors.add("fixe", message);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page, csrf)
+        }
+        Err(e) => crate::ui::PageError::unavailable(e, "répartition").into_response(),
     }
 }
