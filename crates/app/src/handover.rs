@@ -36,12 +36,29 @@ pub async fn handover_text(
         Some(by) if !by.is_empty() => format!("Répartition décidée par {by}.\n\n"),
         _ => String::new(),
     };
+    // A member territory's mandate: the acts by which it joined, as the accounting asks.
+    let mut mandate = String::new();
+    for h in [m.from, m.to] {
+        if let Holder::Territory(t) = h {
+            let t = store.territory(order, t).await?;
+            let convention = match (&t.convention_ref, &t.convention_on) {
+                (Some(r), Some(d)) => format!("convention de mandat n° {r} du {}", french_day(d)),
+                _ => "convention de mandat non encore signée".to_string(),
+            };
+            mandate.push_str(&format!(
+                "Territoire {} : délibération n° {} du {} ; {convention}.\n\n",
+                t.name,
+                t.deliberation_ref,
+                french_day(&t.deliberation_on)
+            ));
+        }
+    }
     let value = Money::from_cents(o.face_value_cents * o.cheques_per_booklet * m.booklets);
     Ok(format!(
         "PROCÈS-VERBAL DE REMISE DE CARNETS PASS NUMÉRIQUE N° {id}\n\n\
          Commande n° {order} de {funder}, carnets de {per} chèques de {face} chacun.\n\n\
          Le {when}, {giver_name} remet à {taker_name} {n} carnet{s} (valeur faciale {value}).\n\n\
-         {numbers}{decided}\
+         {numbers}{decided}{mandate}\
          Après cette remise :\n\
          - {giver_name} détient {giver_stock} carnet{gs} non remis ;\n\
          - {taker_name} détient {taker_stock} carnet{ts} non remis ({handed} déjà remis à des personnes).\n\n\
@@ -62,6 +79,13 @@ pub async fn handover_text(
         ts = if taker.in_stock > 1 { "s" } else { "" },
         handed = taker.handed_out,
     ))
+}
+
+/// "2026-03-12" as "12/03/2026".
+fn french_day(iso: &str) -> String {
+    passnum_core::member_territory::parse_day(iso)
+        .map(paris::format_date)
+        .unwrap_or_else(|| iso.to_string())
 }
 
 /// The procès-verbal as a PDF.

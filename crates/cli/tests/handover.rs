@@ -350,6 +350,7 @@ async fn territories_in_two_stages(engine: TestEngine) {
         "Territoire Lyon remet à CCAS Lyon 3e 4 carnets",
         "Carnets n° 1-4.",
         "Territoire Lyon détient 6 carnets non remis",
+        "Territoire Lyon : délibération n° 2026-045 du 12/03/2026 ; convention de mandat n° CM-7 du 15/04/2026.",
     ] {
         assert!(text.contains(words), "« {words} » in:\n{text}");
     }
