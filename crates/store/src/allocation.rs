@@ -45,95 +45,36 @@ impl Store {
                 "Un nombre de carnets est négatif.".into(),
             ));
         }
+        if shares.iter().any(|(to, _)| *to == Holder::Funder) {
+            return Err(StoreError::corrupt("retour au stock".to_string()));
+        }
         let wanted: i64 = shares.iter().map(|(_, n)| n).sum();
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
-        // The stock's booklets in number order; each destination takes the next ones.
-        // Booklets were inserted in number order, so a share is usually one run of
-        // consecutive ids, written by primary key in one statement. (A statement per
-        // distributor that searched the stock itself scanned the stock index each time:
-        // 12.6 s on PostgreSQL for 100,000 booklets and 1,000 distributors.)
-        let stock_sql = match from {
-            Holder::Funder => {
-                "SELECT id, number FROM booklets WHERE order_id = $1 AND distributor_id IS NULL \
-                 AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number"
-            }
-            // `booklets_territory_stock` serves this one.
-            Holder::Territory(_) => {
-                "SELECT id, number FROM booklets WHERE territory_id = $1 AND distributor_id IS NULL \
-                 AND blocked_at IS NULL ORDER BY number"
-            }
-            Holder::Structure(_) => {
-                return Err(StoreError::corrupt(
-                    "répartition depuis une structure".to_string(),
-                ));
-            }
-        };
         if let Holder::Territory(t) = from {
             self.territory_of_order(&mut tx, order, t).await?;
         }
-        let stock: Vec<(i64, i64)> = sqlx::query(stock_sql)
-            .bind(from.territory().unwrap_or(order.0))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "number")?)))
-            .collect::<Result<_, StoreError>>()?;
-        let available = stock.len() as i64;
-        if wanted > available {
-            return Err(refuse(
-                "stock_short",
-                format!(
-                    "La répartition demande {wanted} carnets, il en reste {available} à répartir : réduisez-la."
-                ),
-            ));
-        }
+        let stock = read_stock(&mut tx, order, from, wanted).await?;
         let shares: Vec<(Holder, i64)> = shares.iter().copied().filter(|(_, n)| *n > 0).collect();
         if shares.is_empty() {
             return Ok(());
         }
         self.check_destinations(&mut tx, order, from, &shares)
             .await?;
-        // (first id, last id, destination) of each run of consecutive ids, and each
-        // destination's booklet numbers.
-        let mut ranges: Vec<(i64, i64, Holder)> = Vec::with_capacity(shares.len());
+        // Each run of consecutive ids with its new holder, and each destination's booklet
+        // numbers. A booklet given by a territory keeps it; one given to a territory has no
+        // structure yet.
+        let mut ranges: Vec<HolderRun> = Vec::with_capacity(shares.len());
         let mut numbers: Vec<String> = Vec::with_capacity(shares.len());
         let mut next = 0usize;
         for (to, n) in &shares {
             let slice = &stock[next..next + *n as usize];
             next += *n as usize;
-            ranges.extend(id_runs(slice).map(|(lo, hi)| (lo, hi, *to)));
+            let territory = to.territory().or(from.territory());
+            ranges.extend(id_runs(slice).map(|(lo, hi)| (lo, hi, territory, to.structure())));
             numbers.push(number_ranges(slice.iter().map(|(_, n)| *n)));
         }
-        // The id ranges alone: these ids were read under the order's lock in this
-        // transaction. (Adding "order_id = … AND distributor_id IS NULL" led both planners to
-        // the stock index, which they then scanned whole each time. Sending PostgreSQL the
-        // ranges 1,000 at a time in one `UPDATE … FROM (VALUES …)` was no faster, 1.84 s
-        // against 1.91 s in the same session: the time goes to rewriting 100,000 rows and
-        // their index entries, not to round trips. PostgreSQL's per-row check of the key to
-        // `distributors` was a third of it: migration 30 leaves that to the check above.)
-        let mut moved = 0i64;
-        for (lo, hi, to) in &ranges {
-            let (column, id) = match to {
-                Holder::Territory(t) => ("territory_id", t.0),
-                Holder::Structure(d) => ("distributor_id", d.0),
-                Holder::Funder => return Err(StoreError::corrupt("retour au stock".to_string())),
-            };
-            moved += sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE booklets SET {column} = $1 WHERE id BETWEEN $2 AND $3"
-            )))
-            .bind(id)
-            .bind(lo)
-            .bind(hi)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
-        }
-        if moved != wanted {
-            return Err(StoreError::corrupt(format!(
-                "{moved} carnets répartis au lieu de {wanted}"
-            )));
-        }
+        write_holders(&mut tx, &ranges, wanted).await?;
         let moves: Vec<NewMove<'_>> = shares
             .iter()
             .zip(&numbers)
@@ -182,29 +123,11 @@ impl Store {
         let wanted: i64 = plan.iter().map(|p| p.booklets).sum();
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
-        let stock: Vec<(i64, i64)> = sqlx::query(
-            "SELECT id, number FROM booklets WHERE order_id = $1 AND distributor_id IS NULL \
-             AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number",
-        )
-        .bind(order.0)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "number")?)))
-        .collect::<Result<_, StoreError>>()?;
-        let available = stock.len() as i64;
-        if wanted > available {
-            return Err(refuse(
-                "stock_short",
-                format!(
-                    "La répartition demande {wanted} carnets, il en reste {available} à répartir : réduisez-la."
-                ),
-            ));
-        }
+        let stock = read_stock(&mut tx, order, Holder::Funder, wanted).await?;
         self.check_plan(&mut tx, order, plan).await?;
         // (first id, last id, territory, structure) of each run of consecutive ids, and the
         // moves with their numbers.
-        let mut ranges: Vec<(i64, i64, i64, Option<i64>)> = vec![];
+        let mut ranges: Vec<HolderRun> = vec![];
         let mut moves: Vec<(Holder, Holder, i64, String)> = vec![];
         let mut next = 0usize;
         for p in plan.iter().filter(|p| p.booklets > 0) {
@@ -232,27 +155,11 @@ impl Store {
             }
             parts.push((&share[at..], None));
             for (part, structure) in parts {
-                ranges.extend(id_runs(part).map(|(lo, hi)| (lo, hi, p.territory.0, structure)));
+                ranges
+                    .extend(id_runs(part).map(|(lo, hi)| (lo, hi, Some(p.territory.0), structure)));
             }
         }
-        let mut moved = 0i64;
-        for (lo, hi, territory, structure) in &ranges {
-            moved += sqlx::query(
-                "UPDATE booklets SET territory_id = $1, distributor_id = $2 WHERE id BETWEEN $3 AND $4",
-            )
-            .bind(territory)
-            .bind(*structure)
-            .bind(lo)
-            .bind(hi)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
-        }
-        if moved != wanted {
-            return Err(StoreError::corrupt(format!(
-                "{moved} carnets répartis au lieu de {wanted}"
-            )));
-        }
+        write_holders(&mut tx, &ranges, wanted).await?;
         let moves: Vec<NewMove<'_>> = moves
             .iter()
             .map(|(from, to, booklets, numbers)| NewMove {
@@ -441,6 +348,93 @@ pub(crate) struct NewMove<'a> {
     pub(crate) to: Holder,
     pub(crate) booklets: i64,
     pub(crate) numbers: &'a str,
+}
+
+/// A run of consecutive booklet ids and the holder they move to: (first id, last id,
+/// territory, structure).
+type HolderRun = (i64, i64, Option<i64>, Option<i64>);
+
+/// The booklets `from` holds (the funder's own stock, or a territory's not yet passed on),
+/// as (id, number) in number order; refused when fewer than `wanted`. Each destination then
+/// takes the next ones: booklets were inserted in number order, so a share is usually one
+/// run of consecutive ids, written by primary key in one statement. (A statement per
+/// distributor that searched the stock itself scanned the stock index each time: 12.6 s on
+/// PostgreSQL for 100,000 booklets and 1,000 distributors.)
+async fn read_stock(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+    from: Holder,
+    wanted: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (sql, key) = match from {
+        Holder::Funder => (
+            "SELECT id, number FROM booklets WHERE order_id = $1 AND distributor_id IS NULL \
+             AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number",
+            order.0,
+        ),
+        // `booklets_territory_stock` serves this one.
+        Holder::Territory(t) => (
+            "SELECT id, number FROM booklets WHERE territory_id = $1 AND distributor_id IS NULL \
+             AND blocked_at IS NULL ORDER BY number",
+            t.0,
+        ),
+        Holder::Structure(_) => {
+            return Err(StoreError::corrupt(
+                "répartition depuis une structure".to_string(),
+            ));
+        }
+    };
+    let stock: Vec<(i64, i64)> = sqlx::query(sql)
+        .bind(key)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "number")?)))
+        .collect::<Result<_, StoreError>>()?;
+    let available = stock.len() as i64;
+    if wanted > available {
+        return Err(refuse(
+            "stock_short",
+            format!(
+                "La répartition demande {wanted} carnets, il en reste {available} à répartir : réduisez-la."
+            ),
+        ));
+    }
+    Ok(stock)
+}
+
+/// Writes each run's new holder, and checks that exactly `wanted` booklets moved.
+async fn write_holders(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    runs: &[HolderRun],
+    wanted: i64,
+) -> Result<(), StoreError> {
+    // The id ranges alone: these ids were read under the order's lock in this transaction.
+    // (Adding "order_id = … AND distributor_id IS NULL" led both planners to the stock index,
+    // which they then scanned whole each time. Sending PostgreSQL the ranges 1,000 at a time
+    // in one `UPDATE … FROM (VALUES …)` was no faster, 1.84 s against 1.91 s in the same
+    // session: the time goes to rewriting 100,000 rows and their index entries, not to round
+    // trips. PostgreSQL's per-row check of the key to `distributors` was a third of it:
+    // migration 30 leaves that to the checks of each destination.)
+    let mut moved = 0i64;
+    for (lo, hi, territory, structure) in runs {
+        moved += sqlx::query(
+            "UPDATE booklets SET territory_id = $1, distributor_id = $2 WHERE id BETWEEN $3 AND $4",
+        )
+        .bind(*territory)
+        .bind(*structure)
+        .bind(lo)
+        .bind(hi)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected() as i64;
+    }
+    if moved != wanted {
+        return Err(StoreError::corrupt(format!(
+            "{moved} carnets répartis au lieu de {wanted}"
+        )));
+    }
+    Ok(())
 }
 
 /// The runs of consecutive ids in booklets read in number order, as (first id, last id): a
