@@ -35,6 +35,10 @@ pub async fn hand_out(
 ) -> Result<HandoutRecord, HandingError> {
     let rules = store.order_rules(of.order).await?;
     let handout = Handout::parse(req, &rules, household).map_err(HandingError::Refused)?;
+    let birth_date = req.household.as_ref().map(|h| h.birth_date.as_str());
+    handout
+        .check_age_bands(birth_date, &rules, passnum_core::paris::local_date(now))
+        .map_err(HandingError::Refused)?;
     Ok(store
         .hand_out(
             of.distributor,

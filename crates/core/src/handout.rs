@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::order_options::Public;
+use crate::own_public::{OwnPublic, PublicRef};
 
 /// Question 1: what the person wants to do (several answers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -202,8 +202,20 @@ pub enum HandoutError {
     UnknownEquipment(String),
     #[error("Niveau inconnu : {0} (réponses possibles : never, beginner, basics).")]
     UnknownLevel(String),
-    #[error("Public prioritaire inconnu : {0}.")]
+    #[error(
+        "Le public « {0} » n'est pas proposé pour la commande de ce carnet : décochez-le ou \
+         choisissez un carnet de la commande qui le définit."
+    )]
     UnknownPublic(String),
+    #[error(
+        "La personne a {age} ans : le public « {label} » est réservé aux {band}. Décochez-le ou \
+         corrigez la date de naissance."
+    )]
+    OutsideAgeBand {
+        age: u8,
+        label: String,
+        band: String,
+    },
     #[error("La personne doit donner son accord avant la remise du carnet.")]
     NoConsent,
     #[error(
@@ -228,6 +240,7 @@ impl HandoutError {
             Self::UnknownEquipment(_) => "invalid_equipment",
             Self::UnknownLevel(_) => "invalid_level",
             Self::UnknownPublic(_) => "invalid_public",
+            Self::OutsideAgeBand { .. } => "outside_age_band",
             Self::NoConsent => "consent_required",
             Self::NotTargetPublic(_) => "not_target_public",
             Self::OverrideReason => "invalid_override_reason",
@@ -261,7 +274,10 @@ pub struct HouseholdRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HandoutRules {
     /// Empty: no target; otherwise with `target_only`, one of these publics is required.
-    pub target_publics: BTreeSet<Public>,
+    /// National targets and the order's own publics marked as targets.
+    pub target_publics: BTreeSet<PublicRef>,
+    /// The order's own publics still offered (retired ones are not accepted any more).
+    pub own_publics: Vec<OwnPublic>,
     pub target_only: bool,
     pub one_per_household: bool,
 }
@@ -271,9 +287,36 @@ pub struct HandoutRules {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handout {
     pub diagnostic: Diagnostic,
-    pub publics: BTreeSet<Public>,
+    pub publics: BTreeSet<PublicRef>,
     pub override_reason: Option<String>,
     pub household: Option<String>,
+}
+
+impl HandoutRules {
+    /// The public of a typed code, if the order offers it: every national public, and the
+    /// order's own publics that are not retired.
+    pub fn offered(&self, code: &str) -> Option<PublicRef> {
+        match PublicRef::parse_code(code)? {
+            r @ PublicRef::National(_) => Some(r),
+            r @ PublicRef::Own(id) => self
+                .own_publics
+                .iter()
+                .any(|p| p.id == id && !p.retired)
+                .then_some(r),
+        }
+    }
+
+    /// The name of a public for a sentence (its code when the order does not define it).
+    pub fn label(&self, public: PublicRef) -> String {
+        match public {
+            PublicRef::National(p) => p.label().to_string(),
+            PublicRef::Own(id) => self
+                .own_publics
+                .iter()
+                .find(|p| p.id == id)
+                .map_or_else(|| public.code(), OwnPublic::long_label),
+        }
+    }
 }
 
 impl Handout {
@@ -295,11 +338,15 @@ impl Handout {
             .ok_or_else(|| HandoutError::UnknownEquipment(req.equipment.clone()))?;
         let level = Level::parse(&req.level)
             .ok_or_else(|| HandoutError::UnknownLevel(req.level.clone()))?;
-        let publics: BTreeSet<Public> = req
+        let publics: BTreeSet<PublicRef> = req
             .publics
             .iter()
             .filter(|p| !p.trim().is_empty())
-            .map(|p| Public::parse(p).ok_or_else(|| HandoutError::UnknownPublic(p.clone())))
+            .map(|p| {
+                rules
+                    .offered(p)
+                    .ok_or_else(|| HandoutError::UnknownPublic(p.clone()))
+            })
             .collect::<Result<_, _>>()?;
         if !req.consent {
             return Err(HandoutError::NoConsent);
@@ -318,7 +365,11 @@ impl Handout {
         let on_target =
             rules.target_publics.is_empty() || !publics.is_disjoint(&rules.target_publics);
         if rules.target_only && !on_target && override_reason.is_none() {
-            let names: Vec<&str> = rules.target_publics.iter().map(|p| p.label()).collect();
+            let names: Vec<String> = rules
+                .target_publics
+                .iter()
+                .map(|p| rules.label(*p))
+                .collect();
             return Err(HandoutError::NotTargetPublic(names.join(", ")));
         }
         let household = if rules.one_per_household {
@@ -347,6 +398,36 @@ impl Handout {
             override_reason: override_reason.filter(|_| rules.target_only && !on_target),
             household,
         })
+    }
+
+    /// When the agent typed the person's birth date, the own publics ticked must include the
+    /// person's age on `today` (a national public has no band to check: its label says it).
+    /// Without a birth date there is nothing to check: the agent ticked in good faith.
+    pub fn check_age_bands(
+        &self,
+        birth_date: Option<&str>,
+        rules: &HandoutRules,
+        today: time::Date,
+    ) -> Result<(), HandoutError> {
+        let Some(birth) = birth_date.and_then(parse_birth_date) else {
+            return Ok(());
+        };
+        let Some(age) = crate::own_public::age_on(birth, today) else {
+            return Ok(());
+        };
+        for p in &rules.own_publics {
+            if let Some(band) = p.age
+                && self.publics.contains(&PublicRef::Own(p.id))
+                && !band.contains(age)
+            {
+                return Err(HandoutError::OutsideAgeBand {
+                    age,
+                    label: p.label.clone(),
+                    band: band.words(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -432,16 +513,19 @@ fn normalise_surname(s: &str) -> Option<String> {
 }
 
 fn normalise_birth_date(s: &str) -> Option<String> {
+    let fmt_iso = time::macros::format_description!("[year]-[month]-[day]");
+    parse_birth_date(s)?.format(fmt_iso).ok()
+}
+
+/// A birth date typed AAAA-MM-JJ or JJ/MM/AAAA, in a plausible century.
+fn parse_birth_date(s: &str) -> Option<time::Date> {
     let s = s.trim();
     let fmt_iso = time::macros::format_description!("[year]-[month]-[day]");
     let fmt_fr = time::macros::format_description!("[day]/[month]/[year]");
     let date = time::Date::parse(s, fmt_iso)
         .or_else(|_| time::Date::parse(s, fmt_fr))
         .ok()?;
-    (1900..=2100)
-        .contains(&date.year())
-        .then(|| date.format(fmt_iso).ok())
-        .flatten()
+    (1900..=2100).contains(&date.year()).then_some(date)
 }
 
 /// A booklet as a handout finds it, read under its lock.
@@ -507,6 +591,8 @@ pub fn check_booklet_handout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_options::Public;
+    use crate::own_public::{AgeBand, OwnPublicId};
 
     #[test]
     fn a_booklet_is_handed_out_only_from_the_agents_own_stock_once() {
@@ -647,9 +733,13 @@ mod tests {
     #[test]
     fn target_publics_only_unless_a_reason_is_given() {
         let rules = HandoutRules {
-            target_publics: [Public::JobSeeker, Public::Young].into(),
+            target_publics: [
+                PublicRef::National(Public::JobSeeker),
+                PublicRef::National(Public::Young),
+            ]
+            .into(),
             target_only: true,
-            one_per_household: false,
+            ..Default::default()
         };
         let err = Handout::parse(&request(), &rules, &key()).unwrap_err();
         assert!(matches!(err, HandoutError::NotTargetPublic(_)));
@@ -671,6 +761,81 @@ mod tests {
             Handout::parse(&r, &rules, &key()).unwrap().override_reason,
             None
         );
+    }
+
+    fn own(id: i64, label: &str, band: Option<(u8, u8)>) -> OwnPublic {
+        OwnPublic {
+            id: OwnPublicId(id),
+            label: label.into(),
+            age: band.map(|(a, b)| AgeBand {
+                min: Some(a),
+                max: Some(b),
+            }),
+            criteria: String::new(),
+            target: false,
+            retired: false,
+        }
+    }
+
+    #[test]
+    fn own_publics_are_recorded_targeted_and_refused_once_retired_or_foreign() {
+        let mut retired = own(3, "Aidants", None);
+        retired.retired = true;
+        let rules = HandoutRules {
+            target_publics: [PublicRef::Own(OwnPublicId(2))].into(),
+            own_publics: vec![
+                own(2, "Femmes des communes isolées", Some((16, 25))),
+                retired,
+            ],
+            target_only: true,
+            ..Default::default()
+        };
+        let mut r = request();
+        r.publics = vec!["senior".into(), "own_2".into()];
+        let h = Handout::parse(&r, &rules, &key()).unwrap();
+        let codes: Vec<String> = h.publics.iter().map(|p| p.code()).collect();
+        assert_eq!(codes, ["senior", "own_2"]);
+        // Off target: the sentence names the own target by its label and band.
+        r.publics = vec!["senior".into()];
+        let err = Handout::parse(&r, &rules, &key()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Femmes des communes isolées (16 à 25 ans)"),
+            "{err}"
+        );
+        // Retired, another order's, or unknown: refused with the code typed.
+        for code in ["own_3", "own_9", "own_x"] {
+            r.publics = vec![code.into()];
+            let err = Handout::parse(&r, &rules, &key()).unwrap_err();
+            assert_eq!(err, HandoutError::UnknownPublic(code.into()));
+            assert_eq!(err.code(), "invalid_public");
+        }
+    }
+
+    #[test]
+    fn a_typed_birth_date_must_fit_the_age_band_of_an_own_public() {
+        let rules = HandoutRules {
+            own_publics: vec![own(2, "Jeunes des quartiers", Some((16, 25)))],
+            ..Default::default()
+        };
+        let mut r = request();
+        r.publics = vec!["own_2".into()];
+        let h = Handout::parse(&r, &rules, &key()).unwrap();
+        let today = time::macros::date!(2026 - 12 - 05);
+        assert_eq!(h.check_age_bands(Some("2001-12-05"), &rules, today), Ok(()));
+        assert_eq!(h.check_age_bands(Some("05/12/2010"), &rules, today), Ok(()));
+        let err = h
+            .check_age_bands(Some("2000-12-05"), &rules, today)
+            .unwrap_err();
+        assert_eq!(err.code(), "outside_age_band");
+        assert!(err.to_string().starts_with("La personne a 26 ans"), "{err}");
+        assert!(err.to_string().contains("16 à 25 ans"), "{err}");
+        assert_eq!(h.check_age_bands(None, &rules, today), Ok(()));
+        assert_eq!(h.check_age_bands(Some("hier"), &rules, today), Ok(()));
+        // A national public has no band to check.
+        r.publics = vec!["young".into()];
+        let h = Handout::parse(&r, &rules, &key()).unwrap();
+        assert_eq!(h.check_age_bands(Some("1950-01-01"), &rules, today), Ok(()));
     }
 
     #[test]

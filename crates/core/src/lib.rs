@@ -27,6 +27,7 @@ pub mod order;
 pub mod order_options;
 pub mod org_number;
 pub mod orientation;
+pub mod own_public;
 pub mod paris;
 pub mod payment;
 pub mod place;

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use passnum_core::handout::{
     BookletAtHandout, Equipment, Handout, HandoutRules, Level, Need, check_booklet_handout,
 };
-use passnum_core::order_options::Public;
 use passnum_core::orientation::DirectoryVenue;
+use passnum_core::own_public::PublicRef;
 use passnum_core::{InseeCode, OrderId, Timestamp, VenueId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -151,8 +151,26 @@ impl Store {
             .bind(order.0)
             .fetch_one(self.pool())
             .await?;
+        let own_publics: Vec<_> = self
+            .order_publics(order)
+            .await?
+            .into_iter()
+            .filter(|p| !p.retired)
+            .collect();
+        let target_publics = o
+            .target_publics
+            .into_iter()
+            .map(PublicRef::National)
+            .chain(
+                own_publics
+                    .iter()
+                    .filter(|p| p.target)
+                    .map(|p| PublicRef::Own(p.id)),
+            )
+            .collect();
         Ok(HandoutRules {
-            target_publics: o.target_publics.into_iter().collect(),
+            target_publics,
+            own_publics,
             target_only: get_i64(&row, "target_only")? == 1,
             one_per_household: get_i64(&row, "one_per_household")? == 1,
         })
@@ -166,8 +184,7 @@ impl Store {
         target_only: bool,
         one_per_household: bool,
     ) -> Result<HandoutRules, StoreError> {
-        let o = self.get_order(order).await?;
-        if target_only && o.target_publics.is_empty() {
+        if target_only && self.order_rules(order).await?.target_publics.is_empty() {
             return Err(StoreError::Invalid {
                 code: "no_target_publics",
                 message: "Cette commande n'a pas de public cible : la règle « publics cibles \
@@ -290,7 +307,7 @@ impl Store {
         check_booklet_handout(seen.as_ref(), distributor).map_err(|r| StoreError::refused(&r))?;
         let row = row.ok_or_else(|| StoreError::corrupt("carnet accepté sans enregistrement"))?;
         let booklet = get_i64(&row, "id")?;
-        let publics: Vec<&str> = handout.publics.iter().map(|p| p.as_str()).collect();
+        let publics: Vec<String> = handout.publics.iter().map(|p| p.code()).collect();
         let needs: Vec<&str> = handout
             .diagnostic
             .needs
@@ -559,9 +576,4 @@ impl Store {
         stats.median_days_to_first_workshop = days.get(days.len() / 2).copied();
         Ok(())
     }
-}
-
-/// Labels of stored public codes, for pages and exports.
-pub fn public_label(code: &str) -> &str {
-    Public::parse(code).map_or(code, |p| p.label())
 }

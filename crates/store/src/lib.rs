@@ -37,6 +37,7 @@ mod ledger;
 mod migrate;
 mod observers;
 mod oidc;
+mod order_publics;
 mod order_workflow;
 mod orders;
 mod outbox;
@@ -90,7 +91,7 @@ pub use figures::{
 };
 pub use funders::{FUNDER_KINDS, Funder, PartyNames, funder_kind_label};
 pub use funding_report::{FundingAmounts, SourceLine};
-pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard, public_label};
+pub use handouts::{DistributionStats, HandoutRecord, StockBooklet, VenueCard};
 pub use health::{PoolState, SchemaState};
 pub use housekeeping::{Purged, Retention};
 pub use idempotency::IdempotencyKey;
@@ -98,6 +99,7 @@ pub use inventory::{AllocationMove, Holder, HolderInventory};
 pub use ledger::{AccountBalance, HistoryFinding, LedgerMismatch, LedgerScope, TransferRecord};
 pub use observers::{OBSERVER_KINDS, Observer};
 pub use oidc::{LinkRefusal, PendingLogin};
+pub use order_publics::PublicLabels;
 pub use orders::{BookletSummary, ChequeListItem, ChequeStatus, Order, OrderCounts};
 pub use outbox::{GIVE_UP_AFTER_MS, KEEP_DONE_MS, MailLine, OutboxCounts, OutgoingMail};
 pub use payments::{

@@ -102,6 +102,10 @@ const SQLITE: &[(i64, &str)] = &[
         33,
         include_str!("../migrations/sqlite/0033_member_territories.sql"),
     ),
+    (
+        34,
+        include_str!("../migrations/sqlite/0034_order_publics.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -221,6 +225,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         33,
         include_str!("../migrations/postgres/0033_member_territories.sql"),
+    ),
+    (
+        34,
+        include_str!("../migrations/postgres/0034_order_publics.sql"),
     ),
 ];
 

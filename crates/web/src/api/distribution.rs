@@ -380,7 +380,7 @@ pub async fn block(
 }
 
 /// Who decided a move made through the API: the key's holder, as far as the request says.
-fn api_signature(auth: &Auth) -> String {
+pub(super) fn api_signature(auth: &Auth) -> String {
     format!(
         "API, clé de {} n° {}",
         auth.0.role().as_str(),

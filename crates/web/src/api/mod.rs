@@ -12,6 +12,7 @@ pub mod keys;
 mod ledger;
 mod orders;
 mod payments;
+mod publics;
 mod redemptions;
 mod services;
 mod venues;
@@ -177,6 +178,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handouts::orientation))
         .routes(routes!(handouts::block))
         .routes(routes!(handouts::set_rules))
+        .routes(routes!(publics::list, publics::create))
         .routes(routes!(handouts::stats))
         .routes(routes!(keys::well_known))
         .routes(routes!(keys::put_logo).layer(DefaultBodyLimit::max(crate::ui::UPLOAD_BODY_BYTES)))

@@ -339,7 +339,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Member territories (issue 16): the funder's pages of an order's territories (declaration,
-/// pieces, referents, convention, the two stages of the allocation) and the referent's own.
+/// pieces, referents, convention, the two stages of the allocation) and the referent's own;
+/// the order's own publics.
 fn territory_routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -371,6 +372,18 @@ fn territory_routes() -> Router<AppState> {
         .route(
             "/commanditaire/commandes/{id}/territoires/{t}/convention",
             post(funder::record_convention),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/publics",
+            get(funder::publics).post(funder::add_public),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/publics/{p}",
+            get(funder::public).post(funder::update_public),
+        )
+        .route(
+            "/commanditaire/commandes/{id}/publics/{p}/retrait",
+            post(funder::retire_public),
         )
         .route("/territoire", get(referent::home))
         .route(

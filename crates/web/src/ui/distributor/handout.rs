@@ -13,11 +13,14 @@ pub(super) struct HandoutPage {
     targets: String,
     /// Whether an order in stock allows one booklet per household (its fields shown only then).
     household_rule: bool,
+    /// Whether an own public of an order in stock has an age band: the birth date is then
+    /// asked (optional, checked, never kept) even without the household rule.
+    age_check: bool,
     carnet: String,
     needs: Vec<(&'static str, &'static str, bool)>,
     equipment: Vec<(&'static str, &'static str, bool)>,
     levels: Vec<(&'static str, &'static str, bool)>,
-    publics: Vec<(&'static str, &'static str, bool)>,
+    publics: Vec<PublicChoice>,
     language_need: bool,
     disability_need: bool,
     override_reason: String,
@@ -29,6 +32,15 @@ pub(super) struct HandoutPage {
     birth_date: String,
     consent: bool,
     errors: FieldErrors,
+}
+
+/// A checkbox of question 6: the national publics, then the own publics of the orders in
+/// stock with the funder's criteria as hint.
+pub(super) struct PublicChoice {
+    code: String,
+    label: String,
+    hint: String,
+    checked: bool,
 }
 
 /// The form as typed (repeated checkboxes arrive as repeated pairs).
@@ -83,17 +95,42 @@ pub(super) async fn form_page(
     t: &Typed,
 ) -> Result<HandoutPage, StoreError> {
     let stock = st.store.distributor_stock(d, STOCK_SHOWN, 0).await?;
-    let mut targets: Vec<&'static str> = vec![];
+    let mut targets: Vec<String> = vec![];
     let mut orders: Vec<OrderId> = stock.iter().map(|b| b.order_id).collect();
     orders.dedup();
-    let mut household_rule = false;
+    let ticked = |code: &str| t.publics.iter().any(|x| x == code);
+    let mut publics: Vec<PublicChoice> = Public::ALL
+        .iter()
+        .map(|p| PublicChoice {
+            code: p.as_str().to_string(),
+            label: p.label().to_string(),
+            hint: String::new(),
+            checked: ticked(p.as_str()),
+        })
+        .collect();
+    let (mut household_rule, mut age_check) = (false, false);
+    let several = orders.len() > 1;
     for o in orders {
         let rules = st.store.order_rules(o).await?;
         household_rule |= rules.one_per_household;
-        for p in rules.target_publics {
-            if !targets.contains(&p.label()) {
-                targets.push(p.label());
+        for p in &rules.target_publics {
+            let name = rules.label(*p);
+            if !targets.contains(&name) {
+                targets.push(name);
             }
+        }
+        for p in &rules.own_publics {
+            age_check |= p.age.is_some();
+            publics.push(PublicChoice {
+                code: p.code(),
+                label: if several {
+                    format!("{} (commande {})", p.long_label(), o.0)
+                } else {
+                    p.long_label()
+                },
+                hint: p.criteria.clone(),
+                checked: ticked(&p.code()),
+            });
         }
     }
     let mut choices: Vec<(String, String)> = stock
@@ -129,6 +166,7 @@ pub(super) async fn form_page(
     Ok(HandoutPage {
         layout: Layout::new("Remettre un carnet", Some(staff), csrf, "/structure/remise"),
         household_rule,
+        age_check,
         structure: structure_name(st, d).await,
         stock: choices,
         targets: targets.join(", "),
@@ -151,16 +189,7 @@ pub(super) async fn form_page(
             .iter()
             .map(|l| (l.as_str(), l.label(), t.level == l.as_str()))
             .collect(),
-        publics: Public::ALL
-            .iter()
-            .map(|p| {
-                (
-                    p.as_str(),
-                    p.label(),
-                    t.publics.iter().any(|x| x == p.as_str()),
-                )
-            })
-            .collect(),
+        publics,
         language_need: t.language_need,
         disability_need: t.disability_need,
         override_reason: t.override_reason.clone(),
@@ -273,7 +302,9 @@ pub(super) fn field_of(e: &HandoutError) -> &'static str {
         HandoutError::NoNeed | HandoutError::UnknownNeed(_) => "besoins",
         HandoutError::UnknownEquipment(_) => "equipement",
         HandoutError::UnknownLevel(_) => "niveau",
-        HandoutError::UnknownPublic(_) | HandoutError::NotTargetPublic(_) => "publics",
+        HandoutError::UnknownPublic(_)
+        | HandoutError::NotTargetPublic(_)
+        | HandoutError::OutsideAgeBand { .. } => "publics",
         HandoutError::NoConsent => "consentement",
         HandoutError::OverrideReason => "derogation",
         HandoutError::HouseholdMissing => "nom",

@@ -11,7 +11,7 @@ use passnum_core::handout::{
 };
 use passnum_core::order_options::Public;
 use passnum_core::{InseeCode, OrderId, paris};
-use passnum_store::{DistributorId, StaffMember, StoreError, public_label};
+use passnum_store::{DistributorId, StaffMember, StoreError};
 use serde::Deserialize;
 
 use super::session::{Csrf, DistributorStaff};

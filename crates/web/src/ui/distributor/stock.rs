@@ -124,9 +124,17 @@ pub async fn home(
         let ids: Vec<i64> = handouts.iter().map(|h| h.id).collect();
         let progress = st.store.handout_progress(d, &ids).await?;
         let funnel = st.store.structure_funnel(d).await?;
-        Ok::<_, StoreError>((in_stock, stock, handouts, progress, funnel))
+        // Own publics are named by their orders.
+        let mut orders: Vec<_> = handouts.iter().map(|h| h.order_id).collect();
+        orders.sort_unstable();
+        orders.dedup();
+        let labels = st
+            .store
+            .public_labels(&passnum_store::FigureScope::Orders(orders))
+            .await?;
+        Ok::<_, StoreError>((in_stock, stock, handouts, progress, funnel, labels))
     };
-    let (in_stock, stock, mut handouts, progress, funnel) = match loaded.await {
+    let (in_stock, stock, mut handouts, progress, funnel, labels) = match loaded.await {
         Ok(x) => x,
         Err(e) => return crate::ui::PageError::unavailable(e, "page structure").into_response(),
     };
@@ -174,7 +182,7 @@ pub async fn home(
                 } else {
                     h.publics
                         .iter()
-                        .map(|p| public_label(p))
+                        .map(|p| labels.label(p))
                         .collect::<Vec<_>>()
                         .join(", ")
                 },

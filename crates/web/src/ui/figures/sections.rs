@@ -5,7 +5,9 @@
 use passnum_app::activity::Month;
 use passnum_core::Timestamp;
 use passnum_core::territory::{self, Level};
-use passnum_store::{FigureScope, MonthSpan, ServiceLine, Store, StoreError, TerritoryLine};
+use passnum_store::{
+    FigureScope, MonthSpan, PublicLabels, ServiceLine, Store, StoreError, TerritoryLine,
+};
 
 use super::table::{Cell, Table, col, percent, thousands};
 use crate::ui::charts::{Bar, columns, horizontal_bars};
@@ -289,6 +291,7 @@ pub async fn territories(
     level: Level,
 ) -> Result<Vec<Section>, StoreError> {
     let residence = store.figures_by_residence(scope).await?;
+    let labels = store.public_labels(scope).await?;
     let communes: Vec<TerritoryLine> = residence.iter().map(|r| r.line.clone()).collect();
     let grouped = group_territories(&communes, level);
     let mut columns = vec![col("code", "Code"), col("nom", level.label())];
@@ -330,12 +333,15 @@ pub async fn territories(
             let name = if code.is_empty() {
                 "Aucun public prioritaire noté".to_string()
             } else {
-                passnum_store::public_label(&code).to_string()
+                labels.label(&code)
             };
             (code, name, t)
         })
         .collect();
-    publics.sort_by(|a, b| b.2.handed_out.cmp(&a.2.handed_out).then(a.1.cmp(&b.1)));
+    // National publics first: they compare across funders; a funder's own publics follow.
+    let own = |code: &str| !code.is_empty() && !PublicLabels::is_national(code);
+    publics
+        .sort_by(|a, b| (own(&a.0), b.2.handed_out, &a.1).cmp(&(own(&b.0), a.2.handed_out, &b.1)));
     let mut columns = vec![col("code", "Code"), col("public", "Public")];
     columns.extend(USE_COLUMNS.iter().map(|(k, l)| col(k, l)));
     let chart = (!publics.is_empty()).then(|| {
@@ -355,7 +361,9 @@ pub async fn territories(
                 columns,
                 rows: use_rows(&publics),
             },
-            "Une personne peut relever de plusieurs publics : elle compte sous chacun.",
+            "Une personne peut relever de plusieurs publics : elle compte sous chacun. Les sept \
+             publics nationaux viennent d'abord et se comparent d'un commanditaire à l'autre ; \
+             les publics propres à un programme suivent.",
             chart,
         ),
     ])

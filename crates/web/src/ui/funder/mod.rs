@@ -20,6 +20,7 @@ mod handovers;
 mod invoice;
 mod order;
 mod orders;
+mod publics;
 mod redemptions;
 mod territories;
 
@@ -28,5 +29,6 @@ pub use handovers::*;
 pub use invoice::*;
 pub use order::*;
 pub use orders::*;
+pub use publics::*;
 pub use redemptions::*;
 pub use territories::*;

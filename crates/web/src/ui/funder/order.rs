@@ -11,7 +11,10 @@ pub(super) struct OrderPage {
     status_label: &'static str,
     status_help: &'static str,
     quantities: String,
+    /// Its target publics, national and own.
     publics: String,
+    /// Own publics offered at handouts.
+    own_publics: usize,
     funding: String,
     cover_text: String,
     has_logo: bool,
@@ -71,16 +74,23 @@ fn funding_words(o: &passnum_store::Order) -> String {
         .join(", ")
 }
 
-/// Booklets handed out per priority public, every public listed, then those without one.
-fn per_public(stats: &passnum_store::DistributionStats) -> Vec<(String, i64)> {
+/// Booklets handed out per priority public: every national public, then the order's own
+/// publics (retired ones too: their handouts stay), then handouts with none.
+fn per_public(
+    stats: &passnum_store::DistributionStats,
+    own: &[passnum_core::own_public::OwnPublic],
+) -> Vec<(String, i64)> {
+    let count = |code: &str| stats.per_public.get(code).copied().unwrap_or(0);
     passnum_core::order_options::Public::ALL
         .iter()
-        .map(|p| {
+        .map(|p| (p.label().to_string(), count(p.as_str())))
+        .chain(own.iter().map(|p| {
+            let retired = if p.retired { ", retiré" } else { "" };
             (
-                p.label().to_string(),
-                stats.per_public.get(p.as_str()).copied().unwrap_or(0),
+                format!("{} (public propre{retired})", p.long_label()),
+                count(&p.code()),
             )
-        })
+        }))
         .chain(std::iter::once((
             "Aucun public prioritaire".to_string(),
             stats.without_public,
@@ -176,6 +186,7 @@ pub async fn order(
         .flatten();
     let stats = st.store.distribution_stats(o.id).await.unwrap_or_default();
     let rules = st.store.order_rules(o.id).await.unwrap_or_default();
+    let own = st.store.order_publics(o.id).await.unwrap_or_default();
     let structures: Vec<(i64, String)> = st
         .store
         .list_distributors(1000, 0)
@@ -198,12 +209,13 @@ pub async fn order(
             euros(o.face_value_cents),
             euros(o.total_cents)
         ),
-        publics: o
+        publics: rules
             .target_publics
             .iter()
-            .map(|p| p.label())
+            .map(|p| rules.label(*p))
             .collect::<Vec<_>>()
             .join(", "),
+        own_publics: own.iter().filter(|p| !p.retired).count(),
         funding: funding_words(&o),
         cover_text: o.cover_text.clone(),
         has_logo: o.has_logo,
@@ -217,7 +229,7 @@ pub async fn order(
         ),
         unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
         distribution: stats.distributors.clone(),
-        per_public: per_public(&stats),
+        per_public: per_public(&stats, &own),
         per_commune: top_communes(&stats),
         handed_out: stats.handed_out,
         started_30: stats
