@@ -412,6 +412,8 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/api/v1/handouts", "get"),
         ("/api/v1/handouts/{id}/orientation", "get"),
         ("/api/v1/orders/{id}/handout-rules", "put"),
+        ("/api/v1/orders/{id}/publics", "get"),
+        ("/api/v1/orders/{id}/publics", "post"),
         ("/api/v1/orders/{id}/distribution-stats", "get"),
         ("/api/v1/venues/{id}/practical-info", "put"),
         ("/api/v1/venues/{id}/catalogue", "get"),
@@ -439,7 +441,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["CreateRedemption"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    assert_eq!(paths.len(), 55);
+    assert_eq!(paths.len(), 56);
     // The directory is public: no token asked.
     assert!(paths["/api/v1/directory"]["get"].get("security").is_none());
 }
