@@ -201,7 +201,8 @@ pub async fn create(
 }
 
 /// The demo programme: a métropole's order of 100 booklets, four venues, three distributing
-/// structures with 30 booklets shared between two of them, and a member territory holding 10.
+/// structures with 30 booklets shared between two of them, a member territory holding 10, and
+/// a public of the funder's own.
 async fn seed(
     store: &Store,
     at: passnum_core::Timestamp,
@@ -310,6 +311,19 @@ async fn seed(
         .await?;
     store
         .allocate_to_territories(order.id, &[(vaulx.id, 10)], "démonstration", at)
+        .await?;
+    // A public of the funder's own, next to the national ones, offered at the counter.
+    let own = passnum_core::own_public::NewOwnPublic::parse(
+        &passnum_core::own_public::OwnPublicRequest {
+            label: "Parents d'élèves en quartier prioritaire".into(),
+            age_min: String::new(),
+            age_max: String::new(),
+            criteria: "Orientés par le collège ou le centre social du quartier".into(),
+            target: true,
+        },
+    )?;
+    store
+        .add_order_public(order.id, &own, "démonstration", at)
         .await?;
     import_demo_places(store, at).await?;
     demo_workshops(store, venues[0].id, order.id, now).await?;

@@ -14,6 +14,7 @@ mod observers;
 mod opendata;
 mod orders;
 mod payments;
+mod publics;
 mod serve;
 mod services;
 mod territories;
@@ -269,6 +270,12 @@ enum Command {
         #[command(subcommand)]
         command: territories::TerritoryCommand,
     },
+    /// A funder's own publics for an order, next to the seven national ones: add, edit,
+    /// retire, list.
+    Public {
+        #[command(subcommand)]
+        command: publics::PublicCommand,
+    },
     /// Move booklets not yet handed out from one distributor to another.
     Transfer {
         #[arg(long)]
@@ -443,6 +450,7 @@ async fn run(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         }
         Command::Allocate(args) => distribution::allocate(&ctx.store().await?, args).await,
         Command::Territory { command } => territories::run(&ctx.store().await?, command).await,
+        Command::Public { command } => publics::run(&ctx.store().await?, command).await,
         Command::Transfer {
             order,
             from,

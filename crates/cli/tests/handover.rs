@@ -454,6 +454,58 @@ async fn both_stages_at_once_on_postgres() {
     both_stages_at_once(TestEngine::Postgres).await;
 }
 
+/// `passnum public`: an order's own publics, added, listed, reworded and retired; refusals
+/// in sentences, nothing written.
+async fn own_publics_from_the_command_line(engine: TestEngine) {
+    let db = TestDb::new(engine).await;
+    let (o, _) = common::programme(&db.store, 2).await;
+    let order = o.id.0.to_string();
+    let add = |label: &str, age: &str| {
+        passnum(
+            &db,
+            &["public", "add", "--order", &order, "--label", label, "--age", age, "--target"],
+        )
+    };
+    let first = ok(add("Femmes des communes isolées", "16-25"));
+    let code = first.split('\t').next().unwrap().to_string();
+    assert!(code.starts_with("own_"), "{first}");
+    assert!(first.contains("16 à 25 ans [public cible]"), "{first}");
+    // A national public, an inverted band, a duplicate: refused with their sentence.
+    for (label, age, says) in [
+        ("Personne isolée", "", "déjà un public national"),
+        ("Jeunes", "25-16", "inversez-les"),
+        ("femmes des communes isolees", "", "a déjà un public nommé"),
+    ] {
+        let out = add(label, age);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{label}: {err}");
+    }
+    let open = ok(add("Retraités", "60-"));
+    assert!(open.contains("60 ans et plus"), "{open}");
+    let id = code.trim_start_matches("own_");
+    let edited = ok(passnum(
+        &db,
+        &["public", "edit", "--order", &order, "--public", id, "--label", "Jeunes femmes isolées", "--age", "-25"],
+    ));
+    assert_eq!(edited.trim(), format!("{code}\tJeunes femmes isolées\t25 ans au plus"));
+    ok(passnum(&db, &["public", "retire", "--order", &order, "--public", id]));
+    let list = ok(passnum(&db, &["public", "list", "--order", &order]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[0].ends_with("[retiré]") && lines[1].contains("Retraités"), "{list}");
+}
+
+#[tokio::test]
+async fn own_publics_on_sqlite() {
+    own_publics_from_the_command_line(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn own_publics_on_postgres() {
+    own_publics_from_the_command_line(TestEngine::Postgres).await;
+}
+
 #[tokio::test]
 async fn territories_on_sqlite() {
     territories_in_two_stages(TestEngine::Sqlite).await;
