@@ -600,6 +600,50 @@ test("an agent hands a booklet out after the diagnostic and prints the orientati
   await funder.screenshot({ path: join(shots, "commande-remises.png"), fullPage: true });
 });
 
+test("the demo funder defines a public of its own with an age band; the counter offers it and checks the age", async () => {
+  const funder = await signIn("commanditaire@demo.passnum.fr", "demo-commanditaire-2026");
+  await funder.goto(base + "/commanditaire/commandes/1");
+  await funder.getByRole("link", { name: "définir les publics" }).click();
+  await funder.getByRole("heading", { name: "Publics de la commande n° 1" }).waitFor();
+  assert.match(await funder.locator("table").textContent(), /Parents d'élèves en quartier prioritaire/);
+  await axe(funder, "publics");
+  // A national public is refused, with the national one named and the input kept.
+  await funder.getByLabel(/Nom du public/).fill("Demandeurs d'emploi");
+  await funder.getByRole("button", { name: "Ajouter ce public" }).click();
+  await funder.locator("#erreurs").waitFor();
+  assert.match(await funder.locator("#libelle-erreur").textContent(), /déjà un public national/);
+  assert.equal(await funder.getByLabel(/Nom du public/).inputValue(), "Demandeurs d'emploi");
+  await axe(funder, "publics-erreurs");
+  await funder.getByLabel(/Nom du public/).fill("Jeunes des quartiers");
+  await funder.getByLabel("De", { exact: true }).fill("16");
+  await funder.getByLabel("à (ans)", { exact: true }).fill("25");
+  await funder.getByLabel(/Critères/).fill("Suivis par la mission locale");
+  await funder.getByRole("button", { name: "Ajouter ce public" }).click();
+  await funder.getByRole("link", { name: "Jeunes des quartiers" }).click();
+  await funder.getByRole("heading", { name: "Modifier « Jeunes des quartiers »" }).waitFor();
+  await axe(funder, "public-modifier");
+  await funder.screenshot({ path: join(shots, "public-modifier.png"), fullPage: true });
+
+  const agent = await signIn("agent@demo.passnum.fr", "demo-agent-2026");
+  await agent.goto(base + "/structure/remise");
+  const own = agent.getByLabel(/Jeunes des quartiers \(16 à 25 ans\)/);
+  await agent.getByText("Suivis par la mission locale").waitFor();
+  await agent.getByLabel("Carnet remis").selectOption({ index: 1 });
+  await tick(agent, agent.getByLabel(/Envoyer des courriels/));
+  await tick(agent, agent.getByLabel("Aucun équipement"));
+  await tick(agent, agent.getByLabel(/N'a jamais utilisé/));
+  await tick(agent, own);
+  await agent.getByLabel(/Date de naissance \(facultative\)/).fill("01/01/1990");
+  await agent.getByLabel("Code postal de la personne").fill("69003");
+  await tick(agent, agent.getByLabel(/La personne accepte/));
+  await agent.getByRole("button", { name: /Remettre le carnet/ }).click();
+  await agent.locator("#erreurs").waitFor();
+  assert.match(await agent.locator("#erreurs").textContent(), /La personne a \d\d ans : le public « Jeunes des quartiers » est réservé aux 16 à 25 ans/);
+  assert.ok(await own.isChecked(), "the answers are kept");
+  await axe(agent, "remise-tranche-age");
+  await agent.screenshot({ path: join(shots, "remise-tranche-age.png"), fullPage: true });
+});
+
 test("the demo's référente territoriale shares her territory's booklets among its structures", async () => {
   const ref = await signIn("referente@demo.passnum.fr", "demo-referente-2026");
   await ref.getByRole("heading", { name: "Territoire Ville de Vaulx-en-Velin" }).waitFor();

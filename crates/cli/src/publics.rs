@@ -70,7 +70,10 @@ impl PublicFields {
 }
 
 fn line(p: &OwnPublic) -> String {
-    let age = p.age.map(|a| a.words()).unwrap_or_else(|| "tout âge".into());
+    let age = p
+        .age
+        .map(|a| a.words())
+        .unwrap_or_else(|| "tout âge".into());
     let mut flags = vec![];
     if p.target {
         flags.push("public cible");

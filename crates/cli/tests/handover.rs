@@ -463,7 +463,9 @@ async fn own_publics_from_the_command_line(engine: TestEngine) {
     let add = |label: &str, age: &str| {
         passnum(
             &db,
-            &["public", "add", "--order", &order, "--label", label, "--age", age, "--target"],
+            &[
+                "public", "add", "--order", &order, "--label", label, "--age", age, "--target",
+            ],
         )
     };
     let first = ok(add("Femmes des communes isolées", "16-25"));
@@ -486,14 +488,34 @@ async fn own_publics_from_the_command_line(engine: TestEngine) {
     let id = code.trim_start_matches("own_");
     let edited = ok(passnum(
         &db,
-        &["public", "edit", "--order", &order, "--public", id, "--label", "Jeunes femmes isolées", "--age", "-25"],
+        &[
+            "public",
+            "edit",
+            "--order",
+            &order,
+            "--public",
+            id,
+            "--label",
+            "Jeunes femmes isolées",
+            "--age",
+            "-25",
+        ],
     ));
-    assert_eq!(edited.trim(), format!("{code}\tJeunes femmes isolées\t25 ans au plus"));
-    ok(passnum(&db, &["public", "retire", "--order", &order, "--public", id]));
+    assert_eq!(
+        edited.trim(),
+        format!("{code}\tJeunes femmes isolées\t25 ans au plus")
+    );
+    ok(passnum(
+        &db,
+        &["public", "retire", "--order", &order, "--public", id],
+    ));
     let list = ok(passnum(&db, &["public", "list", "--order", &order]));
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
-    assert!(lines[0].ends_with("[retiré]") && lines[1].contains("Retraités"), "{list}");
+    assert!(
+        lines[0].ends_with("[retiré]") && lines[1].contains("Retraités"),
+        "{list}"
+    );
 }
 
 #[tokio::test]
