@@ -298,6 +298,20 @@ async fn seed(
             at,
         )
         .await?;
+    demo_territory_and_public(store, order.id, at).await?;
+    import_demo_places(store, at).await?;
+    demo_workshops(store, venues[0].id, order.id, now).await?;
+    Ok((funder, venues))
+}
+
+/// A member territory, Vaulx-en-Velin, holding ten of the order's booklets, and a public of
+/// the funder's own.
+async fn demo_territory_and_public(
+    store: &Store,
+    order: passnum_core::OrderId,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<()> {
+    let today = passnum_core::paris::local_date(at);
     // A member territory, Vaulx-en-Velin, joined by délibération with its convention signed:
     // ten booklets from the funder's stock for its référente to pass on to its médiathèque.
     let vaulx = passnum_core::member_territory::NewTerritory::parse(
@@ -307,10 +321,10 @@ async fn seed(
         ("CM-2026-03", &passnum_core::paris::format_date(today)),
     )?;
     let vaulx = store
-        .declare_territory(order.id, &vaulx, "démonstration", at)
+        .declare_territory(order, &vaulx, "démonstration", at)
         .await?;
     store
-        .allocate_to_territories(order.id, &[(vaulx.id, 10)], "démonstration", at)
+        .allocate_to_territories(order, &[(vaulx.id, 10)], "démonstration", at)
         .await?;
     // A public of the funder's own, next to the national ones, offered at the counter.
     let own = passnum_core::own_public::NewOwnPublic::parse(
@@ -323,11 +337,9 @@ async fn seed(
         },
     )?;
     store
-        .add_order_public(order.id, &own, "démonstration", at)
+        .add_order_public(order, &own, "démonstration", at)
         .await?;
-    import_demo_places(store, at).await?;
-    demo_workshops(store, venues[0].id, order.id, now).await?;
-    Ok((funder, venues))
+    Ok(())
 }
 
 /// The first venue's workshops: a weekly collective one from tomorrow for four weeks, and an
