@@ -51,6 +51,17 @@ pub enum TerritoryCommand {
         #[arg(long)]
         date: String,
     },
+    /// Replace a territory's communes (a code typed wrongly, a commune joining or leaving);
+    /// a commune where a structure received the territory's booklets stays.
+    Communes {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        territory: i64,
+        /// INSEE codes, or SIRENs of intercommunalités, separated by commas.
+        #[arg(long)]
+        communes: String,
+    },
     /// The member territories of an order, with their booklets.
     List {
         #[arg(long)]
@@ -142,6 +153,17 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
                 c.reference,
                 passnum_core::paris::format_date(c.date)
             );
+        }
+        TerritoryCommand::Communes {
+            order,
+            territory,
+            communes,
+        } => {
+            let communes = passnum_core::member_territory::parse_communes(&communes)?;
+            let t = store
+                .set_territory_communes(OrderId(order), TerritoryId(territory), &communes)
+                .await?;
+            println!("territoire n° {} : {}", t.id, t.communes.join(", "));
         }
         TerritoryCommand::List { order } => {
             println!("n°\treçus\ten stock\tdélibération\tconvention\tcommunes\tnom");

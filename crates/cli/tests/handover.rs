@@ -224,6 +224,34 @@ async fn territories_in_two_stages(engine: TestEngine) {
     ));
     let listed = ok(passnum(&db, &["territory", "list", "--order", &id]));
     assert!(listed.contains("\tCM-7 du 2026-04-15\t"), "{listed}");
+    // Its communes changed: Lyon and Villeurbanne; an unknown code refused.
+    let communes = |codes: &str| {
+        passnum(
+            &db,
+            &[
+                "territory",
+                "communes",
+                "--order",
+                &id,
+                "--territory",
+                &tid,
+                "--communes",
+                codes,
+            ],
+        )
+    };
+    let out = communes("69123, 99999");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("99999"), "{err}");
+    let listed = ok(passnum(&db, &["territory", "list", "--order", &id]));
+    assert!(
+        listed.contains("\t69123\tLyon"),
+        "nothing changed: {listed}"
+    );
+    let out = ok(communes("69123, 69266"));
+    assert_eq!(out.trim(), format!("territoire n° {t} : 69123, 69266"));
+    ok(communes("69123"));
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("deliberation.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 deliberation").unwrap();

@@ -149,22 +149,32 @@ impl NewTerritory {
         {
             return Err(TerritoryError::DuplicateName(self.name.clone()));
         }
-        if let Some(c) = self.communes.iter().find(|c| !perimeter.contains(c)) {
-            return Err(TerritoryError::OutsidePerimeter(label_of(
-                Level::Commune,
-                c.as_str(),
-            )));
-        }
-        for d in declared {
-            if let Some(c) = self.communes.iter().find(|c| overlaps(c, d.communes)) {
-                return Err(TerritoryError::Overlap {
-                    commune: label_of(Level::Commune, c.as_str()),
-                    other: d.name.to_string(),
-                });
-            }
-        }
-        Ok(())
+        check_communes(&self.communes, perimeter, declared)
     }
+}
+
+/// A territory's communes against the order's perimeter and the other territories: each
+/// commune inside the perimeter, none (nor its city or arrondissement) in another territory.
+pub fn check_communes(
+    communes: &BTreeSet<InseeCode>,
+    perimeter: &Perimeter,
+    others: &[Declared<'_>],
+) -> Result<(), TerritoryError> {
+    if let Some(c) = communes.iter().find(|c| !perimeter.contains(c)) {
+        return Err(TerritoryError::OutsidePerimeter(label_of(
+            Level::Commune,
+            c.as_str(),
+        )));
+    }
+    for d in others {
+        if let Some(c) = communes.iter().find(|c| overlaps(c, d.communes)) {
+            return Err(TerritoryError::Overlap {
+                commune: label_of(Level::Commune, c.as_str()),
+                other: d.name.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Commune codes and EPCI SIRENs, expanded to communes. A city given with one of its own

@@ -54,6 +54,7 @@ mod signing_keys;
 mod staff;
 mod telemetry;
 mod territories;
+mod territory_communes;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;

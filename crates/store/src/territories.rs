@@ -144,7 +144,7 @@ impl Store {
         let declared = territory_communes_of_order(&mut tx, order).await?;
         let views: Vec<Declared<'_>> = declared
             .iter()
-            .map(|(name, communes)| Declared { name, communes })
+            .map(|(_, name, communes)| Declared { name, communes })
             .collect();
         t.check_against(&perimeter, &views)
             .map_err(|e| StoreError::refused(&e))?;
@@ -162,30 +162,7 @@ impl Store {
         .bind(passnum_core::text::kept(by.trim(), 200))
         .fetch_one(&mut *tx)
         .await?;
-        let codes: Vec<&InseeCode> = t.communes.iter().collect();
-        for chunk in codes.chunks(300) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({}, {id}, ${})", order.0, i + 1))
-                .collect();
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO territory_communes (order_id, territory_id, commune_insee) VALUES {}",
-                rows.join(", ")
-            )));
-            for c in chunk {
-                q = q.bind(c.as_str().to_string());
-            }
-            q.execute(&mut *tx).await.map_err(|e| {
-                let e = StoreError::from(e);
-                if e.is_unique_violation() {
-                    StoreError::Conflict {
-                        code: "territory_overlap",
-                        message: "Une de ces communes vient d'être déclarée dans un autre territoire : rechargez la page.".into(),
-                    }
-                } else {
-                    e
-                }
-            })?;
-        }
+        insert_communes(&mut tx, order, TerritoryId(id), &t.communes).await?;
         tx.commit().await?;
         Ok(TerritoryId(id))
     }
@@ -519,10 +496,46 @@ impl Store {
 }
 
 /// Every territory of an order as (name, communes), to check a new one against.
-async fn territory_communes_of_order(
+/// A territory's communes, a few hundred rows per statement; the key on (order, commune)
+/// refuses a commune that a concurrent request just gave another territory.
+pub(crate) async fn insert_communes(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     order: OrderId,
-) -> Result<Vec<(String, BTreeSet<InseeCode>)>, StoreError> {
+    territory: TerritoryId,
+    communes: &BTreeSet<InseeCode>,
+) -> Result<(), StoreError> {
+    let codes: Vec<&InseeCode> = communes.iter().collect();
+    for chunk in codes.chunks(300) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({}, {}, ${})", order.0, territory.0, i + 1))
+            .collect();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO territory_communes (order_id, territory_id, commune_insee) VALUES {}",
+            rows.join(", ")
+        )));
+        for c in chunk {
+            q = q.bind(c.as_str().to_string());
+        }
+        q.execute(&mut **tx).await.map_err(|e| {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                StoreError::Conflict {
+                    code: "territory_overlap",
+                    message: "Une de ces communes vient d'être déclarée dans un autre territoire : rechargez la page.".into(),
+                }
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Each territory of the order (id, name) with its communes, read in the caller's transaction.
+pub(crate) async fn territory_communes_of_order(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+) -> Result<Vec<(TerritoryId, String, BTreeSet<InseeCode>)>, StoreError> {
     let rows = sqlx::query(
         "SELECT t.id, t.name, c.commune_insee FROM order_territories t \
          LEFT JOIN territory_communes c ON c.territory_id = t.id WHERE t.order_id = $1 ORDER BY t.id",
@@ -543,5 +556,8 @@ async fn territory_communes_of_order(
             last.2.insert(code);
         }
     }
-    Ok(out.into_iter().map(|(_, n, c)| (n, c)).collect())
+    Ok(out
+        .into_iter()
+        .map(|(id, n, c)| (TerritoryId(id), n, c))
+        .collect())
 }

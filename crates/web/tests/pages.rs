@@ -818,6 +818,39 @@ api_test! {
 }
 
 api_test! {
+    async fn the_funder_corrects_a_territory_s_communes_from_its_page(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let t = passnum_core::member_territory::NewTerritory::parse("Est lyonnais", "69266", ("D-1", "12/03/2026"), ("", "")).unwrap();
+        let t = s.declare_territory(p.order.id, &t, "tests", t0()).await.unwrap();
+        staff(&app, "f@metropole.fr", Actor::Funder(p.funder.id)).await;
+        let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let path = format!("/commanditaire/commandes/{}/territoires/{}", p.order.id.0, t.id);
+        let (_, html) = page(&client, &app, &path).await;
+        assert!(html.contains(">69266</textarea>"), "{html}");
+        let csrf = field(&html, "csrf");
+        let post = |codes: &'static str| client.post(app.url(&format!("{path}/communes"))).form(&[("csrf", csrf.as_str()), ("communes", codes)]).send();
+        // Outside the perimeter: said under the field, the codes typed kept, nothing changed.
+        let r = post("69266, 75056").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"communes-erreur\"") && html.contains("hors du périmètre") && html.contains(">69266, 75056</textarea>"), "{html}");
+        assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69266"]);
+        let r = post("69266, 69029").await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, path.as_str()));
+        assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69029", "69266"]);
+        // Another funder cannot.
+        let stranger = s.create_funder("Département du Nord", "departement", t0()).await.unwrap();
+        staff(&app, "f@nord.fr", Actor::Funder(stranger.id)).await;
+        let (other, _) = sign_in(&app, "f@nord.fr", PASSWORD).await;
+        let their_csrf = field(&page(&other, &app, "/commanditaire").await.1, "csrf");
+        let r = other.post(app.url(&format!("{path}/communes"))).form(&[("csrf", their_csrf.as_str()), ("communes", "69266")]).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69029", "69266"]);
+    }
+}
+
+api_test! {
     async fn the_funder_moves_booklets_by_hand_and_sets_its_rules(app) {
         let p = programme(&app, "Métropole", "21690123000005").await;
         let s = app.store();

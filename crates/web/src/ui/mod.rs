@@ -374,6 +374,10 @@ fn territory_routes() -> Router<AppState> {
             post(funder::record_convention),
         )
         .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/communes",
+            post(funder::change_communes),
+        )
+        .route(
             "/commanditaire/commandes/{id}/publics",
             get(funder::publics).post(funder::add_public),
         )

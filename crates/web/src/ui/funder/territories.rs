@@ -236,6 +236,8 @@ struct TerritoryPage {
     referent_email: String,
     convention_ref: String,
     convention_date: String,
+    /// The communes' codes as the change form shows them (as typed after a refusal).
+    communes_typed: String,
     errors: FieldErrors,
 }
 
@@ -296,6 +298,7 @@ async fn territory_page(
             .iter()
             .map(|c| label_of(Level::Commune, c))
             .collect(),
+        communes_typed: territory.communes.join(", "),
         row: TerritoryRow::of(territory),
         documents,
         structures,
@@ -496,5 +499,53 @@ pub async fn record_convention(
         .into_response()),
         Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
         Err(e) => Err(PageError::unavailable(e, "convention")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CommunesForm {
+    #[serde(default)]
+    communes: String,
+}
+
+/// Changes a territory's communes (a code typed wrongly, a commune joining or leaving).
+pub async fn change_communes(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    FunderOrder(staff, order): FunderOrder,
+    Path((_, t)): Path<(i64, i64)>,
+    Submitted { form: f, token_ok }: Submitted<CommunesForm>,
+) -> Result<Response, PageError> {
+    let csrf = Csrf::from_headers(&headers);
+    let t = TerritoryId(t);
+    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+    page.communes_typed = f.communes.chars().take(12_000).collect();
+    if !token_ok {
+        page.errors.add("communes", crate::ui::STALE_FORM_KEPT);
+        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
+    }
+    let communes = match passnum_core::member_territory::parse_communes(&f.communes) {
+        Ok(c) => c,
+        Err(e) => {
+            page.errors.add("communes", e.to_string());
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+        }
+    };
+    match st
+        .store
+        .set_territory_communes(order.id, t, &communes)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/commanditaire/commandes/{}/territoires/{}",
+            order.id.0, t
+        ))
+        .into_response()),
+        Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
+        Err(StoreError::Invalid { message, .. } | StoreError::Conflict { message, .. }) => {
+            page.errors.add("communes", message);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
+        }
+        Err(e) => Err(PageError::unavailable(e, "communes")),
     }
 }

@@ -1,0 +1,103 @@
+//! Changing a member territory's communes after it joined (a commune typed wrongly, a commune
+//! that joins or leaves the group): checked like a declaration, and never taking away a commune
+//! whose structures already received the territory's booklets.
+
+use std::collections::BTreeSet;
+
+use passnum_core::member_territory::{Declared, check_communes, covers};
+use passnum_core::territory::{Level, label_of};
+use passnum_core::{InseeCode, OrderId, TerritoryId};
+
+use crate::rows::get_string;
+use crate::territories::{Territory, insert_communes, territory_communes_of_order};
+use crate::{Engine, Store, StoreError};
+
+impl Store {
+    /// Replaces a territory's communes, under the order's lock: each inside the perimeter and
+    /// in no other territory; a commune where a structure received booklets from the territory
+    /// stays. All or nothing.
+    pub async fn set_territory_communes(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        communes: &BTreeSet<InseeCode>,
+    ) -> Result<Territory, StoreError> {
+        crate::retry::retrying(&self.inner.telemetry, "set_territory_communes", || {
+            self.set_territory_communes_once(order, territory, communes)
+        })
+        .await?;
+        self.territory(order, territory).await
+    }
+
+    async fn set_territory_communes_once(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+        communes: &BTreeSet<InseeCode>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.engine() {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        };
+        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM orders WHERE id = $1{lock}"
+        )))
+        .bind(order.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("cancelled") => {
+                return Err(StoreError::Conflict {
+                    code: "order_state",
+                    message: "Cette commande est annulée : ses territoires ne changent plus."
+                        .into(),
+                });
+            }
+            Some(_) => {}
+        }
+        let declared = territory_communes_of_order(&mut tx, order).await?;
+        if !declared.iter().any(|(id, _, _)| *id == territory) {
+            return Err(StoreError::NotFound);
+        }
+        let others: Vec<Declared<'_>> = declared
+            .iter()
+            .filter(|(id, _, _)| *id != territory)
+            .map(|(_, name, communes)| Declared { name, communes })
+            .collect();
+        let perimeter = crate::orders::perimeter(&mut tx, &self.inner.caches, order).await?;
+        check_communes(communes, &perimeter, &others).map_err(|e| StoreError::refused(&e))?;
+        // The communes of the structures this territory gave booklets to (its moves: a few
+        // rows, where the booklets would be a scan).
+        let served = sqlx::query(
+            "SELECT DISTINCT d.commune_insee FROM allocation_moves m \
+             JOIN distributors d ON d.id = m.to_distributor_id WHERE m.from_territory_id = $1",
+        )
+        .bind(territory.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &served {
+            let commune = get_string(r, "commune_insee")?;
+            if let Ok(c) = InseeCode::parse(&commune)
+                && !covers(communes, &c)
+            {
+                return Err(StoreError::Conflict {
+                    code: "territory_commune_in_use",
+                    message: format!(
+                        "{} garde des structures qui ont reçu des carnets de ce territoire : \
+                         elle reste dans ses communes.",
+                        label_of(Level::Commune, &commune)
+                    ),
+                });
+            }
+        }
+        sqlx::query("DELETE FROM territory_communes WHERE territory_id = $1")
+            .bind(territory.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_communes(&mut tx, order, territory, communes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
