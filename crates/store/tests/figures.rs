@@ -38,6 +38,7 @@ both_engines! {
         s.rollback(passnum_store::RollbackRequest { venue_id: w.lyon.id, redemption_id: ids[1], now: june, idempotency: None }).await.unwrap();
         let expected = Funnel {
             bought: 3,
+            via_territories: 0,
             allocated: 2,
             handed_out: 1,
             booked: 1,

@@ -138,6 +138,10 @@ both_engines! {
         assert_eq!(code(s.allocate_booklets(w.order.id, &[(ccas, 2)], "tests", at(4)).await.unwrap_err()), "stock_short");
         s.allocate_booklets(w.order.id, &[(ccas, 1)], "tests", at(4)).await.unwrap();
         assert_eq!(s.territory(w.order.id, lyon).await.unwrap().in_stock, 2);
+        // The funnel counts the nine booklets that went through territories, passed on or not,
+        // and the eight now at structures.
+        let f = s.funnel(&passnum_store::FigureScope::Orders(vec![w.order.id])).await.unwrap();
+        assert_eq!((f.bought, f.via_territories, f.allocated), (10, 9, 8));
         assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
     }
 }

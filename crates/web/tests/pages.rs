@@ -771,6 +771,9 @@ api_test! {
         let r = allocate(stage1, vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", parts)]).await.unwrap();
         assert_eq!(r.status(), 303);
         assert_eq!(s.territory(p.order.id, t).await.unwrap().in_stock, 2);
+        // The funder's figures show the step its territories now hold.
+        let (_, figures) = page(&client, &app, "/commanditaire/chiffres").await;
+        assert!(figures.contains("<th scope=\"row\">Répartis aux territoires membres</th><td>2</td>"), "{figures}");
         // Stage two: a structure outside the territory is refused; its own takes both.
         let stage2 = format!("{territory}/repartition");
         let r = allocate(stage2.clone(), vec![("csrf", csrf.clone()), ("etape", "valider".into()), ("parts", format!("{}:1", mairie.0))]).await.unwrap();

@@ -42,6 +42,9 @@ impl FigureScope {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Funnel {
     pub bought: i64,
+    /// Booklets a member territory received (the first stage of a two-stage allocation),
+    /// whether it passed them on to its structures yet or not.
+    pub via_territories: i64,
     pub allocated: i64,
     pub handed_out: i64,
     /// Booklets with a place booked in a workshop (any time, not cancelled).
@@ -172,8 +175,9 @@ impl Store {
         let scope = &self.order_scope(&mut conn, scope).await?;
         let mut q = Sql::new(self.engine());
         let text = format!(
-            "SELECT COUNT(*) AS bought, {} AS allocated, {} AS handed_out, {} AS first_used, \
-             {} AS used, {} AS used_cents FROM booklets b WHERE 1 = 1{}",
+            "SELECT COUNT(*) AS bought, {} AS via_territories, {} AS allocated, {} AS handed_out, \
+             {} AS first_used, {} AS used, {} AS used_cents FROM booklets b WHERE 1 = 1{}",
+            sum_if("b.territory_id IS NOT NULL", "1"),
             sum_if("b.distributor_id IS NOT NULL", "1"),
             sum_if("b.handed_out_at IS NOT NULL", "1"),
             sum_if("b.cheques_used > 0", "1"),
@@ -199,6 +203,7 @@ impl Store {
         let p = q.query(text).fetch_one(&mut *conn).await?;
         Ok(Funnel {
             bought: get_i64(&b, "bought")?,
+            via_territories: get_i64(&b, "via_territories")?,
             allocated: get_i64(&b, "allocated")?,
             handed_out: get_i64(&b, "handed_out")?,
             booked: get_i64(&k, "booked")?,

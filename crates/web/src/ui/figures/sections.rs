@@ -53,13 +53,18 @@ pub async fn journey(
     now: Timestamp,
 ) -> Result<Vec<Section>, StoreError> {
     let f = store.funnel(scope).await?;
-    let steps = [
+    let mut steps = vec![
         ("Carnets achetés", f.bought),
         ("Confiés aux structures", f.allocated),
         ("Remis à des personnes", f.handed_out),
         ("Avec un atelier réservé", f.booked),
         ("Avec au moins un chèque utilisé", f.first_used),
     ];
+    // A programme organised by territory: the booklets its member territories received, held
+    // or passed on (a step no other programme has, so not shown at zero).
+    if f.via_territories > 0 {
+        steps.insert(1, ("Répartis aux territoires membres", f.via_territories));
+    }
     let mut rows: Vec<Vec<Cell>> = steps
         .iter()
         .map(|(label, n)| {
