@@ -13,7 +13,7 @@ use passnum_core::own_public::{
 
 use crate::figures::{FigureScope, OrderScope, Sql};
 use crate::rows::{get_i64, get_opt_i64, get_string};
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 const COLUMNS: &str = "id, label, age_min, age_max, criteria, target, retired_at";
 
@@ -125,7 +125,13 @@ impl Store {
             Change::Add { .. } => None,
         };
         let mut tx = self.begin_write().await?;
-        lock_open_order(self.engine(), &mut tx, order).await?;
+        crate::orders::lock_open_order(
+            self.engine(),
+            &mut tx,
+            order,
+            "Cette commande est annulée : ses publics ne changent plus.",
+        )
+        .await?;
         let existing: Vec<OwnPublic> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM order_publics WHERE order_id = $1 ORDER BY id"
         )))
@@ -263,30 +269,4 @@ impl Store {
 enum Change<'a> {
     Add { by: &'a str, now: Timestamp },
     Edit(OwnPublicId),
-}
-
-/// Locks an order that still takes changes (not cancelled), or answers why not.
-async fn lock_open_order(
-    engine: Engine,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    order: OrderId,
-) -> Result<(), StoreError> {
-    let lock = match engine {
-        Engine::Postgres => " FOR UPDATE",
-        Engine::Sqlite => "",
-    };
-    let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT status FROM orders WHERE id = $1{lock}"
-    )))
-    .bind(order.0)
-    .fetch_optional(&mut **tx)
-    .await?;
-    match status.as_deref() {
-        None => Err(StoreError::NotFound),
-        Some("cancelled") => Err(StoreError::Conflict {
-            code: "order_state",
-            message: "Cette commande est annulée : ses publics ne changent plus.".into(),
-        }),
-        Some(_) => Ok(()),
-    }
 }

@@ -171,6 +171,35 @@ pub(crate) fn order_row(
     })
 }
 
+/// Locks an order that still takes changes (any state but cancelled) in the caller's
+/// transaction: `FOR UPDATE` on PostgreSQL, SQLite's write transaction being the lock. A
+/// cancelled order is refused with `when_cancelled`, an unknown one is not found.
+pub(crate) async fn lock_open_order(
+    engine: crate::Engine,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+    when_cancelled: &str,
+) -> Result<(), StoreError> {
+    let lock = match engine {
+        crate::Engine::Postgres => " FOR UPDATE",
+        crate::Engine::Sqlite => "",
+    };
+    let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT status FROM orders WHERE id = $1{lock}"
+    )))
+    .bind(order.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match status.as_deref() {
+        None => Err(StoreError::NotFound),
+        Some("cancelled") => Err(StoreError::Conflict {
+            code: "order_state",
+            message: when_cancelled.into(),
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
 /// An order's perimeter, from the cache or the database (perimeters never change once issued).
 pub(crate) async fn perimeter(
     conn: &mut AnyConnection,

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::inventory::Holder;
 use crate::rows::{get_i64, get_opt_string, get_string};
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// A member territory, with what it holds of the order's booklets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -119,27 +119,13 @@ impl Store {
         now: Timestamp,
     ) -> Result<TerritoryId, StoreError> {
         let mut tx = self.begin_write().await?;
-        let lock = match self.engine() {
-            Engine::Postgres => " FOR UPDATE",
-            Engine::Sqlite => "",
-        };
-        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT status FROM orders WHERE id = $1{lock}"
-        )))
-        .bind(order.0)
-        .fetch_optional(&mut *tx)
+        crate::orders::lock_open_order(
+            self.engine(),
+            &mut tx,
+            order,
+            "Cette commande est annulée : aucun territoire ne peut la rejoindre.",
+        )
         .await?;
-        match status.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("cancelled") => {
-                return Err(StoreError::Conflict {
-                    code: "order_state",
-                    message: "Cette commande est annulée : aucun territoire ne peut la rejoindre."
-                        .into(),
-                });
-            }
-            Some(_) => {}
-        }
         let perimeter = crate::orders::perimeter(&mut tx, &self.inner.caches, order).await?;
         let declared = territory_communes_of_order(&mut tx, order).await?;
         let views: Vec<Declared<'_>> = declared

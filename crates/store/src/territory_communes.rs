@@ -10,7 +10,7 @@ use passnum_core::{InseeCode, OrderId, TerritoryId};
 
 use crate::rows::get_string;
 use crate::territories::{Territory, insert_communes, territory_communes_of_order};
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 impl Store {
     /// Replaces a territory's communes, under the order's lock: each inside the perimeter and
@@ -36,27 +36,13 @@ impl Store {
         communes: &BTreeSet<InseeCode>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let lock = match self.engine() {
-            Engine::Postgres => " FOR UPDATE",
-            Engine::Sqlite => "",
-        };
-        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT status FROM orders WHERE id = $1{lock}"
-        )))
-        .bind(order.0)
-        .fetch_optional(&mut *tx)
+        crate::orders::lock_open_order(
+            self.engine(),
+            &mut tx,
+            order,
+            "Cette commande est annulée : ses territoires ne changent plus.",
+        )
         .await?;
-        match status.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("cancelled") => {
-                return Err(StoreError::Conflict {
-                    code: "order_state",
-                    message: "Cette commande est annulée : ses territoires ne changent plus."
-                        .into(),
-                });
-            }
-            Some(_) => {}
-        }
         let declared = territory_communes_of_order(&mut tx, order).await?;
         if !declared.iter().any(|(id, _, _)| *id == territory) {
             return Err(StoreError::NotFound);
