@@ -51,16 +51,20 @@ pub enum TerritoryCommand {
         #[arg(long)]
         date: String,
     },
-    /// Replace a territory's communes (a code typed wrongly, a commune joining or leaving);
-    /// a commune where a structure received the territory's booklets stays.
-    Communes {
+    /// Correct a territory: its name, or its communes (a code typed wrongly, a commune joining
+    /// or leaving); a commune where a structure received the territory's booklets stays.
+    Amend {
         #[arg(long)]
         order: i64,
         #[arg(long)]
         territory: i64,
-        /// INSEE codes, or SIRENs of intercommunalités, separated by commas.
+        /// Its new name (kept when not given).
         #[arg(long)]
-        communes: String,
+        name: Option<String>,
+        /// All its communes: INSEE codes, or SIRENs of intercommunalités, separated by commas
+        /// (kept when not given).
+        #[arg(long)]
+        communes: Option<String>,
     },
     /// The member territories of an order, with their booklets.
     List {
@@ -154,16 +158,25 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
                 passnum_core::paris::format_date(c.date)
             );
         }
-        TerritoryCommand::Communes {
+        TerritoryCommand::Amend {
             order,
             territory,
+            name,
             communes,
         } => {
-            let communes = passnum_core::member_territory::parse_communes(&communes)?;
-            let t = store
-                .set_territory_communes(OrderId(order), TerritoryId(territory), &communes)
-                .await?;
-            println!("territoire n° {} : {}", t.id, t.communes.join(", "));
+            let (order, territory) = (OrderId(order), TerritoryId(territory));
+            let now = store.territory(order, territory).await?;
+            let amendment = passnum_core::member_territory::TerritoryAmendment::parse(
+                name.as_deref().unwrap_or(&now.name),
+                &communes.unwrap_or_else(|| now.communes.join(",")),
+            )?;
+            let t = store.amend_territory(order, territory, &amendment).await?;
+            println!(
+                "territoire n° {} « {} » : {}",
+                t.id,
+                t.name,
+                t.communes.join(", ")
+            );
         }
         TerritoryCommand::List { order } => {
             println!("n°\treçus\ten stock\tdélibération\tconvention\tcommunes\tnom");

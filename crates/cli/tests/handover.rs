@@ -230,7 +230,7 @@ async fn territories_in_two_stages(engine: TestEngine) {
             &db,
             &[
                 "territory",
-                "communes",
+                "amend",
                 "--order",
                 &id,
                 "--territory",
@@ -250,8 +250,42 @@ async fn territories_in_two_stages(engine: TestEngine) {
         "nothing changed: {listed}"
     );
     let out = ok(communes("69123, 69266"));
-    assert_eq!(out.trim(), format!("territoire n° {t} : 69123, 69266"));
+    assert_eq!(
+        out.trim(),
+        format!("territoire n° {t} « Lyon » : 69123, 69266")
+    );
     ok(communes("69123"));
+    // Renamed, its communes kept.
+    let out = ok(passnum(
+        &db,
+        &[
+            "territory",
+            "amend",
+            "--order",
+            &id,
+            "--territory",
+            &tid,
+            "--name",
+            "Ville de Lyon",
+        ],
+    ));
+    assert_eq!(
+        out.trim(),
+        format!("territoire n° {t} « Ville de Lyon » : 69123")
+    );
+    ok(passnum(
+        &db,
+        &[
+            "territory",
+            "amend",
+            "--order",
+            &id,
+            "--territory",
+            &tid,
+            "--name",
+            "Lyon",
+        ],
+    ));
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("deliberation.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 deliberation").unwrap();

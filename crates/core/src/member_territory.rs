@@ -153,6 +153,42 @@ impl NewTerritory {
     }
 }
 
+/// A declared territory corrected: its name (a typo) and its communes (a code typed wrongly, a
+/// commune that joins or leaves). Its acts stay as they were voted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerritoryAmendment {
+    pub name: String,
+    pub communes: BTreeSet<InseeCode>,
+}
+
+impl TerritoryAmendment {
+    pub fn parse(name: &str, codes: &str) -> Result<Self, TerritoryError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(TerritoryError::BadName);
+        }
+        Ok(Self {
+            name: name.to_string(),
+            communes: parse_communes(codes)?,
+        })
+    }
+
+    /// Checks it against the order's other territories (not the one amended) and perimeter.
+    pub fn check_against(
+        &self,
+        perimeter: &Perimeter,
+        others: &[Declared<'_>],
+    ) -> Result<(), TerritoryError> {
+        if others
+            .iter()
+            .any(|d| d.name.to_lowercase() == self.name.to_lowercase())
+        {
+            return Err(TerritoryError::DuplicateName(self.name.clone()));
+        }
+        check_communes(&self.communes, perimeter, others)
+    }
+}
+
 /// A territory's communes against the order's perimeter and the other territories: each
 /// commune inside the perimeter, none (nor its city or arrondissement) in another territory.
 pub fn check_communes(

@@ -1,10 +1,8 @@
-//! Changing a member territory's communes after it joined (a commune typed wrongly, a commune
-//! that joins or leaves the group): checked like a declaration, and never taking away a commune
-//! whose structures already received the territory's booklets.
+//! Correcting a member territory after it joined — its name (a typo), its communes (a code
+//! typed wrongly, a commune that joins or leaves the group): checked like a declaration, and
+//! never taking away a commune whose structures already received the territory's booklets.
 
-use std::collections::BTreeSet;
-
-use passnum_core::member_territory::{Declared, check_communes, covers};
+use passnum_core::member_territory::{Declared, TerritoryAmendment, TerritoryError, covers};
 use passnum_core::territory::{Level, label_of};
 use passnum_core::{InseeCode, OrderId, TerritoryId};
 
@@ -13,28 +11,29 @@ use crate::territories::{Territory, insert_communes, territory_communes_of_order
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Replaces a territory's communes, under the order's lock: each inside the perimeter and
-    /// in no other territory; a commune where a structure received booklets from the territory
-    /// stays. All or nothing.
-    pub async fn set_territory_communes(
+    /// Renames a territory and replaces its communes, under the order's lock: its name unique
+    /// in the order, each commune inside the perimeter and in no other territory; a commune
+    /// where a structure received booklets from the territory stays. All or nothing.
+    pub async fn amend_territory(
         &self,
         order: OrderId,
         territory: TerritoryId,
-        communes: &BTreeSet<InseeCode>,
+        amendment: &TerritoryAmendment,
     ) -> Result<Territory, StoreError> {
-        crate::retry::retrying(&self.inner.telemetry, "set_territory_communes", || {
-            self.set_territory_communes_once(order, territory, communes)
+        crate::retry::retrying(&self.inner.telemetry, "amend_territory", || {
+            self.amend_territory_once(order, territory, amendment)
         })
         .await?;
         self.territory(order, territory).await
     }
 
-    async fn set_territory_communes_once(
+    async fn amend_territory_once(
         &self,
         order: OrderId,
         territory: TerritoryId,
-        communes: &BTreeSet<InseeCode>,
+        amendment: &TerritoryAmendment,
     ) -> Result<(), StoreError> {
+        let communes = &amendment.communes;
         let mut tx = self.begin_write().await?;
         crate::orders::lock_open_order(
             self.engine(),
@@ -53,7 +52,9 @@ impl Store {
             .map(|(_, name, communes)| Declared { name, communes })
             .collect();
         let perimeter = crate::orders::perimeter(&mut tx, &self.inner.caches, order).await?;
-        check_communes(communes, &perimeter, &others).map_err(|e| StoreError::refused(&e))?;
+        amendment
+            .check_against(&perimeter, &others)
+            .map_err(|e| StoreError::refused(&e))?;
         // The communes of the structures this territory gave booklets to (its moves: a few
         // rows, where the booklets would be a scan).
         let served = sqlx::query(
@@ -78,6 +79,20 @@ impl Store {
                 });
             }
         }
+        // The name's key refuses a concurrent rename to the same name.
+        sqlx::query("UPDATE order_territories SET name = $1 WHERE id = $2")
+            .bind(&amendment.name)
+            .bind(territory.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                let e = StoreError::from(e);
+                if e.is_unique_violation() {
+                    StoreError::refused(&TerritoryError::DuplicateName(amendment.name.clone()))
+                } else {
+                    e
+                }
+            })?;
         sqlx::query("DELETE FROM territory_communes WHERE territory_id = $1")
             .bind(territory.0)
             .execute(&mut *tx)

@@ -215,35 +215,37 @@ both_engines! {
     }
 }
 
-fn communes(codes: &str) -> std::collections::BTreeSet<InseeCode> {
-    passnum_core::member_territory::parse_communes(codes).unwrap()
+fn amended(name: &str, codes: &str) -> passnum_core::member_territory::TerritoryAmendment {
+    passnum_core::member_territory::TerritoryAmendment::parse(name, codes).unwrap()
 }
 
 both_engines! {
-    async fn a_territory_changes_its_communes_without_losing_its_structures(db) {
+    async fn a_territory_is_renamed_and_changes_its_communes_without_losing_its_structures(db) {
         let s = &db.store;
         let w = world(s, 10).await;
         let lyon = declare(s, w.order.id, "Ville de Lyon", "69123").await.unwrap();
         let vil = declare(s, w.order.id, "Est lyonnais", "69266").await.unwrap();
         // Bron joins the eastern territory; a commune of Lyon, or outside the Rhône, does not.
-        let t = s.set_territory_communes(w.order.id, vil, &communes("69266, 69029")).await.unwrap();
+        let t = s.amend_territory(w.order.id, vil, &amended("Est lyonnais", "69266, 69029")).await.unwrap();
         assert_eq!(t.communes, ["69029", "69266"]);
-        assert_eq!(code(s.set_territory_communes(w.order.id, vil, &communes("69266, 69383")).await.unwrap_err()), "territory_overlap");
-        assert_eq!(code(s.set_territory_communes(w.order.id, vil, &communes("69266, 75056")).await.unwrap_err()), "outside_perimeter");
+        assert_eq!(code(s.amend_territory(w.order.id, vil, &amended("Est lyonnais", "69266, 69383")).await.unwrap_err()), "territory_overlap");
+        assert_eq!(code(s.amend_territory(w.order.id, vil, &amended("Est lyonnais", "69266, 75056")).await.unwrap_err()), "outside_perimeter");
         // Bron's structure received booklets from the territory: Bron stays.
         let bron = s.create_distributor("CCAS de Bron", "ccas", &InseeCode::parse_known("69029").unwrap(), t0()).await.unwrap().id;
         s.allocate_to_territories(w.order.id, &[(vil, 3)], "tests", t0()).await.unwrap();
         s.allocate_from_territory(w.order.id, vil, &[(bron, 2)], "tests", t0()).await.unwrap();
-        let err = s.set_territory_communes(w.order.id, vil, &communes("69266")).await.unwrap_err();
+        let err = s.amend_territory(w.order.id, vil, &amended("Est lyonnais", "69266")).await.unwrap_err();
         assert!(matches!(&err, StoreError::Conflict { code: "territory_commune_in_use", message } if message.contains("Bron")), "{err:?}");
         assert_eq!(s.territory(w.order.id, vil).await.unwrap().communes, ["69029", "69266"], "nothing changed");
         // Villeurbanne, without structure served, can leave; Lyon's territory is untouched, and
         // another order's territory is not found.
-        let t = s.set_territory_communes(w.order.id, vil, &communes("69029")).await.unwrap();
-        assert_eq!(t.communes, ["69029"]);
+        // Renamed (a typo), and Lyon's name is taken, whatever its case.
+        assert_eq!(code(s.amend_territory(w.order.id, vil, &amended("ville de LYON", "69029")).await.unwrap_err()), "territory_name_taken");
+        let t = s.amend_territory(w.order.id, vil, &amended("Bron", "69029")).await.unwrap();
+        assert_eq!((t.name.as_str(), t.communes.clone()), ("Bron", vec!["69029".to_string()]));
         assert_eq!(s.territory(w.order.id, lyon).await.unwrap().communes, ["69123"]);
         declare(s, w.order.id, "Villeurbanne", "69266").await.unwrap();
         let other = s.create_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
-        assert!(matches!(s.set_territory_communes(other.id, vil, &communes("69029")).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.amend_territory(other.id, vil, &amended("Est lyonnais", "69029")).await, Err(StoreError::NotFound)));
     }
 }

@@ -821,7 +821,7 @@ api_test! {
 }
 
 api_test! {
-    async fn the_funder_corrects_a_territory_s_communes_from_its_page(app) {
+    async fn the_funder_corrects_a_territory_s_name_and_communes_from_its_page(app) {
         let p = programme(&app, "Métropole", "21690123000005").await;
         let s = app.store();
         let t = passnum_core::member_territory::NewTerritory::parse("Est lyonnais", "69266", ("D-1", "12/03/2026"), ("", "")).unwrap();
@@ -832,22 +832,29 @@ api_test! {
         let (_, html) = page(&client, &app, &path).await;
         assert!(html.contains(">69266</textarea>"), "{html}");
         let csrf = field(&html, "csrf");
-        let post = |codes: &'static str| client.post(app.url(&format!("{path}/communes"))).form(&[("csrf", csrf.as_str()), ("communes", codes)]).send();
+        let post = |codes: &'static str| client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "Est lyonais"), ("communes", codes)]).send();
         // Outside the perimeter: said under the field, the codes typed kept, nothing changed.
         let r = post("69266, 75056").await.unwrap();
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
         assert!(html.contains("id=\"communes-erreur\"") && html.contains("hors du périmètre") && html.contains(">69266, 75056</textarea>"), "{html}");
         assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69266"]);
+        assert!(html.contains("value=\"Est lyonais\""), "the name typed is kept");
+        // A name already taken, whatever its case: said under the name.
+        s.declare_territory(p.order.id, &passnum_core::member_territory::NewTerritory::parse("Ville de Lyon", "69123", ("D-2", "12/03/2026"), ("", "")).unwrap(), "tests", t0()).await.unwrap();
+        let r = client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "ville de lyon"), ("communes", "69266")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"nom-erreur\""));
         let r = post("69266, 69029").await.unwrap();
         assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, path.as_str()));
-        assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69029", "69266"]);
+        let corrected = s.territory(p.order.id, t.id).await.unwrap();
+        assert_eq!((corrected.name.as_str(), corrected.communes.clone()), ("Est lyonais", vec!["69029".to_string(), "69266".to_string()]));
         // Another funder cannot.
         let stranger = s.create_funder("Département du Nord", "departement", t0()).await.unwrap();
         staff(&app, "f@nord.fr", Actor::Funder(stranger.id)).await;
         let (other, _) = sign_in(&app, "f@nord.fr", PASSWORD).await;
         let their_csrf = field(&page(&other, &app, "/commanditaire").await.1, "csrf");
-        let r = other.post(app.url(&format!("{path}/communes"))).form(&[("csrf", their_csrf.as_str()), ("communes", "69266")]).send().await.unwrap();
+        let r = other.post(app.url(&format!("{path}/correction"))).form(&[("csrf", their_csrf.as_str()), ("nom", "Autre"), ("communes", "69266")]).send().await.unwrap();
         assert_eq!(r.status(), 404);
         assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69029", "69266"]);
     }

@@ -374,8 +374,8 @@ fn territory_routes() -> Router<AppState> {
             post(funder::record_convention),
         )
         .route(
-            "/commanditaire/commandes/{id}/territoires/{t}/communes",
-            post(funder::change_communes),
+            "/commanditaire/commandes/{id}/territoires/{t}/correction",
+            post(funder::amend_territory),
         )
         .route(
             "/commanditaire/commandes/{id}/publics",

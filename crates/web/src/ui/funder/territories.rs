@@ -236,7 +236,9 @@ struct TerritoryPage {
     referent_email: String,
     convention_ref: String,
     convention_date: String,
-    /// The communes' codes as the change form shows them (as typed after a refusal).
+    /// The name and the communes' codes as the correction form shows them (as typed after a
+    /// refusal).
+    name_typed: String,
     communes_typed: String,
     errors: FieldErrors,
 }
@@ -299,6 +301,7 @@ async fn territory_page(
             .map(|c| label_of(Level::Commune, c))
             .collect(),
         communes_typed: territory.communes.join(", "),
+        name_typed: territory.name.clone(),
         row: TerritoryRow::of(territory),
         documents,
         structures,
@@ -503,49 +506,54 @@ pub async fn record_convention(
 }
 
 #[derive(Deserialize, Default)]
-pub struct CommunesForm {
+pub struct AmendForm {
+    #[serde(default)]
+    nom: String,
     #[serde(default)]
     communes: String,
 }
 
-/// Changes a territory's communes (a code typed wrongly, a commune joining or leaving).
-pub async fn change_communes(
+/// Corrects a territory: its name (a typo), its communes (a code typed wrongly, a commune
+/// joining or leaving).
+pub async fn amend_territory(
     State(st): State<AppState>,
     headers: HeaderMap,
     FunderOrder(staff, order): FunderOrder,
     Path((_, t)): Path<(i64, i64)>,
-    Submitted { form: f, token_ok }: Submitted<CommunesForm>,
+    Submitted { form: f, token_ok }: Submitted<AmendForm>,
 ) -> Result<Response, PageError> {
     let csrf = Csrf::from_headers(&headers);
     let t = TerritoryId(t);
     let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
+    page.name_typed = f.nom.chars().take(200).collect();
     page.communes_typed = f.communes.chars().take(12_000).collect();
     if !token_ok {
-        page.errors.add("communes", crate::ui::STALE_FORM_KEPT);
+        page.errors.add("nom", crate::ui::STALE_FORM_KEPT);
         return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
     }
-    let communes = match passnum_core::member_territory::parse_communes(&f.communes) {
-        Ok(c) => c,
-        Err(e) => {
-            page.errors.add("communes", e.to_string());
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
-        }
-    };
-    match st
-        .store
-        .set_territory_communes(order.id, t, &communes)
-        .await
-    {
+    let amendment =
+        match passnum_core::member_territory::TerritoryAmendment::parse(&f.nom, &f.communes) {
+            Ok(a) => a,
+            Err(e) => {
+                page.errors.add(field_of(&e), e.to_string());
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+            }
+        };
+    match st.store.amend_territory(order.id, t, &amendment).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/commanditaire/commandes/{}/territoires/{}",
             order.id.0, t
         ))
         .into_response()),
         Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
-        Err(StoreError::Invalid { message, .. } | StoreError::Conflict { message, .. }) => {
-            page.errors.add("communes", message);
+        Err(StoreError::Invalid { code, message } | StoreError::Conflict { code, message }) => {
+            let field = match code {
+                "territory_name_taken" | "order_state" => "nom",
+                _ => "communes",
+            };
+            page.errors.add(field, message);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
         }
-        Err(e) => Err(PageError::unavailable(e, "communes")),
+        Err(e) => Err(PageError::unavailable(e, "territoire")),
     }
 }
