@@ -143,12 +143,7 @@ impl NewTerritory {
         if declared.len() >= MAX_TERRITORIES_PER_ORDER {
             return Err(TerritoryError::TooManyTerritories);
         }
-        if declared
-            .iter()
-            .any(|d| d.name.to_lowercase() == self.name.to_lowercase())
-        {
-            return Err(TerritoryError::DuplicateName(self.name.clone()));
-        }
+        check_name(&self.name, declared)?;
         check_communes(&self.communes, perimeter, declared)
     }
 }
@@ -179,14 +174,20 @@ impl TerritoryAmendment {
         perimeter: &Perimeter,
         others: &[Declared<'_>],
     ) -> Result<(), TerritoryError> {
-        if others
-            .iter()
-            .any(|d| d.name.to_lowercase() == self.name.to_lowercase())
-        {
-            return Err(TerritoryError::DuplicateName(self.name.clone()));
-        }
+        check_name(&self.name, others)?;
         check_communes(&self.communes, perimeter, others)
     }
+}
+
+/// A territory's name is unique in its order, whatever its case.
+fn check_name(name: &str, others: &[Declared<'_>]) -> Result<(), TerritoryError> {
+    if others
+        .iter()
+        .any(|d| d.name.to_lowercase() == name.to_lowercase())
+    {
+        return Err(TerritoryError::DuplicateName(name.to_string()));
+    }
+    Ok(())
 }
 
 /// A territory's communes against the order's perimeter and the other territories: each

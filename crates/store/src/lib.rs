@@ -54,7 +54,7 @@ mod signing_keys;
 mod staff;
 mod telemetry;
 mod territories;
-mod territory_communes;
+mod territory_amend;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
