@@ -276,7 +276,8 @@ pub struct HandoutRules {
     /// Empty: no target; otherwise with `target_only`, one of these publics is required.
     /// National targets and the order's own publics marked as targets.
     pub target_publics: BTreeSet<PublicRef>,
-    /// The order's own publics still offered (retired ones are not accepted any more).
+    /// The order's own publics, retired ones included (named in sentences and on the order's
+    /// page, but no longer accepted: see [`HandoutRules::offered`]).
     pub own_publics: Vec<OwnPublic>,
     pub target_only: bool,
     pub one_per_household: bool,

@@ -151,12 +151,7 @@ impl Store {
             .bind(order.0)
             .fetch_one(self.pool())
             .await?;
-        let own_publics: Vec<_> = self
-            .order_publics(order)
-            .await?
-            .into_iter()
-            .filter(|p| !p.retired)
-            .collect();
+        let own_publics = self.order_publics(order).await?;
         let target_publics = o
             .target_publics
             .into_iter()
@@ -164,7 +159,7 @@ impl Store {
             .chain(
                 own_publics
                     .iter()
-                    .filter(|p| p.target)
+                    .filter(|p| p.target && !p.retired)
                     .map(|p| PublicRef::Own(p.id)),
             )
             .collect();

@@ -119,7 +119,7 @@ pub(super) async fn form_page(
                 targets.push(name);
             }
         }
-        for p in &rules.own_publics {
+        for p in rules.own_publics.iter().filter(|p| !p.retired) {
             age_check |= p.age.is_some();
             publics.push(PublicChoice {
                 code: p.code(),

@@ -186,7 +186,6 @@ pub async fn order(
         .flatten();
     let stats = st.store.distribution_stats(o.id).await.unwrap_or_default();
     let rules = st.store.order_rules(o.id).await.unwrap_or_default();
-    let own = st.store.order_publics(o.id).await.unwrap_or_default();
     let structures: Vec<(i64, String)> = st
         .store
         .list_distributors(1000, 0)
@@ -215,7 +214,7 @@ pub async fn order(
             .map(|p| rules.label(*p))
             .collect::<Vec<_>>()
             .join(", "),
-        own_publics: own.iter().filter(|p| !p.retired).count(),
+        own_publics: rules.own_publics.iter().filter(|p| !p.retired).count(),
         funding: funding_words(&o),
         cover_text: o.cover_text.clone(),
         has_logo: o.has_logo,
@@ -229,7 +228,7 @@ pub async fn order(
         ),
         unallocated: st.store.unallocated_booklets(o.id).await.unwrap_or(0),
         distribution: stats.distributors.clone(),
-        per_public: per_public(&stats, &own),
+        per_public: per_public(&stats, &rules.own_publics),
         per_commune: top_communes(&stats),
         handed_out: stats.handed_out,
         started_30: stats
