@@ -3,8 +3,11 @@
 # whatever passnum's own code does. On a copy of the `booklets` layout (same columns,
 # fillfactor 50, the same four indexes), one transaction each, in alternating rounds:
 #   rows    one set-based UPDATE giving every booklet a territory and a structure (what an
-#           allocation does today, in one statement instead of one per run of ids); round 1
-#           finds the table as issued, later rounds after a VACUUM of the previous round;
+#           allocation did before migration 35, in one statement instead of one per run of
+#           ids); round 1 finds the table as issued, later rounds after a VACUUM of the
+#           previous round;
+#   inplace the same UPDATE on the layout of migration 35: no index on the holder columns, so
+#           each row is rewritten in place (a heap-only update, room left by fillfactor 50);
 #   narrow  the same holders INSERTed into a narrow table (booklet id, order, territory,
 #           structure) with its primary key and one index by structure;
 #   ranges  the same holders as 2,000 ranges of numbers (order, first, last, territory,
@@ -34,6 +37,10 @@ CREATE INDEX booklets_figures ON booklets (order_id, handed_out_at);
 CREATE INDEX booklets_territory_stock ON booklets (territory_id, number)
   WHERE territory_id IS NOT NULL AND distributor_id IS NULL;
 INSERT INTO booklets (order_id, number) SELECT 1, g FROM generate_series(1, 100000) g;
+CREATE TABLE booklets_inplace (LIKE booklets INCLUDING DEFAULTS) WITH (fillfactor = 50);
+ALTER TABLE booklets_inplace ADD PRIMARY KEY (id), ADD UNIQUE (order_id, number);
+CREATE INDEX booklets_inplace_figures ON booklets_inplace (order_id, handed_out_at);
+INSERT INTO booklets_inplace SELECT * FROM booklets;
 CREATE TABLE holders (booklet_id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL,
   territory_id BIGINT, distributor_id BIGINT);
 CREATE INDEX holders_structure ON holders (distributor_id, booklet_id);
@@ -48,15 +55,17 @@ timed() {
     | sed -E 's/Time: ([0-9.]+) ms.*/\1/' | awk 'NR > 1 {t += $1} END {printf "%.1f\n", t}'
 }
 reset() { run -c "UPDATE booklets SET territory_id = NULL, distributor_id = NULL" \
+  -c "UPDATE booklets_inplace SET territory_id = NULL, distributor_id = NULL" -c "VACUUM booklets_inplace" \
   -c "TRUNCATE holders, holder_ranges" -c "VACUUM booklets" >/dev/null; }
-declare -a rows narrow ranges
+declare -a rows inplace narrow ranges
 for i in $(seq 1 "$rounds"); do
   reset
   r=$(timed "UPDATE booklets SET territory_id = 1 + (id - 1) / 200, distributor_id = 1 + (id - 1) / 50")
+  p=$(timed "UPDATE booklets_inplace SET territory_id = 1 + (id - 1) / 200, distributor_id = 1 + (id - 1) / 50")
   n=$(timed "INSERT INTO holders SELECT id, 1, 1 + (id - 1) / 200, 1 + (id - 1) / 50 FROM booklets")
   g=$(timed "INSERT INTO holder_ranges SELECT 1, (d - 1) * 50 + 1, d * 50, 1 + (d - 1) / 4, d FROM generate_series(1, 2000) d")
-  rows+=("$r"); narrow+=("$n"); ranges+=("$g")
-  echo "round $i: rows $r ms, narrow $n ms, ranges $g ms"
+  rows+=("$r"); inplace+=("$p"); narrow+=("$n"); ranges+=("$g")
+  echo "round $i: rows $r ms, in place $p ms, narrow $n ms, ranges $g ms"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-echo "medians over $rounds rounds: rows $(median "${rows[@]}") ms, narrow $(median "${narrow[@]}") ms, ranges $(median "${ranges[@]}") ms"
+echo "medians over $rounds rounds: rows $(median "${rows[@]}") ms, in place $(median "${inplace[@]}") ms, narrow $(median "${narrow[@]}") ms, ranges $(median "${ranges[@]}") ms"

@@ -6,6 +6,7 @@
 use passnum_core::{InseeCode, OrderId, Timestamp};
 
 use crate::distribution::{DistributorId, refuse};
+use crate::holder_runs::{self, Run};
 use crate::inventory::Holder;
 use crate::rows::{get_i64, get_string};
 use crate::{Engine, Store, StoreError};
@@ -64,17 +65,22 @@ impl Store {
         // Each run of consecutive ids with its new holder, and each destination's booklet
         // numbers. A booklet given by a territory keeps it; one given to a territory has no
         // structure yet.
-        let mut ranges: Vec<HolderRun> = Vec::with_capacity(shares.len());
+        let mut ranges: Vec<Run> = Vec::with_capacity(shares.len());
         let mut numbers: Vec<String> = Vec::with_capacity(shares.len());
         let mut next = 0usize;
         for (to, n) in &shares {
             let slice = &stock[next..next + *n as usize];
             next += *n as usize;
             let territory = to.territory().or(from.territory());
-            ranges.extend(id_runs(slice).map(|(lo, hi)| (lo, hi, territory, to.structure())));
+            ranges.extend(id_runs(slice).map(|(first, last)| Run {
+                first,
+                last,
+                territory,
+                structure: to.structure(),
+            }));
             numbers.push(number_ranges(slice.iter().map(|(_, n)| *n)));
         }
-        write_holders(self.engine(), &mut tx, &ranges, wanted).await?;
+        write_holders(self.engine(), &mut tx, order, &ranges, wanted).await?;
         let moves: Vec<NewMove<'_>> = shares
             .iter()
             .zip(&numbers)
@@ -127,7 +133,7 @@ impl Store {
         self.check_plan(&mut tx, order, plan).await?;
         // (first id, last id, territory, structure) of each run of consecutive ids, and the
         // moves with their numbers.
-        let mut ranges: Vec<HolderRun> = vec![];
+        let mut ranges: Vec<Run> = vec![];
         let mut moves: Vec<(Holder, Holder, i64, String)> = vec![];
         let mut next = 0usize;
         for p in plan.iter().filter(|p| p.booklets > 0) {
@@ -155,11 +161,15 @@ impl Store {
             }
             parts.push((&share[at..], None));
             for (part, structure) in parts {
-                ranges
-                    .extend(id_runs(part).map(|(lo, hi)| (lo, hi, Some(p.territory.0), structure)));
+                ranges.extend(id_runs(part).map(|(first, last)| Run {
+                    first,
+                    last,
+                    territory: Some(p.territory.0),
+                    structure,
+                }));
             }
         }
-        write_holders(self.engine(), &mut tx, &ranges, wanted).await?;
+        write_holders(self.engine(), &mut tx, order, &ranges, wanted).await?;
         let moves: Vec<NewMove<'_>> = moves
             .iter()
             .map(|(from, to, booklets, numbers)| NewMove {
@@ -350,10 +360,6 @@ pub(crate) struct NewMove<'a> {
     pub(crate) numbers: &'a str,
 }
 
-/// A run of consecutive booklet ids and the holder they move to: (first id, last id,
-/// territory, structure).
-type HolderRun = (i64, i64, Option<i64>, Option<i64>);
-
 /// The booklets `from` holds (the funder's own stock, or a territory's not yet passed on),
 /// as (id, number) in number order; refused when fewer than `wanted`. Each destination then
 /// takes the next ones: booklets were inserted in number order, so a share is usually one
@@ -372,10 +378,10 @@ async fn read_stock(
              AND territory_id IS NULL AND blocked_at IS NULL ORDER BY number",
             order.0,
         ),
-        // `booklets_territory_stock` serves this one.
+        // The territory's runs (migration 35) lead to its booklets by primary key.
         Holder::Territory(t) => (
-            "SELECT id, number FROM booklets WHERE territory_id = $1 AND distributor_id IS NULL \
-             AND blocked_at IS NULL ORDER BY number",
+            "SELECT b.id, b.number FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
+             WHERE r.territory_id = $1 AND r.distributor_id IS NULL AND b.blocked_at IS NULL ORDER BY b.number",
             t.0,
         ),
         Holder::Structure(_) => {
@@ -403,18 +409,21 @@ async fn read_stock(
     Ok(stock)
 }
 
-/// Writes each run's new holder, and checks that exactly `wanted` booklets moved.
+/// Writes each run's new holder on its booklets and in `holder_runs`, and checks that exactly
+/// `wanted` booklets moved.
 async fn write_holders(
     engine: Engine,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    runs: &[HolderRun],
+    order: OrderId,
+    runs: &[Run],
     wanted: i64,
 ) -> Result<(), StoreError> {
     // The id ranges alone: these ids were read under the order's lock in this transaction.
-    // (Adding "order_id = … AND distributor_id IS NULL" led both planners to the stock index,
-    // which they then scanned whole each time. PostgreSQL's per-row check of the key to
-    // `distributors` was a third of the time: migration 30 leaves that to the checks of each
-    // destination.)
+    // (Adding "order_id = … AND distributor_id IS NULL" led both planners to the stock index
+    // of the time, which they then scanned whole each time. PostgreSQL's per-row check of the
+    // key to `distributors` was a third of the time: migration 30 leaves that to the checks of
+    // each destination. No index covers the holder columns since migration 35, so PostgreSQL
+    // rewrites each row in place; `holder_runs` is written after, one row per run.)
     let mut moved = 0i64;
     match engine {
         // On PostgreSQL a statement per run costs more than its rows: in psql, 2,000 UPDATEs
@@ -440,22 +449,26 @@ async fn write_holders(
                      FROM (VALUES {}) AS v (lo, hi, t, d) WHERE b.id BETWEEN v.lo AND v.hi",
                     rows.join(", ")
                 )));
-                for (lo, hi, territory, structure) in chunk {
-                    q = q.bind(*lo).bind(*hi).bind(*territory).bind(*structure);
+                for r in chunk {
+                    q = q
+                        .bind(r.first)
+                        .bind(r.last)
+                        .bind(r.territory)
+                        .bind(r.structure);
                 }
                 moved += q.execute(&mut **tx).await?.rows_affected() as i64;
             }
         }
         // SQLite's statements cost little: one per run, each by the primary key.
         Engine::Sqlite => {
-            for (lo, hi, territory, structure) in runs {
+            for r in runs {
                 moved += sqlx::query(
                     "UPDATE booklets SET territory_id = $1, distributor_id = $2 WHERE id BETWEEN $3 AND $4",
                 )
-                .bind(*territory)
-                .bind(*structure)
-                .bind(lo)
-                .bind(hi)
+                .bind(r.territory)
+                .bind(r.structure)
+                .bind(r.first)
+                .bind(r.last)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected() as i64;
@@ -467,7 +480,7 @@ async fn write_holders(
             "{moved} carnets répartis au lieu de {wanted}"
         )));
     }
-    Ok(())
+    holder_runs::assign(tx, order, runs).await
 }
 
 /// Runs of ids per PostgreSQL statement (four bound values each, well under its 65,535).

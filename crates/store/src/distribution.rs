@@ -304,7 +304,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
         let available: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM booklets WHERE order_id = $1 AND distributor_id = $2 AND handed_out_at IS NULL AND blocked_at IS NULL",
+            "SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
+             WHERE r.order_id = $1 AND r.distributor_id = $2 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL",
         )
         .bind(order.0)
         .bind(from.0)
@@ -424,24 +425,55 @@ impl Store {
                 ),
             ));
         }
-        // Lowest numbers first: booklets leave the stock in printing order.
-        let moved: Vec<i64> = sqlx::query_scalar(
-            "UPDATE booklets SET distributor_id = $1 WHERE id IN (SELECT id FROM booklets \
-             WHERE order_id = $2 AND distributor_id = $3 AND handed_out_at IS NULL AND blocked_at IS NULL \
-             ORDER BY number LIMIT $4) RETURNING number",
+        // Lowest numbers first: booklets leave the stock in printing order. The order's lock
+        // (check_distributable) keeps handouts out until this transaction ends.
+        let picked: Vec<(i64, i64, Option<i64>)> = sqlx::query(
+            // Materialised for the reason given in Store::distributor_stock.
+            "WITH stock AS MATERIALIZED (SELECT b.id, b.number, b.territory_id FROM holder_runs r \
+             JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id WHERE r.order_id = $1 \
+             AND r.distributor_id = $2 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL) \
+             SELECT id, number, territory_id FROM stock ORDER BY number LIMIT $3",
         )
-        .bind(to.0)
         .bind(order.0)
         .bind(from.0)
         .bind(count)
         .fetch_all(&mut **tx)
-        .await?;
-        if moved.len() as i64 != count {
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                get_i64(r, "id")?,
+                get_i64(r, "number")?,
+                crate::rows::get_opt_i64(r, "territory_id")?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+        let mut ids: Vec<(i64, Option<i64>, Option<i64>)> = picked
+            .iter()
+            .map(|&(id, _, t)| (id, t, Some(to.0)))
+            .collect();
+        ids.sort_unstable();
+        let mut moved_count = 0i64;
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE booklets SET distributor_id = $1 WHERE id IN ({})",
+                marks.join(", ")
+            )))
+            .bind(to.0);
+            for (id, _, _) in chunk {
+                q = q.bind(*id);
+            }
+            moved_count += q.execute(&mut **tx).await?.rows_affected() as i64;
+        }
+        if moved_count != count {
             return Err(StoreError::corrupt(format!(
-                "{} carnets déplacés au lieu de {count}",
-                moved.len()
+                "{moved_count} carnets déplacés au lieu de {count}"
             )));
         }
+        // Each booklet keeps the territory it came through.
+        crate::holder_runs::assign(tx, order, &crate::holder_runs::runs_of(&ids)).await?;
+        let moved: Vec<i64> = picked.iter().map(|&(_, n, _)| n).collect();
         let mut numbers = moved;
         numbers.sort_unstable();
         let numbers = number_ranges(numbers.into_iter());

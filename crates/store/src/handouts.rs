@@ -207,10 +207,15 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<StockBooklet>, StoreError> {
         sqlx::query(
-            "SELECT b.order_id, b.number, f.name AS funder_name, o.cheques_per_booklet, \
+            // The structure's booklets first, through its runs (materialised: asked for a
+            // page in (order, number) order, PostgreSQL would walk every booklet in that
+            // order instead, 134 ms against 0.3 ms for 100,000 booklets).
+            "WITH stock AS MATERIALIZED (SELECT b.order_id, b.number FROM holder_runs r \
+             JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
+             WHERE r.distributor_id = $1 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL) \
+             SELECT b.order_id, b.number, f.name AS funder_name, o.cheques_per_booklet, \
              o.face_value_cents, o.valid_until, o.distribution_stopped_at \
-             FROM booklets b JOIN orders o ON o.id = b.order_id JOIN funders f ON f.id = o.funder_id \
-             WHERE b.distributor_id = $1 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL \
+             FROM stock b JOIN orders o ON o.id = b.order_id JOIN funders f ON f.id = o.funder_id \
              ORDER BY b.order_id, b.number LIMIT $2 OFFSET $3",
         )
         .bind(distributor.0)
@@ -238,7 +243,8 @@ impl Store {
         distributor: DistributorId,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM booklets WHERE distributor_id = $1 AND handed_out_at IS NULL AND blocked_at IS NULL",
+            "SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
+             WHERE r.distributor_id = $1 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL",
         )
         .bind(distributor.0)
         .fetch_one(self.pool())

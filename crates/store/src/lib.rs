@@ -30,6 +30,7 @@ mod funders;
 mod funding_report;
 mod handouts;
 mod health;
+mod holder_runs;
 mod housekeeping;
 mod idempotency;
 mod inventory;

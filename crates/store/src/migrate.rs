@@ -106,6 +106,10 @@ const SQLITE: &[(i64, &str)] = &[
         34,
         include_str!("../migrations/sqlite/0034_order_publics.sql"),
     ),
+    (
+        35,
+        include_str!("../migrations/sqlite/0035_holder_runs.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -229,6 +233,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         34,
         include_str!("../migrations/postgres/0034_order_publics.sql"),
+    ),
+    (
+        35,
+        include_str!("../migrations/postgres/0035_holder_runs.sql"),
     ),
 ];
 

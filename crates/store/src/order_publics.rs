@@ -234,7 +234,7 @@ impl Store {
         order: OrderId,
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM booklets WHERE distributor_id = $1 AND order_id = $2 LIMIT 1",
+            "SELECT 1 FROM holder_runs WHERE distributor_id = $1 AND order_id = $2 LIMIT 1",
         )
         .bind(distributor.0)
         .bind(order.0)

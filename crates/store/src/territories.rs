@@ -204,9 +204,10 @@ impl Store {
         }
         let mut in_stock: std::collections::HashMap<i64, i64> = Default::default();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT territory_id, COUNT(*) AS n FROM booklets WHERE territory_id IN \
+            "SELECT r.territory_id, COUNT(*) AS n FROM holder_runs r \
+             JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id WHERE r.territory_id IN \
              (SELECT id FROM order_territories t WHERE t.order_id = $1{}) \
-             AND distributor_id IS NULL AND blocked_at IS NULL GROUP BY territory_id",
+             AND r.distributor_id IS NULL AND b.blocked_at IS NULL GROUP BY r.territory_id",
             one_of("t.id")
         )))
         .bind(order.0)

@@ -64,6 +64,12 @@ both_engines! {
             assert_eq!(stored, expected, "step {step}");
             assert_eq!(s.unallocated_booklets(w.order.id).await.unwrap(), stock, "step {step}");
             assert_eq!(stored.values().sum::<i64>() + stock, 50, "step {step}: every booklet is somewhere, once");
+            // A structure's stock as its counter reads it (through the holder runs) agrees
+            // with the booklets' own holder, and the runs with every booklet.
+            for d in &ds {
+                assert_eq!(s.distributor_stock_count(*d).await.unwrap(), model.get(d).copied().unwrap_or(0), "step {step}");
+            }
+            assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "step {step}");
         }
     }
 }
@@ -90,6 +96,14 @@ both_engines! {
         assert_eq!(code(s.allocate_booklets(w.order.id, &[(d, 1)], "tests", t0()).await.unwrap_err()), "distribution_stopped");
         assert_eq!(s.distribution_of(w.order.id).await.unwrap()[0].in_stock, 4);
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        // A holder written behind passnum's back no longer agrees with its run (migration 35).
+        let other = s.create_distributor("Médiathèque", "mediatheque", &InseeCode::parse_known("69123").unwrap(), t0()).await.unwrap().id;
+        let swap = "UPDATE booklets SET distributor_id = $1 WHERE id = (SELECT MIN(id) FROM booklets WHERE distributor_id = $2)";
+        sqlx::query(swap).bind(other.0).bind(d.0).execute(s.pool()).await.unwrap();
+        let found: Vec<&str> = s.verify_cheque_history().await.unwrap().iter().map(|f| f.check).collect();
+        assert_eq!(found, ["carnet dont le détenteur diffère de sa plage"]);
+        sqlx::query(swap).bind(d.0).bind(other.0).execute(s.pool()).await.unwrap();
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
         // A booklet held by a structure that does not exist: SQLite's foreign key refuses it;
         // PostgreSQL leaves that key to the allocation's own check (migration 30), and the
         // history check finds such a booklet.
@@ -98,9 +112,9 @@ both_engines! {
             passnum_store::Engine::Sqlite => assert!(planted.is_err(), "SQLite keeps the key"),
             passnum_store::Engine::Postgres => {
                 planted.unwrap();
-                let found = s.verify_cheque_history().await.unwrap();
-                assert_eq!(found.len(), 1, "{found:?}");
-                assert_eq!(found[0].check, "carnet confié à une structure inconnue");
+                // …and, written behind passnum's back, it lies outside every holder run.
+                let found: Vec<&str> = s.verify_cheque_history().await.unwrap().iter().map(|f| f.check).collect();
+                assert_eq!(found, ["carnet confié à une structure inconnue", "carnet confié hors des plages de détenteurs"]);
             }
         }
     }

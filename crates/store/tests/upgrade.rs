@@ -316,3 +316,57 @@ async fn payouts_upgrade_on_sqlite() {
 async fn payouts_upgrade_on_postgres() {
     upgrade_keeps_each_payout_as_its_run_item(TestEngine::Postgres).await;
 }
+
+/// Migration 35: the booklets already allocated get their holder runs, so that a structure's
+/// stock, read through them, is the same after the upgrade.
+async fn upgrade_gives_allocated_booklets_their_holder_runs(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 34).await;
+    fill(
+        &old,
+        &[
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES (1, 'issued', 7, 1, 1000, 7000, '2026-01-01', '2026-12-31', 0, 1000)",
+        "INSERT INTO distributors (name, kind, commune_insee, created_at) VALUES ('CCAS', 'ccas', '69123', 1000), ('Médiathèque', 'mediatheque', '69123', 1000)",
+        "INSERT INTO order_territories (order_id, name, deliberation_ref, deliberation_on, created_at, created_by) \
+         VALUES (1, 'Vaulx-en-Velin', 'D-1', '2026-01-10', 1000, 'tests')",
+        "INSERT INTO booklets (order_id, number, distributor_id, territory_id) VALUES \
+         (1, 1, 1, NULL), (1, 2, 1, NULL), (1, 3, NULL, NULL), (1, 4, 1, NULL), (1, 5, 2, 1), (1, 6, 2, 1), (1, 7, NULL, 1)",
+    ])
+    .await;
+    let db = old.upgrade().await;
+    let s = &db.store;
+    let runs: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT first_id, last_id, territory_id, distributor_id FROM holder_runs ORDER BY first_id",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        runs,
+        [
+            (1, 2, None, Some(1)),
+            (4, 4, None, Some(1)),
+            (5, 6, Some(1), Some(2)),
+            (7, 7, Some(1), None)
+        ]
+    );
+    let ccas = passnum_store::DistributorId(1);
+    assert_eq!(s.distributor_stock_count(ccas).await.unwrap(), 3);
+    // (The order was written without its prepayment: only the checks of holders matter here.)
+    let findings = s.verify_cheque_history().await.unwrap();
+    assert!(
+        findings.iter().all(|f| !f.check.contains("plage")),
+        "{findings:?}"
+    );
+}
+
+#[tokio::test]
+async fn holder_runs_upgrade_on_sqlite() {
+    upgrade_gives_allocated_booklets_their_holder_runs(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn holder_runs_upgrade_on_postgres() {
+    upgrade_gives_allocated_booklets_their_holder_runs(TestEngine::Postgres).await;
+}

@@ -82,18 +82,21 @@ fn territory_line(r: &sqlx::any::AnyRow, code: &str) -> Result<TerritoryLine, St
 
 impl Store {
     /// One structure's own funnel (its "Stock et remises" page): what it received, handed
-    /// out, and how its booklets are used. The booklets are reached order by order through
-    /// the stock index (order, structure), never by a scan of every booklet.
+    /// out, and how its booklets are used. The booklets are reached through the structure's
+    /// holder runs (migration 35), never by a scan of every booklet: read first (the
+    /// materialised `mine`), since PostgreSQL guesses a third of the table behind each run and
+    /// would otherwise start from every booking.
     pub async fn structure_funnel(
         &self,
         distributor: DistributorId,
     ) -> Result<StructureFunnel, StoreError> {
         let mut conn = self.may_lag().await?;
         let text = format!(
-            "SELECT COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used, \
-             (SELECT COUNT(DISTINCT k.booklet_id) FROM bookings k JOIN booklets kb ON kb.id = k.booklet_id \
-              WHERE k.status <> 'cancelled' AND kb.order_id IN (SELECT id FROM orders) AND kb.distributor_id = $1) AS booked \
-             FROM booklets b WHERE b.order_id IN (SELECT id FROM orders) AND b.distributor_id = $1",
+            "WITH mine AS MATERIALIZED (SELECT b.id, b.handed_out_at, b.cheques_used FROM holder_runs r \
+             JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id WHERE r.distributor_id = $1) \
+             SELECT COUNT(*) AS allocated, {} AS handed_out, {} AS first_used, {} AS used, \
+             (SELECT COUNT(DISTINCT k.booklet_id) FROM mine m JOIN bookings k ON k.booklet_id = m.id \
+              WHERE k.status <> 'cancelled') AS booked FROM mine b",
             sum_if("b.handed_out_at IS NOT NULL", "1"),
             sum_if("b.cheques_used > 0", "1"),
             sum("b.cheques_used"),
