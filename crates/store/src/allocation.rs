@@ -31,8 +31,23 @@ impl Store {
 
     /// Moves booklets from `from` (the funder's stock or a territory's) to territories or
     /// structures, all or nothing, lowest numbers first, and records one move per
-    /// destination with the numbers it carried.
+    /// destination with the numbers it carried. Run again on a serialization failure (the
+    /// order's handouts and transfers take the same lock), see crate::retry.
     pub(crate) async fn allocate(
+        &self,
+        order: OrderId,
+        from: Holder,
+        shares: &[(Holder, i64)],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        crate::retry::retrying(&self.inner.telemetry, "allocation", || {
+            self.allocate_once(order, from, shares, by, now)
+        })
+        .await
+    }
+
+    async fn allocate_once(
         &self,
         order: OrderId,
         from: Holder,
@@ -102,6 +117,19 @@ impl Store {
     /// and its structure; the moves recorded are those of the two stages, each with its
     /// numbers, as if made one after the other.
     pub async fn allocate_both_stages(
+        &self,
+        order: OrderId,
+        plan: &[TerritoryPlan],
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        crate::retry::retrying(&self.inner.telemetry, "allocation", || {
+            self.allocate_both_stages_once(order, plan, by, now)
+        })
+        .await
+    }
+
+    async fn allocate_both_stages_once(
         &self,
         order: OrderId,
         plan: &[TerritoryPlan],

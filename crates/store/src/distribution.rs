@@ -295,6 +295,22 @@ impl Store {
         by: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        // Run again on a serialization failure, see crate::retry.
+        crate::retry::retrying(&self.inner.telemetry, "transfer", || {
+            self.transfer_once(order, from, to, count, by, now)
+        })
+        .await
+    }
+
+    async fn transfer_once(
+        &self,
+        order: OrderId,
+        from: DistributorId,
+        to: DistributorId,
+        count: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         if count <= 0 || from == to {
             return Err(refuse(
                 "invalid_transfer",
