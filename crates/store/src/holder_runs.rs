@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use crate::rows::{get_i64, get_opt_i64};
 use passnum_core::OrderId;
 
-use crate::StoreError;
+use crate::{Engine, StoreError};
 
 /// Booklets `first..=last` (ids) of one order, held by a territory, a structure or both (a
 /// structure's booklets that came through a territory). Neither: the funder holds them, and
@@ -97,6 +97,80 @@ pub(crate) fn runs_of(booklets: &[(i64, Option<i64>, Option<i64>)]) -> Vec<Run> 
     runs
 }
 
+/// Writes each run's new holder on its booklets and in `holder_runs`, and checks that exactly
+/// `wanted` booklets moved.
+pub(crate) async fn write_holders(
+    engine: Engine,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order: OrderId,
+    runs: &[Run],
+    wanted: i64,
+) -> Result<(), StoreError> {
+    // The id ranges alone: these ids were read under the order's lock in this transaction.
+    // (Adding "order_id = … AND distributor_id IS NULL" led both planners to the stock index
+    // of the time, which they then scanned whole each time. PostgreSQL's per-row check of the
+    // key to `distributors` was a third of the time: migration 30 leaves that to the checks of
+    // each destination. No index covers the holder columns since migration 35, so PostgreSQL
+    // rewrites each row in place; `holder_runs` is written after, one row per run.)
+    let mut moved = 0i64;
+    match engine {
+        // On PostgreSQL a statement per run costs more than its rows: in psql, 2,000 UPDATEs
+        // of 50 booklets took 1.70 s, the same rows in four `UPDATE … FROM (VALUES …)` 0.74 s
+        // (scripts/bench/pg-holder-floor.sh's layout); in `passnum bench`, three alternating
+        // pairs, 1.81 → 1.56 s for 1,000 structures and 1.82 → 1.42 s for stage one over 500
+        // territories (medians; BENCHMARKS.md, seventeenth session). The first row's casts
+        // type the VALUES columns, so the join keeps to the primary key's index.
+        Engine::Postgres => {
+            for chunk in runs.chunks(PER_STATEMENT) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let p = 4 * i;
+                        if i == 0 {
+                            "($1::bigint, $2::bigint, $3::bigint, $4::bigint)".to_string()
+                        } else {
+                            format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+                        }
+                    })
+                    .collect();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE booklets AS b SET territory_id = v.t, distributor_id = v.d \
+                     FROM (VALUES {}) AS v (lo, hi, t, d) WHERE b.id BETWEEN v.lo AND v.hi",
+                    rows.join(", ")
+                )));
+                for r in chunk {
+                    q = q
+                        .bind(r.first)
+                        .bind(r.last)
+                        .bind(r.territory)
+                        .bind(r.structure);
+                }
+                moved += q.execute(&mut **tx).await?.rows_affected() as i64;
+            }
+        }
+        // SQLite's statements cost little: one per run, each by the primary key.
+        Engine::Sqlite => {
+            for r in runs {
+                moved += sqlx::query(
+                    "UPDATE booklets SET territory_id = $1, distributor_id = $2 WHERE id BETWEEN $3 AND $4",
+                )
+                .bind(r.territory)
+                .bind(r.structure)
+                .bind(r.first)
+                .bind(r.last)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected() as i64;
+            }
+        }
+    }
+    if moved != wanted {
+        return Err(StoreError::corrupt(format!(
+            "{moved} carnets répartis au lieu de {wanted}"
+        )));
+    }
+    assign(tx, order, runs).await
+}
+
 /// Records that the booklets of `assigned` (ids of `order`, disjoint runs) now have these
 /// holders. Call it in the transaction that updated their rows, under the order's lock.
 pub(crate) async fn assign(
@@ -173,7 +247,8 @@ pub(crate) async fn assign(
     Ok(())
 }
 
-/// Runs per statement: five bound values each, well under SQLite's and PostgreSQL's limits.
+/// Runs per statement: four or five bound values each, well under SQLite's and PostgreSQL's
+/// limits.
 const PER_STATEMENT: usize = 500;
 
 /// Ledger checks: the runs and the booklets' holder columns agree.
