@@ -65,6 +65,12 @@ pub enum TerritoryCommand {
         /// (kept when not given).
         #[arg(long)]
         communes: Option<String>,
+        /// Its délibération's reference, typed wrongly at the declaration (kept when not given).
+        #[arg(long)]
+        deliberation: Option<String>,
+        /// Its délibération's date, JJ/MM/AAAA or AAAA-MM-JJ (kept when not given).
+        #[arg(long)]
+        deliberation_date: Option<String>,
     },
     /// The member territories of an order, with their booklets.
     List {
@@ -163,19 +169,27 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
             territory,
             name,
             communes,
+            deliberation,
+            deliberation_date,
         } => {
             let (order, territory) = (OrderId(order), TerritoryId(territory));
             let now = store.territory(order, territory).await?;
             let amendment = passnum_core::member_territory::TerritoryAmendment::parse(
                 name.as_deref().unwrap_or(&now.name),
                 &communes.unwrap_or_else(|| now.communes.join(",")),
+                (
+                    deliberation.as_deref().unwrap_or(&now.deliberation_ref),
+                    deliberation_date.as_deref().unwrap_or(&now.deliberation_on),
+                ),
             )?;
             let t = store.amend_territory(order, territory, &amendment).await?;
             println!(
-                "territoire n° {} « {} » : {}",
+                "territoire n° {} « {} » : {} ; délibération {} du {}",
                 t.id,
                 t.name,
-                t.communes.join(", ")
+                t.communes.join(", "),
+                t.deliberation_ref,
+                t.deliberation_on
             );
         }
         TerritoryCommand::List { order } => {

@@ -252,7 +252,7 @@ async fn territories_in_two_stages(engine: TestEngine) {
     let out = ok(communes("69123, 69266"));
     assert_eq!(
         out.trim(),
-        format!("territoire n° {t} « Lyon » : 69123, 69266")
+        format!("territoire n° {t} « Lyon » : 69123, 69266 ; délibération 2026-045 du 2026-03-12")
     );
     ok(communes("69123"));
     // Renamed, its communes kept.
@@ -271,7 +271,9 @@ async fn territories_in_two_stages(engine: TestEngine) {
     ));
     assert_eq!(
         out.trim(),
-        format!("territoire n° {t} « Ville de Lyon » : 69123")
+        format!(
+            "territoire n° {t} « Ville de Lyon » : 69123 ; délibération 2026-045 du 2026-03-12"
+        )
     );
     ok(passnum(
         &db,
@@ -286,6 +288,26 @@ async fn territories_in_two_stages(engine: TestEngine) {
             "Lyon",
         ],
     ));
+    // Its délibération typed wrongly at the declaration: corrected, the rest kept.
+    let out = ok(passnum(
+        &db,
+        &[
+            "territory",
+            "amend",
+            "--order",
+            &id,
+            "--territory",
+            &tid,
+            "--deliberation",
+            "2026-054",
+            "--deliberation-date",
+            "21/03/2026",
+        ],
+    ));
+    assert_eq!(
+        out.trim(),
+        format!("territoire n° {t} « Lyon » : 69123 ; délibération 2026-054 du 2026-03-21")
+    );
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("deliberation.pdf");
     std::fs::write(&pdf, b"%PDF-1.4 deliberation").unwrap();
@@ -412,7 +434,8 @@ async fn territories_in_two_stages(engine: TestEngine) {
         "Territoire Lyon remet à CCAS Lyon 3e 4 carnets",
         "Carnets n° 1-4.",
         "Territoire Lyon détient 6 carnets non remis",
-        "Territoire Lyon : délibération n° 2026-045 du 12/03/2026 ; convention de mandat n° CM-7 du 15/04/2026.",
+        // The délibération as corrected above.
+        "Territoire Lyon : délibération n° 2026-054 du 21/03/2026 ; convention de mandat n° CM-7 du 15/04/2026.",
     ] {
         assert!(text.contains(words), "« {words} » in:\n{text}");
     }

@@ -148,16 +148,22 @@ impl NewTerritory {
     }
 }
 
-/// A declared territory corrected: its name (a typo) and its communes (a code typed wrongly, a
-/// commune that joins or leaves). Its acts stay as they were voted.
+/// A declared territory corrected: its name (a typo), its communes (a code typed wrongly, a
+/// commune that joins or leaves) and the reference and date of its délibération (typed
+/// wrongly: the act itself is what the council voted). The convention has its own form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TerritoryAmendment {
     pub name: String,
     pub communes: BTreeSet<InseeCode>,
+    pub deliberation: Act,
 }
 
 impl TerritoryAmendment {
-    pub fn parse(name: &str, codes: &str) -> Result<Self, TerritoryError> {
+    pub fn parse(
+        name: &str,
+        codes: &str,
+        deliberation: (&str, &str),
+    ) -> Result<Self, TerritoryError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(TerritoryError::BadName);
@@ -165,6 +171,8 @@ impl TerritoryAmendment {
         Ok(Self {
             name: name.to_string(),
             communes: parse_communes(codes)?,
+            deliberation: act(deliberation, TerritoryError::MissingDeliberation)?
+                .ok_or(TerritoryError::MissingDeliberation)?,
         })
     }
 
@@ -454,6 +462,24 @@ mod tests {
         );
         assert!(matches!(
             parse_convention("CM-12", "32/04/2026"),
+            Err(TerritoryError::BadDate(_))
+        ));
+    }
+
+    #[test]
+    fn a_correction_keeps_a_deliberation_whole() {
+        let a = TerritoryAmendment::parse("Lyon", "69123", ("D-2026-045", "12/03/2026"))
+            .expect("valid");
+        assert_eq!(
+            (a.deliberation.reference.as_str(), a.deliberation.date),
+            ("D-2026-045", time::macros::date!(2026 - 03 - 12))
+        );
+        assert_eq!(
+            TerritoryAmendment::parse("Lyon", "69123", (" ", "12/03/2026")),
+            Err(TerritoryError::MissingDeliberation)
+        );
+        assert!(matches!(
+            TerritoryAmendment::parse("Lyon", "69123", ("D-1", "2026-13-01")),
             Err(TerritoryError::BadDate(_))
         ));
     }

@@ -88,7 +88,7 @@ fn refuse(code: &'static str, message: impl Into<String>) -> StoreError {
     }
 }
 
-fn day(d: time::Date) -> String {
+pub(crate) fn day(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 

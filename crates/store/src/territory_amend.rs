@@ -1,6 +1,7 @@
 //! Correcting a member territory after it joined — its name (a typo), its communes (a code
-//! typed wrongly, a commune that joins or leaves the group): checked like a declaration, and
-//! never taking away a commune whose structures already received the territory's booklets.
+//! typed wrongly, a commune that joins or leaves the group), its délibération's reference and
+//! date (typed wrongly): checked like a declaration, and never taking away a commune whose
+//! structures already received the territory's booklets.
 
 use passnum_core::member_territory::{Declared, TerritoryAmendment, TerritoryError, covers};
 use passnum_core::territory::{Level, label_of};
@@ -11,7 +12,8 @@ use crate::territories::{Territory, insert_communes, territory_communes_of_order
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Renames a territory and replaces its communes, under the order's lock: its name unique
+    /// Renames a territory, replaces its communes and its délibération's reference and date,
+    /// under the order's lock: its name unique
     /// in the order, each commune inside the perimeter and in no other territory; a commune
     /// where a structure received booklets from the territory stays. All or nothing.
     pub async fn amend_territory(
@@ -80,9 +82,13 @@ impl Store {
             }
         }
         // The name's key refuses a concurrent rename to the same name.
-        sqlx::query("UPDATE order_territories SET name = $1 WHERE id = $2")
-            .bind(&amendment.name)
-            .bind(territory.0)
+        sqlx::query(
+            "UPDATE order_territories SET name = $1, deliberation_ref = $2, deliberation_on = $3 WHERE id = $4",
+        )
+        .bind(&amendment.name)
+        .bind(&amendment.deliberation.reference)
+        .bind(crate::territories::day(amendment.deliberation.date))
+        .bind(territory.0)
             .execute(&mut *tx)
             .await
             .map_err(|e| {

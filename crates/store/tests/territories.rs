@@ -216,7 +216,12 @@ both_engines! {
 }
 
 fn amended(name: &str, codes: &str) -> passnum_core::member_territory::TerritoryAmendment {
-    passnum_core::member_territory::TerritoryAmendment::parse(name, codes).unwrap()
+    passnum_core::member_territory::TerritoryAmendment::parse(
+        name,
+        codes,
+        ("2026-045", "12/03/2026"),
+    )
+    .unwrap()
 }
 
 both_engines! {
@@ -243,6 +248,13 @@ both_engines! {
         assert_eq!(code(s.amend_territory(w.order.id, vil, &amended("ville de LYON", "69029")).await.unwrap_err()), "territory_name_taken");
         let t = s.amend_territory(w.order.id, vil, &amended("Bron", "69029")).await.unwrap();
         assert_eq!((t.name.as_str(), t.communes.clone()), ("Bron", vec!["69029".to_string()]));
+        // Its délibération typed wrongly: corrected with the rest, or not at all.
+        let fixed = passnum_core::member_territory::TerritoryAmendment::parse("Bron", "69029", ("2026-054", "21/03/2026")).unwrap();
+        let t = s.amend_territory(w.order.id, vil, &fixed).await.unwrap();
+        assert_eq!((t.deliberation_ref.as_str(), t.deliberation_on.as_str()), ("2026-054", "2026-03-21"));
+        let refused = passnum_core::member_territory::TerritoryAmendment::parse("Bron", "69029, 69123", ("2026-099", "01/04/2026")).unwrap();
+        assert_eq!(code(s.amend_territory(w.order.id, vil, &refused).await.unwrap_err()), "territory_overlap");
+        assert_eq!(s.territory(w.order.id, vil).await.unwrap().deliberation_ref, "2026-054", "nothing half-written");
         assert_eq!(s.territory(w.order.id, lyon).await.unwrap().communes, ["69123"]);
         declare(s, w.order.id, "Villeurbanne", "69266").await.unwrap();
         let other = s.create_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();

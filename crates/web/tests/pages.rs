@@ -831,8 +831,10 @@ api_test! {
         let path = format!("/commanditaire/commandes/{}/territoires/{}", p.order.id.0, t.id);
         let (_, html) = page(&client, &app, &path).await;
         assert!(html.contains(">69266</textarea>"), "{html}");
+        // The délibération as declared, in the form's own format.
+        assert!(html.contains("value=\"D-1\"") && html.contains("value=\"12/03/2026\""), "{html}");
         let csrf = field(&html, "csrf");
-        let post = |codes: &'static str| client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "Est lyonais"), ("communes", codes)]).send();
+        let post = |codes: &'static str| client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "Est lyonais"), ("communes", codes), ("deliberation", "D-1"), ("deliberation_date", "12/03/2026")]).send();
         // Outside the perimeter: said under the field, the codes typed kept, nothing changed.
         let r = post("69266, 75056").await.unwrap();
         assert_eq!(r.status(), 422);
@@ -842,19 +844,29 @@ api_test! {
         assert!(html.contains("value=\"Est lyonais\""), "the name typed is kept");
         // A name already taken, whatever its case: said under the name.
         s.declare_territory(p.order.id, &passnum_core::member_territory::NewTerritory::parse("Ville de Lyon", "69123", ("D-2", "12/03/2026"), ("", "")).unwrap(), "tests", t0()).await.unwrap();
-        let r = client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "ville de lyon"), ("communes", "69266")]).send().await.unwrap();
+        let r = client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "ville de lyon"), ("communes", "69266"), ("deliberation", "D-1"), ("deliberation_date", "12/03/2026")]).send().await.unwrap();
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("id=\"nom-erreur\""));
+        // A délibération date typed wrongly: said under the date, linked from the summary.
+        let r = client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "Est lyonnais"), ("communes", "69266"), ("deliberation", "D-10"), ("deliberation_date", "31/02/2026")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"deliberation_date-erreur\"") && html.contains("href=\"#deliberation_date\"") && html.contains("value=\"D-10\""), "{html}");
+        assert_eq!(s.territory(p.order.id, t.id).await.unwrap().deliberation_ref, "D-1");
         let r = post("69266, 69029").await.unwrap();
         assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, path.as_str()));
         let corrected = s.territory(p.order.id, t.id).await.unwrap();
         assert_eq!((corrected.name.as_str(), corrected.communes.clone()), ("Est lyonais", vec!["69029".to_string(), "69266".to_string()]));
+        let r = client.post(app.url(&format!("{path}/correction"))).form(&[("csrf", csrf.as_str()), ("nom", "Est lyonais"), ("communes", "69029, 69266"), ("deliberation", "D-2026-011"), ("deliberation_date", "2026-03-13")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&client, &app, &path).await;
+        assert!(html.contains("D-2026-011") && html.contains("13/03/2026"), "{html}");
         // Another funder cannot.
         let stranger = s.create_funder("Département du Nord", "departement", t0()).await.unwrap();
         staff(&app, "f@nord.fr", Actor::Funder(stranger.id)).await;
         let (other, _) = sign_in(&app, "f@nord.fr", PASSWORD).await;
         let their_csrf = field(&page(&other, &app, "/commanditaire").await.1, "csrf");
-        let r = other.post(app.url(&format!("{path}/correction"))).form(&[("csrf", their_csrf.as_str()), ("nom", "Autre"), ("communes", "69266")]).send().await.unwrap();
+        let r = other.post(app.url(&format!("{path}/correction"))).form(&[("csrf", their_csrf.as_str()), ("nom", "Autre"), ("communes", "69266"), ("deliberation", "X"), ("deliberation_date", "12/03/2026")]).send().await.unwrap();
         assert_eq!(r.status(), 404);
         assert_eq!(s.territory(p.order.id, t.id).await.unwrap().communes, ["69029", "69266"]);
     }

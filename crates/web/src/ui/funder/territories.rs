@@ -204,6 +204,14 @@ pub async fn declare_territory(
 }
 
 /// The form field a parsing refusal is about.
+/// A stored day ("2026-03-12") as the forms ask for it ("12/03/2026").
+fn shown_day(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => iso.to_string(),
+    }
+}
+
 fn field_of(e: &passnum_core::member_territory::TerritoryError) -> &'static str {
     use passnum_core::member_territory::TerritoryError as E;
     match e {
@@ -240,6 +248,8 @@ struct TerritoryPage {
     /// refusal).
     name_typed: String,
     communes_typed: String,
+    deliberation_typed: String,
+    deliberation_date_typed: String,
     errors: FieldErrors,
 }
 
@@ -302,6 +312,8 @@ async fn territory_page(
             .collect(),
         communes_typed: territory.communes.join(", "),
         name_typed: territory.name.clone(),
+        deliberation_typed: territory.deliberation_ref.clone(),
+        deliberation_date_typed: shown_day(&territory.deliberation_on),
         row: TerritoryRow::of(territory),
         documents,
         structures,
@@ -511,10 +523,14 @@ pub struct AmendForm {
     nom: String,
     #[serde(default)]
     communes: String,
+    #[serde(default)]
+    deliberation: String,
+    #[serde(default)]
+    deliberation_date: String,
 }
 
 /// Corrects a territory: its name (a typo), its communes (a code typed wrongly, a commune
-/// joining or leaving).
+/// joining or leaving), its délibération's reference and date (typed wrongly).
 pub async fn amend_territory(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -527,18 +543,23 @@ pub async fn amend_territory(
     let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
     page.name_typed = f.nom.chars().take(200).collect();
     page.communes_typed = f.communes.chars().take(12_000).collect();
+    page.deliberation_typed = f.deliberation.chars().take(100).collect();
+    page.deliberation_date_typed = f.deliberation_date.chars().take(20).collect();
     if !token_ok {
         page.errors.add("nom", crate::ui::STALE_FORM_KEPT);
         return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
     }
-    let amendment =
-        match passnum_core::member_territory::TerritoryAmendment::parse(&f.nom, &f.communes) {
-            Ok(a) => a,
-            Err(e) => {
-                page.errors.add(field_of(&e), e.to_string());
-                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
-            }
-        };
+    let amendment = match passnum_core::member_territory::TerritoryAmendment::parse(
+        &f.nom,
+        &f.communes,
+        (&f.deliberation, &f.deliberation_date),
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            page.errors.add(field_of(&e), e.to_string());
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
+        }
+    };
     match st.store.amend_territory(order.id, t, &amendment).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/commanditaire/commandes/{}/territoires/{}",
