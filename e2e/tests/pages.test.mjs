@@ -466,6 +466,21 @@ test("a funder orders with its logo, the operator issues, the booklet prints, a 
   await funder.getByRole("link", { name: "deliberation.pdf" }).waitFor();
   await axe(funder, "territoire");
   await funder.screenshot({ path: join(shots, "territoire.png"), fullPage: true });
+  // A territory declared by mistake is withdrawn once the confirmation is ticked (here the one
+  // just declared, its piece with it), then declared again.
+  await funder.getByRole("button", { name: "Retirer le territoire" }).click();
+  await funder.locator("#confirmation-erreur").waitFor();
+  await axe(funder, "territoire-retrait-erreur");
+  await tick(funder, funder.getByLabel(/Je confirme le retrait du territoire « Villeurbanne »/));
+  await funder.getByRole("button", { name: "Retirer le territoire" }).click();
+  await funder.getByRole("heading", { name: `Territoires membres de la commande n° ${id}` }).waitFor();
+  assert.equal(await funder.getByRole("link", { name: "Villeurbanne" }).count(), 0);
+  await funder.getByLabel(/Nom du territoire/).fill("Villeurbanne");
+  await funder.getByLabel(/^Communes/).fill("69266");
+  await funder.locator("#deliberation").fill("2026-045");
+  await funder.locator("#deliberation_date").fill("12/03/2026");
+  await funder.getByRole("button", { name: "Déclarer ce territoire" }).click();
+  await funder.getByRole("heading", { name: "Territoire Villeurbanne" }).waitFor();
   await funder.getByRole("link", { name: /Retour aux territoires/ }).click();
   await funder.getByRole("link", { name: "Répartir entre les territoires" }).click();
   await funder.getByRole("heading", { name: /entre les territoires membres/ }).waitFor();

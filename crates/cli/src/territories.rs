@@ -77,6 +77,14 @@ pub enum TerritoryCommand {
         #[arg(long)]
         order: i64,
     },
+    /// Withdraw a territory declared by mistake: refused once it received booklets or has a
+    /// référent. Its communes and documents go with it.
+    Remove {
+        #[arg(long)]
+        order: i64,
+        #[arg(long)]
+        territory: i64,
+    },
     /// Attach a PDF to a territory: its délibération, its convention, another piece.
     Attach {
         #[arg(long)]
@@ -210,6 +218,12 @@ pub async fn run(store: &Store, cmd: TerritoryCommand) -> anyhow::Result<()> {
                     t.name
                 );
             }
+        }
+        TerritoryCommand::Remove { order, territory } => {
+            store
+                .remove_territory(OrderId(order), TerritoryId(territory))
+                .await?;
+            println!("territoire n° {territory} retiré");
         }
         TerritoryCommand::Attach {
             order,

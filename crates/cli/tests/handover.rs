@@ -439,6 +439,30 @@ async fn territories_in_two_stages(engine: TestEngine) {
     ] {
         assert!(text.contains(words), "« {words} » in:\n{text}");
     }
+    // A territory declared by mistake is withdrawn; Lyon, which gave booklets, stays.
+    let mut bron = declare.to_vec();
+    bron[5] = "Bron";
+    let out = ok(passnum(&db, &[&bron[..], &["69029"]].concat()));
+    let bron_id = out.split_whitespace().nth(2).unwrap().to_string();
+    let remove = |t: &str| {
+        passnum(
+            &db,
+            &["territory", "remove", "--order", &id, "--territory", t],
+        )
+    };
+    assert_eq!(
+        ok(remove(&bron_id)).trim(),
+        format!("territoire n° {bron_id} retiré")
+    );
+    let out = remove(&tid);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a reçu des carnets"), "{err}");
+    let listed = ok(passnum(&db, &["territory", "list", "--order", &id]));
+    assert!(
+        listed.contains("\tLyon") && !listed.contains("Bron"),
+        "{listed}"
+    );
 }
 
 /// `passnum territory allocate --then-share`: both stages decided at once, each territory's

@@ -1,7 +1,8 @@
 //! Correcting a member territory after it joined — its name (a typo), its communes (a code
 //! typed wrongly, a commune that joins or leaves the group), its délibération's reference and
 //! date (typed wrongly): checked like a declaration, and never taking away a commune whose
-//! structures already received the territory's booklets.
+//! structures already received the territory's booklets. Withdrawing one declared by mistake,
+//! while nothing hangs on it.
 
 use passnum_core::member_territory::{Declared, TerritoryAmendment, TerritoryError, covers};
 use passnum_core::territory::{Level, label_of};
@@ -104,6 +105,82 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert_communes(&mut tx, order, territory, communes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws a territory declared by mistake, under the order's lock, while nothing hangs
+    /// on it: no booklet moved to or from it (its moves and procès-verbaux stay true), no
+    /// référent account or API token. Its communes and documents go with it. All or nothing.
+    pub async fn remove_territory(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+    ) -> Result<(), StoreError> {
+        crate::retry::retrying(&self.inner.telemetry, "remove_territory", || {
+            self.remove_territory_once(order, territory)
+        })
+        .await
+    }
+
+    async fn remove_territory_once(
+        &self,
+        order: OrderId,
+        territory: TerritoryId,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        crate::orders::lock_open_order(
+            self.engine(),
+            &mut tx,
+            order,
+            "Cette commande est annulée : ses territoires ne changent plus.",
+        )
+        .await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM order_territories WHERE id = $1 AND order_id = $2")
+                .bind(territory.0)
+                .bind(order.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let moved: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM allocation_moves WHERE from_territory_id = $1 OR to_territory_id = $1 LIMIT 1",
+        )
+        .bind(territory.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if moved.is_some() {
+            return Err(StoreError::Conflict {
+                code: "territory_in_use",
+                message: "Ce territoire a reçu des carnets : il reste, pour l'inventaire et les \
+                          procès-verbaux. Corrigez-le plutôt (nom, communes, délibération)."
+                    .into(),
+            });
+        }
+        let referent: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM staff WHERE role = 'referent' AND org_id = $1 \
+             UNION ALL SELECT 1 FROM api_tokens WHERE role = 'referent' AND actor_id = $1",
+        )
+        .bind(territory.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if referent.is_some() {
+            return Err(StoreError::Conflict {
+                code: "territory_has_referents",
+                message: "Un référent est désigné pour ce territoire : il ne peut plus être \
+                          retiré. Corrigez-le plutôt (nom, communes, délibération)."
+                    .into(),
+            });
+        }
+        for sql in [
+            "DELETE FROM territory_documents WHERE territory_id = $1",
+            "DELETE FROM territory_communes WHERE territory_id = $1",
+            "DELETE FROM order_territories WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(territory.0).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -261,3 +261,30 @@ both_engines! {
         assert!(matches!(s.amend_territory(other.id, vil, &amended("Est lyonnais", "69029")).await, Err(StoreError::NotFound)));
     }
 }
+
+both_engines! {
+    async fn a_territory_declared_by_mistake_is_withdrawn_while_nothing_hangs_on_it(db) {
+        let s = &db.store;
+        let w = world(s, 10).await;
+        let mistake = declare(s, w.order.id, "Villeurbanne", "69266").await.unwrap();
+        let pdf = Document::check("Délibération.pdf", b"%PDF-1.7 delib".to_vec()).unwrap();
+        s.attach_territory_document(w.order.id, mistake, DocumentKind::Deliberation, &pdf, "tests", t0()).await.unwrap();
+        // Another order's funder cannot reach it.
+        let other = s.create_order(w.funder.id, &passnum_core::NewOrder::parse(&order_request(2)).unwrap(), t0()).await.unwrap();
+        assert!(matches!(s.remove_territory(other.id, mistake).await, Err(StoreError::NotFound)));
+        s.remove_territory(w.order.id, mistake).await.unwrap();
+        assert!(s.territories_of(w.order.id).await.unwrap().is_empty());
+        assert!(matches!(s.territory(w.order.id, mistake).await, Err(StoreError::NotFound)));
+        // Its commune and its name are free again.
+        let vil = declare(s, w.order.id, "Villeurbanne", "69266").await.unwrap();
+        // One that received booklets stays, for its moves and procès-verbaux.
+        s.allocate_to_territories(w.order.id, &[(vil, 2)], "tests", t0()).await.unwrap();
+        assert_eq!(code(s.remove_territory(w.order.id, vil).await.unwrap_err()), "territory_in_use");
+        // One with a référent stays too.
+        let lyon = declare(s, w.order.id, "Ville de Lyon", "69123").await.unwrap();
+        s.create_staff("referente@lyon.fr", "Référente", "hash", passnum_store::Actor::Referent(lyon), t0()).await.unwrap();
+        assert_eq!(code(s.remove_territory(w.order.id, lyon).await.unwrap_err()), "territory_has_referents");
+        assert_eq!(s.territories_of(w.order.id).await.unwrap().len(), 2, "nothing removed");
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+    }
+}

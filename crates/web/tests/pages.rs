@@ -1636,3 +1636,40 @@ api_test! {
         assert!(second.contains(&format!("<a href=\"/commanditaire/commandes/{}\">", p.order.id.0)) && second.contains("page 2"));
     }
 }
+
+api_test! {
+    async fn a_territory_declared_by_mistake_is_withdrawn_after_a_confirmation(app) {
+        let p = programme(&app, "Métropole", "21690123000005").await;
+        let s = app.store();
+        let declared = |name: &str, codes: &str| passnum_core::member_territory::NewTerritory::parse(name, codes, ("D-1", "12/03/2026"), ("", "")).unwrap();
+        let t = s.declare_territory(p.order.id, &declared("Est lyonnais", "69266"), "tests", t0()).await.unwrap();
+        staff(&app, "f@metropole.fr", Actor::Funder(p.funder.id)).await;
+        let (client, _) = sign_in(&app, "f@metropole.fr", PASSWORD).await;
+        let list = format!("/commanditaire/commandes/{}/territoires", p.order.id.0);
+        let path = format!("{list}/{}", t.id);
+        let (_, html) = page(&client, &app, &path).await;
+        assert!(html.contains("Retirer ce territoire"), "{html}");
+        let csrf = field(&html, "csrf");
+        // The box not ticked: said under it, nothing removed.
+        let r = client.post(app.url(&format!("{path}/retrait"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"confirmation-erreur\"") && html.contains("href=\"#confirmation\""), "{html}");
+        assert_eq!(s.territories_of(p.order.id).await.unwrap().len(), 1);
+        let r = client.post(app.url(&format!("{path}/retrait"))).form(&[("csrf", csrf.as_str()), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, list.as_str()));
+        assert!(s.territories_of(p.order.id).await.unwrap().is_empty());
+        assert_eq!(page(&client, &app, &path).await.0, 404);
+        // One that received booklets offers no removal, and refuses one with the reason.
+        let kept = s.declare_territory(p.order.id, &declared("Villeurbanne", "69266"), "tests", t0()).await.unwrap();
+        s.allocate_to_territories(p.order.id, &[(kept.id, 1)], "tests", t0()).await.unwrap();
+        let path = format!("{list}/{}", kept.id);
+        let (_, html) = page(&client, &app, &path).await;
+        assert!(!html.contains("Retirer ce territoire"), "{html}");
+        let r = client.post(app.url(&format!("{path}/retrait"))).form(&[("csrf", csrf.as_str()), ("confirmation", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("a reçu des carnets") && html.contains("href=\"#confirmation\"") && html.contains("id=\"confirmation\""), "{html}");
+        assert_eq!(s.territories_of(p.order.id).await.unwrap().len(), 1);
+    }
+}

@@ -378,6 +378,10 @@ fn territory_routes() -> Router<AppState> {
             post(funder::amend_territory),
         )
         .route(
+            "/commanditaire/commandes/{id}/territoires/{t}/retrait",
+            post(funder::remove_territory),
+        )
+        .route(
             "/commanditaire/commandes/{id}/publics",
             get(funder::publics).post(funder::add_public),
         )

@@ -23,6 +23,7 @@ mod orders;
 mod publics;
 mod redemptions;
 mod territories;
+mod territory_amend;
 
 pub use funding::*;
 pub use handovers::*;
@@ -32,3 +33,4 @@ pub use orders::*;
 pub use publics::*;
 pub use redemptions::*;
 pub use territories::*;
+pub use territory_amend::*;

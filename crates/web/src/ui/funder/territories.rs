@@ -16,7 +16,7 @@ use crate::ui::PageError;
 use crate::ui::Submitted;
 use crate::ui::dossier::OneDocument;
 
-const TERRITORY_NOT_FOUND: PageError = PageError::NotFound {
+pub(super) const TERRITORY_NOT_FOUND: PageError = PageError::NotFound {
     heading: "Territoire introuvable",
     text: "Cette commande n'a pas de territoire membre sous ce numéro.",
 };
@@ -212,7 +212,7 @@ fn shown_day(iso: &str) -> String {
     }
 }
 
-fn field_of(e: &passnum_core::member_territory::TerritoryError) -> &'static str {
+pub(super) fn field_of(e: &passnum_core::member_territory::TerritoryError) -> &'static str {
     use passnum_core::member_territory::TerritoryError as E;
     match e {
         E::BadName | E::DuplicateName(_) | E::TooManyTerritories => "nom",
@@ -225,7 +225,7 @@ fn field_of(e: &passnum_core::member_territory::TerritoryError) -> &'static str 
 
 #[derive(Template)]
 #[template(path = "territoire.html")]
-struct TerritoryPage {
+pub(super) struct TerritoryPage {
     layout: Layout,
     id: i64,
     row: TerritoryRow,
@@ -246,14 +246,14 @@ struct TerritoryPage {
     convention_date: String,
     /// The name and the communes' codes as the correction form shows them (as typed after a
     /// refusal).
-    name_typed: String,
-    communes_typed: String,
-    deliberation_typed: String,
-    deliberation_date_typed: String,
-    errors: FieldErrors,
+    pub(super) name_typed: String,
+    pub(super) communes_typed: String,
+    pub(super) deliberation_typed: String,
+    pub(super) deliberation_date_typed: String,
+    pub(super) errors: FieldErrors,
 }
 
-async fn territory_page(
+pub(super) async fn territory_page(
     st: &AppState,
     staff: &passnum_store::StaffMember,
     csrf: &Csrf,
@@ -514,67 +514,5 @@ pub async fn record_convention(
         .into_response()),
         Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
         Err(e) => Err(PageError::unavailable(e, "convention")),
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub struct AmendForm {
-    #[serde(default)]
-    nom: String,
-    #[serde(default)]
-    communes: String,
-    #[serde(default)]
-    deliberation: String,
-    #[serde(default)]
-    deliberation_date: String,
-}
-
-/// Corrects a territory: its name (a typo), its communes (a code typed wrongly, a commune
-/// joining or leaving), its délibération's reference and date (typed wrongly).
-pub async fn amend_territory(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    FunderOrder(staff, order): FunderOrder,
-    Path((_, t)): Path<(i64, i64)>,
-    Submitted { form: f, token_ok }: Submitted<AmendForm>,
-) -> Result<Response, PageError> {
-    let csrf = Csrf::from_headers(&headers);
-    let t = TerritoryId(t);
-    let mut page = territory_page(&st, &staff, &csrf, order.id, t).await?;
-    page.name_typed = f.nom.chars().take(200).collect();
-    page.communes_typed = f.communes.chars().take(12_000).collect();
-    page.deliberation_typed = f.deliberation.chars().take(100).collect();
-    page.deliberation_date_typed = f.deliberation_date.chars().take(20).collect();
-    if !token_ok {
-        page.errors.add("nom", crate::ui::STALE_FORM_KEPT);
-        return Ok(render(StatusCode::BAD_REQUEST, &page, &csrf));
-    }
-    let amendment = match passnum_core::member_territory::TerritoryAmendment::parse(
-        &f.nom,
-        &f.communes,
-        (&f.deliberation, &f.deliberation_date),
-    ) {
-        Ok(a) => a,
-        Err(e) => {
-            page.errors.add(field_of(&e), e.to_string());
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf));
-        }
-    };
-    match st.store.amend_territory(order.id, t, &amendment).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/commanditaire/commandes/{}/territoires/{}",
-            order.id.0, t
-        ))
-        .into_response()),
-        Err(StoreError::NotFound) => Err(TERRITORY_NOT_FOUND),
-        Err(StoreError::Invalid { code, message } | StoreError::Conflict { code, message }) => {
-            let field = match code {
-                "territory_name_taken" | "order_state" => "nom",
-                _ => "communes",
-            };
-            page.errors.add(field, message);
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf))
-        }
-        Err(e) => Err(PageError::unavailable(e, "territoire")),
     }
 }
