@@ -464,35 +464,17 @@ impl Store {
             ))
         })
         .collect::<Result<_, StoreError>>()?;
+        // Each booklet keeps the territory it came through: its rows and runs are written as
+        // an allocation writes them, by primary-key ranges.
         let mut ids: Vec<(i64, Option<i64>, Option<i64>)> = picked
             .iter()
             .map(|&(id, _, t)| (id, t, Some(to.0)))
             .collect();
         ids.sort_unstable();
-        let mut moved_count = 0i64;
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE booklets SET distributor_id = $1 WHERE id IN ({})",
-                marks.join(", ")
-            )))
-            .bind(to.0);
-            for (id, _, _) in chunk {
-                q = q.bind(*id);
-            }
-            moved_count += q.execute(&mut **tx).await?.rows_affected() as i64;
-        }
-        if moved_count != count {
-            return Err(StoreError::corrupt(format!(
-                "{moved_count} carnets déplacés au lieu de {count}"
-            )));
-        }
-        // Each booklet keeps the territory it came through.
-        crate::holder_runs::assign(tx, order, &crate::holder_runs::runs_of(&ids)).await?;
-        let moved: Vec<i64> = picked.iter().map(|&(_, n, _)| n).collect();
-        let mut numbers = moved;
-        numbers.sort_unstable();
-        let numbers = number_ranges(numbers.into_iter());
+        let runs = crate::holder_runs::runs_of(&ids);
+        crate::holder_runs::write_holders(self.engine(), tx, order, &runs, count).await?;
+        // Read in number order.
+        let numbers = number_ranges(picked.iter().map(|&(_, n, _)| n));
         let one = NewMove {
             from: Holder::Structure(from),
             to: Holder::Structure(to),

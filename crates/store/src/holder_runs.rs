@@ -7,9 +7,9 @@
 
 use std::collections::HashSet;
 
-use crate::rows::{get_i64, get_opt_i64};
 use passnum_core::OrderId;
 
+use crate::rows::{get_i64, get_opt_i64};
 use crate::{Engine, StoreError};
 
 /// Booklets `first..=last` (ids) of one order, held by a territory, a structure or both (a

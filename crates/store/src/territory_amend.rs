@@ -12,6 +12,9 @@ use crate::rows::get_string;
 use crate::territories::{Territory, insert_communes, territory_communes_of_order};
 use crate::{Store, StoreError};
 
+/// Why a cancelled order's territories are neither corrected nor withdrawn.
+const CANCELLED: &str = "Cette commande est annulée : ses territoires ne changent plus.";
+
 impl Store {
     /// Renames a territory, replaces its communes and its délibération's reference and date,
     /// under the order's lock: its name unique
@@ -38,13 +41,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let communes = &amendment.communes;
         let mut tx = self.begin_write().await?;
-        crate::orders::lock_open_order(
-            self.engine(),
-            &mut tx,
-            order,
-            "Cette commande est annulée : ses territoires ne changent plus.",
-        )
-        .await?;
+        crate::orders::lock_open_order(self.engine(), &mut tx, order, CANCELLED).await?;
         let declared = territory_communes_of_order(&mut tx, order).await?;
         if !declared.iter().any(|(id, _, _)| *id == territory) {
             return Err(StoreError::NotFound);
@@ -129,13 +126,7 @@ impl Store {
         territory: TerritoryId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        crate::orders::lock_open_order(
-            self.engine(),
-            &mut tx,
-            order,
-            "Cette commande est annulée : ses territoires ne changent plus.",
-        )
-        .await?;
+        crate::orders::lock_open_order(self.engine(), &mut tx, order, CANCELLED).await?;
         let found: Option<i64> =
             sqlx::query_scalar("SELECT id FROM order_territories WHERE id = $1 AND order_id = $2")
                 .bind(territory.0)
