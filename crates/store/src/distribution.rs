@@ -320,6 +320,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
         let available: i64 = sqlx::query_scalar(
+            // As Store::distributor_stock_count.
             "SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
              WHERE r.order_id = $1 AND r.distributor_id = $2 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL",
         )

@@ -243,6 +243,9 @@ impl Store {
         distributor: DistributorId,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
+            // A join: for one structure's few runs PostgreSQL walks the primary key (0.07 ms for
+            // 300,000 booklets); counted run by run in a subquery, its cost estimate crossed
+            // the JIT threshold and compiling took 20 ms.
             "SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
              WHERE r.distributor_id = $1 AND b.handed_out_at IS NULL AND b.blocked_at IS NULL",
         )

@@ -251,21 +251,25 @@ pub(crate) async fn assign(
 /// limits.
 const PER_STATEMENT: usize = 500;
 
-/// Ledger checks: the runs and the booklets' holder columns agree.
+/// Ledger checks: the runs and the booklets' holder columns agree. Each run counts its own
+/// booklets by primary key (a correlated subquery): as a join on `BETWEEN`, PostgreSQL guessed
+/// a third of the table behind each run and took 109 s for 300,000 booklets, against 0.2 s.
 pub(crate) const CHECKS: &[(&str, &str)] = &[
     (
         "carnet dont le détenteur diffère de sa plage",
-        "SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id \
-         WHERE b.order_id <> r.order_id OR COALESCE(b.territory_id, 0) <> COALESCE(r.territory_id, 0) \
-         OR COALESCE(b.distributor_id, 0) <> COALESCE(r.distributor_id, 0)",
+        "SELECT CAST(COALESCE(SUM((SELECT COUNT(*) FROM booklets b WHERE b.id BETWEEN r.first_id AND r.last_id \
+         AND (b.order_id <> r.order_id OR COALESCE(b.territory_id, 0) <> COALESCE(r.territory_id, 0) \
+         OR COALESCE(b.distributor_id, 0) <> COALESCE(r.distributor_id, 0)))), 0) AS BIGINT) FROM holder_runs r",
     ),
     (
         // Counts agree only if runs neither overlap, nor hold missing ids, nor miss a booklet.
         "carnet confié hors des plages de détenteurs",
-        "SELECT ABS((SELECT COUNT(*) FROM booklets WHERE territory_id IS NOT NULL OR distributor_id IS NOT NULL) \
-         - (SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id)) \
+        "WITH inside AS (SELECT CAST(COALESCE(SUM((SELECT COUNT(*) FROM booklets b \
+         WHERE b.id BETWEEN r.first_id AND r.last_id)), 0) AS BIGINT) AS n FROM holder_runs r) \
+         SELECT ABS((SELECT COUNT(*) FROM booklets WHERE territory_id IS NOT NULL OR distributor_id IS NOT NULL) \
+         - (SELECT n FROM inside)) \
          + ABS((SELECT CAST(COALESCE(SUM(last_id - first_id + 1), 0) AS BIGINT) FROM holder_runs) \
-         - (SELECT COUNT(*) FROM holder_runs r JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id))",
+         - (SELECT n FROM inside))",
     ),
 ];
 

@@ -204,10 +204,13 @@ impl Store {
         }
         let mut in_stock: std::collections::HashMap<i64, i64> = Default::default();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT r.territory_id, COUNT(*) AS n FROM holder_runs r \
-             JOIN booklets b ON b.id BETWEEN r.first_id AND r.last_id WHERE r.territory_id IN \
+            // Each run counts its booklets by primary key (see holder_runs::CHECKS for why
+            // not a join on BETWEEN).
+            "SELECT r.territory_id, CAST(SUM((SELECT COUNT(*) FROM booklets b \
+             WHERE b.id BETWEEN r.first_id AND r.last_id AND b.blocked_at IS NULL)) AS BIGINT) AS n \
+             FROM holder_runs r WHERE r.territory_id IN \
              (SELECT id FROM order_territories t WHERE t.order_id = $1{}) \
-             AND r.distributor_id IS NULL AND b.blocked_at IS NULL GROUP BY r.territory_id",
+             AND r.distributor_id IS NULL GROUP BY r.territory_id",
             one_of("t.id")
         )))
         .bind(order.0)
