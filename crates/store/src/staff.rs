@@ -78,11 +78,28 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
+        // A référent's account races its territory's withdrawal (lock_referent_territory):
+        // at SERIALIZABLE the loser fails to serialize, and runs again to find the outcome.
+        crate::retry::retrying(&self.inner.telemetry, "create_staff", || {
+            self.create_staff_once(email, display_name, password_hash, actor, now)
+        })
+        .await
+    }
+
+    async fn create_staff_once(
+        &self,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
         let email = normalize_email(email)?;
         let name = crate::funders::clean_name(display_name)?;
         self.check_actor_exists(actor).await?;
         let (role, org) = (actor.role().as_str(), actor.actor_id());
         let mut tx = self.begin_write().await?;
+        self.lock_referent_territory(&mut tx, actor).await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO staff (email, display_name, password_hash, role, org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
         )))

@@ -127,12 +127,19 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         crate::orders::lock_open_order(self.engine(), &mut tx, order, CANCELLED).await?;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM order_territories WHERE id = $1 AND order_id = $2")
-                .bind(territory.0)
-                .bind(order.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // Locked before looking for référents: an account or token being created for it holds
+        // it in share mode (Store::lock_referent_territory), so one of the two waits.
+        let lock = match self.engine() {
+            crate::Engine::Postgres => " FOR UPDATE",
+            crate::Engine::Sqlite => "",
+        };
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM order_territories WHERE id = $1 AND order_id = $2{lock}"
+        )))
+        .bind(territory.0)
+        .bind(order.0)
+        .fetch_optional(&mut *tx)
+        .await?;
         if found.is_none() {
             return Err(StoreError::NotFound);
         }

@@ -145,6 +145,31 @@ impl Store {
         Ok(())
     }
 
+    /// A référent's territory, checked again in `tx` and on PostgreSQL locked in share mode
+    /// until it commits: a withdrawal of the territory (`remove_territory`), which locks it
+    /// for update before looking for référents, either waits and then sees the new account
+    /// or token, or goes first and this one finds no territory.
+    pub(crate) async fn lock_referent_territory(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: Actor,
+    ) -> Result<(), StoreError> {
+        let Actor::Referent(t) = actor else {
+            return Ok(());
+        };
+        let lock = match self.engine() {
+            crate::Engine::Postgres => " FOR SHARE",
+            crate::Engine::Sqlite => "",
+        };
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM order_territories WHERE id = $1{lock}"
+        )))
+        .bind(t.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+        found.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
     /// Creates a token and returns it in clear, the only time it is ever visible.
     pub async fn create_token(
         &self,
@@ -156,6 +181,7 @@ impl Store {
         let secret = random_token(32);
         let token = format!("pn_{}_{secret}", actor.role().as_str());
         let mut tx = self.begin_write().await?;
+        self.lock_referent_territory(&mut tx, actor).await?;
         sqlx::query("INSERT INTO api_tokens (token_hash, role, actor_id, label, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash_token(&token))
             .bind(actor.role().as_str())

@@ -288,3 +288,39 @@ both_engines! {
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
     }
 }
+
+both_engines! {
+    /// A référent's account created while its territory is withdrawn, at once (real parallel
+    /// tasks): one of the two goes through, never both, so no account points at nothing.
+    async fn a_referent_created_while_its_territory_is_withdrawn_never_points_at_nothing(db) {
+        let s = &db.store;
+        let w = world(s, 2).await;
+        let communes = ["69266", "69029", "69259", "69256", "69290", "69091", "69149", "69244"];
+        let mut kept = 0;
+        for (i, commune) in communes.iter().enumerate() {
+            let t = declare(s, w.order.id, &format!("Essai {i}"), commune).await.unwrap();
+            let (a, b, order) = (s.clone(), s.clone(), w.order.id);
+            let removal = tokio::spawn(async move { a.remove_territory(order, t).await });
+            let account = tokio::spawn(async move {
+                b.create_staff(&format!("referent{i}@lyon.fr"), "Référent", "hash", passnum_store::Actor::Referent(t), t0()).await
+            });
+            match (removal.await.unwrap(), account.await.unwrap()) {
+                (Ok(()), Err(StoreError::NotFound)) => assert!(matches!(s.territory(order, t).await, Err(StoreError::NotFound))),
+                (Err(e), Ok(_)) => {
+                    assert_eq!(code(e), "territory_has_referents");
+                    kept += 1;
+                }
+                other => panic!("step {i}: {other:?}"),
+            }
+        }
+        // Every référent account names a territory that exists.
+        let orphans: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff s WHERE s.role = 'referent' AND NOT EXISTS (SELECT 1 FROM order_territories t WHERE t.id = s.org_id)",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(orphans, 0);
+        assert_eq!(s.territories_of(w.order.id).await.unwrap().len(), kept);
+    }
+}
