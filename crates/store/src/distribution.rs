@@ -14,7 +14,7 @@ use crate::allocation::{NewMove, number_ranges, record_moves};
 use crate::funders::clean_name;
 use crate::inventory::Holder;
 use crate::rows::{get_i64, get_string, page_limit};
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// Kinds of distributing structures.
 pub const DISTRIBUTOR_KINDS: &[&str] = &[
@@ -390,10 +390,7 @@ impl Store {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         order: OrderId,
     ) -> Result<(), StoreError> {
-        let lock = match self.engine() {
-            Engine::Postgres => " FOR UPDATE",
-            Engine::Sqlite => "",
-        };
+        let lock = self.engine().for_update();
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT status, distribution_stopped_at FROM orders WHERE id = $1{lock}"
         )))

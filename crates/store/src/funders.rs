@@ -224,10 +224,7 @@ pub(crate) async fn lock_budget(
     engine: crate::Engine,
     funder: FunderId,
 ) -> Result<Option<passnum_core::Money>, StoreError> {
-    let lock = match engine {
-        crate::Engine::Postgres => " FOR UPDATE",
-        crate::Engine::Sqlite => "",
-    };
+    let lock = engine.for_update();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT budget_cents FROM funders WHERE id = $1{lock}"
     )))

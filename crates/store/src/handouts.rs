@@ -21,7 +21,7 @@ use time::Date;
 
 use crate::distribution::{DistributorId, DistributorStock};
 use crate::rows::{date_to_sql, get_date, get_i64, get_opt_i64, get_string, page_limit};
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// A booklet an agent can hand out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -288,10 +288,7 @@ impl Store {
     ) -> Result<HandoutRecord, StoreError> {
         let mut tx = self.begin_write().await?;
         self.check_distributable(&mut tx, order).await?;
-        let lock = match self.engine() {
-            Engine::Postgres => " FOR UPDATE",
-            Engine::Sqlite => "",
-        };
+        let lock = self.engine().for_update();
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, distributor_id, handed_out_at, blocked_at FROM booklets \
              WHERE order_id = $1 AND number = $2{lock}"

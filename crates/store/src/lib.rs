@@ -136,6 +136,26 @@ pub enum Engine {
     Postgres,
 }
 
+impl Engine {
+    /// What a `SELECT` ends with to lock the rows it reads until the transaction ends:
+    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transactions already hold
+    /// the only write lock.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        }
+    }
+
+    /// The same in share mode (`FOR SHARE`): others may read and share, not update or delete.
+    pub(crate) fn for_share(self) -> &'static str {
+        match self {
+            Engine::Postgres => " FOR SHARE",
+            Engine::Sqlite => "",
+        }
+    }
+}
+
 /// Tuning that is not part of the data: how the store behaves under load.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {

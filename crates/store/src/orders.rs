@@ -180,10 +180,7 @@ pub(crate) async fn lock_open_order(
     order: OrderId,
     when_cancelled: &str,
 ) -> Result<(), StoreError> {
-    let lock = match engine {
-        crate::Engine::Postgres => " FOR UPDATE",
-        crate::Engine::Sqlite => "",
-    };
+    let lock = engine.for_update();
     let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT status FROM orders WHERE id = $1{lock}"
     )))

@@ -129,10 +129,7 @@ impl Store {
         crate::orders::lock_open_order(self.engine(), &mut tx, order, CANCELLED).await?;
         // Locked before looking for référents: an account or token being created for it holds
         // it in share mode (Store::lock_referent_territory), so one of the two waits.
-        let lock = match self.engine() {
-            crate::Engine::Postgres => " FOR UPDATE",
-            crate::Engine::Sqlite => "",
-        };
+        let lock = self.engine().for_update();
         let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM order_territories WHERE id = $1 AND order_id = $2{lock}"
         )))

@@ -157,10 +157,7 @@ impl Store {
         let Actor::Referent(t) = actor else {
             return Ok(());
         };
-        let lock = match self.engine() {
-            crate::Engine::Postgres => " FOR SHARE",
-            crate::Engine::Sqlite => "",
-        };
+        let lock = self.engine().for_share();
         let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM order_territories WHERE id = $1{lock}"
         )))
