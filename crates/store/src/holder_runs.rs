@@ -36,7 +36,7 @@ impl Run {
 /// The runs to delete (by first id) and to insert so that `existing` (sorted, disjoint) gives
 /// way to `assigned` (disjoint; sorted here), with neighbours of one holder merged. `existing`
 /// must hold every stored run that overlaps or touches an assigned one.
-pub(crate) fn repartition(existing: &[Run], assigned: &[Run]) -> (Vec<i64>, Vec<Run>) {
+fn repartition(existing: &[Run], assigned: &[Run]) -> (Vec<i64>, Vec<Run>) {
     let mut assigned = assigned.to_vec();
     assigned.sort_by_key(|r| r.first);
     let mut pieces: Vec<Run> = assigned.iter().copied().filter(Run::held).collect();
@@ -172,8 +172,8 @@ pub(crate) async fn write_holders(
 }
 
 /// Records that the booklets of `assigned` (ids of `order`, disjoint runs) now have these
-/// holders. Call it in the transaction that updated their rows, under the order's lock.
-pub(crate) async fn assign(
+/// holders; write_holders calls it after updating their rows, in the same transaction.
+async fn assign(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     order: OrderId,
     assigned: &[Run],
