@@ -53,12 +53,24 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE booklets SET handed_out_at = (SELECT h.handed_out_at FROM handouts h WHERE h.booklet_id = booklets.id) \
-             WHERE order_id = $1 AND handed_out_at IS NULL",
+             WHERE order_id = $1 AND handed_out_at IS NULL AND distributor_id IS NOT NULL",
         )
         .bind(order.0)
         .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != n {
+            return Err(StoreError::corrupt("remises du banc d'essai"));
+        }
+        let added = std::collections::BTreeMap::from([(order.0, n as i64)]);
+        crate::usage::add_to_funnel(
+            &mut tx,
+            self.engine(),
+            crate::usage::FunnelStep::HandedOut,
+            &added,
+        )
         .await?;
         tx.commit().await?;
         Ok(n as i64)

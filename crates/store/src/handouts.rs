@@ -354,6 +354,14 @@ impl Store {
             .bind(booklet)
             .execute(&mut *tx)
             .await?;
+        let one = BTreeMap::from([(order.0, 1)]);
+        crate::usage::add_to_funnel(
+            &mut tx,
+            self.engine(),
+            crate::usage::FunnelStep::HandedOut,
+            &one,
+        )
+        .await?;
         tx.commit().await?;
         self.telemetry().with(|t| t.handout());
         self.get_handout(distributor, id).await

@@ -110,6 +110,10 @@ const SQLITE: &[(i64, &str)] = &[
         35,
         include_str!("../migrations/sqlite/0035_holder_runs.sql"),
     ),
+    (
+        36,
+        include_str!("../migrations/sqlite/0036_order_funnel.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -237,6 +241,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         35,
         include_str!("../migrations/postgres/0035_holder_runs.sql"),
+    ),
+    (
+        36,
+        include_str!("../migrations/postgres/0036_order_funnel.sql"),
     ),
 ];
 

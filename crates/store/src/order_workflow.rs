@@ -407,6 +407,12 @@ async fn insert_cheques(
         }
         q.execute(&mut **tx).await?;
     }
+    // The order's line of the funnel rollup (see `crate::usage`), bought from the start.
+    sqlx::query("INSERT INTO order_funnel (order_id, bought) VALUES ($1, $2)")
+        .bind(order_id)
+        .bind(booklet_count)
+        .execute(&mut **tx)
+        .await?;
     let booklet_ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM booklets WHERE order_id = $1 ORDER BY number")
             .bind(order_id)

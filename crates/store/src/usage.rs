@@ -1,8 +1,8 @@
 //! The figures' rollups, written in the same transaction as the events they count: per booklet
-//! (cheques in force, their sum, the first use) and per order × venue × service × workshop
-//! format × Paris month (`usage_months`), and what payment runs paid (`usage_paid`). A
-//! dashboard reads these small tables instead of a million cheques; [`Store::figures_check`]
-//! recounts them from the rows.
+//! (cheques in force, their sum, the first use), per order (booklets bought, handed out and
+//! first used: `order_funnel`) and per order × venue × service × workshop format × Paris month
+//! (`usage_months`), and what payment runs paid (`usage_paid`). A dashboard reads these small
+//! tables instead of a million cheques; [`Store::figures_check`] recounts them from the rows.
 
 use std::collections::BTreeMap;
 
@@ -66,26 +66,32 @@ pub(crate) async fn add_months(
     Ok(())
 }
 
-/// The booklets' use (their rows locked in id order, then one update).
+/// The booklets' use (their rows locked in id order, then one update). Returns, per order, how
+/// many of them are used for the first time, for [`add_first_uses`].
 pub(crate) async fn add_booklets(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
     booklets: &BTreeMap<i64, BookletUse>,
-) -> Result<(), StoreError> {
+) -> Result<BTreeMap<i64, i64>, StoreError> {
+    let mut first_uses = BTreeMap::new();
     if booklets.is_empty() {
-        return Ok(());
+        return Ok(first_uses);
     }
-    if engine == Engine::Postgres {
-        // Rows locked in id order first: an UPDATE … FROM takes them in the join's order.
-        let sql = format!(
-            "SELECT id FROM booklets WHERE id IN ({}) ORDER BY id FOR UPDATE",
-            crate::rows::placeholders(engine, 0, booklets.len())
-        );
-        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-        for id in booklets.keys() {
-            q = q.bind(*id);
+    // On PostgreSQL the rows are locked in id order first: an UPDATE … FROM takes them in the
+    // join's order. Both engines read which booklets had no cheque used yet.
+    let sql = format!(
+        "SELECT id, order_id, cheques_used FROM booklets WHERE id IN ({}) ORDER BY id{}",
+        crate::rows::placeholders(engine, 0, booklets.len()),
+        engine.for_update()
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for id in booklets.keys() {
+        q = q.bind(*id);
+    }
+    for r in q.fetch_all(&mut *tx).await? {
+        if get_i64(&r, "cheques_used")? == 0 {
+            *first_uses.entry(get_i64(&r, "order_id")?).or_insert(0) += 1;
         }
-        q.fetch_all(&mut *tx).await?;
     }
     let sql = format!(
         "UPDATE booklets SET cheques_used = booklets.cheques_used + v.column2, \
@@ -102,12 +108,58 @@ pub(crate) async fn add_booklets(
     if n != booklets.len() as u64 {
         return Err(StoreError::corrupt("carnet introuvable pour ses chiffres"));
     }
+    Ok(first_uses)
+}
+
+/// A column of `order_funnel` that events move.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FunnelStep {
+    HandedOut,
+    FirstUsed,
+}
+
+/// Adds `per_order` to one step of the orders' funnel lines (one statement, orders in id
+/// order so that two transactions lock shared lines in the same order). Redemption batches do
+/// it last, with the other shared rows.
+pub(crate) async fn add_to_funnel(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    step: FunnelStep,
+    per_order: &BTreeMap<i64, i64>,
+) -> Result<(), StoreError> {
+    let per_order: Vec<(i64, i64)> = per_order
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|(o, n)| (*o, *n))
+        .collect();
+    if per_order.is_empty() {
+        return Ok(());
+    }
+    let column = match step {
+        FunnelStep::HandedOut => "handed_out",
+        FunnelStep::FirstUsed => "first_used",
+    };
+    let sql = format!(
+        "UPDATE order_funnel SET {column} = order_funnel.{column} + v.column2 \
+         FROM (VALUES {}) AS v WHERE order_funnel.order_id = v.column1",
+        value_rows(engine, per_order.len(), 2)
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for (order, n) in &per_order {
+        q = q.bind(*order).bind(*n);
+    }
+    if q.execute(&mut *tx).await?.rows_affected() != per_order.len() as u64 {
+        return Err(StoreError::corrupt(
+            "ligne de commande introuvable dans l'entonnoir",
+        ));
+    }
     Ok(())
 }
 
 /// Takes a redemption just rolled back out of the rollups.
 pub(crate) async fn remove_redemption(
     tx: &mut sqlx::AnyConnection,
+    engine: Engine,
     red: &crate::redeem::Redemption,
     cheque_id: i64,
 ) -> Result<(), StoreError> {
@@ -126,13 +178,21 @@ pub(crate) async fn remove_redemption(
         format: format_code(crate::rows::get_opt_string(&row, "format")?.as_deref())?,
         month: paris::month_key(red.redeemed_at),
     };
-    remove(tx, &key, get_i64(&row, "booklet_id")?, red.amount_cents).await
+    remove(
+        tx,
+        engine,
+        &key,
+        get_i64(&row, "booklet_id")?,
+        red.amount_cents,
+    )
+    .await
 }
 
 /// Takes one rolled-back redemption out of the rollups. The booklet's first use is read again
 /// from its remaining redemptions (ten cheques at most).
 async fn remove(
     tx: &mut sqlx::AnyConnection,
+    engine: Engine,
     key: &UsageKey,
     booklet_id: i64,
     cents: i64,
@@ -150,23 +210,27 @@ async fn remove(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let m = sqlx::query(
+    let left = sqlx::query(
         "UPDATE booklets SET cheques_used = cheques_used - 1, used_cents = used_cents - $1, \
          first_used_at = (SELECT MIN(r.redeemed_at) FROM cheques c \
              JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL \
              WHERE c.booklet_id = $2) \
-         WHERE id = $3",
+         WHERE id = $3 RETURNING order_id, cheques_used",
     )
     .bind(cents)
     .bind(booklet_id)
     .bind(booklet_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if n != 1 || m != 1 {
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (1, Some(left)) = (n, left) else {
         return Err(StoreError::corrupt(
             "chiffres d'un encaissement introuvables",
         ));
+    };
+    if get_i64(&left, "cheques_used")? == 0 {
+        // Its only cheque in force was rolled back: the booklet is no longer used.
+        let order = BTreeMap::from([(get_i64(&left, "order_id")?, -1)]);
+        add_to_funnel(tx, engine, FunnelStep::FirstUsed, &order).await?;
     }
     Ok(())
 }
@@ -290,6 +354,21 @@ impl Store {
         if booklets > 0 {
             problems.push(format!(
                 "{booklets} carnet(s) dont les chèques utilisés ne correspondent pas"
+            ));
+        }
+        // Booklets counted per order, less the stored line: any order left over differs.
+        let orders: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT order_id FROM ( \
+               SELECT order_id, 1 AS bought, CASE WHEN handed_out_at IS NOT NULL THEN 1 ELSE 0 END AS handed_out, \
+                 CASE WHEN cheques_used > 0 THEN 1 ELSE 0 END AS first_used FROM booklets \
+               UNION ALL SELECT order_id, -bought, -handed_out, -first_used FROM order_funnel) t \
+             GROUP BY order_id HAVING SUM(bought) <> 0 OR SUM(handed_out) <> 0 OR SUM(first_used) <> 0) d",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if orders > 0 {
+            problems.push(format!(
+                "{orders} commande(s) dont l'entonnoir (achetés, remis, utilisés) ne correspond pas aux carnets"
             ));
         }
         let paid: i64 = sqlx::query_scalar(

@@ -192,3 +192,34 @@ both_engines! {
         other.close().await;
     }
 }
+
+both_engines! {
+    async fn the_order_funnel_line_follows_first_uses_and_their_rollbacks(db) {
+        // The whole programme's funnel reads one line per order: a booklet counts as used from
+        // its first cheque in force until its last one is rolled back, and the recount finds a
+        // line that drifted from the booklets.
+        let s = &db.store;
+        let w = world(s, 3).await;
+        let first_used = || async { s.funnel(&FigureScope::All).await.unwrap().first_used };
+        let mut ids = vec![];
+        for i in [0, 1, 10] {
+            match s.redeem(redeem_req(&w.lyon, w.codes[i], t0())).await.unwrap().outcome {
+                Outcome::Accepted(r) => ids.push(r.id),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(first_used().await, 2, "booklets 1 and 2");
+        let rollback = |id| passnum_store::RollbackRequest { venue_id: w.lyon.id, redemption_id: id, now: t0(), idempotency: None };
+        s.rollback(rollback(ids[0])).await.unwrap();
+        assert_eq!(first_used().await, 2, "booklet 1 still has a cheque in force");
+        s.rollback(rollback(ids[2])).await.unwrap();
+        assert_eq!(first_used().await, 1, "booklet 2's only cheque rolled back");
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+        assert!(matches!(s.redeem(redeem_req(&w.lyon, w.codes[11], t0())).await.unwrap().outcome, Outcome::Accepted(_)));
+        assert_eq!(first_used().await, 2, "booklet 2 used again");
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+        sqlx::query("UPDATE order_funnel SET handed_out = handed_out + 1").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("entonnoir"), "{problems:?}");
+    }
+}

@@ -370,3 +370,48 @@ async fn holder_runs_upgrade_on_sqlite() {
 async fn holder_runs_upgrade_on_postgres() {
     upgrade_gives_allocated_booklets_their_holder_runs(TestEngine::Postgres).await;
 }
+
+/// Migration 36: each order's funnel line is counted from its booklets, so that the
+/// programme's funnel, read from those lines, is the same after the upgrade.
+async fn upgrade_counts_each_order_s_funnel_line(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 35).await;
+    fill(
+        &old,
+        &[
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES \
+         (1, 'issued', 3, 1, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000), \
+         (1, 'issued', 2, 1, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+        "INSERT INTO booklets (order_id, number, handed_out_at, cheques_used, used_cents, first_used_at) VALUES \
+         (1, 1, 5000, 2, 2000, 6000), (1, 2, 5000, 0, 0, NULL), (1, 3, NULL, 1, 1000, 7000), \
+         (2, 1, NULL, 0, 0, NULL), (2, 2, NULL, 0, 0, NULL)",
+    ])
+    .await;
+    let db = old.upgrade().await;
+    let s = &db.store;
+    let lines: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT order_id, bought, handed_out, first_used FROM order_funnel ORDER BY order_id",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(lines, [(1, 3, 2, 2), (2, 2, 0, 0)]);
+    let f = s.funnel(&passnum_store::FigureScope::All).await.unwrap();
+    assert_eq!((f.bought, f.handed_out, f.first_used), (5, 2, 2));
+    let problems = s.figures_check().await.unwrap();
+    assert!(
+        problems.iter().all(|p| !p.contains("entonnoir")),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn order_funnel_upgrade_on_sqlite() {
+    upgrade_counts_each_order_s_funnel_line(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn order_funnel_upgrade_on_postgres() {
+    upgrade_counts_each_order_s_funnel_line(TestEngine::Postgres).await;
+}

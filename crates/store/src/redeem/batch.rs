@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::worker::Ctx;
 use super::*;
+use crate::usage::FunnelStep;
 
 /// A cheque as read at the start of the batch, updated as the batch decides.
 struct Slot {
@@ -85,7 +86,7 @@ pub(super) async fn run_batch(
     let decisions = decide(&mut tx, ctx, reqs, &mut slots, &venues, &mut workshops).await?;
     let (ids, account_totals) = write_accepted(&mut tx, ctx, reqs, &decisions.pending).await?;
     let (months, booklets) = rollups(&decisions.pending, &workshops);
-    crate::usage::add_booklets(&mut tx, ctx.engine, &booklets).await?;
+    let first_uses = crate::usage::add_booklets(&mut tx, ctx.engine, &booklets).await?;
     workshops.write(&mut tx, &ids).await?;
     let results = outcomes(decisions.pending, &ids);
     // Outcomes are stored under their idempotency keys before the commit.
@@ -99,12 +100,14 @@ pub(super) async fn run_batch(
         }
     }
     record_all(&mut tx, ctx.engine, &outcomes).await?;
-    // Last, the rows every batch of a programme shares: its funder's and venues' accounts and
-    // the month's usage lines. A batch holds their locks from here to its commit only (three
-    // statements instead of about ten). Batches of one funder still take turns on its account
-    // row: more writers than the default 4 are slower (BENCHMARKS.md, thirteenth session).
+    // Last, the rows every batch of a programme shares: its funder's and venues' accounts, the
+    // month's usage lines and the order's funnel line. A batch holds their locks from here to
+    // its commit only (four statements instead of about ten). Batches of one funder still take
+    // turns on its account row: more writers than the default 4 are slower (BENCHMARKS.md,
+    // thirteenth session).
     apply_totals(&mut tx, account_totals).await?;
     crate::usage::add_months(&mut tx, ctx.engine, &months).await?;
+    crate::usage::add_to_funnel(&mut tx, ctx.engine, FunnelStep::FirstUsed, &first_uses).await?;
     tx.commit().await?;
     Ok(answers(reqs, &results, &decisions.leaders))
 }
