@@ -10,7 +10,7 @@ use passnum_core::{FunderId, Money, Timestamp, VenueId};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection};
 
-use crate::rows::{get_i64, get_string, value_rows};
+use crate::rows::{IdOrderLock, get_i64, get_string, value_rows, value_rows_from};
 use crate::{Store, StoreError};
 
 /// A transfer to post, with what it refers to.
@@ -53,7 +53,7 @@ pub(crate) async fn post(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let totals = insert_transfers(conn, caches, engine, transfers, now).await?;
-    apply_totals(conn, totals).await
+    apply_totals(conn, engine, totals).await
 }
 
 /// What posted transfers add to each account: account id → (debits, credits), in id order.
@@ -115,30 +115,47 @@ pub(crate) async fn insert_transfers(
     Ok(deltas)
 }
 
-/// Adds posted totals to the accounts, in id order so that concurrent writers lock them in the
-/// same order.
+/// Adds posted totals to the accounts with one statement per 2,000 accounts (a payment run
+/// pays thousands of venues), locked in id order so that concurrent writers take them in the
+/// same order (see [`IdOrderLock`]).
 pub(crate) async fn apply_totals(
     conn: &mut AnyConnection,
+    engine: crate::Engine,
     deltas: AccountTotals,
 ) -> Result<(), StoreError> {
-    for (id, (debits, credits)) in deltas {
-        sqlx::query::<Any>(
-            "UPDATE accounts SET debits_cents = debits_cents + $1, credits_cents = credits_cents + $2 WHERE id = $3",
-        )
-        .bind(debits)
-        .bind(credits)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| {
+    let deltas: Vec<(i64, (i64, i64))> = deltas.into_iter().collect();
+    for chunk in deltas.chunks(2000) {
+        let lock = IdOrderLock::new(engine, "accounts", chunk.len());
+        let sql = format!(
+            "{}UPDATE accounts SET debits_cents = accounts.debits_cents + v.column2, \
+             credits_cents = accounts.credits_cents + v.column3 \
+             FROM (VALUES {}) AS v WHERE accounts.id = v.column1{}",
+            lock.with,
+            value_rows_from(engine, chunk.len(), 3, lock.binds),
+            lock.filter
+        );
+        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for (id, _) in chunk.iter().take(lock.binds) {
+            q = q.bind(*id);
+        }
+        for (id, (debits, credits)) in chunk {
+            q = q.bind(*id).bind(*debits).bind(*credits);
+        }
+        let updated = q.execute(&mut *conn).await.map_err(|e| {
             let e = StoreError::from(e);
             // The CHECK on accounts refuses a balance below zero.
             if matches!(&e, StoreError::Database(sqlx::Error::Database(d)) if d.is_check_violation()) {
-                StoreError::Conflict { code: "insufficient_funds", message: "Fonds insuffisants sur le compte.".into() }
+                StoreError::Conflict {
+                    code: "insufficient_funds",
+                    message: "Fonds insuffisants sur le compte.".into(),
+                }
             } else {
                 e
             }
         })?;
+        if updated.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::corrupt("compte introuvable pour ses totaux"));
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use passnum_core::{Timestamp, paris};
 use sqlx::Any;
 
-use crate::rows::{get_i64, get_string, value_rows};
+use crate::rows::{IdOrderLock, get_i64, get_string, value_rows, value_rows_from};
 use crate::{Engine, Store, StoreError};
 
 /// One line of `usage_months`.
@@ -66,8 +66,9 @@ pub(crate) async fn add_months(
     Ok(())
 }
 
-/// The booklets' use (their rows locked in id order, then one update). Returns, per order, how
-/// many of them are used for the first time, for [`add_first_uses`].
+/// The booklets' use, in one statement (on PostgreSQL their rows locked in id order first, see
+/// [`IdOrderLock`]). Returns, per order, how many of them are used for the
+/// first time, for [`add_to_funnel`].
 pub(crate) async fn add_booklets(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
@@ -77,36 +78,36 @@ pub(crate) async fn add_booklets(
     if booklets.is_empty() {
         return Ok(first_uses);
     }
-    // On PostgreSQL the rows are locked in id order first: an UPDATE … FROM takes them in the
-    // join's order. Both engines read which booklets had no cheque used yet.
+    let lock = IdOrderLock::new(engine, "booklets", booklets.len());
     let sql = format!(
-        "SELECT id, order_id, cheques_used FROM booklets WHERE id IN ({}) ORDER BY id{}",
-        crate::rows::placeholders(engine, 0, booklets.len()),
-        engine.for_update()
-    );
-    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for id in booklets.keys() {
-        q = q.bind(*id);
-    }
-    for r in q.fetch_all(&mut *tx).await? {
-        if get_i64(&r, "cheques_used")? == 0 {
-            *first_uses.entry(get_i64(&r, "order_id")?).or_insert(0) += 1;
-        }
-    }
-    let sql = format!(
-        "UPDATE booklets SET cheques_used = booklets.cheques_used + v.column2, \
+        "{}UPDATE booklets SET cheques_used = booklets.cheques_used + v.column2, \
          used_cents = booklets.used_cents + v.column3, \
          first_used_at = COALESCE(booklets.first_used_at, v.column4) \
-         FROM (VALUES {}) AS v WHERE booklets.id = v.column1",
-        value_rows(engine, booklets.len(), 4)
+         FROM (VALUES {}) AS v WHERE booklets.id = v.column1{} \
+         RETURNING booklets.id, booklets.order_id, booklets.cheques_used",
+        lock.with,
+        value_rows_from(engine, booklets.len(), 4, lock.binds),
+        lock.filter
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for id in booklets.keys().take(lock.binds) {
+        q = q.bind(*id);
+    }
     for (id, u) in booklets {
         q = q.bind(*id).bind(u.cheques).bind(u.cents).bind(u.first_at);
     }
-    let n = q.execute(&mut *tx).await?.rows_affected();
-    if n != booklets.len() as u64 {
+    let rows = q.fetch_all(&mut *tx).await?;
+    if rows.len() != booklets.len() {
         return Err(StoreError::corrupt("carnet introuvable pour ses chiffres"));
+    }
+    for r in rows {
+        let added = booklets
+            .get(&get_i64(&r, "id")?)
+            .ok_or_else(|| StoreError::corrupt("carnet inattendu pour ses chiffres"))?;
+        // No cheque in force before this batch's: its first use.
+        if get_i64(&r, "cheques_used")? == added.cheques {
+            *first_uses.entry(get_i64(&r, "order_id")?).or_insert(0) += 1;
+        }
     }
     Ok(first_uses)
 }

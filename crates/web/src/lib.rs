@@ -29,9 +29,22 @@ use tokio::net::TcpListener;
 
 pub use passnum_app::clock::{Clock, FixedClock, SystemClock};
 
-/// Everything a handler may need.
+/// Everything a handler may need, behind one `Arc`: every extractor and middleware clones the
+/// state, and cloning twenty shared fields one by one cost 4 % of a redemption's CPU under load
+/// (BENCHMARKS.md, fourteenth session). Fields read through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::TokenCache>,
@@ -76,7 +89,7 @@ impl AppState {
         let metrics = Arc::new(metrics::Metrics::default());
         // The first server state made for a store counts its events (one per process).
         store.set_telemetry(metrics.clone());
-        Self {
+        Self(Arc::new(Shared {
             store,
             clock,
             tokens: Arc::new(auth::TokenCache::default()),
@@ -96,29 +109,35 @@ impl AppState {
             proconnect: None,
             proconnect_starts: Arc::new(ui::proconnect::start_limit()),
             statement_archives: Arc::new(tokio::sync::Semaphore::new(1)),
-        }
+        }))
+    }
+
+    /// The shared fields, to set while the server is being built (copied if already shared).
+    pub fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Staff may sign in with ProConnect (discovered beforehand).
     pub fn with_proconnect(mut self, pc: Arc<passnum_app::proconnect::ProConnect>) -> Self {
-        self.proconnect = Some(pc);
+        self.shared_mut().proconnect = Some(pc);
         self
     }
 
     pub fn with_signer(mut self, key: passnum_core::signature::SigningKey) -> Self {
-        self.signer = Some(Arc::new(key));
+        self.shared_mut().signer = Some(Arc::new(key));
         self
     }
 
     pub fn with_household_key(mut self, key: passnum_core::handout::HouseholdKey) -> Self {
-        self.household = Arc::new(key);
+        self.shared_mut().household = Arc::new(key);
         self
     }
 
     /// Where browsers reach this server. With `https://`, cookies are `Secure` and
     /// `__Host-`-prefixed and HSTS is sent.
     pub fn with_public_url(mut self, url: &str) -> Self {
-        Arc::make_mut(&mut self.deploy).public_url = url.trim_end_matches('/').to_string();
+        Arc::make_mut(&mut self.shared_mut().deploy).public_url =
+            url.trim_end_matches('/').to_string();
         self
     }
 
@@ -130,7 +149,7 @@ impl AppState {
             .filter(|p| !p.trim().is_empty())
             .map(|p| deploy::parse_proxy(p))
             .collect::<Result<Vec<_>, _>>()?;
-        Arc::make_mut(&mut self.deploy).trusted_proxies = parsed;
+        Arc::make_mut(&mut self.shared_mut().deploy).trusted_proxies = parsed;
         Ok(self)
     }
 }

@@ -65,7 +65,7 @@ async fn operator_account(app: &TestApp) {
 /// Many password checks allowed at once, so that only the attempt count stops a burst.
 async fn wide_app(engine: TestEngine) -> TestApp {
     TestApp::spawn_with(engine, |mut s: AppState| {
-        s.password_checks = passnum_app::sign_in::PasswordChecks::new(64);
+        s.shared_mut().password_checks = passnum_app::sign_in::PasswordChecks::new(64);
         s
     })
     .await
@@ -583,7 +583,7 @@ api_test! {
 /// database was migrated by a newer passnum; liveness does not (a restart would not help).
 async fn readiness_says_which_check_fails(engine: TestEngine) {
     let app = TestApp::spawn_with(engine, |mut s: AppState| {
-        s.signer = None;
+        s.shared_mut().signer = None;
         s
     })
     .await;

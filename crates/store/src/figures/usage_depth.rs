@@ -129,7 +129,7 @@ impl Store {
         months: &[MonthSpan],
     ) -> Result<Vec<Cohort>, StoreError> {
         let mut conn = self.may_lag().await?;
-        let scope = &self.order_scope(&mut conn, scope).await?;
+        let scope = &self.order_scope_listed(&mut conn, scope).await?;
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return Ok(vec![]);
         };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::worker::Ctx;
 use super::*;
+use crate::rows::get_opt_string;
 use crate::usage::FunnelStep;
 
 /// A cheque as read at the start of the batch, updated as the batch decides.
@@ -105,7 +106,7 @@ pub(super) async fn run_batch(
     // its commit only (four statements instead of about ten). Batches of one funder still take
     // turns on its account row: more writers than the default 4 are slower (BENCHMARKS.md,
     // thirteenth session).
-    apply_totals(&mut tx, account_totals).await?;
+    apply_totals(&mut tx, ctx.engine, account_totals).await?;
     crate::usage::add_months(&mut tx, ctx.engine, &months).await?;
     crate::usage::add_to_funnel(&mut tx, ctx.engine, FunnelStep::FirstUsed, &first_uses).await?;
     tx.commit().await?;
@@ -155,38 +156,32 @@ async fn read_venues(
     let mut asked: Vec<&str> = reqs.iter().map(|r| r.service_code.as_str()).collect();
     asked.sort_unstable();
     asked.dedup();
+    // One statement: each venue once per service asked for that it lists (once with none).
     let sql = format!(
-        "SELECT {} FROM venues WHERE id IN ({})",
+        "SELECT {}, s.service_code AS listed FROM venues \
+         LEFT JOIN venue_services s ON s.venue_id = venues.id AND s.service_code IN ({}) \
+         WHERE venues.id IN ({})",
         crate::venues::COLUMNS,
-        placeholders(engine, 0, venue_ids.len())
+        placeholders(engine, 0, asked.len()),
+        placeholders(engine, asked.len(), venue_ids.len())
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for code in &asked {
+        q = q.bind(*code);
+    }
     for v in &venue_ids {
         q = q.bind(*v);
     }
     let mut views: HashMap<VenueId, VenueView> = HashMap::new();
-    for row in q.fetch_all(&mut *tx).await? {
-        let v = venue(&row)?;
-        views.insert(v.id, v.view()?);
-    }
-    let sql = format!(
-        "SELECT venue_id, service_code FROM venue_services WHERE venue_id IN ({}) AND service_code IN ({})",
-        placeholders(engine, 0, venue_ids.len()),
-        placeholders(engine, venue_ids.len(), asked.len())
-    );
-    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for v in &venue_ids {
-        q = q.bind(*v);
-    }
-    for code in &asked {
-        q = q.bind(*code);
-    }
     let mut catalogues: HashMap<VenueId, HashSet<String>> = HashMap::new();
     for row in q.fetch_all(&mut *tx).await? {
-        catalogues
-            .entry(VenueId(get_i64(&row, "venue_id")?))
-            .or_default()
-            .insert(get_string(&row, "service_code")?);
+        let id = VenueId(get_i64(&row, "id")?);
+        if let std::collections::hash_map::Entry::Vacant(e) = views.entry(id) {
+            e.insert(venue(&row)?.view()?);
+        }
+        if let Some(code) = get_opt_string(&row, "listed")? {
+            catalogues.entry(id).or_default().insert(code);
+        }
     }
     Ok(Venues { views, catalogues })
 }
