@@ -65,13 +65,7 @@ impl Store {
             return Err(StoreError::corrupt("remises du banc d'essai"));
         }
         let added = std::collections::BTreeMap::from([(order.0, n as i64)]);
-        crate::usage::add_to_funnel(
-            &mut tx,
-            self.engine(),
-            crate::usage::FunnelStep::HandedOut,
-            &added,
-        )
-        .await?;
+        crate::usage::add_handed_out(&mut tx, self.engine(), &added).await?;
         tx.commit().await?;
         Ok(n as i64)
     }

@@ -355,13 +355,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let one = BTreeMap::from([(order.0, 1)]);
-        crate::usage::add_to_funnel(
-            &mut tx,
-            self.engine(),
-            crate::usage::FunnelStep::HandedOut,
-            &one,
-        )
-        .await?;
+        crate::usage::add_handed_out(&mut tx, self.engine(), &one).await?;
         tx.commit().await?;
         self.telemetry().with(|t| t.handout());
         self.get_handout(distributor, id).await

@@ -1,7 +1,8 @@
 //! The figures' rollups, written in the same transaction as the events they count: per booklet
-//! (cheques in force, their sum, the first use), per order (booklets bought, handed out and
-//! first used: `order_funnel`) and per order × venue × service × workshop format × Paris month
-//! (`usage_months`), and what payment runs paid (`usage_paid`). A dashboard reads these small
+//! (cheques in force, their sum, the first use), per order (booklets bought and handed out:
+//! `order_funnel`) and per order × venue × service × workshop format × Paris month
+//! (`usage_months`: cheques, cents, booklets first used), and what payment runs paid
+//! (`usage_paid`). A dashboard reads these small
 //! tables instead of a million cheques; [`Store::figures_check`] recounts them from the rows.
 
 use std::collections::BTreeMap;
@@ -26,55 +27,90 @@ pub(crate) struct UsageKey {
 /// Lines of `usage_months` to add: cheques and cents per key, in key order.
 pub(crate) type MonthLines = BTreeMap<UsageKey, (i64, i64)>;
 
-/// Counts to add to a booklet: cheques, cents, and the instant of the earliest one.
-#[derive(Clone, Copy, Debug)]
+/// Counts to add to a booklet: cheques, cents, the instant of the earliest one and its line.
+#[derive(Clone, Debug)]
 pub(crate) struct BookletUse {
     pub cheques: i64,
     pub cents: i64,
     pub first_at: i64,
+    pub first_line: UsageKey,
 }
 
-/// Adds accepted redemptions to the month lines (one upsert). Keys go in sorted order so that
-/// two batches touching the same lines lock them in the same order. Every scan of a venue for
-/// one service in a month adds to the same line: redemption batches do it last, just before
-/// their commit.
+/// Booklets whose use starts (or, rolled back, ends) per line of `usage_months`.
+pub(crate) type FirstUses = BTreeMap<UsageKey, i64>;
+
+/// Adds accepted redemptions to the month lines (one upsert), and the booklets they used for
+/// the first time (`first_uses`, a key of `months` each). Keys go in sorted order so that two
+/// batches touching the same lines lock them in the same order. Every scan of a venue for one
+/// service in a month adds to the same line: redemption batches do it last, just before their
+/// commit.
+///
+/// The booklets first used are counted here rather than on the order's funnel line: that line
+/// would be one more row every batch of an order updates just before its commit, one more
+/// statement while the funder's account is held (BENCHMARKS.md, nineteenth session). Only their
+/// sum per order means something: a rollback takes a booklet back out on the line of the
+/// cheque rolled back, not necessarily the line it was counted on.
 pub(crate) async fn add_months(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
     months: &MonthLines,
+    first_uses: &FirstUses,
 ) -> Result<(), StoreError> {
-    if !months.is_empty() {
-        let sql = format!(
-            "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents) VALUES {} \
-             ON CONFLICT (order_id, venue_id, service_code, format, month) DO UPDATE SET \
-             cheques = usage_months.cheques + excluded.cheques, cents = usage_months.cents + excluded.cents",
-            value_rows(engine, months.len(), 7)
-        );
-        let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-        for (k, (n, cents)) in months {
-            q = q
-                .bind(k.order_id)
-                .bind(k.venue_id)
-                .bind(k.service_code.as_str())
-                .bind(k.format)
-                .bind(k.month)
-                .bind(*n)
-                .bind(*cents);
-        }
-        q.execute(&mut *tx).await?;
+    upsert_lines(tx, engine, months, Some(first_uses)).await
+}
+
+/// The upsert of [`add_months`]; without `first_uses`, as the table was before migration 36
+/// (migration 20's backfill).
+async fn upsert_lines(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    months: &MonthLines,
+    first_uses: Option<&FirstUses>,
+) -> Result<(), StoreError> {
+    if months.is_empty() {
+        return Ok(());
     }
+    let (column, update, width) = match first_uses {
+        Some(_) => (
+            ", first_uses",
+            ", first_uses = usage_months.first_uses + excluded.first_uses",
+            8,
+        ),
+        None => ("", "", 7),
+    };
+    let sql = format!(
+        "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents{column}) VALUES {} \
+         ON CONFLICT (order_id, venue_id, service_code, format, month) DO UPDATE SET \
+         cheques = usage_months.cheques + excluded.cheques, cents = usage_months.cents + excluded.cents{update}",
+        value_rows(engine, months.len(), width)
+    );
+    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    for (k, (n, cents)) in months {
+        q = q
+            .bind(k.order_id)
+            .bind(k.venue_id)
+            .bind(k.service_code.as_str())
+            .bind(k.format)
+            .bind(k.month)
+            .bind(*n)
+            .bind(*cents);
+        if let Some(f) = first_uses {
+            q = q.bind(f.get(k).copied().unwrap_or(0));
+        }
+    }
+    q.execute(&mut *tx).await?;
     Ok(())
 }
 
 /// The booklets' use, in one statement (on PostgreSQL their rows locked in id order first, see
-/// [`IdOrderLock`]). Returns, per order, how many of them are used for the
-/// first time, for [`add_to_funnel`].
+/// [`IdOrderLock`]). Returns the booklets used for the first time, counted on the line of
+/// their first cheque, for [`add_months`].
 pub(crate) async fn add_booklets(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
     booklets: &BTreeMap<i64, BookletUse>,
-) -> Result<BTreeMap<i64, i64>, StoreError> {
-    let mut first_uses = BTreeMap::new();
+) -> Result<FirstUses, StoreError> {
+    let mut first_uses = FirstUses::new();
     if booklets.is_empty() {
         return Ok(first_uses);
     }
@@ -84,7 +120,7 @@ pub(crate) async fn add_booklets(
          used_cents = booklets.used_cents + v.column3, \
          first_used_at = COALESCE(booklets.first_used_at, v.column4) \
          FROM (VALUES {}) AS v WHERE booklets.id = v.column1{} \
-         RETURNING booklets.id, booklets.order_id, booklets.cheques_used",
+         RETURNING booklets.id, booklets.cheques_used",
         lock.with,
         value_rows_from(engine, booklets.len(), 4, lock.binds),
         lock.filter
@@ -106,47 +142,28 @@ pub(crate) async fn add_booklets(
             .ok_or_else(|| StoreError::corrupt("carnet inattendu pour ses chiffres"))?;
         // No cheque in force before this batch's: its first use.
         if get_i64(&r, "cheques_used")? == added.cheques {
-            *first_uses.entry(get_i64(&r, "order_id")?).or_insert(0) += 1;
+            *first_uses.entry(added.first_line.clone()).or_insert(0) += 1;
         }
     }
     Ok(first_uses)
 }
 
-/// A column of `order_funnel` that events move.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum FunnelStep {
-    HandedOut,
-    FirstUsed,
-}
-
-/// Adds `per_order` to one step of the orders' funnel lines (one statement, orders in id
-/// order so that two transactions lock shared lines in the same order). Redemption batches do
-/// it last, with the other shared rows.
-pub(crate) async fn add_to_funnel(
+/// Adds booklets handed out to their orders' funnel lines (one statement, orders in id order).
+pub(crate) async fn add_handed_out(
     tx: &mut sqlx::AnyConnection,
     engine: Engine,
-    step: FunnelStep,
     per_order: &BTreeMap<i64, i64>,
 ) -> Result<(), StoreError> {
-    let per_order: Vec<(i64, i64)> = per_order
-        .iter()
-        .filter(|(_, n)| **n != 0)
-        .map(|(o, n)| (*o, *n))
-        .collect();
     if per_order.is_empty() {
         return Ok(());
     }
-    let column = match step {
-        FunnelStep::HandedOut => "handed_out",
-        FunnelStep::FirstUsed => "first_used",
-    };
     let sql = format!(
-        "UPDATE order_funnel SET {column} = order_funnel.{column} + v.column2 \
+        "UPDATE order_funnel SET handed_out = order_funnel.handed_out + v.column2 \
          FROM (VALUES {}) AS v WHERE order_funnel.order_id = v.column1",
         value_rows(engine, per_order.len(), 2)
     );
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for (order, n) in &per_order {
+    for (order, n) in per_order {
         q = q.bind(*order).bind(*n);
     }
     if q.execute(&mut *tx).await?.rows_affected() != per_order.len() as u64 {
@@ -160,7 +177,6 @@ pub(crate) async fn add_to_funnel(
 /// Takes a redemption just rolled back out of the rollups.
 pub(crate) async fn remove_redemption(
     tx: &mut sqlx::AnyConnection,
-    engine: Engine,
     red: &crate::redeem::Redemption,
     cheque_id: i64,
 ) -> Result<(), StoreError> {
@@ -179,30 +195,40 @@ pub(crate) async fn remove_redemption(
         format: format_code(crate::rows::get_opt_string(&row, "format")?.as_deref())?,
         month: paris::month_key(red.redeemed_at),
     };
-    remove(
-        tx,
-        engine,
-        &key,
-        get_i64(&row, "booklet_id")?,
-        red.amount_cents,
-    )
-    .await
+    remove(tx, &key, get_i64(&row, "booklet_id")?, red.amount_cents).await
 }
 
 /// Takes one rolled-back redemption out of the rollups. The booklet's first use is read again
-/// from its remaining redemptions (ten cheques at most).
+/// from its remaining redemptions (ten cheques at most); a booklet left without a cheque in
+/// force leaves the line's first uses.
 async fn remove(
     tx: &mut sqlx::AnyConnection,
-    engine: Engine,
     key: &UsageKey,
     booklet_id: i64,
     cents: i64,
 ) -> Result<(), StoreError> {
-    let n = sqlx::query(
-        "UPDATE usage_months SET cheques = cheques - 1, cents = cents - $1 \
-         WHERE order_id = $2 AND venue_id = $3 AND service_code = $4 AND format = $5 AND month = $6",
+    let left = sqlx::query(
+        "UPDATE booklets SET cheques_used = cheques_used - 1, used_cents = used_cents - $1, \
+         first_used_at = (SELECT MIN(r.redeemed_at) FROM cheques c \
+             JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL \
+             WHERE c.booklet_id = $2) \
+         WHERE id = $3 RETURNING cheques_used",
     )
     .bind(cents)
+    .bind(booklet_id)
+    .bind(booklet_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let ended = match left {
+        Some(r) => i64::from(get_i64(&r, "cheques_used")? == 0),
+        None => return Err(StoreError::corrupt("carnet d'un encaissement introuvable")),
+    };
+    let n = sqlx::query(
+        "UPDATE usage_months SET cheques = cheques - 1, cents = cents - $1, first_uses = first_uses - $2 \
+         WHERE order_id = $3 AND venue_id = $4 AND service_code = $5 AND format = $6 AND month = $7",
+    )
+    .bind(cents)
+    .bind(ended)
     .bind(key.order_id)
     .bind(key.venue_id)
     .bind(key.service_code.as_str())
@@ -211,27 +237,10 @@ async fn remove(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let left = sqlx::query(
-        "UPDATE booklets SET cheques_used = cheques_used - 1, used_cents = used_cents - $1, \
-         first_used_at = (SELECT MIN(r.redeemed_at) FROM cheques c \
-             JOIN redemptions r ON r.cheque_id = c.id AND r.rolled_back_at IS NULL \
-             WHERE c.booklet_id = $2) \
-         WHERE id = $3 RETURNING order_id, cheques_used",
-    )
-    .bind(cents)
-    .bind(booklet_id)
-    .bind(booklet_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (1, Some(left)) = (n, left) else {
+    if n != 1 {
         return Err(StoreError::corrupt(
             "chiffres d'un encaissement introuvables",
         ));
-    };
-    if get_i64(&left, "cheques_used")? == 0 {
-        // Its only cheque in force was rolled back: the booklet is no longer used.
-        let order = BTreeMap::from([(get_i64(&left, "order_id")?, -1)]);
-        add_to_funnel(tx, engine, FunnelStep::FirstUsed, &order).await?;
     }
     Ok(())
 }
@@ -306,7 +315,7 @@ pub(crate) async fn backfill(
     let lines: Vec<_> = all.into_iter().collect();
     for chunk in lines.chunks(1000) {
         let part: MonthLines = chunk.iter().cloned().collect();
-        add_months(conn, engine, &part).await?;
+        upsert_lines(conn, engine, &part, None).await?;
     }
     Ok(())
 }
@@ -357,12 +366,13 @@ impl Store {
                 "{booklets} carnet(s) dont les chèques utilisés ne correspondent pas"
             ));
         }
-        // Booklets counted per order, less the stored line: any order left over differs.
+        // Booklets counted per order, less the stored counts: any order left over differs.
         let orders: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT order_id FROM ( \
                SELECT order_id, 1 AS bought, CASE WHEN handed_out_at IS NOT NULL THEN 1 ELSE 0 END AS handed_out, \
                  CASE WHEN cheques_used > 0 THEN 1 ELSE 0 END AS first_used FROM booklets \
-               UNION ALL SELECT order_id, -bought, -handed_out, -first_used FROM order_funnel) t \
+               UNION ALL SELECT order_id, -bought, -handed_out, 0 FROM order_funnel \
+               UNION ALL SELECT order_id, 0, 0, -first_uses FROM usage_months) t \
              GROUP BY order_id HAVING SUM(bought) <> 0 OR SUM(handed_out) <> 0 OR SUM(first_used) <> 0) d",
         )
         .fetch_one(&mut *conn)

@@ -221,5 +221,9 @@ both_engines! {
         sqlx::query("UPDATE order_funnel SET handed_out = handed_out + 1").execute(s.pool()).await.unwrap();
         let problems = s.figures_check().await.unwrap();
         assert!(problems.len() == 1 && problems[0].contains("entonnoir"), "{problems:?}");
+        sqlx::query("UPDATE order_funnel SET handed_out = handed_out - 1").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE usage_months SET first_uses = first_uses + 1").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("entonnoir"), "{problems:?}");
     }
 }

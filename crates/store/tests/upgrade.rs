@@ -371,8 +371,9 @@ async fn holder_runs_upgrade_on_postgres() {
     upgrade_gives_allocated_booklets_their_holder_runs(TestEngine::Postgres).await;
 }
 
-/// Migration 36: each order's funnel line is counted from its booklets, so that the
-/// programme's funnel, read from those lines, is the same after the upgrade.
+/// Migration 36: each order's funnel line is counted from its booklets, and the booklets
+/// already used are put on one of their order's month lines, so that the programme's funnel,
+/// read from those rollups, is the same after the upgrade.
 async fn upgrade_counts_each_order_s_funnel_line(engine: TestEngine) {
     let old = TestDb::at_version(engine, 35).await;
     fill(
@@ -386,17 +387,29 @@ async fn upgrade_counts_each_order_s_funnel_line(engine: TestEngine) {
         "INSERT INTO booklets (order_id, number, handed_out_at, cheques_used, used_cents, first_used_at) VALUES \
          (1, 1, 5000, 2, 2000, 6000), (1, 2, 5000, 0, 0, NULL), (1, 3, NULL, 1, 1000, 7000), \
          (2, 1, NULL, 0, 0, NULL), (2, 2, NULL, 0, 0, NULL)",
+        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES ('73282932000074', 'Lieu', '69123', 'qualified', 1000)",
+        "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents) VALUES \
+         (1, 1, 'S2', 'none', 202601, 1, 1000), (1, 1, 'S1', 'none', 202602, 2, 2000)",
     ])
     .await;
     let db = old.upgrade().await;
     let s = &db.store;
-    let lines: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT order_id, bought, handed_out, first_used FROM order_funnel ORDER BY order_id",
-    )
-    .fetch_all(s.pool())
-    .await
-    .unwrap();
-    assert_eq!(lines, [(1, 3, 2, 2), (2, 2, 0, 0)]);
+    let lines: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT order_id, bought, handed_out FROM order_funnel ORDER BY order_id")
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(lines, [(1, 3, 2), (2, 2, 0)]);
+    let first: Vec<(String, i64)> =
+        sqlx::query_as("SELECT service_code, first_uses FROM usage_months ORDER BY month")
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        first,
+        [("S2".to_string(), 2), ("S1".to_string(), 0)],
+        "on the order's first line"
+    );
     let f = s.funnel(&passnum_store::FigureScope::All).await.unwrap();
     assert_eq!((f.bought, f.handed_out, f.first_used), (5, 2, 2));
     let problems = s.figures_check().await.unwrap();

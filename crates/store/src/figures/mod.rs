@@ -189,7 +189,8 @@ impl Store {
     }
 
     /// The funnel of `scope`, in one statement over the rollups: one line per order
-    /// (`order_funnel`), the holders' runs, `usage_months` and `usage_paid`, so that the whole
+    /// (`order_funnel`), the holders' runs, `usage_months` (cheques and booklets first used)
+    /// and `usage_paid`, so that the whole
     /// programme's funnel costs the same with ten million cheques as with a thousand
     /// (BENCHMARKS.md, nineteenth session). Only the bookings are counted from their rows.
     pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
@@ -206,7 +207,7 @@ impl Store {
             "SELECT \
              (SELECT {} FROM order_funnel f WHERE 1 = 1{}) AS bought, \
              (SELECT {} FROM order_funnel f WHERE 1 = 1{}) AS handed_out, \
-             (SELECT {} FROM order_funnel f WHERE 1 = 1{}) AS first_used, \
+             (SELECT {} FROM usage_months u WHERE 1 = 1{}) AS first_used, \
              (SELECT {} FROM holder_runs r WHERE 1 = 1{}) AS via_territories, \
              (SELECT {} FROM holder_runs r WHERE 1 = 1{}) AS allocated, \
              (SELECT {} FROM usage_months u WHERE 1 = 1{}) AS used, \
@@ -219,8 +220,8 @@ impl Store {
             q.scope(scope, "f.order_id"),
             sum("f.handed_out"),
             q.scope(scope, "f.order_id"),
-            sum("f.first_used"),
-            q.scope(scope, "f.order_id"),
+            sum("u.first_uses"),
+            q.scope(scope, "u.order_id"),
             held("territory_id"),
             q.scope(scope, "r.order_id"),
             held("distributor_id"),

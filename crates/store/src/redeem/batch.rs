@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use super::worker::Ctx;
 use super::*;
 use crate::rows::get_opt_string;
-use crate::usage::FunnelStep;
 
 /// A cheque as read at the start of the batch, updated as the batch decides.
 struct Slot {
@@ -101,14 +100,12 @@ pub(super) async fn run_batch(
         }
     }
     record_all(&mut tx, ctx.engine, &outcomes).await?;
-    // Last, the rows every batch of a programme shares: its funder's and venues' accounts, the
-    // month's usage lines and the order's funnel line. A batch holds their locks from here to
-    // its commit only (four statements instead of about ten). Batches of one funder still take
-    // turns on its account row: more writers than the default 4 are slower (BENCHMARKS.md,
-    // thirteenth session).
+    // Last, the rows every batch of a programme shares: its funder's and venues' accounts and
+    // the month's usage lines. A batch holds their locks from here to its commit only (two
+    // statements instead of about ten). Batches of one funder still take turns on its account
+    // row: more writers than the default 4 are slower (BENCHMARKS.md, thirteenth session).
     apply_totals(&mut tx, ctx.engine, account_totals).await?;
-    crate::usage::add_months(&mut tx, ctx.engine, &months).await?;
-    crate::usage::add_to_funnel(&mut tx, ctx.engine, FunnelStep::FirstUsed, &first_uses).await?;
+    crate::usage::add_months(&mut tx, ctx.engine, &months, &first_uses).await?;
     tx.commit().await?;
     Ok(answers(reqs, &results, &decisions.leaders))
 }
@@ -404,20 +401,24 @@ fn rollups(
             format: workshops.format_of(draft.workshop_id),
             month: passnum_core::paris::month_key(draft.redeemed_at),
         };
-        let line = months.entry(key).or_default();
+        let line = months.entry(key.clone()).or_default();
         line.0 += 1;
         line.1 += draft.amount_cents;
         let at = draft.redeemed_at.unix_ms();
         let b = booklets
             .entry(*booklet_id)
-            .or_insert(crate::usage::BookletUse {
+            .or_insert_with(|| crate::usage::BookletUse {
                 cheques: 0,
                 cents: 0,
                 first_at: at,
+                first_line: key.clone(),
             });
         b.cheques += 1;
         b.cents += draft.amount_cents;
-        b.first_at = b.first_at.min(at);
+        if at < b.first_at {
+            b.first_at = at;
+            b.first_line = key;
+        }
     }
     (months, booklets)
 }

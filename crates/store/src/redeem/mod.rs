@@ -308,7 +308,7 @@ impl Store {
                 if let Some(w) = red.workshop_id {
                     crate::workshop_scans::release(&mut tx, w, red.id.0, req.now).await?;
                 }
-                crate::usage::remove_redemption(&mut tx, self.engine(), &red, cheque_id).await?;
+                crate::usage::remove_redemption(&mut tx, &red, cheque_id).await?;
                 red.rolled_back_at = Some(req.now);
                 Outcome::Accepted(red)
             }
