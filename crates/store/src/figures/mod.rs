@@ -182,9 +182,16 @@ impl Store {
         if *scope != FigureScope::All {
             return self.order_scope(conn, scope).await;
         }
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id")
+        // Beyond a thousand orders, one pass over the index costs less than as many seeks
+        // (and the list would approach SQLite's limit of parameters).
+        const MAX_SEEKS: i64 = 1_000;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id LIMIT $1")
+            .bind(MAX_SEEKS + 1)
             .fetch_all(&mut *conn)
             .await?;
+        if ids.len() as i64 > MAX_SEEKS {
+            return Ok(OrderScope::All);
+        }
         Ok(OrderScope::Orders(ids.into_iter().map(OrderId).collect()))
     }
 
@@ -203,39 +210,59 @@ impl Store {
                 "r.last_id - r.first_id + 1",
             )
         };
-        let text = format!(
-            "SELECT \
-             (SELECT {} FROM order_funnel f WHERE 1 = 1{}) AS bought, \
-             (SELECT {} FROM order_funnel f WHERE 1 = 1{}) AS handed_out, \
-             (SELECT {} FROM usage_months u WHERE 1 = 1{}) AS first_used, \
-             (SELECT {} FROM holder_runs r WHERE 1 = 1{}) AS via_territories, \
-             (SELECT {} FROM holder_runs r WHERE 1 = 1{}) AS allocated, \
-             (SELECT {} FROM usage_months u WHERE 1 = 1{}) AS used, \
-             (SELECT {} FROM usage_months u WHERE 1 = 1{}) AS used_cents, \
-             (SELECT {} FROM usage_paid u WHERE 1 = 1{}) AS paid, \
-             (SELECT {} FROM usage_paid u WHERE 1 = 1{}) AS paid_cents, \
-             (SELECT COUNT(DISTINCT k.booklet_id) FROM bookings k \
-              JOIN booklets b ON b.id = k.booklet_id WHERE k.status <> 'cancelled'{}) AS booked",
-            sum("f.bought"),
-            q.scope(scope, "f.order_id"),
-            sum("f.handed_out"),
-            q.scope(scope, "f.order_id"),
-            sum("u.first_uses"),
-            q.scope(scope, "u.order_id"),
-            held("territory_id"),
-            q.scope(scope, "r.order_id"),
-            held("distributor_id"),
-            q.scope(scope, "r.order_id"),
-            sum("u.cheques"),
-            q.scope(scope, "u.order_id"),
-            sum("u.cents"),
-            q.scope(scope, "u.order_id"),
-            sum("u.cheques"),
-            q.scope(scope, "u.order_id"),
-            sum("u.cents"),
-            q.scope(scope, "u.order_id"),
-            q.scope(scope, "b.order_id"),
-        );
+        // One row of sums per rollup, each read once for the scope, joined side by side.
+        let parts = [
+            (
+                format!(
+                    "{} AS bought, {} AS handed_out",
+                    sum("f.bought"),
+                    sum("f.handed_out")
+                ),
+                "order_funnel f WHERE 1 = 1",
+                "f.order_id",
+            ),
+            (
+                format!(
+                    "{} AS via_territories, {} AS allocated",
+                    held("territory_id"),
+                    held("distributor_id")
+                ),
+                "holder_runs r WHERE 1 = 1",
+                "r.order_id",
+            ),
+            (
+                format!(
+                    "{} AS first_used, {} AS used, {} AS used_cents",
+                    sum("u.first_uses"),
+                    sum("u.cheques"),
+                    sum("u.cents")
+                ),
+                "usage_months u WHERE 1 = 1",
+                "u.order_id",
+            ),
+            (
+                format!(
+                    "{} AS paid, {} AS paid_cents",
+                    sum("p.cheques"),
+                    sum("p.cents")
+                ),
+                "usage_paid p WHERE 1 = 1",
+                "p.order_id",
+            ),
+            (
+                "COUNT(DISTINCT k.booklet_id) AS booked".to_string(),
+                "bookings k JOIN booklets b ON b.id = k.booklet_id WHERE k.status <> 'cancelled'",
+                "b.order_id",
+            ),
+        ];
+        let from: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, (sums, table, col))| {
+                format!("(SELECT {sums} FROM {table}{}) s{i}", q.scope(scope, col))
+            })
+            .collect();
+        let text = format!("SELECT * FROM {}", from.join(", "));
         let r = q.query(text).fetch_one(&mut *conn).await?;
         Ok(Funnel {
             bought: get_i64(&r, "bought")?,
