@@ -64,8 +64,7 @@ impl Store {
         if updated != n {
             return Err(StoreError::corrupt("remises du banc d'essai"));
         }
-        let added = std::collections::BTreeMap::from([(order.0, n as i64)]);
-        crate::usage::add_handed_out(&mut tx, self.engine(), &added).await?;
+        crate::usage::add_handed_out(&mut tx, order.0, n as i64).await?;
         tx.commit().await?;
         Ok(n as i64)
     }

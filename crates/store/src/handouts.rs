@@ -354,8 +354,7 @@ impl Store {
             .bind(booklet)
             .execute(&mut *tx)
             .await?;
-        let one = BTreeMap::from([(order.0, 1)]);
-        crate::usage::add_handed_out(&mut tx, self.engine(), &one).await?;
+        crate::usage::add_handed_out(&mut tx, order.0, 1).await?;
         tx.commit().await?;
         self.telemetry().with(|t| t.handout());
         self.get_handout(distributor, id).await

@@ -2,8 +2,8 @@
 //! (cheques in force, their sum, the first use), per order (booklets bought and handed out:
 //! `order_funnel`) and per order × venue × service × workshop format × Paris month
 //! (`usage_months`: cheques, cents, booklets first used), and what payment runs paid
-//! (`usage_paid`). A dashboard reads these small
-//! tables instead of a million cheques; [`Store::figures_check`] recounts them from the rows.
+//! (`usage_paid`). A dashboard reads these small tables instead of a million cheques;
+//! [`Store::figures_check`] recounts them from the rows.
 
 use std::collections::BTreeMap;
 
@@ -148,25 +148,20 @@ pub(crate) async fn add_booklets(
     Ok(first_uses)
 }
 
-/// Adds booklets handed out to their orders' funnel lines (one statement, orders in id order).
+/// Adds `n` booklets handed out to the order's funnel line.
 pub(crate) async fn add_handed_out(
     tx: &mut sqlx::AnyConnection,
-    engine: Engine,
-    per_order: &BTreeMap<i64, i64>,
+    order_id: i64,
+    n: i64,
 ) -> Result<(), StoreError> {
-    if per_order.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE order_funnel SET handed_out = order_funnel.handed_out + v.column2 \
-         FROM (VALUES {}) AS v WHERE order_funnel.order_id = v.column1",
-        value_rows(engine, per_order.len(), 2)
-    );
-    let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
-    for (order, n) in per_order {
-        q = q.bind(*order).bind(*n);
-    }
-    if q.execute(&mut *tx).await?.rows_affected() != per_order.len() as u64 {
+    let updated =
+        sqlx::query("UPDATE order_funnel SET handed_out = handed_out + $1 WHERE order_id = $2")
+            .bind(n)
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if updated != 1 {
         return Err(StoreError::corrupt(
             "ligne de commande introuvable dans l'entonnoir",
         ));
