@@ -197,9 +197,9 @@ impl Store {
 
     /// The funnel of `scope`, in one statement over the rollups: one line per order
     /// (`order_funnel`), the holders' runs, `usage_months` (cheques and booklets first used)
-    /// and `usage_paid`, so that the whole
-    /// programme's funnel costs the same with ten million cheques as with a thousand
-    /// (BENCHMARKS.md, nineteenth session). Only the bookings are counted from their rows.
+    /// and `usage_paid`, so that the whole programme's funnel costs the same with ten million
+    /// cheques as with a thousand (BENCHMARKS.md, nineteenth session). Only the bookings are
+    /// counted from their rows.
     pub async fn funnel(&self, scope: &FigureScope) -> Result<Funnel, StoreError> {
         let mut conn = self.may_lag().await?;
         let scope = &self.order_scope(&mut conn, scope).await?;
