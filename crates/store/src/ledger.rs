@@ -406,7 +406,11 @@ impl Store {
     /// Proves every cheque's history agrees with the ledger; lists the rules that do not hold.
     pub async fn verify_cheque_history(&self) -> Result<Vec<HistoryFinding>, StoreError> {
         let mut out = vec![];
-        for (check, sql) in HISTORY_CHECKS.iter().chain(crate::holder_runs::CHECKS) {
+        for (check, sql) in HISTORY_CHECKS
+            .iter()
+            .chain(crate::holder_runs::CHECKS)
+            .chain(crate::payments::marks::CHECKS)
+        {
             let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(*sql))
                 .fetch_one(self.pool())
                 .await?;

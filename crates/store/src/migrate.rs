@@ -114,6 +114,10 @@ const SQLITE: &[(i64, &str)] = &[
         36,
         include_str!("../migrations/sqlite/0036_order_funnel.sql"),
     ),
+    (
+        37,
+        include_str!("../migrations/sqlite/0037_payment_marks.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -245,6 +249,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         36,
         include_str!("../migrations/postgres/0036_order_funnel.sql"),
+    ),
+    (
+        37,
+        include_str!("../migrations/postgres/0037_payment_marks.sql"),
     ),
 ];
 

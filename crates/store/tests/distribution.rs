@@ -69,6 +69,13 @@ both_engines! {
             for d in &ds {
                 assert_eq!(s.distributor_stock_count(*d).await.unwrap(), model.get(d).copied().unwrap_or(0), "step {step}");
             }
+            // So do the figures' breakdown by structure (also through the runs), for the
+            // funder and for the whole programme.
+            for scope in [passnum_store::FigureScope::funder(w.funder.id), passnum_store::FigureScope::All] {
+                let per: BTreeMap<DistributorId, i64> = s.funnel_by_structure(&scope).await.unwrap()
+                    .into_iter().map(|l| (DistributorId(l.distributor_id), l.allocated)).collect();
+                assert_eq!(per, expected, "step {step}");
+            }
             assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "step {step}");
         }
     }

@@ -70,6 +70,8 @@ both_engines! {
         assert_eq!(s.funnel(&FigureScope::funder(w.funder.id)).await.unwrap(), expected);
         assert_eq!(s.funnel(&FigureScope::All).await.unwrap().bought, 5);
         assert!(s.funnel_by_structure(&FigureScope::funder(other.id)).await.unwrap().is_empty());
+        // The whole programme: the other order gave no booklet to a structure.
+        assert_eq!(s.funnel_by_structure(&FigureScope::All).await.unwrap(), per);
 
         // Month by month, Paris months: June and July 2026 (t0 is 15 June).
         let span = |key, from: (i32, u8), to: (i32, u8)| {

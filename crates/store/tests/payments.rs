@@ -509,3 +509,95 @@ both_engines! {
         assert_eq!(s.payment_run(run.id).await.unwrap().cheques, 3);
     }
 }
+
+/// A venue's payment mark (migration 37), read as stored.
+async fn mark(s: &passnum_store::Store, venue: &passnum_store::Venue) -> Option<i64> {
+    sqlx::query_scalar("SELECT below_id FROM venue_payment_marks WHERE venue_id = $1")
+        .bind(venue.id.0)
+        .fetch_optional(s.pool())
+        .await
+        .unwrap()
+}
+
+async fn accepted_id(
+    s: &passnum_store::Store,
+    venue: &passnum_store::Venue,
+    code: passnum_core::ChequeCode,
+    at: Timestamp,
+) -> i64 {
+    match s.redeem(redeem_req(venue, code, at)).await.unwrap().outcome {
+        Outcome::Accepted(r) => r.id.0,
+        Outcome::Refused(r) => panic!("{r:?}"),
+    }
+}
+
+both_engines! {
+    async fn each_venue_s_payment_mark_moves_over_settled_old_redemptions_only(db) {
+        let s = &db.store;
+        let w = world(s, 3).await;
+        for v in [&w.lyon, &w.villeurbanne] {
+            let a = s.set_bank_account(v.id, &details("Lieu"), t0()).await.unwrap();
+            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+        }
+        let fee = FeeRate::default();
+        // 15 June: three cheques at Lyon, one at Villeurbanne.
+        let mut old = vec![];
+        for i in 0..3 {
+            old.push(accepted_id(s, &w.lyon, w.codes[i], t0()).await);
+        }
+        let at_villeurbanne = accepted_id(s, &w.villeurbanne, w.codes[20], t0()).await;
+        // On PostgreSQL, a redemption still being written when the run is confirmed: its id
+        // is taken, its row not yet committed (another connection's open transaction).
+        let recent = later().plus_ms(-3_600_000);
+        let mut writing = None;
+        if s.engine() == passnum_store::Engine::Postgres {
+            let mut tx = s.pool().begin().await.unwrap();
+            let cheque: (i64, i64) = sqlx::query_as("SELECT id, booklet_id FROM cheques WHERE code = $1")
+                .bind(w.codes[15].as_compact()).fetch_one(&mut *tx).await.unwrap();
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at, booklet_id) \
+                 VALUES ($1, $2, '2.1.07', 1000, $3, $4) RETURNING id")
+                .bind(cheque.0).bind(w.lyon.id.0).bind(recent.unix_ms()).bind(cheque.1)
+                .fetch_one(&mut *tx).await.unwrap();
+            writing = Some((tx, id));
+        }
+        // 17 June, an hour ago: one cheque redeemed and rolled back, one redeemed (inside the
+        // rollback window: not yet payable).
+        let undone = accepted_id(s, &w.lyon, w.codes[8], recent).await;
+        s.rollback(RollbackRequest { venue_id: w.lyon.id, redemption_id: passnum_core::RedemptionId(undone), now: recent, idempotency: None })
+            .await.unwrap();
+        let waiting = accepted_id(s, &w.lyon, w.codes[4], recent).await;
+        let run = s.create_payment_run(date!(2026 - 06 - 16), fee, later()).await.unwrap();
+        assert_eq!(run.cheques, 4);
+        s.confirm_payment_run(run.id, later()).await.unwrap();
+        // Lyon's mark is just above its last paid cheque: the rolled-back redemption is
+        // settled but recent, so the mark stops below it, and below the redemption being
+        // written, whose id lies between the two.
+        assert_eq!(mark(s, &w.lyon).await, Some(old[2] + 1));
+        if let Some((tx, id)) = writing {
+            assert!(id > old[2] && id < undone, "{id}");
+            tx.rollback().await.unwrap();
+        }
+        assert_eq!(mark(s, &w.villeurbanne).await, Some(at_villeurbanne + 1));
+        assert_eq!(mark(s, &w.paris).await, None, "a venue no run paid has no mark");
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+
+        // Three days on: the next run pays the waiting cheque, and the mark passes the rolled
+        // back redemption, old enough now.
+        let later2 = later().plus_ms(3 * DAY_MS);
+        let run = s.create_payment_run(date!(2026 - 06 - 19), fee, later2).await.unwrap();
+        assert_eq!(run.cheques, 1);
+        s.confirm_payment_run(run.id, later2).await.unwrap();
+        assert_eq!(mark(s, &w.lyon).await, Some(waiting + 1));
+        assert_eq!(paid_items(s).await, 5);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+
+        // A mark moved over a cheque nobody paid would hide it from every run: the history
+        // check finds it.
+        accepted_id(s, &w.lyon, w.codes[5], later2).await;
+        sqlx::query("UPDATE venue_payment_marks SET below_id = below_id + 1000 WHERE venue_id = $1")
+            .bind(w.lyon.id.0).execute(s.pool()).await.unwrap();
+        let findings = s.verify_cheque_history().await.unwrap();
+        assert!(findings.iter().any(|f| f.check.starts_with("encaissement actif sous la marque") && f.rows == 1), "{findings:?}");
+    }
+}

@@ -23,6 +23,7 @@ use crate::{Engine, Store, StoreError};
 
 mod bank;
 mod funder_accounts;
+pub(crate) mod marks;
 mod runs;
 mod statements;
 
@@ -181,8 +182,31 @@ pub(crate) const CHEQUE_STATE: &str = "CASE WHEN c.state = 'redeemed' AND EXISTS
 /// Redemptions a run may take: active, before the cutoff, out of the rollback window, and whose
 /// cheque is in no live run (a paid cheque's item is in a confirmed one). An active
 /// redemption's cheque is redeemed (`passnum ledger check` proves it), so the cheque is not
-/// read. `$1` = end of cutoff, `$2` = end of rollback window.
-const ELIGIBLE: &str = "FROM redemptions r \
-     LEFT JOIN venue_bank_accounts b ON b.venue_id = r.venue_id AND b.superseded_at IS NULL \
-     WHERE r.rolled_back_at IS NULL AND r.redeemed_at < $1 AND r.redeemed_at <= $2 \
-     AND NOT EXISTS (SELECT 1 FROM payment_run_items i WHERE i.cheque_id = r.cheque_id AND i.cancelled = 0)";
+/// read. `$1` = end of cutoff, `$2` = end of rollback window; `v` is the venue, `b` its bank
+/// details, `r` the redemption (id, cheque_id, venue_id, amount_cents).
+///
+/// Each venue's redemptions are read from its payment mark on (`marks`) along
+/// `redemptions_venue (venue_id, id)`, venue after venue, so that a run does not reread every
+/// redemption ever paid: SQLite keeps the order a `CROSS JOIN` gives; PostgreSQL is held to it by
+/// a `LATERAL` subquery it may not flatten (`OFFSET 0`), since from its statistics it would
+/// rather hash-join a scan of every redemption.
+fn eligible(engine: Engine) -> String {
+    const FROM_MARK: &str = "r.venue_id = v.id AND r.id >= COALESCE(m.below_id, 0) \
+         AND r.rolled_back_at IS NULL AND r.redeemed_at < $1 AND r.redeemed_at <= $2";
+    let (join, filter) = match engine {
+        Engine::Postgres => (
+            format!(
+                "CROSS JOIN LATERAL (SELECT r.id, r.cheque_id, r.venue_id, r.amount_cents FROM redemptions r \
+                 WHERE {FROM_MARK} OFFSET 0) r"
+            ),
+            "1 = 1",
+        ),
+        Engine::Sqlite => ("CROSS JOIN redemptions r".to_string(), FROM_MARK),
+    };
+    format!(
+        "FROM venues v LEFT JOIN venue_payment_marks m ON m.venue_id = v.id {join} \
+         LEFT JOIN venue_bank_accounts b ON b.venue_id = v.id AND b.superseded_at IS NULL \
+         WHERE {filter} \
+         AND NOT EXISTS (SELECT 1 FROM payment_run_items i WHERE i.cheque_id = r.cheque_id AND i.cancelled = 0)"
+    )
+}

@@ -22,9 +22,9 @@ impl Store {
              CASE WHEN b.id IS NULL THEN 0 WHEN b.confirmed_at IS NULL THEN 1 ELSE 2 END AS bank_state, \
              COUNT(*) AS cheques, CAST(SUM(r.amount_cents) AS BIGINT) AS gross, \
              CAST(SUM({fee}) AS BIGINT) AS fee \
-             {ELIGIBLE_WITH_VENUE} GROUP BY r.venue_id, v.name, b.id, b.holder, b.iban, b.bic, b.confirmed_at ORDER BY r.venue_id",
+             {eligible} GROUP BY r.venue_id, v.name, b.id, b.holder, b.iban, b.bic, b.confirmed_at ORDER BY r.venue_id",
             fee = fee_sql(fee),
-            ELIGIBLE_WITH_VENUE = ELIGIBLE.replace("LEFT JOIN venue_bank_accounts", "JOIN venues v ON v.id = r.venue_id LEFT JOIN venue_bank_accounts"),
+            eligible = eligible(self.engine()),
         )))
         .bind(end_of(cutoff).unix_ms())
         .bind(window_end.unix_ms())
@@ -123,7 +123,8 @@ impl Store {
                 .await?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO run_candidates SELECT r.id, r.cheque_id, r.venue_id, b.id, r.amount_cents \
-                     {ELIGIBLE} AND b.confirmed_at IS NOT NULL"
+                     {} AND b.confirmed_at IS NOT NULL",
+                    eligible(Engine::Postgres)
                 )))
                 .bind(end_of(cutoff).unix_ms())
                 .bind(window_end.unix_ms())
@@ -144,8 +145,9 @@ impl Store {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents) \
                      SELECT {run_id}, r.id, r.cheque_id, r.venue_id, b.id, r.amount_cents, {fee} \
-                     {ELIGIBLE} AND b.confirmed_at IS NOT NULL",
-                    fee = fee_sql(fee)
+                     {eligible} AND b.confirmed_at IS NOT NULL",
+                    fee = fee_sql(fee),
+                    eligible = eligible(Engine::Sqlite)
                 )))
                 .bind(end_of(cutoff).unix_ms())
                 .bind(window_end.unix_ms())
@@ -391,6 +393,11 @@ impl Store {
         // From the commit on, each cheque of the run reads as paid (`CHEQUE_STATE`): its run
         // item, not cancelled, in a confirmed run, is its one payout (`payment_items_cheque_once`).
         crate::usage::add_paid(&mut tx, id).await?;
+        sqlx::query(marks::ADVANCE)
+            .bind(id)
+            .bind(now.plus_ms(-self.options().rollback_window_ms).unix_ms())
+            .execute(&mut *tx)
+            .await?;
         queue_payment_notices(&mut tx, id, now).await?;
         tx.commit().await?;
         let run = self.payment_run(id).await?;
