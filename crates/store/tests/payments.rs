@@ -583,18 +583,29 @@ both_engines! {
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
 
         // Three days on: the next run pays the waiting cheque, and the mark passes the rolled
-        // back redemption, old enough now.
+        // back redemption, old enough now. Between them and a cheque the run also pays (dated
+        // 15 June, written after), one made an hour ago waits: the mark stops below it.
         let later2 = later().plus_ms(3 * DAY_MS);
+        let fresh = accepted_id(s, &w.lyon, w.codes[6], later2.plus_ms(-3_600_000)).await;
+        let dated = accepted_id(s, &w.lyon, w.codes[7], t0()).await;
+        assert!(waiting < fresh && fresh < dated);
         let run = s.create_payment_run(date!(2026 - 06 - 19), fee, later2).await.unwrap();
-        assert_eq!(run.cheques, 1);
+        assert_eq!(run.cheques, 2);
         s.confirm_payment_run(run.id, later2).await.unwrap();
         assert_eq!(mark(s, &w.lyon).await, Some(waiting + 1));
-        assert_eq!(paid_items(s).await, 5);
+        assert_eq!(paid_items(s).await, 6);
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        // Two days later the waiting one is paid in turn, and the mark passes everything.
+        let later3 = later2.plus_ms(2 * DAY_MS);
+        let run = s.create_payment_run(date!(2026 - 06 - 21), fee, later3).await.unwrap();
+        assert_eq!(run.cheques, 1);
+        s.confirm_payment_run(run.id, later3).await.unwrap();
+        assert_eq!(mark(s, &w.lyon).await, Some(dated + 1));
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
 
         // A mark moved over a cheque nobody paid would hide it from every run: the history
         // check finds it.
-        accepted_id(s, &w.lyon, w.codes[5], later2).await;
+        accepted_id(s, &w.lyon, w.codes[5], later3).await;
         sqlx::query("UPDATE venue_payment_marks SET below_id = below_id + 1000 WHERE venue_id = $1")
             .bind(w.lyon.id.0).execute(s.pool()).await.unwrap();
         let findings = s.verify_cheque_history().await.unwrap();
