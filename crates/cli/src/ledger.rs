@@ -180,6 +180,12 @@ pub async fn jobs(ctx: &Ctx, command: JobsCommand) -> anyhow::Result<()> {
             purged.mail_given_up, purged.mail_deleted
         );
     }
+    // After a payment run, the venues' marks pass the cheques it paid: the next run reads
+    // only what came after (store `payments/marks.rs`).
+    let marks = store.move_payment_marks(now()).await?;
+    if marks > 0 {
+        println!("Virements : repère de paiement avancé pour {marks} lieux.");
+    }
     // Every day, the audit trail checked and its head printed: the daily report (cron's mail,
     // the timer's journal) then keeps the hash outside the database.
     crate::backup::report_audit(&store).await

@@ -570,6 +570,8 @@ both_engines! {
         let run = s.create_payment_run(date!(2026 - 06 - 16), fee, later()).await.unwrap();
         assert_eq!(run.cheques, 4);
         s.confirm_payment_run(run.id, later()).await.unwrap();
+        assert_eq!(mark(s, &w.lyon).await, None, "the daily job moves the marks, not the confirmation");
+        assert_eq!(s.move_payment_marks(later()).await.unwrap(), 2);
         // Lyon's mark is just above its last paid cheque: the rolled-back redemption is
         // settled but recent, so the mark stops below it, and below the redemption being
         // written, whose id lies between the two.
@@ -592,6 +594,7 @@ both_engines! {
         let run = s.create_payment_run(date!(2026 - 06 - 19), fee, later2).await.unwrap();
         assert_eq!(run.cheques, 2);
         s.confirm_payment_run(run.id, later2).await.unwrap();
+        assert_eq!(s.move_payment_marks(later2).await.unwrap(), 1);
         assert_eq!(mark(s, &w.lyon).await, Some(waiting + 1));
         assert_eq!(paid_items(s).await, 6);
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
@@ -600,7 +603,9 @@ both_engines! {
         let run = s.create_payment_run(date!(2026 - 06 - 21), fee, later3).await.unwrap();
         assert_eq!(run.cheques, 1);
         s.confirm_payment_run(run.id, later3).await.unwrap();
+        assert_eq!(s.move_payment_marks(later3).await.unwrap(), 1);
         assert_eq!(mark(s, &w.lyon).await, Some(dated + 1));
+        assert_eq!(s.move_payment_marks(later3).await.unwrap(), 0, "nothing left to pass");
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
 
         // A mark moved over a cheque nobody paid would hide it from every run: the history
@@ -610,5 +615,87 @@ both_engines! {
             .bind(w.lyon.id.0).execute(s.pool()).await.unwrap();
         let findings = s.verify_cheque_history().await.unwrap();
         assert!(findings.iter().any(|f| f.check.starts_with("encaissement actif sous la marque") && f.rows == 1), "{findings:?}");
+    }
+}
+
+both_engines! {
+    /// Random redemptions, rollbacks, clock moves, runs (confirmed or cancelled) and moves of
+    /// the payment marks: every run takes exactly the redemptions a plain model says are owed,
+    /// whenever the marks moved. A mark that passed a cheque still owed would hide it from every
+    /// later run; one that let a paid cheque back in would pay it twice.
+    async fn each_run_takes_exactly_what_is_owed_whenever_the_marks_move(db) {
+        use rand::{Rng, SeedableRng};
+        use std::collections::{BTreeSet, HashMap};
+        let s = &db.store;
+        let w = world(s, 3).await;
+        for v in [&w.lyon, &w.villeurbanne] {
+            let a = s.set_bank_account(v.id, &details("Lieu"), t0()).await.unwrap();
+            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+        }
+        // Paris has no bank details: what it redeems waits.
+        let venues = [&w.lyon, &w.villeurbanne, &w.paris];
+        // redemption id → (venue index, redeemed at, rolled back, paid)
+        let mut model: HashMap<i64, (usize, Timestamp, bool, bool)> = HashMap::new();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20261205);
+        let (mut now, mut runs, mut moves) = (t0(), 0, 0);
+        for step in 0..160 {
+            match rng.random_range(0..14) {
+                0..=5 => {
+                    let (code, vi) = (w.codes[rng.random_range(0..w.codes.len())], rng.random_range(0..3));
+                    if let Outcome::Accepted(r) = s.redeem(redeem_req(venues[vi], code, now)).await.unwrap().outcome {
+                        model.insert(r.id.0, (vi, now, false, false));
+                    }
+                }
+                6..=7 => {
+                    let known: Vec<i64> = model.keys().copied().collect();
+                    if let Some(&id) = known.get(rng.random_range(0..known.len().max(1))) {
+                        let vi = model[&id].0;
+                        let req = RollbackRequest { venue_id: venues[vi].id, redemption_id: passnum_core::RedemptionId(id), now, idempotency: None };
+                        if let Outcome::Accepted(_) = s.rollback(req).await.unwrap().outcome {
+                            let r = model.get_mut(&id).unwrap();
+                            assert!(!r.3, "step {step}: a paid redemption was rolled back");
+                            r.2 = true;
+                        }
+                    }
+                }
+                8..=9 => {
+                    s.move_payment_marks(now).await.unwrap();
+                    moves += 1;
+                }
+                10..=11 => {
+                    let cutoff = passnum_core::paris::local_date(now) - time::Duration::days(rng.random_range(1..4));
+                    let end = passnum_core::paris::from_local(cutoff + time::Duration::days(1), time::Time::MIDNIGHT);
+                    let owed: BTreeSet<i64> = model.iter()
+                        .filter(|(_, r)| r.0 != 2 && !r.2 && !r.3 && r.1 < end && r.1.unix_ms() <= now.unix_ms() - DAY_MS)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    match s.create_payment_run(cutoff, FeeRate::default(), now).await {
+                        Ok(run) => {
+                            let taken: BTreeSet<i64> = sqlx::query_scalar("SELECT redemption_id FROM payment_run_items WHERE run_id = $1")
+                                .bind(run.id).fetch_all(s.pool()).await.unwrap().into_iter().collect();
+                            assert_eq!(taken, owed, "step {step}");
+                            if rng.random_bool(0.7) {
+                                s.confirm_payment_run(run.id, now).await.unwrap();
+                                for id in &taken {
+                                    model.get_mut(id).unwrap().3 = true;
+                                }
+                                runs += 1;
+                            } else {
+                                s.cancel_payment_run(run.id, now).await.unwrap();
+                            }
+                        }
+                        Err(StoreError::Conflict { code: "nothing_to_pay", .. }) => assert!(owed.is_empty(), "step {step}: {owed:?} owed"),
+                        Err(e) => panic!("step {step}: {e:?}"),
+                    }
+                }
+                _ => now = now.plus_ms(rng.random_range(0..30 * 3_600_000)),
+            }
+            assert_eq!(s.verify_cheque_history().await.unwrap(), vec![], "step {step}");
+        }
+        // The walk did what it is for: runs paid cheques, and the marks moved over them.
+        assert!(runs >= 3 && moves >= 5, "{runs} runs, {moves} moves");
+        let marked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM venue_payment_marks").fetch_one(s.pool()).await.unwrap();
+        assert!(marked >= 1);
+        assert!(model.values().any(|r| r.3) && model.values().any(|r| r.2));
     }
 }

@@ -232,6 +232,8 @@ async fn pay_everything(store: &Store) -> anyhow::Result<i64> {
         )
         .await?;
     store.confirm_payment_run(run.id, at).await?;
+    // As the daily job does after a run.
+    store.move_payment_marks(at).await?;
     Ok(run.cheques)
 }
 

@@ -393,11 +393,6 @@ impl Store {
         // From the commit on, each cheque of the run reads as paid (`CHEQUE_STATE`): its run
         // item, not cancelled, in a confirmed run, is its one payout (`payment_items_cheque_once`).
         crate::usage::add_paid(&mut tx, id).await?;
-        sqlx::query(marks::ADVANCE)
-            .bind(id)
-            .bind(now.plus_ms(-self.options().rollback_window_ms).unix_ms())
-            .execute(&mut *tx)
-            .await?;
         queue_payment_notices(&mut tx, id, now).await?;
         tx.commit().await?;
         let run = self.payment_run(id).await?;
