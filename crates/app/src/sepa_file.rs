@@ -6,7 +6,7 @@
 
 use passnum_core::sepa::{Debtor, Transfer, credit_transfer};
 use passnum_core::{Money, Timestamp, paris};
-use passnum_store::{RunStatus, Store, StoreError};
+use passnum_store::{PaymentRun, RunStatus, Store, StoreError, VenueLine};
 use time::Date;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,22 +38,53 @@ pub async fn sepa_file(
     now: Timestamp,
     drafts: bool,
 ) -> Result<String, SepaFileError> {
+    let r = exportable(store, run, drafts).await?;
+    let lines = store.payment_run_lines(run).await?;
+    build(store, &r, &lines, debtor, execution, now).await
+}
+
+/// The same file from the run's lines already read: `passnum payments export` reads them once
+/// for the file and the statements (at 2,000 venues and a million cheques, 1.4 s a read on
+/// PostgreSQL).
+pub async fn sepa_file_of(
+    store: &Store,
+    run: i64,
+    lines: &[VenueLine],
+    debtor: &Debtor,
+    execution: Date,
+    now: Timestamp,
+    drafts: bool,
+) -> Result<String, SepaFileError> {
+    let r = exportable(store, run, drafts).await?;
+    build(store, &r, lines, debtor, execution, now).await
+}
+
+async fn exportable(store: &Store, run: i64, drafts: bool) -> Result<PaymentRun, SepaFileError> {
     let r = store.payment_run(run).await?;
     match r.status {
-        RunStatus::Cancelled => return Err(SepaFileError::Cancelled(run)),
-        RunStatus::Draft if !drafts => return Err(SepaFileError::NotConfirmed(run)),
-        _ => {}
+        RunStatus::Cancelled => Err(SepaFileError::Cancelled(run)),
+        RunStatus::Draft if !drafts => Err(SepaFileError::NotConfirmed(run)),
+        _ => Ok(r),
     }
-    let mut transfers: Vec<Transfer> = store
-        .payment_run_lines(run)
-        .await?
-        .into_iter()
+}
+
+async fn build(
+    store: &Store,
+    r: &PaymentRun,
+    lines: &[VenueLine],
+    debtor: &Debtor,
+    execution: Date,
+    now: Timestamp,
+) -> Result<String, SepaFileError> {
+    let run = r.id;
+    let mut transfers: Vec<Transfer> = lines
+        .iter()
         .map(|l| Transfer {
             end_to_end_id: format!("PASSNUM-{run}-{}", l.venue_id.0),
             amount: Money::from_cents(l.net_cents),
-            creditor_name: l.holder,
-            creditor_iban: l.iban,
-            creditor_bic: l.bic,
+            creditor_name: l.holder.clone(),
+            creditor_iban: l.iban.clone(),
+            creditor_bic: l.bic.clone(),
             remittance: format!(
                 "Pass Numerique virement {run} arrete au {} {} cheques",
                 paris::format_date(r.cutoff),

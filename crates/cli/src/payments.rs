@@ -306,7 +306,9 @@ pub async fn export(
     }
     std::fs::create_dir_all(out).with_context(|| format!("création de {}", out.display()))?;
     let lines = store.payment_run_lines(run).await?;
-    let xml = passnum_app::sepa_file::sepa_file(store, run, debtor, execution, now(), true).await?;
+    let xml =
+        passnum_app::sepa_file::sepa_file_of(store, run, &lines, debtor, execution, now(), true)
+            .await?;
     let sepa_path = out.join(format!("virement-{run}.xml"));
     std::fs::write(&sepa_path, xml)
         .with_context(|| format!("écriture de {}", sepa_path.display()))?;

@@ -11,16 +11,6 @@ use crate::rows::get_i64;
 use crate::{Store, StoreError};
 use passnum_core::Timestamp;
 
-/// "Redemption `r` was paid": its cheque's run item that is not cancelled is for this
-/// redemption and belongs to a confirmed run (found through `payment_items_cheque_once`).
-macro_rules! paid {
-    () => {
-        "EXISTS (SELECT 1 FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
-         WHERE i.cheque_id = r.cheque_id AND i.redemption_id = r.id AND i.cancelled = 0 \
-         AND p.status = 'confirmed')"
-    };
-}
-
 /// Venues read per statement (then their marks written in one short transaction).
 const SLICE: i64 = 200;
 
@@ -46,7 +36,7 @@ const NEXT: &str = concat!(
        (SELECT r.id FROM redemptions r WHERE r.venue_id = v.id AND r.id >= COALESCE(m.below_id, 0) \
         AND CASE WHEN r.redeemed_at > $1 THEN 1 WHEN r.rolled_back_at IS NOT NULL THEN 0 \
           WHEN ",
-    paid!(),
+    paid!("r.cheque_id", " AND i.redemption_id = r.id"),
     " THEN 0 ELSE 1 END = 1 ORDER BY r.id LIMIT 1) AS stop \
        FROM venues v LEFT JOIN venue_payment_marks m ON m.venue_id = v.id \
        WHERE v.id > $2 ORDER BY v.id LIMIT $3) y"
@@ -58,7 +48,7 @@ pub(crate) const CHECKS: &[(&str, &str)] = &[(
     concat!(
         "SELECT COUNT(*) FROM venue_payment_marks m JOIN redemptions r ON r.venue_id = m.venue_id \
          AND r.id < m.below_id WHERE r.rolled_back_at IS NULL AND NOT ",
-        paid!()
+        paid!("r.cheque_id", " AND i.redemption_id = r.id")
     ),
 )];
 

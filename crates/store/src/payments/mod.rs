@@ -21,6 +21,21 @@ use crate::ledger::{NewTransfer, post};
 use crate::rows::{date_from_sql, date_to_sql, get_i64, get_opt_i64, get_string};
 use crate::{Engine, Store, StoreError};
 
+/// "Paid" in SQL: cheque `$cheque`'s run item that is not cancelled (found through
+/// `payment_items_cheque_once`), with `$also` on that item `i`, belongs to a confirmed run (`p`).
+/// One text for the cheque's state and the payment marks, so that they never disagree.
+macro_rules! paid {
+    ($cheque:literal, $also:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM payment_run_items i JOIN payment_runs p ON p.id = i.run_id \
+             WHERE i.cheque_id = ",
+            $cheque,
+            $also,
+            " AND i.cancelled = 0 AND p.status = 'confirmed')"
+        )
+    };
+}
+
 mod bank;
 mod funder_accounts;
 pub(crate) mod marks;
@@ -175,9 +190,11 @@ fn fee_sql(fee: FeeRate) -> String {
 /// rewriting a million cheques was a third of confirming a national run on PostgreSQL
 /// (migration 31, issue 18). A cheque is paid when its run item that is not cancelled belongs
 /// to a confirmed run; the item is found through `payment_items_cheque_once`.
-pub(crate) const CHEQUE_STATE: &str = "CASE WHEN c.state = 'redeemed' AND EXISTS (SELECT 1 FROM payment_run_items pi \
-     JOIN payment_runs pr ON pr.id = pi.run_id WHERE pi.cheque_id = c.id AND pi.cancelled = 0 AND pr.status = 'confirmed') \
-     THEN 'paid' ELSE c.state END";
+pub(crate) const CHEQUE_STATE: &str = concat!(
+    "CASE WHEN c.state = 'redeemed' AND ",
+    paid!("c.id", ""),
+    " THEN 'paid' ELSE c.state END"
+);
 
 /// Redemptions a run may take: active, before the cutoff, out of the rollback window, and whose
 /// cheque is in no live run (a paid cheque's item is in a confirmed one). An active
