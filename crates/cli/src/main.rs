@@ -142,8 +142,9 @@ enum Command {
         #[arg(long, default_value_t = 5, requires = "read_database_url")]
         read_max_lag_seconds: u64,
         /// Redemption batches written at once (PostgreSQL; SQLite has one writer). Each takes
-        /// every scan waiting, up to 512, into one transaction (group commit).
-        #[arg(long, default_value_t = 4)]
+        /// every scan waiting, up to 512, into one transaction (group commit). One is fastest
+        /// for one programme's scans (docs/operations.md, "Redemption writers").
+        #[arg(long, default_value_t = 1)]
         redeem_writers: usize,
     },
     /// Create a realistic demo programme (a métropole, 100 booklets, venues, tokens), then serve.

@@ -46,8 +46,16 @@ pub enum TestEngine {
 }
 
 impl TestDb {
+    /// A store with four redemption writers (the default is one): the tests' parallel scans
+    /// then run in batches that overlap, so that the writers' lanes and the lock order
+    /// between batches are exercised; `passnum serve` (one writer) is tested through the
+    /// command line's tests.
     pub async fn new(engine: TestEngine) -> Self {
-        Self::with_options(engine, StoreOptions::default()).await
+        let options = StoreOptions {
+            redeem_workers: 4,
+            ..StoreOptions::default()
+        };
+        Self::with_options(engine, options).await
     }
 
     pub async fn with_options(engine: TestEngine, options: StoreOptions) -> Self {

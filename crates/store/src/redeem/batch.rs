@@ -103,7 +103,8 @@ pub(super) async fn run_batch(
     // Last, the rows every batch of a programme shares: its funder's and venues' accounts and
     // the month's usage lines. A batch holds their locks from here to its commit only (two
     // statements instead of about ten). Batches of one funder still take turns on its account
-    // row: more writers than the default 4 are slower (BENCHMARKS.md, thirteenth session).
+    // row, so one writer (the default) is faster than several (BENCHMARKS.md, twenty-first
+    // session).
     apply_totals(&mut tx, ctx.engine, account_totals).await?;
     crate::usage::add_months(&mut tx, ctx.engine, &months, &first_uses).await?;
     tx.commit().await?;
