@@ -144,3 +144,76 @@ both_engines! {
         assert!(!out.status.success() && text(&out).contains("journal d'audit altéré à la ligne 1"), "{}", text(&out));
     }
 }
+
+both_engines! {
+    /// The daily job moves each venue's payment mark over the cheques a confirmed run paid,
+    /// says so, and finds nothing more to do the next day.
+    async fn the_daily_job_moves_the_payment_marks_over_what_a_run_paid(db) {
+        use passnum_core::payment::FeeRate;
+        let s = &db.store;
+        let now = common::now();
+        let today = passnum_core::paris::local_date(now);
+        let days_ago = now.plus_ms(-3 * 24 * 3_600_000);
+        let funder = s.create_funder("Département", "departement", days_ago).await.unwrap();
+        let order = passnum_core::NewOrder::parse(&passnum_core::order::OrderRequest {
+            booklet_count: 1,
+            cheques_per_booklet: 10,
+            face_value_cents: 1000,
+            valid_from: today - time::Duration::days(30),
+            valid_until: today + time::Duration::days(30),
+            tolerance_days: 0,
+            perimeter_communes: vec![],
+            perimeter_departements: vec![],
+            perimeter_epcis: vec![],
+            perimeter_regions: vec![],
+        })
+        .unwrap();
+        let order = s.create_order(funder.id, &order, days_ago).await.unwrap();
+        let venue = s.create_venue(&passnum_store::NewVenue {
+            siret: passnum_core::Siret::parse("21690123000005").unwrap().into(),
+            name: "Médiathèque".into(),
+            commune: passnum_core::InseeCode::parse("69123").unwrap(),
+            status: passnum_core::VenueStatus::Qualified,
+            qualified_until: None,
+            address: String::new(),
+            contact: String::new(),
+            services: s.referentiel_codes(),
+        }, days_ago).await.unwrap();
+        let details = passnum_core::BankDetails::parse("FR7630006000011234567890189", "AGRIFRPP", "Commune").unwrap();
+        let account = s.set_bank_account(venue.id, &details, days_ago).await.unwrap();
+        s.confirm_bank_account(venue.id, account.id, days_ago).await.unwrap();
+        let mut last = 0;
+        for c in s.list_cheques(order.id, 0, 3).await.unwrap() {
+            let r = RedeemRequest {
+                venue_id: venue.id,
+                code: passnum_core::ChequeCode::parse(&c.code).unwrap(),
+                service_code: "2.1.07".into(),
+                workshop_id: None,
+                now: days_ago,
+                idempotency: None,
+            };
+            match s.redeem(r).await.unwrap().outcome {
+                Outcome::Accepted(a) => last = a.id.0,
+                Outcome::Refused(r) => panic!("{r:?}"),
+            }
+        }
+        let run = s.create_payment_run(today - time::Duration::days(1), FeeRate::default(), now).await.unwrap();
+        s.confirm_payment_run(run.id, now).await.unwrap();
+        let mark = || async {
+            sqlx::query_scalar::<_, i64>("SELECT below_id FROM venue_payment_marks WHERE venue_id = $1")
+                .bind(venue.id.0)
+                .fetch_optional(s.pool())
+                .await
+                .unwrap()
+        };
+        assert_eq!(mark().await, None);
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("k");
+        let jobs = || passnum(&["--database-url", &db.url, "--signing-key", key.to_str().unwrap(), "jobs", "run"]);
+        let out = jobs();
+        assert!(out.status.success() && text(&out).contains("Virements : repère de paiement avancé pour 1 lieux."), "{}", text(&out));
+        assert_eq!(mark().await, Some(last + 1));
+        let out = jobs();
+        assert!(out.status.success() && !text(&out).contains("repère de paiement"), "{}", text(&out));
+    }
+}

@@ -5,7 +5,8 @@
 //! The marks are moved by the daily job (`passnum jobs run`), not by the confirmation of a run:
 //! a mark is an optimisation, never a money decision (a mark lower than it could be only makes
 //! the next preparation read more), and moving the marks over a run of a million redemptions
-//! took about 3.7 s of the confirmation the officer waits for (issue 18, twentieth session).
+//! took 0.9–1.1 s of the confirmation the officer waits for (issue 18, BENCHMARKS.md,
+//! twenty-first session).
 
 use crate::rows::get_i64;
 use crate::{Store, StoreError};
