@@ -322,9 +322,11 @@ async fn write_accepted(
     if accepted.is_empty() {
         return Ok((ids, AccountTotals::new()));
     }
+    // Parameters per redemption row, the cheque first.
+    const WIDTH: usize = 7;
     let insert = format!(
         "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at, workshop_id, booklet_id) VALUES {} RETURNING id, cheque_id",
-        value_rows(ctx.engine, accepted.len(), 7)
+        value_rows(ctx.engine, accepted.len(), WIDTH)
     );
     // On PostgreSQL the cheques' new state is written by the same statement (a data-modifying
     // `WITH`, on the cheques `lock_cheques` locked; each row's first parameter is its cheque):
@@ -333,7 +335,7 @@ async fn write_accepted(
     let sql = match ctx.engine {
         Engine::Postgres => {
             let cheques = (0..accepted.len())
-                .map(|k| format!("${}", 7 * k + 1))
+                .map(|k| format!("${}", WIDTH * k + 1))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
