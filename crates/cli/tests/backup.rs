@@ -154,31 +154,7 @@ both_engines! {
         let now = common::now();
         let today = passnum_core::paris::local_date(now);
         let days_ago = now.plus_ms(-3 * 24 * 3_600_000);
-        let funder = s.create_funder("Département", "departement", days_ago).await.unwrap();
-        let order = passnum_core::NewOrder::parse(&passnum_core::order::OrderRequest {
-            booklet_count: 1,
-            cheques_per_booklet: 10,
-            face_value_cents: 1000,
-            valid_from: today - time::Duration::days(30),
-            valid_until: today + time::Duration::days(30),
-            tolerance_days: 0,
-            perimeter_communes: vec![],
-            perimeter_departements: vec![],
-            perimeter_epcis: vec![],
-            perimeter_regions: vec![],
-        })
-        .unwrap();
-        let order = s.create_order(funder.id, &order, days_ago).await.unwrap();
-        let venue = s.create_venue(&passnum_store::NewVenue {
-            siret: passnum_core::Siret::parse("21690123000005").unwrap().into(),
-            name: "Médiathèque".into(),
-            commune: passnum_core::InseeCode::parse("69123").unwrap(),
-            status: passnum_core::VenueStatus::Qualified,
-            qualified_until: None,
-            address: String::new(),
-            contact: String::new(),
-            services: s.referentiel_codes(),
-        }, days_ago).await.unwrap();
+        let (order, venue) = common::programme_since(s, 1, days_ago).await;
         let details = passnum_core::BankDetails::parse("FR7630006000011234567890189", "AGRIFRPP", "Commune").unwrap();
         let account = s.set_bank_account(venue.id, &details, days_ago).await.unwrap();
         s.confirm_bank_account(venue.id, account.id, days_ago).await.unwrap();

@@ -12,7 +12,12 @@ pub fn now() -> Timestamp {
 
 /// "Métropole" orders `booklets` booklets of ten 10 € cheques; "Médiathèque" (Lyon) redeems.
 pub async fn programme(s: &Store, booklets: i64) -> (Order, Venue) {
-    let now = now();
+    programme_since(s, booklets, now()).await
+}
+
+/// The same programme set up at `now` (in the past for cheques redeemed days ago): the order is
+/// valid from the day before.
+pub async fn programme_since(s: &Store, booklets: i64, now: Timestamp) -> (Order, Venue) {
     let today = passnum_core::paris::local_date(now);
     let funder = s
         .create_funder("Métropole", "metropole", now)
