@@ -103,8 +103,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 2).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &details(&v.name), t0()).await.unwrap();
-            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+            confirmed_bank_details(s, v, &v.name).await;
         }
         redeem_n(s, &w, &w.lyon, 0, 3).await;
         redeem_n(s, &w, &w.villeurbanne, 3, 2).await;
@@ -202,8 +201,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 1).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &details(&format!("{} & Cie", v.name)), t0()).await.unwrap();
-            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+            confirmed_bank_details(s, v, &format!("{} & Cie", v.name)).await;
         }
         redeem_n(s, &w, &w.lyon, 0, 2).await;
         redeem_n(s, &w, &w.villeurbanne, 2, 1).await;
@@ -510,6 +508,19 @@ both_engines! {
     }
 }
 
+/// Bank details for `venue` in `holder`'s name, entered and confirmed on 15/06/2026.
+async fn confirmed_bank_details(
+    s: &passnum_store::Store,
+    venue: &passnum_store::Venue,
+    holder: &str,
+) {
+    let a = s
+        .set_bank_account(venue.id, &details(holder), t0())
+        .await
+        .unwrap();
+    s.confirm_bank_account(venue.id, a.id, t0()).await.unwrap();
+}
+
 /// A venue's payment mark (migration 37), read as stored.
 async fn mark(s: &passnum_store::Store, venue: &passnum_store::Venue) -> Option<i64> {
     sqlx::query_scalar("SELECT below_id FROM venue_payment_marks WHERE venue_id = $1")
@@ -536,8 +547,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 3).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &details("Lieu"), t0()).await.unwrap();
-            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+            confirmed_bank_details(s, v, "Lieu").await;
         }
         let fee = FeeRate::default();
         // 15 June: three cheques at Lyon, one at Villeurbanne.
@@ -629,8 +639,7 @@ both_engines! {
         let s = &db.store;
         let w = world(s, 3).await;
         for v in [&w.lyon, &w.villeurbanne] {
-            let a = s.set_bank_account(v.id, &details("Lieu"), t0()).await.unwrap();
-            s.confirm_bank_account(v.id, a.id, t0()).await.unwrap();
+            confirmed_bank_details(s, v, "Lieu").await;
         }
         // Paris has no bank details: what it redeems waits.
         let venues = [&w.lyon, &w.villeurbanne, &w.paris];
