@@ -118,6 +118,10 @@ const SQLITE: &[(i64, &str)] = &[
         37,
         include_str!("../migrations/sqlite/0037_payment_marks.sql"),
     ),
+    (
+        38,
+        include_str!("../migrations/sqlite/0038_order_months.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -253,6 +257,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         37,
         include_str!("../migrations/postgres/0037_payment_marks.sql"),
+    ),
+    (
+        38,
+        include_str!("../migrations/postgres/0038_order_months.sql"),
     ),
 ];
 

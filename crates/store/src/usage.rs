@@ -1,9 +1,10 @@
 //! The figures' rollups, written in the same transaction as the events they count: per booklet
-//! (cheques in force, their sum, the first use), per order (booklets bought and handed out:
-//! `order_funnel`) and per order × venue × service × workshop format × Paris month
-//! (`usage_months`: cheques, cents, booklets first used), and what payment runs paid
-//! (`usage_paid`). A dashboard reads these small tables instead of a million cheques;
-//! [`Store::figures_check`] recounts them from the rows.
+//! (cheques in force, their sum, the first use), per order (booklets bought and handed out,
+//! cheques paid: `order_funnel`), per order × venue × service × workshop format × Paris month
+//! (`usage_months`: cheques, cents, booklets first used) and their sums per order and month
+//! (`order_months`, what the funnel and the monthly series read), and what payment runs paid
+//! per order and venue (`usage_paid`). A dashboard reads these small tables instead of a
+//! million cheques; [`Store::figures_check`] recounts them from the rows.
 
 use std::collections::BTreeMap;
 
@@ -78,12 +79,23 @@ async fn upsert_lines(
         ),
         None => ("", "", 7),
     };
-    let sql = format!(
+    let lines = format!(
         "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents{column}) VALUES {} \
          ON CONFLICT (order_id, venue_id, service_code, format, month) DO UPDATE SET \
          cheques = usage_months.cheques + excluded.cheques, cents = usage_months.cents + excluded.cents{update}",
         value_rows(engine, months.len(), width)
     );
+    let orders = first_uses.map(|f| order_lines(months, f));
+    let sql = match (&orders, engine) {
+        // One round trip: the order lines after the month lines (the scalar subquery runs the
+        // `WITH` to its end first), the order every batch and rollback locks them in.
+        (Some(o), Engine::Postgres) => format!(
+            "WITH m AS ({lines} RETURNING 1) {} WHERE (SELECT COUNT(*) FROM m) > 0 {}",
+            order_months_select(engine, o.len(), months.len() * width),
+            ORDER_MONTHS_UPSERT
+        ),
+        _ => lines,
+    };
     let mut q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
     for (k, (n, cents)) in months {
         q = q
@@ -98,9 +110,59 @@ async fn upsert_lines(
             q = q.bind(f.get(k).copied().unwrap_or(0));
         }
     }
+    let Some(orders) = orders else {
+        q.execute(&mut *tx).await?;
+        return Ok(());
+    };
+    if engine == Engine::Sqlite {
+        q.execute(&mut *tx).await?;
+        let sql = format!(
+            "{} WHERE 1 = 1 {ORDER_MONTHS_UPSERT}",
+            order_months_select(engine, orders.len(), 0)
+        );
+        q = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+    }
+    for ((order_id, month), (n, cents, first)) in &orders {
+        q = q
+            .bind(*order_id)
+            .bind(*month)
+            .bind(*n)
+            .bind(*cents)
+            .bind(*first);
+    }
     q.execute(&mut *tx).await?;
     Ok(())
 }
+
+/// Lines of `order_months` to add: cheques, cents and booklets first used per order and month.
+type OrderLines = BTreeMap<(i64, i64), (i64, i64, i64)>;
+
+/// The month lines summed per order and month.
+fn order_lines(months: &MonthLines, first_uses: &FirstUses) -> OrderLines {
+    let mut out = OrderLines::new();
+    for (k, (n, cents)) in months {
+        let line = out.entry((k.order_id, k.month)).or_default();
+        line.0 += n;
+        line.1 += cents;
+        line.2 += first_uses.get(k).copied().unwrap_or(0);
+    }
+    out
+}
+
+/// `INSERT INTO order_months … SELECT … FROM (VALUES …)` of `rows` lines, its parameters after
+/// the statement's first `offset`; a `WHERE` and [`ORDER_MONTHS_UPSERT`] follow (the `WHERE`
+/// keeps SQLite from reading `ON CONFLICT` as a join's constraint).
+fn order_months_select(engine: Engine, rows: usize, offset: usize) -> String {
+    format!(
+        "INSERT INTO order_months (order_id, month, cheques, cents, first_uses) \
+         SELECT * FROM (VALUES {}) AS v",
+        value_rows_from(engine, rows, 5, offset)
+    )
+}
+
+const ORDER_MONTHS_UPSERT: &str = "ON CONFLICT (order_id, month) DO UPDATE SET \
+     cheques = order_months.cheques + excluded.cheques, cents = order_months.cents + excluded.cents, \
+     first_uses = order_months.first_uses + excluded.first_uses";
 
 /// The booklets' use, in one statement (on PostgreSQL their rows locked in id order first, see
 /// [`IdOrderLock`]). Returns the booklets used for the first time, counted on the line of
@@ -232,7 +294,18 @@ async fn remove(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if n != 1 {
+    let m = sqlx::query(
+        "UPDATE order_months SET cheques = cheques - 1, cents = cents - $1, first_uses = first_uses - $2 \
+         WHERE order_id = $3 AND month = $4",
+    )
+    .bind(cents)
+    .bind(ended)
+    .bind(key.order_id)
+    .bind(key.month)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 || m != 1 {
         return Err(StoreError::corrupt(
             "chiffres d'un encaissement introuvables",
         ));
@@ -240,19 +313,39 @@ async fn remove(
     Ok(())
 }
 
-/// Adds what a confirmed payment run paid, per order and venue, in one statement.
-pub(crate) async fn add_paid(tx: &mut sqlx::AnyConnection, run_id: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO usage_paid (order_id, venue_id, cheques, cents) \
-         SELECT c.order_id, i.venue_id, COUNT(*), SUM(i.amount_cents) \
+/// Adds what a confirmed payment run paid, per order and venue (`usage_paid`) and per order
+/// (`order_funnel`): one statement on PostgreSQL, which groups the run's items once; SQLite
+/// (no data-modifying `WITH`) groups them a second time, in process.
+pub(crate) async fn add_paid(
+    tx: &mut sqlx::AnyConnection,
+    engine: Engine,
+    run_id: i64,
+) -> Result<(), StoreError> {
+    const GROUPED: &str = "SELECT c.order_id, i.venue_id, COUNT(*) AS n, SUM(i.amount_cents) AS s \
          FROM payment_run_items i JOIN cheques c ON c.id = i.cheque_id \
-         WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY c.order_id, i.venue_id \
+         WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY c.order_id, i.venue_id";
+    const BY_VENUE: &str = "INSERT INTO usage_paid (order_id, venue_id, cheques, cents) \
+         SELECT order_id, venue_id, n, s FROM t WHERE 1 = 1 \
          ON CONFLICT (order_id, venue_id) DO UPDATE SET \
-         cheques = usage_paid.cheques + excluded.cheques, cents = usage_paid.cents + excluded.cents",
-    )
-    .bind(run_id)
-    .execute(&mut *tx)
-    .await?;
+         cheques = usage_paid.cheques + excluded.cheques, cents = usage_paid.cents + excluded.cents";
+    const BY_ORDER: &str = "UPDATE order_funnel SET paid = paid + o.n, paid_cents = paid_cents + o.s \
+         FROM (SELECT order_id, SUM(n) AS n, SUM(s) AS s FROM t GROUP BY order_id) AS o \
+         WHERE order_funnel.order_id = o.order_id";
+    let statements = match engine {
+        Engine::Postgres => vec![format!(
+            "WITH t AS ({GROUPED}), p AS ({BY_VENUE} RETURNING 1) {BY_ORDER}"
+        )],
+        Engine::Sqlite => vec![
+            format!("WITH t AS ({GROUPED}) {BY_VENUE}"),
+            format!("WITH t AS ({GROUPED}) {BY_ORDER}"),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -404,6 +497,34 @@ impl Store {
         if paid > 0 {
             problems.push(format!(
                 "{paid} ligne(s) de chèques payés (commande × lieu) ne correspondent pas"
+            ));
+        }
+        // The order lines, less the sums of the finer lines: any (order, month) or order left
+        // over differs.
+        let order_months: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT order_id, month FROM ( \
+               SELECT order_id, month, cheques, cents, first_uses FROM usage_months \
+               UNION ALL SELECT order_id, month, -cheques, -cents, -first_uses FROM order_months) t \
+             GROUP BY order_id, month HAVING SUM(cheques) <> 0 OR SUM(cents) <> 0 OR SUM(first_uses) <> 0) d",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if order_months > 0 {
+            problems.push(format!(
+                "{order_months} ligne(s) de chèques utilisés par commande et par mois ne correspondent pas"
+            ));
+        }
+        let order_paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT order_id FROM ( \
+               SELECT order_id, cheques, cents FROM usage_paid \
+               UNION ALL SELECT order_id, -paid, -paid_cents FROM order_funnel) t \
+             GROUP BY order_id HAVING SUM(cheques) <> 0 OR SUM(cents) <> 0) d",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if order_paid > 0 {
+            problems.push(format!(
+                "{order_paid} commande(s) dont les chèques payés ne correspondent pas aux lieux"
             ));
         }
         Ok(problems)

@@ -152,7 +152,18 @@ both_engines! {
         sqlx::query("UPDATE booklets SET cheques_used = cheques_used + 1 WHERE id = (SELECT MIN(id) FROM booklets)").execute(s.pool()).await.unwrap();
         sqlx::query("UPDATE usage_paid SET cents = cents + 1").execute(s.pool()).await.unwrap();
         let problems = s.figures_check().await.unwrap();
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 3, "the booklet, the venue's paid line and its order: {problems:?}");
+        sqlx::query("UPDATE booklets SET cheques_used = cheques_used - 1 WHERE id = (SELECT MIN(id) FROM booklets)").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE usage_paid SET cents = cents - 1").execute(s.pool()).await.unwrap();
+        assert_eq!(s.figures_check().await.unwrap(), Vec::<String>::new());
+        // The order lines the funnel reads are recounted from the venues' lines.
+        sqlx::query("UPDATE order_funnel SET paid = paid + 1 WHERE paid > 0").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("payés ne correspondent pas aux lieux"), "{problems:?}");
+        sqlx::query("UPDATE order_funnel SET paid = paid - 1 WHERE paid > 0").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE order_months SET cents = cents + 1").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("par commande et par mois"), "{problems:?}");
     }
 }
 
@@ -226,6 +237,11 @@ both_engines! {
         sqlx::query("UPDATE order_funnel SET handed_out = handed_out - 1").execute(s.pool()).await.unwrap();
         sqlx::query("UPDATE usage_months SET first_uses = first_uses + 1").execute(s.pool()).await.unwrap();
         let problems = s.figures_check().await.unwrap();
-        assert!(problems.len() == 1 && problems[0].contains("entonnoir"), "{problems:?}");
+        assert!(problems.len() == 2 && problems[0].contains("entonnoir") && problems[1].contains("par commande et par mois"), "{problems:?}");
+        sqlx::query("UPDATE usage_months SET first_uses = first_uses - 1").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE order_months SET first_uses = first_uses + 1").execute(s.pool()).await.unwrap();
+        let problems = s.figures_check().await.unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("par commande et par mois"), "{problems:?}");
+        assert_eq!(first_used().await, 3, "the funnel reads the order's month lines");
     }
 }

@@ -428,3 +428,74 @@ async fn order_funnel_upgrade_on_sqlite() {
 async fn order_funnel_upgrade_on_postgres() {
     upgrade_counts_each_order_s_funnel_line(TestEngine::Postgres).await;
 }
+
+/// Migration 38: each order's month lines are summed from the venues' lines and its cheques
+/// paid from `usage_paid`, so that the funnel and the monthly series, read from them, are the
+/// same after the upgrade.
+async fn upgrade_sums_each_order_s_month_lines_and_payments(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 37).await;
+    fill(
+        &old,
+        &[
+        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES \
+         (1, 'issued', 3, 1, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000), \
+         (1, 'issued', 2, 1, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+        "INSERT INTO booklets (order_id, number, handed_out_at, cheques_used, used_cents, first_used_at) VALUES \
+         (1, 1, 5000, 1, 1000, 6000), (1, 2, 5000, 1, 1000, 6000), (1, 3, NULL, 1, 1000, 7000), \
+         (2, 1, NULL, 1, 1000, 8000), (2, 2, NULL, 0, 0, NULL)",
+        "INSERT INTO order_funnel (order_id, bought, handed_out) VALUES (1, 3, 2), (2, 2, 0)",
+        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES \
+         ('73282932000074', 'Lieu', '69123', 'qualified', 1000), ('73282932000082', 'Autre', '69266', 'qualified', 1000)",
+        "INSERT INTO usage_months (order_id, venue_id, service_code, format, month, cheques, cents, first_uses) VALUES \
+         (1, 1, 'S1', 'none', 202601, 1, 1000, 1), (1, 2, 'S2', 'individual', 202601, 1, 1000, 1), \
+         (1, 1, 'S1', 'none', 202602, 1, 1000, 1), (2, 2, 'S1', 'none', 202602, 1, 1000, 1)",
+        "INSERT INTO usage_paid (order_id, venue_id, cheques, cents) VALUES (1, 1, 2, 2000), (1, 2, 1, 1000)",
+    ])
+    .await;
+    let db = old.upgrade().await;
+    let s = &db.store;
+    let lines: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT order_id, month, cheques, cents, first_uses FROM order_months ORDER BY order_id, month",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        lines,
+        [
+            (1, 202601, 2, 2000, 2),
+            (1, 202602, 1, 1000, 1),
+            (2, 202602, 1, 1000, 1)
+        ]
+    );
+    let paid: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT order_id, paid, paid_cents FROM order_funnel ORDER BY order_id")
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(paid, [(1, 3, 3000), (2, 0, 0)]);
+    let f = s.funnel(&passnum_store::FigureScope::All).await.unwrap();
+    assert_eq!(
+        (f.first_used, f.cheques_used, f.cheques_paid, f.paid_cents),
+        (4, 4, 3, 3000)
+    );
+    let problems = s.figures_check().await.unwrap();
+    assert!(
+        problems
+            .iter()
+            .all(|p| !p.contains("par commande") && !p.contains("aux lieux")),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn order_months_upgrade_on_sqlite() {
+    upgrade_sums_each_order_s_month_lines_and_payments(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn order_months_upgrade_on_postgres() {
+    upgrade_sums_each_order_s_month_lines_and_payments(TestEngine::Postgres).await;
+}

@@ -392,7 +392,7 @@ impl Store {
         post(&mut tx, &self.inner.caches, self.engine(), &transfers, now).await?;
         // From the commit on, each cheque of the run reads as paid (`CHEQUE_STATE`): its run
         // item, not cancelled, in a confirmed run, is its one payout (`payment_items_cheque_once`).
-        crate::usage::add_paid(&mut tx, id).await?;
+        crate::usage::add_paid(&mut tx, self.engine(), id).await?;
         queue_payment_notices(&mut tx, id, now).await?;
         tx.commit().await?;
         let run = self.payment_run(id).await?;
