@@ -371,6 +371,16 @@ async fn holder_runs_upgrade_on_postgres() {
     upgrade_gives_allocated_booklets_their_holder_runs(TestEngine::Postgres).await;
 }
 
+/// A funder and its two issued orders (ids 1 and 2: 3 and 2 booklets of one 10 € cheque), for
+/// the figures' upgrade tests.
+const FUNDER_WITH_TWO_ORDERS: [&str; 2] = [
+    "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+    "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+     valid_from, valid_until, tolerance_days, created_at) VALUES \
+     (1, 'issued', 3, 1, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000), \
+     (1, 'issued', 2, 1, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+];
+
 /// Migration 36: each order's funnel line is counted from its booklets, and the booklets
 /// already used are put on one of their order's month lines, so that the programme's funnel,
 /// read from those rollups, is the same after the upgrade.
@@ -379,11 +389,8 @@ async fn upgrade_counts_each_order_s_funnel_line(engine: TestEngine) {
     fill(
         &old,
         &[
-        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
-        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
-         valid_from, valid_until, tolerance_days, created_at) VALUES \
-         (1, 'issued', 3, 1, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000), \
-         (1, 'issued', 2, 1, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+        FUNDER_WITH_TWO_ORDERS[0],
+        FUNDER_WITH_TWO_ORDERS[1],
         "INSERT INTO booklets (order_id, number, handed_out_at, cheques_used, used_cents, first_used_at) VALUES \
          (1, 1, 5000, 2, 2000, 6000), (1, 2, 5000, 0, 0, NULL), (1, 3, NULL, 1, 1000, 7000), \
          (2, 1, NULL, 0, 0, NULL), (2, 2, NULL, 0, 0, NULL)",
@@ -437,11 +444,8 @@ async fn upgrade_sums_each_order_s_month_lines_and_payments(engine: TestEngine) 
     fill(
         &old,
         &[
-        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
-        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
-         valid_from, valid_until, tolerance_days, created_at) VALUES \
-         (1, 'issued', 3, 1, 1000, 3000, '2026-01-01', '2026-12-31', 0, 1000), \
-         (1, 'issued', 2, 1, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+        FUNDER_WITH_TWO_ORDERS[0],
+        FUNDER_WITH_TWO_ORDERS[1],
         "INSERT INTO booklets (order_id, number, handed_out_at, cheques_used, used_cents, first_used_at) VALUES \
          (1, 1, 5000, 1, 1000, 6000), (1, 2, 5000, 1, 1000, 6000), (1, 3, NULL, 1, 1000, 7000), \
          (2, 1, NULL, 1, 1000, 8000), (2, 2, NULL, 0, 0, NULL)",
