@@ -211,18 +211,18 @@ pub(crate) const CHEQUE_STATE: &str = concat!(
 /// in the growth benchmark, 240 ms of a 570 ms choice) instead of looking each candidate's cheque
 /// up in `payment_items_cheque_once` (BENCHMARKS.md, twenty-second session).
 fn eligible(engine: Engine) -> String {
-    const FROM_MARK: &str = "r.venue_id = v.id AND r.id >= COALESCE(m.below_id, 0) \
+    const CANDIDATE: &str = "r.venue_id = v.id AND r.id >= COALESCE(m.below_id, 0) \
          AND r.rolled_back_at IS NULL AND r.redeemed_at < $1 AND r.redeemed_at <= $2 \
          AND NOT EXISTS (SELECT 1 FROM payment_run_items i WHERE i.cheque_id = r.cheque_id AND i.cancelled = 0)";
     let (join, filter) = match engine {
         Engine::Postgres => (
             format!(
                 "CROSS JOIN LATERAL (SELECT r.id, r.cheque_id, r.venue_id, r.amount_cents FROM redemptions r \
-                 WHERE {FROM_MARK} OFFSET 0) r"
+                 WHERE {CANDIDATE} OFFSET 0) r"
             ),
             "1 = 1",
         ),
-        Engine::Sqlite => ("CROSS JOIN redemptions r".to_string(), FROM_MARK),
+        Engine::Sqlite => ("CROSS JOIN redemptions r".to_string(), CANDIDATE),
     };
     format!(
         "FROM venues v LEFT JOIN venue_payment_marks m ON m.venue_id = v.id {join} \
