@@ -410,6 +410,7 @@ impl Store {
             .iter()
             .chain(crate::holder_runs::CHECKS)
             .chain(crate::payments::marks::CHECKS)
+            .chain(crate::payments::runs::CHECKS)
         {
             let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(*sql))
                 .fetch_one(self.pool())

@@ -315,6 +315,18 @@ impl Store {
         Ok(())
     }
 
+    /// On PostgreSQL, what autovacuum leaves between two bursts of writes (`VACUUM (ANALYZE)`:
+    /// statistics fresh, visibility map set); on SQLite, [`Store::analyze`]. For benchmarks
+    /// that compare a database at rest before and after it grew.
+    pub async fn vacuum_analyze(&self) -> Result<(), StoreError> {
+        let sql = match self.engine() {
+            Engine::Postgres => "VACUUM (ANALYZE)",
+            Engine::Sqlite => "ANALYZE",
+        };
+        sqlx::query(sql).execute(&self.inner.write).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         if let Some(r) = &self.inner.replica {
             r.close().await;

@@ -122,6 +122,10 @@ const SQLITE: &[(i64, &str)] = &[
         38,
         include_str!("../migrations/sqlite/0038_order_months.sql"),
     ),
+    (
+        39,
+        include_str!("../migrations/sqlite/0039_payment_run_totals.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -261,6 +265,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         38,
         include_str!("../migrations/postgres/0038_order_months.sql"),
+    ),
+    (
+        39,
+        include_str!("../migrations/postgres/0039_payment_run_totals.sql"),
     ),
 ];
 

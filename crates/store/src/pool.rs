@@ -123,7 +123,12 @@ pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreE
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
-                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")
+                // No JIT compilation: PostgreSQL compiles a statement whose estimated cost
+                // passes `jit_above_cost`, and passnum's per-venue reads are estimated high on
+                // a large database (2,000 rows a venue where there are 500). Choosing a run's
+                // candidates at ten million cheques spent 145 ms of its 340 ms compiling, for
+                // a statement that runs in 184 ms without (BENCHMARKS.md, twenty-third session).
+                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET jit = off;")
                     .await?;
                 Ok(())
             })

@@ -111,9 +111,10 @@ impl Replica {
                 Box::pin(async move {
                     // A standby refuses SERIALIZABLE transactions ("cannot use serializable
                     // mode in a hot standby"), and the primary's database may default to it:
-                    // one snapshot per transaction is what reports need.
+                    // one snapshot per transaction is what reports need. No JIT, as on the
+                    // primary (`pool::postgres_pool`).
                     conn.execute(
-                        "SET default_transaction_isolation = 'repeatable read'; SET TIME ZONE 'UTC';",
+                        "SET default_transaction_isolation = 'repeatable read'; SET TIME ZONE 'UTC'; SET jit = off;",
                     )
                     .await?;
                     Ok(())

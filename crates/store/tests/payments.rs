@@ -145,7 +145,19 @@ both_engines! {
         assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
         // The next run takes the late cheque, and only it.
         let next = s.create_payment_run(date!(2026 - 06 - 16), fee, later().plus_ms(DAY_MS)).await.unwrap();
-        assert_eq!(next.cheques, 1);
+        assert_eq!((next.cheques, next.gross_cents, next.fee_cents), (1, 1000, 40));
+        // Each run's totals are written when it is prepared (migration 39), read back as they
+        // were, and recounted from its items by the history check.
+        let listed = s.list_payment_runs(10, 0).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|r| (r.id, r.cheques, r.gross_cents, r.fee_cents, r.net_cents)).collect::<Vec<_>>(),
+            vec![(next.id, 1, 1000, 40, 960), (run.id, 5, 5000, 200, 4800)]
+        );
+        assert_eq!(s.verify_cheque_history().await.unwrap(), vec![]);
+        sqlx::query("UPDATE payment_runs SET fee_cents = fee_cents + 1 WHERE id = $1")
+            .bind(run.id).execute(s.pool()).await.unwrap();
+        let findings = s.verify_cheque_history().await.unwrap();
+        assert_eq!(findings.iter().map(|f| (f.check, f.rows)).collect::<Vec<_>>(), vec![("virement dont les totaux ne correspondent pas à ses chèques", 1)]);
     }
 }
 
@@ -170,6 +182,7 @@ both_engines! {
         let run = s.create_payment_run(date!(2026 - 06 - 15), fee, later()).await.unwrap();
         let cancelled = s.cancel_payment_run(run.id, later()).await.unwrap();
         assert_eq!(cancelled.status, RunStatus::Cancelled);
+        assert_eq!((cancelled.cheques, cancelled.gross_cents), (20, 20_000), "a cancelled run still shows what it held");
         assert!(matches!(s.confirm_payment_run(run.id, later()).await, Err(StoreError::Conflict { code: "run_cancelled", .. })));
         // Eight runs started at once: one takes the 20 cheques, the others find nothing.
         let mut tasks = vec![];
@@ -504,7 +517,14 @@ both_engines! {
         // A run that has items is never deleted.
         let deleted = sqlx::query("DELETE FROM payment_runs WHERE id = $1").bind(run.id).execute(s.pool()).await;
         assert!(refused(deleted));
-        assert_eq!(s.payment_run(run.id).await.unwrap().cheques, 3);
+        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_run_items WHERE run_id = $1")
+            .bind(run.id).fetch_one(s.pool()).await.unwrap();
+        assert_eq!(items, 3);
+        // Written behind passnum's back, the item is not in the run's totals (written when it
+        // was prepared): the history check finds the difference.
+        assert_eq!(s.payment_run(run.id).await.unwrap().cheques, 2);
+        let findings = s.verify_cheque_history().await.unwrap();
+        assert!(findings.iter().any(|f| f.check.starts_with("virement dont les totaux") && f.rows == 1), "{findings:?}");
     }
 }
 

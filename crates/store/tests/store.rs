@@ -436,3 +436,26 @@ both_engines! {
         assert!(s.verify_ledger().await.unwrap().is_empty());
     }
 }
+
+/// Every PostgreSQL session passnum opens commits durably, reads time in UTC and never JIT-
+/// compiles a statement (a run's choice of candidates spent 145 ms of 340 compiling at ten
+/// million cheques; `pool.rs`).
+#[tokio::test]
+async fn postgres_sessions_commit_durably_in_utc_without_jit() {
+    let db =
+        passnum_store::testing::TestDb::new(passnum_store::testing::TestEngine::Postgres).await;
+    // More connections than one, so that each is checked, not only the first.
+    let mut held = vec![];
+    for _ in 0..3 {
+        held.push(db.store.pool().acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let settings: (String, String, String) = sqlx::query_as(
+            "SELECT current_setting('jit'), current_setting('synchronous_commit'), current_setting('TimeZone')",
+        )
+        .fetch_one(&mut **conn)
+        .await
+        .unwrap();
+        assert_eq!(settings, ("off".into(), "on".into(), "UTC".into()));
+    }
+}

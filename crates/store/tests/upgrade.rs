@@ -200,26 +200,31 @@ async fn figure_rollups_upgrade_on_postgres() {
     upgrade_fills_the_figure_rollups(TestEngine::Postgres).await;
 }
 
+/// Two cheques redeemed at a venue with confirmed bank details (every table a run item's keys
+/// reach), for the payment runs' upgrades.
+const REDEEMED_AT_A_PAID_VENUE: [&str; 8] = [
+    "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
+         ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
+    "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
+    "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
+         valid_from, valid_until, tolerance_days, created_at) VALUES (1, 'issued', 1, 2, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
+    "INSERT INTO booklets (order_id, number, booking_code) VALUES (1, 1, 'ABCDEFGH')",
+    "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES \
+         (1, 1, 1, 'AAAAAAAAAAAAAA1', 'redeemed', 1000), (1, 1, 2, 'AAAAAAAAAAAAAA2', 'redeemed', 1000)",
+    "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES ('73282932000074', 'Lieu', '69123', 'qualified', 1000)",
+    "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES \
+         (1, 1, '2.1.07', 1000, 1782000000000), (2, 1, '2.1.07', 1000, 1782000000000)",
+    "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at, confirmed_at) VALUES \
+         (1, 'FR7630006000011234567890189', 'AGRIFRPP', 'Lieu', 1000, 1000)",
+];
+
 /// Migration 29 drops `payouts`: a cheque paid by a confirmed run keeps its payout as the run's
 /// item, the history check still finds it paid, and it can never be put in a second run.
 async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
     let old = TestDb::at_version(engine, 28).await;
-    fill(
-        &old,
-        &[
-        "INSERT INTO services (code, level, level_name, category_code, category_name, name) VALUES \
-         ('2.1.07', 2, 'Maîtriser', '2.1', 'Utiliser', 'Envoyer un courriel')",
-        "INSERT INTO funders (name, kind, created_at) VALUES ('Métropole', 'metropole', 1000)",
-        "INSERT INTO orders (funder_id, status, booklet_count, cheques_per_booklet, face_value_cents, total_cents, \
-         valid_from, valid_until, tolerance_days, created_at) VALUES (1, 'issued', 1, 2, 1000, 2000, '2026-01-01', '2026-12-31', 0, 1000)",
-        "INSERT INTO booklets (order_id, number, booking_code) VALUES (1, 1, 'ABCDEFGH')",
-        "INSERT INTO cheques (order_id, booklet_id, number, code, state, face_value_cents) VALUES \
-         (1, 1, 1, 'AAAAAAAAAAAAAA1', 'paid', 1000), (1, 1, 2, 'AAAAAAAAAAAAAA2', 'redeemed', 1000)",
-        "INSERT INTO venues (siret, name, commune_insee, status, created_at) VALUES ('73282932000074', 'Lieu', '69123', 'qualified', 1000)",
-        "INSERT INTO redemptions (cheque_id, venue_id, service_code, amount_cents, redeemed_at) VALUES \
-         (1, 1, '2.1.07', 1000, 1782000000000), (2, 1, '2.1.07', 1000, 1782000000000)",
-        "INSERT INTO venue_bank_accounts (venue_id, iban, bic, holder, created_at, confirmed_at) VALUES \
-         (1, 'FR7630006000011234567890189', 'AGRIFRPP', 'Lieu', 1000, 1000)",
+    let mut statements = REDEEMED_AT_A_PAID_VENUE.to_vec();
+    statements.extend([
+        "UPDATE cheques SET state = 'paid' WHERE id = 1",
         "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, confirmed_at, cancelled_at) VALUES \
          ('2026-06-30', 'confirmed', 0, 1000, 1000, NULL), ('2026-06-30', 'cancelled', 0, 1000, NULL, 1000)",
         "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents, cancelled) \
@@ -229,8 +234,8 @@ async fn upgrade_keeps_each_payout_as_its_run_item(engine: TestEngine) {
          SELECT v.id, w.id, 1000, 'venue_payment', 1, 1000 FROM accounts v, accounts w \
          WHERE v.kind = 'venue_payable' AND v.owner_id = 1 AND w.kind = 'world'",
         "INSERT INTO payouts (cheque_id, redemption_id, transfer_id, paid_at) VALUES (1, 1, 1, 1000)",
-    ])
-    .await;
+    ]);
+    fill(&old, &statements).await;
     let db = old.upgrade().await;
     let s = &db.store;
     let paid_check = "état « payé » écrit sur un chèque, ou paiement d'un encaissement annulé ou d'un autre chèque";
@@ -502,4 +507,44 @@ async fn order_months_upgrade_on_sqlite() {
 #[tokio::test]
 async fn order_months_upgrade_on_postgres() {
     upgrade_sums_each_order_s_month_lines_and_payments(TestEngine::Postgres).await;
+}
+
+/// Migration 39: each run's totals are summed from its items, a cancelled run's too, so that a
+/// run reads the same after the upgrade without rereading its items.
+async fn upgrade_writes_each_run_s_totals(engine: TestEngine) {
+    let old = TestDb::at_version(engine, 38).await;
+    let mut statements = REDEEMED_AT_A_PAID_VENUE.to_vec();
+    statements.extend([
+        "INSERT INTO payment_runs (cutoff_date, status, fee_basis_points, created_at, confirmed_at, cancelled_at) VALUES \
+         ('2026-06-30', 'cancelled', 400, 1000, NULL, 1000), ('2026-06-30', 'confirmed', 400, 2000, 2000, NULL)",
+        "INSERT INTO payment_run_items (run_id, redemption_id, cheque_id, venue_id, bank_account_id, amount_cents, fee_cents, cancelled) \
+         VALUES (1, 1, 1, 1, 1, 1000, 40, 1), (1, 2, 2, 1, 1, 1000, 40, 1), (2, 1, 1, 1, 1, 1000, 40, 0)",
+    ]);
+    fill(&old, &statements).await;
+    let db = old.upgrade().await;
+    let s = &db.store;
+    let runs = s.list_payment_runs(10, 0).await.unwrap();
+    assert_eq!(
+        runs.iter()
+            .map(|r| (r.id, r.cheques, r.gross_cents, r.fee_cents, r.net_cents))
+            .collect::<Vec<_>>(),
+        [(2, 1, 1000, 40, 960), (1, 2, 2000, 80, 1920)]
+    );
+    let findings = s.verify_cheque_history().await.unwrap();
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f.check.starts_with("virement dont les totaux")),
+        "{findings:?}"
+    );
+}
+
+#[tokio::test]
+async fn payment_run_totals_upgrade_on_sqlite() {
+    upgrade_writes_each_run_s_totals(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn payment_run_totals_upgrade_on_postgres() {
+    upgrade_writes_each_run_s_totals(TestEngine::Postgres).await;
 }

@@ -39,7 +39,7 @@ macro_rules! paid {
 mod bank;
 mod funder_accounts;
 pub(crate) mod marks;
-mod runs;
+pub(crate) mod runs;
 mod statements;
 
 pub use funder_accounts::FunderAccount;

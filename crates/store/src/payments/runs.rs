@@ -2,6 +2,16 @@
 
 use super::*;
 
+/// What `passnum ledger check` proves of the runs: each run's totals, written when it was
+/// prepared (migration 39), are its items' sums.
+pub(crate) const CHECKS: &[(&str, &str)] = &[(
+    "virement dont les totaux ne correspondent pas à ses chèques",
+    "SELECT COUNT(*) FROM payment_runs p LEFT JOIN (SELECT run_id, COUNT(*) AS cheques, \
+     SUM(amount_cents) AS gross, SUM(fee_cents) AS fee FROM payment_run_items GROUP BY run_id) t \
+     ON t.run_id = p.id WHERE p.cheques <> COALESCE(t.cheques, 0) \
+     OR p.gross_cents <> COALESCE(t.gross, 0) OR p.fee_cents <> COALESCE(t.fee, 0)",
+)];
+
 impl Store {
     fn check_cutoff(&self, cutoff: Date, now: Timestamp) -> Result<(), StoreError> {
         passnum_core::payment::check_cutoff(cutoff, paris::local_date(now))
@@ -174,6 +184,26 @@ impl Store {
                 "Aucun chèque à payer pour cette date d'arrêté (les lieux sans coordonnées bancaires confirmées attendent).",
             ));
         }
+        // The run's totals, written once (migration 39): its items never change from here on.
+        // PostgreSQL sums the candidates just inserted, in their temporary table (no visibility
+        // checks on fresh pages); SQLite the items, along the primary key.
+        let totals = match self.engine() {
+            Engine::Postgres => format!(
+                "SELECT COUNT(*), COALESCE(SUM(r.amount_cents), 0), COALESCE(SUM({fee}), 0) FROM run_candidates r",
+                fee = fee_sql(fee)
+            ),
+            Engine::Sqlite => {
+                "SELECT COUNT(*), COALESCE(SUM(amount_cents), 0), COALESCE(SUM(fee_cents), 0) \
+                FROM payment_run_items WHERE run_id = $1"
+                    .to_string()
+            }
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE payment_runs SET (cheques, gross_cents, fee_cents) = ({totals}) WHERE id = $1"
+        )))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
         // Corrections waiting for a venue of this run are recovered from it when what the
         // venue is owed in the run covers them all; otherwise they wait for a later run.
         sqlx::query(
@@ -192,9 +222,7 @@ impl Store {
     pub async fn payment_run(&self, id: i64) -> Result<PaymentRun, StoreError> {
         let row = sqlx::query(
             "SELECT p.id, p.cutoff_date, p.status, p.fee_basis_points, p.created_at, p.confirmed_at, \
-             (SELECT COUNT(*) FROM payment_run_items i WHERE i.run_id = p.id) AS cheques, \
-             CAST((SELECT COALESCE(SUM(i.amount_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS gross, \
-             CAST((SELECT COALESCE(SUM(i.fee_cents), 0) FROM payment_run_items i WHERE i.run_id = p.id) AS BIGINT) AS fee, \
+             p.cheques, p.gross_cents AS gross, p.fee_cents AS fee, \
              CAST((SELECT COALESCE(SUM(pc.amount_cents - pc.fee_cents), 0) FROM payment_corrections pc WHERE pc.run_id = p.id) AS BIGINT) AS corrections \
              FROM payment_runs p WHERE p.id = $1",
         )
@@ -316,9 +344,11 @@ impl Store {
             drop(tx);
             return Err(self.why_not_draft(id).await);
         }
+        // One pass over the run's items: the venues' payments and their notices.
         let per_venue = sqlx::query(
-            "SELECT venue_id, CAST(SUM(amount_cents) AS BIGINT) AS gross, CAST(SUM(fee_cents) AS BIGINT) AS fee \
-             FROM payment_run_items WHERE run_id = $1 AND cancelled = 0 GROUP BY venue_id ORDER BY venue_id",
+            "SELECT i.venue_id, v.name, COUNT(*) AS cheques, CAST(SUM(i.amount_cents) AS BIGINT) AS gross, \
+             CAST(SUM(i.fee_cents) AS BIGINT) AS fee FROM payment_run_items i JOIN venues v ON v.id = i.venue_id \
+             WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id, v.name ORDER BY i.venue_id",
         )
         .bind(id)
         .fetch_all(&mut *tx)
@@ -329,50 +359,7 @@ impl Store {
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        let mut recovered: std::collections::HashMap<i64, i64> = Default::default();
-        let mut transfers = Vec::with_capacity(per_venue.len() * 2 + corrections.len());
-        // Each party gives back what it received for the cheque: the venue its net, taken from
-        // this run's payment; the operator its fee. The funder is refunded both.
-        for c in &corrections {
-            let venue = get_i64(c, "venue_id")?;
-            let (amount, fee) = (get_i64(c, "amount_cents")?, get_i64(c, "fee_cents")?);
-            *recovered.entry(venue).or_default() += amount - fee;
-            let base = NewTransfer {
-                posting: Posting::correction(VenueId(venue), Money::from_cents(amount - fee)),
-                order_id: Some(get_i64(c, "order_id")?),
-                redemption_id: Some(get_i64(c, "redemption_id")?),
-                reverses_id: None,
-                payment_run_id: Some(id),
-            };
-            transfers.push(base);
-            if fee > 0 {
-                // Not tied to the order: the order's operator-fee transfers are its invoice's.
-                transfers.push(NewTransfer {
-                    posting: Posting::fee_refund(Money::from_cents(fee)),
-                    order_id: None,
-                    ..base
-                });
-            }
-        }
-        for r in &per_venue {
-            let venue = VenueId(get_i64(r, "venue_id")?);
-            let (gross, fee) = (get_i64(r, "gross")?, get_i64(r, "fee")?);
-            let corrected = recovered.get(&venue.0).copied().unwrap_or(0);
-            let base = NewTransfer {
-                posting: Posting::venue_payment(venue, Money::from_cents(gross - fee - corrected)),
-                order_id: None,
-                redemption_id: None,
-                reverses_id: None,
-                payment_run_id: Some(id),
-            };
-            transfers.push(base);
-            if fee > 0 {
-                transfers.push(NewTransfer {
-                    posting: Posting::operator_fee(venue, Money::from_cents(fee)),
-                    ..base
-                });
-            }
-        }
+        let (transfers, notices) = postings_and_notices(id, &per_venue, &corrections)?;
         // A rollback and the run's preparation can pass each other at the edge of the rollback
         // window (each reads before the other commits); a rollback that comes later finds the
         // cheque in this run and is refused. Either way no rolled-back redemption is paid.
@@ -393,7 +380,19 @@ impl Store {
         // From the commit on, each cheque of the run reads as paid (`CHEQUE_STATE`): its run
         // item, not cancelled, in a confirmed run, is its one payout (`payment_items_cheque_once`).
         crate::usage::add_paid(&mut tx, self.engine(), id).await?;
-        queue_payment_notices(&mut tx, id, now).await?;
+        // Each venue paid is told, with its statement attached (by the mail worker), in the
+        // run's own transaction.
+        for (venue, notice) in &notices {
+            crate::outbox::queue_mail_to_org(
+                &mut tx,
+                now,
+                &format!("payment:{id}:{venue}"),
+                crate::Role::Venue,
+                *venue,
+                notice,
+            )
+            .await?;
+        }
         tx.commit().await?;
         let run = self.payment_run(id).await?;
         self.telemetry()
@@ -483,41 +482,71 @@ impl Store {
     }
 }
 
-/// Each venue paid by a confirmed run is told, with its statement attached (by the mail
-/// worker), in the run's own transaction.
-async fn queue_payment_notices(
-    tx: &mut sqlx::AnyConnection,
-    run: i64,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let rows = sqlx::query(
-        "SELECT i.venue_id, v.name, COUNT(*) AS cheques, \
-         CAST(SUM(i.amount_cents - i.fee_cents) AS BIGINT) - CAST(COALESCE((SELECT SUM(c.amount_cents - c.fee_cents) \
-         FROM payment_corrections c WHERE c.run_id = $1 AND c.venue_id = i.venue_id), 0) AS BIGINT) AS net \
-         FROM payment_run_items i JOIN venues v ON v.id = i.venue_id \
-         WHERE i.run_id = $1 AND i.cancelled = 0 GROUP BY i.venue_id, v.name ORDER BY i.venue_id",
-    )
-    .bind(run)
-    .fetch_all(&mut *tx)
-    .await?;
-    for r in &rows {
-        let venue = get_i64(r, "venue_id")?;
-        let notice = passnum_core::notice::Notice::PaymentConfirmed {
-            run,
-            venue,
-            venue_name: crate::rows::get_string(r, "name")?,
-            cheques: get_i64(r, "cheques")?,
-            amount_cents: get_i64(r, "net")?,
+/// Each venue paid by a run, with the notice it is sent.
+type Notices = Vec<(i64, passnum_core::notice::Notice)>;
+
+/// What confirming run `id` posts (each venue's payment and the operator's fee, net of the
+/// corrections it recovers, and the corrections' transfers) and the notice each venue paid is
+/// sent, from the run's items grouped per venue and its corrections.
+fn postings_and_notices(
+    id: i64,
+    per_venue: &[AnyRow],
+    corrections: &[AnyRow],
+) -> Result<(Vec<NewTransfer>, Notices), StoreError> {
+    let mut recovered: std::collections::HashMap<i64, i64> = Default::default();
+    let mut transfers = Vec::with_capacity(per_venue.len() * 2 + corrections.len());
+    // Each party gives back what it received for the cheque: the venue its net, taken from
+    // this run's payment; the operator its fee. The funder is refunded both.
+    for c in corrections {
+        let venue = get_i64(c, "venue_id")?;
+        let (amount, fee) = (get_i64(c, "amount_cents")?, get_i64(c, "fee_cents")?);
+        *recovered.entry(venue).or_default() += amount - fee;
+        let base = NewTransfer {
+            posting: Posting::correction(VenueId(venue), Money::from_cents(amount - fee)),
+            order_id: Some(get_i64(c, "order_id")?),
+            redemption_id: Some(get_i64(c, "redemption_id")?),
+            reverses_id: None,
+            payment_run_id: Some(id),
         };
-        crate::outbox::queue_mail_to_org(
-            tx,
-            now,
-            &format!("payment:{run}:{venue}"),
-            crate::Role::Venue,
-            venue,
-            &notice,
-        )
-        .await?;
+        transfers.push(base);
+        if fee > 0 {
+            // Not tied to the order: the order's operator-fee transfers are its invoice's.
+            transfers.push(NewTransfer {
+                posting: Posting::fee_refund(Money::from_cents(fee)),
+                order_id: None,
+                ..base
+            });
+        }
     }
-    Ok(())
+    let mut notices = Vec::with_capacity(per_venue.len());
+    for r in per_venue {
+        let venue = VenueId(get_i64(r, "venue_id")?);
+        let (gross, fee) = (get_i64(r, "gross")?, get_i64(r, "fee")?);
+        let corrected = recovered.get(&venue.0).copied().unwrap_or(0);
+        notices.push((
+            venue.0,
+            passnum_core::notice::Notice::PaymentConfirmed {
+                run: id,
+                venue: venue.0,
+                venue_name: get_string(r, "name")?,
+                cheques: get_i64(r, "cheques")?,
+                amount_cents: gross - fee - corrected,
+            },
+        ));
+        let base = NewTransfer {
+            posting: Posting::venue_payment(venue, Money::from_cents(gross - fee - corrected)),
+            order_id: None,
+            redemption_id: None,
+            reverses_id: None,
+            payment_run_id: Some(id),
+        };
+        transfers.push(base);
+        if fee > 0 {
+            transfers.push(NewTransfer {
+                posting: Posting::operator_fee(venue, Money::from_cents(fee)),
+                ..base
+            });
+        }
+    }
+    Ok((transfers, notices))
 }
