@@ -235,6 +235,7 @@ impl Store {
             Engine::Postgres => {
                 let pool = postgres_pool(&url, options.max_connections).await?;
                 migrate::run(&pool, engine).await?;
+                pool::warn_if_autovacuum_off(&pool).await;
                 (pool.clone(), pool, options.redeem_workers.max(1))
             }
         };

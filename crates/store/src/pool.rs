@@ -137,6 +137,22 @@ pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreE
         .await?)
 }
 
+/// Says at start-up, in the log, when the PostgreSQL server runs without autovacuum: its
+/// planner then keeps statistics taken while the tables were empty, and redemptions fell to
+/// 367/s on such a server (docs/operations.md, "Planner statistics"). Only a warning: the
+/// operator may run `ANALYZE` on a schedule of their own.
+pub(crate) async fn warn_if_autovacuum_off(pool: &AnyPool) {
+    let setting: Result<String, _> = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+        .fetch_one(pool)
+        .await;
+    if matches!(setting.as_deref(), Ok("off")) {
+        tracing::warn!(
+            "autovacuum est désactivé sur ce serveur PostgreSQL : les statistiques du planificateur \
+             vieillissent et les requêtes ralentissent ; activez-le (docs/operations.md, « Planner statistics »)"
+        );
+    }
+}
+
 pub(crate) async fn begin_write(
     pool: &AnyPool,
     engine: Engine,

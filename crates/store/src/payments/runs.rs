@@ -522,7 +522,7 @@ fn postings_and_notices(
     for r in per_venue {
         let venue = VenueId(get_i64(r, "venue_id")?);
         let (gross, fee) = (get_i64(r, "gross")?, get_i64(r, "fee")?);
-        let corrected = recovered.get(&venue.0).copied().unwrap_or(0);
+        let net = gross - fee - recovered.get(&venue.0).copied().unwrap_or(0);
         notices.push((
             venue.0,
             passnum_core::notice::Notice::PaymentConfirmed {
@@ -530,11 +530,11 @@ fn postings_and_notices(
                 venue: venue.0,
                 venue_name: get_string(r, "name")?,
                 cheques: get_i64(r, "cheques")?,
-                amount_cents: gross - fee - corrected,
+                amount_cents: net,
             },
         ));
         let base = NewTransfer {
-            posting: Posting::venue_payment(venue, Money::from_cents(gross - fee - corrected)),
+            posting: Posting::venue_payment(venue, Money::from_cents(net)),
             order_id: None,
             redemption_id: None,
             reverses_id: None,
