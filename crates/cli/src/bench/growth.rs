@@ -113,18 +113,16 @@ async fn probe(
     // writes: statistics fresh, visibility map set. Right after the fill, autovacuum works
     // through ten million new cheques for minutes, on one of the machine's cores: the grown
     // probe measured both dashboards twice slower while it ran (BENCHMARKS.md, twenty-second
-    // session), which says nothing about a database of that size at rest. passnum never runs
-    // ANALYZE on SQLite, whose planner then trusts the indexes. (With the statistics of the
-    // empty database loaded by the pooled connections, SQLite kept scanning every booklet for
-    // a funder's funnel once the database had grown: 2.3 → 45 ms at ten million cheques.)
-    if store.engine() == passnum_store::Engine::Postgres {
-        let t = Instant::now();
-        store.vacuum_analyze().await?;
-        eprintln!(
-            "croissance : VACUUM (ANALYZE) en {:.0} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
+    // session), which says nothing about a database of that size at rest. Nothing on SQLite,
+    // whose planner then trusts the indexes. (With the statistics of the empty database loaded
+    // by the pooled connections, SQLite kept scanning every booklet for a funder's funnel once
+    // the database had grown: 2.3 → 45 ms at ten million cheques.)
+    let t = Instant::now();
+    store.vacuum_analyze().await?;
+    eprintln!(
+        "croissance : base au repos en {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     let codes = order_codes(store, order, args.growth_probe).await?;
     sample.extend(draw(store, order, args.growth_probe as i64, 200, tag).await?);
     let n = codes.len();
