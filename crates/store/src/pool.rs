@@ -111,6 +111,14 @@ pub(crate) async fn sqlite_pool(
 /// batch parsed and planned its statements again, one more round trip each.
 const PG_STATEMENT_CACHE: u32 = 2000;
 
+/// What every PostgreSQL session passnum opens sets, on the primary and on a replica alike:
+/// times in UTC, and no JIT compilation. PostgreSQL compiles a statement whose estimated cost
+/// passes `jit_above_cost`, and passnum's per-venue reads are estimated high on a large
+/// database (2,000 rows a venue where there are 500): choosing a run's candidates at ten
+/// million cheques spent 145 ms of its 340 ms compiling, for a statement that runs in 184 ms
+/// without (BENCHMARKS.md, twenty-third session).
+pub(crate) const PG_SESSION: &str = "SET TIME ZONE 'UTC'; SET jit = off;";
+
 pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreError> {
     let url = if url.contains("statement-cache-capacity=") {
         url.to_string()
@@ -123,13 +131,10 @@ pub(crate) async fn postgres_pool(url: &str, max: u32) -> Result<AnyPool, StoreE
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
-                // No JIT compilation: PostgreSQL compiles a statement whose estimated cost
-                // passes `jit_above_cost`, and passnum's per-venue reads are estimated high on
-                // a large database (2,000 rows a venue where there are 500). Choosing a run's
-                // candidates at ten million cheques spent 145 ms of its 340 ms compiling, for
-                // a statement that runs in 184 ms without (BENCHMARKS.md, twenty-third session).
-                conn.execute("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET jit = off;")
-                    .await?;
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "SET synchronous_commit = on; {PG_SESSION}"
+                )))
+                .await?;
                 Ok(())
             })
         })

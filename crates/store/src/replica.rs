@@ -111,11 +111,11 @@ impl Replica {
                 Box::pin(async move {
                     // A standby refuses SERIALIZABLE transactions ("cannot use serializable
                     // mode in a hot standby"), and the primary's database may default to it:
-                    // one snapshot per transaction is what reports need. No JIT, as on the
-                    // primary (`pool::postgres_pool`).
-                    conn.execute(
-                        "SET default_transaction_isolation = 'repeatable read'; SET TIME ZONE 'UTC'; SET jit = off;",
-                    )
+                    // one snapshot per transaction is what reports need.
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "SET default_transaction_isolation = 'repeatable read'; {}",
+                        crate::pool::PG_SESSION
+                    )))
                     .await?;
                     Ok(())
                 })
