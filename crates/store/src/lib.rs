@@ -316,15 +316,20 @@ impl Store {
         Ok(())
     }
 
-    /// What PostgreSQL's autovacuum leaves between two bursts of writes (`VACUUM (ANALYZE)`:
-    /// statistics fresh, visibility map set), for benchmarks that compare a database at rest
-    /// before and after it grew. Nothing on SQLite, which passnum never analyses (its planner
-    /// then goes through the indexes; docs/operations.md, "Planner statistics").
-    pub async fn vacuum_analyze(&self) -> Result<(), StoreError> {
-        if self.engine() == Engine::Postgres {
-            sqlx::query("VACUUM (ANALYZE)")
-                .execute(&self.inner.write)
-                .await?;
+    /// A database at rest between two bursts of writes, for benchmarks that compare one before
+    /// and after it grew. On PostgreSQL, what autovacuum leaves (`VACUUM (ANALYZE)`: statistics
+    /// fresh, visibility map set) and what the checkpointer does (`CHECKPOINT`: the burst's
+    /// dirty pages written; needs a superuser or `pg_checkpoint`). On SQLite, the write-ahead log
+    /// copied back into the file (`wal_checkpoint(TRUNCATE)`); no statistics, which passnum never
+    /// takes there (its planner then goes through the indexes; docs/operations.md, "Planner
+    /// statistics").
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        let statements: &[&'static str] = match self.engine() {
+            Engine::Postgres => &["VACUUM (ANALYZE)", "CHECKPOINT"],
+            Engine::Sqlite => &["PRAGMA wal_checkpoint(TRUNCATE)"],
+        };
+        for statement in statements {
+            sqlx::query(*statement).execute(&self.inner.write).await?;
         }
         Ok(())
     }

@@ -1,9 +1,12 @@
 //! Growth (issue 18, item 6): the same measures on an empty database and after the books grew
 //! to `growth_cheques` cheques, `growth_redeemed` of them redeemed and paid. Each probe has its
 //! own funder and order of `growth_probe` cheques, so what it reads and writes is the same size
-//! both times: only the rest of the database grew.
+//! both times: only the rest of the database grew. Status lookups are measured twice: of the
+//! probe's own cheques (what venues look up: the cheques in circulation, while the books keep
+//! the history), and of codes drawn over the whole database (what a lookup of a cheque nobody
+//! touched since it was issued costs in an index a hundred times larger).
 
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -14,13 +17,25 @@ use passnum_store::FigureScope;
 const VENUES: usize = 200;
 /// Cheques per order of the fill (100,000 booklets of ten).
 const FILL_ORDER: i64 = 1_000_000;
-/// Status lookups per probe, of codes drawn over the whole database.
-const LOOKUPS: usize = 2_000;
+/// Status lookups per probe and per kind, each of a different code, in [`ROUNDS`] rounds.
+const LOOKUPS: usize = 10_000;
+/// A lookup takes a fifth of a millisecond, so a second of the machine's noise (a checkpoint's
+/// sync, another process) lands on thousands of them at once: on the same grown database, the
+/// p99 of 10,000 lookups swung from 0.31 to 0.50 ms between two runs a minute apart (pgbench).
+/// Each quantile is taken per round, and the median of the rounds' is reported.
+const ROUNDS: usize = 5;
+
+/// Codes drawn at random from one order, and its size: a lookup "anywhere" picks an order in
+/// proportion to its cheques, then one of its codes not yet looked up.
+struct Drawn {
+    cheques: i64,
+    codes: Vec<ChequeCode>,
+}
 
 struct Probe {
     redeemed_per_s: f64,
-    lookup_median_ms: f64,
-    lookup_p99_ms: f64,
+    /// The probe's own cheques, then codes over the whole database: median and p99 of each.
+    lookups_ms: [[f64; 2]; 2],
     run_s: f64,
     marks_s: f64,
     funder_dashboard_ms: f64,
@@ -31,7 +46,7 @@ pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> a
     let at = now();
     let long_ago = at.plus_ms(-3 * DAY_MS);
     let venues = Arc::new(paid_venues(store, tag, VENUES, long_ago).await?);
-    let mut sample: Vec<ChequeCode> = vec![];
+    let mut sample: Vec<Drawn> = vec![];
     // Each probe reads with statistics as production has them (see `probe`).
     let empty = probe(store, args, tag, &venues, &mut sample).await?;
     let started = Instant::now();
@@ -53,18 +68,19 @@ pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> a
         empty.redeemed_per_s,
         grown.redeemed_per_s,
     );
-    row(
-        "cheque lookup, median",
-        "ms",
-        empty.lookup_median_ms,
-        grown.lookup_median_ms,
-    );
-    row(
-        "cheque lookup, p99",
-        "ms",
-        empty.lookup_p99_ms,
-        grown.lookup_p99_ms,
-    );
+    for (kind, name) in ["of the probe's cheques", "drawn over the database"]
+        .iter()
+        .enumerate()
+    {
+        for (q, quantile) in ["median", "p99"].iter().enumerate() {
+            row(
+                &format!("cheque lookup {name}, {quantile}"),
+                "ms",
+                empty.lookups_ms[kind][q],
+                grown.lookups_ms[kind][q],
+            );
+        }
+    }
     row(
         &format!("payment run of {}", args.growth_probe),
         "s",
@@ -93,14 +109,14 @@ pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> a
 }
 
 /// One probe: a new funder's order of `growth_probe` cheques redeemed at the storage layer,
-/// status lookups of codes drawn from the whole database, a payment run of those cheques,
-/// and the dashboards' reads.
+/// status lookups (see the module's comment), a payment run of those cheques, and the
+/// dashboards' reads.
 async fn probe(
     store: &Store,
     args: &BenchArgs,
     tag: u64,
     venues: &Arc<Vec<passnum_core::VenueId>>,
-    sample: &mut Vec<ChequeCode>,
+    sample: &mut Vec<Drawn>,
 ) -> anyhow::Result<Probe> {
     let at = now();
     let (funder, order) = funded_order(
@@ -109,35 +125,42 @@ async fn probe(
         args.growth_probe.div_ceil(10) as i64,
     )
     .await?;
-    // Each probe starts from the state PostgreSQL's autovacuum leaves between two bursts of
-    // writes: statistics fresh, visibility map set. Right after the fill, autovacuum works
-    // through ten million new cheques for minutes, on one of the machine's cores: the grown
-    // probe measured both dashboards twice slower while it ran (BENCHMARKS.md, twenty-second
-    // session), which says nothing about a database of that size at rest. Nothing on SQLite,
-    // whose planner then trusts the indexes. (With the statistics of the empty database loaded
-    // by the pooled connections, SQLite kept scanning every booklet for a funder's funnel once
-    // the database had grown: 2.3 → 45 ms at ten million cheques.)
+    // Each probe starts from a database at rest (`Store::settle`). Right after the fill,
+    // autovacuum works through ten million new cheques for minutes, on one of the machine's
+    // cores: the grown probe measured both dashboards twice slower while it ran (BENCHMARKS.md,
+    // twenty-second session). And the checkpointer writes the fill's dirty pages back to back
+    // (a checkpoint every 20–35 s, as a gigabyte of WAL fills up), where the empty probe ran
+    // just after `CREATE DATABASE`'s own checkpoint: the grown probe's slowest lookups of its
+    // own cheques were 1.39–1.80 times the empty probe's in three such runs of four, with 128 MB
+    // of shared buffers as with 4 GB, and 1.22–1.27 after a checkpoint (BENCHMARKS.md,
+    // twenty-fourth session). No statistics on SQLite, whose planner then
+    // trusts the indexes. (With the statistics of the empty database loaded by the pooled
+    // connections, SQLite kept scanning every booklet for a funder's funnel once the database
+    // had grown: 2.3 → 45 ms at ten million cheques.)
     let t = Instant::now();
-    store.vacuum_analyze().await?;
+    store.settle().await?;
     eprintln!(
         "croissance : base au repos en {:.0} s",
         t.elapsed().as_secs_f64()
     );
     let codes = order_codes(store, order, args.growth_probe).await?;
-    sample.extend(draw(store, order, args.growth_probe as i64, 200, tag).await?);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(tag);
+    let own: Vec<ChequeCode> = codes.choose_multiple(&mut rng, LOOKUPS).copied().collect();
+    // Twice as many as one probe takes, so that the grown probe may still pick from the
+    // empty probe's order.
+    sample.push(Drawn {
+        cheques: codes.len() as i64,
+        codes: codes
+            .choose_multiple(&mut rng, 2 * LOOKUPS)
+            .copied()
+            .collect(),
+    });
     let n = codes.len();
+    eprintln!("croissance : {n} chèques à encaisser");
     let t = Instant::now();
     redeem_days_ago(store, codes, venues, args.concurrency).await?;
     let redeemed_per_s = n as f64 / t.elapsed().as_secs_f64();
-
-    let mut rng = rand::rngs::StdRng::seed_from_u64(tag);
-    let mut lookups = Vec::with_capacity(LOOKUPS);
-    for _ in 0..LOOKUPS {
-        let code = sample[rng.random_range(0..sample.len())];
-        let t = Instant::now();
-        store.cheque_status(&code, None).await?;
-        lookups.push(t.elapsed());
-    }
+    let lookups = lookups(store, &own, sample, &mut rng).await?;
 
     let t = Instant::now();
     let paid = pay_everything(store).await?;
@@ -189,8 +212,8 @@ async fn probe(
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Ok(Probe {
         redeemed_per_s,
-        lookup_median_ms: ms(median(lookups.clone())),
-        lookup_p99_ms: ms(p99(lookups)),
+        lookups_ms: lookups
+            .map(|times| [ms(per_round(&times, median)), ms(per_round(&times, p99))]),
         run_s,
         marks_s,
         funder_dashboard_ms: ms(median(funder_times)),
@@ -206,7 +229,7 @@ async fn fill(
     args: &BenchArgs,
     tag: u64,
     venues: &Arc<Vec<passnum_core::VenueId>>,
-    sample: &mut Vec<ChequeCode>,
+    sample: &mut Vec<Drawn>,
 ) -> anyhow::Result<i64> {
     let orders = (args.growth_cheques / FILL_ORDER).max(1);
     let per_order_redeemed = (args.growth_redeemed as i64 / orders).min(FILL_ORDER) as usize;
@@ -216,7 +239,10 @@ async fn fill(
         let (_, order) =
             funded_order(store, &format!("Remplissage {tag} n° {i}"), FILL_ORDER / 10).await?;
         to_redeem.extend(order_codes(store, order, per_order_redeemed).await?);
-        sample.extend(draw(store, order, FILL_ORDER, 200, tag + i as u64).await?);
+        sample.push(Drawn {
+            cheques: FILL_ORDER,
+            codes: draw(store, order, FILL_ORDER, LOOKUPS, tag + i as u64).await?,
+        });
         eprintln!(
             "remplissage : commande {}/{orders} émise ({:.0} s)",
             i + 1,
@@ -237,6 +263,54 @@ async fn fill(
         started.elapsed().as_secs_f64()
     );
     Ok(orders * FILL_ORDER)
+}
+
+/// Status lookups of each of `own` (the probe's cheques, just redeemed) and of as many codes
+/// picked over the whole database, one of each kind in turn so that the machine's noise falls
+/// on both alike: their times, in that order.
+async fn lookups(
+    store: &Store,
+    own: &[ChequeCode],
+    sample: &mut [Drawn],
+    rng: &mut impl Rng,
+) -> anyhow::Result<[Vec<Duration>; 2]> {
+    let mut times = [Vec::with_capacity(own.len()), Vec::with_capacity(own.len())];
+    for code in own {
+        let anywhere = pick(sample, rng).context("plus aucun code tiré à consulter")?;
+        for (kind, code) in [code, &anywhere].into_iter().enumerate() {
+            let t = Instant::now();
+            store.cheque_status(code, None).await?;
+            times[kind].push(t.elapsed());
+        }
+    }
+    Ok(times)
+}
+
+/// The median over [`ROUNDS`] consecutive rounds of a quantile of each round's times.
+fn per_round(times: &[Duration], quantile: fn(Vec<Duration>) -> Duration) -> Duration {
+    let round = times.len().div_ceil(ROUNDS).max(1);
+    median(times.chunks(round).map(|r| quantile(r.to_vec())).collect())
+}
+
+/// An order picked in proportion to its cheques among those with drawn codes left, and one of
+/// those codes, taken out so that each is looked up once.
+fn pick(sample: &mut [Drawn], rng: &mut impl Rng) -> Option<ChequeCode> {
+    let total: i64 = sample
+        .iter()
+        .filter(|d| !d.codes.is_empty())
+        .map(|d| d.cheques)
+        .sum();
+    if total == 0 {
+        return None;
+    }
+    let mut r = rng.random_range(0..total);
+    for drawn in sample.iter_mut().filter(|d| !d.codes.is_empty()) {
+        if r < drawn.cheques {
+            return drawn.codes.pop();
+        }
+        r -= drawn.cheques;
+    }
+    None
 }
 
 /// A payment run of everything redeemed until yesterday, prepared and confirmed (what the
