@@ -1,10 +1,11 @@
 //! Growth (issue 18, item 6): the same measures on an empty database and after the books grew
 //! to `growth_cheques` cheques, `growth_redeemed` of them redeemed and paid. Each probe has its
 //! own funder and order of `growth_probe` cheques, so what it reads and writes is the same size
-//! both times: only the rest of the database grew. Status lookups are measured twice: of the
-//! probe's own cheques (what venues look up: the cheques in circulation, while the books keep
-//! the history), and of codes drawn over the whole database (what a lookup of a cheque nobody
-//! touched since it was issued costs in an index a hundred times larger).
+//! both times: only the rest of the database grew. Status lookups are measured three times: of
+//! the probe's own cheques (what venues look up: the cheques in circulation, while the books
+//! keep the history), of codes drawn over the whole database (what a lookup of a cheque nobody
+//! touched since it was issued costs in an index a hundred times larger), and of such codes
+//! again once the database was left idle for `growth_idle_s` (see [`lookups_after_idle`]).
 
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -35,8 +36,9 @@ struct Drawn {
 struct Probe {
     /// Redemptions per second over the probe's cheques, then over their second half only.
     redeemed_per_s: [f64; 2],
-    /// The probe's own cheques, then codes over the whole database: median and p99 of each.
-    lookups_ms: [[f64; 2]; 2],
+    /// The probe's own cheques, then codes over the whole database, then codes over the whole
+    /// database after the database was left idle: median and p99 of each.
+    lookups_ms: [[f64; 2]; 3],
     run_s: f64,
     marks_s: f64,
     funder_dashboard_ms: f64,
@@ -74,10 +76,17 @@ pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> a
             grown.redeemed_per_s[half],
         );
     }
-    for (kind, name) in ["of the probe's cheques", "drawn over the database"]
-        .iter()
-        .enumerate()
-    {
+    let after_idle = format!(
+        "drawn over the database after {} s idle",
+        args.growth_idle_s
+    );
+    let kinds = [
+        "of the probe's cheques",
+        "drawn over the database",
+        &after_idle,
+    ];
+    let measured = if args.growth_idle_s > 0 { 3 } else { 2 };
+    for (kind, name) in kinds.iter().enumerate().take(measured) {
         for (q, quantile) in ["median", "p99"].iter().enumerate() {
             row(
                 &format!("cheque lookup {name}, {quantile}"),
@@ -152,12 +161,12 @@ async fn probe(
     let codes = order_codes(store, order, args.growth_probe).await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(tag);
     let own: Vec<ChequeCode> = codes.choose_multiple(&mut rng, LOOKUPS).copied().collect();
-    // Twice as many as one probe takes, so that the grown probe may still pick from the
-    // empty probe's order.
+    // Three times as many as one probe takes (two rounds of lookups drawn over the database),
+    // so that the grown probe may still pick from the empty probe's order.
     sample.push(Drawn {
         cheques: codes.len() as i64,
         codes: codes
-            .choose_multiple(&mut rng, 2 * LOOKUPS)
+            .choose_multiple(&mut rng, 3 * LOOKUPS)
             .copied()
             .collect(),
     });
@@ -193,6 +202,32 @@ async fn probe(
         "the run paid {paid} cheques instead of the probe's {n}"
     );
 
+    let [funder_times, programme_times] = dashboards(store, funder, at).await?;
+    let [own_times, drawn_times] = lookups;
+    let idle_times = if args.growth_idle_s > 0 {
+        lookups_after_idle(store, sample, &mut rng, args.growth_idle_s).await?
+    } else {
+        vec![]
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Ok(Probe {
+        redeemed_per_s,
+        lookups_ms: [own_times, drawn_times, idle_times]
+            .map(|times| [ms(per_round(&times, median)), ms(per_round(&times, p99))]),
+        run_s,
+        marks_s,
+        funder_dashboard_ms: ms(median(funder_times)),
+        programme_dashboard_ms: ms(median(programme_times)),
+    })
+}
+
+/// Twenty reads of each dashboard, the probe's funder's then the whole programme's: each
+/// one's times.
+async fn dashboards(
+    store: &Store,
+    funder: passnum_core::FunderId,
+    at: passnum_core::Timestamp,
+) -> anyhow::Result<[Vec<Duration>; 2]> {
     let spans: Vec<passnum_store::MonthSpan> = passnum_app::activity::last_months(at, 12)
         .into_iter()
         .map(|(_, s)| s)
@@ -228,17 +263,29 @@ async fn probe(
             median(parts[3].clone()),
         );
     }
-    let [funder_times, programme_times] = dashboards;
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    Ok(Probe {
-        redeemed_per_s,
-        lookups_ms: lookups
-            .map(|times| [ms(per_round(&times, median)), ms(per_round(&times, p99))]),
-        run_s,
-        marks_s,
-        funder_dashboard_ms: ms(median(funder_times)),
-        programme_dashboard_ms: ms(median(programme_times)),
-    })
+    Ok(dashboards)
+}
+
+/// [`LOOKUPS`] lookups of codes drawn over the database after `idle_s` seconds in which nothing
+/// was asked of it. The empty probe's codes come from its own order, issued and scanned a
+/// minute before; the grown probe's mostly from the fill's, left alone for minutes. A host that
+/// takes back memory nobody touches (BENCHMARKS.md, twenty-fourth session) treats both alike
+/// after the same idle time, which tells how much of the grown lookups' tail is the pages' age
+/// rather than the books' size.
+async fn lookups_after_idle(
+    store: &Store,
+    sample: &mut [Drawn],
+    rng: &mut impl Rng,
+    idle_s: u64,
+) -> anyhow::Result<Vec<Duration>> {
+    eprintln!("croissance : base laissée au repos {idle_s} s");
+    tokio::time::sleep(Duration::from_secs(idle_s)).await;
+    let mut times = Vec::with_capacity(LOOKUPS);
+    for _ in 0..LOOKUPS {
+        let code = pick(sample, rng).context("plus aucun code tiré à consulter")?;
+        times.push(timed_lookup(store, &code).await?);
+    }
+    Ok(times)
 }
 
 /// Grows the books: orders of [`FILL_ORDER`] cheques up to `growth_cheques`, `growth_redeemed`
@@ -298,12 +345,17 @@ async fn lookups(
     for code in own {
         let anywhere = pick(sample, rng).context("plus aucun code tiré à consulter")?;
         for (kind, code) in [code, &anywhere].into_iter().enumerate() {
-            let t = Instant::now();
-            store.cheque_status(code, None).await?;
-            times[kind].push(t.elapsed());
+            times[kind].push(timed_lookup(store, code).await?);
         }
     }
     Ok(times)
+}
+
+/// One status lookup, as a venue makes it before scanning: how long it took.
+async fn timed_lookup(store: &Store, code: &ChequeCode) -> anyhow::Result<Duration> {
+    let t = Instant::now();
+    store.cheque_status(code, None).await?;
+    Ok(t.elapsed())
 }
 
 /// The median over [`ROUNDS`] consecutive rounds of a quantile of each round's times.

@@ -101,6 +101,10 @@ pub struct BenchArgs {
     /// Cheques each probe of the growth measurement redeems and pays.
     #[arg(long, default_value_t = 100_000)]
     growth_probe: usize,
+    /// Seconds each probe of the growth measurement leaves the database idle before its last
+    /// lookups (0: none).
+    #[arg(long, default_value_t = 120)]
+    growth_idle_s: u64,
     /// Run only some measurements: issue, storage, http, metrics, backup, pages, payment-run, print,
     /// directory, import, workshops, workshop-scan,
     /// allocation, two-stage-allocation, orientation, secrecy, growth (repeatable).
