@@ -160,13 +160,14 @@ async fn probe(
     );
     let codes = order_codes(store, order, args.growth_probe).await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(tag);
-    let own: Vec<ChequeCode> = codes.choose_multiple(&mut rng, LOOKUPS).copied().collect();
-    // Three times as many as one probe takes (two rounds of lookups drawn over the database),
-    // so that the grown probe may still pick from the empty probe's order.
+    // Three times as many codes drawn as one probe takes (two rounds of lookups drawn over the
+    // database), so that the grown probe may still pick from the empty probe's order.
+    let per_kind = LOOKUPS.min(codes.len() / 3);
+    let own: Vec<ChequeCode> = codes.choose_multiple(&mut rng, per_kind).copied().collect();
     sample.push(Drawn {
         cheques: codes.len() as i64,
         codes: codes
-            .choose_multiple(&mut rng, 3 * LOOKUPS)
+            .choose_multiple(&mut rng, 3 * per_kind)
             .copied()
             .collect(),
     });
@@ -205,7 +206,7 @@ async fn probe(
     let [funder_times, programme_times] = dashboards(store, funder, at).await?;
     let [own_times, drawn_times] = lookups;
     let idle_times = if args.growth_idle_s > 0 {
-        lookups_after_idle(store, sample, &mut rng, args.growth_idle_s).await?
+        lookups_after_idle(store, own.len(), sample, &mut rng, args.growth_idle_s).await?
     } else {
         vec![]
     };
@@ -266,22 +267,23 @@ async fn dashboards(
     Ok(dashboards)
 }
 
-/// [`LOOKUPS`] lookups of codes drawn over the database after `idle_s` seconds in which nothing
-/// was asked of it. The empty probe's codes come from its own order, issued and scanned a
+/// `n` lookups of codes drawn over the database after `idle_s` seconds in which nothing was
+/// asked of it. The empty probe's codes come from its own order, issued and scanned a
 /// minute before; the grown probe's mostly from the fill's, left alone for minutes. A host that
 /// takes back memory nobody touches (BENCHMARKS.md, twenty-fourth session) treats both alike
 /// after the same idle time, which tells how much of the grown lookups' tail is the pages' age
 /// rather than the books' size.
 async fn lookups_after_idle(
     store: &Store,
+    n: usize,
     sample: &mut [Drawn],
     rng: &mut impl Rng,
     idle_s: u64,
 ) -> anyhow::Result<Vec<Duration>> {
     eprintln!("croissance : base laissée au repos {idle_s} s");
     tokio::time::sleep(Duration::from_secs(idle_s)).await;
-    let mut times = Vec::with_capacity(LOOKUPS);
-    for _ in 0..LOOKUPS {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
         let code = pick(sample, rng).context("plus aucun code tiré à consulter")?;
         times.push(timed_lookup(store, &code).await?);
     }
