@@ -179,9 +179,8 @@ async fn probe(
     // at first, which all batches share: the empty probe's first half writes far fewer pages
     // than later redemptions, on an empty database or a grown one (BENCHMARKS.md, twenty-fifth
     // session).
-    let second = codes[n / 2..].to_vec();
     let mut first = codes;
-    first.truncate(n / 2);
+    let second = first.split_off(n / 2);
     let t = Instant::now();
     redeem_days_ago(store, first, venues, args.concurrency).await?;
     let half = Instant::now();
