@@ -48,6 +48,16 @@ struct Probe {
 pub(super) async fn bench_growth(store: &Store, args: &BenchArgs, tag: u64) -> anyhow::Result<()> {
     let at = now();
     let long_ago = at.plus_ms(-3 * DAY_MS);
+    if let Some(pages_out) = host_pages_out_idle_memory() {
+        eprintln!(
+            "croissance : DAMON « pageout » {} sur cet hôte",
+            if pages_out {
+                "actif (la mémoire que personne ne touche depuis une minute retourne sur disque)"
+            } else {
+                "inactif"
+            }
+        );
+    }
     let venues = Arc::new(paid_venues(store, tag, VENUES, long_ago).await?);
     let mut sample: Vec<Drawn> = vec![];
     // Each probe reads with statistics as production has them (see `probe`).
@@ -287,6 +297,36 @@ async fn lookups_after_idle(
         times.push(timed_lookup(store, &code).await?);
     }
     Ok(times)
+}
+
+/// Whether this host sends memory nobody touches back to disk (a DAMON `pageout` scheme
+/// running, as on the virtual machines of BENCHMARKS.md), `None` when it cannot be read (DAMON's
+/// files are root's). Lookups drawn over a grown database then read some of their pages from
+/// disk, an empty database's do not: printed so that the figures are read for what they are.
+fn host_pages_out_idle_memory() -> Option<bool> {
+    let dirs = |path: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut pages_out = false;
+    for kdamond in dirs(std::path::Path::new("/sys/kernel/mm/damon/admin/kdamonds")) {
+        if std::fs::read_to_string(kdamond.join("state")).ok()?.trim() != "on" {
+            continue;
+        }
+        for context in dirs(&kdamond.join("contexts")) {
+            pages_out |= dirs(&context.join("schemes")).iter().any(|scheme| {
+                std::fs::read_to_string(scheme.join("action")).is_ok_and(|a| a.trim() == "pageout")
+            });
+        }
+    }
+    Some(pages_out)
 }
 
 /// Grows the books: orders of [`FILL_ORDER`] cheques up to `growth_cheques`, `growth_redeemed`
