@@ -278,10 +278,10 @@ async fn dashboards(
 
 /// `n` lookups of codes drawn over the database after `idle_s` seconds in which nothing was
 /// asked of it. The empty probe's codes come from its own order, issued and scanned a
-/// minute before; the grown probe's mostly from the fill's, left alone for minutes. A host that
-/// takes back memory nobody touches (BENCHMARKS.md, twenty-fourth session) treats both alike
-/// after the same idle time, which tells how much of the grown lookups' tail is the pages' age
-/// rather than the books' size.
+/// minute before; the grown probe's mostly from the fill's, left alone for minutes. The same
+/// idle time gives both probes' pages the same age, so what differs then is the books' size.
+/// On a host that takes back memory nobody touches, that is the larger index's leaves gone to
+/// disk; on one that keeps it, nothing (BENCHMARKS.md, twenty-fifth and twenty-sixth sessions).
 async fn lookups_after_idle(
     store: &Store,
     n: usize,
